@@ -1,0 +1,50 @@
+import { Context, heartbeat } from '@temporalio/activity';
+import { extractChanges, finishRun, startRun, syncBatch, type EngineDeps } from '../src/engine';
+import type { ChangeCounts } from '../src/state/staging';
+import type { BatchTotals } from '../src/state/batches';
+import type { RunSummary } from '../src/state/summary';
+import { asActivity } from './failures';
+
+/** Heartbeats while a long call is in flight, so a dead worker is noticed within the heartbeat timeout. */
+async function withHeartbeats<T>(work: Promise<T>, everyMs = 2_000): Promise<T> {
+  const timer = setInterval(() => heartbeat(), everyMs);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/**
+ * The activities of a sync run. Inputs and outputs are ids and counts only: rows and secrets stay
+ * in the state store and the environment, never in Temporal history.
+ */
+export function createActivities(deps: EngineDeps) {
+  return {
+    async startRun(input: { runId: string; sync: string; full: boolean }): Promise<{ runId: string }> {
+      return asActivity(async () => {
+        const { runId } = await startRun(deps, input);
+        return { runId };
+      });
+    },
+
+    async extractChanges(runId: string): Promise<{ counts: ChangeCounts; concurrency: number }> {
+      return asActivity(() =>
+        withHeartbeats(extractChanges(deps, runId, (rows) => heartbeat({ rows }))),
+      );
+    },
+
+    async syncBatch(runId: string, batchNo: number): Promise<BatchTotals> {
+      return asActivity(() => {
+        deps.logger.debug({ runId, batchNo, attempt: Context.current().info.attempt }, 'sync batch');
+        return withHeartbeats(syncBatch(deps, runId, batchNo));
+      });
+    },
+
+    async finishRun(runId: string, error?: { code: string; message: string }): Promise<RunSummary> {
+      return asActivity(() => finishRun(deps, runId, error));
+    },
+  };
+}
+
+export type SyncActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,147 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, type ConfigIssue } from '../errors';
+import {
+  DESTINATION_TYPES,
+  SOURCE_TYPES,
+  projectConfigSchema,
+  syncSchema,
+  type Connection,
+  type ProjectConfig,
+  type SyncSpec,
+} from './schema';
+
+export const PROJECT_FILE = 'backflow.yaml';
+export const SYNCS_DIR = 'syncs';
+
+/** A project's configuration, validated; secrets are still `${env:…}` references. */
+export interface Project {
+  dir: string;
+  connections: ProjectConfig['connections'];
+  syncs: Map<string, SyncSpec>;
+  /** File each sync came from, relative to `dir`. */
+  syncFiles: Map<string, string>;
+}
+
+/** `['mappings', 1, 'from']` → `mappings[1].from` */
+export function formatPath(segments: ReadonlyArray<PropertyKey>): string {
+  return segments
+    .map((segment, index) =>
+      typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`,
+    )
+    .join('');
+}
+
+function zodIssues(file: string, error: z.ZodError): ConfigIssue[] {
+  return error.issues.map((issue) => ({ file, path: formatPath(issue.path), message: issue.message }));
+}
+
+/** Parses one YAML file; syntax errors become issues with line and column. */
+function readYaml(dir: string, file: string, issues: ConfigIssue[]): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path.join(dir, file), 'utf8');
+  } catch (err) {
+    issues.push({ file, path: '', message: `cannot read: ${(err as Error).message}` });
+    return undefined;
+  }
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    for (const error of doc.errors) issues.push({ file, path: '', message: `invalid YAML: ${error.message}` });
+    return undefined;
+  }
+  return doc.toJS();
+}
+
+function checkReference(
+  issues: ConfigIssue[],
+  file: string,
+  fieldPath: string,
+  name: string,
+  connections: Record<string, Connection>,
+  allowed: readonly string[],
+  role: string,
+): void {
+  const connection = connections[name];
+  if (!connection) {
+    const known = Object.keys(connections).join(', ') || 'none';
+    issues.push({ file, path: fieldPath, message: `unknown connection "${name}" (${PROJECT_FILE} defines: ${known})` });
+  } else if (!allowed.includes(connection.type)) {
+    issues.push({ file, path: fieldPath, message: `connection "${name}" is a ${connection.type}, not a ${role}` });
+  }
+}
+
+/**
+ * Loads `backflow.yaml` and every `syncs/*.yaml` of a project and reports every problem at once,
+ * each naming its file and path, as a ConfigError.
+ */
+export function loadProject(dir: string): Project {
+  const root = path.resolve(dir);
+  const issues: ConfigIssue[] = [];
+
+  let connections: ProjectConfig['connections'] = {};
+  if (!existsSync(path.join(root, PROJECT_FILE))) {
+    issues.push({ file: PROJECT_FILE, path: '', message: `not found in ${root}` });
+  } else {
+    const raw = readYaml(root, PROJECT_FILE, issues);
+    if (raw !== undefined) {
+      const parsed = projectConfigSchema.safeParse(raw ?? {});
+      if (parsed.success) connections = parsed.data.connections;
+      else issues.push(...zodIssues(PROJECT_FILE, parsed.error));
+    }
+  }
+
+  const syncs = new Map<string, SyncSpec>();
+  const syncFiles = new Map<string, string>();
+  const syncsDir = path.join(root, SYNCS_DIR);
+  const files = existsSync(syncsDir)
+    ? readdirSync(syncsDir)
+        .filter((name) => name.endsWith('.yaml') || name.endsWith('.yml'))
+        .sort()
+    : [];
+  for (const name of files) {
+    const file = `${SYNCS_DIR}/${name}`;
+    const raw = readYaml(root, file, issues);
+    if (raw === undefined) continue;
+    const parsed = syncSchema.safeParse(raw ?? {});
+    if (!parsed.success) {
+      issues.push(...zodIssues(file, parsed.error));
+      continue;
+    }
+    const sync = parsed.data;
+    const syncName = sync.name ?? name.replace(/\.ya?ml$/, '');
+    const previous = syncFiles.get(syncName);
+    if (previous !== undefined) {
+      issues.push({ file, path: 'name', message: `sync "${syncName}" is already defined in ${previous}` });
+      continue;
+    }
+    checkReference(issues, file, 'source', sync.source, connections, SOURCE_TYPES, 'source');
+    checkReference(issues, file, 'destination.connection', sync.destination.connection, connections, DESTINATION_TYPES, 'destination');
+    const spec: SyncSpec = {
+      name: syncName,
+      source: sync.source,
+      model: sync.model,
+      primaryKey: sync.primaryKey,
+      destination: sync.destination,
+      mode: sync.mode,
+      mappings: sync.mappings,
+      ...(sync.batchSize !== undefined ? { batchSize: sync.batchSize } : {}),
+    };
+    syncs.set(syncName, spec);
+    syncFiles.set(syncName, file);
+  }
+
+  if (issues.length > 0) throw new ConfigError(issues);
+  return { dir: root, connections, syncs, syncFiles };
+}
+
+export function getSync(project: Project, name: string): SyncSpec {
+  const sync = project.syncs.get(name);
+  if (!sync) {
+    const known = [...project.syncs.keys()].join(', ') || 'none';
+    throw new ConfigError([{ file: `${SYNCS_DIR}/`, path: '', message: `no sync named "${name}" (defined: ${known})` }]);
+  }
+  return sync;
+}

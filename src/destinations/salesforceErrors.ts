@@ -1,0 +1,51 @@
+import { BackflowError, DestinationTransientError } from '../errors';
+
+/** How to treat a failed Salesforce request: a pure decision, unit-tested on its own. */
+export interface Classification {
+  retry: boolean;
+  reason: string;
+  /** Wait before the next attempt; absent means Temporal's backoff decides. */
+  waitMs?: number;
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+
+/** Salesforce sends no Retry-After for its API limit; a minute lets a concurrent-request limit clear. */
+export const REQUEST_LIMIT_WAIT_MS = 60_000;
+
+interface ErrorLike {
+  name?: unknown;
+  errorCode?: unknown;
+  code?: unknown;
+  message?: unknown;
+}
+
+function errorCodeOf(err: ErrorLike): string {
+  if (typeof err.errorCode === 'string') return err.errorCode;
+  if (typeof err.code === 'string') return err.code;
+  return '';
+}
+
+export function classifySalesforceError(err: unknown): Classification {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
+  const code = errorCodeOf(e);
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  if (code === 'INVALID_SESSION_ID') return { retry: false, reason: 'auth' };
+  if (code === 'REQUEST_LIMIT_EXCEEDED') return { retry: true, reason: 'api-limit', waitMs: REQUEST_LIMIT_WAIT_MS };
+  if (code === 'SERVER_UNAVAILABLE' || /^ERROR_HTTP_5\d\d$/.test(code)) return { retry: true, reason: 'server-error' };
+  if (NETWORK_CODES.has(code) || /fetch failed|socket hang up|network|timed? ?out/i.test(message)) {
+    return { retry: true, reason: 'network' };
+  }
+  return { retry: false, reason: 'request-invalid' };
+}
+
+/** Turns a failed request into the typed error the engine understands. */
+export function toDestinationError(err: unknown, what: string): Error {
+  const classification = classifySalesforceError(err);
+  const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
+  const code = errorCodeOf(e) || 'UNKNOWN';
+  const detail = `Salesforce ${what} failed: ${code}: ${typeof e.message === 'string' ? e.message : String(err)}`;
+  if (classification.retry) return new DestinationTransientError(detail, classification.reason, classification.waitMs);
+  if (classification.reason === 'auth') return new BackflowError('DESTINATION_AUTH_FAILED', detail);
+  return new BackflowError('DESTINATION_REQUEST_INVALID', detail);
+}

@@ -1,0 +1,45 @@
+import type { SyncSpec } from '../config/schema';
+import { missingColumns } from '../diff/mapping';
+import { BackflowError, ConfigError, type ConfigIssue } from '../errors';
+import { openDestination, openSource, project, type EngineDeps } from './context';
+import { getSync } from '../config/load';
+
+/**
+ * Everything about a sync that can be checked without writing anything: the spec, the secrets it
+ * references, the model's SQL and the columns the spec reads. Throws a ConfigError (file + path) or
+ * the warehouse's own error.
+ */
+export async function checkSync(deps: EngineDeps, name: string): Promise<{ spec: SyncSpec; file: string; columns: string[] }> {
+  const loaded = project(deps);
+  const spec = getSync(loaded, name);
+  const file = loaded.syncFiles.get(spec.name) ?? `syncs/${spec.name}.yaml`;
+  const issues: ConfigIssue[] = [];
+  // Collect config problems from every part instead of stopping at the first.
+  const attempt = <T>(work: () => T): T | undefined => {
+    try {
+      return work();
+    } catch (err) {
+      if (err instanceof ConfigError) issues.push(...err.issues);
+      else throw err;
+      return undefined;
+    }
+  };
+  attempt(() => openDestination(deps, spec));
+  const source = attempt(() => openSource(deps, spec));
+  if (!source) throw new ConfigError(issues);
+  let columns: string[];
+  try {
+    columns = (await source.describe(spec.model)).map((column) => column.name);
+  } catch (err) {
+    if (issues.length > 0) throw new ConfigError(issues);
+    const message = err instanceof Error ? err.message : String(err);
+    throw new BackflowError('SOURCE_QUERY_FAILED', `${file}: model: ${message}`);
+  } finally {
+    await source.close();
+  }
+  for (const { path, column } of missingColumns(spec, columns)) {
+    issues.push({ file, path, message: `column "${column}" is not returned by the model (it returns: ${columns.join(', ')})` });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return { spec, file, columns };
+}

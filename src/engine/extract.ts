@@ -1,0 +1,67 @@
+import { fingerprint } from '../diff/fingerprint';
+import { mapRow, targetOf } from '../diff/mapping';
+import { classifyChanges, resetStaging, stagePage, type ChangeCounts, type InvalidRow, type StagedRow } from '../state/staging';
+import { getRun, specOf } from '../state/runs';
+import { batchSizeFor, nowIso, openDestination, openSource, type EngineDeps } from './context';
+
+export interface ExtractResult {
+  counts: ChangeCounts;
+  /** Batches the destination may take at once. */
+  concurrency: number;
+}
+
+/**
+ * Streams the model page by page into staging (mapped payload + fingerprint per row), then lets
+ * the state store diff it against the committed snapshot and cut the change set into batches.
+ * Idempotent: a finished extract returns its counts; an interrupted one starts over.
+ */
+export async function extractChanges(
+  deps: EngineDeps,
+  runId: string,
+  onPage: (rowsSoFar: number) => void = () => {},
+): Promise<ExtractResult> {
+  const run = await getRun(deps.state, runId);
+  const spec = specOf(run);
+  const destination = openDestination(deps, spec);
+  const concurrency = destination.limits.concurrency;
+  if (run.phase !== 'started') {
+    const { extracted, added, changed, removed, unchanged, invalid, batches } = run;
+    return { counts: { extracted, added, changed, removed, unchanged, invalid, batches }, concurrency };
+  }
+
+  await resetStaging(deps.state, runId);
+  const target = targetOf(spec);
+  const source = openSource(deps, spec);
+  let seq = 0;
+  let rowNumber = 0;
+  try {
+    for await (const page of source.stream(spec.model)) {
+      const staged: StagedRow[] = [];
+      const invalid: InvalidRow[] = [];
+      for (const row of page) {
+        rowNumber++;
+        const mapped = mapRow(row, spec);
+        if (!mapped.ok) {
+          invalid.push({ key: null, code: mapped.reason, message: `row ${rowNumber}: ${mapped.message}`, payload: JSON.stringify(row) });
+          continue;
+        }
+        const payload = JSON.stringify(mapped.payload);
+        staged.push({ key: mapped.key, fingerprint: fingerprint(target, mapped.payload), payload });
+      }
+      await stagePage(deps.state, runId, seq, staged, invalid, nowIso(deps));
+      seq += staged.length;
+      onPage(rowNumber);
+    }
+  } finally {
+    await source.close();
+  }
+
+  const counts = await classifyChanges(deps.state, {
+    runId,
+    syncName: spec.name,
+    fullResync: run.full_resync === 1,
+    batchSize: batchSizeFor(spec, destination),
+    now: nowIso(deps),
+  });
+  return { counts, concurrency };
+}

@@ -1,0 +1,60 @@
+/**
+ * Typed errors with a stable `code`, so callers (activities, CLI, tests) branch on codes, not messages.
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'SECRET_MISSING'
+  | 'SYNC_NOT_FOUND'
+  | 'SYNC_ALREADY_RUNNING'
+  | 'SOURCE_QUERY_FAILED'
+  | 'MODEL_COLUMNS_INVALID'
+  | 'DESTINATION_AUTH_FAILED'
+  | 'DESTINATION_REQUEST_INVALID'
+  | 'DESTINATION_TRANSIENT'
+  | 'RUN_NOT_FOUND'
+  | 'RUN_ALREADY_FINISHED'
+  | 'TEMPORAL_UNAVAILABLE';
+
+export class BackflowError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BackflowError';
+  }
+}
+
+/** One problem in a config file: the file, the path inside it, and what is wrong. */
+export interface ConfigIssue {
+  file: string;
+  path: string;
+  message: string;
+}
+
+export function formatConfigIssue(issue: ConfigIssue): string {
+  return issue.path ? `${issue.file}: ${issue.path}: ${issue.message}` : `${issue.file}: ${issue.message}`;
+}
+
+/** Every problem found in the configuration, reported together. */
+export class ConfigError extends BackflowError {
+  constructor(readonly issues: ConfigIssue[]) {
+    super('CONFIG_INVALID', issues.map(formatConfigIssue).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * The destination failed a whole request in a way worth retrying (rate limit, 5xx, network).
+ * `retryAfterMs` is the destination's own hint, when it gave one.
+ */
+export class DestinationTransientError extends BackflowError {
+  constructor(
+    message: string,
+    readonly reason: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super('DESTINATION_TRANSIENT', message);
+    this.name = 'DestinationTransientError';
+  }
+}

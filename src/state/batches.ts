@@ -1,0 +1,183 @@
+import { BackflowError } from '../errors';
+import type { BatchRow, ChangeKind, StateDb } from './database';
+
+export interface BatchRecord {
+  key: string;
+  change: ChangeKind;
+  fingerprint: string;
+  payload: string;
+  /** Destination id committed by an earlier run, when there is one. */
+  destinationId: string | null;
+}
+
+export interface BatchOutcome {
+  key: string;
+  status: 'synced' | 'rejected';
+  destinationId?: string;
+  created?: boolean;
+  error?: { code: string; message: string; fields: string[] };
+}
+
+export interface BatchTotals {
+  batchNo: number;
+  size: number;
+  synced: number;
+  rejected: number;
+  created: number;
+  updated: number;
+  apiCalls: number;
+  /** True when the batch had already been committed and nothing was sent again. */
+  alreadyCommitted: boolean;
+}
+
+export function totalsOf(batch: BatchRow, alreadyCommitted: boolean): BatchTotals {
+  return {
+    batchNo: batch.batch_no,
+    size: batch.size,
+    synced: batch.synced,
+    rejected: batch.rejected,
+    created: batch.created,
+    updated: batch.updated,
+    apiCalls: batch.api_calls,
+    alreadyCommitted,
+  };
+}
+
+export async function getBatch(db: StateDb, runId: string, batchNo: number): Promise<BatchRow> {
+  const batch = await db
+    .selectFrom('batches')
+    .selectAll()
+    .where('run_id', '=', runId)
+    .where('batch_no', '=', batchNo)
+    .executeTakeFirst();
+  if (!batch) throw new BackflowError('RUN_NOT_FOUND', `run ${runId} has no batch ${batchNo}`);
+  return batch;
+}
+
+/** The staged records of a batch, in model order, with any destination id already known. */
+export async function readBatchRecords(
+  db: StateDb,
+  runId: string,
+  syncName: string,
+  batchNo: number,
+): Promise<BatchRecord[]> {
+  const rows = await db
+    .selectFrom('staged_rows')
+    .leftJoin('snapshots', (join) =>
+      join.onRef('snapshots.key', '=', 'staged_rows.key').on('snapshots.sync_name', '=', syncName),
+    )
+    .select([
+      'staged_rows.key',
+      'staged_rows.change',
+      'staged_rows.fingerprint',
+      'staged_rows.payload',
+      'snapshots.destination_id',
+    ])
+    .where('staged_rows.run_id', '=', runId)
+    .where('staged_rows.batch_no', '=', batchNo)
+    .orderBy('staged_rows.seq')
+    .execute();
+  return rows.map((row) => ({
+    key: row.key,
+    change: row.change ?? 'changed',
+    fingerprint: row.fingerprint,
+    payload: row.payload,
+    destinationId: row.destination_id ?? null,
+  }));
+}
+
+/**
+ * The batch commit: per-record results, the snapshot of every synced record and the batch's
+ * "committed" mark, in ONE transaction, so a crash leaves either all of it or none.
+ * Rejected records stay out of the snapshot and are retried by the next run.
+ */
+export async function commitBatch(
+  db: StateDb,
+  input: {
+    runId: string;
+    syncName: string;
+    batchNo: number;
+    records: readonly BatchRecord[];
+    outcomes: readonly BatchOutcome[];
+    apiCalls: number;
+    now: string;
+  },
+): Promise<BatchTotals> {
+  const byKey = new Map(input.records.map((record) => [record.key, record]));
+  return db.transaction().execute(async (trx) => {
+    const batch = await trx
+      .selectFrom('batches')
+      .selectAll()
+      .where('run_id', '=', input.runId)
+      .where('batch_no', '=', input.batchNo)
+      .executeTakeFirstOrThrow();
+    if (batch.committed) return totalsOf(batch, true);
+
+    let synced = 0;
+    let rejected = 0;
+    let created = 0;
+    for (const outcome of input.outcomes) {
+      const record = byKey.get(outcome.key);
+      if (!record) throw new Error(`destination answered for key ${outcome.key}, which is not in batch ${input.batchNo}`);
+      await trx
+        .insertInto('record_results')
+        .values({
+          run_id: input.runId,
+          key: outcome.key,
+          batch_no: input.batchNo,
+          change: record.change,
+          status: outcome.status,
+          destination_id: outcome.destinationId ?? record.destinationId,
+          created: outcome.created === undefined ? null : outcome.created ? 1 : 0,
+          error_code: outcome.error?.code ?? null,
+          error_message: outcome.error?.message ?? null,
+          error_fields: outcome.error ? JSON.stringify(outcome.error.fields) : null,
+          payload: record.payload,
+          recorded_at: input.now,
+        })
+        .execute();
+      if (outcome.status === 'synced') {
+        synced++;
+        if (outcome.created) created++;
+        await trx
+          .insertInto('snapshots')
+          .values({
+            sync_name: input.syncName,
+            key: outcome.key,
+            fingerprint: record.fingerprint,
+            destination_id: outcome.destinationId ?? record.destinationId,
+            run_id: input.runId,
+            synced_at: input.now,
+          })
+          .onConflict((oc) =>
+            oc.columns(['sync_name', 'key']).doUpdateSet((eb) => ({
+              fingerprint: eb.ref('excluded.fingerprint'),
+              destination_id: eb.fn.coalesce('excluded.destination_id', 'snapshots.destination_id'),
+              run_id: eb.ref('excluded.run_id'),
+              synced_at: eb.ref('excluded.synced_at'),
+            })),
+          )
+          .execute();
+      } else {
+        rejected++;
+      }
+    }
+    const done = {
+      committed: 1,
+      synced,
+      rejected,
+      created,
+      updated: synced - created,
+      api_calls: input.apiCalls,
+      committed_at: input.now,
+    };
+    await trx
+      .updateTable('batches')
+      .set(done)
+      .where('run_id', '=', input.runId)
+      .where('batch_no', '=', input.batchNo)
+      .execute();
+    await trx.updateTable('runs').set({ phase: 'syncing' }).where('run_id', '=', input.runId).execute();
+    return totalsOf({ ...batch, ...done }, false);
+  });
+}

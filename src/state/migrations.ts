@@ -1,0 +1,108 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/** Schema changes in order; written with Kysely's schema builder so they run on SQLite and PostgreSQL. */
+const migrations: Record<string, Migration> = {
+  '001_initial': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('runs')
+        .addColumn('run_id', 'text', (c) => c.primaryKey())
+        .addColumn('sync_name', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('phase', 'text', (c) => c.notNull())
+        .addColumn('spec_json', 'text', (c) => c.notNull())
+        .addColumn('full_resync', 'integer', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .addColumn('extracted', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('added', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('changed', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('removed', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('unchanged', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('invalid', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('batches', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('error_code', 'text')
+        .addColumn('error_message', 'text')
+        .execute();
+      await db.schema.createIndex('runs_by_sync').on('runs').columns(['sync_name', 'started_at']).execute();
+
+      await db.schema
+        .createTable('batches')
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('batch_no', 'integer', (c) => c.notNull())
+        .addColumn('size', 'integer', (c) => c.notNull())
+        .addColumn('committed', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('synced', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('rejected', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('updated', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('api_calls', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('committed_at', 'text')
+        .addPrimaryKeyConstraint('batches_pk', ['run_id', 'batch_no'])
+        .execute();
+
+      await db.schema
+        .createTable('staged_rows')
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('change', 'text')
+        .addColumn('batch_no', 'integer')
+        .addPrimaryKeyConstraint('staged_rows_pk', ['run_id', 'seq'])
+        .execute();
+      await db.schema.createIndex('staged_rows_by_key').on('staged_rows').columns(['run_id', 'key']).execute();
+      await db.schema.createIndex('staged_rows_by_batch').on('staged_rows').columns(['run_id', 'batch_no']).execute();
+
+      await db.schema
+        .createTable('snapshots')
+        .addColumn('sync_name', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('destination_id', 'text')
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('synced_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('snapshots_pk', ['sync_name', 'key'])
+        .execute();
+
+      await db.schema
+        .createTable('record_results')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('key', 'text')
+        .addColumn('batch_no', 'integer')
+        .addColumn('change', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('destination_id', 'text')
+        .addColumn('created', 'integer')
+        .addColumn('error_code', 'text')
+        .addColumn('error_message', 'text')
+        .addColumn('error_fields', 'text')
+        .addColumn('payload', 'text')
+        .addColumn('recorded_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('record_results_by_run').on('record_results').columns(['run_id', 'status']).execute();
+      await db.schema.createIndex('record_results_by_key').on('record_results').columns(['key', 'run_id']).execute();
+
+      await db.schema
+        .createTable('sync_leases')
+        .addColumn('sync_name', 'text', (c) => c.primaryKey())
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('acquired_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<void> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error) {
+    const name = failed ? ` (migration ${failed.migrationName})` : '';
+    throw new Error(`state store migration failed${name}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

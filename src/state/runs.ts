@@ -1,0 +1,169 @@
+import type { SyncSpec } from '../config/schema';
+import { BackflowError } from '../errors';
+import type { RunRow, RunStatus, StateDb } from './database';
+import type { RunSummary } from './summary';
+
+export interface OpenRunInput {
+  runId: string;
+  spec: SyncSpec;
+  full: boolean;
+  now: string;
+  /** Take the sync's one-run-at-a-time lease (every real run does; a preview does not). */
+  lease: boolean;
+}
+
+/**
+ * Opens the run record and takes the sync's lease, in one transaction. Idempotent for the same
+ * run id (an activity retry); refused while another run of the sync is still running.
+ */
+export async function openRun(db: StateDb, input: OpenRunInput): Promise<RunRow> {
+  return db.transaction().execute(async (trx) => {
+    const existing = await trx.selectFrom('runs').selectAll().where('run_id', '=', input.runId).executeTakeFirst();
+    if (existing?.phase === 'finished') {
+      throw new BackflowError('RUN_ALREADY_FINISHED', `run ${input.runId} has already finished; start a new run with a new id`);
+    }
+    if (existing) return existing;
+    if (!input.lease) {
+      await insertRun(trx, input);
+      return trx.selectFrom('runs').selectAll().where('run_id', '=', input.runId).executeTakeFirstOrThrow();
+    }
+    const lease = await trx
+      .selectFrom('sync_leases')
+      .innerJoin('runs', 'runs.run_id', 'sync_leases.run_id')
+      .select(['sync_leases.run_id', 'runs.status'])
+      .where('sync_leases.sync_name', '=', input.spec.name)
+      .executeTakeFirst();
+    if (lease && lease.run_id !== input.runId && lease.status === 'running') {
+      throw new BackflowError(
+        'SYNC_ALREADY_RUNNING',
+        `sync ${input.spec.name} is already running (run ${lease.run_id}); one run per sync at a time`,
+      );
+    }
+    await trx.deleteFrom('sync_leases').where('sync_name', '=', input.spec.name).execute();
+    await trx
+      .insertInto('sync_leases')
+      .values({ sync_name: input.spec.name, run_id: input.runId, acquired_at: input.now })
+      .execute();
+    await insertRun(trx, input);
+    return trx.selectFrom('runs').selectAll().where('run_id', '=', input.runId).executeTakeFirstOrThrow();
+  });
+}
+
+async function insertRun(db: StateDb, input: OpenRunInput): Promise<void> {
+  await db
+    .insertInto('runs')
+    .values({
+      run_id: input.runId,
+      sync_name: input.spec.name,
+      status: 'running',
+      phase: 'started',
+      spec_json: JSON.stringify(input.spec),
+      full_resync: input.full ? 1 : 0,
+      started_at: input.now,
+      finished_at: null,
+      error_code: null,
+      error_message: null,
+    })
+    .execute();
+}
+
+/** Removes every trace of a run (a dry-run preview leaves nothing behind). */
+export async function deleteRun(db: StateDb, runId: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    for (const table of ['staged_rows', 'batches', 'record_results', 'runs'] as const) {
+      await trx.deleteFrom(table).where('run_id', '=', runId).execute();
+    }
+  });
+}
+
+export async function getRun(db: StateDb, runId: string): Promise<RunRow> {
+  const run = await db.selectFrom('runs').selectAll().where('run_id', '=', runId).executeTakeFirst();
+  if (!run) throw new BackflowError('RUN_NOT_FOUND', `no run with id ${runId}`);
+  return run;
+}
+
+export function specOf(run: RunRow): SyncSpec {
+  return JSON.parse(run.spec_json) as SyncSpec;
+}
+
+/** Totals of a run from its committed batches (the source of truth), plus the extract counts. */
+export async function summarizeRun(db: StateDb, runId: string): Promise<RunSummary> {
+  const run = await getRun(db, runId);
+  const totals = await db
+    .selectFrom('batches')
+    .select((eb) => [
+      eb.fn.coalesce(eb.fn.sum<number>('synced'), eb.lit(0)).as('synced'),
+      eb.fn.coalesce(eb.fn.sum<number>('rejected'), eb.lit(0)).as('rejected'),
+      eb.fn.coalesce(eb.fn.sum<number>('created'), eb.lit(0)).as('created'),
+      eb.fn.coalesce(eb.fn.sum<number>('updated'), eb.lit(0)).as('updated'),
+      eb.fn.coalesce(eb.fn.sum<number>('api_calls'), eb.lit(0)).as('api_calls'),
+    ])
+    .where('run_id', '=', runId)
+    .executeTakeFirstOrThrow();
+  const summary: RunSummary = {
+    sync: run.sync_name,
+    runId: run.run_id,
+    status: run.status,
+    startedAt: run.started_at,
+    finishedAt: run.finished_at,
+    counts: {
+      extracted: run.extracted,
+      added: run.added,
+      changed: run.changed,
+      removed: run.removed,
+      unchanged: run.unchanged,
+      invalid: run.invalid,
+      synced: Number(totals.synced),
+      rejected: Number(totals.rejected),
+      created: Number(totals.created),
+      updated: Number(totals.updated),
+    },
+    apiCalls: Number(totals.api_calls),
+    batches: run.batches,
+  };
+  if (run.error_code !== null) summary.error = { code: run.error_code, message: run.error_message ?? '' };
+  return summary;
+}
+
+export function statusFor(summary: Pick<RunSummary, 'counts'>, failed: boolean): RunStatus {
+  if (failed) return 'failed';
+  return summary.counts.rejected + summary.counts.invalid > 0 ? 'partial' : 'succeeded';
+}
+
+export interface FinishRunInput {
+  runId: string;
+  now: string;
+  error?: { code: string; message: string };
+}
+
+/**
+ * Closes a run: final status, staging cleanup, lease released. Idempotent: a finished run keeps
+ * its first outcome.
+ */
+export async function closeRun(db: StateDb, input: FinishRunInput): Promise<RunSummary> {
+  const run = await getRun(db, input.runId);
+  if (run.phase !== 'finished') {
+    const summary = await summarizeRun(db, input.runId);
+    const status = statusFor(summary, input.error !== undefined);
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('runs')
+        .set({
+          status,
+          phase: 'finished',
+          finished_at: input.now,
+          error_code: input.error?.code ?? null,
+          error_message: input.error?.message ?? null,
+        })
+        .where('run_id', '=', input.runId)
+        .execute();
+      await trx.deleteFrom('staged_rows').where('run_id', '=', input.runId).execute();
+      await trx
+        .deleteFrom('sync_leases')
+        .where('sync_name', '=', run.sync_name)
+        .where('run_id', '=', input.runId)
+        .execute();
+    });
+  }
+  return summarizeRun(db, input.runId);
+}

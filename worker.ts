@@ -1,0 +1,28 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from './activities';
+import type { EngineDeps } from './src/engine';
+
+export interface BackflowWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: EngineDeps;
+  /** A prebuilt workflow bundle (tests build one and share it); default: bundle `workflows/`. */
+  workflowBundlePath?: string;
+  /** How long a shutting-down worker lets activities in flight finish before handing them back. */
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+}
+
+/** A Temporal worker with backflow's workflows and activities (built from their dependencies). */
+export async function createWorker(options: BackflowWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    ...(options.workflowBundlePath
+      ? { workflowBundle: { codePath: options.workflowBundlePath } }
+      : { workflowsPath: require.resolve('./workflows') }),
+    activities: createActivities(options.deps),
+    shutdownGraceTime: options.shutdownGraceTime ?? '30s',
+  });
+}

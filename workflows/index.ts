@@ -1,0 +1,1 @@
+export { syncWorkflow, progressQuery, SYNC_FAILED, type SyncProgress, type SyncWorkflowInput } from './sync';

@@ -1,0 +1,158 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  continueAsNew,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SyncActivities } from '../activities';
+import type { BatchTotals } from '../src/state/batches';
+import type { ChangeCounts } from '../src/state/staging';
+import type { RunSummary } from '../src/state/summary';
+
+/** Where a run stands; carried across continue-as-new. Ids and counts only. */
+export interface SyncProgress {
+  runId: string;
+  sync: string;
+  phase: 'starting' | 'extracting' | 'syncing' | 'finishing' | 'finished';
+  counts?: ChangeCounts;
+  batchesTotal: number;
+  batchesDone: number;
+  synced: number;
+  rejected: number;
+  apiCalls: number;
+}
+
+export interface SyncWorkflowInput {
+  sync: string;
+  /** Re-send every row, not only the changed ones. */
+  full?: boolean;
+  /** Set by continue-as-new: the run to resume and its progress so far. */
+  resume?: { progress: SyncProgress; concurrency: number; nextBatch: number };
+}
+
+export const progressQuery = defineQuery<SyncProgress>('progress');
+
+/** Failure type of a run that ended `failed`; its details carry the RunSummary. */
+export const SYNC_FAILED = 'SyncFailed';
+
+/** Batches one workflow execution schedules before it continues as new, bounding history size. */
+const BATCHES_PER_EXECUTION = 1_000;
+
+const { startRun, finishRun } = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', maximumAttempts: 10 },
+});
+const { extractChanges } = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '2s', maximumAttempts: 10 },
+});
+const { syncBatch } = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '10 minutes',
+  // A killed worker's batch is handed to another worker after this long without a heartbeat.
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 25 },
+});
+
+function failureOf(err: unknown): { code: string; message: string } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'UNKNOWN', message: cause.message };
+  if (cause instanceof Error) return { code: cause.name, message: cause.message };
+  return { code: 'UNKNOWN', message: String(cause) };
+}
+
+/**
+ * One sync run: startRun → extractChanges → syncBatch × N (a window of `concurrency` in flight,
+ * committed in any order) → finishRun. Resumes after crashes from the last committed batch.
+ */
+export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary> {
+  const runId = input.resume?.progress.runId ?? workflowInfo().workflowId;
+  const progress: SyncProgress = input.resume?.progress ?? {
+    runId,
+    sync: input.sync,
+    phase: 'starting',
+    batchesTotal: 0,
+    batchesDone: 0,
+    synced: 0,
+    rejected: 0,
+    apiCalls: 0,
+  };
+  setHandler(progressQuery, () => progress);
+  const inFlight = new Map<number, Promise<void>>();
+  // Until startRun has opened the run record there is nothing to finish.
+  let opened = input.resume !== undefined;
+
+  const finish = async (error?: { code: string; message: string }): Promise<RunSummary> => {
+    progress.phase = 'finishing';
+    const summary = await finishRun(runId, error);
+    progress.phase = 'finished';
+    return summary;
+  };
+
+  try {
+    let concurrency = input.resume?.concurrency ?? 1;
+    let nextBatch = input.resume?.nextBatch ?? 1;
+    if (!input.resume) {
+      await startRun({ runId, sync: input.sync, full: input.full ?? false });
+      opened = true;
+      progress.phase = 'extracting';
+      const extracted = await extractChanges(runId);
+      progress.counts = extracted.counts;
+      progress.batchesTotal = extracted.counts.batches;
+      concurrency = Math.max(1, extracted.concurrency);
+    }
+    progress.phase = 'syncing';
+
+    const record = (totals: BatchTotals) => {
+      progress.batchesDone++;
+      progress.synced += totals.synced;
+      progress.rejected += totals.rejected;
+      progress.apiCalls += totals.apiCalls;
+    };
+    let scheduled = 0;
+    const timeToContinue = () => scheduled >= BATCHES_PER_EXECUTION || workflowInfo().continueAsNewSuggested;
+    while (nextBatch <= progress.batchesTotal || inFlight.size > 0) {
+      while (inFlight.size < concurrency && nextBatch <= progress.batchesTotal && !timeToContinue()) {
+        const batchNo = nextBatch++;
+        scheduled++;
+        inFlight.set(
+          batchNo,
+          syncBatch(runId, batchNo).then(record).finally(() => inFlight.delete(batchNo)),
+        );
+      }
+      if (inFlight.size === 0) break;
+      await Promise.race(inFlight.values());
+    }
+    if (nextBatch <= progress.batchesTotal) {
+      return await continueAsNew<typeof syncWorkflow>({ sync: input.sync, resume: { progress, concurrency, nextBatch } });
+    }
+    return await finish();
+  } catch (err) {
+    if (!opened) {
+      const failure = failureOf(err);
+      throw ApplicationFailure.create({ type: SYNC_FAILED, message: `sync ${input.sync} failed: ${failure.message}`, nonRetryable: true });
+    }
+    if (isCancellation(err)) {
+      // Let the batches in flight commit, then close the run consistently before giving up.
+      await CancellationScope.nonCancellable(async () => {
+        await Promise.allSettled(inFlight.values());
+        await finish({ code: 'CANCELLED', message: 'the run was cancelled' });
+      });
+      throw err;
+    }
+    await Promise.allSettled(inFlight.values());
+    const failure = failureOf(err);
+    const summary = await finish(failure);
+    throw ApplicationFailure.create({
+      type: SYNC_FAILED,
+      message: `sync ${input.sync} failed: ${failure.message}`,
+      nonRetryable: true,
+      details: [summary],
+    });
+  }
+}
