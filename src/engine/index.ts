@@ -4,3 +4,4 @@ export { extractChanges, type ExtractResult } from './extract';
 export { syncBatch } from './syncBatch';
 export { finishRun } from './finishRun';
 export { checkSync } from './check';
+export { previewRun } from './preview';

@@ -101,6 +101,8 @@ export async function classifyChanges(
   input: { runId: string; syncName: string; fullResync: boolean; batchSize: number; now: string },
 ): Promise<ChangeCounts> {
   const { runId, syncName, batchSize } = input;
+  // Inlined as a literal so the division is integer division on every database.
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
   return db.transaction().execute(async (trx) => {
     const duplicates = await trx
       .selectFrom('staged_rows')
@@ -151,7 +153,7 @@ export async function classifyChanges(
 
     await sql`
       UPDATE staged_rows SET batch_no = numbered.batch_no
-      FROM (SELECT seq, (ROW_NUMBER() OVER (ORDER BY seq) - 1) / ${batchSize} + 1 AS batch_no
+      FROM (SELECT seq, (ROW_NUMBER() OVER (ORDER BY seq) - 1) / ${sql.lit(batchSize)} + 1 AS batch_no
             FROM staged_rows WHERE run_id = ${runId} AND change IN ('added', 'changed')) AS numbered
       WHERE staged_rows.run_id = ${runId} AND staged_rows.seq = numbered.seq`.execute(trx);
 

@@ -1,0 +1,44 @@
+import { previewRun } from '../../engine';
+import { checkSync } from '../../engine/check';
+import { cliContext, engineDeps } from '../context';
+import { exitCodeFor, logTo } from '../output';
+import { renderSummary } from '../render';
+import { runSync } from '../runSync';
+import { withTemporal } from '../temporalSession';
+
+export interface RunCommandOptions {
+  project?: string;
+  full?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+/** `backflow run <sync>`: checks the sync, then runs it on Temporal (or previews it with --dry-run). */
+export async function runCommand(sync: string, options: RunCommandOptions): Promise<number> {
+  const json = options.json ?? false;
+  const log = logTo(json);
+  const ctx = cliContext(options);
+  const deps = await engineDeps(ctx);
+  if (options.dryRun) {
+    const preview = await previewRun(deps, sync, options.full ?? false);
+    if (json) process.stdout.write(`${JSON.stringify({ sync, dryRun: true, counts: preview, apiCalls: preview.apiCalls })}\n`);
+    else
+      log(
+        `dry run of ${sync}: ${preview.extracted} rows, ${preview.added} added, ${preview.changed} changed, ` +
+          `${preview.unchanged} unchanged, ${preview.invalid} invalid → ${preview.apiCalls} API calls`,
+      );
+    return 0;
+  }
+  // Bad config fails here, before any run starts (file + path in the message).
+  await checkSync(deps, sync);
+  const result = await withTemporal(ctx, deps, { log }, (session) =>
+    runSync(session, sync, { ...(options.full ? { full: true } : {}), progressBar: !json && process.stdout.isTTY === true }),
+  );
+  if (json) process.stdout.write(`${JSON.stringify(result.summary)}\n`);
+  else {
+    log(renderSummary(result.summary));
+    log(`per-record results: npx backflow runs show ${result.summary.runId} --project ${ctx.projectDir}`);
+    if (result.webUrl) log(`Temporal Web: ${result.webUrl}`);
+  }
+  return exitCodeFor([result.summary.status]);
+}

@@ -1,0 +1,43 @@
+import Table from 'cli-table3';
+import { listRuns, recordResults } from '../../state/history';
+import { summarizeRun } from '../../state/runs';
+import { cliContext, engineDeps } from '../context';
+import { logTo } from '../output';
+import { renderSummary } from '../render';
+
+/** `backflow runs <sync>`: the sync's recent runs. */
+export async function runsCommand(sync: string, options: { project?: string; json?: boolean }): Promise<number> {
+  const deps = await engineDeps(cliContext(options));
+  const runs = await listRuns(deps.state, sync);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(runs)}\n`);
+    return 0;
+  }
+  const table = new Table({ head: ['run', 'status', 'started', 'duration', 'added', 'changed', 'synced', 'rejected', 'api calls'], style: { head: [] } });
+  for (const run of runs) {
+    const seconds = run.finishedAt ? ((Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000).toFixed(1) : '…';
+    table.push([run.runId, run.status, run.startedAt, `${seconds}s`, run.counts.added, run.counts.changed, run.counts.synced, run.counts.rejected, run.apiCalls]);
+  }
+  logTo(false)(runs.length > 0 ? table.toString() : `no runs of ${sync} yet`);
+  return 0;
+}
+
+/** `backflow runs show <runId> [--failed]`: the run's summary and its per-record results. */
+export async function runShowCommand(runId: string, options: { project?: string; json?: boolean; failed?: boolean }): Promise<number> {
+  const deps = await engineDeps(cliContext(options));
+  const summary = await summarizeRun(deps.state, runId);
+  const records = await recordResults(deps.state, runId, options.failed ?? false);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ summary, records })}\n`);
+    return 0;
+  }
+  const log = logTo(false);
+  log(renderSummary(summary));
+  const table = new Table({ head: ['key', 'change', 'status', 'destination id', 'error'], style: { head: [] } });
+  for (const record of records) {
+    const error = record.error ? `${record.error.code}: ${record.error.message}${record.error.fields.length ? ` [${record.error.fields.join(', ')}]` : ''}` : '';
+    table.push([record.key ?? '(null)', record.change, record.status, record.destinationId ?? '', error]);
+  }
+  log(records.length > 0 ? table.toString() : options.failed ? 'no failed records' : 'no records were sent');
+  return 0;
+}

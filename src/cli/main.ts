@@ -1,0 +1,79 @@
+import { Command } from 'commander';
+import { demoCommand } from './commands/demo';
+import { runCommand } from './commands/run';
+import { runShowCommand, runsCommand } from './commands/runs';
+import { sandboxCommand } from './commands/sandbox';
+import { validateCommand } from './commands/validate';
+import { workerCommand } from './commands/worker';
+import { reportError } from './output';
+
+function program(setExit: (code: number) => void): Command {
+  const cli = new Command('backflow').description('Durable reverse ETL on Temporal').showHelpAfterError();
+  const project = ['-p, --project <dir>', 'project directory (backflow.yaml, syncs/); default: BACKFLOW_PROJECT or .'] as const;
+
+  cli
+    .command('demo')
+    .description('seed a DuckDB warehouse and sync it to the Salesforce sandbox three times (4 → 2 → 0)')
+    .option('--json', 'print a JSON array of run summaries on stdout')
+    .option('--dir <dir>', 'where to write the demo project', '.backflow/demo')
+    .action(async (options: { json?: boolean; dir: string }) => setExit(await demoCommand(options)));
+
+  cli
+    .command('validate')
+    .description('check backflow.yaml and syncs/*.yaml: schema, secrets, model SQL and columns, destination fields')
+    .option(...project)
+    .option('--offline', 'do not ask the destinations to describe their objects')
+    .action(async (options: { project?: string; offline?: boolean }) => setExit(await validateCommand(options)));
+
+  cli
+    .command('run <sync>')
+    .description('run a sync now and wait for it')
+    .option(...project)
+    .option('--full', 're-send every row, not only changed ones')
+    .option('--dry-run', 'show what would be sent, without sending anything')
+    .option('--json', 'print the run summary as JSON on stdout')
+    .action(async (sync: string, options: { project?: string; full?: boolean; dryRun?: boolean; json?: boolean }) =>
+      setExit(await runCommand(sync, options)),
+    );
+
+  cli
+    .command('runs <syncOrShow> [runId]')
+    .description('`runs <sync>`: recent runs; `runs show <runId>`: per-record results of a run')
+    .option(...project)
+    .option('--failed', 'with show: only rejected and invalid records')
+    .option('--json', 'print JSON on stdout')
+    .action(async (target: string, runId: string | undefined, options: { project?: string; failed?: boolean; json?: boolean }) => {
+      if (target === 'show') {
+        if (!runId) throw new Error('usage: backflow runs show <runId>');
+        setExit(await runShowCommand(runId, options));
+      } else setExit(await runsCommand(target, options));
+    });
+
+  cli
+    .command('worker')
+    .description('run a worker (starts a dev server when TEMPORAL_ADDRESS is not set)')
+    .option(...project)
+    .action(async (options: { project?: string }) => setExit(await workerCommand(options)));
+
+  cli
+    .command('sandbox')
+    .description('run the destination emulators (Salesforce) until Ctrl-C')
+    .option('--json', 'print one JSON line with each emulator’s base URL and token when ready')
+    .option('--port <port>', 'Salesforce sandbox port (default: any free port)')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .action(async (options: { json?: boolean; port?: string; host?: string }) => setExit(await sandboxCommand(options)));
+
+  return cli;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let code = 0;
+  try {
+    await program((c) => (code = c)).parseAsync(argv);
+  } catch (err) {
+    reportError(err);
+    code = 1;
+  }
+  // Native handles (DuckDB, gRPC) can outlive the work; the command is done.
+  process.exit(code);
+}

@@ -1,0 +1,25 @@
+import { BackflowError, ConfigError } from '../errors';
+import type { RunStatus } from '../state/database';
+
+/** Human lines go to stderr when stdout is reserved for `--json`. */
+export function logTo(json: boolean): (line: string) => void {
+  return (line) => (json ? process.stderr : process.stdout).write(`${line}\n`);
+}
+
+/** Exit codes: 0 succeeded, 1 failed or bad input, 2 partial (some records rejected). */
+export function exitCodeFor(statuses: readonly RunStatus[]): number {
+  if (statuses.includes('failed')) return 1;
+  if (statuses.includes('partial')) return 2;
+  return 0;
+}
+
+/** Prints an error the way a user can act on it: every config problem on its own line. */
+export function reportError(err: unknown): void {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`error: invalid configuration\n${err.issues.map((i) => `  ${i.file}: ${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n')}\n`);
+  } else if (err instanceof BackflowError) {
+    process.stderr.write(`error: ${err.code}: ${err.message}\n`);
+  } else {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+}

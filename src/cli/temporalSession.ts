@@ -1,0 +1,51 @@
+import path from 'node:path';
+import type { EngineDeps } from '../engine';
+import { startTemporal, type TemporalServer } from '../temporal/server';
+import { createWorker } from '../../worker';
+import type { CliContext } from './context';
+
+export interface TemporalSession {
+  server: TemporalServer;
+  taskQueue: string;
+}
+
+/**
+ * Runs `work` with Temporal at hand. With TEMPORAL_ADDRESS the workers are the fleet's; without it
+ * an embedded dev server (history in `.backflow/temporal.db`) and an in-process worker are started
+ * and stopped around the work.
+ */
+export async function withTemporal<T>(
+  ctx: CliContext,
+  deps: EngineDeps,
+  options: {
+    ui?: boolean;
+    log: (line: string) => void;
+    /** `auto`: an in-process worker only with the embedded server; `always`: on a queue of its own too. */
+    worker?: 'auto' | 'always';
+  },
+  work: (session: TemporalSession) => Promise<T>,
+): Promise<T> {
+  const embedded = ctx.env.TEMPORAL_ADDRESS === undefined;
+  const ownWorker = embedded || options.worker === 'always';
+  const server = await startTemporal({
+    env: ctx.env,
+    ui: options.ui ?? false,
+    dbFile: path.join(ctx.projectDir, '.backflow', 'temporal.db'),
+    log: options.log,
+  });
+  // A private queue keeps a demo on a shared cluster away from the fleet's workers.
+  const taskQueue = embedded || !ownWorker ? ctx.env.BACKFLOW_TASK_QUEUE : `${ctx.env.BACKFLOW_TASK_QUEUE}-${process.pid}`;
+  const session: TemporalSession = { server, taskQueue };
+  try {
+    if (!ownWorker) return await work(session);
+    const worker = await createWorker({
+      connection: server.nativeConnection,
+      namespace: server.namespace,
+      taskQueue: session.taskQueue,
+      deps,
+    });
+    return await worker.runUntil(work(session));
+  } finally {
+    await server.stop();
+  }
+}

@@ -1,0 +1,47 @@
+import type { RecordStatus, StateDb } from './database';
+import { summarizeRun } from './runs';
+import type { RunSummary } from './summary';
+
+/** Most recent runs of a sync, newest first. */
+export async function listRuns(db: StateDb, sync: string, limit = 20): Promise<RunSummary[]> {
+  const runs = await db
+    .selectFrom('runs')
+    .select('run_id')
+    .where('sync_name', '=', sync)
+    .where('run_id', 'not like', 'preview:%')
+    .orderBy('started_at', 'desc')
+    .limit(limit)
+    .execute();
+  return Promise.all(runs.map((run) => summarizeRun(db, run.run_id)));
+}
+
+export interface RecordResultView {
+  key: string | null;
+  change: string;
+  status: RecordStatus;
+  destinationId: string | null;
+  created: boolean | null;
+  error: { code: string; message: string; fields: string[] } | null;
+  batchNo: number | null;
+  recordedAt: string;
+}
+
+/** Per-record results of a run, in the order they were recorded; `failedOnly` keeps rejected + invalid. */
+export async function recordResults(db: StateDb, runId: string, failedOnly: boolean): Promise<RecordResultView[]> {
+  let query = db.selectFrom('record_results').selectAll().where('run_id', '=', runId);
+  if (failedOnly) query = query.where('status', '!=', 'synced');
+  const rows = await query.orderBy('id').execute();
+  return rows.map((row) => ({
+    key: row.key,
+    change: row.change,
+    status: row.status,
+    destinationId: row.destination_id,
+    created: row.created === null ? null : row.created === 1,
+    error:
+      row.error_code === null
+        ? null
+        : { code: row.error_code, message: row.error_message ?? '', fields: JSON.parse(row.error_fields ?? '[]') as string[] },
+    batchNo: row.batch_no,
+    recordedAt: row.recorded_at,
+  }));
+}

@@ -1,0 +1,61 @@
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { RunSummary } from '../state/summary';
+import { SYNC_FAILED, progressQuery, type SyncProgress, type syncWorkflow } from '../../workflows';
+import { BACKFLOW_SYNC } from './searchAttributes';
+
+export interface StartSyncOptions {
+  taskQueue: string;
+  full?: boolean;
+  /** Default `sync:<name>:<UTC timestamp>`, readable in Temporal Web. */
+  workflowId?: string;
+}
+
+export interface SyncHandle {
+  workflowId: string;
+  /** The run's summary; a `failed` run resolves too (its summary rides on the failure). */
+  result(): Promise<RunSummary>;
+  progress(): Promise<SyncProgress>;
+  cancel(): Promise<void>;
+}
+
+export function syncWorkflowId(sync: string, at: Date = new Date()): string {
+  return `sync:${sync}:${at.toISOString().replace(/[-:.]/g, '')}`;
+}
+
+/** The summary a failed run carries in its failure details, if it got far enough to have one. */
+export function summaryOfFailure(err: unknown): RunSummary | undefined {
+  if (!(err instanceof WorkflowFailedError)) return undefined;
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure && cause.type === SYNC_FAILED) {
+    return cause.details?.[0] as RunSummary | undefined;
+  }
+  return undefined;
+}
+
+/** Starts a sync run on Temporal; for teams that trigger syncs from their own code. */
+export async function startSync(client: Client, sync: string, options: StartSyncOptions): Promise<SyncHandle> {
+  const workflowId = options.workflowId ?? syncWorkflowId(sync);
+  const handle: WorkflowHandle<typeof syncWorkflow> = await client.workflow.start('syncWorkflow', {
+    taskQueue: options.taskQueue,
+    workflowId,
+    args: [{ sync, ...(options.full ? { full: true } : {}) }],
+    typedSearchAttributes: [{ key: BACKFLOW_SYNC, value: sync }],
+  });
+  return {
+    workflowId,
+    async result() {
+      try {
+        return await handle.result();
+      } catch (err) {
+        const summary = summaryOfFailure(err);
+        if (summary) return summary;
+        throw err;
+      }
+    },
+    progress: () => handle.query(progressQuery),
+    cancel: async () => {
+      await handle.cancel();
+    },
+  };
+}

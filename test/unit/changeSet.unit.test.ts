@@ -1,0 +1,139 @@
+import type { SyncSpec } from '../../src/config/schema';
+import { fingerprint } from '../../src/diff/fingerprint';
+import { openStateStore, type StateDb } from '../../src/state/database';
+import { commitBatch, readBatchRecords } from '../../src/state/batches';
+import { closeRun, openRun } from '../../src/state/runs';
+import { classifyChanges, stagePage } from '../../src/state/staging';
+
+const spec: SyncSpec = {
+  name: 'accounts',
+  source: 'warehouse',
+  model: 'SELECT 1',
+  primaryKey: 'id',
+  destination: { connection: 'sf', object: 'Account', externalIdField: 'External_Id__c' },
+  mode: 'upsert',
+  mappings: [{ from: 'name', to: 'Name' }],
+};
+const NOW = '2026-11-25T00:00:00.000Z';
+let db: StateDb;
+let runNo = 0;
+
+beforeEach(async () => {
+  db = await openStateStore('sqlite::memory:');
+});
+afterEach(async () => {
+  await db.destroy();
+});
+
+/** Stages one run of `rows` (key → Name) and diffs it; returns the run id and counts. */
+async function stageRun(rows: Array<[string, string]>, options: { full?: boolean; batchSize?: number } = {}) {
+  const runId = `run-${++runNo}`;
+  await openRun(db, { runId, spec, full: options.full ?? false, now: NOW, lease: true });
+  await stagePage(
+    db,
+    runId,
+    0,
+    rows.map(([key, name]) => ({ key, fingerprint: fingerprint('t', { Name: name }), payload: JSON.stringify({ Name: name }) })),
+    [],
+    NOW,
+  );
+  const counts = await classifyChanges(db, { runId, syncName: spec.name, fullResync: options.full ?? false, batchSize: options.batchSize ?? 2, now: NOW });
+  return { runId, counts };
+}
+
+/** Commits every batch of a run with the given verdicts (default: all synced). */
+async function commitAll(runId: string, counts: { batches: number }, rejectKeys: string[] = []) {
+  for (let batchNo = 1; batchNo <= counts.batches; batchNo++) {
+    const records = await readBatchRecords(db, runId, spec.name, batchNo);
+    await commitBatch(db, {
+      runId,
+      syncName: spec.name,
+      batchNo,
+      records,
+      outcomes: records.map((r) =>
+        rejectKeys.includes(r.key)
+          ? { key: r.key, status: 'rejected' as const, error: { code: 'STRING_TOO_LONG', message: 'too long', fields: ['Name'] } }
+          : { key: r.key, status: 'synced' as const, destinationId: `id-${r.key}`, created: r.change === 'added' },
+      ),
+      apiCalls: 1,
+      now: NOW,
+    });
+  }
+  return closeRun(db, { runId, now: NOW });
+}
+
+describe('change detection against the committed snapshot', () => {
+  it('sends everything first, then only what changed, then nothing', async () => {
+    const first = await stageRun([['1', 'Acme'], ['2', 'Globex'], ['3', 'Initech']]);
+    expect(first.counts).toMatchObject({ extracted: 3, added: 3, changed: 0, unchanged: 0, batches: 2 });
+    expect((await commitAll(first.runId, first.counts)).counts).toMatchObject({ synced: 3, created: 3 });
+
+    const second = await stageRun([['1', 'Acme Corp'], ['2', 'Globex'], ['3', 'Initech'], ['4', 'Umbrella']]);
+    expect(second.counts).toMatchObject({ added: 1, changed: 1, unchanged: 2, batches: 1 });
+    const batch = await readBatchRecords(db, second.runId, spec.name, 1);
+    expect(batch.map((r) => [r.key, r.change, r.destinationId])).toEqual([
+      ['1', 'changed', 'id-1'],
+      ['4', 'added', null],
+    ]);
+    await commitAll(second.runId, second.counts);
+
+    const third = await stageRun([['1', 'Acme Corp'], ['2', 'Globex'], ['3', 'Initech'], ['4', 'Umbrella']]);
+    expect(third.counts).toMatchObject({ added: 0, changed: 0, unchanged: 4, batches: 0 });
+  });
+
+  it('counts keys that left the model as removed', async () => {
+    const first = await stageRun([['1', 'Acme'], ['2', 'Globex']]);
+    await commitAll(first.runId, first.counts);
+    const second = await stageRun([['1', 'Acme']]);
+    expect(second.counts).toMatchObject({ removed: 1, unchanged: 1 });
+  });
+
+  it('keeps rejected records out of the snapshot so the next run retries them', async () => {
+    const first = await stageRun([['1', 'Acme'], ['2', 'X'.repeat(300)]]);
+    const summary = await commitAll(first.runId, first.counts, ['2']);
+    expect(summary).toMatchObject({ status: 'partial', counts: { synced: 1, rejected: 1 } });
+    const retry = await stageRun([['1', 'Acme'], ['2', 'X'.repeat(300)]]);
+    expect(retry.counts).toMatchObject({ added: 1, unchanged: 1 });
+  });
+
+  it('never sends rows with a duplicate primary key, and reports each of them', async () => {
+    const { runId, counts } = await stageRun([['1', 'Acme'], ['2', 'Globex'], ['1', 'Acme again']]);
+    expect(counts).toMatchObject({ extracted: 3, added: 1, invalid: 2, batches: 1 });
+    const invalid = await db.selectFrom('record_results').selectAll().where('run_id', '=', runId).execute();
+    expect(invalid.map((r) => [r.key, r.status, r.error_code])).toEqual([
+      ['1', 'invalid', 'DUPLICATE_PRIMARY_KEY'],
+      ['1', 'invalid', 'DUPLICATE_PRIMARY_KEY'],
+    ]);
+  });
+
+  it('re-sends everything on a full resync', async () => {
+    const first = await stageRun([['1', 'Acme'], ['2', 'Globex']]);
+    await commitAll(first.runId, first.counts);
+    const full = await stageRun([['1', 'Acme'], ['2', 'Globex']], { full: true });
+    expect(full.counts).toMatchObject({ changed: 2, unchanged: 0 });
+  });
+
+  it('commits a batch once: a second commit of the same batch changes nothing', async () => {
+    const { runId } = await stageRun([['1', 'Acme']]);
+    const records = await readBatchRecords(db, runId, spec.name, 1);
+    const input = {
+      runId,
+      syncName: spec.name,
+      batchNo: 1,
+      records,
+      outcomes: [{ key: '1', status: 'synced' as const, destinationId: 'id-1', created: true }],
+      apiCalls: 1,
+      now: NOW,
+    };
+    expect(await commitBatch(db, input)).toMatchObject({ synced: 1, alreadyCommitted: false });
+    expect(await commitBatch(db, input)).toMatchObject({ synced: 1, alreadyCommitted: true });
+    expect(await db.selectFrom('record_results').selectAll().execute()).toHaveLength(1);
+  });
+
+  it('allows one running run per sync', async () => {
+    await stageRun([['1', 'Acme']]);
+    await expect(openRun(db, { runId: 'other', spec, full: false, now: NOW, lease: true })).rejects.toMatchObject({
+      code: 'SYNC_ALREADY_RUNNING',
+    });
+  });
+});

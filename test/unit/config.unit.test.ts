@@ -1,0 +1,119 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadProject } from '../../src/config/load';
+import { resolveSecrets } from '../../src/config/secrets';
+import { ConfigError } from '../../src/errors';
+
+const PROJECT = `version: 1
+connections:
+  warehouse: { type: duckdb, path: w.duckdb }
+  salesforce:
+    type: salesforce
+    instanceUrl: \${env:SF_URL}
+    accessToken: \${env:SF_TOKEN}
+`;
+const SYNC = `source: warehouse
+model: SELECT id, name FROM accounts
+primaryKey: id
+destination: { connection: salesforce, object: Account, externalIdField: External_Id__c }
+mappings:
+  - { from: name, to: Name }
+`;
+
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'backflow-config-'));
+  mkdirSync(path.join(dir, 'syncs'));
+  for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, file), text);
+  return dir;
+}
+
+function issuesOf(dir: string): string[] {
+  try {
+    loadProject(dir);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues.map((i) => `${i.file}: ${i.path}: ${i.message}`);
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadProject', () => {
+  it('loads a valid project with the sync named after its file and upsert as the default mode', () => {
+    const loaded = loadProject(project({ 'backflow.yaml': PROJECT, 'syncs/accounts.yaml': SYNC }));
+    const sync = loaded.syncs.get('accounts');
+    expect(sync).toMatchObject({ name: 'accounts', mode: 'upsert', primaryKey: 'id', destination: { object: 'Account' } });
+    expect(loaded.syncFiles.get('accounts')).toBe('syncs/accounts.yaml');
+  });
+
+  it('reports every problem of every file at once, each with file and path', () => {
+    const badSync = SYNC.replace('primaryKey: id\n', '').replace('connection: salesforce', 'connection: nowhere').replace('to: Name', 'to: 7');
+    const issues = issuesOf(
+      project({
+        'backflow.yaml': PROJECT.replace('accessToken: ${env:SF_TOKEN}', 'accessToken: hunter2'),
+        'syncs/a.yaml': badSync,
+        'syncs/b.yaml': 'source: [unclosed',
+      }),
+    );
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^backflow\.yaml: connections\.salesforce\.accessToken: must be a secret reference/),
+        expect.stringMatching(/^syncs\/a\.yaml: primaryKey: /),
+        expect.stringMatching(/^syncs\/a\.yaml: mappings\[0\]\.to: /),
+        expect.stringMatching(/^syncs\/b\.yaml: : invalid YAML/),
+      ]),
+    );
+  });
+
+  it('reports a reference to a connection that does not exist or has the wrong role', () => {
+    const issues = issuesOf(
+      project({
+        'backflow.yaml': PROJECT,
+        'syncs/a.yaml': SYNC.replace('connection: salesforce', 'connection: nowhere').replace('source: warehouse', 'source: salesforce'),
+      }),
+    );
+    expect(issues).toEqual([
+      'syncs/a.yaml: source: connection "salesforce" is a salesforce, not a source',
+      'syncs/a.yaml: destination.connection: unknown connection "nowhere" (backflow.yaml defines: warehouse, salesforce)',
+    ]);
+  });
+
+  it('rejects unknown keys and an unknown destination type', () => {
+    const issues = issuesOf(
+      project({
+        'backflow.yaml': PROJECT.replace('type: salesforce', 'type: marketo'),
+        'syncs/a.yaml': `${SYNC}shedule: 15m\n`,
+      }),
+    );
+    expect(issues.some((i) => i.startsWith('backflow.yaml: connections.salesforce.type:'))).toBe(true);
+    expect(issues.some((i) => i.startsWith('syncs/a.yaml: : ') && i.includes('shedule'))).toBe(true);
+  });
+
+  it('refuses to map onto the external id field, and mapping one field twice', () => {
+    const issues = issuesOf(
+      project({
+        'backflow.yaml': PROJECT,
+        'syncs/a.yaml': `${SYNC}  - { from: name, to: Name }\n  - { from: id, to: External_Id__c }\n`,
+      }),
+    );
+    expect(issues).toEqual([
+      'syncs/a.yaml: mappings[1].to: field Name is already mapped by mappings[0]',
+      'syncs/a.yaml: mappings[2].to: External_Id__c is the external id field; it is filled from primaryKey (id)',
+    ]);
+  });
+});
+
+describe('resolveSecrets', () => {
+  it('resolves ${env:…} references and reports each unset one with its place', () => {
+    const connection = { type: 'salesforce', instanceUrl: '${env:SF_URL}', accessToken: '${env:SF_TOKEN}' };
+    expect(resolveSecrets(connection, { file: 'backflow.yaml', path: 'connections.sf' }, { SF_URL: 'http://x', SF_TOKEN: 't' })).toEqual({
+      type: 'salesforce',
+      instanceUrl: 'http://x',
+      accessToken: 't',
+    });
+    expect(() => resolveSecrets(connection, { file: 'backflow.yaml', path: 'connections.sf' }, {})).toThrow(
+      'backflow.yaml: connections.sf.instanceUrl: environment variable SF_URL is not set (referenced as ${env:SF_URL})\n' +
+        'backflow.yaml: connections.sf.accessToken: environment variable SF_TOKEN is not set (referenced as ${env:SF_TOKEN})',
+    );
+  });
+});

@@ -1,0 +1,62 @@
+import { fingerprint } from '../../src/diff/fingerprint';
+import { keyOf, mapRow, missingColumns } from '../../src/diff/mapping';
+
+const spec = {
+  primaryKey: 'id',
+  mappings: [
+    { from: 'name', to: 'Name' },
+    { from: 'health', to: 'Health_Score__c' },
+  ],
+};
+
+describe('mapRow', () => {
+  it('maps columns onto destination fields and ignores unmapped ones', () => {
+    expect(mapRow({ id: 1, name: 'Acme', health: 38, notes: 'x' }, spec)).toEqual({
+      ok: true,
+      key: '1',
+      payload: { Name: 'Acme', Health_Score__c: 38 },
+    });
+  });
+
+  it('rejects NULL and empty primary keys', () => {
+    expect(mapRow({ id: null, name: 'Acme', health: 1 }, spec)).toMatchObject({ ok: false, reason: 'NULL_PRIMARY_KEY' });
+    expect(mapRow({ id: '  ', name: 'Acme', health: 1 }, spec)).toMatchObject({ ok: false, reason: 'NULL_PRIMARY_KEY' });
+  });
+
+  it('keeps big integer keys exact', () => {
+    expect(keyOf('9007199254740993')).toBe('9007199254740993');
+    expect(keyOf(42)).toBe('42');
+  });
+});
+
+describe('fingerprint', () => {
+  const target = 'salesforce/Account/External_Id__c';
+  it('ignores key order and unmapped columns, changes with any mapped value or the target', () => {
+    const a = fingerprint(target, { Name: 'Acme', Health_Score__c: 38 });
+    expect(fingerprint(target, { Health_Score__c: 38, Name: 'Acme' })).toBe(a);
+    const unmappedChange = mapRow({ id: 1, name: 'Acme', health: 38, notes: 'changed' }, spec);
+    expect(unmappedChange.ok && fingerprint(target, unmappedChange.payload)).toBe(a);
+    expect(fingerprint(target, { Name: 'Acme', Health_Score__c: 30 })).not.toBe(a);
+    expect(fingerprint(target, { Name: 'Acme', Health_Score__c: '38' })).not.toBe(a);
+    expect(fingerprint('salesforce/Contact/External_Id__c', { Name: 'Acme', Health_Score__c: 38 })).not.toBe(a);
+  });
+
+  it('changes when the mapping changes (a newly mapped field re-sends the row)', () => {
+    const before = mapRow({ id: 1, name: 'Acme', health: 38, segment: 'at-risk' }, spec);
+    const after = mapRow({ id: 1, name: 'Acme', health: 38, segment: 'at-risk' }, {
+      ...spec,
+      mappings: [...spec.mappings, { from: 'segment', to: 'Segment__c' }],
+    });
+    expect(before.ok && after.ok && fingerprint(target, before.payload) !== fingerprint(target, after.payload)).toBe(true);
+  });
+});
+
+describe('missingColumns', () => {
+  it('names the config path of every column the model does not return', () => {
+    expect(missingColumns(spec, ['name'])).toEqual([
+      { path: 'primaryKey', column: 'id' },
+      { path: 'mappings[1].from', column: 'health' },
+    ]);
+    expect(missingColumns(spec, ['id', 'name', 'health'])).toEqual([]);
+  });
+});

@@ -1,0 +1,39 @@
+import { classifySalesforceError, REQUEST_LIMIT_WAIT_MS, toDestinationError } from '../../src/destinations/salesforceErrors';
+import { BackflowError, DestinationTransientError } from '../../src/errors';
+
+function httpError(errorCode: string, message = 'x'): Error {
+  return Object.assign(new Error(message), { errorCode, name: errorCode });
+}
+
+describe('classifySalesforceError', () => {
+  it.each([
+    ['INVALID_SESSION_ID', { retry: false, reason: 'auth' }],
+    ['REQUEST_LIMIT_EXCEEDED', { retry: true, reason: 'api-limit', waitMs: REQUEST_LIMIT_WAIT_MS }],
+    ['SERVER_UNAVAILABLE', { retry: true, reason: 'server-error' }],
+    ['ERROR_HTTP_503', { retry: true, reason: 'server-error' }],
+    ['JSON_PARSER_ERROR', { retry: false, reason: 'request-invalid' }],
+    ['EXCEEDED_ID_LIMIT', { retry: false, reason: 'request-invalid' }],
+  ])('%s', (code, expected) => {
+    expect(classifySalesforceError(httpError(code))).toEqual(expected);
+  });
+
+  it('retries network failures', () => {
+    expect(classifySalesforceError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toEqual({
+      retry: true,
+      reason: 'network',
+    });
+    expect(classifySalesforceError(new TypeError('fetch failed'))).toMatchObject({ retry: true });
+  });
+});
+
+describe('toDestinationError', () => {
+  it('makes retryable failures transient (with the wait) and others final, with a typed code', () => {
+    const limited = toDestinationError(httpError('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'), 'upsert Account');
+    expect(limited).toBeInstanceOf(DestinationTransientError);
+    expect((limited as DestinationTransientError).retryAfterMs).toBe(REQUEST_LIMIT_WAIT_MS);
+    const auth = toDestinationError(httpError('INVALID_SESSION_ID', 'Session expired or invalid'), 'upsert Account');
+    expect(auth).toBeInstanceOf(BackflowError);
+    expect((auth as BackflowError).code).toBe('DESTINATION_AUTH_FAILED');
+    expect(auth.message).toBe('Salesforce upsert Account failed: INVALID_SESSION_ID: Session expired or invalid');
+  });
+});
