@@ -10,6 +10,8 @@ const envSchema = z.object({
   BACKFLOW_TASK_QUEUE: z.string().min(1).default('backflow'),
   /** State store; default `sqlite:<project>/.backflow/state.db`. */
   BACKFLOW_STATE_URL: z.string().regex(/^sqlite:.+/, 'must be sqlite:<path>').optional(),
+  /** A prebuilt workflow bundle (`bundleWorkflowCode`), so workers start without webpack. */
+  BACKFLOW_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
 });
 

@@ -15,6 +15,7 @@ export async function workerCommand(options: { project?: string }): Promise<numb
       namespace: server.namespace,
       taskQueue: ctx.env.BACKFLOW_TASK_QUEUE,
       deps,
+      ...(ctx.env.BACKFLOW_WORKFLOW_BUNDLE ? { workflowBundlePath: ctx.env.BACKFLOW_WORKFLOW_BUNDLE } : {}),
     });
     log(`worker on ${server.address} (namespace ${server.namespace}, task queue ${ctx.env.BACKFLOW_TASK_QUEUE})`);
     if (server.uiUrl) log(`Temporal Web: ${server.uiUrl}`);

@@ -1,0 +1,33 @@
+/**
+ * Salesforce REST API sandbox: an in-process emulator of the parts of the REST API a
+ * reverse-ETL sync uses (sObject Collections, single-record DML, describe, SOQL), built from
+ * Salesforce's documented behaviour so syncs can run against it in CI.
+ */
+
+import { SandboxServer } from './server';
+import type { SalesforceSandbox, SalesforceSandboxOptions } from './types';
+
+export type {
+  SalesforceFaultProfile,
+  SalesforceRequestLogEntry,
+  SalesforceSandbox,
+  SalesforceSandboxOptions,
+} from './types';
+
+export async function startSalesforceSandbox(options: SalesforceSandboxOptions = {}): Promise<SalesforceSandbox> {
+  const server = new SandboxServer(options);
+  const host = options.host ?? '127.0.0.1';
+  const port = await server.listen(options.port ?? 0, host);
+  // A wildcard bind address is not something a client can connect to.
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const instanceUrl = `http://${urlHost}:${port}`;
+  return {
+    instanceUrl,
+    accessToken: server.accessToken,
+    records: (sobject) => server.records(sobject),
+    requests: () => server.requests(),
+    setFaults: (profile) => server.setFaults(profile),
+    onWriteApplied: (listener) => server.onWriteApplied(listener),
+    close: () => server.close(),
+  };
+}

@@ -1,0 +1,328 @@
+/**
+ * HTTP plumbing of the sandbox: fastify wiring, session check, daily API allocation
+ * (`Sforce-Limit-Info` / REQUEST_LIMIT_EXCEEDED), request log, fault injection, write
+ * listeners and the unauthenticated `/__sandbox/*` admin endpoints.
+ */
+
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+
+import { QueryCursors } from './cursors';
+import type { DmlContext } from './dml';
+import { SalesforceApiError, invalidSession, notFound, requestLimitExceeded, type ApiError } from './errors';
+import { IdGenerator } from './ids';
+import { collectionRecordCount, handleApiRequest, type ApiContext, type ApiRequest, type ApiResponse, type WriteNotice } from './routes';
+import { OrgSchema } from './schema';
+import { RecordStore } from './store';
+import type { SalesforceFaultProfile, SalesforceRequestLogEntry, SalesforceSandboxOptions } from './types';
+
+const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
+const DEFAULT_DAILY_API_LIMIT = 15000;
+/** Versions advertised by `GET /services/data` (any vNN.N path is still served). */
+const OLDEST_ADVERTISED_VERSION = 31;
+const LATEST_ADVERTISED_VERSION = 64;
+const API_PATH = /^\/services\/data\/v(\d{2,3}\.\d)(\/.*)?$/;
+const ADMIN_PREFIX = '/__sandbox/';
+
+type WriteListener = (info: { sobject: string; records: number }) => void;
+
+/** Release names by API version: three releases a year, v62.0 = Winter '25. */
+function releaseLabel(version: number): string {
+  const offset = 62 - version;
+  const cycle = ((offset % 3) + 3) % 3;
+  const yearsBack = Math.floor(offset / 3);
+  if (cycle === 0) return `Winter '${25 - yearsBack}`;
+  return `${cycle === 1 ? 'Summer' : 'Spring'} '${24 - yearsBack}`;
+}
+
+function versionsBody(): Array<{ label: string; url: string; version: string }> {
+  const out: Array<{ label: string; url: string; version: string }> = [];
+  for (let v = OLDEST_ADVERTISED_VERSION; v <= LATEST_ADVERTISED_VERSION; v += 1) {
+    out.push({ label: releaseLabel(v), url: `/services/data/v${v}.0`, version: `${v}.0` });
+  }
+  return out;
+}
+
+function utcDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+/** Validates an admin/`setFaults` profile; unknown keys are rejected so typos surface. */
+export function parseFaultProfile(value: unknown): SalesforceFaultProfile {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error('fault profile must be a JSON object');
+  }
+  const profile: SalesforceFaultProfile = {};
+  for (const [key, raw] of Object.entries(value)) {
+    if (key === 'writeResponseDelayMs') {
+      if (raw === undefined || raw === null) continue;
+      if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < 0) {
+        throw new Error('writeResponseDelayMs must be a non-negative number');
+      }
+      profile.writeResponseDelayMs = raw;
+    } else {
+      throw new Error(`unknown fault: ${key}`);
+    }
+  }
+  return profile;
+}
+
+export class SandboxServer {
+  readonly accessToken: string;
+  readonly dailyApiLimit: number;
+  readonly schema = new OrgSchema();
+  readonly store = new RecordStore(this.schema);
+  private readonly ids = new IdGenerator();
+  private readonly cursors = new QueryCursors();
+  private readonly app: FastifyInstance;
+  private readonly listeners = new Set<WriteListener>();
+  private readonly pendingDelays = new Set<() => void>();
+  private requestLog: SalesforceRequestLogEntry[] = [];
+  private faults: SalesforceFaultProfile = {};
+  private apiUsed = 0;
+  private apiDay = utcDay(new Date());
+  private closed = false;
+
+  constructor(options: SalesforceSandboxOptions = {}) {
+    // Shaped like a real session id: org id, '!', opaque secret.
+    this.accessToken = options.accessToken ?? `00D5g000004SbxQ!${randomBytes(36).toString('base64url')}`;
+    this.dailyApiLimit = options.dailyApiLimit ?? DEFAULT_DAILY_API_LIMIT;
+    this.app = Fastify({ logger: false, bodyLimit: 50 * 1024 * 1024, routerOptions: { maxParamLength: 16384 } });
+    // Bodies are parsed by the handlers so malformed JSON gets Salesforce's JSON_PARSER_ERROR.
+    this.app.removeAllContentTypeParsers();
+    this.app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+      done(null, body);
+    });
+    this.app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
+      const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
+      const errorCode = status === 413 ? 'REQUEST_ENTITY_TOO_LARGE' : status >= 500 ? 'UNKNOWN_EXCEPTION' : 'INVALID_REQUEST';
+      const body: ApiError[] = [{ message: error.message, errorCode }];
+      this.send(request, reply, { status, body }, 0, false);
+    });
+    this.app.route({
+      method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      url: '/*',
+      handler: (request, reply) => this.handle(request, reply),
+    });
+  }
+
+  private dmlContext(): DmlContext {
+    return { schema: this.schema, store: this.store, ids: this.ids, now: () => new Date() };
+  }
+
+  private apiContext(): ApiContext {
+    return {
+      dml: this.dmlContext(),
+      schema: this.schema,
+      store: this.store,
+      cursors: this.cursors,
+      apiUsage: () => ({ used: this.apiUsed, max: this.dailyApiLimit }),
+    };
+  }
+
+  async listen(port: number, host: string): Promise<number> {
+    await this.app.listen({ port, host });
+    const address = this.app.server.address();
+    if (address === null || typeof address === 'string') throw new Error('sandbox did not bind a TCP port');
+    return address.port;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    // Release responses held by writeResponseDelayMs so close() does not wait them out.
+    for (const release of [...this.pendingDelays]) release();
+    await this.app.close();
+  }
+
+  requests(): SalesforceRequestLogEntry[] {
+    return this.requestLog.map((entry) => ({ ...entry }));
+  }
+
+  setFaults(profile: SalesforceFaultProfile): void {
+    this.faults = parseFaultProfile(profile);
+  }
+
+  onWriteApplied(listener: WriteListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  records(sobject: string): Array<Record<string, unknown>> {
+    const def = this.schema.sobject(sobject);
+    if (def === undefined) throw new Error(`unknown sObject type: ${sobject}`);
+    return this.store.all(def).map((record) => ({ ...record }));
+  }
+
+  reset(): void {
+    this.store.reset();
+    this.cursors.clear();
+    this.requestLog = [];
+    this.faults = {};
+    this.apiUsed = 0;
+    this.apiDay = utcDay(new Date());
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const release = (): void => {
+        clearTimeout(timer);
+        this.pendingDelays.delete(release);
+        resolve();
+      };
+      const timer = setTimeout(release, ms);
+      this.pendingDelays.add(release);
+    });
+  }
+
+  private notifyWrites(writes: WriteNotice[]): void {
+    for (const write of writes) {
+      for (const listener of [...this.listeners]) {
+        try {
+          listener({ sobject: write.sobject, records: write.records });
+        } catch {
+          // A failing test listener must not turn a committed write into a 500.
+        }
+      }
+    }
+  }
+
+  private send(request: FastifyRequest, reply: FastifyReply, res: ApiResponse, records: number, log: boolean): FastifyReply {
+    if (log) {
+      this.requestLog.push({
+        method: request.method,
+        path: request.url.split('?')[0] ?? request.url,
+        status: res.status,
+        records,
+        at: new Date().toISOString(),
+      });
+    }
+    reply.code(res.status);
+    for (const [name, value] of Object.entries(res.headers ?? {})) reply.header(name, value);
+    if (res.body === undefined || res.status === 204) return reply.send();
+    reply.header('content-type', JSON_CONTENT_TYPE);
+    return reply.send(JSON.stringify(res.body));
+  }
+
+  private errorResponse(error: SalesforceApiError, headers?: Record<string, string>): ApiResponse {
+    return headers === undefined ? { status: error.status, body: error.body() } : { status: error.status, body: error.body(), headers };
+  }
+
+  private authorized(request: FastifyRequest): boolean {
+    const header = request.headers.authorization;
+    if (typeof header !== 'string') return false;
+    const match = /^(?:Bearer|OAuth)\s+(.+)$/i.exec(header.trim());
+    return match?.[1] === this.accessToken;
+  }
+
+  /** Counts one API call against today's allocation; false when it is used up. */
+  private countApiCall(): boolean {
+    const today = utcDay(new Date());
+    if (today !== this.apiDay) {
+      this.apiDay = today;
+      this.apiUsed = 0;
+    }
+    if (this.apiUsed >= this.dailyApiLimit) return false;
+    this.apiUsed += 1;
+    return true;
+  }
+
+  private limitHeader(): Record<string, string> {
+    return { 'Sforce-Limit-Info': `api-usage=${this.apiUsed}/${this.dailyApiLimit}` };
+  }
+
+  private async handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const url = new URL(request.url, 'http://sandbox.invalid');
+    const path = url.pathname;
+    const rawBody = typeof request.body === 'string' ? request.body : undefined;
+
+    if (path.startsWith(ADMIN_PREFIX)) {
+      return this.send(request, reply, this.handleAdmin(request.method, path.slice(ADMIN_PREFIX.length), rawBody), 0, false);
+    }
+
+    // The Versions resource needs no session and does not count against the allocation.
+    if (path === '/services/data' || path === '/services/data/') {
+      const res: ApiResponse = request.method === 'GET' ? { status: 200, body: versionsBody() } : this.errorResponse(notFound());
+      return this.send(request, reply, res, 0, true);
+    }
+
+    const match = API_PATH.exec(path);
+    if (match === null || match[1] === undefined) {
+      return this.send(request, reply, this.errorResponse(notFound()), 0, true);
+    }
+    if (!this.authorized(request)) {
+      return this.send(request, reply, this.errorResponse(invalidSession()), 0, true);
+    }
+    if (!this.countApiCall()) {
+      return this.send(request, reply, this.errorResponse(requestLimitExceeded(), this.limitHeader()), 0, true);
+    }
+
+    const version = match[1];
+    const apiRequest: ApiRequest = {
+      // HEAD is answered like GET, minus the body (fastify drops it).
+      method: request.method === 'HEAD' ? 'GET' : request.method,
+      segments: (match[2] ?? '')
+        .split('/')
+        .filter((s) => s !== '')
+        .map((s) => {
+          try {
+            return decodeURIComponent(s);
+          } catch {
+            return s;
+          }
+        }),
+      query: url.searchParams,
+      rawBody,
+      header: (name) => {
+        const value = request.headers[name.toLowerCase()];
+        return Array.isArray(value) ? value.join(', ') : value;
+      },
+      version,
+      versionNumber: Number(version),
+    };
+    const records = collectionRecordCount(apiRequest);
+    const res = handleApiRequest(this.apiContext(), apiRequest);
+    res.headers = { ...res.headers, ...this.limitHeader() };
+    if (res.writes !== undefined) {
+      // The write is committed: tell listeners, then optionally hold the response so tests
+      // can kill a client after the destination applied its batch but before it heard back.
+      this.notifyWrites(res.writes);
+      await this.sleep(this.faults.writeResponseDelayMs ?? 0);
+    }
+    return this.send(request, reply, res, records, true);
+  }
+
+  private handleAdmin(method: string, rest: string, rawBody: string | undefined): ApiResponse {
+    const adminError = (status: number, message: string): ApiResponse => ({ status, body: { error: message } });
+    const parts = rest.split('/').filter((s) => s !== '');
+    const [resource, arg] = parts;
+    if (resource === 'records' && arg !== undefined && parts.length === 2) {
+      if (method !== 'GET') return adminError(405, 'use GET');
+      const def = this.schema.sobject(decodeURIComponent(arg));
+      if (def === undefined) return adminError(404, `unknown sObject type: ${arg}`);
+      return { status: 200, body: this.records(def.name) };
+    }
+    if (resource === 'requests' && parts.length === 1) {
+      if (method !== 'GET') return adminError(405, 'use GET');
+      return { status: 200, body: this.requests() };
+    }
+    if (resource === 'faults' && parts.length === 1) {
+      if (method === 'GET') return { status: 200, body: this.faults };
+      if (method !== 'PUT') return adminError(405, 'use PUT');
+      try {
+        this.setFaults(parseFaultProfile(JSON.parse(rawBody ?? '') as unknown));
+      } catch (err) {
+        return adminError(400, err instanceof Error ? err.message : String(err));
+      }
+      return { status: 200, body: this.faults };
+    }
+    if (resource === 'reset' && parts.length === 1) {
+      if (method !== 'POST') return adminError(405, 'use POST');
+      this.reset();
+      return { status: 204 };
+    }
+    return adminError(404, `unknown admin endpoint: /__sandbox/${rest}`);
+  }
+}

@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
+import { startSync } from '../../src/temporal/startSync';
+import { createTestProject, type TestProject } from '../support/project';
+import { connectTestTemporal, uniqueTaskQueue, withWorker, type TestTemporal } from '../support/temporal';
+
+const BIN = path.resolve(__dirname, '..', '..', 'bin', 'backflow.js');
+let sandbox: SalesforceSandbox;
+let temporal: TestTemporal;
+let project: TestProject;
+
+beforeAll(async () => {
+  temporal = await connectTestTemporal();
+  sandbox = await startSalesforceSandbox();
+  project = await createTestProject(sandbox);
+});
+afterAll(async () => {
+  await project.close();
+  await sandbox.close();
+  await temporal.close();
+});
+
+/** A `backflow worker` process on the suite's dev server; resolves once it polls. */
+async function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [BIN, 'worker', '--project', project.dir], {
+    env: {
+      ...process.env,
+      ...project.env,
+      TEMPORAL_ADDRESS: temporal.address,
+      BACKFLOW_TASK_QUEUE: taskQueue,
+      BACKFLOW_WORKFLOW_BUNDLE: process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  while (!output.includes('worker on')) {
+    if (child.exitCode !== null) throw new Error(`worker exited early (${child.exitCode}): ${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return child;
+}
+
+describe('a worker killed after the Salesforce call and before the batch commit', () => {
+  it('retries the batch on another worker without duplicating any Account, and finishes with every record', async () => {
+    const taskQueue = uniqueTaskQueue('crash');
+    const worker = await startWorkerProcess(taskQueue);
+    const exited = once(worker, 'exit');
+
+    // Salesforce applies the upsert, then the worker dies before it can hear back and commit.
+    sandbox.setFaults({ writeResponseDelayMs: 5_000 });
+    let kills = 0;
+    sandbox.onWriteApplied(() => {
+      if (kills++ === 0) {
+        worker.kill('SIGKILL');
+        sandbox.setFaults({});
+      }
+    });
+
+    const handle = await startSync(temporal.client, 'accounts_to_salesforce', { taskQueue });
+    await exited;
+    expect(kills).toBe(1);
+    expect(sandbox.records('Account')).toHaveLength(4);
+    const committed = await project.deps.state.selectFrom('batches').selectAll().where('run_id', '=', handle.workflowId).execute();
+    expect(committed.map((b) => b.committed)).toEqual([0]);
+
+    // A fresh worker picks the batch up once the dead one's heartbeat times out.
+    const summary = await withWorker(temporal, project.deps, taskQueue, () => handle.result());
+    expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 4, rejected: 0 } });
+
+    const upserts = sandbox.requests().filter((r) => r.method === 'PATCH' && r.path.includes('/composite/sobjects/Account/'));
+    expect(upserts.map((r) => r.records)).toEqual([4, 4]); // the batch really was sent twice
+    const accounts = sandbox.records('Account');
+    expect(accounts.map((a) => a.External_Id__c).sort()).toEqual(['1', '2', '3', '4']);
+    expect(accounts.map((a) => a.Name)).toEqual(['Acme', 'Globex', 'Initech', 'Umbrella']);
+    const results = await project.deps.state.selectFrom('record_results').selectAll().where('run_id', '=', summary.runId).execute();
+    expect(results.map((r) => r.key).sort()).toEqual(['1', '2', '3', '4']);
+    expect(new Set(results.map((r) => r.destination_id)).size).toBe(4);
+  });
+});
