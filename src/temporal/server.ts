@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
 import type { BackflowEnv } from '../env';
+import { startDevServer } from './devServer';
 import { findTemporalCli } from './findCli';
 import { BACKFLOW_SEARCH_ATTRIBUTES } from './searchAttributes';
 
@@ -26,6 +27,8 @@ export interface StartTemporalOptions {
   /** Start Temporal Web with the dev server. */
   ui?: boolean;
   log?: (line: string) => void;
+  /** The dev server's own output lines. */
+  serverLog?: (line: string) => void;
 }
 
 /** Connects to TEMPORAL_ADDRESS when set; otherwise starts `temporal server start-dev`. */
@@ -33,44 +36,71 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
   const { env } = options;
   const log = options.log ?? (() => {});
   if (env.TEMPORAL_ADDRESS) {
-    const address = env.TEMPORAL_ADDRESS;
-    const connection = await Connection.connect({ address });
-    const nativeConnection = await NativeConnection.connect({ address });
-    return {
-      address,
-      namespace: env.TEMPORAL_NAMESPACE,
-      ...(env.TEMPORAL_UI_URL ? { uiUrl: env.TEMPORAL_UI_URL } : {}),
-      client: new Client({ connection, namespace: env.TEMPORAL_NAMESPACE }),
-      nativeConnection,
-      async stop() {
-        await nativeConnection.close();
-        await connection.close();
-      },
-    };
+    const connected = await connect(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
+    return { ...connected, ...(env.TEMPORAL_UI_URL ? { uiUrl: env.TEMPORAL_UI_URL } : {}) };
   }
 
   const cli = findTemporalCli(log);
   const ui = options.ui ?? false;
-  const testEnv = await TestWorkflowEnvironment.createLocal({
-    server: {
-      ...(cli.kind === 'download' ? {} : { executable: { type: 'existing-path', path: cli.path } }),
-      ip: '127.0.0.1',
+  const dbFilename = options.dbFile ? path.resolve(options.dbFile) : undefined;
+  if (cli.kind === 'download') {
+    // Last resort (needs internet): the SDK downloads and runs a dev server itself.
+    const testEnv = await TestWorkflowEnvironment.createLocal({
+      server: {
+        ip: '127.0.0.1',
+        namespace: env.TEMPORAL_NAMESPACE,
+        ui,
+        ...(dbFilename ? { dbFilename } : {}),
+        searchAttributes: BACKFLOW_SEARCH_ATTRIBUTES,
+      },
+    });
+    const port = Number(testEnv.address.split(':').pop());
+    return {
+      address: testEnv.address,
       namespace: env.TEMPORAL_NAMESPACE,
-      ui,
-      ...(options.dbFile ? { dbFilename: path.resolve(options.dbFile) } : {}),
-      searchAttributes: BACKFLOW_SEARCH_ATTRIBUTES,
-      log: { format: 'pretty', level: 'error' },
-    },
-  });
-  const port = Number(testEnv.address.split(':').pop());
-  return {
-    address: testEnv.address,
+      ...(ui ? { uiUrl: `http://127.0.0.1:${port + 1000}` } : {}),
+      client: testEnv.client,
+      nativeConnection: testEnv.nativeConnection,
+      stop: () => testEnv.teardown(),
+    };
+  }
+
+  const server = await startDevServer({
+    executable: cli.path,
     namespace: env.TEMPORAL_NAMESPACE,
-    // The SDK's launcher puts Web on port + 1000 unless told otherwise.
-    ...(ui ? { uiUrl: `http://127.0.0.1:${port + 1000}` } : {}),
-    client: testEnv.client,
-    nativeConnection: testEnv.nativeConnection,
-    stop: () => testEnv.teardown(),
+    ui,
+    ...(dbFilename ? { dbFile: dbFilename } : {}),
+    searchAttributes: BACKFLOW_SEARCH_ATTRIBUTES,
+    log: options.serverLog ?? (() => {}),
+  });
+  try {
+    const connected = await connect(server.address, env.TEMPORAL_NAMESPACE);
+    return {
+      ...connected,
+      ...(server.uiUrl ? { uiUrl: server.uiUrl } : {}),
+      async stop() {
+        await connected.stop();
+        await server.stop();
+      },
+    };
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+}
+
+async function connect(address: string, namespace: string): Promise<TemporalServer> {
+  const connection = await Connection.connect({ address });
+  const nativeConnection = await NativeConnection.connect({ address });
+  return {
+    address,
+    namespace,
+    client: new Client({ connection, namespace }),
+    nativeConnection,
+    async stop() {
+      await nativeConnection.close();
+      await connection.close();
+    },
   };
 }
 

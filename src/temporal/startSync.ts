@@ -50,6 +50,8 @@ export async function startSync(client: Client, sync: string, options: StartSync
       } catch (err) {
         const summary = summaryOfFailure(err);
         if (summary) return summary;
+        // Surface the run's own reason, not the generic "Workflow execution failed".
+        if (err instanceof WorkflowFailedError && err.cause) throw new Error(err.cause.message, { cause: err });
         throw err;
       }
     },

@@ -29,11 +29,15 @@ afterEach(async () => {
   await sandbox.close();
 });
 
-/** Every payload in a history, decoded to text, plus everything else in it. */
+/** A whole history as text, followed by every payload's bytes (base64 in the JSON form) decoded. */
 function historyText(history: proto.api.history.v1.IHistory): string {
-  return JSON.stringify(history, (_key, value: unknown) =>
-    value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value,
-  );
+  const decoded: string[] = [];
+  const json = JSON.stringify(history, (key, value: unknown) => {
+    if (value instanceof Uint8Array) decoded.push(Buffer.from(value).toString('utf8'));
+    else if (key === 'data' && typeof value === 'string') decoded.push(Buffer.from(value, 'base64').toString('utf8'));
+    return value;
+  });
+  return `${json}\n${decoded.join('\n')}`;
 }
 
 describe('what Temporal sees', () => {
