@@ -134,6 +134,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
     return await finish();
   } catch (err) {
     if (!opened) {
+      if (isCancellation(err)) throw err;
       const failure = failureOf(err);
       throw ApplicationFailure.create({ type: SYNC_FAILED, message: `sync ${input.sync} failed: ${failure.message}`, nonRetryable: true });
     }

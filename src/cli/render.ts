@@ -1,13 +1,15 @@
 import Table from 'cli-table3';
 import type { RunSummary } from '../state/summary';
 
+/** A plain table: no colours, so piped output stays readable. */
+export function table(head: string[]): Table.Table {
+  return new Table({ head, style: { head: [], border: [] } });
+}
+
 export function renderSummary(summary: RunSummary, title?: string): string {
   const { counts } = summary;
-  const table = new Table({
-    head: ['extracted', 'added', 'changed', 'removed', 'unchanged', 'invalid', 'synced', 'rejected', 'api calls'],
-    style: { head: [], border: [] },
-  });
-  table.push([
+  const countsTable = table(['extracted', 'added', 'changed', 'removed', 'unchanged', 'invalid', 'synced', 'rejected', 'api calls']);
+  countsTable.push([
     counts.extracted,
     counts.added,
     counts.changed,
@@ -20,5 +22,5 @@ export function renderSummary(summary: RunSummary, title?: string): string {
   ]);
   const heading = `${title ? `${title} — ` : ''}${summary.sync}  run ${summary.runId}  ${summary.status.toUpperCase()}`;
   const error = summary.error ? `\nerror: ${summary.error.code}: ${summary.error.message}` : '';
-  return `${heading}\n${table.toString()}${error}`;
+  return `${heading}\n${countsTable.toString()}${error}`;
 }

@@ -21,7 +21,7 @@ export function testTemporalAddress(): string {
 
 export async function connectTestTemporal(): Promise<TestTemporal> {
   const address = testTemporalAddress();
-  installTemporalRuntime(pino({ level: 'warn' }, pino.destination(2)));
+  installTemporalRuntime(pino({ level: 'error' }, pino.destination(2)));
   const connection = await Connection.connect({ address });
   const nativeConnection = await NativeConnection.connect({ address });
   return {

@@ -14,10 +14,11 @@ export async function demoCommand(options: { json?: boolean; dir: string }): Pro
     runs.forEach((run, index) => {
       log('');
       log(renderSummary(run.summary, `run ${index + 1}`));
-      if (run.webUrl) log(`Temporal Web: ${run.webUrl}`);
+      // Web links only while the dev server stays up to answer them.
+      if (interactive && run.webUrl) log(`Temporal Web: ${run.webUrl}`);
     });
     log('');
-    log(`per-record results: npx backflow runs show ${runs[0]?.summary.runId ?? '<runId>'} --project ${dir}`);
+    log(`per-record results: npx backflow runs show ${runs[1]?.summary.runId ?? '<runId>'} --project ${dir}`);
     log(`run history:        npx backflow runs ${DEMO_SYNC} --project ${dir}`);
   };
   const result = await runDemo({

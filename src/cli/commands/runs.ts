@@ -1,9 +1,8 @@
-import Table from 'cli-table3';
 import { listRuns, recordResults } from '../../state/history';
 import { summarizeRun } from '../../state/runs';
 import { cliContext, engineDeps } from '../context';
 import { logTo } from '../output';
-import { renderSummary } from '../render';
+import { renderSummary, table } from '../render';
 
 /** `backflow runs <sync>`: the sync's recent runs. */
 export async function runsCommand(sync: string, options: { project?: string; json?: boolean }): Promise<number> {
@@ -13,12 +12,12 @@ export async function runsCommand(sync: string, options: { project?: string; jso
     process.stdout.write(`${JSON.stringify(runs)}\n`);
     return 0;
   }
-  const table = new Table({ head: ['run', 'status', 'started', 'duration', 'added', 'changed', 'synced', 'rejected', 'api calls'], style: { head: [] } });
+  const list = table(['run', 'status', 'started', 'duration', 'added', 'changed', 'synced', 'rejected', 'api calls']);
   for (const run of runs) {
     const seconds = run.finishedAt ? ((Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000).toFixed(1) : '…';
-    table.push([run.runId, run.status, run.startedAt, `${seconds}s`, run.counts.added, run.counts.changed, run.counts.synced, run.counts.rejected, run.apiCalls]);
+    list.push([run.runId, run.status, run.startedAt, `${seconds}s`, run.counts.added, run.counts.changed, run.counts.synced, run.counts.rejected, run.apiCalls]);
   }
-  logTo(false)(runs.length > 0 ? table.toString() : `no runs of ${sync} yet`);
+  logTo(false)(runs.length > 0 ? list.toString() : `no runs of ${sync} yet`);
   return 0;
 }
 
@@ -33,11 +32,11 @@ export async function runShowCommand(runId: string, options: { project?: string;
   }
   const log = logTo(false);
   log(renderSummary(summary));
-  const table = new Table({ head: ['key', 'change', 'status', 'destination id', 'error'], style: { head: [] } });
+  const results = table(['key', 'change', 'status', 'destination id', 'error']);
   for (const record of records) {
     const error = record.error ? `${record.error.code}: ${record.error.message}${record.error.fields.length ? ` [${record.error.fields.join(', ')}]` : ''}` : '';
-    table.push([record.key ?? '(null)', record.change, record.status, record.destinationId ?? '', error]);
+    results.push([record.key ?? '(null)', record.change, record.status, record.destinationId ?? '', error]);
   }
-  log(records.length > 0 ? table.toString() : options.failed ? 'no failed records' : 'no records were sent');
+  log(records.length > 0 ? results.toString() : options.failed ? 'no failed records' : 'no records were sent');
   return 0;
 }
