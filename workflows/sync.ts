@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  ContinueAsNew,
   continueAsNew,
   defineQuery,
   isCancellation,
@@ -31,6 +32,8 @@ export interface SyncWorkflowInput {
   sync: string;
   /** Re-send every row, not only the changed ones. */
   full?: boolean;
+  /** Batches one execution schedules before continuing as new (default 1,000); bounds history size. */
+  batchesPerExecution?: number;
   /** Set by continue-as-new: the run to resume and its progress so far. */
   resume?: { progress: SyncProgress; concurrency: number; nextBatch: number };
 }
@@ -40,7 +43,6 @@ export const progressQuery = defineQuery<SyncProgress>('progress');
 /** Failure type of a run that ended `failed`; its details carry the RunSummary. */
 export const SYNC_FAILED = 'SyncFailed';
 
-/** Batches one workflow execution schedules before it continues as new, bounding history size. */
 const BATCHES_PER_EXECUTION = 1_000;
 
 const { startRun, finishRun } = proxyActivities<SyncActivities>({
@@ -115,7 +117,8 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
       progress.apiCalls += totals.apiCalls;
     };
     let scheduled = 0;
-    const timeToContinue = () => scheduled >= BATCHES_PER_EXECUTION || workflowInfo().continueAsNewSuggested;
+    const perExecution = input.batchesPerExecution ?? BATCHES_PER_EXECUTION;
+    const timeToContinue = () => scheduled >= perExecution || workflowInfo().continueAsNewSuggested;
     while (nextBatch <= progress.batchesTotal || inFlight.size > 0) {
       while (inFlight.size < concurrency && nextBatch <= progress.batchesTotal && !timeToContinue()) {
         const batchNo = nextBatch++;
@@ -129,10 +132,15 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
       await Promise.race(inFlight.values());
     }
     if (nextBatch <= progress.batchesTotal) {
-      return await continueAsNew<typeof syncWorkflow>({ sync: input.sync, resume: { progress, concurrency, nextBatch } });
+      return await continueAsNew<typeof syncWorkflow>({
+        sync: input.sync,
+        ...(input.batchesPerExecution !== undefined ? { batchesPerExecution: input.batchesPerExecution } : {}),
+        resume: { progress, concurrency, nextBatch },
+      });
     }
     return await finish();
   } catch (err) {
+    if (err instanceof ContinueAsNew) throw err; // not a failure: the run goes on in a fresh execution
     if (!opened) {
       if (isCancellation(err)) throw err;
       const failure = failureOf(err);

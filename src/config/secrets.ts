@@ -39,10 +39,3 @@ export function resolveSecrets<T extends Record<string, unknown>>(
   if (issues.length > 0) throw new ConfigError(issues);
   return resolved as T;
 }
-
-/** A copy safe for logs: every secret reference or resolved secret replaced. */
-export function redact<T extends Record<string, unknown>>(value: T, secretFields: readonly string[]): T {
-  const copy: Record<string, unknown> = { ...value };
-  for (const field of secretFields) if (field in copy) copy[field] = '[redacted]';
-  return copy as T;
-}

@@ -15,8 +15,6 @@ export interface EngineDeps {
   logger: Logger;
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
-  /** Test seam: replaces the destination built from config (e.g. to count or wrap calls). */
-  destinationFactory?: (connection: Connection) => Destination;
 }
 
 export function nowIso(deps: EngineDeps): string {
@@ -46,7 +44,7 @@ export function openSource(deps: EngineDeps, spec: SyncSpec): Source {
 
 export function openDestination(deps: EngineDeps, spec: SyncSpec): Destination {
   const connection = resolvedConnection(deps, spec.destination.connection);
-  return (deps.destinationFactory ?? createDestination)(connection);
+  return createDestination(connection);
 }
 
 /** Records per request: the sync's own choice, never above what the destination takes. */
