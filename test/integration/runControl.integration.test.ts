@@ -2,41 +2,23 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { syncBatch } from '../../src/engine';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
 import type { RunSummary } from '../../src/state/summary';
 import { startSync } from '../../src/temporal/startSync';
 import { progressQuery, type syncWorkflow } from '../../workflows';
-import { createTestProject, type TestProject } from '../support/project';
-import { connectTestTemporal, uniqueTaskQueue, withWorker, type TestTemporal } from '../support/temporal';
+import { useSyncFixture } from '../support/fixture';
+import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
 const SYNC_FILE = 'syncs/accounts_to_salesforce.yaml';
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'backflow.js');
-let sandbox: SalesforceSandbox;
-let temporal: TestTemporal;
-let project: TestProject;
-
-beforeAll(async () => {
-  temporal = await connectTestTemporal();
-});
-afterAll(async () => {
-  await temporal.close();
-});
-beforeEach(async () => {
-  sandbox = await startSalesforceSandbox();
-  project = await createTestProject(sandbox);
-});
-afterEach(async () => {
-  await project.close();
-  await sandbox.close();
-});
+const fx = useSyncFixture();
 
 describe('running a sync', () => {
   it('continues as new between batches and answers the progress query with the whole run', async () => {
-    project.write(SYNC_FILE, `${project.read(SYNC_FILE)}batchSize: 1\n`);
+    fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}batchSize: 1\n`);
     const taskQueue = uniqueTaskQueue('can');
-    await withWorker(temporal, project.deps, taskQueue, async () => {
-      const handle = await temporal.client.workflow.start<typeof syncWorkflow>('syncWorkflow', {
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const handle = await fx.temporal.client.workflow.start<typeof syncWorkflow>('syncWorkflow', {
         taskQueue,
         workflowId: `sync:${SYNC}:continue-as-new`,
         args: [{ sync: SYNC, batchesPerExecution: 2 }],
@@ -45,53 +27,53 @@ describe('running a sync', () => {
       expect(summary).toMatchObject({ status: 'succeeded', batches: 4, apiCalls: 4, counts: { synced: 4 } });
       // Two executions of one run: batches 1–2, then 3–4 and the finish.
       const executions = [];
-      for await (const execution of temporal.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) {
+      for await (const execution of fx.temporal.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) {
         executions.push(execution.status.name);
       }
       expect(executions.sort()).toEqual(['COMPLETED', 'CONTINUED_AS_NEW']);
       const progress = await handle.query(progressQuery);
       expect(progress).toMatchObject({ phase: 'finished', batchesTotal: 4, batchesDone: 4, synced: 4, rejected: 0, apiCalls: 4 });
-      expect(sandbox.records('Account')).toHaveLength(4);
+      expect(fx.sandbox.records('Account')).toHaveLength(4);
     });
   });
 
   it('never sends a committed batch again', async () => {
     const taskQueue = uniqueTaskQueue('committed');
-    await withWorker(temporal, project.deps, taskQueue, async () => {
-      const summary = await (await startSync(temporal.client, SYNC, { taskQueue })).result();
-      const requests = sandbox.requests().length;
-      const again = await syncBatch(project.deps, summary.runId, 1);
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const summary = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
+      const requests = fx.sandbox.requests().length;
+      const again = await syncBatch(fx.project.deps, summary.runId, 1);
       expect(again).toMatchObject({ alreadyCommitted: true, synced: 4, apiCalls: 1 });
-      expect(sandbox.requests().length).toBe(requests);
+      expect(fx.sandbox.requests().length).toBe(requests);
     });
   });
 
   it('runs one run per sync at a time', async () => {
     const taskQueue = uniqueTaskQueue('lease');
-    sandbox.setFaults({ writeResponseDelayMs: 2_000 });
-    await withWorker(temporal, project.deps, taskQueue, async () => {
-      const first = await startSync(temporal.client, SYNC, { taskQueue, workflowId: `sync:${SYNC}:first` });
+    fx.sandbox.setFaults({ writeResponseDelayMs: 2_000 });
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const first = await startSync(fx.temporal.client, SYNC, { taskQueue, workflowId: `sync:${SYNC}:first` });
       while ((await first.progress()).phase !== 'syncing') await new Promise((resolve) => setTimeout(resolve, 50));
-      const second = await startSync(temporal.client, SYNC, { taskQueue, workflowId: `sync:${SYNC}:second` });
+      const second = await startSync(fx.temporal.client, SYNC, { taskQueue, workflowId: `sync:${SYNC}:second` });
       await expect(second.result()).rejects.toThrow(`sync ${SYNC} is already running (run sync:${SYNC}:first)`);
       expect(await first.result()).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
       // The lease is released with the run: the next one may start.
-      sandbox.setFaults({});
-      expect(await (await startSync(temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });
+      fx.sandbox.setFaults({});
+      expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });
     });
   });
 
   it('shows per-record results of a run with `backflow runs show --failed`', async () => {
     const taskQueue = uniqueTaskQueue('show');
-    await project.sql(`UPDATE accounts SET name = '' WHERE id = 3`);
+    await fx.project.sql(`UPDATE accounts SET name = '' WHERE id = 3`);
     let summary: RunSummary | undefined;
-    await withWorker(temporal, project.deps, taskQueue, async () => {
-      summary = await (await startSync(temporal.client, SYNC, { taskQueue })).result();
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      summary = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
     });
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [BIN, 'runs', 'show', summary?.runId ?? '', '--failed', '--json', '--project', project.dir],
-      { env: { ...process.env, ...project.env } },
+      [BIN, 'runs', 'show', summary?.runId ?? '', '--failed', '--json', '--project', fx.project.dir],
+      { env: { ...process.env, ...fx.project.env } },
     );
     const shown = JSON.parse(stdout) as { summary: RunSummary; records: Array<Record<string, unknown>> };
     expect(shown.summary).toMatchObject({ status: 'partial', counts: { synced: 3, rejected: 1 } });

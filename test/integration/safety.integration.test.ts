@@ -2,32 +2,14 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { temporal as proto } from '@temporalio/proto';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
 import { startSync } from '../../src/temporal/startSync';
-import { createTestProject, type TestProject } from '../support/project';
-import { connectTestTemporal, uniqueTaskQueue, withWorker, type TestTemporal } from '../support/temporal';
+import { useSyncFixture } from '../support/fixture';
+import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'backflow.js');
 const run = promisify(execFile);
-let sandbox: SalesforceSandbox;
-let temporal: TestTemporal;
-let project: TestProject;
-
-beforeAll(async () => {
-  temporal = await connectTestTemporal();
-});
-afterAll(async () => {
-  await temporal.close();
-});
-beforeEach(async () => {
-  sandbox = await startSalesforceSandbox();
-  project = await createTestProject(sandbox);
-});
-afterEach(async () => {
-  await project.close();
-  await sandbox.close();
-});
+const fx = useSyncFixture();
 
 /** A whole history as text, followed by every payload's bytes (base64 in the JSON form) decoded. */
 function historyText(history: proto.api.history.v1.IHistory): string {
@@ -43,17 +25,17 @@ function historyText(history: proto.api.history.v1.IHistory): string {
 describe('what Temporal sees', () => {
   it('keeps row values and the access token out of workflow history', async () => {
     const taskQueue = uniqueTaskQueue('history');
-    await withWorker(temporal, project.deps, taskQueue, async () => {
-      const handle = await startSync(temporal.client, SYNC, { taskQueue });
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
       const summary = await handle.result();
       expect(summary.counts.synced).toBe(4);
-      const history = await temporal.client.workflow.getHandle(handle.workflowId).fetchHistory();
+      const history = await fx.temporal.client.workflow.getHandle(handle.workflowId).fetchHistory();
       const text = historyText(history);
       // The history is real and decoded: the sync name and run counts are in it...
       expect(text).toContain(SYNC);
       expect(text).toContain('"synced":4');
       // ...but no row value, no destination field value, no secret.
-      for (const value of ['Acme', 'Globex', 'Initech', 'Umbrella', 'at-risk', 'healthy', sandbox.accessToken]) {
+      for (const value of ['Acme', 'Globex', 'Initech', 'Umbrella', 'at-risk', 'healthy', fx.sandbox.accessToken]) {
         expect(text).not.toContain(value);
       }
     });
@@ -63,8 +45,8 @@ describe('what Temporal sees', () => {
 /** Runs the CLI against the test project; resolves with exit code and output. */
 async function cli(args: string[], env: Record<string, string | undefined>) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--project', project.dir], {
-      env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, BACKFLOW_TASK_QUEUE: uniqueTaskQueue('cli'), ...env },
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--project', fx.project.dir], {
+      env: { ...process.env, TEMPORAL_ADDRESS: fx.temporal.address, BACKFLOW_TASK_QUEUE: uniqueTaskQueue('cli'), ...env },
     });
     return { code: 0, stdout, stderr };
   } catch (err) {
@@ -74,7 +56,7 @@ async function cli(args: string[], env: Record<string, string | undefined>) {
 }
 
 async function snapshotRows() {
-  return project.deps.state.selectFrom('snapshots').selectAll().orderBy('key').execute();
+  return fx.project.deps.state.selectFrom('snapshots').selectAll().orderBy('key').execute();
 }
 
 describe('bad config: a clear error naming the place, a non-zero exit, the snapshot untouched', () => {
@@ -83,29 +65,29 @@ describe('bad config: a clear error naming the place, a non-zero exit, the snaps
   beforeEach(async () => {
     // A committed snapshot to protect.
     const taskQueue = uniqueTaskQueue('good');
-    await withWorker(temporal, project.deps, taskQueue, async () => {
-      await (await startSync(temporal.client, SYNC, { taskQueue })).result();
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
     });
     expect(await snapshotRows()).toHaveLength(4);
-    await project.sql(`UPDATE accounts SET health = health + 1`);
+    await fx.project.sql(`UPDATE accounts SET health = health + 1`);
   });
 
   it.each([
     [
       'a mapping from a column the model does not return',
-      () => project.write(syncFile, project.read(syncFile).replace('{ from: mrr, to: MRR__c }', '{ from: arr, to: MRR__c }')),
+      () => fx.project.write(syncFile, fx.project.read(syncFile).replace('{ from: mrr, to: MRR__c }', '{ from: arr, to: MRR__c }')),
       {},
       'syncs/accounts_to_salesforce.yaml: mappings[3].from: column "arr" is not returned by the model (it returns: id, name, health, segment, mrr)',
     ],
     [
       'a missing primary key column',
-      () => project.write(syncFile, project.read(syncFile).replace('primaryKey: id ', 'primaryKey: account_id ')),
+      () => fx.project.write(syncFile, fx.project.read(syncFile).replace('primaryKey: id ', 'primaryKey: account_id ')),
       {},
       'syncs/accounts_to_salesforce.yaml: primaryKey: column "account_id" is not returned by the model',
     ],
     [
       'a SQL error',
-      () => project.write(syncFile, project.read(syncFile).replace('FROM accounts', 'FROM acounts')),
+      () => fx.project.write(syncFile, fx.project.read(syncFile).replace('FROM accounts', 'FROM acounts')),
       {},
       'syncs/accounts_to_salesforce.yaml: model: DuckDB: Catalog Error: Table with name acounts does not exist',
     ],
@@ -118,19 +100,19 @@ describe('bad config: a clear error naming the place, a non-zero exit, the snaps
   ])('%s', async (_name, breakIt, env, message) => {
     breakIt();
     const before = await snapshotRows();
-    const result = await cli(['run', SYNC], { ...project.env, ...env });
+    const result = await cli(['run', SYNC], { ...fx.project.env, ...env });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(message);
     expect(await snapshotRows()).toEqual(before);
-    expect(sandbox.records('Account').map((a) => a.Health_Score__c)).toEqual([38, 82, 55, 91]);
+    expect(fx.sandbox.records('Account').map((a) => a.Health_Score__c)).toEqual([38, 82, 55, 91]);
   });
 
   it('a run started directly on Temporal with bad config fails with the same message and leaves the snapshot alone', async () => {
-    project.write(syncFile, project.read(syncFile).replace('FROM accounts', 'FROM acounts'));
+    fx.project.write(syncFile, fx.project.read(syncFile).replace('FROM accounts', 'FROM acounts'));
     const before = await snapshotRows();
     const taskQueue = uniqueTaskQueue('bad');
-    await withWorker(temporal, project.deps, taskQueue, async () => {
-      const handle = await startSync(temporal.client, SYNC, { taskQueue });
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
       await expect(handle.result()).rejects.toThrow(/Table with name acounts does not exist/);
     });
     expect(await snapshotRows()).toEqual(before);

@@ -1,30 +1,12 @@
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
 import { startSync } from '../../src/temporal/startSync';
-import { createTestProject, type TestProject } from '../support/project';
-import { connectTestTemporal, uniqueTaskQueue, withWorker, type TestTemporal } from '../support/temporal';
+import { useSyncFixture } from '../support/fixture';
+import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
-let sandbox: SalesforceSandbox;
-let temporal: TestTemporal;
-let project: TestProject;
-
-beforeAll(async () => {
-  temporal = await connectTestTemporal();
-});
-afterAll(async () => {
-  await temporal.close();
-});
-beforeEach(async () => {
-  sandbox = await startSalesforceSandbox();
-  project = await createTestProject(sandbox);
-});
-afterEach(async () => {
-  await project.close();
-  await sandbox.close();
-});
+const fx = useSyncFixture();
 
 function upsertRequests(since = 0) {
-  return sandbox
+  return fx.sandbox
     .requests()
     .slice(since)
     .filter((r) => r.method === 'PATCH' && r.path.includes('/composite/sobjects/Account/External_Id__c'));
@@ -33,8 +15,8 @@ function upsertRequests(since = 0) {
 describe('the seed scenario on the real Temporal dev server', () => {
   it('creates 4 Accounts, then sends exactly the 2 changed rows as updates, then sends nothing', async () => {
     const taskQueue = uniqueTaskQueue('seed');
-    await withWorker(temporal, project.deps, taskQueue, async () => {
-      const first = await (await startSync(temporal.client, SYNC, { taskQueue })).result();
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const first = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
       expect(first).toMatchObject({
         sync: SYNC,
         status: 'succeeded',
@@ -42,7 +24,7 @@ describe('the seed scenario on the real Temporal dev server', () => {
         apiCalls: 1,
       });
       expect(upsertRequests().map((r) => r.records)).toEqual([4]);
-      const accounts = sandbox.records('Account');
+      const accounts = fx.sandbox.records('Account');
       expect(accounts.map((a) => [a.External_Id__c, a.Name, a.Health_Score__c, a.Segment__c, a.MRR__c])).toEqual([
         ['1', 'Acme', 38, 'at-risk', 900],
         ['2', 'Globex', 82, 'healthy', 4000],
@@ -50,40 +32,40 @@ describe('the seed scenario on the real Temporal dev server', () => {
         ['4', 'Umbrella', 91, 'healthy', 1200],
       ]);
 
-      await project.sql(project.read('changes.sql'));
-      const before = sandbox.requests().length;
-      const second = await (await startSync(temporal.client, SYNC, { taskQueue })).result();
+      await fx.project.sql(fx.project.read('changes.sql'));
+      const before = fx.sandbox.requests().length;
+      const second = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
       expect(second).toMatchObject({
         status: 'succeeded',
         counts: { extracted: 4, added: 0, changed: 2, unchanged: 2, synced: 2, created: 0, updated: 2 },
         apiCalls: 1,
       });
       expect(upsertRequests(before).map((r) => r.records)).toEqual([2]);
-      const after = sandbox.records('Account');
+      const after = fx.sandbox.records('Account');
       expect(after).toHaveLength(4);
       expect(after.find((a) => a.Name === 'Acme')?.Health_Score__c).toBe(30);
       expect(after.find((a) => a.Name === 'Initech')?.Segment__c).toBe('at-risk');
       expect(after.map((a) => a.Id)).toEqual(accounts.map((a) => a.Id));
 
-      const idle = sandbox.requests().length;
-      const third = await (await startSync(temporal.client, SYNC, { taskQueue })).result();
+      const idle = fx.sandbox.requests().length;
+      const third = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
       expect(third).toMatchObject({
         status: 'succeeded',
         counts: { added: 0, changed: 0, unchanged: 4, synced: 0 },
         apiCalls: 0,
         batches: 0,
       });
-      expect(sandbox.requests().length).toBe(idle);
+      expect(fx.sandbox.requests().length).toBe(idle);
     });
   });
 
   it('reports a rejected record with its error, retries it next run, and syncs it once the row is fixed', async () => {
     const taskQueue = uniqueTaskQueue('rejected');
-    await project.sql(`UPDATE accounts SET name = repeat('x', 300) WHERE id = 2`);
-    await withWorker(temporal, project.deps, taskQueue, async () => {
-      const first = await (await startSync(temporal.client, SYNC, { taskQueue })).result();
+    await fx.project.sql(`UPDATE accounts SET name = repeat('x', 300) WHERE id = 2`);
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const first = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
       expect(first).toMatchObject({ status: 'partial', counts: { synced: 3, rejected: 1 } });
-      const rejected = await project.deps.state
+      const rejected = await fx.project.deps.state
         .selectFrom('record_results')
         .selectAll()
         .where('run_id', '=', first.runId)
@@ -92,24 +74,24 @@ describe('the seed scenario on the real Temporal dev server', () => {
       expect(rejected).toHaveLength(1);
       expect(rejected[0]).toMatchObject({ key: '2', error_code: 'STRING_TOO_LONG', error_fields: '["Name"]' });
       expect(rejected[0]?.error_message).toContain('max length=255');
-      expect(sandbox.records('Account').map((a) => a.External_Id__c)).toEqual(['1', '3', '4']);
+      expect(fx.sandbox.records('Account').map((a) => a.External_Id__c)).toEqual(['1', '3', '4']);
 
       // Unfixed, it is tried again (and rejected again) — never silently dropped.
-      const again = await (await startSync(temporal.client, SYNC, { taskQueue })).result();
+      const again = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
       expect(again).toMatchObject({ status: 'partial', counts: { added: 1, unchanged: 3, rejected: 1 }, apiCalls: 1 });
 
-      await project.sql(`UPDATE accounts SET name = 'Globex' WHERE id = 2`);
-      const fixed = await (await startSync(temporal.client, SYNC, { taskQueue })).result();
+      await fx.project.sql(`UPDATE accounts SET name = 'Globex' WHERE id = 2`);
+      const fixed = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
       expect(fixed).toMatchObject({ status: 'succeeded', counts: { added: 1, unchanged: 3, synced: 1, created: 1, rejected: 0 } });
-      expect(sandbox.records('Account').map((a) => a.External_Id__c).sort()).toEqual(['1', '2', '3', '4']);
+      expect(fx.sandbox.records('Account').map((a) => a.External_Id__c).sort()).toEqual(['1', '2', '3', '4']);
     });
   });
 
   it('reports NULL and duplicate primary keys per row and never sends them', async () => {
     const taskQueue = uniqueTaskQueue('keys');
-    project.write(
+    fx.project.write(
       'syncs/accounts_to_salesforce.yaml',
-      project
+      fx.project
         .read('syncs/accounts_to_salesforce.yaml')
         .replace(
           'FROM accounts',
@@ -119,10 +101,10 @@ describe('the seed scenario on the real Temporal dev server', () => {
           ORDER BY id NULLS LAST, name`,
         ),
     );
-    await withWorker(temporal, project.deps, taskQueue, async () => {
-      const summary = await (await startSync(temporal.client, SYNC, { taskQueue })).result();
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const summary = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
       expect(summary).toMatchObject({ status: 'partial', counts: { extracted: 6, added: 3, invalid: 3, synced: 3 } });
-      const invalid = await project.deps.state
+      const invalid = await fx.project.deps.state
         .selectFrom('record_results')
         .select(['key', 'error_code', 'error_message'])
         .where('run_id', '=', summary.runId)
@@ -135,7 +117,7 @@ describe('the seed scenario on the real Temporal dev server', () => {
         ['4', 'DUPLICATE_PRIMARY_KEY'],
       ]);
       expect(invalid[0]?.error_message).toMatch(/^row 6: primary key id is NULL/);
-      expect(sandbox.records('Account').map((a) => a.External_Id__c)).toEqual(['1', '2', '3']);
+      expect(fx.sandbox.records('Account').map((a) => a.External_Id__c)).toEqual(['1', '2', '3']);
     });
   });
 });
