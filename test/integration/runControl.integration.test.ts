@@ -1,16 +1,13 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { syncBatch } from '../../src/engine';
 import type { RunSummary } from '../../src/state/summary';
 import { startSync } from '../../src/temporal/startSync';
 import { progressQuery, type syncWorkflow } from '../../workflows';
+import { backflow } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
 const SYNC_FILE = 'syncs/accounts_to_salesforce.yaml';
-const BIN = path.resolve(__dirname, '..', '..', 'bin', 'backflow.js');
 const fx = useSyncFixture();
 
 describe('running a sync', () => {
@@ -70,11 +67,7 @@ describe('running a sync', () => {
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
       summary = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
     });
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [BIN, 'runs', 'show', summary?.runId ?? '', '--failed', '--json', '--project', fx.project.dir],
-      { env: { ...process.env, ...fx.project.env } },
-    );
+    const { stdout } = await backflow(['runs', 'show', summary?.runId ?? '', '--failed', '--json', '--project', fx.project.dir]);
     const shown = JSON.parse(stdout) as { summary: RunSummary; records: Array<Record<string, unknown>> };
     expect(shown.summary).toMatchObject({ status: 'partial', counts: { synced: 3, rejected: 1 } });
     expect(shown.records).toEqual([

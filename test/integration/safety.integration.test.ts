@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import type { temporal as proto } from '@temporalio/proto';
 import { startSync } from '../../src/temporal/startSync';
+import { backflow } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
-const BIN = path.resolve(__dirname, '..', '..', 'bin', 'backflow.js');
-const run = promisify(execFile);
 const fx = useSyncFixture();
 
 /** A whole history as text, followed by every payload's bytes (base64 in the JSON form) decoded. */
@@ -42,17 +38,13 @@ describe('what Temporal sees', () => {
   });
 });
 
-/** Runs the CLI against the test project; resolves with exit code and output. */
-async function cli(args: string[], env: Record<string, string | undefined>) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--project', fx.project.dir], {
-      env: { ...process.env, TEMPORAL_ADDRESS: fx.temporal.address, BACKFLOW_TASK_QUEUE: uniqueTaskQueue('cli'), ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+/** Runs the CLI against the test project, on the suite's dev server. */
+function cli(args: string[], env: Record<string, string | undefined>) {
+  return backflow([...args, '--project', fx.project.dir], {
+    TEMPORAL_ADDRESS: fx.temporal.address,
+    BACKFLOW_TASK_QUEUE: uniqueTaskQueue('cli'),
+    ...env,
+  });
 }
 
 async function snapshotRows() {

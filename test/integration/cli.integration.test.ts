@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { Connection } from 'jsforce';
+import { backflow } from '../support/cli';
+import { useSyncFixture } from '../support/fixture';
+
+const SYNC = 'accounts_to_salesforce';
+const SYNC_FILE = 'syncs/accounts_to_salesforce.yaml';
+const fx = useSyncFixture();
+
+describe('backflow validate', () => {
+  it('passes a good project, checking the mapped fields against the destination', async () => {
+    const result = await backflow(['validate', '--project', fx.project.dir], fx.project.env);
+    expect(result).toMatchObject({ code: 0 });
+    expect(result.stdout).toContain(`ok  ${SYNC}`);
+    expect(fx.sandbox.requests().map((r) => `${r.method} ${r.path}`)).toEqual(['GET /services/data/v62.0/sobjects/Account/describe']);
+  });
+
+  it('reports every problem at once with file and path, and exits 1', async () => {
+    fx.project.write(
+      SYNC_FILE,
+      fx.project.read(SYNC_FILE).replace('to: Segment__c', 'to: Segmint__c').replace('to: Name', 'to: CreatedDate'),
+    );
+    fx.project.write('syncs/second.yaml', fx.project.read(SYNC_FILE).replace('primaryKey: id', 'primaryKey: uuid'));
+    const result = await backflow(['validate', '--project', fx.project.dir], fx.project.env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${SYNC_FILE}: mappings[0].to: Account.CreatedDate is read-only`);
+    expect(result.stderr).toContain(`${SYNC_FILE}: mappings[2].to: Account has no field Segmint__c`);
+    expect(result.stderr).toContain('syncs/second.yaml: primaryKey: column "uuid" is not returned by the model');
+  });
+});
+
+describe('backflow run --dry-run', () => {
+  it('prints the change counts and the API calls it would make, sending nothing', async () => {
+    expect((await backflow(['run', SYNC, '--project', fx.project.dir, '--json'], fx.project.env)).code).toBe(0);
+    const sent = fx.sandbox.requests().length;
+    await fx.project.sql(fx.project.read('changes.sql'));
+    const result = await backflow(['run', SYNC, '--dry-run', '--json', '--project', fx.project.dir], fx.project.env);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ sync: SYNC, dryRun: true, counts: { added: 0, changed: 2, unchanged: 2 }, apiCalls: 1 });
+    expect(fx.sandbox.requests().length).toBe(sent);
+    // Nothing was committed: the real run still sends the two changes.
+    const real = await backflow(['run', SYNC, '--json', '--project', fx.project.dir], fx.project.env);
+    expect(JSON.parse(real.stdout)).toMatchObject({ counts: { changed: 2, synced: 2 }, apiCalls: 1 });
+  });
+});
+
+describe('backflow sandbox --json', () => {
+  it('prints one JSON line with the emulator URL and token, which jsforce can use', async () => {
+    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'backflow.js'), 'sandbox', '--json'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
+      const endpoints = JSON.parse(chunk.toString().split('\n')[0] ?? '') as { salesforce: { instanceUrl: string; accessToken: string } };
+      expect(endpoints.salesforce.instanceUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const conn = new Connection({ ...endpoints.salesforce, version: '62.0' });
+      const result = await conn.sobject('Account').upsert([{ External_Id__c: 'x-1', Name: 'Hooli' }], 'External_Id__c');
+      expect(result).toEqual([expect.objectContaining({ success: true, created: true })]);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  });
+});
