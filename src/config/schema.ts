@@ -17,6 +17,27 @@ export const duckdbConnectionSchema = z.strictObject({
   path: z.string().min(1),
 });
 
+/** PostgreSQL (and Redshift, which speaks its protocol). */
+export const postgresConnectionSchema = z.strictObject({
+  type: z.literal('postgres'),
+  /** postgres://user:password@host:port/database — usually a secret reference. */
+  url: z.string().min(1),
+  /** Rows fetched per round trip from the server-side cursor. */
+  pageSize: z.number().int().positive().default(10_000),
+});
+
+export const bigqueryConnectionSchema = z.strictObject({
+  type: z.literal('bigquery'),
+  projectId: z.string().min(1),
+  /** Dataset location, e.g. US or europe-west1. */
+  location: z.string().min(1).optional(),
+  /** Service-account key file; application default credentials when omitted. */
+  keyFilename: z.string().min(1).optional(),
+  /** Another endpoint, e.g. the BigQuery sandbox started by `backflow sandbox`. */
+  apiEndpoint: z.string().min(1).optional(),
+  pageSize: z.number().int().positive().default(10_000),
+});
+
 export const salesforceConnectionSchema = z.strictObject({
   type: z.literal('salesforce'),
   /** e.g. https://acme.my.salesforce.com, or a reference to one. */
@@ -25,9 +46,14 @@ export const salesforceConnectionSchema = z.strictObject({
   apiVersion: z.string().regex(/^\d+\.\d$/, 'must look like 62.0').default('62.0'),
 });
 
-export const connectionSchema = z.discriminatedUnion('type', [duckdbConnectionSchema, salesforceConnectionSchema]);
+export const connectionSchema = z.discriminatedUnion('type', [
+  duckdbConnectionSchema,
+  postgresConnectionSchema,
+  bigqueryConnectionSchema,
+  salesforceConnectionSchema,
+]);
 
-export const SOURCE_TYPES = ['duckdb'] as const;
+export const SOURCE_TYPES = ['duckdb', 'postgres', 'bigquery'] as const;
 export const DESTINATION_TYPES = ['salesforce'] as const;
 
 export const projectConfigSchema = z.strictObject({
@@ -49,8 +75,15 @@ export const syncSchema = z
     /** Defaults to the file name without `.yaml`. */
     name: identifier.optional(),
     source: identifier,
-    /** The SQL model, run on the source. */
-    model: z.string().min(1, 'must be a SQL query'),
+    /** The SQL model, run on the source — or a dbt model, resolved to the relation it built. */
+    model: z.union([
+      z.string().min(1, 'must be a SQL query'),
+      z.strictObject({
+        dbt: z.string().min(1),
+        /** dbt's manifest.json, relative to the project directory. */
+        manifest: z.string().min(1).default('target/manifest.json'),
+      }),
+    ]),
     /** Column whose value identifies a row; it becomes the destination's external id. */
     primaryKey: z.string().min(1),
     destination: z.strictObject({
@@ -87,6 +120,8 @@ export const syncSchema = z
 
 export type Connection = z.infer<typeof connectionSchema>;
 export type DuckdbConnection = z.infer<typeof duckdbConnectionSchema>;
+export type PostgresConnection = z.infer<typeof postgresConnectionSchema>;
+export type BigqueryConnection = z.infer<typeof bigqueryConnectionSchema>;
 export type SalesforceConnection = z.infer<typeof salesforceConnectionSchema>;
 export type ProjectConfig = z.infer<typeof projectConfigSchema>;
 export type SyncConfig = z.infer<typeof syncSchema>;
@@ -94,10 +129,13 @@ export type Mapping = z.infer<typeof mappingSchema>;
 export type SyncMode = (typeof SYNC_MODES)[number];
 
 /** A sync as the engine uses it: named, and free of secrets (safe to store with a run). */
+export type ModelRef = z.infer<typeof syncSchema>['model'];
+
 export interface SyncSpec {
   name: string;
   source: string;
-  model: string;
+  /** SQL, or a dbt model; a run's stored spec always holds the resolved SQL. */
+  model: ModelRef;
   primaryKey: string;
   destination: { connection: string; object: string; externalIdField: string };
   mode: SyncMode;

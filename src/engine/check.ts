@@ -3,6 +3,7 @@ import { missingColumns } from '../diff/mapping';
 import { BackflowError, ConfigError, type ConfigIssue } from '../errors';
 import { openDestination, openSource, project, type EngineDeps } from './context';
 import { getSync } from '../config/load';
+import { resolveModelSql, sqlOf } from '../sources/dbt';
 
 /**
  * Everything about a sync that can be checked without writing anything: the spec, the secrets it
@@ -11,8 +12,9 @@ import { getSync } from '../config/load';
  */
 export async function checkSync(deps: EngineDeps, name: string): Promise<{ spec: SyncSpec; file: string; columns: string[] }> {
   const loaded = project(deps);
-  const spec = getSync(loaded, name);
-  const file = loaded.syncFiles.get(spec.name) ?? `syncs/${spec.name}.yaml`;
+  const declared = getSync(loaded, name);
+  const file = loaded.syncFiles.get(declared.name) ?? `syncs/${declared.name}.yaml`;
+  const spec: SyncSpec = { ...declared, model: resolveModelSql(declared.model, loaded.dir, file) };
   const issues: ConfigIssue[] = [];
   // Collect config problems from every part instead of stopping at the first.
   const attempt = <T>(work: () => T): T | undefined => {
@@ -29,7 +31,7 @@ export async function checkSync(deps: EngineDeps, name: string): Promise<{ spec:
   if (!source) throw new ConfigError(issues);
   let columns: string[];
   try {
-    columns = (await source.describe(spec.model)).map((column) => column.name);
+    columns = (await source.describe(sqlOf(spec.model))).map((column) => column.name);
   } catch (err) {
     if (issues.length > 0) throw new ConfigError(issues);
     const message = err instanceof Error ? err.message : String(err);

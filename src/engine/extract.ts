@@ -1,4 +1,5 @@
 import { fingerprint } from '../diff/fingerprint';
+import { sqlOf } from '../sources/dbt';
 import { mapRow, targetOf } from '../diff/mapping';
 import { classifyChanges, resetStaging, stagePage, type ChangeCounts, type InvalidRow, type StagedRow } from '../state/staging';
 import { getRun, specOf } from '../state/runs';
@@ -35,7 +36,7 @@ export async function extractChanges(
   let seq = 0;
   let rowNumber = 0;
   try {
-    for await (const page of source.stream(spec.model)) {
+    for await (const page of source.stream(sqlOf(spec.model), { labels: { backflow_sync: spec.name, backflow_run: runId } })) {
       const staged: StagedRow[] = [];
       const invalid: InvalidRow[] = [];
       for (const row of page) {

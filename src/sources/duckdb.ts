@@ -1,12 +1,60 @@
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import type { DuckdbConnection } from '../config/schema';
 import { BackflowError } from '../errors';
+import { normalizeValue, type ValueKind } from './normalize';
 import type { Column, Row, Source } from './source';
 
 /** Resolves a DuckDB path from config against the project directory (`:memory:` stays as is). */
 export function duckdbPath(config: DuckdbConnection, projectDir: string): string {
   return config.path === ':memory:' ? config.path : path.resolve(projectDir, config.path);
+}
+
+/** The canonical kind of a DuckDB column type (see normalize.ts). */
+export function duckdbKind(type: DuckDBType): ValueKind {
+  switch (type.typeId) {
+    case DuckDBTypeId.BOOLEAN:
+      return 'boolean';
+    case DuckDBTypeId.TINYINT:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UTINYINT:
+    case DuckDBTypeId.USMALLINT:
+    case DuckDBTypeId.UINTEGER:
+    case DuckDBTypeId.UBIGINT:
+    case DuckDBTypeId.UHUGEINT:
+    case DuckDBTypeId.BIGNUM:
+      return 'integer';
+    case DuckDBTypeId.DECIMAL:
+      return 'decimal';
+    case DuckDBTypeId.FLOAT:
+    case DuckDBTypeId.DOUBLE:
+      return 'float';
+    case DuckDBTypeId.DATE:
+      return 'date';
+    case DuckDBTypeId.TIME:
+    case DuckDBTypeId.TIME_NS:
+      return 'time';
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_S:
+    case DuckDBTypeId.TIMESTAMP_MS:
+    case DuckDBTypeId.TIMESTAMP_NS:
+      return 'datetime';
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return 'timestamp';
+    case DuckDBTypeId.BLOB:
+      return 'bytes';
+    case DuckDBTypeId.LIST:
+    case DuckDBTypeId.ARRAY:
+    case DuckDBTypeId.STRUCT:
+    case DuckDBTypeId.MAP:
+      return 'json';
+    default:
+      // VARCHAR (JSON is a VARCHAR alias: it stays text), UUID, ENUM, INTERVAL, …
+      return type.alias === 'JSON' ? 'json' : 'string';
+  }
 }
 
 /**
@@ -58,8 +106,16 @@ export class DuckdbSource implements Source {
     } catch (err) {
       throw new BackflowError('SOURCE_QUERY_FAILED', `DuckDB: ${(err as Error).message}`);
     }
-    // yieldRowObjectJson gives exact strings for BIGINT/DECIMAL and ISO text for dates: stable fingerprints.
-    for await (const page of result.yieldRowObjectJson()) yield page as Row[];
+    const names = result.columnNames();
+    const kinds = result.columnTypes().map(duckdbKind);
+    // The JSON form keeps BIGINT/DECIMAL exact as strings; normalizeValue makes every kind canonical.
+    for await (const page of result.yieldRowObjectJson()) {
+      yield page.map((raw) => {
+        const row: Row = {};
+        names.forEach((name, i) => (row[name] = normalizeValue(kinds[i] ?? 'string', raw[name], 'duckdb-escaped')));
+        return row;
+      });
+    }
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,11 @@ export interface Column {
   type: string;
 }
 
+export interface StreamOptions {
+  /** Tags the warehouse records with the query (BigQuery job labels): the sync and the run. */
+  labels?: Record<string, string>;
+}
+
 /** The contract every warehouse implements. */
 export interface Source {
   /** Fails with a clear message when the warehouse cannot be reached. */
@@ -14,6 +19,8 @@ export interface Source {
   /** The columns the SQL returns, without running it to completion; throws the warehouse's error. */
   describe(sql: string): Promise<Column[]>;
   /** The rows of the SQL in pages, never the whole result in memory. */
-  stream(sql: string): AsyncIterable<Row[]>;
+  stream(sql: string, options?: StreamOptions): AsyncIterable<Row[]>;
+  /** Bytes the warehouse would scan for the SQL, where it can tell (BigQuery). */
+  estimateBytes?(sql: string): Promise<number>;
   close(): Promise<void>;
 }

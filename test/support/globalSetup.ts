@@ -1,18 +1,23 @@
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { writeFileSync } from 'node:fs';
 import { parseEnv } from '../../src/env';
 import { startTemporal, type TemporalServer } from '../../src/temporal/server';
 
-const TEST_DIR = path.resolve(__dirname, '..', '..', '.backflow', 'test');
+const ROOT = path.resolve(__dirname, '..', '..');
+const TEST_DIR = path.join(ROOT, '.backflow', 'test');
 
 /**
- * One real Temporal dev server (the project-local CLI) for the whole integration run, and one
- * workflow bundle shared by every test worker. Their addresses reach the tests through env.
+ * For the whole integration run: one real Temporal dev server (the project-local CLI), one real
+ * PostgreSQL on loopback (installed from Debian packages by scripts/postgres.sh when missing), and
+ * one workflow bundle shared by every test worker. Their addresses reach the tests through env.
  */
 export default async function globalSetup(): Promise<void> {
   mkdirSync(TEST_DIR, { recursive: true });
+  const postgres = execFileSync('bash', [path.join(ROOT, 'scripts', 'postgres.sh'), 'start'], { encoding: 'utf8' });
+  process.env.BACKFLOW_TEST_PG_URL = postgres.trim();
+
   const env = { ...process.env };
   delete env.TEMPORAL_ADDRESS;
   const server = await startTemporal({ env: parseEnv(env), log: (line) => process.stderr.write(`${line}\n`) });

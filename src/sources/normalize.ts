@@ -1,0 +1,179 @@
+import type { Value } from './source';
+
+/**
+ * The kinds of value every source reduces its types to. Whatever the warehouse or driver, a value
+ * of a kind has one canonical form, so an unchanged row fingerprints the same after a change of
+ * driver, page size or source.
+ */
+export type ValueKind =
+  | 'integer' // number when exact in a double, else an exact decimal string
+  | 'decimal' // exact decimal string without trailing fractional zeros
+  | 'float' // number; NaN and ±Infinity as the strings "NaN", "Infinity", "-Infinity"
+  | 'boolean'
+  | 'string'
+  | 'date' // YYYY-MM-DD
+  | 'time' // HH:MM:SS.ffffff
+  | 'datetime' // YYYY-MM-DDTHH:MM:SS.ffffff (no zone)
+  | 'timestamp' // YYYY-MM-DDTHH:MM:SS.ffffffZ (UTC)
+  | 'json' // structured value (canonical JSON once stringified with sorted keys)
+  | 'bytes'; // base64
+
+const INTEGER = /^[+-]?\d+$/;
+const DECIMAL = /^([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+export class NormalizeError extends Error {}
+
+export function normalizeInteger(raw: string | number | bigint): number | string {
+  const text = typeof raw === 'string' ? raw.trim() : raw.toString();
+  if (!INTEGER.test(text)) throw new NormalizeError(`not an integer: ${text}`);
+  const big = BigInt(text);
+  return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big.toString();
+}
+
+/** Exact decimal text: no exponent, no leading zeros, no trailing fractional zeros, no "-0". */
+export function normalizeDecimal(raw: string | number): string {
+  const text = String(raw).trim();
+  const match = DECIMAL.exec(text);
+  if (!match || (match[2] === '' && (match[3] ?? '') === '')) throw new NormalizeError(`not a decimal: ${text}`);
+  const sign = match[1] === '-' ? '-' : '';
+  let digits = `${match[2] ?? ''}${match[3] ?? ''}`;
+  let point = (match[2] ?? '').length + Number(match[4] ?? 0);
+  if (point < 0) {
+    digits = '0'.repeat(-point) + digits;
+    point = 0;
+  }
+  if (point > digits.length) digits = digits + '0'.repeat(point - digits.length);
+  const whole = digits.slice(0, point).replace(/^0+/, '') || '0';
+  const fraction = digits.slice(point).replace(/0+$/, '');
+  const result = fraction ? `${whole}.${fraction}` : whole;
+  return result === '0' ? '0' : `${sign}${result}`;
+}
+
+export function normalizeFloat(raw: string | number): number | string {
+  const value = typeof raw === 'number' ? raw : Number(String(raw).trim().replace(/^\+?inf(inity)?$/i, 'Infinity').replace(/^-inf(inity)?$/i, '-Infinity'));
+  if (Number.isNaN(value)) {
+    if (/^nan$/i.test(String(raw).trim())) return 'NaN';
+    throw new NormalizeError(`not a number: ${String(raw)}`);
+  }
+  if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity';
+  return Object.is(value, -0) ? 0 : value;
+}
+
+export function normalizeBoolean(raw: string | number | boolean): boolean {
+  if (typeof raw === 'boolean') return raw;
+  const text = String(raw).trim().toLowerCase();
+  if (['true', 't', '1', 'yes'].includes(text)) return true;
+  if (['false', 'f', '0', 'no'].includes(text)) return false;
+  throw new NormalizeError(`not a boolean: ${String(raw)}`);
+}
+
+const pad = (n: bigint | number, width: number) => n.toString().padStart(width, '0');
+
+interface Instant {
+  /** Microseconds since the epoch, in the value's own zone (or UTC when it had an offset). */
+  micros: bigint;
+  zoned: boolean;
+}
+
+function parseInstant(text: string): Instant {
+  const m = DATE_TIME.exec(text.trim());
+  if (!m) throw new NormalizeError(`not a date/time: ${text}`);
+  const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone] = m;
+  const millis = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  let micros = BigInt(millis) * 1000n + BigInt((fraction + '000000').slice(0, 6));
+  if (zone && zone.toUpperCase() !== 'Z') {
+    const sign = zone.startsWith('-') ? -1n : 1n;
+    const digits = zone.slice(1).replace(':', '');
+    const hours = BigInt(digits.slice(0, 2));
+    const minutes = BigInt(digits.slice(2, 4) || '0');
+    micros -= sign * (hours * 3_600_000_000n + minutes * 60_000_000n);
+  }
+  return { micros, zoned: zone !== undefined };
+}
+
+function formatMicros(micros: bigint): { date: string; time: string } {
+  const millis = micros >= 0n ? micros / 1000n : (micros - 999n) / 1000n;
+  const date = new Date(Number(millis));
+  const sub = ((micros % 1_000_000n) + 1_000_000n) % 1_000_000n;
+  return {
+    date: `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}`,
+    time: `${pad(date.getUTCHours(), 2)}:${pad(date.getUTCMinutes(), 2)}:${pad(date.getUTCSeconds(), 2)}.${pad(sub, 6)}`,
+  };
+}
+
+/** An instant as UTC ISO-8601 with microseconds: from text with or without offset, a Date, or epoch µs. */
+export function normalizeTimestamp(raw: string | Date | bigint): string {
+  const micros = raw instanceof Date ? BigInt(raw.getTime()) * 1000n : typeof raw === 'bigint' ? raw : parseInstant(raw).micros;
+  const { date, time } = formatMicros(micros);
+  return `${date}T${time}Z`;
+}
+
+export function normalizeDatetime(raw: string): string {
+  const { date, time } = formatMicros(parseInstant(raw).micros);
+  return `${date}T${time}`;
+}
+
+export function normalizeDate(raw: string | Date): string {
+  return raw instanceof Date ? formatMicros(BigInt(raw.getTime()) * 1000n).date : formatMicros(parseInstant(raw).micros).date;
+}
+
+export function normalizeTime(raw: string): string {
+  return formatMicros(parseInstant(`1970-01-01 ${raw.trim()}`).micros).time;
+}
+
+/** Structured JSON with every nested number kept as a number and keys left for the fingerprint to sort. */
+export function normalizeJson(raw: Value | object): Value {
+  if (typeof raw === 'string') {
+    try {
+      return JSON.parse(raw) as Value;
+    } catch {
+      throw new NormalizeError(`not JSON: ${raw.slice(0, 40)}`);
+    }
+  }
+  return JSON.parse(JSON.stringify(raw)) as Value;
+}
+
+export function normalizeBytes(raw: Uint8Array | string, encoding: 'base64' | 'duckdb-escaped' | 'hex'): string {
+  if (typeof raw !== 'string') return Buffer.from(raw).toString('base64');
+  if (encoding === 'base64') return Buffer.from(raw, 'base64').toString('base64');
+  if (encoding === 'hex') return Buffer.from(raw.replace(/^\\x/, ''), 'hex').toString('base64');
+  // DuckDB prints a BLOB as its printable characters with \xNN escapes for the rest.
+  const bytes: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === '\\' && raw[i + 1] === 'x') {
+      bytes.push(parseInt(raw.slice(i + 2, i + 4), 16));
+      i += 3;
+    } else bytes.push(raw.charCodeAt(i));
+  }
+  return Buffer.from(bytes).toString('base64');
+}
+
+/** One value of a kind in its canonical form; NULL stays null (never confused with ""). */
+export function normalizeValue(kind: ValueKind, raw: unknown, bytesEncoding: 'base64' | 'duckdb-escaped' | 'hex' = 'base64'): Value {
+  if (raw === null || raw === undefined) return null;
+  switch (kind) {
+    case 'integer':
+      return normalizeInteger(raw as string | number | bigint);
+    case 'decimal':
+      return normalizeDecimal(raw as string | number);
+    case 'float':
+      return normalizeFloat(raw as string | number);
+    case 'boolean':
+      return normalizeBoolean(raw as string | boolean);
+    case 'date':
+      return normalizeDate(raw as string | Date);
+    case 'time':
+      return normalizeTime(String(raw));
+    case 'datetime':
+      return normalizeDatetime(String(raw));
+    case 'timestamp':
+      return normalizeTimestamp(raw as string | Date | bigint);
+    case 'json':
+      return normalizeJson(raw as Value);
+    case 'bytes':
+      return normalizeBytes(raw as Uint8Array | string, bytesEncoding);
+    case 'string':
+      return typeof raw === 'string' ? raw : String(raw);
+  }
+}

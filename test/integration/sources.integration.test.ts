@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { fingerprint } from '../../src/diff/fingerprint';
+import { createSource } from '../../src/sources';
+import type { Connection } from '../../src/config/schema';
+import type { Row } from '../../src/sources/source';
+import { startSync } from '../../src/temporal/startSync';
+import type { RunSummary } from '../../src/state/summary';
+import { useSyncFixture } from '../support/fixture';
+import { createTestDatabase, runPostgres } from '../support/postgres';
+import { uniqueTaskQueue, withWorker } from '../support/temporal';
+
+const SYNC = 'accounts_to_salesforce';
+const fx = useSyncFixture();
+
+/** The demo's accounts table in PostgreSQL's dialect (the DuckDB seed uses CREATE OR REPLACE). */
+const PG_SEED = `
+  CREATE TABLE accounts (id integer PRIMARY KEY, name text NOT NULL, health integer, segment text, mrr integer, last_seen_at timestamp);
+  INSERT INTO accounts VALUES
+    (1, 'Acme', 38, 'at-risk', 900, '2026-11-20 09:00:00'), (2, 'Globex', 82, 'healthy', 4000, '2026-11-21 10:30:00'),
+    (3, 'Initech', 55, 'neutral', 700, '2026-11-22 14:15:00'), (4, 'Umbrella', 91, 'healthy', 1200, '2026-11-23 16:45:00');`;
+
+interface SourceCase {
+  name: string;
+  /** Points the demo project's `warehouse` connection at this source, seeded with the demo table. */
+  setUp(): Promise<{ run(sql: string): Promise<void> }>;
+}
+
+function useWarehouse(yaml: string, env: Record<string, string>) {
+  fx.project.write('backflow.yaml', fx.project.read('backflow.yaml').replace(/  warehouse:\n    type: duckdb\n    path: warehouse.duckdb\n/, yaml));
+  Object.assign(fx.project.deps.env ?? {}, env);
+}
+
+const cases: SourceCase[] = [
+  { name: 'duckdb', setUp: async () => ({ run: (sql) => fx.project.sql(sql) }) },
+  {
+    name: 'postgres',
+    setUp: async () => {
+      const url = await createTestDatabase();
+      await runPostgres(url, PG_SEED);
+      useWarehouse('  warehouse:\n    type: postgres\n    url: ${env:WAREHOUSE_URL}\n    pageSize: 2\n', { WAREHOUSE_URL: url });
+      return { run: (sql) => runPostgres(url, sql) };
+    },
+  },
+];
+
+/** The seed scenario's three runs on one source, and the Accounts it leaves in Salesforce. */
+async function seedScenario(source: SourceCase) {
+  const warehouse = await source.setUp();
+  const taskQueue = uniqueTaskQueue(`source-${source.name}`);
+  const runs: RunSummary[] = [];
+  await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+    runs.push(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result());
+    await warehouse.run(fx.project.read('changes.sql'));
+    runs.push(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result());
+    runs.push(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result());
+  });
+  const accounts = fx.sandbox.records('Account').map(({ External_Id__c, Name, Health_Score__c, Segment__c, MRR__c }) => ({
+    External_Id__c,
+    Name,
+    Health_Score__c,
+    Segment__c,
+    MRR__c,
+  }));
+  return { counts: runs.map((r) => [r.status, r.counts, r.apiCalls]), accounts };
+}
+
+describe('the seed scenario on every source', () => {
+  const results: Record<string, Awaited<ReturnType<typeof seedScenario>>> = {};
+
+  it.each(cases.map((c) => [c.name, c] as const))('%s: 4 created, 2 updated, nothing sent', async (name, source) => {
+    results[name] = await seedScenario(source);
+    expect(results[name]?.counts.map(([, counts, apiCalls]) => [(counts as RunSummary['counts']).synced, apiCalls])).toEqual([
+      [4, 1],
+      [2, 1],
+      [0, 0],
+    ]);
+  });
+
+  it('gives identical results on every source', () => {
+    const [first, ...others] = cases.map((c) => results[c.name]);
+    expect(first).toBeDefined();
+    for (const other of others) expect(other).toEqual(first);
+  });
+});
+
+/** A wide model of `rows` rows in DuckDB SQL, with the types most likely to drift between drivers. */
+const wideModel = (from: string) => `
+  SELECT id, 'account ' || id AS name, (id % 100) AS health, id * 1000003 AS big_id,
+         CAST(id / 4 AS DECIMAL(12,2)) AS mrr, (id % 2 = 0) AS active,
+         DATE '2024-01-01' + CAST(id % 365 AS INTEGER) AS renewal_on,
+         TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds(id) AS seen_at,
+         CASE WHEN id % 10 = 0 THEN NULL ELSE 'n' || (id % 7) END AS note
+  FROM ${from}`;
+
+const PG_WIDE = (rows: number) => `
+  CREATE TABLE wide AS
+  SELECT id, 'account ' || id AS name, (id % 100) AS health, id::bigint * 1000003 AS big_id,
+         CAST(id / 4.0 AS numeric(12,2)) AS mrr, (id % 2 = 0) AS active,
+         DATE '2024-01-01' + (id % 365) AS renewal_on,
+         TIMESTAMPTZ '2024-01-01 00:00:00+00' + id * INTERVAL '1 second' AS seen_at,
+         CASE WHEN id % 10 = 0 THEN NULL ELSE 'n' || (id % 7) END AS note
+  FROM generate_series(1, ${rows}) AS id`;
+
+/** Streams a source and fingerprints every row; returns a digest of all fingerprints and the page sizes seen. */
+async function fingerprintAll(connection: Connection, sql: string) {
+  const source = createSource(connection, fx.project.dir);
+  const digest = createHash('sha256');
+  const pages: number[] = [];
+  try {
+    for await (const page of source.stream(sql)) {
+      pages.push(page.length);
+      for (const row of page as Row[]) digest.update(`${String(row.id)}:${fingerprint('t', row)}\n`);
+    }
+  } finally {
+    await source.close();
+  }
+  return { digest: digest.digest('hex'), rows: pages.reduce((a, b) => a + b, 0), pages };
+}
+
+describe('types normalised the same way in every source', () => {
+  const ROWS = 250_000;
+
+  it(`streams a ${ROWS.toLocaleString('en')}-row model in bounded pages, with identical fingerprints across sources and page sizes`, async () => {
+    const duckdbFile = `${fx.project.dir}/wide.duckdb`;
+    const instance = await DuckDBInstance.create(duckdbFile);
+    const connection = await instance.connect();
+    await connection.run(`CREATE TABLE wide AS ${wideModel(`range(1, ${ROWS + 1}) AS t(id)`)}`);
+    connection.closeSync();
+    instance.closeSync();
+    const pgUrl = await createTestDatabase();
+    await runPostgres(pgUrl, PG_WIDE(ROWS));
+    const sql = 'SELECT * FROM wide ORDER BY id';
+
+    const duck = await fingerprintAll({ type: 'duckdb', path: duckdbFile }, sql);
+    const pgSmall = await fingerprintAll({ type: 'postgres', url: pgUrl, pageSize: 5_000 }, sql);
+    const pgLarge = await fingerprintAll({ type: 'postgres', url: pgUrl, pageSize: 20_000 }, sql);
+
+    for (const result of [duck, pgSmall, pgLarge]) expect(result.rows).toBe(ROWS);
+    expect(Math.max(...duck.pages)).toBeLessThanOrEqual(2_048);
+    expect(Math.max(...pgSmall.pages)).toBe(5_000);
+    expect(pgLarge.pages).toHaveLength(Math.ceil(ROWS / 20_000));
+    expect(pgSmall.digest).toBe(pgLarge.digest);
+    expect(pgSmall.digest).toBe(duck.digest);
+  });
+});
