@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { deleteRun } from '../state/runs';
 import type { ChangeCounts } from '../state/staging';
-import type { EngineDeps } from './context';
+import { sqlOf } from '../sources/dbt';
+import { openSource, type EngineDeps } from './context';
 import { extractChanges } from './extract';
 import { startRun } from './startRun';
 
@@ -9,12 +10,23 @@ import { startRun } from './startRun';
  * A dry run: the change set a run would send, and the requests it would make, without calling
  * the destination or touching the snapshot. Leaves no trace in the state store.
  */
-export async function previewRun(deps: EngineDeps, sync: string, full: boolean): Promise<ChangeCounts & { apiCalls: number }> {
+export async function previewRun(
+  deps: EngineDeps,
+  sync: string,
+  full: boolean,
+): Promise<ChangeCounts & { apiCalls: number; bytesProcessed?: number }> {
   const runId = `preview:${randomUUID()}`;
   try {
-    await startRun(deps, { runId, sync, full, lease: false });
+    const { spec } = await startRun(deps, { runId, sync, full, lease: false });
     const { counts } = await extractChanges(deps, runId);
-    return { ...counts, apiCalls: counts.batches };
+    // What the warehouse bills for the model's scan, where it can tell (BigQuery).
+    const source = openSource(deps, spec);
+    try {
+      const bytesProcessed = await source.estimateBytes?.(sqlOf(spec.model));
+      return { ...counts, apiCalls: counts.batches, ...(bytesProcessed !== undefined ? { bytesProcessed } : {}) };
+    } finally {
+      await source.close();
+    }
   } finally {
     await deleteRun(deps.state, runId);
   }

@@ -6,6 +6,7 @@ import type { Connection } from '../../src/config/schema';
 import type { Row } from '../../src/sources/source';
 import { startSync } from '../../src/temporal/startSync';
 import type { RunSummary } from '../../src/state/summary';
+import { backflow } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
 import { createTestDatabase, runPostgres } from '../support/postgres';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
@@ -142,5 +143,59 @@ describe('types normalised the same way in every source', () => {
     expect(pgLarge.pages).toHaveLength(Math.ceil(ROWS / 20_000));
     expect(pgSmall.digest).toBe(pgLarge.digest);
     expect(pgSmall.digest).toBe(duck.digest);
+  });
+});
+
+describe('bad input on a real warehouse', () => {
+  const run = () => backflow(['run', SYNC, '--json', '--project', fx.project.dir], { ...fx.project.env, ...(fx.project.deps.env as Record<string, string>) });
+
+  it("fails a PostgreSQL query error with PostgreSQL's own message, before any destination call", async () => {
+    const url = await createTestDatabase();
+    await runPostgres(url, PG_SEED);
+    useWarehouse('  warehouse:\n    type: postgres\n    url: ${env:WAREHOUSE_URL}\n', { WAREHOUSE_URL: url });
+    const file = 'syncs/accounts_to_salesforce.yaml';
+    fx.project.write(file, fx.project.read(file).replace('FROM accounts', 'FROM acounts'));
+    const result = await run();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${file}: model: PostgreSQL: relation "acounts" does not exist`);
+    expect(fx.sandbox.requests()).toEqual([]);
+  });
+
+  it('names a primary key the model returns NULL, per row, and sends the rest', async () => {
+    const url = await createTestDatabase();
+    await runPostgres(url, `${PG_SEED} ALTER TABLE accounts DROP CONSTRAINT accounts_pkey; ALTER TABLE accounts ALTER COLUMN id DROP NOT NULL; UPDATE accounts SET id = NULL WHERE name = 'Globex';`);
+    useWarehouse('  warehouse:\n    type: postgres\n    url: ${env:WAREHOUSE_URL}\n', { WAREHOUSE_URL: url });
+    const result = await run();
+    expect(result.code).toBe(2);
+    const summary = JSON.parse(result.stdout) as RunSummary;
+    expect(summary).toMatchObject({ status: 'partial', counts: { invalid: 1, synced: 3 } });
+    const invalid = await fx.project.deps.state.selectFrom('record_results').select(['error_code', 'error_message']).where('status', '=', 'invalid').execute();
+    expect(invalid).toEqual([{ error_code: 'NULL_PRIMARY_KEY', error_message: expect.stringContaining('primary key id is NULL') as string }]);
+  });
+});
+
+describe('a dbt model as the sync model', () => {
+  it('reads the relation dbt built, named in manifest.json', async () => {
+    fx.project.write(
+      'manifest.json',
+      JSON.stringify({
+        nodes: {
+          'model.shop.accounts_scored': {
+            resource_type: 'model',
+            name: 'accounts_scored',
+            relation_name: '"warehouse"."main"."accounts"',
+            config: { materialized: 'table' },
+          },
+        },
+      }),
+    );
+    const file = 'syncs/accounts_to_salesforce.yaml';
+    fx.project.write(file, fx.project.read(file).replace(/model: \|\n(?:  .*\n)+/, 'model: { dbt: accounts_scored, manifest: manifest.json }\n'));
+    const taskQueue = uniqueTaskQueue('dbt');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const summary = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
+      expect(summary).toMatchObject({ status: 'succeeded', counts: { extracted: 4, synced: 4 } });
+    });
+    expect(fx.sandbox.records('Account').map((a) => a.Name)).toEqual(['Acme', 'Globex', 'Initech', 'Umbrella']);
   });
 });

@@ -21,11 +21,14 @@ export async function runCommand(sync: string, options: RunCommandOptions): Prom
   const deps = await engineDeps(ctx);
   if (options.dryRun) {
     const preview = await previewRun(deps, sync, options.full ?? false);
-    if (json) process.stdout.write(`${JSON.stringify({ sync, dryRun: true, counts: preview, apiCalls: preview.apiCalls })}\n`);
+    const { apiCalls, bytesProcessed, ...counts } = preview;
+    const scanned = bytesProcessed !== undefined ? { bytesProcessed } : {};
+    if (json) process.stdout.write(`${JSON.stringify({ sync, dryRun: true, counts, apiCalls, ...scanned })}\n`);
     else
       log(
-        `dry run of ${sync}: ${preview.extracted} rows, ${preview.added} added, ${preview.changed} changed, ` +
-          `${preview.unchanged} unchanged, ${preview.invalid} invalid → ${preview.apiCalls} API calls`,
+        `dry run of ${sync}: ${counts.extracted} rows, ${counts.added} added, ${counts.changed} changed, ` +
+          `${counts.unchanged} unchanged, ${counts.invalid} invalid → ${apiCalls} API calls` +
+          (bytesProcessed !== undefined ? `; the model scans ${bytesProcessed.toLocaleString('en')} bytes` : ''),
       );
     return 0;
   }

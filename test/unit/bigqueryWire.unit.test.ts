@@ -1,0 +1,31 @@
+import { fromWire, labelValue } from '../../src/sources/bigquery';
+
+describe('BigQuery wire values', () => {
+  it('normalises scalars like every other source', () => {
+    expect(fromWire({ type: 'INTEGER' }, '9007199254740993')).toBe('9007199254740993');
+    expect(fromWire({ type: 'INT64' }, '42')).toBe(42);
+    expect(fromWire({ type: 'NUMERIC' }, '12.5')).toBe('12.5');
+    expect(fromWire({ type: 'FLOAT' }, 'NaN')).toBe('NaN');
+    expect(fromWire({ type: 'BOOLEAN' }, 'true')).toBe(true);
+    expect(fromWire({ type: 'DATETIME' }, '2024-01-02T03:04:05.5')).toBe('2024-01-02T03:04:05.500000');
+    expect(fromWire({ type: 'BYTES' }, 'qw==')).toBe('qw==');
+    expect(fromWire({ type: 'STRING' }, null)).toBeNull();
+    expect(fromWire({ type: 'STRING' }, '')).toBe('');
+  });
+
+  it('reads TIMESTAMP as int64 microseconds or as float seconds', () => {
+    expect(fromWire({ type: 'TIMESTAMP' }, '1704157445123000')).toBe('2024-01-02T01:04:05.123000Z');
+    expect(fromWire({ type: 'TIMESTAMP' }, '1.704157445123E9')).toBe('2024-01-02T01:04:05.123000Z');
+  });
+
+  it('turns REPEATED into arrays and RECORD into objects', () => {
+    expect(fromWire({ type: 'INTEGER', mode: 'REPEATED' }, [{ v: '1' }, { v: '2' }])).toEqual([1, 2]);
+    const record = { type: 'RECORD', fields: [{ name: 'a', type: 'INTEGER' }, { name: 'b', type: 'STRING', mode: 'REPEATED' }] };
+    expect(fromWire(record, { f: [{ v: '7' }, { v: [{ v: 'x' }] }] })).toEqual({ a: 7, b: ['x'] });
+  });
+
+  it('makes label values BigQuery accepts', () => {
+    expect(labelValue('sync:Accounts_to_SF:20261125T070102Z')).toBe('sync_accounts_to_sf_20261125t070102z');
+    expect(labelValue('x'.repeat(80))).toHaveLength(63);
+  });
+});
