@@ -114,6 +114,10 @@ export async function openStateStore(url: string): Promise<StateDb> {
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 10000');
   database.pragma('synchronous = NORMAL');
+  // Bounded page caches (main and temp: the change-set diff sorts in temp) keep a worker's memory
+  // flat in model size; the defaults (16 MB each) fill up only on large models.
+  database.pragma(`cache_size = -4000`);
+  database.pragma(`temp.cache_size = -4000`);
   const db = new Kysely<StateSchema>({ dialect: new SqliteDialect({ database }) });
   await migrateToLatest(db);
   return db;

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { duckdbWideTable, postgresWideTable } from '../../bench/wideModel';
 import { fingerprint } from '../../src/diff/fingerprint';
+import { startBigQuerySandbox, type BigQuerySandbox } from '../../src/sandbox/bigquery';
 import { createSource } from '../../src/sources';
 import type { Connection } from '../../src/config/schema';
 import type { Row } from '../../src/sources/source';
@@ -13,6 +15,18 @@ import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
 const fx = useSyncFixture();
+const bigquerySandboxes: BigQuerySandbox[] = [];
+afterAll(async () => {
+  await Promise.all(bigquerySandboxes.map((sandbox) => sandbox.close()));
+});
+
+/** A BigQuery sandbox for this file (closed after it). */
+async function bigquerySandbox(): Promise<BigQuerySandbox> {
+  const sandbox = await startBigQuerySandbox();
+  bigquerySandboxes.push(sandbox);
+  await sandbox.exec('CREATE SCHEMA analytics');
+  return sandbox;
+}
 
 /** The demo's accounts table in PostgreSQL's dialect (the DuckDB seed uses CREATE OR REPLACE). */
 const PG_SEED = `
@@ -41,6 +55,22 @@ const cases: SourceCase[] = [
       await runPostgres(url, PG_SEED);
       useWarehouse('  warehouse:\n    type: postgres\n    url: ${env:WAREHOUSE_URL}\n    pageSize: 2\n', { WAREHOUSE_URL: url });
       return { run: (sql) => runPostgres(url, sql) };
+    },
+  },
+  {
+    name: 'bigquery',
+    setUp: async () => {
+      const sandbox = await bigquerySandbox();
+      // The demo's DuckDB SQL, on the dataset `analytics`.
+      const inDataset = (sql: string) => sql.replace(/\baccounts\b/g, 'analytics.accounts');
+      await sandbox.exec(inDataset(fx.project.read('seed.sql')));
+      useWarehouse(
+        '  warehouse:\n    type: bigquery\n    projectId: backflow-sandbox\n    apiEndpoint: ${env:BIGQUERY_ENDPOINT}\n    pageSize: 2\n',
+        { BIGQUERY_ENDPOINT: sandbox.apiEndpoint },
+      );
+      const file = 'syncs/accounts_to_salesforce.yaml';
+      fx.project.write(file, fx.project.read(file).replace('FROM accounts', 'FROM `backflow-sandbox.analytics.accounts`'));
+      return { run: (sql) => sandbox.exec(inDataset(sql)) };
     },
   },
 ];
@@ -85,24 +115,6 @@ describe('the seed scenario on every source', () => {
   });
 });
 
-/** A wide model of `rows` rows in DuckDB SQL, with the types most likely to drift between drivers. */
-const wideModel = (from: string) => `
-  SELECT id, 'account ' || id AS name, (id % 100) AS health, id * 1000003 AS big_id,
-         CAST(id / 4 AS DECIMAL(12,2)) AS mrr, (id % 2 = 0) AS active,
-         DATE '2024-01-01' + CAST(id % 365 AS INTEGER) AS renewal_on,
-         TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds(id) AS seen_at,
-         CASE WHEN id % 10 = 0 THEN NULL ELSE 'n' || (id % 7) END AS note
-  FROM ${from}`;
-
-const PG_WIDE = (rows: number) => `
-  CREATE TABLE wide AS
-  SELECT id, 'account ' || id AS name, (id % 100) AS health, id::bigint * 1000003 AS big_id,
-         CAST(id / 4.0 AS numeric(12,2)) AS mrr, (id % 2 = 0) AS active,
-         DATE '2024-01-01' + (id % 365) AS renewal_on,
-         TIMESTAMPTZ '2024-01-01 00:00:00+00' + id * INTERVAL '1 second' AS seen_at,
-         CASE WHEN id % 10 = 0 THEN NULL ELSE 'n' || (id % 7) END AS note
-  FROM generate_series(1, ${rows}) AS id`;
-
 /** Streams a source and fingerprints every row; returns a digest of all fingerprints and the page sizes seen. */
 async function fingerprintAll(connection: Connection, sql: string) {
   const source = createSource(connection, fx.project.dir);
@@ -126,23 +138,31 @@ describe('types normalised the same way in every source', () => {
     const duckdbFile = `${fx.project.dir}/wide.duckdb`;
     const instance = await DuckDBInstance.create(duckdbFile);
     const connection = await instance.connect();
-    await connection.run(`CREATE TABLE wide AS ${wideModel(`range(1, ${ROWS + 1}) AS t(id)`)}`);
+    await connection.run(duckdbWideTable('wide', ROWS));
     connection.closeSync();
     instance.closeSync();
     const pgUrl = await createTestDatabase();
-    await runPostgres(pgUrl, PG_WIDE(ROWS));
+    await runPostgres(pgUrl, postgresWideTable('wide', ROWS));
     const sql = 'SELECT * FROM wide ORDER BY id';
 
     const duck = await fingerprintAll({ type: 'duckdb', path: duckdbFile }, sql);
     const pgSmall = await fingerprintAll({ type: 'postgres', url: pgUrl, pageSize: 5_000 }, sql);
     const pgLarge = await fingerprintAll({ type: 'postgres', url: pgUrl, pageSize: 20_000 }, sql);
+    const bigquery = await bigquerySandbox();
+    await bigquery.exec(duckdbWideTable('analytics.wide', ROWS));
+    const bq = await fingerprintAll(
+      { type: 'bigquery', projectId: bigquery.projectId, apiEndpoint: bigquery.apiEndpoint, pageSize: 25_000 },
+      'SELECT * FROM `analytics.wide` ORDER BY id',
+    );
 
-    for (const result of [duck, pgSmall, pgLarge]) expect(result.rows).toBe(ROWS);
+    for (const result of [duck, pgSmall, pgLarge, bq]) expect(result.rows).toBe(ROWS);
+    expect(Math.max(...bq.pages)).toBe(25_000);
     expect(Math.max(...duck.pages)).toBeLessThanOrEqual(2_048);
     expect(Math.max(...pgSmall.pages)).toBe(5_000);
     expect(pgLarge.pages).toHaveLength(Math.ceil(ROWS / 20_000));
     expect(pgSmall.digest).toBe(pgLarge.digest);
     expect(pgSmall.digest).toBe(duck.digest);
+    expect(bq.digest).toBe(duck.digest);
   });
 });
 

@@ -13,6 +13,7 @@ export async function sandboxCommand(options: { json?: boolean; port?: string; h
   else {
     const log = logTo(false);
     log(`Salesforce sandbox: instanceUrl ${endpoints.salesforce.instanceUrl}  accessToken ${endpoints.salesforce.accessToken}`);
+    log(`BigQuery sandbox:   apiEndpoint ${endpoints.bigquery.apiEndpoint}  projectId ${endpoints.bigquery.projectId}`);
     log('Ctrl-C to stop.');
   }
   await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);

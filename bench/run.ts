@@ -1,0 +1,32 @@
+/**
+ * `npm run bench`: starts what the scenarios need itself, runs them, prints a table and writes
+ * bench/results/latest.json. `npm run bench -- sources` runs one group.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { report, type ScenarioResult } from './report';
+import { benchSources, duckdbBench, postgresBench } from './sources';
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const wanted = (group: string) => only.length === 0 || only.includes(group);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const scenarios: ScenarioResult[] = [];
+  const extra: Record<string, unknown> = {};
+
+  if (wanted('sources')) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'backflow-bench-duckdb-'));
+    const result = await benchSources([await duckdbBench(dir), await postgresBench()], log);
+    scenarios.push(...result.scenarios);
+    extra.peakRssGrowth100kTo1m = result.rssGrowth;
+  }
+
+  const file = report(scenarios, extra);
+  log(`wrote ${file}`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,132 @@
+/**
+ * The DuckDB database behind the sandbox: one instance, a connection for seeding (`exec`),
+ * a fresh connection per job (its own session settings, no interleaving), and catalog
+ * lookups in BigQuery's terms (a dataset is a schema; tables and views are tables).
+ *
+ * Sessions run in UTC, BigQuery's default time zone, so TIMESTAMP literals and casts without
+ * an offset mean the same instant as they would in BigQuery.
+ */
+
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { tableBytes } from './cost';
+import { quoteIdent } from './params';
+import { fieldFor, type FieldSchema } from './wire';
+
+export interface Relation {
+  /** Names as DuckDB stores them (lookups are case-insensitive, like DuckDB's own). */
+  schema: string;
+  name: string;
+  kind: 'TABLE' | 'VIEW';
+  viewSql?: string;
+}
+
+export interface TableMetadata extends Relation {
+  fields: FieldSchema[];
+  /** Absent for views, as BigQuery reports them. */
+  numRows?: bigint;
+  numBytes?: bigint;
+}
+
+async function utcSession(connection: DuckDBConnection): Promise<DuckDBConnection> {
+  await connection.run("SET TimeZone = 'UTC'");
+  return connection;
+}
+
+export class Warehouse {
+  private seedQueue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly seed: DuckDBConnection,
+  ) {}
+
+  static async open(path: string): Promise<Warehouse> {
+    const instance = await DuckDBInstance.create(path);
+    const seed = await utcSession(await instance.connect());
+    return new Warehouse(instance, seed);
+  }
+
+  /** Runs DuckDB SQL as given (one call at a time: a connection runs one statement batch). */
+  exec(sql: string): Promise<void> {
+    const run = this.seedQueue.then(async () => {
+      await this.seed.run(sql);
+    });
+    this.seedQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A new session for one job; close it with `closeSync()`. */
+  async connect(): Promise<DuckDBConnection> {
+    return utcSession(await this.instance.connect());
+  }
+
+  async datasetExists(connection: DuckDBConnection, dataset: string): Promise<boolean> {
+    const reader = await connection.runAndReadAll(
+      'SELECT 1 FROM duckdb_schemas() WHERE database_name = current_database() AND lower(schema_name) = lower($1)',
+      [dataset],
+    );
+    return reader.currentRowCount > 0;
+  }
+
+  async findRelation(connection: DuckDBConnection, dataset: string, table: string): Promise<Relation | null> {
+    const reader = await connection.runAndReadAll(
+      `SELECT schema_name, table_name, 'TABLE', NULL FROM duckdb_tables()
+         WHERE database_name = current_database() AND lower(schema_name) = lower($1) AND lower(table_name) = lower($2)
+       UNION ALL
+       SELECT schema_name, view_name, 'VIEW', sql FROM duckdb_views()
+         WHERE database_name = current_database() AND NOT internal AND lower(schema_name) = lower($1) AND lower(view_name) = lower($2)`,
+      [dataset, table],
+    );
+    const row = reader.getRowsJson()[0];
+    if (row === undefined) return null;
+    const relation: Relation = { schema: String(row[0]), name: String(row[1]), kind: row[2] === 'VIEW' ? 'VIEW' : 'TABLE' };
+    if (typeof row[3] === 'string') relation.viewSql = row[3];
+    return relation;
+  }
+
+  /** tables.get: schema (NOT NULL columns are REQUIRED), row count and logical bytes. */
+  async tableMetadata(dataset: string, table: string): Promise<TableMetadata | null> {
+    const connection = await this.connect();
+    try {
+      const relation = await this.findRelation(connection, dataset, table);
+      if (relation === null) return null;
+      const qualified = `${quoteIdent(relation.schema)}.${quoteIdent(relation.name)}`;
+      const probe = await connection.prepare(`SELECT * FROM ${qualified} LIMIT 0`);
+      const notNull = await connection.runAndReadAll(
+        `SELECT column_name FROM duckdb_columns()
+           WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 AND NOT is_nullable`,
+        [relation.schema, relation.name],
+      );
+      const required = new Set(notNull.getRowsJson().map((r) => String(r[0])));
+      const fields: FieldSchema[] = [];
+      for (let i = 0; i < probe.columnCount; i += 1) {
+        const field = fieldFor(probe.columnName(i), probe.columnType(i));
+        fields.push(required.has(field.name) && field.mode === 'NULLABLE' ? { ...field, mode: 'REQUIRED' } : field);
+      }
+      const metadata: TableMetadata = { ...relation, fields };
+      if (relation.kind === 'TABLE') {
+        const count = await connection.runAndReadAll(`SELECT CAST(count(*) AS VARCHAR) FROM ${qualified}`);
+        metadata.numRows = BigInt(String(count.getRowsJson()[0]?.[0] ?? '0'));
+        metadata.numBytes = await tableBytes(connection, qualified);
+      }
+      return metadata;
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  async hasDataset(dataset: string): Promise<boolean> {
+    const connection = await this.connect();
+    try {
+      return await this.datasetExists(connection, dataset);
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.seedQueue;
+    this.seed.closeSync();
+    this.instance.closeSync();
+  }
+}
