@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { report, type ScenarioResult } from './report';
-import { benchSources, duckdbBench, postgresBench } from './sources';
+import { WORKER_HEAP_MB, benchSources, bigqueryBench, duckdbBench, postgresBench } from './sources';
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
@@ -17,9 +17,15 @@ async function main(): Promise<void> {
 
   if (wanted('sources')) {
     const dir = mkdtempSync(path.join(tmpdir(), 'backflow-bench-duckdb-'));
-    const result = await benchSources([await duckdbBench(dir), await postgresBench()], log);
-    scenarios.push(...result.scenarios);
-    extra.peakRssGrowth100kTo1m = result.rssGrowth;
+    const bigquery = await bigqueryBench();
+    try {
+      const result = await benchSources([await duckdbBench(dir), await postgresBench(), bigquery], log);
+      scenarios.push(...result.scenarios);
+      extra.peakRssGrowth100kTo1m = result.rssGrowth;
+      extra.workerHeapMb = WORKER_HEAP_MB;
+    } finally {
+      await bigquery.close();
+    }
   }
 
   const file = report(scenarios, extra);

@@ -194,6 +194,38 @@ describe('bad input on a real warehouse', () => {
   });
 });
 
+describe('BigQuery specifics', () => {
+  async function onBigquery() {
+    const sandbox = await bigquerySandbox();
+    await sandbox.exec(fx.project.read('seed.sql').replace(/\baccounts\b/g, 'analytics.accounts'));
+    useWarehouse('  warehouse:\n    type: bigquery\n    projectId: backflow-sandbox\n    apiEndpoint: ${env:BIGQUERY_ENDPOINT}\n', {
+      BIGQUERY_ENDPOINT: sandbox.apiEndpoint,
+    });
+    const file = 'syncs/accounts_to_salesforce.yaml';
+    return (from: string) => fx.project.write(file, fx.project.read(file).replace(/FROM .*\n/, `FROM ${from}\n`));
+  }
+  const run = (...args: string[]) =>
+    backflow(['run', SYNC, '--json', ...args, '--project', fx.project.dir], { ...fx.project.env, ...(fx.project.deps.env as Record<string, string>) });
+
+  it('shows the bytes the model will process in a dry run', async () => {
+    (await onBigquery())('`analytics.accounts`');
+    const result = await run('--dry-run');
+    expect(result.code).toBe(0);
+    const preview = JSON.parse(result.stdout) as { counts: { added: number }; apiCalls: number; bytesProcessed: number };
+    expect(preview).toMatchObject({ counts: { added: 4 }, apiCalls: 1 });
+    expect(preview.bytesProcessed).toBeGreaterThan(0);
+    expect(fx.sandbox.requests()).toEqual([]);
+  });
+
+  it("fails a query error with BigQuery's own message, before any destination call", async () => {
+    (await onBigquery())('`analytics.acounts`');
+    const result = await run();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/model: BigQuery: Not found: Table backflow-sandbox:analytics\.acounts was not found/);
+    expect(fx.sandbox.requests()).toEqual([]);
+  });
+});
+
 describe('a dbt model as the sync model', () => {
   it('reads the relation dbt built, named in manifest.json', async () => {
     fx.project.write(
