@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
+import { BigQuery } from '@google-cloud/bigquery';
 import { Connection } from 'jsforce';
 import { backflow } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
@@ -47,17 +48,23 @@ describe('backflow run --dry-run', () => {
 });
 
 describe('backflow sandbox --json', () => {
-  it('prints one JSON line with the emulator URL and token, which jsforce can use', async () => {
+  it('prints one JSON line with each emulator’s endpoint, which the vendors’ clients can use', async () => {
     const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'backflow.js'), 'sandbox', '--json'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     try {
       const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
-      const endpoints = JSON.parse(chunk.toString().split('\n')[0] ?? '') as { salesforce: { instanceUrl: string; accessToken: string } };
+      const endpoints = JSON.parse(chunk.toString().split('\n')[0] ?? '') as {
+        salesforce: { instanceUrl: string; accessToken: string };
+        bigquery: { apiEndpoint: string; projectId: string };
+      };
       expect(endpoints.salesforce.instanceUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const conn = new Connection({ ...endpoints.salesforce, version: '62.0' });
       const result = await conn.sobject('Account').upsert([{ External_Id__c: 'x-1', Name: 'Hooli' }], 'External_Id__c');
       expect(result).toEqual([expect.objectContaining({ success: true, created: true })]);
+      const bigquery = new BigQuery(endpoints.bigquery);
+      const [rows] = await bigquery.query({ query: 'SELECT 40 + 2 AS answer' });
+      expect(rows).toEqual([{ answer: 42 }]);
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');
