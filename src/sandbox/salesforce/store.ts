@@ -84,38 +84,31 @@ export class RecordStore {
     return ids;
   }
 
-  private indexAdd(def: SObjectDef, id: string, record: StoredRecord): void {
-    const fieldIndexes = this.indexes.get(def.name);
-    if (fieldIndexes === undefined) return;
-    for (const [fieldName, index] of fieldIndexes) {
+  /** Each lookup index of the record's object with the record's key in it (null values are not indexed). */
+  private *indexEntries(def: SObjectDef, record: StoredRecord): Generator<[Map<string, Set<string>>, string]> {
+    for (const [fieldName, index] of this.indexes.get(def.name) ?? []) {
       const value = record[fieldName];
-      if (value === undefined || value === null) continue;
       const field = this.schema.field(def, fieldName);
-      if (field === undefined) continue;
-      const key = lookupKey(field, value);
-      let ids = index.get(key);
-      if (ids === undefined) {
-        ids = new Set();
-        index.set(key, ids);
-      }
-      ids.add(id);
+      if (value === undefined || value === null || field === undefined) continue;
+      yield [index, lookupKey(field, value)];
+    }
+  }
+
+  private indexAdd(def: SObjectDef, id: string, record: StoredRecord): void {
+    for (const [index, key] of this.indexEntries(def, record)) {
+      const ids = index.get(key) ?? new Set<string>();
+      index.set(key, ids.add(id));
     }
   }
 
   private indexRemove(def: SObjectDef, id: string, record: StoredRecord): void {
-    const fieldIndexes = this.indexes.get(def.name);
-    if (fieldIndexes === undefined) return;
-    for (const [fieldName, index] of fieldIndexes) {
-      const value = record[fieldName];
-      if (value === undefined || value === null) continue;
-      const field = this.schema.field(def, fieldName);
-      if (field === undefined) continue;
-      const key = lookupKey(field, value);
+    for (const [index, key] of this.indexEntries(def, record)) {
       const ids = index.get(key);
       ids?.delete(id);
       if (ids !== undefined && ids.size === 0) index.delete(key);
     }
   }
+
 
   insert(def: SObjectDef, record: StoredRecord): void {
     const id = record['Id'];
