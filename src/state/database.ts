@@ -1,14 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, type Generated, type Selectable } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type Generated, type Selectable } from 'kysely';
+import { Pool } from 'pg';
+import type { WriteOperation } from '../destinations/modes';
 import { migrateToLatest } from './migrations';
+import { parseStateUrl } from './stateUrl';
 
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
 export type RunPhase = 'started' | 'extracted' | 'syncing' | 'finished';
 /** How a staged row differs from the committed snapshot. */
-export type ChangeKind = 'added' | 'changed' | 'unchanged' | 'invalid';
-export type RecordStatus = 'synced' | 'rejected' | 'invalid';
+export type ChangeKind = 'added' | 'changed' | 'removed' | 'unchanged' | 'invalid';
+/** synced: written (or deleted); skipped: the mode left it alone, with a reason. */
+export type RecordStatus = 'synced' | 'skipped' | 'rejected' | 'invalid';
 
 export interface RunsTable {
   run_id: string;
@@ -27,6 +31,8 @@ export interface RunsTable {
   unchanged: Generated<number>;
   invalid: Generated<number>;
   batches: Generated<number>;
+  /** Changes the mode does not send (insert mode: changed rows), counted at extract. */
+  skipped: Generated<number>;
   error_code: string | null;
   error_message: string | null;
 }
@@ -42,6 +48,10 @@ export interface BatchesTable {
   updated: number;
   api_calls: number;
   committed_at: string | null;
+  /** The write verb of every record in the batch (see destinations/modes.ts). */
+  operation: WriteOperation;
+  skipped: number;
+  deleted: number;
 }
 
 export interface StagedRowsTable {
@@ -102,12 +112,32 @@ export type StateDb = Kysely<StateSchema>;
 export type RunRow = Selectable<RunsTable>;
 export type BatchRow = Selectable<BatchesTable>;
 
+export interface OpenStateStoreOptions {
+  /** Run pending migrations on open (default true; `backflow migrate` runs them itself to report them). */
+  migrate?: boolean;
+}
+
 /**
- * Opens the state store named by a URL: `sqlite:<path>` (the embedded default).
- * Migrations run on open, so every process sees the current schema.
+ * Opens the state store named by a URL: `sqlite:<path>` (the embedded default) or
+ * `postgres://…` (production: one store shared by a fleet of workers).
+ * Migrations run on open, so every process sees the current schema; on PostgreSQL Kysely's Migrator
+ * holds an advisory lock while it migrates, so workers starting together apply each migration once.
  */
-export async function openStateStore(url: string): Promise<StateDb> {
-  const file = parseSqliteUrl(url);
+export async function openStateStore(url: string, options: OpenStateStoreOptions = {}): Promise<StateDb> {
+  const target = parseStateUrl(url);
+  const db = target.kind === 'sqlite' ? openSqlite(target.file) : openPostgres(target.url);
+  if (options.migrate ?? true) {
+    try {
+      await migrateToLatest(db);
+    } catch (err) {
+      await db.destroy();
+      throw err;
+    }
+  }
+  return db;
+}
+
+function openSqlite(file: string): StateDb {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const database = new Database(file);
   // WAL lets the CLI read run history while a worker writes; busy_timeout rides out short write locks.
@@ -118,13 +148,14 @@ export async function openStateStore(url: string): Promise<StateDb> {
   // flat in model size; the defaults (16 MB each) fill up only on large models.
   database.pragma(`cache_size = -4000`);
   database.pragma(`temp.cache_size = -4000`);
-  const db = new Kysely<StateSchema>({ dialect: new SqliteDialect({ database }) });
-  await migrateToLatest(db);
-  return db;
+  return new Kysely<StateSchema>({ dialect: new SqliteDialect({ database }) });
 }
 
-export function parseSqliteUrl(url: string): string {
-  const match = /^sqlite:(.+)$/.exec(url);
-  if (!match?.[1]) throw new Error(`unsupported state store URL "${url}" (expected sqlite:<path>)`);
-  return match[1];
+function openPostgres(url: string): StateDb {
+  // A worker runs a few activities at once, each one transaction at a time: a small pool suffices,
+  // and a fleet of N workers then holds at most N × max connections.
+  const pool = new Pool({ connectionString: url, max: 5, application_name: 'backflow' });
+  // An idle client losing its server (restart, failover) must not crash the worker; the pool replaces it.
+  pool.on('error', () => {});
+  return new Kysely<StateSchema>({ dialect: new PostgresDialect({ pool }) });
 }

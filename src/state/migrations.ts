@@ -1,4 +1,5 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { isPostgres } from './dialect';
 
 /** Schema changes in order; written with Kysely's schema builder so they run on SQLite and PostgreSQL. */
 const migrations: Record<string, Migration> = {
@@ -68,7 +69,8 @@ const migrations: Record<string, Migration> = {
 
       await db.schema
         .createTable('record_results')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        // PostgreSQL has no AUTOINCREMENT keyword: its auto-numbered integer is `serial`.
+        .addColumn('id', isPostgres(db) ? 'serial' : 'integer', (c) => (isPostgres(db) ? c.primaryKey() : c.primaryKey().autoIncrement()))
         .addColumn('run_id', 'text', (c) => c.notNull())
         .addColumn('key', 'text')
         .addColumn('batch_no', 'integer')
@@ -93,11 +95,21 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  /** Sync modes: each batch takes one write verb; skipped and deleted records are counted. */
+  '002_sync_modes': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('batches').addColumn('operation', 'text', (c) => c.notNull().defaultTo('upsert')).execute();
+      await db.schema.alterTable('batches').addColumn('skipped', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('batches').addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('runs').addColumn('skipped', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
-export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<void> {
+/** Applies pending migrations; returns the names of those it applied (none when up to date). */
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
@@ -105,4 +117,5 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<void> {
     const name = failed ? ` (migration ${failed.migrationName})` : '';
     throw new Error(`state store migration failed${name}: ${error instanceof Error ? error.message : String(error)}`);
   }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
