@@ -6,8 +6,10 @@ import { ConfigError, type ConfigIssue } from '../errors';
 import {
   DESTINATION_TYPES,
   SOURCE_TYPES,
+  durationMs,
   projectConfigSchema,
   syncSchema,
+  type AlertsConfig,
   type Connection,
   type ProjectConfig,
   type SyncSpec,
@@ -23,7 +25,14 @@ export interface Project {
   syncs: Map<string, SyncSpec>;
   /** File each sync came from, relative to `dir`. */
   syncFiles: Map<string, string>;
+  /** Project-wide alerts (each sync's spec already has them merged in). */
+  alerts?: AlertsConfig;
+  /** How long per-record results are kept, in milliseconds. */
+  recordRetentionMs: number;
 }
+
+/** Warehouses backflow can write a sync log table to. */
+export const WRITE_BACK_TYPES = ['duckdb', 'postgres'] as const;
 
 /** `['mappings', 1, 'from']` → `mappings[1].from` */
 export function formatPath(segments: ReadonlyArray<PropertyKey>): string {
@@ -82,13 +91,19 @@ export function loadProject(dir: string): Project {
   const issues: ConfigIssue[] = [];
 
   let connections: ProjectConfig['connections'] = {};
+  let alerts: AlertsConfig | undefined;
+  let recordRetentionMs = durationMs('30d') as number;
   if (!existsSync(path.join(root, PROJECT_FILE))) {
     issues.push({ file: PROJECT_FILE, path: '', message: `not found in ${root}` });
   } else {
     const raw = readYaml(root, PROJECT_FILE, issues);
     if (raw !== undefined) {
       const parsed = projectConfigSchema.safeParse(raw ?? {});
-      if (parsed.success) connections = parsed.data.connections;
+      if (parsed.success) {
+        connections = parsed.data.connections;
+        alerts = parsed.data.alerts;
+        recordRetentionMs = durationMs(parsed.data.retention.records) ?? recordRetentionMs;
+      }
       else issues.push(...zodIssues(PROJECT_FILE, parsed.error));
     }
   }
@@ -119,6 +134,10 @@ export function loadProject(dir: string): Project {
     }
     checkReference(issues, file, 'source', sync.source, connections, SOURCE_TYPES, 'source');
     checkReference(issues, file, 'destination.connection', sync.destination.connection, connections, DESTINATION_TYPES, 'destination');
+    if (sync.writeBack) {
+      checkReference(issues, file, 'writeBack.connection', sync.writeBack.connection, connections, WRITE_BACK_TYPES, 'write-back warehouse (duckdb or postgres)');
+    }
+    const syncAlerts = alerts || sync.alerts ? { ...alerts, ...sync.alerts } : undefined;
     const spec: SyncSpec = {
       name: syncName,
       source: sync.source,
@@ -126,15 +145,19 @@ export function loadProject(dir: string): Project {
       primaryKey: sync.primaryKey,
       destination: sync.destination,
       mode: sync.mode,
+      ...(sync.allowEmptyMirror ? { allowEmptyMirror: true } : {}),
       mappings: sync.mappings,
       ...(sync.batchSize !== undefined ? { batchSize: sync.batchSize } : {}),
+      ...(sync.schedule ? { schedule: sync.schedule } : {}),
+      ...(syncAlerts ? { alerts: syncAlerts } : {}),
+      ...(sync.writeBack ? { writeBack: sync.writeBack } : {}),
     };
     syncs.set(syncName, spec);
     syncFiles.set(syncName, file);
   }
 
   if (issues.length > 0) throw new ConfigError(issues);
-  return { dir: root, connections, syncs, syncFiles };
+  return { dir: root, connections, syncs, syncFiles, ...(alerts ? { alerts } : {}), recordRetentionMs };
 }
 
 export function getSync(project: Project, name: string): SyncSpec {

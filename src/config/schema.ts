@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SYNC_MODES, type SyncMode } from '../destinations/modes';
 
 /** `${env:NAME}`: the only way a secret may appear in a config file. */
 export const SECRET_REFERENCE = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
@@ -56,12 +57,142 @@ export const connectionSchema = z.discriminatedUnion('type', [
 export const SOURCE_TYPES = ['duckdb', 'postgres', 'bigquery'] as const;
 export const DESTINATION_TYPES = ['salesforce'] as const;
 
+/** `30s`, `15m`, `1h`, `2d`: intervals and ages in config files. */
+export const DURATION = /^(\d+)(s|m|h|d)$/;
+const DURATION_UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Milliseconds of a DURATION string; undefined when it is not one. */
+export function durationMs(text: string): number | undefined {
+  const match = DURATION.exec(text);
+  if (!match?.[1] || !match[2]) return undefined;
+  return Number(match[1]) * DURATION_UNIT_MS[match[2] as keyof typeof DURATION_UNIT_MS];
+}
+
+const duration = z
+  .string()
+  .regex(DURATION, 'must be a duration like 30s, 15m, 1h or 2d')
+  .refine((text) => (durationMs(text) ?? 0) > 0, 'must be longer than 0');
+
+/** A URL written out, or a `${env:NAME}` reference to one (a Slack webhook URL is a secret). */
+const urlOrSecret = z.union([secretReference, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL or ${env:NAME}' })]);
+
+/** Where and when to notify; per sync it overrides the project's fields one by one. */
+export const alertsSchema = z.strictObject({
+  /** Slack incoming webhook URL. */
+  slack: urlOrSecret.optional(),
+  /** Any URL that takes a JSON POST. */
+  webhook: urlOrSecret.optional(),
+  /** Alert when more than this share of the records a run sent were rejected (0–1). */
+  rejectedShare: z.number().min(0).max(1).optional(),
+  /** Alert when a scheduled sync has not succeeded for this many times its expected interval. */
+  staleAfter: z.number().positive().optional(),
+});
+
+/**
+ * How workers and the CLI reach Temporal when it is not the embedded dev server (your own cluster or
+ * Temporal Cloud). The TEMPORAL_* environment variables override each field.
+ */
+export const temporalConfigSchema = z.strictObject({
+  /** host:port of the frontend, e.g. my-ns.a1b2c.tmprl.cloud:7233. */
+  address: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
+  namespace: z.string().min(1).optional(),
+  taskQueue: z.string().min(1).optional(),
+  /** Temporal Cloud API key; turns TLS on unless tls.enabled says otherwise. */
+  apiKey: secretReference.optional(),
+  tls: z
+    .strictObject({
+      /** Default: on when any other TLS field or an API key is given. */
+      enabled: z.boolean().optional(),
+      /** PEM files, relative to the project directory. */
+      serverCaCert: z.string().min(1).optional(),
+      clientCert: z.string().min(1).optional(),
+      clientKey: z.string().min(1).optional(),
+      /** Overrides the name the server certificate is checked against (SNI). */
+      serverName: z.string().min(1).optional(),
+    })
+    .refine((tls) => (tls.clientCert === undefined) === (tls.clientKey === undefined), {
+      message: 'clientCert and clientKey go together (mTLS needs both)',
+    })
+    .optional(),
+  /** How long a stopping worker lets in-flight activities finish before handing them back. */
+  shutdownGraceTime: z.string().regex(/^\d+(ms|s|m)$/, 'must be a duration like 500ms, 30s or 2m').optional(),
+});
+
 export const projectConfigSchema = z.strictObject({
   version: z.literal(1).default(1),
   connections: z.record(identifier, connectionSchema),
+  temporal: temporalConfigSchema.optional(),
+  alerts: alertsSchema.optional(),
+  /** How long per-record results are kept (`backflow records`); pruned by the maintenance schedule. */
+  retention: z.strictObject({ records: duration.default('30d') }).default({ records: '30d' }),
 });
 
-export const SYNC_MODES = ['upsert'] as const;
+/** Temporal's overlap policies, as written in YAML. */
+export const OVERLAP_POLICIES = ['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'terminate_other', 'allow_all'] as const;
+
+const CRON_FIELDS = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day of month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12 },
+  { name: 'day of week', min: 0, max: 7 },
+] as const;
+const CRON_SHORTHANDS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
+
+/** Why a 5-field cron expression is wrong, or undefined when it is right. */
+export function cronProblem(expression: string): string | undefined {
+  const text = expression.trim();
+  if (CRON_SHORTHANDS.includes(text)) return undefined;
+  const fields = text.split(/\s+/);
+  if (fields.length !== 5) return `must have 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`;
+  for (const [index, field] of fields.entries()) {
+    const { name, min, max } = CRON_FIELDS[index] as (typeof CRON_FIELDS)[number];
+    for (const part of (field as string).split(',')) {
+      const match = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
+      if (!match) return `${name} field "${field}" is not a number, range, list, step or *`;
+      for (const bound of [match[2], match[3]]) {
+        if (bound !== undefined && (Number(bound) < min || Number(bound) > max)) {
+          return `${name} ${bound} is out of range ${min}-${max}`;
+        }
+      }
+      if (match[4] !== undefined && Number(match[4]) === 0) return `${name} step must be above 0`;
+    }
+  }
+  return undefined;
+}
+
+function isTimezone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `{ every: 15m }` or `{ cron: "0 * * * *", timezone: Europe/Paris }`; overlap defaults to skip. */
+export const scheduleSchema = z
+  .strictObject({
+    every: duration.optional(),
+    cron: z.string().optional(),
+    timezone: z.string().optional(),
+    overlap: z.enum(OVERLAP_POLICIES).default('skip'),
+  })
+  .superRefine((schedule, ctx) => {
+    if ((schedule.every === undefined) === (schedule.cron === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'give either every (like 15m) or cron (like "0 * * * *"), not both or neither' });
+    }
+    if (schedule.cron !== undefined) {
+      const problem = cronProblem(schedule.cron);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['cron'], message: `invalid cron "${schedule.cron}": ${problem}` });
+    }
+    if (schedule.timezone !== undefined) {
+      if (schedule.cron === undefined) ctx.addIssue({ code: 'custom', path: ['timezone'], message: 'timezone applies only to cron' });
+      else if (!isTimezone(schedule.timezone)) {
+        ctx.addIssue({ code: 'custom', path: ['timezone'], message: `unknown timezone "${schedule.timezone}" (use an IANA name like Europe/Paris)` });
+      }
+    }
+  });
 
 export const mappingSchema = z.strictObject({
   /** Column of the model. */
@@ -91,10 +222,20 @@ export const syncSchema = z
       object: z.string().min(1),
       externalIdField: z.string().min(1),
     }),
+    /** upsert | update | insert | mirror (destinations/modes.ts). */
     mode: z.enum(SYNC_MODES).default('upsert'),
+    /** Mirror mode refuses to delete everything when the model returns no rows, unless this is set. */
+    allowEmptyMirror: z.boolean().default(false),
     mappings: z.array(mappingSchema).min(1, 'map at least one column'),
     /** Records per destination request; capped by the destination's own limit. */
     batchSize: z.number().int().positive().optional(),
+    /** Run on a Temporal Schedule (`backflow schedules apply`). */
+    schedule: scheduleSchema.optional(),
+    alerts: alertsSchema.optional(),
+    /** Per-record results of each run, written to a warehouse table analysts can join. */
+    writeBack: z
+      .strictObject({ connection: identifier, table: identifier.default('backflow_sync_log') })
+      .optional(),
   })
   .superRefine((sync, ctx) => {
     const seen = new Map<string, number>();
@@ -126,7 +267,7 @@ export type SalesforceConnection = z.infer<typeof salesforceConnectionSchema>;
 export type ProjectConfig = z.infer<typeof projectConfigSchema>;
 export type SyncConfig = z.infer<typeof syncSchema>;
 export type Mapping = z.infer<typeof mappingSchema>;
-export type SyncMode = (typeof SYNC_MODES)[number];
+export type { SyncMode };
 
 /** A sync as the engine uses it: named, and free of secrets (safe to store with a run). */
 export type ModelRef = z.infer<typeof syncSchema>['model'];
@@ -139,6 +280,16 @@ export interface SyncSpec {
   primaryKey: string;
   destination: { connection: string; object: string; externalIdField: string };
   mode: SyncMode;
+  allowEmptyMirror?: boolean;
   mappings: Mapping[];
   batchSize?: number;
+  schedule?: ScheduleConfig;
+  /** Already merged over the project's `alerts`. */
+  alerts?: AlertsConfig;
+  writeBack?: WriteBackConfig;
 }
+
+export type ScheduleConfig = z.infer<typeof scheduleSchema>;
+export type AlertsConfig = z.infer<typeof alertsSchema>;
+export type WriteBackConfig = { connection: string; table: string };
+export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
