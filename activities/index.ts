@@ -21,10 +21,11 @@ async function withHeartbeats<T>(work: Promise<T>, everyMs = 2_000): Promise<T> 
  */
 export function createActivities(deps: EngineDeps) {
   return {
-    async startRun(input: { runId: string; sync: string; full: boolean }): Promise<{ runId: string }> {
+    async startRun(input: { runId: string; sync: string; full: boolean }): Promise<{ runId: string; destination: string }> {
       return asActivity(async () => {
-        const { runId } = await startRun(deps, input);
-        return { runId };
+        const { runId, spec } = await startRun(deps, input);
+        // The destination connection's name becomes the run's BackflowDestination search attribute.
+        return { runId, destination: spec.destination.connection };
       });
     },
 

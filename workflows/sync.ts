@@ -8,12 +8,15 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
 import type { BatchTotals } from '../src/state/batches';
 import type { ChangeCounts } from '../src/state/staging';
 import type { RunSummary } from '../src/state/summary';
+import { runAttributes } from './searchAttributes';
 
 /** Where a run stands; carried across continue-as-new. Ids and counts only. */
 export interface SyncProgress {
@@ -93,6 +96,9 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
     progress.phase = 'finishing';
     const summary = await finishRun(runId, error);
     progress.phase = 'finished';
+    // Temporal Web filters on the outcome; the memo shows the whole summary (ids and counts only).
+    upsertSearchAttributes(runAttributes({ status: summary.status, rejected: summary.counts.rejected }));
+    upsertMemo({ summary });
     return summary;
   };
 
@@ -100,8 +106,9 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
     let concurrency = input.resume?.concurrency ?? 1;
     let nextBatch = input.resume?.nextBatch ?? 1;
     if (!input.resume) {
-      await startRun({ runId, sync: input.sync, full: input.full ?? false });
+      const started = await startRun({ runId, sync: input.sync, full: input.full ?? false });
       opened = true;
+      upsertSearchAttributes(runAttributes({ destination: started.destination, status: 'running', rejected: 0 }));
       progress.phase = 'extracting';
       const extracted = await extractChanges(runId);
       progress.counts = extracted.counts;
@@ -115,6 +122,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
       progress.synced += totals.synced;
       progress.rejected += totals.rejected;
       progress.apiCalls += totals.apiCalls;
+      if (totals.rejected > 0) upsertSearchAttributes(runAttributes({ rejected: progress.rejected }));
     };
     let scheduled = 0;
     const perExecution = input.batchesPerExecution ?? BATCHES_PER_EXECUTION;
@@ -144,6 +152,8 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
     if (!opened) {
       if (isCancellation(err)) throw err;
       const failure = failureOf(err);
+      // Refused by the one-run-per-sync lease: not a failed run, no run at all.
+      upsertSearchAttributes(runAttributes({ status: failure.code === 'SYNC_ALREADY_RUNNING' ? 'skipped' : 'failed' }));
       throw ApplicationFailure.create({ type: SYNC_FAILED, message: `sync ${input.sync} failed: ${failure.message}`, nonRetryable: true });
     }
     if (isCancellation(err)) {

@@ -1,9 +1,8 @@
-import { defineSearchAttributeKey } from '@temporalio/common';
-
-/** Custom search attributes on every run, so runs can be filtered in Temporal Web. */
-export const BACKFLOW_SYNC = defineSearchAttributeKey('BackflowSync', 'KEYWORD');
-export const BACKFLOW_DESTINATION = defineSearchAttributeKey('BackflowDestination', 'KEYWORD');
-export const BACKFLOW_STATUS = defineSearchAttributeKey('BackflowStatus', 'KEYWORD');
-export const BACKFLOW_REJECTED = defineSearchAttributeKey('BackflowRejected', 'INT');
-
-export const BACKFLOW_SEARCH_ATTRIBUTES = [BACKFLOW_SYNC, BACKFLOW_DESTINATION, BACKFLOW_STATUS, BACKFLOW_REJECTED];
+/** Custom search attributes on every run (defined with the workflow, which upserts them). */
+export {
+  BACKFLOW_SYNC,
+  BACKFLOW_DESTINATION,
+  BACKFLOW_STATUS,
+  BACKFLOW_REJECTED,
+  BACKFLOW_SEARCH_ATTRIBUTES,
+} from '../../workflows/searchAttributes';
