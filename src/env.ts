@@ -1,15 +1,28 @@
 import { z } from 'zod';
+import { STATE_URL_PATTERN } from './state/stateUrl';
 
 /** Process environment backflow reads, parsed once; every problem reported together. */
 const envSchema = z.object({
   /** host:port of an existing Temporal frontend; unset → the embedded dev server is started. */
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** Temporal Cloud API key (sent as a bearer token); TLS goes on with it unless TEMPORAL_TLS=false. */
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  /** `true` / `false`: TLS to the frontend; default on when an API key or any TLS file is given. */
+  TEMPORAL_TLS: z.enum(['true', 'false']).transform((value) => value === 'true').optional(),
+  /** PEM files for (m)TLS: the server's CA, and the client certificate + key (mTLS, both or neither). */
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().min(1).optional(),
+  /** Name the server certificate is checked against, when it differs from the address's host. */
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   /** Temporal Web base URL for links, when TEMPORAL_ADDRESS points at your own cluster. */
   TEMPORAL_UI_URL: z.url().optional(),
   BACKFLOW_TASK_QUEUE: z.string().min(1).default('backflow'),
-  /** State store; default `sqlite:<project>/.backflow/state.db`. */
-  BACKFLOW_STATE_URL: z.string().regex(/^sqlite:.+/, 'must be sqlite:<path>').optional(),
+  /** How long a worker stopping on SIGTERM lets in-flight activities finish before handing them back. */
+  BACKFLOW_SHUTDOWN_GRACE_TIME: z.string().regex(/^\d+(ms|s|m)$/, 'must be a duration like 500ms, 30s or 2m').optional(),
+  /** State store: `sqlite:<path>` (default `sqlite:<project>/.backflow/state.db`) or `postgres://…` for a fleet. */
+  BACKFLOW_STATE_URL: z.string().regex(STATE_URL_PATTERN, 'must be sqlite:<path> or postgres://user:password@host:port/database').optional(),
   /** A prebuilt workflow bundle (`bundleWorkflowCode`), so workers start without webpack. */
   BACKFLOW_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),

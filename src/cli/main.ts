@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { demoCommand } from './commands/demo';
+import { migrateCommand } from './commands/migrate';
 import { runCommand } from './commands/run';
 import { runShowCommand, runsCommand } from './commands/runs';
 import { sandboxCommand } from './commands/sandbox';
@@ -54,6 +55,13 @@ function program(setExit: (code: number) => void): Command {
     .description('run a worker (starts a dev server when TEMPORAL_ADDRESS is not set)')
     .option(...project)
     .action(async (options: { project?: string }) => setExit(await workerCommand(options)));
+
+  cli
+    .command('migrate')
+    .description('bring the state store (BACKFLOW_STATE_URL) up to date; workers also do it on start')
+    .option(...project)
+    .option('--json', 'print {"store", "applied": [migration names]} on stdout')
+    .action(async (options: { project?: string; json?: boolean }) => setExit(await migrateCommand(options)));
 
   cli
     .command('sandbox')

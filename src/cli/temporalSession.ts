@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { EngineDeps } from '../engine';
+import { connectTemporal, projectTemporalSettings } from '../temporal/connection';
 import { startTemporal, type TemporalServer } from '../temporal/server';
 import { createWorker } from '../../worker';
 import type { CliContext } from './context';
@@ -25,16 +26,20 @@ export async function withTemporal<T>(
   },
   work: (session: TemporalSession) => Promise<T>,
 ): Promise<T> {
-  const embedded = ctx.env.TEMPORAL_ADDRESS === undefined;
+  // TEMPORAL_* env or backflow.yaml's `temporal:` section name a cluster (address, TLS, API key).
+  const settings = projectTemporalSettings(ctx);
+  const embedded = settings.remote === undefined;
   const ownWorker = embedded || options.worker === 'always';
-  const server = await startTemporal({
-    env: ctx.env,
-    ui: options.ui ?? false,
-    dbFile: path.join(ctx.projectDir, '.backflow', 'temporal.db'),
-    log: options.log,
-  });
+  const server = settings.remote
+    ? await connectTemporal(settings.remote, ctx.env.TEMPORAL_UI_URL)
+    : await startTemporal({
+        env: { ...ctx.env, TEMPORAL_NAMESPACE: settings.namespace },
+        ui: options.ui ?? false,
+        dbFile: path.join(ctx.projectDir, '.backflow', 'temporal.db'),
+        log: options.log,
+      });
   // A private queue keeps a demo on a shared cluster away from the fleet's workers.
-  const taskQueue = embedded || !ownWorker ? ctx.env.BACKFLOW_TASK_QUEUE : `${ctx.env.BACKFLOW_TASK_QUEUE}-${process.pid}`;
+  const taskQueue = embedded || !ownWorker ? settings.taskQueue : `${settings.taskQueue}-${process.pid}`;
   const session: TemporalSession = { server, taskQueue };
   try {
     if (!ownWorker) return await work(session);

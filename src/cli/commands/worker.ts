@@ -1,27 +1,41 @@
 import { createWorker } from '../../../worker';
+import { connectTemporal, projectTemporalSettings } from '../../temporal/connection';
 import { startTemporal } from '../../temporal/server';
 import { cliContext, engineDeps } from '../context';
 import { logTo } from '../output';
 
-/** `backflow worker`: a long-running worker; stops gracefully on SIGINT / SIGTERM. */
+/**
+ * `backflow worker`: a long-running worker. Opening the state store runs its migrations (PostgreSQL:
+ * under an advisory lock, so a fleet starting together is safe). On SIGINT / SIGTERM the SDK stops
+ * polling and lets in-flight activities finish for the grace time, then hands them back to Temporal.
+ */
 export async function workerCommand(options: { project?: string }): Promise<number> {
   const log = logTo(false);
   const ctx = cliContext(options);
+  const settings = projectTemporalSettings(ctx);
   const deps = await engineDeps(ctx);
-  const server = await startTemporal({ env: ctx.env, ui: ctx.env.TEMPORAL_ADDRESS === undefined, log });
   try {
-    const worker = await createWorker({
-      connection: server.nativeConnection,
-      namespace: server.namespace,
-      taskQueue: ctx.env.BACKFLOW_TASK_QUEUE,
-      deps,
-      ...(ctx.env.BACKFLOW_WORKFLOW_BUNDLE ? { workflowBundlePath: ctx.env.BACKFLOW_WORKFLOW_BUNDLE } : {}),
-    });
-    log(`worker on ${server.address} (namespace ${server.namespace}, task queue ${ctx.env.BACKFLOW_TASK_QUEUE})`);
-    if (server.uiUrl) log(`Temporal Web: ${server.uiUrl}`);
-    await worker.run(); // returns after SIGINT / SIGTERM, once activities in flight are done or handed back
+    const server = settings.remote
+      ? await connectTemporal(settings.remote, ctx.env.TEMPORAL_UI_URL)
+      : await startTemporal({ env: { ...ctx.env, TEMPORAL_NAMESPACE: settings.namespace }, ui: true, log });
+    try {
+      const worker = await createWorker({
+        connection: server.nativeConnection,
+        namespace: server.namespace,
+        taskQueue: settings.taskQueue,
+        deps,
+        shutdownGraceTime: settings.shutdownGraceMs,
+        ...(ctx.env.BACKFLOW_WORKFLOW_BUNDLE ? { workflowBundlePath: ctx.env.BACKFLOW_WORKFLOW_BUNDLE } : {}),
+      });
+      log(`worker on ${server.address} (namespace ${server.namespace}, task queue ${settings.taskQueue})`);
+      if (server.uiUrl) log(`Temporal Web: ${server.uiUrl}`);
+      await worker.run(); // returns after SIGINT / SIGTERM, once activities in flight are done or handed back
+      log('worker stopped');
+    } finally {
+      await server.stop();
+    }
   } finally {
-    await server.stop();
+    await deps.state.destroy();
   }
   return 0;
 }
