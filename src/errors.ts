@@ -9,7 +9,11 @@ export type ErrorCode =
   | 'DESTINATION_REQUEST_INVALID'
   | 'DESTINATION_TRANSIENT'
   | 'RUN_NOT_FOUND'
-  | 'RUN_ALREADY_FINISHED';
+  | 'RUN_ALREADY_FINISHED'
+  | 'MIRROR_EMPTY_MODEL'
+  | 'MODE_NOT_SUPPORTED'
+  | 'SCHEDULE_NOT_FOUND'
+  | 'TEMPORAL_REQUIRED';
 
 export class BackflowError extends Error {
   constructor(

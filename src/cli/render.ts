@@ -8,7 +8,8 @@ export function table(head: string[]): Table.Table {
 
 export function renderSummary(summary: RunSummary, title?: string): string {
   const { counts } = summary;
-  const countsTable = table(['extracted', 'added', 'changed', 'removed', 'unchanged', 'invalid', 'synced', 'rejected', 'api calls']);
+  const countsTable = table(['extracted', 'added', 'changed', 'removed', 'unchanged', 'invalid', 'synced', 'skipped', 'rejected', 'api calls']);
+  const written = [`${counts.created} created`, `${counts.updated} updated`, ...(counts.deleted ? [`${counts.deleted} deleted`] : [])];
   countsTable.push([
     counts.extracted,
     counts.added,
@@ -16,7 +17,8 @@ export function renderSummary(summary: RunSummary, title?: string): string {
     counts.removed,
     counts.unchanged,
     counts.invalid,
-    `${counts.synced} (${counts.created} created, ${counts.updated} updated)`,
+    `${counts.synced} (${written.join(', ')})`,
+    counts.skipped,
     counts.rejected,
     summary.apiCalls,
   ]);

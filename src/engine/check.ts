@@ -1,4 +1,5 @@
 import type { SyncSpec } from '../config/schema';
+import { operationsOf } from '../destinations/modes';
 import { missingColumns } from '../diff/mapping';
 import { BackflowError, ConfigError, type ConfigIssue } from '../errors';
 import { openDestination, openSource, project, type EngineDeps } from './context';
@@ -26,7 +27,11 @@ export async function checkSync(deps: EngineDeps, name: string): Promise<{ spec:
       return undefined;
     }
   };
-  attempt(() => openDestination(deps, spec));
+  const destination = attempt(() => openDestination(deps, spec));
+  const missing = destination ? operationsOf(spec.mode).filter((op) => !destination.operations.includes(op)) : [];
+  if (missing.length > 0) {
+    issues.push({ file, path: 'mode', message: `${spec.mode} mode needs ${missing.join(', ')}, which this destination cannot do` });
+  }
   const source = attempt(() => openSource(deps, spec));
   if (!source) throw new ConfigError(issues);
   let columns: string[];

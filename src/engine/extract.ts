@@ -26,8 +26,8 @@ export async function extractChanges(
   const destination = openDestination(deps, spec);
   const concurrency = destination.limits.concurrency;
   if (run.phase !== 'started') {
-    const { extracted, added, changed, removed, unchanged, invalid, batches } = run;
-    return { counts: { extracted, added, changed, removed, unchanged, invalid, batches }, concurrency };
+    const { extracted, added, changed, removed, unchanged, invalid, skipped, batches } = run;
+    return { counts: { extracted, added, changed, removed, unchanged, invalid, skipped, batches }, concurrency };
   }
 
   await resetStaging(deps.state, runId);
@@ -60,6 +60,8 @@ export async function extractChanges(
   const counts = await classifyChanges(deps.state, {
     runId,
     syncName: spec.name,
+    mode: spec.mode,
+    ...(spec.allowEmptyMirror ? { allowEmptyMirror: true } : {}),
     fullResync: run.full_resync === 1,
     batchSize: batchSizeFor(spec, destination),
     now: nowIso(deps),

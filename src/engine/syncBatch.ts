@@ -1,12 +1,13 @@
 import type { Value } from '../sources/source';
 import { commitBatch, getBatch, readBatchRecords, totalsOf, type BatchOutcome, type BatchTotals } from '../state/batches';
 import { getRun, specOf } from '../state/runs';
+import type { RecordResult } from '../destinations/destination';
 import { nowIso, openDestination, type EngineDeps } from './context';
 
 /**
- * Sends one staged batch and commits its results. A committed batch returns its stored totals
- * without calling the destination again; an uncommitted one is (re)sent — safe, because it is an
- * upsert by external id.
+ * Sends one staged batch with its verb and commits its results. A committed batch returns its
+ * stored totals without calling the destination again; an uncommitted one is (re)sent — safe,
+ * because every verb is keyed by the external id or by a destination id committed earlier.
  */
 export async function syncBatch(deps: EngineDeps, runId: string, batchNo: number): Promise<BatchTotals> {
   const batch = await getBatch(deps.state, runId, batchNo);
@@ -15,27 +16,33 @@ export async function syncBatch(deps: EngineDeps, runId: string, batchNo: number
   const spec = specOf(await getRun(deps.state, runId));
   const records = await readBatchRecords(deps.state, runId, spec.name, batchNo);
   const destination = openDestination(deps, spec);
-  const { results, apiCalls } = await destination.upsert(
-    spec.destination.object,
-    spec.destination.externalIdField,
+  const { results, apiCalls } = await destination.write(
+    batch.operation,
+    { object: spec.destination.object, externalIdField: spec.destination.externalIdField },
     records.map((record) => ({
       key: record.key,
       fields: JSON.parse(record.payload) as Record<string, Value>,
       destinationId: record.destinationId,
     })),
   );
-  const outcomes: BatchOutcome[] = results.map((result) =>
-    result.status === 'ok'
-      ? { key: result.key, status: 'synced', destinationId: result.destinationId, created: result.created }
-      : { key: result.key, status: 'rejected', error: result.error },
-  );
   return commitBatch(deps.state, {
     runId,
     syncName: spec.name,
     batchNo,
     records,
-    outcomes,
+    outcomes: results.map(toOutcome),
     apiCalls,
     now: nowIso(deps),
   });
+}
+
+function toOutcome(result: RecordResult): BatchOutcome {
+  switch (result.status) {
+    case 'ok':
+      return { key: result.key, status: 'synced', destinationId: result.destinationId, created: result.created };
+    case 'skipped':
+      return { key: result.key, status: 'skipped', reason: result.reason, ...(result.destinationId ? { destinationId: result.destinationId } : {}) };
+    case 'rejected':
+      return { key: result.key, status: 'rejected', error: result.error };
+  }
 }

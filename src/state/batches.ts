@@ -1,3 +1,4 @@
+import { commitsSkipped, type WriteOperation } from '../destinations/modes';
 import { BackflowError } from '../errors';
 import type { BatchRow, ChangeKind, StateDb } from './database';
 
@@ -12,19 +13,24 @@ export interface BatchRecord {
 
 export interface BatchOutcome {
   key: string;
-  status: 'synced' | 'rejected';
+  status: 'synced' | 'skipped' | 'rejected';
   destinationId?: string;
   created?: boolean;
+  /** Why a skipped record was left alone. */
+  reason?: string;
   error?: { code: string; message: string; fields: string[] };
 }
 
 export interface BatchTotals {
   batchNo: number;
   size: number;
+  operation: WriteOperation;
   synced: number;
   rejected: number;
+  skipped: number;
   created: number;
   updated: number;
+  deleted: number;
   apiCalls: number;
   /** True when the batch had already been committed and nothing was sent again. */
   alreadyCommitted: boolean;
@@ -34,10 +40,13 @@ export function totalsOf(batch: BatchRow, alreadyCommitted: boolean): BatchTotal
   return {
     batchNo: batch.batch_no,
     size: batch.size,
+    operation: batch.operation,
     synced: batch.synced,
     rejected: batch.rejected,
+    skipped: batch.skipped,
     created: batch.created,
     updated: batch.updated,
+    deleted: batch.deleted,
     apiCalls: batch.api_calls,
     alreadyCommitted,
   };
@@ -113,12 +122,15 @@ export async function commitBatch(
       .executeTakeFirstOrThrow();
     if (batch.committed) return totalsOf(batch, true);
 
+    const operation = batch.operation;
     let synced = 0;
     let rejected = 0;
+    let skipped = 0;
     let created = 0;
     for (const outcome of input.outcomes) {
       const record = byKey.get(outcome.key);
       if (!record) throw new Error(`destination answered for key ${outcome.key}, which is not in batch ${input.batchNo}`);
+      const destinationId = outcome.destinationId || record.destinationId;
       await trx
         .insertInto('record_results')
         .values({
@@ -127,47 +139,59 @@ export async function commitBatch(
           batch_no: input.batchNo,
           change: record.change,
           status: outcome.status,
-          destination_id: outcome.destinationId ?? record.destinationId,
+          destination_id: destinationId,
           created: outcome.created === undefined ? null : outcome.created ? 1 : 0,
-          error_code: outcome.error?.code ?? null,
-          error_message: outcome.error?.message ?? null,
+          error_code: outcome.error?.code ?? (outcome.status === 'skipped' ? 'SKIPPED' : null),
+          error_message: outcome.error?.message ?? outcome.reason ?? null,
           error_fields: outcome.error ? JSON.stringify(outcome.error.fields) : null,
           payload: record.payload,
           recorded_at: input.now,
         })
         .execute();
-      if (outcome.status === 'synced') {
+      if (outcome.status === 'rejected') {
+        rejected++;
+        continue;
+      }
+      if (outcome.status === 'skipped') {
+        skipped++;
+        if (!commitsSkipped(operation)) continue;
+      } else {
         synced++;
         if (outcome.created) created++;
-        await trx
-          .insertInto('snapshots')
-          .values({
-            sync_name: input.syncName,
-            key: outcome.key,
-            fingerprint: record.fingerprint,
-            destination_id: outcome.destinationId ?? record.destinationId,
-            run_id: input.runId,
-            synced_at: input.now,
-          })
-          .onConflict((oc) =>
-            oc.columns(['sync_name', 'key']).doUpdateSet((eb) => ({
-              fingerprint: eb.ref('excluded.fingerprint'),
-              destination_id: eb.fn.coalesce('excluded.destination_id', 'snapshots.destination_id'),
-              run_id: eb.ref('excluded.run_id'),
-              synced_at: eb.ref('excluded.synced_at'),
-            })),
-          )
-          .execute();
-      } else {
-        rejected++;
       }
+      if (operation === 'delete') {
+        // Deleted: the key is no longer one of ours, so a later run treats it as new.
+        await trx.deleteFrom('snapshots').where('sync_name', '=', input.syncName).where('key', '=', outcome.key).execute();
+        continue;
+      }
+      await trx
+        .insertInto('snapshots')
+        .values({
+          sync_name: input.syncName,
+          key: outcome.key,
+          fingerprint: record.fingerprint,
+          destination_id: destinationId,
+          run_id: input.runId,
+          synced_at: input.now,
+        })
+        .onConflict((oc) =>
+          oc.columns(['sync_name', 'key']).doUpdateSet((eb) => ({
+            fingerprint: eb.ref('excluded.fingerprint'),
+            destination_id: eb.fn.coalesce('excluded.destination_id', 'snapshots.destination_id'),
+            run_id: eb.ref('excluded.run_id'),
+            synced_at: eb.ref('excluded.synced_at'),
+          })),
+        )
+        .execute();
     }
     const done = {
       committed: 1,
       synced,
       rejected,
+      skipped,
       created,
-      updated: synced - created,
+      updated: operation === 'delete' ? 0 : synced - created,
+      deleted: operation === 'delete' ? synced : 0,
       api_calls: input.apiCalls,
       committed_at: input.now,
     };

@@ -1,4 +1,6 @@
 import { sql } from 'kysely';
+import { MODE_PLANS, type ActionableChange, type SyncMode, type WriteOperation } from '../destinations/modes';
+import { BackflowError } from '../errors';
 import type { StateDb } from './database';
 
 export interface StagedRow {
@@ -21,6 +23,8 @@ export interface ChangeCounts {
   removed: number;
   unchanged: number;
   invalid: number;
+  /** Changes the sync's mode does not send (insert mode: changed rows). */
+  skipped: number;
   batches: number;
 }
 
@@ -89,59 +93,37 @@ async function insertInvalid(db: StateDb, runId: string, rows: readonly InvalidR
   }
 }
 
+/** Batches are cut per verb, in this order, so every batch takes exactly one. */
+const OPERATION_ORDER: readonly WriteOperation[] = ['upsert', 'update', 'insert', 'delete'];
+const ACTIONABLE: readonly ActionableChange[] = ['added', 'changed', 'removed'];
+
+export interface ClassifyInput {
+  runId: string;
+  syncName: string;
+  mode: SyncMode;
+  /** Mirror mode only: delete everything when the model returns no rows. */
+  allowEmptyMirror?: boolean;
+  fullResync: boolean;
+  batchSize: number;
+  now: string;
+}
+
 /**
  * Compares the staged rows with the sync's committed snapshot, all inside the state store so memory
  * stays flat in model size:
  * duplicate keys → invalid (never sent); no snapshot → added; other fingerprint (or a full resync)
- * → changed; same → unchanged (dropped from staging). Changed and added rows get batch numbers in
- * model order. Rows rejected by an earlier run were never committed, so they come back here.
+ * → changed; same → unchanged (dropped from staging); committed keys missing from the model →
+ * removed (staged for deletion only when the mode deletes). The mode's plan gives each change its
+ * verb; batches are numbered per verb in model order. Rows rejected by an earlier run were never
+ * committed, so they come back here.
  */
-export async function classifyChanges(
-  db: StateDb,
-  input: { runId: string; syncName: string; fullResync: boolean; batchSize: number; now: string },
-): Promise<ChangeCounts> {
+export async function classifyChanges(db: StateDb, input: ClassifyInput): Promise<ChangeCounts> {
   const { runId, syncName, batchSize } = input;
+  const plan = MODE_PLANS[input.mode];
   // Inlined as a literal so the division is integer division on every database.
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
   return db.transaction().execute(async (trx) => {
-    const duplicates = await trx
-      .selectFrom('staged_rows')
-      .select(['key', (eb) => eb.fn.countAll<number>().as('copies')])
-      .where('run_id', '=', runId)
-      .groupBy('key')
-      .having((eb) => eb.fn.countAll(), '>', 1)
-      .execute();
-    if (duplicates.length > 0) {
-      const keys = duplicates.map((d) => d.key);
-      for (let start = 0; start < keys.length; start += 500) {
-        const chunk = keys.slice(start, start + 500);
-        const rows = await trx
-          .selectFrom('staged_rows')
-          .select(['key', 'payload'])
-          .where('run_id', '=', runId)
-          .where('key', 'in', chunk)
-          .orderBy('seq')
-          .execute();
-        const copies = new Map(duplicates.map((d) => [d.key, Number(d.copies)]));
-        await insertInvalid(
-          trx,
-          runId,
-          rows.map((row) => ({
-            key: row.key,
-            code: 'DUPLICATE_PRIMARY_KEY',
-            message: `primary key ${row.key} appears ${copies.get(row.key) ?? 2} times in the model; none of its rows is sent`,
-            payload: row.payload,
-          })),
-          input.now,
-        );
-        await trx
-          .updateTable('staged_rows')
-          .set({ change: 'invalid' })
-          .where('run_id', '=', runId)
-          .where('key', 'in', chunk)
-          .execute();
-      }
-    }
+    await markDuplicates(trx, runId, input.now);
 
     const changedWhen = input.fullResync ? sql`1 = 1` : sql`snap.fingerprint <> staged_rows.fingerprint`;
     await sql`
@@ -151,16 +133,40 @@ export async function classifyChanges(
         ELSE 'unchanged' END
       WHERE run_id = ${runId} AND change IS NULL`.execute(trx);
 
-    await sql`
-      UPDATE staged_rows SET batch_no = numbered.batch_no
-      FROM (SELECT seq, (ROW_NUMBER() OVER (ORDER BY seq) - 1) / ${sql.lit(batchSize)} + 1 AS batch_no
-            FROM staged_rows WHERE run_id = ${runId} AND change IN ('added', 'changed')) AS numbered
-      WHERE staged_rows.run_id = ${runId} AND staged_rows.seq = numbered.seq`.execute(trx);
+    const removed = await countRemoved(trx, runId, syncName);
+    if (plan.removed !== null && removed > 0) {
+      const present = await trx
+        .selectFrom('staged_rows')
+        .select((eb) => eb.fn.countAll<number>().as('rows'))
+        .where('run_id', '=', runId)
+        .executeTakeFirstOrThrow();
+      if (Number(present.rows) === 0 && !input.allowEmptyMirror) {
+        throw new BackflowError(
+          'MIRROR_EMPTY_MODEL',
+          `the model returned no rows, so mirror mode would delete all ${removed} records this sync created; nothing was sent. ` +
+            'If that is really wanted, set allowEmptyMirror: true in the sync',
+        );
+      }
+      await stageRemoved(trx, runId, syncName);
+    }
 
-    await sql`
-      INSERT INTO batches (run_id, batch_no, size, committed, synced, rejected, created, updated, api_calls)
-      SELECT run_id, batch_no, COUNT(*), 0, 0, 0, 0, 0, 0 FROM staged_rows
-      WHERE run_id = ${runId} AND batch_no IS NOT NULL GROUP BY run_id, batch_no`.execute(trx);
+    // Changes the mode does not send are skipped, each with a reason on record.
+    for (const change of ACTIONABLE) {
+      if (plan[change] !== null || change === 'removed') continue;
+      await sql`
+        INSERT INTO record_results (run_id, key, batch_no, change, status, destination_id, created, error_code, error_message, error_fields, payload, recorded_at)
+        SELECT staged_rows.run_id, staged_rows.key, NULL, staged_rows.change, 'skipped', snap.destination_id, NULL, 'MODE_SKIPS_CHANGE',
+               ${`${input.mode} mode does not send ${change} rows`}, NULL, staged_rows.payload, ${input.now}
+        FROM staged_rows LEFT JOIN snapshots snap ON snap.sync_name = ${syncName} AND snap.key = staged_rows.key
+        WHERE staged_rows.run_id = ${runId} AND staged_rows.change = ${change}`.execute(trx);
+    }
+
+    let lastBatch = 0;
+    for (const operation of OPERATION_ORDER) {
+      const changes = ACTIONABLE.filter((change) => plan[change] === operation);
+      if (changes.length === 0) continue;
+      lastBatch = await numberBatches(trx, { runId, changes, operation, batchSize, after: lastBatch });
+    }
 
     const byChange = await trx
       .selectFrom('staged_rows')
@@ -169,44 +175,26 @@ export async function classifyChanges(
       .groupBy('change')
       .execute();
     const count = (kind: string) => Number(byChange.find((c) => c.change === kind)?.rows ?? 0);
-    const removed = await trx
-      .selectFrom('snapshots')
-      .select((eb) => eb.fn.countAll<number>().as('rows'))
-      .where('sync_name', '=', syncName)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('staged_rows')
-              .select('seq')
-              .where('staged_rows.run_id', '=', runId)
-              .whereRef('staged_rows.key', '=', 'snapshots.key'),
-          ),
-        ),
-      )
-      .executeTakeFirstOrThrow();
     const nullKeys = await trx
       .selectFrom('record_results')
       .select((eb) => eb.fn.countAll<number>().as('rows'))
       .where('run_id', '=', runId)
       .where('key', 'is', null)
       .executeTakeFirstOrThrow();
-    const batches = await trx
-      .selectFrom('batches')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('run_id', '=', runId)
-      .executeTakeFirstOrThrow();
+    const skipped = ACTIONABLE.filter((change) => change !== 'removed' && plan[change] === null).reduce((sum, change) => sum + count(change), 0);
 
     const counts: ChangeCounts = {
-      extracted: byChange.reduce((sum, c) => sum + Number(c.rows), 0) + Number(nullKeys.rows),
+      extracted: byChange.filter((c) => c.change !== 'removed').reduce((sum, c) => sum + Number(c.rows), 0) + Number(nullKeys.rows),
       added: count('added'),
       changed: count('changed'),
-      removed: Number(removed.rows),
+      removed,
       unchanged: count('unchanged'),
       invalid: count('invalid') + Number(nullKeys.rows),
-      batches: Number(batches.n),
+      skipped,
+      batches: lastBatch,
     };
 
-    // Unchanged and invalid rows are never sent: keep only what the batches need.
+    // Unchanged, skipped and invalid rows are never sent: keep only what the batches need.
     await trx.deleteFrom('staged_rows').where('run_id', '=', runId).where('batch_no', 'is', null).execute();
     await trx
       .updateTable('runs')
@@ -215,4 +203,95 @@ export async function classifyChanges(
       .execute();
     return counts;
   });
+}
+
+/** Rows sharing a primary key are all reported and none is sent: which one is right is unknowable. */
+async function markDuplicates(trx: StateDb, runId: string, now: string): Promise<void> {
+  const duplicates = await trx
+    .selectFrom('staged_rows')
+    .select(['key', (eb) => eb.fn.countAll<number>().as('copies')])
+    .where('run_id', '=', runId)
+    .groupBy('key')
+    .having((eb) => eb.fn.countAll(), '>', 1)
+    .execute();
+  if (duplicates.length === 0) return;
+  const copies = new Map(duplicates.map((d) => [d.key, Number(d.copies)]));
+  const keys = duplicates.map((d) => d.key);
+  for (let start = 0; start < keys.length; start += 500) {
+    const chunk = keys.slice(start, start + 500);
+    const rows = await trx
+      .selectFrom('staged_rows')
+      .select(['key', 'payload'])
+      .where('run_id', '=', runId)
+      .where('key', 'in', chunk)
+      .orderBy('seq')
+      .execute();
+    await insertInvalid(
+      trx,
+      runId,
+      rows.map((row) => ({
+        key: row.key,
+        code: 'DUPLICATE_PRIMARY_KEY',
+        message: `primary key ${row.key} appears ${copies.get(row.key) ?? 2} times in the model; none of its rows is sent`,
+        payload: row.payload,
+      })),
+      now,
+    );
+    await trx.updateTable('staged_rows').set({ change: 'invalid' }).where('run_id', '=', runId).where('key', 'in', chunk).execute();
+  }
+}
+
+/** Committed keys the model no longer returns. */
+async function countRemoved(trx: StateDb, runId: string, syncName: string): Promise<number> {
+  const removed = await trx
+    .selectFrom('snapshots')
+    .select((eb) => eb.fn.countAll<number>().as('rows'))
+    .where('sync_name', '=', syncName)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('staged_rows')
+            .select('seq')
+            .where('staged_rows.run_id', '=', runId)
+            .whereRef('staged_rows.key', '=', 'snapshots.key'),
+        ),
+      ),
+    )
+    .executeTakeFirstOrThrow();
+  return Number(removed.rows);
+}
+
+/** Stages each removed key (after the model's rows) so it can be batched for deletion. */
+async function stageRemoved(trx: StateDb, runId: string, syncName: string): Promise<void> {
+  await sql`
+    INSERT INTO staged_rows (run_id, seq, key, fingerprint, payload, change, batch_no)
+    SELECT ${runId}, (SELECT COALESCE(MAX(seq), -1) FROM staged_rows WHERE run_id = ${runId}) + ROW_NUMBER() OVER (ORDER BY snap.key),
+           snap.key, snap.fingerprint, '{}', 'removed', NULL
+    FROM snapshots snap
+    WHERE snap.sync_name = ${syncName}
+      AND NOT EXISTS (SELECT 1 FROM staged_rows s WHERE s.run_id = ${runId} AND s.key = snap.key)`.execute(trx);
+}
+
+/** Numbers the rows of these changes into batches after batch `after`; returns the last batch number. */
+async function numberBatches(
+  trx: StateDb,
+  input: { runId: string; changes: readonly ActionableChange[]; operation: WriteOperation; batchSize: number; after: number },
+): Promise<number> {
+  const { runId, changes, operation, batchSize, after } = input;
+  const kinds = sql.join(changes.map((change) => sql`${change}`));
+  await sql`
+    UPDATE staged_rows SET batch_no = numbered.batch_no
+    FROM (SELECT seq, (ROW_NUMBER() OVER (ORDER BY seq) - 1) / ${sql.lit(batchSize)} + ${sql.lit(after + 1)} AS batch_no
+          FROM staged_rows WHERE run_id = ${runId} AND change IN (${kinds})) AS numbered
+    WHERE staged_rows.run_id = ${runId} AND staged_rows.seq = numbered.seq`.execute(trx);
+  await sql`
+    INSERT INTO batches (run_id, batch_no, size, committed, synced, rejected, created, updated, api_calls, operation, skipped, deleted)
+    SELECT run_id, batch_no, COUNT(*), 0, 0, 0, 0, 0, 0, ${operation}, 0, 0 FROM staged_rows
+    WHERE run_id = ${runId} AND batch_no > ${after} GROUP BY run_id, batch_no`.execute(trx);
+  const last = await trx
+    .selectFrom('batches')
+    .select((eb) => eb.fn.max('batch_no').as('last'))
+    .where('run_id', '=', runId)
+    .executeTakeFirstOrThrow();
+  return Number(last.last ?? after);
 }

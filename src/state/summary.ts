@@ -12,9 +12,12 @@ export interface RunCounts {
   invalid: number;
   synced: number;
   rejected: number;
-  /** Of `synced`: records the destination created, and records it updated. */
+  /** Records the mode left alone, each with a reason (update: not found; insert: exists). */
+  skipped: number;
+  /** Of `synced`: records the destination created, updated, and (mirror mode) deleted. */
   created: number;
   updated: number;
+  deleted: number;
 }
 
 /** What a run did: ids and counts only, so it is safe in Temporal history and logs. */

@@ -1,7 +1,8 @@
 import type { SyncSpec } from '../../src/config/schema';
 import { fingerprint } from '../../src/diff/fingerprint';
 import { openStateStore, type StateDb } from '../../src/state/database';
-import { commitBatch, readBatchRecords } from '../../src/state/batches';
+import { commitBatch, getBatch, readBatchRecords, type BatchOutcome } from '../../src/state/batches';
+import type { SyncMode } from '../../src/destinations/modes';
 import { closeRun, openRun } from '../../src/state/runs';
 import { classifyChanges, stagePage } from '../../src/state/staging';
 
@@ -26,7 +27,10 @@ afterEach(async () => {
 });
 
 /** Stages one run of `rows` (key → Name) and diffs it; returns the run id and counts. */
-async function stageRun(rows: Array<[string, string]>, options: { full?: boolean; batchSize?: number } = {}) {
+async function stageRun(
+  rows: Array<[string, string]>,
+  options: { full?: boolean; batchSize?: number; mode?: SyncMode; allowEmptyMirror?: boolean } = {},
+) {
   const runId = `run-${++runNo}`;
   await openRun(db, { runId, spec, full: options.full ?? false, now: NOW, lease: true });
   await stagePage(
@@ -37,12 +41,20 @@ async function stageRun(rows: Array<[string, string]>, options: { full?: boolean
     [],
     NOW,
   );
-  const counts = await classifyChanges(db, { runId, syncName: spec.name, fullResync: options.full ?? false, batchSize: options.batchSize ?? 2, now: NOW });
+  const counts = await classifyChanges(db, {
+    runId,
+    syncName: spec.name,
+    mode: options.mode ?? 'upsert',
+    ...(options.allowEmptyMirror ? { allowEmptyMirror: true } : {}),
+    fullResync: options.full ?? false,
+    batchSize: options.batchSize ?? 2,
+    now: NOW,
+  });
   return { runId, counts };
 }
 
 /** Commits every batch of a run with the given verdicts (default: all synced). */
-async function commitAll(runId: string, counts: { batches: number }, rejectKeys: string[] = []) {
+async function commitAll(runId: string, counts: { batches: number }, rejectKeys: string[] = [], skipKeys: string[] = []) {
   for (let batchNo = 1; batchNo <= counts.batches; batchNo++) {
     const records = await readBatchRecords(db, runId, spec.name, batchNo);
     await commitBatch(db, {
@@ -50,11 +62,13 @@ async function commitAll(runId: string, counts: { batches: number }, rejectKeys:
       syncName: spec.name,
       batchNo,
       records,
-      outcomes: records.map((r) =>
-        rejectKeys.includes(r.key)
-          ? { key: r.key, status: 'rejected' as const, error: { code: 'STRING_TOO_LONG', message: 'too long', fields: ['Name'] } }
-          : { key: r.key, status: 'synced' as const, destinationId: `id-${r.key}`, created: r.change === 'added' },
-      ),
+      outcomes: records.map((r): BatchOutcome => {
+        if (rejectKeys.includes(r.key)) {
+          return { key: r.key, status: 'rejected', error: { code: 'STRING_TOO_LONG', message: 'too long', fields: ['Name'] } };
+        }
+        if (skipKeys.includes(r.key)) return { key: r.key, status: 'skipped', reason: 'mode says so', destinationId: `id-${r.key}` };
+        return { key: r.key, status: 'synced', destinationId: `id-${r.key}`, created: r.change === 'added' };
+      }),
       apiCalls: 1,
       now: NOW,
     });
@@ -135,5 +149,74 @@ describe('change detection against the committed snapshot', () => {
     await expect(openRun(db, { runId: 'other', spec, full: false, now: NOW, lease: true })).rejects.toMatchObject({
       code: 'SYNC_ALREADY_RUNNING',
     });
+  });
+});
+
+describe('sync modes decide what each change sends', () => {
+  const snapshotKeys = async () =>
+    (await db.selectFrom('snapshots').select('key').orderBy('key').execute()).map((r) => r.key);
+
+  it('mirror: removed keys get delete batches of their own, with the stored destination id, and leave the snapshot', async () => {
+    const first = await stageRun([['1', 'Acme'], ['2', 'Globex'], ['3', 'Initech']], { mode: 'mirror' });
+    await commitAll(first.runId, first.counts);
+    const second = await stageRun([['1', 'Acme Corp']], { mode: 'mirror', batchSize: 1 });
+    expect(second.counts).toMatchObject({ extracted: 1, changed: 1, removed: 2, batches: 3 });
+    expect((await getBatch(db, second.runId, 1)).operation).toBe('upsert');
+    const deletes = [await readBatchRecords(db, second.runId, spec.name, 2), await readBatchRecords(db, second.runId, spec.name, 3)];
+    expect(deletes.flat().map((r) => [r.key, r.change, r.destinationId])).toEqual([
+      ['2', 'removed', 'id-2'],
+      ['3', 'removed', 'id-3'],
+    ]);
+    expect((await getBatch(db, second.runId, 2)).operation).toBe('delete');
+    const summary = await commitAll(second.runId, second.counts);
+    expect(summary.counts).toMatchObject({ deleted: 2, updated: 1 });
+    expect(await snapshotKeys()).toEqual(['1']);
+    // Deleted keys are ours no longer: nothing left to remove on the next run.
+    expect((await stageRun([['1', 'Acme Corp']], { mode: 'mirror' })).counts).toMatchObject({ removed: 0, batches: 0 });
+  });
+
+  it('upsert: removed keys are counted, never sent', async () => {
+    const first = await stageRun([['1', 'Acme'], ['2', 'Globex']]);
+    await commitAll(first.runId, first.counts);
+    const second = await stageRun([['1', 'Acme']]);
+    expect(second.counts).toMatchObject({ removed: 1, batches: 0 });
+  });
+
+  it('mirror refuses to delete everything when the model returns no rows, unless allowed', async () => {
+    const first = await stageRun([['1', 'Acme'], ['2', 'Globex']], { mode: 'mirror' });
+    await commitAll(first.runId, first.counts);
+    await expect(stageRun([], { mode: 'mirror' })).rejects.toMatchObject({ code: 'MIRROR_EMPTY_MODEL' });
+    expect(await snapshotKeys()).toEqual(['1', '2']);
+    await closeRun(db, { runId: `run-${runNo}`, now: NOW, error: { code: 'MIRROR_EMPTY_MODEL', message: 'refused' } });
+    expect(await db.selectFrom('batches').selectAll().where('run_id', '=', `run-${runNo}`).execute()).toEqual([]);
+    const allowed = await stageRun([], { mode: 'mirror', allowEmptyMirror: true });
+    expect(allowed.counts).toMatchObject({ removed: 2, batches: 1 });
+  });
+
+  it('insert: changed rows are skipped with a reason and never batched', async () => {
+    const first = await stageRun([['1', 'Acme']], { mode: 'insert' });
+    expect((await getBatch(db, first.runId, 1)).operation).toBe('insert');
+    await commitAll(first.runId, first.counts);
+    const second = await stageRun([['1', 'Acme Corp'], ['2', 'Globex']], { mode: 'insert' });
+    expect(second.counts).toMatchObject({ added: 1, changed: 1, skipped: 1, batches: 1 });
+    const skipped = await db.selectFrom('record_results').selectAll().where('run_id', '=', second.runId).execute();
+    expect(skipped.map((r) => [r.key, r.status, r.error_message])).toEqual([['1', 'skipped', 'insert mode does not send changed rows']]);
+    expect((await readBatchRecords(db, second.runId, spec.name, 1)).map((r) => r.key)).toEqual(['2']);
+  });
+
+  it('insert: a record the destination already holds is skipped and committed, so it is not looked up again', async () => {
+    const first = await stageRun([['1', 'Acme'], ['2', 'Globex']], { mode: 'insert' });
+    const summary = await commitAll(first.runId, first.counts, [], ['2']);
+    expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 1, skipped: 1 } });
+    expect(await snapshotKeys()).toEqual(['1', '2']);
+  });
+
+  it('update: a key the destination does not hold is skipped and stays uncommitted, to be looked for next run', async () => {
+    const first = await stageRun([['1', 'Acme'], ['2', 'Globex']], { mode: 'update' });
+    expect((await getBatch(db, first.runId, 1)).operation).toBe('update');
+    const summary = await commitAll(first.runId, first.counts, [], ['2']);
+    expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 1, skipped: 1 } });
+    expect(await snapshotKeys()).toEqual(['1']);
+    expect((await stageRun([['1', 'Acme'], ['2', 'Globex']], { mode: 'update' })).counts).toMatchObject({ added: 1, unchanged: 1 });
   });
 });

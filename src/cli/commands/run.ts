@@ -27,7 +27,7 @@ export async function runCommand(sync: string, options: RunCommandOptions): Prom
     else
       log(
         `dry run of ${sync}: ${counts.extracted} rows, ${counts.added} added, ${counts.changed} changed, ` +
-          `${counts.unchanged} unchanged, ${counts.invalid} invalid → ${apiCalls} API calls` +
+          `${counts.removed} removed, ${counts.unchanged} unchanged, ${counts.invalid} invalid, ${counts.skipped} skipped → ${apiCalls} API calls` +
           (bytesProcessed !== undefined ? `; the model scans ${bytesProcessed.toLocaleString('en')} bytes` : ''),
       );
     return 0;
