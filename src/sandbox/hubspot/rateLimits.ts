@@ -1,0 +1,139 @@
+/**
+ * HubSpot's two request limits for a private app: a rolling 10-second window (100 or 190 requests by
+ * tier) and a daily allowance (reset at midnight; HubSpot uses the account's time zone, the sandbox
+ * uses UTC). Every authenticated answer carries the X-HubSpot-RateLimit-* headers HubSpot documents:
+ * Daily, Daily-Remaining, Interval-Milliseconds, Max, Remaining, and the deprecated (still sent)
+ * Secondly, Secondly-Remaining.
+ *
+ * A request refused with 429 does not consume either budget (our choice: HubSpot does not document
+ * it), so a client that waits out the window recovers exactly when the window says it will.
+ */
+
+import { z } from 'zod';
+
+import type { RatePolicy } from './errors';
+import type { HubspotLimits } from './types';
+
+const count = z.number().int().min(0).nullable().optional();
+
+export const limitsSchema = z
+  .object({ tenSecondlyLimit: count, dailyLimit: count, tenSecondlyWindowMs: z.number().positive().optional() })
+  .strict();
+
+/** Validates limits from `setLimits` or the admin endpoint; unknown keys are rejected so typos surface. */
+export function parseLimits(value: unknown): HubspotLimits {
+  const parsed = limitsSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue !== undefined && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    throw new Error(`invalid limits: ${where}${issue?.message ?? 'unknown problem'}`);
+  }
+  const limits: HubspotLimits = {};
+  if (parsed.data.tenSecondlyLimit !== undefined) limits.tenSecondlyLimit = parsed.data.tenSecondlyLimit;
+  if (parsed.data.dailyLimit !== undefined) limits.dailyLimit = parsed.data.dailyLimit;
+  if (parsed.data.tenSecondlyWindowMs !== undefined) limits.tenSecondlyWindowMs = parsed.data.tenSecondlyWindowMs;
+  return limits;
+}
+
+/** Free/Starter figures (the strictest tier), so a sync that fits here fits everywhere. */
+export const DEFAULT_LIMITS: Required<HubspotLimits> = {
+  tenSecondlyLimit: 100,
+  dailyLimit: 250_000,
+  tenSecondlyWindowMs: 10_000,
+};
+
+export type RateDecision = { ok: true; headers: Record<string, string> } | { ok: false; policy: RatePolicy; headers: Record<string, string> };
+
+function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+export class RateLimiter {
+  private limits: Required<HubspotLimits> = { ...DEFAULT_LIMITS };
+  /** Times of the requests counted in the rolling window, oldest first. */
+  private window: number[] = [];
+  private dailyUsed = 0;
+  private day: string;
+
+  constructor(
+    private readonly now: () => number,
+    limits: HubspotLimits = {},
+  ) {
+    this.day = utcDay(now());
+    this.set(limits);
+  }
+
+  /** Replaces the limits (unset keys fall back to the defaults); counters are kept. */
+  set(input: HubspotLimits): void {
+    const limits = parseLimits(input);
+    const windowMs = limits.tenSecondlyWindowMs ?? DEFAULT_LIMITS.tenSecondlyWindowMs;
+    this.limits = {
+      tenSecondlyLimit: limits.tenSecondlyLimit === undefined ? DEFAULT_LIMITS.tenSecondlyLimit : limits.tenSecondlyLimit,
+      dailyLimit: limits.dailyLimit === undefined ? DEFAULT_LIMITS.dailyLimit : limits.dailyLimit,
+      tenSecondlyWindowMs: windowMs,
+    };
+  }
+
+  current(): Required<HubspotLimits> {
+    return { ...this.limits };
+  }
+
+  reset(): void {
+    this.window = [];
+    this.dailyUsed = 0;
+    this.day = utcDay(this.now());
+  }
+
+  private roll(at: number): void {
+    const cutoff = at - this.limits.tenSecondlyWindowMs;
+    let drop = 0;
+    while (drop < this.window.length && (this.window[drop] ?? 0) <= cutoff) drop += 1;
+    if (drop > 0) this.window = this.window.slice(drop);
+    const today = utcDay(at);
+    if (today !== this.day) {
+      this.day = today;
+      this.dailyUsed = 0;
+    }
+  }
+
+  private headers(at: number): Record<string, string> {
+    const headers: Record<string, string> = {};
+    const { tenSecondlyLimit, dailyLimit, tenSecondlyWindowMs } = this.limits;
+    if (dailyLimit !== null) {
+      headers['X-HubSpot-RateLimit-Daily'] = String(dailyLimit);
+      headers['X-HubSpot-RateLimit-Daily-Remaining'] = String(Math.max(0, dailyLimit - this.dailyUsed));
+    }
+    if (tenSecondlyLimit !== null) {
+      headers['X-HubSpot-RateLimit-Interval-Milliseconds'] = String(tenSecondlyWindowMs);
+      headers['X-HubSpot-RateLimit-Max'] = String(tenSecondlyLimit);
+      headers['X-HubSpot-RateLimit-Remaining'] = String(Math.max(0, tenSecondlyLimit - this.window.length));
+      // Deprecated per-second pair: the window's allowance spread over its seconds.
+      const perSecond = Math.max(1, Math.floor(tenSecondlyLimit / Math.max(1, tenSecondlyWindowMs / 1000)));
+      const lastSecond = this.window.filter((t) => t > at - 1000).length;
+      headers['X-HubSpot-RateLimit-Secondly'] = String(perSecond);
+      headers['X-HubSpot-RateLimit-Secondly-Remaining'] = String(Math.max(0, perSecond - lastSecond));
+    }
+    return headers;
+  }
+
+  /** Counts one request if both budgets allow it; otherwise says which policy refused it. */
+  take(): RateDecision {
+    const at = this.now();
+    this.roll(at);
+    const { tenSecondlyLimit, dailyLimit } = this.limits;
+    if (dailyLimit !== null && this.dailyUsed >= dailyLimit) return { ok: false, policy: 'DAILY', headers: this.headers(at) };
+    if (tenSecondlyLimit !== null && this.window.length >= tenSecondlyLimit) {
+      return { ok: false, policy: 'TEN_SECONDLY_ROLLING', headers: this.headers(at) };
+    }
+    this.window.push(at);
+    this.dailyUsed += 1;
+    return { ok: true, headers: this.headers(at) };
+  }
+
+  /** Headers describing the budgets without counting a request (for injected faults). */
+  peek(): Record<string, string> {
+    const at = this.now();
+    this.roll(at);
+    return this.headers(at);
+  }
+}

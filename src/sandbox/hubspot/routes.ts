@@ -1,0 +1,78 @@
+/**
+ * CRM v3 resources: a pure dispatch from method + path to the read/write handlers. HTTP plumbing
+ * (auth, limits, faults, logging) lives in server.ts.
+ */
+
+import { methodNotAllowed, resourceNotFound, unknownObjectType } from './errors';
+import { batchRead, getProperty, getRecord, listProperties, listRecords } from './reads';
+import type { ApiResponse } from './render';
+import type { AccountSchema } from './schema';
+import type { RecordStore } from './store';
+import { batchArchive, batchCreate, batchUpdate, batchUpsert } from './writes';
+
+export interface ApiContext {
+  schema: AccountSchema;
+  store: RecordStore;
+  now: () => Date;
+  basePath: string;
+}
+
+export interface ApiRequest {
+  method: string;
+  /** URI-decoded path segments, e.g. ['crm', 'v3', 'objects', 'contacts', 'batch', 'upsert']. */
+  segments: string[];
+  query: URLSearchParams;
+  rawBody: string | undefined;
+}
+
+const BATCH_WRITES = { upsert: batchUpsert, create: batchCreate, update: batchUpdate, archive: batchArchive } as const;
+
+function isBatchWrite(action: string): action is keyof typeof BATCH_WRITES {
+  return Object.prototype.hasOwnProperty.call(BATCH_WRITES, action);
+}
+
+/** `inputs.length` of a batch body, for the request log (0 when it is not one). */
+export function countInputs(rawBody: string | undefined): number {
+  if (rawBody === undefined) return 0;
+  try {
+    const body = JSON.parse(rawBody) as unknown;
+    if (typeof body === 'object' && body !== null && 'inputs' in body && Array.isArray(body.inputs)) return body.inputs.length;
+  } catch {
+    // Malformed bodies are answered by the handler; the log just says 0.
+  }
+  return 0;
+}
+
+export function handleApiRequest(ctx: ApiContext, req: ApiRequest): ApiResponse {
+  const [crm, version, resource, objectType, ...rest] = req.segments;
+  if (crm !== 'crm' || version !== 'v3' || objectType === undefined) throw resourceNotFound();
+  const def = ctx.schema.resolve(objectType);
+  if (def === undefined) throw unknownObjectType(objectType);
+  const reads = { store: ctx.store, portalId: ctx.schema.portalId, now: ctx.now };
+  const writes = { schema: ctx.schema, store: ctx.store, now: ctx.now };
+
+  if (resource === 'properties') {
+    if (req.method !== 'GET') throw methodNotAllowed(req.method);
+    if (rest.length === 0) return listProperties(def);
+    if (rest.length === 1 && rest[0] !== undefined) return getProperty(def, rest[0]);
+    throw resourceNotFound();
+  }
+  if (resource !== 'objects') throw resourceNotFound();
+
+  if (rest.length === 0) {
+    if (req.method !== 'GET') throw methodNotAllowed(req.method);
+    return listRecords(reads, def, req.query, ctx.basePath);
+  }
+  const [first, second] = rest;
+  if (first === 'batch' && second !== undefined && rest.length === 2) {
+    if (req.method !== 'POST') throw methodNotAllowed(req.method);
+    if (second === 'read') return batchRead(reads, def, req.rawBody);
+    if (isBatchWrite(second)) return BATCH_WRITES[second](writes, def, req.rawBody);
+    throw resourceNotFound();
+  }
+  if (rest.length === 1 && first !== undefined) {
+    if (req.method !== 'GET') throw methodNotAllowed(req.method);
+    return getRecord(reads, def, first, req.query);
+  }
+  throw resourceNotFound();
+}

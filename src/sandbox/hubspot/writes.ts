@@ -1,0 +1,300 @@
+/**
+ * Batch writes: `batch/upsert`, `batch/create`, `batch/update`, `batch/archive`.
+ *
+ * Which failures sink the whole request and which are per record follows HubSpot:
+ * - malformed body, more than 100 inputs, two inputs naming the same record, an `idProperty`
+ *   that is not unique: 400 for the whole request, nothing applied;
+ * - invalid property values (unknown property, bad option, bad email, not a number, read-only) and
+ *   unique-value conflicts: when EVERY input carries an `objectWriteTraceId` (HubSpot's switch for
+ *   multi-status), the valid inputs are applied and the rest are reported in a 207 with
+ *   `context.objectWriteTraceId`; otherwise the first invalid input fails the whole request (400 /
+ *   409) and nothing is written.
+ */
+
+import { z } from 'zod';
+
+import { batchObjectsNotFound, conflict, duplicateIds, HubspotApiError, nonUniqueIdProperty, tooManyInputs, validationError, type BatchError } from './errors';
+import { idValue, parseBody, renderWritten, type ApiResponse } from './render';
+import type { AccountSchema, ObjectTypeDef } from './schema';
+import { uniqueKey, type RecordStore } from './store';
+import type { HubspotRecord } from './types';
+import { propertyErrorDetails, propertyErrorsMessage, validateProperties, validateValue, type PropertyError } from './validation';
+
+export const MAX_BATCH_INPUTS = 100;
+
+export interface WriteContext {
+  schema: AccountSchema;
+  store: RecordStore;
+  now: () => Date;
+}
+
+const properties = z.record(z.string(), z.unknown());
+const traceId = z.string().optional();
+
+const upsertBody = z.object({
+  inputs: z.array(z.object({ id: idValue, idProperty: z.string().optional(), properties, objectWriteTraceId: traceId })),
+});
+const createBody = z.object({
+  inputs: z.array(z.object({ properties, associations: z.array(z.unknown()).optional(), objectWriteTraceId: traceId })),
+});
+const updateBody = z.object({
+  inputs: z.array(z.object({ id: idValue, idProperty: z.string().optional(), properties, objectWriteTraceId: traceId })),
+});
+const archiveBody = z.object({ inputs: z.array(z.object({ id: idValue })) });
+
+/** Why one input was not applied. */
+interface InputFailure {
+  category: 'VALIDATION_ERROR' | 'CONFLICT';
+  status: number;
+  message: string;
+  errors?: BatchError['errors'];
+}
+
+function checkSize(count: number): void {
+  if (count > MAX_BATCH_INPUTS) throw tooManyInputs(MAX_BATCH_INPUTS);
+}
+
+/** Multi-status answers are switched on by a trace id on every input. */
+function multiStatus(inputs: Array<{ objectWriteTraceId?: string | undefined }>): boolean {
+  return inputs.length > 0 && inputs.every((i) => typeof i.objectWriteTraceId === 'string' && i.objectWriteTraceId !== '');
+}
+
+function rejectDuplicates(keys: Array<{ key: string; shown: string }>): void {
+  const seen = new Set<string>();
+  const dupes: string[] = [];
+  for (const { key, shown } of keys) {
+    if (seen.has(key) && !dupes.includes(shown)) dupes.push(shown);
+    seen.add(key);
+  }
+  if (dupes.length > 0) throw duplicateIds(dupes);
+}
+
+function requireIdProperty(ctx: WriteContext, def: ObjectTypeDef, idProperty: string): void {
+  if (!def.idProperties.has(idProperty)) throw nonUniqueIdProperty(def.objectTypeId, idProperty, ctx.schema.portalId);
+}
+
+function propertyFailure(errors: PropertyError[], portalId: number): InputFailure {
+  return {
+    category: 'VALIDATION_ERROR',
+    status: 400,
+    message: propertyErrorsMessage(errors, portalId),
+    errors: propertyErrorDetails(errors),
+  };
+}
+
+function conflictFailure(def: ObjectTypeDef, property: string, id: string): InputFailure {
+  const message =
+    def.kind === 'contacts' && property === 'email'
+      ? `Contact already exists. Existing ID: ${id}`
+      : `A ${def.messageLabel} with the unique value of property ${property} already exists. Existing ID: ${id}`;
+  return { category: 'CONFLICT', status: 409, message };
+}
+
+/** The whole-request form of the first failure (no multi-status). */
+function wholeRequestError(failure: InputFailure): HubspotApiError {
+  if (failure.category === 'VALIDATION_ERROR') {
+    return validationError(failure.message, failure.errors === undefined ? {} : { errors: failure.errors });
+  }
+  return conflict(failure.message);
+}
+
+function batchError(failure: InputFailure, trace: string | undefined): BatchError {
+  const error: BatchError = {
+    status: 'error',
+    category: failure.category,
+    message: failure.message,
+    context: trace === undefined ? {} : { objectWriteTraceId: [trace] },
+  };
+  if (failure.errors !== undefined) error.errors = failure.errors;
+  return error;
+}
+
+function stamp(ctx: WriteContext, previous: HubspotRecord | undefined): string {
+  // Strictly after the previous write, so updatedAt moves even within one millisecond.
+  const now = ctx.now().getTime();
+  const last = previous === undefined ? 0 : Date.parse(previous.updatedAt) + 1;
+  return new Date(Math.max(now, last)).toISOString();
+}
+
+function applyCreate(ctx: WriteContext, def: ObjectTypeDef, values: Record<string, string>): HubspotRecord {
+  const id = ctx.store.allocateId();
+  const at = stamp(ctx, undefined);
+  const record: HubspotRecord = {
+    id,
+    properties: { ...values, hs_object_id: id, [def.createdProperty]: at, [def.modifiedProperty]: at },
+    createdAt: at,
+    updatedAt: at,
+    archived: false,
+  };
+  if (def.kind === 'companies') record.properties['hs_createdate'] = at;
+  ctx.store.put(def, record);
+  return record;
+}
+
+function applyUpdate(ctx: WriteContext, def: ObjectTypeDef, existing: HubspotRecord, values: Record<string, string>): HubspotRecord {
+  const at = stamp(ctx, existing);
+  const record: HubspotRecord = {
+    ...existing,
+    properties: { ...existing.properties, ...values, [def.modifiedProperty]: at },
+    updatedAt: at,
+  };
+  ctx.store.put(def, record);
+  return record;
+}
+
+interface Outcome {
+  results: Array<Record<string, unknown>>;
+  errors: BatchError[];
+  startedAt: string;
+}
+
+function answer(outcome: Outcome, okStatus: number, now: () => Date): ApiResponse {
+  const body: Record<string, unknown> = { status: 'COMPLETE', results: outcome.results };
+  if (outcome.errors.length > 0) {
+    body['numErrors'] = outcome.errors.length;
+    body['errors'] = outcome.errors;
+  }
+  body['startedAt'] = outcome.startedAt;
+  body['completedAt'] = now().toISOString();
+  return { status: outcome.errors.length > 0 ? 207 : okStatus, body, wrote: outcome.results.length > 0 };
+}
+
+/**
+ * Runs `prepare` on every input first (validation only); without multi-status one failure
+ * aborts before anything is written. Then applies the prepared inputs in order.
+ */
+function runBatch<I extends { objectWriteTraceId?: string | undefined }, P>(
+  ctx: WriteContext,
+  inputs: I[],
+  prepare: (input: I) => { ok: true; plan: P } | { ok: false; failure: InputFailure },
+  apply: (plan: P, input: I) => { ok: true; result: Record<string, unknown> } | { ok: false; failure: InputFailure },
+): Outcome {
+  const startedAt = ctx.now().toISOString();
+  const partial = multiStatus(inputs);
+  const prepared = inputs.map((input) => ({ input, prep: prepare(input) }));
+  if (!partial) {
+    const firstBad = prepared.find((p) => !p.prep.ok);
+    if (firstBad !== undefined && !firstBad.prep.ok) throw wholeRequestError(firstBad.prep.failure);
+  }
+  const results: Array<Record<string, unknown>> = [];
+  const errors: BatchError[] = [];
+  for (const { input, prep } of prepared) {
+    if (!prep.ok) {
+      errors.push(batchError(prep.failure, input.objectWriteTraceId));
+      continue;
+    }
+    const applied = apply(prep.plan, input);
+    if (applied.ok) {
+      results.push(input.objectWriteTraceId === undefined ? applied.result : { ...applied.result, objectWriteTraceId: input.objectWriteTraceId });
+    } else if (partial) {
+      errors.push(batchError(applied.failure, input.objectWriteTraceId));
+    } else {
+      // A conflict found while applying: HubSpot answers the whole request with it.
+      throw wholeRequestError(applied.failure);
+    }
+  }
+  return { results, errors, startedAt };
+}
+
+export function batchUpsert(ctx: WriteContext, def: ObjectTypeDef, rawBody: string | undefined): ApiResponse {
+  const { inputs } = parseBody(upsertBody, rawBody);
+  checkSize(inputs.length);
+  for (const input of inputs) {
+    if (input.idProperty === undefined || input.idProperty === '') throw validationError('idProperty is required for every input of a batch upsert');
+    requireIdProperty(ctx, def, input.idProperty);
+  }
+  rejectDuplicates(inputs.map((i) => ({ key: `${i.idProperty ?? ''}\u0000${uniqueKey(i.idProperty ?? '', i.id)}`, shown: i.id })));
+
+  const outcome = runBatch(
+    ctx,
+    inputs,
+    (input) => {
+      const idProperty = input.idProperty ?? '';
+      const { values, errors } = validateProperties(def.properties, input.properties);
+      // The id value is written to the id property, so it must be a valid value of it.
+      const idDef = def.properties.get(idProperty);
+      if (idDef !== undefined) {
+        const checked = validateValue(idDef, input.id);
+        if (checked.ok) values[idProperty] = checked.value;
+        else errors.push(checked.error);
+      }
+      if (errors.length > 0) return { ok: false, failure: propertyFailure(errors, ctx.schema.portalId) };
+      return { ok: true, plan: { idProperty, values } };
+    },
+    ({ idProperty, values }, input) => {
+      const existing = ctx.store.findBy(def, idProperty, input.id);
+      const clash = ctx.store.conflict(def, values, existing?.id);
+      if (clash !== undefined) return { ok: false, failure: conflictFailure(def, clash.property, clash.id) };
+      const record = existing === undefined ? applyCreate(ctx, def, values) : applyUpdate(ctx, def, existing, values);
+      return { ok: true, result: { ...renderWritten(def, record, Object.keys(values)), new: existing === undefined } };
+    },
+  );
+  return answer(outcome, 200, ctx.now);
+}
+
+export function batchCreate(ctx: WriteContext, def: ObjectTypeDef, rawBody: string | undefined): ApiResponse {
+  const { inputs } = parseBody(createBody, rawBody);
+  checkSize(inputs.length);
+  const outcome = runBatch(
+    ctx,
+    inputs,
+    (input) => {
+      const { values, errors } = validateProperties(def.properties, input.properties);
+      if (errors.length > 0) return { ok: false, failure: propertyFailure(errors, ctx.schema.portalId) };
+      return { ok: true, plan: values };
+    },
+    (values) => {
+      const clash = ctx.store.conflict(def, values, undefined);
+      if (clash !== undefined) return { ok: false, failure: conflictFailure(def, clash.property, clash.id) };
+      const record = applyCreate(ctx, def, values);
+      return { ok: true, result: renderWritten(def, record, Object.keys(values)) };
+    },
+  );
+  // Batch create answers 201 Created (the client's response processor expects it).
+  return answer(outcome, 201, ctx.now);
+}
+
+export function batchUpdate(ctx: WriteContext, def: ObjectTypeDef, rawBody: string | undefined): ApiResponse {
+  const { inputs } = parseBody(updateBody, rawBody);
+  checkSize(inputs.length);
+  for (const input of inputs) {
+    if (input.idProperty !== undefined && input.idProperty !== 'hs_object_id') requireIdProperty(ctx, def, input.idProperty);
+  }
+  rejectDuplicates(inputs.map((i) => ({ key: `${i.idProperty ?? ''}\u0000${uniqueKey(i.idProperty ?? '', i.id)}`, shown: i.id })));
+
+  // Records that do not exist are reported together in one OBJECT_NOT_FOUND entry (207).
+  const missing: string[] = [];
+  const found = inputs.filter((input) => {
+    const hit = ctx.store.findBy(def, input.idProperty ?? 'hs_object_id', input.id) !== undefined;
+    if (!hit) missing.push(input.id);
+    return hit;
+  });
+  const outcome = runBatch(
+    ctx,
+    found,
+    (input) => {
+      const { values, errors } = validateProperties(def.properties, input.properties);
+      if (errors.length > 0) return { ok: false, failure: propertyFailure(errors, ctx.schema.portalId) };
+      return { ok: true, plan: values };
+    },
+    (values, input) => {
+      const existing = ctx.store.findBy(def, input.idProperty ?? 'hs_object_id', input.id);
+      if (existing === undefined) return { ok: false, failure: { category: 'VALIDATION_ERROR', status: 400, message: `Object ${input.id} vanished` } };
+      const clash = ctx.store.conflict(def, values, existing.id);
+      if (clash !== undefined) return { ok: false, failure: conflictFailure(def, clash.property, clash.id) };
+      const record = applyUpdate(ctx, def, existing, values);
+      return { ok: true, result: renderWritten(def, record, Object.keys(values)) };
+    },
+  );
+  if (missing.length > 0) outcome.errors.push(batchObjectsNotFound(def.messageLabel, missing));
+  return answer(outcome, 200, ctx.now);
+}
+
+/** Archives by record id; ids that do not exist are ignored (still 204). */
+export function batchArchive(ctx: WriteContext, def: ObjectTypeDef, rawBody: string | undefined): ApiResponse {
+  const { inputs } = parseBody(archiveBody, rawBody);
+  checkSize(inputs.length);
+  let archived = 0;
+  for (const { id } of inputs) if (ctx.store.archive(def, id)) archived += 1;
+  return { status: 204, wrote: archived > 0 };
+}
