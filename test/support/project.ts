@@ -2,19 +2,27 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { Client } from 'pg';
 import pino from 'pino';
 import type { EngineDeps } from '../../src/engine';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce';
 import { openStateStore } from '../../src/state/database';
+import { createTestDatabase, testPostgresUrl } from './postgres';
 
 const EXAMPLE = path.resolve(__dirname, '..', '..', 'examples', 'demo');
 
-/** A throwaway copy of the demo project: seeded DuckDB warehouse, SQLite state store, sandbox env. */
+/**
+ * A throwaway copy of the demo project: seeded DuckDB warehouse, sandbox env, and a state store of its
+ * own — SQLite in the project, or with BACKFLOW_TEST_STATE=postgres a fresh database on the suite's
+ * PostgreSQL (so the whole integration suite runs against both stores).
+ */
 export interface TestProject {
   dir: string;
   deps: EngineDeps;
-  /** Environment a child process needs to run this project against the sandbox. */
+  /** Environment a child process needs to run this project against the sandbox (and its state store). */
   env: Record<string, string>;
+  /** BACKFLOW_STATE_URL of this project's state store. */
+  stateUrl: string;
   /** Runs SQL on the warehouse (a short-lived write connection). */
   sql(text: string): Promise<void>;
   /** Replaces a file of the project (e.g. a sync's YAML). */
@@ -38,15 +46,43 @@ export async function createTestProject(sandbox: SalesforceSandbox): Promise<Tes
     }
   };
   await sql(readFileSync(path.join(dir, 'seed.sql'), 'utf8'));
-  const env = { SALESFORCE_INSTANCE_URL: sandbox.instanceUrl, SALESFORCE_ACCESS_TOKEN: sandbox.accessToken };
-  const state = await openStateStore(`sqlite:${path.join(dir, '.backflow', 'state.db')}`);
+  const stateUrl = await testStateUrl(dir);
+  const env = { SALESFORCE_INSTANCE_URL: sandbox.instanceUrl, SALESFORCE_ACCESS_TOKEN: sandbox.accessToken, BACKFLOW_STATE_URL: stateUrl };
+  const state = await openStateStore(stateUrl);
   return {
     dir,
     deps: { projectDir: dir, state, logger: pino({ level: 'warn' }), env: { ...process.env, ...env } },
     env,
+    stateUrl,
     sql,
     write: (file, text) => writeFileSync(path.join(dir, file), text),
     read: (file) => readFileSync(path.join(dir, file), 'utf8'),
-    close: () => state.destroy(),
+    async close() {
+      await state.destroy();
+      if (stateUrl.startsWith('postgres')) await dropTestDatabase(stateUrl);
+    },
   };
+}
+
+/** Which store the suite runs on: BACKFLOW_TEST_STATE=postgres | sqlite (default). */
+export function testStateKind(): 'sqlite' | 'postgres' {
+  const kind = process.env.BACKFLOW_TEST_STATE ?? 'sqlite';
+  if (kind !== 'sqlite' && kind !== 'postgres') throw new Error(`BACKFLOW_TEST_STATE must be sqlite or postgres, got "${kind}"`);
+  return kind;
+}
+
+async function testStateUrl(projectDir: string): Promise<string> {
+  return testStateKind() === 'postgres' ? createTestDatabase() : `sqlite:${path.join(projectDir, '.backflow', 'state.db')}`;
+}
+
+/** Drops a test database once its project is done (FORCE: a killed worker may have left sessions). */
+async function dropTestDatabase(url: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  const admin = new Client({ connectionString: testPostgresUrl() });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
 }

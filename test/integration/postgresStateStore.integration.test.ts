@@ -1,0 +1,113 @@
+/**
+ * The state store on a real PostgreSQL: migrations under concurrent start-up, and the query layer's
+ * SQL (change classification, batch numbering, counts) giving the same answers as on SQLite.
+ */
+import { Client } from 'pg';
+import { openStateStore, type StateDb } from '../../src/state/database';
+import { commitBatch, readBatchRecords } from '../../src/state/batches';
+import { openRun, closeRun } from '../../src/state/runs';
+import { recordResults } from '../../src/state/history';
+import { classifyChanges, stagePage } from '../../src/state/staging';
+import type { SyncSpec } from '../../src/config/schema';
+import { createTestDatabase } from '../support/postgres';
+
+const NOW = '2026-01-01T00:00:00.000Z';
+const spec = { name: 'accounts', source: 'warehouse' } as unknown as SyncSpec;
+
+/** classifyChanges' input for an upsert sync (built loosely so it keeps up with new optional fields). */
+function classifyInput(runId: string, batchSize: number): Parameters<typeof classifyChanges>[1] {
+  const input = { runId, syncName: 'accounts', mode: 'upsert', fullResync: false, batchSize, now: NOW };
+  return input as Parameters<typeof classifyChanges>[1];
+}
+
+async function migrationRows(url: string): Promise<Array<{ name: string }>> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ name: string }>('SELECT name FROM kysely_migration ORDER BY name')).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('PostgreSQL state store', () => {
+  it('migrates once when several workers open a fresh database at the same moment', async () => {
+    const url = await createTestDatabase();
+    const stores = await Promise.all(Array.from({ length: 4 }, () => openStateStore(url)));
+    try {
+      const rows = await migrationRows(url);
+      expect(rows.length).toBeGreaterThan(0);
+      expect(new Set(rows.map((r) => r.name)).size).toBe(rows.length);
+      // Every store sees the schema.
+      for (const db of stores) expect(await db.selectFrom('runs').selectAll().execute()).toEqual([]);
+    } finally {
+      await Promise.all(stores.map((db) => db.destroy()));
+    }
+  });
+
+  describe('one run through the query layer', () => {
+    let db: StateDb;
+    beforeAll(async () => {
+      db = await openStateStore(await createTestDatabase());
+    });
+    afterAll(async () => {
+      await db.destroy();
+    });
+
+    it('classifies, numbers batches, commits and counts with numbers, not strings', async () => {
+      const runId = 'run-1';
+      await openRun(db, { runId, spec, full: false, now: NOW, lease: true });
+      const rows = Array.from({ length: 7 }, (_, i) => ({ key: String(i + 1), fingerprint: `f${i + 1}`, payload: `{"n":${i + 1}}` }));
+      // Key 7 twice: both copies invalid, never sent.
+      await stagePage(db, runId, 0, [...rows, { key: '7', fingerprint: 'x', payload: '{}' }], [], NOW);
+      const counts = await classifyChanges(db, classifyInput(runId, 4));
+      expect(counts).toMatchObject({ extracted: 8, added: 6, changed: 0, removed: 0, unchanged: 0, invalid: 2, batches: 2 });
+
+      // ROW_NUMBER() / batch size is integer division on PostgreSQL too: 4 + 2.
+      const first = await readBatchRecords(db, runId, 'accounts', 1);
+      const second = await readBatchRecords(db, runId, 'accounts', 2);
+      expect(first.map((r) => r.key)).toEqual(['1', '2', '3', '4']);
+      expect(second.map((r) => r.key)).toEqual(['5', '6']);
+
+      const totals = await commitBatch(db, {
+        runId,
+        syncName: 'accounts',
+        batchNo: 1,
+        records: first,
+        outcomes: first.map((r, i) => (i === 0 ? { key: r.key, status: 'rejected' as const, error: { code: 'X', message: 'no', fields: ['Name'] } } : { key: r.key, status: 'synced' as const, destinationId: `id${r.key}`, created: true })),
+        apiCalls: 1,
+        now: NOW,
+      });
+      expect(totals).toMatchObject({ batchNo: 1, size: 4, synced: 3, rejected: 1, created: 3, updated: 0, apiCalls: 1, alreadyCommitted: false });
+      // Committing again (an activity retry) returns the stored totals.
+      const again = await commitBatch(db, { runId, syncName: 'accounts', batchNo: 1, records: first, outcomes: [], apiCalls: 9, now: NOW });
+      expect(again).toMatchObject({ synced: 3, rejected: 1, alreadyCommitted: true });
+
+      const summary = await closeRun(db, { runId, now: NOW });
+      expect(summary.counts).toMatchObject({ extracted: 8, added: 6, invalid: 2, synced: 3, rejected: 1, created: 3, updated: 0 });
+      expect(typeof summary.counts.synced).toBe('number');
+      expect(summary.apiCalls).toBe(1);
+      expect(summary.status).toBe('partial');
+
+      const results = await recordResults(db, runId, false);
+      // Invalid rows first (recorded at classification), then the batch in model order: serial ids keep the order.
+      expect(results.map((r) => [r.key, r.status])).toEqual([
+        ['7', 'invalid'],
+        ['7', 'invalid'],
+        ['1', 'rejected'],
+        ['2', 'synced'],
+        ['3', 'synced'],
+        ['4', 'synced'],
+      ]);
+      expect(results[3]).toMatchObject({ created: true, destinationId: 'id2' });
+      expect(results[2]?.error).toEqual({ code: 'X', message: 'no', fields: ['Name'] });
+
+      // The next run sees 2–4 as committed: only the rejected 1 and never-sent 5, 6 come back.
+      const next = 'run-2';
+      await openRun(db, { runId: next, spec, full: false, now: NOW, lease: true });
+      await stagePage(db, next, 0, rows.slice(0, 6), [], NOW);
+      const nextCounts = await classifyChanges(db, classifyInput(next, 4));
+      expect(nextCounts).toMatchObject({ added: 3, unchanged: 3, batches: 1 });
+    });
+  });
+});
