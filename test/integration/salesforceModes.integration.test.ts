@@ -1,0 +1,112 @@
+import { Connection } from 'jsforce';
+import type { SyncMode } from '../../src/destinations/modes';
+import { startSync } from '../../src/temporal/startSync';
+import { useSyncFixture } from '../support/fixture';
+import { uniqueTaskQueue, withWorker } from '../support/temporal';
+
+const SYNC = 'accounts_to_salesforce';
+const FILE = `syncs/${SYNC}.yaml`;
+const fx = useSyncFixture();
+
+function setMode(mode: SyncMode, extra = '') {
+  fx.project.write(FILE, fx.project.read(FILE).replace(/^mode: .*$/m, `mode: ${mode}\n${extra}`));
+}
+
+/** An Account someone created in the org by hand, through jsforce. */
+async function createInOrg(fields: Record<string, unknown>): Promise<string> {
+  const conn = new Connection({ instanceUrl: fx.sandbox.instanceUrl, accessToken: fx.sandbox.accessToken, version: '62.0' });
+  const result = await conn.sobject('Account').create(fields);
+  if (!result.success) throw new Error(`could not create ${JSON.stringify(fields)}`);
+  return result.id;
+}
+
+const run = async (taskQueue: string) => (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
+const accounts = () => fx.sandbox.records('Account').map((a) => [a.External_Id__c ?? null, a.Name]);
+
+async function resultsOf(runId: string) {
+  return fx.project.deps.state
+    .selectFrom('record_results')
+    .select(['key', 'status', 'error_message'])
+    .where('run_id', '=', runId)
+    .orderBy('key')
+    .execute();
+}
+
+describe('sync modes against the Salesforce sandbox', () => {
+  it('mirror deletes the Accounts whose rows left the model, and nothing it did not create', async () => {
+    setMode('mirror');
+    const bystander = await createInOrg({ Name: 'Hand-made Corp' });
+    const taskQueue = uniqueTaskQueue('mirror');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { created: 4 } });
+      await fx.project.sql(`DELETE FROM accounts WHERE id IN (3, 4)`);
+      const before = fx.sandbox.requests().length;
+      const second = await run(taskQueue);
+      expect(second).toMatchObject({ status: 'succeeded', counts: { removed: 2, deleted: 2, synced: 2 }, apiCalls: 1 });
+      const deletes = fx.sandbox.requests().slice(before).filter((r) => r.method === 'DELETE');
+      expect(deletes).toHaveLength(1);
+      expect(accounts()).toEqual([
+        [null, 'Hand-made Corp'],
+        ['1', 'Acme'],
+        ['2', 'Globex'],
+      ]);
+      expect(fx.sandbox.records('Account').some((a) => a.Id === bystander)).toBe(true);
+      expect(await run(taskQueue)).toMatchObject({ counts: { removed: 0 }, apiCalls: 0 });
+    });
+  });
+
+  it('mirror refuses a model that returns no rows, and deletes nothing', async () => {
+    setMode('mirror');
+    const taskQueue = uniqueTaskQueue('mirror-empty');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      await run(taskQueue);
+      await fx.project.sql(`DELETE FROM accounts`);
+      const refused = await run(taskQueue);
+      expect(refused).toMatchObject({ status: 'failed', error: { code: 'MIRROR_EMPTY_MODEL' }, apiCalls: 0 });
+      expect(refused.error?.message).toMatch(/model returned no rows.*allowEmptyMirror: true/);
+      expect(accounts()).toHaveLength(4);
+      setMode('mirror', 'allowEmptyMirror: true');
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { deleted: 4 } });
+      expect(accounts()).toEqual([]);
+    });
+  });
+
+  it('update touches only Accounts that exist and reports the rest as skipped, with a reason', async () => {
+    setMode('update');
+    const acmeId = await createInOrg({ Name: 'Acme (old)', External_Id__c: '1' });
+    const taskQueue = uniqueTaskQueue('update');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const summary = await run(taskQueue);
+      expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 1, updated: 1, created: 0, skipped: 3 } });
+      expect(accounts()).toEqual([['1', 'Acme']]);
+      expect(fx.sandbox.records('Account')[0]?.Id).toBe(acmeId);
+      const results = await resultsOf(summary.runId);
+      expect(results.filter((r) => r.status === 'skipped').map((r) => r.error_message)).toEqual([
+        'update mode: no Account has External_Id__c = 2',
+        'update mode: no Account has External_Id__c = 3',
+        'update mode: no Account has External_Id__c = 4',
+      ]);
+      // Skipped keys are looked for again: once Globex exists, the next run updates it.
+      await createInOrg({ Name: 'Globex (old)', External_Id__c: '2' });
+      expect(await run(taskQueue)).toMatchObject({ counts: { added: 3, synced: 1, skipped: 2 } });
+      expect(accounts()).toEqual([['1', 'Acme'], ['2', 'Globex']]);
+    });
+  });
+
+  it('insert creates only new Accounts, skips one that exists, and never writes over a changed row', async () => {
+    setMode('insert');
+    await createInOrg({ Name: 'Acme (kept)', External_Id__c: '1' });
+    const taskQueue = uniqueTaskQueue('insert');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const first = await run(taskQueue);
+      expect(first).toMatchObject({ status: 'succeeded', counts: { created: 3, skipped: 1 } });
+      expect(accounts()).toEqual([['1', 'Acme (kept)'], ['2', 'Globex'], ['3', 'Initech'], ['4', 'Umbrella']]);
+      await fx.project.sql(fx.project.read('changes.sql'));
+      const before = fx.sandbox.requests().length;
+      const second = await run(taskQueue);
+      expect(second).toMatchObject({ counts: { changed: 2, skipped: 2, synced: 0 }, apiCalls: 0 });
+      expect(fx.sandbox.requests().length).toBe(before);
+      expect(fx.sandbox.records('Account').find((a) => a.External_Id__c === '1')?.Health_Score__c ?? null).toBeNull();
+    });
+  });
+});
