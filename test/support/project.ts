@@ -31,7 +31,10 @@ export interface TestProject {
   close(): Promise<void>;
 }
 
-export async function createTestProject(sandbox: SalesforceSandbox): Promise<TestProject> {
+export async function createTestProject(
+  sandbox: SalesforceSandbox,
+  options: { state?: 'sqlite' | 'postgres' } = {},
+): Promise<TestProject> {
   const dir = mkdtempSync(path.join(tmpdir(), 'backflow-test-'));
   cpSync(EXAMPLE, dir, { recursive: true });
   const warehouse = path.join(dir, 'warehouse.duckdb');
@@ -46,7 +49,7 @@ export async function createTestProject(sandbox: SalesforceSandbox): Promise<Tes
     }
   };
   await sql(readFileSync(path.join(dir, 'seed.sql'), 'utf8'));
-  const stateUrl = await testStateUrl(dir);
+  const stateUrl = await testStateUrl(dir, options.state ?? testStateKind());
   const env = { SALESFORCE_INSTANCE_URL: sandbox.instanceUrl, SALESFORCE_ACCESS_TOKEN: sandbox.accessToken, BACKFLOW_STATE_URL: stateUrl };
   const state = await openStateStore(stateUrl);
   return {
@@ -71,8 +74,8 @@ export function testStateKind(): 'sqlite' | 'postgres' {
   return kind;
 }
 
-async function testStateUrl(projectDir: string): Promise<string> {
-  return testStateKind() === 'postgres' ? createTestDatabase() : `sqlite:${path.join(projectDir, '.backflow', 'state.db')}`;
+async function testStateUrl(projectDir: string, kind: 'sqlite' | 'postgres'): Promise<string> {
+  return kind === 'postgres' ? createTestDatabase() : `sqlite:${path.join(projectDir, '.backflow', 'state.db')}`;
 }
 
 /** Drops a test database once its project is done (FORCE: a killed worker may have left sessions). */
