@@ -30,6 +30,9 @@ const envSchema = z.object({
 
 export type BackflowEnv = z.infer<typeof envSchema>;
 
+/** Every variable backflow reads (deployment files are checked against it). */
+export const ENV_NAMES: readonly string[] = Object.keys(envSchema.shape);
+
 export function parseEnv(env: NodeJS.ProcessEnv = process.env): BackflowEnv {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
