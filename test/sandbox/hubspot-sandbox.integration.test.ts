@@ -258,11 +258,19 @@ describe('batch create, update, read and archive', () => {
     ]);
   });
 
-  it('refuses a create that reuses a contact email (409 CONFLICT)', async () => {
+  it('refuses a create batch that reuses a contact email (409 CONFLICT) without writing any of it', async () => {
     await upsertContacts([{ id: 'taken@example.com', properties: {} }]);
-    const error = await rejection(client.crm.contacts.batchApi.create({ inputs: [{ properties: { email: 'taken@example.com' }, associations: [] }] }));
+    const error = await rejection(
+      client.crm.contacts.batchApi.create({
+        inputs: [
+          { properties: { email: 'new@example.com' }, associations: [] },
+          { properties: { email: 'TAKEN@example.com' }, associations: [] },
+        ],
+      }),
+    );
     expect(error.code).toBe(409);
     expect(error.body).toMatchObject({ category: 'CONFLICT', message: `Contact already exists. Existing ID: ${sandbox.records('contacts')[0]?.id}` });
+    expect(sandbox.records('contacts').map((c) => c.properties['email'])).toEqual(['taken@example.com']);
   });
 
   it('reads found records and reports the missing ones in a 207', async () => {

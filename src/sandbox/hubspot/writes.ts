@@ -160,8 +160,9 @@ function answer(outcome: Outcome, okStatus: number, now: () => Date): ApiRespons
 }
 
 /**
- * Runs `prepare` on every input first (validation only); without multi-status one failure
- * aborts before anything is written. Then applies the prepared inputs in order.
+ * Runs `prepare` on every input first (validation and unique-value checks against the store as
+ * it is); without multi-status one failure aborts before anything is written. Then applies the
+ * prepared inputs in order; `apply` re-checks conflicts between inputs of the same batch.
  */
 function runBatch<I extends { objectWriteTraceId?: string | undefined }, P>(
   ctx: WriteContext,
@@ -219,6 +220,8 @@ export function batchUpsert(ctx: WriteContext, def: ObjectTypeDef, rawBody: stri
         else errors.push(checked.error);
       }
       if (errors.length > 0) return { ok: false, failure: propertyFailure(errors, ctx.schema.portalId) };
+      const clash = ctx.store.conflict(def, values, ctx.store.findBy(def, idProperty, input.id)?.id);
+      if (clash !== undefined) return { ok: false, failure: conflictFailure(def, clash.property, clash.id) };
       return { ok: true, plan: { idProperty, values } };
     },
     ({ idProperty, values }, input) => {
@@ -241,6 +244,8 @@ export function batchCreate(ctx: WriteContext, def: ObjectTypeDef, rawBody: stri
     (input) => {
       const { values, errors } = validateProperties(def.properties, input.properties);
       if (errors.length > 0) return { ok: false, failure: propertyFailure(errors, ctx.schema.portalId) };
+      const clash = ctx.store.conflict(def, values, undefined);
+      if (clash !== undefined) return { ok: false, failure: conflictFailure(def, clash.property, clash.id) };
       return { ok: true, plan: values };
     },
     (values) => {
@@ -275,6 +280,8 @@ export function batchUpdate(ctx: WriteContext, def: ObjectTypeDef, rawBody: stri
     (input) => {
       const { values, errors } = validateProperties(def.properties, input.properties);
       if (errors.length > 0) return { ok: false, failure: propertyFailure(errors, ctx.schema.portalId) };
+      const clash = ctx.store.conflict(def, values, ctx.store.findBy(def, input.idProperty ?? 'hs_object_id', input.id)?.id);
+      if (clash !== undefined) return { ok: false, failure: conflictFailure(def, clash.property, clash.id) };
       return { ok: true, plan: values };
     },
     (values, input) => {
