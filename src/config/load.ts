@@ -12,8 +12,10 @@ import {
   type AlertsConfig,
   type Connection,
   type ProjectConfig,
+  type SyncDestination,
   type SyncSpec,
 } from './schema';
+import { TARGET_SCHEMAS, type DestinationType } from '../destinations/targets';
 
 export const PROJECT_FILE = 'backflow.yaml';
 export const SYNCS_DIR = 'syncs';
@@ -82,6 +84,16 @@ function checkReference(
   }
 }
 
+/** The sync's `destination:` block against the schema of its connection's destination type. */
+function checkTarget(issues: ConfigIssue[], file: string, destination: SyncDestination, connections: Record<string, Connection>): void {
+  const type = connections[destination.connection]?.type;
+  if (type === undefined || !(type in TARGET_SCHEMAS)) return; // reported by checkReference
+  const parsed = TARGET_SCHEMAS[type as DestinationType].safeParse(destination);
+  if (!parsed.success) {
+    issues.push(...parsed.error.issues.map((issue) => ({ file, path: formatPath(['destination', ...issue.path]), message: issue.message })));
+  }
+}
+
 /**
  * Loads `backflow.yaml` and every `syncs/*.yaml` of a project and reports every problem at once,
  * each naming its file and path, as a ConfigError.
@@ -134,6 +146,7 @@ export function loadProject(dir: string): Project {
     }
     checkReference(issues, file, 'source', sync.source, connections, SOURCE_TYPES, 'source');
     checkReference(issues, file, 'destination.connection', sync.destination.connection, connections, DESTINATION_TYPES, 'destination');
+    checkTarget(issues, file, sync.destination, connections);
     if (sync.writeBack) {
       checkReference(issues, file, 'writeBack.connection', sync.writeBack.connection, connections, WRITE_BACK_TYPES, 'write-back warehouse (duckdb or postgres)');
     }

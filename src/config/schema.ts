@@ -55,7 +55,7 @@ export const connectionSchema = z.discriminatedUnion('type', [
 ]);
 
 export const SOURCE_TYPES = ['duckdb', 'postgres', 'bigquery'] as const;
-export const DESTINATION_TYPES = ['salesforce'] as const;
+export { DESTINATION_TYPES } from '../destinations/targets';
 
 /** `30s`, `15m`, `1h`, `2d`: intervals and ages in config files. */
 export const DURATION = /^(\d+)(s|m|h|d)$/;
@@ -217,11 +217,8 @@ export const syncSchema = z
     ]),
     /** Column whose value identifies a row; it becomes the destination's external id. */
     primaryKey: z.string().min(1),
-    destination: z.strictObject({
-      connection: identifier,
-      object: z.string().min(1),
-      externalIdField: z.string().min(1),
-    }),
+    /** `connection` plus the settings its destination type takes (destinations/targets.ts), checked in load.ts. */
+    destination: z.looseObject({ connection: identifier }),
     /** upsert | update | insert | mirror (destinations/modes.ts). */
     mode: z.enum(SYNC_MODES).default('upsert'),
     /** Mirror mode refuses to delete everything when the model returns no rows, unless this is set. */
@@ -249,7 +246,7 @@ export const syncSchema = z
         });
       }
       seen.set(mapping.to, index);
-      if (mapping.to === sync.destination.externalIdField) {
+      if (mapping.to === sync.destination['externalIdField']) {
         ctx.addIssue({
           code: 'custom',
           path: ['mappings', index, 'to'],
@@ -272,13 +269,16 @@ export type { SyncMode };
 /** A sync as the engine uses it: named, and free of secrets (safe to store with a run). */
 export type ModelRef = z.infer<typeof syncSchema>['model'];
 
+export type SyncDestination = { connection: string } & Record<string, unknown>;
+
 export interface SyncSpec {
   name: string;
   source: string;
   /** SQL, or a dbt model; a run's stored spec always holds the resolved SQL. */
   model: ModelRef;
   primaryKey: string;
-  destination: { connection: string; object: string; externalIdField: string };
+  /** The sync's `destination:` block, checked against its destination type's schema. */
+  destination: SyncDestination;
   mode: SyncMode;
   allowEmptyMirror?: boolean;
   mappings: Mapping[];

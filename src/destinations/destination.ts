@@ -1,5 +1,6 @@
 import type { Value } from '../sources/source';
-import type { WriteOperation } from './modes';
+import type { Mapping } from '../config/schema';
+import type { SyncMode, WriteOperation } from './modes';
 
 /** One record as a destination receives it. */
 export interface DestinationRecord {
@@ -9,12 +10,6 @@ export interface DestinationRecord {
   fields: Record<string, Value>;
   /** The destination's id for this key from an earlier run, when known. */
   destinationId: string | null;
-}
-
-/** Where a batch goes: the sync's destination object and the field that holds the warehouse key. */
-export interface WriteTarget {
-  object: string;
-  externalIdField: string;
 }
 
 export interface RecordError {
@@ -46,6 +41,11 @@ export interface DestinationLimits {
   concurrency: number;
 }
 
+export interface TargetCheckInput {
+  mappings: readonly Mapping[];
+  mode: SyncMode;
+}
+
 /** A field as the destination describes it (for `backflow validate`). */
 export interface DestinationField {
   name: string;
@@ -59,21 +59,49 @@ export interface DestinationField {
 }
 
 /**
- * The contract every destination implements: a few batch verbs; the sync mode decides which verb a
- * change takes (modes.ts). A whole-request failure worth retrying throws DestinationTransientError;
+ * Where a batch write stands, kept by the engine across retries of the same batch: a destination that
+ * starts a long job (a bulk ingest job) saves its id before waiting on it, and a retry after a
+ * crash finds it again instead of submitting the batch twice.
+ */
+export interface WriteContext {
+  /** Stable for one batch of one run across attempts, e.g. to label a job. */
+  batchId: string;
+  /** What the last attempt saved, or null on the first attempt. */
+  checkpoint: string | null;
+  saveCheckpoint(value: string): Promise<void>;
+}
+
+/** A problem with a sync's target found by asking the destination; `path` is inside the sync file. */
+export interface TargetIssue {
+  path: string;
+  message: string;
+}
+
+/**
+ * The contract every destination implements, bound at creation to a connection and the sync's target
+ * (destinations/targets.ts): a few batch verbs; the sync mode decides which verb a change takes
+ * (modes.ts). A whole-request failure worth retrying throws DestinationTransientError;
  * one that is not (bad credentials, malformed request) throws BackflowError.
  */
 export interface Destination {
   readonly limits: DestinationLimits;
   /** The verbs this destination implements; a sync whose mode needs another is refused up front. */
   readonly operations: readonly WriteOperation[];
-  /** Describes the target object: proves credentials and object exist. */
-  describe(object: string): Promise<DestinationField[]>;
+  /**
+   * Asks the destination about the sync's target (`backflow validate`): credentials work, the object
+   * exists, the mapped fields exist and take writes. Throws for a failed request.
+   */
+  check(sync: TargetCheckInput): Promise<TargetIssue[]>;
+  /**
+   * Records one batch may hold for a verb when a run sends `records` of them; default
+   * `limits.maxBatchSize`. A destination with a bulk API answers more above its threshold.
+   */
+  maxBatchSize?(operation: WriteOperation, records: number): number;
   /**
    * Writes one batch with one verb, answering one result per record:
    * upsert = create or update by external id; update = only existing records (others skipped);
    * insert = only new records (existing skipped); delete = remove records backflow synced before
    * (by their stored destination id; already gone counts as ok).
    */
-  write(operation: WriteOperation, target: WriteTarget, records: readonly DestinationRecord[]): Promise<WriteResult>;
+  write(operation: WriteOperation, records: readonly DestinationRecord[], context: WriteContext): Promise<WriteResult>;
 }

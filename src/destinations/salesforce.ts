@@ -7,13 +7,16 @@ import type {
   DestinationLimits,
   DestinationRecord,
   RecordResult,
+  TargetCheckInput,
+  TargetIssue,
+  WriteContext,
   WriteResult,
-  WriteTarget,
 } from './destination';
 import type { WriteOperation } from './modes';
 import { WRITE_OPERATIONS } from './modes';
 import { toDestinationError } from './salesforceErrors';
 import { soqlInList } from './soql';
+import type { SalesforceTarget } from './targets';
 
 /** sObject Collections take at most 200 records a request. */
 export const SALESFORCE_COLLECTION_LIMIT = 200;
@@ -37,7 +40,10 @@ export class SalesforceDestination implements Destination {
   private readonly connection: Connection;
 
   /** `config` has its secrets resolved already. */
-  constructor(config: SalesforceConnection) {
+  constructor(
+    config: SalesforceConnection,
+    private readonly target: SalesforceTarget,
+  ) {
     this.connection = new Connection({
       instanceUrl: config.instanceUrl,
       accessToken: config.accessToken,
@@ -45,7 +51,24 @@ export class SalesforceDestination implements Destination {
     });
   }
 
-  async describe(object: string): Promise<DestinationField[]> {
+  /** The object's fields: the external id field must be one, mapped fields must exist and take writes. */
+  async check(sync: TargetCheckInput): Promise<TargetIssue[]> {
+    const { object, externalIdField } = this.target;
+    const fields = new Map((await this.describe(object)).map((field) => [field.name, field]));
+    const issues: TargetIssue[] = [];
+    if (!fields.get(externalIdField)?.externalId) {
+      issues.push({ path: 'destination.externalIdField', message: `${externalIdField} is not an external id field of ${object}` });
+    }
+    sync.mappings.forEach((mapping, index) => {
+      const field = fields.get(mapping.to);
+      const path = `mappings[${index}].to`;
+      if (!field) issues.push({ path, message: `${object} has no field ${mapping.to}` });
+      else if (!field.createable && !field.updateable) issues.push({ path, message: `${object}.${mapping.to} is read-only` });
+    });
+    return issues;
+  }
+
+  private async describe(object: string): Promise<DestinationField[]> {
     try {
       const description = await this.connection.sobject(object).describe();
       return description.fields.map((field) => ({
@@ -68,7 +91,8 @@ export class SalesforceDestination implements Destination {
    * Every verb goes through sObject Collections with allOrNone false, so one bad record never holds
    * back the rest; results map back to warehouse keys by position.
    */
-  async write(operation: WriteOperation, target: WriteTarget, records: readonly DestinationRecord[]): Promise<WriteResult> {
+  async write(operation: WriteOperation, records: readonly DestinationRecord[], _context?: WriteContext): Promise<WriteResult> {
+    const target = this.target;
     if (records.length === 0) return { results: [], apiCalls: 0 };
     if (records.length > SALESFORCE_COLLECTION_LIMIT) {
       throw new BackflowError(
@@ -88,7 +112,7 @@ export class SalesforceDestination implements Destination {
     }
   }
 
-  private async upsert(target: WriteTarget, records: readonly DestinationRecord[]): Promise<WriteResult> {
+  private async upsert(target: SalesforceTarget, records: readonly DestinationRecord[]): Promise<WriteResult> {
     const payload = records.map((record) => ({ ...record.fields, [target.externalIdField]: record.key }));
     const answers = await this.call(`upsert ${target.object}`, records.length, () =>
       this.connection.sobject(target.object).upsert(payload, target.externalIdField, { allOrNone: false }),
@@ -97,7 +121,7 @@ export class SalesforceDestination implements Destination {
   }
 
   /** Creates only keys the org doesn't hold yet: one SOQL look-up, then one collections create. */
-  private async insert(target: WriteTarget, records: readonly DestinationRecord[]): Promise<WriteResult> {
+  private async insert(target: SalesforceTarget, records: readonly DestinationRecord[]): Promise<WriteResult> {
     const { existing, apiCalls } = await this.lookUp(target, records.map((r) => r.key));
     const fresh = records.filter((record) => !existing.has(record.key));
     const answers = fresh.length
@@ -119,7 +143,7 @@ export class SalesforceDestination implements Destination {
   }
 
   /** Updates only records that exist: by the stored Id, else by looking the external id up. */
-  private async update(target: WriteTarget, records: readonly DestinationRecord[]): Promise<WriteResult> {
+  private async update(target: SalesforceTarget, records: readonly DestinationRecord[]): Promise<WriteResult> {
     const unknown = records.filter((record) => record.destinationId === null).map((record) => record.key);
     const { existing, apiCalls } = unknown.length ? await this.lookUp(target, unknown) : { existing: new Map<string, string>(), apiCalls: 0 };
     const answersByKey = new Map<string, Answer>();
@@ -147,7 +171,7 @@ export class SalesforceDestination implements Destination {
   }
 
   /** Deletes by the Ids backflow stored when it synced these keys; nothing else in the org is touched. */
-  private async delete(target: WriteTarget, records: readonly DestinationRecord[]): Promise<WriteResult> {
+  private async delete(target: SalesforceTarget, records: readonly DestinationRecord[]): Promise<WriteResult> {
     const withIds = records.filter((record) => record.destinationId !== null);
     const answers = withIds.length
       ? await this.call(`delete ${target.object}`, withIds.length, () =>
@@ -169,7 +193,7 @@ export class SalesforceDestination implements Destination {
   }
 
   /** Salesforce Ids of the records holding these external ids, by SOQL in chunks that fit a query. */
-  private async lookUp(target: WriteTarget, keys: readonly string[]): Promise<{ existing: Map<string, string>; apiCalls: number }> {
+  private async lookUp(target: SalesforceTarget, keys: readonly string[]): Promise<{ existing: Map<string, string>; apiCalls: number }> {
     const existing = new Map<string, string>();
     let apiCalls = 0;
     const field = target.externalIdField;

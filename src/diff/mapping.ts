@@ -1,3 +1,4 @@
+import stringify from 'safe-stable-stringify';
 import type { Mapping, SyncSpec } from '../config/schema';
 import type { Row, Value } from '../sources/source';
 
@@ -42,7 +43,10 @@ export function missingColumns(
   return missing;
 }
 
-/** A target signature: part of every fingerprint, so pointing a sync elsewhere re-sends everything. */
+/**
+ * A target signature: part of every fingerprint, so pointing a sync elsewhere (another object,
+ * external id field, channel, template…) re-sends everything. Key order does not matter.
+ */
 export function targetOf(spec: Pick<SyncSpec, 'destination'>): string {
-  return `${spec.destination.connection}/${spec.destination.object}/${spec.destination.externalIdField}`;
+  return stringify(spec.destination) ?? '';
 }

@@ -4,6 +4,7 @@ import { resolveSecrets } from '../config/secrets';
 import type { Connection, SyncSpec } from '../config/schema';
 import { createDestination } from '../destinations';
 import type { Destination } from '../destinations/destination';
+import type { WriteOperation } from '../destinations/modes';
 import { createSource } from '../sources';
 import type { Source } from '../sources/source';
 import type { StateDb } from '../state/database';
@@ -44,10 +45,16 @@ export function openSource(deps: EngineDeps, spec: SyncSpec): Source {
 
 export function openDestination(deps: EngineDeps, spec: SyncSpec): Destination {
   const connection = resolvedConnection(deps, spec.destination.connection);
-  return createDestination(connection);
+  return createDestination(connection, spec.destination);
 }
 
-/** Records per request: the sync's own choice, never above what the destination takes. */
-export function batchSizeFor(spec: SyncSpec, destination: Destination): number {
-  return Math.min(spec.batchSize ?? destination.limits.maxBatchSize, destination.limits.maxBatchSize);
+/**
+ * Records per batch for a verb taking `records` records: the sync's own choice, never above what the
+ * destination takes for that many (a destination with a bulk API takes more when there are many).
+ */
+export function batchSizeFor(spec: SyncSpec, destination: Destination): (operation: WriteOperation, records: number) => number {
+  return (operation, records) => {
+    const max = destination.maxBatchSize?.(operation, records) ?? destination.limits.maxBatchSize;
+    return Math.min(spec.batchSize ?? max, max);
+  };
 }

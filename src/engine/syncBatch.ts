@@ -1,5 +1,5 @@
 import type { Value } from '../sources/source';
-import { commitBatch, getBatch, readBatchRecords, totalsOf, type BatchOutcome, type BatchTotals } from '../state/batches';
+import { commitBatch, getBatch, readBatchRecords, saveBatchCheckpoint, totalsOf, type BatchOutcome, type BatchTotals } from '../state/batches';
 import { getRun, specOf } from '../state/runs';
 import type { RecordResult } from '../destinations/destination';
 import { nowIso, openDestination, type EngineDeps } from './context';
@@ -18,12 +18,16 @@ export async function syncBatch(deps: EngineDeps, runId: string, batchNo: number
   const destination = openDestination(deps, spec);
   const { results, apiCalls } = await destination.write(
     batch.operation,
-    { object: spec.destination.object, externalIdField: spec.destination.externalIdField },
     records.map((record) => ({
       key: record.key,
       fields: JSON.parse(record.payload) as Record<string, Value>,
       destinationId: record.destinationId,
     })),
+    {
+      batchId: `${runId}#${batchNo}`,
+      checkpoint: batch.checkpoint,
+      saveCheckpoint: (value) => saveBatchCheckpoint(deps.state, runId, batchNo, value),
+    },
   );
   return commitBatch(deps.state, {
     runId,

@@ -63,6 +63,17 @@ export async function getBatch(db: StateDb, runId: string, batchNo: number): Pro
   return batch;
 }
 
+/** Keeps a destination's note on a batch in flight (see WriteContext); dropped with the batch's commit. */
+export async function saveBatchCheckpoint(db: StateDb, runId: string, batchNo: number, checkpoint: string): Promise<void> {
+  await db
+    .updateTable('batches')
+    .set({ checkpoint })
+    .where('run_id', '=', runId)
+    .where('batch_no', '=', batchNo)
+    .where('committed', '=', 0)
+    .execute();
+}
+
 /** The staged records of a batch, in model order, with any destination id already known. */
 export async function readBatchRecords(
   db: StateDb,
@@ -194,6 +205,7 @@ export async function commitBatch(
       deleted: operation === 'delete' ? synced : 0,
       api_calls: input.apiCalls,
       committed_at: input.now,
+      checkpoint: null,
     };
     await trx
       .updateTable('batches')

@@ -52,6 +52,7 @@ export interface BatchesTable {
   operation: WriteOperation;
   skipped: number;
   deleted: number;
+  checkpoint: string | null;
 }
 
 export interface StagedRowsTable {

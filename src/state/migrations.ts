@@ -102,6 +102,8 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('batches').addColumn('skipped', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       await db.schema.alterTable('batches').addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       await db.schema.alterTable('runs').addColumn('skipped', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      // A destination's note on an uncommitted batch (e.g. its bulk job id), so a retry resumes it.
+      await db.schema.alterTable('batches').addColumn('checkpoint', 'text').execute();
     },
   },
 };

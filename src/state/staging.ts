@@ -104,7 +104,8 @@ export interface ClassifyInput {
   /** Mirror mode only: delete everything when the model returns no rows. */
   allowEmptyMirror?: boolean;
   fullResync: boolean;
-  batchSize: number;
+  /** Records per batch: a number, or chosen per verb from how many records take it (e.g. bulk APIs). */
+  batchSize: number | ((operation: WriteOperation, records: number) => number);
   now: string;
 }
 
@@ -118,10 +119,15 @@ export interface ClassifyInput {
  * committed, so they come back here.
  */
 export async function classifyChanges(db: StateDb, input: ClassifyInput): Promise<ChangeCounts> {
-  const { runId, syncName, batchSize } = input;
+  const { runId, syncName } = input;
   const plan = MODE_PLANS[input.mode];
-  // Inlined as a literal so the division is integer division on every database.
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+  const batchSizeOf = (operation: WriteOperation, records: number): number => {
+    const size = typeof input.batchSize === 'number' ? input.batchSize : input.batchSize(operation, records);
+    // Inlined as a literal so the division is integer division on every database.
+    if (!Number.isInteger(size) || size < 1) throw new Error(`batch size must be a positive integer, got ${size}`);
+    return size;
+  };
+  batchSizeOf('upsert', 0);
   return db.transaction().execute(async (trx) => {
     await markDuplicates(trx, runId, input.now);
 
@@ -165,7 +171,7 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
     for (const operation of OPERATION_ORDER) {
       const changes = ACTIONABLE.filter((change) => plan[change] === operation);
       if (changes.length === 0) continue;
-      lastBatch = await numberBatches(trx, { runId, changes, operation, batchSize, after: lastBatch });
+      lastBatch = await numberBatches(trx, { runId, changes, operation, batchSizeOf, after: lastBatch });
     }
 
     const byChange = await trx
@@ -275,10 +281,20 @@ async function stageRemoved(trx: StateDb, runId: string, syncName: string): Prom
 /** Numbers the rows of these changes into batches after batch `after`; returns the last batch number. */
 async function numberBatches(
   trx: StateDb,
-  input: { runId: string; changes: readonly ActionableChange[]; operation: WriteOperation; batchSize: number; after: number },
+  input: {
+    runId: string;
+    changes: readonly ActionableChange[];
+    operation: WriteOperation;
+    batchSizeOf: (operation: WriteOperation, records: number) => number;
+    after: number;
+  },
 ): Promise<number> {
-  const { runId, changes, operation, batchSize, after } = input;
+  const { runId, changes, operation, after } = input;
   const kinds = sql.join(changes.map((change) => sql`${change}`));
+  const rows = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM staged_rows WHERE run_id = ${runId} AND change IN (${kinds})`.execute(trx);
+  const records = Number(rows.rows[0]?.n ?? 0);
+  if (records === 0) return after;
+  const batchSize = input.batchSizeOf(operation, records);
   await sql`
     UPDATE staged_rows SET batch_no = numbered.batch_no
     FROM (SELECT seq, (ROW_NUMBER() OVER (ORDER BY seq) - 1) / ${sql.lit(batchSize)} + ${sql.lit(after + 1)} AS batch_no

@@ -89,6 +89,30 @@ describe('loadProject', () => {
     expect(issues.some((i) => i.startsWith('syncs/a.yaml: : ') && i.includes('shedule'))).toBe(true);
   });
 
+  it("checks the destination block against its destination type's settings", () => {
+    const issues = issuesOf(
+      project({
+        'backflow.yaml': PROJECT,
+        'syncs/a.yaml': SYNC.replace('object: Account, externalIdField: External_Id__c', 'objet: Account, externalIdField: 7'),
+      }),
+    );
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^syncs\/a\.yaml: destination\.object: /),
+        expect.stringMatching(/^syncs\/a\.yaml: destination\.externalIdField: /),
+        expect.stringMatching(/^syncs\/a\.yaml: destination: .*objet/),
+      ]),
+    );
+  });
+
+  it('accepts every sync mode and rejects others', () => {
+    for (const mode of ['upsert', 'update', 'insert', 'mirror']) {
+      const loaded = loadProject(project({ 'backflow.yaml': PROJECT, 'syncs/a.yaml': `${SYNC}mode: ${mode}\n` }));
+      expect(loaded.syncs.get('a')?.mode).toBe(mode);
+    }
+    expect(issuesOf(project({ 'backflow.yaml': PROJECT, 'syncs/a.yaml': `${SYNC}mode: merge\n` }))[0]).toMatch(/^syncs\/a\.yaml: mode: /);
+  });
+
   it('refuses to map onto the external id field, and mapping one field twice', () => {
     const issues = issuesOf(
       project({

@@ -1,5 +1,5 @@
 import { fingerprint } from '../../src/diff/fingerprint';
-import { keyOf, mapRow, missingColumns } from '../../src/diff/mapping';
+import { keyOf, mapRow, missingColumns, targetOf } from '../../src/diff/mapping';
 
 const spec = {
   primaryKey: 'id',
@@ -58,5 +58,20 @@ describe('missingColumns', () => {
       { path: 'mappings[1].from', column: 'health' },
     ]);
     expect(missingColumns(spec, ['id', 'name', 'health'])).toEqual([]);
+  });
+});
+
+describe('targetOf', () => {
+  const destination = { connection: 'sf', object: 'Account', externalIdField: 'External_Id__c' };
+
+  it('changes with any setting of the destination block, so a retargeted sync re-sends', () => {
+    expect(targetOf({ destination })).not.toBe(targetOf({ destination: { ...destination, object: 'Contact' } }));
+    expect(targetOf({ destination })).not.toBe(targetOf({ destination: { ...destination, template: 'x' } }));
+  });
+
+  it('ignores the order keys were written in', () => {
+    expect(targetOf({ destination })).toBe(
+      targetOf({ destination: { externalIdField: 'External_Id__c', object: 'Account', connection: 'sf' } }),
+    );
   });
 });

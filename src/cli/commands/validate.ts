@@ -20,21 +20,7 @@ export async function validateCommand(options: { project?: string; offline?: boo
     try {
       const { spec, file } = await checkSync(deps, name);
       if (!options.offline) {
-        const fields = new Map((await openDestination(deps, spec).describe(spec.destination.object)).map((f) => [f.name, f]));
-        const externalId = fields.get(spec.destination.externalIdField);
-        if (!externalId?.externalId) {
-          issues.push({
-            file,
-            path: 'destination.externalIdField',
-            message: `${spec.destination.externalIdField} is not an external id field of ${spec.destination.object}`,
-          });
-        }
-        spec.mappings.forEach((mapping, index) => {
-          const field = fields.get(mapping.to);
-          if (!field) issues.push({ file, path: `mappings[${index}].to`, message: `${spec.destination.object} has no field ${mapping.to}` });
-          else if (!field.createable && !field.updateable)
-            issues.push({ file, path: `mappings[${index}].to`, message: `${spec.destination.object}.${mapping.to} is read-only` });
-        });
+        for (const issue of await openDestination(deps, spec).check(spec)) issues.push({ file, ...issue });
       }
       log(`ok  ${name}`);
     } catch (err) {
