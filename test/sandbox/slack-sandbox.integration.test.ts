@@ -1,0 +1,309 @@
+/**
+ * The Slack sandbox driven over HTTP by Slack's official clients (@slack/web-api's WebClient,
+ * form-encoded calls with a Bearer token; @slack/webhook's IncomingWebhook, JSON posts), so the
+ * emulator is checked against what they send and how they read answers.
+ */
+import { ErrorCode, LogLevel, WebClient, type Logger, type WebAPIHTTPError, type WebAPIPlatformError, type WebAPIRateLimitedError } from '@slack/web-api';
+import { IncomingWebhook, type IncomingWebhookHTTPError } from '@slack/webhook';
+
+import { startSlackSandbox, type SlackSandbox, type SlackSandboxOptions } from '../../src/sandbox/slack';
+
+let sandbox: SlackSandbox;
+let client: WebClient;
+let now = Date.UTC(2026, 0, 15, 9, 0, 0);
+
+/** The client logs Slack's warnings and `[ERROR]` response messages; keep test output quiet. */
+const silent: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  setLevel: () => undefined,
+  getLevel: () => LogLevel.ERROR,
+  setName: () => undefined,
+};
+
+function webClient(sb: SlackSandbox, token: string | undefined, timeout = 0): WebClient {
+  return new WebClient(token, { slackApiUrl: sb.apiUrl, rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, timeout, logger: silent });
+}
+
+async function start(options: SlackSandboxOptions = {}): Promise<void> {
+  sandbox = await startSlackSandbox({ clock: () => now, ...options });
+  client = webClient(sandbox, sandbox.token);
+}
+
+async function rejection<T extends Error>(promise: Promise<unknown>): Promise<T> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as T;
+  }
+  throw new Error('expected the call to fail');
+}
+
+async function platformError(promise: Promise<unknown>): Promise<string | undefined> {
+  const err = await rejection<WebAPIPlatformError>(promise);
+  expect(err.code).toBe(ErrorCode.PlatformError);
+  return err.data.error;
+}
+
+afterEach(async () => {
+  await sandbox.close();
+});
+
+describe('auth', () => {
+  beforeEach(() => start());
+
+  it('answers auth.test for the sandbox bot token', async () => {
+    const res = await client.auth.test();
+    expect(res).toMatchObject({ ok: true, team_id: 'T0SANDBOX1', user_id: 'U0SANDBOT1', bot_id: 'B0SANDBOT1' });
+    expect(sandbox.token).toMatch(/^xoxb-/);
+  });
+
+  it('answers a wrong token with invalid_auth and a missing one with not_authed, as HTTP 200 ok:false', async () => {
+    expect(await platformError(webClient(sandbox, 'xoxb-wrong').auth.test())).toBe('invalid_auth');
+    expect(await platformError(webClient(sandbox, undefined).auth.test())).toBe('not_authed');
+    expect(sandbox.requests().map((r) => [r.method, r.status, r.error])).toEqual([
+      ['auth.test', 200, 'invalid_auth'],
+      ['auth.test', 200, 'not_authed'],
+    ]);
+  });
+});
+
+describe('chat.postMessage and conversations.history', () => {
+  beforeEach(() => start({ channels: [{ name: 'general', id: 'C0GENERAL01' }, { name: 'cs-alerts', id: 'C0CSALERTS1' }, { name: 'quiet', member: false }, { name: 'old', archived: true }] }));
+
+  it('posts by id, #name or name, with Slack-shaped, unique, increasing ts values', async () => {
+    const byId = await client.chat.postMessage({ channel: 'C0CSALERTS1', text: 'Acme health dropped to 30' });
+    const byHash = await client.chat.postMessage({ channel: '#cs-alerts', text: 'Initech is at-risk' });
+    const byName = await client.chat.postMessage({ channel: 'cs-alerts', text: 'third' });
+    expect([byId.channel, byHash.channel, byName.channel]).toEqual(['C0CSALERTS1', 'C0CSALERTS1', 'C0CSALERTS1']);
+    const stamps = [byId.ts, byHash.ts, byName.ts].map(String);
+    for (const ts of stamps) expect(ts).toMatch(/^\d{10}\.\d{6}$/);
+    expect(new Set(stamps).size).toBe(3);
+    expect([...stamps].sort()).toEqual(stamps);
+    expect(byId.message).toMatchObject({ type: 'message', text: 'Acme health dropped to 30', ts: byId.ts, bot_id: 'B0SANDBOT1' });
+    expect(sandbox.messages('#cs-alerts').map((m) => m.text)).toEqual(['Acme health dropped to 30', 'Initech is at-risk', 'third']);
+  });
+
+  it('stores blocks (JSON-stringified by the client) and thread replies; history is newest first without replies', async () => {
+    const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: '*Acme* is at risk' } }];
+    const parent = await client.chat.postMessage({ channel: 'C0GENERAL01', text: 'fallback', blocks });
+    await client.chat.postMessage({ channel: 'C0GENERAL01', text: 'a reply', thread_ts: String(parent.ts) });
+    const later = await client.chat.postMessage({ channel: 'C0GENERAL01', text: 'later' });
+
+    const history = await client.conversations.history({ channel: 'C0GENERAL01' });
+    expect(history.messages?.map((m) => m.text)).toEqual(['later', 'fallback']);
+    expect(history.messages?.[1]).toMatchObject({ blocks, thread_ts: parent.ts, reply_count: 1 });
+    expect(history.has_more).toBe(false);
+    expect(sandbox.messages('general').map((m) => [m.text, m.thread_ts])).toEqual([
+      ['fallback', parent.ts],
+      ['a reply', parent.ts],
+      ['later', undefined],
+    ]);
+
+    const page1 = await client.conversations.history({ channel: 'general', limit: 1 });
+    expect(page1.messages?.map((m) => m.ts)).toEqual([later.ts]);
+    expect(page1.has_more).toBe(true);
+    const page2 = await client.conversations.history({ channel: 'general', limit: 1, cursor: page1.response_metadata?.next_cursor ?? '' });
+    expect(page2.messages?.map((m) => m.ts)).toEqual([parent.ts]);
+    expect(page2.response_metadata?.next_cursor).toBe('');
+  });
+
+  it('answers channel, membership and content errors with Slack codes', async () => {
+    expect(await platformError(client.chat.postMessage({ channel: '#nope', text: 'x' }))).toBe('channel_not_found');
+    expect(await platformError(client.chat.postMessage({ channel: 'quiet', text: 'x' }))).toBe('not_in_channel');
+    expect(await platformError(client.chat.postMessage({ channel: 'old', text: 'x' }))).toBe('is_archived');
+    expect(await platformError(client.chat.postMessage({ channel: 'general', text: '' }))).toBe('no_text');
+    expect(await platformError(client.conversations.history({ channel: 'quiet' }))).toBe('not_in_channel');
+
+    const tooLong = await rejection<WebAPIPlatformError>(
+      client.chat.postMessage({ channel: 'general', text: 'x', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'y'.repeat(3001) } }] }),
+    );
+    expect(tooLong.data).toMatchObject({ ok: false, error: 'invalid_blocks', errors: ['must be less than 3001 characters [json-pointer:/blocks/0/text/text]'] });
+    const badType = await platformError(client.chat.postMessage({ channel: 'general', text: 'x', blocks: [{ type: 'carousel' }] as never }));
+    expect(badType).toBe('invalid_blocks');
+    expect(sandbox.messages('general')).toEqual([]);
+  });
+
+  it('truncates text over 40,000 characters with a message_truncated warning, or rejects it with msg_too_long', async () => {
+    const long = 'z'.repeat(40_005);
+    const res = await client.chat.postMessage({ channel: 'general', text: long });
+    expect(res.response_metadata?.warnings).toEqual(['message_truncated']);
+    expect(sandbox.messages('general')[0]?.text).toHaveLength(40_000);
+
+    sandbox.setLimits({ textOverflow: 'reject' });
+    expect(await platformError(client.chat.postMessage({ channel: 'general', text: long }))).toBe('msg_too_long');
+    expect(sandbox.messages('general')).toHaveLength(1);
+  });
+});
+
+describe('chat.update and chat.delete', () => {
+  beforeEach(() => start());
+
+  it('edits and deletes the app’s own messages by channel + ts', async () => {
+    const posted = await client.chat.postMessage({ channel: 'cs-alerts', text: 'Acme 38' });
+    const updated = await client.chat.update({ channel: String(posted.channel), ts: String(posted.ts), text: 'Acme 30' });
+    expect(updated).toMatchObject({ ok: true, channel: posted.channel, ts: posted.ts, text: 'Acme 30' });
+    expect(sandbox.messages('cs-alerts')).toMatchObject([{ ts: posted.ts, text: 'Acme 30', edited: { user: 'U0SANDBOT1' } }]);
+
+    const deleted = await client.chat.delete({ channel: String(posted.channel), ts: String(posted.ts) });
+    expect(deleted).toMatchObject({ ok: true, channel: posted.channel, ts: posted.ts });
+    expect(sandbox.messages('cs-alerts')).toEqual([]);
+  });
+
+  it('answers message_not_found, cant_update_message and cant_delete_message', async () => {
+    expect(await platformError(client.chat.update({ channel: 'general', ts: '1700000000.000001', text: 'x' }))).toBe('message_not_found');
+    expect(await platformError(client.chat.delete({ channel: 'general', ts: '1700000000.000001' }))).toBe('message_not_found');
+    const humanTs = sandbox.postAsUser('general', 'written by a person');
+    expect(await platformError(client.chat.update({ channel: 'general', ts: humanTs, text: 'x' }))).toBe('cant_update_message');
+    expect(await platformError(client.chat.delete({ channel: 'general', ts: humanTs }))).toBe('cant_delete_message');
+    expect(sandbox.messages('general').map((m) => m.text)).toEqual(['written by a person']);
+  });
+});
+
+describe('conversations.list', () => {
+  beforeEach(() =>
+    start({
+      channels: ['general', 'cs-alerts', 'a', 'b', 'c'].map((name) => ({ name })).concat([{ name: 'secret', private: true } as { name: string }]),
+    }),
+  );
+
+  it('pages with cursor/limit and next_cursor, which the client paginator follows', async () => {
+    const first = await client.conversations.list({ limit: 2 });
+    expect(first.channels?.map((c) => c.name)).toEqual(['general', 'cs-alerts']);
+    expect(first.channels?.[0]?.id).toMatch(/^C[0-9A-Z]{10}$/);
+    expect(first.response_metadata?.next_cursor).not.toBe('');
+
+    const names: string[] = [];
+    for await (const page of client.paginate('conversations.list', { limit: 2 })) {
+      for (const c of (page as unknown as { channels: Array<{ name: string }> }).channels) names.push(c.name);
+    }
+    expect(names).toEqual(['general', 'cs-alerts', 'a', 'b', 'c']);
+
+    const both = await client.conversations.list({ types: 'public_channel,private_channel', limit: 100 });
+    expect(both.channels?.map((c) => c.name)).toContain('secret');
+    expect(await platformError(client.conversations.list({ cursor: 'bm9wZQ==' }))).toBe('invalid_cursor');
+  });
+});
+
+describe('rate limits', () => {
+  beforeEach(() => start({ limits: { postMessageBurst: 2 } }));
+
+  it('limits chat.postMessage per channel (burst, then 1/s) with 429, Retry-After and ratelimited', async () => {
+    await client.chat.postMessage({ channel: 'general', text: '1' });
+    await client.chat.postMessage({ channel: 'general', text: '2' });
+    const limited = await rejection<WebAPIRateLimitedError>(client.chat.postMessage({ channel: 'general', text: '3' }));
+    expect(limited.code).toBe(ErrorCode.RateLimitedError);
+    expect(limited.retryAfter).toBe(1);
+    // Another channel has its own allowance.
+    await client.chat.postMessage({ channel: 'cs-alerts', text: 'elsewhere' });
+    now += 1000;
+    await client.chat.postMessage({ channel: 'general', text: '3' });
+    expect(sandbox.messages('general').map((m) => m.text)).toEqual(['1', '2', '3']);
+    expect(sandbox.requests().filter((r) => r.status === 429)).toMatchObject([{ method: 'chat.postMessage', error: 'ratelimited' }]);
+
+    const raw = await fetch(`${sandbox.apiUrl}chat.postMessage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sandbox.token}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'channel=general&text=4',
+    });
+    expect(raw.status).toBe(429);
+    expect(raw.headers.get('retry-after')).toBe('1');
+    expect(await raw.json()).toEqual({ ok: false, error: 'ratelimited' });
+  });
+
+  it('limits other methods by their tier per minute, and setLimits can turn limits off', async () => {
+    sandbox.setLimits({ tierPerMinute: { 1: 1, 2: 2, 3: 50, 4: 100 } });
+    await client.conversations.list();
+    await client.conversations.list();
+    const limited = await rejection<WebAPIRateLimitedError>(client.conversations.list());
+    expect(limited.retryAfter).toBe(30);
+    now += 30_000;
+    await client.conversations.list();
+
+    sandbox.setLimits({ enabled: false });
+    for (let i = 0; i < 5; i += 1) await client.chat.postMessage({ channel: 'general', text: `fast ${i}` });
+    expect(sandbox.messages('general')).toHaveLength(5);
+  });
+});
+
+describe('incoming webhooks (@slack/webhook)', () => {
+  beforeEach(() => start());
+
+  it('posts a JSON message to the webhook’s channel and answers the text ok', async () => {
+    const hook = new IncomingWebhook(sandbox.webhookUrl);
+    expect(sandbox.webhookUrl).toMatch(/\/services\/T0SANDBOX1\/B[0-9A-Z]{10}\/[A-Za-z0-9]{24}$/);
+    expect(await hook.send({ text: 'Globex is healthy' })).toEqual({ text: 'ok' });
+    const alerts = new IncomingWebhook(sandbox.createWebhook('#cs-alerts'));
+    await alerts.send('Acme is at risk');
+    expect(sandbox.messages('general').map((m) => m.text)).toEqual(['Globex is healthy']);
+    expect(sandbox.messages('cs-alerts').map((m) => m.text)).toEqual(['Acme is at risk']);
+  });
+
+  it('answers plain-text error codes with their documented statuses', async () => {
+    const hook = new IncomingWebhook(sandbox.webhookUrl);
+    const noText = await rejection<IncomingWebhookHTTPError>(hook.send({ text: '' }));
+    expect([noText.statusCode, noText.body]).toEqual([400, 'no_text']);
+    const noChannel = await rejection<IncomingWebhookHTTPError>(hook.send({ text: 'x', channel: '#missing' }));
+    expect([noChannel.statusCode, noChannel.body]).toEqual([404, 'channel_not_found']);
+    const noService = await rejection<IncomingWebhookHTTPError>(new IncomingWebhook(`${sandbox.webhookUrl}x`).send('x'));
+    expect([noService.statusCode, noService.body]).toEqual([404, 'no_service']);
+    const badJson = await fetch(sandbox.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":' });
+    expect([badJson.status, await badJson.text()]).toEqual([400, 'invalid_payload']);
+    expect(sandbox.messages('general')).toEqual([]);
+  });
+});
+
+describe('fault profile', () => {
+  beforeEach(() => start());
+
+  it('injects 429 (Slack-shaped), 500, 503 and token_expired', async () => {
+    sandbox.setFaults({ rateLimited: 1, retryAfterSeconds: 12 });
+    const limited = await rejection<WebAPIRateLimitedError>(client.auth.test());
+    expect(limited.retryAfter).toBe(12);
+    sandbox.setFaults({ serverError: 1 });
+    const http500 = await rejection<WebAPIHTTPError>(client.auth.test());
+    expect([http500.code, http500.statusCode]).toEqual([ErrorCode.HTTPError, 500]);
+    sandbox.setFaults({ unavailable: 1 });
+    expect((await rejection<WebAPIHTTPError>(client.auth.test())).statusCode).toBe(503);
+    sandbox.setFaults({ tokenExpired: 1 });
+    expect(await platformError(client.auth.test())).toBe('token_expired');
+    const webhook = await rejection<IncomingWebhookHTTPError>(new IncomingWebhook(sandbox.webhookUrl).send('x'));
+    expect([webhook.statusCode, webhook.body]).toEqual([403, 'invalid_token']);
+  });
+
+  it('applies a write, then answers 500, so a retry would post twice', async () => {
+    sandbox.setFaults({ applyThenFail: 1 });
+    const err = await rejection<WebAPIHTTPError>(client.chat.postMessage({ channel: 'general', text: 'landed' }));
+    expect(err.statusCode).toBe(500);
+    expect(sandbox.messages('general').map((m) => m.text)).toEqual(['landed']);
+    // A rejected write is not applied, so it is answered as usual.
+    expect(await platformError(client.chat.postMessage({ channel: 'general', text: '' }))).toBe('no_text');
+  });
+
+  it('resets connections and leaves requests hanging until the client times out', async () => {
+    sandbox.setFaults({ connectionReset: 1 });
+    expect((await rejection<Error & { code: string }>(client.auth.test())).code).toBe(ErrorCode.RequestError);
+    sandbox.setFaults({ timeout: 1 });
+    expect((await rejection<Error & { code: string }>(webClient(sandbox, sandbox.token, 200).auth.test())).code).toBe(ErrorCode.RequestError);
+    expect(sandbox.requests().map((r) => [r.fault, r.status])).toEqual([
+      ['connectionReset', 0],
+      ['timeout', 0],
+    ]);
+  });
+
+  it('is set, read and cleared through the admin endpoints', async () => {
+    const base = sandbox.apiUrl.replace(/\/api\/$/, '');
+    const set = await fetch(`${base}/__sandbox/faults`, { method: 'POST', body: JSON.stringify({ serverError: 1 }) });
+    expect(await set.json()).toEqual({ serverError: 1 });
+    expect((await rejection<WebAPIHTTPError>(client.auth.test())).statusCode).toBe(500);
+    expect((await fetch(`${base}/__sandbox/faults`, { method: 'POST', body: '{"sever":1}' })).status).toBe(400);
+    expect((await fetch(`${base}/__sandbox/reset`, { method: 'POST' })).status).toBe(204);
+    await client.chat.postMessage({ channel: 'general', text: 'after reset' });
+    const messages = (await (await fetch(`${base}/__sandbox/messages?channel=%23general`)).json()) as Array<{ text: string }>;
+    expect(messages.map((m) => m.text)).toEqual(['after reset']);
+    const requests = (await (await fetch(`${base}/__sandbox/requests`)).json()) as Array<{ method: string }>;
+    expect(requests.map((r) => r.method)).toEqual(['chat.postMessage']);
+  });
+});
