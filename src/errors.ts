@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'MIRROR_EMPTY_MODEL'
   | 'MODE_NOT_SUPPORTED'
   | 'SCHEDULE_NOT_FOUND'
-  | 'TEMPORAL_REQUIRED';
+  | 'TEMPORAL_REQUIRED'
+  | 'DESTINATION_BUDGET_EXHAUSTED';
 
 export class BackflowError extends Error {
   constructor(
@@ -56,5 +57,16 @@ export class DestinationTransientError extends BackflowError {
   ) {
     super('DESTINATION_TRANSIENT', message);
     this.name = 'DestinationTransientError';
+  }
+}
+
+/**
+ * The destination's budget is spent (a daily quota, or the API reserve backflow keeps for the org):
+ * the run stops sending, ends `partial`, and the unsent records go out with the next run. Not retried.
+ */
+export class DestinationBudgetExhausted extends BackflowError {
+  constructor(message: string) {
+    super('DESTINATION_BUDGET_EXHAUSTED', message);
+    this.name = 'DestinationBudgetExhausted';
   }
 }

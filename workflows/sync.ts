@@ -48,6 +48,9 @@ export const SYNC_FAILED = 'SyncFailed';
 
 const BATCHES_PER_EXECUTION = 1_000;
 
+/** Failure type of a batch the destination refused for its spent budget (src/errors.ts). */
+const BUDGET_EXHAUSTED = 'DESTINATION_BUDGET_EXHAUSTED';
+
 const { startRun, finishRun } = proxyActivities<SyncActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1s', maximumAttempts: 10 },
@@ -124,21 +127,30 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
       progress.apiCalls += totals.apiCalls;
       if (totals.rejected > 0) upsertSearchAttributes(runAttributes({ rejected: progress.rejected }));
     };
+    // Set when the destination's budget (daily quota, API reserve) is spent: no batch is sent after it.
+    let budgetSpent: { code: string; message: string } | undefined;
+    const stopOnBudget = (err: unknown) => {
+      const failure = failureOf(err);
+      if (failure.code !== BUDGET_EXHAUSTED) throw err;
+      budgetSpent ??= failure;
+    };
     let scheduled = 0;
     const perExecution = input.batchesPerExecution ?? BATCHES_PER_EXECUTION;
     const timeToContinue = () => scheduled >= perExecution || workflowInfo().continueAsNewSuggested;
-    while (nextBatch <= progress.batchesTotal || inFlight.size > 0) {
-      while (inFlight.size < concurrency && nextBatch <= progress.batchesTotal && !timeToContinue()) {
+    while ((nextBatch <= progress.batchesTotal && !budgetSpent) || inFlight.size > 0) {
+      while (inFlight.size < concurrency && nextBatch <= progress.batchesTotal && !budgetSpent && !timeToContinue()) {
         const batchNo = nextBatch++;
         scheduled++;
         inFlight.set(
           batchNo,
-          syncBatch(runId, batchNo).then(record).finally(() => inFlight.delete(batchNo)),
+          syncBatch(runId, batchNo).then(record, stopOnBudget).finally(() => inFlight.delete(batchNo)),
         );
       }
       if (inFlight.size === 0) break;
       await Promise.race(inFlight.values());
     }
+    // The unsent batches stay uncommitted: the next run sends their rows again. The run is partial.
+    if (budgetSpent) return await finish(budgetSpent);
     if (nextBatch <= progress.batchesTotal) {
       return await continueAsNew<typeof syncWorkflow>({
         sync: input.sync,

@@ -1,4 +1,4 @@
-import { BackflowError, DestinationTransientError } from '../errors';
+import { BackflowError, DestinationBudgetExhausted, DestinationTransientError } from '../errors';
 
 /** How to treat a failed Salesforce request: a pure decision, unit-tested on its own. */
 export interface Classification {
@@ -31,6 +31,9 @@ export function classifySalesforceError(err: unknown): Classification {
   const code = errorCodeOf(e);
   const message = typeof e.message === 'string' ? e.message : String(err);
   if (code === 'INVALID_SESSION_ID') return { retry: false, reason: 'auth' };
+  // The org's rolling 24-hour allocation is spent: waiting minutes won't help; the run stops partial.
+  if (code === 'REQUEST_LIMIT_EXCEEDED' && /TotalRequests/i.test(message)) return { retry: false, reason: 'api-budget' };
+  // Other request limits (concurrent long-running requests) clear within a minute.
   if (code === 'REQUEST_LIMIT_EXCEEDED') return { retry: true, reason: 'api-limit', waitMs: REQUEST_LIMIT_WAIT_MS };
   if (code === 'SERVER_UNAVAILABLE' || /^ERROR_HTTP_5\d\d$/.test(code)) return { retry: true, reason: 'server-error' };
   if (NETWORK_CODES.has(code) || /fetch failed|socket hang up|network|timed? ?out/i.test(message)) {
@@ -47,5 +50,6 @@ export function toDestinationError(err: unknown, what: string): Error {
   const detail = `Salesforce ${what} failed: ${code}: ${typeof e.message === 'string' ? e.message : String(err)}`;
   if (classification.retry) return new DestinationTransientError(detail, classification.reason, classification.waitMs);
   if (classification.reason === 'auth') return new BackflowError('DESTINATION_AUTH_FAILED', detail);
+  if (classification.reason === 'api-budget') return new DestinationBudgetExhausted(detail);
   return new BackflowError('DESTINATION_REQUEST_INVALID', detail);
 }

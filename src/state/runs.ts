@@ -129,8 +129,12 @@ export async function summarizeRun(db: StateDb, runId: string): Promise<RunSumma
   return summary;
 }
 
-export function statusFor(summary: Pick<RunSummary, 'counts'>, failed: boolean): RunStatus {
-  if (failed) return 'failed';
+/** Error codes that end a run early without failing it: what was sent stands, the rest goes next run. */
+const STOPPED_PARTIAL = new Set(['DESTINATION_BUDGET_EXHAUSTED']);
+
+export function statusFor(summary: Pick<RunSummary, 'counts'>, error?: { code: string }): RunStatus {
+  if (error && STOPPED_PARTIAL.has(error.code)) return 'partial';
+  if (error) return 'failed';
   return summary.counts.rejected + summary.counts.invalid > 0 ? 'partial' : 'succeeded';
 }
 
@@ -148,7 +152,7 @@ export async function closeRun(db: StateDb, input: FinishRunInput): Promise<RunS
   const run = await getRun(db, input.runId);
   if (run.phase !== 'finished') {
     const summary = await summarizeRun(db, input.runId);
-    const status = statusFor(summary, input.error !== undefined);
+    const status = statusFor(summary, input.error);
     await db.transaction().execute(async (trx) => {
       await trx
         .updateTable('runs')

@@ -1,5 +1,5 @@
 import { classifySalesforceError, REQUEST_LIMIT_WAIT_MS, toDestinationError } from '../../src/destinations/salesforceErrors';
-import { BackflowError, DestinationTransientError } from '../../src/errors';
+import { BackflowError, DestinationBudgetExhausted, DestinationTransientError } from '../../src/errors';
 
 function httpError(errorCode: string, message = 'x'): Error {
   return Object.assign(new Error(message), { errorCode, name: errorCode });
@@ -17,6 +17,15 @@ describe('classifySalesforceError', () => {
     expect(classifySalesforceError(httpError(code))).toEqual(expected);
   });
 
+  it('stops on a spent daily allocation instead of waiting, but waits out a concurrency limit', () => {
+    expect(classifySalesforceError(httpError('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'))).toEqual({ retry: false, reason: 'api-budget' });
+    expect(classifySalesforceError(httpError('REQUEST_LIMIT_EXCEEDED', 'ConcurrentPerOrgLongTxn Limit exceeded.'))).toEqual({
+      retry: true,
+      reason: 'api-limit',
+      waitMs: REQUEST_LIMIT_WAIT_MS,
+    });
+  });
+
   it('retries network failures', () => {
     expect(classifySalesforceError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toEqual({
       retry: true,
@@ -28,9 +37,12 @@ describe('classifySalesforceError', () => {
 
 describe('toDestinationError', () => {
   it('makes retryable failures transient (with the wait) and others final, with a typed code', () => {
-    const limited = toDestinationError(httpError('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'), 'upsert Account');
+    const limited = toDestinationError(httpError('REQUEST_LIMIT_EXCEEDED', 'ConcurrentPerOrgLongTxn Limit exceeded.'), 'upsert Account');
     expect(limited).toBeInstanceOf(DestinationTransientError);
     expect((limited as DestinationTransientError).retryAfterMs).toBe(REQUEST_LIMIT_WAIT_MS);
+    const spent = toDestinationError(httpError('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'), 'upsert Account');
+    expect(spent).toBeInstanceOf(DestinationBudgetExhausted);
+    expect((spent as BackflowError).code).toBe('DESTINATION_BUDGET_EXHAUSTED');
     const auth = toDestinationError(httpError('INVALID_SESSION_ID', 'Session expired or invalid'), 'upsert Account');
     expect(auth).toBeInstanceOf(BackflowError);
     expect((auth as BackflowError).code).toBe('DESTINATION_AUTH_FAILED');

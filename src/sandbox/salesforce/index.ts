@@ -27,6 +27,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     records: (sobject) => server.records(sobject),
     requests: () => server.requests(),
     setFaults: (profile) => server.setFaults(profile),
+    setDailyApiLimit: (limit) => server.setDailyApiLimit(limit),
     onWriteApplied: (listener) => server.onWriteApplied(listener),
     close: () => server.close(),
   };

@@ -69,7 +69,7 @@ export function parseFaultProfile(value: unknown): SalesforceFaultProfile {
 
 export class SandboxServer {
   readonly accessToken: string;
-  readonly dailyApiLimit: number;
+  private dailyApiLimit: number;
   readonly schema = new OrgSchema();
   readonly store = new RecordStore(this.schema);
   private readonly ids = new IdGenerator();
@@ -104,6 +104,12 @@ export class SandboxServer {
       url: '/*',
       handler: (request, reply) => this.handle(request, reply),
     });
+  }
+
+  /** An admin's change of the org's allocation (Salesforce support raises it on request). */
+  setDailyApiLimit(limit: number): void {
+    if (!Number.isInteger(limit) || limit < 0) throw new Error('the daily API limit must be a non-negative integer');
+    this.dailyApiLimit = limit;
   }
 
   private dmlContext(): DmlContext {

@@ -35,6 +35,8 @@ export interface SalesforceSandbox {
   records(sobject: string): Array<Record<string, unknown>>;
   /** API requests answered so far, in order. */
   requests(): SalesforceRequestLogEntry[];
+  /** Changes the org's daily API allocation (as reported in Sforce-Limit-Info and enforced with 403). */
+  setDailyApiLimit(limit: number): void;
   setFaults(profile: SalesforceFaultProfile): void;
   /** Called after a collections write has been applied to the store, before its response is sent. */
   onWriteApplied(listener: (info: { sobject: string; records: number }) => void): () => void;

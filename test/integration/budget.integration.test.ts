@@ -1,0 +1,33 @@
+import { startSync } from '../../src/temporal/startSync';
+import { useSyncFixture } from '../support/fixture';
+import { uniqueTaskQueue, withWorker } from '../support/temporal';
+
+const SYNC = 'accounts_to_salesforce';
+const FILE = `syncs/${SYNC}.yaml`;
+const fx = useSyncFixture();
+
+describe('a spent destination budget', () => {
+  it('stops the run partial without failing a record, and the next run sends the rest', async () => {
+    // One record a batch; the org's daily allocation admits two requests, then answers 403 REQUEST_LIMIT_EXCEEDED.
+    fx.project.write(FILE, `${fx.project.read(FILE)}batchSize: 1\n`);
+    fx.sandbox.setDailyApiLimit(2);
+    const taskQueue = uniqueTaskQueue('budget');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const first = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
+      expect(first).toMatchObject({
+        status: 'partial',
+        counts: { added: 4, synced: 2, rejected: 0 },
+        error: { code: 'DESTINATION_BUDGET_EXHAUSTED' },
+      });
+      expect(first.error?.message).toMatch(/TotalRequests Limit exceeded/);
+      expect(fx.sandbox.records('Account')).toHaveLength(2);
+      const results = await fx.project.deps.state.selectFrom('record_results').selectAll().where('run_id', '=', first.runId).execute();
+      expect(results.map((r) => r.status)).toEqual(['synced', 'synced']);
+
+      fx.sandbox.setDailyApiLimit(100);
+      const second = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
+      expect(second).toMatchObject({ status: 'succeeded', counts: { added: 2, unchanged: 2, synced: 2 } });
+      expect(fx.sandbox.records('Account').map((a) => a.External_Id__c)).toEqual(['1', '2', '3', '4']);
+    });
+  });
+});
