@@ -1,0 +1,299 @@
+/**
+ * HTTP plumbing of the Meta sandbox: fastify wiring, Graph-style parameters (query string, form or
+ * JSON body), access token check, per-account throttling with `x-business-use-case-usage`, fault
+ * injection, the request log and the unauthenticated `/__sandbox/*` admin endpoints.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+
+import { HeldConnections, parseFaultProfile, pickFault, type FaultKind, type FaultProfile } from '../faults';
+import { GraphError, invalidParameter, invalidToken, missingToken, throttled, tokenExpired, unknownError, unknownObject } from './errors';
+import { CallWindow } from './limits';
+import { parsePayload } from './payload';
+import { AD_ACCOUNT_ID, AudienceStore, type Audience } from './store';
+import type { AudienceMember, MetaLimits, MetaRequestLogEntry, MetaSandboxOptions } from './types';
+
+const ADMIN_PREFIX = '/__sandbox/';
+const GRAPH_PATH = /^\/(v\d+\.\d+)\/([^/]+)(?:\/([^/]+))?\/?$/;
+const JSON_TYPE = 'application/json; charset=UTF-8';
+
+/** Fields `GET /{audience_id}` can return (others answer Meta's "nonexisting field" error). */
+const AUDIENCE_FIELDS = new Set([
+  'id',
+  'name',
+  'account_id',
+  'subtype',
+  'description',
+  'customer_file_source',
+  'approximate_count_lower_bound',
+  'approximate_count_upper_bound',
+  'operation_status',
+  'delivery_status',
+  'time_created',
+  'time_updated',
+]);
+
+const limitsSchema = z
+  .object({
+    maxCallsPerWindow: z.number().int().min(1),
+    windowSeconds: z.number().positive(),
+    errorCode: z.union([z.literal(17), z.literal(613), z.literal(80004)]),
+  })
+  .partial()
+  .strict();
+
+export function parseLimits(value: unknown): Partial<MetaLimits> {
+  const parsed = limitsSchema.parse(value);
+  const out: Partial<MetaLimits> = {};
+  if (parsed.maxCallsPerWindow !== undefined) out.maxCallsPerWindow = parsed.maxCallsPerWindow;
+  if (parsed.windowSeconds !== undefined) out.windowSeconds = parsed.windowSeconds;
+  if (parsed.errorCode !== undefined) out.errorCode = parsed.errorCode;
+  return out;
+}
+
+type Params = Record<string, unknown>;
+
+function parseParams(request: FastifyRequest, url: URL): Params | GraphError {
+  const params: Params = Object.fromEntries(url.searchParams);
+  const raw = typeof request.body === 'string' ? request.body : '';
+  if (raw === '') return params;
+  const contentType = (request.headers['content-type'] ?? '').toLowerCase();
+  if (contentType.startsWith('application/json')) {
+    try {
+      const body = JSON.parse(raw) as unknown;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) return invalidParameter('Invalid JSON body');
+      return { ...params, ...(body as Params) };
+    } catch {
+      return invalidParameter('Invalid JSON body');
+    }
+  }
+  return { ...params, ...Object.fromEntries(new URLSearchParams(raw)) };
+}
+
+function audienceView(audience: Audience, fields: string[]): Record<string, unknown> {
+  const count = audience.members.size;
+  const all: Record<string, unknown> = {
+    id: audience.id,
+    name: audience.name,
+    account_id: audience.accountId,
+    subtype: 'CUSTOM',
+    description: '',
+    customer_file_source: 'USER_PROVIDED_ONLY',
+    approximate_count_lower_bound: count,
+    approximate_count_upper_bound: count,
+    operation_status: { code: 200, description: 'Normal' },
+    delivery_status: { code: 200, description: 'This audience is ready for use.' },
+    time_created: audience.timeCreated,
+    time_updated: audience.timeUpdated,
+  };
+  const out: Record<string, unknown> = { id: audience.id };
+  for (const field of fields) out[field] = all[field];
+  return out;
+}
+
+export class MetaServer {
+  readonly accessToken: string;
+  readonly store: AudienceStore;
+  readonly defaultAudienceId: string;
+  private readonly app: FastifyInstance;
+  private readonly held = new HeldConnections();
+  private readonly window: CallWindow;
+  private readonly initialLimits: Partial<MetaLimits>;
+  private readonly random: () => number;
+  private faults: FaultProfile;
+  private log: MetaRequestLogEntry[] = [];
+
+  constructor(options: MetaSandboxOptions = {}) {
+    const now = options.clock ?? Date.now;
+    // Shaped like a long-lived user/system-user token.
+    this.accessToken = options.accessToken ?? `EAAB${randomBytes(48).toString('base64url').replace(/[-_]/g, 'Z')}`;
+    this.store = new AudienceStore(now);
+    this.defaultAudienceId = this.store.create('backflow sandbox audience').id;
+    this.initialLimits = options.limits ?? {};
+    this.window = new CallWindow(this.initialLimits, now);
+    this.random = options.random ?? Math.random;
+    this.faults = parseFaultProfile(options.faults ?? {});
+    this.app = Fastify({ logger: false, bodyLimit: 100 * 1024 * 1024 });
+    this.app.removeAllContentTypeParsers();
+    this.app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+      done(null, body);
+    });
+    this.app.route({
+      method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      url: '/*',
+      handler: (request, reply) => this.handle(request, reply),
+    });
+  }
+
+  async listen(port: number, host: string): Promise<number> {
+    await this.app.listen({ port, host });
+    const address = this.app.server.address();
+    if (address === null || typeof address === 'string') throw new Error('Meta sandbox did not bind a TCP port');
+    return address.port;
+  }
+
+  async close(): Promise<void> {
+    this.held.releaseAll();
+    await this.app.close();
+  }
+
+  members(audienceId: string): AudienceMember[] {
+    const audience = this.store.get(audienceId);
+    if (audience === undefined) throw new Error(`unknown audience: ${audienceId}`);
+    return [...audience.members.values()].map((m) => ({ ...m }));
+  }
+
+  requests(): MetaRequestLogEntry[] {
+    return this.log.map((e) => ({ ...e }));
+  }
+
+  setFaults(profile: FaultProfile): void {
+    this.faults = parseFaultProfile(profile);
+  }
+
+  setLimits(limits: Partial<MetaLimits>): void {
+    this.window.set(parseLimits(limits));
+  }
+
+  reset(): void {
+    this.store.clear();
+    this.faults = {};
+    this.window.reset(this.initialLimits);
+    this.log = [];
+  }
+
+  private send(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}): FastifyReply {
+    reply.code(status);
+    for (const [name, value] of Object.entries(headers)) reply.header(name, value);
+    return reply.type(JSON_TYPE).send(JSON.stringify(body));
+  }
+
+  private async handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const url = new URL(request.url, 'http://sandbox.invalid');
+    if (url.pathname.startsWith(ADMIN_PREFIX)) return this.handleAdmin(request, reply, url);
+
+    const path = url.pathname;
+    let rows = 0;
+    const done = (status: number, body: unknown, headers: Record<string, string>, fault?: FaultKind): FastifyReply => {
+      const errorCode = status >= 400 ? ((body as { error?: { code?: number } }).error?.code ?? undefined) : undefined;
+      this.log.push({ method: request.method, path, status, errorCode, rows, fault, at: new Date().toISOString() });
+      return this.send(reply, status, body, headers);
+    };
+    const fail = (error: GraphError, fault?: FaultKind): FastifyReply => done(error.status, error.body(), error.headers, fault);
+
+    const fault = pickFault(this.faults, this.random);
+    if (fault === 'timeout' || fault === 'connectionReset') {
+      this.log.push({ method: request.method, path, status: 0, errorCode: undefined, rows, fault, at: new Date().toISOString() });
+      return fault === 'timeout' ? this.held.hold(request, reply) : this.held.reset(request, reply);
+    }
+    if (fault === 'serverError') return fail(unknownError(500), fault);
+    if (fault === 'unavailable') return fail(unknownError(503), fault);
+    if (fault === 'tokenExpired') return fail(tokenExpired(), fault);
+    if (fault === 'rateLimited') {
+      const minutes = Math.max(1, Math.ceil((this.faults.retryAfterSeconds ?? 60) / 60));
+      return fail(throttled(this.window.current().errorCode, this.window.usageHeader(AD_ACCOUNT_ID, minutes)), fault);
+    }
+
+    const match = GRAPH_PATH.exec(path);
+    const objectId = match?.[2];
+    if (match === null || objectId === undefined) {
+      return fail(new GraphError(400, 2500, 'Unknown path components: ' + path, 'OAuthException'));
+    }
+    const params = parseParams(request, url);
+    if (params instanceof GraphError) return fail(params);
+    const token = params['access_token'];
+    if (typeof token !== 'string' || token === '') return fail(missingToken());
+    if (token !== this.accessToken) return fail(invalidToken());
+
+    const audience = this.store.get(objectId);
+    const edge = match[3];
+    const method = request.method === 'HEAD' ? 'GET' : request.method;
+    if (audience === undefined) return fail(unknownObject(objectId, method));
+    if (!this.window.take()) {
+      return fail(throttled(this.window.current().errorCode, this.window.usageHeader(audience.accountId)));
+    }
+    const usage = { 'x-business-use-case-usage': this.window.usageHeader(audience.accountId) };
+
+    if (edge === undefined) {
+      if (method !== 'GET') return fail(unknownObject(objectId, method));
+      const fields = (typeof params['fields'] === 'string' ? params['fields'] : 'id')
+        .split(',')
+        .map((f) => f.trim())
+        .filter((f) => f !== '');
+      const unknownField = fields.find((f) => !AUDIENCE_FIELDS.has(f));
+      if (unknownField !== undefined) {
+        return fail(invalidParameter(`Tried accessing nonexisting field (${unknownField}) on node type (CustomAudience)`));
+      }
+      return done(200, audienceView(audience, fields), usage);
+    }
+    if (edge !== 'users' || (method !== 'POST' && method !== 'DELETE')) {
+      return fail(new GraphError(400, 100, `Unsupported ${method.toLowerCase()} request. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api`, 'GraphMethodException', 33));
+    }
+
+    const parsed = parsePayload(params['payload'], params['session']);
+    if (parsed instanceof GraphError) return fail(parsed);
+    rows = parsed.numReceived;
+    if (parsed.members.length === 0) {
+      return fail(invalidParameter('Data is missing or does not match schema'));
+    }
+    if (method === 'POST') this.store.add(audience, parsed.members);
+    else this.store.remove(audience, parsed.members);
+    if (fault === 'applyThenFail') return fail(unknownError(500), fault);
+    return done(
+      200,
+      {
+        audience_id: audience.id,
+        session_id: parsed.session?.session_id ?? randomInt(1, 2 ** 47),
+        num_received: parsed.numReceived,
+        num_invalid_entries: parsed.numInvalid,
+        invalid_entry_samples: parsed.invalidSamples,
+      },
+      usage,
+    );
+  }
+
+  private handleAdmin(request: FastifyRequest, reply: FastifyReply, url: URL): FastifyReply {
+    const rest = url.pathname.slice(ADMIN_PREFIX.length);
+    const raw = typeof request.body === 'string' && request.body !== '' ? request.body : '{}';
+    const fail = (status: number, message: string): FastifyReply => this.send(reply, status, { error: message });
+    const withJson = (apply: (value: unknown) => unknown): FastifyReply => {
+      try {
+        return this.send(reply, 200, apply(JSON.parse(raw) as unknown));
+      } catch (err) {
+        return fail(400, err instanceof Error ? err.message : String(err));
+      }
+    };
+    const [resource, arg] = rest.split('/');
+    switch (resource) {
+      case 'members':
+        if (arg === undefined || this.store.get(arg) === undefined) return fail(404, `unknown audience: ${arg ?? ''}`);
+        return this.send(reply, 200, this.members(arg));
+      case 'audiences':
+        return withJson((value) => {
+          const { name } = z.object({ name: z.string().min(1) }).parse(value);
+          return { id: this.store.create(name).id };
+        });
+      case 'requests':
+        return this.send(reply, 200, this.requests());
+      case 'faults':
+        if (request.method === 'GET') return this.send(reply, 200, this.faults);
+        return withJson((value) => {
+          this.setFaults(parseFaultProfile(value));
+          return this.faults;
+        });
+      case 'limits':
+        if (request.method === 'GET') return this.send(reply, 200, this.window.current());
+        return withJson((value) => {
+          this.setLimits(parseLimits(value));
+          return this.window.current();
+        });
+      case 'reset':
+        if (request.method !== 'POST') return fail(405, 'use POST');
+        this.reset();
+        return reply.code(204).send();
+      default:
+        return fail(404, `unknown admin endpoint: /__sandbox/${rest}`);
+    }
+  }
+}

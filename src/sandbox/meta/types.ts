@@ -1,0 +1,58 @@
+/** Public surface of the Meta Custom Audiences sandbox (used by `backflow sandbox`, tests and users' CI). */
+import type { FaultKind, FaultProfile } from '../faults';
+
+/** Graph API rate limiting: calls allowed per window, and which throttling error Meta answers with. */
+export interface MetaLimits {
+  /** Calls per window per ad account (default 1000). */
+  maxCallsPerWindow: number;
+  /** Window length in seconds (default 3600, like the business use case windows). */
+  windowSeconds: number;
+  /** 80004 (ads_management business use case, default), 17 (user request limit) or 613 (calls within one hour). */
+  errorCode: 17 | 613 | 80004;
+}
+
+export interface MetaSandboxOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** Token clients must send as `access_token` (query string or body); generated when omitted. */
+  accessToken?: string;
+  limits?: Partial<MetaLimits>;
+  faults?: FaultProfile;
+  /** Milliseconds since the epoch; inject one to step rate-limit windows in tests. */
+  clock?: () => number;
+  /** Random source for fault picking (default Math.random). */
+  random?: () => number;
+}
+
+/** One matched audience member: the non-empty identifiers it was uploaded with. */
+export type AudienceMember = Record<string, string>;
+
+export interface MetaRequestLogEntry {
+  method: string;
+  path: string;
+  status: number;
+  /** Graph error code for error answers. */
+  errorCode: number | undefined;
+  /** Rows in the `payload.data` of a users call, else 0. */
+  rows: number;
+  fault: FaultKind | undefined;
+  at: string;
+}
+
+export interface MetaSandbox {
+  /** e.g. `http://127.0.0.1:43121` — what replaces `https://graph.facebook.com`. */
+  readonly graphUrl: string;
+  readonly accessToken: string;
+  /** A customer-file custom audience ready to receive users. */
+  readonly audienceId: string;
+  /** Creates another empty custom audience; returns its id. */
+  createAudience(name: string): string;
+  /** Current members of an audience (copies, in first-added order). */
+  members(audienceId: string): AudienceMember[];
+  requests(): MetaRequestLogEntry[];
+  setFaults(profile: FaultProfile): void;
+  setLimits(limits: Partial<MetaLimits>): void;
+  reset(): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,216 @@
+/**
+ * The Meta Custom Audiences sandbox driven by the official facebook-nodejs-business-sdk: its
+ * `FacebookAdsApi.call(method, pathParts, params, files, false, urlOverride)` swaps graph.facebook.com
+ * for the sandbox URL and sends exactly what the SDK's CustomAudience users edge sends (POST: JSON body
+ * with `payload` as an object, access_token in the query string; DELETE: everything in the query string).
+ * Plain `fetch` is used only for form-encoded bodies and the admin endpoints, which the SDK never sends.
+ */
+import { createHash } from 'node:crypto';
+
+import { startMetaSandbox, type MetaSandbox, type MetaSandboxOptions } from '../../src/sandbox/meta';
+
+interface GraphErrorBody {
+  message: string;
+  type: string;
+  code: number;
+  error_subcode?: number;
+  fbtrace_id: string;
+}
+interface SdkError extends Error {
+  status: number | null;
+  response: GraphErrorBody | null;
+  headers: Record<string, string> | null;
+}
+interface FacebookAdsApiLike {
+  call(method: string, path: string[], params?: object, files?: object, multipart?: boolean, urlOverride?: string): Promise<Record<string, unknown>>;
+}
+// The SDK ships no type declarations.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const sdk = require('facebook-nodejs-business-sdk') as { FacebookAdsApi: (new (token: string) => FacebookAdsApiLike) & { VERSION: string } };
+
+const sha = (value: string): string => createHash('sha256').update(value.trim().toLowerCase()).digest('hex');
+
+let sandbox: MetaSandbox;
+let api: FacebookAdsApiLike;
+let now = Date.UTC(2026, 0, 15, 9, 0, 0);
+
+async function start(options: MetaSandboxOptions = {}): Promise<void> {
+  sandbox = await startMetaSandbox({ clock: () => now, ...options });
+  api = new sdk.FacebookAdsApi(sandbox.accessToken);
+}
+
+function users(method: 'POST' | 'DELETE', payload: unknown, audienceId = sandbox.audienceId, client = api): Promise<Record<string, unknown>> {
+  return client.call(method, [audienceId, 'users'], { payload }, {}, false, sandbox.graphUrl);
+}
+
+async function sdkError(promise: Promise<unknown>): Promise<SdkError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as SdkError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+afterEach(async () => {
+  await sandbox.close();
+});
+
+describe('adding and removing users', () => {
+  beforeEach(() => start());
+
+  it('adds hashed emails, idempotently, and removes them exactly', async () => {
+    const emails = ['a@acme.com', 'b@globex.com', 'c@initech.com'].map(sha);
+    const added = await users('POST', { schema: 'EMAIL_SHA256', data: emails.map((e) => [e]) });
+    expect(added).toMatchObject({ audience_id: sandbox.audienceId, num_received: 3, num_invalid_entries: 0, invalid_entry_samples: {} });
+    expect(typeof added['session_id']).toBe('number');
+    await users('POST', { schema: 'EMAIL_SHA256', data: emails.map((e) => [e]) });
+    expect(sandbox.members(sandbox.audienceId)).toEqual(emails.map((e) => ({ EMAIL: e })));
+
+    const removed = await users('DELETE', { schema: 'EMAIL_SHA256', data: [[emails[1]]] });
+    expect(removed).toMatchObject({ num_received: 1, num_invalid_entries: 0 });
+    await users('DELETE', { schema: 'EMAIL_SHA256', data: [[emails[1]]] });
+    expect(sandbox.members(sandbox.audienceId)).toEqual([{ EMAIL: emails[0] }, { EMAIL: emails[2] }]);
+  });
+
+  it('takes multi-key rows in schema order with "" for unknown, EXTERN_ID unhashed, and echoes the session', async () => {
+    const schema = ['EXTERN_ID', 'EMAIL', 'PHONE', 'FN', 'COUNTRY'];
+    const data = [
+      ['acme-1', sha('jane@acme.com'), sha('15551234567'), sha('jane'), sha('us')],
+      ['globex-7', sha('bob@globex.com'), '', '', ''],
+    ];
+    const session = { session_id: 9876543210, batch_seq: 1, last_batch_flag: true, estimated_num_total: 2 };
+    const res = await users('POST', { schema, data, session });
+    expect(res).toMatchObject({ session_id: 9876543210, num_received: 2, num_invalid_entries: 0 });
+    expect(sandbox.members(sandbox.audienceId)).toEqual([
+      { EXTERN_ID: 'acme-1', EMAIL: sha('jane@acme.com'), PHONE: sha('15551234567'), FN: sha('jane'), COUNTRY: sha('us') },
+      { EXTERN_ID: 'globex-7', EMAIL: sha('bob@globex.com') },
+    ]);
+    // Removing by one identifier finds the member uploaded with several.
+    await users('DELETE', { schema: ['EMAIL'], data: [[sha('jane@acme.com')]] });
+    expect(sandbox.members(sandbox.audienceId).map((m) => m['EXTERN_ID'])).toEqual(['globex-7']);
+  });
+
+  it('counts and samples invalid rows (a raw email is not a hash) and applies the valid ones', async () => {
+    const res = await users('POST', {
+      schema: ['EMAIL', 'FN'],
+      data: [
+        [sha('ok@acme.com'), sha('ok')],
+        ['raw@acme.com', sha('raw')],
+        [sha('x@acme.com').toUpperCase(), ''],
+        ['', ''],
+      ],
+    });
+    expect(res).toMatchObject({ num_received: 4, num_invalid_entries: 3 });
+    expect(Object.keys(res['invalid_entry_samples'] as object)).toContain('raw@acme.com');
+    expect(sandbox.members(sandbox.audienceId)).toEqual([{ EMAIL: sha('ok@acme.com'), FN: sha('ok') }]);
+  });
+
+  it('answers a payload with no valid row, a bad schema and more than 10,000 rows with (#100) errors', async () => {
+    const allInvalid = await sdkError(users('POST', { schema: 'EMAIL_SHA256', data: [['raw@acme.com']] }));
+    expect([allInvalid.status, allInvalid.response?.code, allInvalid.response?.type]).toEqual([400, 100, 'OAuthException']);
+    expect((await sdkError(users('POST', { schema: ['EMAIL', 'SHOE_SIZE'], data: [['', '']] }))).response?.message).toMatch(/^\(#100\) Invalid schema/);
+    const big = Array.from({ length: 10_001 }, (_, i) => [sha(`u${i}@x.com`)]);
+    const tooMany = await sdkError(users('POST', { schema: 'EMAIL_SHA256', data: big }));
+    expect([tooMany.status, tooMany.response?.code]).toEqual([400, 100]);
+    await users('POST', { schema: 'EMAIL_SHA256', data: big.slice(0, 10_000) });
+    expect(sandbox.members(sandbox.audienceId)).toHaveLength(10_000);
+  });
+
+  it('accepts a form-encoded body with access_token and a JSON-string payload (fetch: the SDK never sends forms)', async () => {
+    const body = new URLSearchParams({ access_token: sandbox.accessToken, payload: JSON.stringify({ schema: 'EMAIL_SHA256', data: [[sha('f@x.com')]] }) });
+    const res = await fetch(`${sandbox.graphUrl}/v24.0/${sandbox.audienceId}/users`, { method: 'POST', body });
+    expect(res.status).toBe(200);
+    expect(sandbox.members(sandbox.audienceId)).toEqual([{ EMAIL: sha('f@x.com') }]);
+  });
+});
+
+describe('reading the audience', () => {
+  beforeEach(() => start());
+
+  it('returns requested fields including the approximate count', async () => {
+    await users('POST', { schema: 'EMAIL_SHA256', data: [[sha('a@x.com')], [sha('b@x.com')]] });
+    const audience = await api.call('GET', [sandbox.audienceId], { fields: 'id,name,approximate_count_lower_bound,approximate_count_upper_bound' }, {}, false, sandbox.graphUrl);
+    expect(audience).toMatchObject({ id: sandbox.audienceId, approximate_count_lower_bound: 2, approximate_count_upper_bound: 2 });
+    const bad = await sdkError(api.call('GET', [sandbox.audienceId], { fields: 'shoe_size' }, {}, false, sandbox.graphUrl));
+    expect(bad.response?.message).toBe('(#100) Tried accessing nonexisting field (shoe_size) on node type (CustomAudience)');
+  });
+});
+
+describe('Graph errors', () => {
+  beforeEach(() => start());
+
+  it('answers a wrong token with 190 and an unknown audience with 100 / subcode 33', async () => {
+    const wrong = await sdkError(users('POST', { schema: 'EMAIL_SHA256', data: [[sha('a@x.com')]] }, sandbox.audienceId, new sdk.FacebookAdsApi('EAAwrong')));
+    expect([wrong.status, wrong.response?.code, wrong.response?.type]).toEqual([400, 190, 'OAuthException']);
+    expect(wrong.response?.fbtrace_id).toEqual(expect.any(String));
+    const unknown = await sdkError(users('POST', { schema: 'EMAIL_SHA256', data: [[sha('a@x.com')]] }, '999'));
+    expect([unknown.response?.code, unknown.response?.error_subcode]).toEqual([100, 33]);
+    expect(sandbox.members(sandbox.audienceId)).toEqual([]);
+  });
+
+  it('throttles per window with the configured code and x-business-use-case-usage', async () => {
+    sandbox.setLimits({ maxCallsPerWindow: 2, windowSeconds: 600, errorCode: 80004 });
+    const row = { schema: 'EMAIL_SHA256', data: [[sha('a@x.com')]] };
+    await users('POST', row);
+    await users('POST', row);
+    const limited = await sdkError(users('POST', row));
+    expect([limited.status, limited.response?.code, limited.response?.error_subcode]).toEqual([400, 80004, 2446079]);
+    const usage = JSON.parse(limited.headers?.['x-business-use-case-usage'] ?? '{}') as Record<string, Array<{ estimated_time_to_regain_access: number; call_count: number }>>;
+    expect(Object.values(usage)[0]?.[0]).toMatchObject({ call_count: 100, estimated_time_to_regain_access: 10 });
+
+    sandbox.setLimits({ maxCallsPerWindow: 1, errorCode: 17 });
+    await users('POST', row);
+    expect((await sdkError(users('POST', row))).response).toMatchObject({ code: 17, error_subcode: 2446079 });
+    sandbox.setLimits({ errorCode: 613 });
+    await users('POST', row);
+    expect((await sdkError(users('POST', row))).response).toMatchObject({ code: 613, error_subcode: 1487742 });
+    now += 600_000;
+    await users('POST', row);
+  });
+});
+
+describe('fault profile', () => {
+  beforeEach(() => start());
+  const row = (): unknown => ({ schema: 'EMAIL_SHA256', data: [[sha('a@x.com')]] });
+
+  it('injects throttling, 500, 503 and an expired token in Graph shape', async () => {
+    sandbox.setFaults({ rateLimited: 1, retryAfterSeconds: 300 });
+    const limited = await sdkError(users('POST', row()));
+    expect(limited.response?.code).toBe(80004);
+    expect(limited.headers?.['x-business-use-case-usage']).toContain('"estimated_time_to_regain_access":5');
+    sandbox.setFaults({ serverError: 1 });
+    expect((await sdkError(users('POST', row()))).status).toBe(500);
+    sandbox.setFaults({ unavailable: 1 });
+    expect((await sdkError(users('POST', row()))).status).toBe(503);
+    sandbox.setFaults({ tokenExpired: 1 });
+    const expired = await sdkError(users('POST', row()));
+    expect([expired.status, expired.response?.code, expired.response?.error_subcode]).toEqual([401, 190, 463]);
+    expect(sandbox.members(sandbox.audienceId)).toEqual([]);
+  });
+
+  it('applies then fails, and a retry of the add stays idempotent', async () => {
+    sandbox.setFaults({ applyThenFail: 1 });
+    expect((await sdkError(users('POST', row()))).status).toBe(500);
+    expect(sandbox.members(sandbox.audienceId)).toHaveLength(1);
+    sandbox.setFaults({});
+    await users('POST', row());
+    expect(sandbox.members(sandbox.audienceId)).toHaveLength(1);
+  });
+
+  it('resets the connection; the admin endpoints set faults, list members and reset', async () => {
+    sandbox.setFaults({ connectionReset: 1 });
+    expect((await sdkError(users('POST', row()))).status).toBeNull();
+    const set = await fetch(`${sandbox.graphUrl}/__sandbox/faults`, { method: 'POST', body: '{}' });
+    expect(await set.json()).toEqual({});
+    await users('POST', row());
+    const members = (await (await fetch(`${sandbox.graphUrl}/__sandbox/members/${sandbox.audienceId}`)).json()) as unknown[];
+    expect(members).toHaveLength(1);
+    expect(sandbox.requests().map((r) => [r.fault, r.status])).toEqual([
+      ['connectionReset', 0],
+      [undefined, 200],
+    ]);
+    expect((await fetch(`${sandbox.graphUrl}/__sandbox/reset`, { method: 'POST' })).status).toBe(204);
+    expect(sandbox.members(sandbox.audienceId)).toEqual([]);
+  });
+});
