@@ -3,6 +3,10 @@ import { extractChanges, finishRun, startRun, syncBatch, type EngineDeps } from 
 import type { ChangeCounts } from '../src/state/staging';
 import type { BatchTotals } from '../src/state/batches';
 import type { RunSummary } from '../src/state/summary';
+import { DestinationTransientError } from '../src/errors';
+import { rateLimitWaitsTotal } from '../src/ops/metrics';
+import { runMaintenance, type MaintenanceResult } from '../src/ops/maintenance';
+import { getRun, specOf } from '../src/state/runs';
 import { asActivity } from './failures';
 
 /** Heartbeats while a long call is in flight, so a dead worker is noticed within the heartbeat timeout. */
@@ -38,12 +42,24 @@ export function createActivities(deps: EngineDeps) {
     async syncBatch(runId: string, batchNo: number): Promise<BatchTotals> {
       return asActivity(() => {
         deps.logger.debug({ runId, batchNo, attempt: Context.current().info.attempt }, 'sync batch');
-        return withHeartbeats(syncBatch(deps, runId, batchNo));
+        return withHeartbeats(syncBatch(deps, runId, batchNo)).catch(async (err: unknown) => {
+          if (err instanceof DestinationTransientError && err.retryAfterMs !== undefined) {
+            // The destination asked to wait (rate limit): Temporal retries after its Retry-After.
+            const spec = specOf(await getRun(deps.state, runId));
+            rateLimitWaitsTotal.inc({ sync: spec.name, destination: spec.destination.connection });
+          }
+          throw err;
+        });
       });
     },
 
     async finishRun(runId: string, error?: { code: string; message: string }): Promise<RunSummary> {
       return asActivity(() => finishRun(deps, runId, error));
+    },
+
+    /** The maintenance schedule's work: retention pruning, staleness alerts. */
+    async runMaintenance(): Promise<MaintenanceResult> {
+      return asActivity(() => runMaintenance(deps));
     },
   };
 }

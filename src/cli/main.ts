@@ -6,6 +6,10 @@ import { runShowCommand, runsCommand } from './commands/runs';
 import { sandboxCommand } from './commands/sandbox';
 import { validateCommand } from './commands/validate';
 import { workerCommand } from './commands/worker';
+import { schedulesCommand, type SchedulesOptions } from './commands/schedules';
+import { setupCommand } from './commands/setup';
+import { recordsCommand } from './commands/records';
+import { pruneCommand } from './commands/prune';
 import { reportError } from './output';
 
 function program(setExit: (code: number) => void): Command {
@@ -49,6 +53,39 @@ function program(setExit: (code: number) => void): Command {
         setExit(await runShowCommand(runId, options));
       } else setExit(await runsCommand(target, options));
     });
+
+  cli
+    .command('schedules <action> [sync]')
+    .description('apply: make Temporal Schedules match the syncs\' schedule: (idempotent); list | pause | resume | trigger <sync> | backfill <sync> --from --to')
+    .option(...project)
+    .option('--json', 'print JSON on stdout')
+    .option('--dry-run', 'with apply: show what would change, change nothing')
+    .option('--from <date>', 'with backfill: start (ISO-8601)')
+    .option('--to <date>', 'with backfill: end (ISO-8601)')
+    .action(async (action: string, sync: string | undefined, options: SchedulesOptions) => setExit(await schedulesCommand(action, sync, options)));
+
+  cli
+    .command('setup')
+    .description('register backflow\'s search attributes on an existing Temporal cluster (TEMPORAL_ADDRESS; idempotent)')
+    .option(...project)
+    .option('--json', 'print JSON on stdout')
+    .action(async (options: { project?: string; json?: boolean }) => setExit(await setupCommand(options)));
+
+  cli
+    .command('records <sync>')
+    .description('the history of one record across runs: what was sent, when, the result, the destination id')
+    .requiredOption('--key <key>', 'the record\'s primary key')
+    .option(...project)
+    .option('--json', 'print JSON on stdout')
+    .action(async (sync: string, options: { project?: string; key: string; json?: boolean }) => setExit(await recordsCommand(sync, options)));
+
+  cli
+    .command('prune')
+    .description('delete per-record results older than the retention (default: backflow.yaml retention.records, 30d)')
+    .option(...project)
+    .option('--older-than <duration>', 'e.g. 30d, 12h')
+    .option('--json', 'print JSON on stdout')
+    .action(async (options: { project?: string; olderThan?: string; json?: boolean }) => setExit(await pruneCommand(options)));
 
   cli
     .command('worker')

@@ -1,4 +1,5 @@
-import { closeRun } from '../state/runs';
+import { afterRun } from '../ops/afterRun';
+import { closeRun, getRun, specOf } from '../state/runs';
 import type { RunSummary } from '../state/summary';
 import { nowIso, type EngineDeps } from './context';
 
@@ -8,7 +9,10 @@ export async function finishRun(
   runId: string,
   error?: { code: string; message: string },
 ): Promise<RunSummary> {
+  const before = await getRun(deps.state, runId);
   const summary = await closeRun(deps.state, { runId, now: nowIso(deps), ...(error ? { error } : {}) });
+  // Metrics, alerts, write-back: once, when this call closed the run (not on an activity retry).
+  if (before.phase !== 'finished') await afterRun(deps, summary, specOf(before));
   deps.logger.info(
     { sync: summary.sync, runId, status: summary.status, counts: summary.counts, apiCalls: summary.apiCalls },
     'run finished',

@@ -7,7 +7,7 @@ let installed = false;
  * Routes the Temporal SDK's logs (worker state, core warnings) into backflow's logger, so they go to
  * stderr at LOG_LEVEL and stdout stays clean for tables and JSON. Once per process, before any worker.
  */
-export function installTemporalRuntime(logger: Logger): void {
+export function installTemporalRuntime(logger: Logger, options: { metricsBindAddress?: string } = {}): void {
   if (installed) return;
   installed = true;
   const log = (level: LogLevel, message: string, meta?: LogMetadata) => {
@@ -23,6 +23,10 @@ export function installTemporalRuntime(logger: Logger): void {
       warn: (message, meta) => log('WARN', message, meta),
       error: (message, meta) => log('ERROR', message, meta),
     },
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} },
+      // The SDK's own metrics (workflow/activity latencies, task slots, polls) for Prometheus.
+      ...(options.metricsBindAddress ? { metrics: { prometheus: { bindAddress: options.metricsBindAddress } } } : {}),
+    },
   });
 }

@@ -1,6 +1,10 @@
 import { createWorker } from '../../../worker';
 import { connectTemporal, projectTemporalSettings } from '../../temporal/connection';
 import { startTemporal } from '../../temporal/server';
+import { installTemporalRuntime } from '../../temporal/runtime';
+import { parseEnv } from '../../env';
+import { createLogger } from '../../logger';
+import { metricsPortsFromEnv, startMetricsServer, type MetricsServer } from '../../ops/metrics';
 import { cliContext, engineDeps } from '../context';
 import { logTo } from '../output';
 
@@ -11,6 +15,9 @@ import { logTo } from '../output';
  */
 export async function workerCommand(options: { project?: string }): Promise<number> {
   const log = logTo(false);
+  // Metrics are the worker's alone: the SDK's exporter must be set up before the runtime starts.
+  const metrics = metricsPortsFromEnv();
+  if (metrics) installTemporalRuntime(createLogger(parseEnv().LOG_LEVEL), { metricsBindAddress: metrics.temporalBindAddress });
   const ctx = cliContext(options);
   const settings = projectTemporalSettings(ctx);
   const deps = await engineDeps(ctx);
@@ -18,7 +25,12 @@ export async function workerCommand(options: { project?: string }): Promise<numb
     const server = settings.remote
       ? await connectTemporal(settings.remote, ctx.env.TEMPORAL_UI_URL)
       : await startTemporal({ env: { ...ctx.env, TEMPORAL_NAMESPACE: settings.namespace }, ui: true, log });
+    let metricsServer: MetricsServer | undefined;
     try {
+      if (metrics) {
+        metricsServer = await startMetricsServer({ port: metrics.port, temporalBindAddress: metrics.temporalBindAddress });
+        log(`Prometheus metrics: ${metricsServer.url}`);
+      }
       const worker = await createWorker({
         connection: server.nativeConnection,
         namespace: server.namespace,
@@ -32,6 +44,7 @@ export async function workerCommand(options: { project?: string }): Promise<numb
       await worker.run(); // returns after SIGINT / SIGTERM, once activities in flight are done or handed back
       log('worker stopped');
     } finally {
+      await metricsServer?.close();
       await server.stop();
     }
   } finally {

@@ -1,0 +1,109 @@
+import { loadProject } from '../../config/load';
+import { BackflowError } from '../../errors';
+import { connectTemporal, projectTemporalSettings, type TemporalSettings } from '../../temporal/connection';
+import type { TemporalServer } from '../../temporal/server';
+import {
+  applySchedules,
+  backfillSchedule,
+  listSchedules,
+  pauseSchedule,
+  resumeSchedule,
+  triggerSchedule,
+} from '../../temporal/schedules';
+import { cliContext, type CliContext } from '../context';
+import { logTo } from '../output';
+import { table } from '../render';
+
+/** Schedules live on a cluster that outlives the command: TEMPORAL_ADDRESS (or backflow.yaml temporal.address) is required. */
+export async function connectCluster<T>(ctx: CliContext, work: (server: TemporalServer, settings: TemporalSettings) => Promise<T>): Promise<T> {
+  const settings = projectTemporalSettings(ctx);
+  if (!settings.remote) {
+    throw new BackflowError(
+      'TEMPORAL_REQUIRED',
+      'set TEMPORAL_ADDRESS (or temporal.address in backflow.yaml) to your Temporal cluster; `backflow worker` prints the address of the dev server it starts',
+    );
+  }
+  const server = await connectTemporal(settings.remote, ctx.env.TEMPORAL_UI_URL);
+  try {
+    return await work(server, settings);
+  } finally {
+    await server.stop();
+  }
+}
+
+function parseDate(text: string, flag: string): Date {
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) throw new BackflowError('CONFIG_INVALID', `${flag}: "${text}" is not a date (use ISO-8601, e.g. 2025-01-31T00:00:00Z)`);
+  return date;
+}
+
+export interface SchedulesOptions {
+  project?: string;
+  json?: boolean;
+  dryRun?: boolean;
+  from?: string;
+  to?: string;
+}
+
+/** `backflow schedules apply | list | pause | resume | trigger <sync> | backfill <sync> --from --to`. */
+export async function schedulesCommand(action: string, sync: string | undefined, options: SchedulesOptions): Promise<number> {
+  const json = options.json ?? false;
+  const log = logTo(json);
+  const ctx = cliContext(options);
+  const needSync = (): string => {
+    if (!sync) throw new BackflowError('CONFIG_INVALID', `usage: backflow schedules ${action} <sync>`);
+    return sync;
+  };
+  return connectCluster(ctx, async (server, settings) => {
+    const client = server.client;
+    switch (action) {
+      case 'apply': {
+        const project = loadProject(ctx.projectDir);
+        const result = await applySchedules(client, project, { taskQueue: settings.taskQueue, ...(options.dryRun ? { dryRun: true } : {}) });
+        if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+        else {
+          const verb = options.dryRun ? 'would ' : '';
+          for (const id of result.create) log(`${verb}create  ${id}`);
+          for (const id of result.update) log(`${verb}update  ${id}`);
+          for (const id of result.delete) log(`${verb}delete  ${id}`);
+          for (const id of result.conflicts) log(`skipped ${id}: a schedule with this id exists and was not created by backflow`);
+          if (result.noop) log(`schedules up to date (${result.unchanged.length} unchanged): nothing to do`);
+        }
+        return result.conflicts.length > 0 ? 1 : 0;
+      }
+      case 'list': {
+        const schedules = await listSchedules(client);
+        if (json) process.stdout.write(`${JSON.stringify(schedules)}\n`);
+        else if (schedules.length === 0) log('no backflow schedules (add schedule: to a sync and run backflow schedules apply)');
+        else {
+          const list = table(['schedule', 'sync', 'when', 'state', 'next run', 'last run']);
+          for (const s of schedules) {
+            list.push([s.scheduleId, s.sync ?? `(${s.kind})`, s.when, s.paused ? `paused${s.note ? `: ${s.note}` : ''}` : 'active', s.nextRunAt ?? '', s.lastRun ? `${s.lastRun.workflowId}` : '']);
+          }
+          log(list.toString());
+        }
+        return 0;
+      }
+      case 'pause':
+        await pauseSchedule(client, needSync());
+        log(`paused schedule of ${needSync()}`);
+        return 0;
+      case 'resume':
+        await resumeSchedule(client, needSync());
+        log(`resumed schedule of ${needSync()}`);
+        return 0;
+      case 'trigger':
+        await triggerSchedule(client, needSync());
+        log(`triggered ${needSync()} (under its overlap policy; see backflow runs ${needSync()})`);
+        return 0;
+      case 'backfill': {
+        if (!options.from || !options.to) throw new BackflowError('CONFIG_INVALID', 'usage: backflow schedules backfill <sync> --from <date> --to <date>');
+        await backfillSchedule(client, needSync(), parseDate(options.from, '--from'), parseDate(options.to, '--to'));
+        log(`backfill of ${needSync()} from ${options.from} to ${options.to} requested`);
+        return 0;
+      }
+      default:
+        throw new BackflowError('CONFIG_INVALID', `unknown schedules action "${action}" (apply, list, pause, resume, trigger, backfill)`);
+    }
+  });
+}

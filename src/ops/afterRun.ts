@@ -1,0 +1,31 @@
+import type { SyncSpec } from '../config/schema';
+import { resolvedConnection, type EngineDeps } from '../engine/context';
+import type { RunSummary } from '../state/summary';
+import { alertOnRun } from './alerts';
+import { recordRunMetrics } from './metrics';
+import { writeBackRun } from './writeBack';
+
+/**
+ * What happens once a run has closed: metrics, alerts, the write-back table. Each step is
+ * best-effort: its failure is logged and never changes the run's outcome.
+ */
+export async function afterRun(deps: EngineDeps, summary: RunSummary, spec: SyncSpec): Promise<void> {
+  const now = deps.now ?? (() => new Date());
+  const env = deps.env ?? process.env;
+  const step = async (name: string, work: () => Promise<unknown> | unknown) => {
+    try {
+      await work();
+    } catch (err) {
+      deps.logger.warn({ sync: summary.sync, runId: summary.runId, step: name, err: (err as Error).message }, 'after-run step failed');
+    }
+  };
+  await step('metrics', () => recordRunMetrics(summary, spec.destination.connection));
+  await step('alerts', () => alertOnRun({ state: deps.state, logger: deps.logger, env, now }, summary, spec.alerts));
+  const writeBack = spec.writeBack;
+  if (writeBack) {
+    await step('write-back', async () => {
+      const rows = await writeBackRun(deps.state, summary, writeBack, resolvedConnection(deps, writeBack.connection), deps.projectDir);
+      deps.logger.info({ sync: summary.sync, runId: summary.runId, table: writeBack.table, rows }, 'write-back done');
+    });
+  }
+}

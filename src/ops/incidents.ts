@@ -1,0 +1,84 @@
+import type { AlertsConfig } from '../config/schema';
+import type { RunSummary } from '../state/summary';
+
+export type IncidentKind = 'failed' | 'rejected' | 'stale';
+
+/** What is observed now about one kind of problem: present or not (a kind not observed is left as it is). */
+export interface Observation {
+  kind: IncidentKind;
+  active: boolean;
+  detail: string;
+}
+
+export interface IncidentActions {
+  /** Newly present problems: open an incident, send an alert. */
+  open: Observation[];
+  /** Problems that cleared: resolve the incident, send a recovery message. */
+  resolve: Observation[];
+}
+
+/**
+ * Once per incident: a problem already open is not alerted again, however many runs repeat it;
+ * a problem that clears resolves its open incident exactly once.
+ */
+export function decideIncidents(openKinds: ReadonlySet<IncidentKind>, observations: readonly Observation[]): IncidentActions {
+  const actions: IncidentActions = { open: [], resolve: [] };
+  for (const observation of observations) {
+    const isOpen = openKinds.has(observation.kind);
+    if (observation.active && !isOpen) actions.open.push(observation);
+    else if (!observation.active && isOpen) actions.resolve.push(observation);
+  }
+  return actions;
+}
+
+/** Share of the records a run sent that the destination rejected (0 when it sent none). */
+export function rejectedShare(summary: Pick<RunSummary, 'counts'>): number {
+  const sent = summary.counts.synced + summary.counts.rejected;
+  return sent === 0 ? 0 : summary.counts.rejected / sent;
+}
+
+/** What a finished run says about each kind of problem. A cancelled run says nothing. */
+export function observeRun(summary: RunSummary, alerts: Pick<AlertsConfig, 'rejectedShare'>): Observation[] {
+  if (summary.error?.code === 'CANCELLED') return [];
+  const observations: Observation[] = [];
+  const failed = summary.status === 'failed';
+  observations.push({
+    kind: 'failed',
+    active: failed,
+    detail: failed ? `run ${summary.runId} failed: ${summary.error?.code ?? 'UNKNOWN'}: ${summary.error?.message ?? ''}` : `run ${summary.runId} ${summary.status}`,
+  });
+  if (failed) return observations;
+  // A run that completed (even with rejected records) is a success for staleness.
+  observations.push({ kind: 'stale', active: false, detail: `run ${summary.runId} ${summary.status} at ${summary.finishedAt ?? ''}` });
+  if (alerts.rejectedShare !== undefined) {
+    const share = rejectedShare(summary);
+    const percent = (share * 100).toFixed(1);
+    observations.push({
+      kind: 'rejected',
+      active: share > alerts.rejectedShare,
+      detail: `run ${summary.runId}: ${summary.counts.rejected} of ${summary.counts.synced + summary.counts.rejected} records rejected (${percent}%, threshold ${(alerts.rejectedShare * 100).toFixed(1)}%)`,
+    });
+  }
+  return observations;
+}
+
+/** Staleness: a scheduled sync that has not completed a run for longer than `staleAfter` × its interval. */
+export function observeStaleness(input: {
+  lastSuccessAt: string | undefined;
+  /** When the sync could first have run (its first run, or when the check first saw it). */
+  since: string;
+  intervalMs: number;
+  staleAfter: number;
+  now: Date;
+}): Observation {
+  const reference = input.lastSuccessAt ?? input.since;
+  const ageMs = input.now.getTime() - Date.parse(reference);
+  const limitMs = input.staleAfter * input.intervalMs;
+  const active = ageMs > limitMs;
+  const last = input.lastSuccessAt ? `last success ${input.lastSuccessAt}` : 'no successful run yet';
+  return {
+    kind: 'stale',
+    active,
+    detail: `${last}; expected a run every ${Math.round(input.intervalMs / 60_000)} min, alert after ${input.staleAfter}×`,
+  };
+}

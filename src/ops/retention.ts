@@ -1,0 +1,31 @@
+import type { StateDb } from '../state/database';
+import { opsDb } from './schema';
+
+export interface PruneResult {
+  /** Per-record results deleted. */
+  records: number;
+  /** Resolved alert incidents deleted. */
+  incidents: number;
+  cutoff: string;
+}
+
+/**
+ * Deletes per-record results of runs that finished before `now - olderThanMs` (run summaries and
+ * batch totals stay, so `backflow runs` keeps its history), and resolved incidents as old.
+ */
+export async function pruneRecordResults(state: StateDb, olderThanMs: number, now: Date): Promise<PruneResult> {
+  const cutoff = new Date(now.getTime() - olderThanMs).toISOString();
+  const deleted = await state
+    .deleteFrom('record_results')
+    .where('run_id', 'in', (eb) =>
+      eb.selectFrom('runs').select('run_id').where('finished_at', 'is not', null).where('finished_at', '<', cutoff),
+    )
+    .executeTakeFirst();
+  const ops = await opsDb(state);
+  const incidents = await ops
+    .deleteFrom('alert_incidents')
+    .where('resolved_at', 'is not', null)
+    .where('resolved_at', '<', cutoff)
+    .executeTakeFirst();
+  return { records: Number(deleted.numDeletedRows), incidents: Number(incidents.numDeletedRows), cutoff };
+}

@@ -1,0 +1,55 @@
+import type { Kysely } from 'kysely';
+import type { StateDb } from '../state/database';
+
+/** One alert incident of a sync: opened once, notified once, resolved (with a recovery message) once. */
+export type AlertIncidentsTable = {
+  sync_name: string;
+  /** failed | rejected | stale */
+  kind: string;
+  opened_at: string;
+  resolved_at: string | null;
+  /** What was wrong when it opened (shown in the alert). */
+  detail: string;
+  run_id: string | null;
+};
+
+// Type aliases, not interfaces: Kysely's withTables wants an index-signature-compatible shape.
+export type OpsSchema = {
+  alert_incidents: AlertIncidentsTable;
+};
+
+export type OpsDb = Kysely<OpsSchema>;
+
+/** Schema of the operations tables; written with Kysely's builder so it runs on SQLite and PostgreSQL. */
+export async function createOpsTables(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('alert_incidents')
+    .ifNotExists()
+    .addColumn('sync_name', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('opened_at', 'text', (c) => c.notNull())
+    .addColumn('resolved_at', 'text')
+    .addColumn('detail', 'text', (c) => c.notNull())
+    .addColumn('run_id', 'text')
+    .addPrimaryKeyConstraint('alert_incidents_pk', ['sync_name', 'kind', 'opened_at'])
+    .execute();
+  await db.schema.createIndex('record_results_by_recorded_at').ifNotExists().on('record_results').column('recorded_at').execute();
+}
+
+/** The migration entry for src/state/migrations.ts (`'003_operations': operationsMigration`). */
+export const operationsMigration = { up: createOpsTables };
+
+const ready = new WeakSet<object>();
+
+/**
+ * The state store with the operations tables, created on first use when the migration has not
+ * run yet (idempotent: IF NOT EXISTS), so alerts work on a store opened by any version.
+ */
+export async function opsDb(db: StateDb): Promise<OpsDb> {
+  const ops = db.withTables<OpsSchema>() as unknown as OpsDb;
+  if (!ready.has(db)) {
+    await createOpsTables(db as unknown as Kysely<unknown>);
+    ready.add(db);
+  }
+  return ops;
+}

@@ -1,0 +1,118 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { Client } from 'pg';
+import type { Connection, WriteBackConfig } from '../config/schema';
+import { duckdbPath } from '../sources/duckdb';
+import type { StateDb } from '../state/database';
+import type { RunSummary } from '../state/summary';
+
+/** Columns of the sync log table; key and outcome only (no payload: analysts join on the key). */
+export const SYNC_LOG_COLUMNS = [
+  'sync_name',
+  'run_id',
+  'run_status',
+  'record_key',
+  'change',
+  'status',
+  'destination_id',
+  'error_code',
+  'error_message',
+  'recorded_at',
+] as const;
+
+type LogRow = Array<string | null>;
+
+const PAGE = 500;
+
+/** The run's per-record results as log rows, a page at a time (memory flat in run size). */
+async function* logRows(state: StateDb, summary: RunSummary): AsyncGenerator<LogRow[]> {
+  let after = 0;
+  for (;;) {
+    const rows = await state
+      .selectFrom('record_results')
+      .select(['id', 'key', 'change', 'status', 'destination_id', 'error_code', 'error_message', 'recorded_at'])
+      .where('run_id', '=', summary.runId)
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(PAGE)
+      .execute();
+    if (rows.length === 0) return;
+    after = rows[rows.length - 1]?.id ?? after;
+    yield rows.map((row) => [
+      summary.sync,
+      summary.runId,
+      summary.status,
+      row.key,
+      row.change,
+      row.status,
+      row.destination_id,
+      row.error_code,
+      row.error_message,
+      row.recorded_at,
+    ]);
+  }
+}
+
+function createTableSql(table: string, timestampType: string): string {
+  const columns = SYNC_LOG_COLUMNS.map((column) => `${column} ${column === 'recorded_at' ? timestampType : 'TEXT'}`);
+  return `CREATE TABLE IF NOT EXISTS ${table} (${columns.join(', ')})`;
+}
+
+/**
+ * Writes a run's per-record results to `table` in the warehouse (created if missing). A re-run of
+ * the write (activity retry) replaces the run's rows instead of duplicating them. Returns rows written.
+ */
+export async function writeBackRun(
+  state: StateDb,
+  summary: RunSummary,
+  target: WriteBackConfig,
+  connection: Connection,
+  projectDir: string,
+): Promise<number> {
+  // `table` is an identifier (validated by the config schema), so it is safe to inline.
+  const table = target.table;
+  let written = 0;
+  if (connection.type === 'duckdb') {
+    const instance = await DuckDBInstance.create(duckdbPath(connection, projectDir));
+    const db = await instance.connect();
+    try {
+      await db.run(createTableSql(table, 'TIMESTAMPTZ'));
+      await db.run('BEGIN TRANSACTION');
+      await db.run(`DELETE FROM ${table} WHERE run_id = $1`, [summary.runId]);
+      for await (const rows of logRows(state, summary)) {
+        const placeholders = rows.map((_, r) => `(${SYNC_LOG_COLUMNS.map((__, c) => `$${r * SYNC_LOG_COLUMNS.length + c + 1}`).join(', ')})`);
+        await db.run(`INSERT INTO ${table} (${SYNC_LOG_COLUMNS.join(', ')}) VALUES ${placeholders.join(', ')}`, rows.flat());
+        written += rows.length;
+      }
+      await db.run('COMMIT');
+    } catch (err) {
+      await db.run('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      db.closeSync();
+      instance.closeSync();
+    }
+    return written;
+  }
+  if (connection.type === 'postgres') {
+    const client = new Client({ connectionString: connection.url, application_name: 'backflow' });
+    await client.connect();
+    try {
+      await client.query(createTableSql(table, 'TIMESTAMPTZ'));
+      await client.query('BEGIN');
+      await client.query(`DELETE FROM ${table} WHERE run_id = $1`, [summary.runId]);
+      for await (const rows of logRows(state, summary)) {
+        const placeholders = rows.map((_, r) => `(${SYNC_LOG_COLUMNS.map((__, c) => `$${r * SYNC_LOG_COLUMNS.length + c + 1}`).join(', ')})`);
+        await client.query(`INSERT INTO ${table} (${SYNC_LOG_COLUMNS.join(', ')}) VALUES ${placeholders.join(', ')}`, rows.flat());
+        written += rows.length;
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      await client.end();
+    }
+    return written;
+  }
+  throw new Error(`write-back to a ${connection.type} connection is not supported (duckdb or postgres)`);
+}
