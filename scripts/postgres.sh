@@ -2,6 +2,7 @@
 # A private PostgreSQL on loopback for the tests (and CI): installed from Debian's packages when
 # missing, its data under .backflow/postgres, trust auth for the `backflow` role on 127.0.0.1 only.
 #   postgres.sh start   → starts it (idempotent) and prints its URL
+#   postgres.sh status → exit 0 when it is running
 #   postgres.sh stop
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,12 +44,17 @@ case "${1:-}" in
     fi
     echo "$url"
     ;;
+  status)
+    # Exit 0 when the server is up (so a test run that did not start it leaves it running).
+    bin="$(find_bin)"
+    [[ -n "$bin" && -d "$dir/data" ]] && as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1
+    ;;
   stop)
     bin="$(find_bin)"
     [[ -n "$bin" && -d "$dir/data" ]] && as_pg "$bin/pg_ctl" -D "$dir/data" -m fast stop >/dev/null 2>&1 || true
     ;;
   *)
-    echo "usage: $0 start|stop" >&2
+    echo "usage: $0 start|status|stop" >&2
     exit 2
     ;;
 esac

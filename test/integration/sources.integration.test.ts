@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { BigQuery } from '@google-cloud/bigquery';
 import { duckdbWideTable, postgresWideTable } from '../../bench/wideModel';
 import { fingerprint } from '../../src/diff/fingerprint';
 import { startBigQuerySandbox, type BigQuerySandbox } from '../../src/sandbox/bigquery';
@@ -215,6 +216,21 @@ describe('BigQuery specifics', () => {
     expect(preview).toMatchObject({ counts: { added: 4 }, apiCalls: 1 });
     expect(preview.bytesProcessed).toBeGreaterThan(0);
     expect(fx.sandbox.requests()).toEqual([]);
+  });
+
+  it('labels the query job with the sync and the run', async () => {
+    (await onBigquery())('`analytics.accounts`');
+    const bigquery = bigquerySandboxes.at(-1);
+    const result = await run();
+    const summary = JSON.parse(result.stdout) as RunSummary;
+    const resultsRequest = bigquery?.requests().find((r) => /\/queries\/[^/]+$/.test(r.path));
+    const jobId = resultsRequest?.path.split('/').pop() ?? '';
+    const client = new BigQuery({ projectId: bigquery?.projectId ?? '', apiEndpoint: bigquery?.apiEndpoint ?? '' });
+    const [metadata] = await client.job(jobId).getMetadata();
+    expect(metadata.configuration.labels).toEqual({
+      backflow_sync: SYNC,
+      backflow_run: summary.runId.toLowerCase().replace(/[^a-z0-9_-]/g, '_'),
+    });
   });
 
   it("fails a query error with BigQuery's own message, before any destination call", async () => {

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -15,7 +15,11 @@ const TEST_DIR = path.join(ROOT, '.backflow', 'test');
  */
 export default async function globalSetup(): Promise<void> {
   mkdirSync(TEST_DIR, { recursive: true });
-  const postgres = execFileSync('bash', [path.join(ROOT, 'scripts', 'postgres.sh'), 'start'], { encoding: 'utf8' });
+  const script = path.join(ROOT, 'scripts', 'postgres.sh');
+  // A server already running (another test run, a developer's) is left running at teardown.
+  const alreadyRunning = spawnSync('bash', [script, 'status']).status === 0;
+  if (!alreadyRunning) process.env.BACKFLOW_TEST_PG_STARTED = '1';
+  const postgres = execFileSync('bash', [script, 'start'], { encoding: 'utf8' });
   process.env.BACKFLOW_TEST_PG_URL = postgres.trim();
 
   const env = { ...process.env };

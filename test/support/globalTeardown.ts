@@ -4,5 +4,7 @@ import type { TemporalServer } from '../../src/temporal/server';
 
 export default async function globalTeardown(): Promise<void> {
   await (globalThis as { __temporal?: TemporalServer }).__temporal?.stop();
-  execFileSync('bash', [path.resolve(__dirname, '..', '..', 'scripts', 'postgres.sh'), 'stop']);
+  if (process.env.BACKFLOW_TEST_PG_STARTED === '1') {
+    execFileSync('bash', [path.resolve(__dirname, '..', '..', 'scripts', 'postgres.sh'), 'stop']);
+  }
 }
