@@ -71,7 +71,7 @@ export function durationMs(text: string): number | undefined {
 const duration = z
   .string()
   .regex(DURATION, 'must be a duration like 30s, 15m, 1h or 2d')
-  .refine((text) => (durationMs(text) ?? 0) > 0, 'must be longer than 0');
+  .refine((text) => !DURATION.test(text) || (durationMs(text) ?? 0) > 0, 'must be longer than 0');
 
 /** A URL written out, or a `${env:NAME}` reference to one (a Slack webhook URL is a secret). */
 const urlOrSecret = z.union([secretReference, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL or ${env:NAME}' })]);

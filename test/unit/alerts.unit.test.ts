@@ -1,0 +1,85 @@
+import { decideIncidents, observeRun, observeStaleness, rejectedShare, type IncidentKind } from '../../src/ops/incidents';
+import { alertText } from '../../src/ops/notify';
+import type { RunSummary } from '../../src/state/summary';
+
+function summary(status: RunSummary['status'], counts: Partial<RunSummary['counts']> = {}, error?: RunSummary['error']): RunSummary {
+  return {
+    sync: 'accounts',
+    runId: 'sync:accounts:1',
+    status,
+    startedAt: '2025-01-01T00:00:00.000Z',
+    finishedAt: '2025-01-01T00:01:00.000Z',
+    counts: { extracted: 10, added: 0, changed: 10, removed: 0, unchanged: 0, invalid: 0, synced: 10, rejected: 0, created: 0, updated: 10, ...counts },
+    apiCalls: 1,
+    batches: 1,
+    ...(error ? { error } : {}),
+  };
+}
+
+const open = (...kinds: IncidentKind[]) => new Set(kinds);
+
+describe('decideIncidents: once per incident', () => {
+  const failing = { kind: 'failed' as const, active: true, detail: 'x' };
+  const fine = { kind: 'failed' as const, active: false, detail: 'x' };
+
+  it('opens a new problem', () => {
+    expect(decideIncidents(open(), [failing])).toEqual({ open: [failing], resolve: [] });
+  });
+  it('does not alert again while the incident is open', () => {
+    expect(decideIncidents(open('failed'), [failing])).toEqual({ open: [], resolve: [] });
+  });
+  it('resolves an open incident once the problem clears', () => {
+    expect(decideIncidents(open('failed'), [fine])).toEqual({ open: [], resolve: [fine] });
+  });
+  it('has nothing to resolve when nothing was open', () => {
+    expect(decideIncidents(open(), [fine])).toEqual({ open: [], resolve: [] });
+  });
+  it('leaves kinds that were not observed alone', () => {
+    expect(decideIncidents(open('stale'), [fine])).toEqual({ open: [], resolve: [] });
+  });
+});
+
+describe('observeRun', () => {
+  it('a failed run is a failure and says nothing about staleness or rejections', () => {
+    const observed = observeRun(summary('failed', {}, { code: 'SOURCE_QUERY_FAILED', message: 'no table' }), { rejectedShare: 0.1 });
+    expect(observed).toEqual([{ kind: 'failed', active: true, detail: expect.stringContaining('SOURCE_QUERY_FAILED: no table') as string }]);
+  });
+  it('a cancelled run says nothing', () => {
+    expect(observeRun(summary('failed', {}, { code: 'CANCELLED', message: 'the run was cancelled' }), {})).toEqual([]);
+  });
+  it('a partial run clears failed and stale; its rejected share is compared with the threshold', () => {
+    const observed = observeRun(summary('partial', { synced: 8, rejected: 2 }), { rejectedShare: 0.1 });
+    expect(observed.map(({ kind, active }) => [kind, active])).toEqual([
+      ['failed', false],
+      ['stale', false],
+      ['rejected', true],
+    ]);
+    expect(observed[2]?.detail).toContain('2 of 10 records rejected (20.0%, threshold 10.0%)');
+  });
+  it('at or under the threshold is not an incident; without a threshold rejections are not watched', () => {
+    expect(observeRun(summary('partial', { synced: 9, rejected: 1 }), { rejectedShare: 0.1 }).find((o) => o.kind === 'rejected')?.active).toBe(false);
+    expect(observeRun(summary('partial', { synced: 1, rejected: 9 }), {}).some((o) => o.kind === 'rejected')).toBe(false);
+  });
+  it('the share of a run that sent nothing is 0', () => {
+    expect(rejectedShare(summary('succeeded', { synced: 0, rejected: 0 }))).toBe(0);
+  });
+});
+
+describe('observeStaleness', () => {
+  const base = { since: '2025-01-01T00:00:00.000Z', intervalMs: 15 * 60_000, staleAfter: 3 };
+  it('is stale after staleAfter × interval without a success', () => {
+    expect(observeStaleness({ ...base, lastSuccessAt: '2025-01-01T00:00:00.000Z', now: new Date('2025-01-01T00:46:00Z') }).active).toBe(true);
+  });
+  it('is not stale within it', () => {
+    expect(observeStaleness({ ...base, lastSuccessAt: '2025-01-01T00:00:00.000Z', now: new Date('2025-01-01T00:44:00Z') }).active).toBe(false);
+  });
+  it('counts from the first run when no run ever succeeded', () => {
+    const observed = observeStaleness({ ...base, lastSuccessAt: undefined, now: new Date('2025-01-01T01:00:00Z') });
+    expect(observed).toMatchObject({ active: true, detail: expect.stringContaining('no successful run yet') as string });
+  });
+});
+
+it('alert text names the sync and what happened', () => {
+  expect(alertText({ type: 'incident.opened', sync: 'accounts', kind: 'failed', detail: 'run x failed', at: '' })).toContain('backflow sync accounts: run failed');
+  expect(alertText({ type: 'incident.resolved', sync: 'accounts', kind: 'failed', detail: 'run y succeeded', at: '' })).toContain('recovered');
+});
