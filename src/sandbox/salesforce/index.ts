@@ -1,6 +1,7 @@
 /**
  * Salesforce REST API sandbox: an in-process emulator of the parts of the REST API a
- * reverse-ETL sync uses (sObject Collections, single-record DML, describe, SOQL), built from
+ * reverse-ETL sync uses (sObject Collections, single-record DML, describe, SOQL, Bulk API 2.0
+ * ingest jobs, the OAuth token endpoint), built from
  * Salesforce's documented behaviour so syncs can run against it in CI.
  */
 
@@ -21,9 +22,19 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
   // A wildcard bind address is not something a client can connect to.
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const instanceUrl = `http://${urlHost}:${port}`;
+  server.setBaseUrl(instanceUrl);
+  const { clientId, clientSecret, refreshToken, username } = server.oauth.settings;
   return {
     instanceUrl,
     accessToken: server.accessToken,
+    loginUrl: instanceUrl,
+    clientId,
+    clientSecret,
+    refreshToken,
+    username,
+    expireSessions: () => server.expireSessions(),
+    setJwtCertificate: (pem) => server.oauth.setJwtCertificate(pem),
+    setBulkProcessingDelay: (ms) => server.setBulkProcessingDelay(ms),
     records: (sobject) => server.records(sobject),
     requests: () => server.requests(),
     setFaults: (profile) => server.setFaults(profile),

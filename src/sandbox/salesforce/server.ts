@@ -7,10 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
+import { BulkIngestJobs } from './bulk';
 import { QueryCursors } from './cursors';
 import type { DmlContext } from './dml';
 import { SalesforceApiError, invalidSession, notFound, requestLimitExceeded, type ApiError } from './errors';
 import { IdGenerator } from './ids';
+import { OAuthEndpoint, newClientId } from './oauth';
 import { collectionRecordCount, handleApiRequest, type ApiContext, type ApiRequest, type ApiResponse, type WriteNotice } from './routes';
 import { OrgSchema } from './schema';
 import { RecordStore } from './store';
@@ -23,6 +25,8 @@ const OLDEST_ADVERTISED_VERSION = 31;
 const LATEST_ADVERTISED_VERSION = 64;
 const API_PATH = /^\/services\/data\/v(\d{2,3}\.\d)(\/.*)?$/;
 const ADMIN_PREFIX = '/__sandbox/';
+const TOKEN_PATH = '/services/oauth2/token';
+const DEFAULT_BULK_PROCESSING_DELAY_MS = 50;
 
 type WriteListener = (info: { sobject: string; records: number }) => void;
 
@@ -67,8 +71,19 @@ export function parseFaultProfile(value: unknown): SalesforceFaultProfile {
   return profile;
 }
 
+function newAccessToken(): string {
+  // Shaped like a real session id: org id, '!', opaque secret.
+  return `00D5g000004SbxQ!${randomBytes(36).toString('base64url')}`;
+}
+
 export class SandboxServer {
   readonly accessToken: string;
+  readonly oauth: OAuthEndpoint;
+  private readonly bulk: BulkIngestJobs;
+  /** Access tokens the API accepts: the initial one and every one the token endpoint issued, until expired. */
+  private readonly validTokens = new Set<string>();
+  private baseUrl = '';
+  private bulkProcessingDelayMs: number;
   private dailyApiLimit: number;
   readonly schema = new OrgSchema();
   readonly store = new RecordStore(this.schema);
@@ -84,9 +99,32 @@ export class SandboxServer {
   private closed = false;
 
   constructor(options: SalesforceSandboxOptions = {}) {
-    // Shaped like a real session id: org id, '!', opaque secret.
-    this.accessToken = options.accessToken ?? `00D5g000004SbxQ!${randomBytes(36).toString('base64url')}`;
+    this.accessToken = options.accessToken ?? newAccessToken();
+    this.validTokens.add(this.accessToken);
     this.dailyApiLimit = options.dailyApiLimit ?? DEFAULT_DAILY_API_LIMIT;
+    this.bulkProcessingDelayMs = options.bulkProcessingDelayMs ?? DEFAULT_BULK_PROCESSING_DELAY_MS;
+    this.oauth = new OAuthEndpoint(
+      {
+        clientId: options.oauth?.clientId ?? newClientId(),
+        clientSecret: options.oauth?.clientSecret ?? randomBytes(32).toString('hex').toUpperCase(),
+        refreshToken: options.oauth?.refreshToken ?? `5Aep861${randomBytes(48).toString('base64url')}`,
+        username: options.oauth?.username ?? 'integration@backflow.sandbox',
+        ...(options.oauth?.jwtCertificate !== undefined ? { jwtCertificate: options.oauth.jwtCertificate } : {}),
+      },
+      () => {
+        const token = newAccessToken();
+        this.validTokens.add(token);
+        return token;
+      },
+      () => ({ instanceUrl: this.baseUrl, loginUrl: this.baseUrl }),
+    );
+    this.bulk = new BulkIngestJobs({
+      dml: this.dmlContext(),
+      schema: this.schema,
+      ids: this.ids,
+      processingDelayMs: () => this.bulkProcessingDelayMs,
+      notify: (writes) => this.notifyWrites(writes),
+    });
     this.app = Fastify({ logger: false, bodyLimit: 50 * 1024 * 1024, routerOptions: { maxParamLength: 16384 } });
     // Bodies are parsed by the handlers so malformed JSON gets Salesforce's JSON_PARSER_ERROR.
     this.app.removeAllContentTypeParsers();
@@ -104,6 +142,21 @@ export class SandboxServer {
       url: '/*',
       handler: (request, reply) => this.handle(request, reply),
     });
+  }
+
+  /** The URL clients reach this server at (instance and login URL alike). */
+  setBaseUrl(url: string): void {
+    this.baseUrl = url;
+  }
+
+  /** Every access token issued so far stops working: the next API request answers 401 INVALID_SESSION_ID. */
+  expireSessions(): void {
+    this.validTokens.clear();
+  }
+
+  setBulkProcessingDelay(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new Error('the bulk processing delay must be a non-negative number of milliseconds');
+    this.bulkProcessingDelayMs = ms;
   }
 
   /** An admin's change of the org's allocation (Salesforce support raises it on request). */
@@ -137,6 +190,7 @@ export class SandboxServer {
     this.closed = true;
     // Release responses held by writeResponseDelayMs so close() does not wait them out.
     for (const release of [...this.pendingDelays]) release();
+    this.bulk.close();
     await this.app.close();
   }
 
@@ -163,6 +217,7 @@ export class SandboxServer {
 
   reset(): void {
     this.store.reset();
+    this.bulk.reset();
     this.cursors.clear();
     this.requestLog = [];
     this.faults = {};
@@ -208,6 +263,8 @@ export class SandboxServer {
     reply.code(res.status);
     for (const [name, value] of Object.entries(res.headers ?? {})) reply.header(name, value);
     if (res.body === undefined || res.status === 204) return reply.send();
+    // CSV (Bulk API results) goes out as the handler wrote it.
+    if (typeof res.body === 'string' && res.headers?.['Content-Type'] !== undefined) return reply.send(res.body);
     reply.header('content-type', JSON_CONTENT_TYPE);
     return reply.send(JSON.stringify(res.body));
   }
@@ -220,7 +277,7 @@ export class SandboxServer {
     const header = request.headers.authorization;
     if (typeof header !== 'string') return false;
     const match = /^(?:Bearer|OAuth)\s+(.+)$/i.exec(header.trim());
-    return match?.[1] === this.accessToken;
+    return match?.[1] !== undefined && this.validTokens.has(match[1]);
   }
 
   /** Counts one API call against today's allocation; false when it is used up. */
@@ -246,6 +303,13 @@ export class SandboxServer {
 
     if (path.startsWith(ADMIN_PREFIX)) {
       return this.send(request, reply, this.handleAdmin(request.method, path.slice(ADMIN_PREFIX.length), rawBody), 0, false);
+    }
+
+    // The OAuth token endpoint takes no session and does not count against the API allocation.
+    if (path === TOKEN_PATH) {
+      const answer: ApiResponse =
+        request.method === 'POST' ? this.oauth.token(rawBody) : { status: 405, body: { error: 'invalid_request', error_description: 'must use HTTP POST' } };
+      return this.send(request, reply, answer, 0, true);
     }
 
     // The Versions resource needs no session and does not count against the allocation.
@@ -288,8 +352,9 @@ export class SandboxServer {
       version,
       versionNumber: Number(version),
     };
-    const records = collectionRecordCount(apiRequest);
-    const res = handleApiRequest(this.apiContext(), apiRequest);
+    const isBulk = apiRequest.segments[0] === 'jobs' && apiRequest.segments[1] === 'ingest';
+    const records = isBulk ? csvRecordCount(apiRequest) : collectionRecordCount(apiRequest);
+    const res = isBulk ? this.bulk.handle(apiRequest, apiRequest.segments.slice(2)) : handleApiRequest(this.apiContext(), apiRequest);
     res.headers = { ...res.headers, ...this.limitHeader() };
     if (res.writes !== undefined) {
       // The write is committed: tell listeners, then optionally hold the response so tests
@@ -324,6 +389,11 @@ export class SandboxServer {
       }
       return { status: 200, body: this.faults };
     }
+    if (resource === 'expire-sessions' && parts.length === 1) {
+      if (method !== 'POST') return adminError(405, 'use POST');
+      this.expireSessions();
+      return { status: 204 };
+    }
     if (resource === 'reset' && parts.length === 1) {
       if (method !== 'POST') return adminError(405, 'use POST');
       this.reset();
@@ -331,4 +401,11 @@ export class SandboxServer {
     }
     return adminError(404, `unknown admin endpoint: /__sandbox/${rest}`);
   }
+}
+
+/** Data rows of a Bulk API upload (for the request log), else 0. */
+function csvRecordCount(req: ApiRequest): number {
+  if (req.method !== 'PUT' || req.rawBody === undefined) return 0;
+  const lines = req.rawBody.split('\n').filter((line) => line.trim() !== '').length;
+  return Math.max(0, lines - 1);
 }

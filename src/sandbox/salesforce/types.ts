@@ -25,12 +25,38 @@ export interface SalesforceSandboxOptions {
   accessToken?: string;
   /** Org-wide daily API request allocation reported in `Sforce-Limit-Info` (default 15000). */
   dailyApiLimit?: number;
+  /** How long a closed Bulk API 2.0 ingest job takes to process (default 50 ms). */
+  bulkProcessingDelayMs?: number;
+  /** The connected app the OAuth token endpoint honours; generated when omitted. */
+  oauth?: {
+    clientId?: string;
+    clientSecret?: string;
+    refreshToken?: string;
+    /** User a JWT bearer assertion's `sub` must name (default integration@backflow.sandbox). */
+    username?: string;
+    /** PEM public key or X.509 certificate that verifies JWT bearer assertions (JWT flow off without one). */
+    jwtCertificate?: string;
+  };
 }
 
 export interface SalesforceSandbox {
   /** e.g. `http://127.0.0.1:43121` — pass to jsforce as `instanceUrl`. */
   readonly instanceUrl: string;
   readonly accessToken: string;
+  /** OAuth login URL (`POST {loginUrl}/services/oauth2/token`): the same server. */
+  readonly loginUrl: string;
+  /** The connected app's consumer key and secret, and a refresh token the token endpoint honours. */
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly refreshToken: string;
+  /** The user JWT bearer assertions must name in `sub`. */
+  readonly username: string;
+  /** Invalidates every access token issued so far, so the next API request gets 401 INVALID_SESSION_ID. */
+  expireSessions(): void;
+  /** Sets the certificate (or public key) JWT bearer assertions are verified with. */
+  setJwtCertificate(pem: string): void;
+  /** How long a closed Bulk API 2.0 job takes to process from now on. */
+  setBulkProcessingDelay(ms: number): void;
   /** All stored records of an sObject type, in insertion order (copies). */
   records(sobject: string): Array<Record<string, unknown>>;
   /** API requests answered so far, in order. */

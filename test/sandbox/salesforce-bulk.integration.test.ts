@@ -1,0 +1,183 @@
+/**
+ * Bulk API 2.0 ingest jobs of the Salesforce sandbox, driven by jsforce's own bulk2 client (the
+ * official client's paths, bodies and CSV parsing), plus raw requests for what jsforce wraps.
+ */
+import jsforce, { type Connection } from 'jsforce';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
+
+const VERSION = '62.0';
+let sandbox: SalesforceSandbox;
+let conn: Connection;
+
+interface JobInfo {
+  id: string;
+  state: string;
+  operation: string;
+  object: string;
+  numberRecordsProcessed?: number;
+  numberRecordsFailed?: number;
+  errorMessage?: string;
+  contentUrl?: string;
+}
+
+beforeEach(async () => {
+  sandbox = await startSalesforceSandbox({ bulkProcessingDelayMs: 20 });
+  conn = new jsforce.Connection({ instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken, version: VERSION });
+  conn.bulk2.pollInterval = 20;
+});
+
+afterEach(async () => {
+  await sandbox.close();
+});
+
+const accounts = () => sandbox.records('Account');
+
+describe('Bulk API 2.0 ingest through jsforce bulk2', () => {
+  it('upserts by external id: creates, updates, and reports per-record failures in failedResults', async () => {
+    await conn.sobject('Account').create({ Name: 'Old Acme', External_Id__c: 'a-1' });
+    const results = await conn.bulk2.loadAndWaitForResults({
+      object: 'Account',
+      operation: 'upsert',
+      externalIdFieldName: 'External_Id__c',
+      input: [
+        { External_Id__c: 'a-1', Name: 'Acme', Health_Score__c: 38 },
+        { External_Id__c: 'a-2', Name: 'Globex', Health_Score__c: 82 },
+        { External_Id__c: 'a-3', Name: 'Bad', Health_Score__c: 'lots' },
+        { External_Id__c: 'a-4', Name: null },
+      ],
+    });
+    const ok = results.successfulResults.map((r) => [r['External_Id__c'], r.sf__Created, typeof r.sf__Id]);
+    expect(ok.sort()).toEqual([
+      ['a-1', 'false', 'string'],
+      ['a-2', 'true', 'string'],
+    ]);
+    const failed = results.failedResults.map((r) => [r['External_Id__c'], r.sf__Error]);
+    expect(failed.sort()).toEqual([
+      ['a-3', 'INVALID_TYPE_ON_FIELD_IN_RECORD:Health Score: value not of required type: lots:Health_Score__c --'],
+      // jsforce writes null as #N/A, which Bulk API reads as "set to null": Name is required.
+      ['a-4', 'REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --'],
+    ]);
+    expect(results.unprocessedRecords).toEqual([]);
+    expect(accounts().map((a) => [a.External_Id__c, a.Name, a.Health_Score__c])).toEqual([
+      ['a-1', 'Acme', 38],
+      ['a-2', 'Globex', 82],
+    ]);
+  });
+
+  it('rejects a key repeated within one job as Salesforce does, writing neither row', async () => {
+    const results = await conn.bulk2.loadAndWaitForResults({
+      object: 'Account',
+      operation: 'upsert',
+      externalIdFieldName: 'External_Id__c',
+      input: [
+        { External_Id__c: 'dup', Name: 'One' },
+        { External_Id__c: 'DUP', Name: 'Two' },
+      ],
+    });
+    expect(results.successfulResults).toEqual([]);
+    expect(results.failedResults.map((r) => String(r.sf__Error).split(':')[0])).toEqual(['DUPLICATE_VALUE', 'DUPLICATE_VALUE']);
+    expect(accounts()).toEqual([]);
+  });
+
+  it('inserts, updates by Id and deletes by Id, each job reporting sf__Id', async () => {
+    const inserted = await conn.bulk2.loadAndWaitForResults({
+      object: 'Account',
+      operation: 'insert',
+      input: [{ Name: 'One' }, { Name: 'Two' }],
+    });
+    expect(inserted.successfulResults.map((r) => r.sf__Created)).toEqual(['true', 'true']);
+    const ids = inserted.successfulResults.map((r) => r.sf__Id);
+    const updated = await conn.bulk2.loadAndWaitForResults({
+      object: 'Account',
+      operation: 'update',
+      input: [
+        { Id: ids[0], Name: 'Uno' },
+        { Id: '001000000000000AAA', Name: 'Nobody' },
+      ],
+    });
+    expect(updated.successfulResults.map((r) => [r.sf__Id, r.Name])).toEqual([[ids[0], 'Uno']]);
+    expect(updated.failedResults.map((r) => String(r.sf__Error).split(':')[0])).toEqual(['INVALID_CROSS_REFERENCE_KEY']);
+    const deleted = await conn.bulk2.loadAndWaitForResults({ object: 'Account', operation: 'delete', input: [{ Id: ids[1] }] });
+    expect(deleted.successfulResults.map((r) => r.sf__Id)).toEqual([ids[1]]);
+    expect(accounts().map((a) => a.Name)).toEqual(['Uno']);
+  });
+
+  it('walks the job lifecycle: Open, UploadComplete, JobComplete with counts; list; delete', async () => {
+    const job = conn.bulk2.createJob({ object: 'Account', operation: 'insert', lineEnding: 'LF' });
+    const opened = (await job.open()) as unknown as JobInfo;
+    expect(opened).toMatchObject({ state: 'Open', operation: 'insert', object: 'Account', contentUrl: `services/data/v${VERSION}/jobs/ingest/${opened.id}/batches` });
+    expect(opened.id).toMatch(/^750[A-Za-z0-9]{15}$/);
+    await job.uploadData('Name\nAlpha\n"Beta, Inc."\n');
+    await job.close();
+    await job.poll(20, 5_000);
+    const info = (await job.check()) as unknown as JobInfo;
+    expect(info).toMatchObject({ state: 'JobComplete', numberRecordsProcessed: 2, numberRecordsFailed: 0 });
+    expect(accounts().map((a) => a.Name)).toEqual(['Alpha', 'Beta, Inc.']);
+
+    const list = await conn.request<{ done: boolean; records: JobInfo[] }>(`/services/data/v${VERSION}/jobs/ingest`);
+    expect(list.done).toBe(true);
+    expect(list.records.map((r) => r.id)).toEqual([opened.id]);
+    await job.delete();
+    const after = await conn.request<{ records: JobInfo[] }>(`/services/data/v${VERSION}/jobs/ingest`);
+    expect(after.records).toEqual([]);
+    const paths = sandbox.requests().map((r) => `${r.method} ${r.path.replace(opened.id, ':id')}`);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        `POST /services/data/v${VERSION}/jobs/ingest`,
+        `PUT /services/data/v${VERSION}/jobs/ingest/:id/batches`,
+        `PATCH /services/data/v${VERSION}/jobs/ingest/:id`,
+        `GET /services/data/v${VERSION}/jobs/ingest/:id`,
+        `DELETE /services/data/v${VERSION}/jobs/ingest/:id`,
+      ]),
+    );
+  });
+
+  it('an aborted job processes nothing and hands its rows back as unprocessed records', async () => {
+    sandbox.setBulkProcessingDelay(10_000);
+    const job = conn.bulk2.createJob({ object: 'Account', operation: 'insert' });
+    await job.open();
+    await job.uploadData([{ Name: 'Never' }]);
+    await job.close();
+    await job.abort();
+    const info = (await job.check()) as unknown as JobInfo;
+    expect(info.state).toBe('Aborted');
+    expect(await job.getUnprocessedRecords()).toEqual([{ Name: 'Never' }]);
+    expect(accounts()).toEqual([]);
+  });
+
+  it('a job naming an unknown column fails whole, with an errorMessage and every row unprocessed', async () => {
+    const job = conn.bulk2.createJob({ object: 'Account', operation: 'insert' });
+    await job.open();
+    await job.uploadData('Name,Nope__c\nX,1\n');
+    await job.close();
+    await expect(job.poll(20, 5_000)).rejects.toThrow(/Field name not found : Nope__c/);
+    const info = (await job.check()) as unknown as JobInfo;
+    expect(info).toMatchObject({ state: 'Failed', errorMessage: 'InvalidBatch : Field name not found : Nope__c' });
+    expect(await job.getUnprocessedRecords()).toEqual([{ Name: 'X', Nope__c: '1' }]);
+  });
+
+  it('refuses an upload once the job is closed, and an upsert job without an external id field', async () => {
+    const job = conn.bulk2.createJob({ object: 'Account', operation: 'insert' });
+    await job.open();
+    await job.uploadData('Name\nA\n');
+    await job.close();
+    const late = conn.request({
+      method: 'PUT',
+      url: `/services/data/v${VERSION}/jobs/ingest/${job.id}/batches`,
+      body: 'Name\nB\n',
+      headers: { 'Content-Type': 'text/csv' },
+    });
+    await expect(late).rejects.toMatchObject({ errorCode: 'INVALIDJOBSTATE' });
+    const noKey = conn.bulk2.createJob({ object: 'Account', operation: 'upsert' });
+    await expect(noKey.open()).rejects.toMatchObject({ errorCode: 'INVALIDJOB' });
+  });
+
+  it('counts every bulk request against the daily allocation and reports it in Sforce-Limit-Info', async () => {
+    await conn.bulk2.loadAndWaitForResults({ object: 'Account', operation: 'insert', input: [{ Name: 'A' }] });
+    const used = sandbox.requests().filter((r) => r.path.includes('/jobs/ingest')).length;
+    const probe = await fetch(`${sandbox.instanceUrl}/services/data/v${VERSION}/limits`, {
+      headers: { Authorization: `Bearer ${sandbox.accessToken}` },
+    });
+    expect(probe.headers.get('sforce-limit-info')).toBe(`api-usage=${used + 1}/15000`);
+  });
+});
