@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SYNC_MODES, type SyncMode } from '../destinations/modes';
+import { HUBSPOT_TIERS } from '../destinations/hubspotTiers';
 
 /** `${env:NAME}`: the only way a secret may appear in a config file. */
 export const SECRET_REFERENCE = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
@@ -39,12 +40,78 @@ export const bigqueryConnectionSchema = z.strictObject({
   pageSize: z.number().int().positive().default(10_000),
 });
 
+/**
+ * A destination connection's overrides of its destination's limits (destinations/destination.ts), e.g.
+ * to leave part of an org's API budget to other integrations. Batch size never exceeds the API's own.
+ */
+export const destinationLimitsSchema = z.strictObject({
+  maxBatchSize: z.number().int().positive().optional(),
+  /** Batches of one run in flight at once. */
+  concurrency: z.number().int().positive().max(64).optional(),
+  /** Requests per second across every worker (paced through the state store). */
+  requestsPerSecond: z.number().positive().optional(),
+});
+
 export const salesforceConnectionSchema = z.strictObject({
   type: z.literal('salesforce'),
   /** e.g. https://acme.my.salesforce.com, or a reference to one. */
   instanceUrl: z.string().min(1),
   accessToken: secretReference,
   apiVersion: z.string().regex(/^\d+\.\d$/, 'must look like 62.0').default('62.0'),
+  limits: destinationLimitsSchema.optional(),
+});
+
+/** HubSpot with a private-app access token; `basePath` points it elsewhere (the sandbox). */
+export const hubspotConnectionSchema = z.strictObject({
+  type: z.literal('hubspot'),
+  accessToken: secretReference,
+  /** Default https://api.hubapi.com; e.g. ${env:HUBSPOT_BASE_PATH} for the sandbox. */
+  basePath: z.string().min(1).optional(),
+  /** The account's subscription tier: sets the request budget backflow paces itself to. */
+  tier: z.enum(HUBSPOT_TIERS).default('free'),
+  /** Overrides the tier's figures, e.g. to leave part of the budget to other apps. */
+  limits: z
+    .strictObject({
+      requestsPer10s: z.number().int().positive().optional(),
+      daily: z.number().int().positive().optional(),
+    })
+    .optional(),
+});
+
+/** Slack Web API with a bot token (`xoxb-…`); `apiUrl` points it elsewhere (the sandbox). */
+export const slackConnectionSchema = z.strictObject({
+  type: z.literal('slack'),
+  token: secretReference,
+  /** Web API base ending in `/api/`; default https://slack.com/api/. */
+  apiUrl: z.string().min(1).optional(),
+});
+
+/** A Slack incoming webhook: post-only, to the channel the webhook was made for. The URL is a secret. */
+export const slackWebhookConnectionSchema = z.strictObject({
+  type: z.literal('slack_webhook'),
+  url: secretReference,
+});
+
+/** Meta Marketing API (custom audiences) with a system-user access token. */
+export const metaAudienceConnectionSchema = z.strictObject({
+  type: z.literal('meta_audience'),
+  accessToken: secretReference,
+  /** Default https://graph.facebook.com; e.g. ${env:META_GRAPH_URL} for the sandbox. */
+  graphUrl: z.string().min(1).optional(),
+  apiVersion: z.string().regex(/^v\d+\.\d+$/, 'must look like v24.0').default('v24.0'),
+});
+
+/** Any HTTP endpoint taking JSON; `secret` signs each body (HMAC-SHA256 in X-Backflow-Signature). */
+export const webhookConnectionSchema = z.strictObject({
+  type: z.literal('webhook'),
+  /** http(s) URL, or a ${env:NAME} reference to one. */
+  url: z.string().min(1),
+  secret: secretReference.optional(),
+  /** Extra request headers (not secrets: they are written in the file). */
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'), z.string()).optional(),
+  method: z.enum(['POST', 'PUT']).default('POST'),
+  /** Per-request timeout; a timed-out request is retried. */
+  timeoutMs: z.number().int().positive().default(10_000),
 });
 
 export const connectionSchema = z.discriminatedUnion('type', [
@@ -52,6 +119,11 @@ export const connectionSchema = z.discriminatedUnion('type', [
   postgresConnectionSchema,
   bigqueryConnectionSchema,
   salesforceConnectionSchema,
+  hubspotConnectionSchema,
+  slackConnectionSchema,
+  slackWebhookConnectionSchema,
+  metaAudienceConnectionSchema,
+  webhookConnectionSchema,
 ]);
 
 export const SOURCE_TYPES = ['duckdb', 'postgres', 'bigquery'] as const;
@@ -261,7 +333,13 @@ export type DuckdbConnection = z.infer<typeof duckdbConnectionSchema>;
 export type PostgresConnection = z.infer<typeof postgresConnectionSchema>;
 export type BigqueryConnection = z.infer<typeof bigqueryConnectionSchema>;
 export type SalesforceConnection = z.infer<typeof salesforceConnectionSchema>;
+export type HubspotConnection = z.infer<typeof hubspotConnectionSchema>;
+export type SlackConnection = z.infer<typeof slackConnectionSchema>;
+export type SlackWebhookConnection = z.infer<typeof slackWebhookConnectionSchema>;
+export type MetaAudienceConnection = z.infer<typeof metaAudienceConnectionSchema>;
+export type WebhookConnection = z.infer<typeof webhookConnectionSchema>;
 export type ProjectConfig = z.infer<typeof projectConfigSchema>;
+export type DestinationLimitsOverride = z.infer<typeof destinationLimitsSchema>;
 export type SyncConfig = z.infer<typeof syncSchema>;
 export type Mapping = z.infer<typeof mappingSchema>;
 export type { SyncMode };

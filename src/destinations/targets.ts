@@ -15,9 +15,23 @@ export const salesforceTargetSchema = z.strictObject({
 
 export type SalesforceTarget = z.infer<typeof salesforceTargetSchema>;
 
+/**
+ * HubSpot: a CRM object type (`contacts`, `companies`, or a custom object's id `2-…` / name
+ * `p_{name}`) and the unique property the warehouse key is upserted by (HubSpot's `idProperty`:
+ * `email` for contacts, or a property with unique values).
+ */
+export const hubspotTargetSchema = z.strictObject({
+  connection: z.string(),
+  object: z.string().min(1),
+  externalIdField: z.string().min(1),
+});
+
+export type HubspotTarget = z.infer<typeof hubspotTargetSchema>;
+
 /** The target schema of every destination type; load.ts checks each sync's block against its type's. */
 export const TARGET_SCHEMAS = {
   salesforce: salesforceTargetSchema,
+  hubspot: hubspotTargetSchema,
 } as const satisfies Record<string, z.ZodType<{ connection: string }>>;
 
 export type DestinationType = keyof typeof TARGET_SCHEMAS;

@@ -1,0 +1,307 @@
+import { Client } from '@hubspot/api-client';
+import type { HubspotConnection } from '../config/schema';
+import { BackflowError } from '../errors';
+import type {
+  Destination,
+  DestinationLimits,
+  DestinationRecord,
+  RecordResult,
+  TargetCheckInput,
+  TargetIssue,
+  WriteContext,
+  WriteResult,
+} from './destination';
+import { classifyHubspotError, headersOf, toHubspotDestinationError } from './hubspotErrors';
+import { pacerFor, type RollingWindowPacer } from './hubspotPacing';
+import {
+  mapWriteAnswer,
+  matchKey,
+  splitDuplicates,
+  toHubspotProperties,
+  type BatchErrorEntry,
+  type WrittenObject,
+} from './hubspotRecords';
+import { budgetOf, HUBSPOT_WINDOW_MS } from './hubspotTiers';
+import type { WriteOperation } from './modes';
+import { WRITE_OPERATIONS } from './modes';
+import type { HubspotTarget } from './targets';
+
+/** HubSpot's batch endpoints take at most 100 inputs a request. */
+export const HUBSPOT_BATCH_LIMIT = 100;
+
+/** Names HubSpot accepts for the contacts object type (where `email` identifies a record). */
+const CONTACT_TYPE_NAMES = new Set(['contacts', 'contact', '0-1']);
+
+/** Batches in flight per run; the shared pacer, not this, keeps requests within the budget. */
+const CONCURRENCY = 4;
+
+/** A property as the Properties API describes it (only what check() reads). */
+interface PropertyInfo {
+  name: string;
+  type: string;
+  hasUniqueValue?: boolean | undefined;
+  calculated?: boolean | undefined;
+  modificationMetadata?: { readOnlyValue: boolean } | undefined;
+  options: Array<{ value: string; hidden: boolean }>;
+}
+
+/** A mapping onto an enumeration: values outside `options` are rejected record by record at write time. */
+export interface EnumerationNote {
+  path: string;
+  property: string;
+  options: string[];
+}
+
+/** A client answer with its response headers (the client's `…WithHttpInfo` methods). */
+interface Answered<T> {
+  headers: unknown;
+  data: T;
+}
+
+/** Whatever a batch answer holds, 200 or 207. */
+interface BatchAnswer {
+  results: WrittenObject[];
+  errors?: BatchErrorEntry[] | undefined;
+}
+
+export class HubspotDestination implements Destination {
+  readonly limits: DestinationLimits = { maxBatchSize: HUBSPOT_BATCH_LIMIT, concurrency: CONCURRENCY };
+  readonly operations = WRITE_OPERATIONS;
+  private readonly client: Client;
+  private readonly objects: Client['crm']['objects']['batchApi'];
+  private readonly properties: Client['crm']['properties']['coreApi'];
+  private readonly pacer: RollingWindowPacer;
+
+  /** `config` has its secrets resolved already; `pacer` defaults to the worker-wide one of this app. */
+  constructor(
+    config: HubspotConnection,
+    private readonly target: HubspotTarget,
+    options: { pacer?: RollingWindowPacer } = {},
+  ) {
+    // Retries are backflow's (Temporal's) alone: the client's would double them and ignore our pacing.
+    this.client = new Client({
+      accessToken: config.accessToken,
+      numberOfApiCallRetries: 0,
+      ...(config.basePath ? { basePath: config.basePath.replace(/\/+$/, '') } : {}),
+    });
+    // The client applies its process-wide decorators when an API is first touched: touch them now,
+    // while they are the ones this constructor just set (none).
+    this.objects = this.client.crm.objects.batchApi;
+    this.properties = this.client.crm.properties.coreApi;
+    const budget = budgetOf(config.tier, config.limits ?? {});
+    this.pacer =
+      options.pacer ??
+      pacerFor(config.basePath ?? 'https://api.hubapi.com', config.accessToken, { max: budget.requestsPer10s, windowMs: HUBSPOT_WINDOW_MS });
+  }
+
+  /** The object's properties: the idProperty must be unique, mapped properties must exist and take writes. */
+  async check(sync: TargetCheckInput): Promise<TargetIssue[]> {
+    return (await this.inspect(sync)).issues;
+  }
+
+  /**
+   * check() plus the mappings onto enumerations and their options, for `backflow validate` to show
+   * (validate sees no rows, so the values themselves are checked by HubSpot per record at write time).
+   */
+  async inspect(sync: TargetCheckInput): Promise<{ issues: TargetIssue[]; enumerations: EnumerationNote[] }> {
+    const { object, externalIdField } = this.target;
+    const properties = new Map((await this.describe()).map((p) => [p.name, p]));
+    const issues: TargetIssue[] = [];
+    const enumerations: EnumerationNote[] = [];
+    const idProperty = properties.get(externalIdField);
+    const emailOfContacts = externalIdField === 'email' && CONTACT_TYPE_NAMES.has(object.toLowerCase());
+    if (!idProperty) {
+      issues.push({ path: 'destination.externalIdField', message: `${object} has no property ${externalIdField}` });
+    } else if (!idProperty.hasUniqueValue && !emailOfContacts) {
+      issues.push({
+        path: 'destination.externalIdField',
+        message: `${object}.${externalIdField} does not have unique values, so HubSpot cannot upsert by it (use email for contacts, or a property with "unique values")`,
+      });
+    }
+    sync.mappings.forEach((mapping, index) => {
+      const property = properties.get(mapping.to);
+      const path = `mappings[${index}].to`;
+      if (!property) issues.push({ path, message: `${object} has no property ${mapping.to}` });
+      else if (property.calculated || property.modificationMetadata?.readOnlyValue) issues.push({ path, message: `${object}.${mapping.to} is read-only` });
+      else if (property.type === 'enumeration') {
+        enumerations.push({ path, property: mapping.to, options: property.options.filter((o) => !o.hidden).map((o) => o.value) });
+      }
+    });
+    return { issues, enumerations };
+  }
+
+  private async describe(): Promise<PropertyInfo[]> {
+    const calls = { count: 0 };
+    const answer = await this.request(`read the properties of ${this.target.object}`, calls, () =>
+      this.properties.getAllWithHttpInfo(this.target.object),
+    );
+    return answer.results;
+  }
+
+  async write(operation: WriteOperation, records: readonly DestinationRecord[], _context?: WriteContext): Promise<WriteResult> {
+    if (records.length === 0) return { results: [], apiCalls: 0 };
+    if (records.length > HUBSPOT_BATCH_LIMIT) {
+      throw new BackflowError('DESTINATION_REQUEST_INVALID', `a HubSpot batch request takes at most ${HUBSPOT_BATCH_LIMIT} inputs, got ${records.length}`);
+    }
+    const calls = { count: 0 };
+    const answers = await this.answer(operation, records, calls);
+    return { results: records.map((record) => answers.get(record.key) ?? missing(record)), apiCalls: calls.count };
+  }
+
+  private async answer(operation: WriteOperation, records: readonly DestinationRecord[], calls: { count: number }): Promise<Map<string, RecordResult>> {
+    if (operation === 'delete') return this.archive(records, calls);
+    // HubSpot refuses a whole batch that names one record twice: send the first, reject the rest.
+    const { sendable, duplicates } = splitDuplicates(this.target.externalIdField, records);
+    const answers =
+      operation === 'upsert'
+        ? await this.upsert(sendable, calls)
+        : operation === 'update'
+          ? await this.update(sendable, calls)
+          : await this.insert(sendable, calls);
+    for (const duplicate of duplicates) answers.set(duplicate.key, duplicate);
+    return answers;
+  }
+
+  /**
+   * Batch upsert by idProperty. Every input carries its warehouse key as objectWriteTraceId, which
+   * makes HubSpot answer per record (207) instead of failing the batch for one bad record, and lets
+   * the unordered answer be mapped back to keys.
+   */
+  private async upsert(records: readonly DestinationRecord[], calls: { count: number }): Promise<Map<string, RecordResult>> {
+    if (records.length === 0) return new Map();
+    const { object, externalIdField: idProperty } = this.target;
+    const answer: BatchAnswer = await this.request(`upsert ${object}`, calls, () =>
+      this.objects.upsertWithHttpInfo(object, {
+        inputs: records.map((record) => ({
+          idProperty,
+          id: record.key,
+          properties: toHubspotProperties(record.fields),
+          objectWriteTraceId: record.key,
+        })),
+      }),
+    );
+    return mapWriteAnswer({ idProperty, sent: records, results: answer.results, errors: answer.errors ?? [], created: (r) => r._new === true });
+  }
+
+  /** Updates only records that exist: by the stored HubSpot id, else by reading the idProperty first. */
+  private async update(records: readonly DestinationRecord[], calls: { count: number }): Promise<Map<string, RecordResult>> {
+    const { object, externalIdField: idProperty } = this.target;
+    const unknown = records.filter((record) => record.destinationId === null).map((record) => record.key);
+    const existing = unknown.length > 0 ? await this.lookUp(unknown, calls) : new Map<string, string>();
+    const answers = new Map<string, RecordResult>();
+    const writes: Array<{ record: DestinationRecord; id: string }> = [];
+    for (const record of records) {
+      const id = record.destinationId ?? existing.get(matchKey(idProperty, record.key));
+      if (id === undefined) answers.set(record.key, { key: record.key, status: 'skipped', reason: `update mode: no ${object} has ${idProperty} = ${record.key}` });
+      else writes.push({ record, id });
+    }
+    if (writes.length === 0) return answers;
+    const answer: BatchAnswer = await this.request(`update ${object}`, calls, () =>
+      this.objects.updateWithHttpInfo(object, {
+        inputs: writes.map(({ record, id }) => ({ id, properties: toHubspotProperties(record.fields), objectWriteTraceId: record.key })),
+      }),
+    );
+    // A stored id whose record was deleted in HubSpot since: nothing to update (looked for again next run).
+    const keyById = new Map(writes.map(({ record, id }) => [id, record.key]));
+    const gone = (answer.errors ?? []).filter((e) => e.category === 'OBJECT_NOT_FOUND');
+    for (const entry of gone) {
+      for (const id of entry.context?.['ids'] ?? []) {
+        const key = keyById.get(id);
+        if (key !== undefined) answers.set(key, { key, status: 'skipped', reason: `update mode: ${object} ${id} no longer exists in HubSpot` });
+      }
+    }
+    const written = writes.filter(({ record }) => !answers.has(record.key)).map(({ record }) => record);
+    const mapped = mapWriteAnswer({
+      idProperty,
+      sent: written,
+      // Update answers name records by id; the trace id (or the id) leads back to the key.
+      results: answer.results.map((r) => ({ ...r, objectWriteTraceId: r.objectWriteTraceId ?? keyById.get(r.id) })),
+      errors: (answer.errors ?? []).filter((e) => e.category !== 'OBJECT_NOT_FOUND'),
+      created: () => false,
+    });
+    for (const [key, result] of mapped) answers.set(key, result);
+    return answers;
+  }
+
+  /** Creates only keys HubSpot doesn't hold yet: one batch read by idProperty, then one batch create. */
+  private async insert(records: readonly DestinationRecord[], calls: { count: number }): Promise<Map<string, RecordResult>> {
+    const { object, externalIdField: idProperty } = this.target;
+    const existing = await this.lookUp(records.map((record) => record.key), calls);
+    const answers = new Map<string, RecordResult>();
+    const fresh: DestinationRecord[] = [];
+    for (const record of records) {
+      const found = existing.get(matchKey(idProperty, record.key));
+      if (found === undefined) fresh.push(record);
+      else answers.set(record.key, { key: record.key, status: 'skipped', reason: `insert mode: ${object} ${found} already has ${idProperty} = ${record.key}`, destinationId: found });
+    }
+    if (fresh.length === 0) return answers;
+    const answer: BatchAnswer = await this.request(`create ${object}`, calls, () =>
+      this.objects.createWithHttpInfo(object, {
+        inputs: fresh.map((record) => ({
+          properties: { ...toHubspotProperties(record.fields), [idProperty]: record.key },
+          objectWriteTraceId: record.key,
+          associations: [],
+        })),
+      }),
+    );
+    const mapped = mapWriteAnswer({ idProperty, sent: fresh, results: answer.results, errors: answer.errors ?? [], created: () => true });
+    for (const [key, result] of mapped) answers.set(key, result);
+    return answers;
+  }
+
+  /** Archives by the ids backflow stored when it synced these keys; an id already gone still answers 204. */
+  private async archive(records: readonly DestinationRecord[], calls: { count: number }): Promise<Map<string, RecordResult>> {
+    const ids = [...new Set(records.flatMap((record) => (record.destinationId ? [record.destinationId] : [])))];
+    if (ids.length > 0) {
+      await this.request(`archive ${this.target.object}`, calls, () =>
+        this.objects.archiveWithHttpInfo(this.target.object, { inputs: ids.map((id) => ({ id })) }),
+      );
+    }
+    // Without a stored id backflow never created it, so there is nothing of ours to archive.
+    return new Map(records.map((record) => [record.key, { key: record.key, status: 'ok', destinationId: record.destinationId ?? '', created: false }]));
+  }
+
+  /** HubSpot ids of the records holding these idProperty values (by match key), with one batch read. */
+  private async lookUp(keys: readonly string[], calls: { count: number }): Promise<Map<string, string>> {
+    const { object, externalIdField: idProperty } = this.target;
+    const answer: BatchAnswer = await this.request(`read ${object} by ${idProperty}`, calls, () =>
+      this.objects.readWithHttpInfo(object, {
+        idProperty,
+        inputs: keys.map((id) => ({ id })),
+        properties: [idProperty],
+        propertiesWithHistory: [],
+      }),
+    );
+    // Keys not found come back in a 207's OBJECT_NOT_FOUND entry: simply not in the map.
+    const existing = new Map<string, string>();
+    for (const result of answer.results) {
+      const value = result.properties?.[idProperty];
+      if (typeof value === 'string') existing.set(matchKey(idProperty, value), result.id);
+    }
+    return existing;
+  }
+
+  /**
+   * One paced request: waits for a slot within the app's budget, tells the pacer what HubSpot's
+   * rate-limit headers said, and turns a failure into the engine's typed error (a 10-second 429 also
+   * holds back every other sender of this app for one window).
+   */
+  private async request<T>(what: string, calls: { count: number }, send: () => Promise<Answered<T>>): Promise<T> {
+    const ticket = await this.pacer.acquire();
+    calls.count += 1;
+    try {
+      const answer = await send();
+      ticket.done(headersOf(answer.headers));
+      return answer.data;
+    } catch (err) {
+      ticket.done(headersOf(typeof err === 'object' && err !== null ? (err as { headers?: unknown }).headers : undefined));
+      const classification = classifyHubspotError(err);
+      if (classification.reason === 'rate-limit' && classification.waitMs !== undefined) this.pacer.limited(classification.waitMs);
+      throw toHubspotDestinationError(err, what);
+    }
+  }
+}
+
+function missing(record: DestinationRecord): RecordResult {
+  return { key: record.key, status: 'rejected', error: { code: 'NO_RESULT', message: 'no answer was recorded for this record', fields: [] } };
+}
