@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -62,6 +63,9 @@ const { extractChanges } = proxyActivities<SyncActivities>({
 });
 const { syncBatch } = proxyActivities<SyncActivities>({
   startToCloseTimeout: '10 minutes',
+  // On cancel, wait for a batch in flight to finish (and commit) instead of abandoning it: else its
+  // records reach the destination after the run closed, outside the snapshot.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   // A killed worker's batch is handed to another worker after this long without a heartbeat.
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 25 },

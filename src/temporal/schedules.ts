@@ -96,7 +96,7 @@ function withHash(options: Omit<DesiredOptions, 'action'> & { action: Omit<Desir
 }
 
 /** The schedule a sync's `schedule:` becomes. */
-export function syncScheduleOptions(spec: SyncSpec & { schedule: ScheduleConfig }, taskQueue: string): { options: DesiredOptions; hash: string } {
+export function syncScheduleOptions(spec: Pick<SyncSpec, 'name'> & { schedule: ScheduleConfig }, taskQueue: string): { options: DesiredOptions; hash: string } {
   return withHash({
     scheduleId: scheduleIdFor(spec.name),
     spec: scheduleSpecOf(spec.schedule),

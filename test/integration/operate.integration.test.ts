@@ -1,0 +1,148 @@
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { pruneRecordResults } from '../../src/ops/retention';
+import { recordHistory } from '../../src/ops/records';
+import { listRuns } from '../../src/state/history';
+import type { RunSummary } from '../../src/state/summary';
+import { BACKFLOW_DESTINATION, BACKFLOW_REJECTED, BACKFLOW_STATUS, BACKFLOW_SYNC } from '../../src/temporal/searchAttributes';
+import { syncScheduleOptions } from '../../src/temporal/schedules';
+import { startSync } from '../../src/temporal/startSync';
+import { backflow } from '../support/cli';
+import { useSyncFixture } from '../support/fixture';
+import { uniqueTaskQueue, withWorker } from '../support/temporal';
+
+const SYNC = 'accounts_to_salesforce';
+const SYNC_FILE = 'syncs/accounts_to_salesforce.yaml';
+const fx = useSyncFixture();
+
+/** Visibility is eventually consistent: list until `ready` holds for what the query returns. */
+async function listUntil(client: Client, query: string, ready: (found: WorkflowExecutionInfo[]) => boolean): Promise<WorkflowExecutionInfo[]> {
+  for (let attempt = 0; ; attempt++) {
+    const found: WorkflowExecutionInfo[] = [];
+    for await (const execution of client.workflow.list({ query })) found.push(execution);
+    if (ready(found) || attempt >= 100) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function until<T>(probe: () => Promise<T | undefined>): Promise<T> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('condition never held');
+}
+
+describe('Temporal Web: search attributes and memo on every run', () => {
+  it('a run carries BackflowSync, BackflowDestination, BackflowStatus, BackflowRejected and its summary', async () => {
+    await fx.project.sql(`UPDATE accounts SET name = '' WHERE id = 3`);
+    const taskQueue = uniqueTaskQueue('attributes');
+    const handle = await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const started = await startSync(fx.temporal.client, SYNC, { taskQueue });
+      expect(await started.result()).toMatchObject({ status: 'partial', counts: { synced: 3, rejected: 1 } });
+      return started;
+    });
+    const query = `BackflowSync = '${SYNC}' AND BackflowStatus = 'partial' AND WorkflowId = '${handle.workflowId}'`;
+    const [execution] = await listUntil(fx.temporal.client, query, (found) => found.length === 1);
+    expect(execution?.workflowId).toBe(handle.workflowId);
+    expect(execution?.typedSearchAttributes.get(BACKFLOW_SYNC)).toBe(SYNC);
+    expect(execution?.typedSearchAttributes.get(BACKFLOW_DESTINATION)).toBe('salesforce');
+    expect(execution?.typedSearchAttributes.get(BACKFLOW_STATUS)).toBe('partial');
+    expect(execution?.typedSearchAttributes.get(BACKFLOW_REJECTED)).toBe(1);
+    const described = await fx.temporal.client.workflow.getHandle(handle.workflowId).describe();
+    expect(described.memo?.summary).toMatchObject({ runId: handle.workflowId, status: 'partial', counts: { synced: 3, rejected: 1 } });
+    // Ops can find the runs with rejected records.
+    const rejected = await listUntil(fx.temporal.client, `BackflowRejected > 0 AND WorkflowId = '${handle.workflowId}'`, (found) => found.length === 1);
+    expect(rejected).toHaveLength(1);
+  });
+});
+
+describe('one run per sync, however it is started', () => {
+  it('a schedule trigger while a CLI/startSync run is in flight gives no second run', async () => {
+    const taskQueue = uniqueTaskQueue('one-run');
+    // The schedule `schedules apply` makes of `schedule: { every: 1h }`, under an id of this test's own.
+    const { options } = syncScheduleOptions({ name: SYNC, schedule: { every: '1h', overlap: 'skip' } }, taskQueue);
+    const scheduleId = `${options.scheduleId}-${taskQueue}`;
+    const schedule = await fx.temporal.client.schedule.create({ ...options, scheduleId, state: { paused: true } });
+    fx.sandbox.setFaults({ writeResponseDelayMs: 2_000 });
+    try {
+      await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+        const first = await startSync(fx.temporal.client, SYNC, { taskQueue });
+        await until(async () => ((await first.progress()).phase === 'syncing' ? true : undefined));
+        await schedule.trigger();
+        const scheduledId = await until(async () => (await schedule.describe()).info.recentActions[0]?.action.workflow.workflowId);
+        expect(scheduledId).toMatch(new RegExp(`^sync:${SYNC}:scheduled-`));
+        await expect(fx.temporal.client.workflow.getHandle(scheduledId).result()).rejects.toMatchObject({
+          cause: { message: expect.stringContaining(`sync ${SYNC} is already running (run ${first.workflowId})`) as string },
+        });
+        expect(await first.result()).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
+        const [refused] = await listUntil(fx.temporal.client, `WorkflowId = '${scheduledId}' AND BackflowStatus = 'skipped'`, (found) => found.length === 1);
+        expect(refused?.typedSearchAttributes.get(BACKFLOW_STATUS)).toBe('skipped');
+      });
+      const runs = await listRuns(fx.project.deps.state, SYNC);
+      expect(runs.map((run) => run.status)).toEqual(['succeeded']);
+      expect(fx.sandbox.records('Account')).toHaveLength(4);
+    } finally {
+      await schedule.delete();
+    }
+  });
+});
+
+describe('triggering from code: cancel()', () => {
+  it('finishes the batch in flight, closes the run, releases the lease; the next run sends only the rest', async () => {
+    fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}batchSize: 1\n`);
+    fx.sandbox.setFaults({ writeResponseDelayMs: 1_000 });
+    const taskQueue = uniqueTaskQueue('cancel');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
+      await until(async () => ((await handle.progress()).batchesDone >= 1 ? true : undefined));
+      await handle.cancel();
+      await expect(handle.result()).rejects.toThrow();
+      const [cancelled] = await listRuns(fx.project.deps.state, SYNC);
+      expect(cancelled).toMatchObject({ status: 'failed', error: { code: 'CANCELLED' } });
+      const sent = cancelled?.counts.synced ?? 0;
+      expect(sent).toBeGreaterThanOrEqual(1);
+      expect(sent).toBeLessThan(4);
+      // Consistent: what the destination has is exactly what the snapshot committed.
+      const snapshot = await fx.project.deps.state.selectFrom('snapshots').select('key').where('sync_name', '=', SYNC).execute();
+      expect(snapshot).toHaveLength(sent);
+      expect(fx.sandbox.records('Account')).toHaveLength(sent);
+      const lease = await fx.project.deps.state.selectFrom('sync_leases').selectAll().where('sync_name', '=', SYNC).execute();
+      expect(lease).toEqual([]);
+
+      fx.sandbox.setFaults({});
+      const next = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
+      expect(next).toMatchObject({ status: 'succeeded', counts: { added: 4 - sent, synced: 4 - sent } });
+      expect(fx.sandbox.records('Account')).toHaveLength(4);
+    });
+  });
+});
+
+describe('per-record logs', () => {
+  it('backflow records shows one record across runs; prune deletes results past retention, not run history', async () => {
+    const taskQueue = uniqueTaskQueue('records');
+    let runs: RunSummary[] = [];
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      runs.push(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result());
+      await fx.project.sql(`UPDATE accounts SET health = 30 WHERE id = 1`);
+      runs.push(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result());
+      runs.push(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result());
+    });
+    const { stdout, code } = await backflow(['records', SYNC, '--key', '1', '--json', '--project', fx.project.dir], fx.project.env);
+    expect(code).toBe(0);
+    const shown = JSON.parse(stdout) as { history: Array<Record<string, unknown>> };
+    const acmeId = fx.sandbox.records('Account').find((account) => account.External_Id__c === '1')?.Id;
+    expect(shown.history).toEqual([
+      expect.objectContaining({ runId: runs[0]?.runId, change: 'added', status: 'synced', destinationId: acmeId, created: true, error: null, sent: expect.objectContaining({ Name: 'Acme', Health_Score__c: 38 }) as unknown }),
+      expect.objectContaining({ runId: runs[1]?.runId, change: 'changed', status: 'synced', destinationId: acmeId, created: false, sent: expect.objectContaining({ Health_Score__c: 30 }) as unknown }),
+    ]);
+
+    // Nothing is old enough yet; two days later, everything is.
+    expect(await pruneRecordResults(fx.project.deps.state, 86_400_000, new Date())).toMatchObject({ records: 0 });
+    const later = new Date(Date.now() + 2 * 86_400_000);
+    expect(await pruneRecordResults(fx.project.deps.state, 86_400_000, later)).toMatchObject({ records: 5 });
+    expect(await recordHistory(fx.project.deps.state, SYNC, '1')).toEqual([]);
+    runs = await listRuns(fx.project.deps.state, SYNC);
+    expect(runs.map((run) => run.counts.synced)).toEqual([0, 1, 4]);
+  });
+});
