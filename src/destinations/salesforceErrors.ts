@@ -35,7 +35,8 @@ export function classifySalesforceError(err: unknown): Classification {
   if (code === 'REQUEST_LIMIT_EXCEEDED' && /TotalRequests/i.test(message)) return { retry: false, reason: 'api-budget' };
   // Other request limits (concurrent long-running requests) clear within a minute.
   if (code === 'REQUEST_LIMIT_EXCEEDED') return { retry: true, reason: 'api-limit', waitMs: REQUEST_LIMIT_WAIT_MS };
-  if (code === 'SERVER_UNAVAILABLE' || /^ERROR_HTTP_5\d\d$/.test(code)) return { retry: true, reason: 'server-error' };
+  // A 500 from Salesforce carries UNKNOWN_EXCEPTION ("An unexpected error occurred"): a server fault, worth retrying.
+  if (code === 'SERVER_UNAVAILABLE' || code === 'UNKNOWN_EXCEPTION' || /^ERROR_HTTP_5\d\d$/.test(code)) return { retry: true, reason: 'server-error' };
   if (NETWORK_CODES.has(code) || /fetch failed|socket hang up|network|timed? ?out/i.test(message)) {
     return { retry: true, reason: 'network' };
   }

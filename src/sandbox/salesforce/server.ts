@@ -7,10 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
+import { HeldConnections, pickFault, type FaultKind } from '../faults';
 import { BulkIngestJobs } from './bulk';
 import { QueryCursors } from './cursors';
 import type { DmlContext } from './dml';
 import { SalesforceApiError, invalidSession, notFound, requestLimitExceeded, type ApiError } from './errors';
+import { parseSalesforceFaultProfile, salesforceFaultError, unknownException } from './faults';
 import { IdGenerator } from './ids';
 import { OAuthEndpoint, newClientId } from './oauth';
 import { collectionRecordCount, handleApiRequest, type ApiContext, type ApiRequest, type ApiResponse, type WriteNotice } from './routes';
@@ -53,22 +55,7 @@ function utcDay(date: Date): string {
 
 /** Validates an admin/`setFaults` profile; unknown keys are rejected so typos surface. */
 export function parseFaultProfile(value: unknown): SalesforceFaultProfile {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Error('fault profile must be a JSON object');
-  }
-  const profile: SalesforceFaultProfile = {};
-  for (const [key, raw] of Object.entries(value)) {
-    if (key === 'writeResponseDelayMs') {
-      if (raw === undefined || raw === null) continue;
-      if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < 0) {
-        throw new Error('writeResponseDelayMs must be a non-negative number');
-      }
-      profile.writeResponseDelayMs = raw;
-    } else {
-      throw new Error(`unknown fault: ${key}`);
-    }
-  }
-  return profile;
+  return parseSalesforceFaultProfile(value);
 }
 
 function newAccessToken(): string {
@@ -94,6 +81,9 @@ export class SandboxServer {
   private readonly pendingDelays = new Set<() => void>();
   private requestLog: SalesforceRequestLogEntry[] = [];
   private faults: SalesforceFaultProfile = {};
+  private readonly random: () => number;
+  /** Requests left unanswered by the timeout fault, released on close. */
+  private readonly held = new HeldConnections();
   private apiUsed = 0;
   private apiDay = utcDay(new Date());
   private closed = false;
@@ -102,6 +92,8 @@ export class SandboxServer {
     this.accessToken = options.accessToken ?? newAccessToken();
     this.validTokens.add(this.accessToken);
     this.dailyApiLimit = options.dailyApiLimit ?? DEFAULT_DAILY_API_LIMIT;
+    this.random = options.random ?? Math.random;
+    if (options.faults !== undefined) this.faults = parseFaultProfile(options.faults);
     this.bulkProcessingDelayMs = options.bulkProcessingDelayMs ?? DEFAULT_BULK_PROCESSING_DELAY_MS;
     this.oauth = new OAuthEndpoint(
       {
@@ -190,6 +182,7 @@ export class SandboxServer {
     this.closed = true;
     // Release responses held by writeResponseDelayMs so close() does not wait them out.
     for (const release of [...this.pendingDelays]) release();
+    this.held.releaseAll();
     this.bulk.close();
     await this.app.close();
   }
@@ -250,16 +243,19 @@ export class SandboxServer {
     }
   }
 
-  private send(request: FastifyRequest, reply: FastifyReply, res: ApiResponse, records: number, log: boolean): FastifyReply {
-    if (log) {
-      this.requestLog.push({
-        method: request.method,
-        path: request.url.split('?')[0] ?? request.url,
-        status: res.status,
-        records,
-        at: new Date().toISOString(),
-      });
-    }
+  private logRequest(request: FastifyRequest, status: number, records: number, fault: FaultKind | undefined): void {
+    this.requestLog.push({
+      method: request.method,
+      path: request.url.split('?')[0] ?? request.url,
+      status,
+      records,
+      ...(fault !== undefined ? { fault } : {}),
+      at: new Date().toISOString(),
+    });
+  }
+
+  private send(request: FastifyRequest, reply: FastifyReply, res: ApiResponse, records: number, log: boolean, fault?: FaultKind): FastifyReply {
+    if (log) this.logRequest(request, res.status, records, fault);
     reply.code(res.status);
     for (const [name, value] of Object.entries(res.headers ?? {})) reply.header(name, value);
     if (res.body === undefined || res.status === 204) return reply.send();
@@ -322,6 +318,13 @@ export class SandboxServer {
     if (match === null || match[1] === undefined) {
       return this.send(request, reply, this.errorResponse(notFound()), 0, true);
     }
+    const fault = pickFault(this.faults, this.random);
+    if (fault === 'timeout' || fault === 'connectionReset') {
+      this.logRequest(request, 0, 0, fault);
+      return fault === 'timeout' ? this.held.hold(request, reply) : this.held.reset(request, reply);
+    }
+    const injected = fault === undefined ? undefined : salesforceFaultError(fault);
+    if (injected !== undefined) return this.send(request, reply, this.errorResponse(injected, this.limitHeader()), 0, true, fault);
     if (!this.authorized(request)) {
       return this.send(request, reply, this.errorResponse(invalidSession()), 0, true);
     }
@@ -361,6 +364,8 @@ export class SandboxServer {
       // can kill a client after the destination applied its batch but before it heard back.
       this.notifyWrites(res.writes);
       await this.sleep(this.faults.writeResponseDelayMs ?? 0);
+      // The org committed the write; the client only hears a 500 and cannot tell it landed.
+      if (fault === 'applyThenFail') return this.send(request, reply, this.errorResponse(unknownException(), this.limitHeader()), records, true, fault);
     }
     return this.send(request, reply, res, records, true);
   }

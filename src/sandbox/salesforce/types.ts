@@ -1,10 +1,15 @@
 /** Public surface of the Salesforce sandbox emulator (used by `backflow sandbox`, the demo and tests). */
+import type { FaultProfile } from '../faults';
 
-/** A fault the sandbox applies to matching API requests (admin endpoint or `setFaults`). */
-export interface SalesforceFaultProfile {
+/**
+ * Faults the sandbox applies to API requests (admin endpoint or `setFaults`): the shared kinds
+ * (rateLimited, serverError, unavailable, timeout, connectionReset, tokenExpired, applyThenFail —
+ * see src/sandbox/faults/profile.ts) rendered as Salesforce answers them, plus a write delay.
+ */
+export type SalesforceFaultProfile = FaultProfile & {
   /** Hold every response to a write (collections upsert) this long AFTER the write was applied. */
   writeResponseDelayMs?: number;
-}
+};
 
 /** One API request the sandbox answered (admin endpoints excluded). */
 export interface SalesforceRequestLogEntry {
@@ -14,6 +19,8 @@ export interface SalesforceRequestLogEntry {
   status: number;
   /** Number of records in a collections request, else 0. */
   records: number;
+  /** The injected fault, when one fired (status 0: no answer was sent). */
+  fault?: string;
   at: string;
 }
 
@@ -27,6 +34,10 @@ export interface SalesforceSandboxOptions {
   dailyApiLimit?: number;
   /** How long a closed Bulk API 2.0 ingest job takes to process (default 50 ms). */
   bulkProcessingDelayMs?: number;
+  /** Fault profile from the start (see `setFaults`). */
+  faults?: SalesforceFaultProfile;
+  /** Random source for fault picking (tests pass a fixed sequence); default Math.random. */
+  random?: () => number;
   /** The connected app the OAuth token endpoint honours; generated when omitted. */
   oauth?: {
     clientId?: string;

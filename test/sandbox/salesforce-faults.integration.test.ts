@@ -1,0 +1,128 @@
+/**
+ * The shared fault kinds on the Salesforce sandbox, seen through jsforce: each is answered the way
+ * Salesforce answers it (403 REQUEST_LIMIT_EXCEEDED for its rate limit, 500 UNKNOWN_EXCEPTION,
+ * 503 SERVER_UNAVAILABLE, 401 INVALID_SESSION_ID, no answer, a reset connection), and
+ * apply-then-fail commits the write before answering 500.
+ */
+import jsforce, { type Connection } from 'jsforce';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
+
+const VERSION = '62.0';
+const EXT = 'External_Id__c';
+
+let sandbox: SalesforceSandbox;
+let conn: Connection;
+
+beforeEach(async () => {
+  // random() = 0 falls in the first kind with a share: a share of 1 always fires.
+  sandbox = await startSalesforceSandbox({ random: () => 0 });
+  conn = new jsforce.Connection({ instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken, version: VERSION });
+});
+afterEach(async () => {
+  await sandbox.close();
+});
+
+async function failureOf(promise: PromiseLike<unknown>): Promise<{ errorCode?: string; message?: string; code?: string }> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as { errorCode?: string; message?: string; code?: string };
+  }
+  throw new Error('expected the request to fail');
+}
+
+const upsertOne = (key: string) => conn.sobject('Account').upsert([{ Name: `Account ${key}`, [EXT]: key }], EXT, { allOrNone: false });
+
+describe('Salesforce sandbox fault profile', () => {
+  it.each([
+    ['rateLimited', 403, 'REQUEST_LIMIT_EXCEEDED', /ConcurrentPerOrgLongTxn Limit exceeded/],
+    ['serverError', 500, 'UNKNOWN_EXCEPTION', /unexpected error/],
+    ['unavailable', 503, 'SERVER_UNAVAILABLE', /Server Unavailable/],
+    ['tokenExpired', 401, 'INVALID_SESSION_ID', /Session expired or invalid/],
+  ] as const)('%s: answered %i with Salesforce error body %s, nothing written', async (kind, status, errorCode, message) => {
+    sandbox.setFaults({ [kind]: 1 });
+    const err = await failureOf(upsertOne('f-1'));
+    expect(err.errorCode).toBe(errorCode);
+    expect(err.message).toMatch(message);
+    expect(sandbox.records('Account')).toHaveLength(0);
+    expect(sandbox.requests().at(-1)).toMatchObject({ status, fault: kind });
+
+    // The raw body is the documented shape: a JSON array of {message, errorCode}, plus Sforce-Limit-Info.
+    const raw = await fetch(`${sandbox.instanceUrl}/services/data/v${VERSION}/sobjects/Account/describe`, {
+      headers: { authorization: `Bearer ${sandbox.accessToken}` },
+    });
+    expect(raw.status).toBe(status);
+    expect(raw.headers.get('sforce-limit-info')).toMatch(/^api-usage=\d+\/\d+$/);
+    expect(await raw.json()).toEqual([{ message: expect.stringMatching(message) as unknown, errorCode }]);
+  });
+
+  it('applyThenFail: the records are stored, the client hears 500 UNKNOWN_EXCEPTION; a retry upserts, never duplicates', async () => {
+    sandbox.setFaults({ applyThenFail: 1 });
+    const err = await failureOf(upsertOne('atf-1'));
+    expect(err.errorCode).toBe('UNKNOWN_EXCEPTION');
+    expect(sandbox.records('Account').map((a) => a[EXT])).toEqual(['atf-1']);
+    // A read is not a write: apply-then-fail leaves it alone.
+    await expect(conn.query('SELECT Id FROM Account')).resolves.toMatchObject({ totalSize: 1 });
+
+    sandbox.setFaults({});
+    const [again] = (await upsertOne('atf-1')) as unknown as Array<{ success: boolean; created: boolean }>;
+    expect(again).toMatchObject({ success: true, created: false });
+    expect(sandbox.records('Account')).toHaveLength(1);
+  });
+
+  it('connectionReset: the socket is destroyed without an answer', async () => {
+    sandbox.setFaults({ connectionReset: 1 });
+    const err = await failureOf(upsertOne('r-1'));
+    expect(`${err.code ?? ''} ${err.message ?? ''}`).toMatch(/ECONNRESET|socket hang up/i);
+    expect(sandbox.requests().at(-1)).toMatchObject({ status: 0, fault: 'connectionReset' });
+  });
+
+  it('timeout: the request is never answered (the client gives up) and close() does not wait for it', async () => {
+    sandbox.setFaults({ timeout: 1 });
+    const started = fetch(`${sandbox.instanceUrl}/services/data/v${VERSION}/sobjects/Account/describe`, {
+      headers: { authorization: `Bearer ${sandbox.accessToken}` },
+      signal: AbortSignal.timeout(300),
+    });
+    await expect(started).rejects.toThrow(/abort|timeout/i);
+    expect(sandbox.requests().at(-1)).toMatchObject({ status: 0, fault: 'timeout' });
+  });
+
+  it('takes the profile through PUT /__sandbox/faults, rejects unknown kinds and shares above 1, and starts with options.faults', async () => {
+    const put = await fetch(`${sandbox.instanceUrl}/__sandbox/faults`, {
+      method: 'PUT',
+      body: JSON.stringify({ unavailable: 1, writeResponseDelayMs: 5 }),
+    });
+    expect(put.status).toBe(200);
+    expect(await put.json()).toEqual({ unavailable: 1, writeResponseDelayMs: 5 });
+    expect((await failureOf(upsertOne('a-1'))).errorCode).toBe('SERVER_UNAVAILABLE');
+
+    for (const body of [{ tooMuch: 0.5 }, { serverError: 0.8, unavailable: 0.8 }, { writeResponseDelayMs: -1 }]) {
+      const bad = await fetch(`${sandbox.instanceUrl}/__sandbox/faults`, { method: 'PUT', body: JSON.stringify(body) });
+      expect(bad.status).toBe(400);
+    }
+
+    const preset = await startSalesforceSandbox({ faults: { rateLimited: 1 }, random: () => 0 });
+    try {
+      const other = new jsforce.Connection({ instanceUrl: preset.instanceUrl, accessToken: preset.accessToken, version: VERSION });
+      expect((await failureOf(other.query('SELECT Id FROM Account'))).errorCode).toBe('REQUEST_LIMIT_EXCEEDED');
+    } finally {
+      await preset.close();
+    }
+  });
+
+  it('a share below 1 fires only for the rolls that fall in it', async () => {
+    const rolls = [0.05, 0.5, 0.95];
+    const seeded = await startSalesforceSandbox({ faults: { serverError: 0.1 }, random: () => rolls.shift() ?? 0.99 });
+    try {
+      const other = new jsforce.Connection({ instanceUrl: seeded.instanceUrl, accessToken: seeded.accessToken, version: VERSION });
+      // Upserts (PATCH): jsforce retries GETs on 5xx by itself, which would hide the roll order.
+      const upsert = (key: string) => other.sobject('Account').upsert([{ Name: key, [EXT]: key }], EXT, { allOrNone: false });
+      await expect(upsert('s-1')).rejects.toMatchObject({ errorCode: 'UNKNOWN_EXCEPTION' });
+      await expect(upsert('s-2')).resolves.toHaveLength(1);
+      await expect(upsert('s-3')).resolves.toHaveLength(1);
+      expect(seeded.requests().map((r) => r.fault ?? null)).toEqual(['serverError', null, null]);
+    } finally {
+      await seeded.close();
+    }
+  });
+});
