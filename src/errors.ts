@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'MODE_NOT_SUPPORTED'
   | 'SCHEDULE_NOT_FOUND'
   | 'TEMPORAL_REQUIRED'
-  | 'DESTINATION_BUDGET_EXHAUSTED';
+  | 'DESTINATION_BUDGET_EXHAUSTED'
+  | 'DESTINATION_BATCH_REJECTED';
 
 export class BackflowError extends Error {
   constructor(
@@ -68,5 +69,21 @@ export class DestinationBudgetExhausted extends BackflowError {
   constructor(message: string) {
     super('DESTINATION_BUDGET_EXHAUSTED', message);
     this.name = 'DestinationBudgetExhausted';
+  }
+}
+
+/**
+ * The destination refused a whole request because of its content (e.g. HTTP 400 naming one input):
+ * the engine bisects the batch to isolate the records at fault. `destinationCode` is the
+ * destination's own error code, reported on each record found at fault.
+ */
+export class DestinationBatchRejected extends BackflowError {
+  constructor(
+    message: string,
+    readonly destinationCode: string,
+    readonly fields: string[] = [],
+  ) {
+    super('DESTINATION_BATCH_REJECTED', message);
+    this.name = 'DestinationBatchRejected';
   }
 }

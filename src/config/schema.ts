@@ -52,14 +52,45 @@ export const destinationLimitsSchema = z.strictObject({
   requestsPerSecond: z.number().positive().optional(),
 });
 
-export const salesforceConnectionSchema = z.strictObject({
-  type: z.literal('salesforce'),
-  /** e.g. https://acme.my.salesforce.com, or a reference to one. */
-  instanceUrl: z.string().min(1),
-  accessToken: secretReference,
-  apiVersion: z.string().regex(/^\d+\.\d$/, 'must look like 62.0').default('62.0'),
-  limits: destinationLimitsSchema.optional(),
-});
+/**
+ * Salesforce: one of three ways in — an access token; an OAuth refresh token (with the connected app's
+ * clientId/clientSecret; jsforce trades it for a new session on 401 INVALID_SESSION_ID); or the JWT
+ * bearer flow (clientId, username and the connected app's private key file). Secrets only as ${env:…}.
+ */
+export const salesforceConnectionSchema = z
+  .strictObject({
+    type: z.literal('salesforce'),
+    /** e.g. https://acme.my.salesforce.com, or a reference to one. */
+    instanceUrl: z.string().min(1),
+    accessToken: secretReference.optional(),
+    refreshToken: secretReference.optional(),
+    /** Consumer key of the connected app (refresh token and JWT flows). */
+    clientId: z.string().min(1).optional(),
+    clientSecret: secretReference.optional(),
+    /** JWT bearer flow: the user the integration runs as, and the PEM private key file (relative to the project). */
+    username: z.string().min(1).optional(),
+    privateKeyFile: z.string().min(1).optional(),
+    /** Where OAuth tokens come from (and the JWT audience): login.salesforce.com, test.salesforce.com for sandboxes. */
+    loginUrl: z.string().min(1).default('https://login.salesforce.com'),
+    apiVersion: z.string().regex(/^\d+\.\d$/, 'must look like 62.0').default('62.0'),
+    limits: destinationLimitsSchema.optional(),
+    /** Records of one verb in a run above which batches go through Bulk API 2.0 ingest jobs. */
+    bulkThreshold: z.number().int().positive().default(2_000),
+    /** Share of the org's daily API allocation backflow may bring usage to; it stops sending before crossing it. */
+    maxDailyApiUsage: z.number().gt(0).max(1).default(0.8),
+  })
+  .superRefine((c, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (c.privateKeyFile !== undefined) {
+      if (c.clientId === undefined) issue('clientId', 'the JWT bearer flow (privateKeyFile) needs the connected app\'s clientId');
+      if (c.username === undefined) issue('username', 'the JWT bearer flow (privateKeyFile) needs the username to act as');
+      if (c.refreshToken !== undefined) issue('refreshToken', 'give either privateKeyFile (JWT bearer) or refreshToken, not both');
+    } else if (c.refreshToken !== undefined) {
+      if (c.clientId === undefined) issue('clientId', 'a refreshToken needs the connected app\'s clientId (and clientSecret if the app requires it)');
+    } else if (c.accessToken === undefined) {
+      issue('accessToken', 'give accessToken, refreshToken + clientId, or privateKeyFile + clientId + username');
+    }
+  });
 
 /** HubSpot with a private-app access token; `basePath` points it elsewhere (the sandbox). */
 export const hubspotConnectionSchema = z.strictObject({
@@ -318,11 +349,13 @@ export const syncSchema = z
         });
       }
       seen.set(mapping.to, index);
-      if (mapping.to === sync.destination['externalIdField']) {
+      const matchOn = sync.destination['matchOn'];
+      const matchField = typeof matchOn === 'object' && matchOn !== null ? (matchOn as Record<string, unknown>)['field'] : undefined;
+      if (mapping.to === sync.destination['externalIdField'] || mapping.to === matchField) {
         ctx.addIssue({
           code: 'custom',
           path: ['mappings', index, 'to'],
-          message: `${mapping.to} is the external id field; it is filled from primaryKey (${sync.primaryKey})`,
+          message: `${mapping.to} is the ${mapping.to === matchField ? 'match' : 'external id'} field; it is filled from primaryKey (${sync.primaryKey})`,
         });
       }
     });

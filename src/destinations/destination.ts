@@ -39,6 +39,11 @@ export interface DestinationLimits {
   maxBatchSize: number;
   /** Requests in flight at once, per sync run. */
   concurrency: number;
+  /**
+   * The destination's request budget per second, when it has one; every worker's requests to one
+   * connection are paced to it together (engine/pacing.ts), adapting down on 429s.
+   */
+  requestsPerSecond?: number;
 }
 
 export interface TargetCheckInput {

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { getSync, loadProject, PROJECT_FILE, type Project } from '../config/load';
 import { resolveSecrets } from '../config/secrets';
-import type { Connection, SyncSpec } from '../config/schema';
+import type { Connection, DestinationLimitsOverride, SyncSpec } from '../config/schema';
 import { createDestination } from '../destinations';
-import type { Destination } from '../destinations/destination';
+import type { Destination, DestinationLimits } from '../destinations/destination';
 import type { WriteOperation } from '../destinations/modes';
 import { createSource } from '../sources';
 import type { Source } from '../sources/source';
@@ -44,17 +44,41 @@ export function openSource(deps: EngineDeps, spec: SyncSpec): Source {
 }
 
 export function openDestination(deps: EngineDeps, spec: SyncSpec): Destination {
+  return openTarget(deps, spec).destination;
+}
+
+/** A sync's destination with the limits in force: the destination's own, as its connection overrides them. */
+export interface OpenTarget {
+  destination: Destination;
+  limits: DestinationLimits;
+}
+
+export function openTarget(deps: EngineDeps, spec: SyncSpec): OpenTarget {
   const connection = resolvedConnection(deps, spec.destination.connection);
-  return createDestination(connection, spec.destination);
+  const destination = createDestination(connection, spec.destination);
+  const override = 'limits' in connection ? (connection.limits as DestinationLimitsOverride | undefined) : undefined;
+  return { destination, limits: effectiveLimits(destination.limits, override) };
+}
+
+/** Overrides may lower the batch size (never raise it past the API's own), and set concurrency and rate. */
+export function effectiveLimits(own: DestinationLimits, override: DestinationLimitsOverride | undefined): DestinationLimits {
+  const requestsPerSecond = override?.requestsPerSecond ?? own.requestsPerSecond;
+  return {
+    maxBatchSize: Math.min(override?.maxBatchSize ?? own.maxBatchSize, own.maxBatchSize),
+    concurrency: override?.concurrency ?? own.concurrency,
+    ...(requestsPerSecond !== undefined ? { requestsPerSecond } : {}),
+  };
 }
 
 /**
  * Records per batch for a verb taking `records` records: the sync's own choice, never above what the
  * destination takes for that many (a destination with a bulk API takes more when there are many).
  */
-export function batchSizeFor(spec: SyncSpec, destination: Destination): (operation: WriteOperation, records: number) => number {
+export function batchSizeFor(spec: SyncSpec, target: OpenTarget): (operation: WriteOperation, records: number) => number {
   return (operation, records) => {
-    const max = destination.maxBatchSize?.(operation, records) ?? destination.limits.maxBatchSize;
+    const own = target.destination.maxBatchSize?.(operation, records) ?? target.destination.limits.maxBatchSize;
+    // A connection's lower maxBatchSize applies to every verb; a bulk verb's larger size otherwise stands.
+    const max = Math.min(own, target.limits.maxBatchSize === target.destination.limits.maxBatchSize ? own : target.limits.maxBatchSize);
     return Math.min(spec.batchSize ?? max, max);
   };
 }

@@ -3,7 +3,7 @@ import { sqlOf } from '../sources/dbt';
 import { mapRow, targetOf } from '../diff/mapping';
 import { classifyChanges, resetStaging, stagePage, type ChangeCounts, type InvalidRow, type StagedRow } from '../state/staging';
 import { getRun, specOf } from '../state/runs';
-import { batchSizeFor, nowIso, openDestination, openSource, type EngineDeps } from './context';
+import { batchSizeFor, nowIso, openSource, openTarget, type EngineDeps } from './context';
 
 export interface ExtractResult {
   counts: ChangeCounts;
@@ -23,7 +23,7 @@ export async function extractChanges(
 ): Promise<ExtractResult> {
   const run = await getRun(deps.state, runId);
   const spec = specOf(run);
-  const destination = openDestination(deps, spec);
+  const destination = openTarget(deps, spec);
   const concurrency = destination.limits.concurrency;
   if (run.phase !== 'started') {
     const { extracted, added, changed, removed, unchanged, invalid, skipped, batches } = run;

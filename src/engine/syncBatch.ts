@@ -2,7 +2,9 @@ import type { Value } from '../sources/source';
 import { commitBatch, getBatch, readBatchRecords, saveBatchCheckpoint, totalsOf, type BatchOutcome, type BatchTotals } from '../state/batches';
 import { getRun, specOf } from '../state/runs';
 import type { RecordResult } from '../destinations/destination';
-import { nowIso, openDestination, type EngineDeps } from './context';
+import { writeBisecting } from './bisect';
+import { nowIso, openTarget, type EngineDeps } from './context';
+import { pacerFor } from './pacing';
 
 /**
  * Sends one staged batch with its verb and commits its results. A committed batch returns its
@@ -15,19 +17,31 @@ export async function syncBatch(deps: EngineDeps, runId: string, batchNo: number
 
   const spec = specOf(await getRun(deps.state, runId));
   const records = await readBatchRecords(deps.state, runId, spec.name, batchNo);
-  const destination = openDestination(deps, spec);
-  const { results, apiCalls } = await destination.write(
-    batch.operation,
-    records.map((record) => ({
-      key: record.key,
-      fields: JSON.parse(record.payload) as Record<string, Value>,
-      destinationId: record.destinationId,
-    })),
-    {
-      batchId: `${runId}#${batchNo}`,
-      checkpoint: batch.checkpoint,
-      saveCheckpoint: (value) => saveBatchCheckpoint(deps.state, runId, batchNo, value),
+  const { destination, limits } = openTarget(deps, spec);
+  const pacer = pacerFor({ state: deps.state, connection: spec.destination.connection, limits });
+  const payloads = records.map((record) => ({
+    key: record.key,
+    fields: JSON.parse(record.payload) as Record<string, Value>,
+    destinationId: record.destinationId,
+  }));
+  const context = {
+    batchId: `${runId}#${batchNo}`,
+    checkpoint: batch.checkpoint,
+    saveCheckpoint: (value: string) => saveBatchCheckpoint(deps.state, runId, batchNo, value),
+  };
+  const { results, apiCalls } = await writeBisecting(
+    async (part) => {
+      await pacer?.acquire();
+      try {
+        const written = await destination.write(batch.operation, part, context);
+        await pacer?.settle({ apiCalls: written.apiCalls });
+        return written;
+      } catch (error) {
+        await pacer?.settle({ error });
+        throw error;
+      }
     },
+    payloads,
   );
   return commitBatch(deps.state, {
     runId,

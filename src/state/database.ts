@@ -100,6 +100,13 @@ export interface SyncLeasesTable {
   acquired_at: string;
 }
 
+export interface PacingBucketsTable {
+  bucket: string;
+  tokens: number;
+  updated_ms: number;
+  rate: number;
+}
+
 export interface StateSchema {
   runs: RunsTable;
   batches: BatchesTable;
@@ -107,6 +114,7 @@ export interface StateSchema {
   snapshots: SnapshotsTable;
   record_results: RecordResultsTable;
   sync_leases: SyncLeasesTable;
+  pacing_buckets: PacingBucketsTable;
 }
 
 export type StateDb = Kysely<StateSchema>;

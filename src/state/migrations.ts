@@ -106,6 +106,19 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('batches').addColumn('checkpoint', 'text').execute();
     },
   },
+  /** One token bucket per destination connection, shared by every worker through the store. */
+  '004_pacing': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('pacing_buckets')
+        .addColumn('bucket', 'text', (c) => c.primaryKey())
+        .addColumn('tokens', 'double precision', (c) => c.notNull())
+        .addColumn('updated_ms', 'double precision', (c) => c.notNull())
+        /** The rate now in force: the configured one, lowered on 429s and raised back on clean answers. */
+        .addColumn('rate', 'double precision', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -23,11 +23,11 @@ afterAll(async () => {
 });
 
 /** A `backflow worker` process on the suite's dev server; resolves once it polls. */
-async function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'worker', '--project', project.dir], {
+async function startWorkerProcess(taskQueue: string, on: TestProject = project): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [BIN, 'worker', '--project', on.dir], {
     env: {
       ...process.env,
-      ...project.env,
+      ...on.env,
       TEMPORAL_ADDRESS: temporal.address,
       BACKFLOW_TASK_QUEUE: taskQueue,
       BACKFLOW_WORKFLOW_BUNDLE: process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE,
@@ -78,5 +78,45 @@ describe('a worker killed after the Salesforce call and before the batch commit'
     const results = await project.deps.state.selectFrom('record_results').selectAll().where('run_id', '=', summary.runId).execute();
     expect(results.map((r) => r.key).sort()).toEqual(['1', '2', '3', '4']);
     expect(new Set(results.map((r) => r.destination_id)).size).toBe(4);
+  });
+
+  it('with several batches in flight, resumes them all: each record written, committed and reported once', async () => {
+    const fresh = await startSalesforceSandbox();
+    const freshProject = await createTestProject(fresh);
+    try {
+      // One record a batch, three batches in flight at once (the connection's limits override).
+      const sync = 'syncs/accounts_to_salesforce.yaml';
+      freshProject.write(sync, `${freshProject.read(sync)}batchSize: 1\n`);
+      freshProject.write(
+        'backflow.yaml',
+        freshProject.read('backflow.yaml').replace('apiVersion: "62.0"', 'apiVersion: "62.0"\n    limits: { concurrency: 3 }'),
+      );
+      const taskQueue = uniqueTaskQueue('crash-window');
+      const worker = await startWorkerProcess(taskQueue, freshProject);
+      const exited = once(worker, 'exit');
+      // Writes are applied at once but answered late: the worker dies with three applied, none committed.
+      fresh.setFaults({ writeResponseDelayMs: 5_000 });
+      let applied = 0;
+      fresh.onWriteApplied(() => {
+        if (++applied === 3) {
+          worker.kill('SIGKILL');
+          fresh.setFaults({});
+        }
+      });
+      const handle = await startSync(temporal.client, 'accounts_to_salesforce', { taskQueue });
+      await exited;
+      expect(applied).toBe(3);
+      const inFlight = await freshProject.deps.state.selectFrom('batches').selectAll().where('run_id', '=', handle.workflowId).execute();
+      expect(inFlight.map((b) => b.committed)).toEqual([0, 0, 0, 0]);
+
+      const summary = await withWorker(temporal, freshProject.deps, taskQueue, () => handle.result());
+      expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 4, rejected: 0 }, batches: 4 });
+      expect(fresh.records('Account').map((a) => a.External_Id__c).sort()).toEqual(['1', '2', '3', '4']);
+      const results = await freshProject.deps.state.selectFrom('record_results').select('key').where('run_id', '=', summary.runId).execute();
+      expect(results.map((r) => r.key).sort()).toEqual(['1', '2', '3', '4']);
+    } finally {
+      await freshProject.close();
+      await fresh.close();
+    }
   });
 });

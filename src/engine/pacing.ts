@@ -1,0 +1,57 @@
+import type { DestinationLimits } from '../destinations/destination';
+import { DestinationTransientError } from '../errors';
+import { chargeTokens, slowDown, speedUp, takeToken, type BucketSpec } from '../state/pacing';
+import type { StateDb } from '../state/database';
+
+/** The reason destinations give a DestinationTransientError for a rate-limit answer (429 and kin). */
+export const RATE_LIMITED = 'rate-limit';
+
+/**
+ * Paces one destination connection's requests across every worker to `requestsPerSecond`, adapting
+ * (AIMD): a rate-limit answer halves the rate, each clean answer adds back a twentieth, so a budget
+ * shared with other apps is found rather than guessed.
+ */
+export interface Pacer {
+  /** Waits for a request's turn. */
+  acquire(): Promise<void>;
+  /** Reports how a write went: extra requests it made, or the rate-limit error it got. */
+  settle(outcome: { apiCalls: number } | { error: unknown }): Promise<void>;
+}
+
+export interface PacerOptions {
+  state: StateDb;
+  /** The destination connection's name: one bucket per connection. */
+  connection: string;
+  limits: DestinationLimits;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** A pacer when the limits name a request rate; null when the destination takes what it gets. */
+export function pacerFor(options: PacerOptions): Pacer | null {
+  const rate = options.limits.requestsPerSecond;
+  if (rate === undefined) return null;
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  // A burst of one: a budget counted over a rolling window is never overrun at the window's edge.
+  const spec: BucketSpec = { bucket: `destination:${options.connection}`, maxRate: rate, burst: 1 };
+  return {
+    async acquire() {
+      for (;;) {
+        const waitMs = await takeToken(options.state, spec, now());
+        if (waitMs === 0) return;
+        await sleep(waitMs);
+      }
+    },
+    async settle(outcome) {
+      if ('error' in outcome) {
+        if (outcome.error instanceof DestinationTransientError && outcome.error.reason === RATE_LIMITED) {
+          await slowDown(options.state, spec);
+        }
+        return;
+      }
+      await chargeTokens(options.state, spec.bucket, outcome.apiCalls - 1);
+      await speedUp(options.state, spec);
+    },
+  };
+}
