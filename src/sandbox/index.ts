@@ -1,10 +1,12 @@
 import { startBigQuerySandbox, type BigQuerySandbox } from './bigquery';
+import { startHubspotSandbox, type HubspotSandbox, type PropertySpec } from './hubspot';
 import { startSalesforceSandbox, type SalesforceSandbox } from './salesforce';
 
 /** The emulators `backflow sandbox` and the demo run; one per destination (more to come). */
 export interface Sandboxes {
   salesforce: SalesforceSandbox;
   bigquery: BigQuerySandbox;
+  hubspot: HubspotSandbox;
   close(): Promise<void>;
 }
 
@@ -15,7 +17,16 @@ export interface SandboxOptions {
   bigqueryPort?: number;
   /** DuckDB file behind the BigQuery sandbox's datasets; in memory when omitted. */
   bigqueryDuckdbPath?: string;
+  hubspotPort?: number;
 }
+
+/** The custom company properties the demo's accounts_to_hubspot sync maps onto (as created in HubSpot's settings). */
+export const DEMO_HUBSPOT_COMPANY_PROPERTIES: PropertySpec[] = [
+  { name: 'external_id', label: 'External ID', type: 'string', hasUniqueValue: true },
+  { name: 'health_score', label: 'Health score', type: 'number' },
+  { name: 'segment', label: 'Segment', type: 'enumeration', options: ['at-risk', 'neutral', 'healthy'] },
+  { name: 'mrr', label: 'MRR', type: 'number' },
+];
 
 export async function startSandboxes(options: SandboxOptions = {}): Promise<Sandboxes> {
   const salesforce = await startSalesforceSandbox({
@@ -28,11 +39,17 @@ export async function startSandboxes(options: SandboxOptions = {}): Promise<Sand
     ...(options.bigqueryPort !== undefined ? { port: options.bigqueryPort } : {}),
     ...(options.bigqueryDuckdbPath ? { duckdbPath: options.bigqueryDuckdbPath } : {}),
   });
+  const hubspot = await startHubspotSandbox({
+    ...(options.host ? { host: options.host } : {}),
+    ...(options.hubspotPort !== undefined ? { port: options.hubspotPort } : {}),
+    properties: { companies: DEMO_HUBSPOT_COMPANY_PROPERTIES },
+  });
   return {
     salesforce,
     bigquery,
+    hubspot,
     close: async () => {
-      await Promise.all([salesforce.close(), bigquery.close()]);
+      await Promise.all([salesforce.close(), bigquery.close(), hubspot.close()]);
     },
   };
 }
@@ -42,6 +59,7 @@ export function sandboxEndpoints(sandboxes: Sandboxes) {
   return {
     salesforce: { instanceUrl: sandboxes.salesforce.instanceUrl, accessToken: sandboxes.salesforce.accessToken },
     bigquery: { apiEndpoint: sandboxes.bigquery.apiEndpoint, projectId: sandboxes.bigquery.projectId },
+    hubspot: { basePath: sandboxes.hubspot.basePath, accessToken: sandboxes.hubspot.accessToken },
   };
 }
 
@@ -50,5 +68,7 @@ export function sandboxEnv(sandboxes: Sandboxes): Record<string, string> {
   return {
     SALESFORCE_INSTANCE_URL: sandboxes.salesforce.instanceUrl,
     SALESFORCE_ACCESS_TOKEN: sandboxes.salesforce.accessToken,
+    HUBSPOT_BASE_PATH: sandboxes.hubspot.basePath,
+    HUBSPOT_ACCESS_TOKEN: sandboxes.hubspot.accessToken,
   };
 }

@@ -14,6 +14,7 @@ export async function sandboxCommand(options: { json?: boolean; port?: string; h
     const log = logTo(false);
     log(`Salesforce sandbox: instanceUrl ${endpoints.salesforce.instanceUrl}  accessToken ${endpoints.salesforce.accessToken}`);
     log(`BigQuery sandbox:   apiEndpoint ${endpoints.bigquery.apiEndpoint}  projectId ${endpoints.bigquery.projectId}`);
+    log(`HubSpot sandbox:    basePath ${endpoints.hubspot.basePath}  accessToken ${endpoints.hubspot.accessToken}`);
     log('Ctrl-C to stop.');
   }
   await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
