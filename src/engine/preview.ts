@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { deleteRun } from '../state/runs';
 import type { ChangeCounts } from '../state/staging';
 import { sqlOf } from '../sources/dbt';
-import { openSource, type EngineDeps } from './context';
+import { openSource, openTarget, type EngineDeps } from './context';
 import { extractChanges } from './extract';
 import { startRun } from './startRun';
 
@@ -14,16 +14,20 @@ export async function previewRun(
   deps: EngineDeps,
   sync: string,
   full: boolean,
-): Promise<ChangeCounts & { apiCalls: number; bytesProcessed?: number }> {
+): Promise<ChangeCounts & { apiCalls: number; estimatedSeconds?: number; bytesProcessed?: number }> {
   const runId = `preview:${randomUUID()}`;
   try {
     const { spec } = await startRun(deps, { runId, sync, full, lease: false });
     const { counts } = await extractChanges(deps, runId);
+    // One request a batch (look-up verbs make two); at the destination's budget, when it has one.
+    const apiCalls = counts.batches;
+    const { limits } = openTarget(deps, spec);
+    const estimate = limits.requestsPerSecond !== undefined ? { estimatedSeconds: Math.ceil(apiCalls / limits.requestsPerSecond) } : {};
     // What the warehouse bills for the model's scan, where it can tell (BigQuery).
     const source = openSource(deps, spec);
     try {
       const bytesProcessed = await source.estimateBytes?.(sqlOf(spec.model));
-      return { ...counts, apiCalls: counts.batches, ...(bytesProcessed !== undefined ? { bytesProcessed } : {}) };
+      return { ...counts, apiCalls, ...estimate, ...(bytesProcessed !== undefined ? { bytesProcessed } : {}) };
     } finally {
       await source.close();
     }

@@ -2,7 +2,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { BigQuery } from '@google-cloud/bigquery';
+import { Client as HubspotClient } from '@hubspot/api-client';
 import { Connection } from 'jsforce';
+import { DEMO_HUBSPOT_COMPANY_PROPERTIES } from '../../src/sandbox';
+import { startHubspotSandbox, type HubspotSandbox } from '../../src/sandbox/hubspot';
 import { backflow } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
 
@@ -11,11 +14,24 @@ const SYNC_FILE = 'syncs/accounts_to_salesforce.yaml';
 const fx = useSyncFixture();
 
 describe('backflow validate', () => {
+  // The demo project also syncs to HubSpot (accounts_to_hubspot).
+  let hubspot: HubspotSandbox;
+  let env: Record<string, string>;
+  beforeEach(async () => {
+    hubspot = await startHubspotSandbox({ properties: { companies: DEMO_HUBSPOT_COMPANY_PROPERTIES } });
+    env = { ...fx.project.env, HUBSPOT_BASE_PATH: hubspot.basePath, HUBSPOT_ACCESS_TOKEN: hubspot.accessToken };
+  });
+  afterEach(async () => {
+    await hubspot.close();
+  });
+
   it('passes a good project, checking the mapped fields against the destination', async () => {
-    const result = await backflow(['validate', '--project', fx.project.dir], fx.project.env);
+    const result = await backflow(['validate', '--project', fx.project.dir], env);
     expect(result).toMatchObject({ code: 0 });
     expect(result.stdout).toContain(`ok  ${SYNC}`);
+    expect(result.stdout).toContain('ok  accounts_to_hubspot');
     expect(fx.sandbox.requests().map((r) => `${r.method} ${r.path}`)).toEqual(['GET /services/data/v62.0/sobjects/Account/describe']);
+    expect(hubspot.requests().map((r) => `${r.method} ${r.path}`)).toEqual(['GET /crm/v3/properties/companies']);
   });
 
   it('reports every problem at once with file and path, and exits 1', async () => {
@@ -24,7 +40,7 @@ describe('backflow validate', () => {
       fx.project.read(SYNC_FILE).replace('to: Segment__c', 'to: Segmint__c').replace('to: Name', 'to: CreatedDate'),
     );
     fx.project.write('syncs/second.yaml', fx.project.read(SYNC_FILE).replace('primaryKey: id', 'primaryKey: uuid'));
-    const result = await backflow(['validate', '--project', fx.project.dir], fx.project.env);
+    const result = await backflow(['validate', '--project', fx.project.dir], env);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`${SYNC_FILE}: mappings[0].to: Account.CreatedDate is read-only`);
     expect(result.stderr).toContain(`${SYNC_FILE}: mappings[2].to: Account has no field Segmint__c`);
@@ -45,6 +61,18 @@ describe('backflow run --dry-run', () => {
     const real = await backflow(['run', SYNC, '--json', '--project', fx.project.dir], fx.project.env);
     expect(JSON.parse(real.stdout)).toMatchObject({ counts: { changed: 2, synced: 2 }, apiCalls: 1 });
   });
+
+  it("estimates the time the run takes at the destination's request budget", async () => {
+    fx.project.write(`${SYNC_FILE}`, `${fx.project.read(SYNC_FILE)}batchSize: 1\n`);
+    fx.project.write(
+      'backflow.yaml',
+      fx.project.read('backflow.yaml').replace('apiVersion: "62.0"', 'apiVersion: "62.0"\n    limits: { requestsPerSecond: 0.5 }'),
+    );
+    const json = await backflow(['run', SYNC, '--dry-run', '--json', '--project', fx.project.dir], fx.project.env);
+    expect(JSON.parse(json.stdout)).toMatchObject({ counts: { added: 4 }, apiCalls: 4, estimatedSeconds: 8 });
+    const text = await backflow(['run', SYNC, '--dry-run', '--project', fx.project.dir], fx.project.env);
+    expect(text.stderr + text.stdout).toContain("4 added, 0 changed, 0 removed, 0 unchanged, 0 invalid, 0 skipped → 4 API calls (about 8 s at the destination's request budget)");
+  });
 });
 
 describe('backflow sandbox --json', () => {
@@ -57,6 +85,7 @@ describe('backflow sandbox --json', () => {
       const endpoints = JSON.parse(chunk.toString().split('\n')[0] ?? '') as {
         salesforce: { instanceUrl: string; accessToken: string };
         bigquery: { apiEndpoint: string; projectId: string };
+        hubspot: { basePath: string; accessToken: string };
       };
       expect(endpoints.salesforce.instanceUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const conn = new Connection({ ...endpoints.salesforce, version: '62.0' });
@@ -65,6 +94,11 @@ describe('backflow sandbox --json', () => {
       const bigquery = new BigQuery(endpoints.bigquery);
       const [rows] = await bigquery.query({ query: 'SELECT 40 + 2 AS answer' });
       expect(rows).toEqual([{ answer: 42 }]);
+      const hubspot = new HubspotClient({ ...endpoints.hubspot, numberOfApiCallRetries: 0 });
+      const upserted = await hubspot.crm.companies.batchApi.upsert({
+        inputs: [{ idProperty: 'external_id', id: 'x-1', properties: { name: 'Hooli', segment: 'healthy' } }],
+      });
+      expect(upserted.results).toEqual([expect.objectContaining({ _new: true })]);
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');

@@ -21,13 +21,15 @@ export async function runCommand(sync: string, options: RunCommandOptions): Prom
   const deps = await engineDeps(ctx);
   if (options.dryRun) {
     const preview = await previewRun(deps, sync, options.full ?? false);
-    const { apiCalls, bytesProcessed, ...counts } = preview;
+    const { apiCalls, bytesProcessed, estimatedSeconds, ...counts } = preview;
     const scanned = bytesProcessed !== undefined ? { bytesProcessed } : {};
-    if (json) process.stdout.write(`${JSON.stringify({ sync, dryRun: true, counts, apiCalls, ...scanned })}\n`);
+    const timed = estimatedSeconds !== undefined ? { estimatedSeconds } : {};
+    if (json) process.stdout.write(`${JSON.stringify({ sync, dryRun: true, counts, apiCalls, ...timed, ...scanned })}\n`);
     else
       log(
         `dry run of ${sync}: ${counts.extracted} rows, ${counts.added} added, ${counts.changed} changed, ` +
           `${counts.removed} removed, ${counts.unchanged} unchanged, ${counts.invalid} invalid, ${counts.skipped} skipped → ${apiCalls} API calls` +
+          (estimatedSeconds !== undefined ? ` (about ${estimatedSeconds} s at the destination's request budget)` : '') +
           (bytesProcessed !== undefined ? `; the model scans ${bytesProcessed.toLocaleString('en')} bytes` : ''),
       );
     return 0;
