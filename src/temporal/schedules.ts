@@ -235,10 +235,18 @@ export interface ScheduleView {
   lastRun?: { workflowId: string; at: string };
 }
 
+/** 900000 → `15m`, the way config writes it. */
+function shortDuration(ms: number): string {
+  for (const [unit, size] of [['d', DAY], ['h', HOUR], ['m', MINUTE], ['s', 1_000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 function describeWhen(description: ScheduleDescription): string {
   const spec = description.spec;
   const parts: string[] = [];
-  for (const interval of spec.intervals ?? []) parts.push(`every ${String(interval.every)}`);
+  for (const interval of spec.intervals ?? []) parts.push(`every ${shortDuration(Number(interval.every))}`);
   for (const calendar of spec.calendars ?? []) parts.push(`calendar ${stringify(calendar) ?? ''}`);
   return `${parts.join(', ')}${spec.timezone ? ` (${spec.timezone})` : ''}`;
 }

@@ -63,7 +63,8 @@ describe('one run per sync, however it is started', () => {
     // The schedule `schedules apply` makes of `schedule: { every: 1h }`, under an id of this test's own.
     const { options } = syncScheduleOptions({ name: SYNC, schedule: { every: '1h', overlap: 'skip' } }, taskQueue);
     const scheduleId = `${options.scheduleId}-${taskQueue}`;
-    const schedule = await fx.temporal.client.schedule.create({ ...options, scheduleId, state: { paused: true } });
+    // Without backflow's memo marker, so `schedules apply` in a parallel test file leaves it alone.
+    const schedule = await fx.temporal.client.schedule.create({ ...options, scheduleId, memo: {}, state: { paused: true } });
     fx.sandbox.setFaults({ writeResponseDelayMs: 2_000 });
     try {
       await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
