@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { MODE_PLANS, type ActionableChange, type SyncMode, type WriteOperation } from '../destinations/modes';
 import { BackflowError } from '../errors';
 import type { StateDb } from './database';
+import { isPostgres } from './dialect';
 
 export interface StagedRow {
   key: string;
@@ -129,6 +130,9 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
   };
   batchSizeOf('upsert', 0);
   return db.transaction().execute(async (trx) => {
+    // PostgreSQL plans the joins below from table statistics; freshly staged rows have none, and a
+    // nested-loop plan over them is quadratic. SQLite needs no such step.
+    if (isPostgres(trx)) await sql`ANALYZE staged_rows, snapshots`.execute(trx);
     await markDuplicates(trx, runId, input.now);
 
     const changedWhen = input.fullResync ? sql`1 = 1` : sql`snap.fingerprint <> staged_rows.fingerprint`;
