@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { report, type ScenarioResult } from './report';
+import { benchHubspot } from './hubspot';
 import { WORKER_HEAP_MB, benchSources, bigqueryBench, duckdbBench, postgresBench } from './sources';
 
 async function main(): Promise<void> {
@@ -26,6 +27,13 @@ async function main(): Promise<void> {
     } finally {
       await bigquery.close();
     }
+  }
+
+  if (wanted('hubspot')) {
+    // 20,000 contacts against the HubSpot sandbox at 100 requests / 10 s (takes at least 20 s by nature).
+    const result = await benchHubspot(20_000, log);
+    scenarios.push(...result.scenarios);
+    extra.hubspot = result.figures;
   }
 
   const file = report(scenarios, extra);

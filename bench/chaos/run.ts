@@ -1,0 +1,216 @@
+/**
+ * One chaos run: the Salesforce sandbox with a fault profile, a restartable Temporal dev server,
+ * `backflow worker` processes SIGKILLed at random moments, the server restarted once mid-run; then
+ * the destination is compared with the model and the run's results. Shared by `npm run chaos` and
+ * the suite's reduced chaos test.
+ */
+import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { FaultProfile } from '../../src/sandbox/faults';
+import { startSalesforceSandbox } from '../../src/sandbox/salesforce';
+import { openStateStore } from '../../src/state/database';
+import { startSync } from '../../src/temporal/startSync';
+import { compareRecords } from './compare';
+import { createChaosProject, expectedRecords, EXTERNAL_ID, SYNC_NAME } from './project';
+import { startRestartableTemporal } from './temporal';
+import { WorkerPool } from './workers';
+
+export interface ChaosOptions {
+  /** Everything of the run lives here (project, Temporal db file, worker log); emptied first. */
+  workDir: string;
+  records: number;
+  batchSize: number;
+  concurrency: number;
+  workers: number;
+  /** SIGKILLs to deliver before the run ends (at least). */
+  kills: number;
+  /** Pause between chaos events, drawn uniformly from this range (ms). */
+  killEveryMs: [number, number];
+  faults: FaultProfile;
+  /** jsforce's request timeout in the workers (its HTTP_TIMEOUT): how soon a held request is given up. */
+  httpTimeoutMs: number;
+  /** Give up waiting for the run after this long. */
+  deadlineMs: number;
+  log: (line: string) => void;
+}
+
+export interface ChaosResult {
+  records: number;
+  kills: number;
+  serverRestarts: number;
+  faultsInjected: number;
+  lost: number;
+  duplicated: number;
+  wrongValues: number;
+  runStatus: string;
+  seconds: number;
+  /** Model rows without a `synced` result row in the run. */
+  missingResults: number;
+  unexpected: number;
+  faultsByKind: Record<string, number>;
+  apiRequests: number;
+  workerCrashes: number;
+  examples: string[];
+}
+
+/** The issue's bar: nothing lost, duplicated or wrong, a result row for every record, the run succeeded. */
+export function chaosPassed(result: ChaosResult, wanted: { kills: number }): boolean {
+  return (
+    result.lost === 0 &&
+    result.duplicated === 0 &&
+    result.wrongValues === 0 &&
+    result.unexpected === 0 &&
+    result.missingResults === 0 &&
+    result.runStatus === 'succeeded' &&
+    result.kills >= wanted.kills &&
+    result.serverRestarts >= 1
+  );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const between = ([low, high]: [number, number]) => low + Math.random() * (high - low);
+
+async function workflowBundle(workDir: string): Promise<string> {
+  const shared = process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE;
+  if (shared !== undefined && existsSync(shared)) return shared;
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
+  });
+  const file = path.join(workDir, 'workflow-bundle.js');
+  writeFileSync(file, code);
+  return file;
+}
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
+  const { log } = options;
+  rmSync(options.workDir, { recursive: true, force: true });
+  mkdirSync(options.workDir, { recursive: true });
+  const projectDir = path.join(options.workDir, 'project');
+  const workerLog = path.join(options.workDir, 'workers.log');
+  const stateUrl = `sqlite:${path.join(projectDir, '.backflow', 'state.db')}`;
+  const taskQueue = 'backflow-chaos';
+
+  log(`seeding ${options.records} rows`);
+  await createChaosProject({ dir: projectDir, records: options.records, batchSize: options.batchSize, concurrency: options.concurrency });
+  const bundle = await workflowBundle(options.workDir);
+  const sandbox = await startSalesforceSandbox();
+  const temporal = await startRestartableTemporal({ dbFile: path.join(options.workDir, 'temporal.db') });
+  const pool = new WorkerPool({
+    projectDir,
+    size: options.workers,
+    env: {
+      TEMPORAL_ADDRESS: temporal.address,
+      BACKFLOW_TASK_QUEUE: taskQueue,
+      BACKFLOW_STATE_URL: stateUrl,
+      BACKFLOW_WORKFLOW_BUNDLE: bundle,
+      BACKFLOW_SHUTDOWN_GRACE_TIME: '1s',
+      SALESFORCE_INSTANCE_URL: sandbox.instanceUrl,
+      SALESFORCE_ACCESS_TOKEN: sandbox.accessToken,
+      HTTP_TIMEOUT: String(options.httpTimeoutMs),
+      LOG_LEVEL: 'info',
+    },
+    onLog: (pid, chunk) => appendFileSync(workerLog, chunk.split('\n').filter(Boolean).map((line) => `[${pid}] ${line}\n`).join('')),
+  });
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection, namespace: 'default' });
+  const startedAt = Date.now();
+  let serverRestarts = 0;
+  try {
+    log(`starting ${options.workers} worker processes on ${temporal.address}`);
+    await pool.start();
+    sandbox.setFaults(options.faults);
+    const handle = await startSync(client, SYNC_NAME, { taskQueue });
+    log(`run ${handle.workflowId} started`);
+
+    let finished = false;
+    // A connection lost while the server restarts must not end the wait: wait again until the run closed.
+    const settled = (async () => {
+      for (;;) {
+        try {
+          return await handle.result();
+        } catch (err) {
+          if (!/UNAVAILABLE|connect|ECONNREFUSED|ECONNRESET|deadline|transport/i.test(String(err))) throw err;
+          await sleep(1_000);
+        }
+      }
+    })().finally(() => {
+      finished = true;
+    });
+
+    // Chaos: kill a worker (preferably the one holding a batch) every few seconds; restart the server once, midway.
+    const chaos = (async () => {
+      const restartAfter = Math.max(1, Math.floor(options.kills / 2));
+      while (!finished && Date.now() - startedAt < options.deadlineMs) {
+        await sleep(between(options.killEveryMs));
+        if (finished) break;
+        if (pool.kills >= restartAfter && serverRestarts === 0) {
+          log('restarting the Temporal dev server');
+          await temporal.restart();
+          serverRestarts += 1;
+          continue;
+        }
+        if (pool.kills >= options.kills && serverRestarts > 0) break;
+        const holder = await batchHolder(client, handle.workflowId, pool.pids());
+        const pid = await pool.killOne(holder);
+        log(`SIGKILL worker ${pid ?? '?'}${holder !== undefined ? ' (it held a batch)' : ''} — kill ${pool.kills}`);
+      }
+    })();
+
+    const deadline = sleep(options.deadlineMs).then(() => {
+      throw new Error(`the chaos run did not finish within ${options.deadlineMs / 1000} s`);
+    });
+    const summary = await Promise.race([settled, deadline]);
+    finished = true;
+    await chaos;
+    log(`run ${summary.status}: ${summary.counts.synced} synced, ${summary.counts.rejected} rejected`);
+
+    const state = await openStateStore(stateUrl);
+    let synced: Set<string>;
+    try {
+      const rows = await state.selectFrom('record_results').select(['key']).where('run_id', '=', summary.runId).where('status', '=', 'synced').execute();
+      synced = new Set(rows.flatMap((r) => (r.key !== null ? [r.key] : [])));
+    } finally {
+      await state.destroy();
+    }
+    const comparison = compareRecords(await expectedRecords(projectDir), sandbox.records('Account'), EXTERNAL_ID, synced);
+    const requests = sandbox.requests();
+    const faultsByKind: Record<string, number> = {};
+    for (const r of requests) if (r.fault !== undefined) faultsByKind[r.fault] = (faultsByKind[r.fault] ?? 0) + 1;
+    return {
+      records: options.records,
+      kills: pool.kills,
+      serverRestarts,
+      faultsInjected: Object.values(faultsByKind).reduce((a, b) => a + b, 0),
+      lost: comparison.lost,
+      duplicated: comparison.duplicated,
+      wrongValues: comparison.wrongValues,
+      runStatus: summary.status,
+      seconds: Math.round((Date.now() - startedAt) / 100) / 10,
+      missingResults: comparison.missingResults,
+      unexpected: comparison.unexpected,
+      faultsByKind,
+      apiRequests: requests.length,
+      workerCrashes: pool.crashes,
+      examples: comparison.examples,
+    };
+  } finally {
+    await pool.stop();
+    await connection.close().catch(() => {});
+    await temporal.stop();
+    await sandbox.close();
+  }
+}
+
+/** The pid of our worker that holds one of the run's batches right now, if any (describe may fail mid-restart). */
+async function batchHolder(client: Client, workflowId: string, pids: number[]): Promise<number | undefined> {
+  try {
+    const description = await client.workflow.getHandle(workflowId).describe();
+    const identities = (description.raw.pendingActivities ?? []).map((p) => p.lastWorkerIdentity ?? '');
+    return pids.find((pid) => identities.some((identity) => identity.startsWith(`${pid}@`)));
+  } catch {
+    return undefined;
+  }
+}
