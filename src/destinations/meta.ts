@@ -1,0 +1,190 @@
+import { z } from 'zod';
+import type { MetaAudienceConnection } from '../config/schema';
+import { BackflowError, DestinationTransientError } from '../errors';
+import type { Destination, DestinationLimits, DestinationRecord, RecordResult, TargetCheckInput, TargetIssue, WriteContext, WriteResult } from './destination';
+import type { WriteOperation } from './modes';
+import { toMetaError } from './metaErrors';
+import { hashRow, isMetaKey, META_KEYS, memberId, parseMemberId, payloadData, schemaOf, type HashedRow, type MetaKey } from './metaHashing';
+import type { MetaAudienceTarget } from './metaTarget';
+
+/** Meta takes at most 10,000 rows per users request. */
+export const META_MAX_ROWS = 10_000;
+const DEFAULT_GRAPH_URL = 'https://graph.facebook.com';
+/** The SDK sets no timeout of its own; a request hanging longer is retried. */
+const REQUEST_TIMEOUT_MS = 60_000;
+
+interface FacebookAdsApiLike {
+  call(method: string, path: string, params?: object, files?: object, multipart?: boolean): Promise<Record<string, unknown>>;
+}
+interface FacebookAdsApiClass {
+  new (accessToken: string, locale?: string, crashLog?: boolean): FacebookAdsApiLike;
+  _encodeParams(params: object): string;
+}
+// The SDK ships no type declarations.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { FacebookAdsApi } = require('facebook-nodejs-business-sdk') as { FacebookAdsApi: FacebookAdsApiClass };
+
+const usersAnswerSchema = z.looseObject({
+  num_received: z.number().optional(),
+  num_invalid_entries: z.number().optional(),
+  invalid_entry_samples: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional(),
+});
+
+/** Where a batch stands across attempts: each request is made once, even when an answer was lost (re-sending is harmless: membership is a set). */
+const progressSchema = z.object({
+  removed: z.boolean().default(false),
+  added: z.object({ invalid: z.record(z.string(), z.string()) }).optional(),
+});
+type Progress = z.infer<typeof progressSchema>;
+
+/**
+ * Meta Custom Audiences: rows entering the model become audience members (POST /{audience}/users),
+ * rows leaving it (mirror) are removed (DELETE), identifiers normalised and SHA-256 hashed here —
+ * raw PII never leaves the worker. A member's destination id is its hashed identifiers, so removal
+ * (and a changed email, which removes the old member) sends exactly what was added.
+ * Calls go through facebook-nodejs-business-sdk's FacebookAdsApi.call with a full URL, so the
+ * connection's graphUrl and apiVersion apply (the SDK's own path form pins graph.facebook.com and
+ * its version).
+ */
+export class MetaAudienceDestination implements Destination {
+  readonly limits: DestinationLimits = { maxBatchSize: META_MAX_ROWS, concurrency: 1 };
+  readonly operations: readonly WriteOperation[] = ['upsert', 'delete'];
+  private readonly api: FacebookAdsApiLike;
+  private readonly base: string;
+
+  constructor(
+    private readonly config: MetaAudienceConnection,
+    private readonly target: MetaAudienceTarget,
+  ) {
+    // crashLog false: the SDK would otherwise install a process-wide handler reporting crashes to Meta.
+    this.api = new FacebookAdsApi(config.accessToken, 'en_US', false);
+    this.base = `${(config.graphUrl ?? DEFAULT_GRAPH_URL).replace(/\/+$/, '')}/${config.apiVersion}`;
+  }
+
+  async check(sync: TargetCheckInput): Promise<TargetIssue[]> {
+    const issues: TargetIssue[] = [];
+    sync.mappings.forEach((mapping, index) => {
+      if (!isMetaKey(mapping.to)) {
+        issues.push({ path: `mappings[${index}].to`, message: `${mapping.to} is not a Meta customer-file key (${META_KEYS.join(', ')})` });
+      }
+    });
+    await this.request('GET', this.target.audienceId, { fields: 'id,name' }, `read audience ${this.target.audienceId}`);
+    return issues;
+  }
+
+  async write(operation: WriteOperation, records: readonly DestinationRecord[], context: WriteContext): Promise<WriteResult> {
+    if (operation !== 'upsert' && operation !== 'delete') throw new BackflowError('MODE_NOT_SUPPORTED', `a Meta audience cannot ${operation}`);
+    if (records.length > META_MAX_ROWS) {
+      throw new BackflowError('DESTINATION_REQUEST_INVALID', `a Meta users request takes at most ${META_MAX_ROWS} rows, got ${records.length}`);
+    }
+    const progress = parseProgress(context.checkpoint);
+    const save = () => context.saveCheckpoint(JSON.stringify(progress));
+    return operation === 'delete' ? this.removeLeaving(records, progress, save) : this.add(records, progress, save);
+  }
+
+  private async add(records: readonly DestinationRecord[], progress: Progress, save: () => Promise<void>): Promise<WriteResult> {
+    const schema = schemaFor(records);
+    const results = new Map<string, RecordResult>();
+    const adds: Array<{ record: DestinationRecord; row: HashedRow }> = [];
+    const removals: HashedRow[] = [];
+    for (const record of records) {
+      const row = hashRow(record.fields, schema);
+      if (Object.keys(row).length === 0) {
+        results.set(record.key, {
+          key: record.key,
+          status: 'rejected',
+          error: { code: 'NO_IDENTIFIERS', message: `every identifier is empty after normalisation (${schema.join(', ')})`, fields: [...schema] },
+        });
+        continue;
+      }
+      // A changed identifier (a new email) is a different person to Meta: take the old one out.
+      const old = parseMemberId(record.destinationId);
+      if (old && Object.keys(old).length > 0 && memberId(old) !== memberId(row)) removals.push(old);
+      adds.push({ record, row });
+    }
+    let apiCalls = 0;
+    if (removals.length > 0 && !progress.removed) {
+      await this.users('DELETE', removals);
+      apiCalls++;
+      progress.removed = true;
+      await save();
+    }
+    if (adds.length > 0 && !progress.added) {
+      const answer = await this.users('POST', adds.map((a) => a.row), schema);
+      apiCalls++;
+      progress.added = { invalid: invalidSamples(answer.invalid_entry_samples) };
+      await save();
+    }
+    const invalid = progress.added?.invalid ?? {};
+    for (const { record, row } of adds) {
+      const bad = Object.entries(row).find(([, value]) => value in invalid);
+      results.set(
+        record.key,
+        bad
+          ? { key: record.key, status: 'rejected', error: { code: 'META_INVALID_ENTRY', message: `Meta: ${invalid[bad[1]] ?? 'invalid entry'}`, fields: [bad[0]] } }
+          : { key: record.key, status: 'ok', destinationId: memberId(row), created: record.destinationId === null },
+      );
+    }
+    return { results: records.map((record) => results.get(record.key) as RecordResult), apiCalls };
+  }
+
+  /** Mirror: removes the members backflow added for rows that left the model (by their stored hashed identifiers). */
+  private async removeLeaving(records: readonly DestinationRecord[], progress: Progress, save: () => Promise<void>): Promise<WriteResult> {
+    const rows = records.map((record) => parseMemberId(record.destinationId)).filter((row): row is HashedRow => row !== null && Object.keys(row).length > 0);
+    let apiCalls = 0;
+    if (rows.length > 0 && !progress.removed) {
+      await this.users('DELETE', rows);
+      apiCalls++;
+      progress.removed = true;
+      await save();
+    }
+    return { results: records.map((record) => ({ key: record.key, status: 'ok', destinationId: record.destinationId ?? '', created: false })), apiCalls };
+  }
+
+  private async users(method: 'POST' | 'DELETE', rows: readonly HashedRow[], schema?: readonly MetaKey[]): Promise<z.infer<typeof usersAnswerSchema>> {
+    const keys = schema ?? schemaOf(rows.flatMap((row) => Object.keys(row)));
+    const payload = { schema: keys, data: payloadData(rows, keys) };
+    const answer = await this.request(method, `${this.target.audienceId}/users`, { payload }, `${method === 'POST' ? 'add' : 'remove'} ${rows.length} audience members`);
+    return usersAnswerSchema.parse(answer);
+  }
+
+  /** One Graph call, the way the SDK sends it: POST params as a JSON body, others in the query string, access_token in the query. */
+  private async request(method: 'GET' | 'POST' | 'DELETE', path: string, params: object, what: string): Promise<Record<string, unknown>> {
+    const query = FacebookAdsApi._encodeParams({ access_token: this.config.accessToken, ...(method === 'POST' ? {} : params) });
+    const url = `${this.base}/${path}?${query}`;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DestinationTransientError(`Meta ${what}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`, 'timeout')), REQUEST_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([this.api.call(method, url, method === 'POST' ? params : {}, {}, false), timeout]);
+    } catch (err) {
+      throw toMetaError(err, what);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function parseProgress(checkpoint: string | null): Progress {
+  if (checkpoint === null) return { removed: false };
+  const parsed = progressSchema.safeParse(JSON.parse(checkpoint));
+  return parsed.success ? parsed.data : { removed: false };
+}
+
+/** The Meta keys a batch carries; a mapped field that is not one is a configuration error. */
+function schemaFor(records: readonly DestinationRecord[]): MetaKey[] {
+  const names = new Set(records.flatMap((record) => Object.keys(record.fields)));
+  const unknown = [...names].filter((name) => !isMetaKey(name));
+  if (unknown.length > 0) {
+    throw new BackflowError('CONFIG_INVALID', `mappings' to must be Meta customer-file keys (${META_KEYS.join(', ')}); not: ${unknown.join(', ')}`);
+  }
+  return schemaOf(names);
+}
+
+/** `invalid_entry_samples` as value → reason (Meta sends an object; tolerate a list of values). */
+function invalidSamples(samples: unknown): Record<string, string> {
+  if (Array.isArray(samples)) return Object.fromEntries(samples.filter((s): s is string => typeof s === 'string').map((s) => [s, 'invalid entry']));
+  if (typeof samples !== 'object' || samples === null) return {};
+  return Object.fromEntries(Object.entries(samples).map(([value, reason]) => [value, typeof reason === 'string' ? reason : 'invalid entry']));
+}

@@ -1,0 +1,65 @@
+import { BackflowError, DestinationTransientError } from '../errors';
+
+/** Graph API throttling codes: 4 app, 17 user, 32 page, 613 custom-rate, 80003/80004 ads business use cases. */
+const THROTTLING_CODES = new Set([4, 17, 32, 613, 80003, 80004]);
+/** Meta gives minutes to wait; when it says 0 or nothing, wait this long before the next attempt. */
+export const DEFAULT_THROTTLE_WAIT_MS = 60_000;
+
+interface GraphErrorBody {
+  code?: unknown;
+  error_subcode?: unknown;
+  message?: unknown;
+  is_transient?: unknown;
+}
+
+interface SdkErrorLike {
+  status?: unknown;
+  response?: GraphErrorBody | null;
+  headers?: Record<string, unknown> | null;
+  message?: unknown;
+}
+
+/**
+ * Minutes until access returns, from `x-business-use-case-usage`: `{"<account>": [{type,
+ * call_count, …, estimated_time_to_regain_access}]}` — the longest wait of any entry, in ms.
+ */
+export function regainAccessMs(header: unknown): number | undefined {
+  if (typeof header !== 'string') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(header);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  let minutes: number | undefined;
+  for (const entries of Object.values(parsed as Record<string, unknown>)) {
+    for (const entry of Array.isArray(entries) ? entries : []) {
+      const value = (entry as { estimated_time_to_regain_access?: unknown }).estimated_time_to_regain_access;
+      if (typeof value === 'number' && value >= 0) minutes = Math.max(minutes ?? 0, value);
+    }
+  }
+  return minutes === undefined ? undefined : minutes * 60_000;
+}
+
+/** Turns a failed Graph call (facebook-nodejs-business-sdk's FacebookRequestError) into the engine's typed errors. */
+export function toMetaError(err: unknown, what: string): Error {
+  if (err instanceof BackflowError) return err;
+  const e = (typeof err === 'object' && err !== null ? err : {}) as SdkErrorLike;
+  const status = typeof e.status === 'number' ? e.status : undefined;
+  const body = e.response ?? undefined;
+  const code = typeof body?.code === 'number' ? body.code : undefined;
+  const message = typeof body?.message === 'string' ? body.message : typeof e.message === 'string' ? e.message : String(err);
+  const detail = `Meta ${what} failed: ${code !== undefined ? `(#${code}) ` : ''}${message}`;
+  if (code !== undefined && THROTTLING_CODES.has(code)) {
+    const wait = regainAccessMs(e.headers?.['x-business-use-case-usage']);
+    return new DestinationTransientError(detail, 'rate-limit', wait && wait > 0 ? wait : DEFAULT_THROTTLE_WAIT_MS);
+  }
+  if (code === 190 || code === 102 || status === 401 || (code !== undefined && code >= 200 && code < 300)) {
+    return new BackflowError('DESTINATION_AUTH_FAILED', detail);
+  }
+  if (status === undefined || status >= 500 || body?.is_transient === true || code === 1 || code === 2) {
+    return new DestinationTransientError(detail, status === undefined ? 'network' : 'server-error');
+  }
+  return new BackflowError('DESTINATION_REQUEST_INVALID', detail);
+}

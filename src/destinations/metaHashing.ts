@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import type { Value } from '../sources/source';
+
+/**
+ * Meta's customer-file keys and how each is normalised before SHA-256 (Marketing API, "Hashing and
+ * Normalizing Data"): EMAIL trimmed + lowercased; PHONE digits only, no leading zeros, with the
+ * country code; FN/LN lowercase letters only (no punctuation, spaces or digits; other alphabets
+ * kept, UTF-8); FI the first letter; CT lowercase letters only; ST lowercase, no punctuation or
+ * spaces (US: the 2-letter code); ZIP lowercase without spaces (US: the first 5 digits); COUNTRY the
+ * lowercase ISO 3166-1 alpha-2 code; GEN m/f; DOBY YYYY, DOBM MM, DOBD DD. EXTERN_ID and MADID are
+ * sent as they are (MADID lowercased), unhashed, as Meta specifies.
+ */
+export const META_KEYS = ['EXTERN_ID', 'EMAIL', 'PHONE', 'GEN', 'DOBY', 'DOBM', 'DOBD', 'LN', 'FN', 'FI', 'CT', 'ST', 'ZIP', 'MADID', 'COUNTRY'] as const;
+export type MetaKey = (typeof META_KEYS)[number];
+
+const UNHASHED: ReadonlySet<MetaKey> = new Set(['EXTERN_ID', 'MADID']);
+
+export function isMetaKey(name: string): name is MetaKey {
+  return (META_KEYS as readonly string[]).includes(name);
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function text(value: Value | undefined): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return '';
+}
+
+/** Letters of any alphabet, lowercased; everything else (punctuation, spaces, digits) dropped. */
+function lettersOnly(value: string): string {
+  return value.normalize('NFC').toLowerCase().replace(/[^\p{L}\p{M}]/gu, '');
+}
+
+function twoDigits(value: string, max: number): string {
+  const digits = value.replace(/\D/g, '');
+  const n = Number(digits);
+  return digits === '' || n < 1 || n > max ? '' : String(n).padStart(2, '0');
+}
+
+const US_ZIP = /^(\d{5})(?:-?\d{4})?$/;
+
+/** The normalised form of one value ('' when nothing usable is left), before hashing. */
+export function normalize(key: MetaKey, value: Value | undefined): string {
+  const raw = text(value).trim();
+  if (raw === '') return '';
+  switch (key) {
+    case 'EMAIL':
+      return raw.toLowerCase();
+    case 'PHONE':
+      return raw.replace(/\D/g, '').replace(/^0+/, '');
+    case 'FN':
+    case 'LN':
+    case 'CT':
+      return lettersOnly(raw);
+    case 'FI':
+      return lettersOnly(raw).slice(0, 1);
+    case 'ST':
+      return raw.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+    case 'ZIP': {
+      const compact = raw.toLowerCase().replace(/\s+/g, '');
+      return US_ZIP.exec(compact)?.[1] ?? compact;
+    }
+    case 'COUNTRY': {
+      const code = raw.toLowerCase().replace(/[^a-z]/g, '');
+      return code.length === 2 ? code : '';
+    }
+    case 'GEN': {
+      const g = raw.toLowerCase();
+      return g === 'm' || g === 'male' ? 'm' : g === 'f' || g === 'female' ? 'f' : '';
+    }
+    case 'DOBY': {
+      const year = raw.replace(/\D/g, '');
+      return /^(19|20)\d{2}$/.test(year) ? year : '';
+    }
+    case 'DOBM':
+      return twoDigits(raw, 12);
+    case 'DOBD':
+      return twoDigits(raw, 31);
+    case 'MADID':
+      return raw.toLowerCase();
+    case 'EXTERN_ID':
+      return raw;
+  }
+}
+
+/** What goes on the wire for one value: the SHA-256 hex of its normalised form (as is for EXTERN_ID and MADID). */
+export function hashValue(key: MetaKey, value: Value | undefined): string {
+  const normalized = normalize(key, value);
+  if (normalized === '') return '';
+  return UNHASHED.has(key) ? normalized : sha256Hex(normalized);
+}
+
+/** The schema order of the keys a sync maps (Meta takes any order; a fixed one keeps payloads stable). */
+export function schemaOf(keys: Iterable<string>): MetaKey[] {
+  const wanted = new Set(keys);
+  return META_KEYS.filter((key) => wanted.has(key));
+}
+
+/** One row as Meta receives it: hashed identifiers by key ('' = unknown). */
+export type HashedRow = Partial<Record<MetaKey, string>>;
+
+export function hashRow(fields: Record<string, Value>, schema: readonly MetaKey[]): HashedRow {
+  const row: HashedRow = {};
+  for (const key of schema) {
+    const hashed = hashValue(key, fields[key]);
+    if (hashed !== '') row[key] = hashed;
+  }
+  return row;
+}
+
+/**
+ * The destination id of a member: its hashed identifiers, key-sorted JSON. Membership has no id of
+ * its own, and a row leaving the model (mirror) must be removed with exactly what was added.
+ */
+export function memberId(row: HashedRow): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(row).sort(([a], [b]) => a.localeCompare(b))));
+}
+
+export function parseMemberId(id: string | null): HashedRow | null {
+  if (id === null || !id.startsWith('{')) return null;
+  try {
+    const parsed = JSON.parse(id) as Record<string, unknown>;
+    const row: HashedRow = {};
+    for (const [key, value] of Object.entries(parsed)) if (isMetaKey(key) && typeof value === 'string') row[key] = value;
+    return row;
+  } catch {
+    return null;
+  }
+}
+
+/** `payload.data` of a users call for rows in `schema` order, '' where a row has no value. */
+export function payloadData(rows: readonly HashedRow[], schema: readonly MetaKey[]): string[][] {
+  return rows.map((row) => schema.map((key) => row[key] ?? ''));
+}

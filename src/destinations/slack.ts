@@ -1,0 +1,398 @@
+import { WebClient } from '@slack/web-api';
+import type { SlackConnection } from '../config/schema';
+import { BackflowError } from '../errors';
+import type {
+  Destination,
+  DestinationLimits,
+  DestinationRecord,
+  RecordError,
+  RecordResult,
+  TargetCheckInput,
+  TargetIssue,
+  WriteContext,
+  WriteResult,
+} from './destination';
+import type { WriteOperation } from './modes';
+import { classifySlackError } from './slackErrors';
+import { MessageRenderer, unmappedVariables } from './slackMessages';
+import { sharedChannelPacer, type ChannelPacer } from './slackPacing';
+import { DIGEST_KEY, messageId, parseMessageId, parseProgress, type PendingPost, type SlackProgress } from './slackProgress';
+import type { SlackTarget } from './slackTarget';
+
+/** Messages per batch: at ~1 message/s per channel a batch stays well inside the activity's timeout. */
+export const SLACK_BATCH_SIZE = 50;
+/** A digest summarises a whole batch, so a run of up to this many rows is one message. */
+export const SLACK_DIGEST_BATCH_SIZE = 10_000;
+const DEFAULT_API_URL = 'https://slack.com/api/';
+/** How far before a lost post's send time its message is looked for (clock skew between us and Slack). */
+const RECOVERY_SKEW_SECONDS = 120;
+
+interface Sent {
+  id: string;
+  created: boolean;
+}
+
+/** Slack escapes these in stored message text. */
+function slackEscaped(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * Slack through the Web API with a bot token: one message per added or changed row (Liquid
+ * template), edited in place or followed up in its thread when the row changes, or one digest per
+ * batch. The message's `channel:ts` is the row's destination id. Idempotent across retries through
+ * the batch checkpoint (see slackProgress.ts).
+ */
+export class SlackDestination implements Destination {
+  readonly limits: DestinationLimits;
+  readonly operations: readonly WriteOperation[];
+  private readonly client: WebClient;
+  private readonly renderer: MessageRenderer;
+  private readonly apiUrl: string;
+  private channelIds: Map<string, string> | undefined;
+
+  constructor(
+    config: SlackConnection,
+    private readonly target: SlackTarget,
+    private readonly pacer: ChannelPacer = sharedChannelPacer,
+  ) {
+    this.apiUrl = config.apiUrl ?? DEFAULT_API_URL;
+    // Rate-limited calls throw instead of sleeping inside the activity: Temporal waits them out.
+    this.client = new WebClient(config.token, {
+      slackApiUrl: this.apiUrl,
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: 0 },
+      timeout: 30_000,
+    });
+    this.renderer = new MessageRenderer(target);
+    this.limits = { maxBatchSize: target.digest ? SLACK_DIGEST_BATCH_SIZE : SLACK_BATCH_SIZE, concurrency: 1 };
+    // A digest summarises changes; there is no per-row message to edit or delete.
+    this.operations = target.digest ? ['upsert', 'insert'] : ['upsert', 'update', 'insert', 'delete'];
+  }
+
+  /** The token works, the fixed channel exists and the app is in it, and every variable is mapped. */
+  async check(sync: TargetCheckInput): Promise<TargetIssue[]> {
+    const issues = unmappedVariables(this.target, sync);
+    await this.call('auth.test', () => this.client.auth.test());
+    const channel = this.target.channel;
+    if (channel !== undefined) {
+      const found = (await this.listChannels()).find((c) => c.id === channel || `#${c.name}` === channel || c.name === channel);
+      if (!found) issues.push({ path: 'destination.channel', message: `no channel ${channel} in this workspace (or the app cannot see it)` });
+      else if (!found.member) issues.push({ path: 'destination.channel', message: `the app is not a member of ${channel}: invite it (/invite @app)` });
+      else if (found.archived) issues.push({ path: 'destination.channel', message: `${channel} is archived` });
+    }
+    return issues;
+  }
+
+  async write(operation: WriteOperation, records: readonly DestinationRecord[], context: WriteContext): Promise<WriteResult> {
+    if (!this.operations.includes(operation)) {
+      throw new BackflowError('MODE_NOT_SUPPORTED', `this Slack destination cannot ${operation}`);
+    }
+    const batch = new BatchWriter(this, context, parseProgress(context.checkpoint));
+    if (operation === 'delete') return batch.remove(records);
+    if (this.target.digest) return batch.digest(records);
+    return batch.messages(operation, records);
+  }
+
+  // ── used by BatchWriter ──
+
+  render(record: DestinationRecord) {
+    return this.renderer.render(record);
+  }
+
+  digestText(rows: Array<{ record: DestinationRecord; text: string }>): string {
+    return this.renderer.digest(rows);
+  }
+
+  get settings(): SlackTarget {
+    return this.target;
+  }
+
+  async post(channel: string, text: string, threadTs?: string): Promise<{ channel: string; ts: string }> {
+    await this.pacer.wait(`${this.apiUrl}|${channel}`);
+    const answer = await this.client.chat.postMessage({
+      channel,
+      text,
+      unfurl_links: false,
+      unfurl_media: false,
+      ...(threadTs !== undefined ? { thread_ts: threadTs } : {}),
+    });
+    if (!answer.ts || !answer.channel) throw new Error('Slack chat.postMessage answered without channel and ts');
+    return { channel: answer.channel, ts: answer.ts };
+  }
+
+  async update(channel: string, ts: string, text: string): Promise<void> {
+    await this.pacer.wait(`${this.apiUrl}|${channel}`);
+    await this.client.chat.update({ channel, ts, text });
+  }
+
+  async remove(channel: string, ts: string): Promise<void> {
+    await this.pacer.wait(`${this.apiUrl}|${channel}`);
+    await this.client.chat.delete({ channel, ts });
+  }
+
+  /**
+   * The message a lost post left in the channel (or thread), if it landed: posted by a bot, same
+   * text, not long before the post was sent, and not already another row's message.
+   */
+  async findLost(pending: PendingPost, taken: ReadonlySet<string>): Promise<string | undefined> {
+    const channel = await this.channelId(pending.channel);
+    if (channel === undefined) return undefined;
+    const oldest = String(Math.floor(pending.at / 1000) - RECOVERY_SKEW_SECONDS);
+    let messages: Array<{ ts?: string; text?: string; bot_id?: string }>;
+    try {
+      const answer = pending.threadTs
+        ? await this.client.conversations.replies({ channel, ts: pending.threadTs, oldest, limit: 200 })
+        : await this.client.conversations.history({ channel, oldest, limit: 200 });
+      messages = answer.messages ?? [];
+    } catch (err) {
+      const failure = classifySlackError(err, 'conversations.history');
+      if (failure.scope === 'batch') throw failure.error;
+      return undefined; // cannot read the channel: post again rather than lose the row
+    }
+    const texts = new Set([pending.text, slackEscaped(pending.text)]);
+    const found = messages.find(
+      (m) => m.ts !== undefined && m.bot_id !== undefined && texts.has(m.text ?? '') && m.ts !== pending.threadTs && !taken.has(messageId(channel, m.ts)),
+    );
+    return found?.ts === undefined ? undefined : messageId(channel, found.ts);
+  }
+
+  private async channelId(ref: string): Promise<string | undefined> {
+    if (/^[CGD][A-Z0-9]{2,}$/.test(ref)) return ref;
+    if (!this.channelIds) {
+      this.channelIds = new Map((await this.listChannels()).map((c) => [c.name, c.id]));
+    }
+    return this.channelIds.get(ref.replace(/^#/, ''));
+  }
+
+  private async listChannels(): Promise<Array<{ id: string; name: string; member: boolean; archived: boolean }>> {
+    const channels: Array<{ id: string; name: string; member: boolean; archived: boolean }> = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.call('conversations.list', () =>
+        this.client.conversations.list({ types: 'public_channel,private_channel', limit: 1000, ...(cursor ? { cursor } : {}) }),
+      );
+      for (const c of page.channels ?? []) {
+        if (c.id && c.name) channels.push({ id: c.id, name: c.name, member: c.is_member === true, archived: c.is_archived === true });
+      }
+      cursor = page.response_metadata?.next_cursor || undefined;
+    } while (cursor);
+    return channels;
+  }
+
+  private async call<T>(method: string, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (err) {
+      const failure = classifySlackError(err, method);
+      if (failure.scope === 'batch') throw failure.error;
+      throw new BackflowError('DESTINATION_REQUEST_INVALID', failure.error.message);
+    }
+  }
+}
+
+/** One batch's writes: results in record order, progress saved after every message. */
+class BatchWriter {
+  private readonly results = new Map<string, RecordResult>();
+  private apiCalls = 0;
+  /** Channels that failed for good in this batch (not found, not a member…), with their error. */
+  private readonly badChannels = new Map<string, RecordError>();
+
+  constructor(
+    private readonly slack: SlackDestination,
+    private readonly context: WriteContext,
+    private readonly progress: SlackProgress,
+  ) {}
+
+  async messages(operation: WriteOperation, records: readonly DestinationRecord[]): Promise<WriteResult> {
+    await this.recoverLost();
+    const target = this.slack.settings;
+    for (const record of records) {
+      const key = record.key;
+      const done = this.progress.done[key];
+      if (done) {
+        this.ok(key, done);
+        continue;
+      }
+      const rendered = this.slack.render(record);
+      if (rendered.kind === 'skip') {
+        this.results.set(key, { key, status: 'skipped', reason: rendered.reason, ...(record.destinationId ? { destinationId: record.destinationId } : {}) });
+        continue;
+      }
+      if (rendered.kind === 'reject') {
+        this.results.set(key, { key, status: 'rejected', error: rendered.error });
+        continue;
+      }
+      const stored = parseMessageId(record.destinationId);
+      if (operation === 'update' && !stored) {
+        this.results.set(key, { key, status: 'skipped', reason: 'update mode: no message was posted for this row yet' });
+        continue;
+      }
+      if (operation === 'insert' && stored) {
+        this.results.set(key, { key, status: 'skipped', reason: 'insert mode: a message was posted for this row already', destinationId: messageId(stored.channel, stored.ts) });
+        continue;
+      }
+      const channel = stored?.channel ?? target.channel ?? channelFromRecord(record, target.channelFrom);
+      if (channel === undefined) {
+        const field = target.channelFrom ?? 'channel';
+        this.results.set(key, { key, status: 'rejected', error: { code: 'CHANNEL_MISSING', message: `${field} is empty: no channel to post to`, fields: [field] } });
+        continue;
+      }
+      await this.send(key, channel, rendered.text, stored);
+    }
+    return this.answer(records);
+  }
+
+  /** One message for every row of the batch that passes `when`; each row's destination id is the digest's. */
+  async digest(records: readonly DestinationRecord[]): Promise<WriteResult> {
+    await this.recoverLost();
+    const rows: Array<{ record: DestinationRecord; text: string }> = [];
+    for (const record of records) {
+      const rendered = this.slack.render(record);
+      if (rendered.kind === 'skip') this.results.set(record.key, { key: record.key, status: 'skipped', reason: rendered.reason });
+      else if (rendered.kind === 'reject') this.results.set(record.key, { key: record.key, status: 'rejected', error: rendered.error });
+      else rows.push({ record, text: rendered.text });
+    }
+    if (rows.length > 0) {
+      const channel = this.slack.settings.channel as string;
+      let done = this.progress.done[DIGEST_KEY];
+      if (!done) {
+        await this.send(DIGEST_KEY, channel, this.slack.digestText(rows), null);
+        done = this.progress.done[DIGEST_KEY];
+      }
+      for (const { record } of rows) {
+        const result = this.results.get(DIGEST_KEY);
+        if (done) this.results.set(record.key, { key: record.key, status: 'ok', destinationId: done.id, created: record.destinationId === null });
+        else if (result?.status === 'rejected') this.results.set(record.key, { ...result, key: record.key });
+      }
+    }
+    return this.answer(records);
+  }
+
+  /** Mirror: deletes the messages backflow posted for rows that left the model. */
+  async remove(records: readonly DestinationRecord[]): Promise<WriteResult> {
+    for (const record of records) {
+      const stored = parseMessageId(record.destinationId);
+      const done = this.progress.done[record.key];
+      if (done || !stored) {
+        // Without a stored message there is nothing of ours to delete.
+        this.ok(record.key, done ?? { id: record.destinationId ?? '', created: false });
+        continue;
+      }
+      const sent = await this.attempt(record.key, stored.channel, 'chat.delete', async () => {
+        try {
+          await this.slack.remove(stored.channel, stored.ts);
+        } catch (err) {
+          // Already gone (deleted by hand) is what mirror wants.
+          if ((err as { data?: { error?: unknown } }).data?.error !== 'message_not_found') throw err;
+        }
+        return { id: messageId(stored.channel, stored.ts), created: false };
+      });
+      if (sent) await this.commit(record.key, sent);
+    }
+    return this.answer(records);
+  }
+
+  /** Posts, edits or threads one row's message, with the lost-post marker saved first. */
+  private async send(key: string, channel: string, text: string, stored: { channel: string; ts: string } | null): Promise<void> {
+    const onChange = this.slack.settings.onChange;
+    if (stored && onChange === 'update') {
+      const sent = await this.attempt(key, channel, 'chat.update', async () => {
+        try {
+          await this.slack.update(stored.channel, stored.ts, text);
+          return { id: messageId(stored.channel, stored.ts), created: false };
+        } catch (err) {
+          const code = (err as { data?: { error?: unknown } }).data?.error;
+          if (code !== 'message_not_found' && code !== 'cant_update_message') throw err;
+          return undefined; // the message is gone: post a new one below
+        }
+      });
+      if (sent) return this.commit(key, sent);
+      if (this.results.has(key)) return;
+    }
+    const threadTs = stored && onChange === 'thread' ? stored.ts : undefined;
+    const pending: PendingPost = { key, channel, text, at: Date.now(), ...(threadTs ? { threadTs } : {}) };
+    this.progress.pending = pending;
+    await this.save();
+    const sent = await this.attempt(key, channel, 'chat.postMessage', async () => {
+      const posted = await this.slack.post(channel, text, threadTs);
+      // A threaded follow-up keeps the parent as the row's message, so later changes thread under it too.
+      return stored && threadTs ? { id: messageId(stored.channel, stored.ts), created: false } : { id: messageId(posted.channel, posted.ts), created: true };
+    });
+    if (sent) await this.commit(key, sent);
+    else if (this.results.has(key)) {
+      delete this.progress.pending;
+      await this.save();
+    }
+  }
+
+  /**
+   * Runs one Slack call for a row: a rejection (record or channel) is recorded and answers
+   * undefined; a batch failure is thrown (progress so far is saved already).
+   */
+  private async attempt(key: string, channel: string, method: string, call: () => Promise<Sent | undefined>): Promise<Sent | undefined> {
+    const bad = this.badChannels.get(channel);
+    if (bad) {
+      this.results.set(key, { key, status: 'rejected', error: bad });
+      return undefined;
+    }
+    this.apiCalls++;
+    try {
+      return await call();
+    } catch (err) {
+      const failure = classifySlackError(err, method);
+      if (failure.scope === 'batch') throw failure.error;
+      if (failure.scope === 'channel') this.badChannels.set(channel, failure.error);
+      this.results.set(key, { key, status: 'rejected', error: failure.error });
+      return undefined;
+    }
+  }
+
+  /** A post the last attempt sent but never heard back from: adopt its message if it landed. */
+  private async recoverLost(): Promise<void> {
+    const pending = this.progress.pending;
+    if (!pending || this.progress.done[pending.key]) return;
+    const taken = new Set(Object.values(this.progress.done).map((d) => d.id));
+    this.apiCalls++;
+    const found = await this.slack.findLost(pending, taken);
+    delete this.progress.pending;
+    if (found !== undefined) {
+      const stored = pending.threadTs ? `${found.split(':')[0]}:${pending.threadTs}` : found;
+      this.progress.done[pending.key] = { id: stored, created: pending.threadTs === undefined };
+    }
+    await this.save();
+  }
+
+  private async commit(key: string, sent: Sent): Promise<void> {
+    this.progress.done[key] = sent;
+    delete this.progress.pending;
+    await this.save();
+    this.ok(key, sent);
+  }
+
+  private ok(key: string, sent: Sent): void {
+    this.results.set(key, { key, status: 'ok', destinationId: sent.id, created: sent.created });
+  }
+
+  private save(): Promise<void> {
+    return this.context.saveCheckpoint(JSON.stringify(this.progress));
+  }
+
+  private answer(records: readonly DestinationRecord[]): WriteResult {
+    return {
+      results: records.map((record) => this.results.get(record.key) ?? missing(record.key)),
+      apiCalls: this.apiCalls,
+    };
+  }
+}
+
+function channelFromRecord(record: DestinationRecord, field: string | undefined): string | undefined {
+  if (field === undefined) return undefined;
+  const value = record.fields[field];
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+function missing(key: string): RecordResult {
+  return { key, status: 'rejected', error: { code: 'NOT_SENT', message: 'no result for this record', fields: [] } };
+}
+

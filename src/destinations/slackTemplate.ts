@@ -1,0 +1,83 @@
+import { Liquid, type Template } from 'liquidjs';
+import type { Value } from '../sources/source';
+
+/**
+ * Liquid templates of Slack messages. Strict: a variable the record does not carry is an error
+ * naming it (a typo must not post "'s health dropped to "), and so is an unknown filter.
+ */
+const liquid = new Liquid({ strictVariables: true, strictFilters: true, cache: true });
+
+/** Why a template does not parse, or undefined when it does. */
+export function templateProblem(text: string): string | undefined {
+  try {
+    liquid.parse(text);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/** The top-level variables a template reads (`{{ account.name }}` reads `account`). */
+export function templateVariables(text: string): string[] {
+  try {
+    return liquid.globalVariablesSync(text);
+  } catch {
+    return [];
+  }
+}
+
+export class TemplateError extends Error {
+  constructor(
+    message: string,
+    /** The variable the template needed and the record lacked, when that was the problem. */
+    readonly variable: string | undefined,
+  ) {
+    super(message);
+    this.name = 'TemplateError';
+  }
+}
+
+/** A parsed template, rendered against a record's mapped fields. */
+export class MessageTemplate {
+  private readonly parsed: Template[];
+
+  constructor(readonly text: string) {
+    this.parsed = liquid.parse(text);
+  }
+
+  render(scope: Record<string, Value | undefined>): string {
+    try {
+      return liquid.renderSync(this.parsed, scope) as string;
+    } catch (err) {
+      throw toTemplateError(err);
+    }
+  }
+}
+
+function toTemplateError(err: unknown): TemplateError {
+  const message = err instanceof Error ? err.message : String(err);
+  const variable = /undefined variable: ([^,\s]+)/.exec(message)?.[1];
+  return new TemplateError(message.replace(/, line:\d+, col:\d+$/, ''), variable);
+}
+
+/** A Liquid condition (`segment == "at-risk" and health < 40`) evaluated to a boolean. */
+export class Condition {
+  private readonly parsed: Template[];
+
+  constructor(readonly expression: string) {
+    this.parsed = liquid.parse(conditionTemplate(expression));
+  }
+
+  test(scope: Record<string, Value | undefined>): boolean {
+    try {
+      return liquid.renderSync(this.parsed, scope) === 'true';
+    } catch (err) {
+      throw toTemplateError(err);
+    }
+  }
+}
+
+/** The one-tag template that prints `true` when the condition holds. */
+export function conditionTemplate(expression: string): string {
+  return `{% if ${expression} %}true{% endif %}`;
+}

@@ -1,0 +1,143 @@
+import stringify from 'safe-stable-stringify';
+import { z } from 'zod';
+import type { WebhookConnection } from '../config/schema';
+import { fingerprint } from '../diff/fingerprint';
+import { BackflowError, DestinationTransientError } from '../errors';
+import type { Value } from '../sources/source';
+import type { Destination, DestinationLimits, DestinationRecord, RecordError, RecordResult, TargetCheckInput, TargetIssue, WriteContext, WriteResult } from './destination';
+import type { WriteOperation } from './modes';
+import { errorMessageOf, idempotencyKey, retryAfterMs, SIGNATURE_HEADER, signature, syncNameOf } from './webhookDelivery';
+import type { WebhookTarget } from './webhookTarget';
+
+/** Records per batch (per request with `delivery: batch`). */
+export const WEBHOOK_BATCH_SIZE = 100;
+
+const progressSchema = z.object({
+  /** Stamped once per batch, so a retried batch re-sends byte-identical bodies. */
+  syncedAt: z.string(),
+  /** Records (or `*batch*`) answered for good: ok, or rejected with the receiver's error. */
+  done: z.record(z.string(), z.union([z.object({ ok: z.literal(true) }), z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string(), fields: z.array(z.string()) }) })])),
+});
+type Progress = z.infer<typeof progressSchema>;
+type Outcome = Progress['done'][string];
+
+const BATCH_KEY = '*batch*';
+
+interface WebhookEvent {
+  event: 'upserted' | 'deleted';
+  key: string;
+  fields: Record<string, Value>;
+  fingerprint?: string;
+  syncedAt: string;
+}
+
+/**
+ * Any HTTP endpoint: one JSON request per record (or per batch) with `{event, key, fields,
+ * fingerprint, syncedAt}`, an `Idempotency-Key` per (sync, key, fingerprint) and, with a secret, an
+ * HMAC-SHA256 signature. 2xx = ok, other 4xx = that record rejected with the body's message,
+ * 401/403 = the batch fails (credentials), 408/429/5xx/network/timeouts = retried (Retry-After honoured).
+ */
+export class WebhookDestination implements Destination {
+  readonly limits: DestinationLimits = { maxBatchSize: WEBHOOK_BATCH_SIZE, concurrency: 1 };
+  readonly operations: readonly WriteOperation[] = ['upsert', 'delete'];
+  private readonly url: string;
+
+  constructor(
+    private readonly config: WebhookConnection,
+    private readonly target: WebhookTarget,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.url = `${config.url.replace(/\/+$/, '')}${target.path ?? ''}`;
+  }
+
+  /** A webhook has nothing to ask without delivering; only the URL is checked. */
+  check(_sync: TargetCheckInput): Promise<TargetIssue[]> {
+    const issues: TargetIssue[] = [];
+    try {
+      const url = new URL(this.url);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') issues.push({ path: 'destination.connection', message: `webhook URL must be http(s), got ${url.protocol}` });
+    } catch {
+      issues.push({ path: 'destination.connection', message: 'the webhook URL is not a valid URL' });
+    }
+    return Promise.resolve(issues);
+  }
+
+  async write(operation: WriteOperation, records: readonly DestinationRecord[], context: WriteContext): Promise<WriteResult> {
+    if (operation !== 'upsert' && operation !== 'delete') throw new BackflowError('MODE_NOT_SUPPORTED', `a webhook cannot ${operation}`);
+    const progress = parseProgress(context.checkpoint) ?? { syncedAt: this.now().toISOString(), done: {} };
+    const sync = syncNameOf(context.batchId) ?? this.target.connection;
+    const events = records.map((record) => this.eventOf(operation, record, progress.syncedAt));
+    const keys = events.map((event) => idempotencyKey(sync, event.key, event.fingerprint));
+    let apiCalls = 0;
+    const deliver = async (doneKey: string, body: unknown, key: string): Promise<Outcome> => {
+      const done = progress.done[doneKey];
+      if (done) return done;
+      apiCalls++;
+      const outcome = await this.post(body, key);
+      progress.done[doneKey] = outcome;
+      await context.saveCheckpoint(JSON.stringify(progress));
+      return outcome;
+    };
+
+    const outcomes: Outcome[] = [];
+    if (this.target.delivery === 'batch') {
+      const batchKey = idempotencyKey(sync, keys.join(','), undefined);
+      const outcome = records.length > 0 ? await deliver(BATCH_KEY, { events }, batchKey) : { ok: true as const };
+      outcomes.push(...records.map(() => outcome));
+    } else {
+      for (const [index, event] of events.entries()) outcomes.push(await deliver(event.key, event, keys[index] as string));
+    }
+    return {
+      results: records.map((record, index): RecordResult => {
+        const outcome = outcomes[index] as Outcome;
+        return outcome.ok
+          ? { key: record.key, status: 'ok', destinationId: record.key, created: operation === 'upsert' && record.destinationId === null }
+          : { key: record.key, status: 'rejected', error: outcome.error };
+      }),
+      apiCalls,
+    };
+  }
+
+  private eventOf(operation: WriteOperation, record: DestinationRecord, syncedAt: string): WebhookEvent {
+    if (operation === 'delete') return { event: 'deleted', key: record.key, fields: {}, syncedAt };
+    return { event: 'upserted', key: record.key, fields: record.fields, fingerprint: fingerprint(stringify(this.target) ?? '', record.fields), syncedAt };
+  }
+
+  /** One request; a final answer comes back, a retryable one is thrown. */
+  private async post(payload: unknown, key: string): Promise<Outcome> {
+    const body = JSON.stringify(payload);
+    const headers: Record<string, string> = {
+      ...this.config.headers,
+      'content-type': 'application/json',
+      'user-agent': 'backflow',
+      'idempotency-key': key,
+    };
+    if (this.config.secret !== undefined) headers[SIGNATURE_HEADER] = signature(this.config.secret, body);
+    let response: Response;
+    try {
+      response = await fetch(this.url, { method: this.config.method, headers, body, signal: AbortSignal.timeout(this.config.timeoutMs) });
+    } catch (err) {
+      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      throw new DestinationTransientError(
+        timedOut ? `webhook: no answer within ${this.config.timeoutMs} ms` : `webhook request failed: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`,
+        timedOut ? 'timeout' : 'network',
+      );
+    }
+    const text = await response.text().catch(() => '');
+    const status = response.status;
+    if (status >= 200 && status < 300) return { ok: true };
+    const message = `webhook answered HTTP ${status}: ${errorMessageOf(text)}`;
+    if (status === 408 || status === 429 || status >= 500) {
+      throw new DestinationTransientError(message, status === 429 ? 'rate-limit' : 'server-error', retryAfterMs(response.headers.get('retry-after')));
+    }
+    if (status === 401 || status === 403) throw new BackflowError('DESTINATION_AUTH_FAILED', message);
+    const error: RecordError = { code: `HTTP_${status}`, message, fields: [] };
+    return { ok: false, error };
+  }
+}
+
+function parseProgress(checkpoint: string | null): Progress | undefined {
+  if (checkpoint === null) return undefined;
+  const parsed = progressSchema.safeParse(JSON.parse(checkpoint));
+  return parsed.success ? parsed.data : undefined;
+}
