@@ -33,7 +33,7 @@ export const HUBSPOT_BATCH_LIMIT = 100;
 const CONTACT_TYPE_NAMES = new Set(['contacts', 'contact', '0-1']);
 
 /** Batches in flight per run; the shared pacer, not this, keeps requests within the budget. */
-const CONCURRENCY = 4;
+const CONCURRENCY = 16;
 
 /** A property as the Properties API describes it (only what check() reads). */
 interface PropertyInfo {
