@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { pruneRecordResults } from '../../src/ops/retention';
 import { recordHistory } from '../../src/ops/records';
@@ -145,5 +147,32 @@ describe('per-record logs', () => {
     expect(await recordHistory(fx.project.deps.state, SYNC, '1')).toEqual([]);
     runs = await listRuns(fx.project.deps.state, SYNC);
     expect(runs.map((run) => run.counts.synced)).toEqual([0, 1, 4]);
+  });
+});
+
+describe('write-back', () => {
+  it('lands a run’s per-record results in a warehouse table it creates when missing (DuckDB)', async () => {
+    fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}writeBack: { connection: warehouse }\n`);
+    await fx.project.sql(`UPDATE accounts SET name = '' WHERE id = 3`);
+    const taskQueue = uniqueTaskQueue('write-back');
+    const summary = await withWorker(fx.temporal, fx.project.deps, taskQueue, async () =>
+      (await startSync(fx.temporal.client, SYNC, { taskQueue })).result(),
+    );
+    const instance = await DuckDBInstance.create(path.join(fx.project.dir, 'warehouse.duckdb'));
+    const connection = await instance.connect();
+    try {
+      const reader = await connection.runAndReadAll(
+        'SELECT run_id, run_status, record_key, change, status, error_code FROM backflow_sync_log ORDER BY record_key',
+      );
+      expect(reader.getRowObjectsJson()).toEqual([
+        { run_id: summary.runId, run_status: 'partial', record_key: '1', change: 'added', status: 'synced', error_code: null },
+        { run_id: summary.runId, run_status: 'partial', record_key: '2', change: 'added', status: 'synced', error_code: null },
+        { run_id: summary.runId, run_status: 'partial', record_key: '3', change: 'added', status: 'rejected', error_code: 'REQUIRED_FIELD_MISSING' },
+        { run_id: summary.runId, run_status: 'partial', record_key: '4', change: 'added', status: 'synced', error_code: null },
+      ]);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
   });
 });
