@@ -1,17 +1,21 @@
 /**
  * `npm run bench`: starts what the scenarios need itself, runs them, prints a table and writes
- * bench/results/latest.json. `npm run bench -- sources` runs one group.
+ * bench/results/latest.json. `npm run bench -- sources` runs one group; `--quick` a reduced version of
+ * the throughput scenarios only (under two minutes).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { report, type ScenarioResult } from './report';
 import { benchHubspot } from './hubspot';
+import { benchThroughput } from './throughput';
 import { WORKER_HEAP_MB, benchSources, bigqueryBench, duckdbBench, postgresBench } from './sources';
 
 async function main(): Promise<void> {
-  const only = process.argv.slice(2);
-  const wanted = (group: string) => only.length === 0 || only.includes(group);
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const only = args.filter((arg) => !arg.startsWith('--'));
+  const wanted = (group: string) => (only.length === 0 && !quick) || only.includes(group) || (quick && group === 'throughput');
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const scenarios: ScenarioResult[] = [];
   const extra: Record<string, unknown> = {};
@@ -27,6 +31,12 @@ async function main(): Promise<void> {
     } finally {
       await bigquery.close();
     }
+  }
+
+  if (wanted('throughput')) {
+    const result = await benchThroughput(quick ? 10_000 : 100_000, log);
+    scenarios.push(...result.scenarios);
+    extra.throughputChecks = result.checks;
   }
 
   if (wanted('hubspot')) {

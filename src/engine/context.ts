@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { getSync, loadProject, PROJECT_FILE, type Project } from '../config/load';
+import { loadProjectCached } from '../config/cache';
+import { getSync, PROJECT_FILE, type Project } from '../config/load';
 import { resolveSecrets } from '../config/secrets';
 import type { Connection, DestinationLimitsOverride, SyncSpec } from '../config/schema';
 import { createDestination } from '../destinations';
@@ -22,9 +23,9 @@ export function nowIso(deps: EngineDeps): string {
   return (deps.now?.() ?? new Date()).toISOString();
 }
 
-/** Reads the project from disk each time, so edited YAML applies to the next run without a restart. */
+/** The project as on disk now (re-read when a file changed), so edited YAML applies without a restart. */
 export function project(deps: EngineDeps): Project {
-  return loadProject(deps.projectDir);
+  return loadProjectCached(deps.projectDir);
 }
 
 export function syncSpec(deps: EngineDeps, name: string): SyncSpec {

@@ -1,6 +1,16 @@
 import { commitsSkipped, type WriteOperation } from '../destinations/modes';
 import { BackflowError } from '../errors';
-import type { BatchRow, ChangeKind, StateDb } from './database';
+import type { Insertable } from 'kysely';
+import type { BatchRow, ChangeKind, RecordResultsTable, SnapshotsTable, StateDb } from './database';
+
+/** Rows per multi-row INSERT: 100 × 12 columns stays well under SQLite's and PostgreSQL's parameter caps. */
+const ROWS_PER_STATEMENT = 100;
+
+function chunked<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
+}
 
 export interface BatchRecord {
   key: string;
@@ -138,27 +148,27 @@ export async function commitBatch(
     let rejected = 0;
     let skipped = 0;
     let created = 0;
+    const results: Insertable<RecordResultsTable>[] = [];
+    const snapshots: Insertable<SnapshotsTable>[] = [];
+    const deletedKeys: string[] = [];
     for (const outcome of input.outcomes) {
       const record = byKey.get(outcome.key);
       if (!record) throw new Error(`destination answered for key ${outcome.key}, which is not in batch ${input.batchNo}`);
       const destinationId = outcome.destinationId || record.destinationId;
-      await trx
-        .insertInto('record_results')
-        .values({
-          run_id: input.runId,
-          key: outcome.key,
-          batch_no: input.batchNo,
-          change: record.change,
-          status: outcome.status,
-          destination_id: destinationId,
-          created: outcome.created === undefined ? null : outcome.created ? 1 : 0,
-          error_code: outcome.error?.code ?? (outcome.status === 'skipped' ? 'SKIPPED' : null),
-          error_message: outcome.error?.message ?? outcome.reason ?? null,
-          error_fields: outcome.error ? JSON.stringify(outcome.error.fields) : null,
-          payload: record.payload,
-          recorded_at: input.now,
-        })
-        .execute();
+      results.push({
+        run_id: input.runId,
+        key: outcome.key,
+        batch_no: input.batchNo,
+        change: record.change,
+        status: outcome.status,
+        destination_id: destinationId,
+        created: outcome.created === undefined ? null : outcome.created ? 1 : 0,
+        error_code: outcome.error?.code ?? (outcome.status === 'skipped' ? 'SKIPPED' : null),
+        error_message: outcome.error?.message ?? outcome.reason ?? null,
+        error_fields: outcome.error ? JSON.stringify(outcome.error.fields) : null,
+        payload: record.payload,
+        recorded_at: input.now,
+      });
       if (outcome.status === 'rejected') {
         rejected++;
         continue;
@@ -170,21 +180,25 @@ export async function commitBatch(
         synced++;
         if (outcome.created) created++;
       }
-      if (operation === 'delete') {
-        // Deleted: the key is no longer one of ours, so a later run treats it as new.
-        await trx.deleteFrom('snapshots').where('sync_name', '=', input.syncName).where('key', '=', outcome.key).execute();
-        continue;
-      }
-      await trx
-        .insertInto('snapshots')
-        .values({
+      // Deleted: the key is no longer one of ours, so a later run treats it as new.
+      if (operation === 'delete') deletedKeys.push(outcome.key);
+      else {
+        snapshots.push({
           sync_name: input.syncName,
           key: outcome.key,
           fingerprint: record.fingerprint,
           destination_id: destinationId,
           run_id: input.runId,
           synced_at: input.now,
-        })
+        });
+      }
+    }
+    // Multi-row statements: one prepared statement per chunk, not one per record.
+    for (const chunk of chunked(results, ROWS_PER_STATEMENT)) await trx.insertInto('record_results').values(chunk).execute();
+    for (const chunk of chunked(snapshots, ROWS_PER_STATEMENT)) {
+      await trx
+        .insertInto('snapshots')
+        .values(chunk)
         .onConflict((oc) =>
           oc.columns(['sync_name', 'key']).doUpdateSet((eb) => ({
             fingerprint: eb.ref('excluded.fingerprint'),
@@ -194,6 +208,9 @@ export async function commitBatch(
           })),
         )
         .execute();
+    }
+    for (const chunk of chunked(deletedKeys, 500)) {
+      await trx.deleteFrom('snapshots').where('sync_name', '=', input.syncName).where('key', 'in', chunk).execute();
     }
     const done = {
       committed: 1,
@@ -213,7 +230,8 @@ export async function commitBatch(
       .where('run_id', '=', input.runId)
       .where('batch_no', '=', input.batchNo)
       .execute();
-    await trx.updateTable('runs').set({ phase: 'syncing' }).where('run_id', '=', input.runId).execute();
+    // Only the first commit of a run changes it: later ones match no row and lock nothing.
+    await trx.updateTable('runs').set({ phase: 'syncing' }).where('run_id', '=', input.runId).where('phase', '=', 'extracted').execute();
     return totalsOf({ ...batch, ...done }, false);
   });
 }

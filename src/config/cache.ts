@@ -1,0 +1,43 @@
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { loadProject, PROJECT_FILE, SYNCS_DIR, type Project } from './load';
+
+/**
+ * The project as on disk, parsed again only when a config file changed (name, size or mtime), so a
+ * worker applies edited YAML to the next batch without re-parsing it for every batch of a run.
+ */
+const cache = new Map<string, { signature: string; project: Project }>();
+
+function signatureOf(dir: string): string {
+  const files = [PROJECT_FILE, ...listSyncFiles(dir)];
+  return files
+    .map((file) => {
+      try {
+        const stat = statSync(path.join(dir, file));
+        return `${file}:${stat.size}:${stat.mtimeMs}`;
+      } catch {
+        return `${file}:missing`;
+      }
+    })
+    .join('|');
+}
+
+function listSyncFiles(dir: string): string[] {
+  try {
+    return readdirSync(path.join(dir, SYNCS_DIR))
+      .sort()
+      .map((name) => `${SYNCS_DIR}/${name}`);
+  } catch {
+    return [];
+  }
+}
+
+export function loadProjectCached(dir: string): Project {
+  const root = path.resolve(dir);
+  const signature = signatureOf(root);
+  const hit = cache.get(root);
+  if (hit?.signature === signature) return hit.project;
+  const project = loadProject(root); // throws on invalid config: never cached
+  cache.set(root, { signature, project });
+  return project;
+}
