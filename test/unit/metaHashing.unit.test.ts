@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { hashRow, hashValue, memberId, normalize, parseMemberId, payloadData, schemaOf } from '../../src/destinations/metaHashing';
+
+const sha = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+describe('Meta customer-file normalisation (Marketing API "Hashing and Normalizing Data")', () => {
+  it('trims and lowercases emails', () => {
+    expect(normalize('EMAIL', '  John_Smith@Gmail.COM ')).toBe('john_smith@gmail.com');
+  });
+
+  it('keeps phone digits only, with the country code and no leading zeros', () => {
+    // Meta's customer-list examples: 1-234-567-8910 and +44 844 412 4653.
+    expect(normalize('PHONE', '1-234-567-8910')).toBe('12345678910');
+    expect(normalize('PHONE', '+44 844 412 4653')).toBe('448444124653');
+    expect(normalize('PHONE', '+1 (650) 555-1212')).toBe('16505551212');
+    expect(normalize('PHONE', '0044 844 412 4653')).toBe('448444124653');
+  });
+
+  it('lowercases names to letters only, keeping other alphabets (UTF-8)', () => {
+    expect(normalize('FN', 'Mary-Ann')).toBe('maryann');
+    expect(normalize('LN', "O'Brien Jr.")).toBe('obrienjr');
+    expect(normalize('FN', 'Valéria')).toBe('valéria');
+    expect(normalize('FI', ' Jane')).toBe('j');
+    expect(normalize('CT', 'San Francisco')).toBe('sanfrancisco');
+  });
+
+  it('cuts US zip codes to 5 digits, lowercases others without spaces, and takes 2-letter countries', () => {
+    expect(normalize('ZIP', '94035-1234')).toBe('94035');
+    expect(normalize('ZIP', 'WC2H 8LG')).toBe('wc2h8lg');
+    expect(normalize('COUNTRY', 'US')).toBe('us');
+    expect(normalize('COUNTRY', 'USA')).toBe('');
+    expect(normalize('ST', 'CA')).toBe('ca');
+  });
+
+  it('maps gender to m/f and pads birth month and day', () => {
+    expect(normalize('GEN', 'Female')).toBe('f');
+    expect(normalize('GEN', 'x')).toBe('');
+    expect(normalize('DOBM', '7')).toBe('07');
+    expect(normalize('DOBD', '31')).toBe('31');
+    expect(normalize('DOBD', '32')).toBe('');
+    expect(normalize('DOBY', '1984')).toBe('1984');
+  });
+
+  it('hashes the normalised value as lowercase SHA-256 hex, and sends EXTERN_ID as it is', () => {
+    expect(hashValue('EMAIL', ' Ops@Acme.example ')).toBe(sha('ops@acme.example'));
+    expect(hashValue('EMAIL', 'test@example.com')).toBe('973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b');
+    expect(hashValue('PHONE', '+1 (650) 555-1212')).toBe(sha('16505551212'));
+    expect(hashValue('EXTERN_ID', 'acct-1')).toBe('acct-1');
+    expect(hashValue('EMAIL', '   ')).toBe('');
+    expect(hashValue('PHONE', null)).toBe('');
+  });
+
+  it('builds rows in schema order with "" for unknown values, and member ids that round-trip', () => {
+    const schema = schemaOf(['PHONE', 'EMAIL', 'EXTERN_ID']);
+    expect(schema).toEqual(['EXTERN_ID', 'EMAIL', 'PHONE']);
+    const row = hashRow({ EMAIL: 'A@B.example', PHONE: null, EXTERN_ID: 7 }, schema);
+    expect(row).toEqual({ EMAIL: sha('a@b.example'), EXTERN_ID: '7' });
+    expect(payloadData([row], schema)).toEqual([['7', sha('a@b.example'), '']]);
+    expect(parseMemberId(memberId(row))).toEqual(row);
+    expect(parseMemberId(null)).toBeNull();
+  });
+});

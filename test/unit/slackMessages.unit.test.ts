@@ -1,0 +1,104 @@
+import { MessageRenderer, unmappedVariables } from '../../src/destinations/slackMessages';
+import { ChannelPacer } from '../../src/destinations/slackPacing';
+import { classifySlackError } from '../../src/destinations/slackErrors';
+import { parseMessageId } from '../../src/destinations/slackProgress';
+import { slackTargetSchema } from '../../src/destinations/slackTarget';
+import { BackflowError, DestinationTransientError } from '../../src/errors';
+
+const TEMPLATE = "{{ name }}'s health dropped to {{ health }} ({{ segment }})";
+const acme = { key: '1', fields: { name: 'Acme', health: 38, segment: 'at-risk' } };
+const globex = { key: '2', fields: { name: 'Globex', health: 82, segment: 'healthy' } };
+
+describe('Slack message rendering', () => {
+  it('renders the template from the mapped fields', () => {
+    expect(new MessageRenderer({ template: TEMPLATE }).render(acme)).toEqual({ kind: 'message', text: "Acme's health dropped to 38 (at-risk)" });
+  });
+
+  it('rejects a record whose template needs a field it lacks, naming the variable', () => {
+    const rendered = new MessageRenderer({ template: '{{ name }} owned by {{ owner }}' }).render(acme);
+    expect(rendered).toMatchObject({ kind: 'reject', error: { code: 'TEMPLATE_UNDEFINED_VARIABLE', fields: ['owner'] } });
+  });
+
+  it('skips rows the when filter leaves out, with the reason, for both filter forms', () => {
+    const simple = new MessageRenderer({ template: TEMPLATE, when: { field: 'segment', equals: 'at-risk' } });
+    expect(simple.render(acme).kind).toBe('message');
+    expect(simple.render(globex)).toEqual({ kind: 'skip', reason: 'when: segment is "healthy", not "at-risk"' });
+    const list = new MessageRenderer({ template: TEMPLATE, when: { field: 'health', in: ['38', 40] } });
+    expect(list.render(acme).kind).toBe('message');
+    expect(list.render(globex).kind).toBe('skip');
+    const liquid = new MessageRenderer({ template: TEMPLATE, when: 'segment == "at-risk" and health < 40' });
+    expect(liquid.render(acme).kind).toBe('message');
+    expect(liquid.render(globex)).toEqual({ kind: 'skip', reason: 'when: segment == "at-risk" and health < 40 is false' });
+  });
+
+  it('writes a digest: title with the count, the top N rows by sortBy, and how many more', () => {
+    const renderer = new MessageRenderer({
+      template: '{{ name }} ({{ health }})',
+      digest: { top: 2, title: '{{ count }} accounts at risk', sortBy: 'health', order: 'asc' },
+    });
+    const rows = [globex, acme, { key: '3', fields: { name: 'Initech', health: 55, segment: 'at-risk' } }].map((record) => ({
+      record,
+      text: (renderer.render(record) as { text: string }).text,
+    }));
+    expect(renderer.digest(rows)).toBe('3 accounts at risk\n• Acme (38)\n• Initech (55)\n…and 1 more');
+  });
+
+  it('reports template variables, when fields and channelFrom that no mapping provides', () => {
+    const issues = unmappedVariables(
+      { template: '{{ name }} {{ owner }}', when: { field: 'tier', equals: 1 }, channelFrom: 'team_channel' },
+      { mode: 'upsert', mappings: [{ from: 'name', to: 'name' }] },
+    );
+    expect(issues.map((issue) => issue.path)).toEqual(['destination.template', 'destination.when.field', 'destination.channelFrom']);
+  });
+});
+
+describe('Slack target schema', () => {
+  it('needs exactly one of channel and channelFrom, a parseable template, and a fixed channel for a digest', () => {
+    expect(slackTargetSchema.safeParse({ connection: 's', channel: '#a', template: 'x' }).success).toBe(true);
+    expect(slackTargetSchema.safeParse({ connection: 's', template: 'x' }).success).toBe(false);
+    expect(slackTargetSchema.safeParse({ connection: 's', channel: '#a', template: '{{ name ' }).success).toBe(false);
+    expect(slackTargetSchema.safeParse({ connection: 's', channelFrom: 'c', template: 'x', digest: { top: 3 } }).success).toBe(false);
+    expect(slackTargetSchema.safeParse({ connection: 's', channel: '#a', template: 'x', when: { field: 'a', equals: 1, in: [1] } }).success).toBe(false);
+  });
+});
+
+describe('Slack errors, pacing and message ids', () => {
+  it('turns a rate-limited call into a transient error carrying Retry-After', () => {
+    const failure = classifySlackError({ code: 'slack_webapi_rate_limited_error', retryAfter: 3 }, 'chat.postMessage');
+    expect(failure.scope).toBe('batch');
+    expect(failure.scope === 'batch' && failure.error).toBeInstanceOf(DestinationTransientError);
+    expect((failure as { error: DestinationTransientError }).error.retryAfterMs).toBe(3000);
+  });
+
+  it('sorts ok:false errors into channel, record and token failures', () => {
+    const platform = (error: string) => classifySlackError({ code: 'slack_webapi_platform_error', data: { error } }, 'chat.postMessage');
+    expect(platform('channel_not_found')).toMatchObject({ scope: 'channel', error: { code: 'channel_not_found' } });
+    expect(platform('not_in_channel').scope).toBe('channel');
+    expect(platform('msg_too_long')).toMatchObject({ scope: 'record', error: { code: 'msg_too_long' } });
+    const auth = platform('invalid_auth');
+    expect(auth.scope === 'batch' && auth.error).toBeInstanceOf(BackflowError);
+    expect((auth as { error: BackflowError }).error.code).toBe('DESTINATION_AUTH_FAILED');
+    const http = classifySlackError({ code: 'slack_webapi_http_error', statusCode: 503 }, 'chat.update');
+    expect(http.scope === 'batch' && http.error).toBeInstanceOf(DestinationTransientError);
+  });
+
+  it('paces writes to one channel a second apart, other channels independently', async () => {
+    let now = 1_000;
+    const slept: number[] = [];
+    const pacer = new ChannelPacer(1_000, () => now, async (ms) => {
+      slept.push(ms);
+      now += ms;
+    });
+    await pacer.wait('#a');
+    await pacer.wait('#a');
+    await pacer.wait('#b');
+    now += 500;
+    await pacer.wait('#a');
+    expect(slept).toEqual([1_000, 500]);
+  });
+
+  it('reads channel:ts destination ids', () => {
+    expect(parseMessageId('C123:1700000000.000100')).toEqual({ channel: 'C123', ts: '1700000000.000100' });
+    expect(parseMessageId('slack-webhook:1')).toBeNull();
+  });
+});

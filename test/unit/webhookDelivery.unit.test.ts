@@ -1,0 +1,40 @@
+import { createHmac } from 'node:crypto';
+import { errorMessageOf, idempotencyKey, retryAfterMs, signature, syncNameOf } from '../../src/destinations/webhookDelivery';
+import { verifySignature } from '../../src/sandbox/webhook';
+
+describe('webhook deliveries', () => {
+  it('signs the raw body with HMAC-SHA256 as sha256=<hex>, which the receiver verifies', () => {
+    const body = '{"event":"upserted","key":"1"}';
+    const header = signature('s3cret', body);
+    expect(header).toBe(`sha256=${createHmac('sha256', 's3cret').update(body).digest('hex')}`);
+    expect(verifySignature('s3cret', Buffer.from(body), header)).toBe(true);
+    expect(verifySignature('other', Buffer.from(body), header)).toBe(false);
+  });
+
+  it('gives the same idempotency key for the same sync, key and fingerprint only', () => {
+    const key = idempotencyKey('accounts', '1', 'fp1');
+    expect(idempotencyKey('accounts', '1', 'fp1')).toBe(key);
+    expect(idempotencyKey('accounts', '1', 'fp2')).not.toBe(key);
+    expect(idempotencyKey('accounts', '2', 'fp1')).not.toBe(key);
+    expect(idempotencyKey('contacts', '1', 'fp1')).not.toBe(key);
+    expect(idempotencyKey('accounts', '1', undefined)).not.toBe(key);
+  });
+
+  it('reads the sync name from a batch id', () => {
+    expect(syncNameOf('sync:accounts_to_webhook:20261125T070102345Z#3')).toBe('accounts_to_webhook');
+    expect(syncNameOf('preview:abc')).toBeUndefined();
+  });
+
+  it('honours Retry-After in seconds or as an HTTP date', () => {
+    expect(retryAfterMs('7')).toBe(7000);
+    expect(retryAfterMs('Thu, 01 Jan 2026 00:00:10 GMT', Date.UTC(2026, 0, 1, 0, 0, 0))).toBe(10_000);
+    expect(retryAfterMs(null)).toBeUndefined();
+    expect(retryAfterMs('soon')).toBeUndefined();
+  });
+
+  it("takes a 4xx body's message from JSON or text", () => {
+    expect(errorMessageOf('{"message":"email is invalid"}')).toBe('email is invalid');
+    expect(errorMessageOf('{"error":{"message":"bad key"}}')).toBe('bad key');
+    expect(errorMessageOf('nope')).toBe('nope');
+  });
+});
