@@ -1,0 +1,148 @@
+import { WebClient } from '@slack/web-api';
+import type { FaultKind } from '../../src/sandbox/faults';
+import { startSync } from '../../src/temporal/startSync';
+import { useMessagingFixture } from '../support/slackFixture';
+import { uniqueTaskQueue, withWorker } from '../support/temporal';
+
+const SYNC = 'accounts_at_risk_to_slack';
+const FILE = `syncs/${SYNC}.yaml`;
+const fx = useMessagingFixture();
+
+const run = async (taskQueue: string, sync = SYNC) => (await startSync(fx.temporal.client, sync, { taskQueue })).result();
+const alerts = () => fx.slack.messages('#cs-alerts').map((m) => ({ text: m.text, edited: m.edited !== undefined, thread: m.thread_ts !== undefined }));
+const writes = () => fx.slack.requests().filter((r) => r.method === 'chat.postMessage' || r.method === 'chat.update');
+
+/** Makes the sandbox answer the next write with `kind`, then behave again (the retry must cope). */
+async function failNextWrite(kind: FaultKind, work: Promise<unknown>): Promise<void> {
+  fx.slack.setFaults({ [kind]: 1, retryAfterSeconds: 1 });
+  const started = Date.now();
+  while (!fx.slack.requests().some((r) => r.fault === kind)) {
+    if (Date.now() - started > 30_000) throw new Error(`no ${kind} fault was hit`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  fx.slack.setFaults({});
+  await work;
+}
+
+async function resultsOf(runId: string) {
+  return fx.project.deps.state.selectFrom('record_results').select(['key', 'status', 'error_message', 'destination_id']).where('run_id', '=', runId).orderBy('key').execute();
+}
+
+describe('Slack destination through @slack/web-api against the Slack sandbox', () => {
+  it('posts a message per at-risk row, edits it in place when the row changes, and sends nothing when nothing changed', async () => {
+    const taskQueue = uniqueTaskQueue('slack');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const first = await run(taskQueue);
+      expect(first).toMatchObject({ status: 'succeeded', counts: { synced: 1, created: 1, skipped: 3, rejected: 0 } });
+      expect(alerts()).toEqual([{ text: "Acme's health dropped to 38 (at-risk)", edited: false, thread: false }]);
+      const results = await resultsOf(first.runId);
+      expect(results.find((r) => r.key === '1')?.destination_id).toMatch(/^C[A-Z0-9]+:\d+\.\d+$/);
+      expect(results.find((r) => r.key === '2')).toMatchObject({ status: 'skipped', error_message: 'when: segment is "healthy", not "at-risk"' });
+
+      await fx.project.sql(fx.project.read('changes.sql'));
+      const second = await run(taskQueue);
+      expect(second).toMatchObject({ status: 'succeeded', counts: { synced: 2, created: 1, updated: 1 } });
+      expect(alerts()).toEqual([
+        { text: "Acme's health dropped to 30 (at-risk)", edited: true, thread: false },
+        { text: "Initech's health dropped to 55 (at-risk)", edited: false, thread: false },
+      ]);
+
+      const before = writes().length;
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 0 } });
+      expect(writes().length).toBe(before);
+    });
+  });
+
+  it('never posts twice when Slack applied a post but the answer was lost (the retry finds it in the channel)', async () => {
+    const taskQueue = uniqueTaskQueue('slack-lost');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
+      await failNextWrite('applyThenFail', handle.result());
+      expect(await handle.result()).toMatchObject({ status: 'succeeded', counts: { synced: 1, rejected: 0 } });
+      expect(alerts()).toEqual([{ text: "Acme's health dropped to 38 (at-risk)", edited: false, thread: false }]);
+      expect(fx.slack.requests().filter((r) => r.method === 'chat.postMessage')).toHaveLength(1);
+    });
+  });
+
+  it('waits out a 429 (Retry-After) through Temporal: the run succeeds, no record fails', async () => {
+    const taskQueue = uniqueTaskQueue('slack-429');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
+      await failNextWrite('rateLimited', handle.result());
+      expect(await handle.result()).toMatchObject({ status: 'succeeded', counts: { synced: 1, rejected: 0 } });
+      expect(fx.slack.requests().some((r) => r.status === 429)).toBe(true);
+      expect(alerts()).toHaveLength(1);
+    });
+  });
+
+  it('threads a follow-up under the first message when onChange is thread', async () => {
+    fx.project.write(FILE, fx.project.read(FILE).replace(/onChange: update/, 'onChange: thread'));
+    const taskQueue = uniqueTaskQueue('slack-thread');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      await run(taskQueue);
+      await fx.project.sql(`UPDATE accounts SET health = 30 WHERE name = 'Acme'`);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 1, updated: 1 } });
+      const [parent, reply] = fx.slack.messages('#cs-alerts');
+      expect(parent?.text).toBe("Acme's health dropped to 38 (at-risk)");
+      expect(reply).toMatchObject({ text: "Acme's health dropped to 30 (at-risk)", thread_ts: parent?.ts });
+    });
+  });
+
+  it('rejects every row of a batch sent to a channel the app is not in, with Slack\'s error, and posts nothing', async () => {
+    fx.project.write(FILE, fx.project.read(FILE).replace('"#cs-alerts"', '"#nowhere"').replace(/  when: .*\n/, ''));
+    const taskQueue = uniqueTaskQueue('slack-channel');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const summary = await run(taskQueue);
+      expect(summary).toMatchObject({ status: 'partial', counts: { rejected: 4, synced: 0 }, apiCalls: 1 });
+      expect((await resultsOf(summary.runId)).map((r) => r.error_message)).toEqual(Array(4).fill('Slack chat.postMessage: channel_not_found'));
+    });
+  });
+
+  it('posts one digest per batch: the count and the top rows', async () => {
+    fx.project.write(
+      FILE,
+      fx.project
+        .read(FILE)
+        .replace(/  when: .*\n/, '')
+        .replace(/  onChange: .*\n/, "  digest: { top: 2, title: '{{ count }} accounts changed', sortBy: health, order: asc }\n")
+        .replace(/  template: .*\n/, '  template: "{{ name }} ({{ health }})"\n'),
+    );
+    const taskQueue = uniqueTaskQueue('slack-digest');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 4 }, apiCalls: 1 });
+      await fx.project.sql(fx.project.read('changes.sql'));
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 2 }, apiCalls: 1 });
+      expect(alerts().map((m) => m.text)).toEqual([
+        '4 accounts changed\n• Acme (38)\n• Initech (55)\n…and 2 more',
+        '2 accounts changed\n• Acme (30)\n• Initech (55)',
+      ]);
+    });
+  });
+
+  it('validate checks the channel and the template variables against the workspace and the mappings', async () => {
+    const { SlackDestination } = await import('../../src/destinations/slack');
+    const destination = new SlackDestination(
+      { type: 'slack', token: fx.slack.token, apiUrl: fx.slack.apiUrl },
+      { connection: 'slack', channel: '#nowhere', template: '{{ owner }}', onChange: 'update' },
+    );
+    const issues = await destination.check({ mode: 'upsert', mappings: [{ from: 'name', to: 'name' }] });
+    expect(issues.map((issue) => issue.path)).toEqual(['destination.template', 'destination.channel']);
+    // The same workspace, read through the official client: the channels the issue names.
+    const channels = await new WebClient(fx.slack.token, { slackApiUrl: fx.slack.apiUrl }).conversations.list();
+    expect(channels.channels?.map((c) => c.name)).toEqual(['general', 'cs-alerts']);
+  });
+});
+
+describe('Slack incoming-webhook destination through @slack/webhook', () => {
+  it('posts each at-risk row to the webhook\'s channel; a changed row posts again (no message to edit)', async () => {
+    fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}  slack_hook:\n    type: slack_webhook\n    url: \${env:SLACK_WEBHOOK_URL}\n`);
+    fx.project.write('syncs/to_slack_webhook.yaml', fx.project.read(FILE).replace('connection: slack', 'connection: slack_hook').replace(/  channel: .*\n/, '').replace(/  onChange: .*\n/, ''));
+    const taskQueue = uniqueTaskQueue('slack-webhook');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue, 'to_slack_webhook')).toMatchObject({ status: 'succeeded', counts: { synced: 1, skipped: 3 } });
+      await fx.project.sql(`UPDATE accounts SET health = 30 WHERE name = 'Acme'`);
+      expect(await run(taskQueue, 'to_slack_webhook')).toMatchObject({ status: 'succeeded', counts: { synced: 1 } });
+      expect(fx.slack.messages('#general').map((m) => m.text)).toEqual(["Acme's health dropped to 38 (at-risk)", "Acme's health dropped to 30 (at-risk)"]);
+    });
+  });
+});
