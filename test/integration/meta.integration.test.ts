@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import { MetaAudienceDestination } from '../../src/destinations/meta';
+import { DestinationTransientError } from '../../src/errors';
+import { startSync } from '../../src/temporal/startSync';
+import { useMessagingFixture } from '../support/slackFixture';
+import { uniqueTaskQueue, withWorker } from '../support/temporal';
+
+const SYNC = 'accounts_to_meta_audience';
+const fx = useMessagingFixture();
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+const run = async (taskQueue: string) => (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
+const members = () => fx.meta.members(fx.meta.audienceId);
+const usersCalls = () => fx.meta.requests().filter((r) => r.path.endsWith('/users'));
+
+const ACME = { EXTERN_ID: '1', EMAIL: sha('ops@acme.example'), PHONE: sha('16505550101'), COUNTRY: sha('us') };
+const INITECH = { EXTERN_ID: '3', EMAIL: sha('peter.gibbons@initech.example'), PHONE: sha('15125550199'), COUNTRY: sha('us') };
+
+describe('Meta Custom Audiences destination through facebook-nodejs-business-sdk against the Meta sandbox', () => {
+  it('adds the rows entering the model with exactly normalised + hashed identifiers, and removes the rows leaving it', async () => {
+    const taskQueue = uniqueTaskQueue('meta');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 1, created: 1 }, apiCalls: 1 });
+      expect(members()).toEqual([ACME]);
+
+      await fx.project.sql(fx.project.read('changes.sql')); // Initech becomes at-risk
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { added: 1, synced: 1 }, apiCalls: 1 });
+      expect(members()).toEqual([ACME, INITECH]);
+
+      await fx.project.sql(`UPDATE accounts SET segment = 'healthy' WHERE name = 'Acme'`);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { removed: 1, deleted: 1 }, apiCalls: 1 });
+      expect(members()).toEqual([INITECH]);
+      expect(usersCalls().map((r) => `${r.method} ${r.rows}`)).toEqual(['POST 1', 'POST 1', 'DELETE 1']);
+
+      expect(await run(taskQueue)).toMatchObject({ counts: { synced: 0 }, apiCalls: 0 });
+    });
+  });
+
+  it('a changed email replaces the member: the old identifiers are removed, the new ones added', async () => {
+    const taskQueue = uniqueTaskQueue('meta-change');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      await run(taskQueue);
+      await fx.project.sql(`UPDATE account_contacts SET email = 'new@acme.example' WHERE account_id = 1`);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { changed: 1, synced: 1 }, apiCalls: 2 });
+      expect(members()).toEqual([{ ...ACME, EMAIL: sha('new@acme.example') }]);
+    });
+  });
+
+  it('rejects rows with no usable identifier before sending, naming the fields', async () => {
+    await fx.project.sql(`UPDATE account_contacts SET email = '  ', phone = NULL, country = 'USA' WHERE account_id = 1`);
+    fx.project.write(`syncs/${SYNC}.yaml`, fx.project.read(`syncs/${SYNC}.yaml`).replace(/  - \{ from: id, to: EXTERN_ID \}\n/, ''));
+    const taskQueue = uniqueTaskQueue('meta-empty');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const summary = await run(taskQueue);
+      expect(summary).toMatchObject({ status: 'partial', counts: { rejected: 1 }, apiCalls: 0 });
+      const [result] = await fx.project.deps.state.selectFrom('record_results').select(['error_code', 'error_message']).where('run_id', '=', summary.runId).execute();
+      expect(result).toMatchObject({ error_code: 'NO_IDENTIFIERS', error_message: 'every identifier is empty after normalisation (EMAIL, PHONE, COUNTRY)' });
+      expect(members()).toEqual([]);
+    });
+  });
+
+  it('changes membership once when Meta applied an add but the answer was lost', async () => {
+    const taskQueue = uniqueTaskQueue('meta-lost');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      fx.meta.setFaults({ applyThenFail: 1 });
+      const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
+      while (!fx.meta.requests().some((r) => r.fault === 'applyThenFail')) await new Promise((resolve) => setTimeout(resolve, 20));
+      fx.meta.setFaults({});
+      expect(await handle.result()).toMatchObject({ status: 'succeeded', counts: { synced: 1, rejected: 0 } });
+      expect(members()).toEqual([ACME]);
+    });
+  });
+
+  it('turns a throttling error into a wait of estimated_time_to_regain_access minutes', async () => {
+    fx.meta.setLimits({ maxCallsPerWindow: 1, errorCode: 17 });
+    const destination = new MetaAudienceDestination(
+      { type: 'meta_audience', accessToken: fx.meta.accessToken, graphUrl: fx.meta.graphUrl, apiVersion: 'v24.0' },
+      { connection: 'meta', audienceId: fx.meta.audienceId },
+    );
+    const context = { batchId: 'b', checkpoint: null, saveCheckpoint: () => Promise.resolve() };
+    const record = { key: '1', fields: { EMAIL: 'a@b.example' }, destinationId: null };
+    await destination.write('upsert', [record], context);
+    const error = await destination.write('upsert', [record], context).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(DestinationTransientError);
+    expect(error).toMatchObject({ reason: 'rate-limit', retryAfterMs: 60 * 60_000 });
+  });
+});
