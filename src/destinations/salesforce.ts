@@ -1,11 +1,11 @@
-import { Connection } from 'jsforce';
+import type { Connection } from 'jsforce';
 import type { SalesforceConnection } from '../config/schema';
-import { BackflowError } from '../errors';
+import type { Value } from '../sources/source';
 import type {
   Destination,
-  DestinationField,
   DestinationLimits,
   DestinationRecord,
+  RecordError,
   RecordResult,
   TargetCheckInput,
   TargetIssue,
@@ -13,13 +13,19 @@ import type {
   WriteResult,
 } from './destination';
 import type { WriteOperation } from './modes';
-import { WRITE_OPERATIONS } from './modes';
+import { WRITE_OPERATIONS, operationsOf } from './modes';
+import { openSalesforceConnection } from './salesforceAuth';
+import { ApiBudget } from './salesforceBudget';
+import { BulkIngest } from './salesforceBulk';
 import { toDestinationError } from './salesforceErrors';
-import { soqlInList } from './soql';
+import { WRITABLE_TYPES, coerceRecord, describeFields, type FieldMap } from './salesforceFields';
+import { soqlInChunks, soqlInList } from './soql';
 import type { SalesforceTarget } from './targets';
 
 /** sObject Collections take at most 200 records a request. */
 export const SALESFORCE_COLLECTION_LIMIT = 200;
+/** Records per batch once a run goes through Bulk API 2.0 (one ingest job per verb and batch). */
+export const SALESFORCE_BULK_BATCH_SIZE = 10_000;
 
 /** A delete of a record that is already gone leaves the org as the sync wants it. */
 const ALREADY_DELETED = new Set(['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY', 'NOT_FOUND']);
@@ -32,198 +38,299 @@ interface CollectionResult {
   errors?: Array<{ statusCode?: string; errorCode?: string; message?: string; fields?: string[] }>;
 }
 
-type Answer = { kind: 'written'; answer: CollectionResult } | { kind: 'done'; result: RecordResult };
+interface Ready {
+  record: DestinationRecord;
+  fields: Record<string, Value>;
+}
 
+/** Which request each record of a batch takes, decided before anything is written. */
+interface Plan {
+  /** Upsert by external id (externalIdField targets). */
+  upsert: Ready[];
+  create: Ready[];
+  update: Array<Ready & { id: string }>;
+  delete: Array<{ record: DestinationRecord; id: string }>;
+  done: RecordResult[];
+}
+
+export interface SalesforceDestinationOptions {
+  /** Directory relative paths in the connection (the JWT private key file) are resolved against. */
+  baseDir?: string;
+}
+
+/**
+ * Salesforce through jsforce: sObject Collections for small batches, Bulk API 2.0 ingest jobs above the
+ * bulk threshold; records matched by an external id field (upsert) or by any field through SOQL
+ * look-ups (`matchOn`), values coerced per the object's describe, API usage kept under the reserve.
+ */
 export class SalesforceDestination implements Destination {
   readonly limits: DestinationLimits = { maxBatchSize: SALESFORCE_COLLECTION_LIMIT, concurrency: 1 };
   readonly operations = WRITE_OPERATIONS;
   private readonly connection: Connection;
+  private readonly budget: ApiBudget;
+  /** The field holding the warehouse key: the external id field, or the matchOn field. */
+  private readonly keyField: string;
+  private readonly bulkThreshold: number;
+  private apiCalls = 0;
 
   /** `config` has its secrets resolved already. */
   constructor(
-    config: SalesforceConnection,
+    private readonly config: SalesforceConnection,
     private readonly target: SalesforceTarget,
+    options: SalesforceDestinationOptions = {},
   ) {
-    this.connection = new Connection({
-      instanceUrl: config.instanceUrl,
-      accessToken: config.accessToken,
-      version: config.apiVersion,
-    });
+    this.connection = openSalesforceConnection(config, options.baseDir ?? process.cwd());
+    this.budget = new ApiBudget(config.instanceUrl, config.maxDailyApiUsage);
+    this.keyField = target.externalIdField ?? target.matchOn?.field ?? '';
+    this.bulkThreshold = target.bulkThreshold ?? config.bulkThreshold;
   }
 
-  /** The object's fields: the external id field must be one, mapped fields must exist and take writes. */
+  /** Above the bulk threshold a run's batches grow to Bulk API size; below, one collections request each. */
+  maxBatchSize(_operation: WriteOperation, records: number): number {
+    return records > this.bulkThreshold ? SALESFORCE_BULK_BATCH_SIZE : SALESFORCE_COLLECTION_LIMIT;
+  }
+
+  /**
+   * Describes the object: the key field must suit the matching, and every mapped field must exist, be
+   * of a type backflow writes, and take the writes the sync's mode makes (create and/or update).
+   */
   async check(sync: TargetCheckInput): Promise<TargetIssue[]> {
-    const { object, externalIdField } = this.target;
-    const fields = new Map((await this.describe(object)).map((field) => [field.name, field]));
+    const { object, externalIdField, matchOn } = this.target;
+    let fields: FieldMap;
+    try {
+      fields = await this.fields();
+    } catch (err) {
+      if (/NOT_FOUND|INVALID_TYPE/.test(err instanceof Error ? err.message : '')) {
+        return [{ path: 'destination.object', message: `Salesforce has no object ${object} (or this user cannot see it)` }];
+      }
+      throw err;
+    }
+    const verbs = operationsOf(sync.mode);
+    const creates = verbs.includes('upsert') || verbs.includes('insert');
+    const updates = verbs.includes('upsert') || verbs.includes('update');
     const issues: TargetIssue[] = [];
-    if (!fields.get(externalIdField)?.externalId) {
+    if (externalIdField !== undefined && !fields.get(externalIdField.toLowerCase())?.externalId) {
       issues.push({ path: 'destination.externalIdField', message: `${externalIdField} is not an external id field of ${object}` });
     }
+    if (matchOn !== undefined) {
+      const field = fields.get(matchOn.field.toLowerCase());
+      const path = 'destination.matchOn.field';
+      if (!field) issues.push({ path, message: `${object} has no field ${matchOn.field}` });
+      else if (!field.filterable) issues.push({ path, message: `${object}.${field.name} cannot be filtered on in SOQL, so records cannot be matched by it` });
+      else if (creates && !field.createable) issues.push({ path, message: `${object}.${field.name} is not createable, so new records cannot carry the key` });
+    }
     sync.mappings.forEach((mapping, index) => {
-      const field = fields.get(mapping.to);
+      const field = fields.get(mapping.to.toLowerCase());
       const path = `mappings[${index}].to`;
       if (!field) issues.push({ path, message: `${object} has no field ${mapping.to}` });
-      else if (!field.createable && !field.updateable) issues.push({ path, message: `${object}.${mapping.to} is read-only` });
+      else if (!field.createable && !field.updateable) issues.push({ path, message: `${object}.${field.name} is read-only${field.calculated ? ' (a formula field)' : ''}` });
+      else if (creates && !field.createable) issues.push({ path, message: `${object}.${field.name} cannot be set on create (mode ${sync.mode} creates records)` });
+      else if (updates && !field.updateable) issues.push({ path, message: `${object}.${field.name} cannot be updated (mode ${sync.mode} updates records)` });
+      else if (!WRITABLE_TYPES.has(field.type)) issues.push({ path, message: `${object}.${field.name} is of type ${field.type}, which backflow cannot write` });
     });
     return issues;
   }
 
-  private async describe(object: string): Promise<DestinationField[]> {
+  /** Every request: budget first, then the call, then what Sforce-Limit-Info said about usage. */
+  private readonly call = async <T>(what: string, request: () => PromiseLike<T>): Promise<T> => {
+    this.budget.beforeRequest();
+    this.apiCalls += 1;
     try {
-      const description = await this.connection.sobject(object).describe();
-      return description.fields.map((field) => ({
-        name: field.name,
-        type: field.type,
-        createable: field.createable,
-        updateable: field.updateable,
-        externalId: field.externalId,
-        ...(field.length ? { length: field.length } : {}),
-        ...(field.type === 'picklist' || field.type === 'multipicklist'
-          ? { options: (field.picklistValues ?? []).filter((v) => v.active).map((v) => v.value) }
-          : {}),
-      }));
+      return await request();
     } catch (err) {
-      throw toDestinationError(err, `describe ${object}`);
+      throw toDestinationError(err, what);
+    } finally {
+      this.budget.afterResponse(this.connection);
     }
-  }
+  };
 
-  /**
-   * Every verb goes through sObject Collections with allOrNone false, so one bad record never holds
-   * back the rest; results map back to warehouse keys by position.
-   */
-  async write(operation: WriteOperation, records: readonly DestinationRecord[], _context?: WriteContext): Promise<WriteResult> {
-    const target = this.target;
-    if (records.length === 0) return { results: [], apiCalls: 0 };
-    if (records.length > SALESFORCE_COLLECTION_LIMIT) {
-      throw new BackflowError(
-        'DESTINATION_REQUEST_INVALID',
-        `a Salesforce collections request takes at most ${SALESFORCE_COLLECTION_LIMIT} records, got ${records.length}`,
-      );
-    }
-    switch (operation) {
-      case 'upsert':
-        return this.upsert(target, records);
-      case 'insert':
-        return this.insert(target, records);
-      case 'update':
-        return this.update(target, records);
-      case 'delete':
-        return this.delete(target, records);
-    }
-  }
-
-  private async upsert(target: SalesforceTarget, records: readonly DestinationRecord[]): Promise<WriteResult> {
-    const payload = records.map((record) => ({ ...record.fields, [target.externalIdField]: record.key }));
-    const answers = await this.call(`upsert ${target.object}`, records.length, () =>
-      this.connection.sobject(target.object).upsert(payload, target.externalIdField, { allOrNone: false }),
-    );
-    return { results: records.map((record, i) => toResult(record, answers[i] as CollectionResult, true)), apiCalls: 1 };
-  }
-
-  /** Creates only keys the org doesn't hold yet: one SOQL look-up, then one collections create. */
-  private async insert(target: SalesforceTarget, records: readonly DestinationRecord[]): Promise<WriteResult> {
-    const { existing, apiCalls } = await this.lookUp(target, records.map((r) => r.key));
-    const fresh = records.filter((record) => !existing.has(record.key));
-    const answers = fresh.length
-      ? await this.call(`create ${target.object}`, fresh.length, () =>
-          this.connection
-            .sobject(target.object)
-            .create(fresh.map((record) => ({ ...record.fields, [target.externalIdField]: record.key })), { allOrNone: false }),
-        )
-      : [];
-    const byKey = new Map(fresh.map((record, i) => [record.key, answers[i] as CollectionResult]));
-    const results = records.map((record): RecordResult => {
-      const found = existing.get(record.key);
-      if (found !== undefined) {
-        return { key: record.key, status: 'skipped', reason: `insert mode: ${target.object} ${found} already has ${target.externalIdField} = ${record.key}`, destinationId: found };
-      }
-      return toResult(record, byKey.get(record.key) as CollectionResult, true, { created: true });
-    });
-    return { results, apiCalls: apiCalls + (fresh.length ? 1 : 0) };
-  }
-
-  /** Updates only records that exist: by the stored Id, else by looking the external id up. */
-  private async update(target: SalesforceTarget, records: readonly DestinationRecord[]): Promise<WriteResult> {
-    const unknown = records.filter((record) => record.destinationId === null).map((record) => record.key);
-    const { existing, apiCalls } = unknown.length ? await this.lookUp(target, unknown) : { existing: new Map<string, string>(), apiCalls: 0 };
-    const answersByKey = new Map<string, Answer>();
-    const writes: Array<{ record: DestinationRecord; id: string }> = [];
-    for (const record of records) {
-      const id = record.destinationId ?? existing.get(record.key);
-      if (id === undefined) {
-        answersByKey.set(record.key, {
-          kind: 'done',
-          result: { key: record.key, status: 'skipped', reason: `update mode: no ${target.object} has ${target.externalIdField} = ${record.key}` },
-        });
-      } else writes.push({ record, id });
-    }
-    const answers = writes.length
-      ? await this.call(`update ${target.object}`, writes.length, () =>
-          this.connection.sobject(target.object).update(writes.map(({ record, id }) => ({ ...record.fields, Id: id })), { allOrNone: false }),
-        )
-      : [];
-    writes.forEach(({ record }, i) => answersByKey.set(record.key, { kind: 'written', answer: answers[i] as CollectionResult }));
-    const results = records.map((record): RecordResult => {
-      const answer = answersByKey.get(record.key) as Answer;
-      return answer.kind === 'done' ? answer.result : toResult(record, answer.answer, false, { created: false });
-    });
-    return { results, apiCalls: apiCalls + (writes.length ? 1 : 0) };
-  }
-
-  /** Deletes by the Ids backflow stored when it synced these keys; nothing else in the org is touched. */
-  private async delete(target: SalesforceTarget, records: readonly DestinationRecord[]): Promise<WriteResult> {
-    const withIds = records.filter((record) => record.destinationId !== null);
-    const answers = withIds.length
-      ? await this.call(`delete ${target.object}`, withIds.length, () =>
-          this.connection.sobject(target.object).destroy(withIds.map((record) => record.destinationId as string), { allOrNone: false }),
-        )
-      : [];
-    const byKey = new Map(withIds.map((record, i) => [record.key, answers[i] as CollectionResult]));
-    const results = records.map((record): RecordResult => {
-      const answer = byKey.get(record.key);
-      // Without a stored Id backflow never created it, so there is nothing of ours to delete.
-      if (!answer) return { key: record.key, status: 'ok', destinationId: '', created: false };
-      const code = answer.errors?.[0]?.statusCode ?? answer.errors?.[0]?.errorCode;
-      if (!answer.success && code !== undefined && ALREADY_DELETED.has(code)) {
-        return { key: record.key, status: 'ok', destinationId: record.destinationId ?? '', created: false };
-      }
-      return toResult(record, { ...answer, id: answer.id ?? record.destinationId }, false, { created: false });
-    });
-    return { results, apiCalls: withIds.length ? 1 : 0 };
-  }
-
-  /** Salesforce Ids of the records holding these external ids, by SOQL in chunks that fit a query. */
-  private async lookUp(target: SalesforceTarget, keys: readonly string[]): Promise<{ existing: Map<string, string>; apiCalls: number }> {
-    const existing = new Map<string, string>();
-    let apiCalls = 0;
-    const field = target.externalIdField;
+  /** The object's describe, fetched at most once per worker and object within its cache time. */
+  private async fields(): Promise<FieldMap> {
+    this.budget.beforeRequest();
     try {
-      let page = await this.connection.query<Record<string, unknown>>(
-        `SELECT Id, ${field} FROM ${target.object} WHERE ${field} IN ${soqlInList(keys)}`,
+      return await describeFields(this.connection, this.target.object, this.config.apiVersion);
+    } catch (err) {
+      throw toDestinationError(err, `describe ${this.target.object}`);
+    } finally {
+      this.budget.afterResponse(this.connection);
+    }
+  }
+
+  async write(operation: WriteOperation, records: readonly DestinationRecord[], context: WriteContext): Promise<WriteResult> {
+    this.apiCalls = 0;
+    if (records.length === 0) return { results: [], apiCalls: 0 };
+    const done = new Map<string, RecordResult>();
+    const bulk = records.length > SALESFORCE_COLLECTION_LIMIT ? new BulkIngest(this.connection, this.config.apiVersion, context, this.call) : null;
+    const keyById = new Map(records.flatMap((r) => (r.destinationId ? [[r.destinationId, r.key] as const] : [])));
+    if (bulk !== null && context.checkpoint !== null) {
+      for (const [key, result] of await bulk.resume(this.keyField, keyById)) done.set(key, result);
+    }
+    const pending = records.filter((record) => !done.has(record.key));
+    const ready: Ready[] = [];
+    if (operation === 'delete') ready.push(...pending.map((record) => ({ record, fields: {} })));
+    else if (pending.length > 0) {
+      const fields = await this.fields();
+      for (const record of pending) {
+        const coerced = coerceRecord(fields, record.fields);
+        if (coerced.ok) ready.push({ record, fields: coerced.fields });
+        else done.set(record.key, { key: record.key, status: 'rejected', error: coerced.error });
+      }
+    }
+    const plan = await this.plan(operation, ready);
+    for (const result of plan.done) done.set(result.key, result);
+    const executed = bulk !== null ? await this.viaBulk(bulk, plan, keyById) : await this.viaCollections(plan);
+    for (const [key, result] of executed) done.set(key, result);
+    const results = records.map(
+      (record): RecordResult =>
+        done.get(record.key) ?? {
+          key: record.key,
+          status: 'rejected',
+          error: { code: 'NO_RESULT', message: 'Salesforce returned no result for this record; it is sent again next run', fields: [] },
+        },
+    );
+    return { results, apiCalls: this.apiCalls };
+  }
+
+  private withKey(ready: Ready): Record<string, Value> {
+    return { ...ready.fields, [this.keyField]: ready.record.key };
+  }
+
+  /** Decides each record's request; look-ups by the key field where the verb or the matching needs them. */
+  private async plan(operation: WriteOperation, ready: readonly Ready[]): Promise<Plan> {
+    const plan: Plan = { upsert: [], create: [], update: [], delete: [], done: [] };
+    const { object } = this.target;
+    const field = this.keyField;
+    if (operation === 'delete') {
+      for (const { record } of ready) {
+        // Without a stored Id backflow never created it, so there is nothing of ours to delete.
+        if (record.destinationId) plan.delete.push({ record, id: record.destinationId });
+        else plan.done.push({ key: record.key, status: 'ok', destinationId: '', created: false });
+      }
+      return plan;
+    }
+    if (operation === 'upsert' && this.target.matchOn === undefined) {
+      plan.upsert.push(...ready);
+      return plan;
+    }
+    // A Salesforce Id committed by an earlier run is used as is (no look-up), except by insert, which
+    // must know whether the record still exists.
+    const known = operation === 'insert' ? [] : ready.filter((r) => r.record.destinationId);
+    const unknown = operation === 'insert' ? [...ready] : ready.filter((r) => !r.record.destinationId);
+    for (const r of known) plan.update.push({ ...r, id: r.record.destinationId as string });
+    const matches = await this.lookUp(unknown.map((r) => r.record.key));
+    for (const r of unknown) {
+      const key = r.record.key;
+      const ids = matches.get(key.toLowerCase()) ?? [];
+      if (operation === 'insert') {
+        if (ids.length === 0) plan.create.push(r);
+        else {
+          plan.done.push({
+            key,
+            status: 'skipped',
+            reason: `insert mode: ${object} ${ids.join(', ')} already has ${field} = ${key}`,
+            ...(ids.length === 1 ? { destinationId: ids[0] as string } : {}),
+          });
+        }
+      } else if (ids.length > 1) {
+        plan.done.push({ key, status: 'rejected', error: ambiguous(object, field, key, ids) });
+      } else if (ids.length === 1) {
+        plan.update.push({ ...r, id: ids[0] as string });
+      } else if (operation === 'upsert') {
+        plan.create.push(r);
+      } else {
+        plan.done.push({ key, status: 'skipped', reason: `update mode: no ${object} has ${field} = ${key}` });
+      }
+    }
+    return plan;
+  }
+
+  /** Ids of the records whose key field holds each key (lower-cased: SOQL compares text case-insensitively). */
+  private async lookUp(keys: readonly string[]): Promise<Map<string, string[]>> {
+    const matches = new Map<string, string[]>();
+    const { object } = this.target;
+    const field = this.keyField;
+    for (const chunk of soqlInChunks(keys)) {
+      let page = await this.call(`look up ${object} by ${field}`, () =>
+        this.connection.query<Record<string, unknown>>(`SELECT Id, ${field} FROM ${object} WHERE ${field} IN ${soqlInList(chunk)}`),
       );
-      apiCalls++;
       for (;;) {
         for (const row of page.records) {
           const value = row[field];
-          if (typeof value === 'string' && typeof row.Id === 'string') existing.set(value, row.Id);
+          if ((typeof value === 'string' || typeof value === 'number') && typeof row.Id === 'string') {
+            const key = String(value).toLowerCase();
+            matches.set(key, [...(matches.get(key) ?? []), row.Id]);
+          }
         }
-        if (page.done || !page.nextRecordsUrl) break;
-        page = await this.connection.queryMore<Record<string, unknown>>(page.nextRecordsUrl);
-        apiCalls++;
+        const next = page.nextRecordsUrl;
+        if (page.done || !next) break;
+        page = await this.call(`look up ${object} by ${field}`, () => this.connection.queryMore<Record<string, unknown>>(next));
       }
-    } catch (err) {
-      throw toDestinationError(err, `look up ${target.object} by ${field}`);
     }
-    return { existing, apiCalls };
+    return matches;
   }
 
-  private async call(what: string, expected: number, request: () => Promise<unknown>): Promise<CollectionResult[]> {
-    let raw: unknown;
-    try {
-      raw = await request();
-    } catch (err) {
-      throw toDestinationError(err, what);
+  /** sObject Collections, allOrNone false so one bad record never holds back the rest; results by position. */
+  private async viaCollections(plan: Plan): Promise<Map<string, RecordResult>> {
+    const results = new Map<string, RecordResult>();
+    const { object } = this.target;
+    const sobject = this.connection.sobject(object);
+    for (const chunk of chunks(plan.upsert)) {
+      const answers = await this.collection(`upsert ${object}`, chunk.length, () =>
+        sobject.upsert(chunk.map((r) => this.withKey(r)), this.keyField, { allOrNone: false }),
+      );
+      chunk.forEach((r, i) => results.set(r.record.key, toResult(r.record, answers[i] as CollectionResult, (a) => a.created === true)));
     }
+    for (const chunk of chunks(plan.create)) {
+      const answers = await this.collection(`create ${object}`, chunk.length, () =>
+        sobject.create(chunk.map((r) => this.withKey(r)), { allOrNone: false }),
+      );
+      chunk.forEach((r, i) => results.set(r.record.key, toResult(r.record, answers[i] as CollectionResult, () => true)));
+    }
+    for (const chunk of chunks(plan.update)) {
+      const answers = await this.collection(`update ${object}`, chunk.length, () =>
+        sobject.update(chunk.map((r) => ({ ...r.fields, Id: r.id })), { allOrNone: false }),
+      );
+      chunk.forEach((r, i) => results.set(r.record.key, toResult(r.record, { ...(answers[i] as CollectionResult), id: (answers[i] as CollectionResult).id ?? r.id }, () => false)));
+    }
+    for (const chunk of chunks(plan.delete)) {
+      const answers = await this.collection(`delete ${object}`, chunk.length, () =>
+        sobject.destroy(chunk.map((r) => r.id), { allOrNone: false }),
+      );
+      chunk.forEach(({ record, id }, i) => {
+        const answer = answers[i] as CollectionResult;
+        const code = answer.errors?.[0]?.statusCode ?? answer.errors?.[0]?.errorCode;
+        if (!answer.success && code !== undefined && ALREADY_DELETED.has(code)) {
+          results.set(record.key, { key: record.key, status: 'ok', destinationId: id, created: false });
+        } else results.set(record.key, toResult(record, { ...answer, id: answer.id ?? id }, () => false));
+      });
+    }
+    return results;
+  }
+
+  /** One ingest job per kind of request; rows carry the key column so results map back to keys. */
+  private async viaBulk(bulk: BulkIngest, plan: Plan, keyById: ReadonlyMap<string, string>): Promise<Map<string, RecordResult>> {
+    const results = new Map<string, RecordResult>();
+    const { object } = this.target;
+    const keyColumn = this.keyField;
+    const row = (r: Ready, extra: Record<string, Value> = {}) => ({ key: r.record.key, cells: { ...extra, ...this.withKey(r) } });
+    const jobs = [
+      plan.upsert.length ? bulk.run({ operation: 'upsert', object, externalIdFieldName: keyColumn, keyColumn, rows: plan.upsert.map((r) => row(r)) }) : null,
+      plan.create.length ? bulk.run({ operation: 'insert', object, keyColumn, rows: plan.create.map((r) => row(r)) }) : null,
+      plan.update.length ? bulk.run({ operation: 'update', object, keyColumn, rows: plan.update.map((r) => row(r, { Id: r.id })) }) : null,
+      plan.delete.length
+        ? bulk.run({ operation: 'delete', object, keyColumn: null, keyById, rows: plan.delete.map((r) => ({ key: r.record.key, cells: { Id: r.id } })) })
+        : null,
+    ];
+    // One job at a time: each job's id must be in the checkpoint before the next starts.
+    for (const job of jobs) {
+      if (job === null) continue;
+      for (const [key, result] of await job) results.set(key, result);
+    }
+    return results;
+  }
+
+  private async collection(what: string, expected: number, request: () => PromiseLike<unknown>): Promise<CollectionResult[]> {
+    const raw = await this.call(what, request);
     const answers = (Array.isArray(raw) ? raw : [raw]) as CollectionResult[];
     if (answers.length !== expected) {
       throw toDestinationError(new Error(`answered ${answers.length} results for ${expected} records`), what);
@@ -232,16 +339,22 @@ export class SalesforceDestination implements Destination {
   }
 }
 
-function toResult(
-  record: DestinationRecord,
-  answer: CollectionResult,
-  createdFromAnswer: boolean,
-  fixed: { created?: boolean } = {},
-): RecordResult {
-  if (answer.success && answer.id) {
-    const created = fixed.created ?? (createdFromAnswer && answer.created === true);
-    return { key: record.key, status: 'ok', destinationId: answer.id, created };
-  }
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += SALESFORCE_COLLECTION_LIMIT) out.push(items.slice(i, i + SALESFORCE_COLLECTION_LIMIT));
+  return out;
+}
+
+function ambiguous(object: string, field: string, key: string, ids: readonly string[]): RecordError {
+  return {
+    code: 'AMBIGUOUS_MATCH',
+    message: `${ids.length} ${object} records have ${field} = ${key} (${ids.join(', ')}); backflow writes to none of them`,
+    fields: [field],
+  };
+}
+
+function toResult(record: DestinationRecord, answer: CollectionResult, created: (answer: CollectionResult) => boolean): RecordResult {
+  if (answer.success && answer.id) return { key: record.key, status: 'ok', destinationId: answer.id, created: created(answer) };
   const errors = answer.errors ?? [];
   const first = errors[0];
   return {

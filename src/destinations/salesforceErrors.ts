@@ -31,6 +31,8 @@ export function classifySalesforceError(err: unknown): Classification {
   const code = errorCodeOf(e);
   const message = typeof e.message === 'string' ? e.message : String(err);
   if (code === 'INVALID_SESSION_ID') return { retry: false, reason: 'auth' };
+  // jsforce could not get a new session (refresh token revoked, JWT refused): credentials, not a blip.
+  if (/^Unable to refresh session/.test(message)) return { retry: false, reason: 'auth' };
   // The org's rolling 24-hour allocation is spent: waiting minutes won't help; the run stops partial.
   if (code === 'REQUEST_LIMIT_EXCEEDED' && /TotalRequests/i.test(message)) return { retry: false, reason: 'api-budget' };
   // Other request limits (concurrent long-running requests) clear within a minute.

@@ -31,6 +31,8 @@ afterEach(async () => {
 });
 
 const accounts = () => sandbox.records('Account');
+/** jsforce types result rows by the job's schema; these tests read them as the CSV's plain columns. */
+const rows = (list: unknown) => list as Array<Record<string, string>>;
 
 describe('Bulk API 2.0 ingest through jsforce bulk2', () => {
   it('upserts by external id: creates, updates, and reports per-record failures in failedResults', async () => {
@@ -46,12 +48,12 @@ describe('Bulk API 2.0 ingest through jsforce bulk2', () => {
         { External_Id__c: 'a-4', Name: null },
       ],
     });
-    const ok = results.successfulResults.map((r) => [r['External_Id__c'], r.sf__Created, typeof r.sf__Id]);
+    const ok = rows(results.successfulResults).map((r) => [r['External_Id__c'], r.sf__Created, typeof r.sf__Id]);
     expect(ok.sort()).toEqual([
       ['a-1', 'false', 'string'],
       ['a-2', 'true', 'string'],
     ]);
-    const failed = results.failedResults.map((r) => [r['External_Id__c'], r.sf__Error]);
+    const failed = rows(results.failedResults).map((r) => [r['External_Id__c'], r.sf__Error]);
     expect(failed.sort()).toEqual([
       ['a-3', 'INVALID_TYPE_ON_FIELD_IN_RECORD:Health Score: value not of required type: lots:Health_Score__c --'],
       // jsforce writes null as #N/A, which Bulk API reads as "set to null": Name is required.
@@ -86,18 +88,18 @@ describe('Bulk API 2.0 ingest through jsforce bulk2', () => {
       input: [{ Name: 'One' }, { Name: 'Two' }],
     });
     expect(inserted.successfulResults.map((r) => r.sf__Created)).toEqual(['true', 'true']);
-    const ids = inserted.successfulResults.map((r) => r.sf__Id);
+    const ids = rows(inserted.successfulResults).map((r) => r.sf__Id ?? '');
     const updated = await conn.bulk2.loadAndWaitForResults({
       object: 'Account',
       operation: 'update',
       input: [
-        { Id: ids[0], Name: 'Uno' },
+        { Id: ids[0] ?? '', Name: 'Uno' },
         { Id: '001000000000000AAA', Name: 'Nobody' },
       ],
     });
-    expect(updated.successfulResults.map((r) => [r.sf__Id, r.Name])).toEqual([[ids[0], 'Uno']]);
+    expect(rows(updated.successfulResults).map((r) => [r.sf__Id, r.Name])).toEqual([[ids[0], 'Uno']]);
     expect(updated.failedResults.map((r) => String(r.sf__Error).split(':')[0])).toEqual(['INVALID_CROSS_REFERENCE_KEY']);
-    const deleted = await conn.bulk2.loadAndWaitForResults({ object: 'Account', operation: 'delete', input: [{ Id: ids[1] }] });
+    const deleted = await conn.bulk2.loadAndWaitForResults({ object: 'Account', operation: 'delete', input: [{ Id: ids[1] ?? '' }] });
     expect(deleted.successfulResults.map((r) => r.sf__Id)).toEqual([ids[1]]);
     expect(accounts().map((a) => a.Name)).toEqual(['Uno']);
   });

@@ -1,0 +1,172 @@
+import type { Connection } from 'jsforce';
+import type { Value } from '../sources/source';
+import type { RecordError } from './destination';
+
+/** What backflow needs to know about one field of an sObject (from its describe). */
+export interface SalesforceField {
+  name: string;
+  type: string;
+  createable: boolean;
+  updateable: boolean;
+  externalId: boolean;
+  filterable: boolean;
+  calculated: boolean;
+  length: number;
+  /** Active picklist values; only enforced when the picklist is restricted. */
+  picklistValues: string[];
+  restrictedPicklist: boolean;
+}
+
+export type FieldMap = ReadonlyMap<string, SalesforceField>;
+
+interface CachedDescribe {
+  fields: FieldMap;
+  at: number;
+}
+
+/**
+ * Describes fetched in this worker, per org + API version + object. Every batch opens its own
+ * destination, and a describe per batch would double the API calls of a small sync.
+ */
+const describes = new Map<string, CachedDescribe>();
+const DESCRIBE_TTL_MS = 10 * 60_000;
+
+interface RawField {
+  name: string;
+  type: string;
+  createable: boolean;
+  updateable: boolean;
+  externalId: boolean;
+  filterable?: boolean;
+  calculated?: boolean;
+  length?: number;
+  restrictedPicklist?: boolean;
+  picklistValues?: Array<{ value: string; active: boolean }> | null;
+}
+
+/** The object's fields by lower-cased API name (Salesforce field names are case-insensitive). */
+export async function describeFields(connection: Connection, object: string, version: string, now = Date.now()): Promise<FieldMap> {
+  const key = `${connection.instanceUrl}|${version}|${object.toLowerCase()}`;
+  const cached = describes.get(key);
+  if (cached !== undefined && now - cached.at < DESCRIBE_TTL_MS) return cached.fields;
+  const description = await connection.sobject(object).describe();
+  const fields = new Map<string, SalesforceField>();
+  for (const raw of description.fields as unknown as RawField[]) {
+    fields.set(raw.name.toLowerCase(), {
+      name: raw.name,
+      type: raw.type,
+      createable: raw.createable,
+      updateable: raw.updateable,
+      externalId: raw.externalId,
+      filterable: raw.filterable ?? true,
+      calculated: raw.calculated ?? false,
+      length: raw.length ?? 0,
+      restrictedPicklist: raw.restrictedPicklist ?? false,
+      picklistValues: (raw.picklistValues ?? []).filter((v) => v.active).map((v) => v.value),
+    });
+  }
+  describes.set(key, { fields, at: now });
+  return fields;
+}
+
+const NUMBER_TYPES = new Set(['double', 'currency', 'percent', 'int', 'long']);
+const TEXT_TYPES = new Set(['string', 'textarea', 'email', 'phone', 'url', 'id', 'reference', 'combobox', 'encryptedstring']);
+/** Types backflow can write; anything else (address, location, base64, …) is reported by check(). */
+export const WRITABLE_TYPES = new Set([...NUMBER_TYPES, ...TEXT_TYPES, 'boolean', 'date', 'datetime', 'time', 'picklist', 'multipicklist']);
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const DATE_PREFIX = /^\d{4}-\d{2}-\d{2}/;
+
+type Coerced = { ok: true; value: Value } | { ok: false; reason: string };
+
+function show(value: Value): string {
+  return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
+}
+
+function coerceNumber(field: SalesforceField, value: Value): Coerced {
+  let n: number;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) n = Number(value);
+  else return { ok: false, reason: `${show(value)} is not a number` };
+  if (!Number.isFinite(n)) return { ok: false, reason: `${show(value)} is not a finite number` };
+  if ((field.type === 'int' || field.type === 'long') && !Number.isInteger(n)) return { ok: false, reason: `${show(value)} is not a whole number` };
+  return { ok: true, value: n };
+}
+
+function coerceBoolean(value: Value): Coerced {
+  if (typeof value === 'boolean') return { ok: true, value };
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : typeof value === 'number' ? String(value) : null;
+  if (text === 'true' || text === '1') return { ok: true, value: true };
+  if (text === 'false' || text === '0') return { ok: true, value: false };
+  return { ok: false, reason: `${show(value)} is not a boolean` };
+}
+
+function coerceDate(value: Value): Coerced {
+  if (typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(value))) return { ok: true, value };
+  // A timestamp sent to a date field keeps its calendar day as written.
+  if (typeof value === 'string' && DATE_PREFIX.test(value) && !Number.isNaN(Date.parse(value))) return { ok: true, value: value.slice(0, 10) };
+  return { ok: false, reason: `${show(value)} is not a date (YYYY-MM-DD)` };
+}
+
+function coerceDateTime(value: Value): Coerced {
+  if (typeof value === 'string' && DATE_PREFIX.test(value)) {
+    const ms = Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
+    if (!Number.isNaN(ms)) return { ok: true, value: new Date(ms).toISOString() };
+  }
+  return { ok: false, reason: `${show(value)} is not a date-time (ISO 8601)` };
+}
+
+function coercePicklist(field: SalesforceField, value: Value): Coerced {
+  const values = field.type === 'multipicklist' && Array.isArray(value) ? value : [value];
+  const texts: string[] = [];
+  for (const item of values) {
+    if (typeof item === 'object' && item !== null) return { ok: false, reason: `${show(value)} is not a picklist value` };
+    const text = String(item);
+    // Unrestricted picklists take any value, as Salesforce does; restricted ones only their own.
+    if (field.restrictedPicklist && !field.picklistValues.includes(text)) {
+      return { ok: false, reason: `${show(item)} is not a value of the restricted picklist (${field.picklistValues.join(', ')})` };
+    }
+    texts.push(text);
+  }
+  return { ok: true, value: texts.join(';') };
+}
+
+/** One value converted to what the field takes, or why it can't be. */
+export function coerceValue(field: SalesforceField, value: Value): Coerced {
+  if (value === null) return { ok: true, value: null };
+  if (NUMBER_TYPES.has(field.type)) return coerceNumber(field, value);
+  if (field.type === 'boolean') return coerceBoolean(value);
+  if (field.type === 'date') return coerceDate(value);
+  if (field.type === 'datetime') return coerceDateTime(value);
+  if (field.type === 'picklist' || field.type === 'multipicklist') return coercePicklist(field, value);
+  if (TEXT_TYPES.has(field.type)) {
+    if (typeof value === 'object') return { ok: false, reason: `${show(value)} is a list or object, not text` };
+    return { ok: true, value: String(value) };
+  }
+  return { ok: true, value };
+}
+
+/**
+ * A record's payload with every value coerced per its field's type; the first value that can't be
+ * rejects the record (INVALID_FIELD_VALUE, naming the field). Unknown fields pass through: Salesforce
+ * rejects them per record, and check() reports them up front.
+ */
+export function coerceRecord(
+  fields: FieldMap,
+  payload: Record<string, Value>,
+): { ok: true; fields: Record<string, Value> } | { ok: false; error: RecordError } {
+  const out: Record<string, Value> = {};
+  for (const [name, value] of Object.entries(payload)) {
+    const field = fields.get(name.toLowerCase());
+    if (field === undefined) {
+      out[name] = value;
+      continue;
+    }
+    const coerced = coerceValue(field, value);
+    if (!coerced.ok) {
+      return { ok: false, error: { code: 'INVALID_FIELD_VALUE', message: `${field.name}: ${coerced.reason}`, fields: [field.name] } };
+    }
+    out[field.name] = coerced.value;
+  }
+  return { ok: true, fields: out };
+}
