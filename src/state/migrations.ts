@@ -1,3 +1,4 @@
+import { operationsMigration } from '../ops/schema';
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { isPostgres } from './dialect';
 
@@ -106,6 +107,8 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('batches').addColumn('checkpoint', 'text').execute();
     },
   },
+  /** Alert incidents (src/ops) and the index retention prunes by. */
+  '003_operations': operationsMigration,
   /** One token bucket per destination connection, shared by every worker through the store. */
   '004_pacing': {
     async up(db: Kysely<unknown>) {

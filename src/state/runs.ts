@@ -17,6 +17,24 @@ export interface OpenRunInput {
  * run id (an activity retry); refused while another run of the sync is still running.
  */
 export async function openRun(db: StateDb, input: OpenRunInput): Promise<RunRow> {
+  // Two runs racing for a free lease: the loser's insert hits the lease's key; looking again
+  // then sees the winner's running run and refuses with SYNC_ALREADY_RUNNING.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openRunOnce(db, input);
+    } catch (err) {
+      if (attempt >= 3 || !isUniqueViolation(err)) throw err;
+    }
+  }
+}
+
+/** PostgreSQL's unique_violation, or SQLite's primary-key / unique constraint failure. */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+async function openRunOnce(db: StateDb, input: OpenRunInput): Promise<RunRow> {
   return db.transaction().execute(async (trx) => {
     const existing = await trx.selectFrom('runs').selectAll().where('run_id', '=', input.runId).executeTakeFirst();
     if (existing?.phase === 'finished') {

@@ -4,6 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
 import type { BackflowEnv } from '../env';
 import { startDevServer } from './devServer';
+import { connectTemporal, resolveTemporalSettings } from './connection';
 import { findTemporalCli } from './findCli';
 import { BACKFLOW_SEARCH_ATTRIBUTES } from './searchAttributes';
 
@@ -36,8 +37,9 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
   const { env } = options;
   const log = options.log ?? (() => {});
   if (env.TEMPORAL_ADDRESS) {
-    const connected = await connect(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
-    return { ...connected, ...(env.TEMPORAL_UI_URL ? { uiUrl: env.TEMPORAL_UI_URL } : {}) };
+    // The cluster's own settings (TLS, mTLS files, API key) come from the environment, as everywhere.
+    const { remote } = resolveTemporalSettings({ env, explicitEnv: process.env, projectDir: process.cwd() });
+    if (remote) return connectTemporal(remote, env.TEMPORAL_UI_URL);
   }
 
   const cli = findTemporalCli(log);

@@ -67,7 +67,7 @@ describe('running a sync', () => {
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
       summary = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
     });
-    const { stdout } = await backflow(['runs', 'show', summary?.runId ?? '', '--failed', '--json', '--project', fx.project.dir]);
+    const { stdout } = await backflow(['runs', 'show', summary?.runId ?? '', '--failed', '--json', '--project', fx.project.dir], fx.project.env);
     const shown = JSON.parse(stdout) as { summary: RunSummary; records: Array<Record<string, unknown>> };
     expect(shown.summary).toMatchObject({ status: 'partial', counts: { synced: 3, rejected: 1 } });
     expect(shown.records).toEqual([

@@ -9,7 +9,7 @@ function summary(status: RunSummary['status'], counts: Partial<RunSummary['count
     status,
     startedAt: '2025-01-01T00:00:00.000Z',
     finishedAt: '2025-01-01T00:01:00.000Z',
-    counts: { extracted: 10, added: 0, changed: 10, removed: 0, unchanged: 0, invalid: 0, synced: 10, rejected: 0, created: 0, updated: 10, ...counts },
+    counts: { extracted: 10, added: 0, changed: 10, removed: 0, unchanged: 0, invalid: 0, synced: 10, rejected: 0, skipped: 0, created: 0, updated: 10, deleted: 0, ...counts },
     apiCalls: 1,
     batches: 1,
     ...(error ? { error } : {}),
