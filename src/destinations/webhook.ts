@@ -64,18 +64,24 @@ export class WebhookDestination implements Destination {
 
   async write(operation: WriteOperation, records: readonly DestinationRecord[], context: WriteContext): Promise<WriteResult> {
     if (operation !== 'upsert' && operation !== 'delete') throw new BackflowError('MODE_NOT_SUPPORTED', `a webhook cannot ${operation}`);
-    const progress = parseProgress(context.checkpoint) ?? { syncedAt: this.now().toISOString(), done: {} };
+    let progress = parseProgress(context.checkpoint);
+    if (!progress) {
+      progress = { syncedAt: this.now().toISOString(), done: {} };
+      // Saved before the first request: a retry after a lost answer must re-send the same body.
+      await context.saveCheckpoint(JSON.stringify(progress));
+    }
+    const saved = progress;
     const sync = syncNameOf(context.batchId) ?? this.target.connection;
-    const events = records.map((record) => this.eventOf(operation, record, progress.syncedAt));
+    const events = records.map((record) => this.eventOf(operation, record, saved.syncedAt));
     const keys = events.map((event) => idempotencyKey(sync, event.key, event.fingerprint));
     let apiCalls = 0;
     const deliver = async (doneKey: string, body: unknown, key: string): Promise<Outcome> => {
-      const done = progress.done[doneKey];
+      const done = saved.done[doneKey];
       if (done) return done;
       apiCalls++;
       const outcome = await this.post(body, key);
-      progress.done[doneKey] = outcome;
-      await context.saveCheckpoint(JSON.stringify(progress));
+      saved.done[doneKey] = outcome;
+      await context.saveCheckpoint(JSON.stringify(saved));
       return outcome;
     };
 

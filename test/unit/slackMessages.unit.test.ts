@@ -65,9 +65,9 @@ describe('Slack target schema', () => {
 describe('Slack errors, pacing and message ids', () => {
   it('turns a rate-limited call into a transient error carrying Retry-After', () => {
     const failure = classifySlackError({ code: 'slack_webapi_rate_limited_error', retryAfter: 3 }, 'chat.postMessage');
-    expect(failure.scope).toBe('batch');
-    expect(failure.scope === 'batch' && failure.error).toBeInstanceOf(DestinationTransientError);
-    expect((failure as { error: DestinationTransientError }).error.retryAfterMs).toBe(3000);
+    if (failure.scope !== 'batch') throw new Error('expected a batch failure');
+    expect(failure.error).toBeInstanceOf(DestinationTransientError);
+    expect((failure.error as DestinationTransientError).retryAfterMs).toBe(3000);
   });
 
   it('sorts ok:false errors into channel, record and token failures', () => {
@@ -76,8 +76,9 @@ describe('Slack errors, pacing and message ids', () => {
     expect(platform('not_in_channel').scope).toBe('channel');
     expect(platform('msg_too_long')).toMatchObject({ scope: 'record', error: { code: 'msg_too_long' } });
     const auth = platform('invalid_auth');
-    expect(auth.scope === 'batch' && auth.error).toBeInstanceOf(BackflowError);
-    expect((auth as { error: BackflowError }).error.code).toBe('DESTINATION_AUTH_FAILED');
+    if (auth.scope !== 'batch') throw new Error('expected a batch failure');
+    expect(auth.error).toBeInstanceOf(BackflowError);
+    expect((auth.error as BackflowError).code).toBe('DESTINATION_AUTH_FAILED');
     const http = classifySlackError({ code: 'slack_webapi_http_error', statusCode: 503 }, 'chat.update');
     expect(http.scope === 'batch' && http.error).toBeInstanceOf(DestinationTransientError);
   });

@@ -1,0 +1,83 @@
+import { startSync } from '../../src/temporal/startSync';
+import { verifySignature } from '../../src/sandbox/webhook';
+import { useMessagingFixture, WEBHOOK_SECRET } from '../support/slackFixture';
+import { uniqueTaskQueue, withWorker } from '../support/temporal';
+
+const SYNC = 'accounts_to_webhook';
+const fx = useMessagingFixture();
+
+function addWebhookSync(destination = '  path: /hooks/accounts\n', mode = 'upsert'): void {
+  fx.project.write(
+    'backflow.yaml',
+    `${fx.project.read('backflow.yaml')}  hook:\n    type: webhook\n    url: \${env:WEBHOOK_URL}\n    secret: \${env:WEBHOOK_SECRET}\n    headers: { X-Team: cs }\n`,
+  );
+  fx.project.write(
+    `syncs/${SYNC}.yaml`,
+    `source: warehouse\nmodel: SELECT id, name, health FROM accounts\nprimaryKey: id\ndestination:\n  connection: hook\n${destination}mode: ${mode}\nmappings:\n  - { from: name, to: name }\n  - { from: health, to: health }\n`,
+  );
+}
+
+const run = async (taskQueue: string) => (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
+const accepted = () => fx.webhook.received().filter((r) => r.accepted);
+
+describe('webhook destination against the webhook receiver sandbox', () => {
+  it('POSTs one signed JSON event per record with an Idempotency-Key per (sync, key, fingerprint); deletes in mirror mode', async () => {
+    addWebhookSync(undefined, 'mirror');
+    const taskQueue = uniqueTaskQueue('webhook');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 4, created: 4 }, apiCalls: 4 });
+      const first = fx.webhook.received();
+      expect(first).toHaveLength(4);
+      for (const delivery of first) {
+        expect(delivery).toMatchObject({ method: 'POST', path: '/hooks/accounts', signatureValid: true, headers: { 'x-team': 'cs' } });
+        expect(verifySignature(WEBHOOK_SECRET, Buffer.from(delivery.rawBody), delivery.signature)).toBe(true);
+      }
+      expect(first[0]?.body).toMatchObject({ event: 'upserted', key: '1', fields: { name: 'Acme', health: 38 }, fingerprint: expect.any(String), syncedAt: expect.any(String) });
+      expect(new Set(first.map((d) => d.idempotencyKey)).size).toBe(4);
+
+      await fx.project.sql(`UPDATE accounts SET health = 30 WHERE id = 1; DELETE FROM accounts WHERE id = 4`);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 2, deleted: 1 } });
+      const second = fx.webhook.received().slice(4);
+      expect(second.map((d) => (d.body as { event: string; key: string }).event + ' ' + (d.body as { key: string }).key).sort()).toEqual(['deleted 4', 'upserted 1']);
+      // A changed row is a new delivery: a new key.
+      expect(second.find((d) => (d.body as { key: string }).key === '1')?.idempotencyKey).not.toBe(first[0]?.idempotencyKey);
+    });
+  });
+
+  it('a retried batch re-sends the same Idempotency-Key and body, and skips what was delivered', async () => {
+    addWebhookSync();
+    const taskQueue = uniqueTaskQueue('webhook-retry');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      fx.webhook.setFaults({ applyThenFail: 1 });
+      const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
+      while (!fx.webhook.received().some((r) => r.fault === 'applyThenFail')) await new Promise((resolve) => setTimeout(resolve, 20));
+      fx.webhook.setFaults({});
+      expect(await handle.result()).toMatchObject({ status: 'succeeded', counts: { synced: 4, rejected: 0 } });
+      const deliveries = fx.webhook.received();
+      expect(deliveries).toHaveLength(5);
+      const [lost, retried] = [deliveries[0], deliveries[1]];
+      expect(retried?.idempotencyKey).toBe(lost?.idempotencyKey);
+      expect(retried?.rawBody).toBe(lost?.rawBody);
+      expect(new Set(accepted().map((d) => d.idempotencyKey)).size).toBe(4);
+    });
+  });
+
+  it('rejects a record the receiver answers 4xx with its message, and waits out a 429 with Retry-After', async () => {
+    addWebhookSync('  path: /hooks/accounts\n  delivery: batch\n');
+    const taskQueue = uniqueTaskQueue('webhook-status');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      fx.webhook.respondWith('/hooks/accounts', { status: 422, body: { message: 'health must be above 40' } });
+      const rejected = await run(taskQueue);
+      expect(rejected).toMatchObject({ status: 'partial', counts: { rejected: 4 }, apiCalls: 1 });
+      const [result] = await fx.project.deps.state.selectFrom('record_results').select(['error_code', 'error_message']).where('run_id', '=', rejected.runId).execute();
+      expect(result).toEqual({ error_code: 'HTTP_422', error_message: 'webhook answered HTTP 422: health must be above 40' });
+      expect((fx.webhook.received()[0]?.body as { events: unknown[] }).events).toHaveLength(4);
+
+      fx.webhook.respondWith('/hooks/accounts', { status: 429, headers: { 'retry-after': '1' }, body: { error: 'slow down' } });
+      const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
+      while (!fx.webhook.received().some((r) => r.status === 429)) await new Promise((resolve) => setTimeout(resolve, 20));
+      fx.webhook.respondWith('/hooks/accounts', undefined);
+      expect(await handle.result()).toMatchObject({ status: 'succeeded', counts: { synced: 4, rejected: 0 } });
+    });
+  });
+});
