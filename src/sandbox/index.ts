@@ -57,7 +57,15 @@ export async function startSandboxes(options: SandboxOptions = {}): Promise<Sand
 /** What `backflow sandbox --json` prints once ready: each emulator's base URL and token. */
 export function sandboxEndpoints(sandboxes: Sandboxes) {
   return {
-    salesforce: { instanceUrl: sandboxes.salesforce.instanceUrl, accessToken: sandboxes.salesforce.accessToken },
+    salesforce: {
+      instanceUrl: sandboxes.salesforce.instanceUrl,
+      accessToken: sandboxes.salesforce.accessToken,
+      // The OAuth flows: POST {loginUrl}/services/oauth2/token with this connected app and refresh token.
+      loginUrl: sandboxes.salesforce.loginUrl,
+      clientId: sandboxes.salesforce.clientId,
+      clientSecret: sandboxes.salesforce.clientSecret,
+      refreshToken: sandboxes.salesforce.refreshToken,
+    },
     bigquery: { apiEndpoint: sandboxes.bigquery.apiEndpoint, projectId: sandboxes.bigquery.projectId },
     hubspot: { basePath: sandboxes.hubspot.basePath, accessToken: sandboxes.hubspot.accessToken },
   };
