@@ -102,7 +102,7 @@ function program(setExit: (code: number) => void): Command {
 
   cli
     .command('sandbox')
-    .description('run the destination emulators (Salesforce, HubSpot, BigQuery) until Ctrl-C')
+    .description('run the destination emulators (Salesforce, HubSpot, Slack, Meta, webhook receiver, BigQuery) until Ctrl-C')
     .option('--json', 'print one JSON line with each emulator’s base URL and token when ready')
     .option('--port <port>', 'Salesforce sandbox port (default: any free port)')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')

@@ -2,7 +2,14 @@ import type { Connection, SyncDestination } from '../config/schema';
 import { BackflowError } from '../errors';
 import type { Destination } from './destination';
 import { HubspotDestination } from './hubspot';
+import { MetaAudienceDestination } from './meta';
+import { metaAudienceTargetSchema } from './metaTarget';
 import { SalesforceDestination } from './salesforce';
+import { SlackDestination } from './slack';
+import { slackTargetSchema, slackWebhookTargetSchema } from './slackTarget';
+import { SlackWebhookDestination } from './slackWebhook';
+import { WebhookDestination } from './webhook';
+import { webhookTargetSchema } from './webhookTarget';
 import { hubspotTargetSchema, salesforceTargetSchema } from './targets';
 
 /** Builds the destination for a connection whose secrets are already resolved, bound to a sync's target. */
@@ -12,6 +19,14 @@ export function createDestination(connection: Connection, target: SyncDestinatio
       return new SalesforceDestination(connection, salesforceTargetSchema.parse(target));
     case 'hubspot':
       return new HubspotDestination(connection, hubspotTargetSchema.parse(target));
+    case 'slack':
+      return new SlackDestination(connection, slackTargetSchema.parse(target));
+    case 'slack_webhook':
+      return new SlackWebhookDestination(connection, slackWebhookTargetSchema.parse(target));
+    case 'meta_audience':
+      return new MetaAudienceDestination(connection, metaAudienceTargetSchema.parse(target));
+    case 'webhook':
+      return new WebhookDestination(connection, webhookTargetSchema.parse(target));
     default:
       throw new BackflowError('CONFIG_INVALID', `connection type ${connection.type} is not a destination`);
   }

@@ -1,12 +1,21 @@
 import { startBigQuerySandbox, type BigQuerySandbox } from './bigquery';
 import { startHubspotSandbox, type HubspotSandbox, type PropertySpec } from './hubspot';
+import { startMetaSandbox, type MetaSandbox } from './meta';
 import { startSalesforceSandbox, type SalesforceSandbox } from './salesforce';
+import { startSlackSandbox, type SlackSandbox } from './slack';
+import { startWebhookSandbox, type WebhookSandbox } from './webhook';
 
 /** The emulators `backflow sandbox` and the demo run; one per destination (more to come). */
 export interface Sandboxes {
   salesforce: SalesforceSandbox;
   bigquery: BigQuerySandbox;
   hubspot: HubspotSandbox;
+  /** A workspace with #general and #cs-alerts, the app a member of both. */
+  slack: SlackSandbox;
+  /** One customer-file custom audience ready to receive users. */
+  meta: MetaSandbox;
+  /** A receiver recording every delivery. */
+  webhook: WebhookSandbox;
   close(): Promise<void>;
 }
 
@@ -44,12 +53,19 @@ export async function startSandboxes(options: SandboxOptions = {}): Promise<Sand
     ...(options.hubspotPort !== undefined ? { port: options.hubspotPort } : {}),
     properties: { companies: DEMO_HUBSPOT_COMPANY_PROPERTIES },
   });
+  const host = options.host ? { host: options.host } : {};
+  const slack = await startSlackSandbox(host);
+  const meta = await startMetaSandbox(host);
+  const webhook = await startWebhookSandbox(host);
   return {
     salesforce,
     bigquery,
     hubspot,
+    slack,
+    meta,
+    webhook,
     close: async () => {
-      await Promise.all([salesforce.close(), bigquery.close(), hubspot.close()]);
+      await Promise.all([salesforce.close(), bigquery.close(), hubspot.close(), slack.close(), meta.close(), webhook.close()]);
     },
   };
 }
@@ -68,6 +84,9 @@ export function sandboxEndpoints(sandboxes: Sandboxes) {
     },
     bigquery: { apiEndpoint: sandboxes.bigquery.apiEndpoint, projectId: sandboxes.bigquery.projectId },
     hubspot: { basePath: sandboxes.hubspot.basePath, accessToken: sandboxes.hubspot.accessToken },
+    slack: { apiUrl: sandboxes.slack.apiUrl, token: sandboxes.slack.token },
+    meta: { graphUrl: sandboxes.meta.graphUrl, accessToken: sandboxes.meta.accessToken, audienceId: sandboxes.meta.audienceId },
+    webhook: { url: sandboxes.webhook.url },
   };
 }
 
@@ -78,5 +97,11 @@ export function sandboxEnv(sandboxes: Sandboxes): Record<string, string> {
     SALESFORCE_ACCESS_TOKEN: sandboxes.salesforce.accessToken,
     HUBSPOT_BASE_PATH: sandboxes.hubspot.basePath,
     HUBSPOT_ACCESS_TOKEN: sandboxes.hubspot.accessToken,
+    SLACK_API_URL: sandboxes.slack.apiUrl,
+    SLACK_BOT_TOKEN: sandboxes.slack.token,
+    SLACK_WEBHOOK_URL: sandboxes.slack.webhookUrl,
+    META_GRAPH_URL: sandboxes.meta.graphUrl,
+    META_ACCESS_TOKEN: sandboxes.meta.accessToken,
+    WEBHOOK_URL: sandboxes.webhook.url,
   };
 }

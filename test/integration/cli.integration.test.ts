@@ -4,8 +4,11 @@ import path from 'node:path';
 import { BigQuery } from '@google-cloud/bigquery';
 import { Client as HubspotClient } from '@hubspot/api-client';
 import { Connection } from 'jsforce';
+import { WebClient } from '@slack/web-api';
 import { DEMO_HUBSPOT_COMPANY_PROPERTIES } from '../../src/sandbox';
 import { startHubspotSandbox, type HubspotSandbox } from '../../src/sandbox/hubspot';
+import { startMetaSandbox, type MetaSandbox } from '../../src/sandbox/meta';
+import { startSlackSandbox, type SlackSandbox } from '../../src/sandbox/slack';
 import { backflow } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
 
@@ -16,12 +19,27 @@ const fx = useSyncFixture();
 describe('backflow validate', () => {
   // The demo project also syncs to HubSpot (accounts_to_hubspot).
   let hubspot: HubspotSandbox;
+  // …and to Slack (accounts_at_risk_to_slack) and a Meta audience (accounts_to_meta_audience).
+  let slack: SlackSandbox;
+  let meta: MetaSandbox;
   let env: Record<string, string>;
   beforeEach(async () => {
     hubspot = await startHubspotSandbox({ properties: { companies: DEMO_HUBSPOT_COMPANY_PROPERTIES } });
-    env = { ...fx.project.env, HUBSPOT_BASE_PATH: hubspot.basePath, HUBSPOT_ACCESS_TOKEN: hubspot.accessToken };
+    slack = await startSlackSandbox();
+    meta = await startMetaSandbox();
+    env = {
+      ...fx.project.env,
+      HUBSPOT_BASE_PATH: hubspot.basePath,
+      HUBSPOT_ACCESS_TOKEN: hubspot.accessToken,
+      SLACK_API_URL: slack.apiUrl,
+      SLACK_BOT_TOKEN: slack.token,
+      META_GRAPH_URL: meta.graphUrl,
+      META_ACCESS_TOKEN: meta.accessToken,
+    };
   });
   afterEach(async () => {
+    await slack.close();
+    await meta.close();
     await hubspot.close();
   });
 
@@ -86,6 +104,9 @@ describe('backflow sandbox --json', () => {
         salesforce: { instanceUrl: string; accessToken: string };
         bigquery: { apiEndpoint: string; projectId: string };
         hubspot: { basePath: string; accessToken: string };
+        slack: { apiUrl: string; token: string };
+        meta: { graphUrl: string; accessToken: string; audienceId: string };
+        webhook: { url: string };
       };
       expect(endpoints.salesforce.instanceUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const conn = new Connection({ ...endpoints.salesforce, version: '62.0' });
@@ -99,6 +120,15 @@ describe('backflow sandbox --json', () => {
         inputs: [{ idProperty: 'external_id', id: 'x-1', properties: { name: 'Hooli', segment: 'healthy' } }],
       });
       expect(upserted.results).toEqual([expect.objectContaining({ _new: true })]);
+      const slack = new WebClient(endpoints.slack.token, { slackApiUrl: endpoints.slack.apiUrl });
+      expect((await slack.chat.postMessage({ channel: '#cs-alerts', text: 'hello' })).ok).toBe(true);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { FacebookAdsApi } = require('facebook-nodejs-business-sdk') as {
+        FacebookAdsApi: new (token: string, locale: string, crashLog: boolean) => { call(method: string, path: string[], params: object, files: object, multipart: boolean, url: string): Promise<Record<string, unknown>> };
+      };
+      const audience = await new FacebookAdsApi(endpoints.meta.accessToken, 'en_US', false).call('GET', [endpoints.meta.audienceId], { fields: 'id' }, {}, false, endpoints.meta.graphUrl);
+      expect(audience).toEqual({ id: endpoints.meta.audienceId });
+      expect((await fetch(`${endpoints.webhook.url}/hook`, { method: 'POST', body: '{}' })).status).toBe(200);
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');

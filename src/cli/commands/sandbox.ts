@@ -15,6 +15,9 @@ export async function sandboxCommand(options: { json?: boolean; port?: string; h
     log(`Salesforce sandbox: instanceUrl ${endpoints.salesforce.instanceUrl}  accessToken ${endpoints.salesforce.accessToken}`);
     log(`BigQuery sandbox:   apiEndpoint ${endpoints.bigquery.apiEndpoint}  projectId ${endpoints.bigquery.projectId}`);
     log(`HubSpot sandbox:    basePath ${endpoints.hubspot.basePath}  accessToken ${endpoints.hubspot.accessToken}`);
+    log(`Slack sandbox:      apiUrl ${endpoints.slack.apiUrl}  token ${endpoints.slack.token}  (#general, #cs-alerts)`);
+    log(`Meta sandbox:       graphUrl ${endpoints.meta.graphUrl}  accessToken ${endpoints.meta.accessToken}  audienceId ${endpoints.meta.audienceId}`);
+    log(`Webhook receiver:   url ${endpoints.webhook.url}`);
     log('Ctrl-C to stop.');
   }
   await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
