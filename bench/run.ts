@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { report, type ScenarioResult } from './report';
 import { benchHubspot } from './hubspot';
+import { benchSalesforceBulk } from './salesforceBulk';
 import { benchThroughput } from './throughput';
 import { WORKER_HEAP_MB, benchSources, bigqueryBench, duckdbBench, postgresBench } from './sources';
 
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
   const only = args.filter((arg) => !arg.startsWith('--'));
-  const wanted = (group: string) => (only.length === 0 && !quick) || only.includes(group) || (quick && group === 'throughput');
+  const wanted = (group: string) => (only.length === 0 && !quick) || only.includes(group) || (quick && (group === 'throughput' || group === 'hubspot'));
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const scenarios: ScenarioResult[] = [];
   const extra: Record<string, unknown> = {};
@@ -44,6 +45,12 @@ async function main(): Promise<void> {
     const result = await benchHubspot(20_000, log);
     scenarios.push(...result.scenarios);
     extra.hubspot = result.figures;
+  }
+
+  if (wanted('salesforce')) {
+    // 100,000 new Accounts into the Salesforce sandbox: Bulk API 2.0 jobs vs 200-record collections requests.
+    const result = await benchSalesforceBulk(100_000, log);
+    scenarios.push(...result.scenarios);
   }
 
   const file = report(scenarios, extra);
