@@ -126,7 +126,7 @@ export async function benchHubspot(
     return {
       scenarios: [
         {
-          name: `hubspot-${rows}-contacts-100per10s`,
+          name: 'rate-limited',
           records: figures.records,
           seconds,
           recordsPerSecond: figures.recordsPerSecond,

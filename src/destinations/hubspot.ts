@@ -32,6 +32,9 @@ export const HUBSPOT_BATCH_LIMIT = 100;
 /** Names HubSpot accepts for the contacts object type (where `email` identifies a record). */
 const CONTACT_TYPE_NAMES = new Set(['contacts', 'contact', '0-1']);
 
+/** Share of the budget the fleet-wide pacer admits; the rest absorbs clock and latency jitter. */
+const FLEET_RATE_SHARE = 0.98;
+
 /** Batches in flight per run; the shared pacer, not this, keeps requests within the budget. */
 const CONCURRENCY = 16;
 
@@ -65,7 +68,7 @@ interface BatchAnswer {
 }
 
 export class HubspotDestination implements Destination {
-  readonly limits: DestinationLimits = { maxBatchSize: HUBSPOT_BATCH_LIMIT, concurrency: CONCURRENCY };
+  readonly limits: DestinationLimits;
   readonly operations = WRITE_OPERATIONS;
   private readonly client: Client;
   private readonly objects: Client['crm']['objects']['batchApi'];
@@ -89,6 +92,13 @@ export class HubspotDestination implements Destination {
     this.objects = this.client.crm.objects.batchApi;
     this.properties = this.client.crm.properties.coreApi;
     const budget = budgetOf(config.tier, config.limits ?? {});
+    // The rate every worker of the fleet keeps to together (engine/pacing.ts): a hair under the
+    // window's budget, so no rolling window ever holds more than it allows.
+    this.limits = {
+      maxBatchSize: HUBSPOT_BATCH_LIMIT,
+      concurrency: CONCURRENCY,
+      requestsPerSecond: (budget.requestsPer10s / (HUBSPOT_WINDOW_MS / 1000)) * FLEET_RATE_SHARE,
+    };
     this.pacer =
       options.pacer ??
       pacerFor(config.basePath ?? 'https://api.hubapi.com', config.accessToken, { max: budget.requestsPer10s, windowMs: HUBSPOT_WINDOW_MS });
