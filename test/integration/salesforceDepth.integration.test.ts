@@ -225,6 +225,6 @@ describe('Salesforce Bulk API 2.0', () => {
       expect.objectContaining({ key: '7', error_code: 'STRING_TOO_LONG' }),
     ]);
     const ids = new Map(accounts.map((a) => [String(a.External_Id__c), a.Id]));
-    expect(results.filter((r) => r.status === 'synced').every((r) => ids.get(r.key) === (r.destination_id ?? undefined))).toBe(true);
+    expect(results.filter((r) => r.status === 'synced').every((r) => ids.get(r.key ?? '') === r.destination_id)).toBe(true);
   });
 });
