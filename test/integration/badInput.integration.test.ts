@@ -1,0 +1,122 @@
+/**
+ * Bad input, each through the CLI as a user meets it: a clear message naming the file, field or
+ * record, exit code 1 (or 2 for rejected records), and nothing lost — the snapshot is untouched.
+ * Each case here is a row of the README's "Troubleshooting" table.
+ */
+import { readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { backflow, type CliResult } from '../support/cli';
+import { useSyncFixture } from '../support/fixture';
+
+const SYNC = 'accounts_to_salesforce';
+const SYNC_FILE = 'syncs/accounts_to_salesforce.yaml';
+const fx = useSyncFixture();
+
+/** The demo project with its Salesforce sync alone (its other syncs need other sandboxes). */
+const CONNECTIONS = `version: 1
+connections:
+  warehouse:
+    type: duckdb
+    path: warehouse.duckdb
+  salesforce:
+    type: salesforce
+    instanceUrl: \${env:SALESFORCE_INSTANCE_URL}
+    accessToken: \${env:SALESFORCE_ACCESS_TOKEN}
+    apiVersion: "62.0"
+`;
+beforeEach(() => {
+  for (const file of readdirSync(path.join(fx.project.dir, 'syncs'))) {
+    if (file !== 'accounts_to_salesforce.yaml') rmSync(path.join(fx.project.dir, 'syncs', file));
+  }
+  fx.project.write('backflow.yaml', CONNECTIONS);
+});
+
+const run = (...extra: string[]): Promise<CliResult> => backflow(['run', SYNC, '--project', fx.project.dir, ...extra], fx.project.env);
+const output = (r: CliResult) => `${r.stdout}\n${r.stderr}`;
+
+async function snapshotCount(): Promise<number> {
+  const rows = await fx.project.deps.state.selectFrom('snapshots').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  return Number(rows?.n ?? 0);
+}
+
+const edit = (file: string, from: string, to: string) => {
+  const text = fx.project.read(file);
+  if (!text.includes(from)) throw new Error(`${file} has no "${from}"`);
+  fx.project.write(file, text.replace(from, to));
+};
+
+/** Config errors: the run never starts — exit 1, the message names file and path, nothing is sent or committed. */
+describe('bad configuration is refused before any run', () => {
+  it.each([
+    ['malformed YAML', () => fx.project.write(SYNC_FILE, 'source: warehouse\nmodel: [unclosed\n'),
+      'syncs/accounts_to_salesforce.yaml: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 1'],
+    ['backflow.yaml: wrong version', () => edit('backflow.yaml', 'version: 1', 'version: 7'), 'backflow.yaml: version: Invalid input: expected 1'],
+    ['backflow.yaml: a connection field of the wrong type', () => edit('backflow.yaml', 'apiVersion: "62.0"', 'apiVersion: 62'),
+      'backflow.yaml: connections.salesforce.apiVersion: Invalid input: expected string, received number'],
+    ['an unknown destination type', () => edit('backflow.yaml', 'type: salesforce', 'type: marketo'),
+      "backflow.yaml: connections.salesforce.type: Invalid discriminator value. Expected 'duckdb' | 'postgres' | 'bigquery' | 'salesforce'"],
+    ['a missing ${env:…} secret', () => edit('backflow.yaml', 'SALESFORCE_ACCESS_TOKEN', 'SF_TOKEN_NOT_SET'),
+      'backflow.yaml: connections.salesforce.accessToken: environment variable SF_TOKEN_NOT_SET is not set (referenced as ${env:SF_TOKEN_NOT_SET})'],
+    ['sync: a mapping without `to`', () => edit(SYNC_FILE, '- { from: name, to: Name }', '- { from: name }'),
+      'syncs/accounts_to_salesforce.yaml: mappings[0].to: Invalid input: expected string, received undefined'],
+    ['sync: an unknown mode', () => edit(SYNC_FILE, 'mode: upsert', 'mode: sideways'),
+      'syncs/accounts_to_salesforce.yaml: mode: Invalid option: expected one of "upsert"|"update"|"insert"|"mirror"'],
+    ['sync: a negative batch size', () => fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}batchSize: -3\n`),
+      'syncs/accounts_to_salesforce.yaml: batchSize: Too small: expected number to be >0'],
+    ['sync: a source that is not a connection', () => edit(SYNC_FILE, 'source: warehouse', 'source: lake'),
+      'syncs/accounts_to_salesforce.yaml: source: unknown connection "lake"'],
+    ['a SQL syntax error', () => edit(SYNC_FILE, 'FROM accounts', 'FROM accounts WHERE'),
+      'SOURCE_QUERY_FAILED: syncs/accounts_to_salesforce.yaml: model: DuckDB: Parser Error: syntax error at end of input'],
+    ['a model without its primary key column', () => edit(SYNC_FILE, 'SELECT id, name', 'SELECT name'),
+      'syncs/accounts_to_salesforce.yaml: primaryKey: column "id" is not returned by the model (it returns: name, health, segment, mrr)'],
+  ] as Array<[string, () => void, string]>)('%s', async (_name, mutate, message) => {
+    mutate();
+    const result = await run('--json');
+    expect(result.code).toBe(1);
+    expect(output(result)).toContain(message);
+    expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toHaveLength(0);
+    expect(await snapshotCount()).toBe(0);
+  });
+});
+
+describe('a destination object that does not exist', () => {
+  it('a run fails with the destination’s answer and commits nothing', async () => {
+    edit(SYNC_FILE, 'object: Account', 'object: Acount');
+    const result = await run('--json');
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      status: 'failed',
+      error: { code: 'DESTINATION_REQUEST_INVALID', message: 'Salesforce describe Acount failed: NOT_FOUND: The requested resource does not exist' },
+    });
+    expect(await snapshotCount()).toBe(0);
+  });
+});
+
+/** Bad values: the destination rejects the record, which is reported with its field and retried next run; the rest land. */
+describe('bad values are rejected per record, the rest of the batch lands', () => {
+  it.each([
+    ['a value of the wrong type for the field', "SELECT id, name, CASE WHEN id = 2 THEN 'high' ELSE health::VARCHAR END AS health, segment, mrr FROM accounts",
+      '2', "INVALID_FIELD_VALUE: Health_Score__c: 'high' is not a number"],
+    ['a string over the field length', "SELECT id, CASE WHEN id = 2 THEN repeat('n', 300) ELSE name END AS name, health, segment, mrr FROM accounts",
+      '2', 'STRING_TOO_LONG: Account Name: data value too large'],
+    ['a 10 MB value', "SELECT id, CASE WHEN id = 2 THEN repeat('n', 10485760) ELSE name END AS name, health, segment, mrr FROM accounts",
+      '2', 'STRING_TOO_LONG: Account Name: data value too large'],
+  ])('%s', async (_name, model, key, message) => {
+    edit(SYNC_FILE, 'SELECT id, name, health, segment, mrr\n  FROM accounts', model);
+    const result = await run('--json');
+    expect(result.code).toBe(2);
+    const summary = JSON.parse(result.stdout) as { runId: string };
+    expect(summary).toMatchObject({ status: 'partial', counts: { extracted: 4, synced: 3, rejected: 1 } });
+    const [rejected] = await fx.project.deps.state
+      .selectFrom('record_results')
+      .select(['key', 'error_code', 'error_message', 'error_fields'])
+      .where('run_id', '=', summary.runId)
+      .where('status', '=', 'rejected')
+      .execute();
+    expect(rejected?.key).toBe(key);
+    expect(`${rejected?.error_code ?? ''}: ${rejected?.error_message ?? ''}`).toContain(message);
+    // The rejected record is not in the snapshot: the next run sends it again.
+    const committed = await fx.project.deps.state.selectFrom('snapshots').select(['key']).execute();
+    expect(committed.map((r) => r.key).sort()).toEqual(['1', '2', '3', '4'].filter((k) => k !== key));
+  });
+});
