@@ -1,0 +1,74 @@
+import { ApiBudget } from '../../src/destinations/salesforceBudget';
+import { parseBulkError, parseCheckpoint, toCsv } from '../../src/destinations/salesforceBulk';
+import { coerceRecord, coerceValue, type SalesforceField } from '../../src/destinations/salesforceFields';
+import { soqlInChunks } from '../../src/destinations/soql';
+
+const field = (type: string, extra: Partial<SalesforceField> = {}): SalesforceField => ({
+  name: 'F__c', type, createable: true, updateable: true, externalId: false, filterable: true, calculated: false,
+  length: 255, picklistValues: [], restrictedPicklist: false, ...extra,
+});
+
+describe('value coercion per field type', () => {
+  it('converts what it can and says why it cannot', () => {
+    expect(coerceValue(field('double'), '12.5')).toEqual({ ok: true, value: 12.5 });
+    expect(coerceValue(field('int'), 2.5)).toMatchObject({ ok: false, reason: '2.5 is not a whole number' });
+    expect(coerceValue(field('boolean'), 'TRUE')).toEqual({ ok: true, value: true });
+    expect(coerceValue(field('boolean'), 'yes')).toMatchObject({ ok: false });
+    expect(coerceValue(field('date'), '2026-11-20T09:00:00')).toEqual({ ok: true, value: '2026-11-20' });
+    expect(coerceValue(field('datetime'), '2026-11-20 09:00:00Z')).toEqual({ ok: true, value: '2026-11-20T09:00:00.000Z' });
+    expect(coerceValue(field('datetime'), 'soon')).toMatchObject({ ok: false });
+    expect(coerceValue(field('string'), 42)).toEqual({ ok: true, value: '42' });
+    expect(coerceValue(field('picklist', { picklistValues: ['a'], restrictedPicklist: true }), 'b')).toMatchObject({ ok: false });
+    expect(coerceValue(field('picklist', { picklistValues: ['a'] }), 'b')).toEqual({ ok: true, value: 'b' });
+    expect(coerceValue(field('multipicklist'), ['a', 'b'])).toEqual({ ok: true, value: 'a;b' });
+  });
+
+  it('rejects a record by its first bad value, naming the field', () => {
+    const fields = new Map([['f__c', field('double')]]);
+    expect(coerceRecord(fields, { f__c: 'x', Other: 1 })).toEqual({
+      ok: false,
+      error: { code: 'INVALID_FIELD_VALUE', message: "F__c: 'x' is not a number", fields: ['F__c'] },
+    });
+  });
+});
+
+describe('Bulk API 2.0 helpers', () => {
+  it('writes CSV with #N/A for null, empty for absent, quotes where needed', () => {
+    expect(toCsv([{ key: '1', cells: { Name: 'A, "B"', X: null } }, { key: '2', cells: { Name: 'C', Y: 2 } }])).toBe(
+      'Name,X,Y\n"A, ""B""",#N/A,\nC,,2\n',
+    );
+  });
+
+  it('reads sf__Error as code, message and fields', () => {
+    expect(parseBulkError('INVALID_TYPE_ON_FIELD_IN_RECORD:Health Score: value not of required type: lots:Health_Score__c --')).toEqual({
+      code: 'INVALID_TYPE_ON_FIELD_IN_RECORD',
+      message: 'Health Score: value not of required type: lots',
+      fields: ['Health_Score__c'],
+    });
+    expect(parseBulkError('DUPLICATE_VALUE:Duplicate external id specified: x: --')).toMatchObject({ code: 'DUPLICATE_VALUE', fields: [] });
+  });
+
+  it('reads a checkpoint it wrote and ignores anything else', () => {
+    expect(parseCheckpoint('{"jobs":["750a"]}')).toEqual({ jobs: ['750a'] });
+    expect(parseCheckpoint('job-1')).toEqual({ jobs: [] });
+    expect(parseCheckpoint(null)).toEqual({ jobs: [] });
+  });
+
+  it('cuts IN lists by count and by length', () => {
+    expect(soqlInChunks(['a', 'b', 'c'], 2).map((c) => c.length)).toEqual([2, 1]);
+    expect(soqlInChunks(['x'.repeat(50), 'y'.repeat(50)], 200, 60).map((c) => c.length)).toEqual([1, 1]);
+  });
+});
+
+describe('API budget', () => {
+  it('blocks the request that would cross the reserve, and trusts no stale reading', () => {
+    let now = 0;
+    const budget = new ApiBudget('https://unit.test', 0.5, () => now);
+    budget.record(4, 10);
+    expect(() => budget.beforeRequest()).not.toThrow();
+    budget.record(5, 10);
+    expect(() => budget.beforeRequest()).toThrow(/usage is 5\/10 today; backflow stops at 5/);
+    now = 6 * 60_000;
+    expect(() => budget.beforeRequest()).not.toThrow();
+  });
+});
