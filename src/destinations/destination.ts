@@ -69,6 +69,8 @@ export interface DestinationField {
  * crash finds it again instead of submitting the batch twice.
  */
 export interface WriteContext {
+  /** The sync the batch belongs to. */
+  syncName: string;
   /** Stable for one batch of one run across attempts, e.g. to label a job. */
   batchId: string;
   /** What the last attempt saved, or null on the first attempt. */

@@ -6,7 +6,7 @@ import { BackflowError, DestinationTransientError } from '../errors';
 import type { Value } from '../sources/source';
 import type { Destination, DestinationLimits, DestinationRecord, RecordError, RecordResult, TargetCheckInput, TargetIssue, WriteContext, WriteResult } from './destination';
 import type { WriteOperation } from './modes';
-import { errorMessageOf, idempotencyKey, retryAfterMs, SIGNATURE_HEADER, signature, syncNameOf } from './webhookDelivery';
+import { errorMessageOf, idempotencyKey, retryAfterMs, SIGNATURE_HEADER, signature } from './webhookDelivery';
 import type { WebhookTarget } from './webhookTarget';
 
 /** Records per batch (per request with `delivery: batch`). */
@@ -71,7 +71,7 @@ export class WebhookDestination implements Destination {
       await context.saveCheckpoint(JSON.stringify(progress));
     }
     const saved = progress;
-    const sync = syncNameOf(context.batchId) ?? this.target.connection;
+    const sync = context.syncName;
     const events = records.map((record) => this.eventOf(operation, record, saved.syncedAt));
     const keys = events.map((event) => idempotencyKey(sync, event.key, event.fingerprint));
     let apiCalls = 0;

@@ -16,11 +16,6 @@ export function idempotencyKey(sync: string, key: string, fingerprint: string | 
   return createHash('sha256').update(`${sync}\u0000${key}\u0000${fingerprint ?? 'deleted'}`, 'utf8').digest('hex');
 }
 
-/** The sync's name from a batch id (`sync:<name>:<start>#<batchNo>`, see temporal/startSync.ts). */
-export function syncNameOf(batchId: string): string | undefined {
-  return /^sync:(.+):[^:#]+#\d+$/.exec(batchId)?.[1];
-}
-
 /** Retry-After in ms: delta-seconds or an HTTP date; undefined when absent or unreadable. */
 export function retryAfterMs(header: string | null, now: number = Date.now()): number | undefined {
   if (header === null || header.trim() === '') return undefined;

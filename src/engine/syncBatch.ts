@@ -25,6 +25,7 @@ export async function syncBatch(deps: EngineDeps, runId: string, batchNo: number
     destinationId: record.destinationId,
   }));
   const context = {
+    syncName: spec.name,
     batchId: `${runId}#${batchNo}`,
     checkpoint: batch.checkpoint,
     saveCheckpoint: (value: string) => saveBatchCheckpoint(deps.state, runId, batchNo, value),

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { errorMessageOf, idempotencyKey, retryAfterMs, signature, syncNameOf } from '../../src/destinations/webhookDelivery';
+import { errorMessageOf, idempotencyKey, retryAfterMs, signature } from '../../src/destinations/webhookDelivery';
 import { verifySignature } from '../../src/sandbox/webhook';
 
 describe('webhook deliveries', () => {
@@ -18,11 +18,6 @@ describe('webhook deliveries', () => {
     expect(idempotencyKey('accounts', '2', 'fp1')).not.toBe(key);
     expect(idempotencyKey('contacts', '1', 'fp1')).not.toBe(key);
     expect(idempotencyKey('accounts', '1', undefined)).not.toBe(key);
-  });
-
-  it('reads the sync name from a batch id', () => {
-    expect(syncNameOf('sync:accounts_to_webhook:20261125T070102345Z#3')).toBe('accounts_to_webhook');
-    expect(syncNameOf('preview:abc')).toBeUndefined();
   });
 
   it('honours Retry-After in seconds or as an HTTP date', () => {
