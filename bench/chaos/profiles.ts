@@ -1,6 +1,6 @@
 /**
  * The two chaos runs. Full: the issue's figures (20,000 rows, ≥ 5 kills, 20% rate limits, 5% 5xx,
- * 2% timeouts, 2% apply-then-fail). Quick: the same kinds of trouble on 1,000 rows for the suite.
+ * 2% timeouts, 2% apply-then-fail). Quick: the same kinds of trouble on 1,500 rows for the suite.
  * Salesforce has no 429: its rate limit is 403 REQUEST_LIMIT_EXCEEDED (ConcurrentPerOrgLongTxn), which
  * backflow waits out for 60 s (REQUEST_LIMIT_WAIT_MS) — so the quick run leaves rate limits out to fit
  * in the suite's time (test/sandbox/salesforce-faults and the classifier's unit test cover them).
@@ -12,12 +12,13 @@ export type ChaosProfileName = 'full' | 'quick';
 export function chaosProfile(name: ChaosProfileName): Omit<ChaosOptions, 'workDir' | 'log'> {
   if (name === 'quick') {
     return {
-      records: 1_000,
+      records: 1_500,
       batchSize: 50,
-      concurrency: 20,
+      concurrency: 5,
       workers: 2,
       kills: 2,
-      killEveryMs: [1_500, 3_000],
+      // Soon enough that both kills and the restart land before the 30 batches are done.
+      killEveryMs: [500, 1_500],
       // 5xx split between 500 and 503.
       faults: { serverError: 0.03, unavailable: 0.02, timeout: 0.02, applyThenFail: 0.05 },
       httpTimeoutMs: 5_000,

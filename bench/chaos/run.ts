@@ -52,6 +52,8 @@ export interface ChaosResult {
   faultsByKind: Record<string, number>;
   apiRequests: number;
   workerCrashes: number;
+  /** Staged row payloads the finished run left in the state store (finishRun deletes them). */
+  stagedRowsLeft: number;
   examples: string[];
 }
 
@@ -63,6 +65,7 @@ export function chaosPassed(result: ChaosResult, wanted: { kills: number }): boo
     result.wrongValues === 0 &&
     result.unexpected === 0 &&
     result.missingResults === 0 &&
+    result.stagedRowsLeft === 0 &&
     result.runStatus === 'succeeded' &&
     result.kills >= wanted.kills &&
     result.serverRestarts >= 1
@@ -159,17 +162,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       }
     })();
 
-    const deadline = sleep(options.deadlineMs).then(() => {
-      throw new Error(`the chaos run did not finish within ${options.deadlineMs / 1000} s`);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`the chaos run did not finish within ${options.deadlineMs / 1000} s`)), options.deadlineMs);
     });
-    const summary = await Promise.race([settled, deadline]);
+    const summary = await Promise.race([settled, deadline]).finally(() => clearTimeout(timer));
     finished = true;
     await chaos;
     log(`run ${summary.status}: ${summary.counts.synced} synced, ${summary.counts.rejected} rejected`);
 
     const state = await openStateStore(stateUrl);
     let synced: Set<string>;
+    let stagedRowsLeft: number;
     try {
+      const staged = await state.selectFrom('staged_rows').select((eb) => eb.fn.countAll<number>().as('n')).where('run_id', '=', summary.runId).executeTakeFirst();
+      stagedRowsLeft = Number(staged?.n ?? 0);
       const rows = await state.selectFrom('record_results').select(['key']).where('run_id', '=', summary.runId).where('status', '=', 'synced').execute();
       synced = new Set(rows.flatMap((r) => (r.key !== null ? [r.key] : [])));
     } finally {
@@ -194,6 +201,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       faultsByKind,
       apiRequests: requests.length,
       workerCrashes: pool.crashes,
+      stagedRowsLeft,
       examples: comparison.examples,
     };
   } finally {
