@@ -2,7 +2,7 @@ import stringify from 'safe-stable-stringify';
 import { z } from 'zod';
 import type { WebhookConnection } from '../config/schema';
 import { fingerprint } from '../diff/fingerprint';
-import { BackflowError, DestinationTransientError } from '../errors';
+import { BackflowError, DestinationBatchRejected, DestinationTransientError } from '../errors';
 import type { Value } from '../sources/source';
 import type { Destination, DestinationLimits, DestinationRecord, RecordError, RecordResult, TargetCheckInput, TargetIssue, WriteContext, WriteResult } from './destination';
 import type { WriteOperation } from './modes';
@@ -15,13 +15,12 @@ export const WEBHOOK_BATCH_SIZE = 100;
 const progressSchema = z.object({
   /** Stamped once per batch, so a retried batch re-sends byte-identical bodies. */
   syncedAt: z.string(),
-  /** Records (or `*batch*`) answered for good: ok, or rejected with the receiver's error. */
+  /** Records (or, with batch delivery, a batch by its key) answered for good: ok, or rejected with the receiver's error. */
   done: z.record(z.string(), z.union([z.object({ ok: z.literal(true) }), z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string(), fields: z.array(z.string()) }) })])),
 });
 type Progress = z.infer<typeof progressSchema>;
 type Outcome = Progress['done'][string];
 
-const BATCH_KEY = '*batch*';
 
 interface WebhookEvent {
   event: 'upserted' | 'deleted';
@@ -87,8 +86,11 @@ export class WebhookDestination implements Destination {
 
     const outcomes: Outcome[] = [];
     if (this.target.delivery === 'batch') {
+      // Keyed by its records, so each half of a bisected batch is a delivery of its own.
       const batchKey = idempotencyKey(sync, keys.join(','), undefined);
-      const outcome = records.length > 0 ? await deliver(BATCH_KEY, { events }, batchKey) : { ok: true as const };
+      const outcome = records.length > 0 ? await deliver(batchKey, { events }, batchKey) : { ok: true as const };
+      // A receiver refuses a whole batch for one bad event: the engine splits it to find which.
+      if (!outcome.ok && records.length > 1) throw new DestinationBatchRejected(outcome.error.message, outcome.error.code, outcome.error.fields);
       outcomes.push(...records.map(() => outcome));
     } else {
       for (const [index, event] of events.entries()) outcomes.push(await deliver(event.key, event, keys[index] as string));

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startSync } from '../../src/temporal/startSync';
 import { verifySignature } from '../../src/sandbox/webhook';
 import { useMessagingFixture, WEBHOOK_SECRET } from '../support/slackFixture';
@@ -68,7 +70,8 @@ describe('webhook destination against the webhook receiver sandbox', () => {
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
       fx.webhook.respondWith('/hooks/accounts', { status: 422, body: { message: 'health must be above 40' } });
       const rejected = await run(taskQueue);
-      expect(rejected).toMatchObject({ status: 'partial', counts: { rejected: 4 }, apiCalls: 1 });
+      // The receiver refuses every request: bisection ends with each record refused on its own (1 + 2 + 4 requests).
+      expect(rejected).toMatchObject({ status: 'partial', counts: { rejected: 4 }, apiCalls: 7 });
       const [result] = await fx.project.deps.state.selectFrom('record_results').select(['error_code', 'error_message']).where('run_id', '=', rejected.runId).execute();
       expect(result).toEqual({ error_code: 'HTTP_422', error_message: 'webhook answered HTTP 422: health must be above 40' });
       expect((fx.webhook.received()[0]?.body as { events: unknown[] }).events).toHaveLength(4);
@@ -79,5 +82,42 @@ describe('webhook destination against the webhook receiver sandbox', () => {
       fx.webhook.respondWith('/hooks/accounts', undefined);
       expect(await handle.result()).toMatchObject({ status: 'succeeded', counts: { synced: 4, rejected: 0 } });
     });
+  });
+
+  it('bisects a batch the receiver refuses for one bad event, so the other events land', async () => {
+    // The user's own endpoint: it refuses (422) any batch holding account 3, accepts the rest.
+    const batches: string[][] = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        const keys = (JSON.parse(body) as { events: Array<{ key: string }> }).events.map((e) => e.key);
+        batches.push(keys);
+        const bad = keys.includes('3');
+        response.writeHead(bad ? 422 : 200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(bad ? { message: 'account 3 has no owner' } : { ok: true }));
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const { port } = receiver.address() as AddressInfo;
+    try {
+      addWebhookSync('  path: /hooks/accounts\n  delivery: batch\n');
+      fx.project.write('backflow.yaml', fx.project.read('backflow.yaml').replace('url: ${env:WEBHOOK_URL}', `url: http://127.0.0.1:${port}/hook`));
+      const taskQueue = uniqueTaskQueue('webhook-bisect');
+      await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+        const summary = await run(taskQueue);
+        expect(summary).toMatchObject({ status: 'partial', counts: { synced: 3, rejected: 1 }, apiCalls: 5 });
+        expect(batches).toEqual([['1', '2', '3', '4'], ['1', '2'], ['3', '4'], ['3'], ['4']]);
+        const rejected = await fx.project.deps.state
+          .selectFrom('record_results')
+          .select(['key', 'error_code', 'error_message'])
+          .where('run_id', '=', summary.runId)
+          .where('status', '=', 'rejected')
+          .execute();
+        expect(rejected).toEqual([{ key: '3', error_code: 'HTTP_422', error_message: 'webhook answered HTTP 422: account 3 has no owner' }]);
+      });
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 });
