@@ -11,10 +11,18 @@ describe('classifySalesforceError', () => {
     ['REQUEST_LIMIT_EXCEEDED', { retry: true, reason: 'api-limit', waitMs: REQUEST_LIMIT_WAIT_MS }],
     ['SERVER_UNAVAILABLE', { retry: true, reason: 'server-error' }],
     ['ERROR_HTTP_503', { retry: true, reason: 'server-error' }],
+    // Salesforce's 500 body: "An unexpected error occurred" — a server fault, so retried.
+    ['UNKNOWN_EXCEPTION', { retry: true, reason: 'server-error' }],
     ['JSON_PARSER_ERROR', { retry: false, reason: 'request-invalid' }],
     ['EXCEEDED_ID_LIMIT', { retry: false, reason: 'request-invalid' }],
   ])('%s', (code, expected) => {
     expect(classifySalesforceError(httpError(code))).toEqual(expected);
+  });
+
+  it('makes UNKNOWN_EXCEPTION (a 500) transient, so the activity retries it', () => {
+    expect(toDestinationError(httpError('UNKNOWN_EXCEPTION', 'An unexpected error occurred.'), 'upsert Account')).toBeInstanceOf(
+      DestinationTransientError,
+    );
   });
 
   it('stops on a spent daily allocation instead of waiting, but waits out a concurrency limit', () => {
