@@ -42,7 +42,6 @@ async function load(mode: 'collections' | 'bulk', rows: number): Promise<Scenari
     for (let first = 0, batchNo = 1; first < rows; first += size, batchNo += 1) {
       const destination = new SalesforceDestination(config, target);
       const { results, apiCalls: calls } = await destination.write('upsert', all.slice(first, first + size), {
-        syncName: "bench",
         syncName: 'bench',
         batchId: `bench#${batchNo}`,
         checkpoint: null,
