@@ -1,22 +1,11 @@
-import type { temporal as proto } from '@temporalio/proto';
 import { startSync } from '../../src/temporal/startSync';
 import { backflow } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
+import { historyText } from '../support/history';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
 const fx = useSyncFixture();
-
-/** A whole history as text, followed by every payload's bytes (base64 in the JSON form) decoded. */
-function historyText(history: proto.api.history.v1.IHistory): string {
-  const decoded: string[] = [];
-  const json = JSON.stringify(history, (key, value: unknown) => {
-    if (value instanceof Uint8Array) decoded.push(Buffer.from(value).toString('utf8'));
-    else if (key === 'data' && typeof value === 'string') decoded.push(Buffer.from(value, 'base64').toString('utf8'));
-    return value;
-  });
-  return `${json}\n${decoded.join('\n')}`;
-}
 
 describe('what Temporal sees', () => {
   it('keeps row values and the access token out of workflow history', async () => {
