@@ -12,11 +12,14 @@ import { WebhookDestination } from './webhook';
 import { webhookTargetSchema } from './webhookTarget';
 import { hubspotTargetSchema, salesforceTargetSchema } from './targets';
 
-/** Builds the destination for a connection whose secrets are already resolved, bound to a sync's target. */
-export function createDestination(connection: Connection, target: SyncDestination): Destination {
+/**
+ * Builds the destination for a connection whose secrets are already resolved, bound to a sync's target;
+ * files a connection names (a JWT key) are relative to `projectDir`.
+ */
+export function createDestination(connection: Connection, target: SyncDestination, projectDir: string): Destination {
   switch (connection.type) {
     case 'salesforce':
-      return new SalesforceDestination(connection, salesforceTargetSchema.parse(target));
+      return new SalesforceDestination(connection, salesforceTargetSchema.parse(target), { baseDir: projectDir });
     case 'hubspot':
       return new HubspotDestination(connection, hubspotTargetSchema.parse(target));
     case 'slack':

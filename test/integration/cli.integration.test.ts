@@ -109,7 +109,7 @@ describe('backflow sandbox --json', () => {
         webhook: { url: string };
       };
       expect(endpoints.salesforce.instanceUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const conn = new Connection({ ...endpoints.salesforce, version: '62.0' });
+      const conn = new Connection({ instanceUrl: endpoints.salesforce.instanceUrl, accessToken: endpoints.salesforce.accessToken, version: '62.0' });
       const result = await conn.sobject('Account').upsert([{ External_Id__c: 'x-1', Name: 'Hooli' }], 'External_Id__c');
       expect(result).toEqual([expect.objectContaining({ success: true, created: true })]);
       const bigquery = new BigQuery(endpoints.bigquery);
