@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import type { EngineDeps } from './src/engine';
+import { dataConverterFromEnv } from './src/temporal/codec';
 
 export interface BackflowWorkerOptions {
   connection: NativeConnection;
@@ -23,6 +24,8 @@ export async function createWorker(options: BackflowWorkerOptions): Promise<Work
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: require.resolve('./workflows') }),
     activities: createActivities(options.deps),
+    // BACKFLOW_PAYLOAD_KEY set → what enters history is encrypted (src/temporal/codec.ts).
+    dataConverter: dataConverterFromEnv(options.deps.env ?? process.env),
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',
   });
 }

@@ -25,6 +25,11 @@ const envSchema = z.object({
   BACKFLOW_STATE_URL: z.string().regex(STATE_URL_PATTERN, 'must be sqlite:<path> or postgres://user:password@host:port/database').optional(),
   /** A prebuilt workflow bundle (`bundleWorkflowCode`), so workers start without webpack. */
   BACKFLOW_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+  /** base64 of a 32-byte AES-256-GCM key: payloads entering Temporal history are encrypted with it (`openssl rand -base64 32`). */
+  BACKFLOW_PAYLOAD_KEY: z
+    .string()
+    .refine((value) => /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32, 'must be base64 of 32 bytes (openssl rand -base64 32)')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
 });
 
@@ -40,4 +45,11 @@ export function parseEnv(env: NodeJS.ProcessEnv = process.env): BackflowEnv {
     throw new Error(`invalid environment:\n${problems.join('\n')}`);
   }
   return parsed.data;
+}
+
+/** BACKFLOW_PAYLOAD_KEY alone (workers and clients read it wherever they are created); a malformed key names the variable. */
+export function parsePayloadKey(env: NodeJS.ProcessEnv = process.env): Buffer | undefined {
+  const parsed = envSchema.shape.BACKFLOW_PAYLOAD_KEY.safeParse(env.BACKFLOW_PAYLOAD_KEY);
+  if (!parsed.success) throw new Error(`invalid environment:\n  BACKFLOW_PAYLOAD_KEY: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  return parsed.data === undefined ? undefined : Buffer.from(parsed.data, 'base64');
 }

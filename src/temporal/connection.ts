@@ -8,6 +8,7 @@ import { PROJECT_FILE } from '../config/load';
 import { SECRET_REFERENCE, temporalConfigSchema } from '../config/schema';
 import type { BackflowEnv } from '../env';
 import { ConfigError } from '../errors';
+import { dataConverterFromEnv } from './codec';
 import type { TemporalServer } from './server';
 
 export type TemporalConfig = z.infer<typeof temporalConfigSchema>;
@@ -178,7 +179,7 @@ export async function connectTemporal(remote: RemoteTemporal, uiUrl?: string): P
     address: remote.address,
     namespace: remote.namespace,
     ...(uiUrl !== undefined ? { uiUrl } : {}),
-    client: new Client({ connection, namespace: remote.namespace }),
+    client: new Client({ connection, namespace: remote.namespace, dataConverter: dataConverterFromEnv() }),
     nativeConnection,
     async stop() {
       await nativeConnection.close();

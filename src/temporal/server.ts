@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
 import type { BackflowEnv } from '../env';
+import { dataConverterFromEnv } from './codec';
 import { startDevServer } from './devServer';
 import { connectTemporal, resolveTemporalSettings } from './connection';
 import { findTemporalCli } from './findCli';
@@ -97,7 +98,7 @@ async function connect(address: string, namespace: string): Promise<TemporalServ
   return {
     address,
     namespace,
-    client: new Client({ connection, namespace }),
+    client: new Client({ connection, namespace, dataConverter: dataConverterFromEnv() }),
     nativeConnection,
     async stop() {
       await nativeConnection.close();

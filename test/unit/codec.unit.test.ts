@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { defaultPayloadConverter, METADATA_ENCODING_KEY } from '@temporalio/common';
+import { parseEnv, parsePayloadKey } from '../../src/env';
+import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, payloadCodecsFromEnv, payloadKeyId } from '../../src/temporal/codec';
+
+const key = randomBytes(32);
+const codec = new AesGcmPayloadCodec(key);
+const summary = { sync: 'accounts_to_salesforce', counts: { synced: 4 } };
+
+function text(bytes: Uint8Array | null | undefined): string {
+  return Buffer.from(bytes ?? []).toString('utf8');
+}
+
+describe('AesGcmPayloadCodec', () => {
+  it('round-trips a payload, metadata included, and hides its bytes', async () => {
+    const payload = defaultPayloadConverter.toPayload(summary);
+    const [encoded] = await codec.encode([payload]);
+    expect(text(encoded?.metadata?.[METADATA_ENCODING_KEY])).toBe(ENCRYPTED_ENCODING);
+    expect(text(encoded?.metadata?.[KEY_ID_METADATA])).toBe(payloadKeyId(key));
+    expect(payloadKeyId(key)).toMatch(/^[0-9a-f]{8}$/);
+    expect(text(encoded?.data)).not.toContain('accounts_to_salesforce');
+    const [decoded] = await codec.decode([encoded!]);
+    expect(text(decoded?.metadata?.[METADATA_ENCODING_KEY])).toBe('json/plain');
+    expect(defaultPayloadConverter.fromPayload(decoded!)).toEqual(summary);
+  });
+
+  it('uses a fresh IV per payload: the same value encrypts differently', async () => {
+    const payload = defaultPayloadConverter.toPayload(summary);
+    const [a, b] = await codec.encode([payload, payload]);
+    expect(Buffer.from(a!.data!).equals(Buffer.from(b!.data!))).toBe(false);
+  });
+
+  it('passes payloads it did not encrypt through decode', async () => {
+    const plain = defaultPayloadConverter.toPayload(summary);
+    expect(await codec.decode([plain])).toEqual([plain]);
+  });
+
+  it('refuses another key with an error naming both key ids', async () => {
+    const [encoded] = await codec.encode([defaultPayloadConverter.toPayload(summary)]);
+    const other = new AesGcmPayloadCodec(randomBytes(32));
+    await expect(other.decode([encoded!])).rejects.toThrow(
+      `payload was encrypted with key ${codec.keyId}, but BACKFLOW_PAYLOAD_KEY is key ${other.keyId}`,
+    );
+  });
+
+  it('rejects altered ciphertext', async () => {
+    const [encoded] = await codec.encode([defaultPayloadConverter.toPayload(summary)]);
+    const data = Buffer.from(encoded!.data!);
+    data[20] = data[20]! ^ 0x01;
+    await expect(codec.decode([{ ...encoded!, data }])).rejects.toThrow(`encrypted payload (key ${codec.keyId}) failed authentication`);
+  });
+});
+
+describe('BACKFLOW_PAYLOAD_KEY', () => {
+  it('turns the codec on only when set', () => {
+    expect(payloadCodecsFromEnv({})).toEqual([]);
+    const [one] = payloadCodecsFromEnv({ BACKFLOW_PAYLOAD_KEY: key.toString('base64') });
+    expect((one as AesGcmPayloadCodec).keyId).toBe(payloadKeyId(key));
+  });
+
+  it.each([
+    ['too short', randomBytes(16).toString('base64')],
+    ['not base64', 'not a key!'],
+    ['empty', ''],
+  ])('a malformed key (%s) is a clear error naming the variable', (_name, value) => {
+    expect(() => parsePayloadKey({ BACKFLOW_PAYLOAD_KEY: value })).toThrow(/BACKFLOW_PAYLOAD_KEY: must be base64 of 32 bytes/);
+    expect(() => parseEnv({ BACKFLOW_PAYLOAD_KEY: value })).toThrow(/BACKFLOW_PAYLOAD_KEY: must be base64 of 32 bytes/);
+  });
+});
