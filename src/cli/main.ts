@@ -10,6 +10,7 @@ import { schedulesCommand, type SchedulesOptions } from './commands/schedules';
 import { setupCommand } from './commands/setup';
 import { recordsCommand } from './commands/records';
 import { pruneCommand } from './commands/prune';
+import { codecServerCommand, type CodecServerCommandOptions } from './commands/codecServer';
 import { reportError } from './output';
 
 function program(setExit: (code: number) => void): Command {
@@ -107,6 +108,15 @@ function program(setExit: (code: number) => void): Command {
     .option('--port <port>', 'Salesforce sandbox port (default: any free port)')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .action(async (options: { json?: boolean; port?: string; host?: string }) => setExit(await sandboxCommand(options)));
+
+  cli
+    .command('codec-server')
+    .description('decode encrypted payloads (BACKFLOW_PAYLOAD_KEY) for Temporal Web and the temporal CLI: POST /encode, /decode')
+    .option('--port <port>', 'port to listen on', '8888')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--origin <origins>', 'Temporal Web origin(s) allowed by CORS, comma-separated', 'http://localhost:8233,http://127.0.0.1:8233')
+    .option('--json', 'print {"url", "origins"} on stdout when ready')
+    .action(async (options: CodecServerCommandOptions) => setExit(await codecServerCommand(options)));
 
   return cli;
 }

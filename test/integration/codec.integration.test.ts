@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { Client } from '@temporalio/client';
+import type { temporal as proto } from '@temporalio/proto';
+import { startSync } from '../../src/temporal/startSync';
+import { dataConverterFromEnv, ENCRYPTED_ENCODING, payloadKeyId } from '../../src/temporal/codec';
+import { useSyncFixture } from '../support/fixture';
+import { uniqueTaskQueue, withWorker } from '../support/temporal';
+
+const BIN = path.resolve(__dirname, '..', '..', 'bin', 'backflow.js');
+const SYNC = 'accounts_to_salesforce';
+const key = randomBytes(32);
+const keyEnv = { BACKFLOW_PAYLOAD_KEY: key.toString('base64') };
+const fx = useSyncFixture();
+
+interface JsonPayload {
+  metadata: Record<string, string>;
+  data?: string;
+}
+
+/** Every payload in a history but the search attributes' (indexed in the clear by design), as proto JSON. */
+function historyPayloads(history: proto.api.history.v1.IHistory): JsonPayload[] {
+  const found: JsonPayload[] = [];
+  const walk = (value: unknown, key: string): void => {
+    if (key === 'searchAttributes' || value === null || typeof value !== 'object' || value instanceof Uint8Array) return;
+    if ('metadata' in value && 'data' in value && value.data instanceof Uint8Array) {
+      const metadata = (value.metadata ?? {}) as Record<string, Uint8Array>;
+      found.push({
+        metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+        data: Buffer.from(value.data).toString('base64'),
+      });
+      return;
+    }
+    for (const [k, v] of Object.entries(value)) walk(v, k);
+  };
+  walk(history, '');
+  return found;
+}
+
+function clear(text: string): string {
+  return Buffer.from(text, 'base64').toString('utf8');
+}
+
+/** `backflow codec-server --json` on a free port; resolves with its URL. */
+async function startCodecServerProcess(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [BIN, 'codec-server', '--port', '0', '--json', '--origin', 'http://localhost:8233'], {
+    env: { ...process.env, ...keyEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  while (!out.includes('\n')) {
+    if (child.exitCode !== null) throw new Error(`codec-server exited (${child.exitCode}): ${err}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { child, url: (JSON.parse(out) as { url: string }).url };
+}
+
+describe('BACKFLOW_PAYLOAD_KEY', () => {
+  it('encrypts what enters history, the run still succeeds, and the codec server decodes it', async () => {
+    const client = new Client({ connection: fx.temporal.client.connection, namespace: 'default', dataConverter: dataConverterFromEnv(keyEnv) });
+    const deps = { ...fx.project.deps, env: { ...fx.project.deps.env, ...keyEnv } };
+    const taskQueue = uniqueTaskQueue('codec');
+    const workflowId = await withWorker(fx.temporal, deps, taskQueue, async () => {
+      const handle = await startSync(client, SYNC, { taskQueue });
+      expect(await handle.result()).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
+      return handle.workflowId;
+    });
+    expect(fx.sandbox.records('Account')).toHaveLength(4);
+
+    // Read without the key (as Temporal Web would): every payload is ciphertext under our key id.
+    const payloads = historyPayloads(await fx.temporal.client.workflow.getHandle(workflowId).fetchHistory());
+    expect(payloads.length).toBeGreaterThan(4);
+    for (const payload of payloads) {
+      expect(clear(payload.metadata.encoding ?? '')).toBe(ENCRYPTED_ENCODING);
+      expect(clear(payload.metadata['encryption-key-id'] ?? '')).toBe(payloadKeyId(key));
+    }
+    const cipherText = payloads.map((p) => clear(p.data ?? '')).join('\n');
+    expect(cipherText).not.toContain(SYNC);
+    expect(cipherText).not.toContain('synced');
+
+    const codecServer = await startCodecServerProcess();
+    try {
+      const preflight = await fetch(`${codecServer.url}/decode`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'http://localhost:8233', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'x-namespace,content-type' },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
+      expect(preflight.headers.get('access-control-allow-headers')).toContain('X-Namespace, Content-Type');
+      expect(preflight.headers.get('access-control-allow-credentials')).toBe('true');
+
+      const response = await fetch(`${codecServer.url}/decode`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default', Origin: 'http://localhost:8233' },
+        body: JSON.stringify({ payloads }),
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
+      const decoded = ((await response.json()) as { payloads: JsonPayload[] }).payloads;
+      expect(decoded).toHaveLength(payloads.length);
+      expect(decoded.every((p) => clear(p.metadata.encoding ?? '') !== ENCRYPTED_ENCODING)).toBe(true);
+      const plainText = decoded.map((p) => clear(p.data ?? '')).join('\n');
+      expect(plainText).toContain(`"sync":"${SYNC}"`);
+      expect(plainText).toContain('"synced":4');
+
+      // A page from another origin gets no CORS grant.
+      const foreign = await fetch(`${codecServer.url}/decode`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Origin: 'http://evil.example' },
+        body: JSON.stringify({ payloads: [] }),
+      });
+      expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      const exited = once(codecServer.child, 'exit');
+      codecServer.child.kill('SIGTERM');
+      await exited;
+    }
+  });
+});
