@@ -43,6 +43,7 @@ async function load(mode: 'collections' | 'bulk', rows: number): Promise<Scenari
       const destination = new SalesforceDestination(config, target);
       const { results, apiCalls: calls } = await destination.write('upsert', all.slice(first, first + size), {
         syncName: 'bench',
+        runId: 'bench',
         batchId: `bench#${batchNo}`,
         checkpoint: null,
         saveCheckpoint: async () => {},

@@ -69,8 +69,9 @@ export interface DestinationField {
  * crash finds it again instead of submitting the batch twice.
  */
 export interface WriteContext {
-  /** The sync the batch belongs to. */
+  /** The sync the batch belongs to, and the run. */
   syncName: string;
+  runId: string;
   /** Stable for one batch of one run across attempts, e.g. to label a job. */
   batchId: string;
   /** What the last attempt saved, or null on the first attempt. */

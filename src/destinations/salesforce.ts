@@ -158,6 +158,7 @@ export class SalesforceDestination implements Destination {
 
   async write(operation: WriteOperation, records: readonly DestinationRecord[], context: WriteContext): Promise<WriteResult> {
     this.apiCalls = 0;
+    this.budget.run = context.runId;
     if (records.length === 0) return { results: [], apiCalls: 0 };
     const done = new Map<string, RecordResult>();
     const bulk = records.length > SALESFORCE_COLLECTION_LIMIT ? new BulkIngest(this.connection, this.config.apiVersion, context, this.call) : null;

@@ -4,6 +4,8 @@ import { DestinationBudgetExhausted } from '../errors';
 interface Usage {
   used: number;
   limit: number;
+  /** The run that read it: a new run's first request reads usage afresh (an allocation may have grown). */
+  run: string | undefined;
   /** When it was read (ms since epoch). */
   at: number;
 }
@@ -29,10 +31,14 @@ export class ApiBudget {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** The run requests are made for; readings of other runs don't block. */
+  run: string | undefined;
+
   /** Throws DestinationBudgetExhausted when one more request would bring usage past the reserve. */
   beforeRequest(): void {
     const usage = lastUsage.get(this.org);
     if (usage === undefined || usage.limit <= 0 || this.now() - usage.at > STALE_AFTER_MS) return;
+    if (usage.run !== this.run) return;
     const ceiling = Math.floor(usage.limit * this.maxShare);
     if (usage.used + 1 > ceiling) {
       throw new DestinationBudgetExhausted(
@@ -49,6 +55,6 @@ export class ApiBudget {
   }
 
   record(used: number, limit: number): void {
-    lastUsage.set(this.org, { used, limit, at: this.now() });
+    lastUsage.set(this.org, { used, limit, at: this.now(), run: this.run });
   }
 }

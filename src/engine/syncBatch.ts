@@ -26,6 +26,7 @@ export async function syncBatch(deps: EngineDeps, runId: string, batchNo: number
   }));
   const context = {
     syncName: spec.name,
+    runId,
     batchId: `${runId}#${batchNo}`,
     checkpoint: batch.checkpoint,
     saveCheckpoint: (value: string) => saveBatchCheckpoint(deps.state, runId, batchNo, value),

@@ -77,7 +77,7 @@ describe('Meta Custom Audiences destination through facebook-nodejs-business-sdk
       { type: 'meta_audience', accessToken: fx.meta.accessToken, graphUrl: fx.meta.graphUrl, apiVersion: 'v24.0' },
       { connection: 'meta', audienceId: fx.meta.audienceId },
     );
-    const context = { syncName: 'accounts_to_meta_audience', batchId: 'b', checkpoint: null, saveCheckpoint: () => Promise.resolve() };
+    const context = { syncName: 'accounts_to_meta_audience', runId: 'r', batchId: 'b', checkpoint: null, saveCheckpoint: () => Promise.resolve() };
     const record = { key: '1', fields: { EMAIL: 'a@b.example' }, destinationId: null };
     await destination.write('upsert', [record], context);
     const error = await destination.write('upsert', [record], context).catch((err: unknown) => err);

@@ -68,6 +68,11 @@ describe('API budget', () => {
     expect(() => budget.beforeRequest()).not.toThrow();
     budget.record(5, 10);
     expect(() => budget.beforeRequest()).toThrow(/usage is 5\/10 today; backflow stops at 5/);
+    // A new run reads usage afresh with its first request (the allocation may have been raised).
+    budget.run = 'next-run';
+    expect(() => budget.beforeRequest()).not.toThrow();
+    budget.record(5, 10);
+    expect(() => budget.beforeRequest()).toThrow(/usage is 5\/10/);
     now = 6 * 60_000;
     expect(() => budget.beforeRequest()).not.toThrow();
   });
