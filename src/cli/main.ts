@@ -107,7 +107,11 @@ function program(setExit: (code: number) => void): Command {
     .option('--json', 'print one JSON line with each emulator’s base URL and token when ready')
     .option('--port <port>', 'Salesforce sandbox port (default: any free port)')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .action(async (options: { json?: boolean; port?: string; host?: string }) => setExit(await sandboxCommand(options)));
+    .option('--faults <json>', 'fault profiles by emulator, e.g. \'{"salesforce": {"serverError": 0.05}, "hubspot": {"rateLimited": 0.2}}\'')
+    .option('--fault-profile <file>', 'the same, from a JSON file')
+    .action(async (options: { json?: boolean; port?: string; host?: string; faults?: string; faultProfile?: string }) =>
+      setExit(await sandboxCommand(options)),
+    );
 
   cli
     .command('codec-server')

@@ -4,6 +4,9 @@ import { startMetaSandbox, type MetaSandbox } from './meta';
 import { startSalesforceSandbox, type SalesforceSandbox } from './salesforce';
 import { startSlackSandbox, type SlackSandbox } from './slack';
 import { startWebhookSandbox, type WebhookSandbox } from './webhook';
+import { parseFaultProfile, type FaultProfile } from './faults';
+import { parseSalesforceFaultProfile } from './salesforce/faults';
+import type { SalesforceFaultProfile } from './salesforce/types';
 
 /** The emulators `backflow sandbox` and the demo run; one per destination (more to come). */
 export interface Sandboxes {
@@ -27,6 +30,45 @@ export interface SandboxOptions {
   /** DuckDB file behind the BigQuery sandbox's datasets; in memory when omitted. */
   bigqueryDuckdbPath?: string;
   hubspotPort?: number;
+  /** A fault profile per emulator, from the start (`backflow sandbox --faults`). */
+  faults?: SandboxFaults;
+}
+
+/** `backflow sandbox --faults`: a fault profile keyed by emulator name. */
+export interface SandboxFaults {
+  salesforce?: SalesforceFaultProfile;
+  hubspot?: FaultProfile;
+  slack?: FaultProfile;
+  meta?: FaultProfile;
+  webhook?: FaultProfile;
+}
+
+const FAULT_PARSERS = {
+  salesforce: parseSalesforceFaultProfile,
+  hubspot: parseFaultProfile,
+  slack: parseFaultProfile,
+  meta: parseFaultProfile,
+  webhook: parseFaultProfile,
+} as const;
+
+/** Validates `{"salesforce": {...}, "hubspot": {...}, …}`; an unknown emulator or fault key is an error naming it. */
+export function parseSandboxFaults(value: unknown): SandboxFaults {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error('fault profiles must be a JSON object keyed by emulator name (salesforce, hubspot, slack, meta, webhook)');
+  }
+  const faults: SandboxFaults = {};
+  for (const [name, profile] of Object.entries(value)) {
+    if (!Object.hasOwn(FAULT_PARSERS, name)) {
+      throw new Error(`unknown emulator "${name}" in fault profiles (expected one of: ${Object.keys(FAULT_PARSERS).join(', ')})`);
+    }
+    const emulator = name as keyof typeof FAULT_PARSERS;
+    try {
+      faults[emulator] = FAULT_PARSERS[emulator](profile);
+    } catch (err) {
+      throw new Error(`${emulator}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return faults;
 }
 
 /** The custom company properties the demo's accounts_to_hubspot sync maps onto (as created in HubSpot's settings). */
@@ -42,6 +84,7 @@ export async function startSandboxes(options: SandboxOptions = {}): Promise<Sand
     ...(options.host ? { host: options.host } : {}),
     ...(options.salesforcePort !== undefined ? { port: options.salesforcePort } : {}),
     ...(options.salesforceToken ? { accessToken: options.salesforceToken } : {}),
+    ...(options.faults?.salesforce ? { faults: options.faults.salesforce } : {}),
   });
   const bigquery = await startBigQuerySandbox({
     ...(options.host ? { host: options.host } : {}),
@@ -52,11 +95,12 @@ export async function startSandboxes(options: SandboxOptions = {}): Promise<Sand
     ...(options.host ? { host: options.host } : {}),
     ...(options.hubspotPort !== undefined ? { port: options.hubspotPort } : {}),
     properties: { companies: DEMO_HUBSPOT_COMPANY_PROPERTIES },
+    ...(options.faults?.hubspot ? { faults: options.faults.hubspot } : {}),
   });
   const host = options.host ? { host: options.host } : {};
-  const slack = await startSlackSandbox(host);
-  const meta = await startMetaSandbox(host);
-  const webhook = await startWebhookSandbox(host);
+  const slack = await startSlackSandbox({ ...host, ...(options.faults?.slack ? { faults: options.faults.slack } : {}) });
+  const meta = await startMetaSandbox({ ...host, ...(options.faults?.meta ? { faults: options.faults.meta } : {}) });
+  const webhook = await startWebhookSandbox({ ...host, ...(options.faults?.webhook ? { faults: options.faults.webhook } : {}) });
   return {
     salesforce,
     bigquery,

@@ -134,4 +134,42 @@ describe('backflow sandbox --json', () => {
       await once(child, 'exit');
     }
   });
+
+  it('--faults applies each emulator’s profile from the start: the vendor client meets the injected 500', async () => {
+    const faults = JSON.stringify({ salesforce: { serverError: 1 }, slack: { tokenExpired: 1 } });
+    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'backflow.js'), 'sandbox', '--json', '--faults', faults], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
+      const endpoints = JSON.parse(chunk.toString().split('\n')[0] ?? '') as {
+        salesforce: { instanceUrl: string; accessToken: string };
+        slack: { apiUrl: string; token: string };
+        webhook: { url: string };
+      };
+      const conn = new Connection({ instanceUrl: endpoints.salesforce.instanceUrl, accessToken: endpoints.salesforce.accessToken, version: '62.0' });
+      await expect(conn.sobject('Account').upsert([{ External_Id__c: 'x-1', Name: 'Hooli' }], 'External_Id__c')).rejects.toMatchObject({
+        errorCode: 'UNKNOWN_EXCEPTION',
+      });
+      const slack = new WebClient(endpoints.slack.token, { slackApiUrl: endpoints.slack.apiUrl, retryConfig: { retries: 0 } });
+      await expect(slack.chat.postMessage({ channel: '#cs-alerts', text: 'hello' })).rejects.toMatchObject({ data: { ok: false } });
+      // Emulators without a profile answer normally.
+      expect((await fetch(`${endpoints.webhook.url}/hook`, { method: 'POST', body: '{}' })).status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  });
+
+  it.each([
+    ['bad JSON', ['--faults', '{salesforce: 1}'], '--faults: not valid JSON'],
+    ['an unknown emulator', ['--faults', '{"salesforse": {"serverError": 1}}'], 'unknown emulator "salesforse" in fault profiles (expected one of: salesforce, hubspot, slack, meta, webhook)'],
+    ['an unknown fault key', ['--faults', '{"hubspot": {"serverErrors": 1}}'], '--faults: hubspot: invalid fault profile'],
+    ['a missing profile file', ['--fault-profile', '/nonexistent/faults.json'], '--fault-profile /nonexistent/faults.json: ENOENT'],
+  ])('refuses %s with a clear error, starting nothing', async (_name, args, message) => {
+    const result = await backflow(['sandbox', '--json', ...args]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(message);
+  });
 });

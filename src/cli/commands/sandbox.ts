@@ -1,12 +1,21 @@
 import { once } from 'node:events';
-import { sandboxEndpoints, startSandboxes } from '../../sandbox';
+import { readFileSync } from 'node:fs';
+import { parseSandboxFaults, sandboxEndpoints, startSandboxes, type SandboxFaults } from '../../sandbox';
 import { logTo } from '../output';
 
 /** `backflow sandbox`: runs the destination emulators until Ctrl-C / SIGTERM. */
-export async function sandboxCommand(options: { json?: boolean; port?: string; host?: string }): Promise<number> {
+export async function sandboxCommand(options: {
+  json?: boolean;
+  port?: string;
+  host?: string;
+  faults?: string;
+  faultProfile?: string;
+}): Promise<number> {
+  const faults = faultsOption(options);
   const sandboxes = await startSandboxes({
     ...(options.host ? { host: options.host } : {}),
     ...(options.port ? { salesforcePort: Number(options.port) } : {}),
+    ...(faults ? { faults } : {}),
   });
   const endpoints = sandboxEndpoints(sandboxes);
   if (options.json) process.stdout.write(`${JSON.stringify(endpoints)}\n`);
@@ -23,4 +32,33 @@ export async function sandboxCommand(options: { json?: boolean; port?: string; h
   await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
   await sandboxes.close();
   return 0;
+}
+
+/** `--faults <json>` or `--fault-profile <file>`: fault profiles keyed by emulator; errors name the flag or file. */
+function faultsOption(options: { faults?: string; faultProfile?: string }): SandboxFaults | undefined {
+  if (options.faults !== undefined && options.faultProfile !== undefined) throw new Error('give --faults or --fault-profile, not both');
+  let source: string;
+  let text: string;
+  if (options.faults !== undefined) {
+    source = '--faults';
+    text = options.faults;
+  } else if (options.faultProfile !== undefined) {
+    source = options.faultProfile;
+    try {
+      text = readFileSync(options.faultProfile, 'utf8');
+    } catch (err) {
+      throw new Error(`--fault-profile ${options.faultProfile}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  } else return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${source}: not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    return parseSandboxFaults(json);
+  } catch (err) {
+    throw new Error(`${source}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
