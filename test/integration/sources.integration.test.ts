@@ -164,7 +164,7 @@ describe('types normalised the same way in every source', () => {
     expect(pgSmall.digest).toBe(pgLarge.digest);
     expect(pgSmall.digest).toBe(duck.digest);
     expect(bq.digest).toBe(duck.digest);
-  });
+  }, 360_000); // 250,000 rows through three warehouses: minutes on a busy 2-core machine
 });
 
 describe('bad input on a real warehouse', () => {
