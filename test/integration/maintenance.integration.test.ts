@@ -1,0 +1,63 @@
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import { startSync } from '../../src/temporal/startSync';
+import { useSyncFixture } from '../support/fixture';
+import { uniqueTaskQueue, withWorker } from '../support/temporal';
+
+const SYNC = 'accounts_to_salesforce';
+const FILE = `syncs/${SYNC}.yaml`;
+const DAY = 86_400_000;
+const fx = useSyncFixture();
+
+/** The alert webhook: records what it was sent. */
+async function receiver(): Promise<{ url: string; posts: Array<Record<string, unknown>>; close(): Promise<void> }> {
+  const posts: Array<Record<string, unknown>> = [];
+  const server: Server = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    request.on('end', () => {
+      posts.push(JSON.parse(text) as Record<string, unknown>);
+      response.writeHead(200).end('ok');
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { url: `http://127.0.0.1:${port}/hook`, posts, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe('the maintenance workflow (run by its schedule)', () => {
+  it('prunes per-record results past retention and alerts once on a scheduled sync that stopped succeeding', async () => {
+    const hooks = await receiver();
+    try {
+      fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}retention:\n  records: 7d\n`);
+      fx.project.write(FILE, `${fx.project.read(FILE)}schedule: { every: 1h }\nalerts: { webhook: ${hooks.url}, staleAfter: 3 }\n`);
+      const taskQueue = uniqueTaskQueue('maintenance');
+      await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+        expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });
+      });
+
+      // Ten days on: the results are past the 7-day retention and the hourly sync has not run since.
+      const later = { ...fx.project.deps, now: () => new Date(Date.now() + 10 * DAY) };
+      await withWorker(fx.temporal, later, taskQueue, async () => {
+        for (let pass = 0; pass < 2; pass++) {
+          const result = await fx.temporal.client.workflow.execute('maintenanceWorkflow', {
+            taskQueue,
+            workflowId: `backflow-maintenance-test-${taskQueue}-${pass}`,
+            args: [],
+          });
+          expect(result).toMatchObject({ pruned: { records: pass === 0 ? 4 : 0 }, stale: [SYNC] });
+        }
+      });
+      const results = await fx.project.deps.state.selectFrom('record_results').selectAll().execute();
+      expect(results).toEqual([]);
+      expect(await fx.project.deps.state.selectFrom('runs').selectAll().execute()).toHaveLength(1);
+      // Stale on both passes, alerted once.
+      expect(hooks.posts).toHaveLength(1);
+      expect(hooks.posts[0]).toMatchObject({ type: 'incident.opened', sync: SYNC, kind: 'stale' });
+    } finally {
+      await hooks.close();
+    }
+  });
+});
