@@ -51,11 +51,19 @@ function zodIssues(file: string, error: z.ZodError): ConfigIssue[] {
 
 /** Parses one YAML file; syntax errors become issues with line and column. */
 function readYaml(dir: string, file: string, issues: ConfigIssue[]): unknown {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path.join(dir, file), 'utf8');
+    bytes = readFileSync(path.join(dir, file));
   } catch (err) {
     issues.push({ file, path: '', message: `cannot read: ${(err as Error).message}` });
+    return undefined;
+  }
+  // Strict decoding: a lenient one would turn a stray Latin-1 byte into U+FFFD and sync it as data.
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    issues.push({ file, path: '', message: invalidUtf8Message(bytes) });
     return undefined;
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
@@ -64,6 +72,21 @@ function readYaml(dir: string, file: string, issues: ConfigIssue[]): unknown {
     return undefined;
   }
   return doc.toJS();
+}
+
+/** Where the first byte that is not UTF-8 sits: byte offset, line and column (a U+FFFD in the lenient decoding that was not in the file). */
+function invalidUtf8Message(bytes: Buffer): string {
+  const lenient = new TextDecoder('utf-8').decode(bytes);
+  for (let i = lenient.indexOf('\uFFFD'); i !== -1; i = lenient.indexOf('\uFFFD', i + 1)) {
+    const before = lenient.slice(0, i);
+    const offset = Buffer.byteLength(before, 'utf8');
+    if (bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd) continue; // a real U+FFFD
+    const line = before.split('\n').length;
+    const column = i - before.lastIndexOf('\n');
+    const hex = bytes[offset]?.toString(16).padStart(2, '0') ?? '??';
+    return `invalid UTF-8: byte 0x${hex} at offset ${offset} (line ${line}, column ${column}); save the file as UTF-8`;
+  }
+  return 'invalid UTF-8; save the file as UTF-8';
 }
 
 function checkReference(

@@ -3,7 +3,7 @@
  * record, exit code 1 (or 2 for rejected records), and nothing lost — the snapshot is untouched.
  * Each case here is a row of the README's "Troubleshooting" table.
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { backflow, type CliResult } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
@@ -69,11 +69,32 @@ describe('bad configuration is refused before any run', () => {
       'SOURCE_QUERY_FAILED: syncs/accounts_to_salesforce.yaml: model: DuckDB: Parser Error: syntax error at end of input'],
     ['a model without its primary key column', () => edit(SYNC_FILE, 'SELECT id, name', 'SELECT name'),
       'syncs/accounts_to_salesforce.yaml: primaryKey: column "id" is not returned by the model (it returns: name, health, segment, mrr)'],
+    // "Société Générale" saved as Latin-1 on line 2: 0xe9 is not UTF-8.
+    ['a sync file that is not UTF-8', () => writeFileSync(
+      path.join(fx.project.dir, SYNC_FILE),
+      Buffer.concat([Buffer.from('# owner: data team\n# Soci'), Buffer.from([0xe9]), Buffer.from('t\xe9 G\xe9n\xe9rale\n', 'latin1'), Buffer.from(fx.project.read(SYNC_FILE))]),
+    ), 'syncs/accounts_to_salesforce.yaml: invalid UTF-8: byte 0xe9 at offset 25 (line 2, column 7); save the file as UTF-8'],
   ] as Array<[string, () => void, string]>)('%s', async (_name, mutate, message) => {
     mutate();
     const result = await run('--json');
     expect(result.code).toBe(1);
     expect(output(result)).toContain(message);
+    expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toHaveLength(0);
+    expect(await snapshotCount()).toBe(0);
+  });
+});
+
+describe('a model that decodes invalid UTF-8 bytes', () => {
+  // DuckDB strings are always UTF-8: invalid bytes can only come from a BLOB, and decoding one is refused.
+  it('fails the run at extraction with DuckDB’s message; nothing is sent or committed', async () => {
+    edit(SYNC_FILE, 'SELECT id, name', "SELECT id, decode('\\xFF'::BLOB) AS name");
+    const result = await run('--json');
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      status: 'failed',
+      counts: { extracted: 0, synced: 0 },
+      error: { code: 'SOURCE_QUERY_FAILED', message: expect.stringContaining('Failure in decode: could not convert blob to UTF8 string') as unknown },
+    });
     expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toHaveLength(0);
     expect(await snapshotCount()).toBe(0);
   });
