@@ -68,8 +68,13 @@ export class WorkerPool {
     });
     this.workers.add(child);
     let output = '';
+    // The last of its stderr, to say why a worker that died before polling did.
+    let lastErr = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => this.options.onLog?.(child.pid ?? 0, chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => {
+      lastErr = (lastErr + chunk.toString()).slice(-2_000);
+      this.options.onLog?.(child.pid ?? 0, chunk.toString());
+    });
     child.once('exit', () => {
       // Died on its own (e.g. it lost the Temporal server for too long): replace it.
       if (this.workers.delete(child) && !this.stopping) {
@@ -81,7 +86,7 @@ export class WorkerPool {
     while (!output.includes('worker on')) {
       if (child.exitCode !== null || child.signalCode !== null) {
         if (this.stopping) return;
-        throw new Error(`backflow worker exited before polling (${child.exitCode ?? child.signalCode}): ${output}`);
+        throw new Error(`backflow worker exited before polling (${child.exitCode ?? child.signalCode}): ${output}${lastErr}`);
       }
       if (Date.now() > deadline) throw new Error(`backflow worker did not start: ${output}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
