@@ -94,7 +94,11 @@ export async function benchThroughput(rows: number, log: (line: string) => void)
   const state = await openStateStore(`sqlite:${path.join(dir, '.backflow', 'state.db')}`);
   // The bench's own connection settings: no limits on the sandbox, CONCURRENCY batches in flight.
   const projectFile = path.join(dir, 'backflow.yaml');
-  writeFileSync(projectFile, readFileSync(projectFile, 'utf8').replace('apiVersion: "62.0"', `apiVersion: "62.0"\n    limits: { concurrency: ${CONCURRENCY} }`));
+  // Collections for every batch (no Bulk API), so the sync and the bare loop make the same requests.
+  writeFileSync(
+    projectFile,
+    readFileSync(projectFile, 'utf8').replace('apiVersion: "62.0"', `apiVersion: "62.0"\n    bulkThreshold: 1000000000\n    limits: { concurrency: ${CONCURRENCY} }`),
+  );
   const deps = {
     projectDir: dir,
     state,
