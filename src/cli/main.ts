@@ -133,6 +133,8 @@ export async function main(argv: string[]): Promise<void> {
     reportError(err);
     code = 1;
   }
+  // Writes to a pipe are asynchronous: exiting before they drain cut `--json` output past 64 KB.
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))));
   // Native handles (DuckDB, gRPC) can outlive the work; the command is done.
   process.exit(code);
 }

@@ -6,6 +6,17 @@ export function table(head: string[]): Table.Table {
   return new Table({ head, style: { head: [], border: [] } });
 }
 
+/** Longest cell text a table shows; the stored value and `--json` stay complete. */
+export const MAX_CELL_CHARS = 300;
+
+/** Shortens a cell for the terminal (a rejected 10 MB value quoted in an error would flood it), saying how much was left out. */
+export function truncateForDisplay(text: string, max = MAX_CELL_CHARS): string {
+  if (text.length <= max) return text;
+  let cut = text.slice(0, max);
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1); // never split a surrogate pair
+  return `${cut}… (${(text.length - cut.length).toLocaleString('en')} more characters; --json shows all)`;
+}
+
 export function renderSummary(summary: RunSummary, title?: string): string {
   const { counts } = summary;
   const countsTable = table(['extracted', 'added', 'changed', 'removed', 'unchanged', 'invalid', 'synced', 'skipped', 'rejected', 'api calls']);
@@ -23,6 +34,6 @@ export function renderSummary(summary: RunSummary, title?: string): string {
     summary.apiCalls,
   ]);
   const heading = `${title ? `${title} — ` : ''}${summary.sync}  run ${summary.runId}  ${summary.status.toUpperCase()}`;
-  const error = summary.error ? `\nerror: ${summary.error.code}: ${summary.error.message}` : '';
+  const error = summary.error ? `\nerror: ${summary.error.code}: ${truncateForDisplay(summary.error.message)}` : '';
   return `${heading}\n${countsTable.toString()}${error}`;
 }

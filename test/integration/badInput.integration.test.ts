@@ -3,11 +3,14 @@
  * record, exit code 1 (or 2 for rejected records), and nothing lost — the snapshot is untouched.
  * Each case here is a row of the README's "Troubleshooting" table.
  */
+import { execFile } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { backflow, type CliResult } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
 
+const BIN = path.resolve(__dirname, '..', '..', 'bin', 'backflow.js');
 const SYNC = 'accounts_to_salesforce';
 const SYNC_FILE = 'syncs/accounts_to_salesforce.yaml';
 const fx = useSyncFixture();
@@ -139,5 +142,17 @@ describe('bad values are rejected per record, the rest of the batch lands', () =
     // The rejected record is not in the snapshot: the next run sends it again.
     const committed = await fx.project.deps.state.selectFrom('snapshots').select(['key']).execute();
     expect(committed.map((r) => r.key).sort()).toEqual(['1', '2', '3', '4'].filter((k) => k !== key));
+    // `runs show --failed` shows the rejection without flooding the terminal; `--json` keeps the whole stored message.
+    const shown = await backflow(['runs', 'show', summary.runId, '--failed', '--project', fx.project.dir], fx.project.env);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(message.slice(0, 40));
+    expect(shown.stdout.length).toBeLessThan(5_000);
+    // Over the CLI helper's 10 MB buffer: read it directly.
+    const full = await promisify(execFile)(process.execPath, [BIN, 'runs', 'show', summary.runId, '--failed', '--json', '--project', fx.project.dir], {
+      env: { ...process.env, ...fx.project.env },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const [fullRecord] = (JSON.parse(full.stdout) as { records: Array<{ error: { message: string } }> }).records;
+    expect(fullRecord?.error.message).toBe(rejected?.error_message);
   });
 });

@@ -2,7 +2,7 @@ import { listRuns, recordResults } from '../../state/history';
 import { summarizeRun } from '../../state/runs';
 import { cliContext, engineDeps } from '../context';
 import { logTo } from '../output';
-import { renderSummary, table } from '../render';
+import { renderSummary, table, truncateForDisplay } from '../render';
 
 /** `backflow runs <sync>`: the sync's recent runs. */
 export async function runsCommand(sync: string, options: { project?: string; json?: boolean }): Promise<number> {
@@ -35,7 +35,7 @@ export async function runShowCommand(runId: string, options: { project?: string;
   const results = table(['key', 'change', 'status', 'destination id', 'error']);
   for (const record of records) {
     const error = record.error ? `${record.error.code}: ${record.error.message}${record.error.fields.length ? ` [${record.error.fields.join(', ')}]` : ''}` : '';
-    results.push([record.key ?? '(null)', record.change, record.status, record.destinationId ?? '', error]);
+    results.push([truncateForDisplay(record.key ?? '(null)'), record.change, record.status, truncateForDisplay(record.destinationId ?? ''), truncateForDisplay(error)]);
   }
   log(records.length > 0 ? results.toString() : options.failed ? 'no failed records' : 'no records were sent');
   return 0;
