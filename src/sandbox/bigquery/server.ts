@@ -6,7 +6,8 @@
  * header (the official client sends none for a custom `apiEndpoint`), so any token works.
  */
 
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { listenOn, rawApp } from '../http';
 import type { Warehouse } from './engine';
 import { BigQueryApiError, internalError, notFound, parseError } from './errors';
 import { QueryExecutor } from './execute';
@@ -38,29 +39,17 @@ export class BigQuerySandboxServer {
       executor: new QueryExecutor(options.warehouse),
       jobs: new JobStore(),
     };
-    this.app = Fastify({ logger: false, bodyLimit: 100 * 1024 * 1024 });
     // Bodies are parsed by the handler so malformed JSON gets Google's parseError.
-    this.app.removeAllContentTypeParsers();
-    this.app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
-      done(null, body);
-    });
+    this.app = rawApp({ bodyLimit: 100 * 1024 * 1024 }, (request, reply) => this.handle(request, reply));
     this.app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
       const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
       const reason = status === 413 ? 'invalid' : status >= 500 ? 'internalError' : 'invalid';
       this.send(request, reply, { status, body: new BigQueryApiError(status, reason, error.message).body() });
     });
-    this.app.route({
-      method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      url: '/*',
-      handler: (request, reply) => this.handle(request, reply),
-    });
   }
 
   async listen(port: number, host: string): Promise<number> {
-    await this.app.listen({ port, host });
-    const address = this.app.server.address();
-    if (address === null || typeof address === 'string') throw new Error('sandbox did not bind a TCP port');
-    return address.port;
+    return listenOn(this.app, port, host, 'BigQuery');
   }
 
   /** Where clients reach the API (for selfLinks). */

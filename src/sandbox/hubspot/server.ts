@@ -5,8 +5,9 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
+import { listenOn, rawApp } from '../http';
 import { HeldConnections, parseFaultProfile, pickFault, type FaultKind } from '../faults';
 import { expiredAuthentication, HubspotApiError, invalidAuthentication, rateLimited, serverError, serviceUnavailable } from './errors';
 import { parseLimits, RateLimiter } from './rateLimits';
@@ -47,30 +48,19 @@ export class HubspotSandboxServer {
     this.limiter = new RateLimiter(() => Date.now(), options.limits ?? {});
     this.random = options.random ?? Math.random;
     if (options.faults !== undefined) this.setFaults(options.faults);
-    this.app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024 });
     // Bodies are parsed by the handlers so malformed JSON gets HubSpot's VALIDATION_ERROR.
-    this.app.removeAllContentTypeParsers();
-    this.app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
-      done(null, body);
-    });
+    this.app = rawApp({ bodyLimit: 10 * 1024 * 1024 }, (request, reply) => this.handle(request, reply));
     this.app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
       const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
       const body = { status: 'error', message: error.message, correlationId: randomBytes(16).toString('hex') };
       this.send(request, reply, { status, body }, undefined);
     });
-    this.app.route({
-      method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      url: '/*',
-      handler: (request, reply) => this.handle(request, reply),
-    });
   }
 
   async listen(port: number, host: string, urlHost: string): Promise<number> {
-    await this.app.listen({ port, host });
-    const address = this.app.server.address();
-    if (address === null || typeof address === 'string') throw new Error('sandbox did not bind a TCP port');
-    this.basePath = `http://${urlHost}:${address.port}`;
-    return address.port;
+    const bound = await listenOn(this.app, port, host, 'HubSpot');
+    this.basePath = `http://${urlHost}:${bound}`;
+    return bound;
   }
 
   async close(): Promise<void> {

@@ -4,9 +4,10 @@
  * injection, the request log and the unauthenticated `/__sandbox/*` admin endpoints.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
+import { listenOn, rawApp } from '../http';
 import { HeldConnections, parseFaultProfile, pickFault, type FaultKind, type FaultProfile } from '../faults';
 import { GraphError, invalidParameter, invalidToken, missingToken, throttled, tokenExpired, unknownError, unknownObject } from './errors';
 import { CallWindow } from './limits';
@@ -114,23 +115,11 @@ export class MetaServer {
     this.window = new CallWindow(this.initialLimits, now);
     this.random = options.random ?? Math.random;
     this.faults = parseFaultProfile(options.faults ?? {});
-    this.app = Fastify({ logger: false, bodyLimit: 100 * 1024 * 1024 });
-    this.app.removeAllContentTypeParsers();
-    this.app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
-      done(null, body);
-    });
-    this.app.route({
-      method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      url: '/*',
-      handler: (request, reply) => this.handle(request, reply),
-    });
+    this.app = rawApp({ bodyLimit: 100 * 1024 * 1024 }, (request, reply) => this.handle(request, reply));
   }
 
   async listen(port: number, host: string): Promise<number> {
-    await this.app.listen({ port, host });
-    const address = this.app.server.address();
-    if (address === null || typeof address === 'string') throw new Error('Meta sandbox did not bind a TCP port');
-    return address.port;
+    return listenOn(this.app, port, host, 'Meta');
   }
 
   async close(): Promise<void> {

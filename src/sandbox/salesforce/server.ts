@@ -5,8 +5,9 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
+import { listenOn, rawApp } from '../http';
 import { HeldConnections, pickFault, type FaultKind } from '../faults';
 import { BulkIngestJobs } from './bulk';
 import { QueryCursors } from './cursors';
@@ -117,22 +118,13 @@ export class SandboxServer {
       processingDelayMs: () => this.bulkProcessingDelayMs,
       notify: (writes) => this.notifyWrites(writes),
     });
-    this.app = Fastify({ logger: false, bodyLimit: 50 * 1024 * 1024, routerOptions: { maxParamLength: 16384 } });
     // Bodies are parsed by the handlers so malformed JSON gets Salesforce's JSON_PARSER_ERROR.
-    this.app.removeAllContentTypeParsers();
-    this.app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
-      done(null, body);
-    });
+    this.app = rawApp({ bodyLimit: 50 * 1024 * 1024, maxParamLength: 16384 }, (request, reply) => this.handle(request, reply));
     this.app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
       const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
       const errorCode = status === 413 ? 'REQUEST_ENTITY_TOO_LARGE' : status >= 500 ? 'UNKNOWN_EXCEPTION' : 'INVALID_REQUEST';
       const body: ApiError[] = [{ message: error.message, errorCode }];
       this.send(request, reply, { status, body }, 0, false);
-    });
-    this.app.route({
-      method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      url: '/*',
-      handler: (request, reply) => this.handle(request, reply),
     });
   }
 
@@ -172,10 +164,7 @@ export class SandboxServer {
   }
 
   async listen(port: number, host: string): Promise<number> {
-    await this.app.listen({ port, host });
-    const address = this.app.server.address();
-    if (address === null || typeof address === 'string') throw new Error('sandbox did not bind a TCP port');
-    return address.port;
+    return listenOn(this.app, port, host, 'Salesforce');
   }
 
   async close(): Promise<void> {

@@ -4,9 +4,10 @@
  * request log, incoming webhooks and the unauthenticated `/__sandbox/*` admin endpoints.
  */
 import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
+import { listenOn, rawApp } from '../http';
 import { HeldConnections, parseFaultProfile, pickFault, type FaultKind, type FaultProfile } from '../faults';
 import { SlackApiError, WebhookError } from './errors';
 import { SlackRateLimiter } from './limits';
@@ -97,24 +98,12 @@ export class SlackServer {
     if (general === undefined) throw new Error('the Slack sandbox needs at least one channel');
     this.defaultWebhookPath = this.webhooks.create(general.id).path;
 
-    this.app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024 });
     // Bodies are parsed by the handlers: Slack answers bad ones with its own error codes.
-    this.app.removeAllContentTypeParsers();
-    this.app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
-      done(null, body);
-    });
-    this.app.route({
-      method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      url: '/*',
-      handler: (request, reply) => this.handle(request, reply),
-    });
+    this.app = rawApp({ bodyLimit: 10 * 1024 * 1024 }, (request, reply) => this.handle(request, reply));
   }
 
   async listen(port: number, host: string): Promise<number> {
-    await this.app.listen({ port, host });
-    const address = this.app.server.address();
-    if (address === null || typeof address === 'string') throw new Error('Slack sandbox did not bind a TCP port');
-    return address.port;
+    return listenOn(this.app, port, host, 'Slack');
   }
 
   async close(): Promise<void> {

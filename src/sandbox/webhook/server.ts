@@ -3,9 +3,10 @@
  * 200 `{"ok":true}` or the response configured for its path, applies the fault profile, and serves
  * the unauthenticated `/__sandbox/*` admin endpoints.
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
+import { listenOn, rawApp } from '../http';
 import { HeldConnections, parseFaultProfile, pickFault, type FaultKind, type FaultProfile } from '../faults';
 import { SIGNATURE_HEADER, verifySignature } from './signature';
 import type { ReceivedWebhook, WebhookResponse, WebhookSandboxOptions } from './types';
@@ -55,24 +56,12 @@ export class WebhookServer {
     this.secret = options.secret;
     this.random = options.random ?? Math.random;
     this.faults = parseFaultProfile(options.faults ?? {});
-    this.app = Fastify({ logger: false, bodyLimit: 50 * 1024 * 1024 });
     // Raw bytes: the signature is computed over the body exactly as sent.
-    this.app.removeAllContentTypeParsers();
-    this.app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => {
-      done(null, body);
-    });
-    this.app.route({
-      method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      url: '/*',
-      handler: (request, reply) => this.handle(request, reply),
-    });
+    this.app = rawApp({ bodyLimit: 50 * 1024 * 1024, parseAs: 'buffer' }, (request, reply) => this.handle(request, reply));
   }
 
   async listen(port: number, host: string): Promise<number> {
-    await this.app.listen({ port, host });
-    const address = this.app.server.address();
-    if (address === null || typeof address === 'string') throw new Error('webhook sandbox did not bind a TCP port');
-    return address.port;
+    return listenOn(this.app, port, host, 'webhook');
   }
 
   async close(): Promise<void> {
