@@ -3,15 +3,14 @@
  * suite's Temporal server. The worker holding a batch is SIGKILLed after Salesforce applied the batch
  * and before it could commit; the other worker finishes the run with nothing lost or duplicated.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import path from 'node:path';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
 import { startSync } from '../../src/temporal/startSync';
 import { createTestProject, type TestProject } from '../support/project';
 import { connectTestTemporal, uniqueTaskQueue, type TestTemporal } from '../support/temporal';
+import { startWorkerProcess, type WorkerProcess } from '../support/workerProcess';
 
-const BIN = path.resolve(__dirname, '..', '..', 'bin', 'backflow.js');
 const ROWS = 200;
 const BATCH_SIZE = 25;
 const BATCHES = ROWS / BATCH_SIZE;
@@ -38,33 +37,22 @@ afterAll(async () => {
 });
 
 /** A `backflow worker` process on the PostgreSQL store; resolves once it polls. */
-async function startWorkerProcess(taskQueue: string): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [BIN, 'worker', '--project', project.dir], {
-    env: {
-      ...process.env,
-      ...project.env,
-      TEMPORAL_ADDRESS: temporal.address,
-      BACKFLOW_TASK_QUEUE: taskQueue,
-      BACKFLOW_WORKFLOW_BUNDLE: process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE,
-      BACKFLOW_SHUTDOWN_GRACE_TIME: '5s',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+async function startWorker(taskQueue: string): Promise<WorkerProcess> {
+  const worker = await startWorkerProcess({
+    projectDir: project.dir,
+    temporalAddress: temporal.address,
+    taskQueue,
+    env: { ...project.env, BACKFLOW_SHUTDOWN_GRACE_TIME: '5s' },
   });
-  workers.push(child);
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  while (!output.includes('worker on')) {
-    if (child.exitCode !== null) throw new Error(`worker exited early (${child.exitCode}): ${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { child, output: () => output };
+  workers.push(worker.child);
+  return worker;
 }
 
 describe('two worker processes on one PostgreSQL state store', () => {
   it('survive losing the worker that holds a batch: every record exactly once, results complete, run succeeded', async () => {
     expect(project.stateUrl).toMatch(/^postgres:/);
     const taskQueue = uniqueTaskQueue('fleet');
-    const [a, b] = await Promise.all([startWorkerProcess(taskQueue), startWorkerProcess(taskQueue)]);
+    const [a, b] = await Promise.all([startWorker(taskQueue), startWorker(taskQueue)]);
     const byIdentity = (identity: string | null | undefined) =>
       [a, b].find((w) => identity?.startsWith(`${w.child.pid}@`));
 

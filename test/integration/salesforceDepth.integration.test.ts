@@ -1,14 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
 import { Connection } from 'jsforce';
 import { startSync } from '../../src/temporal/startSync';
 import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
+import { startWorkerProcess } from '../support/workerProcess';
 
 const SYNC = 'accounts_to_salesforce';
 const FILE = `syncs/${SYNC}.yaml`;
-const BIN = path.resolve(__dirname, '..', '..', 'bin', 'backflow.js');
 const fx = useSyncFixture();
 
 /** Adds settings to the demo project's salesforce connection. */
@@ -175,25 +175,9 @@ describe('Salesforce API budget', () => {
   });
 });
 
-/** A `backflow worker` process for this test's project; resolves once it polls. */
-async function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'worker', '--project', fx.project.dir], {
-    env: {
-      ...process.env,
-      ...fx.project.env,
-      TEMPORAL_ADDRESS: fx.temporal.address,
-      BACKFLOW_TASK_QUEUE: taskQueue,
-      BACKFLOW_WORKFLOW_BUNDLE: process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  while (!output.includes('worker on')) {
-    if (child.exitCode !== null) throw new Error(`worker exited early (${child.exitCode}): ${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return child;
+/** A `backflow worker` process on the suite's dev server. */
+async function startWorker(taskQueue: string): Promise<ChildProcess> {
+  return (await startWorkerProcess({ projectDir: fx.project.dir, temporalAddress: fx.temporal.address, taskQueue, env: fx.project.env })).child;
 }
 
 describe('Salesforce Bulk API 2.0', () => {
@@ -204,7 +188,7 @@ describe('Salesforce Bulk API 2.0', () => {
     connectionSettings('    bulkThreshold: 100');
     fx.sandbox.setBulkProcessingDelay(3_000);
     const taskQueue = uniqueTaskQueue('bulk');
-    const worker = await startWorkerProcess(taskQueue);
+    const worker = await startWorker(taskQueue);
     const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
     // Kill the worker once the job is closed and being processed: its id is in the batch checkpoint.
     const closed = () => fx.sandbox.requests().some((r) => r.method === 'PATCH' && r.path.includes('/jobs/ingest/'));

@@ -1,45 +1,26 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { backflow, type CliResult } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
 import { historyText } from '../support/history';
 import { uniqueTaskQueue } from '../support/temporal';
+import { startWorkerProcess, type WorkerProcess } from '../support/workerProcess';
 
-const BIN = path.resolve(__dirname, '..', '..', 'bin', 'backflow.js');
 const SYNC = 'accounts_to_salesforce';
 /** Seeded row values and the values the mapping derives from them. */
 const ROW_VALUES = ['Acme', 'Globex', 'Initech', 'Umbrella', 'at-risk', 'healthy'];
 const fx = useSyncFixture();
 
-interface WorkerProcess {
-  child: ChildProcess;
-  /** Everything it wrote (stdout and stderr: pino logs go to stderr). */
-  output(): string;
-}
 
 /** A `backflow worker` process logging at debug, on the suite's dev server. */
-async function startWorkerProcess(taskQueue: string, env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [BIN, 'worker', '--project', fx.project.dir], {
-    env: {
-      ...process.env,
-      ...env,
-      LOG_LEVEL: 'debug',
-      TEMPORAL_ADDRESS: fx.temporal.address,
-      BACKFLOW_TASK_QUEUE: taskQueue,
-      BACKFLOW_WORKFLOW_BUNDLE: process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function startDebugWorker(taskQueue: string, env: Record<string, string>): Promise<WorkerProcess> {
+  return startWorkerProcess({
+    projectDir: fx.project.dir,
+    temporalAddress: fx.temporal.address,
+    taskQueue,
+    env: { ...env, LOG_LEVEL: 'debug' },
+    captureStderr: true,
   });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  while (!output.includes('worker on')) {
-    if (child.exitCode !== null) throw new Error(`worker exited early (${child.exitCode}): ${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { child, output: () => output };
 }
 
 async function stopWorker(worker: WorkerProcess): Promise<void> {
@@ -77,7 +58,7 @@ function expectNoneOf(values: string[], where: Record<string, string>): void {
 describe('secrets and row values', () => {
   it('stay out of a full run: history, worker logs at debug, CLI stdout and stderr', async () => {
     const taskQueue = uniqueTaskQueue('secrets');
-    const worker = await startWorkerProcess(taskQueue, fx.project.env);
+    const worker = await startDebugWorker(taskQueue, fx.project.env);
     let result: CliResult;
     try {
       result = await cliRun(taskQueue, fx.project.env);
@@ -104,7 +85,7 @@ describe('secrets and row values', () => {
     const badToken = `00Dbad!${'x'.repeat(24)}-not-a-session`;
     const env = { ...fx.project.env, SALESFORCE_ACCESS_TOKEN: badToken };
     const taskQueue = uniqueTaskQueue('secrets-bad');
-    const worker = await startWorkerProcess(taskQueue, env);
+    const worker = await startDebugWorker(taskQueue, env);
     let result: CliResult;
     try {
       result = await cliRun(taskQueue, env);

@@ -1,12 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import path from 'node:path';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
 import { startSync } from '../../src/temporal/startSync';
 import { createTestProject, type TestProject } from '../support/project';
 import { connectTestTemporal, uniqueTaskQueue, withWorker, type TestTemporal } from '../support/temporal';
+import { startWorkerProcess } from '../support/workerProcess';
 
-const BIN = path.resolve(__dirname, '..', '..', 'bin', 'backflow.js');
 let sandbox: SalesforceSandbox;
 let temporal: TestTemporal;
 let project: TestProject;
@@ -23,30 +22,14 @@ afterAll(async () => {
 });
 
 /** A `backflow worker` process on the suite's dev server; resolves once it polls. */
-async function startWorkerProcess(taskQueue: string, on: TestProject = project): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'worker', '--project', on.dir], {
-    env: {
-      ...process.env,
-      ...on.env,
-      TEMPORAL_ADDRESS: temporal.address,
-      BACKFLOW_TASK_QUEUE: taskQueue,
-      BACKFLOW_WORKFLOW_BUNDLE: process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  while (!output.includes('worker on')) {
-    if (child.exitCode !== null) throw new Error(`worker exited early (${child.exitCode}): ${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return child;
+async function startWorker(taskQueue: string, on: TestProject = project): Promise<ChildProcess> {
+  return (await startWorkerProcess({ projectDir: on.dir, temporalAddress: temporal.address, taskQueue, env: on.env })).child;
 }
 
 describe('a worker killed after the Salesforce call and before the batch commit', () => {
   it('retries the batch on another worker without duplicating any Account, and finishes with every record', async () => {
     const taskQueue = uniqueTaskQueue('crash');
-    const worker = await startWorkerProcess(taskQueue);
+    const worker = await startWorker(taskQueue);
     const exited = once(worker, 'exit');
 
     // Salesforce applies the upsert, then the worker dies before it can hear back and commit.
@@ -92,7 +75,7 @@ describe('a worker killed after the Salesforce call and before the batch commit'
         freshProject.read('backflow.yaml').replace('apiVersion: "62.0"', 'apiVersion: "62.0"\n    limits: { concurrency: 3 }'),
       );
       const taskQueue = uniqueTaskQueue('crash-window');
-      const worker = await startWorkerProcess(taskQueue, freshProject);
+      const worker = await startWorker(taskQueue, freshProject);
       const exited = once(worker, 'exit');
       // Writes are applied at once but answered late: the worker dies with three applied, none committed.
       fresh.setFaults({ writeResponseDelayMs: 5_000 });
