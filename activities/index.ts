@@ -8,6 +8,7 @@ import { rateLimitWaitsTotal } from '../src/ops/metrics';
 import { runMaintenance, type MaintenanceResult } from '../src/ops/maintenance';
 import { getRun, specOf } from '../src/state/runs';
 import { asActivity } from './failures';
+import { alertOnStartFailure } from '../src/ops/startFailure';
 
 /** Heartbeats while a long call is in flight, so a dead worker is noticed within the heartbeat timeout. */
 async function withHeartbeats<T>(work: Promise<T>, everyMs = 2_000): Promise<T> {
@@ -51,6 +52,15 @@ export function createActivities(deps: EngineDeps) {
           throw err;
         });
       });
+    },
+
+    /** A run that failed before it opened: alert as for a failed run (best-effort, never fails). */
+    async alertStartFailure(input: { runId: string; sync: string; error: { code: string; message: string } }): Promise<void> {
+      try {
+        await alertOnStartFailure(deps, input);
+      } catch (err) {
+        deps.logger.warn({ sync: input.sync, runId: input.runId, err: (err as Error).message }, 'alert for a run that failed to start not sent');
+      }
     },
 
     async finishRun(runId: string, error?: { code: string; message: string }): Promise<RunSummary> {

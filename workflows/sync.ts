@@ -56,6 +56,10 @@ const { startRun, finishRun } = proxyActivities<SyncActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1s', maximumAttempts: 10 },
 });
+const { alertStartFailure } = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 3 },
+});
 const { extractChanges } = proxyActivities<SyncActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '1 minute',
@@ -170,6 +174,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
       const failure = failureOf(err);
       // Refused by the one-run-per-sync lease: not a failed run, no run at all.
       upsertSearchAttributes(runAttributes({ status: failure.code === 'SYNC_ALREADY_RUNNING' ? 'skipped' : 'failed' }));
+      await alertStartFailure({ runId, sync: input.sync, error: failure });
       throw ApplicationFailure.create({ type: SYNC_FAILED, message: `sync ${input.sync} failed: ${failure.message}`, nonRetryable: true });
     }
     if (isCancellation(err)) {

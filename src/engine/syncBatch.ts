@@ -1,7 +1,7 @@
 import type { Value } from '../sources/source';
 import { commitBatch, getBatch, readBatchRecords, saveBatchCheckpoint, totalsOf, type BatchOutcome, type BatchTotals } from '../state/batches';
 import { getRun, specOf } from '../state/runs';
-import type { RecordResult } from '../destinations/destination';
+import type { RecordResult, WriteContext } from '../destinations/destination';
 import { writeBisecting } from './bisect';
 import { nowIso, openTarget, type EngineDeps } from './context';
 import { pacerFor } from './pacing';
@@ -24,12 +24,19 @@ export async function syncBatch(deps: EngineDeps, runId: string, batchNo: number
     fields: JSON.parse(record.payload) as Record<string, Value>,
     destinationId: record.destinationId,
   }));
-  const context = {
+  // Live: each write of a bisected batch sees what the one before it saved.
+  let checkpoint = batch.checkpoint;
+  const context: WriteContext = {
     syncName: spec.name,
     runId,
     batchId: `${runId}#${batchNo}`,
-    checkpoint: batch.checkpoint,
-    saveCheckpoint: (value: string) => saveBatchCheckpoint(deps.state, runId, batchNo, value),
+    get checkpoint() {
+      return checkpoint;
+    },
+    async saveCheckpoint(value: string) {
+      checkpoint = value;
+      await saveBatchCheckpoint(deps.state, runId, batchNo, value);
+    },
   };
   const { results, apiCalls } = await writeBisecting(
     async (part) => {

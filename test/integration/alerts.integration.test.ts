@@ -64,4 +64,30 @@ describe('alerts', () => {
       await hooks.close();
     }
   });
+
+  it('a run that fails before it opens (a SQL error in the model) alerts once too, and recovers', async () => {
+    const hooks = await receiver();
+    try {
+      fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}alerts:\n  webhook: ${hooks.url}/hook\n`);
+      const file = `syncs/${SYNC}.yaml`;
+      const good = fx.project.read(file);
+      fx.project.write(file, good.replace('FROM accounts', 'FROM acounts'));
+      const taskQueue = uniqueTaskQueue('alerts-start');
+      await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+        for (let run = 0; run < 2; run++) {
+          await expect((await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).rejects.toThrow(/acounts/);
+        }
+        expect(hooks.posts.map((post) => [post.body.type, post.body.kind])).toEqual([['incident.opened', 'failed']]);
+        expect(String(hooks.posts[0]?.body.detail)).toContain('SOURCE_QUERY_FAILED');
+        fx.project.write(file, good);
+        expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });
+      });
+      expect(hooks.posts.map((post) => [post.body.type, post.body.kind])).toEqual([
+        ['incident.opened', 'failed'],
+        ['incident.resolved', 'failed'],
+      ]);
+    } finally {
+      await hooks.close();
+    }
+  });
 });

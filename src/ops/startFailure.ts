@@ -1,0 +1,40 @@
+import { syncSpec, type EngineDeps } from '../engine/context';
+import type { RunSummary } from '../state/summary';
+import { alertOnRun } from './alerts';
+
+/** Refusals that are not failures: another run of the sync holds its lease. */
+const NOT_A_FAILURE = new Set(['SYNC_ALREADY_RUNNING']);
+
+/**
+ * A run that failed before its run record opened (bad SQL, an unset secret, a missing column)
+ * alerts like any failed run, once per incident. Best-effort: when the sync's own config cannot be
+ * read there is no alert to send, and the CLI / Temporal Web show the error anyway.
+ */
+export async function alertOnStartFailure(
+  deps: EngineDeps,
+  input: { runId: string; sync: string; error: { code: string; message: string } },
+): Promise<void> {
+  if (NOT_A_FAILURE.has(input.error.code)) return;
+  let alerts;
+  try {
+    alerts = syncSpec(deps, input.sync).alerts;
+  } catch (err) {
+    deps.logger.warn({ sync: input.sync, runId: input.runId, err: (err as Error).message }, 'no alert for a run that failed to start: config unreadable');
+    return;
+  }
+  const now = deps.now ?? (() => new Date());
+  const at = now().toISOString();
+  const zero = { extracted: 0, added: 0, changed: 0, removed: 0, unchanged: 0, invalid: 0, synced: 0, rejected: 0, skipped: 0, created: 0, updated: 0, deleted: 0 };
+  const summary: RunSummary = {
+    sync: input.sync,
+    runId: input.runId,
+    status: 'failed',
+    startedAt: at,
+    finishedAt: at,
+    counts: zero,
+    apiCalls: 0,
+    batches: 0,
+    error: input.error,
+  };
+  await alertOnRun({ state: deps.state, logger: deps.logger, env: deps.env ?? process.env, now }, summary, alerts);
+}
