@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -46,6 +47,8 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
   const cli = findTemporalCli(log);
   const ui = options.ui ?? false;
   const dbFilename = options.dbFile ? path.resolve(options.dbFile) : undefined;
+  // Its folder (a project's .backflow/) may not exist yet, e.g. when the state store is PostgreSQL.
+  if (dbFilename) mkdirSync(path.dirname(dbFilename), { recursive: true });
   if (cli.kind === 'download') {
     // Last resort (needs internet): the SDK downloads and runs a dev server itself.
     const testEnv = await TestWorkflowEnvironment.createLocal({
