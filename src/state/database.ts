@@ -137,13 +137,30 @@ export async function openStateStore(url: string, options: OpenStateStoreOptions
   const db = target.kind === 'sqlite' ? openSqlite(target.file) : openPostgres(target.url);
   if (options.migrate ?? true) {
     try {
-      await migrateToLatest(db);
+      await migrateOnOpen(db, target.kind);
     } catch (err) {
       await db.destroy();
       throw err;
     }
   }
   return db;
+}
+
+/**
+ * SQLite has no advisory lock: two processes opening a fresh file at once (workers starting
+ * together) can both see a migration as pending, and the slower one trips over the tables the other
+ * just created. Looking again after the other committed finds nothing left to do.
+ */
+async function migrateOnOpen(db: StateDb, kind: 'sqlite' | 'postgres'): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrateToLatest(db);
+      return;
+    } catch (err) {
+      if (kind !== 'sqlite' || attempt >= 5) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
 }
 
 function openSqlite(file: string): StateDb {
