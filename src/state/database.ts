@@ -166,9 +166,10 @@ async function migrateOnOpen(db: StateDb, kind: 'sqlite' | 'postgres'): Promise<
 function openSqlite(file: string): StateDb {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const database = new Database(file);
-  // WAL lets the CLI read run history while a worker writes; busy_timeout rides out short write locks.
-  database.pragma('journal_mode = WAL');
+  // busy_timeout first: it rides out short write locks, including another process's migration
+  // while this one switches to WAL (which lets the CLI read run history while a worker writes).
   database.pragma('busy_timeout = 10000');
+  database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
   // Bounded page caches (main and temp: the change-set diff sorts in temp) keep a worker's memory
   // flat in model size; the defaults (16 MB each) fill up only on large models.
