@@ -1,4 +1,5 @@
 import type { RecordStatus, StateDb } from '../state/database';
+import { errorOf } from '../state/history';
 
 /** One run's outcome for one record. */
 export interface RecordHistoryEntry {
@@ -32,10 +33,7 @@ export async function recordHistory(state: StateDb, sync: string, key: string): 
     status: row.status,
     destinationId: row.destination_id,
     created: row.created === null ? null : row.created === 1,
-    error:
-      row.error_code === null
-        ? null
-        : { code: row.error_code, message: row.error_message ?? '', fields: JSON.parse(row.error_fields ?? '[]') as string[] },
+    error: errorOf(row),
     sent: row.payload === null ? null : (JSON.parse(row.payload) as unknown),
   }));
 }

@@ -15,21 +15,34 @@ export async function listRuns(db: StateDb, sync: string, limit = 20): Promise<R
   return Promise.all(runs.map((run) => summarizeRun(db, run.run_id)));
 }
 
+export interface RecordError {
+  code: string;
+  message: string;
+  fields: string[];
+}
+
 export interface RecordResultView {
   key: string | null;
   change: string;
   status: RecordStatus;
   destinationId: string | null;
   created: boolean | null;
-  error: { code: string; message: string; fields: string[] } | null;
+  error: RecordError | null;
   batchNo: number | null;
   recordedAt: string;
 }
 
 /** Per-record results of a run, in the order they were recorded; `failedOnly` keeps rejected + invalid. */
+/** A stored record result's error (or skip reason), as shown to users. */
+export function errorOf(row: { error_code: string | null; error_message: string | null; error_fields: string | null }): RecordError | null {
+  if (row.error_code === null) return null;
+  return { code: row.error_code, message: row.error_message ?? '', fields: JSON.parse(row.error_fields ?? '[]') as string[] };
+}
+
 export async function recordResults(db: StateDb, runId: string, failedOnly: boolean): Promise<RecordResultView[]> {
   let query = db.selectFrom('record_results').selectAll().where('run_id', '=', runId);
-  if (failedOnly) query = query.where('status', '!=', 'synced');
+  // Skipped records are the mode's choice, not failures.
+  if (failedOnly) query = query.where('status', 'in', ['rejected', 'invalid']);
   const rows = await query.orderBy('id').execute();
   return rows.map((row) => ({
     key: row.key,
@@ -37,10 +50,7 @@ export async function recordResults(db: StateDb, runId: string, failedOnly: bool
     status: row.status,
     destinationId: row.destination_id,
     created: row.created === null ? null : row.created === 1,
-    error:
-      row.error_code === null
-        ? null
-        : { code: row.error_code, message: row.error_message ?? '', fields: JSON.parse(row.error_fields ?? '[]') as string[] },
+    error: errorOf(row),
     batchNo: row.batch_no,
     recordedAt: row.recorded_at,
   }));

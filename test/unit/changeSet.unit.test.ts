@@ -3,6 +3,7 @@ import { fingerprint } from '../../src/diff/fingerprint';
 import { openStateStore, type StateDb } from '../../src/state/database';
 import { commitBatch, getBatch, readBatchRecords, type BatchOutcome } from '../../src/state/batches';
 import type { SyncMode } from '../../src/destinations/modes';
+import { recordResults } from '../../src/state/history';
 import { closeRun, openRun } from '../../src/state/runs';
 import { classifyChanges, stagePage } from '../../src/state/staging';
 
@@ -218,5 +219,16 @@ describe('sync modes decide what each change sends', () => {
     expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 1, skipped: 1 } });
     expect(await snapshotKeys()).toEqual(['1']);
     expect((await stageRun([['1', 'Acme'], ['2', 'Globex']], { mode: 'update' })).counts).toMatchObject({ added: 1, unchanged: 1 });
+  });
+
+  it('lists skipped records with their reason, but not among the failed ones', async () => {
+    const { runId, counts } = await stageRun([['1', 'Acme'], ['2', 'Globex'], ['3', 'Initech']], { mode: 'update', batchSize: 3 });
+    await commitAll(runId, counts, ['3'], ['2']);
+    expect((await recordResults(db, runId, false)).map((r) => [r.key, r.status, r.error?.message ?? null])).toEqual([
+      ['1', 'synced', null],
+      ['2', 'skipped', 'mode says so'],
+      ['3', 'rejected', 'too long'],
+    ]);
+    expect((await recordResults(db, runId, true)).map((r) => r.key)).toEqual(['3']);
   });
 });
