@@ -1,7 +1,5 @@
 import { Context, heartbeat } from '@temporalio/activity';
-import { extractChanges, finishRun, startRun, syncBatch, type EngineDeps } from '../src/engine';
-import type { ChangeCounts } from '../src/state/staging';
-import type { BatchTotals } from '../src/state/batches';
+import { extractChanges, finishRun, startRun, syncBatches, type BatchRange, type BatchRangeResult, type EngineDeps, type ExtractResult } from '../src/engine';
 import type { RunSummary } from '../src/state/summary';
 import { DestinationTransientError } from '../src/errors';
 import { rateLimitWaitsTotal } from '../src/ops/metrics';
@@ -34,16 +32,17 @@ export function createActivities(deps: EngineDeps) {
       });
     },
 
-    async extractChanges(runId: string): Promise<{ counts: ChangeCounts; concurrency: number }> {
+    async extractChanges(runId: string): Promise<ExtractResult> {
       return asActivity(() =>
         withHeartbeats(extractChanges(deps, runId, (rows) => heartbeat({ rows }))),
       );
     },
 
-    async syncBatch(runId: string, batchNo: number): Promise<BatchTotals> {
+    /** Sends batches `first`..`last` in order, each committed on its own; may hand back the rest of the range. */
+    async syncBatches(runId: string, range: BatchRange): Promise<BatchRangeResult> {
       return asActivity(() => {
-        deps.logger.debug({ runId, batchNo, attempt: Context.current().info.attempt }, 'sync batch');
-        return withHeartbeats(syncBatch(deps, runId, batchNo)).catch(async (err: unknown) => {
+        deps.logger.debug({ runId, ...range, attempt: Context.current().info.attempt }, 'sync batches');
+        return withHeartbeats(syncBatches(deps, runId, range)).catch(async (err: unknown) => {
           if (err instanceof DestinationTransientError && err.retryAfterMs !== undefined) {
             // The destination asked to wait (rate limit): Temporal retries after its Retry-After.
             const spec = specOf(await getRun(deps.state, runId));

@@ -14,6 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
+import type { BatchRange, BatchRangeResult } from '../src/engine/syncBatches';
 import type { BatchTotals } from '../src/state/batches';
 import type { ChangeCounts } from '../src/state/staging';
 import type { RunSummary } from '../src/state/summary';
@@ -39,7 +40,7 @@ export interface SyncWorkflowInput {
   /** Batches one execution schedules before continuing as new (default 1,000); bounds history size. */
   batchesPerExecution?: number;
   /** Set by continue-as-new: the run to resume and its progress so far. */
-  resume?: { progress: SyncProgress; concurrency: number; nextBatch: number };
+  resume?: { progress: SyncProgress; concurrency: number; nextBatch: number; batchesPerActivity?: number };
 }
 
 export const progressQuery = defineQuery<SyncProgress>('progress');
@@ -48,9 +49,6 @@ export const progressQuery = defineQuery<SyncProgress>('progress');
 export const SYNC_FAILED = 'SyncFailed';
 
 const BATCHES_PER_EXECUTION = 1_000;
-
-/** Failure type of a batch the destination refused for its spent budget (src/errors.ts). */
-const BUDGET_EXHAUSTED = 'DESTINATION_BUDGET_EXHAUSTED';
 
 const { startRun, finishRun } = proxyActivities<SyncActivities>({
   startToCloseTimeout: '2 minutes',
@@ -65,7 +63,7 @@ const { extractChanges } = proxyActivities<SyncActivities>({
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '2s', maximumAttempts: 10 },
 });
-const { syncBatch } = proxyActivities<SyncActivities>({
+const { syncBatches } = proxyActivities<SyncActivities>({
   startToCloseTimeout: '10 minutes',
   // On cancel, wait for a batch in flight to finish (and commit) instead of abandoning it: else its
   // records reach the destination after the run closed, outside the snapshot.
@@ -83,8 +81,9 @@ function failureOf(err: unknown): { code: string; message: string } {
 }
 
 /**
- * One sync run: startRun → extractChanges → syncBatch × N (a window of `concurrency` in flight,
- * committed in any order) → finishRun. Resumes after crashes from the last committed batch.
+ * One sync run: startRun → extractChanges → syncBatches × N (each a range of consecutive batches, a
+ * window of `concurrency` ranges in flight, batches committed in any order) → finishRun. Resumes
+ * after crashes from the last committed batch.
  */
 export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary> {
   const runId = input.resume?.progress.runId ?? workflowInfo().workflowId;
@@ -100,6 +99,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
   };
   setHandler(progressQuery, () => progress);
   const inFlight = new Map<number, Promise<void>>();
+  let lanes = 0;
   // Until startRun has opened the run record there is nothing to finish.
   let opened = input.resume !== undefined;
 
@@ -116,6 +116,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
   try {
     let concurrency = input.resume?.concurrency ?? 1;
     let nextBatch = input.resume?.nextBatch ?? 1;
+    let perActivity = input.resume?.batchesPerActivity ?? 1;
     if (!input.resume) {
       const started = await startRun({ runId, sync: input.sync, full: input.full ?? false });
       opened = true;
@@ -125,6 +126,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
       progress.counts = extracted.counts;
       progress.batchesTotal = extracted.counts.batches;
       concurrency = Math.max(1, extracted.concurrency);
+      perActivity = Math.max(1, extracted.batchesPerActivity);
     }
     progress.phase = 'syncing';
 
@@ -137,21 +139,39 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
     };
     // Set when the destination's budget (daily quota, API reserve) is spent: no batch is sent after it.
     let budgetSpent: { code: string; message: string } | undefined;
-    const stopOnBudget = (err: unknown) => {
-      const failure = failureOf(err);
-      if (failure.code !== BUDGET_EXHAUSTED) throw err;
-      budgetSpent ??= failure;
-    };
+    // The rest of ranges an activity handed back (its time slice ran out): sent before any new range.
+    const handedBack: BatchRange[] = [];
     let scheduled = 0;
     const perExecution = input.batchesPerExecution ?? BATCHES_PER_EXECUTION;
     const timeToContinue = () => scheduled >= perExecution || workflowInfo().continueAsNewSuggested;
-    while ((nextBatch <= progress.batchesTotal && !budgetSpent) || inFlight.size > 0) {
-      while (inFlight.size < concurrency && nextBatch <= progress.batchesTotal && !budgetSpent && !timeToContinue()) {
-        const batchNo = nextBatch++;
-        scheduled++;
+    const nextRange = (): BatchRange | undefined => {
+      const rest = handedBack.shift();
+      if (rest) return rest;
+      if (nextBatch > progress.batchesTotal || timeToContinue()) return undefined;
+      const first = nextBatch;
+      const last = Math.min(progress.batchesTotal, first + perActivity - 1, first + (perExecution - scheduled) - 1);
+      nextBatch = last + 1;
+      scheduled += last - first + 1;
+      return { first, last };
+    };
+    const settle = (range: BatchRange) => (result: BatchRangeResult) => {
+      result.batches.forEach(record);
+      if (result.budgetSpent) {
+        budgetSpent ??= result.budgetSpent;
+        return;
+      }
+      // Batches come back in order from `first`; an activity always sends at least one.
+      const next = range.first + result.batches.length;
+      if (next <= range.last) handedBack.push({ first: next, last: range.last });
+    };
+    while (!budgetSpent || inFlight.size > 0) {
+      while (inFlight.size < concurrency && !budgetSpent) {
+        const range = nextRange();
+        if (!range) break;
+        const lane = lanes++;
         inFlight.set(
-          batchNo,
-          syncBatch(runId, batchNo).then(record, stopOnBudget).finally(() => inFlight.delete(batchNo)),
+          lane,
+          syncBatches(runId, range).then(settle(range)).finally(() => inFlight.delete(lane)),
         );
       }
       if (inFlight.size === 0) break;
@@ -163,7 +183,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
       return await continueAsNew<typeof syncWorkflow>({
         sync: input.sync,
         ...(input.batchesPerExecution !== undefined ? { batchesPerExecution: input.batchesPerExecution } : {}),
-        resume: { progress, concurrency, nextBatch },
+        resume: { progress, concurrency, nextBatch, batchesPerActivity: perActivity },
       });
     }
     return await finish();

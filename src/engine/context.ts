@@ -17,6 +17,8 @@ export interface EngineDeps {
   logger: Logger;
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
+  /** How long one syncBatches activity sends before handing the rest of its range back (default TIME_SLICE_MS). */
+  batchTimeSliceMs?: number;
 }
 
 export function nowIso(deps: EngineDeps): string {

@@ -3,12 +3,16 @@ import { sqlOf } from '../sources/dbt';
 import { mapRow, targetOf } from '../diff/mapping';
 import { classifyChanges, resetStaging, stagePage, type ChangeCounts, type InvalidRow, type StagedRow } from '../state/staging';
 import { getRun, specOf } from '../state/runs';
+import { largestBatch } from '../state/batches';
+import { batchesPerActivity } from './batchesPerActivity';
 import { batchSizeFor, nowIso, openSource, openTarget, type EngineDeps } from './context';
 
 export interface ExtractResult {
   counts: ChangeCounts;
   /** Batches the destination may take at once. */
   concurrency: number;
+  /** Consecutive batches one activity sends (see batchesPerActivity). */
+  batchesPerActivity: number;
 }
 
 /**
@@ -27,7 +31,8 @@ export async function extractChanges(
   const concurrency = destination.limits.concurrency;
   if (run.phase !== 'started') {
     const { extracted, added, changed, removed, unchanged, invalid, skipped, batches } = run;
-    return { counts: { extracted, added, changed, removed, unchanged, invalid, skipped, batches }, concurrency };
+    const counts = { extracted, added, changed, removed, unchanged, invalid, skipped, batches };
+    return { counts, concurrency, batchesPerActivity: await grouping(deps, runId, counts, concurrency) };
   }
 
   await resetStaging(deps.state, runId);
@@ -66,5 +71,9 @@ export async function extractChanges(
     batchSize: batchSizeFor(spec, destination),
     now: nowIso(deps),
   });
-  return { counts, concurrency };
+  return { counts, concurrency, batchesPerActivity: await grouping(deps, runId, counts, concurrency) };
+}
+
+async function grouping(deps: EngineDeps, runId: string, counts: ChangeCounts, concurrency: number): Promise<number> {
+  return batchesPerActivity({ batches: counts.batches, largestBatch: await largestBatch(deps.state, runId), concurrency });
 }

@@ -73,6 +73,16 @@ export async function getBatch(db: StateDb, runId: string, batchNo: number): Pro
   return batch;
 }
 
+/** The most records any batch of the run holds (0 when it has none). */
+export async function largestBatch(db: StateDb, runId: string): Promise<number> {
+  const row = await db
+    .selectFrom('batches')
+    .select((eb) => eb.fn.max('size').as('largest'))
+    .where('run_id', '=', runId)
+    .executeTakeFirst();
+  return Number(row?.largest ?? 0);
+}
+
 /** Keeps a destination's note on a batch in flight (see WriteContext); dropped with the batch's commit. */
 export async function saveBatchCheckpoint(db: StateDb, runId: string, batchNo: number, checkpoint: string): Promise<void> {
   await db

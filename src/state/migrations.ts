@@ -122,6 +122,17 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  /**
+   * A batch's rows by (run, batch, seq): reading a batch is an index range in model order. On
+   * (run, batch) alone SQLite preferred the primary key to skip the sort and scanned the whole run
+   * for every batch (13 ms per batch at 30,000 rows, growing with the model).
+   */
+  '005_batch_read_index': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.dropIndex('staged_rows_by_batch').execute();
+      await db.schema.createIndex('staged_rows_by_batch_seq').on('staged_rows').columns(['run_id', 'batch_no', 'seq']).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -69,7 +69,7 @@ describe('two worker processes on one PostgreSQL state store', () => {
           .describe()
           .then((description) => {
             const pending = description.raw.pendingActivities ?? [];
-            victim = byIdentity(pending.find((p) => p.activityType?.name === 'syncBatch')?.lastWorkerIdentity);
+            victim = byIdentity(pending.find((p) => p.activityType?.name === 'syncBatches')?.lastWorkerIdentity);
             if (!victim) throw new Error(`no worker of ours holds the batch: ${JSON.stringify(pending)}`);
             victim.child.kill('SIGKILL');
             sandbox.setFaults({ writeResponseDelayMs: 50 });

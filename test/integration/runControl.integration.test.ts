@@ -1,4 +1,4 @@
-import { syncBatch } from '../../src/engine';
+import { syncBatches } from '../../src/engine';
 import type { RunSummary } from '../../src/state/summary';
 import { startSync } from '../../src/temporal/startSync';
 import { progressQuery, type syncWorkflow } from '../../workflows';
@@ -34,13 +34,50 @@ describe('running a sync', () => {
     });
   });
 
+  it('sends consecutive batches in one activity, and takes back the rest of a range whose time slice ran out', async () => {
+    fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}batchSize: 1\n`);
+    const rangesOf = async (workflowId: string) => {
+      const { events } = await fx.temporal.client.workflow.getHandle(workflowId).fetchHistory();
+      return (events ?? [])
+        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncBatches')
+        .map((e) => {
+          const payload = e.activityTaskScheduledEventAttributes?.input?.payloads?.[1]?.data;
+          return JSON.parse(Buffer.from(payload ?? new Uint8Array()).toString('utf8')) as { first: number; last: number };
+        });
+    };
+    // Four one-record batches, one lane: a single activity sends them all.
+    const taskQueue = uniqueTaskQueue('ranges');
+    const first = await withWorker(fx.temporal, fx.project.deps, taskQueue, async () =>
+      (await startSync(fx.temporal.client, SYNC, { taskQueue })).result(),
+    );
+    expect(first).toMatchObject({ status: 'succeeded', batches: 4, apiCalls: 4, counts: { synced: 4 } });
+    expect(await rangesOf(first.runId)).toEqual([{ first: 1, last: 4 }]);
+
+    // A time slice of 0: every activity sends one batch and hands the rest back; nothing is lost or sent twice.
+    const sliced = { ...fx.project.deps, batchTimeSliceMs: 0 };
+    const writes = () => fx.sandbox.requests().filter((r) => r.path.includes('/composite/sobjects/')).length;
+    const writesBefore = writes();
+    const second = await withWorker(fx.temporal, sliced, taskQueue, async () =>
+      (await startSync(fx.temporal.client, SYNC, { taskQueue, full: true })).result(),
+    );
+    expect(second).toMatchObject({ status: 'succeeded', batches: 4, apiCalls: 4, counts: { synced: 4 } });
+    expect(await rangesOf(second.runId)).toEqual([
+      { first: 1, last: 4 },
+      { first: 2, last: 4 },
+      { first: 3, last: 4 },
+      { first: 4, last: 4 },
+    ]);
+    expect(writes() - writesBefore).toBe(4);
+    expect(fx.sandbox.records('Account')).toHaveLength(4);
+  });
+
   it('never sends a committed batch again', async () => {
     const taskQueue = uniqueTaskQueue('committed');
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
       const summary = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
       const requests = fx.sandbox.requests().length;
-      const again = await syncBatch(fx.project.deps, summary.runId, 1);
-      expect(again).toMatchObject({ alreadyCommitted: true, synced: 4, apiCalls: 1 });
+      const again = await syncBatches(fx.project.deps, summary.runId, { first: 1, last: 1 });
+      expect(again.batches).toMatchObject([{ alreadyCommitted: true, synced: 4, apiCalls: 1 }]);
       expect(fx.sandbox.requests().length).toBe(requests);
     });
   });

@@ -1,0 +1,120 @@
+import type { Value } from '../sources/source';
+import { commitBatch, getBatch, readBatchRecords, saveBatchCheckpoint, totalsOf, type BatchTotals } from '../state/batches';
+import type { BatchRow } from '../state/database';
+import { getRun, specOf } from '../state/runs';
+import type { RecordResult, WriteContext } from '../destinations/destination';
+import { DestinationBudgetExhausted } from '../errors';
+import type { BatchOutcome } from '../state/batches';
+import { writeBisecting } from './bisect';
+import { nowIso, openTarget, type EngineDeps, type OpenTarget } from './context';
+import { pacerFor, type Pacer } from './pacing';
+
+/** A run of consecutive batches one activity sends, first to last. */
+export interface BatchRange {
+  first: number;
+  last: number;
+}
+
+export interface BatchRangeResult {
+  /** The batches sent (or found committed), in order: may stop short of `last` (time slice, spent budget). */
+  batches: BatchTotals[];
+  /** Set when the destination's budget is spent: no later batch of the run may be sent. */
+  budgetSpent?: { code: string; message: string };
+}
+
+/** After this long an activity hands the rest of its range back, so a slow destination's progress and retries stay fine-grained. */
+export const TIME_SLICE_MS = 20_000;
+
+/**
+ * Sends a range of staged batches in order, each committed on its own (so a retry resumes at the
+ * first uncommitted one), opening the run, the destination and its pacer once for all of them.
+ * A committed batch returns its stored totals without calling the destination again; an uncommitted
+ * one is (re)sent — safe, because every verb is keyed by the external id or by a destination id
+ * committed earlier.
+ */
+export async function syncBatches(
+  deps: EngineDeps,
+  runId: string,
+  range: BatchRange,
+): Promise<BatchRangeResult> {
+  const started = Date.now();
+  const timeSliceMs = deps.batchTimeSliceMs ?? TIME_SLICE_MS;
+  const spec = specOf(await getRun(deps.state, runId));
+  const target = openTarget(deps, spec);
+  const pacer = pacerFor({ state: deps.state, connection: spec.destination.connection, limits: target.limits });
+  const batches: BatchTotals[] = [];
+  for (let batchNo = range.first; batchNo <= range.last; batchNo++) {
+    const batch = await getBatch(deps.state, runId, batchNo);
+    try {
+      batches.push(batch.committed ? totalsOf(batch, true) : await sendBatch(deps, { runId, syncName: spec.name, batch, target, pacer }));
+    } catch (err) {
+      if (!(err instanceof DestinationBudgetExhausted)) throw err;
+      return { batches, budgetSpent: { code: err.code, message: err.message } };
+    }
+    if (Date.now() - started >= timeSliceMs) break;
+  }
+  return { batches };
+}
+
+async function sendBatch(
+  deps: EngineDeps,
+  input: { runId: string; syncName: string; batch: BatchRow; target: OpenTarget; pacer: Pacer | null },
+): Promise<BatchTotals> {
+  const { runId, syncName, batch, pacer } = input;
+  const { destination } = input.target;
+  const batchNo = batch.batch_no;
+  const records = await readBatchRecords(deps.state, runId, syncName, batchNo);
+  const payloads = records.map((record) => ({
+    key: record.key,
+    fields: JSON.parse(record.payload) as Record<string, Value>,
+    destinationId: record.destinationId,
+  }));
+  // Live: each write of a bisected batch sees what the one before it saved.
+  let checkpoint = batch.checkpoint;
+  const context: WriteContext = {
+    syncName,
+    runId,
+    batchId: `${runId}#${batchNo}`,
+    get checkpoint() {
+      return checkpoint;
+    },
+    async saveCheckpoint(value: string) {
+      checkpoint = value;
+      await saveBatchCheckpoint(deps.state, runId, batchNo, value);
+    },
+  };
+  const { results, apiCalls } = await writeBisecting(
+    async (part) => {
+      await pacer?.acquire();
+      try {
+        const written = await destination.write(batch.operation, part, context);
+        await pacer?.settle({ apiCalls: written.apiCalls });
+        return written;
+      } catch (error) {
+        await pacer?.settle({ error });
+        throw error;
+      }
+    },
+    payloads,
+  );
+  return commitBatch(deps.state, {
+    runId,
+    syncName,
+    batchNo,
+    records,
+    outcomes: results.map(toOutcome),
+    apiCalls,
+    now: nowIso(deps),
+  });
+}
+
+function toOutcome(result: RecordResult): BatchOutcome {
+  switch (result.status) {
+    case 'ok':
+      return { key: result.key, status: 'synced', destinationId: result.destinationId, created: result.created };
+    case 'skipped':
+      return { key: result.key, status: 'skipped', reason: result.reason, ...(result.destinationId ? { destinationId: result.destinationId } : {}) };
+    case 'rejected':
+      return { key: result.key, status: 'rejected', error: result.error };
+  }
+}
