@@ -42,7 +42,8 @@ export function createActivities(deps: EngineDeps) {
     async syncBatches(runId: string, range: BatchRange): Promise<BatchRangeResult> {
       return asActivity(() => {
         deps.logger.debug({ runId, ...range, attempt: Context.current().info.attempt }, 'sync batches');
-        return withHeartbeats(syncBatches(deps, runId, range)).catch(async (err: unknown) => {
+        const cancelled = () => Context.current().cancellationSignal.aborted;
+        return withHeartbeats(syncBatches(deps, runId, range, cancelled)).catch(async (err: unknown) => {
           if (err instanceof DestinationTransientError && err.retryAfterMs !== undefined) {
             // The destination asked to wait (rate limit): Temporal retries after its Retry-After.
             const spec = specOf(await getRun(deps.state, runId));

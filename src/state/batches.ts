@@ -1,10 +1,14 @@
 import { commitsSkipped, type WriteOperation } from '../destinations/modes';
 import { BackflowError } from '../errors';
-import type { Insertable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
+import { insertJsonRows } from './jsonRows';
 import type { BatchRow, ChangeKind, RecordResultsTable, SnapshotsTable, StateDb } from './database';
 
-/** Rows per multi-row INSERT: 100 × 12 columns stays well under SQLite's and PostgreSQL's parameter caps. */
-const ROWS_PER_STATEMENT = 100;
+const RESULT_COLUMNS = [
+  'run_id', 'key', 'batch_no', 'change', 'status', 'destination_id', 'created',
+  'error_code', 'error_message', 'error_fields', 'payload', 'recorded_at',
+] as const;
+const SNAPSHOT_COLUMNS = ['sync_name', 'key', 'fingerprint', 'destination_id', 'run_id', 'synced_at'] as const;
 
 function chunked<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
@@ -203,22 +207,17 @@ export async function commitBatch(
         });
       }
     }
-    // Multi-row statements: one prepared statement per chunk, not one per record.
-    for (const chunk of chunked(results, ROWS_PER_STATEMENT)) await trx.insertInto('record_results').values(chunk).execute();
-    for (const chunk of chunked(snapshots, ROWS_PER_STATEMENT)) {
-      await trx
-        .insertInto('snapshots')
-        .values(chunk)
-        .onConflict((oc) =>
-          oc.columns(['sync_name', 'key']).doUpdateSet((eb) => ({
-            fingerprint: eb.ref('excluded.fingerprint'),
-            destination_id: eb.fn.coalesce('excluded.destination_id', 'snapshots.destination_id'),
-            run_id: eb.ref('excluded.run_id'),
-            synced_at: eb.ref('excluded.synced_at'),
-          })),
-        )
-        .execute();
-    }
+    // One statement per table, the rows as one JSON parameter (see insertJsonRows).
+    await insertJsonRows(trx, 'record_results', RESULT_COLUMNS, results);
+    await insertJsonRows(
+      trx,
+      'snapshots',
+      SNAPSHOT_COLUMNS,
+      snapshots,
+      sql`ON CONFLICT (sync_name, key) DO UPDATE SET fingerprint = excluded.fingerprint,
+        destination_id = COALESCE(excluded.destination_id, snapshots.destination_id),
+        run_id = excluded.run_id, synced_at = excluded.synced_at`,
+    );
     for (const chunk of chunked(deletedKeys, 500)) {
       await trx.deleteFrom('snapshots').where('sync_name', '=', input.syncName).where('key', 'in', chunk).execute();
     }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { withStatementCache } from './statementCache';
 import { Kysely, PostgresDialect, SqliteDialect, type Generated, type Selectable } from 'kysely';
 import { Pool } from 'pg';
 import type { WriteOperation } from '../destinations/modes';
@@ -175,7 +176,7 @@ function openSqlite(file: string): StateDb {
   // flat in model size; the defaults (16 MB each) fill up only on large models.
   database.pragma(`cache_size = -4000`);
   database.pragma(`temp.cache_size = -4000`);
-  return new Kysely<StateSchema>({ dialect: new SqliteDialect({ database }) });
+  return new Kysely<StateSchema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
 }
 
 function openPostgres(url: string): StateDb {

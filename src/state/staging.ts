@@ -3,6 +3,7 @@ import { MODE_PLANS, type ActionableChange, type SyncMode, type WriteOperation }
 import { BackflowError } from '../errors';
 import type { StateDb } from './database';
 import { isPostgres } from './dialect';
+import { insertJsonRows } from './jsonRows';
 
 export interface StagedRow {
   key: string;
@@ -48,24 +49,12 @@ export async function stagePage(
   now: string,
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    // SQLite caps bound parameters per statement; 100 rows × 7 columns stays well under it.
-    for (let start = 0; start < rows.length; start += 100) {
-      const chunk = rows.slice(start, start + 100);
-      await trx
-        .insertInto('staged_rows')
-        .values(
-          chunk.map((row, index) => ({
-            run_id: runId,
-            seq: firstSeq + start + index,
-            key: row.key,
-            fingerprint: row.fingerprint,
-            payload: row.payload,
-            change: null,
-            batch_no: null,
-          })),
-        )
-        .execute();
-    }
+    await insertJsonRows(
+      trx,
+      'staged_rows',
+      ['run_id', 'seq', 'key', 'fingerprint', 'payload'],
+      rows.map((row, index) => ({ run_id: runId, seq: firstSeq + index, key: row.key, fingerprint: row.fingerprint, payload: row.payload })),
+    );
     if (invalid.length > 0) await insertInvalid(trx, runId, invalid, now);
   });
 }

@@ -1,4 +1,4 @@
-import { syncBatches } from '../../src/engine';
+import { extractChanges, finishRun, startRun, syncBatches } from '../../src/engine';
 import type { RunSummary } from '../../src/state/summary';
 import { startSync } from '../../src/temporal/startSync';
 import { progressQuery, type syncWorkflow } from '../../workflows';
@@ -45,9 +45,9 @@ describe('running a sync', () => {
           return JSON.parse(Buffer.from(payload ?? new Uint8Array()).toString('utf8')) as { first: number; last: number };
         });
     };
-    // Four one-record batches, one lane: a single activity sends them all.
+    // Four one-record batches, one lane: a single activity sends them all (a time slice a slow CI can't run out).
     const taskQueue = uniqueTaskQueue('ranges');
-    const first = await withWorker(fx.temporal, fx.project.deps, taskQueue, async () =>
+    const first = await withWorker(fx.temporal, { ...fx.project.deps, batchTimeSliceMs: 60_000 }, taskQueue, async () =>
       (await startSync(fx.temporal.client, SYNC, { taskQueue })).result(),
     );
     expect(first).toMatchObject({ status: 'succeeded', batches: 4, apiCalls: 4, counts: { synced: 4 } });
@@ -69,6 +69,17 @@ describe('running a sync', () => {
     ]);
     expect(writes() - writesBefore).toBe(4);
     expect(fx.sandbox.records('Account')).toHaveLength(4);
+  });
+
+  it('stops a range after the batch in flight when its activity is cancelled', async () => {
+    fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}batchSize: 1\n`);
+    const deps = { ...fx.project.deps, batchTimeSliceMs: 60_000 };
+    const { runId } = await startRun(deps, { runId: 'cancel-in-range', sync: SYNC, full: false });
+    expect((await extractChanges(deps, runId)).counts.batches).toBe(4);
+    const result = await syncBatches(deps, runId, { first: 1, last: 4 }, () => true);
+    expect(result.batches.map((batch) => batch.batchNo)).toEqual([1]);
+    expect(fx.sandbox.records('Account')).toHaveLength(1);
+    await finishRun(deps, runId, { code: 'CANCELLED', message: 'cancelled' });
   });
 
   it('never sends a committed batch again', async () => {
