@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     const result = await benchThroughput(quick ? 10_000 : 100_000, log);
     scenarios.push(...result.scenarios);
     extra.throughputChecks = result.checks;
+    extra.throughput = result.figures;
   }
 
   if (wanted('hubspot')) {

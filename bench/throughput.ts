@@ -3,38 +3,38 @@
  * sync of N rows, no limits), `ceiling` (the same records pushed by a bare jsforce loop with the same
  * batch size and concurrency, no Temporal, no state store: the physical ceiling on this machine, in
  * the same run), `incremental-1pct` (API calls must be ceil(changed / batch size)) and `noop` (0 calls).
+ *
+ * Laid out as deployed: the worker is a `backflow worker` process with a capped heap, the destination
+ * a `backflow sandbox` process (its CPU and memory are the destination's, in the ceiling too), and the
+ * Temporal dev server its own. Peak RSS is the worker's; a first sync of a tenth of the rows in a
+ * worker of its own shows whether it grows with model size.
  */
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Connection } from 'jsforce';
 import pino from 'pino';
 import { parseEnv } from '../src/env';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../src/sandbox/salesforce';
-import { openStateStore } from '../src/state/database';
+import type { RunSummary } from '../src/state/summary';
 import { startSync } from '../src/temporal/startSync';
 import { installTemporalRuntime } from '../src/temporal/runtime';
-import { startTemporal } from '../src/temporal/server';
-import { createWorker } from '../worker';
+import { startTemporal, type TemporalServer } from '../src/temporal/server';
+import { WorkerPool } from './chaos/workers';
+import { peakRssMbOf, startSandboxProcess, workflowBundle, type SandboxProcess } from './processes';
 import type { ScenarioResult } from './report';
+import { WORKER_HEAP_MB } from './sources';
 
 const ROOT = path.resolve(__dirname, '..');
+const SYNC = 'accounts_to_salesforce';
 const BATCH = 200;
 /** Batches in flight: the same for the sync and for the bare loop. */
 const CONCURRENCY = 4;
 
-/** Samples this process's RSS (worker, client and sandbox run in it) while `work` runs. */
-async function measured<T>(work: () => Promise<T>): Promise<{ value: T; seconds: number; peakRssMb: number }> {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+async function timed<T>(work: () => Promise<T>): Promise<{ value: T; seconds: number }> {
   const started = performance.now();
-  try {
-    const value = await work();
-    return { value, seconds: (performance.now() - started) / 1000, peakRssMb: peak / 1024 / 1024 };
-  } finally {
-    clearInterval(timer);
-  }
+  const value = await work();
+  return { value, seconds: (performance.now() - started) / 1000 };
 }
 
 async function runSql(file: string, text: string): Promise<void> {
@@ -56,9 +56,58 @@ function accountsTable(rows: number): string {
     FROM range(1, ${rows + 1}) t(i)`;
 }
 
+/** The demo project with an `accounts` model of `rows` rows; collections for every batch, no limits. */
+async function benchProject(workDir: string, name: string, rows: number): Promise<{ dir: string; warehouse: string }> {
+  const dir = path.join(workDir, name);
+  mkdirSync(dir, { recursive: true });
+  cpSync(path.join(ROOT, 'examples', 'demo'), dir, { recursive: true });
+  const warehouse = path.join(dir, 'warehouse.duckdb');
+  await runSql(warehouse, accountsTable(rows));
+  const projectFile = path.join(dir, 'backflow.yaml');
+  // No Bulk API, so the sync and the bare loop make the same requests; CONCURRENCY batches in flight.
+  writeFileSync(
+    projectFile,
+    readFileSync(projectFile, 'utf8').replace('apiVersion: "62.0"', `apiVersion: "62.0"\n    bulkThreshold: 1000000000\n    limits: { concurrency: ${CONCURRENCY} }`),
+  );
+  return { dir, warehouse };
+}
+
+/** Runs `work` with one `backflow worker` process serving `projectDir` against `sandbox`. */
+async function withWorkerProcess<T>(
+  server: TemporalServer,
+  bundle: string,
+  project: { dir: string; taskQueue: string },
+  sandbox: SandboxProcess,
+  work: (workerPid: number) => Promise<T>,
+): Promise<T> {
+  const pool = new WorkerPool({
+    projectDir: project.dir,
+    size: 1,
+    nodeArgs: [`--max-old-space-size=${WORKER_HEAP_MB}`],
+    env: {
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_NAMESPACE: server.namespace,
+      BACKFLOW_TASK_QUEUE: project.taskQueue,
+      BACKFLOW_WORKFLOW_BUNDLE: bundle,
+      SALESFORCE_INSTANCE_URL: sandbox.endpoints.salesforce.instanceUrl,
+      SALESFORCE_ACCESS_TOKEN: sandbox.endpoints.salesforce.accessToken,
+      LOG_LEVEL: 'error',
+    },
+  });
+  await pool.start();
+  try {
+    const [pid] = pool.pids();
+    if (pid === undefined) throw new Error('the worker process did not start');
+    return await work(pid);
+  } finally {
+    await pool.stop();
+  }
+}
+
 /** The bare loop: the model's rows as Accounts, upserted BATCH at a time, CONCURRENCY requests in flight. */
-async function ceiling(sandbox: SalesforceSandbox, rows: number): Promise<number> {
-  const conn = new Connection({ instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken, version: '62.0' });
+async function ceiling(sandbox: SandboxProcess, rows: number): Promise<number> {
+  const { instanceUrl, accessToken } = sandbox.endpoints.salesforce;
+  const conn = new Connection({ instanceUrl, accessToken, version: '62.0' });
   const segments = ['at-risk', 'neutral', 'healthy'];
   let next = 1;
   let calls = 0;
@@ -78,75 +127,81 @@ async function ceiling(sandbox: SalesforceSandbox, rows: number): Promise<number
   return calls;
 }
 
-export async function benchThroughput(rows: number, log: (line: string) => void): Promise<{ scenarios: ScenarioResult[]; checks: Record<string, boolean> }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'backflow-bench-throughput-'));
-  cpSync(path.join(ROOT, 'examples', 'demo'), dir, { recursive: true });
-  const warehouse = path.join(dir, 'warehouse.duckdb');
-  await runSql(warehouse, accountsTable(rows));
-
-  const logger = pino({ level: 'error' }, pino.destination(2));
-  installTemporalRuntime(logger);
+export async function benchThroughput(
+  rows: number,
+  log: (line: string) => void,
+): Promise<{ scenarios: ScenarioResult[]; checks: Record<string, boolean>; figures: Record<string, number> }> {
+  const workDir = mkdtempSync(path.join(tmpdir(), 'backflow-bench-throughput-'));
+  installTemporalRuntime(pino({ level: 'error' }, pino.destination(2)));
   const env = { ...process.env };
   delete env.TEMPORAL_ADDRESS;
   const server = await startTemporal({ env: parseEnv(env), log });
-  const sandbox = await startSalesforceSandbox();
-  const bare = await startSalesforceSandbox();
-  const state = await openStateStore(`sqlite:${path.join(dir, '.backflow', 'state.db')}`);
-  // The bench's own connection settings: no limits on the sandbox, CONCURRENCY batches in flight.
-  const projectFile = path.join(dir, 'backflow.yaml');
-  // Collections for every batch (no Bulk API), so the sync and the bare loop make the same requests.
-  writeFileSync(
-    projectFile,
-    readFileSync(projectFile, 'utf8').replace('apiVersion: "62.0"', `apiVersion: "62.0"\n    bulkThreshold: 1000000000\n    limits: { concurrency: ${CONCURRENCY} }`),
-  );
-  const deps = {
-    projectDir: dir,
-    state,
-    logger,
-    env: { ...process.env, SALESFORCE_INSTANCE_URL: sandbox.instanceUrl, SALESFORCE_ACCESS_TOKEN: sandbox.accessToken },
-  };
-  const taskQueue = `bench-throughput-${process.pid}`;
-  const worker = await createWorker({ connection: server.nativeConnection, namespace: server.namespace, taskQueue, deps });
+  const sandboxes: SandboxProcess[] = [];
   const scenarios: ScenarioResult[] = [];
   const checks: Record<string, boolean> = {};
-  const sync = async () => (await startSync(server.client, 'accounts_to_salesforce', { taskQueue })).result();
-  const scenario = (name: string, records: number, run: { seconds: number; peakRssMb: number }, apiCalls: number): ScenarioResult => ({
+  const figures: Record<string, number> = {};
+  const scenario = (name: string, records: number, run: { seconds: number }, apiCalls: number, peakRssMb: number): ScenarioResult => ({
     name,
     records,
     seconds: run.seconds,
     recordsPerSecond: records / run.seconds,
     apiCalls,
     responses429: 0,
-    peakRssMb: run.peakRssMb,
+    peakRssMb,
   });
   try {
-    await worker.runUntil(async () => {
+    const bundle = await workflowBundle(workDir);
+    const sync = async (taskQueue: string): Promise<RunSummary> => (await startSync(server.client, SYNC, { taskQueue })).result();
+    const succeeded = (summary: RunSummary): RunSummary => {
+      if (summary.status !== 'succeeded') throw new Error(`sync ${summary.status}: ${JSON.stringify(summary.error)}`);
+      return summary;
+    };
+
+    // The same first sync at a tenth of the size, in a worker of its own: the reference for peak RSS.
+    const tenth = Math.max(1_000, Math.round(rows / 10));
+    const small = { ...(await benchProject(workDir, 'tenth', tenth)), taskQueue: `bench-tenth-${process.pid}` };
+    sandboxes.push(await startSandboxProcess());
+    log(`first sync of ${tenth} rows (peak RSS reference) ...`);
+    const smallPeak = await withWorkerProcess(server, bundle, small, sandboxes[0]!, async (pid) => {
+      succeeded(await sync(small.taskQueue));
+      return peakRssMbOf(pid);
+    });
+
+    const big = { ...(await benchProject(workDir, 'full', rows)), taskQueue: `bench-full-${process.pid}` };
+    const sandbox = await startSandboxProcess();
+    const bare = await startSandboxProcess();
+    sandboxes.push(sandbox, bare);
+    await withWorkerProcess(server, bundle, big, sandbox, async (pid) => {
       log(`initial sync of ${rows} rows ...`);
-      const initial = await measured(sync);
-      if (initial.value.status !== 'succeeded') throw new Error(`initial sync ${initial.value.status}: ${JSON.stringify(initial.value.error)}`);
-      scenarios.push(scenario('initial-unthrottled', initial.value.counts.synced, initial, initial.value.apiCalls));
+      const initial = await timed(async () => succeeded(await sync(big.taskQueue)));
+      const initialPeak = peakRssMbOf(pid);
+      scenarios.push(scenario('initial-unthrottled', initial.value.counts.synced, initial, initial.value.apiCalls, initialPeak));
 
       log('bare loop (ceiling) ...');
-      const bareRun = await measured(() => ceiling(bare, rows));
-      scenarios.push(scenario('ceiling', rows, bareRun, bareRun.value));
+      const before = process.memoryUsage().rss;
+      const bareRun = await timed(() => ceiling(bare, rows));
+      scenarios.push(scenario('ceiling', rows, bareRun, bareRun.value, Math.max(before, process.memoryUsage().rss) / 1024 / 1024));
+      figures.initialOverCeiling = bareRun.seconds / initial.seconds;
       checks.orchestrationAtMostHalf = initial.seconds <= 2 * bareRun.seconds;
+      figures.peakRssMbTenth = smallPeak;
+      figures.peakRssGrowthTenthToFull = initialPeak / smallPeak;
+      // "Flat": ten times the rows, at most a quarter more peak RSS (the heap is capped as deployed).
+      checks.peakRssFlat = initialPeak <= 1.25 * smallPeak;
 
       const changed = Math.ceil(rows / 100);
-      await runSql(warehouse, `UPDATE accounts SET health = health + 1 WHERE id % 100 = 7`);
+      await runSql(big.warehouse, `UPDATE accounts SET health = health + 1 WHERE id % 100 = 7`);
       log(`incremental sync after ${changed} changed rows ...`);
-      const incremental = await measured(sync);
-      scenarios.push(scenario('incremental-1pct', incremental.value.counts.synced, incremental, incremental.value.apiCalls));
+      const incremental = await timed(async () => succeeded(await sync(big.taskQueue)));
+      scenarios.push(scenario('incremental-1pct', incremental.value.counts.synced, incremental, incremental.value.apiCalls, peakRssMbOf(pid)));
       checks.incrementalCallsExact = incremental.value.counts.changed === changed && incremental.value.apiCalls === Math.ceil(changed / BATCH);
 
-      const noop = await measured(sync);
-      scenarios.push(scenario('noop', 0, noop, noop.value.apiCalls));
+      const noop = await timed(async () => succeeded(await sync(big.taskQueue)));
+      scenarios.push(scenario('noop', 0, noop, noop.value.apiCalls, peakRssMbOf(pid)));
       checks.noopZeroCalls = noop.value.apiCalls === 0;
     });
   } finally {
-    await state.destroy();
-    await sandbox.close();
-    await bare.close();
+    await Promise.all(sandboxes.map((sandbox) => sandbox.close()));
     await server.stop();
   }
-  return { scenarios, checks };
+  return { scenarios, checks, figures };
 }

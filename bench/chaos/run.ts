@@ -4,10 +4,9 @@
  * the destination is compared with the model and the run's results. Shared by `npm run chaos` and
  * the suite's reduced chaos test.
  */
-import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { FaultProfile } from '../../src/sandbox/faults';
 import { startSalesforceSandbox } from '../../src/sandbox/salesforce';
 import { openStateStore } from '../../src/state/database';
@@ -16,6 +15,7 @@ import { compareRecords } from './compare';
 import { createChaosProject, expectedRecords, EXTERNAL_ID, SYNC_NAME } from './project';
 import { startRestartableTemporal } from './temporal';
 import { WorkerPool } from './workers';
+import { workflowBundle } from '../processes';
 
 export interface ChaosOptions {
   /** Everything of the run lives here (project, Temporal db file, worker log); emptied first. */
@@ -74,18 +74,6 @@ export function chaosPassed(result: ChaosResult, wanted: { kills: number }): boo
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const between = ([low, high]: [number, number]) => low + Math.random() * (high - low);
-
-async function workflowBundle(workDir: string): Promise<string> {
-  const shared = process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE;
-  if (shared !== undefined && existsSync(shared)) return shared;
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
-  });
-  const file = path.join(workDir, 'workflow-bundle.js');
-  writeFileSync(file, code);
-  return file;
-}
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const { log } = options;

@@ -12,6 +12,8 @@ export interface WorkerPoolOptions {
   projectDir: string;
   size: number;
   env: Record<string, string>;
+  /** Node options before the script, e.g. a heap cap as deployed. */
+  nodeArgs?: string[];
   /** Where each worker's stderr (its pino logs) goes, appended. */
   onLog?: (pid: number, chunk: string) => void;
 }
@@ -62,7 +64,7 @@ export class WorkerPool {
   }
 
   private async spawnOne(): Promise<void> {
-    const child = spawn(process.execPath, [BIN, 'worker', '--project', this.options.projectDir], {
+    const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), BIN, 'worker', '--project', this.options.projectDir], {
       env: { ...process.env, ...this.options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -115,6 +115,9 @@ export async function startSandboxes(options: SandboxOptions = {}): Promise<Sand
 }
 
 /** What `backflow sandbox --json` prints once ready: each emulator's base URL and token. */
+/** Where each emulator listens, as `backflow sandbox --json` prints it. */
+export type SandboxEndpoints = ReturnType<typeof sandboxEndpoints>;
+
 export function sandboxEndpoints(sandboxes: Sandboxes) {
   return {
     salesforce: {
