@@ -48,6 +48,8 @@ export async function withTemporal<T>(
       namespace: server.namespace,
       taskQueue: session.taskQueue,
       deps,
+      // A prebuilt bundle (as for `backflow worker`) saves bundling the workflows on every command.
+      ...(ctx.env.BACKFLOW_WORKFLOW_BUNDLE ? { workflowBundlePath: ctx.env.BACKFLOW_WORKFLOW_BUNDLE } : {}),
     });
     return await worker.runUntil(work(session));
   } finally {

@@ -19,13 +19,18 @@ export type ValueKind =
   | 'bytes'; // base64
 
 const INTEGER = /^[+-]?\d+$/;
+const SHORT_INTEGER = /^[+-]?\d{1,15}$/;
 const DECIMAL = /^([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 export class NormalizeError extends Error {}
 
 export function normalizeInteger(raw: string | number | bigint): number | string {
+  // Fast paths (every row of every integer column comes through here): a safe JS integer, or up to 15
+  // digits, which a double always holds exactly. `+ 0` turns -0 into 0, as the BigInt path does.
+  if (typeof raw === 'number' && Number.isSafeInteger(raw)) return raw + 0;
   const text = typeof raw === 'string' ? raw.trim() : raw.toString();
+  if (SHORT_INTEGER.test(text)) return Number(text) + 0;
   if (!INTEGER.test(text)) throw new NormalizeError(`not an integer: ${text}`);
   const big = BigInt(text);
   return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big.toString();

@@ -10,11 +10,15 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `backflow …` as a user would; resolves with exit code and output, whatever the exit code. */
+/**
+ * Runs `backflow …` as a user would; resolves with exit code and output, whatever the exit code.
+ * Commands that start a worker use the suite's prebuilt workflow bundle (BACKFLOW_WORKFLOW_BUNDLE);
+ * the demo's end-to-end test bundles on the fly, as a first run does.
+ */
 export async function backflow(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env },
+      env: { BACKFLOW_WORKFLOW_BUNDLE: process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE, ...process.env, ...env },
       maxBuffer: 10 * 1024 * 1024,
     });
     return { code: 0, stdout, stderr };

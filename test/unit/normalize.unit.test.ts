@@ -16,6 +16,13 @@ describe('canonical values, whatever the driver said', () => {
     expect(normalizeInteger('9007199254740993')).toBe('9007199254740993');
     expect(normalizeInteger('-170141183460469231731687303715884105728')).toBe('-170141183460469231731687303715884105728');
     expect(() => normalizeInteger('1.5')).toThrow('not an integer');
+    expect(() => normalizeInteger(1.5)).toThrow('not an integer');
+    // The same answer on the fast paths and the exact one: signs, zeros, padding.
+    expect(normalizeInteger('-0')).toBe(0);
+    expect(Object.is(normalizeInteger(-0), 0)).toBe(true);
+    expect(normalizeInteger(' +007 ')).toBe(7);
+    expect(normalizeInteger('-999999999999999')).toBe(-999999999999999);
+    expect(normalizeInteger('0000000000000009007199254740993')).toBe('9007199254740993');
   });
 
   it('decimals: exact text, same for 12.50, 12.5 and 1.25E1', () => {
