@@ -21,7 +21,7 @@ import { startSync } from '../src/temporal/startSync';
 import { installTemporalRuntime } from '../src/temporal/runtime';
 import { startTemporal, type TemporalServer } from '../src/temporal/server';
 import { WorkerPool } from './chaos/workers';
-import { peakRssMbOf, startSandboxProcess, workflowBundle, type SandboxProcess } from './processes';
+import { childPidsNamed, cpuSecondsOf, peakRssMbOf, startSandboxProcess, workflowBundle, type SandboxProcess } from './processes';
 import type { ScenarioResult } from './report';
 import { WORKER_HEAP_MB } from './sources';
 
@@ -35,6 +35,17 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; seconds: nu
   const started = performance.now();
   const value = await work();
   return { value, seconds: (performance.now() - started) / 1000 };
+}
+
+/** CPU seconds each named process spends on `work`: where a run's time goes on a machine it saturates. */
+async function cpuOf<T>(pids: Record<string, number>, work: () => Promise<T>): Promise<{ value: T; cpu: Record<string, number> }> {
+  const self = process.cpuUsage();
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOf(pid)]));
+  const value = await work();
+  const used = process.cpuUsage(self);
+  const cpu: Record<string, number> = { bench: (used.user + used.system) / 1e6 };
+  for (const [name, pid] of Object.entries(pids)) cpu[name] = cpuSecondsOf(pid) - (before[name] ?? 0);
+  return { value, cpu };
 }
 
 async function runSql(file: string, text: string): Promise<void> {
@@ -136,6 +147,7 @@ export async function benchThroughput(
   const env = { ...process.env };
   delete env.TEMPORAL_ADDRESS;
   const server = await startTemporal({ env: parseEnv(env), log });
+  const [temporalServerPid] = childPidsNamed('temporal');
   const sandboxes: SandboxProcess[] = [];
   const scenarios: ScenarioResult[] = [];
   const checks: Record<string, boolean> = {};
@@ -173,13 +185,16 @@ export async function benchThroughput(
     sandboxes.push(sandbox, bare);
     await withWorkerProcess(server, bundle, big, sandbox, async (pid) => {
       log(`initial sync of ${rows} rows ...`);
-      const initial = await timed(async () => succeeded(await sync(big.taskQueue)));
+      const processes = { worker: pid, destination: sandbox.pid, ...(temporalServerPid ? { temporalServer: temporalServerPid } : {}) };
+      const { value: initial, cpu: initialCpu } = await cpuOf(processes, () => timed(async () => succeeded(await sync(big.taskQueue))));
+      for (const [name, seconds] of Object.entries(initialCpu)) figures[`initialCpuSeconds_${name}`] = seconds;
       const initialPeak = peakRssMbOf(pid);
       scenarios.push(scenario('initial-unthrottled', initial.value.counts.synced, initial, initial.value.apiCalls, initialPeak));
 
       log('bare loop (ceiling) ...');
       const before = process.memoryUsage().rss;
-      const bareRun = await timed(() => ceiling(bare, rows));
+      const { value: bareRun, cpu: bareCpu } = await cpuOf({ destination: bare.pid }, () => timed(() => ceiling(bare, rows)));
+      for (const [name, seconds] of Object.entries(bareCpu)) figures[`ceilingCpuSeconds_${name}`] = seconds;
       scenarios.push(scenario('ceiling', rows, bareRun, bareRun.value, Math.max(before, process.memoryUsage().rss) / 1024 / 1024));
       figures.initialOverCeiling = bareRun.seconds / initial.seconds;
       checks.orchestrationAtMostHalf = initial.seconds <= 2 * bareRun.seconds;

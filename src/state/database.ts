@@ -173,9 +173,13 @@ function openSqlite(file: string): StateDb {
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
   // Bounded page caches (main and temp: the change-set diff sorts in temp) keep a worker's memory
-  // flat in model size; the defaults (16 MB each) fill up only on large models.
-  database.pragma(`cache_size = -4000`);
+  // flat in model size (16 MB for the main one, which holds the staged rows being written).
+  database.pragma(`cache_size = -16000`);
   database.pragma(`temp.cache_size = -4000`);
+  // Checkpoint the WAL every 64 MB rather than every 4 MB: each checkpoint ends in an fsync, and
+  // staging a 100,000-row model spent half its commit time in them (1.5 s → 0.85 s measured).
+  database.pragma('wal_autocheckpoint = 16384');
+  database.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   return new Kysely<StateSchema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
 }
 
