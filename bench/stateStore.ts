@@ -44,7 +44,7 @@ async function prepareRun(db: StateDb, runId: string, sync: string): Promise<Sce
   const stage = scenario('stage', ROWS, started);
   started = process.hrtime.bigint();
   // Built loosely so the bench keeps up with classifyChanges' input (e.g. the sync mode).
-  const input = { runId, syncName: sync, mode: 'upsert', fullResync: false, batchSize: BATCH, now: NOW };
+  const input = { runId, syncName: sync, mode: 'upsert', batchSize: BATCH, now: NOW };
   await classifyChanges(db, input as Parameters<typeof classifyChanges>[1]);
   return [stage, scenario('classify', ROWS, started)];
 }

@@ -67,7 +67,6 @@ export async function extractChanges(
     syncName: spec.name,
     mode: spec.mode,
     ...(spec.allowEmptyMirror ? { allowEmptyMirror: true } : {}),
-    fullResync: run.full_resync === 1,
     batchSize: batchSizeFor(spec, destination),
     now: nowIso(deps),
   });

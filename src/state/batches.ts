@@ -98,7 +98,7 @@ export async function saveBatchCheckpoint(db: StateDb, runId: string, batchNo: n
     .execute();
 }
 
-/** The staged records of a batch, in model order, with any destination id already known. */
+/** The staged records of a batch (the staged rows in its seq range), in model order, with any destination id already known. */
 export async function readBatchRecords(
   db: StateDb,
   runId: string,
@@ -106,7 +106,13 @@ export async function readBatchRecords(
   batchNo: number,
 ): Promise<BatchRecord[]> {
   const rows = await db
-    .selectFrom('staged_rows')
+    .selectFrom('batches')
+    .innerJoin('staged_rows', (join) =>
+      join
+        .onRef('staged_rows.run_id', '=', 'batches.run_id')
+        .onRef('staged_rows.seq', '>=', 'batches.first_seq')
+        .onRef('staged_rows.seq', '<=', 'batches.last_seq'),
+    )
     .leftJoin('snapshots', (join) =>
       join.onRef('snapshots.key', '=', 'staged_rows.key').on('snapshots.sync_name', '=', syncName),
     )
@@ -117,8 +123,8 @@ export async function readBatchRecords(
       'staged_rows.payload',
       'snapshots.destination_id',
     ])
-    .where('staged_rows.run_id', '=', runId)
-    .where('staged_rows.batch_no', '=', batchNo)
+    .where('batches.run_id', '=', runId)
+    .where('batches.batch_no', '=', batchNo)
     .orderBy('staged_rows.seq')
     .execute();
   return rows.map((row) => ({

@@ -54,6 +54,9 @@ export interface BatchesTable {
   skipped: number;
   deleted: number;
   checkpoint: string | null;
+  /** The batch's rows: the staged rows of the run from seq first_seq to last_seq (null once long committed). */
+  first_seq: number | null;
+  last_seq: number | null;
 }
 
 export interface StagedRowsTable {
@@ -64,7 +67,6 @@ export interface StagedRowsTable {
   /** Mapped destination payload, JSON. */
   payload: string;
   change: ChangeKind | null;
-  batch_no: number | null;
 }
 
 export interface SnapshotsTable {

@@ -3,7 +3,7 @@ import { MODE_PLANS, type ActionableChange, type SyncMode, type WriteOperation }
 import { BackflowError } from '../errors';
 import type { StateDb } from './database';
 import { isPostgres } from './dialect';
-import { insertJsonRows } from './jsonRows';
+import { jsonRows } from './jsonRows';
 
 export interface StagedRow {
   key: string;
@@ -39,7 +39,12 @@ export async function resetStaging(db: StateDb, runId: string): Promise<void> {
   });
 }
 
-/** Appends one page of mapped rows (and the page's invalid rows) in one transaction. */
+/**
+ * Appends one page of mapped rows (and the page's invalid rows) in one transaction, each row
+ * classified against the sync's committed snapshot as it goes in: no snapshot → added; another
+ * fingerprint (or a full resync) → changed; the same → unchanged. The run record says which sync
+ * and whether it is a full resync.
+ */
 export async function stagePage(
   db: StateDb,
   runId: string,
@@ -49,12 +54,21 @@ export async function stagePage(
   now: string,
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await insertJsonRows(
-      trx,
-      'staged_rows',
-      ['run_id', 'seq', 'key', 'fingerprint', 'payload'],
-      rows.map((row, index) => ({ run_id: runId, seq: firstSeq + index, key: row.key, fingerprint: row.fingerprint, payload: row.payload })),
-    );
+    if (rows.length > 0) {
+      const run = await trx.selectFrom('runs').select(['sync_name', 'full_resync']).where('run_id', '=', runId).executeTakeFirstOrThrow();
+      const changedWhen = run.full_resync === 1 ? sql`1 = 1` : sql`snap.fingerprint <> r.fingerprint`;
+      const staged = jsonRows(
+        trx,
+        'staged_rows',
+        ['run_id', 'seq', 'key', 'fingerprint', 'payload'],
+        rows.map((row, index) => ({ run_id: runId, seq: firstSeq + index, key: row.key, fingerprint: row.fingerprint, payload: row.payload })),
+      );
+      await sql`
+        INSERT INTO staged_rows (run_id, seq, key, fingerprint, payload, change)
+        SELECT r.run_id, r.seq, r.key, r.fingerprint, r.payload,
+               CASE WHEN snap.key IS NULL THEN 'added' WHEN ${changedWhen} THEN 'changed' ELSE 'unchanged' END
+        FROM ${staged} AS r LEFT JOIN snapshots snap ON snap.sync_name = ${run.sync_name} AND snap.key = r.key`.execute(trx);
+    }
     if (invalid.length > 0) await insertInvalid(trx, runId, invalid, now);
   });
 }
@@ -93,20 +107,18 @@ export interface ClassifyInput {
   mode: SyncMode;
   /** Mirror mode only: delete everything when the model returns no rows. */
   allowEmptyMirror?: boolean;
-  fullResync: boolean;
   /** Records per batch: a number, or chosen per verb from how many records take it (e.g. bulk APIs). */
   batchSize: number | ((operation: WriteOperation, records: number) => number);
   now: string;
 }
 
 /**
- * Compares the staged rows with the sync's committed snapshot, all inside the state store so memory
- * stays flat in model size:
- * duplicate keys → invalid (never sent); no snapshot → added; other fingerprint (or a full resync)
- * → changed; same → unchanged (dropped from staging); committed keys missing from the model →
- * removed (staged for deletion only when the mode deletes). The mode's plan gives each change its
- * verb; batches are numbered per verb in model order. Rows rejected by an earlier run were never
- * committed, so they come back here.
+ * Finishes the diff of the staged rows (each classified as it was staged) against the sync's
+ * committed snapshot, all inside the state store so memory stays flat in model size: duplicate keys
+ * → invalid (never sent); committed keys missing from the model → removed (staged for deletion only
+ * when the mode deletes); unchanged rows are dropped from staging. The mode's plan gives each change
+ * its verb; batches are cut per verb in model order, each a range of staged seqs. Rows rejected by
+ * an earlier run were never committed, so they come back here.
  */
 export async function classifyChanges(db: StateDb, input: ClassifyInput): Promise<ChangeCounts> {
   const { runId, syncName } = input;
@@ -123,14 +135,6 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
     // nested-loop plan over them is quadratic. SQLite needs no such step.
     if (isPostgres(trx)) await sql`ANALYZE staged_rows, snapshots`.execute(trx);
     await markDuplicates(trx, runId, input.now);
-
-    const changedWhen = input.fullResync ? sql`1 = 1` : sql`snap.fingerprint <> staged_rows.fingerprint`;
-    await sql`
-      UPDATE staged_rows SET change = CASE
-        WHEN NOT EXISTS (SELECT 1 FROM snapshots snap WHERE snap.sync_name = ${syncName} AND snap.key = staged_rows.key) THEN 'added'
-        WHEN EXISTS (SELECT 1 FROM snapshots snap WHERE snap.sync_name = ${syncName} AND snap.key = staged_rows.key AND ${changedWhen}) THEN 'changed'
-        ELSE 'unchanged' END
-      WHERE run_id = ${runId} AND change IS NULL`.execute(trx);
 
     const removed = await countRemoved(trx, runId, syncName);
     if (plan.removed !== null && removed > 0) {
@@ -164,7 +168,7 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
     for (const operation of OPERATION_ORDER) {
       const changes = ACTIONABLE.filter((change) => plan[change] === operation);
       if (changes.length === 0) continue;
-      lastBatch = await numberBatches(trx, { runId, changes, operation, batchSizeOf, after: lastBatch });
+      lastBatch = await cutBatches(trx, { runId, changes, operation, batchSizeOf, after: lastBatch });
     }
 
     const byChange = await trx
@@ -193,8 +197,15 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
       batches: lastBatch,
     };
 
-    // Unchanged, skipped and invalid rows are never sent: keep only what the batches need.
-    await trx.deleteFrom('staged_rows').where('run_id', '=', runId).where('batch_no', 'is', null).execute();
+    // Unchanged, skipped and invalid rows are never sent: keep only what the batches need, so a
+    // batch's seq range holds its rows and no others.
+    const sent = ACTIONABLE.filter((change) => plan[change] !== null);
+    await trx
+      .deleteFrom('staged_rows')
+      .where('run_id', '=', runId)
+      .where((eb) => eb.or([eb('change', 'is', null), eb('change', 'not in', sent)]))
+      .execute();
+    await checkBatchRanges(trx, runId);
     await trx
       .updateTable('runs')
       .set({ ...counts, phase: 'extracted' })
@@ -263,16 +274,19 @@ async function countRemoved(trx: StateDb, runId: string, syncName: string): Prom
 /** Stages each removed key (after the model's rows) so it can be batched for deletion. */
 async function stageRemoved(trx: StateDb, runId: string, syncName: string): Promise<void> {
   await sql`
-    INSERT INTO staged_rows (run_id, seq, key, fingerprint, payload, change, batch_no)
+    INSERT INTO staged_rows (run_id, seq, key, fingerprint, payload, change)
     SELECT ${runId}, (SELECT COALESCE(MAX(seq), -1) FROM staged_rows WHERE run_id = ${runId}) + ROW_NUMBER() OVER (ORDER BY snap.key),
-           snap.key, snap.fingerprint, '{}', 'removed', NULL
+           snap.key, snap.fingerprint, '{}', 'removed'
     FROM snapshots snap
     WHERE snap.sync_name = ${syncName}
       AND NOT EXISTS (SELECT 1 FROM staged_rows s WHERE s.run_id = ${runId} AND s.key = snap.key)`.execute(trx);
 }
 
-/** Numbers the rows of these changes into batches after batch `after`; returns the last batch number. */
-async function numberBatches(
+/**
+ * Cuts the rows of these changes into batches after batch `after`, in model order, each stored as
+ * the range of staged seqs it spans (no staged row is rewritten); returns the last batch number.
+ */
+async function cutBatches(
   trx: StateDb,
   input: {
     runId: string;
@@ -288,19 +302,27 @@ async function numberBatches(
   const records = Number(rows.rows[0]?.n ?? 0);
   if (records === 0) return after;
   const batchSize = input.batchSizeOf(operation, records);
+  // Literals, so the division is integer division on every database.
   await sql`
-    UPDATE staged_rows SET batch_no = numbered.batch_no
-    FROM (SELECT seq, (ROW_NUMBER() OVER (ORDER BY seq) - 1) / ${sql.lit(batchSize)} + ${sql.lit(after + 1)} AS batch_no
-          FROM staged_rows WHERE run_id = ${runId} AND change IN (${kinds})) AS numbered
-    WHERE staged_rows.run_id = ${runId} AND staged_rows.seq = numbered.seq`.execute(trx);
-  await sql`
-    INSERT INTO batches (run_id, batch_no, size, committed, synced, rejected, created, updated, api_calls, operation, skipped, deleted)
-    SELECT run_id, batch_no, COUNT(*), 0, 0, 0, 0, 0, 0, ${operation}, 0, 0 FROM staged_rows
-    WHERE run_id = ${runId} AND batch_no > ${after} GROUP BY run_id, batch_no`.execute(trx);
-  const last = await trx
-    .selectFrom('batches')
-    .select((eb) => eb.fn.max('batch_no').as('last'))
-    .where('run_id', '=', runId)
-    .executeTakeFirstOrThrow();
-  return Number(last.last ?? after);
+    INSERT INTO batches (run_id, batch_no, size, first_seq, last_seq, committed, synced, rejected, created, updated, api_calls, operation, skipped, deleted)
+    SELECT ${runId}, grp + ${sql.lit(after + 1)}, COUNT(*), MIN(seq), MAX(seq), 0, 0, 0, 0, 0, 0, ${operation}, 0, 0
+    FROM (SELECT seq, (ROW_NUMBER() OVER (ORDER BY seq) - 1) / ${sql.lit(batchSize)} AS grp
+          FROM staged_rows WHERE run_id = ${runId} AND change IN (${kinds})) numbered
+    GROUP BY grp`.execute(trx);
+  return after + Math.ceil(records / batchSize);
+}
+
+/**
+ * Every batch's seq range must hold exactly its own rows. True while each verb's changes come in
+ * ranges of their own (the model's rows, then the removed ones); checked, because a plan mixing verbs
+ * within the model's rows would otherwise send records with the wrong verb.
+ */
+async function checkBatchRanges(trx: StateDb, runId: string): Promise<void> {
+  const wrong = await sql<{ batch_no: number }>`
+    SELECT b.batch_no FROM batches b
+    WHERE b.run_id = ${runId}
+      AND b.size <> (SELECT COUNT(*) FROM staged_rows s WHERE s.run_id = b.run_id AND s.seq BETWEEN b.first_seq AND b.last_seq)`.execute(trx);
+  if (wrong.rows.length > 0) {
+    throw new Error(`batches ${wrong.rows.map((row) => row.batch_no).join(', ')} of run ${runId} overlap rows of another verb`);
+  }
 }

@@ -16,7 +16,7 @@ const spec = { name: 'accounts', source: 'warehouse' } as unknown as SyncSpec;
 
 /** classifyChanges' input for an upsert sync (built loosely so it keeps up with new optional fields). */
 function classifyInput(runId: string, batchSize: number): Parameters<typeof classifyChanges>[1] {
-  const input = { runId, syncName: 'accounts', mode: 'upsert', fullResync: false, batchSize, now: NOW };
+  const input = { runId, syncName: 'accounts', mode: 'upsert', batchSize, now: NOW };
   return input as Parameters<typeof classifyChanges>[1];
 }
 

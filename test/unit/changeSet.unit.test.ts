@@ -47,7 +47,6 @@ async function stageRun(
     syncName: spec.name,
     mode: options.mode ?? 'upsert',
     ...(options.allowEmptyMirror ? { allowEmptyMirror: true } : {}),
-    fullResync: options.full ?? false,
     batchSize: options.batchSize ?? 2,
     now: NOW,
   });

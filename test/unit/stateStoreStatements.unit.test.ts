@@ -52,7 +52,7 @@ describe('insertJsonRows', () => {
     expect(await db.selectFrom('snapshots').select(['fingerprint', 'destination_id']).execute()).toEqual([{ fingerprint: 'b', destination_id: 'id-1' }]);
 
     await insertJsonRows(db, 'staged_rows', ['run_id', 'seq', 'key', 'fingerprint', 'payload'], [{ run_id: 'r', seq: 41, key: 'k', fingerprint: 'f', payload: '{}' }]);
-    const staged = await db.selectFrom('staged_rows').select(['seq', 'change', 'batch_no']).execute();
-    expect(staged).toEqual([{ seq: 41, change: null, batch_no: null }]);
+    const staged = await db.selectFrom('staged_rows').select(['seq', 'key', 'change']).execute();
+    expect(staged).toEqual([{ seq: 41, key: 'k', change: null }]);
   });
 });
