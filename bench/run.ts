@@ -24,13 +24,15 @@ async function main(): Promise<void> {
   if (wanted('sources')) {
     const dir = mkdtempSync(path.join(tmpdir(), 'backflow-bench-duckdb-'));
     const bigquery = await bigqueryBench();
+    const postgres = await postgresBench();
     try {
-      const result = await benchSources([await duckdbBench(dir), await postgresBench(), bigquery], log);
+      const result = await benchSources([await duckdbBench(dir), postgres, bigquery], log);
       scenarios.push(...result.scenarios);
       extra.peakRssGrowth100kTo1m = result.rssGrowth;
       extra.workerHeapMb = WORKER_HEAP_MB;
     } finally {
       await bigquery.close();
+      postgres.close();
     }
   }
 

@@ -3,7 +3,7 @@
  * from each source at 100,000 and 1,000,000 rows, and each extract's peak RSS. Memory must stay
  * flat in model size: the 1M-row peak within 10% of the 100k-row peak.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -64,9 +64,15 @@ export async function duckdbBench(dir: string): Promise<SourceBench> {
   };
 }
 
-export async function postgresBench(): Promise<SourceBench> {
-  const url = execFileSync('bash', [path.join(ROOT, 'scripts', 'postgres.sh'), 'start'], { encoding: 'utf8' }).trim();
+/** PostgreSQL from scripts/postgres.sh; `close` stops it again when this bench started it. */
+export async function postgresBench(): Promise<SourceBench & { close(): void }> {
+  const script = path.join(ROOT, 'scripts', 'postgres.sh');
+  const wasRunning = spawnSync('bash', [script, 'status']).status === 0;
+  const url = execFileSync('bash', [script, 'start'], { encoding: 'utf8' }).trim();
   return {
+    close() {
+      if (!wasRunning) execFileSync('bash', [script, 'stop']);
+    },
     name: 'postgres',
     connectionYaml: `  postgres:\n    type: postgres\n    url: ${url}\n`,
     async seed(table, rows) {

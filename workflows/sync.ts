@@ -99,7 +99,8 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
   };
   setHandler(progressQuery, () => progress);
   const inFlight = new Map<number, Promise<void>>();
-  let lanes = 0;
+  // Keys of the ranges in flight.
+  let rangeIds = 0;
   // Until startRun has opened the run record there is nothing to finish.
   let opened = input.resume !== undefined;
 
@@ -168,10 +169,10 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
       while (inFlight.size < concurrency && !budgetSpent) {
         const range = nextRange();
         if (!range) break;
-        const lane = lanes++;
+        const id = rangeIds++;
         inFlight.set(
-          lane,
-          syncBatches(runId, range).then(settle(range)).finally(() => inFlight.delete(lane)),
+          id,
+          syncBatches(runId, range).then(settle(range)).finally(() => inFlight.delete(id)),
         );
       }
       if (inFlight.size === 0) break;

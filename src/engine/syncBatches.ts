@@ -1,10 +1,9 @@
 import type { Value } from '../sources/source';
-import { commitBatch, getBatch, readBatchRecords, saveBatchCheckpoint, totalsOf, type BatchTotals } from '../state/batches';
+import { commitBatch, getBatch, readBatchRecords, saveBatchCheckpoint, totalsOf, type BatchOutcome, type BatchTotals } from '../state/batches';
 import type { BatchRow } from '../state/database';
 import { getRun, specOf } from '../state/runs';
 import type { RecordResult, WriteContext } from '../destinations/destination';
 import { DestinationBudgetExhausted } from '../errors';
-import type { BatchOutcome } from '../state/batches';
 import { writeBisecting } from './bisect';
 import { nowIso, openTarget, type EngineDeps, type OpenTarget } from './context';
 import { pacerFor, type Pacer } from './pacing';
