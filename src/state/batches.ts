@@ -4,7 +4,8 @@ import { sql, type Insertable } from 'kysely';
 import { insertJsonRows } from './jsonRows';
 import type { BatchRow, ChangeKind, RecordResultsTable, SnapshotsTable, StateDb } from './database';
 
-const RESULT_COLUMNS = [
+/** Every column of a record_results row the engine writes. */
+export const RESULT_COLUMNS = [
   'run_id', 'key', 'batch_no', 'change', 'status', 'destination_id', 'created',
   'error_code', 'error_message', 'error_fields', 'payload', 'recorded_at',
 ] as const;

@@ -3,7 +3,8 @@ import { MODE_PLANS, type ActionableChange, type SyncMode, type WriteOperation }
 import { BackflowError } from '../errors';
 import type { StateDb } from './database';
 import { isPostgres } from './dialect';
-import { jsonRows } from './jsonRows';
+import { RESULT_COLUMNS } from './batches';
+import { insertJsonRows, jsonRows } from './jsonRows';
 
 export interface StagedRow {
   key: string;
@@ -74,27 +75,25 @@ export async function stagePage(
 }
 
 async function insertInvalid(db: StateDb, runId: string, rows: readonly InvalidRow[], now: string): Promise<void> {
-  for (let start = 0; start < rows.length; start += 50) {
-    await db
-      .insertInto('record_results')
-      .values(
-        rows.slice(start, start + 50).map((row) => ({
-          run_id: runId,
-          key: row.key,
-          batch_no: null,
-          change: 'invalid' as const,
-          status: 'invalid' as const,
-          destination_id: null,
-          created: null,
-          error_code: row.code,
-          error_message: row.message,
-          error_fields: null,
-          payload: row.payload,
-          recorded_at: now,
-        })),
-      )
-      .execute();
-  }
+  await insertJsonRows(
+    db,
+    'record_results',
+    RESULT_COLUMNS,
+    rows.map((row) => ({
+      run_id: runId,
+      key: row.key,
+      batch_no: null,
+      change: 'invalid' as const,
+      status: 'invalid' as const,
+      destination_id: null,
+      created: null,
+      error_code: row.code,
+      error_message: row.message,
+      error_fields: null,
+      payload: row.payload,
+      recorded_at: now,
+    })),
+  );
 }
 
 /** Batches are cut per verb, in this order, so every batch takes exactly one. */
