@@ -12,12 +12,13 @@ export type ChaosProfileName = 'full' | 'quick';
 export function chaosProfile(name: ChaosProfileName): Omit<ChaosOptions, 'workDir' | 'log'> {
   if (name === 'quick') {
     return {
-      records: 1_500,
+      // Enough batches (80) that both kills and the restart land before the run is done, now that
+      // one activity sends a range of batches (1,500 records finished before the second kill once).
+      records: 4_000,
       batchSize: 50,
       concurrency: 5,
       workers: 2,
       kills: 2,
-      // Soon enough that both kills and the restart land before the 30 batches are done.
       killEveryMs: [500, 1_500],
       // 5xx split between 500 and 503.
       faults: { serverError: 0.03, unavailable: 0.02, timeout: 0.02, applyThenFail: 0.05 },
