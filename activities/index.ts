@@ -43,14 +43,25 @@ export function createActivities(deps: EngineDeps) {
       return asActivity(() => {
         deps.logger.debug({ runId, ...range, attempt: Context.current().info.attempt }, 'sync batches');
         const cancelled = () => Context.current().cancellationSignal.aborted;
-        return withHeartbeats(syncBatches(deps, runId, range, cancelled)).catch(async (err: unknown) => {
-          if (err instanceof DestinationTransientError && err.retryAfterMs !== undefined) {
+        const countRateLimitWait = async () => {
+          const spec = specOf(await getRun(deps.state, runId));
+          rateLimitWaitsTotal.inc({ sync: spec.name, destination: spec.destination.connection });
+        };
+        return withHeartbeats(syncBatches(deps, runId, range, cancelled)).then(
+          async (result) => {
+            if (result.interrupted) {
+              // Handed back rather than failed: the workflow sends the rest as a new activity.
+              deps.logger.warn({ runId, ...range, sent: result.batches.length, error: result.interrupted }, 'batch range interrupted, rest handed back');
+              if (result.interrupted.retryAfterMs !== undefined) await countRateLimitWait();
+            }
+            return result;
+          },
+          async (err: unknown) => {
             // The destination asked to wait (rate limit): Temporal retries after its Retry-After.
-            const spec = specOf(await getRun(deps.state, runId));
-            rateLimitWaitsTotal.inc({ sync: spec.name, destination: spec.destination.connection });
-          }
-          throw err;
-        });
+            if (err instanceof DestinationTransientError && err.retryAfterMs !== undefined) await countRateLimitWait();
+            throw err;
+          },
+        );
       });
     },
 

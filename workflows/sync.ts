@@ -9,6 +9,7 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
+  sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -155,12 +156,14 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
       scheduled += last - first + 1;
       return { first, last };
     };
-    const settle = (range: BatchRange) => (result: BatchRangeResult) => {
+    const settle = (range: BatchRange) => async (result: BatchRangeResult) => {
       result.batches.forEach(record);
       if (result.budgetSpent) {
         budgetSpent ??= result.budgetSpent;
         return;
       }
+      // A rate limit interrupted the range: its lane waits out the destination's Retry-After first.
+      if (result.interrupted?.retryAfterMs !== undefined) await sleep(result.interrupted.retryAfterMs);
       // Batches come back in order from `first`; an activity always sends at least one.
       const next = range.first + result.batches.length;
       if (next <= range.last) handedBack.push({ first: next, last: range.last });

@@ -20,6 +20,8 @@ export function chaosProfile(name: ChaosProfileName): Omit<ChaosOptions, 'workDi
       workers: 2,
       kills: 2,
       killEveryMs: [500, 1_500],
+      // A kill during the extract costs its 1-minute heartbeat timeout; the full run covers that.
+      chaosFrom: 'batches',
       // 5xx split between 500 and 503.
       faults: { serverError: 0.03, unavailable: 0.02, timeout: 0.02, applyThenFail: 0.05 },
       httpTimeoutMs: 5_000,
@@ -33,6 +35,7 @@ export function chaosProfile(name: ChaosProfileName): Omit<ChaosOptions, 'workDi
     workers: 2,
     kills: 5,
     killEveryMs: [4_000, 12_000],
+    chaosFrom: 'start',
     faults: { rateLimited: 0.2, serverError: 0.03, unavailable: 0.02, timeout: 0.02, applyThenFail: 0.02 },
     httpTimeoutMs: 10_000,
     deadlineMs: 20 * 60_000,

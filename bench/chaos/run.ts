@@ -11,6 +11,7 @@ import type { FaultProfile } from '../../src/sandbox/faults';
 import { startSalesforceSandbox } from '../../src/sandbox/salesforce';
 import { openStateStore } from '../../src/state/database';
 import { startSync } from '../../src/temporal/startSync';
+import type { SyncProgress } from '../../workflows';
 import { compareRecords } from './compare';
 import { createChaosProject, expectedRecords, EXTERNAL_ID, SYNC_NAME } from './project';
 import { startRestartableTemporal } from './temporal';
@@ -28,6 +29,11 @@ export interface ChaosOptions {
   kills: number;
   /** Pause between chaos events, drawn uniformly from this range (ms). */
   killEveryMs: [number, number];
+  /**
+   * When chaos begins: at once (a kill may hit the extract, whose loss is noticed after its 1-minute
+   * heartbeat timeout), or once the run sends batches (the reduced run, which has to fit the suite).
+   */
+  chaosFrom: 'start' | 'batches';
   faults: FaultProfile;
   /** jsforce's request timeout in the workers (its HTTP_TIMEOUT): how soon a held request is given up. */
   httpTimeoutMs: number;
@@ -101,7 +107,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       SALESFORCE_INSTANCE_URL: sandbox.instanceUrl,
       SALESFORCE_ACCESS_TOKEN: sandbox.accessToken,
       HTTP_TIMEOUT: String(options.httpTimeoutMs),
-      LOG_LEVEL: 'info',
+      LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'info',
     },
     onLog: (pid, chunk) => appendFileSync(workerLog, chunk.split('\n').filter(Boolean).map((line) => `[${pid}] ${line}\n`).join('')),
   });
@@ -134,6 +140,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     // Chaos: kill a worker (preferably the one holding a batch) every few seconds; restart the server once, midway.
     const chaos = (async () => {
       const restartAfter = Math.max(1, Math.floor(options.kills / 2));
+      if (options.chaosFrom === 'batches') await untilSyncing(handle, () => finished);
       while (!finished && Date.now() - startedAt < options.deadlineMs) {
         await sleep(between(options.killEveryMs));
         if (finished) break;
@@ -197,6 +204,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await connection.close().catch(() => {});
     await temporal.stop();
     await sandbox.close();
+  }
+}
+
+/** Waits for the run to reach its syncing phase (or end); a failed query (server restarting) is asked again. */
+async function untilSyncing(handle: { progress(): Promise<SyncProgress> }, finished: () => boolean): Promise<void> {
+  while (!finished()) {
+    const phase = await handle.progress().then((p) => p.phase, () => 'unknown');
+    if (phase === 'syncing' || phase === 'finishing' || phase === 'finished') return;
+    await sleep(100);
   }
 }
 

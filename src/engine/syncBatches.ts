@@ -4,6 +4,7 @@ import type { BatchRow } from '../state/database';
 import { getRun, specOf } from '../state/runs';
 import type { RecordResult, WriteContext } from '../destinations/destination';
 import { DestinationBudgetExhausted } from '../errors';
+import { interruptionOf, type RangeInterruption } from './rangeInterruption';
 import { writeBisecting } from './bisect';
 import { nowIso, openTarget, type EngineDeps, type OpenTarget } from './context';
 import { pacerFor, type Pacer } from './pacing';
@@ -19,6 +20,13 @@ export interface BatchRangeResult {
   batches: BatchTotals[];
   /** Set when the destination's budget is spent: no later batch of the run may be sent. */
   budgetSpent?: { code: string; message: string };
+  /**
+   * Set when a batch failed retryably after this attempt had sent others: the rest of the range is
+   * handed back to go out as a new activity (after `retryAfterMs`, when the destination named a
+   * wait). Temporal's retry backoff grows with every failed attempt of one activity; a range making
+   * progress must not inherit the backoff, nor exhaust the attempts, of its earlier batches' faults.
+   */
+  interrupted?: RangeInterruption;
 }
 
 /**
@@ -48,13 +56,21 @@ export async function syncBatches(
   const target = openTarget(deps, spec);
   const pacer = pacerFor({ state: deps.state, connection: spec.destination.connection, limits: target.limits });
   const batches: BatchTotals[] = [];
+  let sent = 0;
   for (let batchNo = range.first; batchNo <= range.last; batchNo++) {
-    const batch = await getBatch(deps.state, runId, batchNo);
     try {
-      batches.push(batch.committed ? totalsOf(batch, true) : await sendBatch(deps, { runId, syncName: spec.name, batch, target, pacer }));
+      const batch = await getBatch(deps.state, runId, batchNo);
+      if (batch.committed) {
+        batches.push(totalsOf(batch, true));
+      } else {
+        batches.push(await sendBatch(deps, { runId, syncName: spec.name, batch, target, pacer }));
+        sent++;
+      }
     } catch (err) {
-      if (!(err instanceof DestinationBudgetExhausted)) throw err;
-      return { batches, budgetSpent: { code: err.code, message: err.message } };
+      if (err instanceof DestinationBudgetExhausted) return { batches, budgetSpent: { code: err.code, message: err.message } };
+      const interrupted = sent > 0 ? interruptionOf(err) : undefined;
+      if (!interrupted) throw err;
+      return { batches, interrupted };
     }
     if (Date.now() - started >= timeSliceMs || stopRequested()) break;
   }

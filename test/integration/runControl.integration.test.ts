@@ -1,3 +1,5 @@
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities';
 import { extractChanges, finishRun, startRun, syncBatches } from '../../src/engine';
 import type { RunSummary } from '../../src/state/summary';
 import { startSync } from '../../src/temporal/startSync';
@@ -80,6 +82,75 @@ describe('running a sync', () => {
     expect(result.batches.map((batch) => batch.batchNo)).toEqual([1]);
     expect(fx.sandbox.records('Account')).toHaveLength(1);
     await finishRun(deps, runId, { code: 'CANCELLED', message: 'cancelled' });
+  });
+
+  it('hands the rest of a range back when a batch fails after others of it were sent', async () => {
+    fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}batchSize: 1\n`);
+    const deps = { ...fx.project.deps, batchTimeSliceMs: 60_000 };
+    const { runId } = await startRun(deps, { runId: 'interrupted-range', sync: SYNC, full: false });
+    expect((await extractChanges(deps, runId)).counts.batches).toBe(4);
+    // The first write lands; from then on the sandbox answers 500 UNKNOWN_EXCEPTION.
+    const stopListening = fx.sandbox.onWriteApplied(() => fx.sandbox.setFaults({ serverError: 1 }));
+    const interrupted = await syncBatches(deps, runId, { first: 1, last: 4 });
+    stopListening();
+    expect(interrupted.batches.map((batch) => batch.batchNo)).toEqual([1]);
+    expect(interrupted.interrupted).toMatchObject({ code: 'DESTINATION_TRANSIENT', message: expect.stringContaining('UNKNOWN_EXCEPTION') });
+    // Nothing sent before the failure: nothing to hand back, the activity fails and Temporal retries it.
+    await expect(syncBatches(deps, runId, { first: 2, last: 4 })).rejects.toMatchObject({ code: 'DESTINATION_TRANSIENT' });
+    fx.sandbox.setFaults({});
+    const rest = await syncBatches(deps, runId, { first: 2, last: 4 });
+    expect(rest.batches.map((batch) => batch.batchNo)).toEqual([2, 3, 4]);
+    expect(rest.interrupted).toBeUndefined();
+    expect(fx.sandbox.records('Account')).toHaveLength(4);
+    await finishRun(deps, runId);
+  });
+
+  it('sends the handed-back rest of an interrupted range as a new activity, after the wait the failure named, so its faults do not add up to one backoff', async () => {
+    fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}batchSize: 1\n`);
+    const deps = { ...fx.project.deps, batchTimeSliceMs: 60_000 };
+    const activities = createActivities(deps);
+    // One 500 after the first write; the fault is cleared once the activity that met it returned.
+    const stopListening = fx.sandbox.onWriteApplied(() => {
+      stopListening();
+      fx.sandbox.setFaults({ serverError: 1 });
+    });
+    // The interruption is given a wait, as a rate limit's Retry-After would give it.
+    const syncBatchesThenClear: typeof activities.syncBatches = async (runId, range) => {
+      try {
+        const result = await activities.syncBatches(runId, range);
+        return result.interrupted ? { ...result, interrupted: { ...result.interrupted, retryAfterMs: 2_000 } } : result;
+      } finally {
+        fx.sandbox.setFaults({});
+      }
+    };
+    const taskQueue = uniqueTaskQueue('interrupted');
+    const bundle = process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE;
+    const worker = await Worker.create({
+      connection: fx.temporal.nativeConnection,
+      taskQueue,
+      ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }),
+      activities: { ...activities, syncBatches: syncBatchesThenClear },
+    });
+    const summary = await worker.runUntil(async () => (await startSync(fx.temporal.client, SYNC, { taskQueue })).result());
+    expect(summary).toMatchObject({ status: 'succeeded', batches: 4, counts: { synced: 4 } });
+    const { events } = await fx.temporal.client.workflow.getHandle(summary.runId).fetchHistory();
+    const ranges = (events ?? []).flatMap((e) => {
+      const scheduled = e.activityTaskScheduledEventAttributes;
+      if (scheduled?.activityType?.name !== 'syncBatches') return [];
+      return [JSON.parse(Buffer.from(scheduled.input?.payloads?.[1]?.data ?? new Uint8Array()).toString('utf8')) as { first: number; last: number }];
+    });
+    expect(ranges).toEqual([
+      { first: 1, last: 4 },
+      { first: 2, last: 4 },
+    ]);
+    // Every attempt was a first one: no activity failed.
+    const attempts = (events ?? []).flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt] : []));
+    expect(attempts.length).toBeGreaterThanOrEqual(5);
+    expect(attempts).toEqual(attempts.map(() => 1));
+    // The lane waited out the wait before sending the rest.
+    const timers = (events ?? []).flatMap((e) => (e.timerStartedEventAttributes ? [Number(e.timerStartedEventAttributes.startToFireTimeout?.seconds ?? 0)] : []));
+    expect(timers).toEqual([2]);
+    expect(fx.sandbox.records('Account')).toHaveLength(4);
   });
 
   it('never sends a committed batch again', async () => {

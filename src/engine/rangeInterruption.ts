@@ -1,0 +1,18 @@
+import { BackflowError, DestinationTransientError } from '../errors';
+
+/** Why a batch range stopped short and handed its rest back: the failure of the batch it stopped at. */
+export interface RangeInterruption {
+  code: string;
+  message: string;
+  retryAfterMs?: number;
+}
+
+/** A retryable failure as a hand-back; undefined for a final one (a typed BackflowError other than transient). */
+export function interruptionOf(err: unknown): RangeInterruption | undefined {
+  if (err instanceof DestinationTransientError) {
+    return { code: err.code, message: err.message, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
+  }
+  if (err instanceof BackflowError) return undefined;
+  const code = err instanceof Error ? String((err as { code?: unknown }).code ?? err.name) : 'UNKNOWN';
+  return { code, message: err instanceof Error ? err.message : String(err) };
+}
