@@ -51,7 +51,7 @@ export function createActivities(deps: EngineDeps) {
           async (result) => {
             if (result.interrupted) {
               // Handed back rather than failed: the workflow sends the rest as a new activity.
-              deps.logger.warn({ runId, ...range, sent: result.batches.length, error: result.interrupted }, 'batch range interrupted, rest handed back');
+              deps.logger.warn({ runId, ...range, batchesDone: result.batches.length, error: result.interrupted }, 'batch range interrupted, rest handed back');
               if (result.interrupted.retryAfterMs !== undefined) await countRateLimitWait();
             }
             return result;
