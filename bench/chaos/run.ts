@@ -34,6 +34,12 @@ export interface ChaosOptions {
    * heartbeat timeout), or once the run sends batches (the reduced run, which has to fit the suite).
    */
   chaosFrom: 'start' | 'batches';
+  /**
+   * While chaos events remain, the sandbox answers each write this much later (ms), so the run
+   * cannot end before they are all delivered; lifted after the last one. The reduced run needs it:
+   * a 4,000-row run under the suite's load once finished between its first and second kill.
+   */
+  holdWritesMs?: number;
   faults: FaultProfile;
   /** jsforce's request timeout in the workers (its HTTP_TIMEOUT): how soon a held request is given up. */
   httpTimeoutMs: number;
@@ -118,7 +124,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   try {
     log(`starting ${options.workers} worker processes on ${temporal.address}`);
     await pool.start();
-    sandbox.setFaults(options.faults);
+    sandbox.setFaults(options.holdWritesMs !== undefined ? { ...options.faults, writeResponseDelayMs: options.holdWritesMs } : options.faults);
     const handle = await startSync(client, SYNC_NAME, { taskQueue });
     log(`run ${handle.workflowId} started`);
 
@@ -155,6 +161,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         const pid = await pool.killOne(holder);
         log(`SIGKILL worker ${pid ?? '?'}${holder !== undefined ? ' (it held a batch)' : ''} — kill ${pool.kills}`);
       }
+      sandbox.setFaults(options.faults);
     })();
 
     let timer: NodeJS.Timeout | undefined;
