@@ -3,6 +3,8 @@
  * random moments, the Temporal dev server restarted once, and the Salesforce sandbox answering
  * 20% rate limits, 5% 5xx, 2% timeouts and 2% apply-then-fail. Prints the figures, writes
  * bench/results/chaos.json, exits non-zero unless nothing was lost, duplicated or wrong.
+ * The workers log at CHAOS_LOG_LEVEL (default info) to .backflow/chaos/workers.log; `debug` shows
+ * each batch range and its attempt number.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
