@@ -7,7 +7,11 @@ export interface RangeInterruption {
   retryAfterMs?: number;
 }
 
-/** A retryable failure as a hand-back; undefined for a final one (a typed BackflowError other than transient). */
+/**
+ * The retry rule, in one place: a retryable failure (transient destination error, or anything
+ * untyped) as a hand-back, with the wait the destination named; undefined for a final one (a typed
+ * BackflowError other than transient). activities/failures.ts maps Temporal retries by it too.
+ */
 export function interruptionOf(err: unknown): RangeInterruption | undefined {
   if (err instanceof DestinationTransientError) {
     return { code: err.code, message: err.message, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };

@@ -1,4 +1,3 @@
-import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { extractChanges, finishRun, startRun, syncBatches } from '../../src/engine';
 import type { RunSummary } from '../../src/state/summary';
@@ -6,11 +5,22 @@ import { startSync } from '../../src/temporal/startSync';
 import { progressQuery, type syncWorkflow } from '../../workflows';
 import { backflow } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
-import { uniqueTaskQueue, withWorker } from '../support/temporal';
+import { uniqueTaskQueue, withActivities, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
 const SYNC_FILE = 'syncs/accounts_to_salesforce.yaml';
 const fx = useSyncFixture();
+
+/** The batch ranges a run's history scheduled as `syncBatches` activities, in order. */
+async function rangesOf(workflowId: string): Promise<{ first: number; last: number }[]> {
+  const { events } = await fx.temporal.client.workflow.getHandle(workflowId).fetchHistory();
+  return (events ?? [])
+    .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncBatches')
+    .map((e) => {
+      const payload = e.activityTaskScheduledEventAttributes?.input?.payloads?.[1]?.data;
+      return JSON.parse(Buffer.from(payload ?? new Uint8Array()).toString('utf8')) as { first: number; last: number };
+    });
+}
 
 describe('running a sync', () => {
   it('continues as new between batches and answers the progress query with the whole run', async () => {
@@ -38,15 +48,6 @@ describe('running a sync', () => {
 
   it('sends consecutive batches in one activity, and takes back the rest of a range whose time slice ran out', async () => {
     fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}batchSize: 1\n`);
-    const rangesOf = async (workflowId: string) => {
-      const { events } = await fx.temporal.client.workflow.getHandle(workflowId).fetchHistory();
-      return (events ?? [])
-        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncBatches')
-        .map((e) => {
-          const payload = e.activityTaskScheduledEventAttributes?.input?.payloads?.[1]?.data;
-          return JSON.parse(Buffer.from(payload ?? new Uint8Array()).toString('utf8')) as { first: number; last: number };
-        });
-    };
     // Four one-record batches, one lane: a single activity sends them all (a time slice a slow CI can't run out).
     const taskQueue = uniqueTaskQueue('ranges');
     const first = await withWorker(fx.temporal, { ...fx.project.deps, batchTimeSliceMs: 60_000 }, taskQueue, async () =>
@@ -124,26 +125,16 @@ describe('running a sync', () => {
       }
     };
     const taskQueue = uniqueTaskQueue('interrupted');
-    const bundle = process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE;
-    const worker = await Worker.create({
-      connection: fx.temporal.nativeConnection,
-      taskQueue,
-      ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }),
-      activities: { ...activities, syncBatches: syncBatchesThenClear },
-    });
-    const summary = await worker.runUntil(async () => (await startSync(fx.temporal.client, SYNC, { taskQueue })).result());
+    const summary = await withActivities(fx.temporal, { ...activities, syncBatches: syncBatchesThenClear }, taskQueue, async () =>
+      (await startSync(fx.temporal.client, SYNC, { taskQueue })).result(),
+    );
     expect(summary).toMatchObject({ status: 'succeeded', batches: 4, counts: { synced: 4 } });
-    const { events } = await fx.temporal.client.workflow.getHandle(summary.runId).fetchHistory();
-    const ranges = (events ?? []).flatMap((e) => {
-      const scheduled = e.activityTaskScheduledEventAttributes;
-      if (scheduled?.activityType?.name !== 'syncBatches') return [];
-      return [JSON.parse(Buffer.from(scheduled.input?.payloads?.[1]?.data ?? new Uint8Array()).toString('utf8')) as { first: number; last: number }];
-    });
-    expect(ranges).toEqual([
+    expect(await rangesOf(summary.runId)).toEqual([
       { first: 1, last: 4 },
       { first: 2, last: 4 },
     ]);
     // Every attempt was a first one: no activity failed.
+    const { events } = await fx.temporal.client.workflow.getHandle(summary.runId).fetchHistory();
     const attempts = (events ?? []).flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt] : []));
     expect(attempts.length).toBeGreaterThanOrEqual(5);
     expect(attempts).toEqual(attempts.map(() => 1));

@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { createActivities } from '../../activities';
 import pino from 'pino';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { createWorker } from '../../worker';
@@ -41,15 +42,30 @@ export function uniqueTaskQueue(name: string): string {
   return `test-${name}-${process.pid}-${++queueNo}`;
 }
 
+/** The suite's prebuilt workflow bundle (globalSetup), if there is one. */
+const sharedBundle = () => process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE;
+
 /** Runs `work` while a real worker (shared workflow bundle) serves `taskQueue`. */
 export async function withWorker<T>(temporal: TestTemporal, deps: EngineDeps, taskQueue: string, work: () => Promise<T>): Promise<T> {
-  const bundle = process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE;
+  const bundle = sharedBundle();
   const worker = await createWorker({
     connection: temporal.nativeConnection,
     namespace: 'default',
     taskQueue,
     deps,
     ...(bundle ? { workflowBundlePath: bundle } : {}),
+  });
+  return worker.runUntil(work());
+}
+
+/** As withWorker, with the activities given (backflow's own, some wrapped by the test). */
+export async function withActivities<T>(temporal: TestTemporal, activities: ReturnType<typeof createActivities>, taskQueue: string, work: () => Promise<T>): Promise<T> {
+  const bundle = sharedBundle();
+  const worker = await Worker.create({
+    connection: temporal.nativeConnection,
+    taskQueue,
+    ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }),
+    activities,
   });
   return worker.runUntil(work());
 }
