@@ -1,18 +1,31 @@
 /**
- * Slack allows about one message per second per channel (short bursts aside). backflow paces its own
- * writes to that in-process, so a batch is spread out instead of bouncing off 429s; a 429 that still
- * comes (other apps post to the channel too) is waited out through Temporal's retry.
+ * Slack allows about one message per second per channel (short bursts aside), and as much per
+ * incoming webhook. backflow paces its own writes to that, so a batch is spread out instead of
+ * bouncing off 429s; a 429 that still comes (other apps post to the channel too) is waited out
+ * through Temporal's retry.
  */
-export class ChannelPacer {
+export interface ChannelPacer {
+  /** Resolves when the next write to `channel` may go. */
+  wait(channel: string): Promise<void>;
+}
+
+/** Messages per second per channel (and per incoming webhook). */
+export const CHANNEL_MESSAGES_PER_SECOND = 1;
+
+/**
+ * Paces within this process only: for a destination opened without a state store. Workers pace
+ * through the store instead (engine/channelPacing.ts), so a fleet keeps to the channel's limit.
+ */
+export class LocalChannelPacer implements ChannelPacer {
   private readonly nextAt = new Map<string, number>();
 
   constructor(
-    private readonly intervalMs = 1_000,
+    private readonly intervalMs = 1_000 / CHANNEL_MESSAGES_PER_SECOND,
     private readonly now: () => number = Date.now,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   ) {}
 
-  /** Resolves when the next write to `channel` may go; reserves its slot first, so concurrent callers queue up. */
+  /** Reserves its slot first, so concurrent callers queue up. */
   async wait(channel: string): Promise<void> {
     const now = this.now();
     const at = Math.max(now, this.nextAt.get(channel) ?? 0);
@@ -21,5 +34,5 @@ export class ChannelPacer {
   }
 }
 
-/** One pacer per worker process: every sync posting to the same workspace channel shares it. */
-export const sharedChannelPacer = new ChannelPacer();
+/** The process's pacer, shared by every destination opened without a store-backed one. */
+export const sharedChannelPacer = new LocalChannelPacer();

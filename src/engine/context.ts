@@ -4,6 +4,7 @@ import { getSync, PROJECT_FILE, type Project } from '../config/load';
 import { resolveSecrets } from '../config/secrets';
 import type { Connection, DestinationLimitsOverride, SyncSpec } from '../config/schema';
 import { createDestination } from '../destinations';
+import { StoreChannelPacer } from './channelPacing';
 import type { Destination, DestinationLimits } from '../destinations/destination';
 import type { WriteOperation } from '../destinations/modes';
 import { createSource } from '../sources';
@@ -58,7 +59,7 @@ export interface OpenTarget {
 
 export function openTarget(deps: EngineDeps, spec: SyncSpec): OpenTarget {
   const connection = resolvedConnection(deps, spec.destination.connection);
-  const destination = createDestination(connection, spec.destination, deps.projectDir);
+  const destination = createDestination(connection, spec.destination, deps.projectDir, { channelPacer: new StoreChannelPacer(deps.state) });
   const override = 'limits' in connection ? (connection.limits as DestinationLimitsOverride | undefined) : undefined;
   return { destination, limits: effectiveLimits(destination.limits, override) };
 }

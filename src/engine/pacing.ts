@@ -1,6 +1,6 @@
 import type { DestinationLimits } from '../destinations/destination';
 import { DestinationTransientError } from '../errors';
-import { chargeTokens, slowDown, speedUp, takeToken, type BucketSpec } from '../state/pacing';
+import { acquireToken, chargeTokens, slowDown, speedUp, type BucketSpec } from '../state/pacing';
 import type { StateDb } from '../state/database';
 
 const BURST = 1;
@@ -39,13 +39,7 @@ export function pacerFor(options: PacerOptions): Pacer | null {
   // (measured: a burst of two let one request in 200 through as a 429 on the HubSpot sandbox).
   const spec: BucketSpec = { bucket: `destination:${options.connection}`, maxRate: rate, burst: BURST };
   return {
-    async acquire() {
-      for (;;) {
-        const waitMs = await takeToken(options.state, spec, now());
-        if (waitMs === 0) return;
-        await sleep(waitMs);
-      }
-    },
+    acquire: () => acquireToken(options.state, spec, now, sleep),
     async settle(outcome) {
       if ('error' in outcome) {
         if (outcome.error instanceof DestinationTransientError && outcome.error.reason === RATE_LIMITED) {

@@ -51,6 +51,15 @@ export async function takeToken(db: StateDb, spec: BucketSpec, nowMs: number): P
   return Math.max(1, Math.ceil(((1 - Number(row.available)) / rate) * 1000 - 1e-9));
 }
 
+/** Waits (sleeping as takeToken advises) until it has taken a token. */
+export async function acquireToken(db: StateDb, spec: BucketSpec, now: () => number, sleep: (ms: number) => Promise<void>): Promise<void> {
+  for (;;) {
+    const waitMs = await takeToken(db, spec, now());
+    if (waitMs === 0) return;
+    await sleep(waitMs);
+  }
+}
+
 /** Charges requests made beyond the one token taken (a look-up before a write, say). */
 export async function chargeTokens(db: StateDb, bucket: string, tokens: number): Promise<void> {
   if (tokens <= 0) return;

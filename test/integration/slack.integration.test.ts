@@ -1,4 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { WebClient } from '@slack/web-api';
+import { SlackDestination } from '../../src/destinations/slack';
+import { LocalChannelPacer, type ChannelPacer } from '../../src/destinations/slackPacing';
+import { StoreChannelPacer } from '../../src/engine/channelPacing';
+import { openStateStore } from '../../src/state/database';
 import type { FaultKind } from '../../src/sandbox/faults';
 import { startSync } from '../../src/temporal/startSync';
 import { useMessagingFixture } from '../support/slackFixture';
@@ -119,8 +126,45 @@ describe('Slack destination through @slack/web-api against the Slack sandbox', (
     });
   });
 
+  it('keeps two workers posting to one channel to its one message a second together (per-process pacing got 429s)', async () => {
+    // Burst 1, so the channel's limit is exactly one message a second.
+    fx.slack.setLimits({ postMessageBurst: 1 });
+    const dir = mkdtempSync(path.join(tmpdir(), 'backflow-slack-fleet-'));
+    const storeUrl = `sqlite:${path.join(dir, 'state.db')}`;
+    // Two worker processes: each opens the destination, and the store, on its own.
+    const stores = [await openStateStore(storeUrl), await openStateStore(storeUrl)];
+    const postFromEachWorker = (pacers: ChannelPacer[], label: string) =>
+      Promise.allSettled(
+        pacers.map((pacer, worker) => {
+          const destination = new SlackDestination(
+            { type: 'slack', token: fx.slack.token, apiUrl: fx.slack.apiUrl },
+            { connection: 'slack', channel: '#cs-alerts', template: '{{ name }}', onChange: 'update' },
+            pacer,
+          );
+          const records = [1, 2].map((n) => ({ key: `${label}-${worker}-${n}`, fields: { name: `${label} ${worker}.${n}` }, destinationId: null }));
+          const context = { syncName: 'fleet', runId: label, batchId: `${label}#${worker}`, checkpoint: null, saveCheckpoint: async () => {} };
+          return destination.write('upsert', records, context);
+        }),
+      );
+    const limited = () => fx.slack.requests().filter((request) => request.status === 429).length;
+    try {
+      const perProcess = await postFromEachWorker([new LocalChannelPacer(), new LocalChannelPacer()], 'local');
+      expect(limited()).toBeGreaterThan(0);
+      expect(perProcess.some((outcome) => outcome.status === 'rejected')).toBe(true);
+
+      fx.slack.reset();
+      fx.slack.setLimits({ postMessageBurst: 1 });
+      const shared = await postFromEachWorker(stores.map((store) => new StoreChannelPacer(store)), 'shared');
+      expect(shared.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled']);
+      expect(limited()).toBe(0);
+      expect(fx.slack.messages('#cs-alerts').map((message) => message.text).sort()).toEqual(['shared 0.1', 'shared 0.2', 'shared 1.1', 'shared 1.2']);
+    } finally {
+      await Promise.all(stores.map((store) => store.destroy()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('validate checks the channel and the template variables against the workspace and the mappings', async () => {
-    const { SlackDestination } = await import('../../src/destinations/slack');
     const destination = new SlackDestination(
       { type: 'slack', token: fx.slack.token, apiUrl: fx.slack.apiUrl },
       { connection: 'slack', channel: '#nowhere', template: '{{ owner }}', onChange: 'update' },

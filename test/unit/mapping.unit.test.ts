@@ -41,6 +41,12 @@ describe('fingerprint', () => {
     expect(fingerprint('salesforce/Contact/External_Id__c', { Name: 'Acme', Health_Score__c: 38 })).not.toBe(a);
   });
 
+  it('stays what earlier versions stored: a new hashing would make every store re-send everything', () => {
+    // Computed with createHash('sha256') over safe-stable-stringify({ target, payload }), as first released.
+    const payload = { Name: 'Acme', Health_Score__c: 38, Tags: ['a', 'b'], Meta: { z: 1, a: null } };
+    expect(fingerprint('{"connection":"sf","object":"Account"}', payload)).toBe('0Z6vYFPYmrX2a765NjrY2gKHwwTDy1UtImb76W4qQO4');
+  });
+
   it('changes when the mapping changes (a newly mapped field re-sends the row)', () => {
     const before = mapRow({ id: 1, name: 'Acme', health: 38, segment: 'at-risk' }, spec);
     const after = mapRow({ id: 1, name: 'Acme', health: 38, segment: 'at-risk' }, {

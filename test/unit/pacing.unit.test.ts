@@ -1,3 +1,4 @@
+import { StoreChannelPacer } from '../../src/engine/channelPacing';
 import { pacerFor } from '../../src/engine/pacing';
 import { DestinationTransientError } from '../../src/errors';
 import { openStateStore, type StateDb } from '../../src/state/database';
@@ -77,5 +78,33 @@ describe('pacing shared through the state store', () => {
 
   it('paces nothing when the destination has no rate', () => {
     expect(pacerFor({ state: db, connection: 'x', limits: { maxBatchSize: 1, concurrency: 1 } })).toBeNull();
+  });
+});
+
+describe('Slack channel pacing shared through the state store', () => {
+  it('keeps two workers posting to one channel to one message a second together; other channels go at once', async () => {
+    let clock = 5_000;
+    const slept: number[] = [];
+    const sleep = async (ms: number) => {
+      slept.push(ms);
+      clock += ms;
+    };
+    // Two pacers on one store: two worker processes, each with its own destination.
+    const workerA = new StoreChannelPacer(db, () => clock, sleep);
+    const workerB = new StoreChannelPacer(db, () => clock, sleep);
+    await workerA.wait('https://slack.test/api/|C1');
+    await workerB.wait('https://slack.test/api/|C1');
+    await workerA.wait('https://slack.test/api/|C2');
+    clock += 400;
+    await workerA.wait('https://slack.test/api/|C1');
+    expect(slept).toEqual([1_000, 600]);
+  });
+
+  it('never stores the channel key in the clear (an incoming webhook URL is its secret)', async () => {
+    const url = 'https://hooks.slack.test/services/T0/B0/secret-part';
+    await new StoreChannelPacer(db).wait(url);
+    const buckets = await db.selectFrom('pacing_buckets').select('bucket').execute();
+    expect(buckets).toHaveLength(1);
+    expect(buckets[0]?.bucket).not.toContain('secret-part');
   });
 });

@@ -1,5 +1,5 @@
 import { MessageRenderer, unmappedVariables } from '../../src/destinations/slackMessages';
-import { ChannelPacer } from '../../src/destinations/slackPacing';
+import { LocalChannelPacer } from '../../src/destinations/slackPacing';
 import { classifySlackError } from '../../src/destinations/slackErrors';
 import { parseMessageId } from '../../src/destinations/slackProgress';
 import { slackTargetSchema } from '../../src/destinations/slackTarget';
@@ -86,7 +86,7 @@ describe('Slack errors, pacing and message ids', () => {
   it('paces writes to one channel a second apart, other channels independently', async () => {
     let now = 1_000;
     const slept: number[] = [];
-    const pacer = new ChannelPacer(1_000, () => now, async (ms) => {
+    const pacer = new LocalChannelPacer(1_000, () => now, async (ms) => {
       slept.push(ms);
       now += ms;
     });
