@@ -127,8 +127,8 @@ describe('Slack destination through @slack/web-api against the Slack sandbox', (
   });
 
   it('keeps two workers posting to one channel to its one message a second together (per-process pacing got 429s)', async () => {
-    // Burst 1, so the channel's limit is exactly one message a second.
-    fx.slack.setLimits({ postMessageBurst: 1 });
+    // One message a second with a short burst of 2, which absorbs request jitter but not a second sender.
+    fx.slack.setLimits({ postMessageBurst: 2 });
     const dir = mkdtempSync(path.join(tmpdir(), 'backflow-slack-fleet-'));
     const storeUrl = `sqlite:${path.join(dir, 'state.db')}`;
     // Two worker processes: each opens the destination, and the store, on its own.
@@ -141,7 +141,7 @@ describe('Slack destination through @slack/web-api against the Slack sandbox', (
             { connection: 'slack', channel: '#cs-alerts', template: '{{ name }}', onChange: 'update' },
             pacer,
           );
-          const records = [1, 2].map((n) => ({ key: `${label}-${worker}-${n}`, fields: { name: `${label} ${worker}.${n}` }, destinationId: null }));
+          const records = [1, 2, 3].map((n) => ({ key: `${label}-${worker}-${n}`, fields: { name: `${label} ${worker}.${n}` }, destinationId: null }));
           const context = { syncName: 'fleet', runId: label, batchId: `${label}#${worker}`, checkpoint: null, saveCheckpoint: async () => {} };
           return destination.write('upsert', records, context);
         }),
@@ -153,11 +153,11 @@ describe('Slack destination through @slack/web-api against the Slack sandbox', (
       expect(perProcess.some((outcome) => outcome.status === 'rejected')).toBe(true);
 
       fx.slack.reset();
-      fx.slack.setLimits({ postMessageBurst: 1 });
+      fx.slack.setLimits({ postMessageBurst: 2 });
       const shared = await postFromEachWorker(stores.map((store) => new StoreChannelPacer(store)), 'shared');
       expect(shared.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled']);
       expect(limited()).toBe(0);
-      expect(fx.slack.messages('#cs-alerts').map((message) => message.text).sort()).toEqual(['shared 0.1', 'shared 0.2', 'shared 1.1', 'shared 1.2']);
+      expect(fx.slack.messages('#cs-alerts').map((message) => message.text).sort()).toEqual(['shared 0.1', 'shared 0.2', 'shared 0.3', 'shared 1.1', 'shared 1.2', 'shared 1.3']);
     } finally {
       await Promise.all(stores.map((store) => store.destroy()));
       rmSync(dir, { recursive: true, force: true });
