@@ -1,5 +1,5 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from './activities';
+import { createActivities, type SyncActivities } from './activities';
 import type { EngineDeps } from './src/engine';
 import { dataConverterFromEnv } from './src/temporal/codec';
 
@@ -8,6 +8,8 @@ export interface BackflowWorkerOptions {
   namespace: string;
   taskQueue: string;
   deps: EngineDeps;
+  /** The activities to serve; default: backflow's own, built from `deps` (a test may wrap some). */
+  activities?: SyncActivities;
   /** A prebuilt workflow bundle (tests build one and share it); default: bundle `workflows/`. */
   workflowBundlePath?: string;
   /** How long a shutting-down worker lets activities in flight finish before handing them back. */
@@ -23,7 +25,7 @@ export async function createWorker(options: BackflowWorkerOptions): Promise<Work
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: require.resolve('./workflows') }),
-    activities: createActivities(options.deps),
+    activities: options.activities ?? createActivities(options.deps),
     // BACKFLOW_PAYLOAD_KEY set → what enters history is encrypted (src/temporal/codec.ts).
     dataConverter: dataConverterFromEnv(options.deps.env ?? process.env),
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',

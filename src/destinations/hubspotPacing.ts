@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import { HUBSPOT_WINDOW_MS } from './hubspotTiers';
 
@@ -21,7 +22,7 @@ export interface PacerClock {
 
 export const systemClock: PacerClock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms) => delay(ms),
 };
 
 export interface WindowBudget {

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Connection } from 'jsforce';
 import { BackflowError, DestinationTransientError } from '../errors';
 import type { Value } from '../sources/source';
@@ -112,7 +113,7 @@ export class BulkIngest {
     private readonly context: WriteContext,
     /** Every request goes through the destination's call wrapper (budget, API call count). */
     private readonly call: <T>(what: string, request: () => PromiseLike<T>) => Promise<T>,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    private readonly sleep: (ms: number) => Promise<void> = delay,
   ) {
     this.checkpoint = parseCheckpoint(context.checkpoint);
   }

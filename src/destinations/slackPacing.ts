@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 /**
  * Slack allows about one message per second per channel (short bursts aside), and as much per
  * incoming webhook. backflow paces its own writes to that, so a batch is spread out instead of
@@ -22,7 +23,7 @@ export class LocalChannelPacer implements ChannelPacer {
   constructor(
     private readonly intervalMs = 1_000 / CHANNEL_MESSAGES_PER_SECOND,
     private readonly now: () => number = Date.now,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    private readonly sleep: (ms: number) => Promise<void> = delay,
   ) {}
 
   /** Reserves its slot first, so concurrent callers queue up. */

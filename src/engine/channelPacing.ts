@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { hash } from 'node:crypto';
 import { CHANNEL_MESSAGES_PER_SECOND, type ChannelPacer } from '../destinations/slackPacing';
 import type { StateDb } from '../state/database';
@@ -12,7 +13,7 @@ export class StoreChannelPacer implements ChannelPacer {
   constructor(
     private readonly state: StateDb,
     private readonly now: () => number = Date.now,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    private readonly sleep: (ms: number) => Promise<void> = delay,
   ) {}
 
   wait(channel: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { DestinationLimits } from '../destinations/destination';
 import { DestinationTransientError } from '../errors';
 import { acquireToken, chargeTokens, slowDown, speedUp, type BucketSpec } from '../state/pacing';
@@ -34,7 +35,7 @@ export function pacerFor(options: PacerOptions): Pacer | null {
   const rate = options.limits.requestsPerSecond;
   if (rate === undefined) return null;
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? delay;
   // A burst of one: a budget counted over a rolling window is never overrun at the window's edge
   // (measured: a burst of two let one request in 200 through as a 429 on the HubSpot sandbox).
   const spec: BucketSpec = { bucket: `destination:${options.connection}`, maxRate: rate, burst: BURST };

@@ -5,7 +5,7 @@ import { startSync } from '../../src/temporal/startSync';
 import { progressQuery, type syncWorkflow } from '../../workflows';
 import { backflow } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
-import { uniqueTaskQueue, withActivities, withWorker } from '../support/temporal';
+import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
 const SYNC_FILE = 'syncs/accounts_to_salesforce.yaml';
@@ -125,8 +125,12 @@ describe('running a sync', () => {
       }
     };
     const taskQueue = uniqueTaskQueue('interrupted');
-    const summary = await withActivities(fx.temporal, { ...activities, syncBatches: syncBatchesThenClear }, taskQueue, async () =>
-      (await startSync(fx.temporal.client, SYNC, { taskQueue })).result(),
+    const summary = await withWorker(
+      fx.temporal,
+      deps,
+      taskQueue,
+      async () => (await startSync(fx.temporal.client, SYNC, { taskQueue })).result(),
+      { ...activities, syncBatches: syncBatchesThenClear },
     );
     expect(summary).toMatchObject({ status: 'succeeded', batches: 4, counts: { synced: 4 } });
     expect(await rangesOf(summary.runId)).toEqual([

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import type { createActivities } from '../../activities';
+import { NativeConnection } from '@temporalio/worker';
+import type { SyncActivities } from '../../activities';
 import pino from 'pino';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { createWorker } from '../../worker';
@@ -42,30 +42,25 @@ export function uniqueTaskQueue(name: string): string {
   return `test-${name}-${process.pid}-${++queueNo}`;
 }
 
-/** The suite's prebuilt workflow bundle (globalSetup), if there is one. */
-const sharedBundle = () => process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE;
-
-/** Runs `work` while a real worker (shared workflow bundle) serves `taskQueue`. */
-export async function withWorker<T>(temporal: TestTemporal, deps: EngineDeps, taskQueue: string, work: () => Promise<T>): Promise<T> {
-  const bundle = sharedBundle();
+/**
+ * Runs `work` while a real worker (shared workflow bundle) serves `taskQueue`, with backflow's
+ * activities or the ones given (backflow's own, some wrapped by the test).
+ */
+export async function withWorker<T>(
+  temporal: TestTemporal,
+  deps: EngineDeps,
+  taskQueue: string,
+  work: () => Promise<T>,
+  activities?: SyncActivities,
+): Promise<T> {
+  const bundle = process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE;
   const worker = await createWorker({
     connection: temporal.nativeConnection,
     namespace: 'default',
     taskQueue,
     deps,
     ...(bundle ? { workflowBundlePath: bundle } : {}),
-  });
-  return worker.runUntil(work());
-}
-
-/** As withWorker, with the activities given (backflow's own, some wrapped by the test). */
-export async function withActivities<T>(temporal: TestTemporal, activities: ReturnType<typeof createActivities>, taskQueue: string, work: () => Promise<T>): Promise<T> {
-  const bundle = sharedBundle();
-  const worker = await Worker.create({
-    connection: temporal.nativeConnection,
-    taskQueue,
-    ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }),
-    activities,
+    ...(activities ? { activities } : {}),
   });
   return worker.runUntil(work());
 }
