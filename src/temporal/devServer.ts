@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 
@@ -14,6 +15,8 @@ export interface DevServerOptions {
   /** The server's own output (it is kept off stdout, which belongs to the command). */
   log: (line: string) => void;
   startTimeoutMs?: number;
+  /** Picks each port the server is given; default freePort. */
+  choosePort?: () => Promise<number>;
 }
 
 export interface DevServer {
@@ -22,14 +25,23 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on loopback, chosen by the OS. */
+/**
+ * A free TCP port on loopback, chosen by the OS and held back from it for a while: as the Temporal
+ * CLI does for its own ports, a connection closed from the listening side leaves the port in
+ * TIME_WAIT, so another `listen(0)` is not handed it before the dev server binds it (with
+ * SO_REUSEADDR, which TIME_WAIT does not block).
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
+  const server = createServer((accepted) => accepted.destroy());
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
-  server.close();
   if (address === null || typeof address === 'string') throw new Error('could not pick a free port');
+  const client = connect(address.port, '127.0.0.1');
+  // The server side closes first; the client then sees the end and closes too.
+  await once(client, 'close');
+  server.close();
+  await once(server, 'close');
   return address.port;
 }
 
@@ -44,10 +56,28 @@ const CLI_TYPE: Record<SearchAttributeType, string> = {
   KEYWORD_LIST: 'KeywordList',
 };
 
+/** How often a start is tried again when another process took a chosen port in between. */
+const PORT_TAKEN_ATTEMPTS = 3;
+
 /** `temporal server start-dev` on loopback, ready once its frontend answers. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
-  const port = await freePort();
-  const uiPort = options.ui ? await freePort() : undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(options);
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt >= PORT_TAKEN_ATTEMPTS) throw err;
+      options.log(`${err.message}; starting again on other ports`);
+    }
+  }
+}
+
+/** The server exited at start because a port picked for it was bound by someone else meanwhile. */
+class PortTakenError extends Error {}
+
+async function launch(options: DevServerOptions): Promise<DevServer> {
+  const choosePort = options.choosePort ?? freePort;
+  const port = await choosePort();
+  const uiPort = options.ui ? await choosePort() : undefined;
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', options.namespace];
   args.push('--log-level', 'error');
   if (uiPort !== undefined) args.push('--ui-ip', '127.0.0.1', '--ui-port', String(uiPort));
@@ -71,7 +101,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   for (;;) {
     if (child.exitCode !== null) {
-      throw new Error(`temporal server start-dev exited with ${child.exitCode}: ${output.slice(-5).join(' | ')}`);
+      const message = `temporal server start-dev exited with ${child.exitCode}: ${output.slice(-5).join(' | ')}`;
+      throw output.some((line) => line.includes('address already in use')) ? new PortTakenError(message) : new Error(message);
     }
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
@@ -83,7 +114,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         child.kill('SIGKILL');
         throw new Error(`temporal dev server did not answer on ${address}: ${(err as Error).message}`);
       }
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await delay(200);
     }
   }
 

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { backflow, type CliResult } from '../support/cli';
+import { backflow, expectSucceeded, type CliResult } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'backflow.js');
@@ -144,7 +144,7 @@ describe('bad values are rejected per record, the rest of the batch lands', () =
     expect(committed.map((r) => r.key).sort()).toEqual(['1', '2', '3', '4'].filter((k) => k !== key));
     // `runs show --failed` shows the rejection without flooding the terminal; `--json` keeps the whole stored message.
     const shown = await backflow(['runs', 'show', summary.runId, '--failed', '--project', fx.project.dir], fx.project.env);
-    expect(shown.code).toBe(0);
+    expectSucceeded(shown);
     expect(shown.stdout).toContain(message.slice(0, 40));
     expect(shown.stdout.length).toBeLessThan(5_000);
     // Over the CLI helper's 10 MB buffer: read it directly.

@@ -9,7 +9,7 @@ import { DEMO_HUBSPOT_COMPANY_PROPERTIES } from '../../src/sandbox';
 import { startHubspotSandbox, type HubspotSandbox } from '../../src/sandbox/hubspot';
 import { startMetaSandbox, type MetaSandbox } from '../../src/sandbox/meta';
 import { startSlackSandbox, type SlackSandbox } from '../../src/sandbox/slack';
-import { backflow } from '../support/cli';
+import { backflow, expectSucceeded } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
 
 const SYNC = 'accounts_to_salesforce';
@@ -45,7 +45,7 @@ describe('backflow validate', () => {
 
   it('passes a good project, checking the mapped fields against the destination', async () => {
     const result = await backflow(['validate', '--project', fx.project.dir], env);
-    expect(result).toMatchObject({ code: 0 });
+    expectSucceeded(result);
     expect(result.stdout).toContain(`ok  ${SYNC}`);
     expect(result.stdout).toContain('ok  accounts_to_hubspot');
     expect(fx.sandbox.requests().map((r) => `${r.method} ${r.path}`)).toEqual(['GET /services/data/v62.0/sobjects/Account/describe']);
@@ -68,11 +68,11 @@ describe('backflow validate', () => {
 
 describe('backflow run --dry-run', () => {
   it('prints the change counts and the API calls it would make, sending nothing', async () => {
-    expect((await backflow(['run', SYNC, '--project', fx.project.dir, '--json'], fx.project.env)).code).toBe(0);
+    expectSucceeded(await backflow(['run', SYNC, '--project', fx.project.dir, '--json'], fx.project.env));
     const sent = fx.sandbox.requests().length;
     await fx.project.sql(fx.project.read('changes.sql'));
     const result = await backflow(['run', SYNC, '--dry-run', '--json', '--project', fx.project.dir], fx.project.env);
-    expect(result.code).toBe(0);
+    expectSucceeded(result);
     expect(JSON.parse(result.stdout)).toMatchObject({ sync: SYNC, dryRun: true, counts: { added: 0, changed: 2, unchanged: 2 }, apiCalls: 1 });
     expect(fx.sandbox.requests().length).toBe(sent);
     // Nothing was committed: the real run still sends the two changes.

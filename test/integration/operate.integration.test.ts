@@ -8,7 +8,7 @@ import type { RunSummary } from '../../src/state/summary';
 import { BACKFLOW_DESTINATION, BACKFLOW_REJECTED, BACKFLOW_STATUS, BACKFLOW_SYNC } from '../../src/temporal/searchAttributes';
 import { syncScheduleOptions } from '../../src/temporal/schedules';
 import { startSync } from '../../src/temporal/startSync';
-import { backflow } from '../support/cli';
+import { backflow, expectSucceeded } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
@@ -131,9 +131,9 @@ describe('per-record logs', () => {
       runs.push(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result());
       runs.push(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result());
     });
-    const { stdout, code } = await backflow(['records', SYNC, '--key', '1', '--json', '--project', fx.project.dir], fx.project.env);
-    expect(code).toBe(0);
-    const shown = JSON.parse(stdout) as { history: Array<Record<string, unknown>> };
+    const records = await backflow(['records', SYNC, '--key', '1', '--json', '--project', fx.project.dir], fx.project.env);
+    expectSucceeded(records);
+    const shown = JSON.parse(records.stdout) as { history: Array<Record<string, unknown>> };
     const acmeId = fx.sandbox.records('Account').find((account) => account.External_Id__c === '1')?.Id;
     expect(shown.history).toEqual([
       expect.objectContaining({ runId: runs[0]?.runId, change: 'added', status: 'synced', destinationId: acmeId, created: true, error: null, sent: expect.objectContaining({ Name: 'Acme', Health_Score__c: 38 }) as unknown }),

@@ -14,7 +14,7 @@ import {
   resumeSchedule,
   triggerSchedule,
 } from '../../src/temporal/schedules';
-import { backflow } from '../support/cli';
+import { backflow, expectSucceeded } from '../support/cli';
 import { connectTestTemporal, uniqueTaskQueue, type TestTemporal } from '../support/temporal';
 
 const PROJECT = `version: 1
@@ -92,7 +92,7 @@ describe('backflow schedules', () => {
       BACKFLOW_TASK_QUEUE: taskQueue,
       SALESFORCE_ACCESS_TOKEN: 'unused',
     });
-    expect(cli.code).toBe(0);
+    expectSucceeded(cli);
     expect(JSON.parse(cli.stdout)).toMatchObject({ noop: true, create: [], update: [], delete: [] });
   });
 

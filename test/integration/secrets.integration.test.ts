@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Client } from '@temporalio/client';
-import { backflow, type CliResult } from '../support/cli';
+import { backflow, expectSucceeded, type CliResult } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
 import { historyText } from '../support/history';
 import { uniqueTaskQueue } from '../support/temporal';
@@ -65,7 +65,7 @@ describe('secrets and row values', () => {
     } finally {
       await stopWorker(worker);
     }
-    expect(result.code).toBe(0);
+    expectSucceeded(result);
     expect(JSON.parse(result.stdout)).toMatchObject({ sync: SYNC, status: 'succeeded', counts: { synced: 4 } });
     expect(fx.sandbox.records('Account').map((a) => a.Name)).toEqual(['Acme', 'Globex', 'Initech', 'Umbrella']);
     const history = await historyOfRunOn(fx.temporal.client, taskQueue);

@@ -9,7 +9,7 @@ import type { Connection } from '../../src/config/schema';
 import type { Row } from '../../src/sources/source';
 import { startSync } from '../../src/temporal/startSync';
 import type { RunSummary } from '../../src/state/summary';
-import { backflow } from '../support/cli';
+import { backflow, expectSucceeded } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
 import { createTestDatabase, runPostgres } from '../support/postgres';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
@@ -211,7 +211,7 @@ describe('BigQuery specifics', () => {
   it('shows the bytes the model will process in a dry run', async () => {
     (await onBigquery())('`analytics.accounts`');
     const result = await run('--dry-run');
-    expect(result.code).toBe(0);
+    expectSucceeded(result);
     const preview = JSON.parse(result.stdout) as { counts: { added: number }; apiCalls: number; bytesProcessed: number };
     expect(preview).toMatchObject({ counts: { added: 4 }, apiCalls: 1 });
     expect(preview.bytesProcessed).toBeGreaterThan(0);

@@ -27,3 +27,9 @@ export async function backflow(args: string[], env: Record<string, string | unde
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
+
+/** Fails with the command's own output when it exited non-zero, so a CI log shows why. */
+export function expectSucceeded(result: CliResult): void {
+  if (result.code === 0) return;
+  throw new Error(`backflow exited with ${result.code}\n--- stderr ---\n${result.stderr}\n--- stdout ---\n${result.stdout}`);
+}
