@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+
 /**
  * Slack allows about one message per second per channel (short bursts aside), and as much per
  * incoming webhook. backflow paces its own writes to that, so a batch is spread out instead of

@@ -1,5 +1,5 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { hash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { CHANNEL_MESSAGES_PER_SECOND, type ChannelPacer } from '../destinations/slackPacing';
 import type { StateDb } from '../state/database';
 import { acquireToken } from '../state/pacing';

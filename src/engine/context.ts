@@ -4,12 +4,12 @@ import { getSync, PROJECT_FILE, type Project } from '../config/load';
 import { resolveSecrets } from '../config/secrets';
 import type { Connection, DestinationLimitsOverride, SyncSpec } from '../config/schema';
 import { createDestination } from '../destinations';
-import { StoreChannelPacer } from './channelPacing';
 import type { Destination, DestinationLimits } from '../destinations/destination';
 import type { WriteOperation } from '../destinations/modes';
 import { createSource } from '../sources';
 import type { Source } from '../sources/source';
 import type { StateDb } from '../state/database';
+import { StoreChannelPacer } from './channelPacing';
 
 /** What the engine needs from the outside world; activities receive it from the worker. */
 export interface EngineDeps {
