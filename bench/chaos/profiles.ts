@@ -26,7 +26,7 @@ export function chaosProfile(name: ChaosProfileName): Omit<ChaosOptions, 'workDi
       holdWritesMs: 2_000,
       // 5xx split between 500 and 503.
       faults: { serverError: 0.03, unavailable: 0.02, timeout: 0.02, applyThenFail: 0.05 },
-      httpTimeoutMs: 5_000,
+      requestTimeoutMs: 5_000,
       deadlineMs: 150_000,
     };
   }
@@ -39,7 +39,7 @@ export function chaosProfile(name: ChaosProfileName): Omit<ChaosOptions, 'workDi
     killEveryMs: [4_000, 12_000],
     chaosFrom: 'start',
     faults: { rateLimited: 0.2, serverError: 0.03, unavailable: 0.02, timeout: 0.02, applyThenFail: 0.02 },
-    httpTimeoutMs: 10_000,
+    requestTimeoutMs: 10_000,
     deadlineMs: 20 * 60_000,
   };
 }

@@ -19,6 +19,8 @@ export interface ChaosProjectOptions {
   batchSize: number;
   /** Batches of the run in flight at once (the connection's limits.concurrency). */
   concurrency: number;
+  /** The connection's timeoutMs: how soon a held request is given up. */
+  requestTimeoutMs: number;
 }
 
 /** Writes backflow.yaml, the sync and a seeded warehouse into a fresh `dir`. */
@@ -39,6 +41,7 @@ export async function createChaosProject(options: ChaosProjectOptions): Promise<
       '    accessToken: ${env:SALESFORCE_ACCESS_TOKEN}',
       '    apiVersion: "62.0"',
       `    limits: { concurrency: ${options.concurrency} }`,
+      `    timeoutMs: ${options.requestTimeoutMs}`,
       '',
     ].join('\n'),
   );

@@ -41,8 +41,8 @@ export interface ChaosOptions {
    */
   holdWritesMs?: number;
   faults: FaultProfile;
-  /** jsforce's request timeout in the workers (its HTTP_TIMEOUT): how soon a held request is given up. */
-  httpTimeoutMs: number;
+  /** The Salesforce connection's timeoutMs: how soon a held request is given up. */
+  requestTimeoutMs: number;
   /** Give up waiting for the run after this long. */
   deadlineMs: number;
   log: (line: string) => void;
@@ -97,7 +97,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const taskQueue = 'backflow-chaos';
 
   log(`seeding ${options.records} rows`);
-  await createChaosProject({ dir: projectDir, records: options.records, batchSize: options.batchSize, concurrency: options.concurrency });
+  await createChaosProject({ dir: projectDir, records: options.records, batchSize: options.batchSize, concurrency: options.concurrency, requestTimeoutMs: options.requestTimeoutMs });
   const bundle = await workflowBundle(options.workDir);
   const sandbox = await startSalesforceSandbox();
   const temporal = await startRestartableTemporal({ dbFile: path.join(options.workDir, 'temporal.db') });
@@ -112,7 +112,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       BACKFLOW_SHUTDOWN_GRACE_TIME: '1s',
       SALESFORCE_INSTANCE_URL: sandbox.instanceUrl,
       SALESFORCE_ACCESS_TOKEN: sandbox.accessToken,
-      HTTP_TIMEOUT: String(options.httpTimeoutMs),
       LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'info',
     },
     onLog: (pid, chunk) => appendFileSync(workerLog, chunk.split('\n').filter(Boolean).map((line) => `[${pid}] ${line}\n`).join('')),

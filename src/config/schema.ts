@@ -78,6 +78,8 @@ export const salesforceConnectionSchema = z
     bulkThreshold: z.number().int().positive().default(2_000),
     /** Share of the org's daily API allocation backflow may bring usage to; it stops sending before crossing it. */
     maxDailyApiUsage: z.number().gt(0).max(1).default(0.8),
+    /** Per-request deadline (a Bulk API upload included); an unanswered request is aborted and retried. */
+    timeoutMs: z.number().int().positive().default(300_000),
   })
   .superRefine((c, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -107,6 +109,8 @@ export const hubspotConnectionSchema = z.strictObject({
       daily: z.number().int().positive().optional(),
     })
     .optional(),
+  /** Per-request deadline; an unanswered request is aborted and retried. */
+  timeoutMs: z.number().int().positive().default(120_000),
 });
 
 /** Slack Web API with a bot token (`xoxb-…`); `apiUrl` points it elsewhere (the sandbox). */

@@ -11,6 +11,7 @@ import type {
   WriteContext,
   WriteResult,
 } from './destination';
+import { deadlineAgent } from './hubspotAgent';
 import { classifyHubspotError, headersOf, toHubspotDestinationError } from './hubspotErrors';
 import { pacerFor, type RollingWindowPacer } from './hubspotPacing';
 import {
@@ -25,6 +26,9 @@ import { budgetOf, HUBSPOT_WINDOW_MS } from './hubspotTiers';
 import type { WriteOperation } from './modes';
 import { WRITE_OPERATIONS } from './modes';
 import type { HubspotTarget } from './targets';
+
+/** Where the client goes without a basePath. */
+const HUBSPOT_API = 'https://api.hubapi.com';
 
 /** HubSpot's batch endpoints take at most 100 inputs a request. */
 export const HUBSPOT_BATCH_LIMIT = 100;
@@ -85,6 +89,7 @@ export class HubspotDestination implements Destination {
     this.client = new Client({
       accessToken: config.accessToken,
       numberOfApiCallRetries: 0,
+      httpAgent: deadlineAgent(config.basePath ?? HUBSPOT_API, config.timeoutMs),
       ...(config.basePath ? { basePath: config.basePath.replace(/\/+$/, '') } : {}),
     });
     // The client applies its process-wide decorators when an API is first touched: touch them now,
@@ -101,7 +106,7 @@ export class HubspotDestination implements Destination {
     };
     this.pacer =
       options.pacer ??
-      pacerFor(config.basePath ?? 'https://api.hubapi.com', config.accessToken, { max: budget.requestsPer10s, windowMs: HUBSPOT_WINDOW_MS });
+      pacerFor(config.basePath ?? HUBSPOT_API, config.accessToken, { max: budget.requestsPer10s, windowMs: HUBSPOT_WINDOW_MS });
   }
 
   /** The object's properties: the idProperty must be unique, mapped properties must exist and take writes. */

@@ -246,3 +246,23 @@ describe('HubSpot rate limits', () => {
     });
   });
 });
+
+describe('HubSpot request deadline', () => {
+  it('gives up on a request HubSpot never answers after the connection’s timeoutMs, and the retry lands', async () => {
+    fx.project.write('backflow.yaml', fx.project.read('backflow.yaml').replace('tier: free', 'tier: free\n    timeoutMs: 500'));
+    const taskQueue = uniqueTaskQueue('hubspot-deadline');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      fx.hubspot.setFaults({ timeout: 1 });
+      const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
+      // Without a deadline the held request would keep the run waiting for the activity's 10 minutes.
+      while (!fx.hubspot.requests().some((r) => r.fault === 'timeout')) await new Promise((resolve) => setTimeout(resolve, 50));
+      fx.hubspot.setFaults({});
+      const summary = await handle.result();
+      expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 4, created: 4, rejected: 0 } });
+      expect(companies()).toHaveLength(4);
+      const held = fx.hubspot.requests().filter((r) => r.fault === 'timeout');
+      expect(held.length).toBeGreaterThan(0);
+      expect(held.every((r) => r.status === 0)).toBe(true);
+    });
+  });
+});

@@ -212,3 +212,23 @@ describe('Salesforce Bulk API 2.0', () => {
     expect(results.filter((r) => r.status === 'synced').every((r) => ids.get(r.key ?? '') === r.destination_id)).toBe(true);
   });
 });
+
+describe('Salesforce request deadline', () => {
+  it('gives up on a request Salesforce never answers after the connection’s timeoutMs, and the retry lands', async () => {
+    connectionSettings('    timeoutMs: 500');
+    const taskQueue = uniqueTaskQueue('deadline');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      fx.sandbox.setFaults({ timeout: 1 });
+      const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
+      // jsforce alone would wait 30 minutes for the held request (the activity's own timeout is 10).
+      while (!fx.sandbox.requests().some((r) => r.fault === 'timeout')) await new Promise((resolve) => setTimeout(resolve, 50));
+      fx.sandbox.setFaults({});
+      const summary = await handle.result();
+      expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 4, created: 4, rejected: 0 } });
+      expect(fx.sandbox.records('Account')).toHaveLength(4);
+      const held = fx.sandbox.requests().filter((r) => r.fault === 'timeout');
+      expect(held.length).toBeGreaterThan(0);
+      expect(held.every((r) => r.status === 0)).toBe(true);
+    });
+  });
+});
