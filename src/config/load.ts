@@ -6,6 +6,7 @@ import { ConfigError, type ConfigIssue } from '../errors';
 import {
   DESTINATION_TYPES,
   SOURCE_TYPES,
+  connectionSchema,
   durationMs,
   projectConfigSchema,
   syncSchema,
@@ -89,19 +90,45 @@ function invalidUtf8Message(bytes: Buffer): string {
   return 'invalid UTF-8; save the file as UTF-8';
 }
 
+/** The connections syncs may name: the valid ones, and those of backflow.yaml reported as invalid. */
+interface KnownConnections {
+  valid: Record<string, Connection>;
+  broken: ReadonlySet<string>;
+}
+
+/**
+ * The connections of a backflow.yaml that failed validation, each checked on its own, so a sync naming
+ * one whose settings are wrong is not also told that it does not exist.
+ */
+function salvageConnections(raw: unknown): KnownConnections {
+  const valid: Record<string, Connection> = {};
+  const broken = new Set<string>();
+  const entries = typeof raw === 'object' && raw !== null ? (raw as { connections?: unknown }).connections : undefined;
+  if (typeof entries === 'object' && entries !== null) {
+    for (const [name, value] of Object.entries(entries)) {
+      const parsed = connectionSchema.safeParse(value);
+      if (parsed.success) valid[name] = parsed.data;
+      else broken.add(name);
+    }
+  }
+  return { valid, broken };
+}
+
 function checkReference(
   issues: ConfigIssue[],
   file: string,
   fieldPath: string,
   name: string,
-  connections: Record<string, Connection>,
+  known: KnownConnections,
   allowed: readonly string[],
   role: string,
 ): void {
+  if (known.broken.has(name)) return; // its own problem is reported against backflow.yaml
+  const connections = known.valid;
   const connection = connections[name];
   if (!connection) {
-    const known = Object.keys(connections).join(', ') || 'none';
-    issues.push({ file, path: fieldPath, message: `unknown connection "${name}" (${PROJECT_FILE} defines: ${known})` });
+    const defined = [...Object.keys(connections), ...known.broken].join(', ') || 'none';
+    issues.push({ file, path: fieldPath, message: `unknown connection "${name}" (${PROJECT_FILE} defines: ${defined})` });
   } else if (!allowed.includes(connection.type)) {
     issues.push({ file, path: fieldPath, message: `connection "${name}" is a ${connection.type}, not a ${role}` });
   }
@@ -126,6 +153,7 @@ export function loadProject(dir: string): Project {
   const issues: ConfigIssue[] = [];
 
   let connections: ProjectConfig['connections'] = {};
+  let known: KnownConnections = { valid: {}, broken: new Set() };
   let alerts: AlertsConfig | undefined;
   let recordRetentionMs = durationMs('30d') as number;
   if (!existsSync(path.join(root, PROJECT_FILE))) {
@@ -136,10 +164,13 @@ export function loadProject(dir: string): Project {
       const parsed = projectConfigSchema.safeParse(raw ?? {});
       if (parsed.success) {
         connections = parsed.data.connections;
+        known = { valid: connections, broken: new Set() };
         alerts = parsed.data.alerts;
         recordRetentionMs = durationMs(parsed.data.retention.records) ?? recordRetentionMs;
+      } else {
+        issues.push(...zodIssues(PROJECT_FILE, parsed.error));
+        known = salvageConnections(raw);
       }
-      else issues.push(...zodIssues(PROJECT_FILE, parsed.error));
     }
   }
 
@@ -167,11 +198,11 @@ export function loadProject(dir: string): Project {
       issues.push({ file, path: 'name', message: `sync "${syncName}" is already defined in ${previous}` });
       continue;
     }
-    checkReference(issues, file, 'source', sync.source, connections, SOURCE_TYPES, 'source');
-    checkReference(issues, file, 'destination.connection', sync.destination.connection, connections, DESTINATION_TYPES, 'destination');
-    checkTarget(issues, file, sync.destination, connections);
+    checkReference(issues, file, 'source', sync.source, known, SOURCE_TYPES, 'source');
+    checkReference(issues, file, 'destination.connection', sync.destination.connection, known, DESTINATION_TYPES, 'destination');
+    checkTarget(issues, file, sync.destination, known.valid);
     if (sync.writeBack) {
-      checkReference(issues, file, 'writeBack.connection', sync.writeBack.connection, connections, WRITE_BACK_TYPES, 'write-back warehouse (duckdb or postgres)');
+      checkReference(issues, file, 'writeBack.connection', sync.writeBack.connection, known, WRITE_BACK_TYPES, 'write-back warehouse (duckdb or postgres)');
     }
     const syncAlerts = alerts || sync.alerts ? { ...alerts, ...sync.alerts } : undefined;
     const spec: SyncSpec = {

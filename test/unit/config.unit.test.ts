@@ -78,6 +78,20 @@ describe('loadProject', () => {
     ]);
   });
 
+  it('reports a connection with a wrong setting once: syncs naming it are not told it does not exist', () => {
+    const issues = issuesOf(
+      project({
+        'backflow.yaml': `${PROJECT}    timeoutMs: -5\n`,
+        'syncs/a.yaml': SYNC,
+        'syncs/b.yaml': SYNC.replace('source: warehouse', 'source: nowhere'),
+      }),
+    );
+    expect(issues).toEqual([
+      'backflow.yaml: connections.salesforce.timeoutMs: Too small: expected number to be >0',
+      'syncs/b.yaml: source: unknown connection "nowhere" (backflow.yaml defines: warehouse, salesforce)',
+    ]);
+  });
+
   it('rejects unknown keys and an unknown destination type', () => {
     const issues = issuesOf(
       project({
