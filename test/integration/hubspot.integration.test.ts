@@ -5,6 +5,7 @@
 import type { SyncMode } from '../../src/destinations/modes';
 import { startSync } from '../../src/temporal/startSync';
 import { backflow } from '../support/cli';
+import { lastActivityFailure } from '../support/history';
 import { useHubspotFixture } from '../support/hubspotFixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
@@ -255,7 +256,7 @@ describe('HubSpot request deadline', () => {
       fx.hubspot.setFaults({ timeout: 1 });
       const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
       // Without a deadline the held request would keep the run waiting for the activity's 10 minutes.
-      while (!fx.hubspot.requests().some((r) => r.fault === 'timeout')) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await lastActivityFailure(fx.temporal.client, handle.workflowId)).toMatch(/^HubSpot [\w ]+ failed: .*did not answer within 500 ms/);
       fx.hubspot.setFaults({});
       const summary = await handle.result();
       expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 4, created: 4, rejected: 0 } });
