@@ -19,7 +19,7 @@ import { ApiBudget } from './salesforceBudget';
 import { BulkIngest } from './salesforceBulk';
 import { toDestinationError } from './salesforceErrors';
 import { WRITABLE_TYPES, coerceRecord, describeFields, type FieldMap } from './salesforceFields';
-import { withRequestDeadline } from './salesforceTransport';
+import { withBackflowTransport } from './salesforceTransport';
 import { soqlInChunks, soqlInList } from './soql';
 import type { SalesforceTarget } from './targets';
 
@@ -80,7 +80,7 @@ export class SalesforceDestination implements Destination {
     private readonly target: SalesforceTarget,
     options: SalesforceDestinationOptions = {},
   ) {
-    this.connection = withRequestDeadline(openSalesforceConnection(config, options.baseDir ?? process.cwd()), config.timeoutMs);
+    this.connection = withBackflowTransport(openSalesforceConnection(config, options.baseDir ?? process.cwd()), config.timeoutMs);
     this.budget = new ApiBudget(config.instanceUrl, config.maxDailyApiUsage);
     this.keyField = target.externalIdField ?? target.matchOn?.field ?? '';
     this.bulkThreshold = target.bulkThreshold ?? config.bulkThreshold;

@@ -4,19 +4,21 @@ import type { HttpRequest, HttpRequestOptions, HttpResponse } from 'jsforce/lib/
 import { StreamPromise } from 'jsforce/lib/util/promise';
 
 /**
- * jsforce's transport with a deadline on every request of one connection. jsforce waits 30 minutes
- * for an answer, and its `sobject()` verbs pass no options down, so only its process-wide
- * HTTP_TIMEOUT could shorten that; a hung request would hold its batch past the activity's timeout
- * while the heartbeats go on. Past the deadline the request is aborted and fails as a network error
- * (ETIMEDOUT), which is retried.
+ * jsforce's transport as backflow sends with it, for every request of one connection:
+ * - a deadline: jsforce waits 30 minutes for an answer, and its `sobject()` verbs pass no options
+ *   down, so only its process-wide HTTP_TIMEOUT could shorten that. A hung request would hold its
+ *   batch past the activity's timeout while the heartbeats go on. Past the deadline the request is
+ *   aborted and fails as a network error (ETIMEDOUT), which is retried.
+ * - no retries of jsforce's own: it repeats a GET, PUT or DELETE answered 5xx/429 or cut off up to 5
+ *   times (15 s of backoff) inside one call, unpaced and unseen. Retries are Temporal's alone.
  */
-class DeadlineTransport extends Transport {
+class BackflowTransport extends Transport {
   constructor(private readonly timeoutMs: number) {
     super();
   }
 
   override httpRequest(req: HttpRequest, options: HttpRequestOptions = {}): StreamPromise<HttpResponse> {
-    const sent = super.httpRequest(req, { ...options, timeout: this.timeoutMs });
+    const sent = super.httpRequest(req, { ...options, timeout: this.timeoutMs, retry: { ...options.retry, maxRetries: 0 } });
     return StreamPromise.create(() => ({
       stream: sent.stream(),
       promise: sent.catch((err: unknown) => {
@@ -30,8 +32,11 @@ class DeadlineTransport extends Transport {
   }
 }
 
-/** Gives every later request of `connection` (REST, Bulk API 2.0) at most `timeoutMs` to be answered. */
-export function withRequestDeadline(connection: Connection, timeoutMs: number): Connection {
-  connection._transport = new DeadlineTransport(timeoutMs);
+/**
+ * Sends every later request of `connection` (REST, Bulk API 2.0) through BackflowTransport: at most
+ * `timeoutMs` to be answered, and no retries of jsforce's own.
+ */
+export function withBackflowTransport(connection: Connection, timeoutMs: number): Connection {
+  connection._transport = new BackflowTransport(timeoutMs);
   return connection;
 }
