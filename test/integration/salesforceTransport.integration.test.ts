@@ -5,6 +5,7 @@
 import jsforce from 'jsforce';
 import { withBackflowTransport } from '../../src/destinations/salesforceTransport';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
+import { rejectionOf } from '../support/rejection';
 
 let sandbox: SalesforceSandbox;
 
@@ -19,26 +20,26 @@ afterEach(async () => {
 const connect = (timeoutMs: number) =>
   withBackflowTransport(new jsforce.Connection({ instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken, version: '62.0' }), timeoutMs);
 
-async function failureOf(promise: PromiseLike<unknown>): Promise<{ errorCode?: string; message?: string; code?: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as { errorCode?: string; message?: string; code?: string };
-  }
-  throw new Error('expected the request to fail');
+/** A jsforce failure: an API error (errorCode) or a network one (code). */
+interface Failure {
+  errorCode?: string;
+  message?: string;
+  code?: string;
 }
+const failureOf = (promise: PromiseLike<unknown>) => rejectionOf<Failure>(promise);
 
 describe('the Salesforce transport', () => {
   it('aborts a request left unanswered past the deadline, as ETIMEDOUT naming the request', async () => {
     sandbox.setFaults({ timeout: 1 });
+    const conn = connect(300);
     const started = Date.now();
-    const failure = await failureOf(connect(300).sobject('Account').describe());
+    const failure = await failureOf(conn.sobject('Account').describe());
     expect(failure.code).toBe('ETIMEDOUT');
     expect(failure.message).toBe('no answer within 300 ms (GET /services/data/v62.0/sobjects/Account/describe)');
     expect(Date.now() - started).toBeLessThan(5_000);
     // The same connection answers as soon as the destination does.
     sandbox.setFaults({});
-    const described = await connect(300).sobject('Account').describe();
+    const described = await conn.sobject('Account').describe();
     expect(described.name).toBe('Account');
   });
 

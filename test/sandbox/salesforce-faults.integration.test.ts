@@ -6,6 +6,7 @@
  */
 import jsforce, { type Connection } from 'jsforce';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
+import { rejectionOf } from '../support/rejection';
 
 const VERSION = '62.0';
 const EXT = 'External_Id__c';
@@ -22,14 +23,13 @@ afterEach(async () => {
   await sandbox.close();
 });
 
-async function failureOf(promise: PromiseLike<unknown>): Promise<{ errorCode?: string; message?: string; code?: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as { errorCode?: string; message?: string; code?: string };
-  }
-  throw new Error('expected the request to fail');
+/** A jsforce failure: an API error (errorCode) or a network one (code). */
+interface Failure {
+  errorCode?: string;
+  message?: string;
+  code?: string;
 }
+const failureOf = (promise: PromiseLike<unknown>) => rejectionOf<Failure>(promise);
 
 const upsertOne = (key: string) => conn.sobject('Account').upsert([{ Name: `Account ${key}`, [EXT]: key }], EXT, { allOrNone: false });
 
