@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'SCHEDULE_NOT_FOUND'
   | 'TEMPORAL_REQUIRED'
   | 'DESTINATION_BUDGET_EXHAUSTED'
-  | 'DESTINATION_BATCH_REJECTED';
+  | 'DESTINATION_BATCH_REJECTED'
+  | 'STATE_STORE_UNREACHABLE';
 
 export class BackflowError extends Error {
   constructor(

@@ -3,11 +3,12 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { withStatementCache } from './statementCache';
 import { ImmediateSqliteDialect } from './sqliteDialect';
-import { Kysely, PostgresDialect, type Generated, type Selectable } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Generated, type Selectable } from 'kysely';
 import { Pool } from 'pg';
 import type { WriteOperation } from '../destinations/modes';
+import { BackflowError } from '../errors';
 import { migrateToLatest } from './migrations';
-import { parseStateUrl } from './stateUrl';
+import { parseStateUrl, redactStateUrl } from './stateUrl';
 
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
 export type RunPhase = 'started' | 'extracted' | 'syncing' | 'finished';
@@ -139,6 +140,7 @@ export interface OpenStateStoreOptions {
 export async function openStateStore(url: string, options: OpenStateStoreOptions = {}): Promise<StateDb> {
   const target = parseStateUrl(url);
   const db = target.kind === 'sqlite' ? openSqlite(target.file) : openPostgres(target.url);
+  if (target.kind === 'postgres') await checkReachable(db, target.url);
   if (options.migrate ?? true) {
     try {
       await migrateOnOpen(db, target.kind);
@@ -148,6 +150,17 @@ export async function openStateStore(url: string, options: OpenStateStoreOptions
     }
   }
   return db;
+}
+
+/** One round trip, so a store that cannot be reached says so, naming it, before anything else fails. */
+async function checkReachable(db: StateDb, url: string): Promise<void> {
+  try {
+    await sql`SELECT 1`.execute(db);
+  } catch (err) {
+    await db.destroy();
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new BackflowError('STATE_STORE_UNREACHABLE', `cannot reach the PostgreSQL state store ${redactStateUrl(url)}: ${reason}`);
+  }
 }
 
 /**
@@ -186,10 +199,20 @@ function openSqlite(file: string): StateDb {
   return new Kysely<StateSchema>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
 }
 
+/** How long opening a PostgreSQL connection may take before it fails. */
+export const PG_CONNECT_TIMEOUT_MS = 10_000;
+
 function openPostgres(url: string): StateDb {
   // A worker runs a few activities at once, each one transaction at a time: a small pool suffices,
   // and a fleet of N workers then holds at most N × max connections.
-  const pool = new Pool({ connectionString: url, max: 5, application_name: 'backflow' });
+  const pool = new Pool({
+    connectionString: url,
+    max: 5,
+    application_name: 'backflow',
+    // pg waits forever for a server that accepted the connection but never answers (a firewall that
+    // drops packets, a wrong host): every command and activity would hang without a word.
+    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+  });
   // An idle client losing its server (restart, failover) must not crash the worker; the pool replaces it.
   pool.on('error', () => {});
   return new Kysely<StateSchema>({ dialect: new PostgresDialect({ pool }) });

@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { backflow, expectSucceeded, type CliResult } from '../support/cli';
@@ -84,6 +85,28 @@ describe('bad configuration is refused before any run', () => {
     expect(output(result)).toContain(message);
     expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toHaveLength(0);
     expect(await snapshotCount()).toBe(0);
+  });
+});
+
+describe('a PostgreSQL state store that never answers', () => {
+  it('fails the command after the connect timeout, naming the store with its password masked', async () => {
+    // Accepts connections and never answers, as a host behind a dropping firewall seems to.
+    const held = new Set<Socket>();
+    const server = createServer((socket) => held.add(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const url = `postgres://backflow:hunter2@127.0.0.1:${port}/state`;
+      const result = await backflow(['runs', SYNC, '--project', fx.project.dir], { ...fx.project.env, BACKFLOW_STATE_URL: url });
+      expect(result.code).toBe(1);
+      expect(output(result)).toContain(
+        `cannot reach the PostgreSQL state store postgres://backflow:***@127.0.0.1:${port}/state: Connection terminated due to connection timeout`,
+      );
+      expect(output(result)).not.toContain('hunter2');
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
