@@ -124,10 +124,9 @@ function checkReference(
   role: string,
 ): void {
   if (known.broken.has(name)) return; // its own problem is reported against backflow.yaml
-  const connections = known.valid;
-  const connection = connections[name];
+  const connection = known.valid[name];
   if (!connection) {
-    const defined = [...Object.keys(connections), ...known.broken].join(', ') || 'none';
+    const defined = [...Object.keys(known.valid), ...known.broken].join(', ') || 'none';
     issues.push({ file, path: fieldPath, message: `unknown connection "${name}" (${PROJECT_FILE} defines: ${defined})` });
   } else if (!allowed.includes(connection.type)) {
     issues.push({ file, path: fieldPath, message: `connection "${name}" is a ${connection.type}, not a ${role}` });

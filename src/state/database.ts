@@ -200,7 +200,7 @@ function openSqlite(file: string): StateDb {
 }
 
 /** How long opening a PostgreSQL connection may take before it fails. */
-export const PG_CONNECT_TIMEOUT_MS = 10_000;
+const PG_CONNECT_TIMEOUT_MS = 10_000;
 
 function openPostgres(url: string): StateDb {
   // A worker runs a few activities at once, each one transaction at a time: a small pool suffices,

@@ -7,6 +7,7 @@
 import { Client } from '@hubspot/api-client';
 
 import { startHubspotSandbox, type HubspotSandbox } from '../../src/sandbox/hubspot';
+import { rejectionOf } from '../support/rejection';
 
 interface ApiExceptionLike {
   code?: number;
@@ -39,14 +40,7 @@ function connect(sb: HubspotSandbox, accessToken = sb.accessToken): Client {
   return new Client({ accessToken, basePath: sb.basePath, numberOfApiCallRetries: 0 });
 }
 
-async function rejection(promise: PromiseLike<unknown>): Promise<ApiExceptionLike> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as ApiExceptionLike;
-  }
-  throw new Error('expected the request to fail');
-}
+const rejection = (promise: PromiseLike<unknown>) => rejectionOf<ApiExceptionLike>(promise);
 
 async function upsertContacts(inputs: Array<{ id: string; properties: Record<string, string>; objectWriteTraceId?: string }>): Promise<BatchAnswer> {
   const answer = await client.crm.contacts.batchApi.upsert({ inputs: inputs.map((i) => ({ idProperty: 'email', ...i })) });

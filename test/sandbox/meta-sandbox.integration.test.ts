@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 
 import { startMetaSandbox, type MetaSandbox, type MetaSandboxOptions } from '../../src/sandbox/meta';
+import { rejectionOf } from '../support/rejection';
 
 interface GraphErrorBody {
   message: string;
@@ -43,14 +44,7 @@ function users(method: 'POST' | 'DELETE', payload: unknown, audienceId = sandbox
   return client.call(method, [audienceId, 'users'], { payload }, {}, false, sandbox.graphUrl);
 }
 
-async function sdkError(promise: Promise<unknown>): Promise<SdkError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as SdkError;
-  }
-  throw new Error('expected the call to fail');
-}
+const sdkError = (promise: Promise<unknown>) => rejectionOf<SdkError>(promise);
 
 afterEach(async () => {
   await sandbox.close();

@@ -4,6 +4,7 @@
  */
 import jsforce, { type Connection } from 'jsforce';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
+import { rejectionOf } from '../support/rejection';
 
 interface UpsertAnswer {
   id?: string | null;
@@ -42,14 +43,7 @@ async function rawUpsert(body: unknown): Promise<UpsertAnswer[]> {
   });
 }
 
-async function rejection(promise: PromiseLike<unknown>): Promise<ApiErrorLike> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as ApiErrorLike;
-  }
-  throw new Error('expected the request to fail');
-}
+const rejection = (promise: PromiseLike<unknown>) => rejectionOf<ApiErrorLike>(promise);
 
 function accounts(): Array<Record<string, unknown>> {
   return sandbox.records('Account');

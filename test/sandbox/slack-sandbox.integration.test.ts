@@ -7,6 +7,7 @@ import { ErrorCode, LogLevel, WebClient, type Logger, type WebAPIHTTPError, type
 import { IncomingWebhook, type IncomingWebhookHTTPError } from '@slack/webhook';
 
 import { startSlackSandbox, type SlackSandbox, type SlackSandboxOptions } from '../../src/sandbox/slack';
+import { rejectionOf } from '../support/rejection';
 
 let sandbox: SlackSandbox;
 let client: WebClient;
@@ -32,14 +33,7 @@ async function start(options: SlackSandboxOptions = {}): Promise<void> {
   client = webClient(sandbox, sandbox.token);
 }
 
-async function rejection<T extends Error>(promise: Promise<unknown>): Promise<T> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as T;
-  }
-  throw new Error('expected the call to fail');
-}
+const rejection = <T extends Error>(promise: Promise<unknown>) => rejectionOf<T>(promise);
 
 async function platformError(promise: Promise<unknown>): Promise<string | undefined> {
   const err = await rejection<WebAPIPlatformError>(promise);

@@ -5,5 +5,5 @@ export async function rejectionOf<T>(promise: PromiseLike<unknown>): Promise<T> 
   } catch (err) {
     return err as T;
   }
-  throw new Error('expected the request to fail');
+  throw new Error('expected a failure');
 }
