@@ -5,9 +5,8 @@
 import type { SyncMode } from '../../src/destinations/modes';
 import { startSync } from '../../src/temporal/startSync';
 import { backflow } from '../support/cli';
-import { lastActivityFailure } from '../support/history';
 import { useHubspotFixture } from '../support/hubspotFixture';
-import { uniqueTaskQueue, withWorker } from '../support/temporal';
+import { lastActivityFailure, uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_hubspot';
 const FILE = `syncs/${SYNC}.yaml`;

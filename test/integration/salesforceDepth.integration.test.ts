@@ -3,9 +3,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
 import { Connection } from 'jsforce';
 import { startSync } from '../../src/temporal/startSync';
-import { lastActivityFailure } from '../support/history';
 import { useSyncFixture } from '../support/fixture';
-import { uniqueTaskQueue, withWorker } from '../support/temporal';
+import { lastActivityFailure, uniqueTaskQueue, withWorker } from '../support/temporal';
 import { startWorkerProcess } from '../support/workerProcess';
 
 const SYNC = 'accounts_to_salesforce';

@@ -64,3 +64,13 @@ export async function withWorker<T>(
   });
   return worker.runUntil(work());
 }
+
+/** Waits until an activity of the workflow is being retried, and returns its last failure's message. */
+export async function lastActivityFailure(client: Client, workflowId: string): Promise<string> {
+  for (;;) {
+    const { raw } = await client.workflow.getHandle(workflowId).describe();
+    const message = raw.pendingActivities?.find((activity) => activity.lastFailure)?.lastFailure?.message;
+    if (message) return message;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
