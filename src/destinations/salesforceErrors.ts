@@ -31,18 +31,24 @@ export function classifySalesforceError(err: unknown): Classification {
   const code = errorCodeOf(e);
   const message = typeof e.message === 'string' ? e.message : String(err);
   if (code === 'INVALID_SESSION_ID') return { retry: false, reason: 'auth' };
-  // jsforce could not get a new session (refresh token revoked, JWT refused): credentials, not a blip.
-  if (/^Unable to refresh session/.test(message)) return { retry: false, reason: 'auth' };
+  // jsforce could not get a new session. The login server refused it (refresh token revoked, JWT
+  // refused): credentials, not a blip. It never answered: the network's, and retried. jsforce keeps
+  // only the cause's message.
+  const refresh = /^Unable to refresh session due to: (.*)$/s.exec(message);
+  if (refresh) return isNetworkFailure('', refresh[1] ?? '') ? { retry: true, reason: 'network' } : { retry: false, reason: 'auth' };
   // The org's rolling 24-hour allocation is spent: waiting minutes won't help; the run stops partial.
   if (code === 'REQUEST_LIMIT_EXCEEDED' && /TotalRequests/i.test(message)) return { retry: false, reason: 'api-budget' };
   // Other request limits (concurrent long-running requests) clear within a minute.
   if (code === 'REQUEST_LIMIT_EXCEEDED') return { retry: true, reason: 'api-limit', waitMs: REQUEST_LIMIT_WAIT_MS };
   // A 500 from Salesforce carries UNKNOWN_EXCEPTION ("An unexpected error occurred"): a server fault, worth retrying.
   if (code === 'SERVER_UNAVAILABLE' || code === 'UNKNOWN_EXCEPTION' || /^ERROR_HTTP_5\d\d$/.test(code)) return { retry: true, reason: 'server-error' };
-  if (NETWORK_CODES.has(code) || /fetch failed|socket hang up|network|timed? ?out/i.test(message)) {
-    return { retry: true, reason: 'network' };
-  }
+  if (isNetworkFailure(code, message)) return { retry: true, reason: 'network' };
   return { retry: false, reason: 'request-invalid' };
+}
+
+/** No answer came: refused, cut off, or past the transport's deadline ("no answer within …"). */
+function isNetworkFailure(code: string, message: string): boolean {
+  return NETWORK_CODES.has(code) || /fetch failed|socket hang up|network|timed? ?out|no answer within|\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EAI_AGAIN)\b/i.test(message);
 }
 
 /** Turns a failed request into the typed error the engine understands. */

@@ -33,10 +33,13 @@ class BackflowTransport extends Transport {
 }
 
 /**
- * Sends every later request of `connection` (REST, Bulk API 2.0) through BackflowTransport: at most
+ * Sends every later request of `connection` (REST, Bulk API 2.0, and the OAuth token requests of a
+ * session refresh, which go through its own oauth2 transport) through BackflowTransport: at most
  * `timeoutMs` to be answered, and no retries of jsforce's own.
  */
 export function withBackflowTransport(connection: Connection, timeoutMs: number): Connection {
-  connection._transport = new BackflowTransport(timeoutMs);
+  const transport = new BackflowTransport(timeoutMs);
+  connection._transport = transport;
+  connection.oauth2._transport = transport;
   return connection;
 }

@@ -5,11 +5,11 @@
  */
 import { execFile } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { backflow, expectSucceeded, type CliResult } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
+import { startSilentServer } from '../support/silentServer';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'backflow.js');
 const SYNC = 'accounts_to_salesforce';
@@ -90,11 +90,8 @@ describe('bad configuration is refused before any run', () => {
 
 describe('a PostgreSQL state store that never answers', () => {
   it('fails the command after the connect timeout, naming the store with its password masked', async () => {
-    // Accepts connections and never answers, as a host behind a dropping firewall seems to.
-    const held = new Set<Socket>();
-    const server = createServer((socket) => held.add(socket));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const silent = await startSilentServer();
+    const { port } = silent;
     try {
       const url = `postgres://backflow:hunter2@127.0.0.1:${port}/state`;
       const result = await backflow(['runs', SYNC, '--project', fx.project.dir], { ...fx.project.env, BACKFLOW_STATE_URL: url });
@@ -104,8 +101,7 @@ describe('a PostgreSQL state store that never answers', () => {
       );
       expect(output(result)).not.toContain('hunter2');
     } finally {
-      for (const socket of held) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
+      await silent.close();
     }
   });
 });

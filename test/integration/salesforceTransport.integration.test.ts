@@ -1,11 +1,15 @@
 /**
  * The jsforce transport backflow's Salesforce destination sends with, against the Salesforce sandbox:
- * a deadline on every request, and no retries of jsforce's own.
+ * a deadline on every request (OAuth token requests too), and no retries of jsforce's own.
  */
 import jsforce from 'jsforce';
+import type { SalesforceConnection } from '../../src/config/schema';
+import { openSalesforceConnection } from '../../src/destinations/salesforceAuth';
+import { classifySalesforceError } from '../../src/destinations/salesforceErrors';
 import { withBackflowTransport } from '../../src/destinations/salesforceTransport';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
 import { rejectionOf } from '../support/rejection';
+import { startSilentServer } from '../support/silentServer';
 
 let sandbox: SalesforceSandbox;
 
@@ -51,5 +55,35 @@ describe('the Salesforce transport', () => {
     const failure = await failureOf(connect(10_000).sobject('Account').describe());
     expect(failure.errorCode).toBe(errorCode);
     expect(sandbox.requests().map((r) => [r.method, r.path, r.status])).toEqual([['GET', '/services/data/v62.0/sobjects/Account/describe', fault === 'serverError' ? 500 : 503]]);
+  });
+
+  it('gives a session refresh whose token endpoint never answers the same deadline', async () => {
+    // The org answers (401 to a dead session); its login server, where the refresh goes, does not.
+    const login = await startSilentServer();
+    try {
+      // As the worker holds it: secrets resolved, defaults applied.
+      const config: SalesforceConnection = {
+        type: 'salesforce',
+        instanceUrl: sandbox.instanceUrl,
+        accessToken: 'expired-session',
+        refreshToken: sandbox.refreshToken,
+        clientId: sandbox.clientId,
+        clientSecret: sandbox.clientSecret,
+        loginUrl: `http://127.0.0.1:${login.port}`,
+        apiVersion: '62.0',
+        bulkThreshold: 2_000,
+        maxDailyApiUsage: 0.8,
+        timeoutMs: 300,
+      };
+      const conn = withBackflowTransport(openSalesforceConnection(config, process.cwd()), 300);
+      const started = Date.now();
+      const failure = await failureOf(conn.sobject('Account').describe());
+      // jsforce wraps the refresh's failure; the classifier reads it as the network's, so it is retried.
+      expect(failure.message).toBe('Unable to refresh session due to: no answer within 300 ms (POST /services/oauth2/token)');
+      expect(classifySalesforceError(failure)).toEqual({ retry: true, reason: 'network' });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await login.close();
+    }
   });
 });

@@ -41,6 +41,18 @@ describe('classifySalesforceError', () => {
     });
     expect(classifySalesforceError(new TypeError('fetch failed'))).toMatchObject({ retry: true });
   });
+
+  // jsforce wraps a failed session refresh, keeping only the cause's message.
+  it('stops on a refresh the login server refused, but retries one it never answered', () => {
+    const refresh = (cause: string) => new Error(`Unable to refresh session due to: ${cause}`);
+    expect(classifySalesforceError(refresh('expired access/refresh token'))).toEqual({ retry: false, reason: 'auth' });
+    expect(classifySalesforceError(refresh('authentication failure'))).toEqual({ retry: false, reason: 'auth' });
+    expect(classifySalesforceError(refresh('no answer within 300 ms (POST /services/oauth2/token)'))).toEqual({ retry: true, reason: 'network' });
+    expect(classifySalesforceError(refresh('request to https://login.salesforce.com/services/oauth2/token failed, reason: connect ECONNREFUSED 10.0.0.1:443'))).toEqual({
+      retry: true,
+      reason: 'network',
+    });
+  });
 });
 
 describe('toDestinationError', () => {
