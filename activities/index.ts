@@ -6,6 +6,7 @@ import { rateLimitWaitsTotal } from '../src/ops/metrics';
 import { runMaintenance, type MaintenanceResult } from '../src/ops/maintenance';
 import { getRun, specOf } from '../src/state/runs';
 import { asActivity } from './failures';
+import { workflowStatusOf } from '../src/temporal/workflowStatus';
 import { alertOnStartFailure } from '../src/ops/startFailure';
 
 /** Heartbeats while a long call is in flight, so a dead worker is noticed within the heartbeat timeout. */
@@ -26,7 +27,7 @@ export function createActivities(deps: EngineDeps) {
   return {
     async startRun(input: { runId: string; sync: string; full: boolean }): Promise<{ runId: string; destination: string }> {
       return asActivity(async () => {
-        const { runId, spec } = await startRun(deps, input);
+        const { runId, spec } = await startRun(deps, input, (holder) => workflowStatusOf(Context.current().client, holder));
         // The destination connection's name becomes the run's BackflowDestination search attribute.
         return { runId, destination: spec.destination.connection };
       });

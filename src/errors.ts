@@ -4,6 +4,7 @@
 export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'SYNC_ALREADY_RUNNING'
+  | 'RUN_ABANDONED'
   | 'SOURCE_QUERY_FAILED'
   | 'DESTINATION_AUTH_FAILED'
   | 'DESTINATION_REQUEST_INVALID'
@@ -25,6 +26,17 @@ export class BackflowError extends Error {
   ) {
     super(message);
     this.name = 'BackflowError';
+  }
+}
+
+/** Another run of the sync holds its one-run-at-a-time lease; `holderRunId` is that run's (= its workflow's) id. */
+export class SyncAlreadyRunning extends BackflowError {
+  constructor(
+    readonly syncName: string,
+    readonly holderRunId: string,
+  ) {
+    super('SYNC_ALREADY_RUNNING', `sync ${syncName} is already running (run ${holderRunId}); one run per sync at a time`);
+    this.name = 'SyncAlreadyRunning';
   }
 }
 

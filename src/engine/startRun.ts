@@ -1,5 +1,6 @@
 import type { SyncSpec } from '../config/schema';
-import { openRun } from '../state/runs';
+import { SyncAlreadyRunning } from '../errors';
+import { closeRun, openRun } from '../state/runs';
 import { checkSync } from './check';
 import { nowIso, type EngineDeps } from './context';
 
@@ -11,12 +12,37 @@ export interface StartRunInput {
   lease?: boolean;
 }
 
+/** What Temporal says of a run's workflow (the run id is its workflow id): 'RUNNING' or how it ended. */
+export type RunWorkflowStatus = (runId: string) => Promise<string>;
+
 /**
  * Checks everything that can be checked before touching the destination — the spec, the secrets,
  * the model's SQL and columns — then opens the run and takes the sync's lease.
+ *
+ * A lease whose run's workflow is no longer running (terminated, timed out, or failed before
+ * finishRun could close the run) would refuse every later run for good: given `workflowStatus`, that
+ * run is closed as RUN_ABANDONED and the lease taken. A holder still running is never touched.
  */
-export async function startRun(deps: EngineDeps, input: StartRunInput): Promise<{ runId: string; spec: SyncSpec }> {
+export async function startRun(
+  deps: EngineDeps,
+  input: StartRunInput,
+  workflowStatus?: RunWorkflowStatus,
+): Promise<{ runId: string; spec: SyncSpec }> {
   const { spec } = await checkSync(deps, input.sync);
-  await openRun(deps.state, { runId: input.runId, spec, full: input.full, now: nowIso(deps), lease: input.lease ?? true });
+  const open = () => openRun(deps.state, { runId: input.runId, spec, full: input.full, now: nowIso(deps), lease: input.lease ?? true });
+  try {
+    await open();
+  } catch (err) {
+    if (!(err instanceof SyncAlreadyRunning) || !workflowStatus) throw err;
+    const status = await workflowStatus(err.holderRunId);
+    if (status === 'RUNNING') throw err;
+    await closeRun(deps.state, {
+      runId: err.holderRunId,
+      now: nowIso(deps),
+      error: { code: 'RUN_ABANDONED', message: `its workflow ended (${status}) without finishing the run; closed when run ${input.runId} started` },
+    });
+    deps.logger.warn({ sync: spec.name, runId: input.runId, abandonedRunId: err.holderRunId, workflowStatus: status }, 'closed an abandoned run that held the sync');
+    await open();
+  }
   return { runId: input.runId, spec };
 }

@@ -1,9 +1,9 @@
 import type { Value } from '../sources/source';
 import { commitBatch, getBatch, readBatchRecords, saveBatchCheckpoint, totalsOf, type BatchOutcome, type BatchTotals } from '../state/batches';
 import type { BatchRow } from '../state/database';
-import { getRun, specOf } from '../state/runs';
+import { closedRun, getRun, specOf } from '../state/runs';
 import type { RecordResult, WriteContext } from '../destinations/destination';
-import { DestinationBudgetExhausted } from '../errors';
+import { BackflowError, DestinationBudgetExhausted } from '../errors';
 import { interruptionOf, type RangeInterruption } from './rangeInterruption';
 import { writeBisecting } from './bisect';
 import { nowIso, openTarget, type EngineDeps, type OpenTarget } from './context';
@@ -63,6 +63,7 @@ export async function syncBatches(
       if (batch.committed) {
         batches.push(totalsOf(batch, true));
       } else {
+        await refuseIfClosed(deps, runId);
         batches.push(await sendBatch(deps, { runId, syncName: spec.name, batch, target, pacer }));
         sent++;
       }
@@ -75,6 +76,15 @@ export async function syncBatches(
     if (Date.now() - started >= timeSliceMs || stopRequested()) break;
   }
   return { batches };
+}
+
+/**
+ * A run closed under its activity (abandoned when its workflow was terminated) sends nothing more:
+ * its unsent records are the next run's now. Asked before each batch, as the close can come any time.
+ */
+async function refuseIfClosed(deps: EngineDeps, runId: string): Promise<void> {
+  const closed = await closedRun(deps.state, runId);
+  if (closed) throw new BackflowError('RUN_ALREADY_FINISHED', `run ${runId} is closed (${closed.error_code ?? closed.status}); its batches are not sent`);
 }
 
 async function sendBatch(

@@ -1,5 +1,5 @@
 import type { SyncSpec } from '../config/schema';
-import { BackflowError } from '../errors';
+import { BackflowError, SyncAlreadyRunning } from '../errors';
 import type { RunRow, RunStatus, StateDb } from './database';
 import type { RunSummary } from './summary';
 
@@ -52,10 +52,7 @@ async function openRunOnce(db: StateDb, input: OpenRunInput): Promise<RunRow> {
       .where('sync_leases.sync_name', '=', input.spec.name)
       .executeTakeFirst();
     if (lease && lease.run_id !== input.runId && lease.status === 'running') {
-      throw new BackflowError(
-        'SYNC_ALREADY_RUNNING',
-        `sync ${input.spec.name} is already running (run ${lease.run_id}); one run per sync at a time`,
-      );
+      throw new SyncAlreadyRunning(input.spec.name, lease.run_id);
     }
     await trx.deleteFrom('sync_leases').where('sync_name', '=', input.spec.name).execute();
     await trx
@@ -98,6 +95,11 @@ export async function getRun(db: StateDb, runId: string): Promise<RunRow> {
   const run = await db.selectFrom('runs').selectAll().where('run_id', '=', runId).executeTakeFirst();
   if (!run) throw new BackflowError('RUN_NOT_FOUND', `no run with id ${runId}`);
   return run;
+}
+
+/** The run's outcome if it is closed (phase finished), else undefined: a small read, asked before each batch. */
+export async function closedRun(db: StateDb, runId: string): Promise<Pick<RunRow, 'status' | 'error_code'> | undefined> {
+  return db.selectFrom('runs').select(['status', 'error_code']).where('run_id', '=', runId).where('phase', '=', 'finished').executeTakeFirst();
 }
 
 export function specOf(run: RunRow): SyncSpec {

@@ -1,5 +1,6 @@
 import { createActivities } from '../../activities';
 import { extractChanges, finishRun, startRun, syncBatches } from '../../src/engine';
+import { getRun } from '../../src/state/runs';
 import type { RunSummary } from '../../src/state/summary';
 import { startSync } from '../../src/temporal/startSync';
 import { progressQuery, type syncWorkflow } from '../../workflows';
@@ -83,6 +84,17 @@ describe('running a sync', () => {
     expect(result.batches.map((batch) => batch.batchNo)).toEqual([1]);
     expect(fx.sandbox.records('Account')).toHaveLength(1);
     await finishRun(deps, runId, { code: 'CANCELLED', message: 'cancelled' });
+  });
+
+  it('sends nothing for a run closed under it (a batch activity of a terminated workflow still running)', async () => {
+    const { runId } = await startRun(fx.project.deps, { runId: 'closed-under-it', sync: SYNC, full: false });
+    expect((await extractChanges(fx.project.deps, runId)).counts.batches).toBe(1);
+    await finishRun(fx.project.deps, runId, { code: 'RUN_ABANDONED', message: 'its workflow ended (TERMINATED) without finishing the run' });
+    await expect(syncBatches(fx.project.deps, runId, { first: 1, last: 1 })).rejects.toMatchObject({
+      code: 'RUN_ALREADY_FINISHED',
+      message: `run ${runId} is closed (RUN_ABANDONED); its batches are not sent`,
+    });
+    expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toHaveLength(0);
   });
 
   it('hands the rest of a range back when a batch fails after others of it were sent', async () => {
@@ -172,6 +184,28 @@ describe('running a sync', () => {
       fx.sandbox.setFaults({});
       expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });
     });
+  });
+
+  it('closes a run whose workflow was terminated as RUN_ABANDONED when the next one starts, rather than refusing every later run', async () => {
+    const taskQueue = uniqueTaskQueue('abandoned');
+    const terminatedId = `sync:${SYNC}:terminated`;
+    fx.sandbox.setFaults({ writeResponseDelayMs: 2_000 });
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const first = await startSync(fx.temporal.client, SYNC, { taskQueue, workflowId: terminatedId });
+      while ((await first.progress()).phase !== 'syncing') await new Promise((resolve) => setTimeout(resolve, 50));
+      // Terminated, finishRun never runs: the run stays `running` and keeps the sync's lease.
+      await fx.temporal.client.workflow.getHandle(terminatedId).terminate('stuck, said the operator');
+      expect(await getRun(fx.project.deps.state, terminatedId)).toMatchObject({ status: 'running' });
+      fx.sandbox.setFaults({});
+      expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });
+    });
+    expect(await getRun(fx.project.deps.state, terminatedId)).toMatchObject({
+      status: 'failed',
+      phase: 'finished',
+      error_code: 'RUN_ABANDONED',
+      error_message: expect.stringMatching(/^its workflow ended \(TERMINATED\) without finishing the run; closed when run .+ started$/) as unknown,
+    });
+    expect(fx.sandbox.records('Account')).toHaveLength(4);
   });
 
   it('shows per-record results of a run with `backflow runs show --failed`', async () => {
