@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { MetaAudienceConnection } from '../config/schema';
-import { BackflowError, DestinationTransientError } from '../errors';
-import type { Destination, DestinationLimits, DestinationRecord, RecordResult, TargetCheckInput, TargetIssue, WriteContext, WriteResult } from './destination';
+import { BackflowError, DestinationBatchRejected, DestinationTransientError } from '../errors';
+import type { Destination, DestinationLimits, DestinationRecord, RecordError, RecordResult, TargetCheckInput, TargetIssue, WriteContext, WriteResult } from './destination';
 import type { WriteOperation } from './modes';
 import { toMetaError } from './metaErrors';
 import { hashRow, isMetaKey, META_KEYS, memberId, parseMemberId, payloadData, schemaOf, type HashedRow, type MetaKey } from './metaHashing';
@@ -33,7 +34,8 @@ const usersAnswerSchema = z.looseObject({
 /** Where a batch stands across attempts: each request is made once, even when an answer was lost (re-sending is harmless: membership is a set). */
 const progressSchema = z.object({
   removed: z.boolean().default(false),
-  added: z.object({ invalid: z.record(z.string(), z.string()) }).optional(),
+  /** Meta's answer to each add request, by its rows' keys (a bisected batch makes one per part). */
+  adds: z.record(z.string(), z.object({ invalid: z.record(z.string(), z.string()), numInvalid: z.number() })).default({}),
 });
 type Progress = z.infer<typeof progressSchema>;
 
@@ -41,7 +43,9 @@ type Progress = z.infer<typeof progressSchema>;
  * Meta Custom Audiences: rows entering the model become audience members (POST /{audience}/users),
  * rows leaving it (mirror) are removed (DELETE), identifiers normalised and SHA-256 hashed here —
  * raw PII never leaves the worker. A member's destination id is its hashed identifiers, so removal
- * (and a changed email, which removes the old member) sends exactly what was added.
+ * (and a changed email, which removes the old member) sends exactly what was added. A row Meta
+ * samples in `invalid_entry_samples` is rejected with its reason; when `num_invalid_entries` counts
+ * more rows than the samples name, the batch is split until every invalid row is found.
  * Calls go through facebook-nodejs-business-sdk's FacebookAdsApi.call with a full URL, so the
  * connection's graphUrl and apiVersion apply (the SDK's own path form pins graph.facebook.com and
  * its version).
@@ -109,19 +113,37 @@ export class MetaAudienceDestination implements Destination {
       progress.removed = true;
       await save();
     }
-    if (adds.length > 0 && !progress.added) {
+    const part = partKey(adds.map((a) => a.record.key));
+    if (adds.length > 0 && !progress.adds[part]) {
       const answer = await this.users('POST', adds.map((a) => a.row), schema);
       apiCalls++;
-      progress.added = { invalid: invalidSamples(answer.invalid_entry_samples) };
+      progress.adds[part] = { invalid: invalidSamples(answer.invalid_entry_samples), numInvalid: answer.num_invalid_entries ?? 0 };
       await save();
     }
-    const invalid = progress.added?.invalid ?? {};
-    for (const { record, row } of adds) {
-      const bad = Object.entries(row).find(([, value]) => value in invalid);
+    const answer = progress.adds[part] ?? { invalid: {}, numInvalid: 0 };
+    // A Map: a plain object would also "hold" inherited names, so an EXTERN_ID of `constructor` looked invalid.
+    const invalid = new Map(Object.entries(answer.invalid));
+    const unnamed: Array<{ record: DestinationRecord; row: HashedRow }> = [];
+    for (const add of adds) {
+      const bad = Object.entries(add.row).find(([, value]) => invalid.has(value));
+      if (bad) results.set(add.record.key, { key: add.record.key, status: 'rejected', error: { code: 'META_INVALID_ENTRY', message: `Meta: ${invalid.get(bad[1]) ?? 'invalid entry'}`, fields: [bad[0]] } });
+      else unnamed.push(add);
+    }
+    // Meta counts every invalid row but samples only some: how many it counted without naming them.
+    const unnamedInvalidRows = answer.numInvalid - (adds.length - unnamed.length);
+    if (unnamedInvalidRows > 0 && unnamedInvalidRows < unnamed.length) {
+      // Which of the unnamed rows they are cannot be told: the engine splits the batch until each
+      // part's count settles it (re-adding the valid rows is harmless).
+      throw new DestinationBatchRejected(
+        `Meta counted ${answer.numInvalid} invalid entries among ${adds.length} rows but its samples name ${adds.length - unnamed.length}`,
+        'META_INVALID_ENTRY',
+      );
+    }
+    for (const { record, row } of unnamed) {
       results.set(
         record.key,
-        bad
-          ? { key: record.key, status: 'rejected', error: { code: 'META_INVALID_ENTRY', message: `Meta: ${invalid[bad[1]] ?? 'invalid entry'}`, fields: [bad[0]] } }
+        unnamedInvalidRows > 0
+          ? { key: record.key, status: 'rejected', error: unnamedInvalid(answer.numInvalid, adds.length) }
           : { key: record.key, status: 'ok', destinationId: memberId(row), created: record.destinationId === null },
       );
     }
@@ -167,9 +189,23 @@ export class MetaAudienceDestination implements Destination {
 }
 
 function parseProgress(checkpoint: string | null): Progress {
-  if (checkpoint === null) return { removed: false };
+  if (checkpoint === null) return { removed: false, adds: {} };
   const parsed = progressSchema.safeParse(JSON.parse(checkpoint));
-  return parsed.success ? parsed.data : { removed: false };
+  return parsed.success ? parsed.data : { removed: false, adds: {} };
+}
+
+/** One add request's rows, by their keys: short, and the same on every attempt. */
+function partKey(keys: readonly string[]): string {
+  return createHash('sha256').update(keys.join('\u0000'), 'utf8').digest('hex');
+}
+
+/** Every row Meta counted invalid without a sample is one of these: it says how many, not which or why. */
+function unnamedInvalid(numInvalid: number, rows: number): RecordError {
+  const message =
+    rows === 1
+      ? 'Meta counted this row invalid (num_invalid_entries) without a sample saying why'
+      : `Meta counted ${numInvalid} of ${rows} rows invalid (num_invalid_entries) without samples naming them all; this row is one of them`;
+  return { code: 'META_INVALID_ENTRY', message, fields: [] };
 }
 
 /** The Meta keys a batch carries; a mapped field that is not one is a configuration error. */

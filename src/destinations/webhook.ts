@@ -32,9 +32,10 @@ interface WebhookEvent {
 
 /**
  * Any HTTP endpoint: one JSON request per record (or per batch) with `{event, key, fields,
- * fingerprint, syncedAt}`, an `Idempotency-Key` per (sync, key, fingerprint) and, with a secret, an
- * HMAC-SHA256 signature. 2xx = ok, other 4xx = that record rejected with the body's message,
- * 401/403 = the batch fails (credentials), 408/429/5xx/network/timeouts = retried (Retry-After honoured).
+ * fingerprint, syncedAt}`, an `Idempotency-Key` per (sync, run, key, fingerprint) and, with a
+ * secret, an HMAC-SHA256 signature. 2xx = ok, other 4xx = that record rejected with the body's
+ * message, 401/403 = the batch fails (credentials), 3xx = the batch fails (redirects are not
+ * followed: the url is wrong), 408/429/5xx/network/timeouts = retried (Retry-After honoured).
  */
 export class WebhookDestination implements Destination {
   readonly limits: DestinationLimits = { maxBatchSize: WEBHOOK_BATCH_SIZE, concurrency: 1 };
@@ -70,9 +71,9 @@ export class WebhookDestination implements Destination {
       await context.saveCheckpoint(JSON.stringify(progress));
     }
     const saved = progress;
-    const sync = context.syncName;
+    const delivery = { sync: context.syncName, runId: context.runId };
     const events = records.map((record) => this.eventOf(operation, record, saved.syncedAt));
-    const keys = events.map((event) => idempotencyKey(sync, event.key, event.fingerprint));
+    const keys = events.map((event) => idempotencyKey(delivery, event.key, event.fingerprint));
     let apiCalls = 0;
     const deliver = async (doneKey: string, body: unknown, key: string): Promise<Outcome> => {
       const done = saved.done[doneKey];
@@ -87,7 +88,7 @@ export class WebhookDestination implements Destination {
     const outcomes: Outcome[] = [];
     if (this.target.delivery === 'batch') {
       // Keyed by its records, so each half of a bisected batch is a delivery of its own.
-      const batchKey = idempotencyKey(sync, keys.join(','), undefined);
+      const batchKey = idempotencyKey(delivery, keys.join(','), undefined);
       const outcome = records.length > 0 ? await deliver(batchKey, { events }, batchKey) : { ok: true as const };
       // A receiver refuses a whole batch for one bad event: the engine splits it to find which.
       if (!outcome.ok && records.length > 1) throw new DestinationBatchRejected(outcome.error.message, outcome.error.code, outcome.error.fields);
@@ -104,6 +105,19 @@ export class WebhookDestination implements Destination {
       }),
       apiCalls,
     };
+  }
+
+  private redirectMessage(status: number, location: string | null): string {
+    const from = new URL(this.url);
+    let to = 'no Location';
+    if (location !== null) {
+      try {
+        to = `redirect to ${shownUrl(new URL(location, from))}`;
+      } catch {
+        to = 'an unreadable Location';
+      }
+    }
+    return `webhook ${shownUrl(from)} answered ${status} (${to}); backflow does not follow redirects for a ${this.config.method}: set the url to the final address`;
   }
 
   private eventOf(operation: WriteOperation, record: DestinationRecord, syncedAt: string): WebhookEvent {
@@ -123,7 +137,8 @@ export class WebhookDestination implements Destination {
     if (this.config.secret !== undefined) headers[SIGNATURE_HEADER] = signature(this.config.secret, body);
     let response: Response;
     try {
-      response = await fetch(this.url, { method: this.config.method, headers, body, signal: AbortSignal.timeout(this.config.timeoutMs) });
+      // Followed, a 301/302 would turn the request into a body-less GET whose 200 counts as delivered.
+      response = await fetch(this.url, { method: this.config.method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(this.config.timeoutMs) });
     } catch (err) {
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
       throw new DestinationTransientError(
@@ -134,6 +149,8 @@ export class WebhookDestination implements Destination {
     const text = await response.text().catch(() => '');
     const status = response.status;
     if (status >= 200 && status < 300) return { ok: true };
+    // A wrong url, not a bad record nor a passing fault: retrying or rejecting records cannot fix it.
+    if (status >= 300 && status < 400) throw new BackflowError('DESTINATION_REQUEST_INVALID', this.redirectMessage(status, response.headers.get('location')));
     const message = `webhook answered HTTP ${status}: ${errorMessageOf(text)}`;
     if (status === 408 || status === 429 || status >= 500) {
       throw new DestinationTransientError(message, status === 429 ? 'rate-limit' : 'server-error', retryAfterMs(response.headers.get('retry-after')));
@@ -142,6 +159,11 @@ export class WebhookDestination implements Destination {
     const error: RecordError = { code: `HTTP_${status}`, message, fields: [] };
     return { ok: false, error };
   }
+}
+
+/** A URL for a message: without credentials or query string, which may carry tokens. */
+function shownUrl(url: URL): string {
+  return `${url.origin}${url.pathname}`;
 }
 
 function parseProgress(checkpoint: string | null): Progress | undefined {

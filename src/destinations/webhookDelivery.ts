@@ -8,12 +8,15 @@ export function signature(secret: string, body: string): string {
 }
 
 /**
- * `Idempotency-Key` of one delivery: the same sync, key and payload fingerprint always give the same
- * key, so a retried batch re-sends it unchanged and the receiver can drop the repeat; a changed row
- * (another fingerprint) is a new delivery.
+ * `Idempotency-Key` of one delivery of a change: sync, run, key and payload fingerprint ("deleted"
+ * for a delete). The run is in it because a row may come back to an earlier state (A→B→A, or
+ * deleted, re-added, deleted): without it that later change would reuse the earlier key and a
+ * receiver de-duplicating by key would drop it. Within a run the key is stable, so a retried or
+ * re-sent request carries the same key; a change re-sent by a later run (the run that sent it
+ * failed) carries a new one.
  */
-export function idempotencyKey(sync: string, key: string, fingerprint: string | undefined): string {
-  return createHash('sha256').update(`${sync}\u0000${key}\u0000${fingerprint ?? 'deleted'}`, 'utf8').digest('hex');
+export function idempotencyKey(delivery: { sync: string; runId: string }, key: string, fingerprint: string | undefined): string {
+  return createHash('sha256').update(`${delivery.sync}\u0000${delivery.runId}\u0000${key}\u0000${fingerprint ?? 'deleted'}`, 'utf8').digest('hex');
 }
 
 /** Retry-After in ms: delta-seconds or an HTTP date; undefined when absent or unreadable. */

@@ -23,7 +23,7 @@ const run = async (taskQueue: string) => (await startSync(fx.temporal.client, SY
 const accepted = () => fx.webhook.received().filter((r) => r.accepted);
 
 describe('webhook destination against the webhook receiver sandbox', () => {
-  it('POSTs one signed JSON event per record with an Idempotency-Key per (sync, key, fingerprint); deletes in mirror mode', async () => {
+  it('POSTs one signed JSON event per record with an Idempotency-Key per (sync, run, key, fingerprint); deletes in mirror mode', async () => {
     addWebhookSync(undefined, 'mirror');
     const taskQueue = uniqueTaskQueue('webhook');
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
@@ -43,6 +43,14 @@ describe('webhook destination against the webhook receiver sandbox', () => {
       expect(second.map((d) => (d.body as { event: string; key: string }).event + ' ' + (d.body as { key: string }).key).sort()).toEqual(['deleted 4', 'upserted 1']);
       // A changed row is a new delivery: a new key.
       expect(second.find((d) => (d.body as { key: string }).key === '1')?.idempotencyKey).not.toBe(first[0]?.idempotencyKey);
+
+      // Back to the first state in a later run: the same fingerprint, but a new change, so a new key.
+      await fx.project.sql(`UPDATE accounts SET health = 38 WHERE id = 1`);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 1 } });
+      const third = fx.webhook.received().slice(6);
+      expect(third).toHaveLength(1);
+      expect((third[0]?.body as { fingerprint: string }).fingerprint).toBe((first[0]?.body as { fingerprint: string }).fingerprint);
+      expect(third[0]?.idempotencyKey).not.toBe(first[0]?.idempotencyKey);
     });
   });
 

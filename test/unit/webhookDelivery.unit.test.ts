@@ -11,13 +11,17 @@ describe('webhook deliveries', () => {
     expect(verifySignature('other', Buffer.from(body), header)).toBe(false);
   });
 
-  it('gives the same idempotency key for the same sync, key and fingerprint only', () => {
-    const key = idempotencyKey('accounts', '1', 'fp1');
-    expect(idempotencyKey('accounts', '1', 'fp1')).toBe(key);
-    expect(idempotencyKey('accounts', '1', 'fp2')).not.toBe(key);
-    expect(idempotencyKey('accounts', '2', 'fp1')).not.toBe(key);
-    expect(idempotencyKey('contacts', '1', 'fp1')).not.toBe(key);
-    expect(idempotencyKey('accounts', '1', undefined)).not.toBe(key);
+  it('gives the same idempotency key for the same sync, run, key and fingerprint only', () => {
+    const run1 = { sync: 'accounts', runId: 'run-1' };
+    const key = idempotencyKey(run1, '1', 'fp1');
+    expect(idempotencyKey({ sync: 'accounts', runId: 'run-1' }, '1', 'fp1')).toBe(key);
+    expect(idempotencyKey(run1, '1', 'fp2')).not.toBe(key);
+    expect(idempotencyKey(run1, '2', 'fp1')).not.toBe(key);
+    expect(idempotencyKey({ sync: 'contacts', runId: 'run-1' }, '1', 'fp1')).not.toBe(key);
+    expect(idempotencyKey(run1, '1', undefined)).not.toBe(key);
+    // The same change delivered again by a later run (A→B→A, or a second delete) is a new delivery.
+    expect(idempotencyKey({ sync: 'accounts', runId: 'run-2' }, '1', 'fp1')).not.toBe(key);
+    expect(idempotencyKey({ sync: 'accounts', runId: 'run-2' }, '1', undefined)).not.toBe(idempotencyKey(run1, '1', undefined));
   });
 
   it('honours Retry-After in seconds or as an HTTP date', () => {

@@ -1,0 +1,119 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DestinationRecord, RecordResult, WriteContext } from '../../src/destinations/destination';
+import { MetaAudienceDestination } from '../../src/destinations/meta';
+import { writeBisecting } from '../../src/engine/bisect';
+import { startMetaSandbox, type MetaSandbox } from '../../src/sandbox/meta';
+
+const TOKEN = 'EAABtest';
+
+function destinationAt(graphUrl: string, audienceId: string, accessToken = TOKEN): MetaAudienceDestination {
+  return new MetaAudienceDestination({ type: 'meta_audience', accessToken, graphUrl, apiVersion: 'v24.0' }, { connection: 'meta', audienceId });
+}
+
+/** A context whose checkpoint survives across the writes of one batch, as the engine keeps it. */
+function contextOf(): WriteContext {
+  let checkpoint: string | null = null;
+  return {
+    syncName: 'accounts_to_meta_audience',
+    runId: 'run-1',
+    batchId: 'run-1#1',
+    get checkpoint() {
+      return checkpoint;
+    },
+    saveCheckpoint(value: string) {
+      checkpoint = value;
+      return Promise.resolve();
+    },
+  };
+}
+
+const row = (externId: string): DestinationRecord => ({ key: externId, fields: { EXTERN_ID: externId }, destinationId: null });
+const statuses = (results: readonly RecordResult[]) => Object.fromEntries(results.map((r) => [r.key, r.status]));
+
+describe('Meta destination: EXTERN_ID values named like Object members', () => {
+  let sandbox: MetaSandbox;
+  beforeEach(async () => {
+    sandbox = await startMetaSandbox();
+  });
+  afterEach(async () => {
+    await sandbox.close();
+  });
+
+  it('adds `constructor`, `toString` and `__proto__` as members (Meta named no invalid entry)', async () => {
+    const destination = destinationAt(sandbox.graphUrl, sandbox.audienceId, sandbox.accessToken);
+    const records = ['constructor', 'toString', '__proto__', 'hasOwnProperty'].map(row);
+    const { results } = await destination.write('upsert', records, contextOf());
+    expect(results.map((r) => [r.key, r.status, r.status === 'rejected' ? r.error.message : ''])).toEqual(records.map((r) => [r.key, 'ok', '']));
+    expect(sandbox.members(sandbox.audienceId)).toEqual(records.map((r) => ({ EXTERN_ID: r.key })));
+  });
+});
+
+describe('Meta destination: more invalid entries than samples', () => {
+  /** A Graph endpoint that counts every EXTERN_ID starting with "bad" invalid but samples at most `samples` of them. */
+  let server: Server;
+  let graphUrl: string;
+  let samples = 1;
+  const posts: string[][] = [];
+
+  beforeEach(async () => {
+    posts.length = 0;
+    server = createServer((request, response) => {
+      let text = '';
+      request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      request.on('end', () => {
+        const { payload } = JSON.parse(text) as { payload: { schema: string[]; data: string[][] } };
+        const at = payload.schema.indexOf('EXTERN_ID');
+        const ids = payload.data.map((cells) => cells[at] ?? '');
+        posts.push(ids);
+        const bad = ids.filter((id) => id.startsWith('bad'));
+        const named = Object.fromEntries(bad.slice(0, samples).map((id) => [id, 'Invalid EXTERN_ID']));
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ audience_id: '1', session_id: 7, num_received: ids.length, num_invalid_entries: bad.length, invalid_entry_samples: named }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    graphUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterEach(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('finds the rows Meta counted but did not sample by splitting the batch, so no invalid row is reported ok', async () => {
+    samples = 1;
+    const destination = destinationAt(graphUrl, '1');
+    const context = contextOf();
+    const records = ['ok-1', 'bad-1', 'ok-2', 'ok-3', 'bad-2', 'ok-4', 'bad-3', 'ok-5'].map(row);
+    const { results } = await writeBisecting((part) => destination.write('upsert', part, context), records);
+    expect(statuses(results)).toEqual({ 'ok-1': 'ok', 'bad-1': 'rejected', 'ok-2': 'ok', 'ok-3': 'ok', 'bad-2': 'rejected', 'ok-4': 'ok', 'bad-3': 'rejected', 'ok-5': 'ok' });
+    const errors = results.flatMap((r) => (r.status === 'rejected' ? [[r.key, r.error.code, r.error.message]] : []));
+    expect(errors).toEqual([
+      ['bad-1', 'META_INVALID_ENTRY', 'Meta: Invalid EXTERN_ID'],
+      ['bad-2', 'META_INVALID_ENTRY', 'Meta: Invalid EXTERN_ID'],
+      ['bad-3', 'META_INVALID_ENTRY', 'Meta: Invalid EXTERN_ID'],
+    ]);
+    // Split only where the count outran the samples: the whole batch, then its second half.
+    expect(posts).toEqual([
+      records.map((r) => r.key),
+      ['ok-1', 'bad-1', 'ok-2', 'ok-3'],
+      ['bad-2', 'ok-4', 'bad-3', 'ok-5'],
+      ['bad-2', 'ok-4'],
+      ['bad-3', 'ok-5'],
+    ]);
+  });
+
+  it('rejects without splitting when the count says every unnamed row is invalid', async () => {
+    samples = 1;
+    const destination = destinationAt(graphUrl, '1');
+    const { results } = await destination.write('upsert', ['bad-1', 'bad-2', 'bad-3'].map(row), contextOf());
+    expect(statuses(results)).toEqual({ 'bad-1': 'rejected', 'bad-2': 'rejected', 'bad-3': 'rejected' });
+    expect(results[1]).toMatchObject({ error: { code: 'META_INVALID_ENTRY', message: 'Meta counted 3 of 3 rows invalid (num_invalid_entries) without samples naming them all; this row is one of them' } });
+    expect(posts).toHaveLength(1);
+  });
+
+  it('rejects a lone row Meta counted invalid with no sample', async () => {
+    samples = 0;
+    const { results } = await destinationAt(graphUrl, '1').write('upsert', [row('bad-1')], contextOf());
+    expect(results).toEqual([{ key: 'bad-1', status: 'rejected', error: { code: 'META_INVALID_ENTRY', message: 'Meta counted this row invalid (num_invalid_entries) without a sample saying why', fields: [] } }]);
+  });
+});

@@ -1,0 +1,97 @@
+import type { WebhookConnection } from '../../src/config/schema';
+import type { DestinationRecord, WriteContext } from '../../src/destinations/destination';
+import { WebhookDestination } from '../../src/destinations/webhook';
+import type { WebhookTarget } from '../../src/destinations/webhookTarget';
+import { BackflowError, DestinationTransientError } from '../../src/errors';
+import { startWebhookSandbox, type WebhookSandbox } from '../../src/sandbox/webhook';
+import { rejectionOf } from '../support/rejection';
+
+let receiver: WebhookSandbox;
+
+beforeEach(async () => {
+  receiver = await startWebhookSandbox();
+});
+afterEach(async () => {
+  await receiver.close();
+});
+
+function destination(url = receiver.url, target: WebhookTarget = { connection: 'hook', path: '/hooks/accounts', delivery: 'record' }): WebhookDestination {
+  const config: WebhookConnection = { type: 'webhook', url, method: 'POST', timeoutMs: 5_000 };
+  return new WebhookDestination(config, target);
+}
+
+/** A context whose checkpoint survives across attempts, as the engine keeps it for one batch of one run. */
+function contextOf(runId: string): WriteContext {
+  let checkpoint: string | null = null;
+  return {
+    syncName: 'accounts_to_webhook',
+    runId,
+    batchId: `${runId}#1`,
+    get checkpoint() {
+      return checkpoint;
+    },
+    saveCheckpoint(value: string) {
+      checkpoint = value;
+      return Promise.resolve();
+    },
+  };
+}
+
+const record = (health: number): DestinationRecord => ({ key: '1', fields: { name: 'Acme', health }, destinationId: null });
+const lastKey = () => receiver.received().at(-1)?.idempotencyKey;
+
+describe('webhook destination: redirects', () => {
+  it('does not follow a 301 (the POST would become a body-less GET) and fails the batch naming the status and the Location', async () => {
+    receiver.respondWith('/hooks/accounts', { status: 301, headers: { location: '/hooks/v2/accounts' } });
+    const error = await rejectionOf<BackflowError>(destination().write('upsert', [record(38)], contextOf('run-1')));
+    expect(error).toBeInstanceOf(BackflowError);
+    expect(error).not.toBeInstanceOf(DestinationTransientError);
+    expect(error.code).toBe('DESTINATION_REQUEST_INVALID');
+    expect(error.message).toBe(
+      `webhook ${receiver.url}/hooks/accounts answered 301 (redirect to ${receiver.url}/hooks/v2/accounts); backflow does not follow redirects for a POST: set the url to the final address`,
+    );
+    // Only the POST reached the receiver: no GET to the Location was counted as a delivery.
+    expect(receiver.received().map((r) => `${r.method} ${r.path}`)).toEqual(['POST /hooks/accounts']);
+  });
+
+  it('fails on an http→https 302 too, without showing the query string (it may hold a token)', async () => {
+    receiver.respondWith('/hooks/accounts', { status: 302, headers: { location: 'https://hooks.example.com/accounts?token=s3cret' } });
+    const error = await rejectionOf<BackflowError>(destination(`${receiver.url}/hooks/accounts?token=s3cret`, { connection: 'hook', delivery: 'batch' }).write('upsert', [record(38), { ...record(40), key: '2' }], contextOf('run-1')));
+    expect(error).toMatchObject({ code: 'DESTINATION_REQUEST_INVALID' });
+    expect(error.message).toContain('answered 302 (redirect to https://hooks.example.com/accounts)');
+    expect(error.message).not.toContain('s3cret');
+    expect(receiver.received()).toHaveLength(1);
+  });
+});
+
+describe('webhook destination: Idempotency-Key', () => {
+  it('differs when a row returns to an earlier state in a later run (A→B→A), and when a deleted row is deleted again', async () => {
+    const hook = destination();
+    await hook.write('upsert', [record(38)], contextOf('run-1'));
+    const first = lastKey();
+    await hook.write('upsert', [record(30)], contextOf('run-2'));
+    await hook.write('upsert', [record(38)], contextOf('run-3'));
+    const back = lastKey();
+    expect(receiver.received().map((r) => (r.body as { fingerprint: string }).fingerprint)).toEqual([expect.any(String), expect.any(String), (receiver.received()[0]?.body as { fingerprint: string }).fingerprint]);
+    expect(back).not.toBe(first);
+
+    await hook.write('delete', [record(38)], contextOf('run-4'));
+    const deleted = lastKey();
+    await hook.write('upsert', [record(38)], contextOf('run-5'));
+    await hook.write('delete', [record(38)], contextOf('run-6'));
+    expect(lastKey()).not.toBe(deleted);
+    expect(new Set(receiver.received().map((r) => r.idempotencyKey)).size).toBe(6);
+  });
+
+  it('stays the same when a run re-sends a change whose answer was lost', async () => {
+    const hook = destination();
+    const context = contextOf('run-1');
+    receiver.setFaults({ applyThenFail: 1 });
+    await expect(hook.write('upsert', [record(38)], context)).rejects.toBeInstanceOf(DestinationTransientError);
+    receiver.setFaults({});
+    await hook.write('upsert', [record(38)], context);
+    const [lost, retried] = receiver.received();
+    expect(retried?.idempotencyKey).toBe(lost?.idempotencyKey);
+    expect(retried?.rawBody).toBe(lost?.rawBody);
+  });
+});
