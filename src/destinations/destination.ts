@@ -93,6 +93,11 @@ export interface TargetIssue {
  */
 export interface Destination {
   readonly limits: DestinationLimits;
+  /**
+   * The destination matches records by key ignoring letter case (Salesforce external ids): `acme-1`
+   * and `ACME-1` are one record, so mirror mode must not delete a key that comes back re-cased.
+   */
+  readonly keysIgnoreCase?: boolean;
   /** The verbs this destination implements; a sync whose mode needs another is refused up front. */
   readonly operations: readonly WriteOperation[];
   /**

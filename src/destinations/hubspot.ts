@@ -65,6 +65,12 @@ interface Answered<T> {
   data: T;
 }
 
+/** A record to update and the HubSpot id it is sent to. */
+interface IdWrite {
+  record: DestinationRecord;
+  id: string;
+}
+
 /** Whatever a batch answer holds, 200 or 207. */
 interface BatchAnswer {
   results: WrittenObject[];
@@ -198,44 +204,66 @@ export class HubspotDestination implements Destination {
     return mapWriteAnswer({ idProperty, sent: records, results: answer.results, errors: answer.errors ?? [], created: (r) => r._new === true });
   }
 
-  /** Updates only records that exist: by the stored HubSpot id, else by reading the idProperty first. */
+  /**
+   * Updates only records that exist: by the stored HubSpot id, else by reading the idProperty first.
+   * A stored id whose record is gone since (archived, maybe re-created under a new id) is read again
+   * by idProperty, all such records of the batch in one read, and updated by the id found, which is
+   * what gets committed; one no longer found is skipped like any unknown key.
+   */
   private async update(records: readonly DestinationRecord[], calls: { count: number }): Promise<Map<string, RecordResult>> {
     const { object, externalIdField: idProperty } = this.target;
     const unknown = records.filter((record) => record.destinationId === null).map((record) => record.key);
     const existing = unknown.length > 0 ? await this.lookUp(unknown, calls) : new Map<string, string>();
     const answers = new Map<string, RecordResult>();
-    const writes: Array<{ record: DestinationRecord; id: string }> = [];
+    const noSuchKey = (key: string, goneId?: string): RecordResult => ({
+      key,
+      status: 'skipped',
+      reason: `update mode: no ${object} has ${idProperty} = ${key}${goneId === undefined ? '' : ` (${object} ${goneId}, synced earlier, no longer exists)`}`,
+    });
+    const writes: IdWrite[] = [];
     for (const record of records) {
       const id = record.destinationId ?? existing.get(matchKey(idProperty, record.key));
-      if (id === undefined) answers.set(record.key, { key: record.key, status: 'skipped', reason: `update mode: no ${object} has ${idProperty} = ${record.key}` });
+      if (id === undefined) answers.set(record.key, noSuchKey(record.key));
       else writes.push({ record, id });
     }
-    if (writes.length === 0) return answers;
+    const gone = await this.updateByIds(writes, answers, calls);
+    if (gone.length === 0) return answers;
+    const found = await this.lookUp(gone.map(({ record }) => record.key), calls);
+    const again: IdWrite[] = [];
+    for (const { record, id: goneId } of gone) {
+      const id = found.get(matchKey(idProperty, record.key));
+      if (id === undefined || id === goneId) answers.set(record.key, noSuchKey(record.key, goneId));
+      else again.push({ record, id });
+    }
+    // Gone again between the read and this update: skipped, and looked for again next run.
+    for (const { record, id } of await this.updateByIds(again, answers, calls)) answers.set(record.key, noSuchKey(record.key, id));
+    return answers;
+  }
+
+  /** One batch update by HubSpot id; answers go into `answers`, except the writes whose id HubSpot no longer has (returned). */
+  private async updateByIds(writes: readonly IdWrite[], answers: Map<string, RecordResult>, calls: { count: number }): Promise<IdWrite[]> {
+    if (writes.length === 0) return [];
+    const { object, externalIdField: idProperty } = this.target;
     const answer: BatchAnswer = await this.request(`update ${object}`, calls, () =>
       this.objects.updateWithHttpInfo(object, {
         inputs: writes.map(({ record, id }) => ({ id, properties: toHubspotProperties(record.fields), objectWriteTraceId: record.key })),
       }),
     );
-    // A stored id whose record was deleted in HubSpot since: nothing to update (looked for again next run).
-    const keyById = new Map(writes.map(({ record, id }) => [id, record.key]));
-    const gone = (answer.errors ?? []).filter((e) => e.category === 'OBJECT_NOT_FOUND');
-    for (const entry of gone) {
-      for (const id of entry.context?.['ids'] ?? []) {
-        const key = keyById.get(id);
-        if (key !== undefined) answers.set(key, { key, status: 'skipped', reason: `update mode: ${object} ${id} no longer exists in HubSpot` });
-      }
-    }
-    const written = writes.filter(({ record }) => !answers.has(record.key)).map(({ record }) => record);
+    // Ids HubSpot has no record for come back together in OBJECT_NOT_FOUND entries (a 207).
+    const goneIds = new Set((answer.errors ?? []).filter((e) => e.category === 'OBJECT_NOT_FOUND').flatMap((e) => e.context?.['ids'] ?? []));
+    const gone = writes.filter(({ id }) => goneIds.has(id));
+    const written = writes.filter(({ id }) => !goneIds.has(id));
+    const keyById = new Map(written.map(({ record, id }) => [id, record.key]));
     const mapped = mapWriteAnswer({
       idProperty,
-      sent: written,
+      sent: written.map(({ record }) => record),
       // Update answers name records by id; the trace id (or the id) leads back to the key.
       results: answer.results.map((r) => ({ ...r, objectWriteTraceId: r.objectWriteTraceId ?? keyById.get(r.id) })),
       errors: (answer.errors ?? []).filter((e) => e.category !== 'OBJECT_NOT_FOUND'),
       created: () => false,
     });
     for (const [key, result] of mapped) answers.set(key, result);
-    return answers;
+    return gone;
   }
 
   /** Creates only keys HubSpot doesn't hold yet: one batch read by idProperty, then one batch create. */

@@ -28,8 +28,11 @@ export const SALESFORCE_COLLECTION_LIMIT = 200;
 /** Records per batch once a run goes through Bulk API 2.0 (one ingest job per verb and batch). */
 export const SALESFORCE_BULK_BATCH_SIZE = 10_000;
 
-/** A delete of a record that is already gone leaves the org as the sync wants it. */
-const ALREADY_DELETED = new Set(['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY', 'NOT_FOUND']);
+/**
+ * What Salesforce answers for an Id whose record is gone (deleted, or merged into another): a delete
+ * of it leaves the org as the sync wants it; an update by it is resolved again by the key field.
+ */
+const RECORD_GONE = new Set(['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY', 'NOT_FOUND']);
 
 /** One result of a collections request as Salesforce sends it (errors carry `statusCode`). */
 interface CollectionResult {
@@ -67,6 +70,8 @@ export interface SalesforceDestinationOptions {
 export class SalesforceDestination implements Destination {
   readonly limits: DestinationLimits = { maxBatchSize: SALESFORCE_COLLECTION_LIMIT, concurrency: 1 };
   readonly operations = WRITE_OPERATIONS;
+  /** External ids (unless made "Unique, case sensitive") and SOQL text matches ignore case. */
+  readonly keysIgnoreCase = true;
   private readonly connection: Connection;
   private readonly budget: ApiBudget;
   /** The field holding the warehouse key: the external id field, or the matchOn field. */
@@ -167,21 +172,17 @@ export class SalesforceDestination implements Destination {
     if (bulk !== null && context.checkpoint !== null) {
       for (const [key, result] of await bulk.resume(this.keyField, keyById)) done.set(key, result);
     }
+    const send = async (plan: Plan): Promise<void> => {
+      for (const result of plan.done) done.set(result.key, result);
+      const executed = bulk !== null ? await this.viaBulk(bulk, plan, keyById) : await this.viaCollections(plan);
+      for (const [key, result] of executed) done.set(key, result);
+    };
     const pending = records.filter((record) => !done.has(record.key));
-    const ready: Ready[] = [];
-    if (operation === 'delete') ready.push(...pending.map((record) => ({ record, fields: {} })));
-    else if (pending.length > 0) {
-      const fields = await this.fields();
-      for (const record of pending) {
-        const coerced = coerceRecord(fields, record.fields);
-        if (coerced.ok) ready.push({ record, fields: coerced.fields });
-        else done.set(record.key, { key: record.key, status: 'rejected', error: coerced.error });
-      }
-    }
-    const plan = await this.plan(operation, ready);
-    for (const result of plan.done) done.set(result.key, result);
-    const executed = bulk !== null ? await this.viaBulk(bulk, plan, keyById) : await this.viaCollections(plan);
-    for (const [key, result] of executed) done.set(key, result);
+    await send(await this.plan(operation, await this.prepare(operation, pending, done)));
+    // Records sent by a stored Id whose record is gone since (deleted or merged away, here or in an
+    // earlier attempt of this batch): resolved again by the key field, all of them with one look-up.
+    const gone = this.sendsStoredIds(operation) ? records.filter((record) => record.destinationId && isGone(done.get(record.key))) : [];
+    if (gone.length > 0) await send(await this.replan(operation, await this.prepare(operation, gone, done)));
     const results = records.map(
       (record): RecordResult =>
         done.get(record.key) ?? {
@@ -191,6 +192,25 @@ export class SalesforceDestination implements Destination {
         },
     );
     return { results, apiCalls: this.apiCalls };
+  }
+
+  /** Records with their values coerced per the describe; a value that cannot be is rejected into `done`. */
+  private async prepare(operation: WriteOperation, records: readonly DestinationRecord[], done: Map<string, RecordResult>): Promise<Ready[]> {
+    if (operation === 'delete') return records.map((record) => ({ record, fields: {} }));
+    if (records.length === 0) return [];
+    const fields = await this.fields();
+    const ready: Ready[] = [];
+    for (const record of records) {
+      const coerced = coerceRecord(fields, record.fields);
+      if (coerced.ok) ready.push({ record, fields: coerced.fields });
+      else done.set(record.key, { key: record.key, status: 'rejected', error: coerced.error });
+    }
+    return ready;
+  }
+
+  /** Whether the verb writes by an Id committed earlier (update mode, and upsert matched by SOQL). */
+  private sendsStoredIds(operation: WriteOperation): boolean {
+    return operation === 'update' || (operation === 'upsert' && this.target.matchOn !== undefined);
   }
 
   private withKey(ready: Ready): Record<string, Value> {
@@ -214,8 +234,8 @@ export class SalesforceDestination implements Destination {
       plan.upsert.push(...ready);
       return plan;
     }
-    // A Salesforce Id committed by an earlier run is used as is (no look-up), except by insert, which
-    // must know whether the record still exists.
+    // A Salesforce Id committed by an earlier run is used as is (no look-up; one found gone is looked
+    // up by replan()), except by insert, which must know whether the record still exists.
     const known = operation === 'insert' ? [] : ready.filter((r) => r.record.destinationId);
     const unknown = operation === 'insert' ? [...ready] : ready.filter((r) => !r.record.destinationId);
     for (const r of known) plan.update.push({ ...r, id: r.record.destinationId as string });
@@ -223,27 +243,48 @@ export class SalesforceDestination implements Destination {
     for (const r of unknown) {
       const key = r.record.key;
       const ids = matches.get(key.toLowerCase()) ?? [];
-      if (operation === 'insert') {
-        if (ids.length === 0) plan.create.push(r);
-        else {
-          plan.done.push({
-            key,
-            status: 'skipped',
-            reason: `insert mode: ${object} ${ids.join(', ')} already has ${field} = ${key}`,
-            ...(ids.length === 1 ? { destinationId: ids[0] as string } : {}),
-          });
-        }
-      } else if (ids.length > 1) {
-        plan.done.push({ key, status: 'rejected', error: ambiguous(object, field, key, ids) });
-      } else if (ids.length === 1) {
-        plan.update.push({ ...r, id: ids[0] as string });
-      } else if (operation === 'upsert') {
-        plan.create.push(r);
-      } else {
-        plan.done.push({ key, status: 'skipped', reason: `update mode: no ${object} has ${field} = ${key}` });
+      if (operation !== 'insert') this.place(operation, r, ids, plan);
+      else if (ids.length === 0) plan.create.push(r);
+      else {
+        plan.done.push({
+          key,
+          status: 'skipped',
+          reason: `insert mode: ${object} ${ids.join(', ')} already has ${field} = ${key}`,
+          ...(ids.length === 1 ? { destinationId: ids[0] as string } : {}),
+        });
       }
     }
     return plan;
+  }
+
+  /**
+   * Records whose stored Id turned out gone, placed again by what the key field finds now: the one
+   * match (its new Id is what gets committed), a create (upsert), or a skip (update). A match on the
+   * same Id means the record is there and the rejection was about something else: it stands.
+   */
+  private async replan(operation: WriteOperation, ready: readonly Ready[]): Promise<Plan> {
+    const plan: Plan = { upsert: [], create: [], update: [], delete: [], done: [] };
+    const matches = await this.lookUp(ready.map((r) => r.record.key));
+    for (const r of ready) {
+      const ids = matches.get(r.record.key.toLowerCase()) ?? [];
+      if (ids.length === 1 && ids[0] === r.record.destinationId) continue;
+      this.place(operation, r, ids, plan, r.record.destinationId);
+    }
+    return plan;
+  }
+
+  /** Where an upsert or update goes once the key field's look-up has answered `ids`. */
+  private place(operation: WriteOperation, r: Ready, ids: readonly string[], plan: Plan, goneId: string | null = null): void {
+    const { object } = this.target;
+    const field = this.keyField;
+    const key = r.record.key;
+    if (ids.length > 1) plan.done.push({ key, status: 'rejected', error: ambiguous(object, field, key, ids) });
+    else if (ids.length === 1) plan.update.push({ ...r, id: ids[0] as string });
+    else if (operation === 'upsert') plan.create.push(r);
+    else {
+      const gone = goneId === null ? '' : ` (${object} ${goneId}, synced earlier, no longer exists)`;
+      plan.done.push({ key, status: 'skipped', reason: `update mode: no ${object} has ${field} = ${key}${gone}` });
+    }
   }
 
   /** Ids of the records whose key field holds each key (lower-cased: SOQL compares text case-insensitively). */
@@ -301,7 +342,7 @@ export class SalesforceDestination implements Destination {
       chunk.forEach(({ record, id }, i) => {
         const answer = answers[i] as CollectionResult;
         const code = answer.errors?.[0]?.statusCode ?? answer.errors?.[0]?.errorCode;
-        if (!answer.success && code !== undefined && ALREADY_DELETED.has(code)) {
+        if (!answer.success && code !== undefined && RECORD_GONE.has(code)) {
           results.set(record.key, { key: record.key, status: 'ok', destinationId: id, created: false });
         } else results.set(record.key, toResult(record, { ...answer, id: answer.id ?? id }, () => false));
       });
@@ -339,6 +380,10 @@ export class SalesforceDestination implements Destination {
     }
     return answers;
   }
+}
+
+function isGone(result: RecordResult | undefined): boolean {
+  return result?.status === 'rejected' && RECORD_GONE.has(result.error.code);
 }
 
 function chunks<T>(items: readonly T[]): T[][] {

@@ -67,6 +67,7 @@ export async function extractChanges(
     syncName: spec.name,
     mode: spec.mode,
     ...(spec.allowEmptyMirror ? { allowEmptyMirror: true } : {}),
+    ...(destination.destination.keysIgnoreCase ? { keysIgnoreCase: true } : {}),
     batchSize: batchSizeFor(spec, destination),
     now: nowIso(deps),
   });

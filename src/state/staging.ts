@@ -106,6 +106,8 @@ export interface ClassifyInput {
   mode: SyncMode;
   /** Mirror mode only: delete everything when the model returns no rows. */
   allowEmptyMirror?: boolean;
+  /** The destination matches keys ignoring letter case (see keepRecasedKeys). */
+  keysIgnoreCase?: boolean;
   /** Records per batch: a number, or chosen per verb from how many records take it (e.g. bulk APIs). */
   batchSize: number | ((operation: WriteOperation, records: number) => number);
   now: string;
@@ -136,6 +138,7 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
     await markDuplicates(trx, runId, input.now);
 
     const removed = await countRemoved(trx, runId, syncName);
+    let recased = 0;
     if (plan.removed !== null && removed > 0) {
       const present = await trx
         .selectFrom('staged_rows')
@@ -150,6 +153,7 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
         );
       }
       await stageRemoved(trx, runId, syncName);
+      if (input.keysIgnoreCase) recased = await keepRecasedKeys(trx, { runId, syncName, now: input.now });
     }
 
     // Changes the mode does not send are skipped, each with a reason on record.
@@ -189,10 +193,10 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
       extracted: byChange.filter((c) => c.change !== 'removed').reduce((sum, c) => sum + Number(c.rows), 0) + Number(nullKeys.rows),
       added: count('added'),
       changed: count('changed'),
-      removed,
+      removed: removed - recased,
       unchanged: count('unchanged'),
       invalid: count('invalid') + Number(nullKeys.rows),
-      skipped,
+      skipped: skipped + recased,
       batches: lastBatch,
     };
 
@@ -279,6 +283,53 @@ async function stageRemoved(trx: StateDb, runId: string, syncName: string): Prom
     FROM snapshots snap
     WHERE snap.sync_name = ${syncName}
       AND NOT EXISTS (SELECT 1 FROM staged_rows s WHERE s.run_id = ${runId} AND s.key = snap.key)`.execute(trx);
+}
+
+/**
+ * A destination matching keys ignoring letter case (Salesforce external ids) holds ONE record for
+ * `acme-1` and `ACME-1`. A committed key the model now returns in another case is not removed: a
+ * delete by its stored id would delete the record the new key's upsert matches. Its staged delete is
+ * dropped, the skip put on record, and its snapshot row dropped (the new key's commit takes the
+ * record over). Case as the database folds it: PostgreSQL's lower(), SQLite's A–Z. Returns how many.
+ */
+async function keepRecasedKeys(trx: StateDb, input: { runId: string; syncName: string; now: string }): Promise<number> {
+  const { runId, syncName } = input;
+  const recased = await sql<{ seq: number; key: string; new_key: string; destination_id: string | null }>`
+    SELECT r.seq, r.key, g.new_key, snap.destination_id
+    FROM staged_rows r
+    JOIN (SELECT lower(key) AS folded, MAX(CASE WHEN COALESCE(change, '') <> 'removed' THEN key END) AS new_key
+          FROM staged_rows WHERE run_id = ${runId}
+          GROUP BY lower(key)
+          HAVING SUM(CASE WHEN change = 'removed' THEN 1 ELSE 0 END) > 0
+             AND SUM(CASE WHEN COALESCE(change, '') <> 'removed' THEN 1 ELSE 0 END) > 0) g ON lower(r.key) = g.folded
+    LEFT JOIN snapshots snap ON snap.sync_name = ${syncName} AND snap.key = r.key
+    WHERE r.run_id = ${runId} AND r.change = 'removed'`.execute(trx);
+  const rows = recased.rows;
+  for (let start = 0; start < rows.length; start += 500) {
+    const chunk = rows.slice(start, start + 500);
+    await trx.deleteFrom('staged_rows').where('run_id', '=', runId).where('seq', 'in', chunk.map((row) => row.seq)).execute();
+    await trx.deleteFrom('snapshots').where('sync_name', '=', syncName).where('key', 'in', chunk.map((row) => row.key)).execute();
+    await insertJsonRows(
+      trx,
+      'record_results',
+      RESULT_COLUMNS,
+      chunk.map((row) => ({
+        run_id: runId,
+        key: row.key,
+        batch_no: null,
+        change: 'removed' as const,
+        status: 'skipped' as const,
+        destination_id: row.destination_id,
+        created: null,
+        error_code: 'KEY_RECASED',
+        error_message: `key ${row.key} is back as ${row.new_key}; the destination matches keys ignoring case, so its record is ${row.new_key}'s now and is not deleted`,
+        error_fields: null,
+        payload: null,
+        recorded_at: input.now,
+      })),
+    );
+  }
+  return rows.length;
 }
 
 /**

@@ -169,6 +169,46 @@ describe('HubSpot sync modes', () => {
     });
   });
 
+  it('update finds a company archived and re-created since by its external_id, commits the new id, and skips one gone for good', async () => {
+    setMode('update');
+    const acmeOld = await createCompany({ name: 'Acme (old)', external_id: '1' });
+    const globexOld = await createCompany({ name: 'Globex (old)', external_id: '2' });
+    const taskQueue = uniqueTaskQueue('hubspot-update-gone');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 2, updated: 2, skipped: 2 } });
+
+      // Both archived in HubSpot; Acme imported again under a new id.
+      await fx.client.crm.companies.batchApi.archive({ inputs: [{ id: acmeOld }, { id: globexOld }] });
+      const acmeNew = await createCompany({ name: 'Acme (re-imported)', external_id: '1' });
+      await fx.project.sql('UPDATE accounts SET health = health + 1');
+      const before = writes().length;
+      const second = await run(taskQueue);
+      // Read the unknown keys, update by the stored ids, read the two gone ones again (one read), update Acme.
+      expect(second).toMatchObject({ status: 'succeeded', counts: { synced: 1, updated: 1, rejected: 0, skipped: 3 }, apiCalls: 4 });
+      expect(writes().slice(before).map((r) => [r.path.replace('/crm/v3/objects/companies/batch/', ''), r.inputs])).toEqual([
+        ['read', 2],
+        ['update', 2],
+        ['read', 2],
+        ['update', 1],
+      ]);
+      const results = await resultsOf(second.runId);
+      expect(results.map((r) => [r.key, r.status, r.status === 'synced' ? r.destination_id : r.error_message])).toEqual([
+        ['1', 'synced', acmeNew],
+        ['2', 'skipped', `update mode: no companies has external_id = 2 (companies ${globexOld}, synced earlier, no longer exists)`],
+        ['3', 'skipped', 'update mode: no companies has external_id = 3'],
+        ['4', 'skipped', 'update mode: no companies has external_id = 4'],
+      ]);
+      expect(fx.hubspot.records('companies').map((c) => [c.id, c.properties['name'], c.properties['health_score']])).toEqual([[acmeNew, 'Acme', '39']]);
+
+      // The new id was committed: Acme's next change goes to it, and lands.
+      await fx.project.sql("UPDATE accounts SET health = health + 1 WHERE name = 'Acme'");
+      const third = await run(taskQueue);
+      expect(third).toMatchObject({ status: 'succeeded', counts: { synced: 1, updated: 1, rejected: 0 } });
+      expect((await resultsOf(third.runId)).find((r) => r.key === '1')).toMatchObject({ status: 'synced', destination_id: acmeNew });
+      expect(fx.hubspot.records('companies').map((c) => [c.id, c.properties['health_score']])).toEqual([[acmeNew, '40']]);
+    });
+  });
+
   it('insert creates only companies HubSpot does not hold yet and never writes over one that exists', async () => {
     setMode('insert');
     const acmeId = await createCompany({ name: 'Acme (kept)', external_id: '1' });

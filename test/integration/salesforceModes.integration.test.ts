@@ -55,6 +55,37 @@ describe('sync modes against the Salesforce sandbox', () => {
     });
   });
 
+  it('mirror does not delete an Account whose key comes back in another letter case: Salesforce matches external ids ignoring case', async () => {
+    setMode('mirror');
+    const keyed = (expression: string) =>
+      fx.project.write(FILE, fx.project.read(FILE).replace(/^  SELECT .* name, health/m, `  SELECT ${expression} AS id, name, health`));
+    keyed(`'acme-' || id`);
+    const taskQueue = uniqueTaskQueue('mirror-recased');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { created: 4 } });
+      const ids = fx.sandbox.records('Account').map((a) => a.Id);
+      // The model now spells key 1 in capitals (a dbt change, say); the same Account is meant.
+      keyed(`CASE WHEN id = 1 THEN 'ACME-' ELSE 'acme-' END || id`);
+      const second = await run(taskQueue);
+      expect(second).toMatchObject({ status: 'succeeded', counts: { added: 1, removed: 0, skipped: 1, deleted: 0, synced: 1, created: 0, updated: 1 } });
+      expect(fx.sandbox.records('Account').map((a) => a.Id)).toEqual(ids);
+      expect(accounts()).toContainEqual(['ACME-1', 'Acme']);
+      expect(await fx.project.deps.state.selectFrom('record_results').select(['key', 'status', 'error_code', 'error_message']).where('run_id', '=', second.runId).where('status', '=', 'skipped').execute()).toEqual([
+        {
+          key: 'acme-1',
+          status: 'skipped',
+          error_code: 'KEY_RECASED',
+          error_message: "key acme-1 is back as ACME-1; the destination matches keys ignoring case, so its record is ACME-1's now and is not deleted",
+        },
+      ]);
+      // The record is ACME-1's now: a clean run after, and it goes when ACME-1 leaves the model.
+      expect(await run(taskQueue)).toMatchObject({ counts: { removed: 0, skipped: 0 }, apiCalls: 0 });
+      await fx.project.sql(`DELETE FROM accounts WHERE id = 1`);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { removed: 1, deleted: 1 } });
+      expect(fx.sandbox.records('Account')).toHaveLength(3);
+    });
+  });
+
   it('mirror refuses a model that returns no rows, and deletes nothing', async () => {
     setMode('mirror');
     const taskQueue = uniqueTaskQueue('mirror-empty');
