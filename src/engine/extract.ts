@@ -35,7 +35,7 @@ export async function extractChanges(
     return { counts, concurrency, batchesPerActivity: await grouping(deps, runId, counts, concurrency) };
   }
 
-  await resetStaging(deps.state, runId);
+  const fence = await resetStaging(deps.state, runId);
   const target = targetOf(spec);
   const source = openSource(deps, spec);
   let seq = 0;
@@ -54,7 +54,7 @@ export async function extractChanges(
         const payload = JSON.stringify(mapped.payload);
         staged.push({ key: mapped.key, fingerprint: fingerprint(target, mapped.payload), payload });
       }
-      await stagePage(deps.state, runId, seq, staged, invalid, nowIso(deps));
+      await stagePage(deps.state, runId, seq, staged, invalid, nowIso(deps), fence);
       seq += staged.length;
       onPage(rowNumber);
     }
@@ -68,6 +68,7 @@ export async function extractChanges(
     mode: spec.mode,
     ...(spec.allowEmptyMirror ? { allowEmptyMirror: true } : {}),
     ...(destination.destination.keysIgnoreCase ? { keysIgnoreCase: true } : {}),
+    fence,
     batchSize: batchSizeFor(spec, destination),
     now: nowIso(deps),
   });

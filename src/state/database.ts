@@ -38,6 +38,8 @@ export interface RunsTable {
   skipped: Generated<number>;
   error_code: string | null;
   error_message: string | null;
+  /** The extract attempt that owns the run's staging (see resetStaging); null before the first. */
+  extract_fence: Generated<string | null>;
 }
 
 export interface BatchesTable {

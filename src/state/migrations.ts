@@ -151,6 +151,15 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('staged_rows').dropColumn('batch_no').execute();
     },
   },
+  /**
+   * The extract attempt that owns a run's staging (see resetStaging): an attempt Temporal gave up on
+   * may still be running, and must not write into the staging of the one that replaced it.
+   */
+  '007_extract_fence': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('runs').addColumn('extract_fence', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { MODE_PLANS, type ActionableChange, type SyncMode, type WriteOperation } from '../destinations/modes';
 import { BackflowError } from '../errors';
@@ -31,13 +32,36 @@ export interface ChangeCounts {
   batches: number;
 }
 
-/** Drops whatever a previous, interrupted extract of this run staged, so the extract can start over. */
-export async function resetStaging(db: StateDb, runId: string): Promise<void> {
+/**
+ * Starts (or starts over) a run's extract: drops whatever an earlier attempt staged, and returns this
+ * attempt's fence. An attempt Temporal gave up on (its heartbeat lost) may still be running; every
+ * write it makes checks the fence (stagePage, classifyChanges), so it stops at its next page instead
+ * of mixing its rows into this attempt's staging — in mirror mode, rows not yet staged again would
+ * read as removed, and be deleted.
+ */
+export async function resetStaging(db: StateDb, runId: string): Promise<string> {
+  const fence = randomUUID();
   await db.transaction().execute(async (trx) => {
+    const owned = await trx.updateTable('runs').set({ extract_fence: fence }).where('run_id', '=', runId).where('phase', '=', 'started').executeTakeFirst();
+    if (Number(owned.numUpdatedRows) === 0) await checkFence(trx, runId, fence);
     await trx.deleteFrom('staged_rows').where('run_id', '=', runId).execute();
     await trx.deleteFrom('batches').where('run_id', '=', runId).execute();
     await trx.deleteFrom('record_results').where('run_id', '=', runId).execute();
   });
+  return fence;
+}
+
+/** Refuses a write of an extract attempt that no longer owns the run's staging (see resetStaging). */
+async function checkFence(trx: StateDb, runId: string, fence: string | undefined): Promise<void> {
+  if (fence === undefined) return;
+  const run = await trx.selectFrom('runs').select(['phase', 'extract_fence']).where('run_id', '=', runId).executeTakeFirst();
+  if (run?.phase === 'started' && run.extract_fence === fence) return;
+  throw new BackflowError(
+    'EXTRACT_SUPERSEDED',
+    run?.phase === 'started'
+      ? `a later attempt of run ${runId}'s extract has taken over its staging; this attempt stops`
+      : `run ${runId} is ${run ? `past extracting (${run.phase})` : 'gone'}; this extract attempt stops`,
+  );
 }
 
 /**
@@ -53,8 +77,11 @@ export async function stagePage(
   rows: readonly StagedRow[],
   invalid: readonly InvalidRow[],
   now: string,
+  /** The extract attempt's fence (resetStaging): the page is refused once another owns the staging. */
+  fence?: string,
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
+    await checkFence(trx, runId, fence);
     if (rows.length > 0) {
       const run = await trx.selectFrom('runs').select(['sync_name', 'full_resync']).where('run_id', '=', runId).executeTakeFirstOrThrow();
       const changedWhen = run.full_resync === 1 ? sql`1 = 1` : sql`snap.fingerprint <> r.fingerprint`;
@@ -108,6 +135,8 @@ export interface ClassifyInput {
   allowEmptyMirror?: boolean;
   /** The destination matches keys ignoring letter case (see keepRecasedKeys). */
   keysIgnoreCase?: boolean;
+  /** The extract attempt's fence (resetStaging): refused once another attempt owns the staging. */
+  fence?: string;
   /** Records per batch: a number, or chosen per verb from how many records take it (e.g. bulk APIs). */
   batchSize: number | ((operation: WriteOperation, records: number) => number);
   now: string;
@@ -134,6 +163,7 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
   return db.transaction().execute(async (trx) => {
     // PostgreSQL plans the joins below from table statistics; freshly staged rows have none, and a
     // nested-loop plan over them is quadratic. SQLite needs no such step.
+    await checkFence(trx, runId, input.fence);
     if (isPostgres(trx)) await sql`ANALYZE staged_rows, snapshots`.execute(trx);
     await markDuplicates(trx, runId, input.now);
 

@@ -97,6 +97,24 @@ describe('running a sync', () => {
     expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toHaveLength(0);
   });
 
+  it('lets one of two overlapping attempts of an extract own the staging; the other stops at its next write', async () => {
+    // Mirror mode, where rows staged by neither attempt would read as removed, and be deleted.
+    fx.project.write(SYNC_FILE, fx.project.read(SYNC_FILE).replace(/^mode: .*$/m, 'mode: mirror'));
+    await fx.project.sql(`INSERT INTO accounts SELECT i, 'Account ' || i, 50, 'neutral', 100, NULL FROM range(5, 6001) t(i)`);
+    const deps = { ...fx.project.deps, batchTimeSliceMs: 60_000 };
+    const first = await startRun(deps, { runId: 'extract-first', sync: SYNC, full: false });
+    const { counts } = await extractChanges(deps, first.runId);
+    await syncBatches(deps, first.runId, { first: 1, last: counts.batches });
+    expect(await finishRun(deps, first.runId)).toMatchObject({ status: 'succeeded', counts: { synced: 6000 } });
+    // Two attempts of one extract at once (an attempt Temporal gave up on keeps running on its worker).
+    const { runId } = await startRun(fx.project.deps, { runId: 'extract-twice', sync: SYNC, full: false });
+    const attempts = await Promise.allSettled([extractChanges(fx.project.deps, runId), extractChanges(fx.project.deps, runId)]);
+    const failed = attempts.filter((attempt) => attempt.status === 'rejected');
+    expect(failed).toEqual([{ status: 'rejected', reason: expect.objectContaining({ code: 'EXTRACT_SUPERSEDED' }) as unknown }]);
+    expect(await getRun(fx.project.deps.state, runId)).toMatchObject({ phase: 'extracted', extracted: 6000, unchanged: 6000, removed: 0, batches: 0 });
+    await finishRun(fx.project.deps, runId);
+  });
+
   it('hands the rest of a range back when a batch fails after others of it were sent', async () => {
     fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}batchSize: 1\n`);
     const deps = { ...fx.project.deps, batchTimeSliceMs: 60_000 };

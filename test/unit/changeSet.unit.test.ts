@@ -5,7 +5,7 @@ import { commitBatch, getBatch, readBatchRecords, type BatchOutcome } from '../.
 import type { SyncMode } from '../../src/destinations/modes';
 import { recordResults } from '../../src/state/history';
 import { closeRun, openRun } from '../../src/state/runs';
-import { classifyChanges, stagePage } from '../../src/state/staging';
+import { classifyChanges, resetStaging, stagePage } from '../../src/state/staging';
 
 const spec: SyncSpec = {
   name: 'accounts',
@@ -229,5 +229,35 @@ describe('sync modes decide what each change sends', () => {
       ['3', 'rejected', 'too long'],
     ]);
     expect((await recordResults(db, runId, true)).map((r) => r.key)).toEqual(['3']);
+  });
+});
+
+describe('extract fences', () => {
+  const page = [{ key: '1', fingerprint: 'f', payload: '{}' }];
+
+  it('refuses the pages and the diff of an attempt whose staging a later attempt took over', async () => {
+    await openRun(db, { runId: 'fenced', spec, full: false, now: NOW, lease: true });
+    const stale = await resetStaging(db, 'fenced');
+    await stagePage(db, 'fenced', 0, page, [], NOW, stale);
+    const current = await resetStaging(db, 'fenced');
+    await expect(stagePage(db, 'fenced', 1, page, [], NOW, stale)).rejects.toMatchObject({
+      code: 'EXTRACT_SUPERSEDED',
+      message: "a later attempt of run fenced's extract has taken over its staging; this attempt stops",
+    });
+    const input = { runId: 'fenced', syncName: spec.name, mode: 'upsert' as const, batchSize: 2, now: NOW };
+    await expect(classifyChanges(db, { ...input, fence: stale })).rejects.toMatchObject({ code: 'EXTRACT_SUPERSEDED' });
+    await stagePage(db, 'fenced', 0, page, [], NOW, current);
+    expect(await classifyChanges(db, { ...input, fence: current })).toMatchObject({ extracted: 1, added: 1 });
+  });
+
+  it('refuses the pages of an extract still running when its run was closed (cancelled)', async () => {
+    await openRun(db, { runId: 'closed', spec, full: false, now: NOW, lease: true });
+    const fence = await resetStaging(db, 'closed');
+    await closeRun(db, { runId: 'closed', now: NOW, error: { code: 'CANCELLED', message: 'cancelled' } });
+    await expect(stagePage(db, 'closed', 0, page, [], NOW, fence)).rejects.toMatchObject({
+      code: 'EXTRACT_SUPERSEDED',
+      message: 'run closed is past extracting (finished); this extract attempt stops',
+    });
+    await expect(resetStaging(db, 'closed')).rejects.toMatchObject({ code: 'EXTRACT_SUPERSEDED' });
   });
 });
