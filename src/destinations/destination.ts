@@ -33,6 +33,12 @@ export interface WriteResult {
   apiCalls: number;
 }
 
+/** What one batch costs at the destination (see Destination.costOf). */
+export interface BatchCost {
+  requests: number;
+  seconds?: number;
+}
+
 /** What a destination can take; the engine batches and paces to these. */
 export interface DestinationLimits {
   /** Records per request. */
@@ -110,6 +116,12 @@ export interface Destination {
    * `limits.maxBatchSize`. A destination with a bulk API answers more above its threshold.
    */
   maxBatchSize?(operation: WriteOperation, records: number): number;
+  /**
+   * What one batch of `records` records with this verb costs, for the dry-run estimate: the requests
+   * it makes (default 1), and `seconds` when the destination paces those requests itself rather than
+   * by `limits.requestsPerSecond` (Slack: a message a second per channel).
+   */
+  costOf?(operation: WriteOperation, records: number): BatchCost;
   /**
    * Writes one batch with one verb, answering one result per record:
    * upsert = create or update by external id; update = only existing records (others skipped);

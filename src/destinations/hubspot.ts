@@ -2,6 +2,7 @@ import { Client } from '@hubspot/api-client';
 import type { HubspotConnection } from '../config/schema';
 import { BackflowError } from '../errors';
 import type {
+  BatchCost,
   Destination,
   DestinationLimits,
   DestinationRecord,
@@ -80,6 +81,11 @@ interface BatchAnswer {
 export class HubspotDestination implements Destination {
   readonly limits: DestinationLimits;
   readonly operations = WRITE_OPERATIONS;
+
+  /** Update and insert first read which keys exist (update: those without a stored id). */
+  costOf(operation: WriteOperation): BatchCost {
+    return { requests: operation === 'update' || operation === 'insert' ? 2 : 1 };
+  }
   private readonly client: Client;
   private readonly objects: Client['crm']['objects']['batchApi'];
   private readonly properties: Client['crm']['properties']['coreApi'];

@@ -2,6 +2,7 @@ import type { Connection } from 'jsforce';
 import type { SalesforceConnection } from '../config/schema';
 import type { Value } from '../sources/source';
 import type {
+  BatchCost,
   Destination,
   DestinationLimits,
   DestinationRecord,
@@ -72,6 +73,16 @@ export class SalesforceDestination implements Destination {
   readonly operations = WRITE_OPERATIONS;
   /** External ids (unless made "Unique, case sensitive") and SOQL text matches ignore case. */
   readonly keysIgnoreCase = true;
+
+  /**
+   * A collections request, after a SOQL look-up for insert, update and matchOn; a Bulk API 2.0 job
+   * above the collection limit: create, upload, close, at least one poll, then its three results.
+   */
+  costOf(operation: WriteOperation, records: number): BatchCost {
+    if (records > SALESFORCE_COLLECTION_LIMIT) return { requests: 7 };
+    const looksUp = operation === 'insert' || operation === 'update' || (operation === 'upsert' && this.target.matchOn !== undefined);
+    return { requests: looksUp ? 2 : 1 };
+  }
   private readonly connection: Connection;
   private readonly budget: ApiBudget;
   /** The field holding the warehouse key: the external id field, or the matchOn field. */

@@ -2,6 +2,7 @@ import { WebClient } from '@slack/web-api';
 import type { SlackConnection } from '../config/schema';
 import { BackflowError } from '../errors';
 import type {
+  BatchCost,
   Destination,
   DestinationLimits,
   DestinationRecord,
@@ -15,7 +16,7 @@ import type {
 import type { WriteOperation } from './modes';
 import { classifySlackError } from './slackErrors';
 import { MessageRenderer, unmappedVariables } from './slackMessages';
-import { sharedChannelPacer, type ChannelPacer } from './slackPacing';
+import { CHANNEL_MESSAGES_PER_SECOND, sharedChannelPacer, type ChannelPacer } from './slackPacing';
 import { DIGEST_KEY, messageId, parseMessageId, parseProgress, type PendingPost, type SlackProgress } from './slackProgress';
 import type { SlackTarget } from './slackTarget';
 
@@ -68,6 +69,16 @@ export class SlackDestination implements Destination {
     this.limits = { maxBatchSize: target.digest ? SLACK_DIGEST_BATCH_SIZE : SLACK_BATCH_SIZE, concurrency: 1 };
     // A digest summarises changes; there is no per-row message to edit or delete.
     this.operations = target.digest ? ['upsert', 'insert'] : ['upsert', 'update', 'insert', 'delete'];
+  }
+
+  /**
+   * A message (post, edit, or thread reply; a delete) per row, or one digest per batch. Paced a
+   * second apart per channel: with a fixed channel that sets the time; with channelFrom it depends on
+   * how the rows spread over channels, so no time is given.
+   */
+  costOf(operation: WriteOperation, records: number): BatchCost {
+    const requests = this.target.digest && operation !== 'delete' ? 1 : records;
+    return this.target.channel !== undefined ? { requests, seconds: requests / CHANNEL_MESSAGES_PER_SECOND } : { requests };
   }
 
   /** The token works, the fixed channel exists and the app is in it, and every variable is mapped. */

@@ -1,10 +1,10 @@
 import { IncomingWebhook } from '@slack/webhook';
 import type { SlackWebhookConnection } from '../config/schema';
 import { BackflowError, DestinationTransientError } from '../errors';
-import type { Destination, DestinationLimits, DestinationRecord, RecordError, RecordResult, TargetCheckInput, TargetIssue, WriteContext, WriteResult } from './destination';
+import type { BatchCost, Destination, DestinationLimits, DestinationRecord, RecordError, RecordResult, TargetCheckInput, TargetIssue, WriteContext, WriteResult } from './destination';
 import type { WriteOperation } from './modes';
 import { MessageRenderer, unmappedVariables } from './slackMessages';
-import { sharedChannelPacer, type ChannelPacer } from './slackPacing';
+import { CHANNEL_MESSAGES_PER_SECOND, sharedChannelPacer, type ChannelPacer } from './slackPacing';
 import { DIGEST_KEY, parseProgress } from './slackProgress';
 import type { SlackWebhookTarget } from './slackTarget';
 import { SLACK_BATCH_SIZE, SLACK_DIGEST_BATCH_SIZE } from './slack';
@@ -51,6 +51,12 @@ export function classifyWebhookError(err: unknown): { scope: 'batch'; error: Err
 export class SlackWebhookDestination implements Destination {
   readonly limits: DestinationLimits;
   readonly operations: readonly WriteOperation[] = ['upsert', 'insert'];
+
+  /** A post per row (one per batch as a digest), a second apart: the webhook is one channel. */
+  costOf(_operation: WriteOperation, records: number): BatchCost {
+    const requests = this.target.digest ? 1 : records;
+    return { requests, seconds: requests / CHANNEL_MESSAGES_PER_SECOND };
+  }
   private readonly webhook: IncomingWebhook;
   private readonly renderer: MessageRenderer;
 

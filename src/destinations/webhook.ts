@@ -4,7 +4,7 @@ import type { WebhookConnection } from '../config/schema';
 import { fingerprint } from '../diff/fingerprint';
 import { BackflowError, DestinationBatchRejected, DestinationTransientError } from '../errors';
 import type { Value } from '../sources/source';
-import type { Destination, DestinationLimits, DestinationRecord, RecordError, RecordResult, TargetCheckInput, TargetIssue, WriteContext, WriteResult } from './destination';
+import type { BatchCost, Destination, DestinationLimits, DestinationRecord, RecordError, RecordResult, TargetCheckInput, TargetIssue, WriteContext, WriteResult } from './destination';
 import type { WriteOperation } from './modes';
 import { errorMessageOf, idempotencyKey, retryAfterMs, SIGNATURE_HEADER, signature } from './webhookDelivery';
 import type { WebhookTarget } from './webhookTarget';
@@ -40,6 +40,11 @@ interface WebhookEvent {
 export class WebhookDestination implements Destination {
   readonly limits: DestinationLimits = { maxBatchSize: WEBHOOK_BATCH_SIZE, concurrency: 1 };
   readonly operations: readonly WriteOperation[] = ['upsert', 'delete'];
+
+  /** A request per record, or one per batch with `delivery: batch`. */
+  costOf(_operation: WriteOperation, records: number): BatchCost {
+    return { requests: this.target.delivery === 'batch' ? 1 : records };
+  }
   private readonly url: string;
 
   constructor(

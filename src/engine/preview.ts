@@ -19,10 +19,18 @@ export async function previewRun(
   try {
     const { spec } = await startRun(deps, { runId, sync, full, lease: false });
     const { counts } = await extractChanges(deps, runId);
-    // One request a batch (look-up verbs make two); at the destination's budget, when it has one.
-    const apiCalls = counts.batches;
-    const { limits } = openTarget(deps, spec);
-    const estimate = limits.requestsPerSecond !== undefined ? { estimatedSeconds: Math.ceil(apiCalls / limits.requestsPerSecond) } : {};
+    const { destination, limits } = openTarget(deps, spec);
+    // Each batch as the destination counts it (a request per record for some); the time at its
+    // request budget, or as it paces itself (Slack), whichever is longer.
+    let apiCalls = 0;
+    let pacedSeconds = 0;
+    for (const batch of await deps.state.selectFrom('batches').select(['operation', 'size']).where('run_id', '=', runId).execute()) {
+      const cost = destination.costOf?.(batch.operation, batch.size) ?? { requests: 1 };
+      apiCalls += cost.requests;
+      pacedSeconds += cost.seconds ?? 0;
+    }
+    const seconds = Math.max(limits.requestsPerSecond !== undefined ? apiCalls / limits.requestsPerSecond : 0, pacedSeconds);
+    const estimate = seconds > 0 ? { estimatedSeconds: Math.ceil(seconds) } : {};
     // What the warehouse bills for the model's scan, where it can tell (BigQuery).
     const source = openSource(deps, spec);
     try {

@@ -7,6 +7,7 @@ import { LocalChannelPacer, type ChannelPacer } from '../../src/destinations/sla
 import { StoreChannelPacer } from '../../src/engine/channelPacing';
 import { openStateStore } from '../../src/state/database';
 import type { FaultKind } from '../../src/sandbox/faults';
+import { previewRun } from '../../src/engine';
 import { startSync } from '../../src/temporal/startSync';
 import { useMessagingFixture } from '../support/slackFixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
@@ -58,6 +59,10 @@ describe('Slack destination through @slack/web-api against the Slack sandbox', (
       expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 0 } });
       expect(writes().length).toBe(before);
     });
+  });
+
+  it('a dry run counts a message per row, a second apart in the one channel (the `when:` filter may leave some out)', async () => {
+    expect(await previewRun(fx.project.deps, SYNC, false)).toMatchObject({ added: 4, apiCalls: 4, estimatedSeconds: 4 });
   });
 
   it('never posts twice when Slack applied a post but the answer was lost (the retry finds it in the channel)', async () => {

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { previewRun } from '../../src/engine';
 import { startSync } from '../../src/temporal/startSync';
 import { verifySignature } from '../../src/sandbox/webhook';
 import { useMessagingFixture, WEBHOOK_SECRET } from '../support/slackFixture';
@@ -52,6 +53,17 @@ describe('webhook destination against the webhook receiver sandbox', () => {
       expect((third[0]?.body as { fingerprint: string }).fingerprint).toBe((first[0]?.body as { fingerprint: string }).fingerprint);
       expect(third[0]?.idempotencyKey).not.toBe(first[0]?.idempotencyKey);
     });
+  });
+
+  it('a dry run counts a request per record (one per batch with delivery: batch), as the run makes them', async () => {
+    addWebhookSync();
+    expect(await previewRun(fx.project.deps, SYNC, false)).toMatchObject({ added: 4, apiCalls: 4 });
+    const taskQueue = uniqueTaskQueue('webhook-preview');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', apiCalls: 4 });
+    });
+    fx.project.write(`syncs/${SYNC}.yaml`, fx.project.read(`syncs/${SYNC}.yaml`).replace('  path: /hooks/accounts\n', '  path: /hooks/accounts\n  delivery: batch\n'));
+    expect(await previewRun(fx.project.deps, SYNC, true)).toMatchObject({ changed: 4, apiCalls: 1 });
   });
 
   it('a retried batch re-sends the same Idempotency-Key and body, and skips what was delivered', async () => {
