@@ -1,9 +1,13 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { getSync, loadProject, PROJECT_FILE, type Project } from '../config/load';
 import type { EngineDeps } from '../engine';
+import { ConfigError } from '../errors';
 import { parseEnv, type BackflowEnv } from '../env';
 import { createLogger } from '../logger';
 import { openStateStore } from '../state/database';
+import { listRuns } from '../state/history';
 import { installTemporalRuntime } from '../temporal/runtime';
 
 /** What every command works with: the project, the parsed environment, a logger. */
@@ -27,6 +31,35 @@ export function cliContext(options: { project?: string }): CliContext {
   };
 }
 
+/**
+ * Refuses a directory that is not a project (a wrong `-p`), before anything is written there: the
+ * state store would otherwise create `<dir>/.backflow/state.db` and report an empty history.
+ */
+export function requireProject(ctx: Pick<CliContext, 'projectDir'>): void {
+  if (!existsSync(path.join(ctx.projectDir, PROJECT_FILE))) {
+    throw new ConfigError([{ file: PROJECT_FILE, path: '', message: `not found in ${ctx.projectDir} (is --project right?)` }]);
+  }
+}
+
 export async function engineDeps(ctx: CliContext): Promise<EngineDeps> {
+  requireProject(ctx);
   return { projectDir: ctx.projectDir, state: await openStateStore(ctx.stateUrl), logger: ctx.logger };
+}
+
+/**
+ * For commands that read a sync's history: an unknown name is an error listing the defined syncs, but
+ * a sync deleted from the project that still has runs stays readable (with a note on stderr).
+ */
+export async function requireKnownSync(ctx: CliContext, deps: EngineDeps, sync: string): Promise<void> {
+  let project: Project;
+  try {
+    project = loadProject(ctx.projectDir);
+  } catch (err) {
+    // A broken project must not lock its history away: the name cannot be checked, so it is not.
+    if (err instanceof ConfigError) return;
+    throw err;
+  }
+  if (project.syncs.has(sync)) return;
+  if ((await listRuns(deps.state, sync, 1)).length === 0) getSync(project, sync); // throws, naming the defined syncs
+  process.stderr.write(`note: ${ctx.projectDir} no longer defines a sync named "${sync}"; showing its recorded history\n`);
 }

@@ -1,7 +1,8 @@
-import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { startSandboxes, sandboxEnv, type Sandboxes } from '../sandbox';
+import { BackflowError } from '../errors';
 import { PACKAGE_ROOT } from '../temporal/paths';
 import { cliContext, engineDeps } from './context';
 import { runSync, type SyncRunResult } from './runSync';
@@ -9,6 +10,34 @@ import { withTemporal, type TemporalSession } from './temporalSession';
 
 export const DEMO_SYNC = 'accounts_to_salesforce';
 const EXAMPLE = path.join(PACKAGE_ROOT, 'examples', 'demo');
+/** Written first into every demo directory: the only proof that the demo may delete it again. */
+export const DEMO_MARKER = '.backflow-demo';
+
+/**
+ * Makes `dir` ready for a fresh demo project. A directory is only ever deleted when it is empty or
+ * carries the marker of an earlier `backflow demo`; anything else is refused with nothing touched.
+ */
+export function prepareDemoDir(dir: string): void {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) {
+      throw new BackflowError('CONFIG_INVALID', `--dir ${dir}: is a file, not a directory; choose another --dir`);
+    }
+    const entries = readdirSync(dir);
+    if (entries.length > 0 && !entries.includes(DEMO_MARKER)) {
+      throw new BackflowError(
+        'CONFIG_INVALID',
+        `--dir ${dir}: is not empty and was not written by backflow demo (no ${DEMO_MARKER} file); ` +
+          'nothing was deleted. Choose an empty or new directory with --dir',
+      );
+    }
+    // Emptied, not removed (it may be the shell's cwd); the marker stays, so an interrupted
+    // clean-up leaves a directory the next demo may still replace.
+    for (const entry of entries) if (entry !== DEMO_MARKER) rmSync(path.join(dir, entry), { recursive: true, force: true });
+  }
+  mkdirSync(dir, { recursive: true });
+  // Before anything else, so a demo interrupted while copying can still be replaced next time.
+  writeFileSync(path.join(dir, DEMO_MARKER), 'Written by `backflow demo`: the next `backflow demo --dir` here deletes this directory.\n');
+}
 
 export interface DemoOptions {
   /** Where the demo project is written (fresh each time). */
@@ -42,7 +71,7 @@ async function runWarehouseSql(file: string, sqlFile: string): Promise<void> {
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const dir = path.resolve(options.dir);
-  rmSync(dir, { recursive: true, force: true });
+  prepareDemoDir(dir);
   cpSync(EXAMPLE, dir, { recursive: true });
   const warehouse = path.join(dir, 'warehouse.duckdb');
   await runWarehouseSql(warehouse, path.join(dir, 'seed.sql'));

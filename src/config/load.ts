@@ -94,6 +94,11 @@ function invalidUtf8Message(bytes: Buffer): string {
 interface KnownConnections {
   valid: Record<string, Connection>;
   broken: ReadonlySet<string>;
+  /**
+   * False when backflow.yaml has no readable `connections:` (missing, not YAML, empty, a list): its own
+   * issue says so, and every sync would otherwise get a false "unknown connection" too.
+   */
+  listed: boolean;
 }
 
 /**
@@ -103,15 +108,16 @@ interface KnownConnections {
 function salvageConnections(raw: unknown): KnownConnections {
   const valid: Record<string, Connection> = {};
   const broken = new Set<string>();
-  const entries = typeof raw === 'object' && raw !== null ? (raw as { connections?: unknown }).connections : undefined;
-  if (typeof entries === 'object' && entries !== null) {
+  const entries = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as { connections?: unknown }).connections : undefined;
+  const listed = typeof entries === 'object' && entries !== null && !Array.isArray(entries);
+  if (listed) {
     for (const [name, value] of Object.entries(entries)) {
       const parsed = connectionSchema.safeParse(value);
       if (parsed.success) valid[name] = parsed.data;
       else broken.add(name);
     }
   }
-  return { valid, broken };
+  return { valid, broken, listed };
 }
 
 function checkReference(
@@ -123,7 +129,7 @@ function checkReference(
   allowed: readonly string[],
   role: string,
 ): void {
-  if (known.broken.has(name)) return; // its own problem is reported against backflow.yaml
+  if (known.broken.has(name) || !known.listed) return; // its own problem is reported against backflow.yaml
   const connection = known.valid[name];
   if (!connection) {
     const defined = [...Object.keys(known.valid), ...known.broken].join(', ') || 'none';
@@ -152,7 +158,7 @@ export function loadProject(dir: string): Project {
   const issues: ConfigIssue[] = [];
 
   let connections: ProjectConfig['connections'] = {};
-  let known: KnownConnections = { valid: {}, broken: new Set() };
+  let known: KnownConnections = { valid: {}, broken: new Set(), listed: false };
   let alerts: AlertsConfig | undefined;
   let recordRetentionMs = durationMs('30d') as number;
   if (!existsSync(path.join(root, PROJECT_FILE))) {
@@ -163,7 +169,7 @@ export function loadProject(dir: string): Project {
       const parsed = projectConfigSchema.safeParse(raw ?? {});
       if (parsed.success) {
         connections = parsed.data.connections;
-        known = { valid: connections, broken: new Set() };
+        known = { valid: connections, broken: new Set(), listed: true };
         alerts = parsed.data.alerts;
         recordRetentionMs = durationMs(parsed.data.retention.records) ?? recordRetentionMs;
       } else {

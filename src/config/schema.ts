@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { SYNC_MODES, type SyncMode } from '../destinations/modes';
 import { HUBSPOT_TIERS } from '../destinations/hubspotTiers';
 
-/** `${env:NAME}`: the only way a secret may appear in a config file. */
+/**
+ * `${env:NAME}`: the only way a secret may appear in a config file. Secret fields must be exactly one
+ * reference; any other string of a connection may embed references (`https://${env:HOST}/x`, a header
+ * `Bearer ${env:TOKEN}`), which config/secrets.ts interpolates at any depth.
+ */
 export const SECRET_REFERENCE = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 const secretReference = z
@@ -142,7 +146,7 @@ export const webhookConnectionSchema = z.strictObject({
   /** http(s) URL, or a ${env:NAME} reference to one. */
   url: z.string().min(1),
   secret: secretReference.optional(),
-  /** Extra request headers (not secrets: they are written in the file). */
+  /** Extra request headers; a secret one is written as a reference, e.g. `Authorization: Bearer ${env:HOOK_TOKEN}`. */
   headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'), z.string()).optional(),
   method: z.enum(['POST', 'PUT']).default('POST'),
   /** Per-request timeout; a timed-out request is retried. */

@@ -153,8 +153,16 @@ export function projectTemporalSettings(ctx: { env: BackflowEnv; projectDir: str
 export function readTemporalConfig(projectDir: string): TemporalConfig | undefined {
   const file = path.join(projectDir, PROJECT_FILE);
   if (!existsSync(file)) return undefined;
-  const raw: unknown = parseDocument(readFileSync(file, 'utf8')).toJS();
-  if (raw === null || typeof raw !== 'object' || !('temporal' in raw) || raw.temporal == null) return undefined;
+  const doc = parseDocument(readFileSync(file, 'utf8'), { prettyErrors: true });
+  // A broken file must stop the command: falling back to defaults would use the wrong namespace.
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((error) => ({ file: PROJECT_FILE, path: '', message: `invalid YAML: ${error.message}` })));
+  }
+  const raw: unknown = doc.toJS();
+  if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new ConfigError([{ file: PROJECT_FILE, path: '', message: 'must be a mapping (version, connections, temporal, …), not a list or a scalar' }]);
+  }
+  if (raw === null || !('temporal' in raw) || raw.temporal == null) return undefined;
   const parsed = temporalConfigSchema.safeParse(raw.temporal);
   if (!parsed.success) {
     throw new ConfigError(

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BigQuery } from '@google-cloud/bigquery';
 import { Client as HubspotClient } from '@hubspot/api-client';
@@ -9,8 +11,10 @@ import { DEMO_HUBSPOT_COMPANY_PROPERTIES } from '../../src/sandbox';
 import { startHubspotSandbox, type HubspotSandbox } from '../../src/sandbox/hubspot';
 import { startMetaSandbox, type MetaSandbox } from '../../src/sandbox/meta';
 import { startSlackSandbox, type SlackSandbox } from '../../src/sandbox/slack';
+import { startSync } from '../../src/temporal/startSync';
 import { backflow, expectSucceeded } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
+import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
 const SYNC_FILE = 'syncs/accounts_to_salesforce.yaml';
@@ -63,6 +67,77 @@ describe('backflow validate', () => {
     expect(result.stderr).toContain(`${SYNC_FILE}: mappings[0].to: Account.CreatedDate is read-only`);
     expect(result.stderr).toContain(`${SYNC_FILE}: mappings[2].to: Account has no field Segmint__c`);
     expect(result.stderr).toContain('syncs/second.yaml: primaryKey: column "uuid" is not returned by the model');
+    // "ok" only for the syncs nothing was reported about.
+    expect(result.stdout).not.toContain(`ok  ${SYNC}`);
+    expect(result.stdout).not.toContain('ok  second');
+    expect(result.stdout).toContain('ok  accounts_to_hubspot');
+  });
+
+  it('reports an unset ${env:…} nested in a connection (a webhook header) and in alerts, like any missing secret', async () => {
+    fx.project.write(
+      'backflow.yaml',
+      `${fx.project.read('backflow.yaml')}  hook:\n    type: webhook\n    url: http://127.0.0.1:9/in\n    headers:\n      Authorization: Bearer \${env:HOOK_TOKEN}\n` +
+        'alerts:\n  slack: ${env:ALERT_SLACK_URL}\n',
+    );
+    fx.project.write(
+      'syncs/to_hook.yaml',
+      'source: warehouse\nmodel: SELECT id, name FROM accounts\nprimaryKey: id\ndestination: { connection: hook }\nmappings:\n  - { from: name, to: name }\n',
+    );
+    const result = await backflow(['validate', '--offline', '--project', fx.project.dir], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('backflow.yaml: connections.hook.headers.Authorization: environment variable HOOK_TOKEN is not set (referenced as ${env:HOOK_TOKEN})');
+    expect(result.stderr.match(/backflow\.yaml: alerts\.slack: environment variable ALERT_SLACK_URL is not set/g)).toHaveLength(1);
+    expect(result.stdout).not.toContain('ok  to_hook');
+    expect(result.stdout).not.toContain(`ok  ${SYNC}`); // its alerts go nowhere
+
+    const fixed = await backflow(['validate', '--offline', '--project', fx.project.dir], { ...env, HOOK_TOKEN: 't', ALERT_SLACK_URL: 'https://hooks.example/x' });
+    expectSucceeded(fixed);
+    expect(fixed.stdout).toContain('ok  to_hook');
+  });
+});
+
+describe('backflow run with an unset alert secret', () => {
+  it('is refused before the run starts, naming the file and field; nothing is sent', async () => {
+    fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}alerts:\n  webhook: \${env:ALERT_HOOK_URL}\n`);
+    const result = await backflow(['run', SYNC, '--project', fx.project.dir], fx.project.env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('backflow.yaml: alerts.webhook: environment variable ALERT_HOOK_URL is not set (referenced as ${env:ALERT_HOOK_URL})');
+    expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+});
+
+describe('history commands on a wrong project or sync name', () => {
+  const noStateUrl = () => ({ ...fx.project.env, BACKFLOW_STATE_URL: undefined });
+
+  it('a directory without backflow.yaml is an error, and nothing is created there', async () => {
+    const missing = path.join(mkdtempSync(path.join(tmpdir(), 'backflow-nowhere-')), 'typo');
+    for (const args of [['runs', SYNC], ['records', SYNC, '--key', '1'], ['run', SYNC], ['runs', 'show', 'sync:x:1']]) {
+      const result = await backflow([...args, '--project', missing], noStateUrl());
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`backflow.yaml: not found in ${missing}`);
+    }
+    expect(existsSync(missing)).toBe(false);
+    const empty = mkdtempSync(path.join(tmpdir(), 'backflow-empty-'));
+    expect((await backflow(['runs', SYNC, '--project', empty], noStateUrl())).code).toBe(1);
+    expect(readdirSync(empty)).toEqual([]);
+  });
+
+  it('an unknown sync is an error listing the defined syncs', async () => {
+    for (const args of [['runs', 'acounts'], ['records', 'acounts', '--key', '1']]) {
+      const result = await backflow([...args, '--project', fx.project.dir], fx.project.env);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`no sync named "acounts" (defined: accounts_at_risk_to_slack, accounts_to_hubspot, accounts_to_meta_audience, ${SYNC})`);
+    }
+  });
+
+  it('a sync deleted from the project keeps its history readable', async () => {
+    const taskQueue = uniqueTaskQueue('deleted-sync');
+    const run = await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => (await startSync(fx.temporal.client, SYNC, { taskQueue })).result());
+    rmSync(path.join(fx.project.dir, SYNC_FILE));
+    const result = await backflow(['runs', SYNC, '--json', '--project', fx.project.dir], fx.project.env);
+    expectSucceeded(result);
+    expect((JSON.parse(result.stdout) as Array<{ runId: string }>).map((r) => r.runId)).toEqual([run.runId]);
+    expect(result.stderr).toContain(`no longer defines a sync named "${SYNC}"`);
   });
 });
 

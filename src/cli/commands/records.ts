@@ -1,11 +1,13 @@
 import { recordHistory } from '../../ops/records';
-import { cliContext, engineDeps } from '../context';
+import { cliContext, engineDeps, requireKnownSync } from '../context';
 import { logTo } from '../output';
 import { table } from '../render';
 
 /** `backflow records <sync> --key K`: one record's history across runs. */
 export async function recordsCommand(sync: string, options: { project?: string; key: string; json?: boolean }): Promise<number> {
-  const deps = await engineDeps(cliContext(options));
+  const ctx = cliContext(options);
+  const deps = await engineDeps(ctx);
+  await requireKnownSync(ctx, deps, sync);
   const history = await recordHistory(deps.state, sync, options.key);
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ sync, key: options.key, history })}\n`);

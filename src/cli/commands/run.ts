@@ -1,5 +1,8 @@
 import { previewRun } from '../../engine';
+import { loadProject } from '../../config/load';
+import { alertSecretIssues } from '../../config/secrets';
 import { checkSync } from '../../engine/check';
+import { ConfigError } from '../../errors';
 import { cliContext, engineDeps } from '../context';
 import { exitCodeFor, logTo } from '../output';
 import { renderSummary } from '../render';
@@ -36,6 +39,9 @@ export async function runCommand(sync: string, options: RunCommandOptions): Prom
   }
   // Bad config fails here, before any run starts (file + path in the message).
   await checkSync(deps, sync);
+  // An unset alert URL would only be logged when an alert fires: refuse it like any missing secret.
+  const alertIssues = alertSecretIssues(loadProject(ctx.projectDir), sync, deps.env ?? process.env);
+  if (alertIssues.length > 0) throw new ConfigError(alertIssues);
   const result = await withTemporal(ctx, deps, { log }, (session) =>
     runSync(session, sync, { ...(options.full ? { full: true } : {}), progressBar: !json && process.stdout.isTTY === true }),
   );

@@ -1,12 +1,14 @@
 import { listRuns, recordResults } from '../../state/history';
 import { summarizeRun } from '../../state/runs';
-import { cliContext, engineDeps } from '../context';
+import { cliContext, engineDeps, requireKnownSync } from '../context';
 import { logTo } from '../output';
 import { renderSummary, table, truncateForDisplay } from '../render';
 
 /** `backflow runs <sync>`: the sync's recent runs. */
 export async function runsCommand(sync: string, options: { project?: string; json?: boolean }): Promise<number> {
-  const deps = await engineDeps(cliContext(options));
+  const ctx = cliContext(options);
+  const deps = await engineDeps(ctx);
+  await requireKnownSync(ctx, deps, sync);
   const runs = await listRuns(deps.state, sync);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(runs)}\n`);

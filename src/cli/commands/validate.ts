@@ -1,7 +1,8 @@
 import { loadProject } from '../../config/load';
 import { checkSync } from '../../engine/check';
 import { openDestination } from '../../engine/context';
-import { ConfigError, type ConfigIssue } from '../../errors';
+import { alertSecretIssues } from '../../config/secrets';
+import { ConfigError, formatConfigIssue, type ConfigIssue } from '../../errors';
 import { cliContext, engineDeps } from '../context';
 import { logTo } from '../output';
 
@@ -16,17 +17,34 @@ export async function validateCommand(options: { project?: string; offline?: boo
   const deps = await engineDeps(ctx);
   const issues: ConfigIssue[] = [];
   const problems: string[] = [];
+  const seen = new Set<string>();
+  // An inherited alert URL would otherwise be reported once per sync.
+  const report = (found: ConfigIssue[]) => {
+    for (const issue of found) {
+      const line = formatConfigIssue(issue);
+      if (!seen.has(line)) issues.push(issue);
+      seen.add(line);
+    }
+  };
+  report(alertSecretIssues(project, undefined, deps.env ?? process.env));
   for (const name of project.syncs.keys()) {
+    const own: ConfigIssue[] = alertSecretIssues(project, name, deps.env ?? process.env);
+    let failed = false;
     try {
       const { spec, file } = await checkSync(deps, name);
       if (!options.offline) {
-        for (const issue of await openDestination(deps, spec).check(spec)) issues.push({ file, ...issue });
+        for (const issue of await openDestination(deps, spec).check(spec)) own.push({ file, ...issue });
       }
-      log(`ok  ${name}`);
     } catch (err) {
-      if (err instanceof ConfigError) issues.push(...err.issues);
-      else problems.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+      if (err instanceof ConfigError) own.push(...err.issues);
+      else {
+        problems.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+        failed = true;
+      }
     }
+    report(own);
+    // ok only for a sync nothing was found wrong with.
+    if (own.length === 0 && !failed) log(`ok  ${name}`);
   }
   if (issues.length > 0 || problems.length > 0) {
     for (const issue of issues) process.stderr.write(`  ${issue.file}: ${issue.path ? `${issue.path}: ` : ''}${issue.message}\n`);

@@ -1,0 +1,144 @@
+/**
+ * Config input that must fail naming the file and field and lose nothing: secrets at any depth (no
+ * literal `${env:…}` sent), alert secrets, and a backflow.yaml that cannot be read (no silent defaults,
+ * no false follow-on errors).
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadProject } from '../../src/config/load';
+import { alertSecretIssues, resolveSecrets } from '../../src/config/secrets';
+import { ConfigError, formatConfigIssue } from '../../src/errors';
+import { readTemporalConfig } from '../../src/temporal/connection';
+
+const PROJECT = `version: 1
+connections:
+  warehouse: { type: duckdb, path: w.duckdb }
+  salesforce:
+    type: salesforce
+    instanceUrl: \${env:SF_URL}
+    accessToken: \${env:SF_TOKEN}
+`;
+const SYNC = `source: warehouse
+model: SELECT id, name FROM accounts
+primaryKey: id
+destination: { connection: salesforce, object: Account, externalIdField: External_Id__c }
+mappings:
+  - { from: name, to: Name }
+`;
+
+const tempDir = () => mkdtempSync(path.join(tmpdir(), 'backflow-config-input-'));
+
+function project(files: Record<string, string>): string {
+  const dir = tempDir();
+  mkdirSync(path.join(dir, 'syncs'));
+  for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, file), text);
+  return dir;
+}
+
+function issuesOf(work: () => unknown): string[] {
+  try {
+    work();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues.map(formatConfigIssue);
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('resolveSecrets at any depth', () => {
+  const hook = {
+    type: 'webhook',
+    url: 'https://${env:HOOK_HOST}/in',
+    headers: { Authorization: '${env:HOOK_TOKEN}', 'X-Team': 'Bearer ${env:HOOK_TEAM} v1' },
+    extra: [{ token: '${env:HOOK_TOKEN}' }],
+  };
+  const at = { file: 'backflow.yaml', path: 'connections.hook' };
+
+  it('resolves nested objects and arrays, and interpolates references inside longer strings', () => {
+    expect(resolveSecrets(hook, at, { HOOK_HOST: 'h.example', HOOK_TOKEN: 'tok', HOOK_TEAM: 'team' })).toEqual({
+      type: 'webhook',
+      url: 'https://h.example/in',
+      headers: { Authorization: 'tok', 'X-Team': 'Bearer team v1' },
+      extra: [{ token: 'tok' }],
+    });
+  });
+
+  it('reports every unset variable with its file and field path', () => {
+    expect(issuesOf(() => resolveSecrets(hook, at, { HOOK_HOST: 'h.example' }))).toEqual([
+      'backflow.yaml: connections.hook.headers.Authorization: environment variable HOOK_TOKEN is not set (referenced as ${env:HOOK_TOKEN})',
+      'backflow.yaml: connections.hook.headers.X-Team: environment variable HOOK_TEAM is not set (referenced as ${env:HOOK_TEAM})',
+      'backflow.yaml: connections.hook.extra[0].token: environment variable HOOK_TOKEN is not set (referenced as ${env:HOOK_TOKEN})',
+    ]);
+    expect(issuesOf(() => resolveSecrets(hook, at, { HOOK_TOKEN: 'tok', HOOK_TEAM: 'team' }))).toEqual([
+      'backflow.yaml: connections.hook.url: environment variable HOOK_HOST is not set (referenced as ${env:HOOK_HOST})',
+    ]);
+  });
+
+  it('refuses a malformed reference instead of sending it as text', () => {
+    expect(issuesOf(() => resolveSecrets({ headers: { A: '${env:1BAD}' } }, at, {}))).toEqual([
+      'backflow.yaml: connections.hook.headers.A: malformed secret reference: write ${env:NAME} (NAME: letters, digits and _, not starting with a digit)',
+    ]);
+  });
+});
+
+describe('alert secrets', () => {
+  const alerting = project({
+    'backflow.yaml': `${PROJECT}alerts:\n  slack: \${env:ALERT_SLACK}\n`,
+    'syncs/a.yaml': SYNC,
+    'syncs/b.yaml': `${SYNC}alerts:\n  webhook: \${env:B_HOOK}\n`,
+  });
+  const loaded = loadProject(alerting);
+
+  it('reports an unset alert URL against the file that wrote it', () => {
+    expect(alertSecretIssues(loaded, undefined, {}).map(formatConfigIssue)).toEqual([
+      'backflow.yaml: alerts.slack: environment variable ALERT_SLACK is not set (referenced as ${env:ALERT_SLACK})',
+    ]);
+    expect(alertSecretIssues(loaded, 'b', {}).map(formatConfigIssue)).toEqual([
+      'backflow.yaml: alerts.slack: environment variable ALERT_SLACK is not set (referenced as ${env:ALERT_SLACK})',
+      'syncs/b.yaml: alerts.webhook: environment variable B_HOOK is not set (referenced as ${env:B_HOOK})',
+    ]);
+    expect(alertSecretIssues(loaded, 'b', { ALERT_SLACK: 'https://hooks.example/x', B_HOOK: 'https://b.example' })).toEqual([]);
+  });
+});
+
+describe('readTemporalConfig on a broken backflow.yaml', () => {
+  it('fails with the YAML error and its line instead of falling back to defaults', () => {
+    const dir = project({ 'backflow.yaml': 'version: 1\ntemporal:\n  namespace: prod\n   taskQueue: [oops\n' });
+    const issues = issuesOf(() => readTemporalConfig(dir));
+    expect(issues.length).toBeGreaterThan(0);
+    expect(issues[0]).toMatch(/^backflow\.yaml: invalid YAML: .* at line \d+, column \d+/);
+  });
+
+  it('refuses a top-level list', () => {
+    const dir = project({ 'backflow.yaml': '- temporal\n' });
+    expect(issuesOf(() => readTemporalConfig(dir))).toEqual(['backflow.yaml: must be a mapping (version, connections, temporal, …), not a list or a scalar']);
+  });
+
+  it('still reads a good temporal section', () => {
+    const dir = project({ 'backflow.yaml': `${PROJECT}temporal:\n  namespace: prod\n` });
+    expect(readTemporalConfig(dir)).toEqual({ namespace: 'prod' });
+  });
+});
+
+describe('loadProject when backflow.yaml cannot be read at all', () => {
+  it.each([
+    ['a YAML syntax error', 'connections: [unclosed\n'],
+    ['an empty file', ''],
+    ['a top-level list', '- warehouse\n- salesforce\n'],
+  ])('%s: reports backflow.yaml, not a false "unknown connection" per sync', (_, text) => {
+    const issues = issuesOf(() => loadProject(project({ 'backflow.yaml': text, 'syncs/a.yaml': SYNC })));
+    expect(issues.length).toBeGreaterThan(0);
+    expect(issues.every((issue) => issue.startsWith('backflow.yaml: '))).toBe(true);
+  });
+
+  it('a missing backflow.yaml is reported once, without unknown connections', () => {
+    const dir = project({ 'syncs/a.yaml': SYNC });
+    expect(issuesOf(() => loadProject(dir))).toEqual([`backflow.yaml: not found in ${dir}`]);
+  });
+
+  it('a readable backflow.yaml still reports a sync naming a connection it lacks', () => {
+    const issues = issuesOf(() => loadProject(project({ 'backflow.yaml': PROJECT, 'syncs/a.yaml': SYNC.replace('source: warehouse', 'source: lake') })));
+    expect(issues).toEqual(['syncs/a.yaml: source: unknown connection "lake" (backflow.yaml defines: warehouse, salesforce)']);
+  });
+});
