@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { parseSandboxFaults, sandboxEndpoints, startSandboxes, type SandboxFaults } from '../../sandbox';
+import { portOption } from '../options';
 import { logTo } from '../output';
 
 /** `backflow sandbox`: runs the destination emulators until Ctrl-C / SIGTERM. */
@@ -14,7 +15,7 @@ export async function sandboxCommand(options: {
   const faults = faultsOption(options);
   const sandboxes = await startSandboxes({
     ...(options.host ? { host: options.host } : {}),
-    ...(options.port ? { salesforcePort: Number(options.port) } : {}),
+    ...(options.port !== undefined ? { salesforcePort: portOption(options.port) } : {}),
     ...(faults ? { faults } : {}),
   });
   const endpoints = sandboxEndpoints(sandboxes);
