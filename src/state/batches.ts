@@ -11,6 +11,13 @@ export const RESULT_COLUMNS = [
 ] as const;
 const SNAPSHOT_COLUMNS = ['sync_name', 'key', 'fingerprint', 'destination_id', 'run_id', 'synced_at'] as const;
 
+/**
+ * Prefix of the fingerprint committed for a record insert mode skipped because the destination held
+ * it already: known (insert mode leaves it alone), but never written with these values — so a run in
+ * another mode (the sync switched to upsert, say) sends it rather than finding it unchanged.
+ */
+export const UNWRITTEN_PREFIX = 'unwritten:';
+
 function chunked<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
@@ -207,7 +214,7 @@ export async function commitBatch(
         snapshots.push({
           sync_name: input.syncName,
           key: outcome.key,
-          fingerprint: record.fingerprint,
+          fingerprint: outcome.status === 'skipped' ? `${UNWRITTEN_PREFIX}${record.fingerprint}` : record.fingerprint,
           destination_id: destinationId,
           run_id: input.runId,
           synced_at: input.now,

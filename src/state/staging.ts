@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { MODE_PLANS, type ActionableChange, type SyncMode, type WriteOperation } from '../destinations/modes';
+import type { SyncSpec } from '../config/schema';
 import { BackflowError } from '../errors';
 import type { StateDb } from './database';
 import { isPostgres } from './dialect';
-import { RESULT_COLUMNS } from './batches';
+import { RESULT_COLUMNS, UNWRITTEN_PREFIX } from './batches';
 import { insertJsonRows, jsonRows } from './jsonRows';
 
 export interface StagedRow {
@@ -83,8 +84,15 @@ export async function stagePage(
   await db.transaction().execute(async (trx) => {
     await checkFence(trx, runId, fence);
     if (rows.length > 0) {
-      const run = await trx.selectFrom('runs').select(['sync_name', 'full_resync']).where('run_id', '=', runId).executeTakeFirstOrThrow();
-      const changedWhen = run.full_resync === 1 ? sql`1 = 1` : sql`snap.fingerprint <> r.fingerprint`;
+      const run = await trx.selectFrom('runs').select(['sync_name', 'full_resync', 'spec_json']).where('run_id', '=', runId).executeTakeFirstOrThrow();
+      // Insert mode alone takes a record it skipped as existing (see UNWRITTEN_PREFIX) for unchanged.
+      const insertMode = (JSON.parse(run.spec_json) as Pick<SyncSpec, 'mode'>).mode === 'insert';
+      const changedWhen =
+        run.full_resync === 1
+          ? sql`1 = 1`
+          : insertMode
+            ? sql`snap.fingerprint <> r.fingerprint AND snap.fingerprint <> ${UNWRITTEN_PREFIX} || r.fingerprint`
+            : sql`snap.fingerprint <> r.fingerprint`;
       const staged = jsonRows(
         trx,
         'staged_rows',

@@ -33,7 +33,7 @@ async function stageRun(
   options: { full?: boolean; batchSize?: number; mode?: SyncMode; allowEmptyMirror?: boolean } = {},
 ) {
   const runId = `run-${++runNo}`;
-  await openRun(db, { runId, spec, full: options.full ?? false, now: NOW, lease: true });
+  await openRun(db, { runId, spec: { ...spec, mode: options.mode ?? 'upsert' }, full: options.full ?? false, now: NOW, lease: true });
   await stagePage(
     db,
     runId,
@@ -209,6 +209,15 @@ describe('sync modes decide what each change sends', () => {
     const summary = await commitAll(first.runId, first.counts, [], ['2']);
     expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 1, skipped: 1 } });
     expect(await snapshotKeys()).toEqual(['1', '2']);
+    // Left alone by insert mode, run after run; sent once the sync writes (it switched to upsert).
+    const again = await stageRun([['1', 'Acme'], ['2', 'Globex']], { mode: 'insert' });
+    expect(again.counts).toMatchObject({ unchanged: 2, changed: 0, skipped: 0 });
+    await closeRun(db, { runId: again.runId, now: NOW });
+    const upsert = await stageRun([['1', 'Acme'], ['2', 'Globex']], { mode: 'upsert' });
+    expect(upsert.counts).toMatchObject({ unchanged: 1, changed: 1 });
+    expect((await readBatchRecords(db, upsert.runId, spec.name, 1)).map((r) => [r.key, r.destinationId])).toEqual([['2', 'id-2']]);
+    await commitAll(upsert.runId, upsert.counts);
+    expect((await stageRun([['1', 'Acme'], ['2', 'Globex']], { mode: 'upsert' })).counts).toMatchObject({ unchanged: 2, changed: 0 });
   });
 
   it('update: a key the destination does not hold is skipped and stays uncommitted, to be looked for next run', async () => {
