@@ -52,10 +52,16 @@ export async function resetStaging(db: StateDb, runId: string): Promise<string> 
   return fence;
 }
 
-/** Refuses a write of an extract attempt that no longer owns the run's staging (see resetStaging). */
+/**
+ * Refuses a write of an extract attempt that no longer owns the run's staging (see resetStaging).
+ * First in its transaction: on PostgreSQL it locks the run's row, so a takeover waits for this write
+ * to commit (or this write for the takeover) instead of the two deadlocking over staged rows. SQLite
+ * transactions take the whole file's write lock at BEGIN already.
+ */
 async function checkFence(trx: StateDb, runId: string, fence: string | undefined): Promise<void> {
   if (fence === undefined) return;
-  const run = await trx.selectFrom('runs').select(['phase', 'extract_fence']).where('run_id', '=', runId).executeTakeFirst();
+  const query = trx.selectFrom('runs').select(['phase', 'extract_fence']).where('run_id', '=', runId);
+  const run = await (isPostgres(trx) ? query.forUpdate() : query).executeTakeFirst();
   if (run?.phase === 'started' && run.extract_fence === fence) return;
   throw new BackflowError(
     'EXTRACT_SUPERSEDED',

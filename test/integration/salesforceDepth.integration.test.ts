@@ -6,6 +6,7 @@ import { startSync } from '../../src/temporal/startSync';
 import { useSyncFixture } from '../support/fixture';
 import { lastActivityFailure, uniqueTaskQueue, withWorker } from '../support/temporal';
 import { startWorkerProcess } from '../support/workerProcess';
+import { ACCOUNTS_BY_NAME_SYNC } from '../support/syncFiles';
 
 const SYNC = 'accounts_to_salesforce';
 const FILE = `syncs/${SYNC}.yaml`;
@@ -36,19 +37,7 @@ const run = async (taskQueue: string, sync = SYNC) => (await startSync(fx.tempor
 
 describe('Salesforce record matching without an external id field', () => {
   it('matches by SOQL, keeps the Ids, rejects an ambiguous key, and later updates by Id without looking up', async () => {
-    fx.project.write(
-      'syncs/accounts_by_name.yaml',
-      [
-        'source: warehouse',
-        'model: SELECT name, health FROM accounts',
-        'primaryKey: name',
-        'destination: { connection: salesforce, object: Account, matchOn: { field: Name } }',
-        'mode: upsert',
-        'mappings:',
-        '  - { from: health, to: Health_Score__c }',
-        '',
-      ].join('\n'),
-    );
+    fx.project.write('syncs/accounts_by_name.yaml', ACCOUNTS_BY_NAME_SYNC);
     const globex = await createInOrg({ Name: 'Globex' });
     const initechA = await createInOrg({ Name: 'Initech' });
     const initechB = await createInOrg({ Name: 'Initech' });

@@ -7,6 +7,7 @@ import { Connection } from 'jsforce';
 import { startSync } from '../../src/temporal/startSync';
 import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
+import { ACCOUNTS_BY_NAME_SYNC } from '../support/syncFiles';
 
 const SYNC = 'accounts_to_salesforce';
 const FILE = `syncs/${SYNC}.yaml`;
@@ -41,19 +42,7 @@ const queriesSince = (before: number) => fx.sandbox.requests().slice(before).fil
 
 describe('Salesforce records deleted behind backflow’s back', () => {
   it('matchOn upsert: a deleted record is re-created, a re-created one re-matched, both new Ids committed', async () => {
-    fx.project.write(
-      'syncs/accounts_by_name.yaml',
-      [
-        'source: warehouse',
-        'model: SELECT name, health FROM accounts',
-        'primaryKey: name',
-        'destination: { connection: salesforce, object: Account, matchOn: { field: Name } }',
-        'mode: upsert',
-        'mappings:',
-        '  - { from: health, to: Health_Score__c }',
-        '',
-      ].join('\n'),
-    );
+    fx.project.write('syncs/accounts_by_name.yaml', ACCOUNTS_BY_NAME_SYNC);
     const taskQueue = uniqueTaskQueue('gone-match');
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
       const first = await run(taskQueue, 'accounts_by_name');

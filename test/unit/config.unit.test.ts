@@ -1,33 +1,11 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { loadProject } from '../../src/config/load';
 import { resolveSecrets } from '../../src/config/secrets';
 import { ConfigError } from '../../src/errors';
+import { PROJECT, SYNC, writeProject } from '../support/configProject';
 
-const PROJECT = `version: 1
-connections:
-  warehouse: { type: duckdb, path: w.duckdb }
-  salesforce:
-    type: salesforce
-    instanceUrl: \${env:SF_URL}
-    accessToken: \${env:SF_TOKEN}
-`;
-const SYNC = `source: warehouse
-model: SELECT id, name FROM accounts
-primaryKey: id
-destination: { connection: salesforce, object: Account, externalIdField: External_Id__c }
-mappings:
-  - { from: name, to: Name }
-`;
+const project = writeProject;
 
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'backflow-config-'));
-  mkdirSync(path.join(dir, 'syncs'));
-  for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, file), text);
-  return dir;
-}
-
+/** Every issue as `file: path: message` (an empty path kept, so patterns can anchor on it). */
 function issuesOf(dir: string): string[] {
   try {
     loadProject(dir);

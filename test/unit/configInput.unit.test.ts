@@ -3,48 +3,14 @@
  * literal `${env:…}` sent), alert secrets, and a backflow.yaml that cannot be read (no silent defaults,
  * no false follow-on errors).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { loadProject } from '../../src/config/load';
 import { alertSecretIssues, resolveSecrets } from '../../src/config/secrets';
-import { ConfigError, formatConfigIssue } from '../../src/errors';
+import { formatConfigIssue } from '../../src/errors';
 import { readTemporalConfig } from '../../src/temporal/connection';
+import { configIssuesOf, PROJECT, SYNC, writeProject } from '../support/configProject';
 
-const PROJECT = `version: 1
-connections:
-  warehouse: { type: duckdb, path: w.duckdb }
-  salesforce:
-    type: salesforce
-    instanceUrl: \${env:SF_URL}
-    accessToken: \${env:SF_TOKEN}
-`;
-const SYNC = `source: warehouse
-model: SELECT id, name FROM accounts
-primaryKey: id
-destination: { connection: salesforce, object: Account, externalIdField: External_Id__c }
-mappings:
-  - { from: name, to: Name }
-`;
-
-const tempDir = () => mkdtempSync(path.join(tmpdir(), 'backflow-config-input-'));
-
-function project(files: Record<string, string>): string {
-  const dir = tempDir();
-  mkdirSync(path.join(dir, 'syncs'));
-  for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, file), text);
-  return dir;
-}
-
-function issuesOf(work: () => unknown): string[] {
-  try {
-    work();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues.map(formatConfigIssue);
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const project = writeProject;
+const issuesOf = configIssuesOf;
 
 describe('resolveSecrets at any depth', () => {
   const hook = {

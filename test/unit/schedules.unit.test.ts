@@ -1,33 +1,11 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { loadProject } from '../../src/config/load';
 import { ConfigError } from '../../src/errors';
 import { desiredSchedules, expectedIntervalMs, MAINTENANCE_SCHEDULE_ID, syncScheduleOptions } from '../../src/temporal/schedules';
 import { isNoop, planSchedules } from '../../src/temporal/schedulesDiff';
-
-const PROJECT = `version: 1
-connections:
-  warehouse: { type: duckdb, path: w.duckdb }
-  salesforce:
-    type: salesforce
-    instanceUrl: https://example.my.salesforce.com
-    accessToken: \${env:SF_TOKEN}
-`;
-const SYNC = `source: warehouse
-model: SELECT id, name FROM accounts
-primaryKey: id
-destination: { connection: salesforce, object: Account, externalIdField: External_Id__c }
-mappings:
-  - { from: name, to: Name }
-`;
+import { PROJECT, SYNC, writeProject } from '../support/configProject';
 
 function projectWith(syncs: Record<string, string>) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'backflow-schedules-'));
-  mkdirSync(path.join(dir, 'syncs'));
-  writeFileSync(path.join(dir, 'backflow.yaml'), PROJECT);
-  for (const [name, text] of Object.entries(syncs)) writeFileSync(path.join(dir, 'syncs', `${name}.yaml`), text);
-  return dir;
+  return writeProject({ 'backflow.yaml': PROJECT, ...Object.fromEntries(Object.entries(syncs).map(([name, text]) => [`syncs/${name}.yaml`, text])) });
 }
 
 function issuesOf(schedule: string): string[] {
