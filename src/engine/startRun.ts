@@ -1,7 +1,8 @@
 import type { SyncSpec } from '../config/schema';
 import { SyncAlreadyRunning } from '../errors';
-import { closeRun, openRun } from '../state/runs';
+import { openRun } from '../state/runs';
 import { checkSync } from './check';
+import { finishRun } from './finishRun';
 import { nowIso, type EngineDeps } from './context';
 
 export interface StartRunInput {
@@ -36,10 +37,10 @@ export async function startRun(
     if (!(err instanceof SyncAlreadyRunning) || !workflowStatus) throw err;
     const status = await workflowStatus(err.holderRunId);
     if (status === 'RUNNING') throw err;
-    await closeRun(deps.state, {
-      runId: err.holderRunId,
-      now: nowIso(deps),
-      error: { code: 'RUN_ABANDONED', message: `its workflow ended (${status}) without finishing the run; closed when run ${input.runId} started` },
+    // Closed as its own finishRun would have: alerts, metrics and write-back see a failed run.
+    await finishRun(deps, err.holderRunId, {
+      code: 'RUN_ABANDONED',
+      message: `its workflow ended (${status}) without finishing the run; closed when run ${input.runId} started`,
     });
     deps.logger.warn({ sync: spec.name, runId: input.runId, abandonedRunId: err.holderRunId, workflowStatus: status }, 'closed an abandoned run that held the sync');
     await open();

@@ -1,5 +1,6 @@
 import { createActivities } from '../../activities';
 import { extractChanges, finishRun, startRun, syncBatches } from '../../src/engine';
+import { runDuration } from '../../src/ops/metrics';
 import { getRun } from '../../src/state/runs';
 import type { RunSummary } from '../../src/state/summary';
 import { startSync } from '../../src/temporal/startSync';
@@ -207,6 +208,11 @@ describe('running a sync', () => {
   it('closes a run whose workflow was terminated as RUN_ABANDONED when the next one starts, rather than refusing every later run', async () => {
     const taskQueue = uniqueTaskQueue('abandoned');
     const terminatedId = `sync:${SYNC}:terminated`;
+    const failedRuns = async () =>
+      (await runDuration.get()).values
+        .filter((v) => v.metricName === 'backflow_run_duration_seconds_count' && v.labels.sync === SYNC && v.labels.status === 'failed')
+        .reduce((sum, v) => sum + v.value, 0);
+    const failedBefore = await failedRuns();
     fx.sandbox.setFaults({ writeResponseDelayMs: 2_000 });
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
       const first = await startSync(fx.temporal.client, SYNC, { taskQueue, workflowId: terminatedId });
@@ -223,6 +229,8 @@ describe('running a sync', () => {
       error_code: 'RUN_ABANDONED',
       error_message: expect.stringMatching(/^its workflow ended \(TERMINATED\) without finishing the run; closed when run .+ started$/) as unknown,
     });
+    // Closed as its own finishRun would have: counted (and alerted on) as a failed run.
+    expect(await failedRuns()).toBe(failedBefore + 1);
     expect(fx.sandbox.records('Account')).toHaveLength(4);
   });
 
