@@ -175,9 +175,9 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
   };
   batchSizeOf('upsert', 0);
   return db.transaction().execute(async (trx) => {
+    await checkFence(trx, runId, input.fence);
     // PostgreSQL plans the joins below from table statistics; freshly staged rows have none, and a
     // nested-loop plan over them is quadratic. SQLite needs no such step.
-    await checkFence(trx, runId, input.fence);
     if (isPostgres(trx)) await sql`ANALYZE staged_rows, snapshots`.execute(trx);
     await markDuplicates(trx, runId, input.now);
 
