@@ -1,10 +1,12 @@
 import stringify from 'safe-stable-stringify';
 import type { Mapping, SyncSpec } from '../config/schema';
-import type { Row, Value } from '../sources/source';
+import { UnreadableValue, type Row, type SourceRow, type Value } from '../sources/source';
 
 export type MappedRow =
   | { ok: true; key: string; payload: Record<string, Value> }
-  | { ok: false; reason: 'NULL_PRIMARY_KEY'; message: string };
+  | { ok: false; reason: 'NULL_PRIMARY_KEY'; message: string }
+  /** `key` when the primary key itself could be read. */
+  | { ok: false; reason: 'UNREADABLE_VALUE'; message: string; key: string | null };
 
 /** The value of the primary key as the destination's external id: text, exact for big integers. */
 export function keyOf(value: Value | undefined): string | null {
@@ -21,12 +23,29 @@ export function mapPayload(row: Row, mappings: readonly Mapping[]): Record<strin
   return payload;
 }
 
-export function mapRow(row: Row, spec: Pick<SyncSpec, 'primaryKey' | 'mappings'>): MappedRow {
-  const key = keyOf(row[spec.primaryKey]);
+/**
+ * The row's key and payload, or why it cannot be sent. Only the columns the sync reads count: a
+ * value the source could not read in an unmapped column is never sent, so it does not stop the row.
+ */
+export function mapRow(row: SourceRow, spec: Pick<SyncSpec, 'primaryKey' | 'mappings'>): MappedRow {
+  const unreadable = new Map<string, UnreadableValue>();
+  const read = (column: string): Value => {
+    const value = row[column] ?? null;
+    if (!(value instanceof UnreadableValue)) return value;
+    unreadable.set(column, value);
+    return null;
+  };
+  const key = keyOf(read(spec.primaryKey));
+  const payload: Record<string, Value> = {};
+  for (const mapping of spec.mappings) payload[mapping.to] = read(mapping.from);
+  if (unreadable.size > 0) {
+    const message = [...unreadable].map(([column, value]) => `column ${column}: cannot read ${JSON.stringify(value.raw)} as ${value.kind}`).join('; ');
+    return { ok: false, reason: 'UNREADABLE_VALUE', message, key };
+  }
   if (key === null) {
     return { ok: false, reason: 'NULL_PRIMARY_KEY', message: `primary key ${spec.primaryKey} is NULL or empty` };
   }
-  return { ok: true, key, payload: mapPayload(row, spec.mappings) };
+  return { ok: true, key, payload };
 }
 
 /** The columns a spec reads that the model does not return, each with the config path that names it. */

@@ -1,3 +1,4 @@
+import { BackflowError } from '../errors';
 import { fingerprint } from '../diff/fingerprint';
 import { sqlOf } from '../sources/dbt';
 import { mapRow, targetOf } from '../diff/mapping';
@@ -48,7 +49,12 @@ export async function extractChanges(
         rowNumber++;
         const mapped = mapRow(row, spec);
         if (!mapped.ok) {
-          invalid.push({ key: null, code: mapped.reason, message: `row ${rowNumber}: ${mapped.message}`, payload: JSON.stringify(row) });
+          const key = mapped.reason === 'UNREADABLE_VALUE' ? mapped.key : null;
+          // Left out of staging, the row's key would count as removed: mirror mode would delete its record.
+          if (key !== null && spec.mode === 'mirror') {
+            throw new BackflowError('SOURCE_QUERY_FAILED', `row ${rowNumber} (key ${key}): ${mapped.message}; mirror mode would delete its record, so nothing was sent`);
+          }
+          invalid.push({ key, code: mapped.reason, message: `row ${rowNumber}: ${mapped.message}`, payload: JSON.stringify(row) });
           continue;
         }
         const payload = JSON.stringify(mapped.payload);

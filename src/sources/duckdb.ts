@@ -2,8 +2,8 @@ import path from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import type { DuckdbConnection } from '../config/schema';
 import { BackflowError } from '../errors';
-import { normalizeValue, type ValueKind } from './normalize';
-import type { Column, Row, Source } from './source';
+import { readValue, type ValueKind } from './normalize';
+import { UnreadableValue, type Column, type Source, type SourceRow, type Value } from './source';
 
 /** Resolves a DuckDB path from config against the project directory (`:memory:` stays as is). */
 export function duckdbPath(config: DuckdbConnection, projectDir: string): string {
@@ -44,6 +44,8 @@ export function duckdbKind(type: DuckDBType): ValueKind {
       return 'datetime';
     case DuckDBTypeId.TIMESTAMP_TZ:
       return 'timestamp';
+    case DuckDBTypeId.INTERVAL:
+      return 'interval';
     case DuckDBTypeId.BLOB:
       return 'bytes';
     case DuckDBTypeId.LIST:
@@ -52,10 +54,30 @@ export function duckdbKind(type: DuckDBType): ValueKind {
     case DuckDBTypeId.MAP:
       return 'json';
     default:
-      // VARCHAR (JSON is a VARCHAR alias: it stays text), UUID, ENUM, INTERVAL, …
+      // VARCHAR (JSON is a VARCHAR alias: it stays text), UUID, ENUM, …; a UNION reads as its member (duckdbReader).
       return type.alias === 'JSON' ? 'json' : 'string';
   }
 }
+
+/**
+ * Reads one value of a column from DuckDB's JSON form into its canonical form. A UNION is the
+ * value of the member it holds, read by that member's type (its tag says which): a CRM field wants
+ * the 2 or "x", not the tag.
+ */
+export function duckdbReader(type: DuckDBType): (raw: unknown) => Value | UnreadableValue {
+  if (type.typeId === DuckDBTypeId.UNION) {
+    const members = new Map(type.memberTags.map((tag, i) => [tag, duckdbReader(type.memberTypes[i] ?? type)]));
+    return (raw) => {
+      if (raw === null || raw === undefined) return null;
+      const member = typeof raw === 'object' && 'tag' in raw && 'value' in raw ? members.get(String(raw.tag)) : undefined;
+      return member && typeof raw === 'object' && 'value' in raw ? member(raw.value) : readValue('string', raw);
+    };
+  }
+  const kind = duckdbKind(type);
+  return (raw) => readValue(kind, raw, 'duckdb-escaped');
+}
+
+const asText = (raw: unknown) => readValue('string', raw);
 
 /**
  * The embedded warehouse. Opened read-only so a sync never holds the write lock that the
@@ -98,7 +120,7 @@ export class DuckdbSource implements Source {
     }
   }
 
-  async *stream(sql: string): AsyncIterable<Row[]> {
+  async *stream(sql: string): AsyncIterable<SourceRow[]> {
     const connection = await this.connect();
     let result;
     try {
@@ -107,12 +129,12 @@ export class DuckdbSource implements Source {
       throw new BackflowError('SOURCE_QUERY_FAILED', `DuckDB: ${(err as Error).message}`);
     }
     const names = result.columnNames();
-    const kinds = result.columnTypes().map(duckdbKind);
-    // The JSON form keeps BIGINT/DECIMAL exact as strings; normalizeValue makes every kind canonical.
+    const readers = result.columnTypes().map(duckdbReader);
+    // The JSON form keeps BIGINT/DECIMAL exact as strings; the readers make every kind canonical.
     for await (const page of result.yieldRowObjectJson()) {
       yield page.map((raw) => {
-        const row: Row = {};
-        names.forEach((name, i) => (row[name] = normalizeValue(kinds[i] ?? 'string', raw[name], 'duckdb-escaped')));
+        const row: SourceRow = {};
+        names.forEach((name, i) => (row[name] = (readers[i] ?? asText)(raw[name])));
         return row;
       });
     }

@@ -1,4 +1,4 @@
-import type { Value } from './source';
+import { UnreadableValue, type Value } from './source';
 
 /**
  * The kinds of value every source reduces its types to. Whatever the warehouse or driver, a value
@@ -15,6 +15,7 @@ export type ValueKind =
   | 'time' // HH:MM:SS.ffffff
   | 'datetime' // YYYY-MM-DDTHH:MM:SS.ffffff (no zone)
   | 'timestamp' // YYYY-MM-DDTHH:MM:SS.ffffffZ (UTC)
+  | 'interval' // ISO-8601 duration as PostgreSQL's iso_8601 style writes it: P1Y2M3DT4H5M6.5S, PT-1.5S
   | 'json' // structured value (canonical JSON once stringified with sorted keys)
   | 'bytes'; // base64
 
@@ -85,7 +86,11 @@ function parseInstant(text: string): Instant {
   const m = DATE_TIME.exec(text.trim());
   if (!m) throw new NormalizeError(`not a date/time: ${text}`);
   const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone] = m;
-  const millis = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  // Not Date.UTC: it reads years 0-99 as 1900-1999.
+  const date = new Date(0);
+  date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  date.setUTCHours(Number(h), Number(mi), Number(s));
+  const millis = date.getTime();
   let micros = BigInt(millis) * 1000n + BigInt((fraction + '000000').slice(0, 6));
   if (zone && zone.toUpperCase() !== 'Z') {
     const sign = zone.startsWith('-') ? -1n : 1n;
@@ -125,6 +130,44 @@ export function normalizeDate(raw: string | Date): string {
 
 export function normalizeTime(raw: string): string {
   return formatMicros(parseInstant(`1970-01-01 ${raw.trim()}`).micros).time;
+}
+
+interface IntervalParts {
+  months: number;
+  days: number;
+  micros: string | number | bigint;
+}
+
+function isIntervalParts(raw: unknown): raw is IntervalParts {
+  if (typeof raw !== 'object' || raw === null) return false;
+  const { months, days, micros } = raw as Record<string, unknown>;
+  return (
+    Number.isInteger(months) &&
+    Number.isInteger(days) &&
+    (typeof micros === 'bigint' || (typeof micros === 'number' && Number.isInteger(micros)) || (typeof micros === 'string' && INTEGER.test(micros)))
+  );
+}
+
+/**
+ * An interval (months, days, microseconds, each with its own sign, as DuckDB and PostgreSQL keep
+ * them) as an ISO-8601 duration. Months and days are not folded into hours: a month or a day has
+ * no fixed length, and 36 hours stays PT36H.
+ */
+export function normalizeInterval(raw: unknown): string {
+  if (!isIntervalParts(raw)) throw new NormalizeError(`not an interval: ${textOf(raw)}`);
+  const micros = BigInt(raw.micros);
+  const years = Math.trunc(raw.months / 12);
+  const months = raw.months % 12;
+  const hours = micros / 3_600_000_000n;
+  const minutes = (micros % 3_600_000_000n) / 60_000_000n;
+  const secondMicros = micros % 60_000_000n;
+  const absolute = secondMicros < 0n ? -secondMicros : secondMicros;
+  const fraction = pad(absolute % 1_000_000n, 6).replace(/0+$/, '');
+  const seconds = `${secondMicros < 0n ? '-' : ''}${absolute / 1_000_000n}${fraction ? `.${fraction}` : ''}`;
+  const datePart = `${years ? `${years}Y` : ''}${months ? `${months}M` : ''}${raw.days ? `${raw.days}D` : ''}`;
+  const timePart = `${hours ? `${hours}H` : ''}${minutes ? `${minutes}M` : ''}${secondMicros ? `${seconds}S` : ''}`;
+  if (!datePart && !timePart) return 'PT0S';
+  return `P${datePart}${timePart ? `T${timePart}` : ''}`;
 }
 
 /** Structured JSON with every nested number kept as a number and keys left for the fingerprint to sort. */
@@ -174,11 +217,34 @@ export function normalizeValue(kind: ValueKind, raw: unknown, bytesEncoding: 'ba
       return normalizeDatetime(String(raw));
     case 'timestamp':
       return normalizeTimestamp(raw as string | Date | bigint);
+    case 'interval':
+      return normalizeInterval(raw);
     case 'json':
       return normalizeJson(raw as Value);
     case 'bytes':
       return normalizeBytes(raw as Uint8Array | string, bytesEncoding);
     case 'string':
+      // An object here is a type read as text by mistake: never send "[object Object]".
+      if (typeof raw === 'object') throw new NormalizeError(`not text: ${textOf(raw)}`);
       return typeof raw === 'string' ? raw : String(raw);
   }
+}
+
+/**
+ * normalizeValue for a source's stream: a value that cannot be read becomes an UnreadableValue, so
+ * its row is reported invalid instead of the whole extract failing (and being retried) over it.
+ */
+export function readValue(kind: ValueKind, raw: unknown, bytesEncoding: 'base64' | 'duckdb-escaped' | 'hex' = 'base64'): Value | UnreadableValue {
+  try {
+    return normalizeValue(kind, raw, bytesEncoding);
+  } catch (err) {
+    if (!(err instanceof NormalizeError)) throw err;
+    return new UnreadableValue(kind, textOf(raw));
+  }
+}
+
+function textOf(raw: unknown): string {
+  if (typeof raw === 'string') return raw;
+  if (typeof raw === 'bigint') return raw.toString();
+  return JSON.stringify(raw, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)) ?? String(raw);
 }

@@ -2,8 +2,8 @@ import { Client, types as pgTypes } from 'pg';
 import Cursor from 'pg-cursor';
 import type { PostgresConnection } from '../config/schema';
 import { BackflowError } from '../errors';
-import { normalizeValue, type ValueKind } from './normalize';
-import type { Column, Row, Source, Value } from './source';
+import { readValue, type ValueKind } from './normalize';
+import type { Column, Source, SourceRow, UnreadableValue, Value } from './source';
 
 /** Canonical kinds of PostgreSQL's built-in type OIDs (pg_type.oid); the rest read as text. */
 const KIND_BY_OID: Record<number, ValueKind> = {
@@ -33,10 +33,10 @@ export function postgresKind(oid: number): ValueKind {
   return KIND_BY_OID[oid] ?? (ARRAY_OIDS.has(oid) ? 'json' : 'string');
 }
 
-function normalizePg(oid: number, raw: string | null): Value {
+function normalizePg(oid: number, raw: string | null): Value | UnreadableValue {
   if (raw === null) return null;
-  if (ARRAY_OIDS.has(oid)) return normalizeValue('json', pgTypes.getTypeParser(oid, 'text')(raw) as Value);
-  return normalizeValue(postgresKind(oid), raw, 'hex');
+  if (ARRAY_OIDS.has(oid)) return readValue('json', pgTypes.getTypeParser(oid, 'text')(raw) as Value);
+  return readValue(postgresKind(oid), raw, 'hex');
 }
 
 /**
@@ -76,7 +76,7 @@ export class PostgresSource implements Source {
     }
   }
 
-  async *stream(sql: string): AsyncIterable<Row[]> {
+  async *stream(sql: string): AsyncIterable<SourceRow[]> {
     const client = await this.connect();
     const cursor = client.query(new Cursor<Record<string, string | null>>(sql, [], { types: asText }));
     // Column types arrive with the first page; the final, empty read carries no result.
@@ -92,7 +92,7 @@ export class PostgresSource implements Source {
         );
         if (rows.length === 0) return;
         yield rows.map((raw) => {
-          const row: Row = {};
+          const row: SourceRow = {};
           for (const [name, value] of Object.entries(raw)) row[name] = normalizePg(oids.get(name) ?? 25, value);
           return row;
         });

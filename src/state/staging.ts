@@ -225,21 +225,24 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
       .groupBy('change')
       .execute();
     const count = (kind: string) => Number(byChange.find((c) => c.change === kind)?.rows ?? 0);
-    const nullKeys = await trx
+    // Every invalid row has a result: duplicates (also staged, as 'invalid'), and rows never staged
+    // (a NULL key, a value the source could not read).
+    const invalidResults = await trx
       .selectFrom('record_results')
       .select((eb) => eb.fn.countAll<number>().as('rows'))
       .where('run_id', '=', runId)
-      .where('key', 'is', null)
+      .where('status', '=', 'invalid')
       .executeTakeFirstOrThrow();
+    const neverStaged = Number(invalidResults.rows) - count('invalid');
     const skipped = ACTIONABLE.filter((change) => change !== 'removed' && plan[change] === null).reduce((sum, change) => sum + count(change), 0);
 
     const counts: ChangeCounts = {
-      extracted: byChange.filter((c) => c.change !== 'removed').reduce((sum, c) => sum + Number(c.rows), 0) + Number(nullKeys.rows),
+      extracted: byChange.filter((c) => c.change !== 'removed').reduce((sum, c) => sum + Number(c.rows), 0) + neverStaged,
       added: count('added'),
       changed: count('changed'),
       removed: removed - recased,
       unchanged: count('unchanged'),
-      invalid: count('invalid') + Number(nullKeys.rows),
+      invalid: Number(invalidResults.rows),
       skipped: skipped + recased,
       batches: lastBatch,
     };

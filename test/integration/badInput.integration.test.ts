@@ -106,6 +106,21 @@ describe('a PostgreSQL state store that never answers', () => {
   });
 });
 
+describe('a value the warehouse holds but no destination can take (an infinite date)', () => {
+  it('makes that row invalid, naming row, column and value; the other rows sync and the run is partial', async () => {
+    edit(SYNC_FILE, 'SELECT id, name, health', "SELECT id, CASE WHEN id = 2 THEN DATE 'infinity' ELSE DATE '2026-11-01' END AS name, health");
+    const result = await run('--json');
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'partial', counts: { extracted: 4, invalid: 1, synced: 3 } });
+    const failed = await fx.project.deps.state
+      .selectFrom('record_results')
+      .select(['key', 'status', 'error_code', 'error_message'])
+      .where('status', '=', 'invalid')
+      .execute();
+    expect(failed).toEqual([{ key: '2', status: 'invalid', error_code: 'UNREADABLE_VALUE', error_message: 'row 2: column name: cannot read "5881580-07-11" as date' }]); // DuckDB's node API renders DATE 'infinity' so
+  });
+});
+
 describe('a model that decodes invalid UTF-8 bytes', () => {
   // DuckDB strings are always UTF-8: invalid bytes can only come from a BLOB, and decoding one is refused.
   it('fails the run at extraction with DuckDB’s message; nothing is sent or committed', async () => {

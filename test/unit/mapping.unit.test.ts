@@ -1,5 +1,6 @@
 import { fingerprint } from '../../src/diff/fingerprint';
 import { keyOf, mapRow, missingColumns, targetOf } from '../../src/diff/mapping';
+import { UnreadableValue } from '../../src/sources/source';
 
 const spec = {
   primaryKey: 'id',
@@ -21,6 +22,29 @@ describe('mapRow', () => {
   it('rejects NULL and empty primary keys', () => {
     expect(mapRow({ id: null, name: 'Acme', health: 1 }, spec)).toMatchObject({ ok: false, reason: 'NULL_PRIMARY_KEY' });
     expect(mapRow({ id: '  ', name: 'Acme', health: 1 }, spec)).toMatchObject({ ok: false, reason: 'NULL_PRIMARY_KEY' });
+  });
+
+  it('reports a row with an unreadable mapped value invalid, naming the column and the value', () => {
+    const row = { id: 7, name: 'Acme', health: new UnreadableValue('decimal', 'NaN') };
+    expect(mapRow(row, spec)).toEqual({
+      ok: false,
+      reason: 'UNREADABLE_VALUE',
+      key: '7',
+      message: 'column health: cannot read "NaN" as decimal',
+    });
+    expect(mapRow({ ...row, id: new UnreadableValue('integer', 'x') }, spec)).toMatchObject({
+      reason: 'UNREADABLE_VALUE',
+      key: null,
+      message: 'column id: cannot read "x" as integer; column health: cannot read "NaN" as decimal',
+    });
+  });
+
+  it('ignores an unreadable value in a column the sync does not send', () => {
+    expect(mapRow({ id: 1, name: 'Acme', health: 38, seen: new UnreadableValue('timestamp', 'infinity') }, spec)).toEqual({
+      ok: true,
+      key: '1',
+      payload: { Name: 'Acme', Health_Score__c: 38 },
+    });
   });
 
   it('keeps big integer keys exact', () => {

@@ -3,9 +3,12 @@ import {
   normalizeDecimal,
   normalizeFloat,
   normalizeInteger,
+  normalizeInterval,
   normalizeTimestamp,
   normalizeValue,
+  readValue,
 } from '../../src/sources/normalize';
+import { UnreadableValue } from '../../src/sources/source';
 
 describe('canonical values, whatever the driver said', () => {
   it('integers: numbers when exact, decimal strings beyond 2^53', () => {
@@ -68,5 +71,41 @@ describe('canonical values, whatever the driver said', () => {
     expect(normalizeValue('string', null)).toBeNull();
     expect(normalizeValue('string', '')).toBe('');
     expect(normalizeValue('boolean', 'true')).toBe(true);
+  });
+
+  it('years 0000-0099 stay themselves (Date.UTC would read them as 19xx)', () => {
+    expect(normalizeValue('date', '0050-06-01')).toBe('0050-06-01');
+    expect(normalizeValue('datetime', '0099-12-31 23:00:00')).toBe('0099-12-31T23:00:00.000000');
+    expect(normalizeTimestamp('0001-01-01 00:00:00+00')).toBe('0001-01-01T00:00:00.000000Z');
+  });
+
+  it('intervals as ISO-8601 durations, each part with its own sign, months and days never folded into hours', () => {
+    expect(normalizeInterval({ months: 14, days: 3, micros: '14706789000' })).toBe('P1Y2M3DT4H5M6.789S');
+    expect(normalizeInterval({ months: -14, days: 0, micros: '0' })).toBe('P-1Y-2M');
+    expect(normalizeInterval({ months: 0, days: 0, micros: '-1500000' })).toBe('PT-1.5S');
+    expect(normalizeInterval({ months: 0, days: 0, micros: -500000n })).toBe('PT-0.5S');
+    expect(normalizeInterval({ months: 0, days: 1, micros: 129600000000 })).toBe('P1DT36H');
+    expect(normalizeInterval({ months: 0, days: 0, micros: '1' })).toBe('PT0.000001S');
+    expect(normalizeInterval({ months: 0, days: 0, micros: '0' })).toBe('PT0S');
+    expect(() => normalizeInterval('1 day')).toThrow('not an interval');
+  });
+
+  it('an object read as text is an error, never "[object Object]"', () => {
+    expect(() => normalizeValue('string', { months: 1 })).toThrow('not text: {"months":1}');
+  });
+
+  it('readValue: a value that cannot be read stands as an UnreadableValue instead of failing the stream', () => {
+    const cases: Array<[Parameters<typeof readValue>[0], string]> = [
+      ['timestamp', 'infinity'],
+      ['date', '-infinity'],
+      ['timestamp', '0044-03-15 00:00:00+00 BC'],
+      ['date', '0044-03-15 (BC)'],
+      ['date', '10000-01-01'],
+      ['decimal', 'NaN'],
+      ['decimal', 'Infinity'],
+    ];
+    for (const [kind, raw] of cases) expect(readValue(kind, raw)).toEqual(new UnreadableValue(kind, raw));
+    expect(readValue('decimal', '1.50')).toBe('1.5');
+    expect(JSON.stringify({ at: readValue('timestamp', 'infinity') })).toBe('{"at":"infinity"}');
   });
 });
