@@ -1,5 +1,6 @@
 import type { AlertsConfig } from '../config/schema';
 import type { RunSummary } from '../state/summary';
+import { missedRuns, MISSED_RUNS_CAP, type Cadence, type MissedRuns } from '../temporal/missedRuns';
 
 export type IncidentKind = 'failed' | 'rejected' | 'stale';
 
@@ -62,23 +63,37 @@ export function observeRun(summary: RunSummary, alerts: Pick<AlertsConfig, 'reje
   return observations;
 }
 
-/** Staleness: a scheduled sync that has not completed a run for longer than `staleAfter` × its interval. */
-export function observeStaleness(input: {
-  lastSuccessAt: string | undefined;
-  /** When the sync could first have run (its first run, or when the check first saw it). */
-  since: string;
-  intervalMs: number;
-  staleAfter: number;
-  now: Date;
-}): Observation {
+/** `1 scheduled run`, `3 scheduled runs`, `100+ scheduled runs`. */
+function runsText(missed: MissedRuns): string {
+  return `${missed.count}${missed.capped ? '+' : ''} scheduled run${missed.count === 1 && !missed.capped ? '' : 's'}`;
+}
+
+/**
+ * Staleness: a scheduled sync that has missed `staleAfter` or more of its scheduled fires since its
+ * last completed run (or since its first run, when none completed), counted on its actual schedule.
+ */
+export function observeStaleness(
+  input: {
+    lastSuccessAt: string | undefined;
+    /** When the sync could first have run (its first run, or when the check first saw it). */
+    since: string;
+    staleAfter: number;
+    now: Date;
+    /** How long a fire's run may take before the fire counts as missed (default STALE_GRACE_MS). */
+    graceMs?: number;
+    schedule: Cadence;
+  },
+): Observation {
   const reference = input.lastSuccessAt ?? input.since;
-  const ageMs = input.now.getTime() - Date.parse(reference);
-  const limitMs = input.staleAfter * input.intervalMs;
-  const active = ageMs > limitMs;
-  const last = input.lastSuccessAt ? `last success ${input.lastSuccessAt}` : 'no successful run yet';
+  const missed = missedRuns(input.schedule, new Date(reference), input.now, {
+    ...(input.graceMs !== undefined ? { graceMs: input.graceMs } : {}),
+    // However large staleAfter is, the count can reach it.
+    cap: Math.max(MISSED_RUNS_CAP, Math.ceil(input.staleAfter)),
+  });
+  const since = input.lastSuccessAt ? `since the last success at ${input.lastSuccessAt}` : `since the first run at ${input.since} (no successful run yet)`;
   return {
     kind: 'stale',
-    active,
-    detail: `${last}; expected a run every ${Math.round(input.intervalMs / 60_000)} min, alert after ${input.staleAfter}×`,
+    active: missed.count >= input.staleAfter,
+    detail: `missed ${runsText(missed)} ${since}; alerts at ${input.staleAfter}`,
   };
 }

@@ -1,11 +1,11 @@
 import { loadProject } from '../config/load';
 import type { EngineDeps } from '../engine/context';
-import { expectedIntervalMs } from '../temporal/schedules';
+import { STALE_GRACE_MS } from '../temporal/missedRuns';
 import { applyObservations } from './alerts';
 import { observeStaleness } from './incidents';
 import { pruneRecordResults, type PruneResult } from './retention';
 
-/** Times a scheduled sync's interval may pass without a completed run before it is stale. */
+/** Scheduled fires a sync may miss in a row (no completed run since) before it is stale. */
 export const DEFAULT_STALE_AFTER = 3;
 
 export interface MaintenanceResult {
@@ -14,26 +14,36 @@ export interface MaintenanceResult {
   stale: string[];
 }
 
-/** When each sync last completed a run (succeeded or partial), and its first run. */
-async function runTimes(deps: EngineDeps, sync: string): Promise<{ lastSuccessAt?: string; firstStartedAt?: string }> {
-  const times = await deps.state
+/** When the sync last completed a run (succeeded or partial) and how long that run took, and its first run. */
+async function runTimes(deps: EngineDeps, sync: string): Promise<{ lastSuccessAt?: string; lastDurationMs?: number; firstStartedAt?: string }> {
+  const first = await deps.state
     .selectFrom('runs')
-    .select((eb) => [
-      eb.fn.max('finished_at').filterWhere('status', 'in', ['succeeded', 'partial']).as('last_success'),
-      eb.fn.min('started_at').as('first_started'),
-    ])
+    .select((eb) => eb.fn.min('started_at').as('first_started'))
     .where('sync_name', '=', sync)
     .where('run_id', 'not like', 'preview:%')
     .executeTakeFirst();
+  const last = await deps.state
+    .selectFrom('runs')
+    .select(['started_at', 'finished_at'])
+    .where('sync_name', '=', sync)
+    .where('run_id', 'not like', 'preview:%')
+    .where('status', 'in', ['succeeded', 'partial'])
+    .where('finished_at', 'is not', null)
+    .orderBy('finished_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const durationMs = last?.finished_at ? Date.parse(String(last.finished_at)) - Date.parse(String(last.started_at)) : Number.NaN;
   return {
-    ...(times?.last_success ? { lastSuccessAt: String(times.last_success) } : {}),
-    ...(times?.first_started ? { firstStartedAt: String(times.first_started) } : {}),
+    ...(last?.finished_at ? { lastSuccessAt: String(last.finished_at) } : {}),
+    ...(Number.isFinite(durationMs) ? { lastDurationMs: durationMs } : {}),
+    ...(first?.first_started ? { firstStartedAt: String(first.first_started) } : {}),
   };
 }
 
 /**
  * The maintenance schedule's work: prune per-record results past retention, and alert on scheduled
- * syncs that have not completed a run for `staleAfter` × their interval (resolving when they have).
+ * syncs that have missed `staleAfter` of their scheduled fires since their last completed run
+ * (resolving when they have not).
  */
 export async function runMaintenance(deps: EngineDeps): Promise<MaintenanceResult> {
   const project = loadProject(deps.projectDir);
@@ -48,9 +58,11 @@ export async function runMaintenance(deps: EngineDeps): Promise<MaintenanceResul
     const observation = observeStaleness({
       lastSuccessAt: times.lastSuccessAt,
       since: times.firstStartedAt,
-      intervalMs: expectedIntervalMs(spec.schedule),
+      schedule: spec.schedule,
       staleAfter: spec.alerts.staleAfter ?? DEFAULT_STALE_AFTER,
       now,
+      // A fire's run gets as long as the last one took: a slow sync's run in flight is not a miss.
+      graceMs: Math.max(STALE_GRACE_MS, times.lastDurationMs ?? 0),
     });
     if (observation.active) stale.push(spec.name);
     await applyObservations(

@@ -54,37 +54,6 @@ export function scheduleSpecOf(schedule: ScheduleConfig): ScheduleSpec {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-const CRON_SHORTHAND_MS: Record<string, number> = {
-  '@hourly': HOUR, '@daily': DAY, '@midnight': DAY, '@weekly': 7 * DAY, '@monthly': 31 * DAY, '@yearly': 366 * DAY, '@annually': 366 * DAY,
-};
-
-/** The period a cron field repeats with when it is `*` or `*\/n`, else undefined. */
-function stepOf(field: string): number | undefined {
-  if (field === '*') return 1;
-  const match = /^\*\/(\d+)$/.exec(field);
-  return match ? Number(match[1]) : undefined;
-}
-
-/**
- * Longest expected gap between two runs (staleness = not succeeded for N × this). Exact for
- * `every`; for cron, the period of its most frequent field (a fixed minute and `*` hour → 1h).
- */
-export function expectedIntervalMs(schedule: ScheduleConfig): number {
-  if (schedule.every !== undefined) return durationMs(schedule.every) as number;
-  const cron = (schedule.cron ?? '').trim();
-  const shorthand = CRON_SHORTHAND_MS[cron];
-  if (shorthand !== undefined) return shorthand;
-  const [minute = '*', hour = '*', dayOfMonth = '*', , dayOfWeek = '*'] = cron.split(/\s+/);
-  const minuteStep = stepOf(minute);
-  if (minuteStep !== undefined) return minuteStep * MINUTE;
-  if (minute.includes(',')) return HOUR / minute.split(',').length;
-  const hourStep = stepOf(hour);
-  if (hourStep !== undefined) return hourStep * HOUR;
-  if (hour.includes(',') || hour.includes('-')) return DAY / Math.max(2, hour.split(',').length);
-  if (dayOfMonth === '*' && dayOfWeek === '*') return DAY;
-  if (dayOfMonth === '*') return 7 * DAY;
-  return 31 * DAY;
-}
 
 type DesiredOptions = ScheduleOptions & { memo: { [MARKER]: ScheduleMarker } };
 

@@ -56,6 +56,8 @@ describe('the maintenance workflow (run by its schedule)', () => {
       // Stale on both passes, alerted once.
       expect(hooks.posts).toHaveLength(1);
       expect(hooks.posts[0]).toMatchObject({ type: 'incident.opened', sync: SYNC, kind: 'stale' });
+      // 240 hourly fires missed, counted up to the cap.
+      expect(hooks.posts[0]?.detail).toMatch(/^missed 100\+ scheduled runs since the last success at \S+; alerts at 3$/);
     } finally {
       await hooks.close();
     }

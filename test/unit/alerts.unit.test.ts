@@ -66,8 +66,8 @@ describe('observeRun', () => {
 });
 
 describe('observeStaleness', () => {
-  const base = { since: '2025-01-01T00:00:00.000Z', intervalMs: 15 * 60_000, staleAfter: 3 };
-  it('is stale after staleAfter × interval without a success', () => {
+  const base = { since: '2025-01-01T00:00:00.000Z', schedule: { every: '15m' }, staleAfter: 3 };
+  it('is stale once staleAfter scheduled runs were missed since the last success', () => {
     expect(observeStaleness({ ...base, lastSuccessAt: '2025-01-01T00:00:00.000Z', now: new Date('2025-01-01T00:46:00Z') }).active).toBe(true);
   });
   it('is not stale within it', () => {

@@ -1,6 +1,6 @@
 import { loadProject } from '../../src/config/load';
 import { ConfigError } from '../../src/errors';
-import { desiredSchedules, expectedIntervalMs, MAINTENANCE_SCHEDULE_ID, syncScheduleOptions } from '../../src/temporal/schedules';
+import { desiredSchedules, MAINTENANCE_SCHEDULE_ID, syncScheduleOptions } from '../../src/temporal/schedules';
 import { isNoop, planSchedules } from '../../src/temporal/schedulesDiff';
 import { PROJECT, SYNC, writeProject } from '../support/configProject';
 
@@ -96,16 +96,5 @@ describe('what a schedule is built from', () => {
     const project = loadProject(projectWith({ a: `${SYNC}schedule: { every: 1h }\n`, b: SYNC }));
     expect([...desiredSchedules(project, 'q').keys()].sort()).toEqual(['backflow-maintenance', 'backflow:a']);
     expect(MAINTENANCE_SCHEDULE_ID).toBe('backflow-maintenance');
-  });
-
-  it.each([
-    [{ every: '15m' }, 15 * 60_000],
-    [{ cron: '*/5 * * * *' }, 5 * 60_000],
-    [{ cron: '0 * * * *' }, 3_600_000],
-    [{ cron: '30 6 * * *' }, 86_400_000],
-    [{ cron: '0 9 * * 1' }, 7 * 86_400_000],
-    [{ cron: '@hourly' }, 3_600_000],
-  ])('expects %j to run every %d ms (staleness)', (schedule, ms) => {
-    expect(expectedIntervalMs({ overlap: 'skip', ...schedule })).toBe(ms);
   });
 });
