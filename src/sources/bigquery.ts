@@ -1,8 +1,8 @@
-import { BigQuery, type Job } from '@google-cloud/bigquery';
+import { BigQuery, type Job, type QueryResultsOptions } from '@google-cloud/bigquery';
 import type { BigqueryConnection } from '../config/schema';
 import { BackflowError } from '../errors';
-import { normalizeValue, type ValueKind } from './normalize';
-import type { Column, Row, Source, StreamOptions, Value } from './source';
+import { NormalizeError, normalizeValue, type ValueKind } from './normalize';
+import { UnreadableValue, type Column, type Source, type SourceRow, type StreamOptions, type Value } from './source';
 
 /** A schema field as BigQuery's REST API describes it. */
 export interface BigqueryField {
@@ -12,6 +12,14 @@ export interface BigqueryField {
   fields?: BigqueryField[] | null;
 }
 type Cell = { v?: unknown } | null | undefined;
+type ResultsPage = { schema?: { fields?: BigqueryField[] | null } | null; rows?: unknown[] | null; pageToken?: string | null };
+
+/**
+ * How long each getQueryResults call asks BigQuery to wait for the job (its documented default,
+ * stated so a slow model never depends on it). Short enough that a cancelled or abandoned stream
+ * stops polling soon; the extract activity heartbeats on its own timer meanwhile.
+ */
+export const POLL_WAIT_MS = 10_000;
 
 const KIND_BY_TYPE: Record<string, ValueKind> = {
   INTEGER: 'integer',
@@ -57,6 +65,16 @@ export function fromWire(field: BigqueryField, value: unknown): Value {
   return normalizeValue(kind, value, 'base64');
 }
 
+/** fromWire for a row of the stream: a cell that cannot be read makes its row invalid, not the run fail. */
+export function readWire(field: BigqueryField, value: unknown): Value | UnreadableValue {
+  try {
+    return fromWire(field, value);
+  } catch (err) {
+    if (!(err instanceof NormalizeError)) throw err;
+    return new UnreadableValue(KIND_BY_TYPE[(field.type ?? 'STRING').toUpperCase()] ?? 'string', JSON.stringify(value));
+  }
+}
+
 /** BigQuery label values: lowercase letters, digits, _ and -, at most 63 characters. */
 export function labelValue(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9_-]/g, '_').slice(0, 63);
@@ -65,7 +83,8 @@ export function labelValue(text: string): string {
 /**
  * BigQuery through `@google-cloud/bigquery`: one query job (labelled with the sync and run), its
  * results read page by page with `getQueryResults` — never the whole result in memory — and each
- * wire value normalised by its schema type.
+ * wire value normalised by its schema type. A job still running is waited for (`jobComplete:
+ * false` is "not yet", never an empty result); a job that ends in an error fails the stream.
  */
 export class BigquerySource implements Source {
   private readonly client: BigQuery;
@@ -112,7 +131,7 @@ export class BigquerySource implements Source {
     return Number(job.metadata?.statistics?.totalBytesProcessed ?? 0);
   }
 
-  async *stream(sql: string, options: StreamOptions = {}): AsyncIterable<Row[]> {
+  async *stream(sql: string, options: StreamOptions = {}): AsyncIterable<SourceRow[]> {
     let job: Job;
     try {
       const labels = Object.fromEntries(Object.entries(options.labels ?? {}).map(([k, v]) => [labelValue(k), labelValue(v)]));
@@ -122,29 +141,48 @@ export class BigquerySource implements Source {
     }
     let pageToken: string | undefined;
     do {
-      let response;
+      let response: ResultsPage | undefined;
       try {
-        [, , response] = await job.getQueryResults({
-          maxResults: this.config.pageSize,
-          autoPaginate: false,
-          // Only the raw wire rows are read; skip the client's own conversion of each page.
-          skipParsing: true,
-          ...(pageToken ? { pageToken } : {}),
-        });
+        // Polls until the job is complete: only then does a response carry the schema, rows and pageToken.
+        do {
+          response = await this.resultsPage(job, {
+            maxResults: this.config.pageSize,
+            timeoutMs: POLL_WAIT_MS,
+            // Only the raw wire rows are read; skip the client's own conversion of each page.
+            skipParsing: true,
+            ...(pageToken ? { pageToken } : {}),
+          });
+        } while (response === undefined);
       } catch (err) {
         throw this.fail(err);
       }
-      const fields = (response?.schema?.fields ?? []) as BigqueryField[];
-      const rows = (response?.rows ?? []) as Array<{ f?: Cell[] }>;
+      const fields = response.schema?.fields ?? [];
+      const rows = (response.rows ?? []) as Array<{ f?: Cell[] }>;
       if (rows.length > 0) {
         yield rows.map((wire) => {
-          const row: Row = {};
-          fields.forEach((field, i) => (row[field.name ?? `f${i}`] = fromWire(field, wire.f?.[i]?.v)));
+          const row: SourceRow = {};
+          fields.forEach((field, i) => (row[field.name ?? `f${i}`] = readWire(field, wire.f?.[i]?.v)));
           return row;
         });
       }
-      pageToken = response?.pageToken ?? undefined;
+      pageToken = response.pageToken ?? undefined;
     } while (pageToken);
+  }
+
+  /**
+   * One jobs.getQueryResults call; undefined while the job is still running. BigQuery then answers
+   * `jobComplete: false` with no rows and no pageToken, and the client (given a `timeoutMs`) calls
+   * back with an error ("The query did not complete before …ms") alongside that response: the
+   * callback form is used because it keeps the response, telling "not yet" from a failed job.
+   */
+  private resultsPage(job: Job, options: QueryResultsOptions): Promise<ResultsPage | undefined> {
+    return new Promise((resolve, reject) => {
+      job.getQueryResults({ ...options, autoPaginate: false }, (err, _rows, _next, response) => {
+        if (response?.jobComplete === false) resolve(undefined);
+        else if (err) reject(err);
+        else resolve((response ?? {}) as ResultsPage);
+      });
+    });
   }
 
   async close(): Promise<void> {}

@@ -5,6 +5,8 @@ import { duckdbWideTable, postgresWideTable } from '../../bench/wideModel';
 import { fingerprint } from '../../src/diff/fingerprint';
 import { startBigQuerySandbox, type BigQuerySandbox } from '../../src/sandbox/bigquery';
 import { createSource } from '../../src/sources';
+import { POLL_WAIT_MS } from '../../src/sources/bigquery';
+import { BackflowError } from '../../src/errors';
 import type { Connection } from '../../src/config/schema';
 import type { Row } from '../../src/sources/source';
 import { startSync } from '../../src/temporal/startSync';
@@ -240,6 +242,40 @@ describe('BigQuery specifics', () => {
     expect(result.stderr).toMatch(/model: BigQuery: Not found: Table backflow-sandbox:analytics\.acounts was not found/);
     expect(fx.sandbox.requests()).toEqual([]);
   });
+
+  // A query still running when a getQueryResults call's wait ends answers `jobComplete: false` and no
+  // rows: read as an empty model, a mirror sync allowed to go empty would delete every record it made.
+  it("waits for a model still running after one poll's wait: every row read, nothing deleted", async () => {
+    (await onBigquery())('`analytics.accounts`');
+    const bigquery = bigquerySandboxes.at(-1);
+    const file = 'syncs/accounts_to_salesforce.yaml';
+    fx.project.write(file, fx.project.read(file).replace(/^mode: .*$/m, 'mode: mirror\nallowEmptyMirror: true'));
+    expectSucceeded(await run());
+    expect(fx.sandbox.records('Account')).toHaveLength(4);
+
+    bigquery?.setQueryDelay(POLL_WAIT_MS + 1_500);
+    const from = bigquery?.requests().length ?? 0;
+    const result = await run('--full');
+    expectSucceeded(result);
+    expect(JSON.parse(result.stdout) as RunSummary).toMatchObject({ status: 'succeeded', counts: { extracted: 4, synced: 4, deleted: 0 } });
+    expect(fx.sandbox.records('Account')).toHaveLength(4);
+    // The first poll said "not yet"; the next one got the rows.
+    const polls = (bigquery?.requests() ?? []).slice(from).filter((r) => /\/queries\/[^/]+$/.test(r.path));
+    expect(polls.length).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
+  it('fails a job that ends in an error after running past a poll with SOURCE_QUERY_FAILED', async () => {
+    const sandbox = await bigquerySandbox();
+    sandbox.setQueryDelay(POLL_WAIT_MS + 500);
+    const source = createSource({ type: 'bigquery', projectId: sandbox.projectId, apiEndpoint: sandbox.apiEndpoint, pageSize: 10_000 }, fx.project.dir);
+    const read = async () => {
+      for await (const page of source.stream('SELECT * FROM `analytics.gone`')) expect(page).toBeUndefined();
+    };
+    const error = await read().then(() => undefined, (err: unknown) => err);
+    await source.close();
+    expect(error).toBeInstanceOf(BackflowError);
+    expect(error).toMatchObject({ code: 'SOURCE_QUERY_FAILED', message: expect.stringMatching(/^BigQuery: Not found: Table backflow-sandbox:analytics\.gone/) as unknown });
+  }, 30_000);
 });
 
 describe('a dbt model as the sync model', () => {

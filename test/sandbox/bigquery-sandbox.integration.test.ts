@@ -466,3 +466,96 @@ describe('jobs.get', () => {
     expect(result.duplicate.message).toBe('Already Exists: Job backflow-sandbox:US.sandbox-job-1');
   });
 });
+
+describe('a slow query (queryDelayMs)', () => {
+  const DELAY_MS = 1_500;
+  afterEach(() => sandbox.setQueryDelay(0));
+
+  it('answers jobComplete: false with only the jobReference, waiting up to timeoutMs, until the job is DONE', async () => {
+    sandbox.setQueryDelay(DELAY_MS);
+    const result = await client<{
+      query: { body: Record<string, unknown>; ms: number };
+      running: Record<string, unknown> & { statistics: Record<string, unknown> };
+      poll: { error: string; body: Record<string, unknown>; ms: number };
+      done: Record<string, unknown>;
+      rows: unknown[];
+    }>(`
+      const raw = (opts) => new Promise((resolve, reject) => {
+        const started = Date.now();
+        bigquery.request(opts, (e, body) => (e ? reject(e) : resolve({ body, ms: Date.now() - started })));
+      });
+      const query = await raw({ method: 'POST', uri: '/queries', json: { query: 'SELECT id FROM big.events WHERE id < 3 ORDER BY id', useLegacySql: false, timeoutMs: 300 } });
+      const job = bigquery.job(query.body.jobReference.jobId, { location: 'US' });
+      const [running] = await job.getMetadata();
+      // Given a timeoutMs, the client reports an incomplete job as an error next to the response.
+      const poll = await new Promise((resolve) => {
+        const started = Date.now();
+        job.getQueryResults({ timeoutMs: 200, autoPaginate: false }, (e, _rows, _next, body) => resolve({ error: String(e && e.message), body, ms: Date.now() - started }));
+      });
+      await job.promise();
+      const [done] = await job.getMetadata();
+      const [rows] = await job.getQueryResults();
+      return { query, running, poll, done, rows };
+    `);
+    expect(result.query.body).toEqual({
+      kind: 'bigquery#queryResponse',
+      jobReference: { projectId: 'backflow-sandbox', jobId: expect.stringMatching(/^job_/) as unknown, location: 'US' },
+      jobCreationReason: { code: 'REQUESTED' },
+      queryId: expect.stringMatching(/^query_/) as unknown,
+      location: 'US',
+      jobComplete: false,
+    });
+    expect(result.query.ms).toBeGreaterThanOrEqual(250);
+    expect(result.query.ms).toBeLessThan(DELAY_MS);
+    expect(result.running.status).toEqual({ state: 'RUNNING' });
+    expect(result.running.statistics.endTime).toBeUndefined();
+    expect(result.poll.error).toBe('The query did not complete before 200ms');
+    expect(result.poll.body).toEqual({
+      kind: 'bigquery#getQueryResultsResponse',
+      etag: expect.any(String) as unknown,
+      jobReference: { projectId: 'backflow-sandbox', jobId: (result.query.body.jobReference as { jobId: string }).jobId, location: 'US' },
+      jobComplete: false,
+    });
+    expect(result.poll.ms).toBeGreaterThanOrEqual(150);
+    expect(result.done.status).toEqual({ state: 'DONE' });
+    expect(result.rows).toEqual([{ id: 0 }, { id: 1 }, { id: 2 }]);
+  });
+
+  it("waits out a query slower than a call's default 10 s wait with the client's own bigquery.query()", async () => {
+    sandbox.setQueryDelay(10_000 + DELAY_MS);
+    const from = sandbox.requests().length;
+    const rows = await client<unknown[]>(`
+      const [rows] = await bigquery.query('SELECT id FROM big.events WHERE id < 3 ORDER BY id');
+      return rows;
+    `);
+    expect(rows).toEqual([{ id: 0 }, { id: 1 }, { id: 2 }]);
+    // jobs.query waited 10 s and said "not yet"; getQueryResults waited for the rest.
+    expect(requestsSince(from)).toEqual(['POST /queries 200', expect.stringMatching(/^GET \/queries\/job_\S+ 200$/)]);
+  }, 30_000);
+
+  it('keeps a failing job RUNNING until its end, then answers its error', async () => {
+    sandbox.setQueryDelay(DELAY_MS);
+    const result = await client<{ insertState: unknown; poll: string; results: ApiFailure }>(`
+      const [job, insert] = await bigquery.createQueryJob({ query: 'SELECT * FROM analytics.nope', location: 'US' });
+      const poll = await new Promise((resolve) => job.getQueryResults({ timeoutMs: 100, autoPaginate: false }, (e, _r, _n, body) => resolve(String(e && e.message) + ' ' + body.jobComplete)));
+      return { insertState: insert.status, poll, results: await failure(job.getQueryResults({ timeoutMs: 5000 })) };
+    `);
+    expect(result.insertState).toEqual({ state: 'RUNNING' });
+    expect(result.poll).toBe('The query did not complete before 100ms false');
+    expect(result.results.code).toBe(404);
+    expect(result.results.errors?.[0]?.reason).toBe('notFound');
+  });
+
+  it('takes the delay as an option or from PUT /__sandbox/settings, rejecting bad values', async () => {
+    const settings = `${sandbox.apiEndpoint}/__sandbox/settings`;
+    const put = (body: string) => fetch(settings, { method: 'PUT', body, headers: { 'content-type': 'application/json' } });
+    const ok = await put('{"queryDelayMs": 250}');
+    expect([ok.status, await ok.json()]).toEqual([200, { queryDelayMs: 250 }]);
+    expect(await (await fetch(settings)).json()).toEqual({ queryDelayMs: 250 });
+    const negative = await put('{"queryDelayMs": -1}');
+    expect([negative.status, await negative.json()]).toEqual([400, { error: 'queryDelayMs must be a non-negative number of milliseconds' }]);
+    const typo = await put('{"queryDelay": 5}');
+    expect(typo.status).toBe(400);
+    await expect(startBigQuerySandbox({ queryDelayMs: Number.NaN })).rejects.toThrow('queryDelayMs must be a non-negative number');
+  });
+});

@@ -1,4 +1,5 @@
-import { fromWire, labelValue } from '../../src/sources/bigquery';
+import { fromWire, labelValue, readWire } from '../../src/sources/bigquery';
+import { UnreadableValue } from '../../src/sources/source';
 
 describe('BigQuery wire values', () => {
   it('normalises scalars like every other source', () => {
@@ -27,5 +28,14 @@ describe('BigQuery wire values', () => {
   it('makes label values BigQuery accepts', () => {
     expect(labelValue('sync:Accounts_to_SF:20261125T070102Z')).toBe('sync_accounts_to_sf_20261125t070102z');
     expect(labelValue('x'.repeat(80))).toHaveLength(63);
+  });
+});
+
+describe('readWire', () => {
+  it('gives a cell it cannot read as an UnreadableValue (the row is reported invalid), not a failed stream', () => {
+    expect(readWire({ name: 'd', type: 'DATE' }, '2024-02-03')).toBe('2024-02-03');
+    const unreadable = readWire({ name: 'd', type: 'DATE' }, 'not a date');
+    expect(unreadable).toBeInstanceOf(UnreadableValue);
+    expect(unreadable).toMatchObject({ kind: 'date', raw: '"not a date"' });
   });
 });

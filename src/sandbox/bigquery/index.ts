@@ -8,7 +8,7 @@
  */
 
 import { Warehouse } from './engine';
-import { BigQuerySandboxServer } from './server';
+import { BigQuerySandboxServer, parseQueryDelay } from './server';
 import type { BigQuerySandbox, BigQuerySandboxOptions } from './types';
 
 export type { BigQueryRequestLogEntry, BigQuerySandbox, BigQuerySandboxOptions } from './types';
@@ -18,7 +18,7 @@ export async function startBigQuerySandbox(options: BigQuerySandboxOptions = {})
   const defaultPageSize = options.defaultPageSize ?? 10_000;
   if (!Number.isInteger(defaultPageSize) || defaultPageSize < 1) throw new Error('defaultPageSize must be a positive integer');
   const warehouse = await Warehouse.open(options.duckdbPath ?? ':memory:');
-  const server = new BigQuerySandboxServer({ projectId, defaultPageSize, warehouse });
+  const server = new BigQuerySandboxServer({ projectId, defaultPageSize, warehouse, queryDelayMs: parseQueryDelay(options.queryDelayMs ?? 0) });
   const host = options.host ?? '127.0.0.1';
   let port: number;
   try {
@@ -35,6 +35,7 @@ export async function startBigQuerySandbox(options: BigQuerySandboxOptions = {})
     apiEndpoint,
     projectId,
     exec: (sql) => warehouse.exec(sql),
+    setQueryDelay: (ms) => server.setQueryDelay(ms),
     requests: () => server.requests(),
     close: async () => {
       await server.close();

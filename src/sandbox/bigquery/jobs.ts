@@ -24,6 +24,7 @@ export interface JobRecord {
   configuration: Record<string, unknown>;
   creationTime: number;
   startTime: number;
+  /** When the job is DONE: its result and error stay hidden until then (the sandbox's queryDelayMs). */
   endTime: number;
   statementType: string;
   dryRun: boolean;
@@ -85,6 +86,43 @@ export class JobStore {
   }
 }
 
+/** Whether the job has finished: until then it is RUNNING and its results answer `jobComplete: false`. */
+export function isDone(job: Pick<JobRecord, 'endTime'>): boolean {
+  return Date.now() >= job.endTime;
+}
+
+/** BigQuery's default wait of jobs.query / jobs.getQueryResults for a job to complete ("10 seconds"). */
+export const DEFAULT_WAIT_MS = 10_000;
+/** "The call is not guaranteed to wait for the specified timeout; it typically returns after around 200 seconds." */
+const MAX_WAIT_MS = 200_000;
+
+/**
+ * Requests held while a job runs (a request's `timeoutMs`). `releaseAll` ends every wait at once,
+ * so closing the sandbox never waits out a long timeout.
+ */
+export class JobWaits {
+  private readonly pending = new Set<() => void>();
+
+  /** Waits until the job is done or `timeoutMs` (capped like BigQuery's) has passed, whichever comes first. */
+  async untilDone(job: Pick<JobRecord, 'endTime'>, timeoutMs: number | undefined): Promise<void> {
+    const ms = Math.min(timeoutMs ?? DEFAULT_WAIT_MS, MAX_WAIT_MS, job.endTime - Date.now());
+    if (ms <= 0) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.pending.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.pending.add(done);
+    });
+  }
+
+  releaseAll(): void {
+    for (const done of [...this.pending]) done();
+  }
+}
+
 export function jobReference(job: Pick<JobRecord, 'projectId' | 'jobId' | 'location'>): { projectId: string; jobId: string; location: string } {
   return { projectId: job.projectId, jobId: job.jobId, location: job.location };
 }
@@ -121,27 +159,25 @@ export function jobResource(job: JobRecord, apiBase: string): Record<string, unk
     if (job.outcome?.schema) query['schema'] = { fields: job.outcome.schema };
     query['totalBytesProcessedAccuracy'] = 'PRECISE';
   }
-  const status: Record<string, unknown> = { state: 'DONE' };
-  if (job.error !== undefined) {
+  const done = job.dryRun || isDone(job);
+  const status: Record<string, unknown> = { state: done ? 'DONE' : 'RUNNING' };
+  if (done && job.error !== undefined) {
     status['errorResult'] = job.error;
     status['errors'] = [job.error];
   }
   const reference: Record<string, string> = job.dryRun ? { projectId: job.projectId, location: job.location } : jobReference(job);
   const resource: Record<string, unknown> = {
     kind: 'bigquery#job',
-    etag: Buffer.from(`${job.jobId}:${job.endTime}`).toString('base64'),
+    etag: Buffer.from(`${job.jobId}:${done ? job.endTime : 'running'}`).toString('base64'),
     id: `${job.projectId}:${job.location}.${job.jobId}`,
     selfLink: `${apiBase}/projects/${encodeURIComponent(job.projectId)}/jobs/${encodeURIComponent(job.jobId)}?location=${encodeURIComponent(job.location)}`,
     user_email: job.userEmail,
     configuration: job.configuration,
     jobReference: reference,
-    statistics: {
-      creationTime: String(job.creationTime),
-      startTime: String(job.startTime),
-      endTime: String(job.endTime),
-      totalBytesProcessed: bytes,
-      query,
-    },
+    // A running job has no end time and no query statistics yet.
+    statistics: done
+      ? { creationTime: String(job.creationTime), startTime: String(job.startTime), endTime: String(job.endTime), totalBytesProcessed: bytes, query }
+      : { creationTime: String(job.creationTime), startTime: String(job.startTime) },
     status,
     jobCreationReason: { code: 'REQUESTED' },
   };

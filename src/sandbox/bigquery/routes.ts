@@ -7,7 +7,7 @@
  * - GET  /projects/{p}/queries/{jobId}              jobs.getQueryResults
  * - POST /projects/{p}/jobs                         jobs.insert (query jobs)
  * - GET  /projects/{p}/jobs/{jobId}                 jobs.get
- * - POST /projects/{p}/jobs/{jobId}/cancel          jobs.cancel (jobs are always DONE already)
+ * - POST /projects/{p}/jobs/{jobId}/cancel          jobs.cancel (answers the job; stopping one is not emulated)
  * - GET  /projects/{p}/datasets/{d}                 datasets.get
  * - GET  /projects/{p}/datasets/{d}/tables/{t}      tables.get
  *
@@ -16,6 +16,12 @@
  * 200 with a DONE job whose `status.errorResult` holds the error (a job's errors are reported
  * "using the status.errorResult and status.errors fields"; the Node client turns
  * `status.errors` into an ApiError); jobs.getQueryResults on that job answers its error over HTTP.
+ *
+ * Slow queries (`queryDelayMs`): a job stays RUNNING that long after it is created. jobs.query
+ * and jobs.getQueryResults wait for it up to the request's `timeoutMs` (10 s by default) and, if
+ * it is still running, answer as BigQuery does: `jobComplete: false` and the jobReference, with
+ * no schema, rows or totalRows ("you can continue to wait for the query to complete by calling
+ * the getQueryResults method until the jobComplete field ... is true").
  */
 
 import { randomBytes } from 'node:crypto';
@@ -23,7 +29,7 @@ import { z } from 'zod';
 import type { Warehouse } from './engine';
 import { BigQueryApiError, datasetNotFound, duplicate, invalid, invalidQuery, notFound } from './errors';
 import type { Destination, QueryExecutor, QueryOutcome } from './execute';
-import { dmlStats, isValidJobId, jobReference, jobResource, newJobId, pageOf, type JobRecord, type JobStore } from './jobs';
+import { dmlStats, isDone, isValidJobId, jobReference, jobResource, newJobId, pageOf, type JobRecord, type JobStore, type JobWaits } from './jobs';
 import { bindParameters, queryParameterSchema } from './params';
 import { translateSql, type Translation } from './sql';
 import type { TimestampFormat } from './wire';
@@ -38,6 +44,9 @@ export interface ApiContext {
   warehouse: Warehouse;
   executor: QueryExecutor;
   jobs: JobStore;
+  waits: JobWaits;
+  /** How long a query job runs before it is DONE (the sandbox's slow-query setting). */
+  queryDelayMs: number;
 }
 
 export interface ApiRequest {
@@ -215,7 +224,10 @@ async function jobsQuery(ctx: ApiContext, projectId: string, body: unknown): Pro
   // requestId: an identical retry within 15 minutes gets the first run's job (dry runs never do).
   const fingerprint = JSON.stringify([request.query, request.useLegacySql, request.defaultDataset, request.parameterMode, request.queryParameters, location]);
   const earlier = !dryRun && request.requestId ? ctx.jobs.byRequestId(request.requestId, fingerprint) : undefined;
-  if (earlier !== undefined) return { status: 200, body: queryResponse(ctx, earlier, request.maxResults ?? undefined, format) };
+  if (earlier !== undefined) {
+    await ctx.waits.untilDone(earlier, request.timeoutMs ?? undefined);
+    return { status: 200, body: queryResponse(ctx, earlier, request.maxResults ?? undefined, format) };
+  }
 
   const job: JobRecord = {
     projectId,
@@ -242,7 +254,7 @@ async function jobsQuery(ctx: ApiContext, projectId: string, body: unknown): Pro
     }
     throw err;
   }
-  job.endTime = Date.now();
+  job.endTime = Date.now() + (dryRun ? 0 : ctx.queryDelayMs);
   if (dryRun) {
     return {
       status: 200,
@@ -258,17 +270,22 @@ async function jobsQuery(ctx: ApiContext, projectId: string, body: unknown): Pro
   }
   ctx.jobs.add(job);
   if (request.requestId) ctx.jobs.rememberRequest(request.requestId, fingerprint, job);
+  await ctx.waits.untilDone(job, request.timeoutMs ?? undefined);
   return { status: 200, body: queryResponse(ctx, job, request.maxResults ?? undefined, format) };
 }
 
-/** QueryResponse: the first page of a finished job. */
+/** QueryResponse: the first page of a finished job, or `jobComplete: false` for a running one. */
 function queryResponse(ctx: ApiContext, job: JobRecord, maxResults: number | undefined, format: TimestampFormat): Record<string, unknown> {
+  const queryId = `query_${randomBytes(21).toString('base64url')}`;
+  if (!isDone(job)) {
+    return { kind: 'bigquery#queryResponse', jobReference: jobReference(job), jobCreationReason: { code: 'REQUESTED' }, queryId, location: job.location, jobComplete: false };
+  }
   const body: Record<string, unknown> = {
     kind: 'bigquery#queryResponse',
     ...resultFields(job.outcome),
     jobReference: jobReference(job),
     jobCreationReason: { code: 'REQUESTED' },
-    queryId: `query_${randomBytes(21).toString('base64url')}`,
+    queryId,
     location: job.location,
     ...resultPage(ctx, job, { maxResults, format }),
     totalBytesProcessed: String(job.outcome?.totalBytesProcessed ?? 0n),
@@ -303,9 +320,15 @@ function optionalInteger(query: URLSearchParams, name: string): number | undefin
   return Number(raw);
 }
 
-function getQueryResults(ctx: ApiContext, projectId: string, jobId: string, query: URLSearchParams): ApiResponse {
+async function getQueryResults(ctx: ApiContext, projectId: string, jobId: string, query: URLSearchParams): Promise<ApiResponse> {
   requireProject(ctx, projectId);
   const job = ctx.jobs.get(projectId, jobId, query.get('location') ?? undefined);
+  const timeoutMs = optionalInteger(query, 'timeoutMs');
+  await ctx.waits.untilDone(job, timeoutMs);
+  if (!isDone(job)) {
+    const etag = Buffer.from(`${job.jobId}:running`).toString('base64');
+    return { status: 200, body: { kind: 'bigquery#getQueryResultsResponse', etag, jobReference: jobReference(job), jobComplete: false } };
+  }
   if (job.error !== undefined) throw BigQueryApiError.fromJobProto(job.error);
   const format = timestampFormat(query.get('formatOptions.useInt64Timestamp') === 'true', query.get('formatOptions.timestampOutputFormat'));
   const page = resultPage(ctx, job, {
@@ -397,7 +420,7 @@ async function jobsInsert(ctx: ApiContext, projectId: string, body: unknown): Pr
     if (!(err instanceof BigQueryApiError) || dryRun) throw err;
     record.error = err.jobProto();
   }
-  record.endTime = Date.now();
+  record.endTime = Date.now() + (dryRun ? 0 : ctx.queryDelayMs);
   if (!dryRun) ctx.jobs.add(record);
   return { status: 200, body: jobResource(record, ctx.apiBase) };
 }

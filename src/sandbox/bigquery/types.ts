@@ -11,6 +11,12 @@ export interface BigQuerySandboxOptions {
   duckdbPath?: string;
   /** Rows per page when the client gives no maxResults (BigQuery pages by size; default 10000). */
   defaultPageSize?: number;
+  /**
+   * How long each query job runs before it is DONE (default 0): a slow warehouse. Meanwhile
+   * jobs.get says RUNNING, and jobs.query / jobs.getQueryResults wait up to the request's
+   * `timeoutMs` (default 10 s) and answer `jobComplete: false` without rows, as BigQuery does.
+   */
+  queryDelayMs?: number;
 }
 
 /** One API request the sandbox answered. */
@@ -28,6 +34,8 @@ export interface BigQuerySandbox {
   readonly projectId: string;
   /** Runs DuckDB SQL directly (seed data), e.g. `CREATE SCHEMA analytics; CREATE TABLE analytics.accounts AS ...`. */
   exec(sql: string): Promise<void>;
+  /** Query jobs created from now on run this long (as `queryDelayMs`; also `PUT /__sandbox/settings`). */
+  setQueryDelay(ms: number): void;
   /** API requests answered so far: method, path (no query string), status. */
   requests(): BigQueryRequestLogEntry[];
   close(): Promise<void>;
