@@ -6,6 +6,7 @@ import { rateLimitWaitsTotal } from '../src/ops/metrics';
 import { runMaintenance, type MaintenanceResult } from '../src/ops/maintenance';
 import { getRun, specOf } from '../src/state/runs';
 import { asActivity } from './failures';
+import { schedulePaused } from '../src/temporal/schedulePaused';
 import { workflowStatusOf } from '../src/temporal/workflowStatus';
 import { alertOnStartFailure } from '../src/ops/startFailure';
 
@@ -81,7 +82,7 @@ export function createActivities(deps: EngineDeps) {
 
     /** The maintenance schedule's work: retention pruning, staleness alerts. */
     async runMaintenance(): Promise<MaintenanceResult> {
-      return asActivity(() => runMaintenance(deps));
+      return asActivity(() => runMaintenance(deps, (sync) => schedulePaused(Context.current().client, sync)));
     },
   };
 }

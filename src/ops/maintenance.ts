@@ -45,13 +45,18 @@ async function runTimes(deps: EngineDeps, sync: string): Promise<{ lastSuccessAt
  * syncs that have missed `staleAfter` of their scheduled fires since their last completed run
  * (resolving when they have not).
  */
-export async function runMaintenance(deps: EngineDeps): Promise<MaintenanceResult> {
+export async function runMaintenance(
+  deps: EngineDeps,
+  /** Whether the sync's schedule is paused: a paused sync misses its fires on purpose, so it is not judged stale. */
+  schedulePaused: (sync: string) => Promise<boolean> = async () => false,
+): Promise<MaintenanceResult> {
   const project = loadProject(deps.projectDir);
   const now = deps.now?.() ?? new Date();
   const pruned = await pruneRecordResults(deps.state, project.recordRetentionMs, now);
   const stale: string[] = [];
   for (const spec of project.syncs.values()) {
     if (!spec.schedule || !spec.alerts) continue;
+    if (await schedulePaused(spec.name)) continue;
     const times = await runTimes(deps, spec.name);
     // A sync that never ran has no reference point yet (its schedule may be minutes old).
     if (!times.firstStartedAt) continue;

@@ -15,11 +15,11 @@ type Cell = { v?: unknown } | null | undefined;
 type ResultsPage = { schema?: { fields?: BigqueryField[] | null } | null; rows?: unknown[] | null; pageToken?: string | null };
 
 /**
- * How long each getQueryResults call asks BigQuery to wait for the job (its documented default,
- * stated so a slow model never depends on it). Short enough that a cancelled or abandoned stream
- * stops polling soon; the extract activity heartbeats on its own timer meanwhile.
+ * How long each getQueryResults call asks BigQuery to wait for the job (stated rather than BigQuery's
+ * 10 s default). Short, so a cancelled or abandoned stream stops polling soon; polls are not billed,
+ * and the extract activity heartbeats on its own timer meanwhile.
  */
-export const POLL_WAIT_MS = 10_000;
+export const POLL_WAIT_MS = 2_000;
 
 const KIND_BY_TYPE: Record<string, ValueKind> = {
   INTEGER: 'integer',

@@ -97,7 +97,13 @@ export class DuckdbSource implements Source {
       this.connection = await this.instance.connect();
       return this.connection;
     } catch (err) {
-      throw new BackflowError('SOURCE_QUERY_FAILED', `cannot open DuckDB database ${this.file}: ${(err as Error).message}`);
+      const message = (err as Error).message;
+      // Another process writes to the file right now (dbt, a write-back): it lets go, so the
+      // activity is retried (an untyped error) rather than the run failed for good.
+      if (/Could not set lock on file/i.test(message)) {
+        throw Object.assign(new Error(`DuckDB database ${this.file} is locked by another process (dbt, a write-back?); retried: ${message}`), { code: 'SOURCE_LOCKED' });
+      }
+      throw new BackflowError('SOURCE_QUERY_FAILED', `cannot open DuckDB database ${this.file}: ${message}`);
     }
   }
 

@@ -1,3 +1,4 @@
+import { isInteger, isSafeNumber, parse as parseJson } from 'lossless-json';
 import { UnreadableValue, type Value } from './source';
 
 /**
@@ -174,7 +175,9 @@ export function normalizeInterval(raw: unknown): string {
 export function normalizeJson(raw: Value | object): Value {
   if (typeof raw === 'string') {
     try {
-      return JSON.parse(raw) as Value;
+      // lossless-json: JSON.parse would round an integer past 2^53 (an id in a JSON column); it stays
+      // an exact decimal string, as top-level integers do.
+      return parseJson(raw, undefined, (text) => (isInteger(text) && !isSafeNumber(text) ? text : parseFloat(text))) as Value;
     } catch {
       throw new NormalizeError(`not JSON: ${raw.slice(0, 40)}`);
     }

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
+import { syncScheduleOptions } from '../../src/temporal/schedules';
 import { startSync } from '../../src/temporal/startSync';
 import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
@@ -58,6 +59,32 @@ describe('the maintenance workflow (run by its schedule)', () => {
       expect(hooks.posts[0]).toMatchObject({ type: 'incident.opened', sync: SYNC, kind: 'stale' });
       // 240 hourly fires missed, counted up to the cap.
       expect(hooks.posts[0]?.detail).toMatch(/^missed 100\+ scheduled runs since the last success at \S+; alerts at 3$/);
+    } finally {
+      await hooks.close();
+    }
+  });
+
+  it('does not judge a sync whose schedule is paused stale: it misses its fires on purpose', async () => {
+    const hooks = await receiver();
+    try {
+      fx.project.write(FILE, `${fx.project.read(FILE)}schedule: { every: 1h }\nalerts: { webhook: ${hooks.url}, staleAfter: 3 }\n`);
+      const taskQueue = uniqueTaskQueue('maintenance-paused');
+      await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+        expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });
+      });
+      const spec = { name: SYNC, schedule: { every: '1h', overlap: 'skip' as const } };
+      const { options } = syncScheduleOptions(spec, taskQueue);
+      await fx.temporal.client.schedule.create({ ...options, state: { paused: true, note: 'paused by the test' } });
+      const later = { ...fx.project.deps, now: () => new Date(Date.now() + 10 * DAY) };
+      try {
+        await withWorker(fx.temporal, later, taskQueue, async () => {
+          const result = await fx.temporal.client.workflow.execute('maintenanceWorkflow', { taskQueue, workflowId: `backflow-maintenance-test-${taskQueue}`, args: [] });
+          expect(result).toMatchObject({ stale: [] });
+        });
+        expect(hooks.posts).toEqual([]);
+      } finally {
+        await fx.temporal.client.schedule.getHandle(options.scheduleId).delete();
+      }
     } finally {
       await hooks.close();
     }

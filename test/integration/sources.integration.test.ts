@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { BigQuery } from '@google-cloud/bigquery';
 import { duckdbWideTable, postgresWideTable } from '../../bench/wideModel';
@@ -194,6 +196,33 @@ describe('bad input on a real warehouse', () => {
     expect(summary).toMatchObject({ status: 'partial', counts: { invalid: 1, synced: 3 } });
     const invalid = await fx.project.deps.state.selectFrom('record_results').select(['error_code', 'error_message']).where('status', '=', 'invalid').execute();
     expect(invalid).toEqual([{ error_code: 'NULL_PRIMARY_KEY', error_message: expect.stringContaining('primary key id is NULL') as string }]);
+  });
+});
+
+describe('a DuckDB file another process is writing to', () => {
+  it('fails the read as retryable (an untyped error naming the lock), not as a final SOURCE_QUERY_FAILED', async () => {
+    const file = path.join(fx.project.dir, 'locked.duckdb');
+    // A second process holding an open write transaction, as dbt does while it builds a model.
+    const holder = spawn(
+      process.execPath,
+      ['-e', `const { DuckDBInstance } = require('@duckdb/node-api');
+        (async () => { const c = await (await DuckDBInstance.create(${JSON.stringify(file)})).connect();
+          await c.run('BEGIN'); await c.run('CREATE TABLE t (x INTEGER)'); console.log('holding'); setInterval(() => {}, 1000); })();`],
+      { cwd: path.resolve(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve) => holder.stdout.on('data', (data: Buffer) => data.toString().includes('holding') && resolve()));
+      const source = createSource({ type: 'duckdb', path: file }, fx.project.dir);
+      const failure = await source.check().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      await source.close();
+      expect(failure).not.toBeInstanceOf(BackflowError);
+      expect(failure).toMatchObject({ code: 'SOURCE_LOCKED', message: expect.stringContaining(`DuckDB database ${file} is locked by another process`) as unknown });
+    } finally {
+      holder.kill();
+    }
   });
 });
 

@@ -65,6 +65,11 @@ describe('canonical values, whatever the driver said', () => {
 
   it('JSON as a structure, bytes as base64, NULL never the empty string', () => {
     expect(normalizeValue('json', '{"b":1,"a":[1,2]}')).toEqual({ b: 1, a: [1, 2] });
+    // An integer past 2^53 in JSON stays exact, as a decimal string (as top-level integers do).
+    expect(normalizeValue('json', '{"id":12345678901234567891,"n":[-9007199254740993,9007199254740991,2.5e3]}')).toEqual({
+      id: '12345678901234567891',
+      n: ['-9007199254740993', 9007199254740991, 2500],
+    });
     expect(normalizeBytes('\\xAB', 'duckdb-escaped')).toBe(Buffer.from([0xab]).toString('base64'));
     expect(normalizeBytes('AB\\x00', 'duckdb-escaped')).toBe(Buffer.from([0x41, 0x42, 0]).toString('base64'));
     expect(normalizeBytes('\\xab00', 'hex')).toBe(Buffer.from([0xab, 0]).toString('base64'));
