@@ -105,16 +105,26 @@ export class JobWaits {
 
   /** Waits until the job is done or `timeoutMs` (capped like BigQuery's) has passed, whichever comes first. */
   async untilDone(job: Pick<JobRecord, 'endTime'>, timeoutMs: number | undefined): Promise<void> {
-    const ms = Math.min(timeoutMs ?? DEFAULT_WAIT_MS, MAX_WAIT_MS, job.endTime - Date.now());
-    if (ms <= 0) return;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
+    const until = Math.min(Date.now() + Math.min(timeoutMs ?? DEFAULT_WAIT_MS, MAX_WAIT_MS), job.endTime);
+    // A timer can fire a millisecond before Date.now() reaches its mark; wait again rather than
+    // answer "not done" for a job that ends now.
+    while (Date.now() < until) {
+      const released = await this.sleep(until - Date.now());
+      if (released) return;
+    }
+  }
+
+  /** Sleeps `ms`; true when `releaseAll` cut it short. */
+  private sleep(ms: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const end = (released: boolean): void => {
         clearTimeout(timer);
-        this.pending.delete(done);
-        resolve();
+        this.pending.delete(release);
+        resolve(released);
       };
-      const timer = setTimeout(done, ms);
-      this.pending.add(done);
+      const release = (): void => end(true);
+      const timer = setTimeout(() => end(false), ms);
+      this.pending.add(release);
     });
   }
 
