@@ -8,7 +8,6 @@ import { parseEnv, type BackflowEnv } from '../env';
 import { createLogger } from '../logger';
 import { openStateStore } from '../state/database';
 import { listRuns } from '../state/history';
-import { installTemporalRuntime } from '../temporal/runtime';
 
 /** What every command works with: the project, the parsed environment, a logger. */
 export interface CliContext {
@@ -22,7 +21,6 @@ export function cliContext(options: { project?: string }): CliContext {
   const env = parseEnv();
   const projectDir = path.resolve(options.project ?? process.env.BACKFLOW_PROJECT ?? process.cwd());
   const logger = createLogger(env.LOG_LEVEL);
-  installTemporalRuntime(logger);
   return {
     projectDir,
     env,

@@ -1,18 +1,29 @@
 import { Command } from 'commander';
-import { demoCommand } from './commands/demo';
-import { migrateCommand } from './commands/migrate';
-import { runCommand } from './commands/run';
-import { runShowCommand, runsCommand } from './commands/runs';
-import { sandboxCommand } from './commands/sandbox';
-import { validateCommand } from './commands/validate';
-import { workerCommand } from './commands/worker';
-import { schedulesCommand, type SchedulesOptions } from './commands/schedules';
-import { setupCommand } from './commands/setup';
-import { recordsCommand } from './commands/records';
-import { pruneCommand } from './commands/prune';
-import { codecServerCommand, type CodecServerCommandOptions } from './commands/codecServer';
+import type { CodecServerCommandOptions } from './commands/codecServer';
+import type { SchedulesOptions } from './commands/schedules';
 import { reportError } from './output';
 
+/**
+ * A command's module, loaded when the command runs: loading them all up front (the Temporal worker,
+ * every vendor SDK, the emulators) cost every command ~1.5 s before it could start. `require`, not
+ * `import()`: the CLI runs its TypeScript through tsx's CommonJS hook, which `import()` bypasses.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const commands = {
+  codecServer: () => require('./commands/codecServer') as typeof import('./commands/codecServer'),
+  demo: () => require('./commands/demo') as typeof import('./commands/demo'),
+  migrate: () => require('./commands/migrate') as typeof import('./commands/migrate'),
+  prune: () => require('./commands/prune') as typeof import('./commands/prune'),
+  records: () => require('./commands/records') as typeof import('./commands/records'),
+  run: () => require('./commands/run') as typeof import('./commands/run'),
+  runs: () => require('./commands/runs') as typeof import('./commands/runs'),
+  sandbox: () => require('./commands/sandbox') as typeof import('./commands/sandbox'),
+  schedules: () => require('./commands/schedules') as typeof import('./commands/schedules'),
+  setup: () => require('./commands/setup') as typeof import('./commands/setup'),
+  validate: () => require('./commands/validate') as typeof import('./commands/validate'),
+  worker: () => require('./commands/worker') as typeof import('./commands/worker'),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 function program(setExit: (code: number) => void): Command {
   const cli = new Command('backflow').description('Durable reverse ETL on Temporal').showHelpAfterError();
   const project = ['-p, --project <dir>', 'project directory (backflow.yaml, syncs/); default: BACKFLOW_PROJECT or .'] as const;
@@ -22,14 +33,14 @@ function program(setExit: (code: number) => void): Command {
     .description('seed a DuckDB warehouse and sync it to the Salesforce sandbox three times (4 → 2 → 0)')
     .option('--json', 'print a JSON array of run summaries on stdout')
     .option('--dir <dir>', 'where to write the demo project', '.backflow/demo')
-    .action(async (options: { json?: boolean; dir: string }) => setExit(await demoCommand(options)));
+    .action(async (options: { json?: boolean; dir: string }) => setExit(await commands.demo().demoCommand(options)));
 
   cli
     .command('validate')
     .description('check backflow.yaml and syncs/*.yaml: schema, secrets, model SQL and columns, destination fields')
     .option(...project)
     .option('--offline', 'do not ask the destinations to describe their objects')
-    .action(async (options: { project?: string; offline?: boolean }) => setExit(await validateCommand(options)));
+    .action(async (options: { project?: string; offline?: boolean }) => setExit(await commands.validate().validateCommand(options)));
 
   cli
     .command('run <sync>')
@@ -39,7 +50,7 @@ function program(setExit: (code: number) => void): Command {
     .option('--dry-run', 'show what would be sent, without sending anything')
     .option('--json', 'print the run summary as JSON on stdout')
     .action(async (sync: string, options: { project?: string; full?: boolean; dryRun?: boolean; json?: boolean }) =>
-      setExit(await runCommand(sync, options)),
+      setExit(await commands.run().runCommand(sync, options)),
     );
 
   cli
@@ -51,8 +62,8 @@ function program(setExit: (code: number) => void): Command {
     .action(async (target: string, runId: string | undefined, options: { project?: string; failed?: boolean; json?: boolean }) => {
       if (target === 'show') {
         if (!runId) throw new Error('usage: backflow runs show <runId>');
-        setExit(await runShowCommand(runId, options));
-      } else setExit(await runsCommand(target, options));
+        setExit(await commands.runs().runShowCommand(runId, options));
+      } else setExit(await commands.runs().runsCommand(target, options));
     });
 
   cli
@@ -63,14 +74,14 @@ function program(setExit: (code: number) => void): Command {
     .option('--dry-run', 'with apply: show what would change, change nothing')
     .option('--from <date>', 'with backfill: start (ISO-8601)')
     .option('--to <date>', 'with backfill: end (ISO-8601)')
-    .action(async (action: string, sync: string | undefined, options: SchedulesOptions) => setExit(await schedulesCommand(action, sync, options)));
+    .action(async (action: string, sync: string | undefined, options: SchedulesOptions) => setExit(await commands.schedules().schedulesCommand(action, sync, options)));
 
   cli
     .command('setup')
     .description('register backflow\'s search attributes on an existing Temporal cluster (TEMPORAL_ADDRESS; idempotent)')
     .option(...project)
     .option('--json', 'print JSON on stdout')
-    .action(async (options: { project?: string; json?: boolean }) => setExit(await setupCommand(options)));
+    .action(async (options: { project?: string; json?: boolean }) => setExit(await commands.setup().setupCommand(options)));
 
   cli
     .command('records <sync>')
@@ -78,7 +89,7 @@ function program(setExit: (code: number) => void): Command {
     .requiredOption('--key <key>', 'the record\'s primary key')
     .option(...project)
     .option('--json', 'print JSON on stdout')
-    .action(async (sync: string, options: { project?: string; key: string; json?: boolean }) => setExit(await recordsCommand(sync, options)));
+    .action(async (sync: string, options: { project?: string; key: string; json?: boolean }) => setExit(await commands.records().recordsCommand(sync, options)));
 
   cli
     .command('prune')
@@ -86,20 +97,20 @@ function program(setExit: (code: number) => void): Command {
     .option(...project)
     .option('--older-than <duration>', 'e.g. 30d, 12h')
     .option('--json', 'print JSON on stdout')
-    .action(async (options: { project?: string; olderThan?: string; json?: boolean }) => setExit(await pruneCommand(options)));
+    .action(async (options: { project?: string; olderThan?: string; json?: boolean }) => setExit(await commands.prune().pruneCommand(options)));
 
   cli
     .command('worker')
     .description('run a worker (starts a dev server when TEMPORAL_ADDRESS is not set)')
     .option(...project)
-    .action(async (options: { project?: string }) => setExit(await workerCommand(options)));
+    .action(async (options: { project?: string }) => setExit(await commands.worker().workerCommand(options)));
 
   cli
     .command('migrate')
     .description('bring the state store (BACKFLOW_STATE_URL) up to date; workers also do it on start')
     .option(...project)
     .option('--json', 'print {"store", "applied": [migration names]} on stdout')
-    .action(async (options: { project?: string; json?: boolean }) => setExit(await migrateCommand(options)));
+    .action(async (options: { project?: string; json?: boolean }) => setExit(await commands.migrate().migrateCommand(options)));
 
   cli
     .command('sandbox')
@@ -110,7 +121,7 @@ function program(setExit: (code: number) => void): Command {
     .option('--faults <json>', 'fault profiles by emulator, e.g. \'{"salesforce": {"serverError": 0.05}, "hubspot": {"rateLimited": 0.2}}\'')
     .option('--fault-profile <file>', 'the same, from a JSON file')
     .action(async (options: { json?: boolean; port?: string; host?: string; faults?: string; faultProfile?: string }) =>
-      setExit(await sandboxCommand(options)),
+      setExit(await commands.sandbox().sandboxCommand(options)),
     );
 
   cli
@@ -120,7 +131,7 @@ function program(setExit: (code: number) => void): Command {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--origin <origins>', 'Temporal Web origin(s) allowed by CORS, comma-separated', 'http://localhost:8233,http://127.0.0.1:8233')
     .option('--json', 'print {"url", "origins"} on stdout when ready')
-    .action(async (options: CodecServerCommandOptions) => setExit(await codecServerCommand(options)));
+    .action(async (options: CodecServerCommandOptions) => setExit(await commands.codecServer().codecServerCommand(options)));
 
   return cli;
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { EngineDeps } from '../engine';
 import { connectTemporal, projectTemporalSettings } from '../temporal/connection';
+import { installTemporalRuntime } from '../temporal/runtime';
 import { startTemporal, type TemporalServer } from '../temporal/server';
 import { createWorker } from '../../worker';
 import type { CliContext } from './context';
@@ -28,6 +29,7 @@ export async function withTemporal<T>(
 ): Promise<T> {
   // TEMPORAL_* env or backflow.yaml's `temporal:` section name a cluster (address, TLS, API key).
   const settings = projectTemporalSettings(ctx);
+  installTemporalRuntime(ctx.logger);
   const embedded = settings.remote === undefined;
   const ownWorker = embedded || options.worker === 'always';
   const server = settings.remote

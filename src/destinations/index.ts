@@ -1,17 +1,20 @@
 import type { Connection, SyncDestination } from '../config/schema';
 import { BackflowError } from '../errors';
 import type { Destination } from './destination';
-import { HubspotDestination } from './hubspot';
-import { MetaAudienceDestination } from './meta';
 import { metaAudienceTargetSchema } from './metaTarget';
-import { SalesforceDestination } from './salesforce';
-import { SlackDestination } from './slack';
 import type { ChannelPacer } from './slackPacing';
 import { slackTargetSchema, slackWebhookTargetSchema } from './slackTarget';
-import { SlackWebhookDestination } from './slackWebhook';
-import { WebhookDestination } from './webhook';
 import { webhookTargetSchema } from './webhookTarget';
 import { hubspotTargetSchema, salesforceTargetSchema } from './targets';
+
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded when a connection of the type is used: each vendor SDK costs ~0.1-0.5 s to load */
+const salesforce = () => require('./salesforce') as typeof import('./salesforce');
+const hubspot = () => require('./hubspot') as typeof import('./hubspot');
+const slack = () => require('./slack') as typeof import('./slack');
+const slackWebhook = () => require('./slackWebhook') as typeof import('./slackWebhook');
+const meta = () => require('./meta') as typeof import('./meta');
+const webhook = () => require('./webhook') as typeof import('./webhook');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** What destinations of a fleet share beyond their process (see engine/channelPacing.ts). */
 export interface SharedPacing {
@@ -26,17 +29,17 @@ export interface SharedPacing {
 export function createDestination(connection: Connection, target: SyncDestination, projectDir: string, shared: SharedPacing = {}): Destination {
   switch (connection.type) {
     case 'salesforce':
-      return new SalesforceDestination(connection, salesforceTargetSchema.parse(target), { baseDir: projectDir });
+      return new (salesforce().SalesforceDestination)(connection, salesforceTargetSchema.parse(target), { baseDir: projectDir });
     case 'hubspot':
-      return new HubspotDestination(connection, hubspotTargetSchema.parse(target));
+      return new (hubspot().HubspotDestination)(connection, hubspotTargetSchema.parse(target));
     case 'slack':
-      return new SlackDestination(connection, slackTargetSchema.parse(target), shared.channelPacer);
+      return new (slack().SlackDestination)(connection, slackTargetSchema.parse(target), shared.channelPacer);
     case 'slack_webhook':
-      return new SlackWebhookDestination(connection, slackWebhookTargetSchema.parse(target), shared.channelPacer);
+      return new (slackWebhook().SlackWebhookDestination)(connection, slackWebhookTargetSchema.parse(target), shared.channelPacer);
     case 'meta_audience':
-      return new MetaAudienceDestination(connection, metaAudienceTargetSchema.parse(target));
+      return new (meta().MetaAudienceDestination)(connection, metaAudienceTargetSchema.parse(target));
     case 'webhook':
-      return new WebhookDestination(connection, webhookTargetSchema.parse(target));
+      return new (webhook().WebhookDestination)(connection, webhookTargetSchema.parse(target));
     default:
       throw new BackflowError('CONFIG_INVALID', `connection type ${connection.type} is not a destination`);
   }

@@ -1,6 +1,7 @@
 import { loadProject } from '../../config/load';
 import { BackflowError } from '../../errors';
 import { connectTemporal, projectTemporalSettings, type TemporalSettings } from '../../temporal/connection';
+import { installTemporalRuntime } from '../../temporal/runtime';
 import type { TemporalServer } from '../../temporal/server';
 import {
   applySchedules,
@@ -23,6 +24,7 @@ export async function connectCluster<T>(ctx: CliContext, work: (server: Temporal
       'set TEMPORAL_ADDRESS (or temporal.address in backflow.yaml) to your Temporal cluster; `backflow worker` prints the address of the dev server it starts',
     );
   }
+  installTemporalRuntime(ctx.logger);
   const server = await connectTemporal(settings.remote, ctx.env.TEMPORAL_UI_URL);
   try {
     return await work(server, settings);

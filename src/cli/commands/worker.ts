@@ -2,8 +2,6 @@ import { createWorker } from '../../../worker';
 import { connectTemporal, projectTemporalSettings } from '../../temporal/connection';
 import { startTemporal } from '../../temporal/server';
 import { installTemporalRuntime } from '../../temporal/runtime';
-import { parseEnv } from '../../env';
-import { createLogger } from '../../logger';
 import { metricsPortsFromEnv, startMetricsServer, type MetricsServer } from '../../ops/metrics';
 import { cliContext, engineDeps } from '../context';
 import { logTo } from '../output';
@@ -15,10 +13,10 @@ import { logTo } from '../output';
  */
 export async function workerCommand(options: { project?: string }): Promise<number> {
   const log = logTo(false);
-  // Metrics are the worker's alone: the SDK's exporter must be set up before the runtime starts.
+  // Metrics are the worker's alone: the SDK's exporter is set up as the runtime is installed.
   const metrics = metricsPortsFromEnv();
-  if (metrics) installTemporalRuntime(createLogger(parseEnv().LOG_LEVEL), { metricsBindAddress: metrics.temporalBindAddress });
   const ctx = cliContext(options);
+  installTemporalRuntime(ctx.logger, metrics ? { metricsBindAddress: metrics.temporalBindAddress } : {});
   const settings = projectTemporalSettings(ctx);
   const deps = await engineDeps(ctx);
   try {
