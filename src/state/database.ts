@@ -8,7 +8,7 @@ import { Pool } from 'pg';
 import type { WriteOperation } from '../destinations/modes';
 import { BackflowError } from '../errors';
 import { migrateToLatest } from './migrations';
-import { parseStateUrl, redactStateUrl } from './stateUrl';
+import { parseStateUrl, pgConnectTimeoutMs, redactStateUrl } from './stateUrl';
 
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
 export type RunPhase = 'started' | 'extracted' | 'syncing' | 'finished';
@@ -201,9 +201,6 @@ function openSqlite(file: string): StateDb {
   return new Kysely<StateSchema>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
 }
 
-/** How long opening a PostgreSQL connection may take before it fails. */
-const PG_CONNECT_TIMEOUT_MS = 10_000;
-
 function openPostgres(url: string): StateDb {
   // A worker runs a few activities at once, each one transaction at a time: a small pool suffices,
   // and a fleet of N workers then holds at most N × max connections.
@@ -213,7 +210,7 @@ function openPostgres(url: string): StateDb {
     application_name: 'backflow',
     // pg waits forever for a server that accepted the connection but never answers (a firewall that
     // drops packets, a wrong host): every command and activity would hang without a word.
-    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+    connectionTimeoutMillis: pgConnectTimeoutMs(url),
   });
   // An idle client losing its server (restart, failover) must not crash the worker; the pool replaces it.
   pool.on('error', () => {});

@@ -15,3 +15,20 @@ export function parseStateUrl(url: string): StateTarget {
 export function redactStateUrl(url: string): string {
   return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]+:)[^@]*@/, '$1***@');
 }
+
+/** How long opening a PostgreSQL connection may take when the URL does not say (`connect_timeout`). */
+export const DEFAULT_PG_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * libpq's `connect_timeout` from a PostgreSQL URL (whole seconds; 0 waits forever), in milliseconds.
+ * pg hands that parameter only to its native binding, so the pool is given it here.
+ */
+export function pgConnectTimeoutMs(url: string): number {
+  const match = /[?&]connect_timeout=([^&#]*)/.exec(url);
+  if (!match) return DEFAULT_PG_CONNECT_TIMEOUT_MS;
+  const raw = decodeURIComponent(match[1] ?? '');
+  if (!/^\d+$/.test(raw)) {
+    throw new Error(`state store URL ${redactStateUrl(url)}: connect_timeout must be whole seconds (0 waits forever), got "${raw}"`);
+  }
+  return Number(raw) * 1000;
+}

@@ -89,16 +89,19 @@ describe('bad configuration is refused before any run', () => {
 });
 
 describe('a PostgreSQL state store that never answers', () => {
-  it('fails the command after the connect timeout, naming the store with its password masked', async () => {
+  it('fails the command after the connect timeout (connect_timeout in the URL), naming the store with its password masked', async () => {
     const silent = await startSilentServer();
     const { port } = silent;
     try {
-      const url = `postgres://backflow:hunter2@127.0.0.1:${port}/state`;
+      // libpq's connect_timeout, in seconds, shortens the 10 s default.
+      const url = `postgres://backflow:hunter2@127.0.0.1:${port}/state?connect_timeout=2`;
+      const started = Date.now();
       const result = await backflow(['runs', SYNC, '--project', fx.project.dir], { ...fx.project.env, BACKFLOW_STATE_URL: url });
       expect(result.code).toBe(1);
       expect(output(result)).toContain(
-        `cannot reach the PostgreSQL state store postgres://backflow:***@127.0.0.1:${port}/state: Connection terminated due to connection timeout`,
+        `cannot reach the PostgreSQL state store postgres://backflow:***@127.0.0.1:${port}/state?connect_timeout=2: Connection terminated due to connection timeout`,
       );
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
       expect(output(result)).not.toContain('hunter2');
     } finally {
       await silent.close();

@@ -1,0 +1,23 @@
+import { DEFAULT_PG_CONNECT_TIMEOUT_MS, parseStateUrl, pgConnectTimeoutMs, redactStateUrl } from '../../src/state/stateUrl';
+
+describe('state store URLs', () => {
+  it('tells SQLite files from PostgreSQL databases, and refuses anything else without its password', () => {
+    expect(parseStateUrl('sqlite:/var/lib/backflow/state.db')).toEqual({ kind: 'sqlite', file: '/var/lib/backflow/state.db' });
+    expect(parseStateUrl('postgresql://u:p@db/state')).toEqual({ kind: 'postgres', url: 'postgresql://u:p@db/state' });
+    expect(() => parseStateUrl('mysql://u:secret@db/state')).toThrow('unsupported state store URL "mysql://u:secret@db/state"');
+    expect(redactStateUrl('postgres://backflow:hunter2@db:5432/state')).toBe('postgres://backflow:***@db:5432/state');
+  });
+
+  it("takes libpq's connect_timeout (seconds) as the PostgreSQL connect deadline, 10 s without it", () => {
+    expect(pgConnectTimeoutMs('postgres://u:p@db/state')).toBe(DEFAULT_PG_CONNECT_TIMEOUT_MS);
+    expect(pgConnectTimeoutMs('postgres://u:p@db/state?connect_timeout=3')).toBe(3_000);
+    expect(pgConnectTimeoutMs('postgres://u:p@db/state?sslmode=require&connect_timeout=30')).toBe(30_000);
+    expect(pgConnectTimeoutMs('postgres://u:p@db/state?connect_timeout=0')).toBe(0);
+  });
+
+  it('refuses a connect_timeout that is not whole seconds, naming the URL without its password', () => {
+    expect(() => pgConnectTimeoutMs('postgres://u:hunter2@db/state?connect_timeout=5s')).toThrow(
+      'state store URL postgres://u:***@db/state?connect_timeout=5s: connect_timeout must be whole seconds (0 waits forever), got "5s"',
+    );
+  });
+});
