@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { CodecServerCommandOptions } from './commands/codecServer';
 import type { SchedulesOptions } from './commands/schedules';
-import { reportError } from './output';
+import { errorJson, reportError } from './output';
 
 /**
  * A command's module, loaded when the command runs: loading them all up front (the Temporal worker,
@@ -57,7 +57,7 @@ function program(setExit: (code: number) => void): Command {
     .command('runs <syncOrShow> [runId]')
     .description('`runs <sync>`: recent runs; `runs show <runId>`: per-record results of a run')
     .option(...project)
-    .option('--failed', 'with show: only rejected and invalid records')
+    .option('--failed', 'only runs that failed or ended partial; with show: only rejected and invalid records')
     .option('--json', 'print JSON on stdout')
     .action(async (target: string, runId: string | undefined, options: { project?: string; failed?: boolean; json?: boolean }) => {
       if (target === 'show') {
@@ -142,6 +142,8 @@ export async function main(argv: string[]): Promise<void> {
     await program((c) => (code = c)).parseAsync(argv);
   } catch (err) {
     reportError(err);
+    // A script reading `--json` output gets an answer it can parse, not an empty stdout.
+    if (argv.includes('--json')) process.stdout.write(`${JSON.stringify(errorJson(err))}\n`);
     code = 1;
   }
   // Writes to a pipe are asynchronous: exiting before they drain cut `--json` output past 64 KB.

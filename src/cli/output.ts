@@ -1,4 +1,4 @@
-import { BackflowError, ConfigError } from '../errors';
+import { BackflowError, ConfigError, type ConfigIssue } from '../errors';
 import type { RunStatus } from '../state/database';
 
 /** Human lines go to stderr when stdout is reserved for `--json`. */
@@ -22,4 +22,14 @@ export function reportError(err: unknown): void {
   } else {
     process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
   }
+}
+
+/**
+ * A command's failure as `--json` callers read it on stdout (the human message still goes to stderr):
+ * a stable code, the message, and for configuration errors each problem by file and path.
+ */
+export function errorJson(err: unknown): { error: { code: string; message: string; issues?: ConfigIssue[] } } {
+  if (err instanceof ConfigError) return { error: { code: err.code, message: err.message, issues: err.issues } };
+  if (err instanceof BackflowError) return { error: { code: err.code, message: err.message } };
+  return { error: { code: 'ERROR', message: err instanceof Error ? err.message : String(err) } };
 }

@@ -3,15 +3,11 @@ import { summarizeRun } from './runs';
 import type { RunSummary } from './summary';
 
 /** Most recent runs of a sync, newest first. */
-export async function listRuns(db: StateDb, sync: string, limit = 20): Promise<RunSummary[]> {
-  const runs = await db
-    .selectFrom('runs')
-    .select('run_id')
-    .where('sync_name', '=', sync)
-    .where('run_id', 'not like', 'preview:%')
-    .orderBy('started_at', 'desc')
-    .limit(limit)
-    .execute();
+/** A sync's most recent runs, newest first; `failedOnly` keeps those that failed or ended partial. */
+export async function listRuns(db: StateDb, sync: string, limit = 20, options: { failedOnly?: boolean } = {}): Promise<RunSummary[]> {
+  let query = db.selectFrom('runs').select('run_id').where('sync_name', '=', sync).where('run_id', 'not like', 'preview:%');
+  if (options.failedOnly) query = query.where('status', 'in', ['failed', 'partial']);
+  const runs = await query.orderBy('started_at', 'desc').limit(limit).execute();
   return Promise.all(runs.map((run) => summarizeRun(db, run.run_id)));
 }
 
@@ -32,13 +28,13 @@ export interface RecordResultView {
   recordedAt: string;
 }
 
-/** Per-record results of a run, in the order they were recorded; `failedOnly` keeps rejected + invalid. */
 /** A stored record result's error (or skip reason), as shown to users. */
 export function errorOf(row: { error_code: string | null; error_message: string | null; error_fields: string | null }): RecordError | null {
   if (row.error_code === null) return null;
   return { code: row.error_code, message: row.error_message ?? '', fields: JSON.parse(row.error_fields ?? '[]') as string[] };
 }
 
+/** Per-record results of a run, in the order they were recorded; `failedOnly` keeps rejected + invalid. */
 export async function recordResults(db: StateDb, runId: string, failedOnly: boolean): Promise<RecordResultView[]> {
   let query = db.selectFrom('record_results').selectAll().where('run_id', '=', runId);
   // Skipped records are the mode's choice, not failures.

@@ -82,7 +82,10 @@ describe('bad configuration is refused before any run', () => {
     mutate();
     const result = await run('--json');
     expect(result.code).toBe(1);
-    expect(output(result)).toContain(message);
+    expect(result.stderr).toContain(message);
+    // `--json` callers get the same failure on stdout, with its code.
+    const { error } = JSON.parse(result.stdout) as { error: { code: string; message: string } };
+    expect(`${error.code}: ${error.message}`).toContain(message);
     expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toHaveLength(0);
     expect(await snapshotCount()).toBe(0);
   });

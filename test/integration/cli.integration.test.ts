@@ -141,6 +141,28 @@ describe('history commands on a wrong project or sync name', () => {
   });
 });
 
+describe('backflow runs <sync> --failed', () => {
+  it('lists only the runs that failed or ended partial', async () => {
+    const taskQueue = uniqueTaskQueue('runs-failed');
+    const sync = async () => withWorker(fx.temporal, fx.project.deps, taskQueue, async () => (await startSync(fx.temporal.client, SYNC, { taskQueue })).result());
+    const succeeded = await sync();
+    const none = await backflow(['runs', SYNC, '--failed', '--project', fx.project.dir], fx.project.env);
+    expectSucceeded(none);
+    expect(none.stdout).toContain(`no failed or partial runs of ${SYNC}`);
+
+    const model = fx.project.read(SYNC_FILE);
+    fx.project.write(SYNC_FILE, model.replace('SELECT id, name, health', "SELECT id, name, CASE WHEN id = 2 THEN 'high' ELSE health::VARCHAR END AS health"));
+    const partial = await sync();
+    expect([succeeded.status, partial.status]).toEqual(['succeeded', 'partial']);
+
+    const failed = await backflow(['runs', SYNC, '--failed', '--json', '--project', fx.project.dir], fx.project.env);
+    expectSucceeded(failed);
+    expect((JSON.parse(failed.stdout) as Array<{ runId: string }>).map((r) => r.runId)).toEqual([partial.runId]);
+    const all = await backflow(['runs', SYNC, '--json', '--project', fx.project.dir], fx.project.env);
+    expect((JSON.parse(all.stdout) as Array<{ runId: string }>).map((r) => r.runId)).toEqual([partial.runId, succeeded.runId]);
+  });
+});
+
 describe('backflow run --dry-run', () => {
   it('prints the change counts and the API calls it would make, sending nothing', async () => {
     expectSucceeded(await backflow(['run', SYNC, '--project', fx.project.dir, '--json'], fx.project.env));
@@ -244,7 +266,8 @@ describe('backflow sandbox --json', () => {
   ])('refuses %s with a clear error, starting nothing', async (_name, args, message) => {
     const result = await backflow(['sandbox', '--json', ...args]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toBe('');
+    // No ready line: stdout carries the error, for a script that parses it.
+    expect((JSON.parse(result.stdout) as { error: { message: string } }).error.message).toContain(message);
     expect(result.stderr).toContain(message);
   });
 });

@@ -4,12 +4,13 @@ import { cliContext, engineDeps, requireKnownSync } from '../context';
 import { logTo } from '../output';
 import { renderSummary, table, truncateForDisplay } from '../render';
 
-/** `backflow runs <sync>`: the sync's recent runs. */
-export async function runsCommand(sync: string, options: { project?: string; json?: boolean }): Promise<number> {
+/** `backflow runs <sync> [--failed]`: the sync's recent runs, or only those that failed or ended partial. */
+export async function runsCommand(sync: string, options: { project?: string; json?: boolean; failed?: boolean }): Promise<number> {
   const ctx = cliContext(options);
   const deps = await engineDeps(ctx);
   await requireKnownSync(ctx, deps, sync);
-  const runs = await listRuns(deps.state, sync);
+  const failedOnly = options.failed ?? false;
+  const runs = await listRuns(deps.state, sync, 20, { failedOnly });
   if (options.json) {
     process.stdout.write(`${JSON.stringify(runs)}\n`);
     return 0;
@@ -19,7 +20,7 @@ export async function runsCommand(sync: string, options: { project?: string; jso
     const seconds = run.finishedAt ? ((Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000).toFixed(1) : '…';
     list.push([run.runId, run.status, run.startedAt, `${seconds}s`, run.counts.added, run.counts.changed, run.counts.synced, run.counts.rejected, run.apiCalls]);
   }
-  logTo(false)(runs.length > 0 ? list.toString() : `no runs of ${sync} yet`);
+  logTo(false)(runs.length > 0 ? list.toString() : failedOnly ? `no failed or partial runs of ${sync}` : `no runs of ${sync} yet`);
   return 0;
 }
 
