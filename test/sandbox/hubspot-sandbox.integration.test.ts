@@ -287,6 +287,20 @@ describe('batch create, update, read and archive', () => {
     expect(answer.errors?.[0]).toMatchObject({ category: 'OBJECT_NOT_FOUND', context: { ids: ['nobody@example.com'] } });
   });
 
+  it('takes at most 50 inputs in a batch read that asks for property histories', async () => {
+    const inputs = (n: number) => Array.from({ length: n }, (_, i) => ({ id: String(i + 1) }));
+    const read = (n: number, propertiesWithHistory: string[]) =>
+      client.crm.contacts.batchApi.read({ inputs: inputs(n), properties: ['email'], propertiesWithHistory });
+    const refused = await rejection(read(51, ['email']));
+    expect(refused.code).toBe(400);
+    expect(refused.body).toMatchObject({
+      category: 'VALIDATION_ERROR',
+      message: expect.stringContaining('for property histories is 50') as unknown,
+    });
+    await expect(read(50, ['email'])).resolves.toBeDefined();
+    await expect(read(100, [])).resolves.toBeDefined();
+  });
+
   it('archives by record id (204); archived records are gone from reads', async () => {
     const { results } = await upsertContacts([
       { id: 'keep@example.com', properties: {} },

@@ -101,6 +101,13 @@ export function tooManyInputs(max: number): HubspotApiError {
   );
 }
 
+/** A batch read asking for property histories takes at most 50 inputs. */
+export function tooManyHistoryInputs(max: number): HubspotApiError {
+  return validationError(
+    `The maximum number of inputs supported in a batch request for property histories is ${max}. Please reduce the number of items and try again`,
+  );
+}
+
 /** Two inputs resolve to the same record: the whole request is refused, with or without trace ids. */
 export function duplicateIds(ids: string[]): HubspotApiError {
   return validationError(`Duplicate IDs found in batch input: [${ids.join(', ')}]. IDs must be unique`, { context: { ids } });

@@ -5,7 +5,7 @@
 
 import { z } from 'zod';
 
-import { batchObjectsNotFound, nonUniqueIdProperty, objectNotFound, resourceNotFound, tooManyInputs, validationError } from './errors';
+import { batchObjectsNotFound, nonUniqueIdProperty, objectNotFound, resourceNotFound, tooManyHistoryInputs, tooManyInputs, validationError } from './errors';
 import { renderProperty } from './properties';
 import { idValue, listParam, parseBody, renderRecord, type ApiResponse } from './render';
 import type { ObjectTypeDef } from './schema';
@@ -25,6 +25,8 @@ const readBody = z.object({
   idProperty: z.string().optional(),
 });
 
+/** Batch reads with `propertiesWithHistory` take fewer inputs than plain ones. */
+const MAX_HISTORY_INPUTS = 50;
 const DEFAULT_PAGE = 10;
 const MAX_PAGE = 100;
 
@@ -38,6 +40,8 @@ export function batchRead(ctx: ReadContext, def: ObjectTypeDef, rawBody: string 
   const startedAt = ctx.now().toISOString();
   const body = parseBody(readBody, rawBody);
   if (body.inputs.length > MAX_BATCH_INPUTS) throw tooManyInputs(MAX_BATCH_INPUTS);
+  const withHistory = body.propertiesWithHistory !== undefined && body.propertiesWithHistory.length > 0;
+  if (withHistory && body.inputs.length > MAX_HISTORY_INPUTS) throw tooManyHistoryInputs(MAX_HISTORY_INPUTS);
   const by = lookupProperty(ctx, def, body.idProperty);
   const results: Array<Record<string, unknown>> = [];
   const missing: string[] = [];

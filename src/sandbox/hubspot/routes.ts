@@ -7,6 +7,7 @@ import { methodNotAllowed, resourceNotFound, unknownObjectType } from './errors'
 import { batchRead, getProperty, getRecord, listProperties, listRecords } from './reads';
 import type { ApiResponse } from './render';
 import type { AccountSchema } from './schema';
+import { searchRecords } from './search';
 import type { RecordStore } from './store';
 import { batchArchive, batchCreate, batchUpdate, batchUpsert } from './writes';
 
@@ -70,6 +71,7 @@ export function handleApiRequest(ctx: ApiContext, req: ApiRequest): ApiResponse 
     if (isBatchWrite(second)) return BATCH_WRITES[second](writes, def, req.rawBody);
     throw resourceNotFound();
   }
+  if (rest.length === 1 && first === 'search' && req.method === 'POST') return searchRecords({ store: ctx.store }, def, req.rawBody);
   if (rest.length === 1 && first !== undefined) {
     if (req.method !== 'GET') throw methodNotAllowed(req.method);
     return getRecord(reads, def, first, req.query);
