@@ -25,6 +25,7 @@ export const METHOD_TIERS: Record<string, 1 | 2 | 3 | 4> = {
   'chat.delete': 3,
   'conversations.list': 2,
   'conversations.history': 3,
+  'conversations.replies': 3,
 };
 
 export type LimitCheck = { ok: true } | { ok: false; retryAfterSeconds: number };

@@ -3,15 +3,15 @@
  * arguments (query, form or JSON body merged) and returns Slack's `ok: true` body or throws a
  * SlackApiError. Rate limits and auth are the server's job.
  */
+import { bool, str, type Args } from './args';
 import { parseBlocks } from './blocks';
 import { SlackApiError } from './errors';
 import type { LimitCheck } from './limits';
+import { channelCursor, channelFromCursor, pageLimit, timeWindow, tsCursor, tsFromCursor, tsMicros, type LimitRule } from './paging';
 import { APP_ID, BOT_ID, BOT_USER_ID, HUMAN_USER_ID, TEAM_ID, TEAM_NAME, type Channel, type Workspace } from './store';
 import type { SlackMessage } from './types';
 
 export const MAX_TEXT_CHARS = 40_000;
-
-export type Args = Record<string, unknown>;
 
 export interface MethodContext {
   workspace: Workspace;
@@ -29,30 +29,19 @@ export class ChannelRateLimited extends Error {
   }
 }
 
-function str(args: Args, name: string): string | undefined {
-  const value = args[name];
-  if (value === undefined || value === null) return undefined;
-  return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
-}
-
-function bool(args: Args, name: string): boolean {
-  const value = str(args, name);
-  return value === 'true' || value === '1';
-}
-
-function int(args: Args, name: string, fallback: number, min: number, max: number): number {
-  const raw = str(args, name);
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number.parseInt(raw, 10);
-  if (!Number.isFinite(n)) throw new SlackApiError('invalid_arguments');
-  return Math.min(max, Math.max(min, n));
-}
-
 function channelArg(ctx: MethodContext, args: Args): Channel {
   const ref = str(args, 'channel');
   if (ref === undefined || ref === '') throw new SlackApiError('channel_not_found');
   const channel = ctx.workspace.findChannel(ref);
   if (channel === undefined) throw new SlackApiError('channel_not_found');
+  return channel;
+}
+
+/** A channel the bot may read: a private one it is not in does not exist for it. */
+function readableChannel(ctx: MethodContext, args: Args): Channel {
+  const channel = channelArg(ctx, args);
+  if (!channel.member && channel.private) throw new SlackApiError('channel_not_found');
+  if (!channel.member) throw new SlackApiError('not_in_channel');
   return channel;
 }
 
@@ -161,33 +150,27 @@ function remove(ctx: MethodContext, args: Args): Record<string, unknown> {
   return { ok: true, channel: channel.id, ts: message.ts };
 }
 
-/** Opaque cursors like Slack's (base64 of a position). */
-function encodeCursor(kind: string, position: number): string {
-  return Buffer.from(`${kind}:${position}`).toString('base64');
-}
-
-function decodeCursor(args: Args, kind: string): number {
-  const cursor = str(args, 'cursor');
-  if (cursor === undefined || cursor === '') return 0;
-  const match = new RegExp(`^${kind}:(\\d+)$`).exec(Buffer.from(cursor, 'base64').toString('utf8'));
-  if (match?.[1] === undefined) throw new SlackApiError('invalid_cursor');
-  return Number(match[1]);
-}
+/** Page sizes from each method's reference page. */
+const LIST_LIMIT: LimitRule = { fallback: 100, max: 1000, outOfRange: 'reject' };
+const HISTORY_LIMIT: LimitRule = { fallback: 100, max: 999, outOfRange: 'clamp' };
+const REPLIES_LIMIT: LimitRule = { fallback: 1000, max: 1000, outOfRange: 'clamp' };
 
 function conversationsList(ctx: MethodContext, args: Args): Record<string, unknown> {
-  const limit = int(args, 'limit', 100, 1, 1000);
+  const limit = pageLimit(args, LIST_LIMIT);
   const types = (str(args, 'types') ?? 'public_channel').split(',').map((t) => t.trim());
   const excludeArchived = bool(args, 'exclude_archived');
-  const all = ctx.workspace
-    .allChannels()
+  const all = ctx.workspace.allChannels();
+  const startId = channelFromCursor(args);
+  const start = startId === undefined ? 0 : all.findIndex((c) => c.id === startId);
+  if (start < 0) throw new SlackApiError('invalid_cursor');
+  const matching = all
+    .slice(start)
     .filter((c) => types.includes(c.private ? 'private_channel' : 'public_channel'))
     .filter((c) => !(excludeArchived && c.archived));
-  const start = decodeCursor(args, 'channels');
-  const page = all.slice(start, start + limit);
-  const next = start + limit < all.length ? encodeCursor('channels', start + limit) : '';
+  const next = matching[limit];
   return {
     ok: true,
-    channels: page.map((c) => ({
+    channels: matching.slice(0, limit).map((c) => ({
       id: c.id,
       name: c.name,
       name_normalized: c.name,
@@ -202,43 +185,59 @@ function conversationsList(ctx: MethodContext, args: Args): Record<string, unkno
       creator: HUMAN_USER_ID,
       context_team_id: TEAM_ID,
     })),
-    response_metadata: { next_cursor: next },
+    response_metadata: { next_cursor: next === undefined ? '' : channelCursor(next.id) },
   };
 }
 
-function tsNumber(ts: string | undefined, fallback: number): number {
-  if (ts === undefined || ts === '') return fallback;
-  const n = Number(ts);
-  return Number.isFinite(n) ? n : fallback;
+/** Messages from a cursor's position on: at or before it for newest-first history, at or after it for threads. */
+function fromCursor(args: Args, order: 'newest-first' | 'oldest-first'): (m: SlackMessage) => boolean {
+  const start = tsFromCursor(args);
+  if (start === undefined) return () => true;
+  return (m) => {
+    const t = tsMicros(m.ts) ?? 0;
+    return order === 'newest-first' ? t <= start : t >= start;
+  };
+}
+
+/** One page of `items` and the cursor to the item after it. */
+function messagePage(items: SlackMessage[], limit: number): Record<string, unknown> {
+  const next = items[limit];
+  return {
+    messages: items.slice(0, limit).map(publicMessage),
+    has_more: next !== undefined,
+    response_metadata: { next_cursor: next === undefined ? '' : tsCursor(next.ts) },
+  };
 }
 
 function conversationsHistory(ctx: MethodContext, args: Args): Record<string, unknown> {
-  const channel = channelArg(ctx, args);
-  if (!channel.member && channel.private) throw new SlackApiError('channel_not_found');
-  if (!channel.member) throw new SlackApiError('not_in_channel');
-  const limit = int(args, 'limit', 100, 1, 999);
-  const inclusive = bool(args, 'inclusive');
-  const oldest = tsNumber(str(args, 'oldest'), 0);
-  const latest = tsNumber(str(args, 'latest'), Number.POSITIVE_INFINITY);
+  const channel = readableChannel(ctx, args);
+  const limit = pageLimit(args, HISTORY_LIMIT);
+  const inWindow = timeWindow(args);
+  const onPage = fromCursor(args, 'newest-first');
   // Newest first; thread replies live in conversations.replies, not in the channel history.
   const visible = ctx.workspace
     .messages(channel.id)
     .filter((m) => m.thread_ts === undefined || m.thread_ts === m.ts)
-    .filter((m) => {
-      const t = Number(m.ts);
-      return inclusive ? t >= oldest && t <= latest : t > oldest && t < latest;
-    })
+    .filter((m) => inWindow(m.ts) && onPage(m))
     .reverse();
-  const start = decodeCursor(args, 'history');
-  const page = visible.slice(start, start + limit);
-  const hasMore = start + limit < visible.length;
-  return {
-    ok: true,
-    messages: page.map(publicMessage),
-    has_more: hasMore,
-    pin_count: 0,
-    response_metadata: { next_cursor: hasMore ? encodeCursor('history', start + limit) : '' },
-  };
+  return { ok: true, ...messagePage(visible, limit), pin_count: 0 };
+}
+
+/**
+ * A thread by the ts of its parent or of any reply: the parent first (whatever `oldest`/`latest`
+ * say, as Slack returns it), then the replies in the window, oldest first. Pages after the first
+ * carry only replies. A message without replies comes back alone.
+ */
+function conversationsReplies(ctx: MethodContext, args: Args): Record<string, unknown> {
+  const channel = readableChannel(ctx, args);
+  const ts = str(args, 'ts');
+  const thread = ts === undefined || ts === '' ? undefined : ctx.workspace.thread(channel.id, ts);
+  if (thread === undefined) throw new SlackApiError('thread_not_found');
+  const limit = pageLimit(args, REPLIES_LIMIT);
+  const inWindow = timeWindow(args);
+  const firstPage = tsFromCursor(args) === undefined;
+  const replies = thread.replies.filter((m) => inWindow(m.ts)).filter(fromCursor(args, 'oldest-first'));
+  return { ok: true, ...messagePage(firstPage ? [thread.parent, ...replies] : replies, limit) };
 }
 
 export const METHODS: Record<string, (ctx: MethodContext, args: Args) => Record<string, unknown>> = {
@@ -248,6 +247,7 @@ export const METHODS: Record<string, (ctx: MethodContext, args: Args) => Record<
   'chat.delete': remove,
   'conversations.list': conversationsList,
   'conversations.history': conversationsHistory,
+  'conversations.replies': conversationsReplies,
 };
 
 /** Methods that change the workspace (the only ones an "apply then fail" fault applies to). */

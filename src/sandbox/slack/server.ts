@@ -9,9 +9,11 @@ import { z } from 'zod';
 
 import { listenOn, rawApp } from '../http';
 import { HeldConnections, parseFaultProfile, pickFault, type FaultKind, type FaultProfile } from '../faults';
+import type { Args } from './args';
+import { authError } from './auth';
 import { SlackApiError, WebhookError } from './errors';
 import { SlackRateLimiter } from './limits';
-import { ChannelRateLimited, METHODS, WRITE_METHODS, type Args, type MethodContext } from './methods';
+import { ChannelRateLimited, METHODS, WRITE_METHODS, type MethodContext } from './methods';
 import { DEFAULT_CHANNELS, HUMAN_USER_ID, TEAM_ID, Workspace } from './store';
 import type { SlackLimits, SlackMessage, SlackRequestLogEntry, SlackSandboxOptions } from './types';
 import { WebhookRegistry, deliverWebhook } from './webhooks';
@@ -52,25 +54,38 @@ interface Answer {
   headers?: Record<string, string>;
 }
 
-function parseArgs(request: FastifyRequest, url: URL): Args | SlackApiError {
-  const args: Args = Object.fromEntries(url.searchParams);
+/** A call's arguments (query and body merged, the body winning), plus the query's and form body's own: a token is read from one, not the other. */
+interface ParsedCall {
+  args: Args;
+  query: Args;
+  form: Args;
+}
+
+function parseArgs(request: FastifyRequest, url: URL): ParsedCall | SlackApiError {
+  const query: Args = Object.fromEntries(url.searchParams);
   const raw = typeof request.body === 'string' ? request.body : '';
-  if (raw === '') return args;
+  if (raw === '') return { args: query, query, form: {} };
   const contentType = (request.headers['content-type'] ?? '').toLowerCase();
   if (contentType.startsWith('application/json')) {
     try {
       const body = JSON.parse(raw) as unknown;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) return new SlackApiError('invalid_json');
-      return { ...args, ...(body as Args) };
+      return { args: { ...query, ...(body as Args) }, query, form: {} };
     } catch {
       return new SlackApiError('invalid_json');
     }
   }
   if (contentType === '') return new SlackApiError('missing_post_type');
   if (contentType.startsWith('application/x-www-form-urlencoded') || contentType.startsWith('text/plain')) {
-    return { ...args, ...Object.fromEntries(new URLSearchParams(raw)) };
+    const form: Args = Object.fromEntries(new URLSearchParams(raw));
+    return { args: { ...query, ...form }, query, form };
   }
   return new SlackApiError('invalid_post_type');
+}
+
+function stringArg(args: Args, name: string): string | undefined {
+  const value = args[name];
+  return typeof value === 'string' ? value : undefined;
 }
 
 export class SlackServer {
@@ -210,13 +225,15 @@ export class SlackServer {
     const handler = METHODS[method];
     if (handler === undefined) return done({ status: 200, body: { ok: false, error: 'unknown_method', req_method: method } });
 
-    const args = parseArgs(request, url);
-    if (args instanceof SlackApiError) return done({ status: 200, body: args.body() });
-    const auth = request.headers.authorization;
-    const bearer = typeof auth === 'string' ? /^Bearer\s+(.+)$/i.exec(auth.trim())?.[1] : undefined;
-    const token = bearer ?? (typeof args['token'] === 'string' ? args['token'] : undefined);
-    if (token === undefined || token === '') return done({ status: 200, body: { ok: false, error: 'not_authed' } });
-    if (token !== this.token) return done({ status: 200, body: { ok: false, error: 'invalid_auth' } });
+    const call = parseArgs(request, url);
+    if (call instanceof SlackApiError) return done({ status: 200, body: call.body() });
+    const { args } = call;
+    const denied = authError(this.token, {
+      authorization: request.headers.authorization,
+      formToken: stringArg(call.form, 'token'),
+      queryToken: stringArg(call.query, 'token'),
+    });
+    if (denied !== undefined) return done({ status: 200, body: { ok: false, error: denied } });
 
     const limited = this.limiter.method(method);
     if (!limited.ok) return done(rateLimited(limited.retryAfterSeconds));

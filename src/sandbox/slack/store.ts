@@ -106,22 +106,59 @@ export class Workspace {
   append(message: SlackMessage): void {
     const list = this.messagesByChannel.get(message.channel);
     if (list === undefined) throw new Error(`unknown channel ${message.channel}`);
+    const parent = this.parentOf(list, message);
+    if (parent !== undefined) message.parent_user_id = parent.user;
     list.push(message);
-    if (message.thread_ts !== undefined && message.thread_ts !== message.ts) {
-      const parent = list.find((m) => m.ts === message.thread_ts);
-      if (parent !== undefined) {
-        parent.thread_ts = parent.ts;
-        parent.reply_count = (parent.reply_count ?? 0) + 1;
-      }
-    }
+    if (parent !== undefined) refreshThread(list, parent);
   }
 
   remove(channelId: string, ts: string): boolean {
     const list = this.messagesByChannel.get(channelId);
     if (list === undefined) return false;
     const index = list.findIndex((m) => m.ts === ts);
-    if (index < 0) return false;
+    const removed = list[index];
+    if (removed === undefined) return false;
     list.splice(index, 1);
+    const parent = this.parentOf(list, removed);
+    if (parent !== undefined) refreshThread(list, parent);
     return true;
   }
+
+  /**
+   * The thread `ts` belongs to, by the ts of its parent or of any reply (as conversations.replies
+   * takes either): the parent, then its replies oldest first. Undefined for an unknown ts.
+   */
+  thread(channelId: string, ts: string): { parent: SlackMessage; replies: SlackMessage[] } | undefined {
+    const list = this.messages(channelId);
+    const message = list.find((m) => m.ts === ts);
+    if (message === undefined) return undefined;
+    const parent = message.thread_ts === undefined || message.thread_ts === message.ts ? message : this.parentOf(list, message);
+    if (parent === undefined) return undefined;
+    return { parent, replies: list.filter((m) => m.thread_ts === parent.ts && m.ts !== parent.ts) };
+  }
+
+  private parentOf(list: SlackMessage[], message: SlackMessage): SlackMessage | undefined {
+    if (message.thread_ts === undefined || message.thread_ts === message.ts) return undefined;
+    return list.find((m) => m.ts === message.thread_ts);
+  }
+}
+
+/** A parent's thread fields, recounted from the replies it has now (so a deleted reply is no longer counted). */
+function refreshThread(list: SlackMessage[], parent: SlackMessage): void {
+  const replies = list.filter((m) => m.thread_ts === parent.ts && m.ts !== parent.ts);
+  const last = replies[replies.length - 1];
+  if (last === undefined) {
+    delete parent.thread_ts;
+    delete parent.reply_count;
+    delete parent.reply_users;
+    delete parent.reply_users_count;
+    delete parent.latest_reply;
+    return;
+  }
+  const users = [...new Set(replies.map((m) => m.user))];
+  parent.thread_ts = parent.ts;
+  parent.reply_count = replies.length;
+  parent.reply_users = users;
+  parent.reply_users_count = users.length;
+  parent.latest_reply = last.ts;
 }

@@ -38,7 +38,7 @@ export interface SlackSandboxOptions {
   /** 0 (default) picks a free port. */
   port?: number;
   host?: string;
-  /** Bot token clients must send (`Authorization: Bearer …` or a `token` argument); generated when omitted. */
+  /** Bot token clients must send (`Authorization: Bearer …`, or `token` in a form-encoded POST body); generated when omitted. */
   token?: string;
   /** Channels of the workspace; default `#general` and `#cs-alerts`. */
   channels?: SlackChannelSeed[];
@@ -58,7 +58,13 @@ export interface SlackMessage {
   text: string;
   blocks?: unknown[];
   thread_ts?: string;
+  /** On a thread's parent: its replies, who wrote them and the newest one's ts. */
   reply_count?: number;
+  reply_users?: string[];
+  reply_users_count?: number;
+  latest_reply?: string;
+  /** On a reply: the user who wrote the thread's parent. */
+  parent_user_id?: string;
   user: string;
   bot_id?: string;
   app_id?: string;

@@ -48,9 +48,9 @@ export function deliverWebhook(workspace: Workspace, hook: IncomingWebhook, rawB
   }
   if (!isRecord(payload)) throw new WebhookError('invalid_payload');
 
-  // Legacy webhooks honour a `channel` override; an unknown one is channel_not_found.
-  const override = typeof payload['channel'] === 'string' && payload['channel'] !== '' ? payload['channel'] : undefined;
-  const channel = override === undefined ? workspace.findChannel(hook.channelId) : workspace.findChannel(override);
+  // App webhooks always post to the channel chosen when they were created: a `channel` (or
+  // username/icon) in the payload is ignored; only legacy custom integrations honoured it.
+  const channel = workspace.findChannel(hook.channelId);
   if (channel === undefined) throw new WebhookError('channel_not_found');
   if (channel.archived) throw new WebhookError('channel_is_archived');
 
