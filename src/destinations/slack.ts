@@ -180,8 +180,9 @@ export class SlackDestination implements Destination {
     const channels: Array<{ id: string; name: string; member: boolean; archived: boolean }> = [];
     let cursor: string | undefined;
     do {
+      // 999: Slack's reference asks for "an integer under 1000" (its pagination guide says at most 1000).
       const page = await this.call('conversations.list', () =>
-        this.client.conversations.list({ types: 'public_channel,private_channel', limit: 1000, ...(cursor ? { cursor } : {}) }),
+        this.client.conversations.list({ types: 'public_channel,private_channel', limit: 999, ...(cursor ? { cursor } : {}) }),
       );
       for (const c of page.channels ?? []) {
         if (c.id && c.name) channels.push({ id: c.id, name: c.name, member: c.is_member === true, archived: c.is_archived === true });
