@@ -2,7 +2,7 @@ import { Client, types as pgTypes } from 'pg';
 import Cursor from 'pg-cursor';
 import type { PostgresConnection } from '../config/schema';
 import { BackflowError } from '../errors';
-import { readValue, type ValueKind } from './normalize';
+import { normalizeDecimal, normalizeFloat, readValue, type ValueKind } from './normalize';
 import type { Column, Source, SourceRow, UnreadableValue, Value } from './source';
 
 /** Canonical kinds of PostgreSQL's built-in type OIDs (pg_type.oid); the rest read as text. */
@@ -33,8 +33,30 @@ export function postgresKind(oid: number): ValueKind {
   return KIND_BY_OID[oid] ?? (ARRAY_OIDS.has(oid) ? 'json' : 'string');
 }
 
-function normalizePg(oid: number, raw: string | null): Value | UnreadableValue {
+/** A PostgreSQL array literal as nested arrays of element texts (NULL as null), by pg's own parser for text[]. */
+const parseTextArray = pgTypes.getTypeParser(1009 as Parameters<typeof pgTypes.getTypeParser>[0], 'text') as (raw: string) => unknown;
+
+/**
+ * Arrays whose elements pg's own parsers would damage, read from their text instead into the
+ * canonical forms of top-level values: numeric[] elements are exact decimal strings (pg makes them
+ * floats: digits past 2^53 lost), NaN / Infinity in float arrays the strings "NaN" / "Infinity" (as
+ * numbers, JSON would turn them into null).
+ */
+const ELEMENT_FROM_TEXT: Record<number, (text: string) => Value> = {
+  1231: (text) => (/^nan$/i.test(text) ? 'NaN' : normalizeDecimal(text)),
+  1021: normalizeFloat,
+  1022: normalizeFloat,
+};
+
+function mapElements(value: unknown, read: (text: string) => Value): Value {
+  if (Array.isArray(value)) return value.map((item) => mapElements(item, read));
+  return typeof value === 'string' ? read(value) : null;
+}
+
+export function normalizePg(oid: number, raw: string | null): Value | UnreadableValue {
   if (raw === null) return null;
+  const fromText = ELEMENT_FROM_TEXT[oid];
+  if (fromText) return readValue('json', mapElements(parseTextArray(raw), fromText));
   if (ARRAY_OIDS.has(oid)) return readValue('json', pgTypes.getTypeParser(oid, 'text')(raw) as Value);
   return readValue(postgresKind(oid), raw, 'hex');
 }
