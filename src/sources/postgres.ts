@@ -34,7 +34,8 @@ export function postgresKind(oid: number): ValueKind {
 }
 
 /** A PostgreSQL array literal as nested arrays of element texts (NULL as null), by pg's own parser for text[]. */
-const parseTextArray = pgTypes.getTypeParser(1009 as Parameters<typeof pgTypes.getTypeParser>[0], 'text') as (raw: string) => unknown;
+const TEXT_ARRAY_OID: number = 1009;
+const parseTextArray = pgTypes.getTypeParser(TEXT_ARRAY_OID, 'text') as (raw: string) => unknown;
 
 /**
  * Arrays whose elements pg's own parsers would damage, read from their text instead into the
