@@ -1,4 +1,3 @@
-import { BackflowError } from '../errors';
 import { fingerprint } from '../diff/fingerprint';
 import { sqlOf } from '../sources/dbt';
 import { mapRow, targetOf } from '../diff/mapping';
@@ -50,11 +49,10 @@ export async function extractChanges(
         const mapped = mapRow(row, spec);
         if (!mapped.ok) {
           const key = mapped.reason === 'UNREADABLE_VALUE' ? mapped.key : null;
-          // Left out of staging, the row's key would count as removed: mirror mode would delete its record.
-          if (key !== null && spec.mode === 'mirror') {
-            throw new BackflowError('SOURCE_QUERY_FAILED', `row ${rowNumber} (key ${key}): ${mapped.message}; mirror mode would delete its record, so nothing was sent`);
-          }
           invalid.push({ key, code: mapped.reason, message: `row ${rowNumber}: ${mapped.message}`, payload: JSON.stringify(row) });
+          // Its key is staged too (as invalid, never sent): left out, it would count as removed, and
+          // mirror mode would delete its record.
+          if (key !== null) staged.push({ key, fingerprint: '', payload: '{}', invalid: true });
           continue;
         }
         const payload = JSON.stringify(mapped.payload);

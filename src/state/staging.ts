@@ -12,6 +12,11 @@ export interface StagedRow {
   key: string;
   fingerprint: string;
   payload: string;
+  /**
+   * The model returned the key but its row cannot be sent (a value the source could not read): it is
+   * staged `invalid`, so its key still counts as present — mirror mode must not delete its record.
+   */
+  invalid?: true;
 }
 
 export interface InvalidRow {
@@ -102,13 +107,20 @@ export async function stagePage(
       const staged = jsonRows(
         trx,
         'staged_rows',
-        ['run_id', 'seq', 'key', 'fingerprint', 'payload'],
-        rows.map((row, index) => ({ run_id: runId, seq: firstSeq + index, key: row.key, fingerprint: row.fingerprint, payload: row.payload })),
+        ['run_id', 'seq', 'key', 'fingerprint', 'payload', 'change'],
+        rows.map((row, index) => ({
+          run_id: runId,
+          seq: firstSeq + index,
+          key: row.key,
+          fingerprint: row.fingerprint,
+          payload: row.payload,
+          ...(row.invalid ? { change: 'invalid' as const } : {}),
+        })),
       );
       await sql`
         INSERT INTO staged_rows (run_id, seq, key, fingerprint, payload, change)
         SELECT r.run_id, r.seq, r.key, r.fingerprint, r.payload,
-               CASE WHEN snap.key IS NULL THEN 'added' WHEN ${changedWhen} THEN 'changed' ELSE 'unchanged' END
+               CASE WHEN r.change = 'invalid' THEN 'invalid' WHEN snap.key IS NULL THEN 'added' WHEN ${changedWhen} THEN 'changed' ELSE 'unchanged' END
         FROM ${staged} AS r LEFT JOIN snapshots snap ON snap.sync_name = ${run.sync_name} AND snap.key = r.key`.execute(trx);
     }
     if (invalid.length > 0) await insertInvalid(trx, runId, invalid, now);
@@ -279,11 +291,13 @@ async function markDuplicates(trx: StateDb, runId: string, now: string): Promise
   const keys = duplicates.map((d) => d.key);
   for (let start = 0; start < keys.length; start += 500) {
     const chunk = keys.slice(start, start + 500);
+    // A copy already invalid (an unreadable value) has its result; the others get theirs here.
     const rows = await trx
       .selectFrom('staged_rows')
       .select(['key', 'payload'])
       .where('run_id', '=', runId)
       .where('key', 'in', chunk)
+      .where((eb) => eb.or([eb('change', 'is', null), eb('change', '<>', 'invalid')]))
       .orderBy('seq')
       .execute();
     await insertInvalid(

@@ -30,16 +30,21 @@ afterEach(async () => {
 /** Stages one run of `rows` (key → Name) and diffs it; returns the run id and counts. */
 async function stageRun(
   rows: Array<[string, string]>,
-  options: { full?: boolean; batchSize?: number; mode?: SyncMode; allowEmptyMirror?: boolean } = {},
+  /** `unreadable`: keys whose rows held a value the source could not read, staged after `rows` as extractChanges does. */
+  options: { full?: boolean; batchSize?: number; mode?: SyncMode; allowEmptyMirror?: boolean; unreadable?: string[] } = {},
 ) {
   const runId = `run-${++runNo}`;
   await openRun(db, { runId, spec: { ...spec, mode: options.mode ?? 'upsert' }, full: options.full ?? false, now: NOW, lease: true });
+  const unreadable = options.unreadable ?? [];
   await stagePage(
     db,
     runId,
     0,
-    rows.map(([key, name]) => ({ key, fingerprint: fingerprint('t', { Name: name }), payload: JSON.stringify({ Name: name }) })),
-    [],
+    [
+      ...rows.map(([key, name]) => ({ key, fingerprint: fingerprint('t', { Name: name }), payload: JSON.stringify({ Name: name }) })),
+      ...unreadable.map((key) => ({ key, fingerprint: '', payload: '{}', invalid: true as const })),
+    ],
+    unreadable.map((key) => ({ key, code: 'UNREADABLE_VALUE', message: `column name: cannot read "x" as date`, payload: null })),
     NOW,
   );
   const counts = await classifyChanges(db, {
@@ -173,6 +178,33 @@ describe('sync modes decide what each change sends', () => {
     expect(await snapshotKeys()).toEqual(['1']);
     // Deleted keys are ours no longer: nothing left to remove on the next run.
     expect((await stageRun([['1', 'Acme Corp']], { mode: 'mirror' })).counts).toMatchObject({ removed: 0, batches: 0 });
+  });
+
+  it('mirror: a key whose row could not be read is invalid, not removed: its record is kept', async () => {
+    const first = await stageRun([['1', 'Acme'], ['2', 'Globex'], ['3', 'Initech']], { mode: 'mirror' });
+    await commitAll(first.runId, first.counts);
+    const second = await stageRun([['1', 'Acme Corp']], { mode: 'mirror', unreadable: ['2'] });
+    expect(second.counts).toMatchObject({ extracted: 2, changed: 1, removed: 1, invalid: 1 });
+    const sent = [];
+    for (let batchNo = 1; batchNo <= second.counts.batches; batchNo++) sent.push(...(await readBatchRecords(db, second.runId, spec.name, batchNo)));
+    expect(sent.map((r) => [r.key, r.change])).toEqual([
+      ['1', 'changed'],
+      ['3', 'removed'],
+    ]);
+    const results = await recordResults(db, second.runId, true);
+    expect(results.map((r) => [r.key, r.status, r.error?.code])).toEqual([['2', 'invalid', 'UNREADABLE_VALUE']]);
+    await commitAll(second.runId, second.counts);
+    expect(await snapshotKeys()).toEqual(['1', '2']);
+  });
+
+  it('an unreadable row sharing its key with another row makes both invalid, each reported once', async () => {
+    const { runId, counts } = await stageRun([['1', 'Acme'], ['2', 'Globex']], { unreadable: ['1'] });
+    expect(counts).toMatchObject({ extracted: 3, added: 1, invalid: 2, batches: 1 });
+    const invalid = await db.selectFrom('record_results').select(['key', 'error_code']).where('run_id', '=', runId).orderBy('id').execute();
+    expect(invalid.map((r) => [r.key, r.error_code])).toEqual([
+      ['1', 'UNREADABLE_VALUE'],
+      ['1', 'DUPLICATE_PRIMARY_KEY'],
+    ]);
   });
 
   it('upsert: removed keys are counted, never sent', async () => {
