@@ -125,6 +125,17 @@ describe('a value the warehouse holds but no destination can take (an infinite d
       .execute();
     expect(failed).toEqual([{ key: '2', status: 'invalid', error_code: 'UNREADABLE_VALUE', error_message: 'row 2: column name: cannot read "5881580-07-11" as date' }]); // DuckDB's node API renders DATE 'infinity' so
   });
+
+  it('in mirror mode, keeps the record of that row: its key is still in the model', async () => {
+    edit(SYNC_FILE, 'mode: upsert', 'mode: mirror');
+    expectSucceeded(await run('--json'));
+    expect(fx.sandbox.records('Account')).toHaveLength(4);
+    edit(SYNC_FILE, 'SELECT id, name, health', "SELECT id, CASE WHEN id = 2 THEN DATE 'infinity' ELSE DATE '2026-11-01' END AS name, health");
+    const result = await run('--json');
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'partial', counts: { extracted: 4, invalid: 1, removed: 0, synced: 3, deleted: 0 } });
+    expect(fx.sandbox.records('Account').map((account) => account['External_Id__c']).sort()).toEqual(['1', '2', '3', '4']);
+  });
 });
 
 describe('a model that decodes invalid UTF-8 bytes', () => {
