@@ -5,6 +5,7 @@ import { BackflowError, ConfigError, type ConfigIssue } from '../errors';
 import { openDestination, openSource, project, type EngineDeps } from './context';
 import { getSync } from '../config/load';
 import { resolveModelSql, sqlOf } from '../sources/dbt';
+import { SourceUnavailable } from '../sources/sourceErrors';
 
 /**
  * Everything about a sync that can be checked without writing anything: the spec, the secrets it
@@ -39,6 +40,8 @@ export async function checkSync(deps: EngineDeps, name: string): Promise<{ spec:
     columns = (await source.describe(sqlOf(spec.model))).map((column) => column.name);
   } catch (err) {
     if (issues.length > 0) throw new ConfigError(issues);
+    // Locked or unreachable: retried as it is, not made a final query failure.
+    if (err instanceof SourceUnavailable) throw err;
     const message = err instanceof Error ? err.message : String(err);
     throw new BackflowError('SOURCE_QUERY_FAILED', `${file}: model: ${message}`);
   } finally {

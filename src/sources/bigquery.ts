@@ -1,8 +1,8 @@
 import { BigQuery, type Job, type QueryResultsOptions } from '@google-cloud/bigquery';
 import type { BigqueryConnection } from '../config/schema';
-import { BackflowError } from '../errors';
 import { NormalizeError, normalizeValue, type ValueKind } from './normalize';
 import { UnreadableValue, type Column, type Source, type SourceRow, type StreamOptions, type Value } from './source';
+import { isBigqueryUnavailable, sourceFailure } from './sourceErrors';
 
 /** A schema field as BigQuery's REST API describes it. */
 export interface BigqueryField {
@@ -98,9 +98,9 @@ export class BigquerySource implements Source {
     });
   }
 
-  private fail(err: unknown): BackflowError {
+  private fail(err: unknown): Error {
     const e = err as { message?: string; errors?: Array<{ message?: string }> };
-    return new BackflowError('SOURCE_QUERY_FAILED', `BigQuery: ${e.errors?.[0]?.message ?? e.message ?? String(err)}`);
+    return sourceFailure(`BigQuery: ${e.errors?.[0]?.message ?? e.message ?? String(err)}`, isBigqueryUnavailable(err));
   }
 
   private async dryRun(sql: string): Promise<Job> {

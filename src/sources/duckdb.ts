@@ -4,6 +4,7 @@ import type { DuckdbConnection } from '../config/schema';
 import { BackflowError } from '../errors';
 import { readValue, type ValueKind } from './normalize';
 import { UnreadableValue, type Column, type Source, type SourceRow, type Value } from './source';
+import { SourceUnavailable } from './sourceErrors';
 
 /** Resolves a DuckDB path from config against the project directory (`:memory:` stays as is). */
 export function duckdbPath(config: DuckdbConnection, projectDir: string): string {
@@ -101,7 +102,7 @@ export class DuckdbSource implements Source {
       // Another process writes to the file right now (dbt, a write-back): it lets go, so the
       // activity is retried (an untyped error) rather than the run failed for good.
       if (/Could not set lock on file/i.test(message)) {
-        throw Object.assign(new Error(`DuckDB database ${this.file} is locked by another process (dbt, a write-back?); retried: ${message}`), { code: 'SOURCE_LOCKED' });
+        throw new SourceUnavailable(`DuckDB database ${this.file} is locked by another process (dbt, a write-back?); retried: ${message}`, 'SOURCE_LOCKED');
       }
       throw new BackflowError('SOURCE_QUERY_FAILED', `cannot open DuckDB database ${this.file}: ${message}`);
     }

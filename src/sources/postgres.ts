@@ -1,9 +1,9 @@
 import { Client, types as pgTypes } from 'pg';
 import Cursor from 'pg-cursor';
 import type { PostgresConnection } from '../config/schema';
-import { BackflowError } from '../errors';
 import { normalizeDecimal, normalizeFloat, readValue, type ValueKind } from './normalize';
 import type { Column, Source, SourceRow, UnreadableValue, Value } from './source';
+import { isPostgresUnavailable, sourceFailure } from './sourceErrors';
 
 /** Canonical kinds of PostgreSQL's built-in type OIDs (pg_type.oid); the rest read as text. */
 const KIND_BY_OID: Record<number, ValueKind> = {
@@ -79,7 +79,8 @@ export class PostgresSource implements Source {
       // Timestamps with time zone come back with an explicit +00 offset.
       await client.query(`SET TIME ZONE 'UTC'`);
     } catch (err) {
-      throw new BackflowError('SOURCE_QUERY_FAILED', `cannot connect to PostgreSQL: ${(err as Error).message}`);
+      await client.end().catch(() => {});
+      throw sourceFailure(`cannot connect to PostgreSQL: ${(err as Error).message}`, isPostgresUnavailable(err));
     }
     this.client = client;
     return client;
@@ -95,7 +96,7 @@ export class PostgresSource implements Source {
       const result = await client.query({ text: `SELECT * FROM (${sql}) AS backflow_model LIMIT 0`, types: asText });
       return result.fields.map((field) => ({ name: field.name, type: String(field.dataTypeID) }));
     } catch (err) {
-      throw new BackflowError('SOURCE_QUERY_FAILED', `PostgreSQL: ${(err as Error).message}`);
+      throw sourceFailure(`PostgreSQL: ${(err as Error).message}`, isPostgresUnavailable(err));
     }
   }
 
@@ -108,7 +109,7 @@ export class PostgresSource implements Source {
       for (;;) {
         const rows = await new Promise<Array<Record<string, string | null>>>((resolve, reject) =>
           cursor.read(this.config.pageSize, (err, page, result) => {
-            if (err) return reject(new BackflowError('SOURCE_QUERY_FAILED', `PostgreSQL: ${err.message}`));
+            if (err) return reject(sourceFailure(`PostgreSQL: ${err.message}`, isPostgresUnavailable(err)));
             if (result?.fields?.length) oids = new Map(result.fields.map((f) => [f.name, f.dataTypeID]));
             resolve(page);
           }),

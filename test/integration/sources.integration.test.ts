@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -201,18 +201,23 @@ describe('bad input on a real warehouse', () => {
 });
 
 describe('a DuckDB file another process is writing to', () => {
-  it('fails the read as retryable (an untyped error naming the lock), not as a final SOURCE_QUERY_FAILED', async () => {
-    const file = path.join(fx.project.dir, 'locked.duckdb');
-    // A second process holding an open write transaction, as dbt does while it builds a model.
+  /** A second process holding an open write transaction on `file`, as dbt does while it builds a model. */
+  async function holdWriteLock(file: string): Promise<ChildProcess> {
     const holder = spawn(
       process.execPath,
       ['-e', `const { DuckDBInstance } = require('@duckdb/node-api');
         (async () => { const c = await (await DuckDBInstance.create(${JSON.stringify(file)})).connect();
-          await c.run('BEGIN'); await c.run('CREATE TABLE t (x INTEGER)'); console.log('holding'); setInterval(() => {}, 1000); })();`],
+          await c.run('BEGIN'); await c.run('CREATE TABLE lock_holder (x INTEGER)'); console.log('holding'); setInterval(() => {}, 1000); })();`],
       { cwd: path.resolve(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] },
     );
+    await new Promise<void>((resolve) => holder.stdout?.on('data', (data: Buffer) => data.toString().includes('holding') && resolve()));
+    return holder;
+  }
+
+  it('fails the read as retryable (an untyped error naming the lock), not as a final SOURCE_QUERY_FAILED', async () => {
+    const file = path.join(fx.project.dir, 'locked.duckdb');
+    const holder = await holdWriteLock(file);
     try {
-      await new Promise<void>((resolve) => holder.stdout.on('data', (data: Buffer) => data.toString().includes('holding') && resolve()));
       const source = createSource({ type: 'duckdb', path: file }, fx.project.dir);
       const failure = await source.check().then(
         () => undefined,
@@ -225,6 +230,23 @@ describe('a DuckDB file another process is writing to', () => {
       holder.kill();
     }
   });
+
+  it('waits the lock out in a run: the sync starts again once the writer lets go, and succeeds', async () => {
+    const holder = await holdWriteLock(path.join(fx.project.dir, 'warehouse.duckdb'));
+    const taskQueue = uniqueTaskQueue('locked-warehouse');
+    const { summary, retried } = await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const run = await startSync(fx.temporal.client, SYNC, { taskQueue });
+      // Long enough for the run's check of the model to meet the lock at least once.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      holder.kill();
+      const result = await run.result();
+      const history = await fx.temporal.client.workflow.getHandle(run.workflowId).fetchHistory();
+      const attempts = (history.events ?? []).map((event) => event.activityTaskStartedEventAttributes?.attempt ?? 0);
+      return { summary: result, retried: Math.max(...attempts) > 1 };
+    });
+    expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
+    expect(retried).toBe(true);
+  }, 60_000);
 });
 
 describe('BigQuery specifics', () => {
