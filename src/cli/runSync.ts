@@ -21,8 +21,41 @@ export async function runSync(
     taskQueue: session.taskQueue,
     ...(options.full ? { full: true } : {}),
   });
+  const webUrl = workflowUrl(session.server, handle.workflowId);
+  const release = session.ownWorker ? () => {} : stopWaitingOnSignal(handle.workflowId, webUrl);
+  try {
+    return await waitFor(handle, sync, options.progressBar, webUrl);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * With the fleet's workers doing the run, Ctrl-C or SIGTERM (a CI job cancelled, `timeout`) only ends
+ * the waiting; the run goes on on the cluster. The Temporal runtime's own handlers stop a worker
+ * when there is one, and without one would swallow the first signal.
+ */
+function stopWaitingOnSignal(workflowId: string, webUrl: string | undefined): () => void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    process.stderr.write(`\nstopped waiting (${signal}); run ${workflowId} goes on on the cluster${webUrl ? `: ${webUrl}` : ''}\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
+async function waitFor(
+  handle: Awaited<ReturnType<typeof startSync>>,
+  sync: string,
+  progressBar: boolean,
+  webUrl: string | undefined,
+): Promise<SyncRunResult> {
   const result = handle.result();
-  if (options.progressBar) {
+  if (progressBar) {
     const bar = new SingleBar(
       { format: `${sync} [{bar}] {value}/{total} batches | {phase} | synced {synced} rejected {rejected}`, hideCursor: true },
       Presets.shades_classic,
@@ -45,6 +78,5 @@ export async function runSync(
     }
   }
   const summary = await result;
-  const webUrl = workflowUrl(session.server, handle.workflowId);
   return { summary, workflowId: handle.workflowId, ...(webUrl ? { webUrl } : {}) };
 }

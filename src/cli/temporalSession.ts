@@ -9,6 +9,8 @@ import type { CliContext } from './context';
 export interface TemporalSession {
   server: TemporalServer;
   taskQueue: string;
+  /** Whether this process runs a worker for the session (embedded server, or `worker: 'always'`). */
+  ownWorker: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function withTemporal<T>(
       });
   // A private queue keeps a demo on a shared cluster away from the fleet's workers.
   const taskQueue = embedded || !ownWorker ? settings.taskQueue : `${settings.taskQueue}-${process.pid}`;
-  const session: TemporalSession = { server, taskQueue };
+  const session: TemporalSession = { server, taskQueue, ownWorker };
   try {
     if (!ownWorker) return await work(session);
     const worker = await createWorker({

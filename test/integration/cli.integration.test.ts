@@ -163,6 +163,35 @@ describe('backflow runs <sync> --failed', () => {
   });
 });
 
+describe('backflow run against a cluster', () => {
+  it('stops waiting at the first SIGTERM, saying the run goes on on the cluster', async () => {
+    // A queue no worker polls: the run waits on the cluster until a worker comes.
+    const taskQueue = uniqueTaskQueue('cli-sigterm');
+    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'backflow.js'), 'run', SYNC, '--project', fx.project.dir], {
+      env: { ...process.env, ...fx.project.env, TEMPORAL_ADDRESS: fx.temporal.address, BACKFLOW_TASK_QUEUE: taskQueue },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = once(child, 'exit');
+    try {
+      let workflowId: string | undefined;
+      for (let tries = 0; workflowId === undefined && tries < 100; tries++) {
+        for await (const execution of fx.temporal.client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) workflowId = execution.workflowId;
+        if (workflowId === undefined) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(workflowId).toBeDefined();
+      child.kill('SIGTERM');
+      const [code] = (await exited) as [number | null];
+      expect(code).toBe(143);
+      expect(stderr).toContain(`stopped waiting (SIGTERM); run ${workflowId ?? ''} goes on on the cluster`);
+      await fx.temporal.client.workflow.getHandle(workflowId ?? '').terminate('test over');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
 describe('backflow run --dry-run', () => {
   it('prints the change counts and the API calls it would make, sending nothing', async () => {
     expectSucceeded(await backflow(['run', SYNC, '--project', fx.project.dir, '--json'], fx.project.env));
