@@ -3,7 +3,12 @@ import { METADATA_ENCODING_KEY, ValueError, type DataConverter, type Payload, ty
 import { temporal } from '@temporalio/proto';
 import { parsePayloadKey } from '../env';
 
-/** The metadata Temporal's encryption sample uses, so its tooling recognises ours. */
+/**
+ * The layout of Temporal's encryption sample (temporalio/samples-typescript, encryption/src/encryption-codec.ts
+ * and crypto.ts), so a codec built from the sample decodes ours and ours decodes its: metadata
+ * `encoding: binary/encrypted` and `encryption-key-id` (UTF-8), data = AES-256-GCM of
+ * `Payload.encode(payload)` laid out IV(12) ‖ ciphertext ‖ tag(16), the raw 32-byte key (no derivation).
+ */
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
 
@@ -33,7 +38,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       payloads.map((payload) => {
         const iv = randomBytes(IV_BYTES);
         const cipher = createCipheriv('aes-256-gcm', this.key, iv, { authTagLength: TAG_BYTES });
-        const plain = temporal.api.common.v1.Payload.encodeDelimited(payload).finish();
+        const plain = temporal.api.common.v1.Payload.encode(payload).finish();
         return {
           metadata: { [METADATA_ENCODING_KEY]: utf8(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8(this.keyId) },
           data: Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]),
@@ -48,8 +53,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   }
 
   private decodeOne(payload: Payload): Payload {
-    const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
-    if (!encoding || text(encoding) !== ENCRYPTED_ENCODING) return payload;
+    if (!isEncrypted(payload)) return payload;
     const keyIdBytes = payload.metadata?.[KEY_ID_METADATA];
     if (!keyIdBytes) throw new ValueError(`encrypted payload has no ${KEY_ID_METADATA}: cannot tell which key it needs`);
     const keyId = text(keyIdBytes);
@@ -68,7 +72,61 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     } catch {
       throw new ValueError(`encrypted payload (key ${keyId}) failed authentication: it was altered or is corrupt`);
     }
-    return temporal.api.common.v1.Payload.decodeDelimited(plain);
+    return decodeInnerPayload(plain);
+  }
+}
+
+/**
+ * The decrypted bytes are one proto Payload in one of two framings:
+ * - `Payload.encode`: the sample's, and ours now;
+ * - `Payload.encodeDelimited` (a varint length, then those same bytes): ours until we matched the
+ *   sample (and the sample's own before it moved to `encode`), still in the histories of runs
+ *   started then, so it must keep decoding.
+ * The length prefix tells them apart. Delimited bytes always start with a varint equal to the
+ * length of the rest. Plain bytes start with a field tag instead, one byte of value 10, 18 or 26
+ * (metadata, data, externalPayloads), so they pass that test only if exactly 11, 19 or 27 bytes
+ * long. A payload from a Temporal payload converter never is: it has `encoding` metadata, and
+ * metadata (field 1) is written first, so its first byte is 10 and it would have to be 11 bytes in
+ * all, but that record alone takes ≥ 14. GCM authentication means the bytes are exactly what an
+ * encoder wrote. (Trying `Payload.decode` first and falling back is weaker: protobufjs skips
+ * unknown fields, so whether a delimited buffer fails to parse as plain depends on its content.)
+ */
+function decodeInnerPayload(plain: Uint8Array): Payload {
+  const Proto = temporal.api.common.v1.Payload;
+  return isLengthDelimited(plain) ? Proto.decodeDelimited(plain) : Proto.decode(plain);
+}
+
+/** Whether `bytes` is a varint (≤ 5 bytes, as protobufjs writes lengths) followed by exactly that many bytes. */
+function isLengthDelimited(bytes: Uint8Array): boolean {
+  let length = 0;
+  for (let i = 0; i < Math.min(bytes.length, 5); i++) {
+    const byte = bytes[i]!;
+    length += (byte & 0x7f) * 2 ** (7 * i);
+    if (byte < 0x80) return length === bytes.length - (i + 1);
+  }
+  return false;
+}
+
+/**
+ * Installed when BACKFLOW_PAYLOAD_KEY is unset: passes payloads through, but an encrypted one
+ * fails naming the variable (without it the SDK's payload converter says only
+ * `Unknown encoding: binary/encrypted`). It fails where that error would: clients and activities
+ * decode a payload right before converting it; a worker decodes a workflow activation whole, and
+ * either error fails that workflow task.
+ */
+export class MissingPayloadKeyCodec implements PayloadCodec {
+  encode(payloads: Payload[]): Promise<Payload[]> {
+    return Promise.resolve(payloads);
+  }
+
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    for (const payload of payloads) {
+      if (!isEncrypted(payload)) continue;
+      const keyIdBytes = payload.metadata?.[KEY_ID_METADATA];
+      const keyId = keyIdBytes ? ` with key ${text(keyIdBytes)}` : '';
+      throw new ValueError(`payload is encrypted (${ENCRYPTED_ENCODING}${keyId}) but BACKFLOW_PAYLOAD_KEY is not set: set it to the key the payload was written with`);
+    }
+    return payloads;
   }
 }
 
@@ -78,9 +136,18 @@ export function payloadCodecsFromEnv(env: NodeJS.ProcessEnv = process.env): Payl
   return key ? [new AesGcmPayloadCodec(key)] : [];
 }
 
-/** For every `new Client(…)` and `Worker.create(…)`: one env var turns encryption on for all of them. */
+/**
+ * For every `new Client(…)` and `Worker.create(…)`: one env var turns encryption on for all of
+ * them; without it, an encrypted payload met fails naming the variable.
+ */
 export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter {
-  return { payloadCodecs: payloadCodecsFromEnv(env) };
+  const codecs = payloadCodecsFromEnv(env);
+  return { payloadCodecs: codecs.length > 0 ? codecs : [new MissingPayloadKeyCodec()] };
+}
+
+function isEncrypted(payload: Payload): boolean {
+  const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
+  return encoding !== undefined && encoding !== null && text(encoding) === ENCRYPTED_ENCODING;
 }
 
 function utf8(value: string): Uint8Array {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, METADATA_ENCODING_KEY } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import { parseEnv, parsePayloadKey } from '../../src/env';
-import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, payloadCodecsFromEnv, payloadKeyId } from '../../src/temporal/codec';
+import { AesGcmPayloadCodec, dataConverterFromEnv, ENCRYPTED_ENCODING, KEY_ID_METADATA, payloadCodecsFromEnv, payloadKeyId } from '../../src/temporal/codec';
 
 const key = randomBytes(32);
 const codec = new AesGcmPayloadCodec(key);
@@ -56,6 +57,18 @@ describe('BACKFLOW_PAYLOAD_KEY', () => {
     expect(payloadCodecsFromEnv({})).toEqual([]);
     const [one] = payloadCodecsFromEnv({ BACKFLOW_PAYLOAD_KEY: key.toString('base64') });
     expect((one as AesGcmPayloadCodec).keyId).toBe(payloadKeyId(key));
+  });
+
+  it('unset, an encrypted payload met fails naming the variable (the SDK alone says only "Unknown encoding")', async () => {
+    const [encrypted] = await codec.encode([defaultPayloadConverter.toPayload(summary)]);
+    await expect(decodeFromPayloadsAtIndex(loadDataConverter({}), 0, [encrypted!])).rejects.toThrow(`Unknown encoding: ${ENCRYPTED_ENCODING}`);
+    const withoutKey = loadDataConverter(dataConverterFromEnv({}));
+    await expect(decodeFromPayloadsAtIndex(withoutKey, 0, [encrypted!])).rejects.toThrow(
+      `payload is encrypted (${ENCRYPTED_ENCODING} with key ${codec.keyId}) but BACKFLOW_PAYLOAD_KEY is not set`,
+    );
+    // Unencrypted payloads still pass both ways.
+    const [plain] = await withoutKey.payloadCodecs[0]!.encode([defaultPayloadConverter.toPayload(summary)]);
+    expect(await decodeFromPayloadsAtIndex(withoutKey, 0, [plain!])).toEqual(summary);
   });
 
   it.each([
