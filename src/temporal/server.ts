@@ -59,6 +59,8 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
         ...(dbFilename ? { dbFilename } : {}),
         searchAttributes: BACKFLOW_SEARCH_ATTRIBUTES,
       },
+      // The same payload codec as every other client: else inputs enter history unencrypted.
+      client: { dataConverter: dataConverterFromEnv() },
     });
     const port = Number(testEnv.address.split(':').pop());
     return {
