@@ -7,7 +7,7 @@ const { runMaintenance } = proxyActivities<SyncActivities>({
   retry: { initialInterval: '5s', maximumAttempts: 5 },
 });
 
-/** Started by the `backflow-maintenance` schedule: prunes old per-record results, alerts on stale syncs. */
+/** Started by a deployment's `backflow-maintenance:<task queue>` schedule: prunes old per-record results, alerts on stale syncs. */
 export async function maintenanceWorkflow(): Promise<MaintenanceResult> {
   return runMaintenance();
 }

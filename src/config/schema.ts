@@ -250,6 +250,16 @@ const CRON_FIELDS = [
 ] as const;
 const CRON_SHORTHANDS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
 
+/** How to write a wrapping range as two: `22-2` → `22-23,0-2`. */
+function wrapAdvice(start: number, end: number, step: string | undefined, index: number): string {
+  if (step !== undefined) return 'split it into two ranges that each run upwards';
+  const { min, max } = CRON_FIELDS[index] as (typeof CRON_FIELDS)[number];
+  // 7 and 0 are both Sunday: the upper half stops at Saturday.
+  const top = index === 4 ? 6 : max;
+  const span = (from: number, to: number) => (from === to ? `${from}` : `${from}-${to}`);
+  return `write ${start <= top ? `${span(start, top)},` : ''}${span(min, end)}`;
+}
+
 /** Why a 5-field cron expression is wrong, or undefined when it is right. */
 export function cronProblem(expression: string): string | undefined {
   const text = expression.trim();
@@ -267,6 +277,10 @@ export function cronProblem(expression: string): string | undefined {
         }
       }
       if (match[4] !== undefined && Number(match[4]) === 0) return `${name} step must be above 0`;
+      // Temporal refuses a range that wraps around (`22-2`) when the schedule is applied: say so here.
+      if (match[3] !== undefined && Number(match[3]) < Number(match[2])) {
+        return `${name} range ${match[2]}-${match[3]} ends before it starts; ${wrapAdvice(Number(match[2]), Number(match[3]), match[4], index)}`;
+      }
     }
   }
   return undefined;

@@ -1,13 +1,19 @@
 import { createHash } from 'node:crypto';
 import {
+  DAYS_OF_WEEK,
+  MONTHS,
   ScheduleNotFoundError,
+  type CalendarSpecDescription,
   type Client,
   type ScheduleDescription,
   type ScheduleOptions,
   type ScheduleOverlapPolicy,
   type ScheduleSpec,
+  type ScheduleHandle,
+  type Range,
 } from '@temporalio/client';
 import stringify from 'safe-stable-stringify';
+import { z } from 'zod';
 import type { Project } from '../config/load';
 import { durationMs, type OverlapPolicy, type ScheduleConfig, type SyncSpec } from '../config/schema';
 import { BackflowError } from '../errors';
@@ -16,8 +22,11 @@ import { isNoop, planSchedules, type ExistingSchedule, type SchedulePlan } from 
 
 /** Schedule ids backflow owns start with this; the memo marker proves it. */
 export const SCHEDULE_PREFIX = 'backflow:';
-/** The maintenance schedule (prune, staleness); `-` keeps it apart from any sync name. */
-export const MAINTENANCE_SCHEDULE_ID = 'backflow-maintenance';
+/**
+ * The maintenance schedules (prune, staleness) start with this; `-` keeps them apart from any sync
+ * name. Before schedules were per task queue, the id was exactly this.
+ */
+export const MAINTENANCE_SCHEDULE_PREFIX = 'backflow-maintenance';
 export const MAINTENANCE_EVERY = '1h';
 /** The memo key that marks a schedule as backflow's. */
 const MARKER = 'backflow';
@@ -26,6 +35,11 @@ const HASH_KEY = 'backflowScheduleHash';
 
 export function scheduleIdFor(sync: string): string {
   return `${SCHEDULE_PREFIX}${sync}`;
+}
+
+/** One per task queue: each deployment sharing a namespace prunes its own state store. */
+export function maintenanceScheduleIdFor(taskQueue: string): string {
+  return `${MAINTENANCE_SCHEDULE_PREFIX}:${taskQueue}`;
 }
 
 /**
@@ -37,10 +51,13 @@ export function scheduledWorkflowId(sync: string): string {
   return `sync:${sync}:scheduled`;
 }
 
-export interface ScheduleMarker {
-  kind: 'sync' | 'maintenance';
-  sync?: string;
-}
+const markerSchema = z.object({
+  kind: z.enum(['sync', 'maintenance']),
+  sync: z.string().optional(),
+  /** The deployment that owns the schedule; absent on schedules created before it was recorded. */
+  taskQueue: z.string().optional(),
+});
+export type ScheduleMarker = z.infer<typeof markerSchema>;
 
 function overlapOf(policy: OverlapPolicy): ScheduleOverlapPolicy {
   return policy.toUpperCase() as ScheduleOverlapPolicy;
@@ -78,7 +95,7 @@ export function syncScheduleOptions(spec: Pick<SyncSpec, 'name'> & { schedule: S
       typedSearchAttributes: [{ key: BACKFLOW_SYNC, value: spec.name }],
     },
     policies: { overlap: overlapOf(spec.schedule.overlap) },
-    memo: { [MARKER]: { kind: 'sync', sync: spec.name } },
+    memo: { [MARKER]: { kind: 'sync', sync: spec.name, taskQueue } },
     typedSearchAttributes: [{ key: BACKFLOW_SYNC, value: spec.name }],
   });
 }
@@ -86,11 +103,12 @@ export function syncScheduleOptions(spec: Pick<SyncSpec, 'name'> & { schedule: S
 /** Hourly maintenance: prune old per-record results, look for stale syncs. */
 export function maintenanceScheduleOptions(taskQueue: string): { options: DesiredOptions; hash: string } {
   return withHash({
-    scheduleId: MAINTENANCE_SCHEDULE_ID,
+    scheduleId: maintenanceScheduleIdFor(taskQueue),
     spec: { intervals: [{ every: durationMs(MAINTENANCE_EVERY) as number }] },
-    action: { type: 'startWorkflow', workflowType: 'maintenanceWorkflow', workflowId: 'backflow:maintenance', taskQueue, args: [] },
+    // Another deployment's maintenance fires at the same instant: the queue keeps the run ids apart.
+    action: { type: 'startWorkflow', workflowType: 'maintenanceWorkflow', workflowId: `backflow:maintenance:${taskQueue}`, taskQueue, args: [] },
     policies: { overlap: 'SKIP' },
-    memo: { [MARKER]: { kind: 'maintenance' } },
+    memo: { [MARKER]: { kind: 'maintenance', taskQueue } },
   });
 }
 
@@ -103,19 +121,23 @@ export function desiredSchedules(project: Project, taskQueue: string): Map<strin
     desired.set(built.options.scheduleId, built);
   }
   const maintenance = maintenanceScheduleOptions(taskQueue);
-  desired.set(MAINTENANCE_SCHEDULE_ID, maintenance);
+  desired.set(maintenance.options.scheduleId, maintenance);
   return desired;
 }
 
 export function markerOf(memo: Record<string, unknown> | undefined): ScheduleMarker | undefined {
-  const marker = memo?.[MARKER];
-  if (typeof marker !== 'object' || marker === null) return undefined;
-  const kind = (marker as { kind?: unknown }).kind;
-  return kind === 'sync' || kind === 'maintenance' ? (marker as ScheduleMarker) : undefined;
+  const parsed = markerSchema.safeParse(memo?.[MARKER]);
+  return parsed.success ? parsed.data : undefined;
 }
 
 function isBackflowId(scheduleId: string): boolean {
-  return scheduleId.startsWith(SCHEDULE_PREFIX) || scheduleId === MAINTENANCE_SCHEDULE_ID;
+  return scheduleId.startsWith(SCHEDULE_PREFIX) || scheduleId.startsWith(MAINTENANCE_SCHEDULE_PREFIX);
+}
+
+/** The task queue of the deployment a backflow schedule belongs to. */
+function ownerQueueOf(marker: ScheduleMarker, description: ScheduleDescription): string {
+  // Schedules created before the marker named its queue: the queue their runs go to says whose they are.
+  return marker.taskQueue ?? description.action.taskQueue;
 }
 
 async function describeOrUndefined(client: Client, scheduleId: string): Promise<ScheduleDescription | undefined> {
@@ -129,9 +151,11 @@ async function describeOrUndefined(client: Client, scheduleId: string): Promise<
 
 function existingOf(description: ScheduleDescription): ExistingSchedule {
   const hash = description.action.memo?.[HASH_KEY];
+  const marker = markerOf(description.memo);
   return {
     scheduleId: description.scheduleId,
-    managed: markerOf(description.memo) !== undefined,
+    managed: marker !== undefined,
+    ...(marker ? { taskQueue: ownerQueueOf(marker, description) } : {}),
     ...(typeof hash === 'string' ? { hash } : {}),
   };
 }
@@ -154,13 +178,47 @@ async function existingSchedules(client: Client, desiredIds: Iterable<string>): 
   return [...found.values()];
 }
 
+/** A create, update or delete Temporal refused. */
+export interface ScheduleFailure {
+  scheduleId: string;
+  /** Absent for the maintenance schedule. */
+  sync?: string;
+  step: 'create' | 'update' | 'delete';
+  message: string;
+}
+
 export interface ApplyResult extends SchedulePlan {
   noop: boolean;
+  /** Steps Temporal refused; they are not in create/update/delete, which list only what was done. */
+  failed: ScheduleFailure[];
+}
+
+function syncOfId(scheduleId: string): string | undefined {
+  return scheduleId.startsWith(SCHEDULE_PREFIX) ? scheduleId.slice(SCHEDULE_PREFIX.length) : undefined;
+}
+
+/**
+ * Runs each step on its own: one schedule Temporal refuses must not leave the rest of the config
+ * unapplied, and the failure must say which sync it is. Returns the ids whose step succeeded.
+ */
+async function eachStep(step: ScheduleFailure['step'], ids: readonly string[], failed: ScheduleFailure[], work: (id: string) => Promise<unknown>): Promise<string[]> {
+  const done: string[] = [];
+  for (const id of ids) {
+    try {
+      await work(id);
+      done.push(id);
+    } catch (err) {
+      const sync = syncOfId(id);
+      const what = sync ? `schedule ${id} of sync ${sync}` : `schedule ${id}`;
+      failed.push({ scheduleId: id, ...(sync ? { sync } : {}), step, message: `could not ${step} ${what}: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+  return done;
 }
 
 /**
  * Makes Temporal match the config: creates missing schedules, updates changed ones (keeping
- * whether they are paused), deletes backflow's schedules whose sync is gone. Idempotent.
+ * whether they are paused), deletes this task queue's schedules whose sync is gone. Idempotent.
  */
 export async function applySchedules(client: Client, project: Project, options: { taskQueue: string; dryRun?: boolean }): Promise<ApplyResult> {
   const desired = desiredSchedules(project, options.taskQueue);
@@ -168,34 +226,38 @@ export async function applySchedules(client: Client, project: Project, options: 
   const plan = planSchedules(
     [...desired.values()].map(({ options: o, hash }) => ({ scheduleId: o.scheduleId, hash })),
     existing,
+    options.taskQueue,
   );
-  if (!options.dryRun) {
-    for (const id of plan.create) {
-      const want = desired.get(id);
-      if (want) await client.schedule.create(want.options);
-    }
-    for (const id of plan.update) {
-      const want = desired.get(id);
-      if (!want) continue;
-      const { spec, action, policies, typedSearchAttributes } = want.options;
-      // Paused stays paused: apply changes what the config says, not what an operator decided.
-      await client.schedule.getHandle(id).update((previous) => ({
-        spec,
-        action,
-        ...(policies ? { policies } : {}),
-        ...(typedSearchAttributes ? { typedSearchAttributes } : {}),
-        state: previous.state,
-      }));
-    }
-    for (const id of plan.delete) await client.schedule.getHandle(id).delete();
-  }
-  return { ...plan, noop: isNoop(plan) };
+  const noop = isNoop(plan);
+  if (options.dryRun) return { ...plan, noop, failed: [] };
+  const failed: ScheduleFailure[] = [];
+  const create = await eachStep('create', plan.create, failed, async (id) => {
+    const want = desired.get(id);
+    if (want) await client.schedule.create(want.options);
+  });
+  const update = await eachStep('update', plan.update, failed, async (id) => {
+    const want = desired.get(id);
+    if (!want) return;
+    const { spec, action, policies, typedSearchAttributes } = want.options;
+    // Paused stays paused: apply changes what the config says, not what an operator decided.
+    await client.schedule.getHandle(id).update((previous) => ({
+      spec,
+      action,
+      ...(policies ? { policies } : {}),
+      ...(typedSearchAttributes ? { typedSearchAttributes } : {}),
+      state: previous.state,
+    }));
+  });
+  const deleted = await eachStep('delete', plan.delete, failed, (id) => client.schedule.getHandle(id).delete());
+  return { ...plan, create, update, delete: deleted, noop, failed };
 }
 
 export interface ScheduleView {
   scheduleId: string;
   sync?: string;
   kind: ScheduleMarker['kind'];
+  /** The deployment the schedule belongs to (its runs go to this task queue). */
+  taskQueue: string;
   /** `every 15m`, `cron 0 * * * * (Europe/Paris)`. */
   when: string;
   paused: boolean;
@@ -212,11 +274,43 @@ function shortDuration(ms: number): string {
   return `${ms}ms`;
 }
 
+/** One cron field from Temporal's ranges: `*`, `9-17`, `5-59/15`, `1,15`, or a star with a step. */
+function cronField(ranges: readonly Range<number>[], min: number, max: number): string {
+  return ranges
+    .map(({ start, end, step }) => {
+      const every = step > 1 ? `/${step}` : '';
+      if (start === min && end === max) return `*${every}`;
+      return start === end && !every ? `${start}` : `${start}-${end}${every}`;
+    })
+    .join(',');
+}
+
+/**
+ * Temporal keeps a cron only as the calendar it parsed it into (the text is gone); this writes it
+ * back as a 5-field cron that fires at the same times, or undefined when it has no cron form.
+ */
+export function cronOfCalendar(calendar: CalendarSpecDescription): string | undefined {
+  const onTheMinute = calendar.second.length === 1 && calendar.second[0]?.start === 0 && calendar.second[0].end === 0;
+  if (!onTheMinute || calendar.year.length > 0) return undefined;
+  const numbered = <T>(ranges: readonly Range<T>[], names: readonly T[], first: number) =>
+    ranges.map(({ start, end, step }) => ({ start: names.indexOf(start) + first, end: names.indexOf(end) + first, step }));
+  return [
+    cronField(calendar.minute, 0, 59),
+    cronField(calendar.hour, 0, 23),
+    cronField(calendar.dayOfMonth, 1, 31),
+    cronField(numbered(calendar.month, MONTHS, 1), 1, 12),
+    cronField(numbered(calendar.dayOfWeek, DAYS_OF_WEEK, 0), 0, 6),
+  ].join(' ');
+}
+
 function describeWhen(description: ScheduleDescription): string {
   const spec = description.spec;
   const parts: string[] = [];
   for (const interval of spec.intervals ?? []) parts.push(`every ${shortDuration(Number(interval.every))}`);
-  for (const calendar of spec.calendars ?? []) parts.push(`calendar ${stringify(calendar) ?? ''}`);
+  for (const calendar of spec.calendars ?? []) {
+    const cron = cronOfCalendar(calendar);
+    parts.push(cron ? `cron ${cron}` : `calendar ${stringify(calendar) ?? ''}`);
+  }
   return `${parts.join(', ')}${spec.timezone ? ` (${spec.timezone})` : ''}`;
 }
 
@@ -234,6 +328,7 @@ export async function listSchedules(client: Client): Promise<ScheduleView[]> {
       scheduleId: summary.scheduleId,
       ...(marker.sync ? { sync: marker.sync } : {}),
       kind: marker.kind,
+      taskQueue: ownerQueueOf(marker, description),
       when: describeWhen(description),
       paused: description.state.paused,
       ...(description.state.note ? { note: description.state.note } : {}),
@@ -244,14 +339,19 @@ export async function listSchedules(client: Client): Promise<ScheduleView[]> {
   return views.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
 }
 
-/** The handle of a sync's schedule; a clear error when backflow has none for it. */
-export async function syncScheduleHandle(client: Client, sync: string) {
+/** A sync's schedule, handle and description; a clear error when backflow has none for it. */
+async function syncSchedule(client: Client, sync: string): Promise<{ handle: ScheduleHandle; description: ScheduleDescription }> {
   const id = scheduleIdFor(sync);
   const description = await describeOrUndefined(client, id);
   if (!description || !markerOf(description.memo)) {
     throw new BackflowError('SCHEDULE_NOT_FOUND', `sync ${sync} has no schedule ${id}: add schedule: to its YAML and run backflow schedules apply`);
   }
-  return client.schedule.getHandle(id);
+  return { handle: client.schedule.getHandle(id), description };
+}
+
+/** The handle of a sync's schedule; a clear error when backflow has none for it. */
+export async function syncScheduleHandle(client: Client, sync: string): Promise<ScheduleHandle> {
+  return (await syncSchedule(client, sync)).handle;
 }
 
 export async function pauseSchedule(client: Client, sync: string, note = 'paused with backflow schedules pause'): Promise<void> {
@@ -262,9 +362,16 @@ export async function resumeSchedule(client: Client, sync: string, note = 'resum
   await (await syncScheduleHandle(client, sync)).unpause(note);
 }
 
-/** Starts a run now, under the schedule's overlap policy. */
-export async function triggerSchedule(client: Client, sync: string): Promise<void> {
-  await (await syncScheduleHandle(client, sync)).trigger();
+/**
+ * Starts a run now, under the schedule's own overlap policy, which it returns. The SDK's default is
+ * ALLOW_ALL, whose runs the schedule does not count as running: its next fire would start another.
+ */
+export async function triggerSchedule(client: Client, sync: string): Promise<NonNullable<ScheduleOverlapPolicy>> {
+  const { handle, description } = await syncSchedule(client, sync);
+  // Temporal fills the policy in on describe; SKIP is its default should it ever be missing.
+  const overlap = description.policies.overlap ?? 'SKIP';
+  await handle.trigger(overlap);
+  return overlap;
 }
 
 /** Takes the runs the schedule would have taken between `from` and `to`. */

@@ -9,7 +9,7 @@ import {
   applySchedules,
   backfillSchedule,
   listSchedules,
-  MAINTENANCE_SCHEDULE_ID,
+  maintenanceScheduleIdFor,
   pauseSchedule,
   resumeSchedule,
   triggerSchedule,
@@ -38,6 +38,18 @@ let dir: string;
 const taskQueue = uniqueTaskQueue('schedules');
 const write = (file: string, text: string) => writeFileSync(path.join(dir, file), text);
 const apply = () => applySchedules(temporal.client, loadProject(dir), { taskQueue });
+const cliEnv = () => ({ TEMPORAL_ADDRESS: temporal.address, BACKFLOW_TASK_QUEUE: taskQueue, SALESFORCE_ACCESS_TOKEN: 'unused' });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `done` holds of what `read` returns (Temporal applies triggers and lists asynchronously). */
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  let value = await read();
+  for (let attempt = 0; !done(value) && attempt < 100; attempt++) {
+    await sleep(100);
+    value = await read();
+  }
+  return value;
+}
 
 async function exists(scheduleId: string): Promise<boolean> {
   try {
@@ -60,7 +72,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const id of ['backflow:sched_a', 'backflow:sched_b', 'backflow:sched_taken', MAINTENANCE_SCHEDULE_ID, 'someone-elses']) {
+  const ids = ['backflow:sched_a', 'backflow:sched_b', 'backflow:sched_taken', 'backflow:sched_trigger', 'backflow:sched_ok', 'backflow:sched_bad_tz'];
+  ids.push('backflow:sched_q2', 'backflow:sched_legacy', 'backflow-maintenance', maintenanceScheduleIdFor(taskQueue), 'someone-elses');
+  for (const id of ids) {
     await temporal.client.schedule.getHandle(id).delete().catch(() => undefined);
   }
   await temporal.close();
@@ -76,10 +90,11 @@ describe('backflow schedules', () => {
       action: { type: 'startWorkflow', workflowType: 'somethingElse', taskQueue: 'elsewhere' },
       state: { paused: true },
     });
+    const maintenance = maintenanceScheduleIdFor(taskQueue);
     const first = await apply();
-    expect(first).toMatchObject({ create: ['backflow-maintenance', 'backflow:sched_a', 'backflow:sched_b'], update: [], delete: [], noop: false });
+    expect(first).toMatchObject({ create: [maintenance, 'backflow:sched_a', 'backflow:sched_b'], update: [], delete: [], noop: false, failed: [] });
     const second = await apply();
-    expect(second).toMatchObject({ create: [], update: [], delete: [], unchanged: ['backflow-maintenance', 'backflow:sched_a', 'backflow:sched_b'], noop: true });
+    expect(second).toMatchObject({ create: [], update: [], delete: [], unchanged: [maintenance, 'backflow:sched_a', 'backflow:sched_b'], noop: true });
 
     const b = await temporal.client.schedule.getHandle('backflow:sched_b').describe();
     expect(b.spec.timezone).toBe('Europe/Paris');
@@ -87,13 +102,14 @@ describe('backflow schedules', () => {
     expect(b.action).toMatchObject({ workflowType: 'syncWorkflow', workflowId: 'sync:sched_b:scheduled', taskQueue, args: [{ sync: 'sched_b' }] });
 
     // The CLI says the same on the same cluster.
-    const cli = await backflow(['schedules', 'apply', '--json', '--project', dir], {
-      TEMPORAL_ADDRESS: temporal.address,
-      BACKFLOW_TASK_QUEUE: taskQueue,
-      SALESFORCE_ACCESS_TOKEN: 'unused',
-    });
+    const cli = await backflow(['schedules', 'apply', '--json', '--project', dir], cliEnv());
     expectSucceeded(cli);
     expect(JSON.parse(cli.stdout)).toMatchObject({ noop: true, create: [], update: [], delete: [] });
+  });
+
+  it('list shows the cron a schedule was made from, not the calendar Temporal parsed it into', async () => {
+    const listed = await eventually(() => listSchedules(temporal.client), (views) => views.some((s) => s.sync === 'sched_b'));
+    expect(listed.find((s) => s.sync === 'sched_b')).toMatchObject({ when: 'cron 0 * * * * (Europe/Paris)', taskQueue });
   });
 
   it('pause and resume; apply keeps a paused schedule paused while updating it', async () => {
@@ -149,6 +165,98 @@ describe('backflow schedules', () => {
     expect(actions.length).toBeGreaterThanOrEqual(2);
     await temporal.client.workflow.getHandle(actions[1]?.action.workflow.workflowId ?? '').terminate('test').catch(() => undefined);
     await expect(triggerSchedule(temporal.client, 'sched_c')).rejects.toThrow('sync sched_c has no schedule backflow:sched_c');
+  });
+
+  it("trigger keeps to the schedule's overlap policy: with a run still going, skip skips the second", async () => {
+    // Once a year: only the triggers fire. No worker serves the queue, so the first run stays running.
+    write('syncs/sched_trigger.yaml', sync('{ cron: "0 0 1 1 *", overlap: skip }'));
+    expect((await apply()).create).toEqual(['backflow:sched_trigger']);
+    const handle = temporal.client.schedule.getHandle('backflow:sched_trigger');
+    const taken = (d: Awaited<ReturnType<typeof handle.describe>>) => d.info.recentActions.length + d.info.numActionsSkippedOverlap;
+
+    expect(await triggerSchedule(temporal.client, 'sched_trigger')).toBe('SKIP');
+    await eventually(() => handle.describe(), (d) => taken(d) >= 1);
+    // Scheduled run ids end in the second they were taken at: keep the two triggers apart.
+    await sleep(1_100);
+    await triggerSchedule(temporal.client, 'sched_trigger');
+    const after = await eventually(() => handle.describe(), (d) => taken(d) >= 2);
+
+    expect(after.info.recentActions).toHaveLength(1);
+    expect(after.info.runningActions).toHaveLength(1);
+    expect(after.info.numActionsSkippedOverlap).toBe(1);
+    for (const action of after.info.recentActions) {
+      await temporal.client.workflow.getHandle(action.action.workflow.workflowId).terminate('test').catch(() => undefined);
+    }
+    await handle.delete();
+    rmSync(path.join(dir, 'syncs/sched_trigger.yaml'));
+  });
+
+  it('apply carries on past a schedule Temporal refuses, names its sync, and the command exits 1', async () => {
+    // `utc` passes validate (Node knows it) but Temporal's time zone database does not: a refusal no mock needed.
+    write('syncs/sched_bad_tz.yaml', sync('{ cron: "0 * * * *", timezone: utc }'));
+    write('syncs/sched_ok.yaml', sync('{ every: 1h }'));
+    const result = await apply();
+    expect(result).toMatchObject({ create: ['backflow:sched_ok'], update: [], delete: [] });
+    expect(result.failed).toEqual([
+      { scheduleId: 'backflow:sched_bad_tz', sync: 'sched_bad_tz', step: 'create', message: expect.stringContaining('could not create schedule backflow:sched_bad_tz of sync sched_bad_tz: ') as string },
+    ]);
+    expect(await exists('backflow:sched_ok')).toBe(true);
+
+    const cli = await backflow(['schedules', 'apply', '--project', dir], cliEnv());
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain('error: could not create schedule backflow:sched_bad_tz of sync sched_bad_tz: ');
+    rmSync(path.join(dir, 'syncs/sched_bad_tz.yaml'));
+    rmSync(path.join(dir, 'syncs/sched_ok.yaml'));
+    // apply finds what to delete through the (eventually consistent) schedule list.
+    await eventually(() => listSchedules(temporal.client), (views) => views.some((s) => s.scheduleId === 'backflow:sched_ok'));
+    expect(await apply()).toMatchObject({ delete: ['backflow:sched_ok'], failed: [] });
+  });
+
+  it('two deployments on one namespace (two task queues) neither update nor delete each other\'s schedules', async () => {
+    const otherQueue = uniqueTaskQueue('schedules-other');
+    const otherDir = mkdtempSync(path.join(tmpdir(), 'backflow-schedules-other-'));
+    mkdirSync(path.join(otherDir, 'syncs'));
+    writeFileSync(path.join(otherDir, 'backflow.yaml'), PROJECT);
+    // sched_a is also the first deployment's sync: same schedule id, another owner.
+    writeFileSync(path.join(otherDir, 'syncs/sched_a.yaml'), sync('{ every: 5m }'));
+    writeFileSync(path.join(otherDir, 'syncs/sched_q2.yaml'), sync('{ every: 1h }'));
+    const applyOther = () => applySchedules(temporal.client, loadProject(otherDir), { taskQueue: otherQueue });
+    // Created before markers named their queue: whose they are is the queue their runs go to.
+    for (const [scheduleId, marker] of [['backflow:sched_legacy', { kind: 'sync', sync: 'sched_legacy' }], ['backflow-maintenance', { kind: 'maintenance' }]] as const) {
+      await temporal.client.schedule.create({
+        scheduleId,
+        spec: { intervals: [{ every: '1h' }] },
+        action: { type: 'startWorkflow', workflowType: 'syncWorkflow', taskQueue },
+        memo: { backflow: marker },
+        state: { paused: true },
+      });
+    }
+
+    const other = await applyOther();
+    expect(other).toMatchObject({
+      create: [maintenanceScheduleIdFor(otherQueue), 'backflow:sched_q2'],
+      update: [],
+      delete: [],
+      heldByOtherTaskQueue: [{ scheduleId: 'backflow:sched_a', taskQueue }],
+      failed: [],
+    });
+    const a = await temporal.client.schedule.getHandle('backflow:sched_a').describe();
+    expect(a.action.taskQueue).toBe(taskQueue);
+    expect(a.spec.intervals).toEqual([expect.objectContaining({ every: 30 * 60_000 })]);
+    const cli = await backflow(['schedules', 'apply', '--project', otherDir], { ...cliEnv(), BACKFLOW_TASK_QUEUE: otherQueue });
+    expect(cli.code).toBe(1);
+    expect(cli.stdout).toContain(`skipped backflow:sched_a: it belongs to the backflow deployment on task queue ${taskQueue}, not this one (${otherQueue})`);
+
+    // The first deployment removes its own old schedules, legacy ones included, and nothing of the other's.
+    const legacyListed = (views: Array<{ scheduleId: string }>) => ['backflow:sched_legacy', 'backflow-maintenance'].every((id) => views.some((s) => s.scheduleId === id));
+    await eventually(() => listSchedules(temporal.client), legacyListed);
+    expect(await apply()).toMatchObject({ create: [], update: [], delete: ['backflow-maintenance', 'backflow:sched_legacy'], heldByOtherTaskQueue: [] });
+    expect(await exists('backflow:sched_q2')).toBe(true);
+    expect(await exists(maintenanceScheduleIdFor(otherQueue))).toBe(true);
+    expect(await applyOther()).toMatchObject({ update: [], delete: [], unchanged: [maintenanceScheduleIdFor(otherQueue), 'backflow:sched_q2'] });
+
+    for (const id of ['backflow:sched_q2', maintenanceScheduleIdFor(otherQueue)]) await temporal.client.schedule.getHandle(id).delete();
+    rmSync(otherDir, { recursive: true, force: true });
   });
 });
 

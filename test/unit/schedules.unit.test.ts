@@ -1,6 +1,7 @@
 import { loadProject } from '../../src/config/load';
 import { ConfigError } from '../../src/errors';
-import { desiredSchedules, MAINTENANCE_SCHEDULE_ID, syncScheduleOptions } from '../../src/temporal/schedules';
+import type { CalendarSpecDescription } from '@temporalio/client';
+import { cronOfCalendar, desiredSchedules, syncScheduleOptions } from '../../src/temporal/schedules';
 import { isNoop, planSchedules } from '../../src/temporal/schedulesDiff';
 import { PROJECT, SYNC, writeProject } from '../support/configProject';
 
@@ -25,11 +26,20 @@ describe('schedule: in a sync (config)', () => {
     expect(project.syncs.get('b')?.schedule).toEqual({ cron: '0 * * * *', timezone: 'Europe/Paris', overlap: 'buffer_one' });
   });
 
+  it.each(['0 22-22 * * *', '0 0 * * 5-7', '0 0 * * 0-7'])('accepts the cron "%s" (ranges that run upwards, 7 is Sunday)', (cron) => {
+    expect(issuesOf(`{ cron: "${cron}" }`)).toEqual([]);
+  });
+
   it.each([
     ['{ every: 15 minutes }', 'syncs/accounts.yaml: schedule.every: must be a duration like 30s, 15m, 1h or 2d'],
     ['{ every: 0m }', 'syncs/accounts.yaml: schedule.every: must be longer than 0'],
     ['{ cron: "61 * * * *" }', 'syncs/accounts.yaml: schedule.cron: invalid cron "61 * * * *": minute 61 is out of range 0-59'],
     ['{ cron: "0 * * *" }', 'syncs/accounts.yaml: schedule.cron: invalid cron "0 * * *": must have 5 fields'],
+    // Ranges that wrap around: Temporal refuses them at apply ("Hour End is before Start").
+    ['{ cron: "0 22-2 * * *" }', 'syncs/accounts.yaml: schedule.cron: invalid cron "0 22-2 * * *": hour range 22-2 ends before it starts; write 22-23,0-2'],
+    ['{ cron: "* * * * 5-1" }', 'syncs/accounts.yaml: schedule.cron: invalid cron "* * * * 5-1": day of week range 5-1 ends before it starts; write 5-6,0-1'],
+    ['{ cron: "0 0 1 12-1 *" }', 'syncs/accounts.yaml: schedule.cron: invalid cron "0 0 1 12-1 *": month range 12-1 ends before it starts; write 12,1'],
+    ['{ cron: "0 22-2/2 * * *" }', 'syncs/accounts.yaml: schedule.cron: invalid cron "0 22-2/2 * * *": hour range 22-2 ends before it starts'],
     ['{ cron: "0 * * * *", timezone: Mars/Olympus }', 'syncs/accounts.yaml: schedule.timezone: unknown timezone "Mars/Olympus"'],
     ['{ every: 15m, timezone: Europe/Paris }', 'syncs/accounts.yaml: schedule.timezone: timezone applies only to cron'],
     ['{ every: 15m, cron: "0 * * * *" }', 'syncs/accounts.yaml: schedule: give either every'],
@@ -41,17 +51,22 @@ describe('schedule: in a sync (config)', () => {
 
 describe('planSchedules (config vs cluster)', () => {
   const want = (scheduleId: string, hash = 'h1') => ({ scheduleId, hash });
+  const ours = (scheduleId: string, hash = 'h1') => ({ scheduleId, managed: true, taskQueue: 'q', hash });
 
   it('creates missing, updates changed, keeps equal, deletes backflow schedules the config no longer names', () => {
     const plan = planSchedules(
       [want('backflow:new'), want('backflow:changed', 'h2'), want('backflow:same')],
-      [
-        { scheduleId: 'backflow:changed', managed: true, hash: 'h1' },
-        { scheduleId: 'backflow:same', managed: true, hash: 'h1' },
-        { scheduleId: 'backflow:gone', managed: true, hash: 'h1' },
-      ],
+      [ours('backflow:changed'), ours('backflow:same'), ours('backflow:gone')],
+      'q',
     );
-    expect(plan).toEqual({ create: ['backflow:new'], update: ['backflow:changed'], delete: ['backflow:gone'], unchanged: ['backflow:same'], conflicts: [] });
+    expect(plan).toEqual({
+      create: ['backflow:new'],
+      update: ['backflow:changed'],
+      delete: ['backflow:gone'],
+      unchanged: ['backflow:same'],
+      conflicts: [],
+      heldByOtherTaskQueue: [],
+    });
     expect(isNoop(plan)).toBe(false);
   });
 
@@ -59,12 +74,25 @@ describe('planSchedules (config vs cluster)', () => {
     const plan = planSchedules([want('backflow:taken')], [
       { scheduleId: 'backflow:taken', managed: false },
       { scheduleId: 'someone-elses', managed: false },
-    ]);
-    expect(plan).toEqual({ create: [], update: [], delete: [], unchanged: [], conflicts: ['backflow:taken'] });
+    ], 'q');
+    expect(plan).toEqual({ create: [], update: [], delete: [], unchanged: [], conflicts: ['backflow:taken'], heldByOtherTaskQueue: [] });
+  });
+
+  it("never updates or deletes another task queue's schedule: a shared id is reported with its queue", () => {
+    const theirs = (scheduleId: string, taskQueue = 'other') => ({ scheduleId, managed: true, taskQueue, hash: 'h0' });
+    const plan = planSchedules([want('backflow:shared'), want('backflow:mine')], [theirs('backflow:shared'), theirs('backflow:only_theirs'), ours('backflow:mine')], 'q');
+    expect(plan).toEqual({
+      create: [],
+      update: [],
+      delete: [],
+      unchanged: ['backflow:mine'],
+      conflicts: [],
+      heldByOtherTaskQueue: [{ scheduleId: 'backflow:shared', taskQueue: 'other' }],
+    });
   });
 
   it('is a no-op when the cluster matches', () => {
-    const plan = planSchedules([want('backflow:a')], [{ scheduleId: 'backflow:a', managed: true, hash: 'h1' }]);
+    const plan = planSchedules([want('backflow:a')], [ours('backflow:a')], 'q');
     expect(isNoop(plan)).toBe(true);
   });
 });
@@ -80,7 +108,7 @@ describe('what a schedule is built from', () => {
       spec: { intervals: [{ every: 900_000 }] },
       action: { workflowType: 'syncWorkflow', workflowId: 'sync:accounts:scheduled', taskQueue: 'backflow', args: [{ sync: 'accounts' }] },
       policies: { overlap: 'SKIP' },
-      memo: { backflow: { kind: 'sync', sync: 'accounts' } },
+      memo: { backflow: { kind: 'sync', sync: 'accounts', taskQueue: 'backflow' } },
     });
   });
 
@@ -92,9 +120,43 @@ describe('what a schedule is built from', () => {
     expect(hash('15m', 'other')).not.toBe(hash('15m', 'q'));
   });
 
-  it('wants one schedule per scheduled sync plus the maintenance schedule', () => {
+  it("wants one schedule per scheduled sync plus the task queue's maintenance schedule", () => {
     const project = loadProject(projectWith({ a: `${SYNC}schedule: { every: 1h }\n`, b: SYNC }));
-    expect([...desiredSchedules(project, 'q').keys()].sort()).toEqual(['backflow-maintenance', 'backflow:a']);
-    expect(MAINTENANCE_SCHEDULE_ID).toBe('backflow-maintenance');
+    expect([...desiredSchedules(project, 'q').keys()].sort()).toEqual(['backflow-maintenance:q', 'backflow:a']);
+    expect(desiredSchedules(project, 'q').get('backflow-maintenance:q')?.options).toMatchObject({
+      action: { workflowType: 'maintenanceWorkflow', workflowId: 'backflow:maintenance:q', taskQueue: 'q' },
+      memo: { backflow: { kind: 'maintenance', taskQueue: 'q' } },
+    });
+  });
+});
+
+describe('cronOfCalendar (schedules list)', () => {
+  // Calendars as a Temporal 1.29 dev server describes what the cron became (its text is not kept).
+  const all = <T>(start: T, end: T, step = 1) => [{ start, end, step }];
+  const calendar = (fields: Partial<CalendarSpecDescription>): CalendarSpecDescription => ({
+    second: all(0, 0),
+    minute: all(0, 59),
+    hour: all(0, 23),
+    dayOfMonth: all(1, 31),
+    month: all('JANUARY', 'DECEMBER'),
+    year: [],
+    dayOfWeek: all('SUNDAY', 'SATURDAY'),
+    comment: '',
+    ...fields,
+  });
+
+  it.each([
+    ['0 * * * *', calendar({ minute: all(0, 0) })],
+    ['*/15 9-17 * * 1-5', calendar({ minute: all(0, 59, 15), hour: all(9, 17), dayOfWeek: all('MONDAY', 'FRIDAY') })],
+    ['5-59/15 0 1,15 1-3 *', calendar({ minute: all(5, 59, 15), hour: all(0, 0), dayOfMonth: [...all(1, 1), ...all(15, 15)], month: all('JANUARY', 'MARCH') })],
+    ['0 0 * * 0', calendar({ minute: all(0, 0), hour: all(0, 0), dayOfWeek: all('SUNDAY', 'SUNDAY') })],
+    ['0 0 1 12 *', calendar({ minute: all(0, 0), hour: all(0, 0), dayOfMonth: all(1, 1), month: all('DECEMBER', 'DECEMBER') })],
+  ])('writes %s back', (cron, described) => {
+    expect(cronOfCalendar(described)).toBe(cron);
+  });
+
+  it('has no cron for a calendar with seconds or years (backflow never writes one)', () => {
+    expect(cronOfCalendar(calendar({ second: all(30, 30) }))).toBeUndefined();
+    expect(cronOfCalendar(calendar({ year: all(2030, 2030) }))).toBeUndefined();
   });
 });

@@ -69,18 +69,27 @@ export async function schedulesCommand(action: string, sync: string | undefined,
           for (const id of result.update) log(`${verb}update  ${id}`);
           for (const id of result.delete) log(`${verb}delete  ${id}`);
           for (const id of result.conflicts) log(`skipped ${id}: a schedule with this id exists and was not created by backflow`);
+          for (const { scheduleId, taskQueue } of result.heldByOtherTaskQueue) {
+            log(
+              `skipped ${scheduleId}: it belongs to the backflow deployment on task queue ${taskQueue}, not this one (${settings.taskQueue}); ` +
+                `rename the sync in one of the projects, or if this project moved from ${taskQueue}, delete the old schedule ` +
+                `(temporal schedule delete --schedule-id '${scheduleId}') and apply again`,
+            );
+          }
           if (result.noop) log(`schedules up to date (${result.unchanged.length} unchanged): nothing to do`);
         }
-        return result.conflicts.length > 0 ? 1 : 0;
+        // Failures go to stderr in both modes: with --json they are also in the result's `failed`.
+        for (const failure of result.failed) process.stderr.write(`error: ${failure.message}\n`);
+        return result.conflicts.length > 0 || result.heldByOtherTaskQueue.length > 0 || result.failed.length > 0 ? 1 : 0;
       }
       case 'list': {
         const schedules = await listSchedules(client);
         if (json) process.stdout.write(`${JSON.stringify(schedules)}\n`);
         else if (schedules.length === 0) log('no backflow schedules (add schedule: to a sync and run backflow schedules apply)');
         else {
-          const list = table(['schedule', 'sync', 'when', 'state', 'next run', 'last run']);
+          const list = table(['schedule', 'sync', 'task queue', 'when', 'state', 'next run', 'last run']);
           for (const s of schedules) {
-            list.push([s.scheduleId, s.sync ?? `(${s.kind})`, s.when, s.paused ? `paused${s.note ? `: ${s.note}` : ''}` : 'active', s.nextRunAt ?? '', s.lastRun ? `${s.lastRun.workflowId}` : '']);
+            list.push([s.scheduleId, s.sync ?? `(${s.kind})`, s.taskQueue, s.when, s.paused ? `paused${s.note ? `: ${s.note}` : ''}` : 'active', s.nextRunAt ?? '', s.lastRun ? `${s.lastRun.workflowId}` : '']);
           }
           log(list.toString());
         }
@@ -94,10 +103,11 @@ export async function schedulesCommand(action: string, sync: string | undefined,
         await resumeSchedule(client, needSync());
         log(`resumed schedule of ${needSync()}`);
         return 0;
-      case 'trigger':
-        await triggerSchedule(client, needSync());
-        log(`triggered ${needSync()} (under its overlap policy; see backflow runs ${needSync()})`);
+      case 'trigger': {
+        const overlap = await triggerSchedule(client, needSync());
+        log(`triggered ${needSync()} under its overlap policy (${overlap.toLowerCase()}); see backflow runs ${needSync()}`);
         return 0;
+      }
       case 'backfill': {
         if (!options.from || !options.to) throw new BackflowError('CONFIG_INVALID', 'usage: backflow schedules backfill <sync> --from <date> --to <date>');
         await backfillSchedule(client, needSync(), parseDate(options.from, '--from'), parseDate(options.to, '--to'));
