@@ -64,8 +64,15 @@ const { extractChanges } = proxyActivities<SyncActivities>({
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '2s', maximumAttempts: 10 },
 });
+/**
+ * One syncBatches attempt may take this long: a range's time slice hands most work back within
+ * seconds, but one Salesforce Bulk API job is polled for up to two hours (heartbeating all along; a
+ * dead worker is still noticed after `heartbeatTimeout`). Heartbeats do not extend this limit.
+ */
+export const SYNC_BATCHES_START_TO_CLOSE_MS = 135 * 60_000;
+
 const { syncBatches } = proxyActivities<SyncActivities>({
-  startToCloseTimeout: '10 minutes',
+  startToCloseTimeout: SYNC_BATCHES_START_TO_CLOSE_MS,
   // On cancel, wait for a batch in flight to finish (and commit) instead of abandoning it: else its
   // records reach the destination after the run closed, outside the snapshot.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

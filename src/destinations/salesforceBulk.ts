@@ -42,7 +42,7 @@ interface Checkpoint {
 const NULL_CELL = '#N/A';
 const POLL_FIRST_MS = 250;
 const POLL_MAX_MS = 10_000;
-const POLL_GIVE_UP_MS = 2 * 60 * 60_000;
+export const POLL_GIVE_UP_MS = 2 * 60 * 60_000;
 
 export function parseCheckpoint(text: string | null): Checkpoint {
   if (text === null) return { jobs: [] };
