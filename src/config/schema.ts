@@ -286,13 +286,22 @@ export function cronProblem(expression: string): string | undefined {
   return undefined;
 }
 
-function isTimezone(name: string): boolean {
+/**
+ * Why Temporal would refuse a schedule's time zone, or undefined. Node's Intl knows a name in any
+ * letter case (`utc`, `europe/paris`); Temporal reads the IANA database, whose names are
+ * case-sensitive, and refuses those at `schedules apply`.
+ */
+export function timezoneProblem(name: string): string | undefined {
+  let resolved: string;
   try {
-    new Intl.DateTimeFormat('en', { timeZone: name });
-    return true;
+    resolved = new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return `unknown timezone "${name}" (use an IANA name like Europe/Paris)`;
   }
+  if (resolved !== name && resolved.toLowerCase() === name.toLowerCase()) {
+    return `time zone names are case-sensitive (Temporal reads the IANA database): write "${resolved}", not "${name}"`;
+  }
+  return undefined;
 }
 
 /** `{ every: 15m }` or `{ cron: "0 * * * *", timezone: Europe/Paris }`; overlap defaults to skip. */
@@ -313,8 +322,9 @@ export const scheduleSchema = z
     }
     if (schedule.timezone !== undefined) {
       if (schedule.cron === undefined) ctx.addIssue({ code: 'custom', path: ['timezone'], message: 'timezone applies only to cron' });
-      else if (!isTimezone(schedule.timezone)) {
-        ctx.addIssue({ code: 'custom', path: ['timezone'], message: `unknown timezone "${schedule.timezone}" (use an IANA name like Europe/Paris)` });
+      else {
+        const problem = timezoneProblem(schedule.timezone);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['timezone'], message: problem });
       }
     }
   });

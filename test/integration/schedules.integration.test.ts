@@ -192,8 +192,9 @@ describe('backflow schedules', () => {
   });
 
   it('apply carries on past a schedule Temporal refuses, names its sync, and the command exits 1', async () => {
-    // `utc` passes validate (Node knows it) but Temporal's time zone database does not: a refusal no mock needed.
-    write('syncs/sched_bad_tz.yaml', sync('{ cron: "0 * * * *", timezone: utc }'));
+    // `US/Pacific-New` passes validate (Node still knows it) but Temporal's time zone database no longer
+    // does (IANA dropped it in 2020b): a refusal with no mock needed.
+    write('syncs/sched_bad_tz.yaml', sync('{ cron: "0 * * * *", timezone: US/Pacific-New }'));
     write('syncs/sched_ok.yaml', sync('{ every: 1h }'));
     const result = await apply();
     expect(result).toMatchObject({ create: ['backflow:sched_ok'], update: [], delete: [] });

@@ -41,6 +41,9 @@ describe('schedule: in a sync (config)', () => {
     ['{ cron: "0 0 1 12-1 *" }', 'syncs/accounts.yaml: schedule.cron: invalid cron "0 0 1 12-1 *": month range 12-1 ends before it starts; write 12,1'],
     ['{ cron: "0 22-2/2 * * *" }', 'syncs/accounts.yaml: schedule.cron: invalid cron "0 22-2/2 * * *": hour range 22-2 ends before it starts'],
     ['{ cron: "0 * * * *", timezone: Mars/Olympus }', 'syncs/accounts.yaml: schedule.timezone: unknown timezone "Mars/Olympus"'],
+    // Node knows these in any case; Temporal (the IANA database) does not.
+    ['{ cron: "0 * * * *", timezone: utc }', 'syncs/accounts.yaml: schedule.timezone: time zone names are case-sensitive (Temporal reads the IANA database): write "UTC", not "utc"'],
+    ['{ cron: "0 * * * *", timezone: europe/paris }', 'write "Europe/Paris", not "europe/paris"'],
     ['{ every: 15m, timezone: Europe/Paris }', 'syncs/accounts.yaml: schedule.timezone: timezone applies only to cron'],
     ['{ every: 15m, cron: "0 * * * *" }', 'syncs/accounts.yaml: schedule: give either every'],
     ['{ every: 15m, overlap: sometimes }', 'syncs/accounts.yaml: schedule.overlap:'],
