@@ -339,35 +339,46 @@ export async function listSchedules(client: Client): Promise<ScheduleView[]> {
   return views.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
 }
 
-/** A sync's schedule, handle and description; a clear error when backflow has none for it. */
-async function syncSchedule(client: Client, sync: string): Promise<{ handle: ScheduleHandle; description: ScheduleDescription }> {
+/**
+ * A sync's schedule, handle and description; a clear error when backflow has none for it, or when
+ * the one with its id belongs to another deployment (`taskQueue`: this deployment's, when known).
+ */
+async function syncSchedule(client: Client, sync: string, taskQueue?: string): Promise<{ handle: ScheduleHandle; description: ScheduleDescription }> {
   const id = scheduleIdFor(sync);
   const description = await describeOrUndefined(client, id);
-  if (!description || !markerOf(description.memo)) {
+  const marker = description ? markerOf(description.memo) : undefined;
+  if (!description || !marker) {
     throw new BackflowError('SCHEDULE_NOT_FOUND', `sync ${sync} has no schedule ${id}: add schedule: to its YAML and run backflow schedules apply`);
+  }
+  const owner = ownerQueueOf(marker, description);
+  if (taskQueue !== undefined && owner !== taskQueue) {
+    throw new BackflowError(
+      'SCHEDULE_NOT_FOUND',
+      `schedule ${id} belongs to the backflow deployment on task queue ${owner}, not this one (${taskQueue}); it was left alone`,
+    );
   }
   return { handle: client.schedule.getHandle(id), description };
 }
 
-/** The handle of a sync's schedule; a clear error when backflow has none for it. */
-export async function syncScheduleHandle(client: Client, sync: string): Promise<ScheduleHandle> {
-  return (await syncSchedule(client, sync)).handle;
+/** The handle of a sync's schedule; a clear error when backflow has none for it (on `taskQueue`, when given). */
+export async function syncScheduleHandle(client: Client, sync: string, taskQueue?: string): Promise<ScheduleHandle> {
+  return (await syncSchedule(client, sync, taskQueue)).handle;
 }
 
-export async function pauseSchedule(client: Client, sync: string, note = 'paused with backflow schedules pause'): Promise<void> {
-  await (await syncScheduleHandle(client, sync)).pause(note);
+export async function pauseSchedule(client: Client, sync: string, taskQueue?: string): Promise<void> {
+  await (await syncScheduleHandle(client, sync, taskQueue)).pause('paused with backflow schedules pause');
 }
 
-export async function resumeSchedule(client: Client, sync: string, note = 'resumed with backflow schedules resume'): Promise<void> {
-  await (await syncScheduleHandle(client, sync)).unpause(note);
+export async function resumeSchedule(client: Client, sync: string, taskQueue?: string): Promise<void> {
+  await (await syncScheduleHandle(client, sync, taskQueue)).unpause('resumed with backflow schedules resume');
 }
 
 /**
  * Starts a run now, under the schedule's own overlap policy, which it returns. The SDK's default is
  * ALLOW_ALL, whose runs the schedule does not count as running: its next fire would start another.
  */
-export async function triggerSchedule(client: Client, sync: string): Promise<NonNullable<ScheduleOverlapPolicy>> {
-  const { handle, description } = await syncSchedule(client, sync);
+export async function triggerSchedule(client: Client, sync: string, taskQueue?: string): Promise<NonNullable<ScheduleOverlapPolicy>> {
+  const { handle, description } = await syncSchedule(client, sync, taskQueue);
   // Temporal fills the policy in on describe; SKIP is its default should it ever be missing.
   const overlap = description.policies.overlap ?? 'SKIP';
   await handle.trigger(overlap);
@@ -375,7 +386,7 @@ export async function triggerSchedule(client: Client, sync: string): Promise<Non
 }
 
 /** Takes the runs the schedule would have taken between `from` and `to`. */
-export async function backfillSchedule(client: Client, sync: string, from: Date, to: Date): Promise<void> {
+export async function backfillSchedule(client: Client, sync: string, from: Date, to: Date, taskQueue?: string): Promise<void> {
   if (!(from < to)) throw new BackflowError('CONFIG_INVALID', `backfill: --from (${from.toISOString()}) must be before --to (${to.toISOString()})`);
-  await (await syncScheduleHandle(client, sync)).backfill({ start: from, end: to });
+  await (await syncScheduleHandle(client, sync, taskQueue)).backfill({ start: from, end: to });
 }

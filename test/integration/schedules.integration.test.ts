@@ -247,6 +247,14 @@ describe('backflow schedules', () => {
     const cli = await backflow(['schedules', 'apply', '--project', otherDir], { ...cliEnv(), BACKFLOW_TASK_QUEUE: otherQueue });
     expect(cli.code).toBe(1);
     expect(cli.stdout).toContain(`skipped backflow:sched_a: it belongs to the backflow deployment on task queue ${taskQueue}, not this one (${otherQueue})`);
+    // Nor do pause, resume, trigger and backfill of the other deployment touch it.
+    const held = `schedule backflow:sched_a belongs to the backflow deployment on task queue ${taskQueue}, not this one (${otherQueue})`;
+    await expect(pauseSchedule(temporal.client, 'sched_a', otherQueue)).rejects.toThrow(held);
+    await expect(triggerSchedule(temporal.client, 'sched_a', otherQueue)).rejects.toThrow(held);
+    const paused = await backflow(['schedules', 'pause', 'sched_a', '--project', otherDir], { ...cliEnv(), BACKFLOW_TASK_QUEUE: otherQueue });
+    expect(paused.code).toBe(1);
+    expect(paused.stderr).toContain(held);
+    expect((await temporal.client.schedule.getHandle('backflow:sched_a').describe()).state.paused).toBe(false);
 
     // The first deployment removes its own old schedules, legacy ones included, and nothing of the other's.
     const legacyListed = (views: Array<{ scheduleId: string }>) => ['backflow:sched_legacy', 'backflow-maintenance'].every((id) => views.some((s) => s.scheduleId === id));

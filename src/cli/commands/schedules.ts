@@ -96,21 +96,21 @@ export async function schedulesCommand(action: string, sync: string | undefined,
         return 0;
       }
       case 'pause':
-        await pauseSchedule(client, needSync());
+        await pauseSchedule(client, needSync(), settings.taskQueue);
         log(`paused schedule of ${needSync()}`);
         return 0;
       case 'resume':
-        await resumeSchedule(client, needSync());
+        await resumeSchedule(client, needSync(), settings.taskQueue);
         log(`resumed schedule of ${needSync()}`);
         return 0;
       case 'trigger': {
-        const overlap = await triggerSchedule(client, needSync());
+        const overlap = await triggerSchedule(client, needSync(), settings.taskQueue);
         log(`triggered ${needSync()} under its overlap policy (${overlap.toLowerCase()}); see backflow runs ${needSync()}`);
         return 0;
       }
       case 'backfill': {
         if (!options.from || !options.to) throw new BackflowError('CONFIG_INVALID', 'usage: backflow schedules backfill <sync> --from <date> --to <date>');
-        await backfillSchedule(client, needSync(), parseDate(options.from, '--from'), parseDate(options.to, '--to'));
+        await backfillSchedule(client, needSync(), parseDate(options.from, '--from'), parseDate(options.to, '--to'), settings.taskQueue);
         log(`backfill of ${needSync()} from ${options.from} to ${options.to} requested`);
         return 0;
       }
