@@ -3,24 +3,17 @@
  * name a position (so writes between two pages neither repeat nor skip items), `limit` as each
  * method documents it, and the `oldest`/`latest` errors.
  */
-import { ErrorCode, LogLevel, WebClient, type Logger, type WebAPIPlatformError } from '@slack/web-api';
+import { ErrorCode, WebClient, type WebAPIPlatformError } from '@slack/web-api';
 
 import { startSlackSandbox, type SlackSandbox } from '../../src/sandbox/slack';
 import { rejectionOf } from '../support/rejection';
+import { silentSlackLogger } from '../support/slackLogger';
 
 let sandbox: SlackSandbox;
 let client: WebClient;
 const now = Date.UTC(2026, 0, 15, 9, 0, 0);
 
-const silent: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  setLevel: () => undefined,
-  getLevel: () => LogLevel.ERROR,
-  setName: () => undefined,
-};
+const silent = silentSlackLogger;
 
 beforeEach(async () => {
   sandbox = await startSlackSandbox({

@@ -3,26 +3,18 @@
  * form-encoded calls with a Bearer token; @slack/webhook's IncomingWebhook, JSON posts), so the
  * emulator is checked against what they send and how they read answers.
  */
-import { ErrorCode, LogLevel, WebClient, type Logger, type WebAPIHTTPError, type WebAPIPlatformError, type WebAPIRateLimitedError } from '@slack/web-api';
+import { ErrorCode, WebClient, type WebAPIHTTPError, type WebAPIPlatformError, type WebAPIRateLimitedError } from '@slack/web-api';
 import { IncomingWebhook, type IncomingWebhookHTTPError } from '@slack/webhook';
 
 import { startSlackSandbox, type SlackSandbox, type SlackSandboxOptions } from '../../src/sandbox/slack';
 import { rejectionOf } from '../support/rejection';
+import { silentSlackLogger } from '../support/slackLogger';
 
 let sandbox: SlackSandbox;
 let client: WebClient;
 let now = Date.UTC(2026, 0, 15, 9, 0, 0);
 
-/** The client logs Slack's warnings and `[ERROR]` response messages; keep test output quiet. */
-const silent: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  setLevel: () => undefined,
-  getLevel: () => LogLevel.ERROR,
-  setName: () => undefined,
-};
+const silent = silentSlackLogger;
 
 function webClient(sb: SlackSandbox, token: string | undefined, timeout = 0): WebClient {
   return new WebClient(token, { slackApiUrl: sb.apiUrl, rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, timeout, logger: silent });
