@@ -1,8 +1,8 @@
 import { Client, types as pgTypes } from 'pg';
 import Cursor from 'pg-cursor';
 import type { PostgresConnection } from '../config/schema';
-import { normalizeDecimal, normalizeFloat, readValue, type ValueKind } from './normalize';
-import type { Column, Source, SourceRow, UnreadableValue, Value } from './source';
+import { NormalizeError, normalizeDecimal, normalizeFloat, readValue, type ValueKind } from './normalize';
+import { UnreadableValue, type Column, type Source, type SourceRow, type Value } from './source';
 import { isPostgresUnavailable, sourceFailure } from './sourceErrors';
 
 /** Canonical kinds of PostgreSQL's built-in type OIDs (pg_type.oid); the rest read as text. */
@@ -44,7 +44,8 @@ const parseTextArray = pgTypes.getTypeParser(TEXT_ARRAY_OID, 'text') as (raw: st
  * numbers, JSON would turn them into null).
  */
 const ELEMENT_FROM_TEXT: Record<number, (text: string) => Value> = {
-  1231: (text) => (/^nan$/i.test(text) ? 'NaN' : normalizeDecimal(text)),
+  // NUMERIC's NaN and (PostgreSQL 14+) ±Infinity stay text, as in float arrays.
+  1231: (text) => (/^(nan|[+-]?infinity)$/i.test(text) ? text : normalizeDecimal(text)),
   1021: normalizeFloat,
   1022: normalizeFloat,
 };
@@ -57,7 +58,14 @@ function mapElements(value: unknown, read: (text: string) => Value): Value {
 export function normalizePg(oid: number, raw: string | null): Value | UnreadableValue {
   if (raw === null) return null;
   const fromText = ELEMENT_FROM_TEXT[oid];
-  if (fromText) return readValue('json', mapElements(parseTextArray(raw), fromText));
+  if (fromText) {
+    try {
+      return readValue('json', mapElements(parseTextArray(raw), fromText));
+    } catch (err) {
+      if (err instanceof NormalizeError) return new UnreadableValue('json', raw);
+      throw err;
+    }
+  }
   if (ARRAY_OIDS.has(oid)) return readValue('json', pgTypes.getTypeParser(oid, 'text')(raw) as Value);
   return readValue(postgresKind(oid), raw, 'hex');
 }

@@ -1,4 +1,5 @@
 import { normalizePg } from '../../src/sources/postgres';
+import { UnreadableValue } from '../../src/sources/source';
 
 // PostgreSQL array OIDs: numeric[], float4[], float8[], int8[], int4[], text[].
 const NUMERIC_ARRAY = 1231;
@@ -11,6 +12,11 @@ describe('PostgreSQL arrays', () => {
   it('reads numeric[] elements as exact decimal strings in canonical form, NULL as null, at any depth', () => {
     expect(normalizePg(NUMERIC_ARRAY, '{1.10,123456789012345678901.5,NULL,-0.000001}')).toEqual(['1.1', '123456789012345678901.5', null, '-0.000001']);
     expect(normalizePg(NUMERIC_ARRAY, '{{1.0,2},{NaN,3}}')).toEqual([['1', '2'], ['NaN', '3']]);
+    expect(normalizePg(NUMERIC_ARRAY, '{Infinity,-Infinity}')).toEqual(['Infinity', '-Infinity']);
+  });
+
+  it('makes an element it cannot read an unreadable value (its row invalid), not a failed extract', () => {
+    expect(normalizePg(NUMERIC_ARRAY, '{1,abc}')).toEqual(new UnreadableValue('json', '{1,abc}'));
   });
 
   it('keeps NaN and Infinity in float arrays as text, which JSON would have turned into null', () => {
