@@ -7,6 +7,8 @@ import {
   continueAsNew,
   defineQuery,
   isCancellation,
+  makeContinueAsNewFunc,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -50,6 +52,9 @@ export const progressQuery = defineQuery<SyncProgress>('progress');
 export const SYNC_FAILED = 'SyncFailed';
 
 const BATCHES_PER_EXECUTION = 1_000;
+
+/** The patch that marks a continued execution `continued` in visibility (see syncWorkflow). */
+const CONTINUED_STATUS_PATCH = 'backflow-status-continued';
 
 const { startRun, finishRun } = proxyActivities<SyncActivities>({
   startToCloseTimeout: '2 minutes',
@@ -191,11 +196,18 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
     // The unsent batches stay uncommitted: the next run sends their rows again. The run is partial.
     if (budgetSpent) return await finish(budgetSpent);
     if (nextBatch <= progress.batchesTotal) {
-      return await continueAsNew<typeof syncWorkflow>({
+      const next: SyncWorkflowInput = {
         sync: input.sync,
         ...(input.batchesPerExecution !== undefined ? { batchesPerExecution: input.batchesPerExecution } : {}),
         resume: { progress, concurrency, nextBatch, batchesPerActivity: perActivity },
-      });
+      };
+      // Versioned: histories that continued without it must replay (queries on them replay too).
+      if (!patched(CONTINUED_STATUS_PATCH)) return await continueAsNew<typeof syncWorkflow>(next);
+      // In Temporal Web this execution is over and the next one runs: without both, every execution of
+      // a long run would keep `BackflowStatus = running` for good.
+      upsertSearchAttributes(runAttributes({ status: 'continued' }));
+      const running = workflowInfo().typedSearchAttributes.updateCopy(runAttributes({ status: 'running' }));
+      return await makeContinueAsNewFunc<typeof syncWorkflow>({ typedSearchAttributes: running })(next);
     }
     return await finish();
   } catch (err) {

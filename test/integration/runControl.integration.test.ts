@@ -3,6 +3,7 @@ import { extractChanges, finishRun, startRun, syncBatches } from '../../src/engi
 import { runDuration } from '../../src/ops/metrics';
 import { getRun } from '../../src/state/runs';
 import type { RunSummary } from '../../src/state/summary';
+import { BACKFLOW_STATUS } from '../../src/temporal/searchAttributes';
 import { startSync } from '../../src/temporal/startSync';
 import { progressQuery, type syncWorkflow } from '../../workflows';
 import { backflow } from '../support/cli';
@@ -37,11 +38,22 @@ describe('running a sync', () => {
       const summary = await handle.result();
       expect(summary).toMatchObject({ status: 'succeeded', batches: 4, apiCalls: 4, counts: { synced: 4 } });
       // Two executions of one run: batches 1–2, then 3–4 and the finish.
-      const executions = [];
-      for await (const execution of fx.temporal.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) {
-        executions.push(execution.status.name);
+      // Visibility catches up on its own time: look until both executions show their final status.
+      const statuses = async () => {
+        const executions: string[] = [];
+        for await (const execution of fx.temporal.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) {
+          executions.push(`${execution.status.name} ${String(execution.typedSearchAttributes.get(BACKFLOW_STATUS))}`);
+        }
+        return executions.sort();
+      };
+      const expected = ['COMPLETED succeeded', 'CONTINUED_AS_NEW continued'];
+      let seen = await statuses();
+      for (let tries = 0; JSON.stringify(seen) !== JSON.stringify(expected) && tries < 50; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        seen = await statuses();
       }
-      expect(executions.sort()).toEqual(['COMPLETED', 'CONTINUED_AS_NEW']);
+      // The continued execution is not left `running` in Temporal Web.
+      expect(seen).toEqual(expected);
       const progress = await handle.query(progressQuery);
       expect(progress).toMatchObject({ phase: 'finished', batchesTotal: 4, batchesDone: 4, synced: 4, rejected: 0, apiCalls: 4 });
       expect(fx.sandbox.records('Account')).toHaveLength(4);
