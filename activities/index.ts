@@ -82,7 +82,7 @@ export function createActivities(deps: EngineDeps) {
 
     /** The maintenance schedule's work: retention pruning, staleness alerts. */
     async runMaintenance(): Promise<MaintenanceResult> {
-      return asActivity(() => runMaintenance(deps, (sync) => schedulePaused(Context.current().client, sync)));
+      return asActivity(() => runMaintenance(deps, (sync) => schedulePaused(Context.current().client, sync, Context.current().info.taskQueue)));
     },
   };
 }

@@ -135,7 +135,7 @@ function isBackflowId(scheduleId: string): boolean {
 }
 
 /** The task queue of the deployment a backflow schedule belongs to. */
-function ownerQueueOf(marker: ScheduleMarker, description: ScheduleDescription): string {
+export function ownerQueueOf(marker: ScheduleMarker, description: ScheduleDescription): string {
   // Schedules created before the marker named its queue: the queue their runs go to says whose they are.
   return marker.taskQueue ?? description.action.taskQueue;
 }

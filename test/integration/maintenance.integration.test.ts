@@ -82,6 +82,14 @@ describe('the maintenance workflow (run by its schedule)', () => {
           expect(result).toMatchObject({ stale: [] });
         });
         expect(hooks.posts).toEqual([]);
+        // Another deployment (another task queue) with a sync of the same name: that paused schedule
+        // is not its own, so its sync, which nothing fires, is judged stale.
+        const otherQueue = uniqueTaskQueue('maintenance-other');
+        await withWorker(fx.temporal, later, otherQueue, async () => {
+          const result = await fx.temporal.client.workflow.execute('maintenanceWorkflow', { taskQueue: otherQueue, workflowId: `backflow-maintenance-test-${otherQueue}`, args: [] });
+          expect(result).toMatchObject({ stale: [SYNC] });
+        });
+        expect(hooks.posts).toHaveLength(1);
       } finally {
         await fx.temporal.client.schedule.getHandle(options.scheduleId).delete();
       }
