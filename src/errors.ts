@@ -1,6 +1,22 @@
 /**
  * Typed errors with a stable `code`, so callers (activities, CLI, tests) branch on codes, not messages.
  */
+/**
+ * Socket-level failure codes (Node's, and undici's for fetch-based clients): the network failed,
+ * not the request. Every client that classifies failures (destinations, sources) reads this one list.
+ */
+export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
 export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'SYNC_ALREADY_RUNNING'

@@ -1,4 +1,4 @@
-import { BackflowError, DestinationBudgetExhausted, DestinationTransientError } from '../errors';
+import { BackflowError, DestinationBudgetExhausted, DestinationTransientError, NETWORK_ERROR_CODES } from '../errors';
 import { HUBSPOT_WINDOW_MS } from './hubspotTiers';
 
 /**
@@ -24,7 +24,6 @@ interface ErrorLike {
   cause?: unknown;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** The search API's own limit (HubSpot's client waits 1 s for it). */
 const SECONDLY_LIMIT_MESSAGE = /secondly limit/i;
@@ -101,7 +100,7 @@ export function classifyHubspotError(err: unknown): HubspotClassification {
   if (status !== undefined && status >= 400) return { retry: false, reason: 'request-invalid' };
   const code = networkCodeOf(e);
   const message = typeof e.message === 'string' ? e.message : String(err);
-  if ((code !== undefined && NETWORK_CODES.has(code)) || /fetch failed|socket hang up|network|timed? ?out|ECONNRESET/i.test(message)) {
+  if ((code !== undefined && NETWORK_ERROR_CODES.has(code)) || /fetch failed|socket hang up|network|timed? ?out|ECONNRESET/i.test(message)) {
     return { retry: true, reason: 'network' };
   }
   return { retry: false, reason: 'request-invalid' };

@@ -1,4 +1,4 @@
-import { BackflowError, DestinationBudgetExhausted, DestinationTransientError } from '../errors';
+import { BackflowError, DestinationBudgetExhausted, DestinationTransientError, NETWORK_ERROR_CODES } from '../errors';
 
 /** How to treat a failed Salesforce request: a pure decision, unit-tested on its own. */
 export interface Classification {
@@ -8,9 +8,8 @@ export interface Classification {
   waitMs?: number;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
 /** The same failures where only a message is left (jsforce's wrapped session refresh names its cause's code in text). */
-const NETWORK_MESSAGE = new RegExp(`fetch failed|socket hang up|network|timed? ?out|no answer within|\\b(${[...NETWORK_CODES].join('|')})\\b`, 'i');
+const NETWORK_MESSAGE = new RegExp(`fetch failed|socket hang up|network|timed? ?out|no answer within|\\b(${[...NETWORK_ERROR_CODES].join('|')})\\b`, 'i');
 
 /** Salesforce sends no Retry-After for its API limit; a minute lets a concurrent-request limit clear. */
 export const REQUEST_LIMIT_WAIT_MS = 60_000;
@@ -50,7 +49,7 @@ export function classifySalesforceError(err: unknown): Classification {
 
 /** No answer came: refused, cut off, or past the transport's deadline ("no answer within …"). */
 function isNetworkFailure(code: string, message: string): boolean {
-  return NETWORK_CODES.has(code) || NETWORK_MESSAGE.test(message);
+  return NETWORK_ERROR_CODES.has(code) || NETWORK_MESSAGE.test(message);
 }
 
 /** Turns a failed request into the typed error the engine understands. */

@@ -1,4 +1,4 @@
-import { BackflowError } from '../errors';
+import { BackflowError, NETWORK_ERROR_CODES } from '../errors';
 
 /**
  * A warehouse that is there but cannot answer right now: its file locked by another writer (dbt), a
@@ -16,9 +16,6 @@ export class SourceUnavailable extends Error {
   }
 }
 
-/** Socket-level failures (Node's codes, and undici's for fetch-based clients). */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
-
 /**
  * PostgreSQL errors worth waiting out: the network's, a connection dropped mid-query, and the
  * server's own "not now" SQLSTATEs (class 08 connection exceptions; 57P01-57P03 shutting down or
@@ -26,14 +23,14 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
  */
 export function isPostgresUnavailable(err: unknown): boolean {
   const { code, message } = err as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && (NETWORK_CODES.has(code) || code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code))) return true;
+  if (typeof code === 'string' && (NETWORK_ERROR_CODES.has(code) || code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code))) return true;
   return typeof message === 'string' && /Connection terminated|timeout expired/i.test(message);
 }
 
 /** BigQuery errors worth waiting out, after the client's own retries: the network's, HTTP 429 / 5xx, and the reasons Google documents as retryable. */
 export function isBigqueryUnavailable(err: unknown): boolean {
   const { code, errors } = err as { code?: unknown; errors?: Array<{ reason?: unknown }> };
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
   if (typeof code === 'number' && (code === 429 || code >= 500)) return true;
   return (errors ?? []).some((e) => typeof e.reason === 'string' && ['backendError', 'internalError', 'rateLimitExceeded', 'jobBackendError', 'jobInternalError'].includes(e.reason));
 }
