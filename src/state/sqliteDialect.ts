@@ -1,4 +1,5 @@
 import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
+import { yieldingConnection } from './sqliteYield';
 
 /**
  * Kysely's SQLite dialect with write transactions begun IMMEDIATE. A deferred transaction (Kysely's
@@ -6,6 +7,7 @@ import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, ty
  * SQLITE_BUSY or SQLITE_BUSY_SNAPSHOT at once instead of using busy_timeout. Two workers sharing a
  * state file hit that on every few commits (measured: 4-5 failed activities per 80-batch run);
  * taking the write lock up front makes them queue behind busy_timeout instead.
+ * Its one connection also lets the event loop turn during long chains of queries (see sqliteYield).
  */
 export class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
@@ -21,6 +23,14 @@ export class ImmediateSqliteDialect extends SqliteDialect {
 }
 
 class ImmediateSqliteDriver extends SqliteDriver {
+  #connection: DatabaseConnection | undefined;
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await super.acquireConnection();
+    this.#connection ??= yieldingConnection(connection);
+    return this.#connection;
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
