@@ -348,6 +348,10 @@ export const syncSchema = z
         dbt: z.string().min(1),
         /** dbt's manifest.json, relative to the project directory. */
         manifest: z.string().min(1).default('target/manifest.json'),
+        /** A versioned model's version (as `ref('m', v=2)`); without it, the model's latest version. */
+        version: z.union([z.number(), z.string().min(1)]).optional(),
+        /** The dbt package defining the model, when several define one of that name. */
+        package: z.string().min(1).optional(),
       }),
     ]),
     /** Column whose value identifies a row; it becomes the destination's external id. */

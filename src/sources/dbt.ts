@@ -15,6 +15,10 @@ const manifestSchema = z.object({
       database: z.string().nullable().optional(),
       schema: z.string().nullable().optional(),
       alias: z.string().nullable().optional(),
+      package_name: z.string().optional(),
+      /** Set on versioned models (dbt ≥ 1.5): one node per version, all with the model's name. */
+      version: z.union([z.number(), z.string()]).nullable().optional(),
+      latest_version: z.union([z.number(), z.string()]).nullable().optional(),
       config: z.object({ materialized: z.string().optional() }).passthrough().optional(),
     }).passthrough(),
   ),
@@ -38,13 +42,38 @@ export function resolveModelSql(model: ModelRef, projectDir: string, file: strin
   }
   const manifest = manifestSchema.safeParse(raw);
   if (!manifest.success) return fail(`${model.manifest} is not a dbt manifest: ${manifest.error.issues[0]?.message ?? ''}`);
-  const candidates = Object.values(manifest.data.nodes).filter((node) => node.resource_type === 'model' && node.name === model.dbt);
-  if (candidates.length === 0) return fail(`no dbt model named "${model.dbt}" in ${model.manifest}`);
-  if (candidates.length > 1) return fail(`several dbt packages define a model named "${model.dbt}"`);
-  const node = candidates[0] as (typeof candidates)[number];
+  const named = Object.values(manifest.data.nodes).filter(
+    (node) => node.resource_type === 'model' && node.name === model.dbt && (model.package === undefined || node.package_name === model.package),
+  );
+  const inPackage = model.package === undefined ? '' : ` in package "${model.package}"`;
+  if (named.length === 0) return fail(`no dbt model named "${model.dbt}"${inPackage} in ${model.manifest}`);
+  const packages = [...new Set(named.map((node) => node.package_name ?? '?'))];
+  if (packages.length > 1) {
+    return fail(`several dbt packages define a model named "${model.dbt}" (${packages.join(', ')}); name one with \`package:\``);
+  }
+  const node = pickVersion(named, model, fail);
   if (node.config?.materialized === 'ephemeral') return fail(`dbt model "${model.dbt}" is ephemeral: it builds no relation to read`);
   const relation = node.relation_name ?? [node.database, node.schema, node.alias ?? node.name].filter(Boolean).join('.');
   return `SELECT * FROM ${relation}`;
+}
+
+type ManifestNode = z.infer<typeof manifestSchema>['nodes'][string];
+
+/**
+ * The node a reference means, as dbt's `ref` resolves it: the version asked for, else the model's
+ * latest version (`latest_version`, which need not be the highest). Unversioned models have one node.
+ */
+function pickVersion(nodes: readonly ManifestNode[], model: { dbt: string; version?: number | string | undefined }, fail: (message: string) => never): ManifestNode {
+  const versions = nodes.map((node) => (node.version === null || node.version === undefined ? null : String(node.version)));
+  const listed = versions.filter((version) => version !== null).join(', ');
+  if (model.version !== undefined) {
+    const wanted = String(model.version);
+    const node = nodes.find((_, index) => versions[index] === wanted);
+    return node ?? fail(`dbt model "${model.dbt}" has no version ${wanted}${listed ? ` (its versions: ${listed})` : ' (it is not versioned)'}`);
+  }
+  if (nodes.length === 1) return nodes[0] as ManifestNode;
+  const latest = nodes.find((node, index) => node.latest_version !== null && node.latest_version !== undefined && versions[index] === String(node.latest_version));
+  return latest ?? fail(`dbt model "${model.dbt}" has several versions (${listed}) and the manifest names none latest; set \`version:\``);
 }
 
 /** The SQL of a resolved spec (every run stores its spec with the model resolved). */

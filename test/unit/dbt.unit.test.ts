@@ -50,4 +50,51 @@ describe('dbt model references', () => {
       /syncs\/a\.yaml: model\.dbt: cannot read dbt manifest missing\.json/,
     );
   });
+
+  describe('versioned models (dbt 1.5+: one node per version, all with the model name)', () => {
+    // As dbt writes them: each version its own relation, latest_version on every node (here not the highest).
+    const versioned = (version: number | string) =>
+      model('dim_customers', {
+        package_name: 'shop',
+        version,
+        latest_version: 2,
+        alias: `dim_customers_v${version}`,
+        relation_name: `"warehouse"."marts"."dim_customers_v${version}"`,
+      });
+    const dir = () =>
+      projectWithManifest({
+        'model.shop.dim_customers.v1': versioned(1),
+        'model.shop.dim_customers.v2': versioned(2),
+        'model.shop.dim_customers.v3': versioned(3),
+      });
+    const ref = (extra: { version?: number | string } = {}) => ({ dbt: 'dim_customers', manifest: 'target/manifest.json', ...extra });
+
+    it('reads the latest version when none is named, as an unpinned ref does', () => {
+      expect(resolveModelSql(ref(), dir(), 'syncs/a.yaml')).toBe('SELECT * FROM "warehouse"."marts"."dim_customers_v2"');
+    });
+
+    it('reads the version named, given as a number or a string', () => {
+      expect(resolveModelSql(ref({ version: 3 }), dir(), 'syncs/a.yaml')).toBe('SELECT * FROM "warehouse"."marts"."dim_customers_v3"');
+      expect(resolveModelSql(ref({ version: '1' }), dir(), 'syncs/a.yaml')).toBe('SELECT * FROM "warehouse"."marts"."dim_customers_v1"');
+    });
+
+    it('names the versions there are when the one asked for is not', () => {
+      expect(() => resolveModelSql(ref({ version: 4 }), dir(), 'syncs/a.yaml')).toThrow(
+        'syncs/a.yaml: model.dbt: dbt model "dim_customers" has no version 4 (its versions: 1, 2, 3)',
+      );
+    });
+  });
+
+  it('tells models of the same name in two packages apart by `package`, and names the packages otherwise', () => {
+    const dir = projectWithManifest({
+      'model.shop.accounts': model('accounts', { package_name: 'shop' }),
+      'model.crm.accounts': model('accounts', { package_name: 'crm', relation_name: '"warehouse"."crm"."accounts"' }),
+    });
+    expect(() => resolveModelSql({ dbt: 'accounts', manifest: 'target/manifest.json' }, dir, 'syncs/a.yaml')).toThrow(
+      'several dbt packages define a model named "accounts" (shop, crm); name one with `package:`',
+    );
+    expect(resolveModelSql({ dbt: 'accounts', manifest: 'target/manifest.json', package: 'crm' }, dir, 'syncs/a.yaml')).toBe(
+      'SELECT * FROM "warehouse"."crm"."accounts"',
+    );
+  });
 });
