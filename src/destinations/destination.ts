@@ -21,10 +21,12 @@ export interface RecordError {
 /**
  * The destination's verdict on one record: exactly one per record sent.
  * `skipped`: the mode said not to write it (update: no such record; insert: it exists already).
+ * `filtered`: the sync's own filter (a Slack `when:`) left the row out this time: never committed,
+ * whatever the mode, so the row is considered again next run — it may qualify by then.
  */
 export type RecordResult =
   | { key: string; status: 'ok'; destinationId: string; created: boolean }
-  | { key: string; status: 'skipped'; reason: string; destinationId?: string }
+  | { key: string; status: 'skipped'; reason: string; destinationId?: string; filtered?: true }
   | { key: string; status: 'rejected'; error: RecordError };
 
 export interface WriteResult {

@@ -228,7 +228,7 @@ class BatchWriter {
       }
       const rendered = this.slack.render(record);
       if (rendered.kind === 'skip') {
-        this.results.set(key, { key, status: 'skipped', reason: rendered.reason, ...(record.destinationId ? { destinationId: record.destinationId } : {}) });
+        this.results.set(key, { key, status: 'skipped', reason: rendered.reason, filtered: true, ...(record.destinationId ? { destinationId: record.destinationId } : {}) });
         continue;
       }
       if (rendered.kind === 'reject') {
@@ -261,7 +261,7 @@ class BatchWriter {
     const rows: Array<{ record: DestinationRecord; text: string }> = [];
     for (const record of records) {
       const rendered = this.slack.render(record);
-      if (rendered.kind === 'skip') this.results.set(record.key, { key: record.key, status: 'skipped', reason: rendered.reason });
+      if (rendered.kind === 'skip') this.results.set(record.key, { key: record.key, status: 'skipped', reason: rendered.reason, filtered: true });
       else if (rendered.kind === 'reject') this.results.set(record.key, { key: record.key, status: 'rejected', error: rendered.error });
       else rows.push({ record, text: rendered.text });
     }

@@ -106,7 +106,7 @@ export class SlackWebhookDestination implements Destination {
     const rows: Array<{ record: DestinationRecord; text: string }> = [];
     for (const record of records) {
       const rendered = this.renderer.render(record);
-      if (rendered.kind === 'skip') results.set(record.key, { key: record.key, status: 'skipped', reason: rendered.reason });
+      if (rendered.kind === 'skip') results.set(record.key, { key: record.key, status: 'skipped', reason: rendered.reason, filtered: true });
       else if (rendered.kind === 'reject') results.set(record.key, { key: record.key, status: 'rejected', error: rendered.error });
       else if (operation === 'insert' && record.destinationId !== null) {
         results.set(record.key, { key: record.key, status: 'skipped', reason: 'insert mode: a message was posted for this row already', destinationId: record.destinationId });

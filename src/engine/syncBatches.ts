@@ -144,7 +144,13 @@ function toOutcome(result: RecordResult): BatchOutcome {
     case 'ok':
       return { key: result.key, status: 'synced', destinationId: result.destinationId, created: result.created };
     case 'skipped':
-      return { key: result.key, status: 'skipped', reason: result.reason, ...(result.destinationId ? { destinationId: result.destinationId } : {}) };
+      return {
+        key: result.key,
+        status: 'skipped',
+        reason: result.reason,
+        ...(result.destinationId ? { destinationId: result.destinationId } : {}),
+        ...(result.filtered ? { filtered: true as const } : {}),
+      };
     case 'rejected':
       return { key: result.key, status: 'rejected', error: result.error };
   }

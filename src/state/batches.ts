@@ -40,6 +40,8 @@ export interface BatchOutcome {
   created?: boolean;
   /** Why a skipped record was left alone. */
   reason?: string;
+  /** Skipped by the sync's own filter, not by the mode: never committed (see RecordResult). */
+  filtered?: true;
   error?: { code: string; message: string; fields: string[] };
 }
 
@@ -203,7 +205,7 @@ export async function commitBatch(
       }
       if (outcome.status === 'skipped') {
         skipped++;
-        if (!commitsSkipped(operation)) continue;
+        if (!commitsSkipped(operation) || outcome.filtered) continue;
       } else {
         synced++;
         if (outcome.created) created++;

@@ -61,6 +61,22 @@ describe('Slack destination through @slack/web-api against the Slack sandbox', (
     });
   });
 
+  it('in insert mode, posts a row the `when:` filter left out once it qualifies (the filter does not commit it as posted)', async () => {
+    fx.project.write(FILE, fx.project.read(FILE).replace('mode: upsert', 'mode: insert'));
+    const taskQueue = uniqueTaskQueue('slack-insert-when');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 1, created: 1, skipped: 3 } });
+      await fx.project.sql(fx.project.read('changes.sql'));
+      // Initech turns at-risk: a new alert. Acme changed too, and insert mode leaves its message alone.
+      const second = await run(taskQueue);
+      expect(second).toMatchObject({ status: 'succeeded', counts: { synced: 1, created: 1 } });
+      expect(alerts()).toEqual([
+        { text: "Acme's health dropped to 38 (at-risk)", edited: false, thread: false },
+        { text: "Initech's health dropped to 55 (at-risk)", edited: false, thread: false },
+      ]);
+    });
+  });
+
   it('a dry run counts a message per row, a second apart in the one channel (the `when:` filter may leave some out)', async () => {
     expect(await previewRun(fx.project.deps, SYNC, false)).toMatchObject({ added: 4, apiCalls: 4, estimatedSeconds: 4 });
   });
@@ -192,6 +208,19 @@ describe('Slack incoming-webhook destination through @slack/webhook', () => {
       await fx.project.sql(`UPDATE accounts SET health = 30 WHERE name = 'Acme'`);
       expect(await run(taskQueue, 'to_slack_webhook')).toMatchObject({ status: 'succeeded', counts: { synced: 1 } });
       expect(fx.slack.messages('#general').map((m) => m.text)).toEqual(["Acme's health dropped to 38 (at-risk)", "Acme's health dropped to 30 (at-risk)"]);
+    });
+  });
+
+  it('in insert mode, posts a row the `when:` filter left out once it qualifies', async () => {
+    fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}  slack_hook:\n    type: slack_webhook\n    url: \${env:SLACK_WEBHOOK_URL}\n`);
+    const sync = fx.project.read(FILE).replace('connection: slack', 'connection: slack_hook').replace(/  channel: .*\n/, '').replace(/  onChange: .*\n/, '');
+    fx.project.write('syncs/to_slack_webhook.yaml', sync.replace('mode: upsert', 'mode: insert'));
+    const taskQueue = uniqueTaskQueue('slack-webhook-insert');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue, 'to_slack_webhook')).toMatchObject({ status: 'succeeded', counts: { synced: 1, skipped: 3 } });
+      await fx.project.sql(`UPDATE accounts SET health = 20, segment = 'at-risk' WHERE name = 'Initech'`);
+      expect(await run(taskQueue, 'to_slack_webhook')).toMatchObject({ status: 'succeeded', counts: { synced: 1 } });
+      expect(fx.slack.messages('#general').map((m) => m.text)).toEqual(["Acme's health dropped to 38 (at-risk)", "Initech's health dropped to 20 (at-risk)"]);
     });
   });
 });
