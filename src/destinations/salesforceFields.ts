@@ -1,4 +1,5 @@
 import type { Connection } from 'jsforce';
+import { writtenCalendarFault } from '../diff/calendar';
 import type { Value } from '../sources/source';
 import type { RecordError } from './destination';
 
@@ -102,14 +103,21 @@ function coerceBoolean(value: Value): Coerced {
 }
 
 function coerceDate(value: Value): Coerced {
-  if (typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(value))) return { ok: true, value };
-  // A timestamp sent to a date field keeps its calendar day as written.
-  if (typeof value === 'string' && DATE_PREFIX.test(value) && !Number.isNaN(Date.parse(value))) return { ok: true, value: value.slice(0, 10) };
+  if (typeof value === 'string' && DATE_PREFIX.test(value)) {
+    // Date.parse rolls 2026-02-30 over into March; a day that does not exist is refused, not moved.
+    const fault = writtenCalendarFault(value);
+    if (fault !== undefined) return { ok: false, reason: `${show(value)} is not a real date: ${fault}` };
+    if (DATE.test(value) && !Number.isNaN(Date.parse(value))) return { ok: true, value };
+    // A timestamp sent to a date field keeps its calendar day as written.
+    if (!Number.isNaN(Date.parse(value))) return { ok: true, value: value.slice(0, 10) };
+  }
   return { ok: false, reason: `${show(value)} is not a date (YYYY-MM-DD)` };
 }
 
 function coerceDateTime(value: Value): Coerced {
   if (typeof value === 'string' && DATE_PREFIX.test(value)) {
+    const fault = writtenCalendarFault(value);
+    if (fault !== undefined) return { ok: false, reason: `${show(value)} is not a real date-time: ${fault}` };
     const ms = Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
     if (!Number.isNaN(ms)) return { ok: true, value: new Date(ms).toISOString() };
   }

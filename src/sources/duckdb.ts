@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import type { DuckdbConnection } from '../config/schema';
 import { BackflowError } from '../errors';
-import { readValue, type ValueKind } from './normalize';
+import { NormalizeError, normalizeValue, readNormalized, readValue, textOf, type ValueKind } from './normalize';
 import { UnreadableValue, type Column, type Source, type SourceRow, type Value } from './source';
 import { SourceUnavailable } from './sourceErrors';
 
@@ -63,7 +63,9 @@ export function duckdbKind(type: DuckDBType): ValueKind {
 /**
  * Reads one value of a column from DuckDB's JSON form into its canonical form. A UNION is the
  * value of the member it holds, read by that member's type (its tag says which): a CRM field wants
- * the 2 or "x", not the tag.
+ * the 2 or "x", not the tag. A LIST, ARRAY, STRUCT or MAP has every value inside it read as the
+ * same type would be at top level (a nested DECIMAL 1.10 is "1.1" too); one unreadable value
+ * inside makes the whole column value unreadable, so the row is reported invalid.
  */
 export function duckdbReader(type: DuckDBType): (raw: unknown) => Value | UnreadableValue {
   if (type.typeId === DuckDBTypeId.UNION) {
@@ -75,8 +77,69 @@ export function duckdbReader(type: DuckDBType): (raw: unknown) => Value | Unread
     };
   }
   const kind = duckdbKind(type);
-  return (raw) => readValue(kind, raw, 'duckdb-escaped');
+  if (!NESTED.has(type.typeId)) return (raw) => readValue(kind, raw, 'duckdb-escaped');
+  const normalize = duckdbNormalizer(type);
+  return (raw) => readNormalized(kind, raw, normalize);
 }
+
+const NESTED = new Set([DuckDBTypeId.LIST, DuckDBTypeId.ARRAY, DuckDBTypeId.STRUCT, DuckDBTypeId.MAP]);
+
+const isRecord = (raw: unknown): raw is Record<string, unknown> => typeof raw === 'object' && raw !== null && !Array.isArray(raw);
+
+/**
+ * The canonical form of one value of a type, nested types read element by element with their own
+ * types, to any depth; throws NormalizeError where a value cannot be read.
+ */
+function duckdbNormalizer(type: DuckDBType): (raw: unknown) => Value {
+  switch (type.typeId) {
+    case DuckDBTypeId.LIST:
+    case DuckDBTypeId.ARRAY: {
+      const element = duckdbNormalizer(type.valueType);
+      return (raw) => {
+        if (raw === null || raw === undefined) return null;
+        if (!Array.isArray(raw)) throw new NormalizeError(`not a list: ${textOf(raw)}`);
+        return raw.map(element);
+      };
+    }
+    case DuckDBTypeId.STRUCT: {
+      const entries = type.entryNames.map((name, i) => [name, normalizerOf(type.entryTypes[i])] as const);
+      return (raw) => {
+        if (raw === null || raw === undefined) return null;
+        if (!isRecord(raw)) throw new NormalizeError(`not a struct: ${textOf(raw)}`);
+        // fromEntries: an entry named __proto__ stays an entry.
+        return Object.fromEntries(entries.map(([name, read]) => [name, read(raw[name])]));
+      };
+    }
+    case DuckDBTypeId.MAP: {
+      // DuckDB's JSON form of a MAP, kept: a list of {key, value} (keys need not be text).
+      const readKey = duckdbNormalizer(type.keyType);
+      const readValueOf = duckdbNormalizer(type.valueType);
+      return (raw) => {
+        if (raw === null || raw === undefined) return null;
+        if (!Array.isArray(raw)) throw new NormalizeError(`not a map: ${textOf(raw)}`);
+        return raw.map((entry: unknown) => {
+          if (!isRecord(entry)) throw new NormalizeError(`not a map entry: ${textOf(entry)}`);
+          return { key: readKey(entry['key']), value: readValueOf(entry['value']) };
+        });
+      };
+    }
+    case DuckDBTypeId.UNION: {
+      const members = new Map(type.memberTags.map((tag, i) => [tag, normalizerOf(type.memberTypes[i])]));
+      return (raw) => {
+        if (raw === null || raw === undefined) return null;
+        const member = isRecord(raw) && 'value' in raw ? members.get(String(raw['tag'])) : undefined;
+        return member && isRecord(raw) ? member(raw['value']) : normalizeValue('string', raw);
+      };
+    }
+    default: {
+      const kind = duckdbKind(type);
+      return (raw) => normalizeValue(kind, raw, 'duckdb-escaped');
+    }
+  }
+}
+
+/** A member or entry type's normaliser; text for one DuckDB did not describe (never seen). */
+const normalizerOf = (type: DuckDBType | undefined) => (type ? duckdbNormalizer(type) : (raw: unknown) => normalizeValue('string', raw));
 
 const asText = (raw: unknown) => readValue('string', raw);
 

@@ -1,4 +1,5 @@
 import { isInteger, isSafeNumber, parse as parseJson } from 'lossless-json';
+import { calendarFault } from '../diff/calendar';
 import { UnreadableValue, type Value } from './source';
 
 /**
@@ -87,6 +88,9 @@ function parseInstant(text: string): Instant {
   const m = DATE_TIME.exec(text.trim());
   if (!m) throw new NormalizeError(`not a date/time: ${text}`);
   const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone] = m;
+  // setUTCFullYear below would roll a day that does not exist (Feb 30) into the next month.
+  const fault = calendarFault({ year: Number(y), month: Number(mo), day: Number(d) });
+  if (fault !== undefined) throw new NormalizeError(`not a date/time: ${text} (${fault})`);
   // Not Date.UTC: it reads years 0-99 as 1900-1999.
   const date = new Date(0);
   date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
@@ -241,12 +245,29 @@ export function readValue(kind: ValueKind, raw: unknown, bytesEncoding: 'base64'
   try {
     return normalizeValue(kind, raw, bytesEncoding);
   } catch (err) {
-    if (!(err instanceof NormalizeError)) throw err;
-    return new UnreadableValue(kind, textOf(raw));
+    return unreadable(kind, raw, err);
   }
 }
 
-function textOf(raw: unknown): string {
+/**
+ * readValue with a source's own normaliser (one that reads a nested value element by element): a
+ * value it cannot read at any depth makes the whole value an UnreadableValue of `kind`, as at top level.
+ */
+export function readNormalized(kind: ValueKind, raw: unknown, normalize: (raw: unknown) => Value): Value | UnreadableValue {
+  try {
+    return normalize(raw);
+  } catch (err) {
+    return unreadable(kind, raw, err);
+  }
+}
+
+function unreadable(kind: ValueKind, raw: unknown, err: unknown): UnreadableValue {
+  if (!(err instanceof NormalizeError)) throw err;
+  return new UnreadableValue(kind, textOf(raw));
+}
+
+/** A raw value as text, for an UnreadableValue or an error message. */
+export function textOf(raw: unknown): string {
   if (typeof raw === 'string') return raw;
   if (typeof raw === 'bigint') return raw.toString();
   return JSON.stringify(raw, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)) ?? String(raw);

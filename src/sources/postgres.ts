@@ -1,7 +1,7 @@
 import { Client, types as pgTypes } from 'pg';
 import Cursor from 'pg-cursor';
 import type { PostgresConnection } from '../config/schema';
-import { NormalizeError, normalizeDecimal, normalizeFloat, readValue, type ValueKind } from './normalize';
+import { NormalizeError, normalizeDecimal, normalizeFloat, normalizeInterval, readNormalized, readValue, type ValueKind } from './normalize';
 import { UnreadableValue, type Column, type Source, type SourceRow, type Value } from './source';
 import { isPostgresUnavailable, sourceFailure } from './sourceErrors';
 
@@ -19,13 +19,16 @@ const KIND_BY_OID: Record<number, ValueKind> = {
   1083: 'time',
   1114: 'datetime',
   1184: 'timestamp',
+  1186: 'interval',
   114: 'json',
   3802: 'json',
   17: 'bytes',
 };
 
+const INTERVAL_OID = 1186;
+
 /** Array OIDs whose elements pg can parse into a JS array (int, text, numeric, bool, float arrays, …). */
-const ARRAY_OIDS = new Set([1000, 1005, 1007, 1016, 1021, 1022, 1231, 1009, 1015, 1014, 199, 3807]);
+const ARRAY_OIDS = new Set([1000, 1005, 1007, 1016, 1021, 1022, 1231, 1009, 1015, 1014, 199, 3807, 1187]);
 
 const asText = { getTypeParser: () => (value: string) => value };
 
@@ -36,6 +39,46 @@ export function postgresKind(oid: number): ValueKind {
 /** A PostgreSQL array literal as nested arrays of element texts (NULL as null), by pg's own parser for text[]. */
 const TEXT_ARRAY_OID: number = 1009;
 const parseTextArray = pgTypes.getTypeParser(TEXT_ARRAY_OID, 'text') as (raw: string) => unknown;
+
+/** PostgreSQL's default (IntervalStyle postgres) output: `-1 years -2 mons +3 days -04:05:06.789`, `36:00:00`. */
+const PG_INTERVAL = /^(?:([+-]?\d+) years?(?: |$))?(?:([+-]?\d+) mons?(?: |$))?(?:([+-]?\d+) days?(?: |$))?(?:([+-])?(\d+):(\d{2}):(\d{2})(?:\.(\d{1,6}))?)?$/;
+/** IntervalStyle iso_8601 output: `P-1Y-2M3DT-4H-5M-6.789S`, `PT0S`. */
+const ISO_INTERVAL = /^P(?:([+-]?\d+)Y)?(?:([+-]?\d+)M)?(?:([+-]?\d+)D)?(?:T(?:([+-]?\d+)H)?(?:([+-]?\d+)M)?(?:([+-])?(\d+)(?:\.(\d{1,6}))?S)?)?$/;
+
+const MICROS_PER_SECOND = 1_000_000n;
+
+function secondsToMicros(sign: string | undefined, seconds: bigint, fraction: string | undefined): bigint {
+  const micros = seconds * MICROS_PER_SECOND + BigInt((fraction ?? '').padEnd(6, '0'));
+  return sign === '-' ? -micros : micros;
+}
+
+/**
+ * PostgreSQL's text of an interval as its months, days and microseconds, each with its own sign as
+ * PostgreSQL keeps them. pg's own parser (postgres-interval) reads a form it does not know (`@ 1 year`,
+ * an ISO duration) as a zero interval without a word; a form other than these two is refused instead.
+ */
+function pgIntervalParts(text: string): { months: number; days: number; micros: bigint } {
+  const trimmed = text.trim();
+  const pg = trimmed === '' ? null : PG_INTERVAL.exec(trimmed);
+  if (pg) {
+    const [, years = '0', months = '0', days = '0', sign, hours = '0', minutes = '0', seconds = '0', fraction] = pg;
+    if (Number(minutes) > 59 || Number(seconds) > 59) throw new NormalizeError(`not an interval: ${text}`);
+    const wholeSeconds = (BigInt(hours) * 60n + BigInt(minutes)) * 60n + BigInt(seconds);
+    return { months: Number(years) * 12 + Number(months), days: Number(days), micros: secondsToMicros(sign, wholeSeconds, fraction) };
+  }
+  const iso = trimmed === 'P' || trimmed.endsWith('T') ? null : ISO_INTERVAL.exec(trimmed);
+  if (iso) {
+    const [, years = '0', months = '0', days = '0', hours = '0', minutes = '0', sign, seconds = '0', fraction] = iso;
+    const hoursAndMinutes = (BigInt(hours) * 60n + BigInt(minutes)) * 60n * MICROS_PER_SECOND;
+    return { months: Number(years) * 12 + Number(months), days: Number(days), micros: hoursAndMinutes + secondsToMicros(sign, BigInt(seconds), fraction) };
+  }
+  throw new NormalizeError(`not an interval: ${text}`);
+}
+
+/** An interval's text as the ISO-8601 duration DuckDB's INTERVAL of the same value becomes (normalize.ts). */
+function pgInterval(text: string): string {
+  return normalizeInterval(pgIntervalParts(text));
+}
 
 /**
  * Arrays whose elements pg's own parsers would damage, read from their text instead into the
@@ -48,6 +91,8 @@ const ELEMENT_FROM_TEXT: Record<number, (text: string) => Value> = {
   1231: (text) => (/^(nan|[+-]?infinity)$/i.test(text) ? text : normalizeDecimal(text)),
   1021: normalizeFloat,
   1022: normalizeFloat,
+  // interval[]: each element the ISO duration a top-level interval is.
+  1187: pgInterval,
 };
 
 function mapElements(value: unknown, read: (text: string) => Value): Value {
@@ -66,6 +111,7 @@ export function normalizePg(oid: number, raw: string | null): Value | Unreadable
       throw err;
     }
   }
+  if (oid === INTERVAL_OID) return readNormalized('interval', raw, (text) => pgInterval(String(text)));
   if (ARRAY_OIDS.has(oid)) return readValue('json', pgTypes.getTypeParser(oid, 'text')(raw) as Value);
   return readValue(postgresKind(oid), raw, 'hex');
 }

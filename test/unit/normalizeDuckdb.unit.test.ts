@@ -43,4 +43,72 @@ describe('DuckDB values a CRM field can hold', () => {
     });
     expect(rows[1]).toEqual({ id: 2, t: '2024-01-02T03:04:05.000000', d: '2024-01-02', big: '2024-01-02', early: '2024-01-02' });
   });
+
+  it('a value inside a LIST, ARRAY, STRUCT, MAP or UNION takes the canonical form it has at top level, at any depth', async () => {
+    // Each value x beside itself nested every way: whatever x becomes, the nested copies become too.
+    const values: Array<[string, string]> = [
+      ['DECIMAL(5,2)', '1.10'],
+      ['DECIMAL(5,2)', '-0.00'],
+      ['BIGINT', '5'],
+      ['HUGEINT', '170141183460469231731687303715884105727'],
+      ['DOUBLE', "'nan'"],
+      ['DATE', "'2024-01-02'"],
+      ['TIME', "'01:02:03'"],
+      ['TIMESTAMP', "'2024-01-02 03:04:05'"],
+      ['TIMESTAMP_NS', "'2024-01-02 03:04:05.123456789'"],
+      ['TIMESTAMPTZ', "'2024-01-02 03:04:05+02'"],
+      ['INTERVAL', "'36 hours'"],
+      ['BLOB', "'\\xAA\\x00z'"],
+      ['JSON', `'{"a":[1,2.50]}'`],
+    ];
+    const rows: SourceRow[] = [];
+    // One query per type: UNION ALL would cast them all to one.
+    for (const [type, literal] of values) {
+      rows.push(
+        ...(await rowsOf(`SELECT x, [x] AS l, [[x, NULL]] AS ll, [x]::${type}[1] AS a, {'v': x, 's': {'w': [x]}} AS s,
+          MAP {'k': x} AS m, MAP {x: 1} AS mk, [union_value(v := x)::UNION(v ${type}, n INT)] AS u FROM (SELECT ${literal}::${type} AS x)`)),
+      );
+    }
+    for (const { x, l, ll, a, s, m, mk, u } of rows) {
+      expect(x).not.toBeInstanceOf(UnreadableValue);
+      expect({ l, ll, a, s, m, mk, u }).toEqual({
+        l: [x],
+        ll: [[x, null]],
+        a: [x],
+        s: { v: x, s: { w: [x] } },
+        m: [{ key: 'k', value: x }],
+        mk: [{ key: x, value: 1 }],
+        u: [x],
+      });
+    }
+    // The forms themselves, spelled out for a few.
+    expect(rows.map((r) => r.l)).toEqual([
+      ['1.1'],
+      ['0'],
+      [5],
+      ['170141183460469231731687303715884105727'],
+      ['NaN'],
+      ['2024-01-02'],
+      ['01:02:03.000000'],
+      ['2024-01-02T03:04:05.000000'],
+      ['2024-01-02T03:04:05.123456'],
+      ['2024-01-02T01:04:05.000000Z'],
+      ['PT36H'],
+      ['qgB6'],
+      [{ a: [1, 2.5] }],
+    ]);
+  });
+
+  it('a value inside a nested one that cannot be read makes the whole value unreadable, the stream goes on', async () => {
+    const rows = await rowsOf(`
+      SELECT 1 AS id, ['infinity'::TIMESTAMP, TIMESTAMP '2024-01-02 03:04:05'] AS l, {'d': '0044-03-15 (BC)'::DATE} AS s, MAP {'k': '10000-01-01'::DATE} AS m
+      UNION ALL SELECT 2, [TIMESTAMP '2024-01-02 03:04:05'], {'d': DATE '2024-01-02'}, MAP {'k': DATE '2024-01-02'} ORDER BY id`);
+    expect(rows[0]).toEqual({
+      id: 1,
+      l: new UnreadableValue('json', '["infinity","2024-01-02 03:04:05"]'),
+      s: new UnreadableValue('json', '{"d":"0044-03-15 (BC)"}'),
+      m: new UnreadableValue('json', '[{"key":"k","value":"10000-01-01"}]'),
+    });
+    expect(rows[1]).toEqual({ id: 2, l: ['2024-01-02T03:04:05.000000'], s: { d: '2024-01-02' }, m: [{ key: 'k', value: '2024-01-02' }] });
+  });
 });

@@ -1,3 +1,4 @@
+import { DuckdbSource } from '../../src/sources/duckdb';
 import { normalizePg } from '../../src/sources/postgres';
 import { UnreadableValue } from '../../src/sources/source';
 
@@ -27,5 +28,61 @@ describe('PostgreSQL arrays', () => {
   it("leaves the other arrays to pg's parsers: int8[] as exact strings, int4[] as numbers", () => {
     expect(normalizePg(INT8_ARRAY, '{9007199254740993,-5}')).toEqual(['9007199254740993', '-5']);
     expect(normalizePg(INT4_ARRAY, '{1,NULL,3}')).toEqual([1, null, 3]);
+  });
+});
+
+// PostgreSQL's interval OIDs: interval, interval[].
+const INTERVAL = 1186;
+const INTERVAL_ARRAY = 1187;
+
+/** The same interval as a DuckDB literal, PostgreSQL's default (IntervalStyle postgres) text, its iso_8601 text. */
+const INTERVALS: Array<[duckdb: string, postgres: string, iso: string]> = [
+  ['1 year 2 months 3 days 04:05:06.789', '1 year 2 mons 3 days 04:05:06.789', 'P1Y2M3DT4H5M6.789S'],
+  ['36 hours', '36:00:00', 'PT36H'],
+  ['-1.5 seconds', '-00:00:01.5', 'PT-1.5S'],
+  ['-1 year -2 months 3 days -4 hours -5 minutes -6 seconds', '-1 years -2 mons +3 days -04:05:06', 'P-1Y-2M3DT-4H-5M-6S'],
+  ['-1 day 2 hours', '-1 days +02:00:00', 'P-1DT2H'],
+  ['1 day -1 hour -30 minutes', '1 day -01:30:00', 'P1DT-1H-30M'],
+  ['1 month', '1 mon', 'P1M'],
+  ['-3 days', '-3 days', 'P-3D'],
+  ['0.000001 seconds', '00:00:00.000001', 'PT0.000001S'],
+  ['1000000 hours 59 seconds', '1000000:00:59', 'PT1000000H59S'],
+  ['0 seconds', '00:00:00', 'PT0S'],
+];
+
+async function duckdbIntervals(): Promise<unknown[]> {
+  const source = new DuckdbSource(':memory:');
+  const values: unknown[] = [];
+  try {
+    const sql = INTERVALS.map(([literal], i) => `SELECT ${i} AS id, INTERVAL '${literal}' AS i`).join(' UNION ALL ');
+    for await (const page of source.stream(`${sql} ORDER BY id`)) values.push(...page.map((row) => row['i']));
+  } finally {
+    await source.close();
+  }
+  return values;
+}
+
+describe('PostgreSQL intervals', () => {
+  it('reads an interval as the ISO-8601 duration DuckDB gives the same interval, from either output style', async () => {
+    const fromDuckdb = await duckdbIntervals();
+    expect(fromDuckdb).toEqual(INTERVALS.map(([, , iso]) => iso));
+    expect(INTERVALS.map(([, postgres]) => normalizePg(INTERVAL, postgres))).toEqual(fromDuckdb);
+    expect(INTERVALS.map(([, , iso]) => normalizePg(INTERVAL, iso))).toEqual(fromDuckdb);
+  });
+
+  it('reads interval[] elements the same way, NULL as null', () => {
+    expect(normalizePg(INTERVAL_ARRAY, '{"1 year 2 mons 3 days 04:05:06.789","36:00:00",NULL,"-00:00:01.5"}')).toEqual([
+      'P1Y2M3DT4H5M6.789S',
+      'PT36H',
+      null,
+      'PT-1.5S',
+    ]);
+  });
+
+  it('makes an interval in another form (infinity, postgres_verbose, sql_standard) an unreadable value, never a zero', () => {
+    for (const text of ['infinity', '@ 1 year 2 mons', '1-2', '3 4:05:06', '1 day 01:75:00', '']) {
+      expect(normalizePg(INTERVAL, text)).toEqual(new UnreadableValue('interval', text));
+    }
+    expect(normalizePg(INTERVAL_ARRAY, '{"1 day",infinity}')).toEqual(new UnreadableValue('json', '{"1 day",infinity}'));
   });
 });

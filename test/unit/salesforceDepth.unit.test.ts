@@ -23,6 +23,36 @@ describe('value coercion per field type', () => {
     expect(coerceValue(field('multipicklist'), ['a', 'b'])).toEqual({ ok: true, value: 'a;b' });
   });
 
+  it('refuses a date or date-time that names no real day or time instead of rolling it over', () => {
+    // Date.parse('2026-02-30T10:00:00Z') is March 2: that day must not be sent.
+    expect(coerceValue(field('datetime'), '2026-02-30T10:00:00Z')).toEqual({
+      ok: false,
+      reason: "'2026-02-30T10:00:00Z' is not a real date-time: 2026-02 has no day 30",
+    });
+    expect(coerceValue(field('date'), '2026-02-30')).toEqual({ ok: false, reason: "'2026-02-30' is not a real date: 2026-02 has no day 30" });
+    expect(coerceValue(field('date'), '2026-02-30T10:00:00Z')).toMatchObject({ ok: false, reason: "'2026-02-30T10:00:00Z' is not a real date: 2026-02 has no day 30" });
+    expect(coerceValue(field('datetime'), '2026-02-30')).toMatchObject({ ok: false });
+    expect(coerceValue(field('datetime'), '2025-02-29T00:00:00Z')).toMatchObject({ ok: false, reason: "'2025-02-29T00:00:00Z' is not a real date-time: 2025-02 has no day 29" });
+    expect(coerceValue(field('datetime'), '2026-04-31T00:00:00.000Z')).toMatchObject({ ok: false });
+    expect(coerceValue(field('datetime'), '2026-13-01T00:00:00Z')).toMatchObject({ ok: false, reason: "'2026-13-01T00:00:00Z' is not a real date-time: there is no month 13" });
+    expect(coerceValue(field('datetime'), '2026-02-28T24:00:00Z')).toMatchObject({ ok: false, reason: "'2026-02-28T24:00:00Z' is not a real date-time: there is no time 24:00:00" });
+    expect(coerceValue(field('datetime'), '2026-02-28T23:59:60Z')).toMatchObject({ ok: false });
+    // Real days still go through, leap days and offsets included (the offset may move the UTC day).
+    expect(coerceValue(field('datetime'), '2024-02-29T10:00:00Z')).toEqual({ ok: true, value: '2024-02-29T10:00:00.000Z' });
+    expect(coerceValue(field('datetime'), '2026-02-28T23:30:00-01:00')).toEqual({ ok: true, value: '2026-03-01T00:30:00.000Z' });
+    expect(coerceValue(field('datetime'), '2026-02-28')).toEqual({ ok: true, value: '2026-02-28T00:00:00.000Z' });
+    expect(coerceValue(field('date'), '2024-02-29')).toEqual({ ok: true, value: '2024-02-29' });
+  });
+
+  it('rejects only the record with an impossible date, naming the field and the value', () => {
+    const fields = new Map([['close__c', { ...field('datetime'), name: 'Close__c' }]]);
+    expect(coerceRecord(fields, { close__c: '2026-02-30T10:00:00Z' })).toEqual({
+      ok: false,
+      error: { code: 'INVALID_FIELD_VALUE', message: "Close__c: '2026-02-30T10:00:00Z' is not a real date-time: 2026-02 has no day 30", fields: ['Close__c'] },
+    });
+    expect(coerceRecord(fields, { close__c: '2026-02-28T10:00:00Z' })).toEqual({ ok: true, fields: { Close__c: '2026-02-28T10:00:00.000Z' } });
+  });
+
   it('rejects a record by its first bad value, naming the field', () => {
     const fields = new Map([['f__c', field('double')]]);
     expect(coerceRecord(fields, { f__c: 'x', Other: 1 })).toEqual({
