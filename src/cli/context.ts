@@ -5,7 +5,7 @@ import { getSync, loadProject, PROJECT_FILE, type Project } from '../config/load
 import type { EngineDeps } from '../engine';
 import { ConfigError } from '../errors';
 import { parseEnv, type BackflowEnv } from '../env';
-import { createLogger } from '../logger';
+import { createLogger, type LogFormat } from '../logger';
 import { openStateStore } from '../state/database';
 import { listRuns } from '../state/history';
 
@@ -17,10 +17,15 @@ export interface CliContext {
   stateUrl: string;
 }
 
-export function cliContext(options: { project?: string }): CliContext {
+/**
+ * Logs are readable lines by default: a command's output is read by a person, and with its in-process
+ * worker a run's warnings land among the tables and the progress bar. `backflow worker`, a service
+ * whose stderr goes to a log collector, asks for `json`.
+ */
+export function cliContext(options: { project?: string }, logs: { format: LogFormat } = { format: 'text' }): CliContext {
   const env = parseEnv();
   const projectDir = path.resolve(options.project ?? process.env.BACKFLOW_PROJECT ?? process.cwd());
-  const logger = createLogger(env.LOG_LEVEL);
+  const logger = createLogger(env.LOG_LEVEL, { format: logs.format });
   return {
     projectDir,
     env,

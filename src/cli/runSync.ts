@@ -56,24 +56,31 @@ async function waitFor(
 ): Promise<SyncRunResult> {
   const result = handle.result();
   if (progressBar) {
+    // forceRedraw: a log line of the in-process worker (stderr, as the bar) clears the bar's line; the
+    // bar is drawn again below it on the next tick, not only when the figures change.
     const bar = new SingleBar(
-      { format: `${sync} [{bar}] {value}/{total} batches | {phase} | synced {synced} rejected {rejected}`, hideCursor: true },
+      { format: `${sync} [{bar}] {value}/{total} batches | {phase} | synced {synced} rejected {rejected}`, hideCursor: true, forceRedraw: true },
       Presets.shades_classic,
     );
     bar.start(1, 0, { phase: 'starting', synced: 0, rejected: 0 });
+    // One query at a time, and the last one awaited: a query still in flight when the session stops
+    // the server retried on the closed connection and crashed the process after a finished run.
+    let polling: Promise<void> | undefined;
     const timer = setInterval(() => {
-      handle
+      polling ??= handle
         .progress()
         .then((p) => {
           bar.setTotal(Math.max(1, p.batchesTotal));
           bar.update(p.batchesDone, { phase: p.phase, synced: p.synced, rejected: p.rejected });
         })
-        .catch(() => {}); // the run may finish between polls
+        .catch(() => {}) // the run may finish between polls
+        .finally(() => (polling = undefined));
     }, 250);
     try {
       await result.catch(() => undefined);
     } finally {
       clearInterval(timer);
+      await polling;
       bar.stop();
     }
   }

@@ -15,7 +15,8 @@ export async function workerCommand(options: { project?: string }): Promise<numb
   const log = logTo(false);
   // Metrics are the worker's alone: the SDK's exporter is set up as the runtime is installed.
   const metrics = metricsPortsFromEnv();
-  const ctx = cliContext(options);
+  // A service: its logs go to a collector, one JSON object a line.
+  const ctx = cliContext(options, { format: 'json' });
   installTemporalRuntime(ctx.logger, metrics ? { metricsBindAddress: metrics.temporalBindAddress } : {});
   const settings = projectTemporalSettings(ctx);
   const deps = await engineDeps(ctx);
