@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Value } from '../sources/source';
-import { commitBatch, getBatch, readBatchRecords, saveBatchCheckpoint, totalsOf, type BatchOutcome, type BatchTotals } from '../state/batches';
+import { claimBatch, commitBatch, getBatch, readBatchRecords, saveBatchCheckpoint, totalsOf, type BatchOutcome, type BatchTotals } from '../state/batches';
 import type { BatchRow } from '../state/database';
 import { closedRun, getRun, specOf } from '../state/runs';
 import type { RecordResult, WriteContext } from '../destinations/destination';
@@ -41,7 +42,8 @@ export const TIME_SLICE_MS = 1_000;
  * first uncommitted one), opening the run, the destination and its pacer once for all of them.
  * A committed batch returns its stored totals without calling the destination again; an uncommitted
  * one is (re)sent — safe, because every verb is keyed by the external id or by a destination id
- * committed earlier.
+ * committed earlier. Each call is one attempt, fenced: it claims each batch before sending it (see
+ * claimBatch), so an earlier attempt still running stops at its next checkpoint or commit.
  */
 export async function syncBatches(
   deps: EngineDeps,
@@ -56,6 +58,7 @@ export async function syncBatches(
   const target = openTarget(deps, spec);
   const pacer = pacerFor({ state: deps.state, connection: spec.destination.connection, limits: target.limits });
   const batches: BatchTotals[] = [];
+  const fence = randomUUID();
   let sent = 0;
   for (let batchNo = range.first; batchNo <= range.last; batchNo++) {
     try {
@@ -64,8 +67,13 @@ export async function syncBatches(
         batches.push(totalsOf(batch, true));
       } else {
         await refuseIfClosed(deps, runId);
-        batches.push(await sendBatch(deps, { runId, syncName: spec.name, batch, target, pacer }));
-        sent++;
+        const claimed = await claimBatch(deps.state, runId, batchNo, fence);
+        if (claimed.committed) {
+          batches.push(totalsOf(claimed, true));
+        } else {
+          batches.push(await sendBatch(deps, { runId, syncName: spec.name, batch: claimed, target, pacer, fence }));
+          sent++;
+        }
       }
     } catch (err) {
       if (err instanceof DestinationBudgetExhausted) return { batches, budgetSpent: { code: err.code, message: err.message } };
@@ -89,9 +97,9 @@ async function refuseIfClosed(deps: EngineDeps, runId: string): Promise<void> {
 
 async function sendBatch(
   deps: EngineDeps,
-  input: { runId: string; syncName: string; batch: BatchRow; target: OpenTarget; pacer: Pacer | null },
+  input: { runId: string; syncName: string; batch: BatchRow; target: OpenTarget; pacer: Pacer | null; fence: string },
 ): Promise<BatchTotals> {
-  const { runId, syncName, batch, pacer } = input;
+  const { runId, syncName, batch, pacer, fence } = input;
   const { destination } = input.target;
   const batchNo = batch.batch_no;
   const records = await readBatchRecords(deps.state, runId, syncName, batchNo);
@@ -111,7 +119,7 @@ async function sendBatch(
     },
     async saveCheckpoint(value: string) {
       checkpoint = value;
-      await saveBatchCheckpoint(deps.state, runId, batchNo, value);
+      await saveBatchCheckpoint(deps.state, runId, batchNo, value, fence);
     },
   };
   const { results, apiCalls } = await writeBisecting(
@@ -136,6 +144,7 @@ async function sendBatch(
     outcomes: results.map(toOutcome),
     apiCalls,
     now: nowIso(deps),
+    fence,
   });
 }
 

@@ -97,15 +97,45 @@ export async function largestBatch(db: StateDb, runId: string): Promise<number> 
   return Number(row?.largest ?? 0);
 }
 
-/** Keeps a destination's note on a batch in flight (see WriteContext); dropped with the batch's commit. */
-export async function saveBatchCheckpoint(db: StateDb, runId: string, batchNo: number, checkpoint: string): Promise<void> {
+/**
+ * Takes an uncommitted batch over for one syncBatches attempt (`fence`, its own token) and returns the
+ * batch as it stands now — its checkpoint included, read after the takeover so no later save of
+ * another attempt is missed. An attempt Temporal gave up on (its heartbeat lost in a network split)
+ * may still be sending; its checkpoint saves and its commit check the fence, so it stops at the next
+ * one instead of posting what this attempt posts too (Slack messages, insert-mode records).
+ */
+export async function claimBatch(db: StateDb, runId: string, batchNo: number, fence: string): Promise<BatchRow> {
   await db
     .updateTable('batches')
-    .set({ checkpoint })
+    .set({ attempt_fence: fence })
     .where('run_id', '=', runId)
     .where('batch_no', '=', batchNo)
     .where('committed', '=', 0)
     .execute();
+  return getBatch(db, runId, batchNo);
+}
+
+function superseded(runId: string, batchNo: number): BackflowError {
+  return new BackflowError(
+    'BATCH_SUPERSEDED',
+    `a later attempt has taken over batch ${batchNo} of run ${runId} (or committed it); this attempt stops`,
+  );
+}
+
+/**
+ * Keeps a destination's note on a batch in flight (see WriteContext); dropped with the batch's commit.
+ * With `fence`, only while that attempt owns the batch (see claimBatch); else BATCH_SUPERSEDED.
+ */
+export async function saveBatchCheckpoint(db: StateDb, runId: string, batchNo: number, checkpoint: string, fence?: string): Promise<void> {
+  let update = db
+    .updateTable('batches')
+    .set({ checkpoint })
+    .where('run_id', '=', runId)
+    .where('batch_no', '=', batchNo)
+    .where('committed', '=', 0);
+  if (fence !== undefined) update = update.where('attempt_fence', '=', fence);
+  const saved = await update.executeTakeFirst();
+  if (fence !== undefined && Number(saved.numUpdatedRows) === 0) throw superseded(runId, batchNo);
 }
 
 /** The staged records of a batch (the staged rows in its seq range), in model order, with any destination id already known. */
@@ -161,6 +191,8 @@ export async function commitBatch(
     outcomes: readonly BatchOutcome[];
     apiCalls: number;
     now: string;
+    /** The attempt's fence (claimBatch): a commit of an attempt that no longer owns the batch is refused. */
+    fence?: string;
   },
 ): Promise<BatchTotals> {
   const byKey = new Map(input.records.map((record) => [record.key, record]));
@@ -172,6 +204,7 @@ export async function commitBatch(
       .where('batch_no', '=', input.batchNo)
       .executeTakeFirstOrThrow();
     if (batch.committed) return totalsOf(batch, true);
+    if (input.fence !== undefined && batch.attempt_fence !== input.fence) throw superseded(input.runId, input.batchNo);
 
     const operation = batch.operation;
     let synced = 0;

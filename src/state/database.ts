@@ -61,6 +61,8 @@ export interface BatchesTable {
   /** The batch's rows: the staged rows of the run from seq first_seq to last_seq (null once long committed). */
   first_seq: number | null;
   last_seq: number | null;
+  /** The syncBatches attempt sending the batch (see claimBatch); null before the first. */
+  attempt_fence: Generated<string | null>;
 }
 
 export interface StagedRowsTable {

@@ -160,6 +160,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('runs').addColumn('extract_fence', 'text').execute();
     },
   },
+  /** The syncBatches attempt that owns a batch (see claimBatch): the same guard for a batch's sends. */
+  '008_batch_attempt_fence': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('batches').addColumn('attempt_fence', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

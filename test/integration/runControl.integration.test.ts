@@ -1,6 +1,7 @@
 import { createActivities } from '../../activities';
 import { extractChanges, finishRun, startRun, syncBatches } from '../../src/engine';
 import { runDuration } from '../../src/ops/metrics';
+import { claimBatch, getBatch } from '../../src/state/batches';
 import { getRun } from '../../src/state/runs';
 import type { RunSummary } from '../../src/state/summary';
 import { BACKFLOW_STATUS } from '../../src/temporal/searchAttributes';
@@ -126,6 +127,27 @@ describe('running a sync', () => {
     expect(failed).toEqual([{ status: 'rejected', reason: expect.objectContaining({ code: 'EXTRACT_SUPERSEDED' }) as unknown }]);
     expect(await getRun(fx.project.deps.state, runId)).toMatchObject({ phase: 'extracted', extracted: 6000, unchanged: 6000, removed: 0, batches: 0 });
     await finishRun(fx.project.deps, runId);
+  });
+
+  it('fences the attempts of a batch: one a later attempt took over mid-send is refused its commit, and the later one commits', async () => {
+    const deps = { ...fx.project.deps, batchTimeSliceMs: 60_000 };
+    const { runId } = await startRun(deps, { runId: 'batch-taken-over', sync: SYNC, full: false });
+    expect((await extractChanges(deps, runId)).counts.batches).toBe(1);
+    // While Salesforce applies the first attempt's write (its worker cut off from Temporal, which
+    // started another attempt), the later attempt takes the batch over.
+    let takeover: Promise<unknown> | undefined;
+    const stopListening = fx.sandbox.onWriteApplied(() => {
+      stopListening();
+      takeover = claimBatch(deps.state, runId, 1, 'the-later-attempt');
+    });
+    await expect(syncBatches(deps, runId, { first: 1, last: 1 })).rejects.toMatchObject({ code: 'BATCH_SUPERSEDED' });
+    await takeover;
+    expect(await getBatch(deps.state, runId, 1)).toMatchObject({ committed: 0, attempt_fence: 'the-later-attempt' });
+    // The batch is the later attempt's to send and commit (an upsert by external id: no duplicate).
+    const later = await syncBatches(deps, runId, { first: 1, last: 1 });
+    expect(later.batches).toMatchObject([{ batchNo: 1, synced: 4, alreadyCommitted: false }]);
+    expect(fx.sandbox.records('Account')).toHaveLength(4);
+    expect(await finishRun(deps, runId)).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
   });
 
   it('hands the rest of a range back when a batch fails after others of it were sent', async () => {

@@ -1,7 +1,7 @@
 import type { SyncSpec } from '../../src/config/schema';
 import { fingerprint } from '../../src/diff/fingerprint';
 import { openStateStore, type StateDb } from '../../src/state/database';
-import { commitBatch, getBatch, readBatchRecords, type BatchOutcome } from '../../src/state/batches';
+import { claimBatch, commitBatch, getBatch, readBatchRecords, saveBatchCheckpoint, type BatchOutcome } from '../../src/state/batches';
 import type { SyncMode } from '../../src/destinations/modes';
 import { recordResults } from '../../src/state/history';
 import { closeRun, openRun } from '../../src/state/runs';
@@ -300,5 +300,37 @@ describe('extract fences', () => {
       message: 'run closed is past extracting (finished); this extract attempt stops',
     });
     await expect(resetStaging(db, 'closed')).rejects.toMatchObject({ code: 'EXTRACT_SUPERSEDED' });
+  });
+});
+
+describe('batch attempt fences', () => {
+  it('refuses the checkpoint saves and the commit of an attempt whose batch a later attempt took over', async () => {
+    const { runId } = await stageRun([['1', 'Acme']]);
+    await claimBatch(db, runId, 1, 'stale');
+    await saveBatchCheckpoint(db, runId, 1, '{"posted":[]}', 'stale');
+    expect(await claimBatch(db, runId, 1, 'current')).toMatchObject({ attempt_fence: 'current', checkpoint: '{"posted":[]}' });
+    await expect(saveBatchCheckpoint(db, runId, 1, '{"posted":["1"]}', 'stale')).rejects.toMatchObject({
+      code: 'BATCH_SUPERSEDED',
+      message: `a later attempt has taken over batch 1 of run ${runId} (or committed it); this attempt stops`,
+    });
+    const records = await readBatchRecords(db, runId, spec.name, 1);
+    const commit = (fence: string) =>
+      commitBatch(db, {
+        runId,
+        syncName: spec.name,
+        batchNo: 1,
+        records,
+        outcomes: [{ key: '1', status: 'synced', destinationId: 'id-1', created: true }],
+        apiCalls: 1,
+        now: NOW,
+        fence,
+      });
+    await expect(commit('stale')).rejects.toMatchObject({ code: 'BATCH_SUPERSEDED' });
+    expect(await db.selectFrom('record_results').selectAll().execute()).toHaveLength(0);
+    await saveBatchCheckpoint(db, runId, 1, '{"posted":["1"]}', 'current');
+    expect(await commit('current')).toMatchObject({ synced: 1, alreadyCommitted: false });
+    // Committed: nothing more is saved for it, and a late commit finds it done.
+    await expect(saveBatchCheckpoint(db, runId, 1, '{}', 'current')).rejects.toMatchObject({ code: 'BATCH_SUPERSEDED' });
+    expect(await commit('stale')).toMatchObject({ alreadyCommitted: true });
   });
 });
