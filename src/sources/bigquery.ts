@@ -40,6 +40,23 @@ const KIND_BY_TYPE: Record<string, ValueKind> = {
   JSON: 'json',
 };
 
+/** BigQuery's canonical INTERVAL text, `[-]Y-M [-]D [-]H:M:S[.F]`: one sign for Y-M, one for D, one for the time. */
+const WIRE_INTERVAL = /^(-?)(\d+)-(\d+) (-?\d+) (-?)(\d+):(\d+):(\d+)(?:\.(\d{1,6}))?$/;
+
+/** A BigQuery INTERVAL as months, days and microseconds: the parts DuckDB and PostgreSQL intervals are read from. */
+export function wireInterval(text: string): { months: number; days: number; micros: bigint } {
+  const m = WIRE_INTERVAL.exec(text);
+  if (!m) throw new NormalizeError(`not a BigQuery interval: ${text}`);
+  const [, monthSign, years, months, days, timeSign, hours, minutes, seconds, fraction = ''] = m;
+  const micros =
+    (BigInt(hours ?? '0') * 3600n + BigInt(minutes ?? '0') * 60n + BigInt(seconds ?? '0')) * 1_000_000n + BigInt(fraction.padEnd(6, '0') || '0');
+  return {
+    months: (monthSign ? -1 : 1) * (Number(years) * 12 + Number(months)),
+    days: Number(days),
+    micros: timeSign ? -micros : micros,
+  };
+}
+
 /** A BigQuery wire timestamp: int64 microseconds, or (without useInt64Timestamp) float seconds. */
 function wireTimestamp(text: string): bigint {
   if (/^-?\d+$/.test(text)) return BigInt(text);
@@ -62,6 +79,8 @@ export function fromWire(field: BigqueryField, value: unknown): Value {
   }
   const kind = KIND_BY_TYPE[type] ?? 'string';
   if (kind === 'timestamp') return normalizeValue('timestamp', wireTimestamp(String(value)));
+  // As text it would fingerprint unlike the same interval read from DuckDB or PostgreSQL.
+  if (type === 'INTERVAL') return normalizeValue('interval', wireInterval(String(value)));
   return normalizeValue(kind, value, 'base64');
 }
 

@@ -1,5 +1,7 @@
 import { fromWire, labelValue, readWire } from '../../src/sources/bigquery';
+import { normalizeInterval } from '../../src/sources/normalize';
 import { UnreadableValue } from '../../src/sources/source';
+import { intervalText } from '../../src/sandbox/bigquery/wire';
 
 describe('BigQuery wire values', () => {
   it('normalises scalars like every other source', () => {
@@ -12,6 +14,22 @@ describe('BigQuery wire values', () => {
     expect(fromWire({ type: 'BYTES' }, 'qw==')).toBe('qw==');
     expect(fromWire({ type: 'STRING' }, null)).toBeNull();
     expect(fromWire({ type: 'STRING' }, '')).toBe('');
+  });
+
+  it('reads INTERVAL (`Y-M D H:M:S.F`, each part signed) as the ISO duration DuckDB and PostgreSQL give', () => {
+    expect(fromWire({ type: 'INTERVAL' }, '1-2 3 4:5:6.789')).toBe('P1Y2M3DT4H5M6.789S');
+    expect(fromWire({ type: 'INTERVAL' }, '-1-2 -3 -4:5:6.5')).toBe('P-1Y-2M-3DT-4H-5M-6.5S');
+    expect(fromWire({ type: 'INTERVAL' }, '0-0 0 0:0:0')).toBe('PT0S');
+    expect(fromWire({ type: 'INTERVAL' }, '0-0 0 1000000:0:0')).toBe('PT1000000H');
+    // The BigQuery sandbox writes DuckDB's intervals in BigQuery's form: read back, they are DuckDB's.
+    for (const parts of [
+      { months: 14, days: 3, micros: 14_706_789_000n },
+      { months: -14, days: -3, micros: -14_706_500_000n },
+      { months: 0, days: 31, micros: 1n },
+    ]) {
+      expect(fromWire({ type: 'INTERVAL' }, intervalText(parts.months, parts.days, parts.micros))).toBe(normalizeInterval(parts));
+    }
+    expect(readWire({ name: 'gap', type: 'INTERVAL' }, 'P1D')).toBeInstanceOf(UnreadableValue);
   });
 
   it('reads TIMESTAMP as int64 microseconds or as float seconds', () => {
