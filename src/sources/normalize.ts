@@ -133,8 +133,13 @@ export function normalizeDate(raw: string | Date): string {
   return raw instanceof Date ? formatMicros(BigInt(raw.getTime()) * 1000n).date : formatMicros(parseInstant(raw).micros).date;
 }
 
+const DAY_MICROS = 86_400_000_000n;
+
 export function normalizeTime(raw: string): string {
-  return formatMicros(parseInstant(`1970-01-01 ${raw.trim()}`).micros).time;
+  const { micros } = parseInstant(`1970-01-01 ${raw.trim()}`);
+  // PostgreSQL and DuckDB TIME take 24:00:00, the end of the day: not the midnight it would roll to.
+  if (micros === DAY_MICROS) return '24:00:00.000000';
+  return formatMicros(micros).time;
 }
 
 interface IntervalParts {

@@ -4,6 +4,7 @@ import {
   normalizeFloat,
   normalizeInteger,
   normalizeInterval,
+  normalizeTime,
   normalizeTimestamp,
   normalizeValue,
   readValue,
@@ -44,6 +45,12 @@ describe('canonical values, whatever the driver said', () => {
     expect(normalizeFloat('NaN')).toBe('NaN');
     expect(normalizeFloat('Infinity')).toBe('Infinity');
     expect(normalizeFloat('-inf')).toBe('-Infinity');
+  });
+
+  it('keeps TIME 24:00:00, the end of the day PostgreSQL and DuckDB allow, rather than rolling it to midnight', () => {
+    expect(normalizeTime('24:00:00')).toBe('24:00:00.000000');
+    expect(normalizeTime('00:00:00')).toBe('00:00:00.000000');
+    expect(normalizeTime('23:59:59.999999')).toBe('23:59:59.999999');
   });
 
   it('timestamps: one UTC instant from offset text, epoch microseconds or a Date', () => {

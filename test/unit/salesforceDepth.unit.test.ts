@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { ApiBudget } from '../../src/destinations/salesforceBudget';
 import { parseBulkError, parseCheckpoint, toCsv } from '../../src/destinations/salesforceBulk';
 import { coerceRecord, coerceValue, type SalesforceField } from '../../src/destinations/salesforceFields';
@@ -21,6 +23,28 @@ describe('value coercion per field type', () => {
     expect(coerceValue(field('picklist', { picklistValues: ['a'], restrictedPicklist: true }), 'b')).toMatchObject({ ok: false });
     expect(coerceValue(field('picklist', { picklistValues: ['a'] }), 'b')).toEqual({ ok: true, value: 'b' });
     expect(coerceValue(field('multipicklist'), ['a', 'b'])).toEqual({ ok: true, value: 'a;b' });
+  });
+
+  it('sends a date-time without a zone (a warehouse DATETIME) as UTC, whatever the worker\'s time zone', () => {
+    // A worker of its own in Paris: Jest's sandbox does not pass a changed TZ on to V8.
+    const script = `
+      const { coerceValue } = require('./src/destinations/salesforceFields.ts');
+      const field = { name: 'When__c', type: 'datetime', picklistValues: [], restrictedPicklist: false };
+      const values = ['2026-11-20T09:00:00.500000', '2026-11-20 09:00:00', '2026-11-20T09:00:00+01:00', '2026-11-20T09:00:00-0500'];
+      console.log(JSON.stringify(values.map((value) => coerceValue(field, value))));`;
+    const child = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+      cwd: path.resolve(__dirname, '..', '..'),
+      env: { ...process.env, TZ: 'Europe/Paris', NODE_OPTIONS: '' },
+      encoding: 'utf8',
+    });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual([
+      { ok: true, value: '2026-11-20T09:00:00.500Z' },
+      { ok: true, value: '2026-11-20T09:00:00.000Z' },
+      // An offset given is kept.
+      { ok: true, value: '2026-11-20T08:00:00.000Z' },
+      { ok: true, value: '2026-11-20T14:00:00.000Z' },
+    ]);
   });
 
   it('refuses a date or date-time that names no real day or time instead of rolling it over', () => {
