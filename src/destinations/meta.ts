@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 import type { MetaAudienceConnection } from '../config/schema';
 import { BackflowError, DestinationBatchRejected, DestinationTransientError } from '../errors';
@@ -8,8 +9,10 @@ import { toMetaError } from './metaErrors';
 import { hashRow, isMetaKey, META_KEYS, memberId, parseMemberId, payloadData, schemaOf, type HashedRow, type MetaKey } from './metaHashing';
 import type { MetaAudienceTarget } from './metaTarget';
 
-/** Meta takes at most 10,000 rows per users request. */
+/** Meta takes at most 10,000 rows per users request (adds and removals alike). */
 export const META_MAX_ROWS = 10_000;
+/** The destination id of a row synced with no member: every identifier empty, its old member (if any) removed. */
+export const NO_MEMBER = memberId({});
 const DEFAULT_GRAPH_URL = 'https://graph.facebook.com';
 /** The SDK sets no timeout of its own; a request hanging longer is retried. */
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -20,10 +23,24 @@ interface FacebookAdsApiLike {
 interface FacebookAdsApiClass {
   new (accessToken: string, locale?: string, crashLog?: boolean): FacebookAdsApiLike;
   _encodeParams(params: object): string;
+  readonly SDK_VERSION: string;
 }
 // The SDK ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { FacebookAdsApi } = require('facebook-nodejs-business-sdk') as { FacebookAdsApi: FacebookAdsApiClass };
+
+interface HttpAnswer {
+  status: number;
+  data: unknown;
+  headers: Record<string, unknown>;
+}
+/**
+ * The SDK's HTTP client (axios, resolved from the SDK's own package: the instance its calls go
+ * through, with the same proxy settings). FacebookAdsApi.call sends a DELETE's parameters in the
+ * query string only, which cannot hold a 10,000-row payload; Meta documents the removal with a form
+ * body (`curl -X DELETE -F payload=…`), so removals are sent that way on the SDK's transport.
+ */
+const sdkHttp = createRequire(require.resolve('facebook-nodejs-business-sdk'))('axios') as { request(config: object): Promise<HttpAnswer> };
 
 const usersAnswerSchema = z.looseObject({
   num_received: z.number().optional(),
@@ -43,12 +60,14 @@ type Progress = z.infer<typeof progressSchema>;
  * Meta Custom Audiences: rows entering the model become audience members (POST /{audience}/users),
  * rows leaving it (mirror) are removed (DELETE), identifiers normalised and SHA-256 hashed here —
  * raw PII never leaves the worker. A member's destination id is its hashed identifiers, so removal
- * (and a changed email, which removes the old member) sends exactly what was added. A row Meta
- * samples in `invalid_entry_samples` is rejected with its reason; when `num_invalid_entries` counts
- * more rows than the samples name, the batch is split until every invalid row is found.
- * Calls go through facebook-nodejs-business-sdk's FacebookAdsApi.call with a full URL, so the
- * connection's graphUrl and apiVersion apply (the SDK's own path form pins graph.facebook.com and
- * its version).
+ * (and a changed email, which removes the old member) sends exactly what was added. A synced row
+ * whose identifiers all become empty (an opt-out) has its member removed and is synced as NO_MEMBER.
+ * A row Meta samples in `invalid_entry_samples` is rejected with its reason; when
+ * `num_invalid_entries` counts more rows than the samples name, the batch is split until every
+ * invalid row is found. Reads and adds go through facebook-nodejs-business-sdk's FacebookAdsApi.call
+ * with a full URL, so the connection's graphUrl and apiVersion apply (the SDK's own path form pins
+ * graph.facebook.com and its version); removals go through the SDK's HTTP client with a form body
+ * (see sdkHttp).
  */
 export class MetaAudienceDestination implements Destination {
   readonly limits: DestinationLimits = { maxBatchSize: META_MAX_ROWS, concurrency: 1 };
@@ -93,7 +112,17 @@ export class MetaAudienceDestination implements Destination {
     const removals: HashedRow[] = [];
     for (const record of records) {
       const row = hashRow(record.fields, schema);
+      const old = parseMemberId(record.destinationId);
+      const hadMember = old !== null && Object.keys(old).length > 0;
       if (Object.keys(row).length === 0) {
+        if (record.destinationId !== null) {
+          // Synced before, every identifier now empty (an opt-out): the row wants no member, so its
+          // old one is removed and the row is synced as having none — rejecting it would leave the
+          // person in the audience and re-send (and reject) the row every run.
+          if (hadMember) removals.push(old);
+          results.set(record.key, { key: record.key, status: 'ok', destinationId: NO_MEMBER, created: false });
+          continue;
+        }
         results.set(record.key, {
           key: record.key,
           status: 'rejected',
@@ -102,17 +131,11 @@ export class MetaAudienceDestination implements Destination {
         continue;
       }
       // A changed identifier (a new email) is a different person to Meta: take the old one out.
-      const old = parseMemberId(record.destinationId);
-      if (old && Object.keys(old).length > 0 && memberId(old) !== memberId(row)) removals.push(old);
+      if (hadMember && memberId(old) !== memberId(row)) removals.push(old);
       adds.push({ record, row });
     }
-    let apiCalls = 0;
-    if (removals.length > 0 && !progress.removed) {
-      await this.users('DELETE', removals);
-      apiCalls++;
-      progress.removed = true;
-      await save();
-    }
+    // Removals first: a row of this batch sharing an identifier with a removed member is re-added after.
+    let apiCalls = await this.remove(removals, progress, save);
     const part = partKey(adds.map((a) => a.record.key));
     if (adds.length > 0 && !progress.adds[part]) {
       const answer = await this.users('POST', adds.map((a) => a.row), schema);
@@ -153,33 +176,80 @@ export class MetaAudienceDestination implements Destination {
   /** Mirror: removes the members backflow added for rows that left the model (by their stored hashed identifiers). */
   private async removeLeaving(records: readonly DestinationRecord[], progress: Progress, save: () => Promise<void>): Promise<WriteResult> {
     const rows = records.map((record) => parseMemberId(record.destinationId)).filter((row): row is HashedRow => row !== null && Object.keys(row).length > 0);
-    let apiCalls = 0;
-    if (rows.length > 0 && !progress.removed) {
-      await this.users('DELETE', rows);
-      apiCalls++;
-      progress.removed = true;
-      await save();
-    }
+    const apiCalls = await this.remove(rows, progress, save);
     return { results: records.map((record) => ({ key: record.key, status: 'ok', destinationId: record.destinationId ?? '', created: false })), apiCalls };
+  }
+
+  /**
+   * Removes members in one request, once per batch. It is within Meta's per-request limit: a batch
+   * holds at most META_MAX_ROWS records (write refuses more) and each gives at most one removal row.
+   */
+  private async remove(rows: readonly HashedRow[], progress: Progress, save: () => Promise<void>): Promise<number> {
+    if (rows.length === 0 || progress.removed) return 0;
+    await this.users('DELETE', rows);
+    progress.removed = true;
+    await save();
+    return 1;
   }
 
   private async users(method: 'POST' | 'DELETE', rows: readonly HashedRow[], schema?: readonly MetaKey[]): Promise<z.infer<typeof usersAnswerSchema>> {
     const keys = schema ?? schemaOf(rows.flatMap((row) => Object.keys(row)));
     const payload = { schema: keys, data: payloadData(rows, keys) };
-    const answer = await this.request(method, `${this.target.audienceId}/users`, { payload }, `${method === 'POST' ? 'add' : 'remove'} ${rows.length} audience members`);
+    const path = `${this.target.audienceId}/users`;
+    const answer =
+      method === 'POST'
+        ? await this.request('POST', path, { payload }, `add ${rows.length} audience members`)
+        : await this.requestWithForm('DELETE', path, { payload }, `remove ${rows.length} audience members`);
     return usersAnswerSchema.parse(answer);
   }
 
-  /** One Graph call, the way the SDK sends it: POST params as a JSON body, others in the query string, access_token in the query. */
-  private async request(method: 'GET' | 'POST' | 'DELETE', path: string, params: object, what: string): Promise<Record<string, unknown>> {
+  /** One Graph call, the way the SDK sends it: POST params as a JSON body, GET's in the query string, access_token in the query. */
+  private async request(method: 'GET' | 'POST', path: string, params: object, what: string): Promise<Record<string, unknown>> {
     const query = FacebookAdsApi._encodeParams({ access_token: this.config.accessToken, ...(method === 'POST' ? {} : params) });
     const url = `${this.base}/${path}?${query}`;
+    return this.timed(what, () => this.api.call(method, url, method === 'POST' ? params : {}, {}, false));
+  }
+
+  /**
+   * One Graph call with its params as a form body (objects JSON-encoded, as the SDK encodes them),
+   * access_token in the query string as the SDK sends it: how Meta documents DELETE /{audience}/users.
+   * Any answer is read here — one that is not JSON (an HTML page refusing a request as too large)
+   * keeps its status, which the SDK's error would lose.
+   */
+  private async requestWithForm(method: 'DELETE', path: string, params: object, what: string): Promise<Record<string, unknown>> {
+    const url = `${this.base}/${path}?${FacebookAdsApi._encodeParams({ access_token: this.config.accessToken })}`;
+    return this.timed(what, async () => {
+      const answer = await sdkHttp.request({
+        method,
+        url,
+        data: FacebookAdsApi._encodeParams(params),
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'User-Agent': `fbbizsdk-nodejs-v${FacebookAdsApi.SDK_VERSION}` },
+        responseType: 'text',
+        transformResponse: [(data: unknown) => data],
+        validateStatus: () => true,
+        // Ends the socket too when the race below gives up on it.
+        timeout: REQUEST_TIMEOUT_MS,
+      });
+      const body = parseJson(answer.data);
+      if (answer.status >= 200 && answer.status < 300 && typeof body === 'object' && body !== null) return body as Record<string, unknown>;
+      const graphError = typeof body === 'object' && body !== null ? ((body as { error?: unknown }).error ?? body) : null;
+      throw Object.assign(new Error(`HTTP ${answer.status}`), {
+        status: answer.status,
+        response: graphError,
+        headers: answer.headers,
+        rawBody: graphError === null ? answer.data : undefined,
+      });
+    });
+  }
+
+  /** Runs a call with REQUEST_TIMEOUT_MS (the SDK sets no timeout of its own) and types its failure. */
+  private async timed(what: string, call: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new DestinationTransientError(`Meta ${what}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`, 'timeout')), REQUEST_TIMEOUT_MS);
     });
     try {
-      return await Promise.race([this.api.call(method, url, method === 'POST' ? params : {}, {}, false), timeout]);
+      return await Promise.race([call(), timeout]);
     } catch (err) {
       throw toMetaError(err, what);
     } finally {
@@ -188,10 +258,21 @@ export class MetaAudienceDestination implements Destination {
   }
 }
 
+/** A JSON answer body, or undefined when it is not JSON. */
+function parseJson(data: unknown): unknown {
+  if (typeof data !== 'string') return data;
+  try {
+    return JSON.parse(data) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 function parseProgress(checkpoint: string | null): Progress {
-  if (checkpoint === null) return { removed: false, adds: {} };
+  const fresh: Progress = { removed: false, adds: {} };
+  if (checkpoint === null) return fresh;
   const parsed = progressSchema.safeParse(JSON.parse(checkpoint));
-  return parsed.success ? parsed.data : { removed: false, adds: {} };
+  return parsed.success ? parsed.data : fresh;
 }
 
 /** One add request's rows, by their keys: short, and the same on every attempt. */

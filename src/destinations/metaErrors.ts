@@ -17,6 +17,31 @@ interface SdkErrorLike {
   response?: GraphErrorBody | null;
   headers?: Record<string, unknown> | null;
   message?: unknown;
+  /** The answer's body when it is not JSON (an HTML error page from a front end): no Graph error to read. */
+  rawBody?: unknown;
+}
+
+/** HTTP statuses refusing a request for its size: body (413), URL (414), request head (431). */
+const TOO_LARGE_STATUSES: ReadonlySet<number> = new Set([413, 414, 431]);
+
+/**
+ * Meta (or a front end before it) refused a request as too large. Final: the same request is refused
+ * the same way on every attempt, so retrying it only delays the failure.
+ */
+export class MetaRequestTooLarge extends BackflowError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super('DESTINATION_REQUEST_INVALID', message);
+    this.name = 'MetaRequestTooLarge';
+  }
+}
+
+/** The start of a body that is not JSON, on one line, for an error message. */
+function snippet(body: unknown): string {
+  const text = typeof body === 'string' ? body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim() : '';
+  return text === '' ? '' : `: ${text.length > 120 ? `${text.slice(0, 120)}…` : text}`;
 }
 
 /**
@@ -42,14 +67,28 @@ export function regainAccessMs(header: unknown): number | undefined {
   return minutes === undefined ? undefined : minutes * 60_000;
 }
 
-/** Turns a failed Graph call (facebook-nodejs-business-sdk's FacebookRequestError) into the engine's typed errors. */
+/**
+ * Turns a failed Graph call into the engine's typed errors: facebook-nodejs-business-sdk's
+ * FacebookRequestError, or the same shape (`status`, `response` = the Graph error, `headers`, and
+ * `rawBody` when the answer was not JSON) for calls made without it. An answer that is not a Graph
+ * error still has a status, and the status decides: a network failure is only a call with none.
+ */
 export function toMetaError(err: unknown, what: string): Error {
   if (err instanceof BackflowError) return err;
   const e = (typeof err === 'object' && err !== null ? err : {}) as SdkErrorLike;
   const status = typeof e.status === 'number' ? e.status : undefined;
   const body = e.response ?? undefined;
   const code = typeof body?.code === 'number' ? body.code : undefined;
-  const message = typeof body?.message === 'string' ? body.message : typeof e.message === 'string' ? e.message : String(err);
+  const message =
+    typeof body?.message === 'string'
+      ? body.message
+      : status !== undefined
+        ? `HTTP ${status} with a body that is not a Graph error${snippet(e.rawBody)}`
+        : err instanceof SyntaxError
+          ? `the answer was not JSON (the SDK could not read its status): ${err.message}`
+          : typeof e.message === 'string'
+            ? e.message
+            : String(err);
   const detail = `Meta ${what} failed: ${code !== undefined ? `(#${code}) ` : ''}${message}`;
   if (code !== undefined && THROTTLING_CODES.has(code)) {
     const wait = regainAccessMs(e.headers?.['x-business-use-case-usage']);
@@ -57,6 +96,9 @@ export function toMetaError(err: unknown, what: string): Error {
   }
   if (code === 190 || code === 102 || status === 401 || (code !== undefined && code >= 200 && code < 300)) {
     return new BackflowError('DESTINATION_AUTH_FAILED', detail);
+  }
+  if (status !== undefined && TOO_LARGE_STATUSES.has(status)) {
+    return new MetaRequestTooLarge(status, `${detail} (HTTP ${status}: refused as too large; retrying would be refused the same way)`);
   }
   if (status === undefined || status >= 500 || body?.is_transient === true || code === 1 || code === 2) {
     return new DestinationTransientError(detail, status === undefined ? 'network' : 'server-error');

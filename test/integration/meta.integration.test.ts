@@ -59,6 +59,20 @@ describe('Meta Custom Audiences destination through facebook-nodejs-business-sdk
     });
   });
 
+  it('an opt-out (every identifier emptied) removes the member; the row is synced as having none and not sent again', async () => {
+    fx.project.write(`syncs/${SYNC}.yaml`, fx.project.read(`syncs/${SYNC}.yaml`).replace(/  - \{ from: id, to: EXTERN_ID \}\n/, ''));
+    const taskQueue = uniqueTaskQueue('meta-optout');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      await run(taskQueue);
+      expect(members()).toHaveLength(1);
+      await fx.project.sql(`UPDATE account_contacts SET email = NULL, phone = NULL, country = NULL WHERE account_id = 1`);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { changed: 1, synced: 1, rejected: 0 }, apiCalls: 1 });
+      expect(members()).toEqual([]);
+      expect(usersCalls().map((r) => `${r.method} ${r.rows}`)).toEqual(['POST 1', 'DELETE 1']);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 0 }, apiCalls: 0 });
+    });
+  });
+
   it('changes membership once when Meta applied an add but the answer was lost', async () => {
     const taskQueue = uniqueTaskQueue('meta-lost');
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {

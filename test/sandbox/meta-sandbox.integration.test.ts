@@ -2,8 +2,9 @@
  * The Meta Custom Audiences sandbox driven by the official facebook-nodejs-business-sdk: its
  * `FacebookAdsApi.call(method, pathParts, params, files, false, urlOverride)` swaps graph.facebook.com
  * for the sandbox URL and sends exactly what the SDK's CustomAudience users edge sends (POST: JSON body
- * with `payload` as an object, access_token in the query string; DELETE: everything in the query string).
- * Plain `fetch` is used only for form-encoded bodies and the admin endpoints, which the SDK never sends.
+ * with `payload` as an object, access_token in the query string; DELETE: everything in the query string,
+ * which a URL limit refuses beyond ~8 KiB). Plain `fetch` is used only for form bodies (Meta's documented
+ * `curl -X DELETE -F payload=…` among them) and the admin endpoints, which the SDK never sends.
  */
 import { createHash } from 'node:crypto';
 
@@ -116,6 +117,87 @@ describe('adding and removing users', () => {
     const res = await fetch(`${sandbox.graphUrl}/v24.0/${sandbox.audienceId}/users`, { method: 'POST', body });
     expect(res.status).toBe(200);
     expect(sandbox.members(sandbox.audienceId)).toEqual([{ EMAIL: sha('f@x.com') }]);
+  });
+});
+
+describe('removing users the documented way (DELETE with a form body) and URL limits', () => {
+  beforeEach(() => start());
+  const url = () => `${sandbox.graphUrl}/v24.0/${sandbox.audienceId}/users`;
+  const emails = (n: number) => Array.from({ length: n }, (_, i) => sha(`u${i}@x.com`));
+
+  it('removes 10,000 rows sent as curl -X DELETE -F payload=… does (multipart form body)', async () => {
+    const all = emails(10_000);
+    await users('POST', { schema: 'EMAIL_SHA256', data: all.map((e) => [e]) });
+    const form = new FormData();
+    form.set('payload', JSON.stringify({ schema: 'EMAIL_SHA256', data: all.map((e) => [e]) }));
+    form.set('access_token', sandbox.accessToken);
+    const res = await fetch(url(), { method: 'DELETE', body: form });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ num_received: 10_000, num_invalid_entries: 0 });
+    expect(sandbox.members(sandbox.audienceId)).toEqual([]);
+  });
+
+  it('takes a form-encoded DELETE body too, with the token in the query string', async () => {
+    const some = emails(3);
+    await users('POST', { schema: 'EMAIL_SHA256', data: some.map((e) => [e]) });
+    const body = new URLSearchParams({ payload: JSON.stringify({ schema: ['EMAIL'], data: [[some[0]]] }) });
+    const res = await fetch(`${url()}?access_token=${sandbox.accessToken}`, { method: 'DELETE', body });
+    expect(res.status).toBe(200);
+    expect(sandbox.members(sandbox.audienceId)).toEqual([{ EMAIL: some[1] }, { EMAIL: some[2] }]);
+  });
+
+  it("refuses a URL over 8 KiB with 414 and an HTML page, as the SDK's DELETE of 150 hashed emails in the query string gets", async () => {
+    const some = emails(150);
+    await users('POST', { schema: 'EMAIL_SHA256', data: some.map((e) => [e]) });
+    // The SDK cannot read the page: its error is not a Graph error at all.
+    const refused = await sdkError(users('DELETE', { schema: 'EMAIL_SHA256', data: some.map((e) => [e]) }));
+    expect(refused.response).toBeUndefined();
+    const query = new URLSearchParams({ access_token: sandbox.accessToken, payload: JSON.stringify({ schema: 'EMAIL_SHA256', data: some.map((e) => [e]) }) });
+    const res = await fetch(`${url()}?${query.toString()}`, { method: 'DELETE' });
+    expect([res.status, res.headers.get('content-type')]).toEqual([414, 'text/html; charset=utf-8']);
+    expect(await res.text()).toContain('<!DOCTYPE html>');
+    expect(sandbox.members(sandbox.audienceId)).toHaveLength(150);
+    expect(sandbox.requests().slice(-2).map((r) => [r.method, r.status])).toEqual([
+      ['DELETE', 414],
+      ['DELETE', 414],
+    ]);
+    // Below the limit the SDK's DELETE works as before.
+    await users('DELETE', { schema: 'EMAIL_SHA256', data: some.slice(0, 50).map((e) => [e]) });
+    expect(sandbox.members(sandbox.audienceId)).toHaveLength(100);
+  });
+});
+
+describe('membership is a set of people', () => {
+  beforeEach(() => start());
+
+  it('removing a row removes the person it matches by any of its identifiers, with every row that person was uploaded as', async () => {
+    const shared = sha('ops@acme.example');
+    // Two CRM rows, one person: the same email, different phones.
+    await users('POST', { schema: ['EMAIL', 'PHONE', 'COUNTRY'], data: [[shared, sha('16505550101'), sha('us')], [shared, sha('15125550199'), sha('us')]] });
+    // Someone else in the same country: a weak identifier does not make them the same person.
+    await users('POST', { schema: ['EMAIL', 'COUNTRY'], data: [[sha('bob@globex.example'), sha('us')]] });
+    expect(sandbox.members(sandbox.audienceId)).toHaveLength(3);
+    const count = () => api.call('GET', [sandbox.audienceId], { fields: 'approximate_count_lower_bound' }, {}, false, sandbox.graphUrl);
+    expect(await count()).toMatchObject({ approximate_count_lower_bound: 2 });
+
+    // Removing the first row's identifiers takes the person out: both of its rows go.
+    await users('DELETE', { schema: ['EMAIL', 'PHONE', 'COUNTRY'], data: [[shared, sha('16505550101'), sha('us')]] });
+    expect(sandbox.members(sandbox.audienceId)).toEqual([{ EMAIL: sha('bob@globex.example'), COUNTRY: sha('us') }]);
+    expect(await count()).toMatchObject({ approximate_count_lower_bound: 1 });
+  });
+
+  it('matches a removal by a phone alone, and links rows through shared identifiers transitively', async () => {
+    await users('POST', {
+      schema: ['EMAIL', 'PHONE'],
+      data: [
+        [sha('a@x.com'), sha('15550000001')],
+        [sha('b@x.com'), sha('15550000001')],
+        [sha('b@x.com'), sha('15550000002')],
+        [sha('c@x.com'), sha('15550000003')],
+      ],
+    });
+    await users('DELETE', { schema: ['PHONE'], data: [[sha('15550000002')]] });
+    expect(sandbox.members(sandbox.audienceId)).toEqual([{ EMAIL: sha('c@x.com'), PHONE: sha('15550000003') }]);
   });
 });
 

@@ -1,7 +1,9 @@
 /**
- * HTTP plumbing of the Meta sandbox: fastify wiring, Graph-style parameters (query string, form or
- * JSON body), access token check, per-account throttling with `x-business-use-case-usage`, fault
- * injection, the request log and the unauthenticated `/__sandbox/*` admin endpoints.
+ * HTTP plumbing of the Meta sandbox: fastify wiring, Graph-style parameters (query string, JSON,
+ * form-encoded or multipart form body — the last is what Meta's `curl -F` examples send, DELETE
+ * included), a request-line limit, access token check, per-account throttling with
+ * `x-business-use-case-usage`, fault injection, the request log and the unauthenticated
+ * `/__sandbox/*` admin endpoints.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -18,6 +20,16 @@ import type { AudienceMember, MetaLimits, MetaRequestLogEntry, MetaSandboxOption
 const ADMIN_PREFIX = '/__sandbox/';
 const GRAPH_PATH = /^\/(v\d+\.\d+)\/([^/]+)(?:\/([^/]+))?\/?$/;
 const JSON_TYPE = 'application/json; charset=UTF-8';
+/**
+ * Longest URL (path and query) answered: a longer one gets 414 and an HTML page, not a Graph error,
+ * as from a web front end. Graph's own limit is not documented; SDK users report DELETEs of 150–200
+ * hashed emails in the query string failing with an HTML error page, which 8 KiB reproduces (and
+ * Node refuses a request head over 16 KiB with 431 before any handler runs anyway).
+ */
+export const MAX_URL_BYTES = 8 * 1024;
+const URL_TOO_LONG_PAGE =
+  '<!DOCTYPE html><html lang="en" id="facebook"><head><title>Facebook | Error</title><meta charset="utf-8"></head>' +
+  '<body><h1>Sorry, something went wrong.</h1><p>The request URL is too long.</p></body></html>';
 
 /** Fields `GET /{audience_id}` can return (others answer Meta's "nonexisting field" error). */
 const AUDIENCE_FIELDS = new Set([
@@ -55,11 +67,31 @@ export function parseLimits(value: unknown): Partial<MetaLimits> {
 
 type Params = Record<string, unknown>;
 
+/** The text fields of a multipart/form-data body (`curl -F name=value`); file parts are read as text too. */
+function multipartFields(raw: string, contentType: string): Params | GraphError {
+  const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  const delimiter = boundary?.[1] ?? boundary?.[2];
+  if (delimiter === undefined) return invalidParameter('Invalid multipart body: no boundary');
+  const fields: Params = {};
+  for (const part of raw.split(`--${delimiter}`).slice(1)) {
+    if (part.startsWith('--')) break;
+    const split = part.indexOf('\r\n\r\n');
+    if (split < 0) continue;
+    const name = /content-disposition:[^\r\n]*\bname="([^"]*)"/i.exec(part.slice(0, split))?.[1];
+    if (name !== undefined) fields[name] = part.slice(split + 4).replace(/\r\n$/, '');
+  }
+  return fields;
+}
+
 function parseParams(request: FastifyRequest, url: URL): Params | GraphError {
   const params: Params = Object.fromEntries(url.searchParams);
   const raw = typeof request.body === 'string' ? request.body : '';
   if (raw === '') return params;
   const contentType = (request.headers['content-type'] ?? '').toLowerCase();
+  if (contentType.startsWith('multipart/form-data')) {
+    const fields = multipartFields(raw, request.headers['content-type'] ?? '');
+    return fields instanceof GraphError ? fields : { ...params, ...fields };
+  }
   if (contentType.startsWith('application/json')) {
     try {
       const body = JSON.parse(raw) as unknown;
@@ -72,8 +104,7 @@ function parseParams(request: FastifyRequest, url: URL): Params | GraphError {
   return { ...params, ...Object.fromEntries(new URLSearchParams(raw)) };
 }
 
-function audienceView(audience: Audience, fields: string[]): Record<string, unknown> {
-  const count = audience.members.size;
+function audienceView(audience: Audience, count: number, fields: string[]): Record<string, unknown> {
   const all: Record<string, unknown> = {
     id: audience.id,
     name: audience.name,
@@ -171,6 +202,10 @@ export class MetaServer {
     };
     const fail = (error: GraphError, fault?: FaultKind): FastifyReply => done(error.status, error.body(), error.headers, fault);
 
+    if (Buffer.byteLength(request.url) > MAX_URL_BYTES) {
+      this.log.push({ method: request.method, path, status: 414, errorCode: undefined, rows, fault: undefined, at: new Date().toISOString() });
+      return reply.code(414).type('text/html; charset=utf-8').send(URL_TOO_LONG_PAGE);
+    }
     const fault = pickFault(this.faults, this.random);
     if (fault === 'timeout' || fault === 'connectionReset') {
       this.log.push({ method: request.method, path, status: 0, errorCode: undefined, rows, fault, at: new Date().toISOString() });
@@ -214,7 +249,7 @@ export class MetaServer {
       if (unknownField !== undefined) {
         return fail(invalidParameter(`Tried accessing nonexisting field (${unknownField}) on node type (CustomAudience)`));
       }
-      return done(200, audienceView(audience, fields), usage);
+      return done(200, audienceView(audience, this.store.size(audience), fields), usage);
     }
     if (edge !== 'users' || (method !== 'POST' && method !== 'DELETE')) {
       return fail(new GraphError(400, 100, `Unsupported ${method.toLowerCase()} request. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api`, 'GraphMethodException', 33));

@@ -1,4 +1,11 @@
-/** Custom audiences and their members (the set of matched rows, keyed by identity). */
+/**
+ * Custom audiences and their members. Meta matches each uploaded row to a person and an audience is a
+ * set of people, so the store keeps the rows as uploaded (deduplicated by identity) and treats rows
+ * that share a strong identifier — EMAIL, PHONE, MADID or EXTERN_ID, directly or through other rows —
+ * as one person. Names, places, dates, gender and country identify nobody alone: a row with none of
+ * the strong identifiers is a person of its own. Removing a row removes the person it matches by ANY
+ * of its identifiers, with every row that person was uploaded as.
+ */
 import { memberKey } from './payload';
 import type { AudienceMember } from './types';
 
@@ -12,6 +19,45 @@ export interface Audience {
 }
 
 export const AD_ACCOUNT_ID = '100000000000001';
+
+/** Identifiers that single out a person on their own. */
+const PERSON_KEYS = ['EMAIL', 'PHONE', 'MADID', 'EXTERN_ID'] as const;
+
+/** What a row matches people by: each strong identifier, or (having none) the whole row. */
+function identitiesOf(member: AudienceMember): string[] {
+  const strong = PERSON_KEYS.flatMap((key) => (member[key] ? [`${key}:${member[key]}`] : []));
+  return strong.length > 0 ? strong : [`ROW:${memberKey(member)}`];
+}
+
+/** The audience's rows grouped into people: rows sharing an identity, transitively, are one person. */
+function peopleOf(audience: Audience): Map<string, string[]> {
+  const parent = new Map<string, string>();
+  const find = (key: string): string => {
+    let root = key;
+    while (parent.get(root) !== root) root = parent.get(root) as string;
+    for (let at = key; at !== root; ) {
+      const next = parent.get(at) as string;
+      parent.set(at, root);
+      at = next;
+    }
+    return root;
+  };
+  const owner = new Map<string, string>();
+  for (const [key, member] of audience.members) {
+    parent.set(key, key);
+    for (const identity of identitiesOf(member)) {
+      const other = owner.get(identity);
+      if (other === undefined) owner.set(identity, key);
+      else parent.set(find(key), find(other));
+    }
+  }
+  const people = new Map<string, string[]>();
+  for (const key of audience.members.keys()) {
+    const root = find(key);
+    people.set(root, [...(people.get(root) ?? []), key]);
+  }
+  return people;
+}
 
 export class AudienceStore {
   private readonly audiences = new Map<string, Audience>();
@@ -40,13 +86,17 @@ export class AudienceStore {
     audience.timeUpdated = Math.floor(this.now() / 1000);
   }
 
-  /** Removes every member whose identifiers include all of a removal row's (removing by EMAIL alone finds EMAIL+FN members). */
+  /** The number of people in the audience (what `approximate_count_*` reports). */
+  size(audience: Audience): number {
+    return peopleOf(audience).size;
+  }
+
+  /** Removes every person a removal row matches by any of its identifiers: all of the rows they were uploaded as. */
   remove(audience: Audience, members: AudienceMember[]): void {
-    for (const removal of members) {
-      const pairs = Object.entries(removal);
-      for (const [key, member] of audience.members) {
-        if (pairs.every(([k, v]) => member[k] === v)) audience.members.delete(key);
-      }
+    const wanted = new Set(members.flatMap(identitiesOf));
+    for (const rows of peopleOf(audience).values()) {
+      const matched = rows.some((key) => identitiesOf(audience.members.get(key) as AudienceMember).some((identity) => wanted.has(identity)));
+      if (matched) for (const key of rows) audience.members.delete(key);
     }
     audience.timeUpdated = Math.floor(this.now() / 1000);
   }

@@ -25,7 +25,7 @@ export interface MetaSandboxOptions {
   random?: () => number;
 }
 
-/** One matched audience member: the non-empty identifiers it was uploaded with. */
+/** One row of an audience: the non-empty identifiers it was uploaded with. */
 export type AudienceMember = Record<string, string>;
 
 export interface MetaRequestLogEntry {
@@ -48,7 +48,10 @@ export interface MetaSandbox {
   readonly audienceId: string;
   /** Creates another empty custom audience; returns its id. */
   createAudience(name: string): string;
-  /** Current members of an audience (copies, in first-added order). */
+  /**
+   * The rows in an audience as uploaded (copies, in first-added order). Rows sharing an EMAIL, PHONE,
+   * MADID or EXTERN_ID are one person: removing a row removes that person, with all of their rows.
+   */
   members(audienceId: string): AudienceMember[];
   requests(): MetaRequestLogEntry[];
   setFaults(profile: FaultProfile): void;

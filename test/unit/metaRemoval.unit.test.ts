@@ -1,0 +1,156 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DestinationRecord, RecordResult, WriteContext } from '../../src/destinations/destination';
+import { MetaAudienceDestination } from '../../src/destinations/meta';
+import { MetaRequestTooLarge, toMetaError } from '../../src/destinations/metaErrors';
+import { hashValue, memberId } from '../../src/destinations/metaHashing';
+import { BackflowError, DestinationTransientError } from '../../src/errors';
+import { startMetaSandbox, type MetaSandbox } from '../../src/sandbox/meta';
+import { rejectionOf } from '../support/rejection';
+
+function destinationAt(graphUrl: string, audienceId: string, accessToken: string): MetaAudienceDestination {
+  return new MetaAudienceDestination({ type: 'meta_audience', accessToken, graphUrl, apiVersion: 'v24.0' }, { connection: 'meta', audienceId });
+}
+
+/** A context whose checkpoint survives across the writes of one batch, as the engine keeps it. */
+function contextOf(): WriteContext {
+  let checkpoint: string | null = null;
+  return {
+    syncName: 'accounts_to_meta_audience',
+    runId: 'run-1',
+    batchId: 'run-1#1',
+    get checkpoint() {
+      return checkpoint;
+    },
+    saveCheckpoint(value: string) {
+      checkpoint = value;
+      return Promise.resolve();
+    },
+  };
+}
+
+const idOf = (result: RecordResult | undefined): string | null => (result?.status === 'ok' ? result.destinationId : null);
+const people = (n: number, email: (i: number) => string): DestinationRecord[] =>
+  Array.from({ length: n }, (_, i) => ({ key: `k${i}`, fields: { EMAIL: email(i), PHONE: `+1 555 ${String(i).padStart(7, '0')}` }, destinationId: null }));
+
+describe('Meta removals of a whole batch (10,000 rows)', () => {
+  let sandbox: MetaSandbox;
+  let destination: MetaAudienceDestination;
+  beforeEach(async () => {
+    sandbox = await startMetaSandbox();
+    destination = destinationAt(sandbox.graphUrl, sandbox.audienceId, sandbox.accessToken);
+  });
+  afterEach(async () => {
+    await sandbox.close();
+  });
+
+  it('mirror-removes 10,000 members: the payload goes in the DELETE body, not the URL', async () => {
+    const records = people(10_000, (i) => `user${i}@example.com`);
+    const added = await destination.write('upsert', records, contextOf());
+    expect(sandbox.members(sandbox.audienceId)).toHaveLength(10_000);
+
+    const leaving = records.map((r, i) => ({ key: r.key, fields: {}, destinationId: idOf(added.results[i]) }));
+    const removed = await destination.write('delete', leaving, contextOf());
+    expect(removed.apiCalls).toBe(1);
+    expect(removed.results.every((r) => r.status === 'ok')).toBe(true);
+    expect(sandbox.members(sandbox.audienceId)).toEqual([]);
+    expect(sandbox.requests().map((r) => `${r.method} ${r.status} ${r.rows}`)).toEqual(['POST 200 10000', 'DELETE 200 10000']);
+  });
+
+  it('removes the old members of 10,000 rows whose emails all changed (upsert), then adds the new ones', async () => {
+    const records = people(10_000, (i) => `old${i}@example.com`);
+    const added = await destination.write('upsert', records, contextOf());
+    const changed = people(10_000, (i) => `new${i}@example.com`).map((r, i) => ({ ...r, destinationId: idOf(added.results[i]) }));
+    const result = await destination.write('upsert', changed, contextOf());
+    expect(result.results.filter((r) => r.status === 'ok')).toHaveLength(10_000);
+    const members = sandbox.members(sandbox.audienceId);
+    expect(members).toHaveLength(10_000);
+    expect(new Set(members.map((m) => m['EMAIL']))).toEqual(new Set(changed.map((r) => hashValue('EMAIL', r.fields['EMAIL']))));
+  });
+});
+
+describe('Meta: a refusal that is not JSON', () => {
+  /** A front end refusing every request the way Graph's refuses an oversized one: a status and an HTML page. */
+  let server: Server;
+  let graphUrl: string;
+  let status = 414;
+  beforeEach(async () => {
+    server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(status, { 'content-type': 'text/html; charset=utf-8' });
+        response.end('<!DOCTYPE html><html lang="en" id="facebook"><head><title>Facebook | Error</title></head><body>Sorry, something went wrong.</body></html>');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    graphUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterEach(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const leaving: DestinationRecord[] = [{ key: 'k1', fields: {}, destinationId: memberId({ EMAIL: 'a'.repeat(64) }) }];
+
+  it.each([413, 414, 431])('classes a %i with an HTML body as a final "request too large" error, not a network failure', async (code) => {
+    status = code;
+    const error = await rejectionOf<Error>(destinationAt(graphUrl, '1', 'EAABtest').write('delete', leaving, contextOf()));
+    expect(error).toBeInstanceOf(MetaRequestTooLarge);
+    expect(error).toBeInstanceOf(BackflowError);
+    expect(error).not.toBeInstanceOf(DestinationTransientError);
+    expect(error).toMatchObject({ code: 'DESTINATION_REQUEST_INVALID', status: code });
+    expect(error.message).toContain(`HTTP ${code}`);
+  });
+
+  it('classes another non-JSON 4xx as invalid (final) and a non-JSON 5xx as transient', async () => {
+    status = 400;
+    const invalid = await rejectionOf<Error>(destinationAt(graphUrl, '1', 'EAABtest').write('delete', leaving, contextOf()));
+    expect(invalid).toMatchObject({ code: 'DESTINATION_REQUEST_INVALID' });
+    expect(invalid).not.toBeInstanceOf(DestinationTransientError);
+    status = 502;
+    const bad = await rejectionOf<Error>(destinationAt(graphUrl, '1', 'EAABtest').write('delete', leaving, contextOf()));
+    expect(bad).toBeInstanceOf(DestinationTransientError);
+    expect(bad).toMatchObject({ reason: 'server-error' });
+  });
+
+  it('toMetaError: a status with an unreadable body is not a network failure', () => {
+    expect(toMetaError({ status: 431, response: null, rawBody: 'Request Header Fields Too Large' }, 'remove 1 audience members')).toBeInstanceOf(MetaRequestTooLarge);
+    expect(toMetaError({ status: null, response: null, message: 'socket hang up' }, 'x')).toMatchObject({ reason: 'network' });
+  });
+});
+
+describe('Meta: a synced row whose identifiers all become empty (opt-out)', () => {
+  let sandbox: MetaSandbox;
+  let destination: MetaAudienceDestination;
+  beforeEach(async () => {
+    sandbox = await startMetaSandbox();
+    destination = destinationAt(sandbox.graphUrl, sandbox.audienceId, sandbox.accessToken);
+  });
+  afterEach(async () => {
+    await sandbox.close();
+  });
+
+  it('removes its old member and syncs the row as having no member, so it is not re-sent and rejected every run', async () => {
+    const [first] = (await destination.write('upsert', [{ key: 'acme', fields: { EMAIL: 'ops@acme.example', PHONE: null }, destinationId: null }], contextOf())).results;
+    expect(sandbox.members(sandbox.audienceId)).toHaveLength(1);
+
+    const emptied = { key: 'acme', fields: { EMAIL: '  ', PHONE: null }, destinationId: idOf(first) };
+    const { results, apiCalls } = await destination.write('upsert', [emptied], contextOf());
+    expect(results).toEqual([{ key: 'acme', status: 'ok', destinationId: '{}', created: false }]);
+    expect(apiCalls).toBe(1);
+    expect(sandbox.members(sandbox.audienceId)).toEqual([]);
+
+    // Later: still empty (stored id "no member") → nothing to send; an email again → added, nothing removed.
+    expect(await destination.write('upsert', [{ ...emptied, destinationId: '{}' }], contextOf())).toEqual({ results: [{ key: 'acme', status: 'ok', destinationId: '{}', created: false }], apiCalls: 0 });
+    const back = await destination.write('upsert', [{ key: 'acme', fields: { EMAIL: 'new@acme.example', PHONE: null }, destinationId: '{}' }], contextOf());
+    expect(back.apiCalls).toBe(1);
+    expect(sandbox.members(sandbox.audienceId)).toHaveLength(1);
+    // A mirror delete of a row with no member sends nothing.
+    expect(await destination.write('delete', [{ key: 'acme', fields: {}, destinationId: '{}' }], contextOf())).toMatchObject({ apiCalls: 0 });
+  });
+
+  it('still rejects a row never synced that has no identifier', async () => {
+    const { results, apiCalls } = await destination.write('upsert', [{ key: 'x', fields: { EMAIL: '' }, destinationId: null }], contextOf());
+    expect(results).toEqual([{ key: 'x', status: 'rejected', error: { code: 'NO_IDENTIFIERS', message: 'every identifier is empty after normalisation (EMAIL)', fields: ['EMAIL'] } }]);
+    expect(apiCalls).toBe(0);
+  });
+});
