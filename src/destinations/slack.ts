@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { WebClient } from '@slack/web-api';
 import type { SlackConnection } from '../config/schema';
 import { BackflowError } from '../errors';
@@ -14,10 +15,21 @@ import type {
   WriteResult,
 } from './destination';
 import type { WriteOperation } from './modes';
-import { classifySlackError } from './slackErrors';
+import { classifySlackError, historyUnreadable, postedNothing } from './slackErrors';
 import { MessageRenderer, unmappedVariables } from './slackMessages';
 import { CHANNEL_MESSAGES_PER_SECOND, sharedChannelPacer, type ChannelPacer } from './slackPacing';
-import { DIGEST_KEY, messageId, parseMessageId, parseProgress, type PendingPost, type SlackProgress } from './slackProgress';
+import {
+  DIGEST_KEY,
+  isPostOf,
+  messageId,
+  parseMessageId,
+  parseProgress,
+  postMetadata,
+  type PendingPost,
+  type PostMetadata,
+  type PostRef,
+  type SlackProgress,
+} from './slackProgress';
 import type { SlackTarget } from './slackTarget';
 
 /** Messages per batch: at ~1 message/s per channel a batch stays well inside the activity's timeout. */
@@ -27,15 +39,12 @@ export const SLACK_DIGEST_BATCH_SIZE = 10_000;
 const DEFAULT_API_URL = 'https://slack.com/api/';
 /** How far before a lost post's send time its message is looked for (clock skew between us and Slack). */
 const RECOVERY_SKEW_SECONDS = 120;
+/** Messages per page when looking for a lost post (Slack advises pages of at most 200). */
+const RECOVERY_PAGE_SIZE = 200;
 
 interface Sent {
   id: string;
   created: boolean;
-}
-
-/** Slack escapes these in stored message text. */
-function slackEscaped(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /**
@@ -87,7 +96,7 @@ export class SlackDestination implements Destination {
     await this.call('auth.test', () => this.client.auth.test());
     const channel = this.target.channel;
     if (channel !== undefined) {
-      const found = (await this.listChannels()).find((c) => c.id === channel || `#${c.name}` === channel || c.name === channel);
+      const found = (await this.call('conversations.list', () => this.listChannels())).find((c) => c.id === channel || `#${c.name}` === channel || c.name === channel);
       if (!found) issues.push({ path: 'destination.channel', message: `no channel ${channel} in this workspace (or the app cannot see it)` });
       else if (!found.member) issues.push({ path: 'destination.channel', message: `the app is not a member of ${channel}: invite it (/invite @app)` });
       else if (found.archived) issues.push({ path: 'destination.channel', message: `${channel} is archived` });
@@ -119,11 +128,13 @@ export class SlackDestination implements Destination {
     return this.target;
   }
 
-  async post(channel: string, text: string, threadTs?: string): Promise<{ channel: string; ts: string }> {
+  /** Posts with `metadata` naming the post (postMetadata), by which a retry can find it if the answer is lost. */
+  async post(channel: string, text: string, threadTs: string | undefined, metadata: PostMetadata): Promise<{ channel: string; ts: string }> {
     await this.pacer.wait(`${this.apiUrl}|${channel}`);
     const answer = await this.client.chat.postMessage({
       channel,
       text,
+      metadata,
       unfurl_links: false,
       unfurl_media: false,
       ...(threadTs !== undefined ? { thread_ts: threadTs } : {}),
@@ -143,31 +154,47 @@ export class SlackDestination implements Destination {
   }
 
   /**
-   * The message a lost post left in the channel (or thread), if it landed: posted by a bot, same
-   * text, not long before the post was sent, and not already another row's message.
+   * The message a post whose answer never came left in the channel (or thread), if it landed: the
+   * one whose metadata names this post (isPostOf) — never one that merely reads the same, which may
+   * be another row's — read back with `include_all_metadata` from every page since shortly before
+   * the post was sent, and not already a message of this batch. Undefined when there is none, or
+   * when the channel cannot be read (gone, left, or no history scope): post again rather than lose
+   * the row. Answers the calls it made too.
    */
-  async findLost(pending: PendingPost, taken: ReadonlySet<string>): Promise<string | undefined> {
-    const channel = await this.channelId(pending.channel);
-    if (channel === undefined) return undefined;
+  async findLost(pending: PendingPost, syncName: string, ref: PostRef, taken: ReadonlySet<string>): Promise<{ id: string | undefined; calls: number }> {
+    const threadTs = pending.threadTs;
+    let method = 'conversations.list';
     const oldest = String(Math.floor(pending.at / 1000) - RECOVERY_SKEW_SECONDS);
-    let messages: Array<{ ts?: string; text?: string; bot_id?: string }>;
+    let calls = 0;
     try {
-      const answer = pending.threadTs
-        ? await this.client.conversations.replies({ channel, ts: pending.threadTs, oldest, limit: 200 })
-        : await this.client.conversations.history({ channel, oldest, limit: 200 });
-      messages = answer.messages ?? [];
+      const channel = await this.channelId(pending.channel);
+      if (channel === undefined) return { id: undefined, calls };
+      method = threadTs ? 'conversations.replies' : 'conversations.history';
+      const cursors = new Set<string>();
+      let cursor: string | undefined;
+      do {
+        const request = { channel, oldest, limit: RECOVERY_PAGE_SIZE, include_all_metadata: true, ...(cursor ? { cursor } : {}) };
+        calls++;
+        const page = threadTs ? await this.client.conversations.replies({ ...request, ts: threadTs }) : await this.client.conversations.history(request);
+        for (const m of page.messages ?? []) {
+          if (m.ts === undefined || m.ts === threadTs || taken.has(messageId(channel, m.ts))) continue;
+          if (isPostOf(m.metadata, syncName, ref)) return { id: messageId(channel, m.ts), calls };
+        }
+        const next = page.response_metadata?.next_cursor || undefined;
+        // A cursor seen before would loop: the window has been read.
+        cursor = next !== undefined && !cursors.has(next) ? next : undefined;
+        if (cursor) cursors.add(cursor);
+      } while (cursor);
+      return { id: undefined, calls };
     } catch (err) {
-      const failure = classifySlackError(err, 'conversations.history');
+      if (historyUnreadable(err)) return { id: undefined, calls };
+      const failure = classifySlackError(err, method);
       if (failure.scope === 'batch') throw failure.error;
-      return undefined; // cannot read the channel: post again rather than lose the row
+      return { id: undefined, calls }; // channel or thread gone, app not in it
     }
-    const texts = new Set([pending.text, slackEscaped(pending.text)]);
-    const found = messages.find(
-      (m) => m.ts !== undefined && m.bot_id !== undefined && texts.has(m.text ?? '') && m.ts !== pending.threadTs && !taken.has(messageId(channel, m.ts)),
-    );
-    return found?.ts === undefined ? undefined : messageId(channel, found.ts);
   }
 
+  /** A channel's id from its id or name (raw Slack errors: callers classify them). */
   private async channelId(ref: string): Promise<string | undefined> {
     if (/^[CGD][A-Z0-9]{2,}$/.test(ref)) return ref;
     if (!this.channelIds) {
@@ -176,14 +203,13 @@ export class SlackDestination implements Destination {
     return this.channelIds.get(ref.replace(/^#/, ''));
   }
 
+  /** Every channel the app can see (raw Slack errors: callers classify them). */
   private async listChannels(): Promise<Array<{ id: string; name: string; member: boolean; archived: boolean }>> {
     const channels: Array<{ id: string; name: string; member: boolean; archived: boolean }> = [];
     let cursor: string | undefined;
     do {
       // 999: Slack's reference asks for "an integer under 1000" (its pagination guide says at most 1000).
-      const page = await this.call('conversations.list', () =>
-        this.client.conversations.list({ types: 'public_channel,private_channel', limit: 999, ...(cursor ? { cursor } : {}) }),
-      );
+      const page = await this.client.conversations.list({ types: 'public_channel,private_channel', limit: 999, ...(cursor ? { cursor } : {}) });
       for (const c of page.channels ?? []) {
         if (c.id && c.name) channels.push({ id: c.id, name: c.name, member: c.is_member === true, archived: c.is_archived === true });
       }
@@ -305,7 +331,11 @@ class BatchWriter {
     return this.answer(records);
   }
 
-  /** Posts, edits or threads one row's message, with the lost-post marker saved first. */
+  /**
+   * Posts, edits or threads one row's message. A post saves its lost-post marker first, and clears
+   * it again when Slack's answer proves nothing was posted (postedNothing); otherwise the marker
+   * stays for the retry to look for the post by its metadata.
+   */
   private async send(key: string, channel: string, text: string, stored: { channel: string; ts: string } | null): Promise<void> {
     const onChange = this.slack.settings.onChange;
     if (stored && onChange === 'update') {
@@ -323,14 +353,31 @@ class BatchWriter {
       if (this.results.has(key)) return;
     }
     const threadTs = stored && onChange === 'thread' ? stored.ts : undefined;
-    const pending: PendingPost = { key, channel, text, at: Date.now(), ...(threadTs ? { threadTs } : {}) };
+    const post = randomUUID();
+    const pending: PendingPost = { key, channel, text, at: Date.now(), post, ...(threadTs ? { threadTs } : {}) };
     this.progress.pending = pending;
     await this.save();
-    const sent = await this.attempt(key, channel, 'chat.postMessage', async () => {
-      const posted = await this.slack.post(channel, text, threadTs);
-      // A threaded follow-up keeps the parent as the row's message, so later changes thread under it too.
-      return stored && threadTs ? { id: messageId(stored.channel, stored.ts), created: false } : { id: messageId(posted.channel, posted.ts), created: true };
-    });
+    let refused = false;
+    let sent: Sent | undefined;
+    try {
+      sent = await this.attempt(key, channel, 'chat.postMessage', async () => {
+        try {
+          const posted = await this.slack.post(channel, text, threadTs, postMetadata(this.context, { key, post }));
+          // A threaded follow-up keeps the parent as the row's message, so later changes thread under it too.
+          return stored && threadTs ? { id: messageId(stored.channel, stored.ts), created: false } : { id: messageId(posted.channel, posted.ts), created: true };
+        } catch (err) {
+          refused = postedNothing(err);
+          throw err;
+        }
+      });
+    } catch (err) {
+      // Slack refused the post (a 429…): the retry has nothing to look for, and must not look.
+      if (refused) {
+        delete this.progress.pending;
+        await this.save();
+      }
+      throw err;
+    }
     if (sent) await this.commit(key, sent);
     else if (this.results.has(key)) {
       delete this.progress.pending;
@@ -360,13 +407,21 @@ class BatchWriter {
     }
   }
 
-  /** A post the last attempt sent but never heard back from: adopt its message if it landed. */
+  /**
+   * A post the last attempt sent but never heard back from: adopt its message if it landed. A marker
+   * saved before posts carried metadata cannot be told from another row's message by anything but
+   * its text, which rows share: its row is posted again (at worst a duplicate, never a lost alert).
+   */
   private async recoverLost(): Promise<void> {
     const pending = this.progress.pending;
     if (!pending || this.progress.done[pending.key]) return;
-    const taken = new Set(Object.values(this.progress.done).map((d) => d.id));
-    this.apiCalls++;
-    const found = await this.slack.findLost(pending, taken);
+    let found: string | undefined;
+    if (pending.post !== undefined) {
+      const taken = new Set(Object.values(this.progress.done).map((d) => d.id));
+      const lookup = await this.slack.findLost(pending, this.context.syncName, { key: pending.key, post: pending.post }, taken);
+      this.apiCalls += lookup.calls;
+      found = lookup.id;
+    }
     delete this.progress.pending;
     if (found !== undefined) {
       const stored = pending.threadTs ? `${found.split(':')[0]}:${pending.threadTs}` : found;

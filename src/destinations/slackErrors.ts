@@ -99,3 +99,39 @@ export function platformFailure(code: string, method: string): SlackFailure {
   if (CHANNEL_ERRORS.has(code)) return { scope: 'channel', error: { code, message: text, fields: [] } };
   return { scope: 'record', error: { code, message: text, fields: [] } };
 }
+
+/** `ok:false` codes Slack documents as "it's possible some aspect of the operation succeeded". */
+const MAYBE_APPLIED_ERRORS = new Set(['internal_error', 'fatal_error']);
+
+/**
+ * Whether a failed chat.postMessage certainly posted nothing, so its retry may post without looking
+ * for a lost message: Slack answered and refused it — a 429 (rate limits are checked before the
+ * post), another 4xx, or an `ok:false` error other than internal_error/fatal_error. Not so for a 5xx
+ * (a Slack 500 is internal_error, and a proxy's 502/504 may hide a stored post), nor for no answer
+ * at all (timeout, reset connection): then the outcome is unknown.
+ */
+export function postedNothing(err: unknown): boolean {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as SlackErrorLike;
+  switch (e.code) {
+    case 'slack_webapi_rate_limited_error':
+      return true;
+    case 'slack_webapi_platform_error':
+      return typeof e.data?.error === 'string' && !MAYBE_APPLIED_ERRORS.has(e.data.error);
+    case 'slack_webapi_http_error': {
+      const status = typeof e.statusCode === 'number' ? e.statusCode : 0;
+      return status >= 400 && status < 500;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * Whether a read of a channel's messages failed because the token may not read that channel
+ * (`missing_scope`: channels:history for a public channel, groups:history for a private one), as
+ * opposed to a bad token or a transient failure.
+ */
+export function historyUnreadable(err: unknown): boolean {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as SlackErrorLike;
+  return e.code === 'slack_webapi_platform_error' && (e.data?.error === 'missing_scope' || e.data?.error === 'no_permission');
+}

@@ -3,7 +3,9 @@ import { z } from 'zod';
 /**
  * How far one batch got, saved after every message (WriteContext.checkpoint) so a retried batch
  * never posts a row twice: `done` answers a row without calling Slack again; `pending` is the post
- * that was on the wire when the attempt died — the retry looks for it in the channel before posting.
+ * that was on the wire when the attempt died, whose outcome is unknown (no answer, or a 5xx) — the
+ * retry looks for it in the channel, by the metadata it carried, before posting. A post Slack
+ * refused (429, `ok:false`) clears it: nothing to look for.
  */
 const progressSchema = z.object({
   done: z.record(z.string(), z.object({ id: z.string(), created: z.boolean() })),
@@ -16,6 +18,11 @@ const progressSchema = z.object({
       threadTs: z.string().optional(),
       /** Epoch ms when the post was sent. */
       at: z.number(),
+      /**
+       * This post's own id, sent in its message metadata (postMetadata): how the retry knows its
+       * message. Missing from markers saved before posts carried metadata; those are posted again.
+       */
+      post: z.string().optional(),
     })
     .optional(),
 });
@@ -41,4 +48,50 @@ export function parseMessageId(id: string | null): { channel: string; ts: string
   if (id === null) return null;
   const match = /^([^:]+):(\d+\.\d+)$/.exec(id);
   return match?.[1] && match[2] ? { channel: match[1], ts: match[2] } : null;
+}
+
+/** The `event_type` of the message metadata backflow attaches to every message it posts. */
+export const POST_EVENT_TYPE = 'backflow_record';
+
+/** A post's identity: the row (or DIGEST_KEY) and the post's own id (PendingPost.post). */
+export interface PostRef {
+  key: string;
+  post: string;
+}
+
+export interface PostMetadata {
+  event_type: string;
+  event_payload: Record<string, string | boolean>;
+}
+
+/**
+ * The Slack message metadata a post carries (invisible to people, readable by apps through
+ * conversations.history/replies with `include_all_metadata`): the sync, run, batch and row it is
+ * for — `digest: true` instead of a key for a digest — and the post's own id.
+ */
+export function postMetadata(where: { syncName: string; runId: string; batchId: string }, ref: PostRef): PostMetadata {
+  return {
+    event_type: POST_EVENT_TYPE,
+    event_payload: {
+      sync: where.syncName,
+      run: where.runId,
+      batch: where.batchId,
+      ...(ref.key === DIGEST_KEY ? { digest: true } : { key: ref.key }),
+      post: ref.post,
+    },
+  };
+}
+
+/**
+ * Whether a message's metadata (as conversations.history returns it) says it is this post: backflow's
+ * event type, the same sync, the same row, the same post id. Text plays no part: rows (and syncs)
+ * may render the same words.
+ */
+export function isPostOf(metadata: unknown, syncName: string, ref: PostRef): boolean {
+  if (typeof metadata !== 'object' || metadata === null) return false;
+  const { event_type: eventType, event_payload: payload } = metadata as { event_type?: unknown; event_payload?: unknown };
+  if (eventType !== POST_EVENT_TYPE || typeof payload !== 'object' || payload === null) return false;
+  const p = payload as Record<string, unknown>;
+  const row = ref.key === DIGEST_KEY ? p['digest'] === true && p['key'] === undefined : p['key'] === ref.key && p['digest'] === undefined;
+  return row && p['sync'] === syncName && p['post'] === ref.post;
 }

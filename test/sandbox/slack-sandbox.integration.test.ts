@@ -167,6 +167,71 @@ describe('chat.update and chat.delete', () => {
   });
 });
 
+describe('message metadata', () => {
+  beforeEach(() => start());
+
+  const metadata = { event_type: 'backflow_record', event_payload: { sync: 'accounts', run: 'r1', key: '42' } };
+
+  it('stores chat.postMessage metadata on the message; history and replies return it only with include_all_metadata', async () => {
+    const parent = await client.chat.postMessage({ channel: 'cs-alerts', text: 'Acme is at-risk', metadata });
+    expect(parent.message).toMatchObject({ text: 'Acme is at-risk', metadata });
+    const reply = { ...metadata, event_payload: { ...metadata.event_payload, key: '43' } };
+    await client.chat.postMessage({ channel: 'cs-alerts', text: 'a reply', thread_ts: String(parent.ts), metadata: reply });
+    await client.chat.postMessage({ channel: 'cs-alerts', text: 'no metadata' });
+    expect(sandbox.messages('cs-alerts').map((m) => m.metadata)).toEqual([metadata, reply, undefined]);
+
+    const plain = await client.conversations.history({ channel: 'C0CSALERTS1' });
+    expect(plain.messages?.map((m) => [m.text, 'metadata' in m])).toEqual([
+      ['no metadata', false],
+      ['Acme is at-risk', false],
+    ]);
+    const withMetadata = await client.conversations.history({ channel: 'C0CSALERTS1', include_all_metadata: true });
+    expect(withMetadata.messages?.map((m) => m.metadata)).toEqual([undefined, metadata]);
+
+    const thread = { channel: 'C0CSALERTS1', ts: String(parent.ts) };
+    expect((await client.conversations.replies(thread)).messages?.some((m) => 'metadata' in m)).toBe(false);
+    expect((await client.conversations.replies({ ...thread, include_all_metadata: true })).messages?.map((m) => m.metadata)).toEqual([metadata, reply]);
+  });
+
+  it('answers metadata that is not a JSON object invalid_metadata_format, and one without event_type and event_payload invalid_metadata_schema', async () => {
+    // The client sends a string as is (an object it JSON-encodes): this one is not JSON.
+    expect(await platformError(client.chat.postMessage({ channel: 'general', text: 'x', metadata: '{not json' as never }))).toBe('invalid_metadata_format');
+    expect(await platformError(client.chat.postMessage({ channel: 'general', text: 'x', metadata: '["a"]' as never }))).toBe('invalid_metadata_format');
+    expect(await platformError(client.chat.postMessage({ channel: 'general', text: 'x', metadata: { event_type: 'backflow_record' } as never }))).toBe('invalid_metadata_schema');
+    expect(await platformError(client.chat.postMessage({ channel: 'general', text: 'x', metadata: { event_payload: { key: '1' } } as never }))).toBe('invalid_metadata_schema');
+    expect(sandbox.messages('general')).toEqual([]);
+  });
+
+  it('keeps a message’s metadata through chat.update unless the update sends new metadata', async () => {
+    const posted = await client.chat.postMessage({ channel: 'general', text: 'v1', metadata });
+    const at = { channel: String(posted.channel), ts: String(posted.ts) };
+    await client.chat.update({ ...at, text: 'v2' });
+    expect(sandbox.messages('general')[0]).toMatchObject({ text: 'v2', metadata });
+    const replaced = { event_type: 'backflow_record', event_payload: { key: '7' } };
+    await client.chat.update({ ...at, text: 'v3', metadata: replaced });
+    expect(sandbox.messages('general')[0]).toMatchObject({ text: 'v3', metadata: replaced });
+  });
+});
+
+describe('token scopes', () => {
+  beforeEach(() => start({ channels: [{ name: 'general', id: 'C0GENERAL01' }, { name: 'vip', id: 'G0VIPROOM01', private: true }], scopes: ['chat:write', 'channels:history'] }));
+
+  it('answers a call its token lacks the scope for missing_scope, with the scope needed and the ones provided', async () => {
+    await client.chat.postMessage({ channel: 'vip', text: 'posted with chat:write' });
+    expect((await client.conversations.history({ channel: 'C0GENERAL01' })).ok).toBe(true);
+    const denied = await rejection<WebAPIPlatformError>(client.conversations.history({ channel: 'G0VIPROOM01' }));
+    expect(denied.data).toMatchObject({ ok: false, error: 'missing_scope', needed: 'groups:history', provided: 'chat:write,channels:history' });
+    expect(await platformError(client.conversations.replies({ channel: 'G0VIPROOM01', ts: sandbox.messages('vip')[0]?.ts ?? '' }))).toBe('missing_scope');
+
+    sandbox.setScopes(['channels:history']);
+    expect(await rejection<WebAPIPlatformError>(client.chat.postMessage({ channel: 'general', text: 'x' }))).toMatchObject({ data: { error: 'missing_scope', needed: 'chat:write' } });
+    sandbox.setScopes(undefined);
+    expect((await client.conversations.history({ channel: 'G0VIPROOM01' })).messages?.map((m) => m.text)).toEqual(['posted with chat:write']);
+    sandbox.reset();
+    expect(await platformError(client.conversations.history({ channel: 'G0VIPROOM01' }))).toBe('missing_scope');
+  });
+});
+
 describe('conversations.list', () => {
   beforeEach(() =>
     start({

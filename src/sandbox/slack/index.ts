@@ -6,7 +6,7 @@
 import { SlackServer } from './server';
 import type { SlackSandbox, SlackSandboxOptions } from './types';
 
-export type { SlackChannelSeed, SlackLimits, SlackMessage, SlackRequestLogEntry, SlackSandbox, SlackSandboxOptions } from './types';
+export type { SlackChannelSeed, SlackLimits, SlackMessage, SlackMessageMetadata, SlackRequestLogEntry, SlackSandbox, SlackSandboxOptions } from './types';
 export { DEFAULT_LIMITS, METHOD_TIERS } from './limits';
 
 export async function startSlackSandbox(options: SlackSandboxOptions = {}): Promise<SlackSandbox> {
@@ -26,6 +26,7 @@ export async function startSlackSandbox(options: SlackSandboxOptions = {}): Prom
     requests: () => server.requests(),
     setFaults: (profile) => server.setFaults(profile),
     setLimits: (limits) => server.setLimits(limits),
+    setScopes: (scopes) => server.setScopes(scopes),
     reset: () => server.reset(),
     close: () => server.close(),
   };

@@ -9,7 +9,7 @@ import { SlackApiError } from './errors';
 import type { LimitCheck } from './limits';
 import { channelCursor, channelFromCursor, pageLimit, timeWindow, tsCursor, tsFromCursor, tsMicros, type LimitRule } from './paging';
 import { APP_ID, BOT_ID, BOT_USER_ID, HUMAN_USER_ID, TEAM_ID, TEAM_NAME, type Channel, type Workspace } from './store';
-import type { SlackMessage } from './types';
+import type { SlackMessage, SlackMessageMetadata } from './types';
 
 export const MAX_TEXT_CHARS = 40_000;
 
@@ -20,6 +20,8 @@ export interface MethodContext {
   postToChannel(channelId: string): LimitCheck;
   /** Set when a write landed, so "apply then fail" faults only fire after a real write. */
   onWrite(): void;
+  /** Throws `missing_scope` unless the bot token was granted `scope`. */
+  requireScope(scope: string): void;
 }
 
 /** Thrown by chat.postMessage when its channel's bucket is empty (the server answers 429). */
@@ -43,6 +45,11 @@ function readableChannel(ctx: MethodContext, args: Args): Channel {
   if (!channel.member && channel.private) throw new SlackApiError('channel_not_found');
   if (!channel.member) throw new SlackApiError('not_in_channel');
   return channel;
+}
+
+/** The scope conversations.history/replies need on this channel. */
+function historyScope(channel: Channel): string {
+  return channel.private ? 'groups:history' : 'channels:history';
 }
 
 function writableChannel(ctx: MethodContext, args: Args): Channel {
@@ -69,6 +76,32 @@ function content(ctx: MethodContext, args: Args): { text: string; blocks: unknow
   return { text, blocks, warnings };
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A `metadata` argument (a JSON string from form bodies, an object from JSON bodies): not JSON or
+ * not an object → `invalid_metadata_format`; without a string `event_type` and an object
+ * `event_payload` → `invalid_metadata_schema`. Undefined when none was sent.
+ */
+export function parseMetadata(raw: unknown): SlackMessageMetadata | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  let value: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw) as unknown;
+    } catch {
+      throw new SlackApiError('invalid_metadata_format');
+    }
+  }
+  if (!isRecord(value)) throw new SlackApiError('invalid_metadata_format');
+  const eventType = value['event_type'];
+  const payload = value['event_payload'];
+  if (typeof eventType !== 'string' || eventType.trim() === '' || !isRecord(payload)) throw new SlackApiError('invalid_metadata_schema');
+  return { event_type: eventType, event_payload: structuredClone(payload) };
+}
+
 function withWarnings(body: Record<string, unknown>, warnings: string[]): Record<string, unknown> {
   if (warnings.length === 0) return body;
   return {
@@ -80,9 +113,11 @@ function withWarnings(body: Record<string, unknown>, warnings: string[]): Record
   };
 }
 
-function publicMessage(message: SlackMessage): Omit<SlackMessage, 'channel'> {
+/** A message as the API shows it: without `channel`, and without `metadata` unless asked for (`include_all_metadata`). */
+function publicMessage(message: SlackMessage, withMetadata = true): Omit<SlackMessage, 'channel'> {
   const copy: Partial<SlackMessage> = structuredClone(message);
   delete copy.channel;
+  if (!withMetadata) delete copy.metadata;
   return copy as Omit<SlackMessage, 'channel'>;
 }
 
@@ -100,8 +135,10 @@ function authTest(): Record<string, unknown> {
 }
 
 function postMessage(ctx: MethodContext, args: Args): Record<string, unknown> {
+  ctx.requireScope('chat:write');
   const channel = writableChannel(ctx, args);
   const { text, blocks, warnings } = content(ctx, args);
+  const metadata = parseMetadata(args['metadata']);
   const limited = ctx.postToChannel(channel.id);
   if (!limited.ok) throw new ChannelRateLimited(limited.retryAfterSeconds);
   const threadTs = str(args, 'thread_ts');
@@ -117,12 +154,14 @@ function postMessage(ctx: MethodContext, args: Args): Record<string, unknown> {
   };
   if (blocks !== undefined) message.blocks = blocks;
   if (threadTs !== undefined && threadTs !== '') message.thread_ts = threadTs;
+  if (metadata !== undefined) message.metadata = metadata;
   ctx.workspace.append(message);
   ctx.onWrite();
   return withWarnings({ ok: true, channel: channel.id, ts: message.ts, message: publicMessage(message) }, warnings);
 }
 
 function ownMessage(ctx: MethodContext, args: Args, cannot: string): { channel: Channel; message: SlackMessage } {
+  ctx.requireScope('chat:write');
   const channel = channelArg(ctx, args);
   const ts = str(args, 'ts');
   const message = ts === undefined ? undefined : ctx.workspace.find(channel.id, ts);
@@ -135,7 +174,10 @@ function update(ctx: MethodContext, args: Args): Record<string, unknown> {
   const { channel, message } = ownMessage(ctx, args, 'cant_update_message');
   if (channel.archived) throw new SlackApiError('is_archived');
   const { text, blocks, warnings } = content(ctx, args);
+  // chat.update takes `metadata` too: sent, it replaces the message's; left out, it is kept.
+  const metadata = parseMetadata(args['metadata']);
   message.text = text;
+  if (metadata !== undefined) message.metadata = metadata;
   if (blocks !== undefined) message.blocks = blocks;
   else if (args['blocks'] !== undefined) delete message.blocks;
   message.edited = { user: BOT_USER_ID, ts: ctx.workspace.nextTs() };
@@ -199,11 +241,12 @@ function fromCursor(args: Args, order: 'newest-first' | 'oldest-first'): (m: Sla
   };
 }
 
-/** One page of `items` and the cursor to the item after it. */
-function messagePage(items: SlackMessage[], limit: number): Record<string, unknown> {
+/** One page of `items` and the cursor to the item after it; metadata only when the call asked for it. */
+function messagePage(items: SlackMessage[], limit: number, args: Args): Record<string, unknown> {
   const next = items[limit];
+  const withMetadata = bool(args, 'include_all_metadata');
   return {
-    messages: items.slice(0, limit).map(publicMessage),
+    messages: items.slice(0, limit).map((m) => publicMessage(m, withMetadata)),
     has_more: next !== undefined,
     response_metadata: { next_cursor: next === undefined ? '' : tsCursor(next.ts) },
   };
@@ -211,6 +254,7 @@ function messagePage(items: SlackMessage[], limit: number): Record<string, unkno
 
 function conversationsHistory(ctx: MethodContext, args: Args): Record<string, unknown> {
   const channel = readableChannel(ctx, args);
+  ctx.requireScope(historyScope(channel));
   const limit = pageLimit(args, HISTORY_LIMIT);
   const inWindow = timeWindow(args);
   const onPage = fromCursor(args, 'newest-first');
@@ -220,7 +264,7 @@ function conversationsHistory(ctx: MethodContext, args: Args): Record<string, un
     .filter((m) => m.thread_ts === undefined || m.thread_ts === m.ts)
     .filter((m) => inWindow(m.ts) && onPage(m))
     .reverse();
-  return { ok: true, ...messagePage(visible, limit), pin_count: 0 };
+  return { ok: true, ...messagePage(visible, limit, args), pin_count: 0 };
 }
 
 /**
@@ -230,6 +274,7 @@ function conversationsHistory(ctx: MethodContext, args: Args): Record<string, un
  */
 function conversationsReplies(ctx: MethodContext, args: Args): Record<string, unknown> {
   const channel = readableChannel(ctx, args);
+  ctx.requireScope(historyScope(channel));
   const ts = str(args, 'ts');
   const thread = ts === undefined || ts === '' ? undefined : ctx.workspace.thread(channel.id, ts);
   if (thread === undefined) throw new SlackApiError('thread_not_found');
@@ -237,7 +282,7 @@ function conversationsReplies(ctx: MethodContext, args: Args): Record<string, un
   const inWindow = timeWindow(args);
   const firstPage = tsFromCursor(args) === undefined;
   const replies = thread.replies.filter((m) => inWindow(m.ts)).filter(fromCursor(args, 'oldest-first'));
-  return { ok: true, ...messagePage(firstPage ? [thread.parent, ...replies] : replies, limit) };
+  return { ok: true, ...messagePage(firstPage ? [thread.parent, ...replies] : replies, limit, args) };
 }
 
 export const METHODS: Record<string, (ctx: MethodContext, args: Args) => Record<string, unknown>> = {

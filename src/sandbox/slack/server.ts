@@ -100,6 +100,9 @@ export class SlackServer {
   private readonly initialLimits: Partial<SlackLimits>;
   private faults: FaultProfile;
   private log: SlackRequestLogEntry[] = [];
+  private readonly initialScopes: string[] | undefined;
+  /** The bot token's scopes; undefined grants every scope. */
+  private scopes: string[] | undefined;
 
   constructor(options: SlackSandboxOptions = {}) {
     const now = options.clock ?? Date.now;
@@ -109,6 +112,8 @@ export class SlackServer {
     this.limiter = new SlackRateLimiter(this.initialLimits, now);
     this.random = options.random ?? Math.random;
     this.faults = parseFaultProfile(options.faults ?? {});
+    this.initialScopes = options.scopes === undefined ? undefined : [...options.scopes];
+    this.scopes = this.initialScopes;
     const general = this.workspace.allChannels()[0];
     if (general === undefined) throw new Error('the Slack sandbox needs at least one channel');
     this.defaultWebhookPath = this.webhooks.create(general.id).path;
@@ -158,12 +163,24 @@ export class SlackServer {
     this.limiter.set(parseLimits(limits));
   }
 
-  /** Back to the start state: seeded channels without messages, no faults, start limits, empty log. */
+  setScopes(scopes: string[] | undefined): void {
+    this.scopes = scopes === undefined ? undefined : [...scopes];
+  }
+
+  /** Back to the start state: seeded channels without messages, no faults, start limits and scopes, empty log. */
   reset(): void {
     this.workspace.reset();
     this.faults = {};
     this.limiter.reset(this.initialLimits);
+    this.scopes = this.initialScopes;
     this.log = [];
+  }
+
+  /** Slack's answer to a call its token lacks the scope for: which one it needed, and the ones it has. */
+  private requireScope(scope: string): void {
+    const granted = this.scopes;
+    if (granted === undefined || granted.includes(scope)) return;
+    throw new SlackApiError('missing_scope', { needed: scope, provided: granted.join(',') });
   }
 
   private record(method: string, path: string, status: number, error: string | undefined, fault: FaultKind | undefined): void {
@@ -246,6 +263,7 @@ export class SlackServer {
       onWrite: () => {
         wrote = true;
       },
+      requireScope: (scope) => this.requireScope(scope),
     };
     let answer: Answer;
     try {

@@ -48,6 +48,21 @@ export interface SlackSandboxOptions {
   clock?: () => number;
   /** Random source for fault picking (default Math.random). */
   random?: () => number;
+  /**
+   * OAuth scopes granted to the bot token; every scope when omitted. Checked where Slack names the
+   * scope a method needs: `chat:write` on chat.postMessage/update/delete, `channels:history` (public)
+   * or `groups:history` (private channel) on conversations.history/replies. A call without it is
+   * answered `missing_scope` with Slack's `needed` and `provided`.
+   */
+  scopes?: string[];
+}
+
+/** Message metadata (chat.postMessage `metadata`): app data on a message, not shown to people. */
+export interface SlackMessageMetadata {
+  /** Alphanumeric event name, e.g. `task_created`. */
+  event_type: string;
+  /** Free-form JSON object. */
+  event_payload: Record<string, unknown>;
 }
 
 /** One stored message, as conversations.history shows it (plus `channel`). */
@@ -70,6 +85,8 @@ export interface SlackMessage {
   app_id?: string;
   team: string;
   edited?: { user: string; ts: string };
+  /** Returned by conversations.history/replies only when asked with `include_all_metadata`. */
+  metadata?: SlackMessageMetadata;
 }
 
 export interface SlackRequestLogEntry {
@@ -99,6 +116,8 @@ export interface SlackSandbox {
   requests(): SlackRequestLogEntry[];
   setFaults(profile: FaultProfile): void;
   setLimits(limits: Partial<SlackLimits>): void;
+  /** The bot token's scopes from now on (undefined: every scope); reset() restores the start ones. */
+  setScopes(scopes: string[] | undefined): void;
   reset(): void;
   close(): Promise<void>;
 }
