@@ -24,6 +24,8 @@ export async function extractChanges(
   deps: EngineDeps,
   runId: string,
   onPage: (rowsSoFar: number) => void = () => {},
+  /** A dry run's extract (previewRun): the diff leaves the committed snapshot as it is. */
+  options: { dryRun?: boolean } = {},
 ): Promise<ExtractResult> {
   const run = await getRun(deps.state, runId);
   const spec = specOf(run);
@@ -73,6 +75,7 @@ export async function extractChanges(
     ...(spec.allowEmptyMirror ? { allowEmptyMirror: true } : {}),
     ...(destination.destination.keysIgnoreCase ? { keysIgnoreCase: true } : {}),
     fence,
+    ...(options.dryRun ? { dryRun: true } : {}),
     batchSize: batchSizeFor(spec, destination),
     now: nowIso(deps),
   });

@@ -18,7 +18,7 @@ export async function previewRun(
   const runId = `preview:${randomUUID()}`;
   try {
     const { spec } = await startRun(deps, { runId, sync, full, lease: false });
-    const { counts } = await extractChanges(deps, runId);
+    const { counts } = await extractChanges(deps, runId, undefined, { dryRun: true });
     const { destination, limits } = openTarget(deps, spec);
     // Each batch as the destination counts it (a request per record for some); the time at its
     // request budget, or as it paces itself (Slack), whichever is longer.

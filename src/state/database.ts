@@ -200,6 +200,8 @@ function openSqlite(file: string): StateDb {
   // staging a 100,000-row model spent half its commit time in them (1.5 s → 0.85 s measured).
   database.pragma('wal_autocheckpoint = 16384');
   database.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+  // Unicode case folding for keys (SQLite's lower() folds A–Z only): as destinations match them.
+  database.function('casefold', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : text));
   return new Kysely<StateSchema>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
 }
 

@@ -163,6 +163,8 @@ export interface ClassifyInput {
   keysIgnoreCase?: boolean;
   /** The extract attempt's fence (resetStaging): refused once another attempt owns the staging. */
   fence?: string;
+  /** A dry run (previewRun): counts as a run would, but leaves the committed snapshot untouched. */
+  dryRun?: true;
   /** Records per batch: a number, or chosen per verb from how many records take it (e.g. bulk APIs). */
   batchSize: number | ((operation: WriteOperation, records: number) => number);
   now: string;
@@ -209,7 +211,7 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
         );
       }
       await stageRemoved(trx, runId, syncName);
-      if (input.keysIgnoreCase) recased = await keepRecasedKeys(trx, { runId, syncName, now: input.now });
+      if (input.keysIgnoreCase) recased = await keepRecasedKeys(trx, { runId, syncName, now: input.now, dryRun: input.dryRun === true });
     }
 
     // Changes the mode does not send are skipped, each with a reason on record.
@@ -351,25 +353,28 @@ async function stageRemoved(trx: StateDb, runId: string, syncName: string): Prom
  * `acme-1` and `ACME-1`. A committed key the model now returns in another case is not removed: a
  * delete by its stored id would delete the record the new key's upsert matches. Its staged delete is
  * dropped, the skip put on record, and its snapshot row dropped (the new key's commit takes the
- * record over). Case as the database folds it: PostgreSQL's lower(), SQLite's A–Z. Returns how many.
+ * record over; a dry run leaves it). Case folded as JavaScript's toLowerCase on SQLite (`casefold`, see
+ * database.ts: SQLite's own lower() folds A–Z only), by the database's lower() on PostgreSQL.
+ * Returns how many.
  */
-async function keepRecasedKeys(trx: StateDb, input: { runId: string; syncName: string; now: string }): Promise<number> {
+async function keepRecasedKeys(trx: StateDb, input: { runId: string; syncName: string; now: string; dryRun: boolean }): Promise<number> {
   const { runId, syncName } = input;
+  const fold = sql.raw(isPostgres(trx) ? 'lower' : 'casefold');
   const recased = await sql<{ seq: number; key: string; new_key: string; destination_id: string | null }>`
     SELECT r.seq, r.key, g.new_key, snap.destination_id
     FROM staged_rows r
-    JOIN (SELECT lower(key) AS folded, MAX(CASE WHEN COALESCE(change, '') <> 'removed' THEN key END) AS new_key
+    JOIN (SELECT ${fold}(key) AS folded, MAX(CASE WHEN COALESCE(change, '') <> 'removed' THEN key END) AS new_key
           FROM staged_rows WHERE run_id = ${runId}
-          GROUP BY lower(key)
+          GROUP BY ${fold}(key)
           HAVING SUM(CASE WHEN change = 'removed' THEN 1 ELSE 0 END) > 0
-             AND SUM(CASE WHEN COALESCE(change, '') <> 'removed' THEN 1 ELSE 0 END) > 0) g ON lower(r.key) = g.folded
+             AND SUM(CASE WHEN COALESCE(change, '') <> 'removed' THEN 1 ELSE 0 END) > 0) g ON ${fold}(r.key) = g.folded
     LEFT JOIN snapshots snap ON snap.sync_name = ${syncName} AND snap.key = r.key
     WHERE r.run_id = ${runId} AND r.change = 'removed'`.execute(trx);
   const rows = recased.rows;
   for (let start = 0; start < rows.length; start += 500) {
     const chunk = rows.slice(start, start + 500);
     await trx.deleteFrom('staged_rows').where('run_id', '=', runId).where('seq', 'in', chunk.map((row) => row.seq)).execute();
-    await trx.deleteFrom('snapshots').where('sync_name', '=', syncName).where('key', 'in', chunk.map((row) => row.key)).execute();
+    if (!input.dryRun) await trx.deleteFrom('snapshots').where('sync_name', '=', syncName).where('key', 'in', chunk.map((row) => row.key)).execute();
     await insertJsonRows(
       trx,
       'record_results',

@@ -1,5 +1,6 @@
 import { Connection } from 'jsforce';
 import type { SyncMode } from '../../src/destinations/modes';
+import { previewRun } from '../../src/engine';
 import { startSync } from '../../src/temporal/startSync';
 import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
@@ -66,6 +67,8 @@ describe('sync modes against the Salesforce sandbox', () => {
       const ids = fx.sandbox.records('Account').map((a) => a.Id);
       // The model now spells key 1 in capitals (a dbt change, say); the same Account is meant.
       keyed(`CASE WHEN id = 1 THEN 'ACME-' ELSE 'acme-' END || id`);
+      // A dry run first: it counts the skip, and leaves the committed snapshot as it was.
+      expect(await previewRun(fx.project.deps, SYNC, false)).toMatchObject({ added: 1, removed: 0, skipped: 1 });
       const second = await run(taskQueue);
       expect(second).toMatchObject({ status: 'succeeded', counts: { added: 1, removed: 0, skipped: 1, deleted: 0, synced: 1, created: 0, updated: 1 } });
       expect(fx.sandbox.records('Account').map((a) => a.Id)).toEqual(ids);

@@ -31,7 +31,7 @@ afterEach(async () => {
 async function stageRun(
   rows: Array<[string, string]>,
   /** `unreadable`: keys whose rows held a value the source could not read, staged after `rows` as extractChanges does. */
-  options: { full?: boolean; batchSize?: number; mode?: SyncMode; allowEmptyMirror?: boolean; unreadable?: string[] } = {},
+  options: { full?: boolean; batchSize?: number; mode?: SyncMode; allowEmptyMirror?: boolean; unreadable?: string[]; keysIgnoreCase?: boolean; dryRun?: boolean } = {},
 ) {
   const runId = `run-${++runNo}`;
   await openRun(db, { runId, spec: { ...spec, mode: options.mode ?? 'upsert' }, full: options.full ?? false, now: NOW, lease: true });
@@ -52,6 +52,8 @@ async function stageRun(
     syncName: spec.name,
     mode: options.mode ?? 'upsert',
     ...(options.allowEmptyMirror ? { allowEmptyMirror: true } : {}),
+    ...(options.keysIgnoreCase ? { keysIgnoreCase: true } : {}),
+    ...(options.dryRun ? { dryRun: true as const } : {}),
     batchSize: options.batchSize ?? 2,
     now: NOW,
   });
@@ -178,6 +180,24 @@ describe('sync modes decide what each change sends', () => {
     expect(await snapshotKeys()).toEqual(['1']);
     // Deleted keys are ours no longer: nothing left to remove on the next run.
     expect((await stageRun([['1', 'Acme Corp']], { mode: 'mirror' })).counts).toMatchObject({ removed: 0, batches: 0 });
+  });
+
+  it('mirror, keys matched ignoring case: a key back in another case (accented letters too) is not deleted; a dry run keeps the snapshot', async () => {
+    const first = await stageRun([['émile-1', 'Émile'], ['acme-2', 'Acme']], { mode: 'mirror', keysIgnoreCase: true });
+    await commitAll(first.runId, first.counts);
+    // A dry run counts as a run would, and leaves the committed snapshot as it was.
+    const preview = await stageRun([['ÉMILE-1', 'Émile'], ['ACME-2', 'Acme']], { mode: 'mirror', keysIgnoreCase: true, dryRun: true });
+    expect(preview.counts).toMatchObject({ added: 2, removed: 0, skipped: 2 });
+    expect(await snapshotKeys()).toEqual(['acme-2', 'émile-1']);
+    await closeRun(db, { runId: preview.runId, now: NOW });
+    const second = await stageRun([['ÉMILE-1', 'Émile'], ['ACME-2', 'Acme']], { mode: 'mirror', keysIgnoreCase: true });
+    expect(second.counts).toMatchObject({ added: 2, removed: 0, skipped: 2 });
+    const sent = [];
+    for (let batchNo = 1; batchNo <= second.counts.batches; batchNo++) sent.push(...(await readBatchRecords(db, second.runId, spec.name, batchNo)));
+    expect(sent.map((r) => [r.key, r.change])).toEqual([
+      ['ÉMILE-1', 'added'],
+      ['ACME-2', 'added'],
+    ]);
   });
 
   it('mirror: a key whose row could not be read is invalid, not removed: its record is kept', async () => {
