@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import type { DuckdbConnection } from '../config/schema';
 import { BackflowError } from '../errors';
-import { NormalizeError, normalizeValue, readNormalized, readValue, textOf, type ValueKind } from './normalize';
+import { NormalizeError, normalizeValue, readNormalized, readValue, shortestFloat32, textOf, type ValueKind } from './normalize';
 import { UnreadableValue, type Column, type Source, type SourceRow, type Value } from './source';
 import { SourceUnavailable } from './sourceErrors';
 
@@ -77,10 +77,14 @@ export function duckdbReader(type: DuckDBType): (raw: unknown) => Value | Unread
     };
   }
   const kind = duckdbKind(type);
+  if (type.typeId === DuckDBTypeId.FLOAT) return (raw) => readValue(kind, float32Of(raw));
   if (!NESTED.has(type.typeId)) return (raw) => readValue(kind, raw, 'duckdb-escaped');
   const normalize = duckdbNormalizer(type);
   return (raw) => readNormalized(kind, raw, normalize);
 }
+
+/** A FLOAT as the 4-byte float it is (see shortestFloat32); NaN and infinities come as text. */
+const float32Of = (raw: unknown) => (typeof raw === 'number' ? shortestFloat32(raw) : raw);
 
 const NESTED = new Set([DuckDBTypeId.LIST, DuckDBTypeId.ARRAY, DuckDBTypeId.STRUCT, DuckDBTypeId.MAP]);
 
@@ -131,6 +135,8 @@ function duckdbNormalizer(type: DuckDBType): (raw: unknown) => Value {
         return member && isRecord(raw) ? member(raw['value']) : normalizeValue('string', raw);
       };
     }
+    case DuckDBTypeId.FLOAT:
+      return (raw) => normalizeValue('float', float32Of(raw));
     default: {
       const kind = duckdbKind(type);
       return (raw) => normalizeValue(kind, raw, 'duckdb-escaped');

@@ -68,6 +68,20 @@ export function normalizeFloat(raw: string | number): number | string {
   return Object.is(value, -0) ? 0 : value;
 }
 
+/**
+ * A 4-byte float (DuckDB FLOAT) widened to a double reads 0.10000000149011612; PostgreSQL `real` and
+ * BigQuery write the shortest decimal that reads back as the same float, 0.1. That one, so the value
+ * (and the fingerprint) is the same from every source.
+ */
+export function shortestFloat32(value: number): number {
+  if (!Number.isFinite(value)) return value;
+  for (let digits = 1; digits <= 9; digits += 1) {
+    const candidate = Number(value.toPrecision(digits));
+    if (Math.fround(candidate) === value) return candidate;
+  }
+  return value;
+}
+
 export function normalizeBoolean(raw: string | number | boolean): boolean {
   if (typeof raw === 'boolean') return raw;
   const text = String(raw).trim().toLowerCase();

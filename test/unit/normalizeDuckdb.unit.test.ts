@@ -1,4 +1,5 @@
 import { DuckdbSource } from '../../src/sources/duckdb';
+import { normalizePg } from '../../src/sources/postgres';
 import { UnreadableValue, type SourceRow } from '../../src/sources/source';
 
 async function rowsOf(sql: string): Promise<SourceRow[]> {
@@ -18,6 +19,13 @@ describe('DuckDB values a CRM field can hold', () => {
       SELECT * FROM (VALUES (1, INTERVAL '1 year 2 months 3 days 04:05:06.789'), (2, INTERVAL '36 hours'),
                             (3, INTERVAL '-1.5 seconds'), (4, NULL::INTERVAL)) AS t(id, i) ORDER BY id`);
     expect(rows.map((r) => r.i)).toEqual(['P1Y2M3DT4H5M6.789S', 'PT36H', 'PT-1.5S', null]);
+  });
+
+  it('FLOAT (4 bytes) as the shortest decimal of that float, as PostgreSQL `real` gives it, nested too', async () => {
+    const rows = await rowsOf(`SELECT 0.1::FLOAT AS f, 16777217::FLOAT AS big, 'NaN'::FLOAT AS nan, [0.1::FLOAT, 3.3::FLOAT] AS l, 0.1::DOUBLE AS d`);
+    expect(rows).toEqual([{ f: 0.1, big: 16777216, nan: 'NaN', l: [0.1, 3.3], d: 0.1 }]);
+    // PostgreSQL's text for the same real values reads the same.
+    expect([normalizePg(700, '0.1'), normalizePg(700, '3.3')]).toEqual([0.1, 3.3]);
   });
 
   it('UNION as the value of the member it holds, read by that member type', async () => {

@@ -12,6 +12,7 @@
  * FLOAT64 uses the same Java double spelling ("1.5", "1.0E20", "NaN", "Infinity", "-Infinity").
  */
 
+import { shortestFloat32 } from '../../sources/normalize';
 import {
   DuckDBArrayValue,
   DuckDBBlobValue,
@@ -199,16 +200,6 @@ export function javaDouble(value: number): string {
   return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
 }
 
-/** The shortest decimal that reads back as the same float32 (what a REAL column was given as). */
-function float32Text(value: number): number {
-  if (!Number.isFinite(value)) return value;
-  for (let digits = 1; digits <= 9; digits += 1) {
-    const candidate = Number(value.toPrecision(digits));
-    if (Math.fround(candidate) === value) return candidate;
-  }
-  return value;
-}
-
 /** NUMERIC/BIGNUMERIC text: exact, without trailing fractional zeros ("1.500" → "1.5"). */
 export function canonicalDecimal(text: string): string {
   let out = text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
@@ -231,7 +222,7 @@ function scalarWire(type: DuckDBType, value: Exclude<DuckDBValue, null>): string
     case DuckDBTypeId.BOOLEAN:
       return value === true ? 'true' : 'false';
     case DuckDBTypeId.FLOAT:
-      return typeof value === 'number' ? javaDouble(float32Text(value)) : String(value);
+      return typeof value === 'number' ? javaDouble(shortestFloat32(value)) : String(value);
     case DuckDBTypeId.DOUBLE:
       return typeof value === 'number' ? javaDouble(value) : String(value);
     case DuckDBTypeId.DECIMAL:
