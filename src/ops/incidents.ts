@@ -2,7 +2,7 @@ import type { AlertsConfig } from '../config/schema';
 import type { RunSummary } from '../state/summary';
 import { missedRuns, MISSED_RUNS_CAP, type Cadence, type MissedRuns } from '../temporal/missedRuns';
 
-export type IncidentKind = 'failed' | 'rejected' | 'stale';
+export type IncidentKind = 'failed' | 'rejected' | 'stale' | 'stopped';
 
 /** What is observed now about one kind of problem: present or not (a kind not observed is left as it is). */
 export interface Observation {
@@ -51,6 +51,16 @@ export function observeRun(summary: RunSummary, alerts: Pick<AlertsConfig, 'reje
   if (failed) return observations;
   // A run that completed (even with rejected records) is a success for staleness.
   observations.push({ kind: 'stale', active: false, detail: `run ${summary.runId} ${summary.status} at ${summary.finishedAt ?? ''}` });
+  // One that stopped short (the destination's budget spent) left records unsent: a sync cut short
+  // every run would otherwise never alert, and the people using its data act on stale values.
+  const stopped = summary.error;
+  observations.push({
+    kind: 'stopped',
+    active: stopped !== undefined,
+    detail: stopped
+      ? `run ${summary.runId} stopped before sending every record (${stopped.code}: ${stopped.message}); the rest go out with the next run`
+      : `run ${summary.runId} sent every batch`,
+  });
   if (alerts.rejectedShare !== undefined) {
     const share = rejectedShare(summary);
     const percent = (share * 100).toFixed(1);

@@ -16,6 +16,7 @@ const TITLES: Record<IncidentKind, string> = {
   failed: 'run failed',
   rejected: 'too many records rejected',
   stale: 'has not succeeded recently',
+  stopped: 'stopped before sending every record',
 };
 
 /** The one line a person reads in Slack. */

@@ -44,6 +44,17 @@ describe('observeRun', () => {
     const observed = observeRun(summary('failed', {}, { code: 'SOURCE_QUERY_FAILED', message: 'no table' }), { rejectedShare: 0.1 });
     expect(observed).toEqual([{ kind: 'failed', active: true, detail: expect.stringContaining('SOURCE_QUERY_FAILED: no table') as string }]);
   });
+  it('a run the destination\'s budget stopped short is an incident of its own, cleared by a run that sends everything', () => {
+    const cut = observeRun(summary('partial', { synced: 4 }, { code: 'DESTINATION_BUDGET_EXHAUSTED', message: 'daily API requests at 95%' }), {});
+    expect(cut.find((o) => o.kind === 'stopped')).toEqual({
+      kind: 'stopped',
+      active: true,
+      detail: 'run sync:accounts:1 stopped before sending every record (DESTINATION_BUDGET_EXHAUSTED: daily API requests at 95%); the rest go out with the next run',
+    });
+    expect(decideIncidents(open(), cut).open.map((o) => o.kind)).toEqual(['stopped']);
+    const whole = observeRun(summary('succeeded'), {});
+    expect(decideIncidents(open('stopped'), whole).resolve.map((o) => o.kind)).toEqual(['stopped']);
+  });
   it('a cancelled run says nothing', () => {
     expect(observeRun(summary('failed', {}, { code: 'CANCELLED', message: 'the run was cancelled' }), {})).toEqual([]);
   });
@@ -52,9 +63,10 @@ describe('observeRun', () => {
     expect(observed.map(({ kind, active }) => [kind, active])).toEqual([
       ['failed', false],
       ['stale', false],
+      ['stopped', false],
       ['rejected', true],
     ]);
-    expect(observed[2]?.detail).toContain('2 of 10 records rejected (20.0%, threshold 10.0%)');
+    expect(observed[3]?.detail).toContain('2 of 10 records rejected (20.0%, threshold 10.0%)');
   });
   it('at or under the threshold is not an incident; without a threshold rejections are not watched', () => {
     expect(observeRun(summary('partial', { synced: 9, rejected: 1 }), { rejectedShare: 0.1 }).find((o) => o.kind === 'rejected')?.active).toBe(false);
