@@ -75,18 +75,22 @@ export class SalesforceDestination implements Destination {
   readonly keysIgnoreCase = true;
 
   /**
-   * A collections request, after a SOQL look-up for insert, update and matchOn; a Bulk API 2.0 job
-   * above the collection limit: create, upload, close, at least one poll, then its three results.
+   * A collections request, or above the collection limit a Bulk API 2.0 job (create, upload, close, at
+   * least one poll, then its three results); insert, update and matchOn first look the keys up by SOQL,
+   * one query per 200 keys (records whose Id an earlier run committed skip it: this is the first run's cost).
    */
   costOf(operation: WriteOperation, records: number): BatchCost {
-    if (records > SALESFORCE_COLLECTION_LIMIT) return { requests: 7 };
     const looksUp = operation === 'insert' || operation === 'update' || (operation === 'upsert' && this.target.matchOn !== undefined);
-    return { requests: looksUp ? 2 : 1 };
+    const lookUps = looksUp ? Math.ceil(records / SALESFORCE_COLLECTION_LIMIT) : 0;
+    return { requests: (records > SALESFORCE_COLLECTION_LIMIT ? 7 : 1) + lookUps };
   }
   private readonly connection: Connection;
   private readonly budget: ApiBudget;
-  /** The field holding the warehouse key: the external id field, or the matchOn field. */
-  private readonly keyField: string;
+  /**
+   * The field holding the warehouse key: the external id field, or the matchOn field; as the YAML
+   * spells it until write() puts the describe's API name in its place (see resolveKeyField()).
+   */
+  private keyField: string;
   private readonly bulkThreshold: number;
   private apiCalls = 0;
 
@@ -177,6 +181,7 @@ export class SalesforceDestination implements Destination {
     this.apiCalls = 0;
     this.budget.run = context.runId;
     if (records.length === 0) return { results: [], apiCalls: 0 };
+    if (operation !== 'delete') await this.resolveKeyField();
     const done = new Map<string, RecordResult>();
     const bulk = records.length > SALESFORCE_COLLECTION_LIMIT ? new BulkIngest(this.connection, this.config.apiVersion, context, this.call) : null;
     const keyById = new Map(records.flatMap((r) => (r.destinationId ? [[r.destinationId, r.key] as const] : [])));
@@ -203,6 +208,17 @@ export class SalesforceDestination implements Destination {
         },
     );
     return { results, apiCalls: this.apiCalls };
+  }
+
+  /**
+   * The key field by the API name the describe gives it: Salesforce takes field names in any case, but
+   * answers SOQL rows keyed by that name, and a Bulk API header must spell it so; a YAML `email` for
+   * `Email` would otherwise match nothing.
+   */
+  private async resolveKeyField(): Promise<void> {
+    if (this.keyField === '') return;
+    const field = (await this.fields()).get(this.keyField.toLowerCase());
+    if (field !== undefined) this.keyField = field.name;
   }
 
   /** Records with their values coerced per the describe; a value that cannot be is rejected into `done`. */

@@ -38,7 +38,11 @@ interface Checkpoint {
   jobs: string[];
 }
 
-/** Bulk 2.0 reads `#N/A` as "set to null"; an empty cell leaves the field as it is. */
+/**
+ * Bulk 2.0 reads `#N/A` as "set to null"; an empty cell leaves the field as it is on update. An empty
+ * string is sent as `#N/A` too: the REST API stores "" as null, and a batch must not keep the old
+ * value only because the run was big enough to go through Bulk API.
+ */
 const NULL_CELL = '#N/A';
 const POLL_FIRST_MS = 250;
 const POLL_MAX_MS = 10_000;
@@ -59,7 +63,7 @@ export function parseCheckpoint(text: string | null): Checkpoint {
 
 function cell(value: Value | undefined): string {
   if (value === undefined) return '';
-  if (value === null) return NULL_CELL;
+  if (value === null || value === '') return NULL_CELL;
   const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
   return /[",\n\r]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
 }

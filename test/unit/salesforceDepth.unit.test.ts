@@ -1,9 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import type { Connection } from 'jsforce';
+import type { SalesforceConnection } from '../../src/config/schema';
+import { SalesforceDestination } from '../../src/destinations/salesforce';
 import { ApiBudget } from '../../src/destinations/salesforceBudget';
 import { parseBulkError, parseCheckpoint, toCsv } from '../../src/destinations/salesforceBulk';
 import { coerceRecord, coerceValue, type SalesforceField } from '../../src/destinations/salesforceFields';
 import { soqlInChunks } from '../../src/destinations/soql';
+import type { SalesforceTarget } from '../../src/destinations/targets';
 
 const field = (type: string, extra: Partial<SalesforceField> = {}): SalesforceField => ({
   name: 'F__c', type, createable: true, updateable: true, externalId: false, filterable: true, calculated: false,
@@ -93,6 +97,10 @@ describe('Bulk API 2.0 helpers', () => {
     );
   });
 
+  it('writes an empty string as #N/A: an empty cell would leave the old value on update, where REST stores null', () => {
+    expect(toCsv([{ key: '1', cells: { Name: 'A', Website: '' } }])).toBe('Name,Website\nA,#N/A\n');
+  });
+
   it('reads sf__Error as code, message and fields', () => {
     expect(parseBulkError('INVALID_TYPE_ON_FIELD_IN_RECORD:Health Score: value not of required type: lots:Health_Score__c --')).toEqual({
       code: 'INVALID_TYPE_ON_FIELD_IN_RECORD',
@@ -129,5 +137,83 @@ describe('API budget', () => {
     expect(() => budget.beforeRequest()).toThrow(/usage is 5\/10/);
     now = 6 * 60_000;
     expect(() => budget.beforeRequest()).not.toThrow();
+  });
+
+  it('holds two runs to one org on one worker to the reserve, whichever of them read usage last', () => {
+    const a = new ApiBudget('https://two-runs.unit.test', 0.8);
+    const b = new ApiBudget('https://two-runs.unit.test', 0.8);
+    a.run = 'sync-a:run-1';
+    b.run = 'sync-b:run-1';
+    let used = 76;
+    const sent: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      for (const [name, budget] of [['A', a], ['B', b]] as const) {
+        try {
+          budget.beforeRequest();
+          used += 1;
+          budget.record(used, 100);
+          sent.push(`${name}${used}`);
+        } catch {
+          sent.push(`${name} stopped`);
+        }
+      }
+    }
+    expect(sent).toEqual(['A77', 'B78', 'A79', 'B80', 'A stopped', 'B stopped', 'A stopped', 'B stopped', 'A stopped', 'B stopped']);
+    // A run starting later sends one request to read usage afresh, then stops if it is still past the reserve.
+    const c = new ApiBudget('https://two-runs.unit.test', 0.8);
+    c.run = 'sync-c:run-1';
+    expect(() => c.beforeRequest()).not.toThrow();
+    c.record(81, 100);
+    expect(() => c.beforeRequest()).toThrow(/usage is 81\/100/);
+    // Another batch of run A (a destination of its own) is no new run.
+    const a2 = new ApiBudget('https://two-runs.unit.test', 0.8);
+    a2.run = 'sync-a:run-1';
+    expect(() => a2.beforeRequest()).toThrow(/usage is 81\/100/);
+  });
+
+  it("keeps a new run's refresh until a response has read usage, and never records an old reading over a newer one", () => {
+    const org = 'https://refresh.unit.test';
+    const other = new ApiBudget(org, 0.8);
+    other.run = 'sync-a:run-1';
+    other.record(85, 100);
+    const budget = new ApiBudget(org, 0.8);
+    budget.run = 'sync-b:run-1';
+    // A cached describe goes through the budget without a request: the run still has its refresh.
+    const connection = { limitInfo: {} } as unknown as Connection;
+    budget.beforeRequest();
+    budget.afterResponse(connection);
+    expect(() => budget.beforeRequest()).not.toThrow();
+    (connection as { limitInfo: unknown }).limitInfo = { apiUsage: { used: 60, limit: 100 } };
+    budget.afterResponse(connection);
+    expect(() => budget.beforeRequest()).not.toThrow();
+    other.record(86, 100);
+    // No response since: the connection's reading of 60 is not recorded again over 86.
+    budget.afterResponse(connection);
+    expect(() => budget.beforeRequest()).toThrow(/usage is 86\/100/);
+  });
+});
+
+describe('dry-run cost of a batch', () => {
+  const connection = {
+    type: 'salesforce',
+    instanceUrl: 'https://cost.unit.test',
+    accessToken: 'token',
+    apiVersion: '62.0',
+    bulkThreshold: 2000,
+    maxDailyApiUsage: 0.8,
+    timeoutMs: 10_000,
+  } as unknown as SalesforceConnection;
+  const byExternalId = new SalesforceDestination(connection, { connection: 'sf', object: 'Account', externalIdField: 'External_Id__c' } as SalesforceTarget);
+  const byMatchOn = new SalesforceDestination(connection, { connection: 'sf', object: 'Account', matchOn: { field: 'Name' } } as SalesforceTarget);
+
+  it('counts a SOQL look-up per 200 keys before a Bulk API job, as before a collections request', () => {
+    expect(byExternalId.costOf('upsert', 5_000)).toEqual({ requests: 7 });
+    expect(byExternalId.costOf('delete', 5_000)).toEqual({ requests: 7 });
+    expect(byExternalId.costOf('insert', 5_000)).toEqual({ requests: 7 + 25 });
+    expect(byExternalId.costOf('update', 201)).toEqual({ requests: 7 + 2 });
+    expect(byMatchOn.costOf('upsert', 10_000)).toEqual({ requests: 7 + 50 });
+    expect(byExternalId.costOf('upsert', 200)).toEqual({ requests: 1 });
+    expect(byExternalId.costOf('insert', 200)).toEqual({ requests: 2 });
+    expect(byMatchOn.costOf('upsert', 1)).toEqual({ requests: 2 });
   });
 });

@@ -1,0 +1,100 @@
+/**
+ * The SalesforceDestination through the real jsforce client against the Salesforce sandbox: a key
+ * field the YAML spells in another letter case than its API name, and empty strings on the Bulk API
+ * path. No Temporal: the destination is driven directly, batch by batch, as an activity would.
+ */
+import type { DestinationRecord, WriteContext } from '../../src/destinations/destination';
+import { SalesforceDestination } from '../../src/destinations/salesforce';
+import type { SalesforceConnection } from '../../src/config/schema';
+import type { SalesforceTarget } from '../../src/destinations/targets';
+import { startSalesforceSandbox } from '../../src/sandbox/salesforce';
+import type { SalesforceSandbox } from '../../src/sandbox/salesforce';
+
+let sf: SalesforceSandbox;
+let runs = 0;
+
+beforeEach(async () => {
+  sf = await startSalesforceSandbox();
+  sf.setBulkProcessingDelay(5);
+});
+afterEach(async () => {
+  await sf.close();
+});
+
+const context = (): WriteContext => ({ syncName: 'key-case', runId: `run-${(runs += 1)}`, batchId: `b-${runs}`, checkpoint: null, saveCheckpoint: async () => {} });
+
+function destination(target: Partial<SalesforceTarget>): SalesforceDestination {
+  const connection = {
+    type: 'salesforce',
+    instanceUrl: sf.instanceUrl,
+    accessToken: sf.accessToken,
+    apiVersion: '62.0',
+    bulkThreshold: 2000,
+    maxDailyApiUsage: 0.8,
+    timeoutMs: 10_000,
+  } as unknown as SalesforceConnection;
+  return new SalesforceDestination(connection, { connection: 'sf', object: 'Account', ...target } as SalesforceTarget);
+}
+
+const records = (keys: readonly string[], fields: (key: string) => DestinationRecord['fields']): DestinationRecord[] =>
+  keys.map((key) => ({ key, fields: fields(key), destinationId: null }));
+const range = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+describe('a key field spelt in another case than its API name', () => {
+  it('matchOn `email` finds the Contact whose Email holds the key instead of creating a duplicate', async () => {
+    const seeded = await destination({ object: 'Contact', matchOn: { field: 'Email' } }).write(
+      'upsert',
+      records(['ann@acme.example'], () => ({ LastName: 'Ann' })),
+      context(),
+    );
+    const id = seeded.results[0]?.status === 'ok' ? seeded.results[0].destinationId : 'none';
+    const written = await destination({ object: 'Contact', matchOn: { field: 'email' } }).write(
+      'upsert',
+      records(['ann@acme.example'], () => ({ LastName: 'Ann B' })),
+      context(),
+    );
+    expect(written.results).toEqual([{ key: 'ann@acme.example', status: 'ok', destinationId: id, created: false }]);
+    expect(sf.records('Contact').map((c) => [c.Id, c.LastName, c.Email])).toEqual([[id, 'Ann B', 'ann@acme.example']]);
+  });
+
+  it.each([
+    ['collections', 3],
+    ['Bulk API', 250],
+  ])('externalIdField `external_id__c` (%s): update updates, insert skips, upsert goes by External_Id__c', async (_path, n) => {
+    const keys = range(n, 'k-');
+    const seeded = await destination({ externalIdField: 'External_Id__c' }).write('upsert', records(keys, (k) => ({ Name: `Seed ${k}` })), context());
+    expect(seeded.results.every((r) => r.status === 'ok')).toBe(true);
+    const lower = destination({ externalIdField: 'external_id__c' });
+
+    const updated = await lower.write('update', records(keys, (k) => ({ Name: `Updated ${k}` })), context());
+    expect(updated.results.map((r) => r.status)).toEqual(keys.map(() => 'ok'));
+    expect(sf.records('Account').every((a) => a.Name === `Updated ${String(a.External_Id__c)}`)).toBe(true);
+
+    const inserted = await lower.write('insert', records(keys, (k) => ({ Name: `Again ${k}` })), context());
+    expect(inserted.results.map((r) => r.status)).toEqual(keys.map(() => 'skipped'));
+    expect(inserted.results[0]).toMatchObject({ reason: expect.stringContaining('already has External_Id__c = k-0') });
+
+    const before = sf.requests().length;
+    const upserted = await lower.write('upsert', records(keys, (k) => ({ Name: `Upserted ${k}` })), context());
+    expect(upserted.results.map((r) => (r.status === 'ok' ? r.created : r.status))).toEqual(keys.map(() => false));
+    expect(sf.records('Account')).toHaveLength(n);
+    if (n <= 200) {
+      // The external id goes in the request path by its API name.
+      expect(sf.requests().slice(before).map((r) => r.path)).toEqual(['/services/data/v62.0/composite/sobjects/Account/External_Id__c']);
+    }
+  });
+});
+
+describe('empty strings on the Bulk API path', () => {
+  it.each(['upsert', 'update'] as const)('%s clears the field as the collections path does (Bulk reads an empty cell as "leave it")', async (operation) => {
+    const d = destination({ externalIdField: 'External_Id__c' });
+    for (const [label, n] of [['c', 5], ['b', 250]] as const) {
+      const keys = range(n, `${operation}-${label}`);
+      await d.write('upsert', records(keys, (k) => ({ Name: k, Website: 'https://x.example' })), context());
+      const cleared = await d.write(operation, records(keys, (k) => ({ Name: k, Website: '' })), context());
+      expect(cleared.results.every((r) => r.status === 'ok')).toBe(true);
+      const websites = sf.records('Account').filter((a) => keys.includes(String(a.External_Id__c))).map((a) => a.Website ?? null);
+      expect(websites).toEqual(keys.map(() => null));
+    }
+  });
+});
