@@ -1,32 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DestinationRecord, RecordResult, WriteContext } from '../../src/destinations/destination';
-import { MetaAudienceDestination } from '../../src/destinations/meta';
+import type { DestinationRecord, RecordResult } from '../../src/destinations/destination';
 import { writeBisecting } from '../../src/engine/bisect';
 import { startMetaSandbox, type MetaSandbox } from '../../src/sandbox/meta';
+import { contextOf, destinationAt } from '../support/metaFixture';
 
 const TOKEN = 'EAABtest';
-
-function destinationAt(graphUrl: string, audienceId: string, accessToken = TOKEN): MetaAudienceDestination {
-  return new MetaAudienceDestination({ type: 'meta_audience', accessToken, graphUrl, apiVersion: 'v24.0' }, { connection: 'meta', audienceId });
-}
-
-/** A context whose checkpoint survives across the writes of one batch, as the engine keeps it. */
-function contextOf(): WriteContext {
-  let checkpoint: string | null = null;
-  return {
-    syncName: 'accounts_to_meta_audience',
-    runId: 'run-1',
-    batchId: 'run-1#1',
-    get checkpoint() {
-      return checkpoint;
-    },
-    saveCheckpoint(value: string) {
-      checkpoint = value;
-      return Promise.resolve();
-    },
-  };
-}
 
 const row = (externId: string): DestinationRecord => ({ key: externId, fields: { EXTERN_ID: externId }, destinationId: null });
 const statuses = (results: readonly RecordResult[]) => Object.fromEntries(results.map((r) => [r.key, r.status]));
@@ -81,7 +60,7 @@ describe('Meta destination: more invalid entries than samples', () => {
 
   it('finds the rows Meta counted but did not sample by splitting the batch, so no invalid row is reported ok', async () => {
     samples = 1;
-    const destination = destinationAt(graphUrl, '1');
+    const destination = destinationAt(graphUrl, '1', TOKEN);
     const context = contextOf();
     const records = ['ok-1', 'bad-1', 'ok-2', 'ok-3', 'bad-2', 'ok-4', 'bad-3', 'ok-5'].map(row);
     const { results } = await writeBisecting((part) => destination.write('upsert', part, context), records);
@@ -104,7 +83,7 @@ describe('Meta destination: more invalid entries than samples', () => {
 
   it('rejects without splitting when the count says every unnamed row is invalid', async () => {
     samples = 1;
-    const destination = destinationAt(graphUrl, '1');
+    const destination = destinationAt(graphUrl, '1', TOKEN);
     const { results } = await destination.write('upsert', ['bad-1', 'bad-2', 'bad-3'].map(row), contextOf());
     expect(statuses(results)).toEqual({ 'bad-1': 'rejected', 'bad-2': 'rejected', 'bad-3': 'rejected' });
     expect(results[1]).toMatchObject({ error: { code: 'META_INVALID_ENTRY', message: 'Meta counted 3 of 3 rows invalid (num_invalid_entries) without samples naming them all; this row is one of them' } });
@@ -113,7 +92,7 @@ describe('Meta destination: more invalid entries than samples', () => {
 
   it('rejects a lone row Meta counted invalid with no sample', async () => {
     samples = 0;
-    const { results } = await destinationAt(graphUrl, '1').write('upsert', [row('bad-1')], contextOf());
+    const { results } = await destinationAt(graphUrl, '1', TOKEN).write('upsert', [row('bad-1')], contextOf());
     expect(results).toEqual([{ key: 'bad-1', status: 'rejected', error: { code: 'META_INVALID_ENTRY', message: 'Meta counted this row invalid (num_invalid_entries) without a sample saying why', fields: [] } }]);
   });
 });

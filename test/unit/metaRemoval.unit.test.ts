@@ -1,69 +1,39 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DestinationRecord, RecordResult, WriteContext } from '../../src/destinations/destination';
-import { MetaAudienceDestination } from '../../src/destinations/meta';
+import type { DestinationRecord, RecordResult } from '../../src/destinations/destination';
 import { MetaRequestTooLarge, toMetaError } from '../../src/destinations/metaErrors';
 import { hashValue, memberId } from '../../src/destinations/metaHashing';
 import { BackflowError, DestinationTransientError } from '../../src/errors';
-import { startMetaSandbox, type MetaSandbox } from '../../src/sandbox/meta';
+import { contextOf, destinationAt, useMetaSandbox } from '../support/metaFixture';
 import { rejectionOf } from '../support/rejection';
-
-function destinationAt(graphUrl: string, audienceId: string, accessToken: string): MetaAudienceDestination {
-  return new MetaAudienceDestination({ type: 'meta_audience', accessToken, graphUrl, apiVersion: 'v24.0' }, { connection: 'meta', audienceId });
-}
-
-/** A context whose checkpoint survives across the writes of one batch, as the engine keeps it. */
-function contextOf(): WriteContext {
-  let checkpoint: string | null = null;
-  return {
-    syncName: 'accounts_to_meta_audience',
-    runId: 'run-1',
-    batchId: 'run-1#1',
-    get checkpoint() {
-      return checkpoint;
-    },
-    saveCheckpoint(value: string) {
-      checkpoint = value;
-      return Promise.resolve();
-    },
-  };
-}
 
 const idOf = (result: RecordResult | undefined): string | null => (result?.status === 'ok' ? result.destinationId : null);
 const people = (n: number, email: (i: number) => string): DestinationRecord[] =>
   Array.from({ length: n }, (_, i) => ({ key: `k${i}`, fields: { EMAIL: email(i), PHONE: `+1 555 ${String(i).padStart(7, '0')}` }, destinationId: null }));
 
 describe('Meta removals of a whole batch (10,000 rows)', () => {
-  let sandbox: MetaSandbox;
-  let destination: MetaAudienceDestination;
-  beforeEach(async () => {
-    sandbox = await startMetaSandbox();
-    destination = destinationAt(sandbox.graphUrl, sandbox.audienceId, sandbox.accessToken);
-  });
-  afterEach(async () => {
-    await sandbox.close();
-  });
+  const fx = useMetaSandbox();
 
   it('mirror-removes 10,000 members: the payload goes in the DELETE body, not the URL', async () => {
     const records = people(10_000, (i) => `user${i}@example.com`);
-    const added = await destination.write('upsert', records, contextOf());
-    expect(sandbox.members(sandbox.audienceId)).toHaveLength(10_000);
+    const added = await fx.destination.write('upsert', records, contextOf());
+    expect(fx.sandbox.members(fx.sandbox.audienceId)).toHaveLength(10_000);
 
     const leaving = records.map((r, i) => ({ key: r.key, fields: {}, destinationId: idOf(added.results[i]) }));
-    const removed = await destination.write('delete', leaving, contextOf());
+    const removed = await fx.destination.write('delete', leaving, contextOf());
     expect(removed.apiCalls).toBe(1);
     expect(removed.results.every((r) => r.status === 'ok')).toBe(true);
-    expect(sandbox.members(sandbox.audienceId)).toEqual([]);
-    expect(sandbox.requests().map((r) => `${r.method} ${r.status} ${r.rows}`)).toEqual(['POST 200 10000', 'DELETE 200 10000']);
+    expect(fx.sandbox.members(fx.sandbox.audienceId)).toEqual([]);
+    expect(fx.sandbox.requests().map((r) => `${r.method} ${r.status} ${r.rows}`)).toEqual(['POST 200 10000', 'DELETE 200 10000']);
   });
 
   it('removes the old members of 10,000 rows whose emails all changed (upsert), then adds the new ones', async () => {
     const records = people(10_000, (i) => `old${i}@example.com`);
-    const added = await destination.write('upsert', records, contextOf());
+    const added = await fx.destination.write('upsert', records, contextOf());
     const changed = people(10_000, (i) => `new${i}@example.com`).map((r, i) => ({ ...r, destinationId: idOf(added.results[i]) }));
-    const result = await destination.write('upsert', changed, contextOf());
+    const result = await fx.destination.write('upsert', changed, contextOf());
     expect(result.results.filter((r) => r.status === 'ok')).toHaveLength(10_000);
-    const members = sandbox.members(sandbox.audienceId);
+    const members = fx.sandbox.members(fx.sandbox.audienceId);
     expect(members).toHaveLength(10_000);
     expect(new Set(members.map((m) => m['EMAIL']))).toEqual(new Set(changed.map((r) => hashValue('EMAIL', r.fields['EMAIL']))));
   });
@@ -119,37 +89,29 @@ describe('Meta: a refusal that is not JSON', () => {
 });
 
 describe('Meta: a synced row whose identifiers all become empty (opt-out)', () => {
-  let sandbox: MetaSandbox;
-  let destination: MetaAudienceDestination;
-  beforeEach(async () => {
-    sandbox = await startMetaSandbox();
-    destination = destinationAt(sandbox.graphUrl, sandbox.audienceId, sandbox.accessToken);
-  });
-  afterEach(async () => {
-    await sandbox.close();
-  });
+  const fx = useMetaSandbox();
 
   it('removes its old member and syncs the row as having no member, so it is not re-sent and rejected every run', async () => {
-    const [first] = (await destination.write('upsert', [{ key: 'acme', fields: { EMAIL: 'ops@acme.example', PHONE: null }, destinationId: null }], contextOf())).results;
-    expect(sandbox.members(sandbox.audienceId)).toHaveLength(1);
+    const [first] = (await fx.destination.write('upsert', [{ key: 'acme', fields: { EMAIL: 'ops@acme.example', PHONE: null }, destinationId: null }], contextOf())).results;
+    expect(fx.sandbox.members(fx.sandbox.audienceId)).toHaveLength(1);
 
     const emptied = { key: 'acme', fields: { EMAIL: '  ', PHONE: null }, destinationId: idOf(first) };
-    const { results, apiCalls } = await destination.write('upsert', [emptied], contextOf());
+    const { results, apiCalls } = await fx.destination.write('upsert', [emptied], contextOf());
     expect(results).toEqual([{ key: 'acme', status: 'ok', destinationId: '{}', created: false }]);
     expect(apiCalls).toBe(1);
-    expect(sandbox.members(sandbox.audienceId)).toEqual([]);
+    expect(fx.sandbox.members(fx.sandbox.audienceId)).toEqual([]);
 
     // Later: still empty (stored id "no member") → nothing to send; an email again → added, nothing removed.
-    expect(await destination.write('upsert', [{ ...emptied, destinationId: '{}' }], contextOf())).toEqual({ results: [{ key: 'acme', status: 'ok', destinationId: '{}', created: false }], apiCalls: 0 });
-    const back = await destination.write('upsert', [{ key: 'acme', fields: { EMAIL: 'new@acme.example', PHONE: null }, destinationId: '{}' }], contextOf());
+    expect(await fx.destination.write('upsert', [{ ...emptied, destinationId: '{}' }], contextOf())).toEqual({ results: [{ key: 'acme', status: 'ok', destinationId: '{}', created: false }], apiCalls: 0 });
+    const back = await fx.destination.write('upsert', [{ key: 'acme', fields: { EMAIL: 'new@acme.example', PHONE: null }, destinationId: '{}' }], contextOf());
     expect(back.apiCalls).toBe(1);
-    expect(sandbox.members(sandbox.audienceId)).toHaveLength(1);
+    expect(fx.sandbox.members(fx.sandbox.audienceId)).toHaveLength(1);
     // A mirror delete of a row with no member sends nothing.
-    expect(await destination.write('delete', [{ key: 'acme', fields: {}, destinationId: '{}' }], contextOf())).toMatchObject({ apiCalls: 0 });
+    expect(await fx.destination.write('delete', [{ key: 'acme', fields: {}, destinationId: '{}' }], contextOf())).toMatchObject({ apiCalls: 0 });
   });
 
   it('still rejects a row never synced that has no identifier', async () => {
-    const { results, apiCalls } = await destination.write('upsert', [{ key: 'x', fields: { EMAIL: '' }, destinationId: null }], contextOf());
+    const { results, apiCalls } = await fx.destination.write('upsert', [{ key: 'x', fields: { EMAIL: '' }, destinationId: null }], contextOf());
     expect(results).toEqual([{ key: 'x', status: 'rejected', error: { code: 'NO_IDENTIFIERS', message: 'every identifier is empty after normalisation (EMAIL)', fields: ['EMAIL'] } }]);
     expect(apiCalls).toBe(0);
   });
