@@ -7,6 +7,26 @@ export interface SecretLocation {
   path: string;
 }
 
+/**
+ * Fields holding an endpoint, by name across every connection type and `alerts`, and the schemes each
+ * may take. Checked once resolved: a URL without its scheme (`hooks.slack.com/…`, `127.0.0.1:8080`)
+ * otherwise failed only when sent, as a network error retried for over an hour, and some clients quote
+ * the whole URL (a Slack webhook's is itself a secret) in their error.
+ */
+const URL_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  url: ['http:', 'https:', 'postgres:', 'postgresql:'],
+  instanceUrl: ['http:', 'https:'],
+  loginUrl: ['http:', 'https:'],
+  basePath: ['http:', 'https:'],
+  apiUrl: ['http:', 'https:'],
+  graphUrl: ['http:', 'https:'],
+  slack: ['http:', 'https:'],
+  webhook: ['http:', 'https:'],
+};
+
+/** A control character (a newline a secret file or `echo` left), or whitespace at either end. */
+const UNSENDABLE = /[\u0000-\u001f\u007f]|^\s|\s$/;
+
 /** Every `${env:NAME}` inside a string; a whole-string one is SECRET_REFERENCE (schema.ts). */
 const EMBEDDED_REFERENCE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -37,10 +57,35 @@ function resolveValue(value: unknown, at: string, walk: Walk): unknown {
   if (Array.isArray(value)) return value.map((item, index) => resolveValue(item, `${at}[${index}]`, walk));
   if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(
-      Object.entries(value).map(([field, item]) => [field, resolveValue(item, at ? `${at}.${field}` : field, walk)]),
+      Object.entries(value).map(([field, item]) => {
+        const path = at ? `${at}.${field}` : field;
+        const resolved = resolveValue(item, path, walk);
+        const schemes = URL_FIELDS[field];
+        if (schemes && typeof item === 'string' && typeof resolved === 'string') checkUrl(item, resolved, schemes, path, walk);
+        return [field, resolved];
+      }),
     );
   }
   return value;
+}
+
+/** An endpoint must be an absolute URL of its schemes; named by its reference, not shown, when it came from one. */
+function checkUrl(written: string, resolved: string, schemes: readonly string[], at: string, walk: Walk): void {
+  if (resolved.includes('${env:')) return; // an unset or malformed reference, reported already
+  let scheme: string | undefined;
+  try {
+    scheme = new URL(resolved).protocol;
+  } catch {
+    scheme = undefined;
+  }
+  if (scheme !== undefined && schemes.includes(scheme)) return;
+  // A literal is shown, its password masked (postgres://user:***@host).
+  const what = written.includes('${env:') ? written : `'${resolved.replace(/\/\/([^/:@]*):[^@/]*@/, '//$1:***@')}'`;
+  walk.issues.push({
+    file: walk.file,
+    path: at,
+    message: `${what} is not an absolute URL (${schemes.map((s) => `${s}//`).join(', ')}…)`,
+  });
 }
 
 function resolveString(text: string, at: string, walk: Walk): string {
@@ -49,6 +94,14 @@ function resolveString(text: string, at: string, walk: Walk): string {
     if (secret === undefined || secret === '') {
       walk.issues.push({ file: walk.file, path: at, message: `environment variable ${name} is not set (referenced as \${env:${name}})` });
       return reference;
+    }
+    // Never quoted: a token with a newline went into an HTTP header, whose error printed it in full.
+    if (UNSENDABLE.test(secret)) {
+      walk.issues.push({
+        file: walk.file,
+        path: at,
+        message: `environment variable ${name} (referenced as \${env:${name}}) has a line break, control character or surrounding space; remove it (the value is not shown)`,
+      });
     }
     return secret;
   });

@@ -41,6 +41,35 @@ describe('resolveSecrets at any depth', () => {
     ]);
   });
 
+  it('refuses a secret with a line break or surrounding space, naming the variable and never the value', () => {
+    const issues = issuesOf(() => resolveSecrets({ accessToken: '${env:SF_TOKEN}', header: 'Bearer ${env:HOOK_TOKEN}' }, at, { SF_TOKEN: '00Dsecret!tok\n', HOOK_TOKEN: ' tok' }));
+    expect(issues).toEqual([
+      'backflow.yaml: connections.hook.accessToken: environment variable SF_TOKEN (referenced as ${env:SF_TOKEN}) has a line break, control character or surrounding space; remove it (the value is not shown)',
+      'backflow.yaml: connections.hook.header: environment variable HOOK_TOKEN (referenced as ${env:HOOK_TOKEN}) has a line break, control character or surrounding space; remove it (the value is not shown)',
+    ]);
+    expect(issues.join('\n')).not.toContain('secret!tok');
+  });
+
+  it('refuses an endpoint that is not an absolute URL of its kind, showing a secret one by its reference only', () => {
+    const issues = issuesOf(() =>
+      resolveSecrets(
+        { url: '${env:HOOK_URL}', instanceUrl: 'acme.my.salesforce.com', graphUrl: 'localhost:8080', basePath: 'https://api.hubapi.com' },
+        at,
+        { HOOK_URL: 'hooks.slack.com/services/T0SECRET/B0SECRET/XXXX' },
+      ),
+    );
+    expect(issues).toEqual([
+      'backflow.yaml: connections.hook.url: ${env:HOOK_URL} is not an absolute URL (http://, https://, postgres://, postgresql://…)',
+      "backflow.yaml: connections.hook.instanceUrl: 'acme.my.salesforce.com' is not an absolute URL (http://, https://…)",
+      "backflow.yaml: connections.hook.graphUrl: 'localhost:8080' is not an absolute URL (http://, https://…)",
+    ]);
+    expect(issues.join('\n')).not.toContain('T0SECRET');
+    // A PostgreSQL URL whose port is out of range, named by its field rather than by the model it breaks.
+    expect(issuesOf(() => resolveSecrets({ url: 'postgres://u:hunter2@db:99999/x' }, { file: 'backflow.yaml', path: 'connections.pg' }, {}))).toEqual([
+      "backflow.yaml: connections.pg.url: 'postgres://u:***@db:99999/x' is not an absolute URL (http://, https://, postgres://, postgresql://…)",
+    ]);
+  });
+
   it('refuses a malformed reference instead of sending it as text', () => {
     expect(issuesOf(() => resolveSecrets({ headers: { A: '${env:1BAD}' } }, at, {}))).toEqual([
       'backflow.yaml: connections.hook.headers.A: malformed secret reference: write ${env:NAME} (NAME: letters, digits and _, not starting with a digit)',
