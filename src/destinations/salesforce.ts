@@ -140,10 +140,17 @@ export class SalesforceDestination implements Destination {
       else if (!field.filterable) issues.push({ path, message: `${object}.${field.name} cannot be filtered on in SOQL, so records cannot be matched by it` });
       else if (creates && !field.createable) issues.push({ path, message: `${object}.${field.name} is not createable, so new records cannot carry the key` });
     }
+    // Field names ignore letter case: two spellings of one field would overwrite each other, silently.
+    const setBy = new Map<string, string>();
+    const keyName = externalIdField ?? matchOn?.field;
+    if (keyName !== undefined) setBy.set(keyName.toLowerCase(), externalIdField !== undefined ? 'destination.externalIdField' : 'destination.matchOn.field');
     sync.mappings.forEach((mapping, index) => {
       const field = fields.get(mapping.to.toLowerCase());
       const path = `mappings[${index}].to`;
-      if (!field) issues.push({ path, message: `${object} has no field ${mapping.to}` });
+      const earlier = setBy.get(mapping.to.toLowerCase());
+      setBy.set(mapping.to.toLowerCase(), path);
+      if (field && earlier !== undefined) issues.push({ path, message: `${object}.${field.name} is set by ${earlier} already (Salesforce field names ignore letter case)` });
+      else if (!field) issues.push({ path, message: `${object} has no field ${mapping.to}` });
       else if (!field.createable && !field.updateable) issues.push({ path, message: `${object}.${field.name} is read-only${field.calculated ? ' (a formula field)' : ''}` });
       else if (creates && !field.createable) issues.push({ path, message: `${object}.${field.name} cannot be set on create (mode ${sync.mode} creates records)` });
       else if (updates && !field.updateable) issues.push({ path, message: `${object}.${field.name} cannot be updated (mode ${sync.mode} updates records)` });

@@ -98,3 +98,20 @@ describe('empty strings on the Bulk API path', () => {
     }
   });
 });
+
+describe('mapped fields spelt in another case', () => {
+  it('validate refuses two mappings to one field, or a mapping to the key field, whatever their case (they overwrote each other)', async () => {
+    const issues = await destination({ externalIdField: 'External_Id__c' }).check({
+      mode: 'upsert',
+      mappings: [
+        { from: 'name', to: 'Name' },
+        { from: 'segment', to: 'name' },
+        { from: 'health', to: 'external_id__c' },
+      ],
+    });
+    expect(issues).toEqual([
+      { path: 'mappings[1].to', message: 'Account.Name is set by mappings[0].to already (Salesforce field names ignore letter case)' },
+      { path: 'mappings[2].to', message: 'Account.External_Id__c is set by destination.externalIdField already (Salesforce field names ignore letter case)' },
+    ]);
+  });
+});
