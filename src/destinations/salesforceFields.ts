@@ -86,11 +86,27 @@ function show(value: Value): string {
   return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
 }
 
+/** A plain decimal as text, without the zeros that do not change it: `-0012.50` → `-12.5`. */
+function plainDecimal(text: string): string | undefined {
+  const m = /^(-?)0*(\d*?)(?:\.(\d*?)0*)?$/.exec(text.trim());
+  if (!m || !/\d/.test(text)) return undefined;
+  const [, sign = '', whole = '', fraction = ''] = m;
+  const digits = `${whole || '0'}${fraction ? `.${fraction}` : ''}`;
+  return digits === '0' ? '0' : `${sign}${digits}`;
+}
+
 function coerceNumber(field: SalesforceField, value: Value): Coerced {
   let n: number;
   if (typeof value === 'number') n = value;
-  else if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) n = Number(value);
-  else return { ok: false, reason: `${show(value)} is not a number` };
+  else if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) {
+    n = Number(value);
+    // Sources keep integers past 2^53 and long decimals exact, as text; as a JSON number they would
+    // reach Salesforce rounded (9007199254740993 → …992), and be reported synced.
+    const exact = plainDecimal(value);
+    if (exact !== undefined && !/e/i.test(String(n)) && plainDecimal(String(n)) !== exact) {
+      return { ok: false, reason: `${show(value)} cannot be sent exactly (a number over 15-16 significant digits would be rounded to ${String(n)})` };
+    }
+  } else return { ok: false, reason: `${show(value)} is not a number` };
   if (!Number.isFinite(n)) return { ok: false, reason: `${show(value)} is not a finite number` };
   if ((field.type === 'int' || field.type === 'long') && !Number.isInteger(n)) return { ok: false, reason: `${show(value)} is not a whole number` };
   return { ok: true, value: n };

@@ -51,6 +51,20 @@ describe('value coercion per field type', () => {
     ]);
   });
 
+  it('refuses a number it cannot send exactly instead of sending it rounded (sources keep such values as exact text)', () => {
+    expect(coerceValue(field('double'), '9007199254740993')).toEqual({
+      ok: false,
+      reason: "'9007199254740993' cannot be sent exactly (a number over 15-16 significant digits would be rounded to 9007199254740992)",
+    });
+    expect(coerceValue(field('currency'), '1234567890123456.78')).toMatchObject({ ok: false });
+    expect(coerceValue(field('double'), '123456789012345678')).toMatchObject({ ok: false });
+    // Zeros that change nothing, and what a double holds exactly, go as numbers.
+    expect(coerceValue(field('currency'), '12.50')).toEqual({ ok: true, value: 12.5 });
+    expect(coerceValue(field('double'), '-0012.50')).toEqual({ ok: true, value: -12.5 });
+    expect(coerceValue(field('double'), '9007199254740992')).toEqual({ ok: true, value: 9007199254740992 });
+    expect(coerceValue(field('double'), '0.1')).toEqual({ ok: true, value: 0.1 });
+  });
+
   it('refuses a date or date-time that names no real day or time instead of rolling it over', () => {
     // Date.parse('2026-02-30T10:00:00Z') is March 2: that day must not be sent.
     expect(coerceValue(field('datetime'), '2026-02-30T10:00:00Z')).toEqual({
