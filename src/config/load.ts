@@ -20,6 +20,8 @@ import { TARGET_SCHEMAS, type DestinationType } from '../destinations/targets';
 
 export const PROJECT_FILE = 'backflow.yaml';
 export const SYNCS_DIR = 'syncs';
+/** A sync file's name: `.yaml` or `.yml`, in any letter case. */
+const SYNC_FILE = /\.ya?ml$/i;
 
 /** A project's configuration, validated; secrets are still `${env:…}` references. */
 export interface Project {
@@ -184,7 +186,8 @@ export function loadProject(dir: string): Project {
   const syncsDir = path.join(root, SYNCS_DIR);
   const files = existsSync(syncsDir)
     ? readdirSync(syncsDir)
-        .filter((name) => name.endsWith('.yaml') || name.endsWith('.yml'))
+        // Any letter case: a sync in `x.YAML` was skipped without a word (and `schedules apply` deleted its schedule).
+        .filter((name) => SYNC_FILE.test(name))
         .sort()
     : [];
   for (const name of files) {
@@ -197,7 +200,7 @@ export function loadProject(dir: string): Project {
       continue;
     }
     const sync = parsed.data;
-    const syncName = sync.name ?? name.replace(/\.ya?ml$/, '');
+    const syncName = sync.name ?? name.replace(SYNC_FILE, '');
     const previous = syncFiles.get(syncName);
     if (previous !== undefined) {
       issues.push({ file, path: 'name', message: `sync "${syncName}" is already defined in ${previous}` });

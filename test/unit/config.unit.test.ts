@@ -24,6 +24,12 @@ describe('loadProject', () => {
     expect(loaded.syncFiles.get('accounts')).toBe('syncs/accounts.yaml');
   });
 
+  it('reads sync files whatever the letter case of their extension (`.YAML` was skipped without a word)', () => {
+    const loaded = loadProject(project({ 'backflow.yaml': PROJECT, 'syncs/accounts.YAML': SYNC, 'syncs/contacts.Yml': SYNC, 'syncs/notes.txt': 'not a sync' }));
+    expect([...loaded.syncs.keys()].sort()).toEqual(['accounts', 'contacts']);
+    expect(loaded.syncFiles.get('accounts')).toBe('syncs/accounts.YAML');
+  });
+
   it('reports every problem of every file at once, each with file and path', () => {
     const badSync = SYNC.replace('primaryKey: id\n', '').replace('connection: salesforce', 'connection: nowhere').replace('to: Name', 'to: 7');
     const issues = issuesOf(
