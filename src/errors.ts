@@ -35,7 +35,8 @@ export type ErrorCode =
   | 'TEMPORAL_REQUIRED'
   | 'DESTINATION_BUDGET_EXHAUSTED'
   | 'DESTINATION_BATCH_REJECTED'
-  | 'STATE_STORE_UNREACHABLE';
+  | 'STATE_STORE_UNREACHABLE'
+  | 'TEMPORAL_UNREACHABLE';
 
 export class BackflowError extends Error {
   constructor(

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { PROJECT_FILE } from '../config/load';
 import { SECRET_REFERENCE, temporalConfigSchema } from '../config/schema';
 import type { BackflowEnv } from '../env';
-import { ConfigError } from '../errors';
+import { BackflowError, ConfigError } from '../errors';
 import { dataConverterFromEnv } from './codec';
 import type { TemporalServer } from './server';
 
@@ -16,6 +16,8 @@ export type TemporalConfig = z.infer<typeof temporalConfigSchema>;
 /** Where and how to reach a Temporal cluster that backflow did not start itself. */
 export interface RemoteTemporal {
   address: string;
+  /** Where the address was set (TEMPORAL_ADDRESS, or backflow.yaml's temporal.address), for errors. */
+  addressFrom?: string;
   namespace: string;
   apiKey?: string;
   /** false: plaintext; true: TLS with the system's CAs; an object: TLS with these files. */
@@ -86,7 +88,13 @@ export function resolveTemporalSettings(input: {
   const enabled = env.TEMPORAL_TLS ?? config.tls?.enabled ?? (anyTlsFile || apiKey !== undefined);
   const tls: RemoteTemporal['tls'] = !enabled ? false : anyTlsFile ? files : true;
   return {
-    remote: { address, namespace, tls, ...(apiKey !== undefined ? { apiKey } : {}) },
+    remote: {
+      address,
+      addressFrom: env.TEMPORAL_ADDRESS !== undefined ? 'TEMPORAL_ADDRESS' : `${PROJECT_FILE} temporal.address`,
+      namespace,
+      tls,
+      ...(apiKey !== undefined ? { apiKey } : {}),
+    },
     namespace,
     taskQueue,
     shutdownGraceMs,
@@ -175,13 +183,21 @@ export function readTemporalConfig(projectDir: string): TemporalConfig | undefin
 /** Client + worker connections to a remote cluster, in the shape the rest of backflow uses. */
 export async function connectTemporal(remote: RemoteTemporal, uiUrl?: string): Promise<TemporalServer> {
   const options = connectionOptions(remote);
-  const connection = await Connection.connect(options);
+  // The SDK says only "Failed to connect before the deadline": name the address and where it was set.
+  const unreachable = (err: unknown) =>
+    new BackflowError(
+      'TEMPORAL_UNREACHABLE',
+      `cannot reach Temporal at ${remote.address}${remote.addressFrom ? ` (from ${remote.addressFrom})` : ''}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  const connection = await Connection.connect(options).catch((err: unknown) => {
+    throw unreachable(err);
+  });
   let nativeConnection: NativeConnection;
   try {
     nativeConnection = await NativeConnection.connect(options);
   } catch (err) {
     await connection.close();
-    throw err;
+    throw unreachable(err);
   }
   return {
     address: remote.address,

@@ -7,6 +7,7 @@ import {
   connectionOptions,
   graceTimeMs,
   readTemporalConfig,
+  connectTemporal,
   resolveTemporalSettings,
   type TemporalConfig,
 } from '../../src/temporal/connection';
@@ -25,7 +26,7 @@ describe('resolveTemporalSettings', () => {
   it('takes backflow.yaml’s temporal section when the environment is silent', () => {
     const resolved = settings({}, { address: 'temporal.internal:7233', namespace: 'prod', taskQueue: 'syncs', shutdownGraceTime: '2m' });
     expect(resolved).toEqual({
-      remote: { address: 'temporal.internal:7233', namespace: 'prod', tls: false },
+      remote: { address: 'temporal.internal:7233', addressFrom: 'backflow.yaml temporal.address', namespace: 'prod', tls: false },
       namespace: 'prod',
       taskQueue: 'syncs',
       shutdownGraceMs: 120_000,
@@ -38,7 +39,7 @@ describe('resolveTemporalSettings', () => {
       { address: 'temporal.internal:7233', namespace: 'prod', taskQueue: 'syncs', shutdownGraceTime: '2m' },
     );
     expect(resolved).toEqual({
-      remote: { address: 'other:7233', namespace: 'staging', tls: false },
+      remote: { address: 'other:7233', addressFrom: 'TEMPORAL_ADDRESS', namespace: 'staging', tls: false },
       namespace: 'staging',
       taskQueue: 'q2',
       shutdownGraceMs: 500,
@@ -47,7 +48,7 @@ describe('resolveTemporalSettings', () => {
 
   it('Temporal Cloud with an API key: TLS on with the system CAs, unless TEMPORAL_TLS=false', () => {
     const cloud = { TEMPORAL_ADDRESS: 'ns.a1b2c.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns.a1b2c', TEMPORAL_API_KEY: 'key-123' };
-    expect(settings(cloud).remote).toEqual({ address: 'ns.a1b2c.tmprl.cloud:7233', namespace: 'ns.a1b2c', apiKey: 'key-123', tls: true });
+    expect(settings(cloud).remote).toEqual({ address: 'ns.a1b2c.tmprl.cloud:7233', addressFrom: 'TEMPORAL_ADDRESS', namespace: 'ns.a1b2c', apiKey: 'key-123', tls: true });
     expect(settings({ ...cloud, TEMPORAL_TLS: 'false' }).remote?.tls).toBe(false);
   });
 
@@ -152,4 +153,14 @@ describe('environment', () => {
     expect(() => parseEnv({ BACKFLOW_SHUTDOWN_GRACE_TIME: '30' })).toThrow(/BACKFLOW_SHUTDOWN_GRACE_TIME/);
     expect(graceTimeMs('45s')).toBe(45_000);
   });
+});
+
+describe('connectTemporal', () => {
+  it('names the address and where it was set when Temporal cannot be reached (the SDK says only "before the deadline")', async () => {
+    const remote = { address: '127.0.0.1:1', addressFrom: 'TEMPORAL_ADDRESS', namespace: 'default', tls: false };
+    await expect(connectTemporal(remote)).rejects.toMatchObject({
+      code: 'TEMPORAL_UNREACHABLE',
+      message: expect.stringMatching(/^cannot reach Temporal at 127\.0\.0\.1:1 \(from TEMPORAL_ADDRESS\): /) as unknown,
+    });
+  }, 30_000);
 });
