@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import type { CodecServerCommandOptions } from './commands/codecServer';
 import type { SchedulesOptions } from './commands/schedules';
 import { errorJson, reportError } from './output';
@@ -25,7 +25,9 @@ const commands = {
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 function program(setExit: (code: number) => void): Command {
-  const cli = new Command('backflow').description('Durable reverse ETL on Temporal').showHelpAfterError();
+  // exitOverride (inherited by every command): a usage error is thrown to main, not exited on the spot,
+  // so `--json` still gets its answer on stdout.
+  const cli = new Command('backflow').description('Durable reverse ETL on Temporal').showHelpAfterError().exitOverride();
   const project = ['-p, --project <dir>', 'project directory (backflow.yaml, syncs/); default: BACKFLOW_PROJECT or .'] as const;
 
   cli
@@ -141,10 +143,16 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program((c) => (code = c)).parseAsync(argv);
   } catch (err) {
-    reportError(err);
-    // A script reading `--json` output gets an answer it can parse, not an empty stdout.
-    if (argv.includes('--json')) process.stdout.write(`${JSON.stringify(errorJson(err))}\n`);
-    code = 1;
+    if (err instanceof CommanderError) {
+      // Commander printed it already (help, a version, or a usage error and the help after it).
+      code = err.exitCode;
+      if (code !== 0 && argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message: err.message } })}\n`);
+    } else {
+      reportError(err);
+      // A script reading `--json` output gets an answer it can parse, not an empty stdout.
+      if (argv.includes('--json')) process.stdout.write(`${JSON.stringify(errorJson(err))}\n`);
+      code = 1;
+    }
   }
   // Writes to a pipe are asynchronous: exiting before they drain cut `--json` output past 64 KB.
   await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))));

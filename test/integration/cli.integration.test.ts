@@ -130,6 +130,18 @@ describe('history commands on a wrong project or sync name', () => {
     }
   });
 
+  it('a usage error under --json still answers on stdout, and --help still exits 0', async () => {
+    for (const args of [['run', '--json'], ['records', SYNC, '--json'], ['runs', SYNC, '--json', '--jsn']]) {
+      const result = await backflow([...args, '--project', fx.project.dir], fx.project.env);
+      expect(result.code).toBe(1);
+      expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'USAGE', message: expect.stringMatching(/^error: /) as unknown } });
+      expect(result.stderr).toMatch(/^error: /);
+    }
+    const help = await backflow(['run', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: backflow run [options] <sync>');
+  });
+
   it('a sync deleted from the project keeps its history readable', async () => {
     const taskQueue = uniqueTaskQueue('deleted-sync');
     const run = await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => (await startSync(fx.temporal.client, SYNC, { taskQueue })).result());
