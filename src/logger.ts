@@ -13,7 +13,8 @@ const REDACT = ['accessToken', '*.accessToken', 'token', '*.token'];
 /** Logs go to stderr, so stdout stays clean for tables and `--json`. */
 export function createLogger(level: string, options: { format?: LogFormat; destination?: DestinationStream } = {}): Logger {
   const destination = options.destination ?? pino.destination(2);
-  if (options.format !== 'text') return pino({ level, redact: REDACT }, destination);
+  // The Temporal SDK logs a failure under `error`: without a serializer a plain Error became `{}`.
+  if (options.format !== 'text') return pino({ level, redact: REDACT, serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err } }, destination);
   // An Error under err/error (the Temporal SDK logs `error`) would otherwise print as a many-line stack.
   const serializers = { err: errorText, error: errorText };
   const prettify = prettyFactory({

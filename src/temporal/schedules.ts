@@ -385,8 +385,12 @@ export async function triggerSchedule(client: Client, sync: string, taskQueue?: 
   return overlap;
 }
 
-/** Takes the runs the schedule would have taken between `from` and `to`. */
+/**
+ * Takes the runs the schedule would have taken between `from` and `to`, one after another
+ * (BUFFER_ALL): under the schedule's own policy (skip, by default) every fire time after the first was
+ * dropped while the first ran, and the backfill took one run of many without a word.
+ */
 export async function backfillSchedule(client: Client, sync: string, from: Date, to: Date, taskQueue?: string): Promise<void> {
   if (!(from < to)) throw new BackflowError('CONFIG_INVALID', `backfill: --from (${from.toISOString()}) must be before --to (${to.toISOString()})`);
-  await (await syncScheduleHandle(client, sync, taskQueue)).backfill({ start: from, end: to });
+  await (await syncScheduleHandle(client, sync, taskQueue)).backfill({ start: from, end: to, overlap: 'BUFFER_ALL' });
 }

@@ -111,7 +111,7 @@ describe('history commands on a wrong project or sync name', () => {
 
   it('a directory without backflow.yaml is an error, and nothing is created there', async () => {
     const missing = path.join(mkdtempSync(path.join(tmpdir(), 'backflow-nowhere-')), 'typo');
-    for (const args of [['runs', SYNC], ['records', SYNC, '--key', '1'], ['run', SYNC], ['runs', 'show', 'sync:x:1']]) {
+    for (const args of [['runs', SYNC], ['records', SYNC, '--key', '1'], ['run', SYNC], ['runs', 'show', 'sync:x:1'], ['migrate']]) {
       const result = await backflow([...args, '--project', missing], noStateUrl());
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(`backflow.yaml: not found in ${missing}`);

@@ -157,13 +157,23 @@ describe('backflow schedules', () => {
     await temporal.client.workflow.getHandle(workflowId).terminate('test');
 
     const now = Date.now();
-    await backfillSchedule(temporal.client, 'sched_a', new Date(now - 60 * 60_000), new Date(now - 30 * 60_000 + 1));
+    // Several fire times in the two hours, none skipped while the first runs.
+    const skippedBefore = (await handle.describe()).info.numActionsSkippedOverlap;
+    await backfillSchedule(temporal.client, 'sched_a', new Date(now - 150 * 60_000), new Date(now - 30 * 60_000 + 1));
     for (let attempt = 0; actions.length < 2 && attempt < 100; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       actions = (await handle.describe()).info.recentActions;
     }
     expect(actions.length).toBeGreaterThanOrEqual(2);
-    await temporal.client.workflow.getHandle(actions[1]?.action.workflow.workflowId ?? '').terminate('test').catch(() => undefined);
+    await sleep(500);
+    expect((await handle.describe()).info.numActionsSkippedOverlap).toBe(skippedBefore);
+    // The first backfilled run and those buffered behind it.
+    for (let left = 0; left < 5; left++) {
+      const running = (await handle.describe()).info.runningActions;
+      if (running.length === 0) break;
+      await Promise.all(running.map((run) => temporal.client.workflow.getHandle(run.workflow.workflowId).terminate('test').catch(() => undefined)));
+      await sleep(300);
+    }
     await expect(triggerSchedule(temporal.client, 'sched_c')).rejects.toThrow('sync sched_c has no schedule backflow:sched_c');
   });
 

@@ -47,4 +47,13 @@ describe('CLI logs', () => {
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] ?? '')).toMatchObject({ level: 40, msg: 'alert delivery failed', sync: 'accounts', token: '[Redacted]' });
   });
+
+  it('json: an Error under `error` or `err` keeps its type, message and stack (the SDK\'s "Workflow failed" showed `{}`)', () => {
+    const { logger, lines } = capture('json');
+    logger.warn({ error: new Error('payload is encrypted with key k2, this process has k1') }, 'Workflow failed');
+    logger.error({ err: new TypeError('boom') }, 'crashed');
+    const [first, second] = lines.map((line) => JSON.parse(line) as Record<string, { type?: string; message?: string; stack?: string }>);
+    expect(first?.error).toMatchObject({ type: 'Error', message: 'payload is encrypted with key k2, this process has k1', stack: expect.stringContaining('Error: payload') as unknown });
+    expect(second?.err).toMatchObject({ type: 'TypeError', message: 'boom' });
+  });
 });

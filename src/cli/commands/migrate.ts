@@ -1,7 +1,7 @@
 import { openStateStore } from '../../state/database';
 import { migrateToLatest } from '../../state/migrations';
 import { parseStateUrl, redactStateUrl } from '../../state/stateUrl';
-import { cliContext } from '../context';
+import { cliContext, requireProject } from '../context';
 import { logTo } from '../output';
 
 /**
@@ -12,6 +12,9 @@ export async function migrateCommand(options: { project?: string; json?: boolean
   const json = options.json ?? false;
   const log = logTo(json);
   const ctx = cliContext(options);
+  // The default store lives in the project: a mistyped -p would create an empty one there. A deploy
+  // pipeline migrating a shared store (BACKFLOW_STATE_URL) needs no project.
+  if (process.env.BACKFLOW_STATE_URL === undefined) requireProject(ctx);
   const db = await openStateStore(ctx.stateUrl, { migrate: false });
   try {
     const applied = await migrateToLatest(db);
