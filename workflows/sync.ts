@@ -224,7 +224,8 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
       // Refused by the one-run-per-sync lease: not a failed run, no run at all.
       upsertSearchAttributes(runAttributes({ status: failure.code === 'SYNC_ALREADY_RUNNING' ? 'skipped' : 'failed' }));
       await alertStartFailure({ runId, sync: input.sync, error: failure });
-      throw ApplicationFailure.create({ type: SYNC_FAILED, message: `sync ${input.sync} failed: ${failure.message}`, nonRetryable: true });
+      // Its code in the details (there is no run summary to carry), so a caller tells busy from broken.
+      throw ApplicationFailure.create({ type: SYNC_FAILED, message: `sync ${input.sync} failed: ${failure.message}`, nonRetryable: true, details: [{ startFailure: failure }] });
     }
     if (isCancellation(err)) {
       // Let the batches in flight commit, then close the run consistently before giving up.

@@ -1,6 +1,7 @@
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { RunSummary } from '../state/summary';
+import { BackflowError, type ErrorCode } from '../errors';
 import { SYNC_FAILED, progressQuery, type SyncProgress, type syncWorkflow } from '../../workflows';
 import { BACKFLOW_SYNC } from './searchAttributes';
 
@@ -23,14 +24,18 @@ export function syncWorkflowId(sync: string, at: Date = new Date()): string {
   return `sync:${sync}:${at.toISOString().replace(/[-:.]/g, '')}`;
 }
 
-/** The summary a failed run carries in its failure details, if it got far enough to have one. */
-export function summaryOfFailure(err: unknown): RunSummary | undefined {
+/** What a failed run's failure details carry: its summary, or (refused before it opened) why it never started. */
+function detailOfFailure(err: unknown): (Partial<RunSummary> & { startFailure?: { code: string; message: string } }) | undefined {
   if (!(err instanceof WorkflowFailedError)) return undefined;
   const cause = err.cause;
-  if (cause instanceof ApplicationFailure && cause.type === SYNC_FAILED) {
-    return cause.details?.[0] as RunSummary | undefined;
-  }
+  if (cause instanceof ApplicationFailure && cause.type === SYNC_FAILED) return cause.details?.[0] as ReturnType<typeof detailOfFailure>;
   return undefined;
+}
+
+/** The summary a failed run carries in its failure details, if it got far enough to have one. */
+export function summaryOfFailure(err: unknown): RunSummary | undefined {
+  const detail = detailOfFailure(err);
+  return detail !== undefined && detail.startFailure === undefined ? (detail as RunSummary) : undefined;
 }
 
 /** Starts a sync run on Temporal; for teams that trigger syncs from their own code. */
@@ -50,6 +55,9 @@ export async function startSync(client: Client, sync: string, options: StartSync
       } catch (err) {
         const summary = summaryOfFailure(err);
         if (summary) return summary;
+        // Refused before it started (SYNC_ALREADY_RUNNING, a bad spec): the engine's own code, not ERROR.
+        const refused = detailOfFailure(err)?.startFailure;
+        if (refused) throw new BackflowError(refused.code as ErrorCode, `sync ${sync} failed: ${refused.message}`);
         // Surface the run's own reason, not the generic "Workflow execution failed".
         if (err instanceof WorkflowFailedError && err.cause) throw new Error(err.cause.message, { cause: err });
         throw err;

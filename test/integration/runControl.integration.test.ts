@@ -231,7 +231,11 @@ describe('running a sync', () => {
       const first = await startSync(fx.temporal.client, SYNC, { taskQueue, workflowId: `sync:${SYNC}:first` });
       while ((await first.progress()).phase !== 'syncing') await new Promise((resolve) => setTimeout(resolve, 50));
       const second = await startSync(fx.temporal.client, SYNC, { taskQueue, workflowId: `sync:${SYNC}:second` });
-      await expect(second.result()).rejects.toThrow(`sync ${SYNC} is already running (run sync:${SYNC}:first)`);
+      // Its code, so a script tells "busy" from "broken".
+      await expect(second.result()).rejects.toMatchObject({
+        code: 'SYNC_ALREADY_RUNNING',
+        message: expect.stringContaining(`sync ${SYNC} is already running (run sync:${SYNC}:first)`) as unknown,
+      });
       expect(await first.result()).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
       // The lease is released with the run: the next one may start.
       fx.sandbox.setFaults({});
