@@ -184,8 +184,15 @@ const duration = z
   .regex(DURATION, 'must be a duration like 30s, 15m, 1h or 2d')
   .refine((text) => !DURATION.test(text) || (durationMs(text) ?? 0) > 0, 'must be longer than 0');
 
-/** A URL written out, or a `${env:NAME}` reference to one (a Slack webhook URL is a secret). */
-const urlOrSecret = z.union([secretReference, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL or ${env:NAME}' })]);
+/**
+ * A URL written out, or with `${env:NAME}` references in it (a Slack webhook URL is a secret; the
+ * resolved URL is checked when it is resolved, config/secrets.ts). A union of the two forms said only
+ * "Invalid input" for `https://${env:HOST}/x`.
+ */
+const urlOrSecret = z.string().refine(
+  (text) => text.includes('${env:') || /^https?:\/\/[^\s]+$/.test(text),
+  'must be an http(s) URL, or contain ${env:NAME} references',
+);
 
 /** Where and when to notify; per sync it overrides the project's fields one by one. */
 export const alertsSchema = z.strictObject({

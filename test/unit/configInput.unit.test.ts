@@ -97,6 +97,19 @@ describe('alert secrets', () => {
   });
 });
 
+describe('alert URLs', () => {
+  it('take ${env:…} references inside a URL (they said only "Invalid input"), and name what a bad one must be', () => {
+    const embedded = loadProject(project({ 'backflow.yaml': `${PROJECT}alerts:\n  webhook: https://\${env:ALERT_HOST}/hooks/backflow\n`, 'syncs/a.yaml': SYNC }));
+    expect(alertSecretIssues(embedded, undefined, { ALERT_HOST: 'alerts.example' })).toEqual([]);
+    expect(alertSecretIssues(embedded, undefined, { ALERT_HOST: 'alerts example' }).map(formatConfigIssue)).toEqual([
+      'backflow.yaml: alerts.webhook: https://${env:ALERT_HOST}/hooks/backflow is not an absolute URL (http://, https://…)',
+    ]);
+    expect(issuesOf(() => loadProject(project({ 'backflow.yaml': `${PROJECT}alerts:\n  webhook: hooks.example/x\n`, 'syncs/a.yaml': SYNC })))).toEqual([
+      'backflow.yaml: alerts.webhook: must be an http(s) URL, or contain ${env:NAME} references',
+    ]);
+  });
+});
+
 describe('readTemporalConfig on a broken backflow.yaml', () => {
   it('fails with the YAML error and its line instead of falling back to defaults', () => {
     const dir = project({ 'backflow.yaml': 'version: 1\ntemporal:\n  namespace: prod\n   taskQueue: [oops\n' });
