@@ -36,7 +36,8 @@ export type ErrorCode =
   | 'DESTINATION_BUDGET_EXHAUSTED'
   | 'DESTINATION_BATCH_REJECTED'
   | 'STATE_STORE_UNREACHABLE'
-  | 'TEMPORAL_UNREACHABLE';
+  | 'TEMPORAL_UNREACHABLE'
+  | 'TEMPORAL_DB_IN_USE';
 
 export class BackflowError extends Error {
   constructor(

@@ -6,6 +6,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { BackflowEnv } from '../env';
 import { dataConverterFromEnv } from './codec';
 import { startDevServer } from './devServer';
+import { lockDevServerDatabase } from './dbLock';
 import { connectTemporal, resolveTemporalSettings } from './connection';
 import { findTemporalCli } from './findCli';
 import { BACKFLOW_SEARCH_ATTRIBUTES } from './searchAttributes';
@@ -49,6 +50,23 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
   const dbFilename = options.dbFile ? path.resolve(options.dbFile) : undefined;
   // Its folder (a project's .backflow/) may not exist yet, e.g. when the state store is PostgreSQL.
   if (dbFilename) mkdirSync(path.dirname(dbFilename), { recursive: true });
+  const release = dbFilename ? lockDevServerDatabase(dbFilename) : () => {};
+  try {
+    return await startLocal({ ...options, ui, log }, cli, dbFilename, release);
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+/** The dev server (or, failing that, the SDK's download), stopped with the database lock released. */
+async function startLocal(
+  options: StartTemporalOptions & { ui: boolean },
+  cli: ReturnType<typeof findTemporalCli>,
+  dbFilename: string | undefined,
+  release: () => void,
+): Promise<TemporalServer> {
+  const { env, ui } = options;
   if (cli.kind === 'download') {
     // Last resort (needs internet): the SDK downloads and runs a dev server itself.
     const testEnv = await TestWorkflowEnvironment.createLocal({
@@ -69,7 +87,10 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
       ...(ui ? { uiUrl: `http://127.0.0.1:${port + 1000}` } : {}),
       client: testEnv.client,
       nativeConnection: testEnv.nativeConnection,
-      stop: () => testEnv.teardown(),
+      async stop() {
+        await testEnv.teardown();
+        release();
+      },
     };
   }
 
@@ -89,6 +110,7 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
       async stop() {
         await connected.stop();
         await server.stop();
+        release();
       },
     };
   } catch (err) {

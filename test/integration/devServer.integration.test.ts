@@ -1,9 +1,13 @@
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { freePort, startDevServer } from '../../src/temporal/devServer';
 import { findTemporalCli } from '../../src/temporal/findCli';
+import { startTemporal } from '../../src/temporal/server';
+import { parseEnv } from '../../src/env';
 
 /** A port bound by "someone else": what a dev server start meets when its port was taken meanwhile. */
 async function occupiedPort(): Promise<{ port: number; holder: Server }> {
@@ -62,5 +66,23 @@ describe('temporal dev server start', () => {
     server.listen(port, '127.0.0.1');
     await once(server, 'listening');
     server.close();
+  });
+});
+
+describe("a project's embedded Temporal", () => {
+  it('serves one command at a time: a second start on the same database is refused before it starts a server, naming the first', async () => {
+    const dbFile = path.join(mkdtempSync(path.join(tmpdir(), 'backflow-embedded-')), '.backflow', 'temporal.db');
+    const env = parseEnv({ ...process.env, TEMPORAL_ADDRESS: undefined });
+    const first = await startTemporal({ env, dbFile });
+    try {
+      await expect(startTemporal({ env, dbFile })).rejects.toMatchObject({
+        code: 'TEMPORAL_DB_IN_USE',
+        message: expect.stringContaining(`another backflow command (pid ${process.pid}) is using this project's embedded Temporal`) as unknown,
+      });
+    } finally {
+      await first.stop();
+    }
+    // Released with the first: the next command starts.
+    await (await startTemporal({ env, dbFile })).stop();
   });
 });
