@@ -75,6 +75,21 @@ async function expectOneOwnMessagePerRow(runId: string, keys: string[]): Promise
   expect(new Set(results.map((r) => r.destination_id)).size).toBe(keys.length);
 }
 
+/**
+ * Runs the low-variety sync with a fault on Umbrella's post (key 4, the last, after Globex's identical
+ * "An account is now healthy"), `meanwhile` done before the retry; the run must succeed with every row.
+ */
+async function runWithFaultOnLastPost(taskQueue: string, fault: Parameters<typeof failPostAfter>[1], meanwhile: () => Promise<unknown> = async () => {}) {
+  const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
+  await failPostAfter(3, fault);
+  await meanwhile();
+  const summary = await handle.result();
+  expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 4, created: 4, rejected: 0 } });
+  return summary;
+}
+
+const alertTexts = () => fx.slack.messages('#cs-alerts').map((m) => m.text);
+
 describe('Slack lost-post recovery through Temporal (an earlier message has the same text)', () => {
   it.each([
     ['a 429', 'rateLimited' as const, 429],
@@ -83,12 +98,8 @@ describe('Slack lost-post recovery through Temporal (an earlier message has the 
     lowVarietySync();
     const taskQueue = uniqueTaskQueue(`slack-recover-${kind}`);
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
-      const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
-      // Umbrella (key 4) is posted last, after Globex's identical "An account is now healthy".
-      await failPostAfter(3, kind);
-      const summary = await handle.result();
-      expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 4, created: 4, rejected: 0 } });
-      expect(fx.slack.messages('#cs-alerts').map((m) => m.text)).toEqual([
+      const summary = await runWithFaultOnLastPost(taskQueue, kind);
+      expect(alertTexts()).toEqual([
         'An account is now at-risk',
         'An account is now healthy',
         'An account is now neutral',
@@ -108,18 +119,16 @@ describe('Slack lost-post recovery through Temporal (an earlier message has the 
     const taskQueue = uniqueTaskQueue('slack-recover-lost');
     const otherApp = new WebClient(fx.slack.token, { slackApiUrl: fx.slack.apiUrl, logger: silentSlackLogger });
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
-      const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
-      // Umbrella's post lands, but its answer is a 500...
-      await failPostAfter(3, 'applyThenFail');
-      // ...and before the retry, another sync of the same Slack app posts the same words (for its own row 4).
-      await otherApp.chat.postMessage({
-        channel: '#cs-alerts',
-        text: 'An account is now healthy',
-        metadata: { event_type: 'backflow_record', event_payload: { sync: 'other_sync', run: 'elsewhere', key: '4' } },
-      });
-      const summary = await handle.result();
-      expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 4, created: 4, rejected: 0 } });
-      expect(fx.slack.messages('#cs-alerts').map((m) => m.text)).toEqual([
+      // Umbrella's post lands, but its answer is a 500; before the retry, another sync of the same
+      // Slack app posts the same words (for its own row 4).
+      const summary = await runWithFaultOnLastPost(taskQueue, 'applyThenFail', () =>
+        otherApp.chat.postMessage({
+          channel: '#cs-alerts',
+          text: 'An account is now healthy',
+          metadata: { event_type: 'backflow_record', event_payload: { sync: 'other_sync', run: 'elsewhere', key: '4' } },
+        }),
+      );
+      expect(alertTexts()).toEqual([
         'An account is now at-risk',
         'An account is now healthy',
         'An account is now neutral',
