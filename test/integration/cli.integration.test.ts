@@ -11,16 +11,17 @@ import { DEMO_HUBSPOT_COMPANY_PROPERTIES } from '../../src/sandbox';
 import { startHubspotSandbox, type HubspotSandbox } from '../../src/sandbox/hubspot';
 import { startMetaSandbox, type MetaSandbox } from '../../src/sandbox/meta';
 import { startSlackSandbox, type SlackSandbox } from '../../src/sandbox/slack';
-import { startSync } from '../../src/temporal/startSync';
 import { backflow, expectSucceeded } from '../support/cli';
-import { useSyncFixture } from '../support/fixture';
-import { uniqueTaskQueue, withWorker } from '../support/temporal';
+import { runOnTestWorker, useSyncFixture } from '../support/fixture';
+import { describeStoreIndependent } from '../support/project';
+import { uniqueTaskQueue } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
 const SYNC_FILE = 'syncs/accounts_to_salesforce.yaml';
 const fx = useSyncFixture();
+const runOnWorker = (name: string) => runOnTestWorker(fx, SYNC, name);
 
-describe('backflow validate', () => {
+describeStoreIndependent('backflow validate', () => {
   // The demo project also syncs to HubSpot (accounts_to_hubspot).
   let hubspot: HubspotSandbox;
   // …and to Slack (accounts_at_risk_to_slack) and a Meta audience (accounts_to_meta_audience).
@@ -96,7 +97,7 @@ describe('backflow validate', () => {
   });
 });
 
-describe('backflow run with an unset alert secret', () => {
+describeStoreIndependent('backflow run with an unset alert secret', () => {
   it('is refused before the run starts, naming the file and field; nothing is sent', async () => {
     fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}alerts:\n  webhook: \${env:ALERT_HOOK_URL}\n`);
     const result = await backflow(['run', SYNC, '--project', fx.project.dir], fx.project.env);
@@ -106,7 +107,7 @@ describe('backflow run with an unset alert secret', () => {
   });
 });
 
-describe('history commands on a wrong project or sync name', () => {
+describeStoreIndependent('a wrong project directory, or wrong usage', () => {
   const noStateUrl = () => ({ ...fx.project.env, BACKFLOW_STATE_URL: undefined });
 
   it('a directory without backflow.yaml is an error, and nothing is created there', async () => {
@@ -122,14 +123,6 @@ describe('history commands on a wrong project or sync name', () => {
     expect(readdirSync(empty)).toEqual([]);
   });
 
-  it('an unknown sync is an error listing the defined syncs', async () => {
-    for (const args of [['runs', 'acounts'], ['records', 'acounts', '--key', '1']]) {
-      const result = await backflow([...args, '--project', fx.project.dir], fx.project.env);
-      expect(result.code).toBe(1);
-      expect(result.stderr).toContain(`no sync named "acounts" (defined: accounts_at_risk_to_slack, accounts_to_hubspot, accounts_to_meta_audience, ${SYNC})`);
-    }
-  });
-
   it('a usage error under --json still answers on stdout, and --help still exits 0', async () => {
     for (const args of [['run', '--json'], ['records', SYNC, '--json'], ['runs', SYNC, '--json', '--jsn']]) {
       const result = await backflow([...args, '--project', fx.project.dir], fx.project.env);
@@ -141,10 +134,19 @@ describe('history commands on a wrong project or sync name', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: backflow run [options] <sync>');
   });
+});
+
+describe('history commands on a wrong sync name', () => {
+  it('an unknown sync is an error listing the defined syncs', async () => {
+    for (const args of [['runs', 'acounts'], ['records', 'acounts', '--key', '1']]) {
+      const result = await backflow([...args, '--project', fx.project.dir], fx.project.env);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`no sync named "acounts" (defined: accounts_at_risk_to_slack, accounts_to_hubspot, accounts_to_meta_audience, ${SYNC})`);
+    }
+  });
 
   it('a sync deleted from the project keeps its history readable', async () => {
-    const taskQueue = uniqueTaskQueue('deleted-sync');
-    const run = await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => (await startSync(fx.temporal.client, SYNC, { taskQueue })).result());
+    const run = await runOnWorker('deleted-sync');
     rmSync(path.join(fx.project.dir, SYNC_FILE));
     const result = await backflow(['runs', SYNC, '--json', '--project', fx.project.dir], fx.project.env);
     expectSucceeded(result);
@@ -155,8 +157,7 @@ describe('history commands on a wrong project or sync name', () => {
 
 describe('backflow runs <sync> --failed', () => {
   it('lists only the runs that failed or ended partial', async () => {
-    const taskQueue = uniqueTaskQueue('runs-failed');
-    const sync = async () => withWorker(fx.temporal, fx.project.deps, taskQueue, async () => (await startSync(fx.temporal.client, SYNC, { taskQueue })).result());
+    const sync = () => runOnWorker('runs-failed');
     const succeeded = await sync();
     const none = await backflow(['runs', SYNC, '--failed', '--project', fx.project.dir], fx.project.env);
     expectSucceeded(none);
@@ -175,7 +176,7 @@ describe('backflow runs <sync> --failed', () => {
   });
 });
 
-describe('backflow run against a cluster', () => {
+describeStoreIndependent('backflow run against a cluster', () => {
   it('stops waiting at the first SIGTERM, saying the run goes on on the cluster', async () => {
     // A queue no worker polls: the run waits on the cluster until a worker comes.
     const taskQueue = uniqueTaskQueue('cli-sigterm');
@@ -206,7 +207,8 @@ describe('backflow run against a cluster', () => {
 
 describe('backflow run --dry-run', () => {
   it('prints the change counts and the API calls it would make, sending nothing', async () => {
-    expectSucceeded(await backflow(['run', SYNC, '--project', fx.project.dir, '--json'], fx.project.env));
+    const sync = () => runOnWorker('dry-run');
+    await sync();
     const sent = fx.sandbox.requests().length;
     await fx.project.sql(fx.project.read('changes.sql'));
     const result = await backflow(['run', SYNC, '--dry-run', '--json', '--project', fx.project.dir], fx.project.env);
@@ -214,8 +216,7 @@ describe('backflow run --dry-run', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ sync: SYNC, dryRun: true, counts: { added: 0, changed: 2, unchanged: 2 }, apiCalls: 1 });
     expect(fx.sandbox.requests().length).toBe(sent);
     // Nothing was committed: the real run still sends the two changes.
-    const real = await backflow(['run', SYNC, '--json', '--project', fx.project.dir], fx.project.env);
-    expect(JSON.parse(real.stdout)).toMatchObject({ counts: { changed: 2, synced: 2 }, apiCalls: 1 });
+    expect(await sync()).toMatchObject({ counts: { changed: 2, synced: 2 }, apiCalls: 1 });
   });
 
   it("estimates the time the run takes at the destination's request budget", async () => {
@@ -231,7 +232,7 @@ describe('backflow run --dry-run', () => {
   });
 });
 
-describe('backflow sandbox --json', () => {
+describeStoreIndependent('backflow sandbox --json', () => {
   it('prints one JSON line with each emulator’s endpoint, which the vendors’ clients can use', async () => {
     const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'backflow.js'), 'sandbox', '--json'], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -313,7 +314,7 @@ describe('backflow sandbox --json', () => {
   });
 });
 
-describe('logs of a command running its own worker', () => {
+describeStoreIndependent('logs of a command running its own worker', () => {
   // A failed run whose alert cannot be delivered: the worker logs a warning while the CLI waits.
   const failingRun = () => {
     fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}alerts:\n  webhook: http://127.0.0.1:9/hook\n`);

@@ -1,6 +1,8 @@
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
 import { createTestProject, type TestProject } from './project';
-import { connectTestTemporal, type TestTemporal } from './temporal';
+import type { RunSummary } from '../../src/state/summary';
+import { startSync } from '../../src/temporal/startSync';
+import { connectTestTemporal, uniqueTaskQueue, withWorker, type TestTemporal } from './temporal';
 
 export interface SyncFixture {
   temporal: TestTemporal;
@@ -29,4 +31,13 @@ export function useSyncFixture(): SyncFixture {
     await fixture.sandbox.close();
   });
   return fixture;
+}
+
+/**
+ * One run of `sync` through a test worker on a queue of its own: for the runs a test sets up around
+ * the CLI command it is about (each `backflow run` starts a dev server of its own, seconds per run).
+ */
+export async function runOnTestWorker(fx: SyncFixture, sync: string, name: string, options: { full?: boolean } = {}): Promise<RunSummary> {
+  const taskQueue = uniqueTaskQueue(name);
+  return withWorker(fx.temporal, fx.project.deps, taskQueue, async () => (await startSync(fx.temporal.client, sync, { taskQueue, ...options })).result());
 }

@@ -74,6 +74,13 @@ export function testStateKind(): 'sqlite' | 'postgres' {
   return kind;
 }
 
+/**
+ * `describe` for tests that never read or write the state store (config checks, usage errors, the
+ * emulators, log format): they run in the SQLite pass only, as the PostgreSQL pass would repeat them
+ * unchanged. Jest lists them as skipped there.
+ */
+export const describeStoreIndependent: jest.Describe = testStateKind() === 'postgres' ? describe.skip : describe;
+
 async function testStateUrl(projectDir: string, kind: 'sqlite' | 'postgres'): Promise<string> {
   return kind === 'postgres' ? createTestDatabase() : `sqlite:${path.join(projectDir, '.backflow', 'state.db')}`;
 }
