@@ -206,6 +206,17 @@ describe('bigquery.query (jobs.query + getQueryResults)', () => {
     });
   });
 
+  it("runs GoogleSQL's division functions: SAFE_DIVIDE is NULL on zero, IEEE_DIVIDE gives ±inf/NaN, DIV truncates and fails on zero", async () => {
+    const result = await client<{ rows: unknown; divByZero: ApiFailure }>(`
+      const [rows] = await bigquery.query('SELECT SAFE_DIVIDE(id, 0) AS none, SAFE_DIVIDE(7, 2) AS half, IEEE_DIVIDE(id, 0) AS inf, IEEE_DIVIDE(0, 0) AS nan, DIV(-7, 2) AS trunc FROM analytics.accounts WHERE id = 1');
+      // JSON has no Infinity: it comes back as text.
+      const [row] = rows;
+      return { rows: [{ ...plain(row), inf: String(row.inf) }], divByZero: await failure(bigquery.query('SELECT DIV(id, 0) FROM analytics.accounts WHERE id = 1')) };
+    `);
+    expect(result.rows).toEqual([{ none: null, half: 3.5, inf: 'Infinity', nan: { NaN: true }, trunc: -3 }]);
+    expect(result.divByZero).toMatchObject({ code: 400, message: 'division by zero: 1 / 0', errors: [{ reason: 'invalidQuery' }] });
+  });
+
   it('runs DML and reports the affected rows', async () => {
     await sandbox.exec('CREATE TABLE analytics.audit (id BIGINT)');
     const result = await client<{ inserted: unknown; stats: Record<string, unknown>; after: unknown }>(`

@@ -4,7 +4,7 @@
  * lookups in BigQuery's terms (a dataset is a schema; tables and views are tables).
  *
  * Sessions run in UTC, BigQuery's default time zone, so TIMESTAMP literals and casts without
- * an offset mean the same instant as they would in BigQuery.
+ * an offset mean the same instant as they would in BigQuery, and know GoogleSQL's division functions.
  */
 
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -27,8 +27,18 @@ export interface TableMetadata extends Relation {
   numBytes?: bigint;
 }
 
+/**
+ * GoogleSQL's division functions, which DuckDB lacks (documented in "Mathematical functions"):
+ * SAFE_DIVIDE is NULL where the division would fail, IEEE_DIVIDE never fails (±inf, NaN), DIV is
+ * integer division truncated toward zero that fails on a zero divisor with BigQuery's message.
+ */
+const GOOGLESQL_DIVISION = `
+  CREATE OR REPLACE TEMP MACRO safe_divide(x, y) AS CASE WHEN y = 0 THEN NULL ELSE x / y END;
+  CREATE OR REPLACE TEMP MACRO ieee_divide(x, y) AS CAST(x AS DOUBLE) / CAST(y AS DOUBLE);
+  CREATE OR REPLACE TEMP MACRO div(x, y) AS CASE WHEN y = 0 THEN error('division by zero: ' || x || ' / ' || y) ELSE x // y END;`;
+
 async function utcSession(connection: DuckDBConnection): Promise<DuckDBConnection> {
-  await connection.run("SET TimeZone = 'UTC'");
+  await connection.run(`SET TimeZone = 'UTC';${GOOGLESQL_DIVISION}`);
   return connection;
 }
 

@@ -24,10 +24,13 @@
  * - SAFE_CAST → TRY_CAST, `* EXCEPT (…)` → `* EXCLUDE (…)`, CURRENT_TIMESTAMP() and friends,
  *   LOGICAL_OR/LOGICAL_AND/REGEXP_CONTAINS → DuckDB's names, INSERT/DELETE/MERGE without INTO/FROM.
  *
+ * SAFE_DIVIDE, IEEE_DIVIDE and DIV are macros of every job's session (engine.ts).
+ *
  * Everything else is passed through as DuckDB SQL: functions whose signatures differ
- * (DATE_TRUNC(d, MONTH), DATE_DIFF, FORMAT_DATE, SAFE_DIVIDE, GENERATE_ARRAY, STRUCT(… AS …),
+ * (DATE_TRUNC(d, MONTH), DATE_DIFF, FORMAT_DATE, GENERATE_ARRAY, STRUCT(… AS …),
  * UNNEST … WITH OFFSET, implicit `FROM t, t.array_column` joins, procedural scripting) must be
- * written the DuckDB way in sandboxed models.
+ * written the DuckDB way in sandboxed models, and `/` or MOD by zero give DuckDB's Infinity or
+ * NULL where BigQuery fails the query ("division by zero").
  */
 
 import { BigQueryApiError, invalid, invalidQuery, notFound, QUERY_LOCATION } from './errors';
