@@ -37,6 +37,24 @@ interface WebhookEvent {
  * message, 401/403 = the batch fails (credentials), 3xx = the batch fails (redirects are not
  * followed: the url is wrong), 408/429/5xx/network/timeouts = retried (Retry-After honoured).
  */
+/**
+ * The connection's URL with a sync's `path` appended to its path: a query string in the URL (an API
+ * key, say) stays at the end, and one in `path` joins it.
+ */
+export function webhookUrl(base: string, path: string | undefined): string {
+  if (path === undefined) return base.replace(/\/+$/, '');
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    return `${base.replace(/\/+$/, '')}${path}`; // check() names the invalid URL
+  }
+  const [pathname = '', query] = path.split(/\?(.*)/s);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${pathname}`;
+  for (const [name, value] of new URLSearchParams(query ?? '')) url.searchParams.append(name, value);
+  return url.toString();
+}
+
 export class WebhookDestination implements Destination {
   readonly limits: DestinationLimits = { maxBatchSize: WEBHOOK_BATCH_SIZE, concurrency: 1 };
   readonly operations: readonly WriteOperation[] = ['upsert', 'delete'];
@@ -52,7 +70,7 @@ export class WebhookDestination implements Destination {
     private readonly target: WebhookTarget,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.url = `${config.url.replace(/\/+$/, '')}${target.path ?? ''}`;
+    this.url = webhookUrl(config.url, target.path);
   }
 
   /** A webhook has nothing to ask without delivering; only the URL is checked. */

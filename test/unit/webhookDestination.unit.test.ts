@@ -1,6 +1,6 @@
 import type { WebhookConnection } from '../../src/config/schema';
 import type { DestinationRecord, WriteContext } from '../../src/destinations/destination';
-import { WebhookDestination } from '../../src/destinations/webhook';
+import { WebhookDestination, webhookUrl } from '../../src/destinations/webhook';
 import type { WebhookTarget } from '../../src/destinations/webhookTarget';
 import { BackflowError, DestinationTransientError } from '../../src/errors';
 import { startWebhookSandbox, type WebhookSandbox } from '../../src/sandbox/webhook';
@@ -93,5 +93,18 @@ describe('webhook destination: Idempotency-Key', () => {
     const [lost, retried] = receiver.received();
     expect(retried?.idempotencyKey).toBe(lost?.idempotencyKey);
     expect(retried?.rawBody).toBe(lost?.rawBody);
+  });
+});
+
+describe('webhook destination: the URL a sync posts to', () => {
+  it("appends the sync's path to the URL's path, keeping the URL's query string (an API key) at the end", async () => {
+    await destination(`${receiver.url}/ingest?api_key=abc123`, { connection: 'hook', path: '/accounts', delivery: 'record' }).write('upsert', [record(38)], contextOf('run-1'));
+    expect(receiver.received().map((r) => [r.path, r.query])).toEqual([['/ingest/accounts', { api_key: 'abc123' }]]);
+  });
+
+  it('joins a query string in the path to the one in the URL, and trims a trailing slash before the path', () => {
+    expect(webhookUrl('https://hooks.example.com/in/?key=a', '/accounts?v=2')).toBe('https://hooks.example.com/in/accounts?key=a&v=2');
+    expect(webhookUrl('https://hooks.example.com', '/accounts')).toBe('https://hooks.example.com/accounts');
+    expect(webhookUrl('https://hooks.example.com/in/', undefined)).toBe('https://hooks.example.com/in');
   });
 });
