@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # A private PostgreSQL on loopback for the tests (and CI): installed from Debian's packages when
 # missing, its data under .backflow/postgres, trust auth for the `backflow` role on 127.0.0.1 only.
-#   postgres.sh start   → starts it (idempotent) and prints its URL
+#   postgres.sh start   → starts it (idempotent) and prints its URL (port: BACKFLOW_PG_PORT, default 54329)
 #   postgres.sh status → exit 0 when it is running
 #   postgres.sh stop
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-dir="$root/.backflow/postgres"
 port="${BACKFLOW_PG_PORT:-54329}"
+# A server per port: test runs on other ports (BACKFLOW_PG_PORT) each get their own data directory.
+dir="$root/.backflow/postgres"
+[[ "$port" == 54329 ]] || dir="$root/.backflow/postgres-$port"
 url="postgres://backflow@127.0.0.1:$port/backflow"
 
 find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
