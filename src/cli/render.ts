@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { RunSummary } from '../state/summary';
+import type { RunCounts, RunSummary } from '../state/summary';
 
 /** A plain table: no colours, so piped output stays readable. */
 export function table(head: string[]): Table.Table {
@@ -36,4 +36,14 @@ export function renderSummary(summary: RunSummary, title?: string): string {
   const heading = `${title ? `${title} — ` : ''}${summary.sync}  run ${summary.runId}  ${summary.status.toUpperCase()}`;
   const error = summary.error ? `\nerror: ${summary.error.code}: ${truncateForDisplay(summary.error.message)}` : '';
   return `${heading}\n${countsTable.toString()}${error}`;
+}
+
+/**
+ * What `runs show` says when it lists no record: nothing sent, or results `prune` has deleted (the
+ * run's summary still counts them, so "no records were sent" would contradict it).
+ */
+export function noRecordsLine(counts: RunCounts, failedOnly: boolean): string {
+  const kept = failedOnly ? counts.rejected + counts.invalid : counts.synced + counts.rejected + counts.invalid + counts.skipped;
+  if (kept > 0) return `no per-record results: the run's ${kept} were older than the retention and pruned (backflow prune)`;
+  return failedOnly ? 'no failed records' : 'no records were sent';
 }

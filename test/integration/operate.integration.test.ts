@@ -147,6 +147,11 @@ describe('per-record logs', () => {
     expect(await recordHistory(fx.project.deps.state, SYNC, '1')).toEqual([]);
     runs = await listRuns(fx.project.deps.state, SYNC);
     expect(runs.map((run) => run.counts.synced)).toEqual([0, 1, 4]);
+    // `runs show` keeps the summary, and says where the records went instead of "none were sent".
+    const first = await backflow(['runs', 'show', runs[2]?.runId ?? '', '--project', fx.project.dir], fx.project.env);
+    expectSucceeded(first);
+    expect(first.stdout).toContain("no per-record results: the run's 4 were older than the retention and pruned (backflow prune)");
+    expect(first.stdout).not.toContain('no records were sent');
   });
 });
 

@@ -2,7 +2,7 @@ import { listRuns, recordResults } from '../../state/history';
 import { summarizeRun } from '../../state/runs';
 import { cliContext, engineDeps, requireKnownSync } from '../context';
 import { logTo } from '../output';
-import { renderSummary, table, truncateForDisplay } from '../render';
+import { noRecordsLine, renderSummary, table, truncateForDisplay } from '../render';
 
 /** `backflow runs <sync> [--failed]`: the sync's recent runs, or only those that failed or ended partial. */
 export async function runsCommand(sync: string, options: { project?: string; json?: boolean; failed?: boolean }): Promise<number> {
@@ -40,6 +40,6 @@ export async function runShowCommand(runId: string, options: { project?: string;
     const error = record.error ? `${record.error.code}: ${record.error.message}${record.error.fields.length ? ` [${record.error.fields.join(', ')}]` : ''}` : '';
     results.push([truncateForDisplay(record.key ?? '(null)'), record.change, record.status, truncateForDisplay(record.destinationId ?? ''), truncateForDisplay(error)]);
   }
-  log(records.length > 0 ? results.toString() : options.failed ? 'no failed records' : 'no records were sent');
+  log(records.length > 0 ? results.toString() : noRecordsLine(summary.counts, options.failed ?? false));
   return 0;
 }
