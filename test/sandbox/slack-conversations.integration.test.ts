@@ -20,7 +20,7 @@ beforeEach(async () => {
     clock: () => now,
     // Rate limits have their own tests; here they would only slow the paging down.
     limits: { enabled: false },
-    channels: [{ name: 'general', id: 'C0GENERAL01' }, { name: 'quiet', member: false }, { name: 'secret', private: true, member: false }],
+    channels: [{ name: 'general', id: 'C0GENERAL01' }, { name: 'quiet', id: 'C0QUIET0001', member: false }, { name: 'secret', id: 'G0SECRET001', private: true, member: false }],
   });
   client = new WebClient(sandbox.token, { slackApiUrl: sandbox.apiUrl, rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, logger: silent });
 });
@@ -61,7 +61,7 @@ describe('conversations.replies', () => {
     expect(res.messages?.[1]).toMatchObject({ ts: replies[0], thread_ts: parent, parent_user_id: 'U0SANDBOT1', bot_id: 'B0SANDBOT1' });
     expect(res).toMatchObject({ has_more: false, response_metadata: { next_cursor: '' } });
 
-    const byReply = await client.conversations.replies({ channel: 'general', ts: String(replies[1]) });
+    const byReply = await client.conversations.replies({ channel: 'C0GENERAL01', ts: String(replies[1]) });
     expect(byReply.messages?.map((m) => m.ts)).toEqual([parent, ...replies]);
     // A message without replies is an ordinary message: it comes back alone.
     const alone = await client.conversations.replies({ channel: 'C0GENERAL01', ts: human });
@@ -106,8 +106,8 @@ describe('conversations.replies', () => {
     expect(await platformError(client.conversations.replies({ channel: 'C0GENERAL01', ts: '1700000000.000001' }))).toBe('thread_not_found');
     expect(await platformError(client.conversations.replies({ channel: 'C0GENERAL01', ts: '' }))).toBe('thread_not_found');
     expect(await platformError(client.conversations.replies({ channel: 'C0NOPE00001', ts: parent }))).toBe('channel_not_found');
-    expect(await platformError(client.conversations.replies({ channel: 'quiet', ts: parent }))).toBe('not_in_channel');
-    expect(await platformError(client.conversations.replies({ channel: 'secret', ts: parent }))).toBe('channel_not_found');
+    expect(await platformError(client.conversations.replies({ channel: 'C0QUIET0001', ts: parent }))).toBe('not_in_channel');
+    expect(await platformError(client.conversations.replies({ channel: 'G0SECRET001', ts: parent }))).toBe('channel_not_found');
     expect(await platformError(client.conversations.replies({ channel: 'C0GENERAL01', ts: parent, oldest: 'yesterday' }))).toBe('invalid_ts_oldest');
     expect(await platformError(client.conversations.replies({ channel: 'C0GENERAL01', ts: parent, cursor: 'bm9wZQ==' }))).toBe('invalid_cursor');
   });

@@ -76,7 +76,7 @@ describe('auth', () => {
 });
 
 describe('chat.postMessage and conversations.history', () => {
-  beforeEach(() => start({ channels: [{ name: 'general', id: 'C0GENERAL01' }, { name: 'cs-alerts', id: 'C0CSALERTS1' }, { name: 'quiet', member: false }, { name: 'old', archived: true }] }));
+  beforeEach(() => start({ channels: [{ name: 'general', id: 'C0GENERAL01' }, { name: 'cs-alerts', id: 'C0CSALERTS1' }, { name: 'quiet', id: 'C0QUIET0001', member: false }, { name: 'old', archived: true }] }));
 
   it('posts by id, #name or name, with Slack-shaped, unique, increasing ts values', async () => {
     const byId = await client.chat.postMessage({ channel: 'C0CSALERTS1', text: 'Acme health dropped to 30' });
@@ -107,10 +107,10 @@ describe('chat.postMessage and conversations.history', () => {
       ['later', undefined],
     ]);
 
-    const page1 = await client.conversations.history({ channel: 'general', limit: 1 });
+    const page1 = await client.conversations.history({ channel: 'C0GENERAL01', limit: 1 });
     expect(page1.messages?.map((m) => m.ts)).toEqual([later.ts]);
     expect(page1.has_more).toBe(true);
-    const page2 = await client.conversations.history({ channel: 'general', limit: 1, cursor: page1.response_metadata?.next_cursor ?? '' });
+    const page2 = await client.conversations.history({ channel: 'C0GENERAL01', limit: 1, cursor: page1.response_metadata?.next_cursor ?? '' });
     expect(page2.messages?.map((m) => m.ts)).toEqual([parent.ts]);
     expect(page2.response_metadata?.next_cursor).toBe('');
   });
@@ -120,7 +120,7 @@ describe('chat.postMessage and conversations.history', () => {
     expect(await platformError(client.chat.postMessage({ channel: 'quiet', text: 'x' }))).toBe('not_in_channel');
     expect(await platformError(client.chat.postMessage({ channel: 'old', text: 'x' }))).toBe('is_archived');
     expect(await platformError(client.chat.postMessage({ channel: 'general', text: '' }))).toBe('no_text');
-    expect(await platformError(client.conversations.history({ channel: 'quiet' }))).toBe('not_in_channel');
+    expect(await platformError(client.conversations.history({ channel: 'C0QUIET0001' }))).toBe('not_in_channel');
 
     const tooLong = await rejection<WebAPIPlatformError>(
       client.chat.postMessage({ channel: 'general', text: 'x', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'y'.repeat(3001) } }] }),
@@ -158,11 +158,11 @@ describe('chat.update and chat.delete', () => {
   });
 
   it('answers message_not_found, cant_update_message and cant_delete_message', async () => {
-    expect(await platformError(client.chat.update({ channel: 'general', ts: '1700000000.000001', text: 'x' }))).toBe('message_not_found');
-    expect(await platformError(client.chat.delete({ channel: 'general', ts: '1700000000.000001' }))).toBe('message_not_found');
+    expect(await platformError(client.chat.update({ channel: 'C0GENERAL01', ts: '1700000000.000001', text: 'x' }))).toBe('message_not_found');
+    expect(await platformError(client.chat.delete({ channel: 'C0GENERAL01', ts: '1700000000.000001' }))).toBe('message_not_found');
     const humanTs = sandbox.postAsUser('general', 'written by a person');
-    expect(await platformError(client.chat.update({ channel: 'general', ts: humanTs, text: 'x' }))).toBe('cant_update_message');
-    expect(await platformError(client.chat.delete({ channel: 'general', ts: humanTs }))).toBe('cant_delete_message');
+    expect(await platformError(client.chat.update({ channel: 'C0GENERAL01', ts: humanTs, text: 'x' }))).toBe('cant_update_message');
+    expect(await platformError(client.chat.delete({ channel: 'C0GENERAL01', ts: humanTs }))).toBe('cant_delete_message');
     expect(sandbox.messages('general').map((m) => m.text)).toEqual(['written by a person']);
   });
 });

@@ -22,6 +22,8 @@ export interface MethodContext {
   onWrite(): void;
   /** Throws `missing_scope` unless the bot token was granted `scope`. */
   requireScope(scope: string): void;
+  /** Whether `scope` was granted by name (the every-scope default leaves out ones that widen access). */
+  granted(scope: string): boolean;
 }
 
 /** Thrown by chat.postMessage when its channel's bucket is empty (the server answers 429). */
@@ -31,10 +33,15 @@ export class ChannelRateLimited extends Error {
   }
 }
 
-function channelArg(ctx: MethodContext, args: Args): Channel {
-  const ref = str(args, 'channel');
+/**
+ * The `channel` argument: an id. Only long-lived methods (here chat.postMessage) also take a name
+ * (`#general`, `general`); newer ones (chat.update/delete, conversations.*) answer a name
+ * `channel_not_found`, as Slack does.
+ */
+function channelArg(ctx: MethodContext, args: Args, takesName = false): Channel {
+  const ref = str(args, 'channel')?.trim();
   if (ref === undefined || ref === '') throw new SlackApiError('channel_not_found');
-  const channel = ctx.workspace.findChannel(ref);
+  const channel = takesName ? ctx.workspace.findChannel(ref) : ctx.workspace.allChannels().find((c) => c.id === ref);
   if (channel === undefined) throw new SlackApiError('channel_not_found');
   return channel;
 }
@@ -52,10 +59,15 @@ function historyScope(channel: Channel): string {
   return channel.private ? 'groups:history' : 'channels:history';
 }
 
+/**
+ * A channel chat.postMessage may post to: a private one the app is not in does not exist for it;
+ * a public one it is not in needs `chat:write.public` (the scope lets apps post without joining).
+ */
 function writableChannel(ctx: MethodContext, args: Args): Channel {
-  const channel = channelArg(ctx, args);
+  const channel = channelArg(ctx, args, true);
+  if (!channel.member && channel.private) throw new SlackApiError('channel_not_found');
   if (channel.archived) throw new SlackApiError('is_archived');
-  if (!channel.member) throw new SlackApiError('not_in_channel');
+  if (!channel.member && !ctx.granted('chat:write.public')) throw new SlackApiError('not_in_channel');
   return channel;
 }
 
@@ -208,6 +220,8 @@ function conversationsList(ctx: MethodContext, args: Args): Record<string, unkno
   const matching = all
     .slice(start)
     .filter((c) => types.includes(c.private ? 'private_channel' : 'public_channel'))
+    // A private channel is listed only to its members.
+    .filter((c) => !c.private || c.member)
     .filter((c) => !(excludeArchived && c.archived));
   const next = matching[limit];
   return {

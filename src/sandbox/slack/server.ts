@@ -264,6 +264,7 @@ export class SlackServer {
         wrote = true;
       },
       requireScope: (scope) => this.requireScope(scope),
+      granted: (scope) => this.scopes?.includes(scope) === true,
     };
     let answer: Answer;
     try {

@@ -6,7 +6,11 @@ export interface SlackChannelSeed {
   name: string;
   /** `C…` id; generated when omitted. */
   id?: string;
-  /** Whether the app's bot user is a member (default true); posting to a channel it is not in → `not_in_channel`. */
+  /**
+   * Whether the app's bot user is a member (default true). Posting to a public channel it is not in
+   * → `not_in_channel` (unless granted `chat:write.public`); a private one it is not in is unlisted
+   * and `channel_not_found`.
+   */
   member?: boolean;
   archived?: boolean;
   private?: boolean;
@@ -52,7 +56,8 @@ export interface SlackSandboxOptions {
    * OAuth scopes granted to the bot token; every scope when omitted. Checked where Slack names the
    * scope a method needs: `chat:write` on chat.postMessage/update/delete, `channels:history` (public)
    * or `groups:history` (private channel) on conversations.history/replies. A call without it is
-   * answered `missing_scope` with Slack's `needed` and `provided`.
+   * answered `missing_scope` with Slack's `needed` and `provided`. `chat:write.public` (post to
+   * public channels the app is not in) counts only when listed, never by default.
    */
   scopes?: string[];
 }
