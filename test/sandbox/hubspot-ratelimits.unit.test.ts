@@ -1,4 +1,4 @@
-/** The HubSpot sandbox's rolling 10-second window and daily allowance, on a stepped clock. */
+/** The HubSpot sandbox's rolling 10-second window, daily allowance and search limit, on a stepped clock. */
 import { parseLimits, RateLimiter } from '../../src/sandbox/hubspot/rateLimits';
 
 function clock(start = Date.parse('2026-03-01T12:00:00.000Z')) {
@@ -57,8 +57,21 @@ describe('RateLimiter', () => {
     expect(Object.keys(limiter.peek())).toEqual(['X-HubSpot-RateLimit-Daily', 'X-HubSpot-RateLimit-Daily-Remaining']);
   });
 
+  it('allows five searches per rolling second, outside the 10-second window but on the daily count, without headers', () => {
+    const c = clock();
+    const limiter = new RateLimiter(c.now, { tenSecondlyLimit: 1, dailyLimit: 7 });
+    for (let i = 0; i < 5; i += 1) expect(limiter.takeSearch()).toEqual({ ok: true, headers: {} });
+    expect(limiter.takeSearch()).toEqual({ ok: false, policy: 'SECONDLY', headers: {} });
+    // The 10-second window is untouched; the day has 6 of 7 used.
+    expect(limiter.take()).toMatchObject({ ok: true, headers: { 'X-HubSpot-RateLimit-Remaining': '0', 'X-HubSpot-RateLimit-Daily-Remaining': '1' } });
+    c.advance(1000);
+    expect(limiter.takeSearch().ok).toBe(true);
+    expect(limiter.takeSearch()).toMatchObject({ ok: false, policy: 'DAILY' });
+  });
+
   it('defaults to the Free/Starter limits and validates new ones', () => {
-    expect(new RateLimiter(clock().now).current()).toEqual({ tenSecondlyLimit: 100, dailyLimit: 250_000, tenSecondlyWindowMs: 10_000 });
+    expect(new RateLimiter(clock().now).current()).toEqual({ tenSecondlyLimit: 100, dailyLimit: 250_000, tenSecondlyWindowMs: 10_000, searchSecondlyLimit: 5 });
+    expect(() => parseLimits({ searchSecondlyLimit: 1.5 })).toThrow(/searchSecondlyLimit/);
     expect(() => parseLimits({ tenSecondlyLimit: -1 })).toThrow(/tenSecondlyLimit/);
     expect(() => parseLimits({ tenSecondlyWindowMs: 0 })).toThrow(/tenSecondlyWindowMs/);
     expect(() => parseLimits({ daily: 5 })).toThrow(/invalid limits/);

@@ -267,6 +267,59 @@ describe('batch create, update, read and archive', () => {
     expect(sandbox.records('contacts').map((c) => c.properties['email'])).toEqual(['taken@example.com']);
   });
 
+  it('refuses a create batch whose inputs share an email (409 CONFLICT) without writing any of it', async () => {
+    const error = await rejection(
+      client.crm.contacts.batchApi.create({
+        inputs: [
+          { properties: { email: 'first@example.com' }, associations: [] },
+          { properties: { email: 'dup@example.com', firstname: 'One' }, associations: [] },
+          { properties: { email: 'DUP@example.com', firstname: 'Two' }, associations: [] },
+        ],
+      }),
+    );
+    expect(error.code).toBe(409);
+    expect(error.body).toMatchObject({ category: 'CONFLICT', message: expect.stringContaining('dup@example.com') });
+    expect(sandbox.records('contacts')).toEqual([]);
+  });
+
+  it('keeps upsert and update all-or-nothing when two inputs would give one unique value to different records', async () => {
+    const sb = await startHubspotSandbox({ properties: { contacts: [{ name: 'member_id', type: 'string', hasUniqueValue: true }] } });
+    try {
+      const hs = connect(sb);
+      const upsert = await rejection(
+        hs.crm.contacts.batchApi.upsert({
+          inputs: [
+            { idProperty: 'email', id: 'a@example.com', properties: { member_id: 'M-1' } },
+            { idProperty: 'email', id: 'b@example.com', properties: { member_id: 'M-1' } },
+          ],
+        }),
+      );
+      expect([upsert.code, upsert.body?.category]).toEqual([409, 'CONFLICT']);
+      expect(sb.records('contacts')).toEqual([]);
+
+      await hs.crm.contacts.batchApi.create({
+        inputs: [{ properties: { email: 'a@example.com' }, associations: [] }, { properties: { email: 'b@example.com' }, associations: [] }],
+      });
+      const [a, b] = sb.records('contacts');
+      const update = await rejection(
+        hs.crm.contacts.batchApi.update({
+          inputs: [
+            { id: a?.id ?? '', properties: { email: 'new@example.com', firstname: 'A' } },
+            { id: b?.id ?? '', properties: { email: 'new@example.com', firstname: 'B' } },
+          ],
+        }),
+      );
+      expect(update.code).toBe(409);
+      expect(update.body).toMatchObject({ category: 'CONFLICT', message: `Contact already exists. Existing ID: ${a?.id}` });
+      expect(sb.records('contacts').map((r) => [r.properties['email'], r.properties['firstname'] ?? null])).toEqual([
+        ['a@example.com', null],
+        ['b@example.com', null],
+      ]);
+    } finally {
+      await sb.close();
+    }
+  });
+
   it('reads found records and reports the missing ones in a 207', async () => {
     await upsertContacts([
       { id: 'a@example.com', properties: { firstname: 'A', lastname: 'Aa' } },

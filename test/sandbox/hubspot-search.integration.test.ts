@@ -1,7 +1,8 @@
 /**
  * The CRM search endpoint (`POST /crm/v3/objects/{type}/search`) through the official client's
  * searchApi: filter groups, sorts, paging through `after`, and the documented limits
- * (https://developers.hubspot.com/docs/api/crm/search).
+ * (https://developers.hubspot.com/docs/api/crm/search), including its own rate limit of five
+ * requests a second, answered without X-HubSpot-RateLimit-* headers (/docs/api/usage-details).
  */
 import { Client } from '@hubspot/api-client';
 import { FilterOperatorEnum } from '@hubspot/api-client/lib/codegen/crm/objects/models/Filter';
@@ -108,5 +109,64 @@ describe('CRM search', () => {
       filterGroups: Array.from({ length: 3 }, () => ({ filters: Array.from({ length: 6 }, () => filter) })),
     });
     expect(atLimits.total).toBe(25);
+  });
+});
+
+describe('CRM search rate limit', () => {
+  const rateHeaders = (res: Response) => [...res.headers.keys()].filter((k) => k.startsWith('x-hubspot-ratelimit'));
+  const rawSearch = () =>
+    fetch(`${sandbox.basePath}/crm/v3/objects/contacts/search`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sandbox.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ limit: 1 }),
+    });
+
+  it("answers the sixth search in a second 429 with HubSpot's secondly-limit body, no rate-limit headers, apart from the 10-second window", async () => {
+    const ok = await Promise.all(Array.from({ length: 5 }, () => rawSearch()));
+    expect(ok.map((r) => [r.status, rateHeaders(r)])).toEqual(Array.from({ length: 5 }, () => [200, []]));
+
+    const limited = await rawSearch();
+    expect(limited.status).toBe(429);
+    expect(rateHeaders(limited)).toEqual([]);
+    expect(await limited.json()).toEqual({
+      status: 'error',
+      message: 'You have reached your secondly limit.',
+      errorType: 'RATE_LIMIT',
+      correlationId: expect.any(String),
+      policyName: 'SECONDLY',
+      requestId: expect.any(String),
+    });
+
+    // Other endpoints still answer, with headers; the searches took nothing from the 10-second window.
+    const read = await fetch(`${sandbox.basePath}/crm/v3/objects/contacts/batch/read`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sandbox.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: [] }),
+    });
+    expect(read.status).toBe(200);
+    // beforeEach's two batch writes and this read.
+    expect(read.headers.get('x-hubspot-ratelimit-remaining')).toBe('97');
+
+    // Configurable like the other limits; null switches it off.
+    sandbox.setLimits({ searchSecondlyLimit: null });
+    expect((await Promise.all(Array.from({ length: 8 }, () => rawSearch()))).map((r) => r.status)).toEqual(Array(8).fill(200));
+  });
+
+  it("is retried by the official client's RetryDecorator as the search limit (1 s wait), so every search succeeds", async () => {
+    const waits = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      // The client picks its (process-wide) decorators when an API is first touched: touch it now.
+      const searchApi = new Client({ accessToken: sandbox.accessToken, basePath: sandbox.basePath, numberOfApiCallRetries: 2 }).crm.contacts.searchApi;
+      const answers = await Promise.all(Array.from({ length: 7 }, () => searchApi.doSearch({ limit: 1 })));
+      expect(answers.map((a) => a.total)).toEqual(Array(7).fill(25));
+
+      const statuses = sandbox.requests().filter((r) => r.path.endsWith('/search')).map((r) => r.status);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(2);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(7);
+      // TOO_MANY_SEARCH_REQUESTS: 1000 ms (a TEN_SECONDLY_ROLLING 429 would wait 10 000 ms, another 429 not at all).
+      expect(waits.mock.calls.map((c) => String(c[0]))).toEqual(Array(2).fill('Request failed with status code [429], will retry [1] time in [1000] ms'));
+    } finally {
+      waits.mockRestore();
+    }
   });
 });

@@ -65,11 +65,19 @@ export function expiredAuthentication(): HubspotApiError {
   return new HubspotApiError(401, errorBody('The OAuth token used to make this call expired 0 hour(s) ago.', 'EXPIRED_AUTHENTICATION'));
 }
 
-export type RatePolicy = 'TEN_SECONDLY_ROLLING' | 'DAILY';
+/** SECONDLY is the search endpoints' own limit. */
+export type RatePolicy = 'TEN_SECONDLY_ROLLING' | 'DAILY' | 'SECONDLY';
+
+const RATE_LIMIT_MESSAGES: Record<RatePolicy, string> = {
+  TEN_SECONDLY_ROLLING: 'You have reached your ten_secondly_rolling limit.',
+  DAILY: 'You have reached your daily limit.',
+  // The exact text @hubspot/api-client's RetryDecorator retries after 1 s (TOO_MANY_SEARCH_REQUESTS).
+  SECONDLY: 'You have reached your secondly limit.',
+};
 
 /** The documented 429 body; `message` and `policyName` say which limit was hit. */
 export function rateLimited(policy: RatePolicy, headers: Record<string, string>): HubspotApiError {
-  const message = policy === 'DAILY' ? 'You have reached your daily limit.' : 'You have reached your ten_secondly_rolling limit.';
+  const message = RATE_LIMIT_MESSAGES[policy];
   const body: ApiErrorBody = {
     status: 'error',
     message,

@@ -5,6 +5,12 @@
  * Daily, Daily-Remaining, Interval-Milliseconds, Max, Remaining, and the deprecated (still sent)
  * Secondly, Secondly-Remaining.
  *
+ * The CRM search endpoints have their own limit: "rate limited to five requests per second per
+ * account", and "Responses from the search API endpoints will not include any of the rate limit
+ * headers" (developers.hubspot.com/docs/api/crm/search, /docs/api/usage-details). A search counts
+ * against the daily allowance but not the 10-second window, which HubSpot says "excludes the CRM
+ * Search API".
+ *
  * A request refused with 429 does not consume either budget (our choice: HubSpot does not document
  * it), so a client that waits out the window recovers exactly when the window says it will.
  */
@@ -17,7 +23,7 @@ import type { HubspotLimits } from './types';
 const count = z.number().int().min(0).nullable().optional();
 
 export const limitsSchema = z
-  .object({ tenSecondlyLimit: count, dailyLimit: count, tenSecondlyWindowMs: z.number().positive().optional() })
+  .object({ tenSecondlyLimit: count, dailyLimit: count, tenSecondlyWindowMs: z.number().positive().optional(), searchSecondlyLimit: count })
   .strict();
 
 /** Validates limits from `setLimits` or the admin endpoint; unknown keys are rejected so typos surface. */
@@ -32,6 +38,7 @@ export function parseLimits(value: unknown): HubspotLimits {
   if (parsed.data.tenSecondlyLimit !== undefined) limits.tenSecondlyLimit = parsed.data.tenSecondlyLimit;
   if (parsed.data.dailyLimit !== undefined) limits.dailyLimit = parsed.data.dailyLimit;
   if (parsed.data.tenSecondlyWindowMs !== undefined) limits.tenSecondlyWindowMs = parsed.data.tenSecondlyWindowMs;
+  if (parsed.data.searchSecondlyLimit !== undefined) limits.searchSecondlyLimit = parsed.data.searchSecondlyLimit;
   return limits;
 }
 
@@ -40,7 +47,12 @@ export const DEFAULT_LIMITS: Required<HubspotLimits> = {
   tenSecondlyLimit: 100,
   dailyLimit: 250_000,
   tenSecondlyWindowMs: 10_000,
+  // "The search endpoints are rate limited to five requests per second per account."
+  searchSecondlyLimit: 5,
 };
+
+/** The search limit's rolling window. */
+const SEARCH_WINDOW_MS = 1_000;
 
 export type RateDecision = { ok: true; headers: Record<string, string> } | { ok: false; policy: RatePolicy; headers: Record<string, string> };
 
@@ -52,6 +64,8 @@ export class RateLimiter {
   private limits: Required<HubspotLimits> = { ...DEFAULT_LIMITS };
   /** Times of the requests counted in the rolling window, oldest first. */
   private window: number[] = [];
+  /** Times of the search requests counted in the last second, oldest first. */
+  private searchWindow: number[] = [];
   private dailyUsed = 0;
   private day: string;
 
@@ -71,6 +85,7 @@ export class RateLimiter {
       tenSecondlyLimit: limits.tenSecondlyLimit === undefined ? DEFAULT_LIMITS.tenSecondlyLimit : limits.tenSecondlyLimit,
       dailyLimit: limits.dailyLimit === undefined ? DEFAULT_LIMITS.dailyLimit : limits.dailyLimit,
       tenSecondlyWindowMs: windowMs,
+      searchSecondlyLimit: limits.searchSecondlyLimit === undefined ? DEFAULT_LIMITS.searchSecondlyLimit : limits.searchSecondlyLimit,
     };
   }
 
@@ -80,6 +95,7 @@ export class RateLimiter {
 
   reset(): void {
     this.window = [];
+    this.searchWindow = [];
     this.dailyUsed = 0;
     this.day = utcDay(this.now());
   }
@@ -89,6 +105,8 @@ export class RateLimiter {
     let drop = 0;
     while (drop < this.window.length && (this.window[drop] ?? 0) <= cutoff) drop += 1;
     if (drop > 0) this.window = this.window.slice(drop);
+    const searchCutoff = at - SEARCH_WINDOW_MS;
+    this.searchWindow = this.searchWindow.filter((t) => t > searchCutoff);
     const today = utcDay(at);
     if (today !== this.day) {
       this.day = today;
@@ -128,6 +146,18 @@ export class RateLimiter {
     this.window.push(at);
     this.dailyUsed += 1;
     return { ok: true, headers: this.headers(at) };
+  }
+
+  /** Counts one search request if the daily and search budgets allow it; no headers either way. */
+  takeSearch(): RateDecision {
+    const at = this.now();
+    this.roll(at);
+    const { searchSecondlyLimit, dailyLimit } = this.limits;
+    if (dailyLimit !== null && this.dailyUsed >= dailyLimit) return { ok: false, policy: 'DAILY', headers: {} };
+    if (searchSecondlyLimit !== null && this.searchWindow.length >= searchSecondlyLimit) return { ok: false, policy: 'SECONDLY', headers: {} };
+    this.searchWindow.push(at);
+    this.dailyUsed += 1;
+    return { ok: true, headers: {} };
   }
 
   /** Headers describing the budgets without counting a request (for injected faults). */

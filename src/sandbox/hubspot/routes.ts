@@ -44,6 +44,12 @@ export function countInputs(rawBody: string | undefined): number {
   return 0;
 }
 
+/** `POST /crm/v3/objects/{type}/search`: rate limited on its own (rateLimits.ts). */
+export function isSearchRequest(method: string, segments: string[]): boolean {
+  const [crm, version, resource, objectType, action, ...extra] = segments;
+  return method === 'POST' && crm === 'crm' && version === 'v3' && resource === 'objects' && objectType !== undefined && action === 'search' && extra.length === 0;
+}
+
 export function handleApiRequest(ctx: ApiContext, req: ApiRequest): ApiResponse {
   const [crm, version, resource, objectType, ...rest] = req.segments;
   if (crm !== 'crm' || version !== 'v3' || objectType === undefined) throw resourceNotFound();

@@ -12,7 +12,7 @@ import { HeldConnections, parseFaultProfile, pickFault, type FaultKind } from '.
 import { expiredAuthentication, HubspotApiError, invalidAuthentication, rateLimited, serverError, serviceUnavailable } from './errors';
 import { parseLimits, RateLimiter } from './rateLimits';
 import type { ApiResponse } from './render';
-import { countInputs, handleApiRequest } from './routes';
+import { countInputs, handleApiRequest, isSearchRequest } from './routes';
 import { AccountSchema } from './schema';
 import { RecordStore } from './store';
 import type { HubspotFaultProfile, HubspotLimits, HubspotRecord, HubspotRequestLogEntry, HubspotSandboxOptions } from './types';
@@ -123,10 +123,11 @@ export class HubspotSandboxServer {
   }
 
   /** The answer of a fault that replaces the API's own (undefined for none / apply-then-fail). */
-  private faultAnswer(fault: FaultKind | undefined): Answer | undefined {
+  private faultAnswer(fault: FaultKind | undefined, search: boolean): Answer | undefined {
     switch (fault) {
       case 'rateLimited':
-        return fromError(rateLimited('TEN_SECONDLY_ROLLING', this.limiter.peek()));
+        // A search is refused by its own limit, without rate-limit headers.
+        return fromError(search ? rateLimited('SECONDLY', {}) : rateLimited('TEN_SECONDLY_ROLLING', this.limiter.peek()));
       case 'serverError':
         return fromError(serverError());
       case 'unavailable':
@@ -155,32 +156,30 @@ export class HubspotSandboxServer {
       return this.held.reset(request, reply);
     }
     const logged = { inputs, fault };
-    const injected = this.faultAnswer(fault);
+    const method = request.method === 'HEAD' ? 'GET' : request.method;
+    const segments = url.pathname
+      .split('/')
+      .filter((s) => s !== '')
+      .map((s) => {
+        try {
+          return decodeURIComponent(s);
+        } catch {
+          return s;
+        }
+      });
+    const search = isSearchRequest(method, segments);
+    const injected = this.faultAnswer(fault, search);
     if (injected !== undefined) return this.send(request, reply, injected, logged);
 
     if (!this.authorized(request)) return this.send(request, reply, fromError(invalidAuthentication()), logged);
-    const budget = this.limiter.take();
+    const budget = search ? this.limiter.takeSearch() : this.limiter.take();
     if (!budget.ok) return this.send(request, reply, fromError(rateLimited(budget.policy, budget.headers)), logged);
 
     let res: Answer;
     try {
       res = handleApiRequest(
         { schema: this.schema, store: this.store, now: () => new Date(), basePath: this.basePath },
-        {
-          method: request.method === 'HEAD' ? 'GET' : request.method,
-          segments: url.pathname
-            .split('/')
-            .filter((s) => s !== '')
-            .map((s) => {
-              try {
-                return decodeURIComponent(s);
-              } catch {
-                return s;
-              }
-            }),
-          query: url.searchParams,
-          rawBody,
-        },
+        { method, segments, query: url.searchParams, rawBody },
       );
     } catch (err) {
       if (!(err instanceof HubspotApiError)) throw err;

@@ -36,7 +36,7 @@ export interface CustomObjectSpec {
   properties: PropertySpec[];
 }
 
-/** Rate limits of the private app (HubSpot: 100 or 190 per 10 s by tier; 250k–1M a day). */
+/** Rate limits of the private app (HubSpot: 100 or 190 per 10 s by tier; 250k–1M a day; search 5 a second). */
 export interface HubspotLimits {
   /** Requests per rolling window; null disables the burst limit. */
   tenSecondlyLimit?: number | null;
@@ -44,6 +44,8 @@ export interface HubspotLimits {
   dailyLimit?: number | null;
   /** Length of the rolling window (default 10 000 ms); shorten it in tests. */
   tenSecondlyWindowMs?: number;
+  /** CRM search requests per rolling second (HubSpot: 5 per account); null disables it. */
+  searchSecondlyLimit?: number | null;
 }
 
 /** One API request the sandbox answered (admin endpoints excluded). */

@@ -8,7 +8,7 @@
  *   unique-value conflicts: when EVERY input carries an `objectWriteTraceId` (HubSpot's switch for
  *   multi-status), the valid inputs are applied and the rest are reported in a 207 with
  *   `context.objectWriteTraceId`; otherwise the first invalid input fails the whole request (400 /
- *   409) and nothing is written.
+ *   409) and nothing is written — also when the conflict is between two inputs of the batch.
  */
 
 import { z } from 'zod';
@@ -41,6 +41,14 @@ const updateBody = z.object({
   inputs: z.array(z.object({ id: idValue, idProperty: z.string().optional(), properties, objectWriteTraceId: traceId })),
 });
 const archiveBody = z.object({ inputs: z.array(z.object({ id: idValue })) });
+
+/** The unique values an input would give its record (`owner`: the existing record, or none for a new one). */
+interface Claim {
+  owner: string | undefined;
+  values: Record<string, string>;
+}
+
+type Prepared<P> = { ok: true; plan: P; claim: Claim } | { ok: false; failure: InputFailure };
 
 /** Why one input was not applied. */
 interface InputFailure {
@@ -88,6 +96,31 @@ function conflictFailure(def: ObjectTypeDef, property: string, id: string): Inpu
       ? `Contact already exists. Existing ID: ${id}`
       : `A ${def.messageLabel} with the unique value of property ${property} already exists. Existing ID: ${id}`;
   return { category: 'CONFLICT', status: 409, message };
+}
+
+/** A unique value two new records of one batch would share. HubSpot documents no message for it. */
+function inBatchConflictFailure(property: string, value: string): InputFailure {
+  return { category: 'CONFLICT', status: 409, message: `Duplicate values of unique property ${property} found in batch input: [${value}]` };
+}
+
+/**
+ * Records `claim`'s unique values in `claimed` (value key → claiming record), or says how it clashes
+ * with an earlier input's: the conflict HubSpot would report once that input had been written.
+ */
+function claimUniqueValues(def: ObjectTypeDef, claimed: Map<string, { owner: string | undefined }>, claim: Claim): InputFailure | undefined {
+  const keys: string[] = [];
+  for (const property of def.idProperties) {
+    const value = claim.values[property];
+    if (value === undefined || value === '') continue;
+    const key = `${property}\u0000${uniqueKey(property, value)}`;
+    const holder = claimed.get(key);
+    if (holder !== undefined && (holder.owner === undefined || holder.owner !== claim.owner)) {
+      return holder.owner === undefined ? inBatchConflictFailure(property, value) : conflictFailure(def, property, holder.owner);
+    }
+    keys.push(key);
+  }
+  for (const key of keys) claimed.set(key, { owner: claim.owner });
+  return undefined;
 }
 
 /** The whole-request form of the first failure (no multi-status). */
@@ -161,21 +194,28 @@ function answer(outcome: Outcome, okStatus: number, now: () => Date): ApiRespons
 
 /**
  * Runs `prepare` on every input first (validation and unique-value checks against the store as
- * it is); without multi-status one failure aborts before anything is written. Then applies the
- * prepared inputs in order; `apply` re-checks conflicts between inputs of the same batch.
+ * it is). Without multi-status the first input that fails — on its own, or by claiming a unique
+ * value an earlier input of the batch claims — aborts before anything is written. Then applies the
+ * prepared inputs in order; with multi-status, `apply` re-checks conflicts between inputs of the
+ * same batch, so the earlier one lands and the later one is reported.
  */
 function runBatch<I extends { objectWriteTraceId?: string | undefined }, P>(
   ctx: WriteContext,
+  def: ObjectTypeDef,
   inputs: I[],
-  prepare: (input: I) => { ok: true; plan: P } | { ok: false; failure: InputFailure },
+  prepare: (input: I) => Prepared<P>,
   apply: (plan: P, input: I) => { ok: true; result: Record<string, unknown> } | { ok: false; failure: InputFailure },
 ): Outcome {
   const startedAt = ctx.now().toISOString();
   const partial = multiStatus(inputs);
   const prepared = inputs.map((input) => ({ input, prep: prepare(input) }));
   if (!partial) {
-    const firstBad = prepared.find((p) => !p.prep.ok);
-    if (firstBad !== undefined && !firstBad.prep.ok) throw wholeRequestError(firstBad.prep.failure);
+    const claimed = new Map<string, { owner: string | undefined }>();
+    for (const { prep } of prepared) {
+      if (!prep.ok) throw wholeRequestError(prep.failure);
+      const clash = claimUniqueValues(def, claimed, prep.claim);
+      if (clash !== undefined) throw wholeRequestError(clash);
+    }
   }
   const results: Array<Record<string, unknown>> = [];
   const errors: BatchError[] = [];
@@ -190,7 +230,7 @@ function runBatch<I extends { objectWriteTraceId?: string | undefined }, P>(
     } else if (partial) {
       errors.push(batchError(applied.failure, input.objectWriteTraceId));
     } else {
-      // A conflict found while applying: HubSpot answers the whole request with it.
+      // Unreachable: without multi-status every conflict was found above, before any write.
       throw wholeRequestError(applied.failure);
     }
   }
@@ -208,6 +248,7 @@ export function batchUpsert(ctx: WriteContext, def: ObjectTypeDef, rawBody: stri
 
   const outcome = runBatch(
     ctx,
+    def,
     inputs,
     (input) => {
       const idProperty = input.idProperty ?? '';
@@ -220,9 +261,10 @@ export function batchUpsert(ctx: WriteContext, def: ObjectTypeDef, rawBody: stri
         else errors.push(checked.error);
       }
       if (errors.length > 0) return { ok: false, failure: propertyFailure(errors, ctx.schema.portalId) };
-      const clash = ctx.store.conflict(def, values, ctx.store.findBy(def, idProperty, input.id)?.id);
+      const owner = ctx.store.findBy(def, idProperty, input.id)?.id;
+      const clash = ctx.store.conflict(def, values, owner);
       if (clash !== undefined) return { ok: false, failure: conflictFailure(def, clash.property, clash.id) };
-      return { ok: true, plan: { idProperty, values } };
+      return { ok: true, plan: { idProperty, values }, claim: { owner, values } };
     },
     ({ idProperty, values }, input) => {
       const existing = ctx.store.findBy(def, idProperty, input.id);
@@ -240,13 +282,14 @@ export function batchCreate(ctx: WriteContext, def: ObjectTypeDef, rawBody: stri
   checkSize(inputs.length);
   const outcome = runBatch(
     ctx,
+    def,
     inputs,
     (input) => {
       const { values, errors } = validateProperties(def.properties, input.properties);
       if (errors.length > 0) return { ok: false, failure: propertyFailure(errors, ctx.schema.portalId) };
       const clash = ctx.store.conflict(def, values, undefined);
       if (clash !== undefined) return { ok: false, failure: conflictFailure(def, clash.property, clash.id) };
-      return { ok: true, plan: values };
+      return { ok: true, plan: values, claim: { owner: undefined, values } };
     },
     (values) => {
       const clash = ctx.store.conflict(def, values, undefined);
@@ -276,13 +319,15 @@ export function batchUpdate(ctx: WriteContext, def: ObjectTypeDef, rawBody: stri
   });
   const outcome = runBatch(
     ctx,
+    def,
     found,
     (input) => {
       const { values, errors } = validateProperties(def.properties, input.properties);
       if (errors.length > 0) return { ok: false, failure: propertyFailure(errors, ctx.schema.portalId) };
-      const clash = ctx.store.conflict(def, values, ctx.store.findBy(def, input.idProperty ?? 'hs_object_id', input.id)?.id);
+      const owner = ctx.store.findBy(def, input.idProperty ?? 'hs_object_id', input.id)?.id;
+      const clash = ctx.store.conflict(def, values, owner);
       if (clash !== undefined) return { ok: false, failure: conflictFailure(def, clash.property, clash.id) };
-      return { ok: true, plan: values };
+      return { ok: true, plan: values, claim: { owner, values } };
     },
     (values, input) => {
       const existing = ctx.store.findBy(def, input.idProperty ?? 'hs_object_id', input.id);
