@@ -105,7 +105,8 @@ function failureOf(err: unknown): { code: string; message: string } {
  * after crashes from the last committed batch.
  */
 export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary> {
-  const runId = input.resume?.progress.runId ?? workflowInfo().workflowId;
+  // The workflow id, unless that id's run finished already (startRun then names another: a backfill).
+  let runId = input.resume?.progress.runId ?? workflowInfo().workflowId;
   const progress: SyncProgress = input.resume?.progress ?? {
     runId,
     sync: input.sync,
@@ -139,6 +140,9 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
     let perActivity = input.resume?.batchesPerActivity ?? 1;
     if (!input.resume) {
       const started = await startRun({ runId, sync: input.sync, full: input.full ?? false });
+      // Histories from before startRun could rename a run answered its own id (or none): same commands.
+      runId = started.runId ?? runId;
+      progress.runId = runId;
       opened = true;
       upsertSearchAttributes(runAttributes({ destination: started.destination, status: 'running', rejected: 0 }));
       progress.phase = 'extracting';

@@ -1,5 +1,6 @@
 import type { SyncSpec } from '../config/schema';
 import { SyncAlreadyRunning } from '../errors';
+import type { RunRow } from '../state/database';
 import { openRun } from '../state/runs';
 import { checkSync } from './check';
 import { finishRun } from './finishRun';
@@ -13,7 +14,7 @@ export interface StartRunInput {
   lease?: boolean;
 }
 
-/** What Temporal says of a run's workflow (the run id is its workflow id): 'RUNNING' or how it ended. */
+/** What Temporal says of a run's workflow (see workflowIdOfRun): 'RUNNING' or how it ended. */
 export type RunWorkflowStatus = (runId: string) => Promise<string>;
 
 /**
@@ -31,8 +32,9 @@ export async function startRun(
 ): Promise<{ runId: string; spec: SyncSpec }> {
   const { spec } = await checkSync(deps, input.sync);
   const open = () => openRun(deps.state, { runId: input.runId, spec, full: input.full, now: nowIso(deps), lease: input.lease ?? true });
+  let opened: RunRow;
   try {
-    await open();
+    opened = await open();
   } catch (err) {
     if (!(err instanceof SyncAlreadyRunning) || !workflowStatus) throw err;
     const status = await workflowStatus(err.holderRunId);
@@ -43,7 +45,8 @@ export async function startRun(
       message: `its workflow ended (${status}) without finishing the run; closed when run ${input.runId} started`,
     });
     deps.logger.warn({ sync: spec.name, runId: input.runId, abandonedRunId: err.holderRunId, workflowStatus: status }, 'closed an abandoned run that held the sync');
-    await open();
+    opened = await open();
   }
-  return { runId: input.runId, spec };
+  // Not input.runId when that id's run finished already (a backfill reusing a workflow id).
+  return { runId: opened.run_id, spec };
 }

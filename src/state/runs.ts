@@ -13,8 +13,21 @@ export interface OpenRunInput {
 }
 
 /**
- * Opens the run record and takes the sync's lease, in one transaction. Idempotent for the same
- * run id (an activity retry); refused while another run of the sync is still running.
+ * A run's id is its workflow's id, except when Temporal let a workflow id start again after its run
+ * finished: a schedule's backfill names each run after its nominal time, the id the schedule's own
+ * run had then. Such a run is `<workflow id>~2` (then `~3`, …) instead of being refused.
+ */
+const REUSED_SUFFIX = /~(\d+)$/;
+
+/** The workflow id of a run (its Temporal execution is the newest of that id). */
+export function workflowIdOfRun(runId: string): string {
+  return runId.replace(REUSED_SUFFIX, '');
+}
+
+/**
+ * Opens the run record and takes the sync's lease, in one transaction; returns the run (whose id is
+ * not `input.runId` when that run finished already: see workflowIdOfRun). Idempotent for one
+ * workflow execution (an activity retry); refused while another run of the sync is still running.
  */
 export async function openRun(db: StateDb, input: OpenRunInput): Promise<RunRow> {
   // Two runs racing for a free lease: the loser's insert hits the lease's key; looking again
@@ -34,11 +47,16 @@ function isUniqueViolation(err: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
-async function openRunOnce(db: StateDb, input: OpenRunInput): Promise<RunRow> {
+async function openRunOnce(db: StateDb, requested: OpenRunInput): Promise<RunRow> {
   return db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('runs').selectAll().where('run_id', '=', input.runId).executeTakeFirst();
-    if (existing?.phase === 'finished') {
-      throw new BackflowError('RUN_ALREADY_FINISHED', `run ${input.runId} has already finished; start a new run with a new id`);
+    // The first of `id`, `id~2`, `id~3`, … not finished: a finished one belongs to an earlier
+    // execution of the workflow id, an unfinished one to this execution (an activity retry).
+    let input = requested;
+    let existing: RunRow | undefined;
+    for (let reuse = 2; ; reuse++) {
+      existing = await trx.selectFrom('runs').selectAll().where('run_id', '=', input.runId).executeTakeFirst();
+      if (existing?.phase !== 'finished') break;
+      input = { ...requested, runId: `${workflowIdOfRun(requested.runId)}~${reuse}` };
     }
     if (existing) return existing;
     if (!input.lease) {

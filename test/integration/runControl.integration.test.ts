@@ -2,6 +2,7 @@ import { createActivities } from '../../activities';
 import { extractChanges, finishRun, startRun, syncBatches } from '../../src/engine';
 import { runDuration } from '../../src/ops/metrics';
 import { claimBatch, getBatch } from '../../src/state/batches';
+import { listRuns } from '../../src/state/history';
 import { getRun } from '../../src/state/runs';
 import type { RunSummary } from '../../src/state/summary';
 import { BACKFLOW_STATUS } from '../../src/temporal/searchAttributes';
@@ -241,6 +242,27 @@ describe('running a sync', () => {
       fx.sandbox.setFaults({});
       expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });
     });
+  });
+
+  it('gives a workflow id started again after its run finished (a schedule backfill) a run of its own, which holds the lease like any run', async () => {
+    const taskQueue = uniqueTaskQueue('reused-id');
+    // The id a schedule gives the run it takes at a nominal time; a backfill over that time reuses it.
+    const workflowId = `sync:${SYNC}:scheduled-2026-11-26T22:00:00Z`;
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue, workflowId })).result()).toMatchObject({ runId: workflowId, status: 'succeeded' });
+      await fx.project.sql(fx.project.read('changes.sql'));
+      fx.sandbox.setFaults({ writeResponseDelayMs: 2_000 });
+      const again = await startSync(fx.temporal.client, SYNC, { taskQueue, workflowId });
+      // Bounded: a run refused at its start never gets there.
+      for (let tries = 0; tries < 200 && (await again.progress()).phase !== 'syncing'; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await again.progress()).toMatchObject({ phase: 'syncing', runId: `${workflowId}~2` });
+      // Its lease holds: the holder `…~2` is found running under its workflow id, not closed as abandoned.
+      const other = await startSync(fx.temporal.client, SYNC, { taskQueue, workflowId: `sync:${SYNC}:meanwhile` });
+      await expect(other.result()).rejects.toMatchObject({ code: 'SYNC_ALREADY_RUNNING' });
+      fx.sandbox.setFaults({});
+      expect(await again.result()).toMatchObject({ runId: `${workflowId}~2`, status: 'succeeded', counts: { changed: 2, synced: 2 } });
+    });
+    expect((await listRuns(fx.project.deps.state, SYNC)).map((run) => run.runId)).toEqual([`${workflowId}~2`, workflowId]);
   });
 
   it('closes a run whose workflow was terminated as RUN_ABANDONED when the next one starts, rather than refusing every later run', async () => {
