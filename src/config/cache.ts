@@ -32,12 +32,16 @@ function listSyncFiles(dir: string): string[] {
   }
 }
 
+/**
+ * Loaded leniently (see LoadOptions.strict): what a run needs is backflow.yaml and its own sync file,
+ * so an invalid file of another sync is in `invalidSyncs` instead of failing every run.
+ */
 export function loadProjectCached(dir: string): Project {
   const root = path.resolve(dir);
   const signature = signatureOf(root);
   const hit = cache.get(root);
   if (hit?.signature === signature) return hit.project;
-  const project = loadProject(root); // throws on invalid config: never cached
+  const project = loadProject(root, { strict: false }); // throws on an invalid backflow.yaml: never cached
   cache.set(root, { signature, project });
   return project;
 }

@@ -34,6 +34,28 @@ export interface Project {
   alerts?: AlertsConfig;
   /** How long per-record results are kept, in milliseconds. */
   recordRetentionMs: number;
+  /**
+   * Sync files with problems, by the name of the sync each would define (its `name:`, or its file
+   * name). Empty unless loaded with `strict: false`: a strict load throws instead.
+   */
+  invalidSyncs: Map<string, InvalidSync>;
+}
+
+/** A sync file that failed validation: not in `syncs`, its problems kept for whoever asks for it. */
+export interface InvalidSync {
+  name: string;
+  file: string;
+  issues: ConfigIssue[];
+}
+
+export interface LoadOptions {
+  /**
+   * true (the default): any problem in any file throws, every problem at once — for commands about
+   * the whole project (`validate`, `schedules apply`). false: a sync file with problems is left out of
+   * `syncs` and listed in `invalidSyncs`, so one broken sync does not stop the others; a problem in
+   * backflow.yaml (connections, alerts) still throws.
+   */
+  strict?: boolean;
 }
 
 /** Warehouses backflow can write a sync log table to. */
@@ -151,11 +173,17 @@ function checkTarget(issues: ConfigIssue[], file: string, destination: SyncDesti
   }
 }
 
+/** The sync a file names, read from what may be an invalid document: its `name:`, or the file name. */
+function claimedName(raw: unknown, fileName: string): string {
+  const name = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as { name?: unknown }).name : undefined;
+  return typeof name === 'string' && name !== '' ? name : fileName.replace(SYNC_FILE, '');
+}
+
 /**
  * Loads `backflow.yaml` and every `syncs/*.yaml` of a project and reports every problem at once,
- * each naming its file and path, as a ConfigError.
+ * each naming its file and path, as a ConfigError (see LoadOptions.strict for a lenient load).
  */
-export function loadProject(dir: string): Project {
+export function loadProject(dir: string, options: LoadOptions = {}): Project {
   const root = path.resolve(dir);
   const issues: ConfigIssue[] = [];
 
@@ -190,27 +218,48 @@ export function loadProject(dir: string): Project {
         .filter((name) => SYNC_FILE.test(name))
         .sort()
     : [];
+  const projectBroken = issues.length > 0;
+  const invalidSyncs = new Map<string, InvalidSync>();
+  // Every name a file claims, valid or not: the first file (in name order) owns it.
+  const claimed = new Map<string, string>();
   for (const name of files) {
     const file = `${SYNCS_DIR}/${name}`;
-    const raw = readYaml(root, file, issues);
-    if (raw === undefined) continue;
+    const own: ConfigIssue[] = [];
+    const invalid = (syncName: string): void => {
+      issues.push(...own);
+      if (!claimed.has(syncName)) {
+        claimed.set(syncName, file);
+        invalidSyncs.set(syncName, { name: syncName, file, issues: own });
+      }
+    };
+    const raw = readYaml(root, file, own);
+    if (raw === undefined) {
+      invalid(claimedName(undefined, name));
+      continue;
+    }
     const parsed = syncSchema.safeParse(raw ?? {});
     if (!parsed.success) {
-      issues.push(...zodIssues(file, parsed.error));
+      own.push(...zodIssues(file, parsed.error));
+      invalid(claimedName(raw, name));
       continue;
     }
     const sync = parsed.data;
     const syncName = sync.name ?? name.replace(SYNC_FILE, '');
-    const previous = syncFiles.get(syncName);
+    const previous = claimed.get(syncName);
     if (previous !== undefined) {
-      issues.push({ file, path: 'name', message: `sync "${syncName}" is already defined in ${previous}` });
+      own.push({ file, path: 'name', message: `sync "${syncName}" is already defined in ${previous}` });
+      invalid(syncName);
       continue;
     }
-    checkReference(issues, file, 'source', sync.source, known, SOURCE_TYPES, 'source');
-    checkReference(issues, file, 'destination.connection', sync.destination.connection, known, DESTINATION_TYPES, 'destination');
-    checkTarget(issues, file, sync.destination, known.valid);
+    checkReference(own, file, 'source', sync.source, known, SOURCE_TYPES, 'source');
+    checkReference(own, file, 'destination.connection', sync.destination.connection, known, DESTINATION_TYPES, 'destination');
+    checkTarget(own, file, sync.destination, known.valid);
     if (sync.writeBack) {
-      checkReference(issues, file, 'writeBack.connection', sync.writeBack.connection, known, WRITE_BACK_TYPES, 'write-back warehouse (duckdb or postgres)');
+      checkReference(own, file, 'writeBack.connection', sync.writeBack.connection, known, WRITE_BACK_TYPES, 'write-back warehouse (duckdb or postgres)');
+    }
+    if (own.length > 0) {
+      invalid(syncName);
+      continue;
     }
     const syncAlerts = alerts || sync.alerts ? { ...alerts, ...sync.alerts } : undefined;
     const spec: SyncSpec = {
@@ -229,17 +278,20 @@ export function loadProject(dir: string): Project {
     };
     syncs.set(syncName, spec);
     syncFiles.set(syncName, file);
+    claimed.set(syncName, file);
   }
 
-  if (issues.length > 0) throw new ConfigError(issues);
-  return { dir: root, connections, syncs, syncFiles, ...(alerts ? { alerts } : {}), recordRetentionMs };
+  // backflow.yaml holds the connections and alerts every sync uses: its problems fail every load.
+  if (issues.length > 0 && (options.strict !== false || projectBroken)) throw new ConfigError(issues);
+  return { dir: root, connections, syncs, syncFiles, ...(alerts ? { alerts } : {}), recordRetentionMs, invalidSyncs };
 }
 
+/** A sync's spec; throws its own file's problems (file + path) when that file is invalid. */
 export function getSync(project: Project, name: string): SyncSpec {
   const sync = project.syncs.get(name);
-  if (!sync) {
-    const known = [...project.syncs.keys()].join(', ') || 'none';
-    throw new ConfigError([{ file: `${SYNCS_DIR}/`, path: '', message: `no sync named "${name}" (defined: ${known})` }]);
-  }
-  return sync;
+  if (sync) return sync;
+  const invalid = project.invalidSyncs.get(name);
+  if (invalid) throw new ConfigError(invalid.issues);
+  const known = [...project.syncs.keys()].join(', ') || 'none';
+  throw new ConfigError([{ file: `${SYNCS_DIR}/`, path: '', message: `no sync named "${name}" (defined: ${known})` }]);
 }

@@ -26,7 +26,10 @@ export function nowIso(deps: EngineDeps): string {
   return (deps.now?.() ?? new Date()).toISOString();
 }
 
-/** The project as on disk now (re-read when a file changed), so edited YAML applies without a restart. */
+/**
+ * The project as on disk now (re-read when a file changed), so edited YAML applies without a restart.
+ * Lenient: another sync's invalid file does not fail this one's run (syncSpec throws a sync's own problems).
+ */
 export function project(deps: EngineDeps): Project {
   return loadProjectCached(deps.projectDir);
 }

@@ -1,4 +1,5 @@
-import { syncSpec, type EngineDeps } from '../engine/context';
+import type { AlertsConfig } from '../config/schema';
+import { project, syncSpec, type EngineDeps } from '../engine/context';
 import type { RunSummary } from '../state/summary';
 import { alertOnRun } from './alerts';
 
@@ -6,21 +7,26 @@ import { alertOnRun } from './alerts';
 const NOT_A_FAILURE = new Set(['SYNC_ALREADY_RUNNING']);
 
 /**
- * A run that failed before its run record opened (bad SQL, an unset secret, a missing column)
- * alerts like any failed run, once per incident. Best-effort: when the sync's own config cannot be
- * read there is no alert to send, and the CLI / Temporal Web show the error anyway.
+ * A run that failed before its run record opened (bad SQL, an unset secret, a missing column, its
+ * own invalid sync file) alerts like any failed run, once per incident: through the sync's alerts, or
+ * backflow.yaml's when the sync's own file cannot be read. Best-effort: when backflow.yaml cannot be
+ * read either there is no alert to send, and the CLI / Temporal Web show the error anyway.
  */
 export async function alertOnStartFailure(
   deps: EngineDeps,
   input: { runId: string; sync: string; error: { code: string; message: string } },
 ): Promise<void> {
   if (NOT_A_FAILURE.has(input.error.code)) return;
-  let alerts;
+  let alerts: AlertsConfig | undefined;
   try {
     alerts = syncSpec(deps, input.sync).alerts;
-  } catch (err) {
-    deps.logger.warn({ sync: input.sync, runId: input.runId, err: (err as Error).message }, 'no alert for a run that failed to start: config unreadable');
-    return;
+  } catch {
+    try {
+      alerts = project(deps).alerts; // the sync's own file is invalid (or gone): the project's alerts
+    } catch (err) {
+      deps.logger.warn({ sync: input.sync, runId: input.runId, err: (err as Error).message }, 'no alert for a run that failed to start: config unreadable');
+      return;
+    }
   }
   const now = deps.now ?? (() => new Date());
   const at = now().toISOString();

@@ -99,3 +99,25 @@ describe('bad config: a clear error naming the place, a non-zero exit, the snaps
     expect(await snapshotRows()).toEqual(before);
   });
 });
+
+describe('an invalid file of another sync', () => {
+  it('`backflow run` runs the sync asked for (noting the invalid file); the invalid sync and `validate` report its problems with file and path', async () => {
+    const good = fx.project.read(`syncs/${SYNC}.yaml`);
+    fx.project.write('syncs/new_sync.yaml', good.replace('mappings:', 'mapings:'));
+    // No TEMPORAL_ADDRESS: its own embedded server and in-process worker, as a user's first run.
+    const run = await backflow(['run', SYNC, '--json', '--project', fx.project.dir], fx.project.env);
+    expect(run.stderr).toContain('note: invalid sync file(s) not loaded: syncs/new_sync.yaml');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ sync: SYNC, status: 'succeeded', counts: { synced: 4 } });
+
+    const own = await cli(['run', 'new_sync'], fx.project.env);
+    expect(own.code).toBe(1);
+    expect(own.stderr).toContain('syncs/new_sync.yaml: mappings: ');
+    expect(own.stderr).toContain('syncs/new_sync.yaml: Unrecognized key: "mapings"');
+
+    const validate = await cli(['validate', '--offline'], fx.project.env);
+    expect(validate.code).toBe(1);
+    expect(validate.stderr).toContain('syncs/new_sync.yaml: mappings: ');
+    expect(validate.stderr).toContain('syncs/new_sync.yaml: Unrecognized key: "mapings"');
+  });
+});

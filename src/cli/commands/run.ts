@@ -31,7 +31,11 @@ export async function runCommand(sync: string, options: RunCommandOptions): Prom
   const ctx = cliContext(options);
   // The same errors the checks below would report, before anything heavy is loaded.
   requireProject(ctx);
-  getSync(loadProjectCached(ctx.projectDir), sync);
+  // Only backflow.yaml and this sync's own file need to be valid; another sync's broken file is noted.
+  const project = loadProjectCached(ctx.projectDir);
+  getSync(project, sync);
+  const others = [...project.invalidSyncs.values()].map((invalid) => invalid.file);
+  if (others.length > 0) process.stderr.write(`note: invalid sync file(s) not loaded: ${others.join(', ')} (npx backflow validate lists their problems)\n`);
   const deps = await engineDeps(ctx);
   if (options.dryRun) {
     const preview = await engine().previewRun(deps, sync, options.full ?? false);

@@ -1,0 +1,168 @@
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import { rmSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import { loadProjectCached } from '../../src/config/cache';
+import { getSync, loadProject } from '../../src/config/load';
+import { syncSpec, type EngineDeps } from '../../src/engine/context';
+import { formatConfigIssue } from '../../src/errors';
+import { runMaintenance } from '../../src/ops/maintenance';
+import { alertOnStartFailure } from '../../src/ops/startFailure';
+import { openStateStore, type StateDb } from '../../src/state/database';
+import { closeRun, openRun } from '../../src/state/runs';
+import { configIssuesOf, PROJECT, SYNC, writeProject } from '../support/configProject';
+
+/** A new sync with a typo (`mapings:`): schema problems at `mappings` and at the unknown key. */
+const TYPO = SYNC.replace('mappings:', 'mapings:');
+const TYPO_ISSUES = ['syncs/new_sync.yaml: mappings: ', 'syncs/new_sync.yaml: Unrecognized key: "mapings"'];
+
+function expectTypoIssues(lines: string[]): void {
+  expect(lines).toHaveLength(2);
+  expect(lines[0]?.startsWith(TYPO_ISSUES[0] as string)).toBe(true);
+  expect(lines[1]).toBe(TYPO_ISSUES[1]);
+}
+
+describe('loadProject with an invalid sync file among valid ones', () => {
+  it('strict (the default, for validate and schedules apply) still throws every problem of every file, with file and path', () => {
+    const dir = writeProject({
+      'backflow.yaml': PROJECT,
+      'syncs/accounts.yaml': SYNC,
+      'syncs/new_sync.yaml': TYPO,
+      'syncs/other.yaml': SYNC.replace('connection: salesforce', 'connection: nowhere'),
+    });
+    const lines = configIssuesOf(() => loadProject(dir));
+    expect(lines).toHaveLength(3);
+    expectTypoIssues(lines.slice(0, 2));
+    expect(lines[2]).toMatch(/^syncs\/other\.yaml: destination\.connection: unknown connection "nowhere"/);
+  });
+
+  it('lenient: the valid syncs load, each invalid file is kept with its own problems under the name it would define', () => {
+    const dir = writeProject({
+      'backflow.yaml': PROJECT,
+      'syncs/accounts.yaml': SYNC,
+      'syncs/new_sync.yaml': TYPO,
+      'syncs/renamed.yaml': `name: contacts\n${SYNC.replace('primaryKey: id\n', '')}`,
+      'syncs/unreadable.yaml': 'source: [unclosed',
+    });
+    const project = loadProject(dir, { strict: false });
+    expect([...project.syncs.keys()]).toEqual(['accounts']);
+    expect([...project.invalidSyncs.keys()].sort()).toEqual(['contacts', 'new_sync', 'unreadable']);
+    expect(project.invalidSyncs.get('contacts')).toMatchObject({ file: 'syncs/renamed.yaml', issues: [{ file: 'syncs/renamed.yaml', path: 'primaryKey' }] });
+    expectTypoIssues(project.invalidSyncs.get('new_sync')!.issues.map(formatConfigIssue));
+    expect(project.invalidSyncs.get('unreadable')?.issues[0]?.message).toMatch(/^invalid YAML: /);
+    // A run of the valid sync needs nothing else; the invalid one's run gets its own file's problems.
+    expect(getSync(project, 'accounts').name).toBe('accounts');
+    expectTypoIssues(configIssuesOf(() => getSync(project, 'new_sync')));
+    expect(configIssuesOf(() => getSync(project, 'nope'))).toEqual(['syncs/: no sync named "nope" (defined: accounts)']);
+  });
+
+  it('lenient: a sync named by an invalid file is not taken over by a later file of the same name', () => {
+    const dir = writeProject({ 'backflow.yaml': PROJECT, 'syncs/a.yaml': `name: x\n${TYPO}`, 'syncs/b.yaml': `name: x\n${SYNC}` });
+    const project = loadProject(dir, { strict: false });
+    expect(project.syncs.has('x')).toBe(false);
+    expect(project.invalidSyncs.get('x')?.file).toBe('syncs/a.yaml');
+    expect(configIssuesOf(() => loadProject(dir))).toContain('syncs/b.yaml: name: sync "x" is already defined in syncs/a.yaml');
+  });
+
+  it('lenient: an invalid backflow.yaml (connections, alerts) still fails the whole project', () => {
+    const dir = writeProject({ 'backflow.yaml': PROJECT.replace('type: duckdb', 'type: nosuchdb'), 'syncs/accounts.yaml': SYNC, 'syncs/new_sync.yaml': TYPO });
+    const lines = configIssuesOf(() => loadProject(dir, { strict: false }));
+    expect(lines.some((line) => line.startsWith('backflow.yaml: connections.warehouse'))).toBe(true);
+    expect(lines.some((line) => line.startsWith('syncs/new_sync.yaml'))).toBe(true);
+  });
+});
+
+describe('the worker side (loadProjectCached, syncSpec): another sync\'s broken file does not stop a run', () => {
+  it('serves the valid syncs, throws a sync\'s own problems, and picks up the fix', () => {
+    const dir = writeProject({ 'backflow.yaml': PROJECT, 'syncs/accounts.yaml': SYNC, 'syncs/new_sync.yaml': TYPO });
+    const deps = { projectDir: dir } as EngineDeps;
+    expect(syncSpec(deps, 'accounts').name).toBe('accounts');
+    expect(loadProjectCached(dir).invalidSyncs.has('new_sync')).toBe(true);
+    expectTypoIssues(configIssuesOf(() => syncSpec(deps, 'new_sync')));
+    writeFileSync(path.join(dir, 'syncs/new_sync.yaml'), SYNC);
+    utimesSync(path.join(dir, 'syncs/new_sync.yaml'), new Date(), new Date(Date.now() + 5_000));
+    expect(syncSpec(deps, 'new_sync').name).toBe('new_sync');
+    expect(loadProjectCached(dir).invalidSyncs.size).toBe(0);
+  });
+
+  it('still fails every run when backflow.yaml is invalid', () => {
+    const dir = writeProject({ 'backflow.yaml': `${PROJECT}bogus: 1\n`, 'syncs/accounts.yaml': SYNC });
+    expect(configIssuesOf(() => syncSpec({ projectDir: dir } as EngineDeps, 'accounts'))[0]).toMatch(/^backflow\.yaml: /);
+  });
+});
+
+/** The alert webhook: records what it was sent. */
+async function receiver(): Promise<{ url: string; posts: Array<Record<string, unknown>>; close(): Promise<void> }> {
+  const posts: Array<Record<string, unknown>> = [];
+  const server: Server = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    request.on('end', () => {
+      posts.push(JSON.parse(text) as Record<string, unknown>);
+      response.writeHead(200).end('ok');
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { url: `http://127.0.0.1:${port}/hook`, posts, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe('alerts and maintenance with an invalid sync file', () => {
+  let hooks: Awaited<ReturnType<typeof receiver>>;
+  let state: StateDb;
+  let now: Date;
+  let dir: string;
+  let deps: EngineDeps;
+  beforeEach(async () => {
+    hooks = await receiver();
+    state = await openStateStore('sqlite::memory:');
+    now = new Date('2026-11-26T10:00:30Z');
+    dir = writeProject({
+      'backflow.yaml': `${PROJECT}alerts:\n  webhook: ${hooks.url}\n`,
+      'syncs/accounts.yaml': `${SYNC}schedule: { every: 15m }\n`,
+      'syncs/new_sync.yaml': TYPO,
+    });
+    deps = { projectDir: dir, state, logger: pino({ level: 'silent' }), env: {}, now: () => now };
+  });
+  afterEach(async () => {
+    await hooks.close();
+    await state.destroy();
+  });
+
+  it('a run that failed to start on its own invalid file alerts through backflow.yaml\'s alerts; another sync\'s run still alerts', async () => {
+    await alertOnStartFailure(deps, { runId: 'r1', sync: 'new_sync', error: { code: 'CONFIG_INVALID', message: 'syncs/new_sync.yaml: mappings: …' } });
+    expect(hooks.posts).toEqual([expect.objectContaining({ type: 'incident.opened', sync: 'new_sync', kind: 'failed', runId: 'r1' })]);
+    await alertOnStartFailure(deps, { runId: 'r2', sync: 'accounts', error: { code: 'SOURCE_QUERY_FAILED', message: 'no table' } });
+    expect(hooks.posts.map((post) => [post.sync, post.kind])).toEqual([
+      ['new_sync', 'failed'],
+      ['accounts', 'failed'],
+    ]);
+  });
+
+  it('maintenance still prunes and checks the valid syncs, reports the invalid file once (file + path), and resolves it once fixed', async () => {
+    const spec = loadProject(dir, { strict: false }).syncs.get('accounts')!;
+    await openRun(state, { runId: 'r1', spec, full: false, now: '2026-11-26T10:00:00.000Z', lease: true });
+    await closeRun(state, { runId: 'r1', now: '2026-11-26T10:00:05.000Z' });
+    now = new Date('2026-11-26T12:00:00Z'); // 2 h later: 7 fires of accounts missed
+    for (let pass = 0; pass < 2; pass++) {
+      expect(await runMaintenance(deps)).toEqual({ pruned: expect.any(Object) as unknown, stale: ['accounts'], invalid: ['new_sync'] });
+    }
+    expect(hooks.posts.map((post) => [post.type, post.sync, post.kind])).toEqual([
+      ['incident.opened', 'new_sync', 'failed'],
+      ['incident.opened', 'accounts', 'stale'],
+    ]);
+    expect(String(hooks.posts[0]?.detail)).toContain('syncs/new_sync.yaml: mappings: ');
+    expect(String(hooks.posts[0]?.detail)).toContain('syncs/new_sync.yaml: Unrecognized key: "mapings"');
+
+    writeFileSync(path.join(dir, 'syncs/new_sync.yaml'), SYNC);
+    expect(await runMaintenance(deps)).toMatchObject({ invalid: [] });
+    expect(hooks.posts.slice(2)).toEqual([expect.objectContaining({ type: 'incident.resolved', sync: 'new_sync', kind: 'failed', detail: 'syncs/new_sync.yaml is valid again' })]);
+    // A deleted file is not reported any more either.
+    rmSync(path.join(dir, 'syncs/new_sync.yaml'));
+    await runMaintenance(deps);
+    expect(hooks.posts).toHaveLength(3);
+  });
+});
