@@ -1,16 +1,32 @@
 import type { Kysely } from 'kysely';
 import type { StateDb } from '../state/database';
 
-/** One alert incident of a sync: opened once, notified once, resolved (with a recovery message) once. */
+/**
+ * One alert incident of a sync: opened once, notified once, resolved (with a recovery message) once.
+ * At most one open (resolved_at null) incident per (sync_name, kind): a partial unique index
+ * (migration 009) enforces it on SQLite and PostgreSQL alike.
+ */
 export type AlertIncidentsTable = {
   sync_name: string;
-  /** failed | rejected | stale */
+  /** failed | rejected | stale | stopped */
   kind: string;
   opened_at: string;
   resolved_at: string | null;
   /** What was wrong when it opened (shown in the alert). */
   detail: string;
   run_id: string | null;
+  /**
+   * Channels (`slack`, `webhook`, comma-separated) the opening alert has still to reach; null or
+   * empty once it reached every channel configured when it opened (and for incidents from before 009).
+   */
+  open_pending: string | null;
+  /** The same for the recovery message; set when the incident resolves. */
+  resolve_pending: string | null;
+  /** The recovery message's detail and run, kept so a late delivery says what it said then. */
+  resolved_detail: string | null;
+  resolved_run_id: string | null;
+  /** A worker delivering this incident's alerts holds it until then (ISO time), so two never send the same one. */
+  delivery_lease_until: string | null;
 };
 
 // Type aliases, not interfaces: Kysely's withTables wants an index-signature-compatible shape.

@@ -166,6 +166,46 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('batches').addColumn('attempt_fence', 'text').execute();
     },
   },
+  /**
+   * Alerts that reach their channel: each incident records which channels its opening and its
+   * recovery message have still to reach (src/ops/alerts.ts delivers them again at the sync's next
+   * observation), and a lease so two workers never deliver the same one. At most one open incident
+   * per (sync, kind): a partial unique index, so two workers observing the same problem at once on
+   * PostgreSQL (READ COMMITTED: both saw none open) cannot both open one. And record_results.id is
+   * 64-bit on PostgreSQL too (`serial` is int4: a busy store would run out of ids).
+   */
+  '009_alert_delivery': {
+    async up(db: Kysely<unknown>) {
+      for (const column of ['open_pending', 'resolve_pending', 'resolved_detail', 'resolved_run_id', 'delivery_lease_until']) {
+        // Existing incidents: null, nothing pending (their alerts were attempted once, as before).
+        await db.schema.alterTable('alert_incidents').addColumn(column, 'text').execute();
+      }
+      // Duplicates the race already made: the earliest open incident of a (sync, kind) stays.
+      await sql`
+        DELETE FROM alert_incidents
+        WHERE resolved_at IS NULL
+          AND EXISTS (SELECT 1 FROM alert_incidents o
+                      WHERE o.sync_name = alert_incidents.sync_name AND o.kind = alert_incidents.kind
+                        AND o.resolved_at IS NULL AND o.opened_at < alert_incidents.opened_at)`.execute(db);
+      await db.schema
+        .createIndex('alert_incidents_one_open')
+        .unique()
+        .on('alert_incidents')
+        .columns(['sync_name', 'kind'])
+        .where(sql.ref('resolved_at'), 'is', null)
+        .execute();
+      if (isPostgres(db)) {
+        // SQLite's INTEGER PRIMARY KEY is already 64-bit. The sequence behind `serial` is int4 too.
+        await sql`ALTER TABLE record_results ALTER COLUMN id TYPE bigint`.execute(db);
+        await sql`
+          DO $$
+          DECLARE seq text := pg_get_serial_sequence('record_results', 'id');
+          BEGIN
+            IF seq IS NOT NULL THEN EXECUTE format('ALTER SEQUENCE %s AS bigint', seq); END IF;
+          END $$`.execute(db);
+      }
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -8,12 +8,19 @@ const SYNC = 'accounts_to_salesforce';
 const fx = useSyncFixture();
 
 /** A tiny HTTP receiver standing in for Slack's incoming webhook and a generic webhook. */
-async function receiver(): Promise<{ url: string; posts: Array<{ path: string; body: Record<string, unknown> }>; close(): Promise<void> }> {
+async function receiver(
+  /** While `down`, it answers 503 and keeps nothing (a receiver in an outage of its own). */
+  health: { down: boolean } = { down: false },
+): Promise<{ url: string; posts: Array<{ path: string; body: Record<string, unknown> }>; close(): Promise<void> }> {
   const posts: Array<{ path: string; body: Record<string, unknown> }> = [];
   const server: Server = createServer((request, response) => {
     let text = '';
     request.on('data', (chunk: Buffer) => (text += chunk.toString()));
     request.on('end', () => {
+      if (health.down) {
+        response.writeHead(503).end('busy');
+        return;
+      }
       posts.push({ path: request.url ?? '', body: JSON.parse(text) as Record<string, unknown> });
       response.writeHead(200).end('ok');
     });
@@ -80,6 +87,69 @@ describe('alerts', () => {
         expect(hooks.posts.map((post) => [post.body.type, post.body.kind])).toEqual([['incident.opened', 'failed']]);
         expect(String(hooks.posts[0]?.body.detail)).toContain('SOURCE_QUERY_FAILED');
         fx.project.write(file, good);
+        expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });
+      });
+      expect(hooks.posts.map((post) => [post.body.type, post.body.kind])).toEqual([
+        ['incident.opened', 'failed'],
+        ['incident.resolved', 'failed'],
+      ]);
+    } finally {
+      await hooks.close();
+    }
+  });
+
+  it('an invalid file of another sync stops none of this sync\'s runs; the invalid sync\'s run alerts through backflow.yaml, and maintenance reports it', async () => {
+    const hooks = await receiver();
+    try {
+      fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}alerts:\n  webhook: ${hooks.url}/hook\n`);
+      const file = `syncs/${SYNC}.yaml`;
+      const good = fx.project.read(file);
+      fx.project.write(file, `${good}schedule: { every: 1h }\n`);
+      // A teammate adds a sync with a typo; the worker re-reads the project on every activity.
+      fx.project.write('syncs/new_sync.yaml', good.replace('mappings:', 'mapings:'));
+      const taskQueue = uniqueTaskQueue('alerts-invalid-file');
+      await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+        expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });
+        await expect((await startSync(fx.temporal.client, 'new_sync', { taskQueue })).result()).rejects.toThrow(/syncs\/new_sync\.yaml: mappings: /);
+      });
+      expect(hooks.posts.map((post) => [post.body.type, post.body.sync, post.body.kind])).toEqual([['incident.opened', 'new_sync', 'failed']]);
+      expect(String(hooks.posts[0]?.body.detail)).toContain('CONFIG_INVALID');
+
+      // Ten days on, the hourly sync has not run since: maintenance still judges it, and names the invalid file.
+      const later = { ...fx.project.deps, now: () => new Date(Date.now() + 10 * 86_400_000) };
+      await withWorker(fx.temporal, later, taskQueue, async () => {
+        const result = await fx.temporal.client.workflow.execute('maintenanceWorkflow', { taskQueue, workflowId: `backflow-maintenance-test-${taskQueue}`, args: [] });
+        expect(result).toMatchObject({ stale: [SYNC], invalid: ['new_sync'] });
+      });
+      // The invalid sync's incident was already open (its run's): no second alert for it.
+      expect(hooks.posts.map((post) => [post.body.type, post.body.sync, post.body.kind])).toEqual([
+        ['incident.opened', 'new_sync', 'failed'],
+        ['incident.opened', SYNC, 'stale'],
+      ]);
+    } finally {
+      await hooks.close();
+    }
+  });
+
+  it('an alert the receiver did not take is delivered with the next run, before the recovery message', async () => {
+    const health = { down: true };
+    const hooks = await receiver(health);
+    try {
+      fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}alerts:\n  webhook: ${hooks.url}/hook\n`);
+      const taskQueue = uniqueTaskQueue('alerts-owed');
+      const broken = { ...fx.project.deps, env: { ...fx.project.deps.env, SALESFORCE_ACCESS_TOKEN: 'revoked' } };
+      let firstRun = '';
+      await withWorker(fx.temporal, broken, taskQueue, async () => {
+        const summary = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
+        expect(summary).toMatchObject({ status: 'failed' });
+        firstRun = summary.runId;
+        expect(hooks.posts).toEqual([]);
+        health.down = false;
+        expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'failed' });
+      });
+      // The opening of the first run's incident, late, and not a second one for the second run.
+      expect(hooks.posts.map((post) => [post.body.type, post.body.kind, post.body.runId])).toEqual([['incident.opened', 'failed', firstRun]]);
+      await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
         expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });
       });
       expect(hooks.posts.map((post) => [post.body.type, post.body.kind])).toEqual([

@@ -2,7 +2,14 @@
  * The state store on a real PostgreSQL: migrations under concurrent start-up, and the query layer's
  * SQL (change classification, batch numbering, counts) giving the same answers as on SQLite.
  */
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
+import pino from 'pino';
+import { sql } from 'kysely';
+import { applyObservations } from '../../src/ops/alerts';
+import { migrateTo, migrateToLatest } from '../../src/state/migrations';
 import { openStateStore, type StateDb } from '../../src/state/database';
 import { commitBatch, readBatchRecords } from '../../src/state/batches';
 import { openRun, closeRun } from '../../src/state/runs';
@@ -108,6 +115,84 @@ describe('PostgreSQL state store', () => {
       await stagePage(db, next, 0, rows.slice(0, 6), [], NOW);
       const nextCounts = await classifyChanges(db, classifyInput(next, 4));
       expect(nextCounts).toMatchObject({ added: 3, unchanged: 3, batches: 1 });
+    });
+  });
+
+  describe('alerts and ids (migration 009)', () => {
+    it('two workers observing the same problem at once open one incident and send one alert', async () => {
+      const posts: string[] = [];
+      const server = createServer((request, response) => {
+        let text = '';
+        request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        request.on('end', () => {
+          posts.push(String((JSON.parse(text) as { sync: string }).sync));
+          response.writeHead(200).end();
+        });
+      });
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const url = await createTestDatabase();
+      // Two workers: two stores, two pools, on one database.
+      const stores = [await openStateStore(url), await openStateStore(url)];
+      try {
+        const alerts = { webhook: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook` };
+        const syncs = Array.from({ length: 10 }, (_, i) => `sync_${i}`);
+        // Each observation at its own moment (as two workers' clocks are): opened_at differs.
+        let tick = Date.parse('2026-01-01T00:00:00Z');
+        await Promise.all(
+          syncs.flatMap((sync) =>
+            stores.flatMap((state) =>
+              [1, 2].map((n) => {
+                const at = new Date(tick++);
+                return applyObservations({ state, logger: pino({ level: 'silent' }), env: process.env, now: () => at }, sync, alerts, [
+                  { kind: 'failed', active: true, detail: `run ${n} failed` },
+                ]);
+              }),
+            ),
+          ),
+        );
+        const open = await sql<{ sync_name: string; n: string }>`
+          SELECT sync_name, COUNT(*) AS n FROM alert_incidents WHERE resolved_at IS NULL GROUP BY sync_name ORDER BY sync_name`.execute(stores[0]!);
+        expect(open.rows.map((row) => [row.sync_name, Number(row.n)])).toEqual(syncs.map((sync) => [sync, 1]));
+        expect(posts.sort()).toEqual(syncs);
+        // The store itself refuses a second open incident of a kind.
+        await expect(
+          sql`INSERT INTO alert_incidents (sync_name, kind, opened_at, resolved_at, detail) VALUES ('sync_0', 'failed', 'later', NULL, 'x')`.execute(stores[0]!),
+        ).rejects.toThrow(/unique/i);
+      } finally {
+        await Promise.all(stores.map((db) => db.destroy()));
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+
+    it('record_results ids are 64-bit: they go past 2^31', async () => {
+      const db = await openStateStore(await createTestDatabase());
+      try {
+        await sql`SELECT setval(pg_get_serial_sequence('record_results', 'id'), 3000000000)`.execute(db);
+        const inserted = await sql<{ id: string }>`
+          INSERT INTO record_results (run_id, change, status, recorded_at) VALUES ('r', 'added', 'synced', ${NOW}) RETURNING id`.execute(db);
+        expect(String(inserted.rows[0]?.id)).toBe('3000000001');
+      } finally {
+        await db.destroy();
+      }
+    });
+
+    it('upgrading a store that already holds duplicate open incidents keeps the earliest', async () => {
+      const db = await openStateStore(await createTestDatabase(), { migrate: false });
+      try {
+        await migrateTo(db, '008_batch_attempt_fence');
+        await sql`INSERT INTO record_results (run_id, change, status, recorded_at) VALUES ('r', 'added', 'synced', ${NOW})`.execute(db);
+        for (const opened of ['2026-01-01T00:00:01Z', '2026-01-01T00:00:00Z']) {
+          await sql`INSERT INTO alert_incidents (sync_name, kind, opened_at, resolved_at, detail) VALUES ('s', 'failed', ${opened}, NULL, 'x')`.execute(db);
+        }
+        expect(await migrateToLatest(db)).toEqual(['009_alert_delivery']);
+        const rows = await sql<{ opened_at: string }>`SELECT opened_at FROM alert_incidents`.execute(db);
+        expect(rows.rows).toEqual([{ opened_at: '2026-01-01T00:00:00Z' }]);
+        const ids = await sql<{ id: string }>`SELECT id FROM record_results`.execute(db);
+        expect(ids.rows).toEqual([{ id: '1' }]);
+      } finally {
+        await db.destroy();
+      }
     });
   });
 });

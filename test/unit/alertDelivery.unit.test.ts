@@ -1,0 +1,192 @@
+/**
+ * Alert delivery against a local receiver and an in-memory state store: an alert that did not reach
+ * its channel is owed and delivered at the sync's next observation (opening before recovery), a busy
+ * receiver is tried again within the call, a redirect is a failure, and migration 009 keeps one open
+ * incident per (sync, kind).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { sql } from 'kysely';
+import { openStateStore, type StateDb } from '../../src/state/database';
+import { migrateTo, migrateToLatest } from '../../src/state/migrations';
+import { alertOnRun, applyObservations } from '../../src/ops/alerts';
+import { sendAlert } from '../../src/ops/notify';
+import type { RunSummary } from '../../src/state/summary';
+
+type Answer = (request: IncomingMessage, response: ServerResponse) => void;
+
+async function receiver(answer: { current: Answer }) {
+  const posts: Array<{ method: string; path: string; body: Record<string, unknown> | undefined }> = [];
+  const server = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    request.on('end', () => {
+      const entry = { method: request.method ?? '', path: request.url ?? '', body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+      response.on('finish', () => {
+        if (response.statusCode >= 200 && response.statusCode < 300) posts.push(entry);
+      });
+      answer.current(request, response);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, posts, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+const ok: Answer = (_request, response) => response.writeHead(200).end('ok');
+const busy: Answer = (_request, response) => response.writeHead(503).end('busy');
+
+const zero = { extracted: 0, added: 0, changed: 0, removed: 0, unchanged: 0, invalid: 0, synced: 0, rejected: 0, skipped: 0, created: 0, updated: 0, deleted: 0 };
+function run(n: number, status: RunSummary['status']): RunSummary {
+  return {
+    sync: 's',
+    runId: `r${n}`,
+    status,
+    startedAt: '',
+    finishedAt: '',
+    counts: zero,
+    apiCalls: 0,
+    batches: 0,
+    ...(status === 'failed' ? { error: { code: 'DESTINATION_AUTH_FAILED', message: 'token revoked' } } : {}),
+  };
+}
+
+const logger = pino({ level: 'silent' });
+let state: StateDb;
+let clock: number;
+const deps = () => ({ state, logger, env: { ...process.env }, now: () => new Date((clock += 900_000)) });
+
+beforeEach(async () => {
+  state = await openStateStore('sqlite::memory:');
+  clock = Date.parse('2026-11-01T00:00:00Z');
+});
+afterEach(async () => {
+  await state.destroy();
+});
+
+describe('alert delivery', () => {
+  it('tries a busy receiver again within the same call: a single 503 loses nothing', async () => {
+    let calls = 0;
+    const hooks = await receiver({ current: (request, response) => (++calls === 1 ? busy(request, response) : ok(request, response)) });
+    try {
+      const alerts = { webhook: `${hooks.url}/hook` };
+      await alertOnRun(deps(), run(1, 'failed'), alerts);
+      expect(hooks.posts.map((p) => [p.body?.type, p.body?.runId])).toEqual([['incident.opened', 'r1']]);
+      await alertOnRun(deps(), run(2, 'failed'), alerts);
+      await alertOnRun(deps(), run(3, 'succeeded'), alerts);
+      await alertOnRun(deps(), run(4, 'succeeded'), alerts);
+      // Once per incident when delivery works.
+      expect(hooks.posts.map((p) => [p.body?.type, p.body?.runId])).toEqual([
+        ['incident.opened', 'r1'],
+        ['incident.resolved', 'r3'],
+      ]);
+    } finally {
+      await hooks.close();
+    }
+  });
+
+  it('an opening the channel did not get is delivered at the next observation, and its recovery only after it', async () => {
+    const answer = { current: busy };
+    const hooks = await receiver(answer);
+    try {
+      const alerts = { webhook: `${hooks.url}/hook` };
+      await alertOnRun(deps(), run(1, 'failed'), alerts);
+      await alertOnRun(deps(), run(2, 'failed'), alerts);
+      // Resolved while the receiver is still down: no recovery for an outage it never heard of.
+      expect(await alertOnRun(deps(), run(3, 'succeeded'), alerts)).toEqual([expect.objectContaining({ type: 'incident.resolved' })]);
+      expect(hooks.posts).toEqual([]);
+
+      answer.current = ok;
+      // The next observation of the sync (here: a maintenance pass finding it not stale).
+      await applyObservations(deps(), 's', alerts, [{ kind: 'stale', active: false, detail: 'fine' }]);
+      expect(hooks.posts.map((p) => [p.body?.type, p.body?.kind, p.body?.runId, p.body?.at])).toEqual([
+        ['incident.opened', 'failed', 'r1', '2026-11-01T00:15:00.000Z'],
+        ['incident.resolved', 'failed', 'r3', '2026-11-01T00:45:00.000Z'],
+      ]);
+      await alertOnRun(deps(), run(4, 'succeeded'), alerts);
+      expect(hooks.posts).toHaveLength(2);
+    } finally {
+      await hooks.close();
+    }
+  });
+
+  it('an open incident whose alert failed is delivered at the next run, once', async () => {
+    const answer = { current: busy };
+    const hooks = await receiver(answer);
+    try {
+      const alerts = { webhook: `${hooks.url}/hook` };
+      await alertOnRun(deps(), run(1, 'failed'), alerts);
+      answer.current = ok;
+      await alertOnRun(deps(), run(2, 'failed'), alerts);
+      await alertOnRun(deps(), run(3, 'failed'), alerts);
+      expect(hooks.posts.map((p) => [p.body?.type, p.body?.runId])).toEqual([['incident.opened', 'r1']]);
+    } finally {
+      await hooks.close();
+    }
+  });
+
+  it('owes an alert per channel: the one that got it is not sent it again', async () => {
+    const answer: { current: Answer } = { current: (request, response) => (request.url === '/hook' ? busy(request, response) : ok(request, response)) };
+    const hooks = await receiver(answer);
+    try {
+      const alerts = { slack: `${hooks.url}/slack`, webhook: `${hooks.url}/hook` };
+      await alertOnRun(deps(), run(1, 'failed'), alerts);
+      expect(hooks.posts.map((p) => p.path)).toEqual(['/slack']);
+      answer.current = ok;
+      await alertOnRun(deps(), run(2, 'failed'), alerts);
+      expect(hooks.posts.map((p) => p.path)).toEqual(['/slack', '/hook']);
+      expect(hooks.posts[1]?.body).toMatchObject({ type: 'incident.opened', runId: 'r1' });
+    } finally {
+      await hooks.close();
+    }
+  });
+
+  it('does not follow a redirect: a 301 is a failed delivery naming the Location', async () => {
+    const hooks = await receiver({
+      current: (request, response) => (request.url === '/backflow' ? response.writeHead(301, { location: '/backflow/' }).end() : ok(request, response)),
+    });
+    const warnings: unknown[] = [];
+    const spy = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line)) });
+    try {
+      const delivery = await sendAlert(
+        { webhook: `${hooks.url}/backflow` },
+        { type: 'incident.opened', sync: 's', kind: 'failed', detail: 'run r1 failed', at: '2026-11-01T00:00:00.000Z' },
+        { env: process.env, logger: spy, file: 'backflow.yaml' },
+      );
+      expect(delivery.delivered).toEqual([]);
+      expect(delivery.failed).toEqual([{ channel: 'webhook', reason: expect.stringContaining(`answered 301 (redirect to ${hooks.url}/backflow/)`) as string }]);
+      expect(hooks.posts).toEqual([]);
+      expect(warnings).toEqual([expect.objectContaining({ msg: 'alert delivery failed', channel: 'webhook' })]);
+    } finally {
+      await hooks.close();
+    }
+  });
+});
+
+describe('migration 009_alert_delivery', () => {
+  it('keeps the earliest of duplicate open incidents, owes nothing for old ones, and refuses a second open one', async () => {
+    const db = await openStateStore('sqlite::memory:', { migrate: false });
+    try {
+      await migrateTo(db, '008_batch_attempt_fence');
+      for (const [opened, resolved] of [['2026-01-01T00:00:00Z', null], ['2026-01-01T00:00:01Z', null], ['2025-12-01T00:00:00Z', '2025-12-02T00:00:00Z']] as const) {
+        await sql`INSERT INTO alert_incidents (sync_name, kind, opened_at, resolved_at, detail, run_id)
+                  VALUES ('s', 'failed', ${opened}, ${resolved}, 'x', null)`.execute(db);
+      }
+      expect(await migrateToLatest(db)).toEqual(['009_alert_delivery']);
+      const rows = await sql<{ opened_at: string; open_pending: string | null; resolve_pending: string | null }>`
+        SELECT opened_at, open_pending, resolve_pending FROM alert_incidents ORDER BY opened_at`.execute(db);
+      expect(rows.rows).toEqual([
+        { opened_at: '2025-12-01T00:00:00Z', open_pending: null, resolve_pending: null },
+        { opened_at: '2026-01-01T00:00:00Z', open_pending: null, resolve_pending: null },
+      ]);
+      await expect(
+        sql`INSERT INTO alert_incidents (sync_name, kind, opened_at, resolved_at, detail, run_id) VALUES ('s', 'failed', '2026-02-01T00:00:00Z', null, 'x', null)`.execute(db),
+      ).rejects.toThrow(/UNIQUE/);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
