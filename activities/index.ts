@@ -4,9 +4,9 @@ import type { RunSummary } from '../src/state/summary';
 import { DestinationTransientError } from '../src/errors';
 import { rateLimitWaitsTotal } from '../src/ops/metrics';
 import { runMaintenance, type MaintenanceResult } from '../src/ops/maintenance';
-import { getRun, specOf } from '../src/state/runs';
+import { getRun, specOf, workflowIdOfRun } from '../src/state/runs';
 import { asActivity } from './failures';
-import { schedulePaused } from '../src/temporal/schedulePaused';
+import { scheduleFacts } from '../src/temporal/schedulePaused';
 import { workflowStatusOf } from '../src/temporal/workflowStatus';
 import { alertOnStartFailure } from '../src/ops/startFailure';
 
@@ -28,7 +28,7 @@ export function createActivities(deps: EngineDeps) {
   return {
     async startRun(input: { runId: string; sync: string; full: boolean }): Promise<{ runId: string; destination: string }> {
       return asActivity(async () => {
-        const { runId, spec } = await startRun(deps, input, (holder) => workflowStatusOf(Context.current().client, holder));
+        const { runId, spec } = await startRun(deps, input, (holder) => workflowStatusOf(Context.current().client, workflowIdOfRun(holder)));
         // The destination connection's name becomes the run's BackflowDestination search attribute.
         return { runId, destination: spec.destination.connection };
       });
@@ -82,7 +82,7 @@ export function createActivities(deps: EngineDeps) {
 
     /** The maintenance schedule's work: retention pruning, staleness alerts. */
     async runMaintenance(): Promise<MaintenanceResult> {
-      return asActivity(() => runMaintenance(deps, (sync) => schedulePaused(Context.current().client, sync, Context.current().info.taskQueue)));
+      return asActivity(() => runMaintenance(deps, (sync) => scheduleFacts(Context.current().client, sync, Context.current().info.taskQueue)));
     },
   };
 }

@@ -80,7 +80,8 @@ function runsText(missed: MissedRuns): string {
 
 /**
  * Staleness: a scheduled sync that has missed `staleAfter` or more of its scheduled fires since its
- * last completed run (or since its first run, when none completed), counted on its actual schedule.
+ * last completed run (or since its first run, when none completed) and since its schedule was last
+ * resumed (fires while it was paused were missed on purpose), counted on its actual schedule.
  */
 export function observeStaleness(
   input: {
@@ -92,15 +93,20 @@ export function observeStaleness(
     /** How long a fire's run may take before the fire counts as missed (default STALE_GRACE_MS). */
     graceMs?: number;
     schedule: Cadence;
+    /** When the schedule was last resumed (ScheduleFacts.resumedAt), if it ever was paused. */
+    resumedAt?: string | undefined;
   },
 ): Observation {
-  const reference = input.lastSuccessAt ?? input.since;
+  const runReference = input.lastSuccessAt ?? input.since;
+  const afterResume = input.resumedAt !== undefined && Date.parse(input.resumedAt) > Date.parse(runReference);
+  const reference = afterResume ? (input.resumedAt as string) : runReference;
   const missed = missedRuns(input.schedule, new Date(reference), input.now, {
     ...(input.graceMs !== undefined ? { graceMs: input.graceMs } : {}),
     // However large staleAfter is, the count can reach it.
     cap: Math.max(MISSED_RUNS_CAP, Math.ceil(input.staleAfter)),
   });
-  const since = input.lastSuccessAt ? `since the last success at ${input.lastSuccessAt}` : `since the first run at ${input.since} (no successful run yet)`;
+  const lastRun = input.lastSuccessAt ? `the last success at ${input.lastSuccessAt}` : `the first run at ${input.since} (no successful run yet)`;
+  const since = afterResume ? `since the schedule was resumed at ${input.resumedAt ?? ''} (after ${lastRun})` : `since ${lastRun}`;
   return {
     kind: 'stale',
     active: missed.count >= input.staleAfter,

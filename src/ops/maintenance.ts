@@ -1,9 +1,12 @@
-import { loadProject } from '../config/load';
+import { loadProject, type Project } from '../config/load';
 import type { EngineDeps } from '../engine/context';
+import { formatConfigIssue } from '../errors';
 import { STALE_GRACE_MS } from '../temporal/missedRuns';
 import { applyObservations } from './alerts';
+import type { ScheduleFacts } from '../temporal/schedulePaused';
 import { observeStaleness } from './incidents';
 import { pruneRecordResults, type PruneResult } from './retention';
+import { opsDb } from './schema';
 
 /** Scheduled fires a sync may miss in a row (no completed run since) before it is stale. */
 export const DEFAULT_STALE_AFTER = 3;
@@ -12,6 +15,8 @@ export interface MaintenanceResult {
   pruned: PruneResult;
   /** Syncs found stale (whether newly or still). */
   stale: string[];
+  /** Syncs whose file is invalid: not checked, reported as failing (see reportInvalidSyncs). */
+  invalid: string[];
 }
 
 /** When the sync last completed a run (succeeded or partial) and how long that run took, and its first run. */
@@ -40,29 +45,68 @@ async function runTimes(deps: EngineDeps, sync: string): Promise<{ lastSuccessAt
   };
 }
 
+/** What maintenance reports for an invalid sync file, and for the sync once its file is valid again. */
+const INVALID_PREFIX = 'sync file invalid, not checked for staleness: ';
+
+/**
+ * A sync whose file is invalid cannot be checked (its schedule is unknown), and every run of it fails
+ * to start: maintenance logs its problems (file + path) and opens a `failed` incident through
+ * backflow.yaml's alerts, as a run that failed to start on that file would (one alert per incident).
+ * The incident has no run id; once the file is valid again maintenance resolves it (one opened by a
+ * run is resolved by the sync's next successful run, as usual).
+ */
+async function reportInvalidSyncs(deps: EngineDeps, project: Project, now: Date): Promise<string[]> {
+  const alertDeps = { state: deps.state, logger: deps.logger, env: deps.env ?? process.env, now: () => now };
+  for (const invalid of project.invalidSyncs.values()) {
+    const problems = invalid.issues.map(formatConfigIssue);
+    deps.logger.error({ sync: invalid.name, file: invalid.file, issues: problems }, 'maintenance: sync file invalid, its checks did not run');
+    await applyObservations(alertDeps, invalid.name, project.alerts, [{ kind: 'failed', active: true, detail: `${INVALID_PREFIX}${problems.join('; ')}` }]);
+  }
+  const db = await opsDb(deps.state);
+  const reported = await db
+    .selectFrom('alert_incidents')
+    .select('sync_name')
+    .where('kind', '=', 'failed')
+    .where('resolved_at', 'is', null)
+    .where('run_id', 'is', null)
+    .where('detail', 'like', `${INVALID_PREFIX}%`)
+    .execute();
+  for (const { sync_name: sync } of reported) {
+    const spec = project.syncs.get(sync);
+    if (!spec) continue; // still invalid, or gone
+    const file = project.syncFiles.get(sync) ?? sync;
+    await applyObservations(alertDeps, sync, spec.alerts, [{ kind: 'failed', active: false, detail: `${file} is valid again` }]);
+  }
+  return [...project.invalidSyncs.keys()];
+}
+
 /**
  * The maintenance schedule's work: prune per-record results past retention, and alert on scheduled
  * syncs that have missed `staleAfter` of their scheduled fires since their last completed run
- * (resolving when they have not).
+ * (resolving when they have not). An invalid sync file does not stop the checks of the other syncs;
+ * it is reported (reportInvalidSyncs). An invalid backflow.yaml fails the whole of it.
  */
 export async function runMaintenance(
   deps: EngineDeps,
-  /** Whether the sync's schedule is paused: a paused sync misses its fires on purpose, so it is not judged stale. */
-  schedulePaused: (sync: string) => Promise<boolean> = async () => false,
+  /** The sync's schedule: paused, a sync misses its fires on purpose (not stale); resumed, fires before count for nothing. */
+  scheduleOf: (sync: string) => Promise<ScheduleFacts> = async () => ({ paused: false }),
 ): Promise<MaintenanceResult> {
-  const project = loadProject(deps.projectDir);
+  const project = loadProject(deps.projectDir, { strict: false });
   const now = deps.now?.() ?? new Date();
   const pruned = await pruneRecordResults(deps.state, project.recordRetentionMs, now);
+  const invalid = await reportInvalidSyncs(deps, project, now);
   const stale: string[] = [];
   for (const spec of project.syncs.values()) {
     if (!spec.schedule || !spec.alerts) continue;
-    if (await schedulePaused(spec.name)) continue;
+    const { paused, resumedAt } = await scheduleOf(spec.name);
+    if (paused) continue;
     const times = await runTimes(deps, spec.name);
     // A sync that never ran has no reference point yet (its schedule may be minutes old).
     if (!times.firstStartedAt) continue;
     const observation = observeStaleness({
       lastSuccessAt: times.lastSuccessAt,
       since: times.firstStartedAt,
+      resumedAt,
       schedule: spec.schedule,
       staleAfter: spec.alerts.staleAfter ?? DEFAULT_STALE_AFTER,
       now,
@@ -77,5 +121,5 @@ export async function runMaintenance(
       [observation],
     );
   }
-  return { pruned, stale };
+  return { pruned, stale, invalid };
 }

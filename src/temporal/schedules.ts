@@ -12,13 +12,15 @@ import {
   type ScheduleHandle,
   type Range,
 } from '@temporalio/client';
+import type { SearchAttributePair, TypedSearchAttributes } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import stringify from 'safe-stable-stringify';
 import { z } from 'zod';
 import type { Project } from '../config/load';
 import { durationMs, type OverlapPolicy, type ScheduleConfig, type SyncSpec } from '../config/schema';
 import { BackflowError } from '../errors';
 import { BACKFLOW_SYNC } from './searchAttributes';
-import { isNoop, planSchedules, type ExistingSchedule, type SchedulePlan } from './schedulesDiff';
+import { calendarShapeOfCron, isNoop, planSchedules, rangeValues, type ExistingSchedule, type SchedulePlan, type ScheduleShape } from './schedulesDiff';
 
 /** Schedule ids backflow owns start with this; the memo marker proves it. */
 export const SCHEDULE_PREFIX = 'backflow:';
@@ -157,6 +159,65 @@ function existingOf(description: ScheduleDescription): ExistingSchedule {
     managed: marker !== undefined,
     ...(marker ? { taskQueue: ownerQueueOf(marker, description) } : {}),
     ...(typeof hash === 'string' ? { hash } : {}),
+    shape: shapeOfDescription(description),
+  };
+}
+
+/** `BackflowSync="accounts"`, sorted: search attributes given as pairs or as Temporal returns them. */
+function searchAttributesShape(attributes: readonly SearchAttributePair[] | TypedSearchAttributes | undefined): string[] {
+  if (!attributes) return [];
+  const pairs: readonly SearchAttributePair[] = Array.isArray(attributes) ? attributes : (attributes as TypedSearchAttributes).getAll();
+  return pairs.map(({ key, value }) => `${key.name}=${stringify(value) ?? ''}`).sort();
+}
+
+/** What backflow decides of the schedule the config makes, in the form Temporal's describe() also turns into. */
+export function shapeOfOptions(options: ScheduleOptions): ScheduleShape {
+  const { spec, action } = options;
+  const crons = spec.cronExpressions ?? [];
+  const calendars = crons.map(calendarShapeOfCron);
+  return {
+    spec: {
+      intervals: (spec.intervals ?? []).map((interval) => ({ everyMs: msToNumber(interval.every), offsetMs: interval.offset !== undefined ? msToNumber(interval.offset) : 0 })),
+      calendars: calendars.every((calendar) => calendar !== undefined) ? calendars : undefined,
+      timezone: spec.timezone ?? '',
+    },
+    action: {
+      workflowType: typeof action.workflowType === 'string' ? action.workflowType : action.workflowType.name,
+      workflowId: action.workflowId ?? '',
+      taskQueue: action.taskQueue,
+      args: stringify(action.args ?? []) ?? '[]',
+      searchAttributes: searchAttributesShape(action.typedSearchAttributes),
+    },
+    policies: { overlap: options.policies?.overlap ?? 'SKIP' },
+  };
+}
+
+/** The schedule as it is on the cluster (whoever last changed it), in the form the config also turns into. */
+export function shapeOfDescription(description: ScheduleDescription): ScheduleShape {
+  const { spec, action } = description;
+  const numbered = (names: readonly string[]) => (name: string) => names.indexOf(name);
+  return {
+    spec: {
+      intervals: (spec.intervals ?? []).map((interval) => ({ everyMs: msToNumber(interval.every), offsetMs: interval.offset !== undefined ? msToNumber(interval.offset) : 0 })),
+      calendars: (spec.calendars ?? []).map((calendar) => ({
+        second: rangeValues(calendar.second, Number),
+        minute: rangeValues(calendar.minute, Number),
+        hour: rangeValues(calendar.hour, Number),
+        dayOfMonth: rangeValues(calendar.dayOfMonth, Number),
+        month: rangeValues(calendar.month, (name) => numbered(MONTHS)(name) + 1),
+        dayOfWeek: rangeValues(calendar.dayOfWeek, numbered(DAYS_OF_WEEK)),
+        year: rangeValues(calendar.year, Number),
+      })),
+      timezone: spec.timezone ?? '',
+    },
+    action: {
+      workflowType: action.workflowType,
+      workflowId: action.workflowId,
+      taskQueue: action.taskQueue,
+      args: stringify(action.args ?? []) ?? '[]',
+      searchAttributes: searchAttributesShape(action.typedSearchAttributes),
+    },
+    policies: { overlap: description.policies.overlap ?? 'SKIP' },
   };
 }
 
@@ -224,7 +285,7 @@ export async function applySchedules(client: Client, project: Project, options: 
   const desired = desiredSchedules(project, options.taskQueue);
   const existing = await existingSchedules(client, desired.keys());
   const plan = planSchedules(
-    [...desired.values()].map(({ options: o, hash }) => ({ scheduleId: o.scheduleId, hash })),
+    [...desired.values()].map(({ options: o, hash }) => ({ scheduleId: o.scheduleId, hash, shape: shapeOfOptions(o) })),
     existing,
     options.taskQueue,
   );
@@ -256,8 +317,13 @@ export interface ScheduleView {
   scheduleId: string;
   sync?: string;
   kind: ScheduleMarker['kind'];
-  /** The deployment the schedule belongs to (its runs go to this task queue). */
+  /** The task queue the schedule's runs go to (its action's, as on the cluster). */
   taskQueue: string;
+  /**
+   * The deployment the schedule belongs to (its memo marker's task queue), when its runs go
+   * elsewhere: it was changed on the cluster, and `schedules apply` puts it back.
+   */
+  deploymentTaskQueue?: string;
   /** `every 15m`, `cron 0 * * * * (Europe/Paris)`. */
   when: string;
   paused: boolean;
@@ -324,11 +390,13 @@ export async function listSchedules(client: Client): Promise<ScheduleView[]> {
     if (!description) continue;
     const next = description.info.nextActionTimes[0];
     const last = description.info.recentActions.at(-1);
+    const owner = ownerQueueOf(marker, description);
     views.push({
       scheduleId: summary.scheduleId,
       ...(marker.sync ? { sync: marker.sync } : {}),
       kind: marker.kind,
-      taskQueue: ownerQueueOf(marker, description),
+      taskQueue: description.action.taskQueue,
+      ...(owner !== description.action.taskQueue ? { deploymentTaskQueue: owner } : {}),
       when: describeWhen(description),
       paused: description.state.paused,
       ...(description.state.note ? { note: description.state.note } : {}),
@@ -369,8 +437,28 @@ export async function pauseSchedule(client: Client, sync: string, taskQueue?: st
   await (await syncScheduleHandle(client, sync, taskQueue)).pause('paused with backflow schedules pause');
 }
 
-export async function resumeSchedule(client: Client, sync: string, taskQueue?: string): Promise<void> {
-  await (await syncScheduleHandle(client, sync, taskQueue)).unpause('resumed with backflow schedules resume');
+/** The note `backflow schedules resume` leaves on the schedule: when it was resumed, which Temporal does not keep. */
+const RESUMED_BY_BACKFLOW = 'resumed with backflow schedules resume at ';
+/** The note maintenance leaves on a schedule it first finds resumed by someone else (Temporal Web, the temporal CLI). */
+const RESUMED_ELSEWHERE = 'resumed outside backflow, first seen resumed at ';
+
+export function resumedNote(at: Date, byBackflow = true): string {
+  return `${byBackflow ? RESUMED_BY_BACKFLOW : RESUMED_ELSEWHERE}${at.toISOString()}`;
+}
+
+/** When the schedule was resumed, read from a note backflow left; undefined for any other note. */
+export function resumedAtOfNote(note: string | undefined): Date | undefined {
+  for (const prefix of [RESUMED_BY_BACKFLOW, RESUMED_ELSEWHERE]) {
+    if (!note?.startsWith(prefix)) continue;
+    const at = new Date(note.slice(prefix.length));
+    return Number.isNaN(at.getTime()) ? undefined : at;
+  }
+  return undefined;
+}
+
+export async function resumeSchedule(client: Client, sync: string, taskQueue?: string, now: () => Date = () => new Date()): Promise<void> {
+  // Temporal keeps no time of a resume (its update time does not move): the note records it for staleness.
+  await (await syncScheduleHandle(client, sync, taskQueue)).unpause(resumedNote(now()));
 }
 
 /**

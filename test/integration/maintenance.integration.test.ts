@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
-import { syncScheduleOptions } from '../../src/temporal/schedules';
+import { observeStaleness } from '../../src/ops/incidents';
+import { pauseSchedule, resumeSchedule, syncScheduleOptions } from '../../src/temporal/schedules';
+import { scheduleFacts } from '../../src/temporal/schedulePaused';
 import { startSync } from '../../src/temporal/startSync';
 import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
@@ -95,6 +97,52 @@ describe('the maintenance workflow (run by its schedule)', () => {
       }
     } finally {
       await hooks.close();
+    }
+  });
+
+  it('knows when a schedule was resumed, by backflow or in Temporal Web, so the fires while it was paused are not counted', async () => {
+    const taskQueue = uniqueTaskQueue('maintenance-resumed');
+    const { options } = syncScheduleOptions({ name: SYNC, schedule: { cron: '0 6 * * *', overlap: 'skip' } }, taskQueue);
+    await fx.temporal.client.schedule.create(options);
+    const handle = fx.temporal.client.schedule.getHandle(options.scheduleId);
+    const facts = () => scheduleFacts(fx.temporal.client, SYNC, taskQueue);
+    try {
+      // Never paused: nothing to bound the count with.
+      expect(await facts()).toEqual({ paused: false });
+      await pauseSchedule(fx.temporal.client, SYNC, taskQueue);
+      expect(await facts()).toEqual({ paused: true });
+
+      // backflow schedules resume records the time (Temporal's update time does not move on a resume).
+      const resumed = new Date('2026-11-26T14:10:00.000Z');
+      await resumeSchedule(fx.temporal.client, SYNC, taskQueue, () => resumed);
+      expect((await handle.describe()).info.lastUpdatedAt).toBeUndefined();
+      expect(await facts()).toEqual({ paused: false, resumedAt: resumed.toISOString() });
+      // The reviewer's case: last run Monday 06:00, paused, resumed Thursday; maintenance Thursday 15:00.
+      const thursday = (resumedAt: string | undefined) =>
+        observeStaleness({ schedule: { cron: '0 6 * * *' }, lastSuccessAt: '2026-11-23T06:00:20.000Z', since: '2026-11-01T00:00:00.000Z', staleAfter: 3, now: new Date('2026-11-26T15:00:00Z'), resumedAt });
+      expect(thursday((await facts()).resumedAt).active).toBe(false);
+      expect(thursday(undefined).active).toBe(true);
+
+      // Paused and resumed in Temporal Web (its own note, no time): the first check to see it records when it saw it.
+      await handle.pause('Paused via Temporal UI');
+      await handle.unpause('Unpaused via Temporal UI');
+      const before = Date.now();
+      const seen = await facts();
+      const after = Date.now();
+      expect(seen.paused).toBe(false);
+      expect(Date.parse(seen.resumedAt ?? '')).toBeGreaterThanOrEqual(before);
+      expect(Date.parse(seen.resumedAt ?? '')).toBeLessThanOrEqual(after);
+      const described = await handle.describe();
+      expect(described.state).toEqual({ paused: false, note: `resumed outside backflow, first seen resumed at ${seen.resumedAt ?? ''}` });
+      // Only the note changed; later checks read the same time back.
+      expect(described.spec.calendars).toHaveLength(1);
+      expect(described.action).toMatchObject({ workflowType: 'syncWorkflow', taskQueue, args: [{ sync: SYNC }] });
+      expect(await facts()).toEqual(seen);
+
+      // Another deployment's schedule of the same id is not this one's.
+      expect(await scheduleFacts(fx.temporal.client, SYNC, uniqueTaskQueue('maintenance-other'))).toEqual({ paused: false });
+    } finally {
+      await handle.delete();
     }
   });
 });

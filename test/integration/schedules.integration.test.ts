@@ -5,9 +5,11 @@ import { ScheduleNotFoundError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { loadProject } from '../../src/config/load';
 import { registerSearchAttributes } from '../../src/ops/searchAttributes';
+import type { CalendarSpecDescription } from '@temporalio/client';
 import {
   applySchedules,
   backfillSchedule,
+  cronOfCalendar,
   listSchedules,
   maintenanceScheduleIdFor,
   pauseSchedule,
@@ -276,6 +278,73 @@ describe('backflow schedules', () => {
 
     for (const id of ['backflow:sched_q2', maintenanceScheduleIdFor(otherQueue)]) await temporal.client.schedule.getHandle(id).delete();
     rmSync(otherDir, { recursive: true, force: true });
+  });
+});
+
+describe('apply against a schedule changed on the cluster (Temporal Web, the temporal CLI)', () => {
+  const driftQueue = uniqueTaskQueue('schedules-drift');
+  let driftDir: string;
+  const applyDrift = () => applySchedules(temporal.client, loadProject(driftDir), { taskQueue: driftQueue });
+  const ids = ['backflow:drift_every', 'backflow:drift_hours', 'backflow:drift_daily', 'backflow:drift_sunday', maintenanceScheduleIdFor(driftQueue)];
+
+  beforeAll(() => {
+    driftDir = mkdtempSync(path.join(tmpdir(), 'backflow-schedules-drift-'));
+    mkdirSync(path.join(driftDir, 'syncs'));
+    writeFileSync(path.join(driftDir, 'backflow.yaml'), PROJECT);
+    writeFileSync(path.join(driftDir, 'syncs/drift_every.yaml'), sync('{ every: 1h }'));
+    writeFileSync(path.join(driftDir, 'syncs/drift_hours.yaml'), sync('{ cron: "*/15 9-17 * * 1-5", timezone: Europe/Paris }'));
+    writeFileSync(path.join(driftDir, 'syncs/drift_daily.yaml'), sync('{ cron: "@daily", overlap: buffer_one }'));
+    writeFileSync(path.join(driftDir, 'syncs/drift_sunday.yaml'), sync('{ cron: "30 6 1,15 * 7" }'));
+  });
+
+  afterAll(async () => {
+    for (const id of ids) await temporal.client.schedule.getHandle(id).delete().catch(() => undefined);
+    rmSync(driftDir, { recursive: true, force: true });
+  });
+
+  it('reads each schedule back as it wrote it: a second apply has nothing to do, whatever form Temporal keeps the cron in', async () => {
+    expect(await applyDrift()).toMatchObject({ create: [...ids].sort(), failed: [] });
+    expect(await applyDrift()).toMatchObject({ create: [], update: [], drifted: [], noop: true });
+  });
+
+  it('puts back what was changed on the cluster though the memo hash still matches, keeping a pause; list shows where runs really go', async () => {
+    await temporal.client.schedule.getHandle('backflow:drift_every').pause('paused by an operator');
+    // Changed by hand: every 1d, its runs sent to a queue no worker polls; another schedule's cron and overlap.
+    await temporal.client.schedule.getHandle('backflow:drift_every').update((previous) => ({
+      ...previous,
+      spec: { intervals: [{ every: '1d' }] },
+      action: { ...previous.action, taskQueue: 'typo-queue' },
+    }));
+    await temporal.client.schedule.getHandle('backflow:drift_hours').update((previous) => ({
+      ...previous,
+      spec: { cronExpressions: ['*/15 8-17 * * 1-5'], timezone: 'Europe/Paris' },
+      policies: { ...previous.policies, overlap: 'ALLOW_ALL' },
+    }));
+
+    const listed = await eventually(() => listSchedules(temporal.client), (views) => views.some((s) => s.sync === 'drift_every' && s.taskQueue === 'typo-queue'));
+    expect(listed.find((s) => s.sync === 'drift_every')).toMatchObject({ taskQueue: 'typo-queue', deploymentTaskQueue: driftQueue, when: 'every 1d', paused: true });
+
+    const dryRun = await applySchedules(temporal.client, loadProject(driftDir), { taskQueue: driftQueue, dryRun: true });
+    expect(dryRun).toMatchObject({ update: ['backflow:drift_every', 'backflow:drift_hours'], noop: false });
+    const applied = await applyDrift();
+    expect(applied).toMatchObject({ create: [], update: ['backflow:drift_every', 'backflow:drift_hours'], delete: [], noop: false, failed: [] });
+    expect(applied.drifted).toEqual([
+      { scheduleId: 'backflow:drift_every', differences: ['spec.intervals', 'action.taskQueue'] },
+      { scheduleId: 'backflow:drift_hours', differences: ['spec.calendars', 'policies.overlap'] },
+    ]);
+
+    const every = await temporal.client.schedule.getHandle('backflow:drift_every').describe();
+    expect(every.spec.intervals).toEqual([expect.objectContaining({ every: 3_600_000 })]);
+    expect(every.action.taskQueue).toBe(driftQueue);
+    // The operator's pause stays as they set it.
+    expect(every.state).toMatchObject({ paused: true, note: 'paused by an operator' });
+    const hours = await temporal.client.schedule.getHandle('backflow:drift_hours').describe();
+    expect(hours.policies.overlap).toBe('SKIP');
+    expect(cronOfCalendar(hours.spec.calendars?.[0] as CalendarSpecDescription)).toBe('*/15 9-17 * * 1-5');
+
+    expect(await applyDrift()).toMatchObject({ update: [], drifted: [], noop: true });
+    const relisted = await eventually(() => listSchedules(temporal.client), (views) => views.some((s) => s.sync === 'drift_every' && s.taskQueue === driftQueue));
+    expect(relisted.find((s) => s.sync === 'drift_every')?.deploymentTaskQueue).toBeUndefined();
   });
 });
 

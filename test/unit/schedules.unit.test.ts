@@ -1,8 +1,8 @@
 import { loadProject } from '../../src/config/load';
 import { ConfigError } from '../../src/errors';
-import type { CalendarSpecDescription } from '@temporalio/client';
-import { cronOfCalendar, desiredSchedules, syncScheduleOptions } from '../../src/temporal/schedules';
-import { isNoop, planSchedules } from '../../src/temporal/schedulesDiff';
+import type { CalendarSpecDescription, ScheduleDescription } from '@temporalio/client';
+import { cronOfCalendar, desiredSchedules, resumedAtOfNote, resumedNote, shapeOfDescription, shapeOfOptions, syncScheduleOptions } from '../../src/temporal/schedules';
+import { calendarShapeOfCron, isNoop, planSchedules, shapeDifferences } from '../../src/temporal/schedulesDiff';
 import { PROJECT, SYNC, writeProject } from '../support/configProject';
 
 function projectWith(syncs: Record<string, string>) {
@@ -69,6 +69,7 @@ describe('planSchedules (config vs cluster)', () => {
       unchanged: ['backflow:same'],
       conflicts: [],
       heldByOtherTaskQueue: [],
+      drifted: [],
     });
     expect(isNoop(plan)).toBe(false);
   });
@@ -78,7 +79,7 @@ describe('planSchedules (config vs cluster)', () => {
       { scheduleId: 'backflow:taken', managed: false },
       { scheduleId: 'someone-elses', managed: false },
     ], 'q');
-    expect(plan).toEqual({ create: [], update: [], delete: [], unchanged: [], conflicts: ['backflow:taken'], heldByOtherTaskQueue: [] });
+    expect(plan).toEqual({ create: [], update: [], delete: [], unchanged: [], conflicts: ['backflow:taken'], heldByOtherTaskQueue: [], drifted: [] });
   });
 
   it("never updates or deletes another task queue's schedule: a shared id is reported with its queue", () => {
@@ -91,6 +92,7 @@ describe('planSchedules (config vs cluster)', () => {
       unchanged: ['backflow:mine'],
       conflicts: [],
       heldByOtherTaskQueue: [{ scheduleId: 'backflow:shared', taskQueue: 'other' }],
+      drifted: [],
     });
   });
 
@@ -161,5 +163,80 @@ describe('cronOfCalendar (schedules list)', () => {
   it('has no cron for a calendar with seconds or years (backflow never writes one)', () => {
     expect(cronOfCalendar(calendar({ second: all(30, 30) }))).toBeUndefined();
     expect(cronOfCalendar(calendar({ year: all(2030, 2030) }))).toBeUndefined();
+  });
+});
+
+describe('drift: the schedule on the cluster against the config, whatever the memo hash says', () => {
+  const all = <T>(start: T, end: T, step = 1) => [{ start, end, step }];
+  // A schedule as a Temporal 1.29 dev server describes it (crons come back as calendars, durations in ms).
+  const described = (over: { spec?: Partial<ScheduleDescription['spec']>; action?: Partial<ScheduleDescription['action']>; overlap?: string } = {}) =>
+    ({
+      spec: { calendars: [], intervals: [], skip: [], timezone: '', ...over.spec },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'syncWorkflow',
+        workflowId: 'sync:accounts:scheduled',
+        taskQueue: 'q',
+        args: [{ sync: 'accounts' }],
+        typedSearchAttributes: [{ key: { name: 'BackflowSync', type: 'KEYWORD' }, value: 'accounts' }],
+        ...over.action,
+      },
+      policies: { overlap: over.overlap ?? 'SKIP', catchupWindow: 31_536_000_000, pauseOnFailure: false },
+    }) as unknown as ScheduleDescription;
+  const wanted = (schedule: Record<string, unknown>) => shapeOfOptions(syncScheduleOptions({ name: 'accounts', schedule: { overlap: 'skip', ...schedule } }, 'q').options);
+
+  it('an every schedule as Temporal returns it matches its config; another interval or task queue does not', () => {
+    const want = wanted({ every: '1h' });
+    expect(shapeDifferences(want, shapeOfDescription(described({ spec: { intervals: [{ every: 3_600_000, offset: 0 }] } })))).toEqual([]);
+    // The reviewer's case: changed by hand to every 1d, its runs sent to a queue no worker polls.
+    const edited = described({ spec: { intervals: [{ every: 86_400_000, offset: 0 }] }, action: { taskQueue: 'typo-queue' } });
+    expect(shapeDifferences(want, shapeOfDescription(edited))).toEqual(['spec.intervals', 'action.taskQueue']);
+  });
+
+  it('a cron matches the calendar Temporal parsed it into, in its time zone; another hour, zone or overlap does not', () => {
+    const calendar = (hour: number, days: [string, string]) =>
+      ({
+        second: all(0, 0),
+        minute: all(0, 59, 15),
+        hour: all(hour, 17),
+        dayOfMonth: all(1, 31),
+        month: all('JANUARY', 'DECEMBER'),
+        year: [],
+        dayOfWeek: all(...days),
+        comment: '',
+      }) as unknown as CalendarSpecDescription;
+    const want = wanted({ cron: '*/15 9-17 * * 1-5', timezone: 'Europe/Paris' });
+    const have = (hour = 9, timezone = 'Europe/Paris', overlap = 'SKIP') =>
+      shapeOfDescription(described({ spec: { calendars: [calendar(hour, ['MONDAY', 'FRIDAY'])], timezone }, overlap }));
+    expect(shapeDifferences(want, have())).toEqual([]);
+    expect(shapeDifferences(want, have(8))).toEqual(['spec.calendars']);
+    expect(shapeDifferences(want, have(9, 'UTC'))).toEqual(['spec.timezone']);
+    expect(shapeDifferences(want, have(9, 'Europe/Paris', 'ALLOW_ALL'))).toEqual(['policies.overlap']);
+  });
+
+  it('reads crons the way Temporal does: shorthands, steps from a start, 7 as Sunday', () => {
+    expect(calendarShapeOfCron('@daily')).toEqual(calendarShapeOfCron('0 0 * * *'));
+    expect(calendarShapeOfCron('5/20 * * * *')?.minute).toEqual([5, 25, 45]);
+    expect(calendarShapeOfCron('0 0 * * 7')?.dayOfWeek).toEqual([0]);
+    expect(calendarShapeOfCron('0 0 * * 1-7')?.dayOfWeek).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(calendarShapeOfCron('0 0 L * *')).toBeUndefined();
+  });
+
+  it('updates a schedule whose hash matches but which differs on the cluster, and says what differs', () => {
+    const want = wanted({ every: '1h' });
+    const have = shapeOfDescription(described({ spec: { intervals: [{ every: 86_400_000, offset: 0 }] }, action: { taskQueue: 'typo-queue' } }));
+    const plan = planSchedules([{ scheduleId: 'backflow:accounts', hash: 'h1', shape: want }], [{ scheduleId: 'backflow:accounts', managed: true, taskQueue: 'q', hash: 'h1', shape: have }], 'q');
+    expect(plan).toMatchObject({ update: ['backflow:accounts'], unchanged: [], drifted: [{ scheduleId: 'backflow:accounts', differences: ['spec.intervals', 'action.taskQueue'] }] });
+    expect(isNoop(plan)).toBe(false);
+  });
+});
+
+describe('the resume note (Temporal keeps no resume time)', () => {
+  it('reads back the time backflow wrote, whether it resumed the schedule or first saw it resumed', () => {
+    const at = new Date('2026-11-26T14:10:00.000Z');
+    expect(resumedAtOfNote(resumedNote(at))).toEqual(at);
+    expect(resumedAtOfNote(resumedNote(at, false))).toEqual(at);
+    expect(resumedAtOfNote('Unpaused via Temporal UI')).toBeUndefined();
+    expect(resumedAtOfNote('')).toBeUndefined();
   });
 });

@@ -132,4 +132,28 @@ describe('missedRuns', () => {
       detail: 'missed 3 scheduled runs since the first run at 2025-01-01T00:00:10.000Z (no successful run yet); alerts at 3',
     });
   });
+
+  describe('after a pause: fires before the schedule was resumed were missed on purpose', () => {
+    // Cron 0 6 * * *: last run Monday 2026-11-23 06:00, paused that morning, resumed Thursday 14:10.
+    const DAILY = { cron: '0 6 * * *' };
+    const base = { schedule: DAILY, lastSuccessAt: '2026-11-23T06:00:20.000Z', since: '2026-11-01T00:00:00.000Z', staleAfter: 3, resumedAt: '2026-11-26T14:10:00.000Z' };
+
+    it('is not stale right after the resume, before its next fire', () => {
+      expect(observeStaleness({ ...base, now: at('2026-11-26T15:00:00Z') })).toEqual({
+        kind: 'stale',
+        active: false,
+        detail: 'missed 0 scheduled runs since the schedule was resumed at 2026-11-26T14:10:00.000Z (after the last success at 2026-11-23T06:00:20.000Z); alerts at 3',
+      });
+    });
+
+    it('counts the fires after the resume: stale at the third missed one (Sunday), not before', () => {
+      expect(observeStaleness({ ...base, now: at('2026-11-28T07:00:00Z') }).active).toBe(false);
+      expect(observeStaleness({ ...base, now: at('2026-11-29T07:00:00Z') }).active).toBe(true);
+    });
+
+    it('a resume before the last success changes nothing', () => {
+      const observed = observeStaleness({ ...base, resumedAt: '2026-11-20T00:00:00.000Z', now: at('2026-11-26T15:00:00Z') });
+      expect(observed).toMatchObject({ active: true, detail: 'missed 3 scheduled runs since the last success at 2026-11-23T06:00:20.000Z; alerts at 3' });
+    });
+  });
 });

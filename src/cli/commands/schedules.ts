@@ -66,7 +66,11 @@ export async function schedulesCommand(action: string, sync: string | undefined,
         else {
           const verb = options.dryRun ? 'would ' : '';
           for (const id of result.create) log(`${verb}create  ${id}`);
-          for (const id of result.update) log(`${verb}update  ${id}`);
+          const drift = new Map(result.drifted.map(({ scheduleId, differences }) => [scheduleId, differences]));
+          for (const id of result.update) {
+            const differences = drift.get(id);
+            log(`${verb}update  ${id}${differences ? ` (changed on the cluster: ${differences.join(', ')})` : ''}`);
+          }
           for (const id of result.delete) log(`${verb}delete  ${id}`);
           for (const id of result.conflicts) log(`skipped ${id}: a schedule with this id exists and was not created by backflow`);
           for (const { scheduleId, taskQueue } of result.heldByOtherTaskQueue) {
@@ -89,7 +93,8 @@ export async function schedulesCommand(action: string, sync: string | undefined,
         else {
           const list = table(['schedule', 'sync', 'task queue', 'when', 'state', 'next run', 'last run']);
           for (const s of schedules) {
-            list.push([s.scheduleId, s.sync ?? `(${s.kind})`, s.taskQueue, s.when, s.paused ? `paused${s.note ? `: ${s.note}` : ''}` : 'active', s.nextRunAt ?? '', s.lastRun ? `${s.lastRun.workflowId}` : '']);
+            const queue = s.deploymentTaskQueue ? `${s.taskQueue} (not ${s.deploymentTaskQueue}: changed on the cluster, run backflow schedules apply)` : s.taskQueue;
+            list.push([s.scheduleId, s.sync ?? `(${s.kind})`, queue, s.when, s.paused ? `paused${s.note ? `: ${s.note}` : ''}` : 'active', s.nextRunAt ?? '', s.lastRun ? `${s.lastRun.workflowId}` : '']);
           }
           log(list.toString());
         }
