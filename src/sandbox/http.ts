@@ -35,3 +35,17 @@ export async function listenOn(app: FastifyInstance, port: number, host: string,
   if (address === null || typeof address === 'string') throw new Error(`${name} sandbox did not bind a TCP port`);
   return address.port;
 }
+
+/** A URL path's segments, each percent-decoded (a malformed escape is kept as sent, for the route to refuse). */
+export function pathSegments(path: string): string[] {
+  return path
+    .split('/')
+    .filter((segment) => segment !== '')
+    .map((segment) => {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        return segment;
+      }
+    });
+}

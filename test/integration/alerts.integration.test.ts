@@ -1,40 +1,14 @@
-import { createServer, type Server } from 'node:http';
-import { once } from 'node:events';
 import { startSync } from '../../src/temporal/startSync';
+import { answerBusy, answerOk, startAlertReceiver } from '../support/alertReceiver';
 import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
 const fx = useSyncFixture();
 
-/** A tiny HTTP receiver standing in for Slack's incoming webhook and a generic webhook. */
-async function receiver(
-  /** While `down`, it answers 503 and keeps nothing (a receiver in an outage of its own). */
-  health: { down: boolean } = { down: false },
-): Promise<{ url: string; posts: Array<{ path: string; body: Record<string, unknown> }>; close(): Promise<void> }> {
-  const posts: Array<{ path: string; body: Record<string, unknown> }> = [];
-  const server: Server = createServer((request, response) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    request.on('end', () => {
-      if (health.down) {
-        response.writeHead(503).end('busy');
-        return;
-      }
-      posts.push({ path: request.url ?? '', body: JSON.parse(text) as Record<string, unknown> });
-      response.writeHead(200).end('ok');
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}`, posts, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
 describe('alerts', () => {
   it('a failing sync alerts once across two failed runs and sends one recovery message when it succeeds', async () => {
-    const hooks = await receiver();
+    const hooks = await startAlertReceiver();
     try {
       fx.project.write(
         'backflow.yaml',
@@ -73,7 +47,7 @@ describe('alerts', () => {
   });
 
   it('a run that fails before it opens (a SQL error in the model) alerts once too, and recovers', async () => {
-    const hooks = await receiver();
+    const hooks = await startAlertReceiver();
     try {
       fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}alerts:\n  webhook: ${hooks.url}/hook\n`);
       const file = `syncs/${SYNC}.yaml`;
@@ -99,7 +73,7 @@ describe('alerts', () => {
   });
 
   it('an invalid file of another sync stops none of this sync\'s runs; the invalid sync\'s run alerts through backflow.yaml, and maintenance reports it', async () => {
-    const hooks = await receiver();
+    const hooks = await startAlertReceiver();
     try {
       fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}alerts:\n  webhook: ${hooks.url}/hook\n`);
       const file = `syncs/${SYNC}.yaml`;
@@ -132,8 +106,8 @@ describe('alerts', () => {
   });
 
   it('an alert the receiver did not take is delivered with the next run, before the recovery message', async () => {
-    const health = { down: true };
-    const hooks = await receiver(health);
+    const hooks = await startAlertReceiver();
+    hooks.answer = answerBusy;
     try {
       fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}alerts:\n  webhook: ${hooks.url}/hook\n`);
       const taskQueue = uniqueTaskQueue('alerts-owed');
@@ -144,7 +118,7 @@ describe('alerts', () => {
         expect(summary).toMatchObject({ status: 'failed' });
         firstRun = summary.runId;
         expect(hooks.posts).toEqual([]);
-        health.down = false;
+        hooks.answer = answerOk;
         expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'failed' });
       });
       // The opening of the first run's incident, late, and not a second one for the second run.

@@ -1,9 +1,8 @@
-import { createServer, type Server } from 'node:http';
-import { once } from 'node:events';
 import { observeStaleness } from '../../src/ops/incidents';
 import { pauseSchedule, resumeSchedule, syncScheduleOptions } from '../../src/temporal/schedules';
 import { scheduleFacts } from '../../src/temporal/schedulePaused';
 import { startSync } from '../../src/temporal/startSync';
+import { startAlertReceiver } from '../support/alertReceiver';
 import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
@@ -12,30 +11,12 @@ const FILE = `syncs/${SYNC}.yaml`;
 const DAY = 86_400_000;
 const fx = useSyncFixture();
 
-/** The alert webhook: records what it was sent. */
-async function receiver(): Promise<{ url: string; posts: Array<Record<string, unknown>>; close(): Promise<void> }> {
-  const posts: Array<Record<string, unknown>> = [];
-  const server: Server = createServer((request, response) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    request.on('end', () => {
-      posts.push(JSON.parse(text) as Record<string, unknown>);
-      response.writeHead(200).end('ok');
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}/hook`, posts, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
 describe('the maintenance workflow (run by its schedule)', () => {
   it('prunes per-record results past retention and alerts once on a scheduled sync that stopped succeeding', async () => {
-    const hooks = await receiver();
+    const hooks = await startAlertReceiver();
     try {
       fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}retention:\n  records: 7d\n`);
-      fx.project.write(FILE, `${fx.project.read(FILE)}schedule: { every: 1h }\nalerts: { webhook: ${hooks.url}, staleAfter: 3 }\n`);
+      fx.project.write(FILE, `${fx.project.read(FILE)}schedule: { every: 1h }\nalerts: { webhook: ${hooks.url}/hook, staleAfter: 3 }\n`);
       const taskQueue = uniqueTaskQueue('maintenance');
       await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
         expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });
@@ -58,18 +39,18 @@ describe('the maintenance workflow (run by its schedule)', () => {
       expect(await fx.project.deps.state.selectFrom('runs').selectAll().execute()).toHaveLength(1);
       // Stale on both passes, alerted once.
       expect(hooks.posts).toHaveLength(1);
-      expect(hooks.posts[0]).toMatchObject({ type: 'incident.opened', sync: SYNC, kind: 'stale' });
+      expect(hooks.posts[0]?.body).toMatchObject({ type: 'incident.opened', sync: SYNC, kind: 'stale' });
       // 240 hourly fires missed, counted up to the cap.
-      expect(hooks.posts[0]?.detail).toMatch(/^missed 100\+ scheduled runs since the last success at \S+; alerts at 3$/);
+      expect(hooks.posts[0]?.body.detail).toMatch(/^missed 100\+ scheduled runs since the last success at \S+; alerts at 3$/);
     } finally {
       await hooks.close();
     }
   });
 
   it('does not judge a sync whose schedule is paused stale: it misses its fires on purpose', async () => {
-    const hooks = await receiver();
+    const hooks = await startAlertReceiver();
     try {
-      fx.project.write(FILE, `${fx.project.read(FILE)}schedule: { every: 1h }\nalerts: { webhook: ${hooks.url}, staleAfter: 3 }\n`);
+      fx.project.write(FILE, `${fx.project.read(FILE)}schedule: { every: 1h }\nalerts: { webhook: ${hooks.url}/hook, staleAfter: 3 }\n`);
       const taskQueue = uniqueTaskQueue('maintenance-paused');
       await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
         expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });

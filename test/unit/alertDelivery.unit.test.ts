@@ -4,9 +4,6 @@
  * receiver is tried again within the call, a redirect is a failure, and migration 009 keeps one open
  * incident per (sync, kind).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { sql } from 'kysely';
 import { openStateStore, type StateDb } from '../../src/state/database';
@@ -14,30 +11,17 @@ import { migrateTo, migrateToLatest } from '../../src/state/migrations';
 import { alertOnRun, applyObservations } from '../../src/ops/alerts';
 import { sendAlert } from '../../src/ops/notify';
 import type { RunSummary } from '../../src/state/summary';
+import { answerBusy, answerOk, startAlertReceiver, type AlertAnswer } from '../support/alertReceiver';
 
-type Answer = (request: IncomingMessage, response: ServerResponse) => void;
+const ok = answerOk;
+const busy = answerBusy;
 
-async function receiver(answer: { current: Answer }) {
-  const posts: Array<{ method: string; path: string; body: Record<string, unknown> | undefined }> = [];
-  const server = createServer((request, response) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    request.on('end', () => {
-      const entry = { method: request.method ?? '', path: request.url ?? '', body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
-      response.on('finish', () => {
-        if (response.statusCode >= 200 && response.statusCode < 300) posts.push(entry);
-      });
-      answer.current(request, response);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, posts, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+/** The shared receiver, answering each request as `answer.current` says at that moment. */
+async function receiver(answer: { current: AlertAnswer }) {
+  const hooks = await startAlertReceiver();
+  hooks.answer = (request, response) => answer.current(request, response);
+  return hooks;
 }
-
-const ok: Answer = (_request, response) => response.writeHead(200).end('ok');
-const busy: Answer = (_request, response) => response.writeHead(503).end('busy');
 
 const zero = { extracted: 0, added: 0, changed: 0, removed: 0, unchanged: 0, invalid: 0, synced: 0, rejected: 0, skipped: 0, created: 0, updated: 0, deleted: 0 };
 function run(n: number, status: RunSummary['status']): RunSummary {
@@ -74,12 +58,12 @@ describe('alert delivery', () => {
     try {
       const alerts = { webhook: `${hooks.url}/hook` };
       await alertOnRun(deps(), run(1, 'failed'), alerts);
-      expect(hooks.posts.map((p) => [p.body?.type, p.body?.runId])).toEqual([['incident.opened', 'r1']]);
+      expect(hooks.posts.map((p) => [p.body.type, p.body.runId])).toEqual([['incident.opened', 'r1']]);
       await alertOnRun(deps(), run(2, 'failed'), alerts);
       await alertOnRun(deps(), run(3, 'succeeded'), alerts);
       await alertOnRun(deps(), run(4, 'succeeded'), alerts);
       // Once per incident when delivery works.
-      expect(hooks.posts.map((p) => [p.body?.type, p.body?.runId])).toEqual([
+      expect(hooks.posts.map((p) => [p.body.type, p.body.runId])).toEqual([
         ['incident.opened', 'r1'],
         ['incident.resolved', 'r3'],
       ]);
@@ -102,7 +86,7 @@ describe('alert delivery', () => {
       answer.current = ok;
       // The next observation of the sync (here: a maintenance pass finding it not stale).
       await applyObservations(deps(), 's', alerts, [{ kind: 'stale', active: false, detail: 'fine' }]);
-      expect(hooks.posts.map((p) => [p.body?.type, p.body?.kind, p.body?.runId, p.body?.at])).toEqual([
+      expect(hooks.posts.map((p) => [p.body.type, p.body.kind, p.body.runId, p.body.at])).toEqual([
         ['incident.opened', 'failed', 'r1', '2026-11-01T00:15:00.000Z'],
         ['incident.resolved', 'failed', 'r3', '2026-11-01T00:45:00.000Z'],
       ]);
@@ -122,14 +106,14 @@ describe('alert delivery', () => {
       answer.current = ok;
       await alertOnRun(deps(), run(2, 'failed'), alerts);
       await alertOnRun(deps(), run(3, 'failed'), alerts);
-      expect(hooks.posts.map((p) => [p.body?.type, p.body?.runId])).toEqual([['incident.opened', 'r1']]);
+      expect(hooks.posts.map((p) => [p.body.type, p.body.runId])).toEqual([['incident.opened', 'r1']]);
     } finally {
       await hooks.close();
     }
   });
 
   it('owes an alert per channel: the one that got it is not sent it again', async () => {
-    const answer: { current: Answer } = { current: (request, response) => (request.url === '/hook' ? busy(request, response) : ok(request, response)) };
+    const answer: { current: AlertAnswer } = { current: (request, response) => (request.url === '/hook' ? busy(request, response) : ok(request, response)) };
     const hooks = await receiver(answer);
     try {
       const alerts = { slack: `${hooks.url}/slack`, webhook: `${hooks.url}/hook` };

@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import { once } from 'node:events';
 import { rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
@@ -10,6 +8,7 @@ import { formatConfigIssue } from '../../src/errors';
 import { runMaintenance } from '../../src/ops/maintenance';
 import { alertOnStartFailure } from '../../src/ops/startFailure';
 import { openStateStore, type StateDb } from '../../src/state/database';
+import { startAlertReceiver, type AlertReceiver } from '../support/alertReceiver';
 import { closeRun, openRun } from '../../src/state/runs';
 import { configIssuesOf, PROJECT, SYNC, writeProject } from '../support/configProject';
 
@@ -92,36 +91,19 @@ describe('the worker side (loadProjectCached, syncSpec): another sync\'s broken 
   });
 });
 
-/** The alert webhook: records what it was sent. */
-async function receiver(): Promise<{ url: string; posts: Array<Record<string, unknown>>; close(): Promise<void> }> {
-  const posts: Array<Record<string, unknown>> = [];
-  const server: Server = createServer((request, response) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    request.on('end', () => {
-      posts.push(JSON.parse(text) as Record<string, unknown>);
-      response.writeHead(200).end('ok');
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}/hook`, posts, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
 describe('alerts and maintenance with an invalid sync file', () => {
-  let hooks: Awaited<ReturnType<typeof receiver>>;
+  let hooks: AlertReceiver;
+  const bodies = () => hooks.posts.map((post) => post.body);
   let state: StateDb;
   let now: Date;
   let dir: string;
   let deps: EngineDeps;
   beforeEach(async () => {
-    hooks = await receiver();
+    hooks = await startAlertReceiver();
     state = await openStateStore('sqlite::memory:');
     now = new Date('2026-11-26T10:00:30Z');
     dir = writeProject({
-      'backflow.yaml': `${PROJECT}alerts:\n  webhook: ${hooks.url}\n`,
+      'backflow.yaml': `${PROJECT}alerts:\n  webhook: ${hooks.url}/hook\n`,
       'syncs/accounts.yaml': `${SYNC}schedule: { every: 15m }\n`,
       'syncs/new_sync.yaml': TYPO,
     });
@@ -134,9 +116,9 @@ describe('alerts and maintenance with an invalid sync file', () => {
 
   it('a run that failed to start on its own invalid file alerts through backflow.yaml\'s alerts; another sync\'s run still alerts', async () => {
     await alertOnStartFailure(deps, { runId: 'r1', sync: 'new_sync', error: { code: 'CONFIG_INVALID', message: 'syncs/new_sync.yaml: mappings: …' } });
-    expect(hooks.posts).toEqual([expect.objectContaining({ type: 'incident.opened', sync: 'new_sync', kind: 'failed', runId: 'r1' })]);
+    expect(bodies()).toEqual([expect.objectContaining({ type: 'incident.opened', sync: 'new_sync', kind: 'failed', runId: 'r1' })]);
     await alertOnStartFailure(deps, { runId: 'r2', sync: 'accounts', error: { code: 'SOURCE_QUERY_FAILED', message: 'no table' } });
-    expect(hooks.posts.map((post) => [post.sync, post.kind])).toEqual([
+    expect(bodies().map((post) => [post.sync, post.kind])).toEqual([
       ['new_sync', 'failed'],
       ['accounts', 'failed'],
     ]);
@@ -150,19 +132,19 @@ describe('alerts and maintenance with an invalid sync file', () => {
     for (let pass = 0; pass < 2; pass++) {
       expect(await runMaintenance(deps)).toEqual({ pruned: expect.any(Object) as unknown, stale: ['accounts'], invalid: ['new_sync'] });
     }
-    expect(hooks.posts.map((post) => [post.type, post.sync, post.kind])).toEqual([
+    expect(bodies().map((post) => [post.type, post.sync, post.kind])).toEqual([
       ['incident.opened', 'new_sync', 'failed'],
       ['incident.opened', 'accounts', 'stale'],
     ]);
-    expect(String(hooks.posts[0]?.detail)).toContain('syncs/new_sync.yaml: mappings: ');
-    expect(String(hooks.posts[0]?.detail)).toContain('syncs/new_sync.yaml: Unrecognized key: "mapings"');
+    expect(String(bodies()[0]?.detail)).toContain('syncs/new_sync.yaml: mappings: ');
+    expect(String(bodies()[0]?.detail)).toContain('syncs/new_sync.yaml: Unrecognized key: "mapings"');
 
     writeFileSync(path.join(dir, 'syncs/new_sync.yaml'), SYNC);
     expect(await runMaintenance(deps)).toMatchObject({ invalid: [] });
-    expect(hooks.posts.slice(2)).toEqual([expect.objectContaining({ type: 'incident.resolved', sync: 'new_sync', kind: 'failed', detail: 'syncs/new_sync.yaml is valid again' })]);
+    expect(bodies().slice(2)).toEqual([expect.objectContaining({ type: 'incident.resolved', sync: 'new_sync', kind: 'failed', detail: 'syncs/new_sync.yaml is valid again' })]);
     // A deleted file is not reported any more either.
     rmSync(path.join(dir, 'syncs/new_sync.yaml'));
     await runMaintenance(deps);
-    expect(hooks.posts).toHaveLength(3);
+    expect(bodies()).toHaveLength(3);
   });
 });

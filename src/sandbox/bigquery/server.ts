@@ -10,7 +10,7 @@
  */
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { listenOn, rawApp } from '../http';
+import { listenOn, pathSegments, rawApp } from '../http';
 import type { Warehouse } from './engine';
 import { BigQueryApiError, internalError, notFound, parseError } from './errors';
 import { QueryExecutor } from './execute';
@@ -139,17 +139,7 @@ export class BigQuerySandboxServer {
           throw parseError(`Invalid JSON payload received. ${err instanceof Error ? err.message : String(err)}`);
         }
       }
-      const segments = url.pathname
-        .slice(API_PREFIX.length)
-        .split('/')
-        .filter((s) => s !== '')
-        .map((s) => {
-          try {
-            return decodeURIComponent(s);
-          } catch {
-            return s;
-          }
-        });
+      const segments = pathSegments(url.pathname.slice(API_PREFIX.length));
       const res = await handleApiRequest(this.ctx, { method: request.method, segments, query: url.searchParams, body });
       return this.send(request, reply, res);
     } catch (err) {

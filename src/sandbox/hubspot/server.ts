@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import { listenOn, rawApp } from '../http';
+import { listenOn, pathSegments, rawApp } from '../http';
 import { HeldConnections, parseFaultProfile, pickFault, type FaultKind } from '../faults';
 import { expiredAuthentication, HubspotApiError, invalidAuthentication, rateLimited, serverError, serviceUnavailable } from './errors';
 import { parseLimits, RateLimiter } from './rateLimits';
@@ -157,16 +157,7 @@ export class HubspotSandboxServer {
     }
     const logged = { inputs, fault };
     const method = request.method === 'HEAD' ? 'GET' : request.method;
-    const segments = url.pathname
-      .split('/')
-      .filter((s) => s !== '')
-      .map((s) => {
-        try {
-          return decodeURIComponent(s);
-        } catch {
-          return s;
-        }
-      });
+    const segments = pathSegments(url.pathname);
     const search = isSearchRequest(method, segments);
     const injected = this.faultAnswer(fault, search);
     if (injected !== undefined) return this.send(request, reply, injected, logged);

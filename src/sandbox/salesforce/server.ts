@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import { listenOn, rawApp } from '../http';
+import { listenOn, pathSegments, rawApp } from '../http';
 import { HeldConnections, pickFault, type FaultKind } from '../faults';
 import { BulkIngestJobs } from './bulk';
 import { QueryCursors } from './cursors';
@@ -325,16 +325,7 @@ export class SandboxServer {
     const apiRequest: ApiRequest = {
       // HEAD is answered like GET, minus the body (fastify drops it).
       method: request.method === 'HEAD' ? 'GET' : request.method,
-      segments: (match[2] ?? '')
-        .split('/')
-        .filter((s) => s !== '')
-        .map((s) => {
-          try {
-            return decodeURIComponent(s);
-          } catch {
-            return s;
-          }
-        }),
+      segments: pathSegments(match[2] ?? ''),
       query: url.searchParams,
       rawBody,
       header: (name) => {
