@@ -12,6 +12,7 @@ import { alertOnRun, applyObservations } from '../../src/ops/alerts';
 import { sendAlert } from '../../src/ops/notify';
 import type { RunSummary } from '../../src/state/summary';
 import { answerBusy, answerOk, startAlertReceiver, type AlertAnswer } from '../support/alertReceiver';
+import { rejectionOf } from '../support/rejection';
 
 const ok = answerOk;
 const busy = answerBusy;
@@ -166,9 +167,12 @@ describe('migration 009_alert_delivery', () => {
         { opened_at: '2025-12-01T00:00:00Z', open_pending: null, resolve_pending: null },
         { opened_at: '2026-01-01T00:00:00Z', open_pending: null, resolve_pending: null },
       ]);
-      await expect(
+      // By its message: better-sqlite3's native side keeps the error class of the first test file that
+      // loaded it in this jest worker, an Error of another realm, which `rejects.toThrow` does not see.
+      const refused = await rejectionOf<Error>(
         sql`INSERT INTO alert_incidents (sync_name, kind, opened_at, resolved_at, detail, run_id) VALUES ('s', 'failed', '2026-02-01T00:00:00Z', null, 'x', null)`.execute(db),
-      ).rejects.toThrow(/UNIQUE/);
+      );
+      expect(refused.message).toMatch(/^UNIQUE constraint failed: alert_incidents\.sync_name, alert_incidents\.kind$/);
     } finally {
       await db.destroy();
     }
