@@ -128,6 +128,15 @@ describe('sObject Collections upsert', () => {
     expect(accounts().map((a) => a[EXT])).toEqual(['unique']);
   });
 
+  it('answers a rolled-back create collection without ids, as Salesforce documents it', async () => {
+    const results = (await conn.sobject('Account').create([{ Name: 'ok' }, { Website: 'no name' }], { allOrNone: true })) as Array<{ id?: string; success: boolean; errors: Array<{ statusCode: string }> }>;
+    expect(results.map((r) => [r.id, r.success, r.errors[0]?.statusCode])).toEqual([
+      [undefined, false, 'ALL_OR_NONE_OPERATION_ROLLED_BACK'],
+      [undefined, false, 'REQUIRED_FIELD_MISSING'],
+    ]);
+    expect(accounts()).toHaveLength(0);
+  });
+
   it('rolls everything back with allOrNone when any record fails', async () => {
     const [existing] = await upsert([{ Name: 'Before', [EXT]: 'keep' }]);
     const results = await upsert(
@@ -145,7 +154,8 @@ describe('sObject Collections upsert', () => {
       fields: [],
     };
     expect(results[0]).toEqual({ id: existing?.id, success: false, errors: [rolledBack] });
-    expect(results[1]?.errors).toEqual([rolledBack]);
+    // The record it created was rolled back: no id that names nothing.
+    expect(results[1]).toEqual({ success: false, errors: [rolledBack] });
     expect(results[2]?.errors[0]?.statusCode).toBe('REQUIRED_FIELD_MISSING');
     expect(accounts()).toHaveLength(1);
     expect(accounts()[0]?.['Name']).toBe('Before');

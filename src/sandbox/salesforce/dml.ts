@@ -317,10 +317,18 @@ export function isDuplicateKey(field: FieldDef, value: unknown, duplicates: Set<
 
 /**
  * Runs one write per item inside an undo scope. With allOrNone, any failure undoes every
- * write; the failing items keep their errors and the others report the rollback (keeping
- * the id they were given, as in Salesforce's documented example).
+ * write; the failing items keep their errors and the others report the rollback: an update's or
+ * delete's with the id the caller gave (Salesforce's documented examples), a create's without one,
+ * as the record it would name was never kept (the create example: `{"success": false, "errors"}`).
+ * `creates`: every write of this call creates its record; an upsert says so per item (`created`).
  */
-export function runCollection<T>(ctx: DmlContext, items: T[], allOrNone: boolean, write: (item: T, index: number) => SaveResult): SaveResult[] {
+export function runCollection<T>(
+  ctx: DmlContext,
+  items: T[],
+  allOrNone: boolean,
+  write: (item: T, index: number) => SaveResult,
+  creates = false,
+): SaveResult[] {
   ctx.store.begin();
   let results: SaveResult[];
   try {
@@ -334,7 +342,7 @@ export function runCollection<T>(ctx: DmlContext, items: T[], allOrNone: boolean
     return results.map((r) => {
       if (!r.success) return r;
       const rolled: SaveResult =
-        r.id === undefined
+        r.id === undefined || creates || r.created === true
           ? { success: false, errors: [ALL_OR_NONE_ROLLED_BACK] }
           : { id: r.id, success: false, errors: [ALL_OR_NONE_ROLLED_BACK] };
       return rolled;

@@ -401,11 +401,17 @@ const collectionsCreate: Handler = (ctx, req) => {
   requireCollectionsVersion(req, 42);
   const { allOrNone, records } = parseCollectionBody(req);
   const defs = records.map((r, i) => recordType(ctx, r, i));
-  const results = runCollection(ctx.dml, records, allOrNone, (record, i) => {
-    const def = defs[i];
-    if (def === undefined) throw new Error('record without type');
-    return createOne(ctx.dml, def, record);
-  });
+  const results = runCollection(
+    ctx.dml,
+    records,
+    allOrNone,
+    (record, i) => {
+      const def = defs[i];
+      if (def === undefined) throw new Error('record without type');
+      return createOne(ctx.dml, def, record);
+    },
+    true,
+  );
   return { status: 200, body: results, writes: writesFor(defs, results) };
 };
 
