@@ -147,6 +147,26 @@ describe('Bulk API 2.0 ingest through jsforce bulk2', () => {
     expect(accounts()).toEqual([]);
   });
 
+  it('takes a job upload of up to 100 MB of CSV, as Salesforce documents, and refuses more with 413', async () => {
+    const upload = async (bytes: number) => {
+      const job = conn.bulk2.createJob({ object: 'Account', operation: 'insert' });
+      await job.open();
+      const row = 'x'.repeat(99);
+      const csv = `Name\n${`${row}\n`.repeat(Math.floor(bytes / 100))}`;
+      const answer = await fetch(`${sandbox.instanceUrl}/services/data/v${VERSION}/jobs/ingest/${job.id}/batches`, {
+        method: 'PUT',
+        headers: { Authorization: `Bearer ${sandbox.accessToken}`, 'Content-Type': 'text/csv' },
+        body: csv,
+      });
+      await job.abort();
+      return { status: answer.status, body: await answer.text() };
+    };
+    expect((await upload(60 * 1024 * 1024)).status).toBe(201);
+    const tooLarge = await upload(101 * 1024 * 1024);
+    expect(tooLarge.status).toBe(413);
+    expect(JSON.parse(tooLarge.body)).toEqual([expect.objectContaining({ errorCode: 'REQUEST_ENTITY_TOO_LARGE' })]);
+  });
+
   it('a job naming an unknown column fails whole, with an errorMessage and every row unprocessed', async () => {
     const job = conn.bulk2.createJob({ object: 'Account', operation: 'insert' });
     await job.open();

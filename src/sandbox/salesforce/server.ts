@@ -118,8 +118,9 @@ export class SandboxServer {
       processingDelayMs: () => this.bulkProcessingDelayMs,
       notify: (writes) => this.notifyWrites(writes),
     });
-    // Bodies are parsed by the handlers so malformed JSON gets Salesforce's JSON_PARSER_ERROR.
-    this.app = rawApp({ bodyLimit: 50 * 1024 * 1024, maxParamLength: 16384 }, (request, reply) => this.handle(request, reply));
+    // Bodies are parsed by the handlers so malformed JSON gets Salesforce's JSON_PARSER_ERROR. The
+    // limit is Bulk API 2.0's: "upload data that does not exceed 100 MB" per job (Upload Job Data).
+    this.app = rawApp({ bodyLimit: 100 * 1024 * 1024, maxParamLength: 16384 }, (request, reply) => this.handle(request, reply));
     this.app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
       const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
       const errorCode = status === 413 ? 'REQUEST_ENTITY_TOO_LARGE' : status >= 500 ? 'UNKNOWN_EXCEPTION' : 'INVALID_REQUEST';
