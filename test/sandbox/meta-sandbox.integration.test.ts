@@ -225,6 +225,17 @@ describe('Graph errors', () => {
     expect(sandbox.members(sandbox.audienceId)).toEqual([]);
   });
 
+  it('refuses a throttling code it cannot answer with at start, as setLimits does, instead of a 500 later', async () => {
+    // Plain JavaScript callers are not stopped by the types.
+    const limits = { maxCallsPerWindow: 1, errorCode: 80003 } as unknown as NonNullable<MetaSandboxOptions['limits']>;
+    // A sandbox that starts anyway is closed again, so a failure here does not hold jest open.
+    const refusal = await startMetaSandbox({ limits }).then(
+      async (started) => started.close(),
+      (err: unknown) => err,
+    );
+    expect(String(refusal)).toMatch(/errorCode/);
+  });
+
   it('throttles per window with the configured code and x-business-use-case-usage', async () => {
     sandbox.setLimits({ maxCallsPerWindow: 2, windowSeconds: 600, errorCode: 80004 });
     const row = { schema: 'EMAIL_SHA256', data: [[sha('a@x.com')]] };

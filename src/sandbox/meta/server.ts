@@ -142,7 +142,8 @@ export class MetaServer {
     this.accessToken = options.accessToken ?? `EAAB${randomBytes(48).toString('base64url').replace(/[-_]/g, 'Z')}`;
     this.store = new AudienceStore(now);
     this.defaultAudienceId = this.store.create('backflow sandbox audience').id;
-    this.initialLimits = options.limits ?? {};
+    // Checked as setLimits checks them: an unknown error code would answer throttled calls with a 500.
+    this.initialLimits = parseLimits(options.limits ?? {});
     this.window = new CallWindow(this.initialLimits, now);
     this.random = options.random ?? Math.random;
     this.faults = parseFaultProfile(options.faults ?? {});
