@@ -5,6 +5,9 @@ const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 module.exports = {
   // Global, not per project: integration tests wait on real servers and activity retries.
   testTimeout: 120_000,
+  // Two test files at a time, also on a 2-core machine (jest's default there is one): integration
+  // tests spend much of their time waiting on servers, CLI processes and timers.
+  maxWorkers: 2,
   projects: [
     {
       displayName: 'unit',
