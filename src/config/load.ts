@@ -39,6 +39,11 @@ export interface Project {
    * name). Empty unless loaded with `strict: false`: a strict load throws instead.
    */
   invalidSyncs: Map<string, InvalidSync>;
+  /**
+   * Every problem of every sync file, including a file whose sync name another file owns (not in
+   * `invalidSyncs`). Empty unless loaded with `strict: false`.
+   */
+  syncFileIssues: ConfigIssue[];
 }
 
 /** A sync file that failed validation: not in `syncs`, its problems kept for whoever asks for it. */
@@ -219,6 +224,7 @@ export function loadProject(dir: string, options: LoadOptions = {}): Project {
         .sort()
     : [];
   const projectBroken = issues.length > 0;
+  const syncFileIssues: ConfigIssue[] = [];
   const invalidSyncs = new Map<string, InvalidSync>();
   // Every name a file claims, valid or not: the first file (in name order) owns it.
   const claimed = new Map<string, string>();
@@ -227,6 +233,7 @@ export function loadProject(dir: string, options: LoadOptions = {}): Project {
     const own: ConfigIssue[] = [];
     const invalid = (syncName: string): void => {
       issues.push(...own);
+      syncFileIssues.push(...own);
       if (!claimed.has(syncName)) {
         claimed.set(syncName, file);
         invalidSyncs.set(syncName, { name: syncName, file, issues: own });
@@ -283,7 +290,7 @@ export function loadProject(dir: string, options: LoadOptions = {}): Project {
 
   // backflow.yaml holds the connections and alerts every sync uses: its problems fail every load.
   if (issues.length > 0 && (options.strict !== false || projectBroken)) throw new ConfigError(issues);
-  return { dir: root, connections, syncs, syncFiles, ...(alerts ? { alerts } : {}), recordRetentionMs, invalidSyncs };
+  return { dir: root, connections, syncs, syncFiles, ...(alerts ? { alerts } : {}), recordRetentionMs, invalidSyncs, syncFileIssues };
 }
 
 /** A sync's spec; throws its own file's problems (file + path) when that file is invalid. */

@@ -119,5 +119,7 @@ describe('an invalid file of another sync', () => {
     expect(validate.code).toBe(1);
     expect(validate.stderr).toContain('syncs/new_sync.yaml: mappings: ');
     expect(validate.stderr).toContain('syncs/new_sync.yaml: Unrecognized key: "mapings"');
+    // The other syncs are still checked in the same pass (their SQL, columns, secrets).
+    expect(validate.stdout).toContain(`ok  ${SYNC}`);
   });
 });

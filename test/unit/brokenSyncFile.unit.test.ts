@@ -62,6 +62,9 @@ describe('loadProject with an invalid sync file among valid ones', () => {
     expect(project.syncs.has('x')).toBe(false);
     expect(project.invalidSyncs.get('x')?.file).toBe('syncs/a.yaml');
     expect(configIssuesOf(() => loadProject(dir))).toContain('syncs/b.yaml: name: sync "x" is already defined in syncs/a.yaml');
+    // Every file's problems stay known (for validate and run's note), the second file's too.
+    expect(new Set(project.syncFileIssues.map((issue) => issue.file))).toEqual(new Set(['syncs/a.yaml', 'syncs/b.yaml']));
+    expect(project.syncFileIssues.map(formatConfigIssue)).toContain('syncs/b.yaml: name: sync "x" is already defined in syncs/a.yaml');
   });
 
   it('lenient: an invalid backflow.yaml (connections, alerts) still fails the whole project', () => {

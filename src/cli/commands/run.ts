@@ -34,7 +34,7 @@ export async function runCommand(sync: string, options: RunCommandOptions): Prom
   // Only backflow.yaml and this sync's own file need to be valid; another sync's broken file is noted.
   const project = loadProjectCached(ctx.projectDir);
   getSync(project, sync);
-  const others = [...project.invalidSyncs.values()].map((invalid) => invalid.file);
+  const others = [...new Set(project.syncFileIssues.map((issue) => issue.file))];
   if (others.length > 0) process.stderr.write(`note: invalid sync file(s) not loaded: ${others.join(', ')} (npx backflow validate lists their problems)\n`);
   const deps = await engineDeps(ctx);
   if (options.dryRun) {

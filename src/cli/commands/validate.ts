@@ -8,12 +8,14 @@ import { logTo } from '../output';
 
 /**
  * `backflow validate`: every problem in every file at once — schema, references, secrets, the
- * model's SQL and columns, and (asking the destination) the mapped fields.
+ * model's SQL and columns, and (asking the destination) the mapped fields. A sync file with schema
+ * problems does not stop the checks of the others; a problem in backflow.yaml (the connections
+ * every check needs) stops them all.
  */
 export async function validateCommand(options: { project?: string; offline?: boolean }): Promise<number> {
   const log = logTo(false);
   const ctx = cliContext(options);
-  const project = loadProject(ctx.projectDir); // throws every schema problem together
+  const project = loadProject(ctx.projectDir, { strict: false }); // throws backflow.yaml's problems
   const deps = await engineDeps(ctx);
   const issues: ConfigIssue[] = [];
   const problems: string[] = [];
@@ -26,6 +28,7 @@ export async function validateCommand(options: { project?: string; offline?: boo
       seen.add(line);
     }
   };
+  report(project.syncFileIssues);
   report(alertSecretIssues(project, undefined, deps.env ?? process.env));
   for (const name of project.syncs.keys()) {
     const own: ConfigIssue[] = alertSecretIssues(project, name, deps.env ?? process.env);
