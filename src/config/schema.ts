@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cronWithNumbers } from './cronNames';
 import { SYNC_MODES, type SyncMode } from '../destinations/modes';
 import { HUBSPOT_TIERS } from '../destinations/hubspotTiers';
 
@@ -269,7 +270,7 @@ function wrapAdvice(start: number, end: number, step: string | undefined, index:
 
 /** Why a 5-field cron expression is wrong, or undefined when it is right. */
 export function cronProblem(expression: string): string | undefined {
-  const text = expression.trim();
+  const text = cronWithNumbers(expression).trim();
   if (CRON_SHORTHANDS.includes(text)) return undefined;
   const fields = text.split(/\s+/);
   if (fields.length !== 5) return `must have 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`;

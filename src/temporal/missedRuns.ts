@@ -1,3 +1,4 @@
+import { cronWithNumbers } from '../config/cronNames';
 import { CronExpressionParser, type CronDate, type CronExpression, type CronFieldCollection } from 'cron-parser';
 import { durationMs, type ScheduleConfig } from '../config/schema';
 
@@ -30,7 +31,7 @@ function matchesBothDays(fields: CronFieldCollection, date: CronDate): boolean {
 }
 
 function missedCronFires(schedule: Pick<ScheduleConfig, 'cron' | 'timezone'>, after: Date, until: Date, cap: number): MissedRuns {
-  const text = (schedule.cron ?? '').trim();
+  const text = cronWithNumbers(schedule.cron ?? '').trim();
   let fires: CronExpression;
   try {
     // Temporal reads a cron without timezone as UTC; cron-parser lacks the @midnight alias.

@@ -6,6 +6,8 @@
  * hash backflow stored in it matches the config's and its actual spec, action and policies (as
  * Temporal describes them, normalised: see ScheduleShape) match what the config makes of them.
  */
+
+import { cronWithNumbers } from '../config/cronNames';
 export interface DesiredSchedule {
   scheduleId: string;
   /** Hash of everything the schedule is built from; a different hash means "update". */
@@ -144,7 +146,7 @@ function cronFieldValues(field: string, min: number, max: number): number[] | un
 
 /** A 5-field cron (or shorthand) as the calendar Temporal parses it into; undefined when it is not that simple. */
 export function calendarShapeOfCron(cron: string): CalendarShape | undefined {
-  const text = cron.trim();
+  const text = cronWithNumbers(cron).trim();
   const fields = (CRON_SHORTHANDS[text] ?? text).split(/\s+/);
   if (fields.length !== 5) return undefined;
   const values = fields.map((field, index) => cronFieldValues(field, ...(CRON_BOUNDS[index] as readonly [number, number])));

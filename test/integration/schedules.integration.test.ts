@@ -292,7 +292,7 @@ describe('apply against a schedule changed on the cluster (Temporal Web, the tem
     mkdirSync(path.join(driftDir, 'syncs'));
     writeFileSync(path.join(driftDir, 'backflow.yaml'), PROJECT);
     writeFileSync(path.join(driftDir, 'syncs/drift_every.yaml'), sync('{ every: 1h }'));
-    writeFileSync(path.join(driftDir, 'syncs/drift_hours.yaml'), sync('{ cron: "*/15 9-17 * * 1-5", timezone: Europe/Paris }'));
+    writeFileSync(path.join(driftDir, 'syncs/drift_hours.yaml'), sync('{ cron: "*/15 9-17 * * MON-FRI", timezone: Europe/Paris }'));
     writeFileSync(path.join(driftDir, 'syncs/drift_daily.yaml'), sync('{ cron: "@daily", overlap: buffer_one }'));
     writeFileSync(path.join(driftDir, 'syncs/drift_sunday.yaml'), sync('{ cron: "30 6 1,15 * 7" }'));
   });

@@ -30,6 +30,18 @@ describe('schedule: in a sync (config)', () => {
     expect(issuesOf(`{ cron: "${cron}" }`)).toEqual([]);
   });
 
+  it.each(['*/15 9-17 * * MON-FRI', '0 9 * JAN,jul sun', '0 0 1 Dec Sat'])('accepts month and day names, as Temporal does: "%s"', (cron) => {
+    expect(issuesOf(`{ cron: "${cron}" }`)).toEqual([]);
+  });
+
+  it('reads names as the numbers Temporal reads them as, and still refuses what is no name', () => {
+    expect(calendarShapeOfCron('*/15 9-17 * * MON-FRI')).toEqual(calendarShapeOfCron('*/15 9-17 * * 1-5'));
+    expect(calendarShapeOfCron('0 9 * JAN,jul sun')).toEqual(calendarShapeOfCron('0 9 * 1,7 0'));
+    expect(issuesOf('{ cron: "0 9 * * FRI-MON" }')).toEqual([expect.stringContaining('day of week range 5-1 ends before it starts')]);
+    expect(issuesOf('{ cron: "0 9 * * WEEKDAYS" }')).toEqual([expect.stringContaining('day of week field "WEEKDAYS" is not a number')]);
+    expect(issuesOf('{ cron: "0 MON * * *" }')).toEqual([expect.stringContaining('hour field "MON" is not a number')]);
+  });
+
   it.each([
     ['{ every: 15 minutes }', 'syncs/accounts.yaml: schedule.every: must be a duration like 30s, 15m, 1h or 2d'],
     ['{ every: 0m }', 'syncs/accounts.yaml: schedule.every: must be longer than 0'],

@@ -39,6 +39,14 @@ describe('a business-hours cron (*/15 9-17 * * 1-5)', () => {
   });
 });
 
+describe('the same business hours written with day names (*/15 9-17 * * MON-FRI)', () => {
+  it('misses the same fires as 1-5', () => {
+    const named = { cron: '*/15 9-17 * * MON-FRI' };
+    expect(missedRuns(named, at('2024-06-07T17:45:30Z'), at('2024-06-10T10:00:00Z'))).toEqual(missedRuns(BUSINESS_HOURS, at('2024-06-07T17:45:30Z'), at('2024-06-10T10:00:00Z')));
+    expect(stale(named, '2024-06-07T17:45:30Z', '2024-06-09T12:00:00Z')).toBe(false);
+  });
+});
+
 describe('0 9,17 * * * (gaps of 8 h and 16 h, not 12 h)', () => {
   it('is not stale overnight, 15 h after the 17:00 run, with staleAfter 1', () => {
     expect(stale(TWICE_A_DAY, '2024-06-03T17:00:30Z', '2024-06-04T08:00:00Z', 1)).toBe(false);
