@@ -6,7 +6,7 @@ import { rateLimitWaitsTotal } from '../src/ops/metrics';
 import { runMaintenance, type MaintenanceResult } from '../src/ops/maintenance';
 import { getRun, specOf, workflowIdOfRun } from '../src/state/runs';
 import { asActivity } from './failures';
-import { scheduleFacts } from '../src/temporal/schedulePaused';
+import { scheduleFacts } from '../src/temporal/scheduleFacts';
 import { workflowStatusOf } from '../src/temporal/workflowStatus';
 import { alertOnStartFailure } from '../src/ops/startFailure';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cronWithNumbers } from './cronNames';
+import { CRON_FIELDS, CRON_PART, CRON_SHORTHANDS, cronWithNumbers } from './cron';
 import { SYNC_MODES, type SyncMode } from '../destinations/modes';
 import { HUBSPOT_TIERS } from '../destinations/hubspotTiers';
 
@@ -249,15 +249,6 @@ export const projectConfigSchema = z.strictObject({
 /** Temporal's overlap policies, as written in YAML. */
 export const OVERLAP_POLICIES = ['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'terminate_other', 'allow_all'] as const;
 
-const CRON_FIELDS = [
-  { name: 'minute', min: 0, max: 59 },
-  { name: 'hour', min: 0, max: 23 },
-  { name: 'day of month', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12 },
-  { name: 'day of week', min: 0, max: 7 },
-] as const;
-const CRON_SHORTHANDS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
-
 /** How to write a wrapping range as two: `22-2` → `22-23,0-2`. */
 function wrapAdvice(start: number, end: number, step: string | undefined, index: number): string {
   if (step !== undefined) return 'split it into two ranges that each run upwards';
@@ -271,13 +262,13 @@ function wrapAdvice(start: number, end: number, step: string | undefined, index:
 /** Why a 5-field cron expression is wrong, or undefined when it is right. */
 export function cronProblem(expression: string): string | undefined {
   const text = cronWithNumbers(expression).trim();
-  if (CRON_SHORTHANDS.includes(text)) return undefined;
+  if (Object.hasOwn(CRON_SHORTHANDS, text)) return undefined;
   const fields = text.split(/\s+/);
   if (fields.length !== 5) return `must have 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`;
   for (const [index, field] of fields.entries()) {
     const { name, min, max } = CRON_FIELDS[index] as (typeof CRON_FIELDS)[number];
     for (const part of (field as string).split(',')) {
-      const match = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
+      const match = CRON_PART.exec(part);
       if (!match) return `${name} field "${field}" is not a number, range, list, step or *`;
       for (const bound of [match[2], match[3]]) {
         if (bound !== undefined && (Number(bound) < min || Number(bound) > max)) {

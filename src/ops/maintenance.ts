@@ -3,7 +3,7 @@ import type { EngineDeps } from '../engine/context';
 import { formatConfigIssue } from '../errors';
 import { STALE_GRACE_MS } from '../temporal/missedRuns';
 import { applyObservations } from './alerts';
-import type { ScheduleFacts } from '../temporal/schedulePaused';
+import type { ScheduleFacts } from '../temporal/scheduleFacts';
 import { observeStaleness } from './incidents';
 import { pruneRecordResults, type PruneResult } from './retention';
 import { opsDb } from './schema';

@@ -1,4 +1,4 @@
-import { cronWithNumbers } from '../config/cronNames';
+import { cronWithNumbers } from '../config/cron';
 import { CronExpressionParser, type CronDate, type CronExpression, type CronFieldCollection } from 'cron-parser';
 import { durationMs, type ScheduleConfig } from '../config/schema';
 

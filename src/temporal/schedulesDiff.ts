@@ -7,7 +7,7 @@
  * Temporal describes them, normalised: see ScheduleShape) match what the config makes of them.
  */
 
-import { cronWithNumbers } from '../config/cronNames';
+import { CRON_FIELDS, CRON_PART, CRON_SHORTHANDS, cronWithNumbers } from '../config/cron';
 export interface DesiredSchedule {
   scheduleId: string;
   /** Hash of everything the schedule is built from; a different hash means "update". */
@@ -107,23 +107,6 @@ export interface CalendarShape {
   year: number[];
 }
 
-const CRON_SHORTHANDS: Readonly<Record<string, string>> = {
-  '@yearly': '0 0 1 1 *',
-  '@annually': '0 0 1 1 *',
-  '@monthly': '0 0 1 * *',
-  '@weekly': '0 0 * * 0',
-  '@daily': '0 0 * * *',
-  '@midnight': '0 0 * * *',
-  '@hourly': '0 * * * *',
-};
-const CRON_BOUNDS = [
-  [0, 59],
-  [0, 23],
-  [1, 31],
-  [1, 12],
-  [0, 7],
-] as const;
-
 function sortedUnique(values: Iterable<number>): number[] {
   return [...new Set(values)].sort((a, b) => a - b);
 }
@@ -132,7 +115,7 @@ function sortedUnique(values: Iterable<number>): number[] {
 function cronFieldValues(field: string, min: number, max: number): number[] | undefined {
   const values: number[] = [];
   for (const part of field.split(',')) {
-    const match = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
+    const match = CRON_PART.exec(part);
     if (!match) return undefined;
     const step = match[4] !== undefined ? Number(match[4]) : 1;
     const start = match[2] !== undefined ? Number(match[2]) : min;
@@ -147,9 +130,12 @@ function cronFieldValues(field: string, min: number, max: number): number[] | un
 /** A 5-field cron (or shorthand) as the calendar Temporal parses it into; undefined when it is not that simple. */
 export function calendarShapeOfCron(cron: string): CalendarShape | undefined {
   const text = cronWithNumbers(cron).trim();
-  const fields = (CRON_SHORTHANDS[text] ?? text).split(/\s+/);
+  const fields = (Object.hasOwn(CRON_SHORTHANDS, text) ? (CRON_SHORTHANDS[text] as string) : text).split(/\s+/);
   if (fields.length !== 5) return undefined;
-  const values = fields.map((field, index) => cronFieldValues(field, ...(CRON_BOUNDS[index] as readonly [number, number])));
+  const values = fields.map((field, index) => {
+    const { min, max } = CRON_FIELDS[index] as (typeof CRON_FIELDS)[number];
+    return cronFieldValues(field, min, max);
+  });
   const [minute, hour, dayOfMonth, month, dayOfWeek] = values;
   if (!minute || !hour || !dayOfMonth || !month || !dayOfWeek) return undefined;
   return { second: [0], minute, hour, dayOfMonth, month, dayOfWeek: sortedUnique(dayOfWeek.map((day) => day % 7)), year: [] };

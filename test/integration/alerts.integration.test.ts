@@ -1,10 +1,13 @@
 import { startSync } from '../../src/temporal/startSync';
-import { answerBusy, answerOk, startAlertReceiver } from '../support/alertReceiver';
+import { answerBusy, answerOk, startAlertReceiver, type AlertReceiver } from '../support/alertReceiver';
 import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
 const fx = useSyncFixture();
+
+/** What the receiver was told, as [event type, incident kind]. */
+const alertKinds = (hooks: AlertReceiver) => hooks.posts.map((post) => [post.body.type, post.body.kind]);
 
 describe('alerts', () => {
   it('a failing sync alerts once across two failed runs and sends one recovery message when it succeeds', async () => {
@@ -58,12 +61,12 @@ describe('alerts', () => {
         for (let run = 0; run < 2; run++) {
           await expect((await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).rejects.toThrow(/acounts/);
         }
-        expect(hooks.posts.map((post) => [post.body.type, post.body.kind])).toEqual([['incident.opened', 'failed']]);
+        expect(alertKinds(hooks)).toEqual([['incident.opened', 'failed']]);
         expect(String(hooks.posts[0]?.body.detail)).toContain('SOURCE_QUERY_FAILED');
         fx.project.write(file, good);
         expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });
       });
-      expect(hooks.posts.map((post) => [post.body.type, post.body.kind])).toEqual([
+      expect(alertKinds(hooks)).toEqual([
         ['incident.opened', 'failed'],
         ['incident.resolved', 'failed'],
       ]);
@@ -126,7 +129,7 @@ describe('alerts', () => {
       await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
         expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });
       });
-      expect(hooks.posts.map((post) => [post.body.type, post.body.kind])).toEqual([
+      expect(alertKinds(hooks)).toEqual([
         ['incident.opened', 'failed'],
         ['incident.resolved', 'failed'],
       ]);

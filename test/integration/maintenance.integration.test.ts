@@ -1,6 +1,6 @@
 import { observeStaleness } from '../../src/ops/incidents';
 import { pauseSchedule, resumeSchedule, syncScheduleOptions } from '../../src/temporal/schedules';
-import { scheduleFacts } from '../../src/temporal/schedulePaused';
+import { scheduleFacts } from '../../src/temporal/scheduleFacts';
 import { startSync } from '../../src/temporal/startSync';
 import { startAlertReceiver } from '../support/alertReceiver';
 import { useSyncFixture } from '../support/fixture';
