@@ -1,4 +1,4 @@
-import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { RunSummary } from '../state/summary';
 import { BackflowError, type ErrorCode } from '../errors';
@@ -40,13 +40,25 @@ export function summaryOfFailure(err: unknown): RunSummary | undefined {
 
 /** Starts a sync run on Temporal; for teams that trigger syncs from their own code. */
 export async function startSync(client: Client, sync: string, options: StartSyncOptions): Promise<SyncHandle> {
-  const workflowId = options.workflowId ?? syncWorkflowId(sync);
-  const handle: WorkflowHandle<typeof syncWorkflow> = await client.workflow.start('syncWorkflow', {
-    taskQueue: options.taskQueue,
-    workflowId,
-    args: [{ sync, ...(options.full ? { full: true } : {}) }],
-    typedSearchAttributes: [{ key: BACKFLOW_SYNC, value: sync }],
-  });
+  const start = (workflowId: string): Promise<WorkflowHandle<typeof syncWorkflow>> =>
+    client.workflow.start('syncWorkflow', {
+      taskQueue: options.taskQueue,
+      workflowId,
+      args: [{ sync, ...(options.full ? { full: true } : {}) }],
+      typedSearchAttributes: [{ key: BACKFLOW_SYNC, value: sync }],
+    });
+  let workflowId = options.workflowId ?? syncWorkflowId(sync);
+  let handle: WorkflowHandle<typeof syncWorkflow>;
+  try {
+    handle = await start(workflowId);
+  } catch (err) {
+    // A generated id is a millisecond timestamp: another client (a second project on the namespace)
+    // may have started the same sync name in the same millisecond. The next millisecond is free.
+    if (options.workflowId !== undefined || !(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    workflowId = syncWorkflowId(sync);
+    handle = await start(workflowId);
+  }
   return {
     workflowId,
     async result() {
