@@ -49,7 +49,6 @@ export async function createOpsTables(db: Kysely<unknown>): Promise<void> {
     .addColumn('run_id', 'text')
     .addPrimaryKeyConstraint('alert_incidents_pk', ['sync_name', 'kind', 'opened_at'])
     .execute();
-  await db.schema.createIndex('record_results_by_recorded_at').ifNotExists().on('record_results').column('recorded_at').execute();
 }
 
 /** The migration entry for src/state/migrations.ts (`'003_operations': operationsMigration`). */

@@ -206,6 +206,16 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  /**
+   * record_results_by_recorded_at served a retention prune by timestamp; prune goes by run now
+   * (record_results_by_run). Unused, the index cost every synced record a write: a fifth of the
+   * results insert (100,000 records: 0.74 s → 0.55 s measured with the index and without).
+   */
+  '010_drop_results_by_recorded_at': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.dropIndex('record_results_by_recorded_at').ifExists().execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -56,3 +56,31 @@ describe('insertJsonRows', () => {
     expect(staged).toEqual([{ seq: 41, key: 'k', change: null }]);
   });
 });
+
+describe('record_results indexes', () => {
+  const indexesOf = async (db: StateDb) => {
+    const { sql } = await import('kysely');
+    const rows = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'record_results' AND sql IS NOT NULL ORDER BY name`.execute(db);
+    return rows.rows.map((row) => row.name);
+  };
+
+  it('are only those its queries use (every synced record writes each one), on a new store and an upgraded one', async () => {
+    const { migrateTo, migrateToLatest } = await import('../../src/state/migrations');
+    const { opsDb } = await import('../../src/ops/schema');
+    const fresh = await openStateStore('sqlite::memory:');
+    const upgraded = await openStateStore('sqlite::memory:', { migrate: false });
+    try {
+      await opsDb(fresh);
+      expect(await indexesOf(fresh)).toEqual(['record_results_by_key', 'record_results_by_run']);
+      await migrateTo(upgraded, '009_alert_delivery');
+      // What 003_operations created before 010: the store of an earlier version.
+      await upgraded.schema.createIndex('record_results_by_recorded_at').on('record_results').column('recorded_at').execute();
+      expect(await migrateToLatest(upgraded)).toEqual(['010_drop_results_by_recorded_at']);
+      await opsDb(upgraded);
+      expect(await indexesOf(upgraded)).toEqual(['record_results_by_key', 'record_results_by_run']);
+    } finally {
+      await fresh.destroy();
+      await upgraded.destroy();
+    }
+  });
+});
