@@ -1,6 +1,6 @@
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
-import { loadProject, PROJECT_FILE, SYNCS_DIR, type Project } from './load';
+import { listSyncFiles, loadProject, PROJECT_FILE, type Project } from './load';
 
 /**
  * The project as on disk, parsed again only when a config file changed (name, size or mtime), so a
@@ -20,16 +20,6 @@ function signatureOf(dir: string): string {
       }
     })
     .join('|');
-}
-
-function listSyncFiles(dir: string): string[] {
-  try {
-    return readdirSync(path.join(dir, SYNCS_DIR))
-      .sort()
-      .map((name) => `${SYNCS_DIR}/${name}`);
-  } catch {
-    return [];
-  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -179,13 +179,39 @@ function checkTarget(issues: ConfigIssue[], file: string, destination: SyncDesti
 }
 
 /** The sync a file names, read from what may be an invalid document: its `name:`, or the file name. */
+/**
+ * The sync files of a project, `syncs/` and its subfolders (a team's syncs kept together), as paths
+ * from the project's root in name order: any letter case of `.yaml`/`.yml` (a sync in `x.YAML` was
+ * skipped without a word, and `schedules apply` then deleted its schedule). Hidden entries (`.git`,
+ * an editor's `.x.yaml.swp`) are not syncs. A sync is named after its file wherever it sits.
+ */
+export function listSyncFiles(root: string): string[] {
+  const files: string[] = [];
+  const walk = (relative: string): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(path.join(root, relative), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const file = `${relative}/${entry.name}`;
+      if (entry.isDirectory()) walk(file);
+      else if (SYNC_FILE.test(entry.name)) files.push(file);
+    }
+  };
+  walk(SYNCS_DIR);
+  return files.sort();
+}
+
 function claimedName(raw: unknown, fileName: string): string {
   const name = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as { name?: unknown }).name : undefined;
   return typeof name === 'string' && name !== '' ? name : fileName.replace(SYNC_FILE, '');
 }
 
 /**
- * Loads `backflow.yaml` and every `syncs/*.yaml` of a project and reports every problem at once,
+ * Loads `backflow.yaml` and every sync file of a project (see listSyncFiles) and reports every problem at once,
  * each naming its file and path, as a ConfigError (see LoadOptions.strict for a lenient load).
  */
 export function loadProject(dir: string, options: LoadOptions = {}): Project {
@@ -216,20 +242,14 @@ export function loadProject(dir: string, options: LoadOptions = {}): Project {
 
   const syncs = new Map<string, SyncSpec>();
   const syncFiles = new Map<string, string>();
-  const syncsDir = path.join(root, SYNCS_DIR);
-  const files = existsSync(syncsDir)
-    ? readdirSync(syncsDir)
-        // Any letter case: a sync in `x.YAML` was skipped without a word (and `schedules apply` deleted its schedule).
-        .filter((name) => SYNC_FILE.test(name))
-        .sort()
-    : [];
+  const files = listSyncFiles(root);
   const projectBroken = issues.length > 0;
   const syncFileIssues: ConfigIssue[] = [];
   const invalidSyncs = new Map<string, InvalidSync>();
   // Every name a file claims, valid or not: the first file (in name order) owns it.
   const claimed = new Map<string, string>();
-  for (const name of files) {
-    const file = `${SYNCS_DIR}/${name}`;
+  for (const file of files) {
+    const name = path.posix.basename(file);
     const own: ConfigIssue[] = [];
     const invalid = (syncName: string): void => {
       issues.push(...own);

@@ -26,7 +26,10 @@ mappings:
 export function writeProject(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'backflow-config-'));
   mkdirSync(path.join(dir, 'syncs'));
-  for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, file), text);
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), text);
+  }
   return dir;
 }
 

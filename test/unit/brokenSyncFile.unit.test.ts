@@ -88,6 +88,13 @@ describe('the worker side (loadProjectCached, syncSpec): another sync\'s broken 
     expect(loadProjectCached(dir).invalidSyncs.size).toBe(0);
   });
 
+  it('picks up a sync added in a subfolder of syncs/', () => {
+    const dir = writeProject({ 'backflow.yaml': PROJECT, 'syncs/accounts.yaml': SYNC, 'syncs/sales/.keep': '' });
+    expect([...loadProjectCached(dir).syncs.keys()]).toEqual(['accounts']);
+    writeFileSync(path.join(dir, 'syncs/sales/contacts.yaml'), SYNC);
+    expect(syncSpec({ projectDir: dir } as EngineDeps, 'contacts').name).toBe('contacts');
+  });
+
   it('still fails every run when backflow.yaml is invalid', () => {
     const dir = writeProject({ 'backflow.yaml': `${PROJECT}bogus: 1\n`, 'syncs/accounts.yaml': SYNC });
     expect(configIssuesOf(() => syncSpec({ projectDir: dir } as EngineDeps, 'accounts'))[0]).toMatch(/^backflow\.yaml: /);

@@ -30,6 +30,26 @@ describe('loadProject', () => {
     expect(loaded.syncFiles.get('accounts')).toBe('syncs/accounts.YAML');
   });
 
+  it('reads the syncs of subfolders of syncs/, each named after its file, and no hidden file', () => {
+    const loaded = loadProject(
+      project({
+        'backflow.yaml': PROJECT,
+        'syncs/accounts.yaml': SYNC,
+        'syncs/sales/contacts.yaml': SYNC,
+        'syncs/sales/emea/leads.yml': SYNC,
+        'syncs/.git/stale.yaml': 'not: [a sync',
+        'syncs/sales/.contacts.yaml.swp': 'not: [a sync',
+      }),
+    );
+    expect([...loaded.syncs.keys()].sort()).toEqual(['accounts', 'contacts', 'leads']);
+    expect(loaded.syncFiles.get('leads')).toBe('syncs/sales/emea/leads.yml');
+  });
+
+  it('refuses one sync name in two folders, naming both files', () => {
+    const issues = issuesOf(project({ 'backflow.yaml': PROJECT, 'syncs/a/accounts.yaml': SYNC, 'syncs/b/accounts.yaml': SYNC }));
+    expect(issues).toEqual(['syncs/b/accounts.yaml: name: sync "accounts" is already defined in syncs/a/accounts.yaml']);
+  });
+
   it('reports every problem of every file at once, each with file and path', () => {
     const badSync = SYNC.replace('primaryKey: id\n', '').replace('connection: salesforce', 'connection: nowhere').replace('to: Name', 'to: 7');
     const issues = issuesOf(
