@@ -11,7 +11,8 @@ export interface PruneResult {
 
 /**
  * Deletes per-record results of runs that finished before `now - olderThanMs` (run summaries and
- * batch totals stay, so `backflow runs` keeps its history), and resolved incidents as old.
+ * batch totals stay, so `backflow runs` keeps its history), and resolved incidents as old whose
+ * alerts all reached their channels.
  */
 export async function pruneRecordResults(state: StateDb, olderThanMs: number, now: Date): Promise<PruneResult> {
   const cutoff = new Date(now.getTime() - olderThanMs).toISOString();
@@ -26,6 +27,9 @@ export async function pruneRecordResults(state: StateDb, olderThanMs: number, no
     .deleteFrom('alert_incidents')
     .where('resolved_at', 'is not', null)
     .where('resolved_at', '<', cutoff)
+    // An alert still owed to a channel (see alerts.ts) is kept until it is delivered: pruned, it never would be.
+    .where('open_pending', 'is', null)
+    .where('resolve_pending', 'is', null)
     .executeTakeFirst();
   return { records: Number(deleted.numDeletedRows), incidents: Number(incidents.numDeletedRows), cutoff };
 }

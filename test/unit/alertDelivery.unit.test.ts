@@ -178,3 +178,20 @@ describe('migration 009_alert_delivery', () => {
     }
   });
 });
+
+describe('pruning incidents', () => {
+  it('deletes resolved incidents past retention, but not one whose alert is still owed to a channel', async () => {
+    const { pruneRecordResults } = await import('../../src/ops/retention');
+    const { opsDb } = await import('../../src/ops/schema');
+    const ops = await opsDb(state);
+    const incident = (kind: string, pending: { open_pending?: string; resolve_pending?: string }) => ({
+      sync_name: 's', kind, opened_at: '2026-01-01T00:00:00Z', resolved_at: '2026-01-02T00:00:00Z', detail: 'x', run_id: null,
+      open_pending: null, resolve_pending: null, ...pending,
+    });
+    await ops.insertInto('alert_incidents').values([incident('failed', {}), incident('stale', { resolve_pending: 'webhook' }), incident('rejected', { open_pending: 'slack' })]).execute();
+    const pruned = await pruneRecordResults(state, 86_400_000, new Date('2026-11-01T00:00:00Z'));
+    expect(pruned.incidents).toBe(1);
+    const kept = await ops.selectFrom('alert_incidents').select('kind').orderBy('kind').execute();
+    expect(kept.map((row) => row.kind)).toEqual(['rejected', 'stale']);
+  });
+});
