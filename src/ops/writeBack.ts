@@ -36,7 +36,7 @@ async function* logRows(state: StateDb, summary: RunSummary): AsyncGenerator<Log
       .limit(PAGE)
       .execute();
     if (rows.length === 0) return;
-    after = rows[rows.length - 1]?.id ?? after;
+    after = Number(rows[rows.length - 1]?.id ?? after);
     yield rows.map((row) => [
       summary.sync,
       summary.runId,

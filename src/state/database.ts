@@ -85,7 +85,8 @@ export interface SnapshotsTable {
 }
 
 export interface RecordResultsTable {
-  id: Generated<number>;
+  /** 64-bit: a number from SQLite, a string from PostgreSQL (pg reads bigint as text). */
+  id: Generated<number | string>;
   run_id: string;
   /** Null only for a row whose primary key was NULL. */
   key: string | null;
