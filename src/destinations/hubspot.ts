@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Client } from '@hubspot/api-client';
 import type { HubspotConnection } from '../config/schema';
 import { BackflowError } from '../errors';
@@ -18,8 +19,11 @@ import { pacerFor, type RollingWindowPacer } from './hubspotPacing';
 import {
   mapWriteAnswer,
   matchKey,
+  looksLikeDate,
   splitDuplicates,
   toHubspotProperties,
+  withDateForms,
+  type DatePropertyType,
   type BatchErrorEntry,
   type WrittenObject,
 } from './hubspotRecords';
@@ -52,6 +56,14 @@ interface PropertyInfo {
   modificationMetadata?: { readOnlyValue: boolean } | undefined;
   options: Array<{ value: string; hidden: boolean }>;
 }
+
+/**
+ * The date and datetime properties of an object, per account and object, fetched at most once per
+ * worker within DATE_TYPES_TTL_MS: every batch opens its own destination, and only batches carrying
+ * date text need them (see withDateForms).
+ */
+const dateTypesCache = new Map<string, { at: number; types: ReadonlyMap<string, DatePropertyType> }>();
+const DATE_TYPES_TTL_MS = 10 * 60_000;
 
 /** A mapping onto an enumeration: values outside `options` are rejected record by record at write time. */
 export interface EnumerationNote {
@@ -90,6 +102,8 @@ export class HubspotDestination implements Destination {
   private readonly objects: Client['crm']['objects']['batchApi'];
   private readonly properties: Client['crm']['properties']['coreApi'];
   private readonly pacer: RollingWindowPacer;
+  /** Names the account and object in dateTypesCache (the token hashed: never kept as a key). */
+  private readonly cacheKey: string;
 
   /** `config` has its secrets resolved already; `pacer` defaults to the worker-wide one of this app. */
   constructor(
@@ -97,6 +111,8 @@ export class HubspotDestination implements Destination {
     private readonly target: HubspotTarget,
     options: { pacer?: RollingWindowPacer } = {},
   ) {
+    const account = createHash('sha256').update(config.accessToken).digest('hex').slice(0, 16);
+    this.cacheKey = `${config.basePath ?? HUBSPOT_API}|${account}|${target.object.toLowerCase()}`;
     // Retries are backflow's (Temporal's) alone: the client's would double them and ignore our pacing.
     this.client = new Client({
       accessToken: config.accessToken,
@@ -171,8 +187,23 @@ export class HubspotDestination implements Destination {
       throw new BackflowError('DESTINATION_REQUEST_INVALID', `a HubSpot batch request takes at most ${HUBSPOT_BATCH_LIMIT} inputs, got ${records.length}`);
     }
     const calls = { count: 0 };
-    const answers = await this.answer(operation, records, calls);
+    const types = operation === 'delete' ? undefined : await this.dateTypes(records);
+    const sent = types ? records.map((record) => ({ ...record, fields: withDateForms(record.fields, types) })) : records;
+    const answers = await this.answer(operation, sent, calls);
     return { results: records.map((record) => answers.get(record.key) ?? missing(record)), apiCalls: calls.count };
+  }
+
+  /** The object's date and datetime properties, when a record carries date text (else none is asked for). */
+  private async dateTypes(records: readonly DestinationRecord[]): Promise<ReadonlyMap<string, DatePropertyType> | undefined> {
+    if (!records.some((record) => Object.values(record.fields).some(looksLikeDate))) return undefined;
+    const cached = dateTypesCache.get(this.cacheKey);
+    if (cached !== undefined && Date.now() - cached.at < DATE_TYPES_TTL_MS) return cached.types;
+    const types = new Map<string, DatePropertyType>();
+    for (const property of await this.describe()) {
+      if (property.type === 'date' || property.type === 'datetime') types.set(property.name, property.type);
+    }
+    dateTypesCache.set(this.cacheKey, { at: Date.now(), types });
+    return types;
   }
 
   private async answer(operation: WriteOperation, records: readonly DestinationRecord[], calls: { count: number }): Promise<Map<string, RecordResult>> {

@@ -1,3 +1,5 @@
+import { utcMillisOf } from '../diff/calendar';
+import { normalizeDecimal } from '../sources/normalize';
 import type { Value } from '../sources/source';
 import type { DestinationRecord, RecordError, RecordResult } from './destination';
 
@@ -7,17 +9,51 @@ import type { DestinationRecord, RecordError, RecordResult } from './destination
  * warehouse keys (HubSpot answers batches unordered, so never by position).
  */
 
-/** HubSpot stores every property value as a string; null clears the property. */
+/**
+ * HubSpot stores every property value as a string; null clears the property. Numbers go in plain
+ * decimal notation: HubSpot refuses an exponent ("1.4210854715202004e-14 was not a valid number."),
+ * which String() writes below 1e-6 and from 1e21 on.
+ */
 export function toHubspotValue(value: Value): string {
   if (value === null) return '';
   if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'number') return /e/i.test(String(value)) ? normalizeDecimal(String(value)) : String(value);
+  if (typeof value === 'boolean') return String(value);
   return JSON.stringify(value);
+}
+
+/** Property types whose values backflow writes in HubSpot's own form (see withDateForms). */
+export type DatePropertyType = 'date' | 'datetime';
+
+/** Whether a value is text starting with a date: what withDateForms may rewrite. */
+export function looksLikeDate(value: Value): boolean {
+  return typeof value === 'string' && DATE_START.test(value);
+}
+
+/**
+ * Date values as HubSpot documents them, for the properties of those types: a `datetime` takes ISO
+ * 8601 in UTC with milliseconds (warehouse timestamps carry microseconds; a DATETIME without a zone is
+ * UTC), a `date` takes YYYY-MM-DD (a timestamp keeps its calendar day as written, as HubSpot stores a
+ * date as that day's midnight UTC). Text that names no real time is sent as it is, for HubSpot to
+ * answer per record; other properties are untouched.
+ */
+export function withDateForms(fields: Record<string, Value>, types: ReadonlyMap<string, DatePropertyType>): Record<string, Value> {
+  const out: Record<string, Value> = { ...fields };
+  for (const [name, value] of Object.entries(fields)) {
+    const type = types.get(name);
+    if (type === undefined || typeof value !== 'string') continue;
+    const ms = utcMillisOf(value);
+    if (ms === undefined) continue;
+    out[name] = type === 'datetime' ? new Date(ms).toISOString() : value.slice(0, 10);
+  }
+  return out;
 }
 
 export function toHubspotProperties(fields: Record<string, Value>): Record<string, string> {
   return Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, toHubspotValue(value)]));
 }
+
+const DATE_START = /^\d{4}-\d{2}-\d{2}/;
 
 /** The form HubSpot matches an idProperty value in: it stores and matches emails in lower case. */
 export function matchKey(idProperty: string, value: string): string {

@@ -1,5 +1,5 @@
 import type { Connection } from 'jsforce';
-import { writtenCalendarFault } from '../diff/calendar';
+import { utcMillisOf, writtenCalendarFault } from '../diff/calendar';
 import type { Value } from '../sources/source';
 import type { RecordError } from './destination';
 
@@ -77,8 +77,6 @@ export const WRITABLE_TYPES = new Set([...NUMBER_TYPES, ...TEXT_TYPES, 'boolean'
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_PREFIX = /^\d{4}-\d{2}-\d{2}/;
-/** A zone designator ending a date-time: Z, or an offset (+01:00, -0500, +01). */
-const ZONE = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
 
 type Coerced = { ok: true; value: Value } | { ok: false; reason: string };
 
@@ -136,10 +134,9 @@ function coerceDateTime(value: Value): Coerced {
   if (typeof value === 'string' && DATE_PREFIX.test(value)) {
     const fault = writtenCalendarFault(value);
     if (fault !== undefined) return { ok: false, reason: `${show(value)} is not a real date-time: ${fault}` };
-    // A date-time without a zone (a warehouse DATETIME) is UTC: Date.parse would read it in the
-    // worker's own time zone, so the same row would land an hour apart from two workers.
-    const ms = Date.parse(value.length === 10 ? `${value}T00:00:00Z` : ZONE.test(value) ? value : `${value}Z`);
-    if (!Number.isNaN(ms)) return { ok: true, value: new Date(ms).toISOString() };
+    // Without a zone (a warehouse DATETIME) it is UTC, whatever the worker's own time zone.
+    const ms = utcMillisOf(value);
+    if (ms !== undefined) return { ok: true, value: new Date(ms).toISOString() };
   }
   return { ok: false, reason: `${show(value)} is not a date-time (ISO 8601)` };
 }

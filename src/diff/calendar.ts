@@ -57,3 +57,18 @@ export function writtenCalendarFault(text: string): string | undefined {
     ...(second === undefined ? {} : { second: Number(second) }),
   });
 }
+
+const DATE_START = /^\d{4}-\d{2}-\d{2}/;
+/** A zone designator ending a date-time: Z, or an offset (+01:00, -0500, +01). */
+const ZONE = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
+
+/**
+ * A date or date-time text as epoch milliseconds, or undefined when it names no real day and time.
+ * A date-time without a zone (a warehouse DATETIME) is UTC: Date.parse would read it in the worker's
+ * own time zone, so the same row would land an hour apart from two workers. A date is its midnight UTC.
+ */
+export function utcMillisOf(text: string): number | undefined {
+  if (!DATE_START.test(text) || writtenCalendarFault(text) !== undefined) return undefined;
+  const ms = Date.parse(text.length === 10 ? `${text}T00:00:00Z` : ZONE.test(text) ? text : `${text}Z`);
+  return Number.isNaN(ms) ? undefined : ms;
+}
