@@ -193,7 +193,7 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
     // PostgreSQL plans the joins below from table statistics; freshly staged rows have none, and a
     // nested-loop plan over them is quadratic. SQLite needs no such step.
     if (isPostgres(trx)) await sql`ANALYZE staged_rows, snapshots`.execute(trx);
-    await markDuplicates(trx, runId, input.now);
+    await markDuplicates(trx, runId, input.now, input.keysIgnoreCase === true);
 
     const removed = await countRemoved(trx, runId, syncName);
     let recased = 0;
@@ -279,41 +279,45 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
   });
 }
 
-/** Rows sharing a primary key are all reported and none is sent: which one is right is unknowable. */
-async function markDuplicates(trx: StateDb, runId: string, now: string): Promise<void> {
-  const duplicates = await trx
-    .selectFrom('staged_rows')
-    .select(['key', (eb) => eb.fn.countAll<number>().as('copies')])
-    .where('run_id', '=', runId)
-    .groupBy('key')
-    .having((eb) => eb.fn.countAll(), '>', 1)
-    .execute();
-  if (duplicates.length === 0) return;
-  const copies = new Map(duplicates.map((d) => [d.key, Number(d.copies)]));
-  const keys = duplicates.map((d) => d.key);
-  for (let start = 0; start < keys.length; start += 500) {
-    const chunk = keys.slice(start, start + 500);
+/**
+ * Rows sharing a primary key are all reported and none is sent: which one is right is unknowable.
+ * For a destination matching keys ignoring letter case (`keysIgnoreCase`), `acme-1` and `ACME-1` are
+ * one record too: sent apart they would overwrite each other, each reported synced.
+ */
+async function markDuplicates(trx: StateDb, runId: string, now: string, keysIgnoreCase: boolean): Promise<void> {
+  const fold = (column: string) => (keysIgnoreCase ? sql`${sql.raw(isPostgres(trx) ? 'lower' : 'casefold')}(${sql.ref(column)})` : sql.ref(column));
+  const duplicates = await sql<{ folded: string; copies: number }>`
+    SELECT ${fold('key')} AS folded, COUNT(*) AS copies FROM staged_rows
+    WHERE run_id = ${runId} GROUP BY ${fold('key')} HAVING COUNT(*) > 1`.execute(trx);
+  if (duplicates.rows.length === 0) return;
+  const copies = new Map(duplicates.rows.map((d) => [d.folded, Number(d.copies)]));
+  const folded = duplicates.rows.map((d) => d.folded);
+  for (let start = 0; start < folded.length; start += 500) {
+    const chunk = folded.slice(start, start + 500);
+    const inChunk = sql`${fold('key')} IN (${sql.join(chunk)})`;
+    const spellings = new Map<string, Set<string>>();
+    const rows = await sql<{ key: string; folded: string; payload: string; change: string | null }>`
+      SELECT key, ${fold('key')} AS folded, payload, change FROM staged_rows
+      WHERE run_id = ${runId} AND ${inChunk} ORDER BY seq`.execute(trx);
+    for (const row of rows.rows) spellings.set(row.folded, (spellings.get(row.folded) ?? new Set()).add(row.key));
+    const message = (row: { key: string; folded: string }): string => {
+      const times = copies.get(row.folded) ?? 2;
+      const others = [...(spellings.get(row.folded) ?? [])].filter((key) => key !== row.key);
+      return others.length === 0
+        ? `primary key ${row.key} appears ${times} times in the model; none of its rows is sent`
+        : `primary key ${row.key} names the same record as ${others.join(', ')} (the destination matches keys ignoring letter case): ` +
+            `${times} rows for one record; none of them is sent`;
+    };
     // A copy already invalid (an unreadable value) has its result; the others get theirs here.
-    const rows = await trx
-      .selectFrom('staged_rows')
-      .select(['key', 'payload'])
-      .where('run_id', '=', runId)
-      .where('key', 'in', chunk)
-      .where((eb) => eb.or([eb('change', 'is', null), eb('change', '<>', 'invalid')]))
-      .orderBy('seq')
-      .execute();
     await insertInvalid(
       trx,
       runId,
-      rows.map((row) => ({
-        key: row.key,
-        code: 'DUPLICATE_PRIMARY_KEY',
-        message: `primary key ${row.key} appears ${copies.get(row.key) ?? 2} times in the model; none of its rows is sent`,
-        payload: row.payload,
-      })),
+      rows.rows
+        .filter((row) => row.change !== 'invalid')
+        .map((row) => ({ key: row.key, code: 'DUPLICATE_PRIMARY_KEY', message: message(row), payload: row.payload })),
       now,
     );
-    await trx.updateTable('staged_rows').set({ change: 'invalid' }).where('run_id', '=', runId).where('key', 'in', chunk).execute();
+    await sql`UPDATE staged_rows SET change = 'invalid' WHERE run_id = ${runId} AND ${inChunk}`.execute(trx);
   }
 }
 

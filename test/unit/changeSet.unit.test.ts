@@ -127,6 +127,25 @@ describe('change detection against the committed snapshot', () => {
     ]);
   });
 
+  it('for a destination matching keys ignoring case, sends no row of two keys naming one record, and says why', async () => {
+    const { runId, counts } = await stageRun([['acme-1', 'Acme'], ['émile-2', 'Émile'], ['ACME-1', 'Acme Corp'], ['ÉMILE-2', 'Émile'], ['globex-3', 'Globex']], { keysIgnoreCase: true });
+    expect(counts).toMatchObject({ extracted: 5, added: 1, invalid: 4, batches: 1 });
+    const invalid = await db.selectFrom('record_results').select(['key', 'error_code', 'error_message']).where('run_id', '=', runId).orderBy('id').execute();
+    expect(invalid.map((r) => [r.key, r.error_code])).toEqual([
+      ['acme-1', 'DUPLICATE_PRIMARY_KEY'],
+      ['émile-2', 'DUPLICATE_PRIMARY_KEY'],
+      ['ACME-1', 'DUPLICATE_PRIMARY_KEY'],
+      ['ÉMILE-2', 'DUPLICATE_PRIMARY_KEY'],
+    ]);
+    expect(invalid[0]?.error_message).toBe(
+      'primary key acme-1 names the same record as ACME-1 (the destination matches keys ignoring letter case): 2 rows for one record; none of them is sent',
+    );
+  });
+
+  it('where letter case tells keys apart, sends both', async () => {
+    expect((await stageRun([['acme-9', 'Acme'], ['ACME-9', 'Acme Corp']])).counts).toMatchObject({ added: 2, invalid: 0 });
+  });
+
   it('re-sends everything on a full resync', async () => {
     const first = await stageRun([['1', 'Acme'], ['2', 'Globex']]);
     await commitAll(first.runId, first.counts);
