@@ -47,6 +47,11 @@ export async function checkSync(deps: EngineDeps, name: string): Promise<{ spec:
   } finally {
     await source.close();
   }
+  // Rows are read by column name: a second column of the same name would be read as the first.
+  const repeated = [...new Set(columns.filter((column, index) => columns.indexOf(column) !== index))];
+  for (const column of repeated) {
+    issues.push({ file, path: 'model', message: `the model returns more than one column named "${column}"; give each its own name (… AS another_name)` });
+  }
   for (const { path, column } of missingColumns(spec, columns)) {
     issues.push({ file, path, message: `column "${column}" is not returned by the model (it returns: ${columns.join(', ')})` });
   }

@@ -67,6 +67,12 @@ describe('bad config: a clear error naming the place, a non-zero exit, the snaps
       'syncs/accounts_to_salesforce.yaml: primaryKey: column "account_id" is not returned by the model',
     ],
     [
+      'a model returning two columns of one name (the second would be read as the first)',
+      () => fx.project.write(syncFile, fx.project.read(syncFile).replace('SELECT id, name, health, segment, mrr', 'SELECT id, name, health, segment, mrr, upper(segment) AS segment')),
+      {},
+      'syncs/accounts_to_salesforce.yaml: model: the model returns more than one column named "segment"; give each its own name (… AS another_name)',
+    ],
+    [
       'a SQL error',
       () => fx.project.write(syncFile, fx.project.read(syncFile).replace('FROM accounts', 'FROM acounts')),
       {},
