@@ -215,6 +215,15 @@ describe('batch upsert', () => {
     expect(error.code).toBe(400);
     expect(error.body?.message).toBe('Unable to perform update/upsert by non-unique 0-2 property name in portal ID 12345678');
   });
+  it('refuses batch update by a contact\'s email or by hs_object_id as idProperty (upsert and read take email; update only ids and unique properties)', async () => {
+    await upsertContacts([{ id: 'a@example.com', properties: { firstname: 'A' } }]);
+    const byEmail = await rejection(client.crm.contacts.batchApi.update({ inputs: [{ idProperty: 'email', id: 'a@example.com', properties: { firstname: 'B' } }] }));
+    expect([byEmail.code, byEmail.body?.message]).toEqual([400, 'Unable to perform update/upsert by non-unique 0-1 property email in portal ID 12345678']);
+    const id = sandbox.records('contacts')[0]?.id ?? '';
+    const byObjectId = await rejection(client.crm.contacts.batchApi.update({ inputs: [{ idProperty: 'hs_object_id', id, properties: { firstname: 'B' } }] }));
+    expect([byObjectId.code, byObjectId.body?.message]).toEqual([400, 'Unable to perform update/upsert by non-unique 0-1 property hs_object_id in portal ID 12345678']);
+    expect(sandbox.records('contacts')[0]?.properties['firstname']).toBe('A');
+  });
 });
 
 describe('batch create, update, read and archive', () => {

@@ -305,8 +305,13 @@ export function batchCreate(ctx: WriteContext, def: ObjectTypeDef, rawBody: stri
 export function batchUpdate(ctx: WriteContext, def: ObjectTypeDef, rawBody: string | undefined): ApiResponse {
   const { inputs } = parseBody(updateBody, rawBody);
   checkSize(inputs.length);
+  // Batch update names a record by its id, or by a property with unique values: not by a contact's
+  // email (upsert and read take it; update answers HubSpot's "non-unique 0-1 property" 400), nor by
+  // hs_object_id as an idProperty (the id goes in `id` with no idProperty).
   for (const input of inputs) {
-    if (input.idProperty !== undefined && input.idProperty !== 'hs_object_id') requireIdProperty(ctx, def, input.idProperty);
+    if (input.idProperty !== undefined && !def.properties.get(input.idProperty)?.hasUniqueValue) {
+      throw nonUniqueIdProperty(def.objectTypeId, input.idProperty, ctx.schema.portalId);
+    }
   }
   rejectDuplicates(inputs.map((i) => ({ key: `${i.idProperty ?? ''}\u0000${uniqueKey(i.idProperty ?? '', i.id)}`, shown: i.id })));
 
