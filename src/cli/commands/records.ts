@@ -1,7 +1,7 @@
-import { recordHistory } from '../../ops/records';
+import { recordHistory, type RecordHistoryEntry } from '../../ops/records';
 import { cliContext, engineDeps, requireKnownSync } from '../context';
 import { logTo } from '../output';
-import { table } from '../render';
+import { table, truncateForDisplay } from '../render';
 
 /** `backflow records <sync> --key K`: one record's history across runs. */
 export async function recordsCommand(sync: string, options: { project?: string; key: string; json?: boolean }): Promise<number> {
@@ -19,10 +19,21 @@ export async function recordsCommand(sync: string, options: { project?: string; 
     return 0;
   }
   const list = table(['run', 'at', 'change', 'result', 'destination id', 'error', 'sent']);
-  for (const entry of history) {
-    const error = entry.error ? `${entry.error.code}: ${entry.error.message}` : '';
-    list.push([entry.runId, entry.recordedAt, entry.change, entry.status, entry.destinationId ?? '', error, JSON.stringify(entry.sent)]);
-  }
+  for (const entry of history) list.push(historyRow(entry));
   log(list.toString());
   return 0;
+}
+
+/** One run's line of a record's history, each long cell shortened as `runs show` does (`--json` shows all). */
+export function historyRow(entry: RecordHistoryEntry): string[] {
+  const error = entry.error ? `${entry.error.code}: ${entry.error.message}` : '';
+  return [
+    entry.runId,
+    entry.recordedAt,
+    entry.change,
+    entry.status,
+    truncateForDisplay(entry.destinationId ?? ''),
+    truncateForDisplay(error),
+    truncateForDisplay(JSON.stringify(entry.sent)),
+  ];
 }
