@@ -63,6 +63,7 @@ async function waitFor(
       Presets.shades_classic,
     );
     bar.start(1, 0, { phase: 'starting', synced: 0, rejected: 0 });
+    let done = 0;
     // One query at a time, and the last one awaited: a query still in flight when the session stops
     // the server retried on the closed connection and crashed the process after a finished run.
     let polling: Promise<void> | undefined;
@@ -70,20 +71,35 @@ async function waitFor(
       polling ??= handle
         .progress()
         .then((p) => {
+          done = p.batchesDone;
           bar.setTotal(Math.max(1, p.batchesTotal));
           bar.update(p.batchesDone, { phase: p.phase, synced: p.synced, rejected: p.rejected });
         })
         .catch(() => {}) // the run may finish between polls
         .finally(() => (polling = undefined));
     }, 250);
+    let finished: RunSummary | undefined;
     try {
-      await result.catch(() => undefined);
+      finished = await result.catch(() => undefined);
     } finally {
       clearInterval(timer);
       await polling;
+      // A run faster than the polls would leave its first frame (0/N, extracting) above its summary.
+      if (finished) {
+        const last = finalFrame(finished, done);
+        bar.setTotal(last.total);
+        bar.update(last.done, last.payload);
+      }
       bar.stop();
     }
   }
   const summary = await result;
   return { summary, workflowId: handle.workflowId, ...(webUrl ? { webUrl } : {}) };
+}
+
+/** The bar's last frame, from the run's summary: every batch of a run that ended without an error is done. */
+export function finalFrame(summary: RunSummary, polledDone: number): { total: number; done: number; payload: { phase: string; synced: number; rejected: number } } {
+  const total = Math.max(1, summary.batches);
+  const done = summary.error === undefined ? summary.batches : Math.min(polledDone, summary.batches);
+  return { total, done, payload: { phase: summary.status, synced: summary.counts.synced, rejected: summary.counts.rejected } };
 }
