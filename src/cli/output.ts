@@ -1,5 +1,6 @@
 import { BackflowError, ConfigError, type ConfigIssue } from '../errors';
 import type { RunStatus } from '../state/database';
+import { SourceUnavailable } from '../sources/sourceErrors';
 
 /** Human lines go to stderr when stdout is reserved for `--json`. */
 export function logTo(json: boolean): (line: string) => void {
@@ -17,7 +18,7 @@ export function exitCodeFor(statuses: readonly RunStatus[]): number {
 export function reportError(err: unknown): void {
   if (err instanceof ConfigError) {
     process.stderr.write(`error: invalid configuration\n${err.issues.map((i) => `  ${i.file}: ${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n')}\n`);
-  } else if (err instanceof BackflowError) {
+  } else if (err instanceof BackflowError || err instanceof SourceUnavailable) {
     process.stderr.write(`error: ${err.code}: ${err.message}\n`);
   } else {
     process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -31,5 +32,6 @@ export function reportError(err: unknown): void {
 export function errorJson(err: unknown): { error: { code: string; message: string; issues?: ConfigIssue[] } } {
   if (err instanceof ConfigError) return { error: { code: err.code, message: err.message, issues: err.issues } };
   if (err instanceof BackflowError) return { error: { code: err.code, message: err.message } };
+  if (err instanceof SourceUnavailable) return { error: { code: err.code, message: err.message } };
   return { error: { code: 'ERROR', message: err instanceof Error ? err.message : String(err) } };
 }

@@ -200,20 +200,20 @@ describe('bad input on a real warehouse', () => {
   });
 });
 
-describe('a DuckDB file another process is writing to', () => {
-  /** A second process holding an open write transaction on `file`, as dbt does while it builds a model. */
-  async function holdWriteLock(file: string): Promise<ChildProcess> {
-    const holder = spawn(
-      process.execPath,
-      ['-e', `const { DuckDBInstance } = require('@duckdb/node-api');
-        (async () => { const c = await (await DuckDBInstance.create(${JSON.stringify(file)})).connect();
-          await c.run('BEGIN'); await c.run('CREATE TABLE lock_holder (x INTEGER)'); console.log('holding'); setInterval(() => {}, 1000); })();`],
-      { cwd: path.resolve(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    await new Promise<void>((resolve) => holder.stdout?.on('data', (data: Buffer) => data.toString().includes('holding') && resolve()));
-    return holder;
-  }
+/** A second process holding an open write transaction on `file`, as dbt does while it builds a model. */
+async function holdWriteLock(file: string): Promise<ChildProcess> {
+  const holder = spawn(
+    process.execPath,
+    ['-e', `const { DuckDBInstance } = require('@duckdb/node-api');
+      (async () => { const c = await (await DuckDBInstance.create(${JSON.stringify(file)})).connect();
+        await c.run('BEGIN'); await c.run('CREATE TABLE lock_holder (x INTEGER)'); console.log('holding'); setInterval(() => {}, 1000); })();`],
+    { cwd: path.resolve(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve) => holder.stdout?.on('data', (data: Buffer) => data.toString().includes('holding') && resolve()));
+  return holder;
+}
 
+describe('a DuckDB file another process is writing to', () => {
   it('fails the read as retryable (an untyped error naming the lock), not as a final SOURCE_QUERY_FAILED', async () => {
     const file = path.join(fx.project.dir, 'locked.duckdb');
     const holder = await holdWriteLock(file);
@@ -247,6 +247,27 @@ describe('a DuckDB file another process is writing to', () => {
     expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
     expect(retried).toBe(true);
   }, 60_000);
+});
+
+describe('backflow run on a DuckDB file another process is writing to', () => {
+  it('starts the run and waits the lock out, where it failed at once; a dry run names SOURCE_LOCKED', async () => {
+    const holder = await holdWriteLock(path.join(fx.project.dir, 'warehouse.duckdb'));
+    const env = { ...fx.project.env, ...(fx.project.deps.env as Record<string, string>) };
+    try {
+      const dryRun = await backflow(['run', SYNC, '--dry-run', '--json', '--project', fx.project.dir], env);
+      expect(dryRun.code).toBe(1);
+      expect(JSON.parse(dryRun.stdout)).toMatchObject({ error: { code: 'SOURCE_LOCKED' } });
+      const running = backflow(['run', SYNC, '--json', '--project', fx.project.dir], env);
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      holder.kill();
+      const run = await running;
+      expectSucceeded(run);
+      expect(run.stderr).toMatch(/note: SOURCE_LOCKED: DuckDB database .* is locked by another process.*; the run starts and waits for it/);
+      expect(JSON.parse(run.stdout)).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
+    } finally {
+      holder.kill();
+    }
+  }, 90_000);
 });
 
 describe('BigQuery specifics', () => {

@@ -2,6 +2,7 @@ import { loadProjectCached } from '../../config/cache';
 import { getSync } from '../../config/load';
 import { alertSecretIssues } from '../../config/secrets';
 import { ConfigError } from '../../errors';
+import { SourceUnavailable } from '../../sources/sourceErrors';
 import { cliContext, engineDeps, requireProject } from '../context';
 import { exitCodeFor, logTo } from '../output';
 import { renderSummary } from '../render';
@@ -52,8 +53,14 @@ export async function runCommand(sync: string, options: RunCommandOptions): Prom
       );
     return 0;
   }
-  // Bad config fails here, before any run starts (file + path in the message).
-  await check().checkSync(deps, sync);
+  // Bad config fails here, before any run starts (file + path in the message). A warehouse that cannot
+  // answer right now (a file dbt holds for writing) is not bad config: the run's own check waits it out.
+  try {
+    await check().checkSync(deps, sync);
+  } catch (err) {
+    if (!(err instanceof SourceUnavailable)) throw err;
+    process.stderr.write(`note: ${err.code}: ${err.message}; the run starts and waits for it\n`);
+  }
   // An unset alert URL would only be logged when an alert fires: refuse it like any missing secret.
   const alertIssues = alertSecretIssues(loadProjectCached(ctx.projectDir), sync, deps.env ?? process.env);
   if (alertIssues.length > 0) throw new ConfigError(alertIssues);
