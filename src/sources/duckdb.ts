@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import { DuckDBBlobValue, DuckDBInstance, DuckDBTypeId, JsonDuckDBValueConverter, type DuckDBConnection, type DuckDBType, type DuckDBValueConverter, type Json } from '@duckdb/node-api';
 import type { DuckdbConnection } from '../config/schema';
 import { BackflowError } from '../errors';
 import { NormalizeError, normalizeValue, readNormalized, readValue, shortestFloat32, textOf, type ValueKind } from './normalize';
@@ -78,7 +78,7 @@ export function duckdbReader(type: DuckDBType): (raw: unknown) => Value | Unread
   }
   const kind = duckdbKind(type);
   if (type.typeId === DuckDBTypeId.FLOAT) return (raw) => readValue(kind, float32Of(raw));
-  if (!NESTED.has(type.typeId)) return (raw) => readValue(kind, raw, 'duckdb-escaped');
+  if (!NESTED.has(type.typeId)) return (raw) => readValue(kind, raw);
   const normalize = duckdbNormalizer(type);
   return (raw) => readNormalized(kind, raw, normalize);
 }
@@ -139,7 +139,7 @@ function duckdbNormalizer(type: DuckDBType): (raw: unknown) => Value {
       return (raw) => normalizeValue('float', float32Of(raw));
     default: {
       const kind = duckdbKind(type);
-      return (raw) => normalizeValue(kind, raw, 'duckdb-escaped');
+      return (raw) => normalizeValue(kind, raw);
     }
   }
 }
@@ -148,6 +148,16 @@ function duckdbNormalizer(type: DuckDBType): (raw: unknown) => Value {
 const normalizerOf = (type: DuckDBType | undefined) => (type ? duckdbNormalizer(type) : (raw: unknown) => normalizeValue('string', raw));
 
 const asText = (raw: unknown) => readValue('string', raw);
+
+/**
+ * DuckDB's JSON form of each value, but a BLOB (at any depth) as its bytes in base64: its text form
+ * escapes bytes outside printable ASCII as `\xNN` and leaves a backslash as it is, so the text
+ * `\x41` could be one byte or four.
+ */
+const jsonWithBlobBytes: DuckDBValueConverter<Json> = (value, type, converter) =>
+  type.typeId === DuckDBTypeId.BLOB && value instanceof DuckDBBlobValue
+    ? Buffer.from(value.bytes).toString('base64')
+    : JsonDuckDBValueConverter(value, type, converter);
 
 /**
  * The embedded warehouse. Opened read-only so a sync never holds the write lock that the
@@ -207,10 +217,11 @@ export class DuckdbSource implements Source {
     const names = result.columnNames();
     const readers = result.columnTypes().map(duckdbReader);
     // The JSON form keeps BIGINT/DECIMAL exact as strings; the readers make every kind canonical.
-    for await (const page of result.yieldRowObjectJson()) {
+    // By position: row objects rename a second column of one name (`name:1`).
+    for await (const page of result.yieldConvertedRows(jsonWithBlobBytes)) {
       yield page.map((raw) => {
         const row: SourceRow = {};
-        names.forEach((name, i) => (row[name] = (readers[i] ?? asText)(raw[name])));
+        names.forEach((name, i) => (row[name] = (readers[i] ?? asText)(raw[i] ?? null)));
         return row;
       });
     }

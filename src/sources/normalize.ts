@@ -208,23 +208,14 @@ export function normalizeJson(raw: Value | object): Value {
   return JSON.parse(JSON.stringify(raw)) as Value;
 }
 
-export function normalizeBytes(raw: Uint8Array | string, encoding: 'base64' | 'duckdb-escaped' | 'hex'): string {
+export function normalizeBytes(raw: Uint8Array | string, encoding: 'base64' | 'hex'): string {
   if (typeof raw !== 'string') return Buffer.from(raw).toString('base64');
   if (encoding === 'base64') return Buffer.from(raw, 'base64').toString('base64');
-  if (encoding === 'hex') return Buffer.from(raw.replace(/^\\x/, ''), 'hex').toString('base64');
-  // DuckDB prints a BLOB as its printable characters with \xNN escapes for the rest.
-  const bytes: number[] = [];
-  for (let i = 0; i < raw.length; i++) {
-    if (raw[i] === '\\' && raw[i + 1] === 'x') {
-      bytes.push(parseInt(raw.slice(i + 2, i + 4), 16));
-      i += 3;
-    } else bytes.push(raw.charCodeAt(i));
-  }
-  return Buffer.from(bytes).toString('base64');
+  return Buffer.from(raw.replace(/^\\x/, ''), 'hex').toString('base64');
 }
 
 /** One value of a kind in its canonical form; NULL stays null (never confused with ""). */
-export function normalizeValue(kind: ValueKind, raw: unknown, bytesEncoding: 'base64' | 'duckdb-escaped' | 'hex' = 'base64'): Value {
+export function normalizeValue(kind: ValueKind, raw: unknown, bytesEncoding: 'base64' | 'hex' = 'base64'): Value {
   if (raw === null || raw === undefined) return null;
   switch (kind) {
     case 'integer':
@@ -260,7 +251,7 @@ export function normalizeValue(kind: ValueKind, raw: unknown, bytesEncoding: 'ba
  * normalizeValue for a source's stream: a value that cannot be read becomes an UnreadableValue, so
  * its row is reported invalid instead of the whole extract failing (and being retried) over it.
  */
-export function readValue(kind: ValueKind, raw: unknown, bytesEncoding: 'base64' | 'duckdb-escaped' | 'hex' = 'base64'): Value | UnreadableValue {
+export function readValue(kind: ValueKind, raw: unknown, bytesEncoding: 'base64' | 'hex' = 'base64'): Value | UnreadableValue {
   try {
     return normalizeValue(kind, raw, bytesEncoding);
   } catch (err) {

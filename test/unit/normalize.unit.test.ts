@@ -77,8 +77,7 @@ describe('canonical values, whatever the driver said', () => {
       id: '12345678901234567891',
       n: ['-9007199254740993', 9007199254740991, 2500],
     });
-    expect(normalizeBytes('\\xAB', 'duckdb-escaped')).toBe(Buffer.from([0xab]).toString('base64'));
-    expect(normalizeBytes('AB\\x00', 'duckdb-escaped')).toBe(Buffer.from([0x41, 0x42, 0]).toString('base64'));
+    expect(normalizeBytes(new Uint8Array([0xab, 0x5c]), 'base64')).toBe(Buffer.from([0xab, 0x5c]).toString('base64'));
     expect(normalizeBytes('\\xab00', 'hex')).toBe(Buffer.from([0xab, 0]).toString('base64'));
     expect(normalizeValue('string', null)).toBeNull();
     expect(normalizeValue('string', '')).toBe('');
