@@ -115,6 +115,8 @@ export class DestinationBatchRejected extends BackflowError {
     message: string,
     readonly destinationCode: string,
     readonly fields: string[] = [],
+    /** Requests the refused write made (0 when its answer came from a checkpoint), for the run's API call count. */
+    readonly apiCalls = 1,
   ) {
     super('DESTINATION_BATCH_REJECTED', message);
     this.name = 'DestinationBatchRejected';

@@ -160,6 +160,8 @@ export class MetaAudienceDestination implements Destination {
       throw new DestinationBatchRejected(
         `Meta counted ${answer.numInvalid} invalid entries among ${adds.length} rows but its samples name ${adds.length - unnamed.length}`,
         'META_INVALID_ENTRY',
+        [],
+        apiCalls,
       );
     }
     for (const { record, row } of unnamed) {

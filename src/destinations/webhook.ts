@@ -114,7 +114,7 @@ export class WebhookDestination implements Destination {
       const batchKey = idempotencyKey(delivery, keys.join(','), undefined);
       const outcome = records.length > 0 ? await deliver(batchKey, { events }, batchKey) : { ok: true as const };
       // A receiver refuses a whole batch for one bad event: the engine splits it to find which.
-      if (!outcome.ok && records.length > 1) throw new DestinationBatchRejected(outcome.error.message, outcome.error.code, outcome.error.fields);
+      if (!outcome.ok && records.length > 1) throw new DestinationBatchRejected(outcome.error.message, outcome.error.code, outcome.error.fields, apiCalls);
       outcomes.push(...records.map(() => outcome));
     } else {
       for (const [index, event] of events.entries()) outcomes.push(await deliver(event.key, event, keys[index] as string));

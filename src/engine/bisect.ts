@@ -15,7 +15,7 @@ export async function writeBisecting(
     return await write(records);
   } catch (err) {
     if (!(err instanceof DestinationBatchRejected)) throw err;
-    const failedCall = 1;
+    const failedCall = err.apiCalls;
     if (records.length === 1) {
       const [only] = records as [DestinationRecord];
       return {

@@ -32,6 +32,17 @@ describe('writeBisecting', () => {
     expect(destination.requests).toContainEqual(['a', 'b']);
   });
 
+  it('counts the requests a refused write made: two for one (a removal and an add), none for one answered from a checkpoint', async () => {
+    let writes = 0;
+    const write = async (batch: readonly DestinationRecord[]): Promise<WriteResult> => {
+      writes++;
+      if (batch.length > 1) throw new DestinationBatchRejected('1 invalid entry among 2 rows', 'META_INVALID_ENTRY', [], writes === 1 ? 2 : 0);
+      return { results: batch.map((r) => ({ key: r.key, status: 'ok', destinationId: `id-${r.key}`, created: true })), apiCalls: 1 };
+    };
+    expect((await writeBisecting(write, records(['a', 'b']))).apiCalls).toBe(2 + 1 + 1);
+    expect((await writeBisecting(write, records(['a', 'b']))).apiCalls).toBe(0 + 1 + 1);
+  });
+
   it('sends a clean batch once', async () => {
     const destination = allOrNothing(new Set());
     expect((await writeBisecting(destination.write, records(['a', 'b']))).apiCalls).toBe(1);
