@@ -17,25 +17,41 @@ export function truncateForDisplay(text: string, max = MAX_CELL_CHARS): string {
   return `${cut}… (${(text.length - cut.length).toLocaleString('en')} more characters; --json shows all)`;
 }
 
-export function renderSummary(summary: RunSummary, title?: string): string {
+/** The terminal's width when stdout is one (a pipe has none: nothing to fit). */
+export function terminalWidth(): number | undefined {
+  return process.stdout.isTTY ? process.stdout.columns : undefined;
+}
+
+/**
+ * A run's heading and counts: one row of ten columns, or a column of them when that row is wider than
+ * `width` (an 80-column terminal wrapped the 145-character row into a tangle of box drawing).
+ */
+export function renderSummary(summary: RunSummary, title?: string, width = terminalWidth()): string {
   const { counts } = summary;
-  const countsTable = table(['extracted', 'added', 'changed', 'removed', 'unchanged', 'invalid', 'synced', 'skipped', 'rejected', 'api calls']);
   const written = [`${counts.created} created`, `${counts.updated} updated`, ...(counts.deleted ? [`${counts.deleted} deleted`] : [])];
-  countsTable.push([
-    counts.extracted,
-    counts.added,
-    counts.changed,
-    counts.removed,
-    counts.unchanged,
-    counts.invalid,
-    `${counts.synced} (${written.join(', ')})`,
-    counts.skipped,
-    counts.rejected,
-    summary.apiCalls,
-  ]);
+  const cells: Array<[string, string | number]> = [
+    ['extracted', counts.extracted],
+    ['added', counts.added],
+    ['changed', counts.changed],
+    ['removed', counts.removed],
+    ['unchanged', counts.unchanged],
+    ['invalid', counts.invalid],
+    ['synced', `${counts.synced} (${written.join(', ')})`],
+    ['skipped', counts.skipped],
+    ['rejected', counts.rejected],
+    ['api calls', summary.apiCalls],
+  ];
+  const row = table(cells.map(([name]) => name));
+  row.push(cells.map(([, value]) => value));
+  let countsText = row.toString();
+  if (width !== undefined && Math.max(...countsText.split('\n').map((line) => line.length)) > width) {
+    const column = table(['count', '']);
+    for (const cell of cells) column.push(cell);
+    countsText = column.toString();
+  }
   const heading = `${title ? `${title} — ` : ''}${summary.sync}  run ${summary.runId}  ${summary.status.toUpperCase()}`;
   const error = summary.error ? `\nerror: ${summary.error.code}: ${truncateForDisplay(summary.error.message)}` : '';
-  return `${heading}\n${countsTable.toString()}${error}`;
+  return `${heading}\n${countsText}${error}`;
 }
 
 /**

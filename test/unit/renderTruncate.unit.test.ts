@@ -35,3 +35,27 @@ describe('backflow records', () => {
     expect(row[6]).toBe(`{"Name":"${'n'.repeat(MAX_CELL_CHARS - 9)}… (4,711 more characters; --json shows all)`);
   });
 });
+
+describe('a run summary', () => {
+  const summary = {
+    sync: 'accounts_to_salesforce',
+    runId: 'sync:accounts_to_salesforce:20261127T000000000Z',
+    status: 'succeeded' as const,
+    startedAt: '',
+    finishedAt: '',
+    counts: { extracted: 100000, added: 100000, changed: 0, removed: 0, unchanged: 0, invalid: 0, synced: 100000, rejected: 0, skipped: 0, created: 99998, updated: 2, deleted: 0 },
+    apiCalls: 500,
+    batches: 500,
+  };
+
+  it('fits an 80-column terminal: its counts as a column when the row would be wider', async () => {
+    const { renderSummary } = await import('../../src/cli/render');
+    const narrow = renderSummary(summary, undefined, 80);
+    expect(Math.max(...narrow.split('\n').slice(1).map((line) => line.length))).toBeLessThanOrEqual(80);
+    expect(narrow).toMatch(/│ synced +│ 100000 \(99998 created, 2 updated\) │/);
+    // Wide enough (or piped: no width), the one row as before.
+    const wide = renderSummary(summary, undefined, 200);
+    expect(wide.split('\n')[1]!.length).toBeGreaterThan(80);
+    expect(renderSummary(summary, undefined, undefined)).toBe(wide);
+  });
+});
