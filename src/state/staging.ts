@@ -356,9 +356,9 @@ async function stageRemoved(trx: StateDb, runId: string, syncName: string): Prom
  * A destination matching keys ignoring letter case (Salesforce external ids) holds ONE record for
  * `acme-1` and `ACME-1`. A committed key the model now returns in another case is not removed: a
  * delete by its stored id would delete the record the new key's upsert matches. Its staged delete is
- * dropped, the skip put on record, and its snapshot row dropped (the new key's commit takes the
- * record over; a dry run leaves it). Case folded as JavaScript's toLowerCase on SQLite (`casefold`, see
- * database.ts: SQLite's own lower() folds A–Z only), by the database's lower() on PostgreSQL.
+ * dropped, the skip put on record, and its snapshot row renamed to the new key (a dry run leaves it).
+ * Case folded as JavaScript's toLowerCase on SQLite (`casefold`, see database.ts:
+ * SQLite's own lower() folds A–Z only), by the database's lower() on PostgreSQL.
  * Returns how many.
  */
 async function keepRecasedKeys(trx: StateDb, input: { runId: string; syncName: string; now: string; dryRun: boolean }): Promise<number> {
@@ -378,7 +378,15 @@ async function keepRecasedKeys(trx: StateDb, input: { runId: string; syncName: s
   for (let start = 0; start < rows.length; start += 500) {
     const chunk = rows.slice(start, start + 500);
     await trx.deleteFrom('staged_rows').where('run_id', '=', runId).where('seq', 'in', chunk.map((row) => row.seq)).execute();
-    if (!input.dryRun) await trx.deleteFrom('snapshots').where('sync_name', '=', syncName).where('key', 'in', chunk.map((row) => row.key)).execute();
+    if (!input.dryRun) {
+      // The record (its id, what it last got) carries over to the new key: should the new key's write
+      // fail, a later removal still finds the record and deletes it.
+      for (const row of chunk) {
+        await sql`UPDATE snapshots SET key = ${row.new_key} WHERE sync_name = ${syncName} AND key = ${row.key}
+          AND NOT EXISTS (SELECT 1 FROM snapshots o WHERE o.sync_name = ${syncName} AND o.key = ${row.new_key})`.execute(trx);
+      }
+      await trx.deleteFrom('snapshots').where('sync_name', '=', syncName).where('key', 'in', chunk.map((row) => row.key)).execute();
+    }
     await insertJsonRows(
       trx,
       'record_results',

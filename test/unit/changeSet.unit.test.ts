@@ -219,6 +219,21 @@ describe('sync modes decide what each change sends', () => {
     ]);
   });
 
+  it('mirror, keys matched ignoring case: the record stays tracked when the re-cased key\'s write fails, and a later removal deletes it', async () => {
+    const first = await stageRun([['acme-1', 'Acme'], ['globex', 'Globex']], { mode: 'mirror', keysIgnoreCase: true });
+    await commitAll(first.runId, first.counts);
+    const recased = await stageRun([['ACME-1', 'Acme'], ['globex', 'Globex']], { mode: 'mirror', keysIgnoreCase: true });
+    expect(recased.counts).toMatchObject({ added: 1, removed: 0, skipped: 1 });
+    await commitAll(recased.runId, recased.counts, ['ACME-1']);
+    expect(await snapshotKeys()).toEqual(['ACME-1', 'globex']);
+    const gone = await stageRun([['globex', 'Globex']], { mode: 'mirror', keysIgnoreCase: true });
+    expect(gone.counts).toMatchObject({ removed: 1 });
+    const sent = [];
+    for (let batchNo = 1; batchNo <= gone.counts.batches; batchNo++) sent.push(...(await readBatchRecords(db, gone.runId, spec.name, batchNo)));
+    // Deleted by the id acme-1 was synced with.
+    expect(sent.map((r) => [r.key, r.change, r.destinationId])).toEqual([['ACME-1', 'removed', 'id-acme-1']]);
+  });
+
   it('mirror: a key whose row could not be read is invalid, not removed: its record is kept', async () => {
     const first = await stageRun([['1', 'Acme'], ['2', 'Globex'], ['3', 'Initech']], { mode: 'mirror' });
     await commitAll(first.runId, first.counts);
