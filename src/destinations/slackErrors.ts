@@ -38,7 +38,8 @@ const CHANNEL_ERRORS = new Set([
   'restricted_action_non_threadable_channel',
 ]);
 
-const TRANSIENT_ERRORS = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited']);
+// `ratelimited` is the 429's body; `rate_limited` an ok:false answer chat.postMessage documents too.
+const TRANSIENT_ERRORS = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited', 'rate_limited']);
 
 /** Slack's documented fallback when a 429 carries no Retry-After. */
 const DEFAULT_RATE_LIMIT_WAIT_MS = 1_000;
@@ -94,7 +95,8 @@ export function platformFailure(code: string, method: string): SlackFailure {
   const text = `Slack ${method}: ${code}`;
   if (AUTH_ERRORS.has(code)) return { scope: 'batch', error: new BackflowError('DESTINATION_AUTH_FAILED', text) };
   if (TRANSIENT_ERRORS.has(code)) {
-    return { scope: 'batch', error: new DestinationTransientError(text, code === 'ratelimited' ? 'rate-limit' : 'server-error', code === 'ratelimited' ? DEFAULT_RATE_LIMIT_WAIT_MS : undefined) };
+    const limited = code === 'ratelimited' || code === 'rate_limited';
+    return { scope: 'batch', error: new DestinationTransientError(text, limited ? 'rate-limit' : 'server-error', limited ? DEFAULT_RATE_LIMIT_WAIT_MS : undefined) };
   }
   if (CHANNEL_ERRORS.has(code)) return { scope: 'channel', error: { code, message: text, fields: [] } };
   return { scope: 'record', error: { code, message: text, fields: [] } };

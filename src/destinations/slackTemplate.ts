@@ -2,10 +2,23 @@ import { Liquid, type Template } from 'liquidjs';
 import type { Value } from '../sources/source';
 
 /**
- * Liquid templates of Slack messages. Strict: a variable the record does not carry is an error
- * naming it (a typo must not post "'s health dropped to "), and so is an unknown filter.
+ * A value printed into a message as Slack shows it literally: `&`, `<` and `>` are Slack's control
+ * characters, so a row's `<!channel>` or `<@U123>` would ping people and `<https://x|y>` would be a
+ * link (Slack: "they must be converted to HTML entities if they're not used for their parsing
+ * purpose"). Objects and lists print as JSON (not `[object Object]`). `| raw` prints a value as is,
+ * for a column that holds Slack markup on purpose.
  */
-const liquid = new Liquid({ strictVariables: true, strictFilters: true, cache: true });
+export function slackEscape(value: unknown): string {
+  const text = typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value ?? '');
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * Liquid templates of Slack messages. Strict: a variable the record does not carry is an error
+ * naming it (a typo must not post "'s health dropped to "), and so is an unknown filter. Values are
+ * escaped (slackEscape); the template's own text, its links and mentions included, is not.
+ */
+const liquid = new Liquid({ strictVariables: true, strictFilters: true, cache: true, outputEscape: slackEscape });
 
 /** Why a template does not parse, or undefined when it does. */
 export function templateProblem(text: string): string | undefined {

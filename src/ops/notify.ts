@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { resolveSecrets } from '../config/secrets';
 import type { AlertsConfig } from '../config/schema';
 import type { IncidentKind } from './incidents';
+import { slackEscape } from '../destinations/slackTemplate';
 
 export interface AlertEvent {
   type: 'incident.opened' | 'incident.resolved';
@@ -22,7 +23,8 @@ const TITLES: Record<IncidentKind, string> = {
 /** The one line a person reads in Slack. */
 export function alertText(event: AlertEvent): string {
   const head = event.type === 'incident.opened' ? `:rotating_light: backflow sync ${event.sync}: ${TITLES[event.kind]}` : `:white_check_mark: backflow sync ${event.sync}: recovered (${TITLES[event.kind]})`;
-  return `${head}\n${event.detail}`;
+  // The detail quotes receivers, destinations and exceptions: shown literally, never as a mention.
+  return `${head}\n${slackEscape(event.detail)}`;
 }
 
 export type AlertChannel = 'slack' | 'webhook';

@@ -94,4 +94,8 @@ describe('observeStaleness', () => {
 it('alert text names the sync and what happened', () => {
   expect(alertText({ type: 'incident.opened', sync: 'accounts', kind: 'failed', detail: 'run x failed', at: '' })).toContain('backflow sync accounts: run failed');
   expect(alertText({ type: 'incident.resolved', sync: 'accounts', kind: 'failed', detail: 'run y succeeded', at: '' })).toContain('recovered');
+  // A receiver's or destination's words quoted in the detail never ping a channel.
+  expect(alertText({ type: 'incident.opened', sync: 'accounts', kind: 'failed', detail: 'webhook answered HTTP 401: <!channel> token bad', at: '' })).toContain(
+    'webhook answered HTTP 401: &lt;!channel&gt; token bad',
+  );
 });

@@ -14,6 +14,17 @@ describe('Slack message rendering', () => {
     expect(new MessageRenderer({ template: TEMPLATE }).render(acme)).toEqual({ kind: 'message', text: "Acme's health dropped to 38 (at-risk)" });
   });
 
+  it("shows a row's values literally: its <!channel>, <@U…> or <url|label> neither pings nor links; the template's own markup works", () => {
+    const row = { key: '1', fields: { name: '<!channel> AT&T <@U0HUMAN01> <https://evil.example|click>', meta: { tier: 'gold' }, tags: ['a', 'b'] } };
+    const rendered = new MessageRenderer({ template: '<!here> {{ name }} in <#C0CSALERTS1> {{ meta }} {{ tags }} <https://crm.example/1|open>' }).render(row);
+    expect(rendered).toEqual({
+      kind: 'message',
+      text: '<!here> &lt;!channel&gt; AT&amp;T &lt;@U0HUMAN01&gt; &lt;https://evil.example|click&gt; in <#C0CSALERTS1> {"tier":"gold"} ["a","b"] <https://crm.example/1|open>',
+    });
+    // A column holding Slack markup on purpose.
+    expect(new MessageRenderer({ template: '{{ name | raw }}' }).render(row)).toEqual({ kind: 'message', text: row.fields.name });
+  });
+
   it('rejects a record whose template needs a field it lacks, naming the variable', () => {
     const rendered = new MessageRenderer({ template: '{{ name }} owned by {{ owner }}' }).render(acme);
     expect(rendered).toMatchObject({ kind: 'reject', error: { code: 'TEMPLATE_UNDEFINED_VARIABLE', fields: ['owner'] } });
@@ -75,6 +86,11 @@ describe('Slack errors, pacing and message ids', () => {
     expect(platform('channel_not_found')).toMatchObject({ scope: 'channel', error: { code: 'channel_not_found' } });
     expect(platform('not_in_channel').scope).toBe('channel');
     expect(platform('msg_too_long')).toMatchObject({ scope: 'record', error: { code: 'msg_too_long' } });
+    // chat.postMessage's own throttling answer (HTTP 200, ok:false) is a wait, not a rejected row.
+    const throttled = platform('rate_limited');
+    if (throttled.scope !== 'batch') throw new Error('expected a batch failure');
+    expect(throttled.error).toBeInstanceOf(DestinationTransientError);
+    expect((throttled.error as DestinationTransientError).retryAfterMs).toBe(1000);
     const auth = platform('invalid_auth');
     if (auth.scope !== 'batch') throw new Error('expected a batch failure');
     expect(auth.error).toBeInstanceOf(BackflowError);
