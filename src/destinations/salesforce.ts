@@ -19,7 +19,7 @@ import { openSalesforceConnection } from './salesforceAuth';
 import { ApiBudget } from './salesforceBudget';
 import { BulkIngest } from './salesforceBulk';
 import { toDestinationError } from './salesforceErrors';
-import { WRITABLE_TYPES, coerceRecord, describeFields, type FieldMap } from './salesforceFields';
+import { QUOTED_SOQL_TYPES, WRITABLE_TYPES, coerceRecord, describeFields, type FieldMap } from './salesforceFields';
 import { withBackflowTransport } from './salesforceTransport';
 import { soqlInChunks, soqlInList } from './soql';
 import type { SalesforceTarget } from './targets';
@@ -138,7 +138,9 @@ export class SalesforceDestination implements Destination {
       const path = 'destination.matchOn.field';
       if (!field) issues.push({ path, message: `${object} has no field ${matchOn.field}` });
       else if (!field.filterable) issues.push({ path, message: `${object}.${field.name} cannot be filtered on in SOQL, so records cannot be matched by it` });
-      else if (creates && !field.createable) issues.push({ path, message: `${object}.${field.name} is not createable, so new records cannot carry the key` });
+      else if (!QUOTED_SOQL_TYPES.has(field.type)) {
+        issues.push({ path, message: `${object}.${field.name} is a ${field.type} field; matchOn needs a text field (string, email, phone, url, picklist, id…): keys are looked up as text` });
+      } else if (creates && !field.createable) issues.push({ path, message: `${object}.${field.name} is not createable, so new records cannot carry the key` });
     }
     // Field names ignore letter case: two spellings of one field would overwrite each other, silently.
     const setBy = new Map<string, string>();

@@ -72,6 +72,8 @@ export async function describeFields(connection: Connection, object: string, ver
 
 const NUMBER_TYPES = new Set(['double', 'currency', 'percent', 'int', 'long']);
 const TEXT_TYPES = new Set(['string', 'textarea', 'email', 'phone', 'url', 'id', 'reference', 'combobox', 'encryptedstring']);
+/** Types whose SOQL literals are quoted text: the only ones a key can be matched on as written (matchOn). */
+export const QUOTED_SOQL_TYPES = new Set([...TEXT_TYPES, 'picklist']);
 /** Types backflow can write; anything else (address, location, base64, …) is reported by check(). */
 export const WRITABLE_TYPES = new Set([...NUMBER_TYPES, ...TEXT_TYPES, 'boolean', 'date', 'datetime', 'time', 'picklist', 'multipicklist']);
 

@@ -10,21 +10,23 @@ export function soqlInList(values: readonly string[]): string {
 
 /**
  * Values cut into IN lists that keep a query well inside Salesforce's limits: a GET query travels in
- * the URL (about 16 KB), whatever SOQL's own 100,000-character limit allows.
+ * the URL, percent-encoded (URI and headers together at most 16,384 bytes; a CJK character takes 9
+ * bytes there, a space 3), whatever SOQL's own 100,000-character limit allows. `maxBytes` counts the
+ * encoded list.
  */
-export function soqlInChunks(values: readonly string[], maxValues = 200, maxChars = 8_000): string[][] {
+export function soqlInChunks(values: readonly string[], maxValues = 200, maxBytes = 8_000): string[][] {
   const chunks: string[][] = [];
   let current: string[] = [];
-  let chars = 0;
+  let bytes = 0;
   for (const value of values) {
-    const size = soqlString(value).length + 2;
-    if (current.length > 0 && (current.length >= maxValues || chars + size > maxChars)) {
+    const size = encodeURIComponent(`${soqlString(value)}, `).length;
+    if (current.length > 0 && (current.length >= maxValues || bytes + size > maxBytes)) {
       chunks.push(current);
       current = [];
-      chars = 0;
+      bytes = 0;
     }
     current.push(value);
-    chars += size;
+    bytes += size;
   }
   if (current.length > 0) chunks.push(current);
   return chunks;

@@ -6,7 +6,7 @@ import { SalesforceDestination } from '../../src/destinations/salesforce';
 import { ApiBudget } from '../../src/destinations/salesforceBudget';
 import { parseBulkError, parseCheckpoint, toCsv } from '../../src/destinations/salesforceBulk';
 import { coerceRecord, coerceValue, type SalesforceField } from '../../src/destinations/salesforceFields';
-import { soqlInChunks } from '../../src/destinations/soql';
+import { soqlInChunks, soqlInList } from '../../src/destinations/soql';
 import type { SalesforceTarget } from '../../src/destinations/targets';
 
 const field = (type: string, extra: Partial<SalesforceField> = {}): SalesforceField => ({
@@ -134,6 +134,15 @@ describe('Bulk API 2.0 helpers', () => {
     expect(soqlInChunks(['a', 'b', 'c'], 2).map((c) => c.length)).toEqual([2, 1]);
     expect(soqlInChunks(['x'.repeat(50), 'y'.repeat(50)], 200, 60).map((c) => c.length)).toEqual([1, 1]);
   });
+
+  it('cuts IN lists by their size in the URL, percent-encoded: 200 Japanese names do not fit one query', () => {
+    const names = Array.from({ length: 200 }, (_, n) => `株式会社サンプル商事東京本社営業部第${n}課`);
+    const chunks = soqlInChunks(names);
+    expect(chunks.length).toBeGreaterThan(4);
+    expect(chunks.flat()).toEqual(names);
+    // Each query's URL stays well inside Salesforce's 16,384 bytes for the URI and headers together.
+    for (const chunk of chunks) expect(encodeURIComponent(`SELECT Id, Name FROM Account WHERE Name IN ${soqlInList(chunk)}`).length).toBeLessThan(8_200);
+  });
 });
 
 describe('API budget', () => {
@@ -229,5 +238,23 @@ describe('dry-run cost of a batch', () => {
     expect(byExternalId.costOf('upsert', 200)).toEqual({ requests: 1 });
     expect(byExternalId.costOf('insert', 200)).toEqual({ requests: 2 });
     expect(byMatchOn.costOf('upsert', 1)).toEqual({ requests: 2 });
+  });
+});
+
+describe('matchOn checked against the object', () => {
+  it('refuses a number (or date, boolean) field: keys are looked up as quoted text, which Salesforce refuses for it', async () => {
+    const { startSalesforceSandbox } = await import('../../src/sandbox/salesforce');
+    const sandbox = await startSalesforceSandbox();
+    try {
+      const connection = { type: 'salesforce', instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken, apiVersion: '62.0', bulkThreshold: 2000, maxDailyApiUsage: 0.8, timeoutMs: 10_000 } as unknown as SalesforceConnection;
+      const check = (field: string) =>
+        new SalesforceDestination(connection, { connection: 'sf', object: 'Account', matchOn: { field } } as SalesforceTarget).check({ mode: 'upsert', mappings: [{ from: 'segment', to: 'Segment__c' }] });
+      expect(await check('Health_Score__c')).toEqual([
+        { path: 'destination.matchOn.field', message: 'Account.Health_Score__c is a double field; matchOn needs a text field (string, email, phone, url, picklist, id…): keys are looked up as text' },
+      ]);
+      expect(await check('Name')).toEqual([]);
+    } finally {
+      await sandbox.close();
+    }
   });
 });
