@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { WebClient } from '@slack/web-api';
 import type { SlackConnection } from '../config/schema';
 import { BackflowError } from '../errors';
@@ -42,6 +42,15 @@ const RECOVERY_SKEW_SECONDS = 120;
 /** Messages per page when looking for a lost post (Slack advises pages of at most 200). */
 const RECOVERY_PAGE_SIZE = 200;
 
+/**
+ * Channel ids by the name posts used (per API and token), learned from chat.postMessage's answers:
+ * the per-channel pace is keyed by the channel, not by how a sync wrote it (`#cs-alerts`, `cs-alerts`
+ * and `C0CSALERTS1` are one channel, one message a second).
+ */
+const learnedChannelIds = new Map<string, string>();
+/** A conversation id (public or private channel, DM, group DM) rather than a name. */
+const CHANNEL_ID = /^[CGD][A-Z0-9]{8,}$/;
+
 interface Sent {
   id: string;
   created: boolean;
@@ -59,6 +68,8 @@ export class SlackDestination implements Destination {
   private readonly client: WebClient;
   private readonly renderer: MessageRenderer;
   private readonly apiUrl: string;
+  /** The API and token (hashed): whose channels a name means. */
+  private readonly workspace: string;
   private channelIds: Map<string, string> | undefined;
 
   constructor(
@@ -67,6 +78,7 @@ export class SlackDestination implements Destination {
     private readonly pacer: ChannelPacer = sharedChannelPacer,
   ) {
     this.apiUrl = config.apiUrl ?? DEFAULT_API_URL;
+    this.workspace = `${this.apiUrl}|${createHash('sha256').update(config.token).digest('hex').slice(0, 16)}`;
     // Rate-limited calls throw instead of sleeping inside the activity: Temporal waits them out.
     this.client = new WebClient(config.token, {
       slackApiUrl: this.apiUrl,
@@ -130,7 +142,7 @@ export class SlackDestination implements Destination {
 
   /** Posts with `metadata` naming the post (postMetadata), by which a retry can find it if the answer is lost. */
   async post(channel: string, text: string, threadTs: string | undefined, metadata: PostMetadata): Promise<{ channel: string; ts: string }> {
-    await this.pacer.wait(`${this.apiUrl}|${channel}`);
+    await this.pacer.wait(this.paceKey(channel));
     const answer = await this.client.chat.postMessage({
       channel,
       text,
@@ -140,16 +152,27 @@ export class SlackDestination implements Destination {
       ...(threadTs !== undefined ? { thread_ts: threadTs } : {}),
     });
     if (!answer.ts || !answer.channel) throw new Error('Slack chat.postMessage answered without channel and ts');
+    if (!CHANNEL_ID.test(channel)) learnedChannelIds.set(this.nameKey(channel), answer.channel);
     return { channel: answer.channel, ts: answer.ts };
   }
 
+  /** The pacing key of a channel however it is written: its id once known, else its normalised name. */
+  private paceKey(channel: string): string {
+    const id = CHANNEL_ID.test(channel) ? channel : learnedChannelIds.get(this.nameKey(channel));
+    return `${this.apiUrl}|${id ?? this.nameKey(channel)}`;
+  }
+
+  private nameKey(channel: string): string {
+    return `${this.workspace}|${channel.replace(/^#/, '').toLowerCase()}`;
+  }
+
   async update(channel: string, ts: string, text: string): Promise<void> {
-    await this.pacer.wait(`${this.apiUrl}|${channel}`);
+    await this.pacer.wait(this.paceKey(channel));
     await this.client.chat.update({ channel, ts, text });
   }
 
   async remove(channel: string, ts: string): Promise<void> {
-    await this.pacer.wait(`${this.apiUrl}|${channel}`);
+    await this.pacer.wait(this.paceKey(channel));
     await this.client.chat.delete({ channel, ts });
   }
 
