@@ -17,7 +17,7 @@ import type { WriteOperation } from './modes';
 import { WRITE_OPERATIONS, operationsOf } from './modes';
 import { openSalesforceConnection } from './salesforceAuth';
 import { ApiBudget } from './salesforceBudget';
-import { BulkIngest } from './salesforceBulk';
+import { BULK_NULL_TEXT, BulkIngest } from './salesforceBulk';
 import { toDestinationError } from './salesforceErrors';
 import { QUOTED_SOQL_TYPES, WRITABLE_TYPES, coerceRecord, describeFields, type FieldMap } from './salesforceFields';
 import { withBackflowTransport } from './salesforceTransport';
@@ -386,24 +386,34 @@ export class SalesforceDestination implements Destination {
     return results;
   }
 
-  /** One ingest job per kind of request; rows carry the key column so results map back to keys. */
+  /**
+   * One ingest job per kind of request; rows carry the key column so results map back to keys. A
+   * record carrying the text `#N/A` goes through collections instead: Bulk CSV reads that text as
+   * null ("To set a field value to null, use a field value of #N/A") and has no way to escape it.
+   */
   private async viaBulk(bulk: BulkIngest, plan: Plan, keyById: ReadonlyMap<string, string>): Promise<Map<string, RecordResult>> {
-    const results = new Map<string, RecordResult>();
+    const literal = (r: Ready) => r.record.key === BULK_NULL_TEXT || Object.values(r.fields).some((value) => value === BULK_NULL_TEXT);
+    const aside: Plan = { upsert: plan.upsert.filter(literal), create: plan.create.filter(literal), update: plan.update.filter(literal), delete: [], done: [] };
+    const results = aside.upsert.length + aside.create.length + aside.update.length > 0 ? await this.viaCollections(aside) : new Map<string, RecordResult>();
     const { object } = this.target;
     const keyColumn = this.keyField;
     const row = (r: Ready, extra: Record<string, Value> = {}) => ({ key: r.record.key, cells: { ...extra, ...this.withKey(r) } });
+    const upsert = plan.upsert.filter((r) => !literal(r));
+    const create = plan.create.filter((r) => !literal(r));
+    const update = plan.update.filter((r) => !literal(r));
     const jobs = [
-      plan.upsert.length ? bulk.run({ operation: 'upsert', object, externalIdFieldName: keyColumn, keyColumn, rows: plan.upsert.map((r) => row(r)) }) : null,
-      plan.create.length ? bulk.run({ operation: 'insert', object, keyColumn, rows: plan.create.map((r) => row(r)) }) : null,
-      plan.update.length ? bulk.run({ operation: 'update', object, keyColumn, rows: plan.update.map((r) => row(r, { Id: r.id })) }) : null,
+      upsert.length ? () => bulk.run({ operation: 'upsert', object, externalIdFieldName: keyColumn, keyColumn, rows: upsert.map((r) => row(r)) }) : null,
+      create.length ? () => bulk.run({ operation: 'insert', object, keyColumn, rows: create.map((r) => row(r)) }) : null,
+      update.length ? () => bulk.run({ operation: 'update', object, keyColumn, rows: update.map((r) => row(r, { Id: r.id })) }) : null,
       plan.delete.length
-        ? bulk.run({ operation: 'delete', object, keyColumn: null, keyById, rows: plan.delete.map((r) => ({ key: r.record.key, cells: { Id: r.id } })) })
+        ? () => bulk.run({ operation: 'delete', object, keyColumn: null, keyById, rows: plan.delete.map((r) => ({ key: r.record.key, cells: { Id: r.id } })) })
         : null,
     ];
-    // One job at a time: each job's id must be in the checkpoint before the next starts.
+    // One job at a time, started only when the one before has finished: each job's id must be in the
+    // checkpoint before the next starts.
     for (const job of jobs) {
       if (job === null) continue;
-      for (const [key, result] of await job) results.set(key, result);
+      for (const [key, result] of await job()) results.set(key, result);
     }
     return results;
   }

@@ -43,7 +43,9 @@ interface Checkpoint {
  * string is sent as `#N/A` too: the REST API stores "" as null, and a batch must not keep the old
  * value only because the run was big enough to go through Bulk API.
  */
-const NULL_CELL = '#N/A';
+/** The cell Bulk API 2.0 reads as null: text equal to it cannot be sent through Bulk (see viaBulk). */
+export const BULK_NULL_TEXT = '#N/A';
+const NULL_CELL = BULK_NULL_TEXT;
 const POLL_FIRST_MS = 250;
 const POLL_MAX_MS = 10_000;
 export const POLL_GIVE_UP_MS = 2 * 60 * 60_000;

@@ -258,3 +258,24 @@ describe('matchOn checked against the object', () => {
     }
   });
 });
+
+describe('the text #N/A in a Bulk API batch', () => {
+  it('is stored as text (through collections), not cleared as Bulk CSV would; the rest of the batch goes by Bulk', async () => {
+    const { startSalesforceSandbox } = await import('../../src/sandbox/salesforce');
+    const sandbox = await startSalesforceSandbox();
+    try {
+      const connection = { type: 'salesforce', instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken, apiVersion: '62.0', bulkThreshold: 200, maxDailyApiUsage: 1, timeoutMs: 10_000 } as unknown as SalesforceConnection;
+      const destination = new SalesforceDestination(connection, { connection: 'sf', object: 'Account', externalIdField: 'External_Id__c' } as SalesforceTarget);
+      let checkpoint: string | null = null;
+      const context = { syncName: 's', runId: 'r', batchId: 'r#1', get checkpoint() { return checkpoint; }, saveCheckpoint: async (value: string) => void (checkpoint = value) };
+      const records = Array.from({ length: 250 }, (_, n) => ({ key: `k${n}`, fields: { Name: `Account ${n}`, Website: n === 3 ? '#N/A' : `https://${n}.example` }, destinationId: null }));
+      const written = await destination.write('upsert', records, context);
+      expect(written.results.filter((r) => r.status !== 'ok')).toEqual([]);
+      const stored = new Map(sandbox.records('Account').map((account) => [account['External_Id__c'], account['Website']]));
+      expect([stored.get('k3'), stored.get('k4'), stored.size]).toEqual(['#N/A', 'https://4.example', 250]);
+      expect(JSON.parse(checkpoint ?? '{}')).toMatchObject({ jobs: [expect.any(String)] });
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
