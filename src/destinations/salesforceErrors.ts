@@ -22,9 +22,23 @@ interface ErrorLike {
 }
 
 function errorCodeOf(err: ErrorLike): string {
-  if (typeof err.errorCode === 'string') return err.errorCode;
-  if (typeof err.code === 'string') return err.code;
-  return '';
+  const code = typeof err.errorCode === 'string' ? err.errorCode : typeof err.code === 'string' ? err.code : '';
+  // jsforce names an error answer it could not parse as the response type it was asked for (a Bulk
+  // result CSV answered with Salesforce's JSON error) ERROR_HTTP_<status>, the body as its message:
+  // Salesforce's own code is in that body.
+  if (/^ERROR_HTTP_\d+$/.test(code) && typeof err.message === 'string') return bodyErrorCode(err.message) ?? code;
+  return code;
+}
+
+/** The errorCode of a Salesforce error body (`[{"message", "errorCode"}]`), if the text is one. */
+function bodyErrorCode(text: string): string | undefined {
+  try {
+    const body = JSON.parse(text) as unknown;
+    const first = (Array.isArray(body) ? body[0] : body) as { errorCode?: unknown } | null | undefined;
+    return typeof first?.errorCode === 'string' ? first.errorCode : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function classifySalesforceError(err: unknown): Classification {

@@ -34,6 +34,14 @@ describe('classifySalesforceError', () => {
     });
   });
 
+  it("reads Salesforce's code from an error body jsforce could not parse (a Bulk result download answered with JSON)", () => {
+    const body = (errorCode: string, message: string) => ({ name: 'ERROR_HTTP_403', errorCode: 'ERROR_HTTP_403', message: JSON.stringify([{ message, errorCode }]) });
+    expect(classifySalesforceError(body('REQUEST_LIMIT_EXCEEDED', 'ConcurrentPerOrgLongTxn Limit exceeded.'))).toEqual({ retry: true, reason: 'api-limit', waitMs: 60_000 });
+    expect(classifySalesforceError(body('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'))).toEqual({ retry: false, reason: 'api-budget' });
+    expect(classifySalesforceError({ errorCode: 'ERROR_HTTP_401', message: '[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]' })).toMatchObject({ reason: 'auth' });
+    expect(classifySalesforceError({ errorCode: 'ERROR_HTTP_400', message: 'not json' })).toMatchObject({ retry: false, reason: 'request-invalid' });
+  });
+
   it('retries network failures', () => {
     expect(classifySalesforceError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toEqual({
       retry: true,
