@@ -70,8 +70,8 @@ function cell(value: Value | undefined): string {
   return /[",\n\r]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** The job's CSV: one header of every column any row uses, LF line endings. */
-export function toCsv(rows: readonly BulkRow[]): string {
+/** Every column any row uses, in first-seen order. */
+function columnsOf(rows: readonly BulkRow[]): string[] {
   const columns: string[] = [];
   const seen = new Set<string>();
   for (const row of rows) {
@@ -82,9 +82,43 @@ export function toCsv(rows: readonly BulkRow[]): string {
       }
     }
   }
+  return columns;
+}
+
+/** The job's CSV: one header of every column any row uses, LF line endings. */
+export function toCsv(rows: readonly BulkRow[]): string {
+  const columns = columnsOf(rows);
   const lines = [columns.map((c) => cell(c)).join(',')];
   for (const row of rows) lines.push(columns.map((column) => cell(row.cells[column])).join(','));
   return `${lines.join('\n')}\n`;
+}
+
+/** Bulk API 2.0 takes at most this much CSV per job ("upload data that does not exceed 100 MB"). */
+export const BULK_UPLOAD_MAX_BYTES = 100 * 1024 * 1024;
+
+/**
+ * Rows cut into jobs whose CSV stays under `maxBytes` (a 10,000-row batch of wide rows, long text
+ * areas, can pass 100 MB: refused whole, on every run). A single row over it is a job of its own,
+ * for Salesforce to refuse.
+ */
+export function uploadParts(rows: readonly BulkRow[], maxBytes = BULK_UPLOAD_MAX_BYTES): BulkRow[][] {
+  const columns = columnsOf(rows);
+  const header = Buffer.byteLength(columns.map((c) => cell(c)).join(',')) + 1;
+  const parts: BulkRow[][] = [];
+  let part: BulkRow[] = [];
+  let bytes = header;
+  for (const row of rows) {
+    const line = Buffer.byteLength(columns.map((column) => cell(row.cells[column])).join(',')) + 1;
+    if (part.length > 0 && bytes + line > maxBytes) {
+      parts.push(part);
+      part = [];
+      bytes = header;
+    }
+    part.push(row);
+    bytes += line;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
 }
 
 /** `STATUS_CODE:message:Field1,Field2 --` (one or more, space-separated) as Bulk API writes sf__Error. */
@@ -120,6 +154,8 @@ export class BulkIngest {
     /** Every request goes through the destination's call wrapper (budget, API call count). */
     private readonly call: <T>(what: string, request: () => PromiseLike<T>) => Promise<T>,
     private readonly sleep: (ms: number) => Promise<void> = delay,
+    /** CSV one job may carry (see uploadParts). */
+    private readonly maxUploadBytes = BULK_UPLOAD_MAX_BYTES,
   ) {
     this.checkpoint = parseCheckpoint(context.checkpoint);
   }
@@ -148,8 +184,17 @@ export class BulkIngest {
     return results;
   }
 
-  /** Creates, fills, closes and waits for one job; one result per row. */
+  /** Runs the rows as one job, or as several one after another when their CSV would pass the upload limit; one result per row. */
   async run(job: BulkJobRequest): Promise<Map<string, RecordResult>> {
+    const results = new Map<string, RecordResult>();
+    for (const rows of uploadParts(job.rows, this.maxUploadBytes)) {
+      for (const [key, result] of await this.runJob({ ...job, rows })) results.set(key, result);
+    }
+    return results;
+  }
+
+  /** Creates, fills, closes and waits for one job; one result per row. */
+  private async runJob(job: BulkJobRequest): Promise<Map<string, RecordResult>> {
     const created = await this.call(`create bulk ${job.operation} job`, () =>
       this.connection.request<JobInfo>({
         method: 'POST',

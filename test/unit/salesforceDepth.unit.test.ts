@@ -279,3 +279,36 @@ describe('the text #N/A in a Bulk API batch', () => {
     }
   });
 });
+
+describe('Bulk API 2.0 upload size', () => {
+  it('cuts a batch into jobs whose CSV stays under the upload limit, header included, every row once', async () => {
+    const { uploadParts, toCsv: csv } = await import('../../src/destinations/salesforceBulk');
+    const rows = Array.from({ length: 1_000 }, (_, n) => ({ key: `k${n}`, cells: { External_Id__c: `k${n}`, Description: 'x'.repeat(n % 7 === 0 ? 900 : 90) } }));
+    const parts = uploadParts(rows, 20_000);
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.flat()).toEqual(rows);
+    for (const part of parts) expect(Buffer.byteLength(csv(part))).toBeLessThanOrEqual(20_000);
+    expect(uploadParts(rows)).toEqual([rows]);
+  });
+
+  it('runs a batch past the limit as several jobs, one after another, each in the checkpoint', async () => {
+    const { startSalesforceSandbox } = await import('../../src/sandbox/salesforce');
+    const { BulkIngest } = await import('../../src/destinations/salesforceBulk');
+    const { Connection: JsforceConnection } = await import('jsforce');
+    const sandbox = await startSalesforceSandbox();
+    try {
+      const connection = new JsforceConnection({ instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken, version: '62.0' });
+      let checkpoint: string | null = null;
+      const context = { syncName: 's', runId: 'r', batchId: 'r#1', get checkpoint() { return checkpoint; }, saveCheckpoint: async (value: string) => void (checkpoint = value) };
+      const ingest = new BulkIngest(connection, '62.0', context, (_what, request) => Promise.resolve(request()), async () => {}, 20_000);
+      const rows = Array.from({ length: 300 }, (_, n) => ({ key: `k${n}`, cells: { External_Id__c: `k${n}`, Name: `Account ${n}`, Website: `https://${'x'.repeat(180)}.example` } }));
+      const results = await ingest.run({ operation: 'upsert', object: 'Account', externalIdFieldName: 'External_Id__c', keyColumn: 'External_Id__c', rows });
+      expect([...results.values()].filter((r) => r.status !== 'ok')).toEqual([]);
+      expect(results.size).toBe(300);
+      expect(sandbox.records('Account')).toHaveLength(300);
+      expect((JSON.parse(checkpoint ?? '{}') as { jobs: string[] }).jobs.length).toBeGreaterThan(2);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
