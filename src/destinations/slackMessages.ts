@@ -9,6 +9,21 @@ export type RenderedRecord =
   | { kind: 'skip'; reason: string }
   | { kind: 'reject'; error: RecordError };
 
+/** Characters of a message's text Slack keeps ("Provide no more than 40,000 characters or risk truncation"). */
+export const SLACK_TEXT_LIMIT = 40_000;
+
+/**
+ * A text cut to SLACK_TEXT_LIMIT with a visible note of what was left out, where Slack would cut it
+ * silently (its answer only warns `message_truncated`).
+ */
+export function fitToSlack(text: string, limit = SLACK_TEXT_LIMIT): string {
+  if (text.length <= limit) return text;
+  const note = (left: number) => `… (${left.toLocaleString('en')} more characters not shown)`;
+  let cut = text.slice(0, limit - note(text.length).length);
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1); // never split a surrogate pair
+  return `${cut}${note(text.length - cut.length)}`;
+}
+
 export interface MessageSettings {
   template: string;
   when?: WhenFilter | undefined;
@@ -47,7 +62,7 @@ export class MessageRenderer {
       if (skip !== undefined) return { kind: 'skip', reason: skip };
       const text = this.template.render(scope);
       if (text.trim() === '') return { kind: 'reject', error: { code: 'EMPTY_MESSAGE', message: 'the template rendered an empty message', fields: [] } };
-      return { kind: 'message', text };
+      return { kind: 'message', text: fitToSlack(text) };
     } catch (err) {
       if (!(err instanceof TemplateError)) throw err;
       return {
@@ -75,17 +90,32 @@ export class MessageRenderer {
 
   /**
    * A digest of the rows of one batch: the title, then the top N rows' texts (ordered by `sortBy`
-   * when given, else in batch order) as a bulleted list, then how many more there were.
+   * when given, else in batch order) as a bulleted list, then how many more there were. Rows are
+   * listed only while the whole stays within SLACK_TEXT_LIMIT: the rest count as "more", where Slack
+   * would have cut the list, and its "…and N more", silently.
    */
-  digest(rows: ReadonlyArray<{ record: Pick<DestinationRecord, 'key' | 'fields'>; text: string }>): string {
+  digest(rows: ReadonlyArray<{ record: Pick<DestinationRecord, 'key' | 'fields'>; text: string }>, limit = SLACK_TEXT_LIMIT): string {
     const settings = this.settings.digest;
     if (!settings) throw new Error('digest is not configured');
     const ordered = settings.sortBy === undefined ? [...rows] : sortRows(rows, settings.sortBy, settings.order);
-    const shown = ordered.slice(0, settings.top);
+    const title = (shown: number) => fitToSlack(new MessageTemplate(settings.title).render({ count: rows.length, shown, more: rows.length - shown }), limit / 4);
+    const moreLine = (more: number) => `…and ${more} more`;
+    // Room for the longest the title and the last line can be, whatever is shown.
+    let room = limit - title(Math.min(settings.top, rows.length)).length - moreLine(rows.length).length - 64;
+    const shown: string[] = [];
+    for (const row of ordered.slice(0, settings.top)) {
+      const line = `• ${row.text}`;
+      if (line.length + 1 > room) {
+        // One row longer than a whole digest: shown cut, rather than a digest of nothing but the count.
+        if (shown.length === 0) shown.push(fitToSlack(line, room - 1));
+        break;
+      }
+      shown.push(line);
+      room -= line.length + 1;
+    }
     const more = rows.length - shown.length;
-    const title = new MessageTemplate(settings.title).render({ count: rows.length, shown: shown.length, more });
-    const lines = [title, ...shown.map((row) => `• ${row.text}`)];
-    if (more > 0) lines.push(`…and ${more} more`);
+    const lines = [title(shown.length), ...shown];
+    if (more > 0) lines.push(moreLine(more));
     return lines.join('\n');
   }
 }

@@ -54,6 +54,25 @@ describe('Slack message rendering', () => {
     expect(renderer.digest(rows)).toBe('3 accounts at risk\n• Acme (38)\n• Initech (55)\n…and 1 more');
   });
 
+  it("keeps a message within Slack's 40,000 characters, saying what it left out, where Slack would cut it silently", () => {
+    const long = { key: '1', fields: { name: `${'n'.repeat(40_490)}END` } };
+    const rendered = new MessageRenderer({ template: '{{ name }}' }).render(long);
+    if (rendered.kind !== 'message') throw new Error('expected a message');
+    expect(rendered.text.length).toBeLessThanOrEqual(40_000);
+    expect(rendered.text).toMatch(/n… \(\d{3} more characters not shown\)$/);
+  });
+
+  it('lists digest rows only while the digest fits 40,000 characters; the rest count in "…and N more"', () => {
+    const renderer = new MessageRenderer({ template: '{{ name }}', digest: { top: 100, title: '{{ count }} accounts at risk' } });
+    const rows = Array.from({ length: 150 }, (_, n) => ({ record: { key: String(n), fields: { name: `${n} ${'x'.repeat(460)}` } }, text: `${n} ${'x'.repeat(460)}` }));
+    const digest = renderer.digest(rows);
+    expect(digest.length).toBeLessThanOrEqual(40_000);
+    const listed = digest.split('\n').filter((line) => line.startsWith('• ')).length;
+    expect(listed).toBeGreaterThan(50);
+    expect(listed).toBeLessThan(100);
+    expect(digest.endsWith(`…and ${150 - listed} more`)).toBe(true);
+  });
+
   it('reports template variables, when fields and channelFrom that no mapping provides', () => {
     const issues = unmappedVariables(
       { template: '{{ name }} {{ owner }}', when: { field: 'tier', equals: 1 }, channelFrom: 'team_channel' },
