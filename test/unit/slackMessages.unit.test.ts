@@ -63,7 +63,7 @@ describe('Slack message rendering', () => {
   });
 
   it('lists digest rows only while the digest fits 40,000 characters; the rest count in "…and N more"', () => {
-    const renderer = new MessageRenderer({ template: '{{ name }}', digest: { top: 100, title: '{{ count }} accounts at risk' } });
+    const renderer = new MessageRenderer({ template: '{{ name }}', digest: { top: 100, title: '{{ count }} accounts at risk', order: 'asc' } });
     const rows = Array.from({ length: 150 }, (_, n) => ({ record: { key: String(n), fields: { name: `${n} ${'x'.repeat(460)}` } }, text: `${n} ${'x'.repeat(460)}` }));
     const digest = renderer.digest(rows);
     expect(digest.length).toBeLessThanOrEqual(40_000);
