@@ -211,7 +211,10 @@ export function normalizeJson(raw: Value | object): Value {
 export function normalizeBytes(raw: Uint8Array | string, encoding: 'base64' | 'hex'): string {
   if (typeof raw !== 'string') return Buffer.from(raw).toString('base64');
   if (encoding === 'base64') return Buffer.from(raw, 'base64').toString('base64');
-  return Buffer.from(raw.replace(/^\\x/, ''), 'hex').toString('base64');
+  // Node's hex decoder stops at the first character that is not hex, silently: refuse such text.
+  const hex = raw.replace(/^\\x/, '');
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) throw new NormalizeError(`not hex bytes: ${raw.slice(0, 40)}`);
+  return Buffer.from(hex, 'hex').toString('base64');
 }
 
 /** One value of a kind in its canonical form; NULL stays null (never confused with ""). */

@@ -120,22 +120,56 @@ export function normalizePg(oid: number, raw: string | null): Value | Unreadable
  * PostgreSQL (or Redshift) through `pg` with a server-side cursor: pages of `pageSize` rows, never
  * the whole result. Every value arrives as text and is normalised by its column's type.
  */
+/**
+ * Session settings every value's canonical form depends on, whatever the server, database, role or
+ * URL sets: timestamps with an explicit +00 offset, dates and intervals in the forms normalize.ts
+ * reads (a role's `DateStyle = SQL, DMY` made every date unreadable), doubles with every digit
+ * (`extra_float_digits = 0`, the default before PostgreSQL 12, rounded them), bytea as hex (`escape`
+ * was decoded as hex, cut at its first non-hex character). Each a statement of its own: a server
+ * without a parameter (Redshift has no bytea, no IntervalStyle) ignores it.
+ */
+const SESSION_SETTINGS: ReadonlyArray<{ sql: string; optional: boolean }> = [
+  { sql: `SET TIME ZONE 'UTC'`, optional: false },
+  { sql: `SET DateStyle = 'ISO, YMD'`, optional: false },
+  { sql: `SET IntervalStyle = 'postgres'`, optional: true },
+  { sql: `SET extra_float_digits = 3`, optional: true },
+  { sql: `SET bytea_output = 'hex'`, optional: true },
+];
+
+/** SQLSTATE 42704: unrecognized configuration parameter. */
+const UNKNOWN_PARAMETER = '42704';
+
+/**
+ * PostgreSQL (or Redshift) through `pg` with a server-side cursor: pages of `pageSize` rows, never
+ * the whole result. Every value arrives as text and is normalised by its column's type.
+ */
 export class PostgresSource implements Source {
   private client: Client | undefined;
+  /** Why the connection was lost (a restart, a failover, the network), once it has been. */
+  private lost: Error | undefined;
 
   constructor(private readonly config: PostgresConnection) {}
 
   private async connect(): Promise<Client> {
     if (this.client) return this.client;
     const client = new Client({ connectionString: this.config.url, application_name: 'backflow' });
+    // A connection lost while idle (between two pages) is an 'error' event: unheard, it crashed the
+    // worker process and every activity on it.
+    client.on('error', (err) => {
+      this.lost ??= err;
+    });
     try {
       await client.connect();
-      // Timestamps with time zone come back with an explicit +00 offset.
-      await client.query(`SET TIME ZONE 'UTC'`);
+      for (const setting of SESSION_SETTINGS) {
+        await client.query(setting.sql).catch((err: unknown) => {
+          if (!(setting.optional && (err as { code?: unknown }).code === UNKNOWN_PARAMETER)) throw err;
+        });
+      }
     } catch (err) {
       await client.end().catch(() => {});
       throw sourceFailure(`cannot connect to PostgreSQL: ${(err as Error).message}`, isPostgresUnavailable(err));
     }
+    this.lost = undefined;
     this.client = client;
     return client;
   }
@@ -150,7 +184,7 @@ export class PostgresSource implements Source {
       const result = await client.query({ text: `SELECT * FROM (${sql}) AS backflow_model LIMIT 0`, types: asText });
       return result.fields.map((field) => ({ name: field.name, type: String(field.dataTypeID) }));
     } catch (err) {
-      throw sourceFailure(`PostgreSQL: ${(err as Error).message}`, isPostgresUnavailable(err));
+      throw sourceFailure(`PostgreSQL: ${(err as Error).message}`, isPostgresUnavailable(err) || this.lost !== undefined);
     }
   }
 
@@ -163,7 +197,7 @@ export class PostgresSource implements Source {
       for (;;) {
         const rows = await new Promise<Array<Record<string, string | null>>>((resolve, reject) =>
           cursor.read(this.config.pageSize, (err, page, result) => {
-            if (err) return reject(sourceFailure(`PostgreSQL: ${err.message}`, isPostgresUnavailable(err)));
+            if (err) return reject(sourceFailure(`PostgreSQL: ${err.message}`, isPostgresUnavailable(err) || this.lost !== undefined));
             if (result?.fields?.length) oids = new Map(result.fields.map((f) => [f.name, f.dataTypeID]));
             resolve(page);
           }),
@@ -176,12 +210,22 @@ export class PostgresSource implements Source {
         });
       }
     } finally {
-      await cursor.close();
+      // A cursor on a lost connection never closes (it waits for the server's readyForQuery): drop the
+      // connection instead; the next attempt opens a new one.
+      if (this.lost) this.drop(client);
+      else await cursor.close();
     }
   }
 
   async close(): Promise<void> {
-    await this.client?.end();
+    const client = this.client;
     this.client = undefined;
+    if (client && this.lost) this.drop(client);
+    else await client?.end();
+  }
+
+  private drop(client: Client): void {
+    if (this.client === client) this.client = undefined;
+    void client.end().catch(() => {});
   }
 }

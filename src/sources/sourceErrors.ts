@@ -17,13 +17,20 @@ export class SourceUnavailable extends Error {
 }
 
 /**
- * PostgreSQL errors worth waiting out: the network's, a connection dropped mid-query, and the
- * server's own "not now" SQLSTATEs (class 08 connection exceptions; 57P01-57P03 shutting down or
- * starting up; 53300 too many connections). Authentication (28xxx) and unknown databases are final.
+ * The server's own "not now" SQLSTATEs: 57P01-57P03 shutting down or starting up, 57P04 a database
+ * dropped during a standby's recovery, 53300 too many connections, 40001 a query a hot standby
+ * cancelled for a conflict with recovery ("a query that was canceled may well succeed if it is
+ * executed again", PostgreSQL's Hot Standby chapter), 40P01 a deadlock.
+ */
+const RETRYABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57P04', '53300', '40001', '40P01']);
+
+/**
+ * PostgreSQL errors worth waiting out: the network's, a connection dropped mid-query, class 08
+ * connection exceptions and RETRYABLE_SQLSTATES. Authentication (28xxx) and unknown databases are final.
  */
 export function isPostgresUnavailable(err: unknown): boolean {
   const { code, message } = err as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && (NETWORK_ERROR_CODES.has(code) || code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code))) return true;
+  if (typeof code === 'string' && (NETWORK_ERROR_CODES.has(code) || code.startsWith('08') || RETRYABLE_SQLSTATES.has(code))) return true;
   return typeof message === 'string' && /Connection terminated|timeout expired/i.test(message);
 }
 

@@ -10,7 +10,7 @@ import { createSource } from '../../src/sources';
 import { POLL_WAIT_MS } from '../../src/sources/bigquery';
 import { BackflowError } from '../../src/errors';
 import type { Connection } from '../../src/config/schema';
-import type { Row } from '../../src/sources/source';
+import type { Row, SourceRow } from '../../src/sources/source';
 import { startSync } from '../../src/temporal/startSync';
 import type { RunSummary } from '../../src/state/summary';
 import { backflow, expectSucceeded } from '../support/cli';
@@ -170,6 +170,56 @@ describe('types normalised the same way in every source', () => {
     expect(pgSmall.digest).toBe(duck.digest);
     expect(bq.digest).toBe(duck.digest);
   }, 180_000); // 30,000 rows through three warehouses, four times
+});
+
+describe('PostgreSQL whatever its server does', () => {
+  const readAll = async (url: string, sql: string, pageSize = 1_000): Promise<SourceRow[]> => {
+    const source = createSource({ type: 'postgres', url, pageSize }, fx.project.dir);
+    const rows: SourceRow[] = [];
+    try {
+      for await (const page of source.stream(sql)) rows.push(...page);
+    } finally {
+      await source.close();
+    }
+    return rows;
+  };
+
+  it("reads values in their canonical forms whatever the session's DateStyle, IntervalStyle, extra_float_digits and bytea_output", async () => {
+    const url = await createTestDatabase();
+    const sql = `SELECT TIMESTAMPTZ '2024-03-17 10:00:00.25+00' AS tz, DATE '2024-03-17' AS d, INTERVAL '1 year 2 months 3 days 04:05:06' AS i,
+                        0.1::float8 + 0.2::float8 AS f, '\\x616200ff6364'::bytea AS b`;
+    const canonical = await readAll(url, sql);
+    expect(canonical).toEqual([{ tz: '2024-03-17T10:00:00.250000Z', d: '2024-03-17', i: 'P1Y2M3DT4H5M6S', f: 0.30000000000000004, b: Buffer.from('ab\0\xffcd', 'latin1').toString('base64') }]);
+    // A role or database that sets other styles (as ALTER ROLE … SET would).
+    const options = encodeURIComponent('-c DateStyle=SQL,DMY -c IntervalStyle=sql_standard -c extra_float_digits=0 -c bytea_output=escape');
+    expect(await readAll(`${url}?options=${options}`, sql)).toEqual(canonical);
+  });
+
+  it('fails a read whose connection was lost as SOURCE_UNAVAILABLE (retried), without crashing the process, and reads again after', async () => {
+    const url = await createTestDatabase();
+    await runPostgres(url, `CREATE TABLE g AS SELECT generate_series(1, 10) AS n`);
+    const source = createSource({ type: 'postgres', url, pageSize: 2 }, fx.project.dir);
+    const pages: SourceRow[][] = [];
+    const failure = await (async () => {
+      try {
+        for await (const page of source.stream(`SELECT n FROM g ORDER BY n`)) {
+          pages.push(page);
+          // The server ends the connection between two pages (a restart, a failover, an admin).
+          if (pages.length === 1) await runPostgres(url, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'backflow' AND datname = current_database()`);
+        }
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    })();
+    expect(pages).toHaveLength(1);
+    expect(failure).toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
+    expect(failure).not.toBeInstanceOf(BackflowError);
+    const again: SourceRow[] = [];
+    for await (const page of source.stream(`SELECT n FROM g ORDER BY n`)) again.push(...page);
+    await source.close();
+    expect(again.map((row) => row['n'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
 });
 
 describe('bad input on a real warehouse', () => {

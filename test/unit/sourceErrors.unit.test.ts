@@ -11,6 +11,10 @@ describe('which warehouse failures are waited out', () => {
       Object.assign(new Error('the database system is starting up'), { code: '57P03' }),
       Object.assign(new Error('sorry, too many clients already'), { code: '53300' }),
       Object.assign(new Error('connection failure'), { code: '08006' }),
+      // A hot standby cancelling a query for a conflict with recovery, a deadlock, a database dropped in recovery.
+      Object.assign(new Error('canceling statement due to conflict with recovery'), { code: '40001' }),
+      Object.assign(new Error('deadlock detected'), { code: '40P01' }),
+      Object.assign(new Error('database dropped'), { code: '57P04' }),
     ]) {
       expect([err.message, isPostgresUnavailable(err)]).toEqual([err.message, true]);
     }
