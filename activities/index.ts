@@ -35,8 +35,9 @@ export function createActivities(deps: EngineDeps) {
     },
 
     async extractChanges(runId: string): Promise<ExtractResult> {
+      const stopRequested = () => Context.current().cancellationSignal.aborted;
       return asActivity(() =>
-        withHeartbeats(extractChanges(deps, runId, (rows) => heartbeat({ rows }))),
+        withHeartbeats(extractChanges(deps, runId, (rows) => heartbeat({ rows }), { stopRequested })),
       );
     },
 

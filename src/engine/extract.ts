@@ -7,6 +7,19 @@ import { largestBatch } from '../state/batches';
 import { batchesPerActivity } from './batchesPerActivity';
 import { batchSizeFor, nowIso, openSource, openTarget, type EngineDeps } from './context';
 
+/**
+ * An extract stopped at a page boundary because its activity was cancelled (the worker shutting down
+ * after its grace time, the run cancelled). Not a BackflowError: Temporal retries it, elsewhere, and
+ * the retry starts the staging over (resetStaging). Before, an extract ran to its end however long,
+ * holding a shutting-down worker for the whole of it.
+ */
+export class ExtractStopped extends Error {
+  constructor(runId: string, rows: number) {
+    super(`the extract of run ${runId} stopped after ${rows} rows: its activity was cancelled (the worker is shutting down, or the run was cancelled); it starts over when retried`);
+    this.name = 'ExtractStopped';
+  }
+}
+
 export interface ExtractResult {
   counts: ChangeCounts;
   /** Batches the destination may take at once. */
@@ -24,8 +37,11 @@ export async function extractChanges(
   deps: EngineDeps,
   runId: string,
   onPage: (rowsSoFar: number) => void = () => {},
-  /** A dry run's extract (previewRun): the diff leaves the committed snapshot as it is. */
-  options: { dryRun?: boolean } = {},
+  /**
+   * dryRun: a dry run's extract (previewRun), whose diff leaves the committed snapshot as it is.
+   * stopRequested: asked after each page; true stops the extract there (ExtractStopped).
+   */
+  options: { dryRun?: boolean; stopRequested?: () => boolean } = {},
 ): Promise<ExtractResult> {
   const run = await getRun(deps.state, runId);
   const spec = specOf(run);
@@ -63,6 +79,7 @@ export async function extractChanges(
       await stagePage(deps.state, runId, seq, staged, invalid, nowIso(deps), fence);
       seq += staged.length;
       onPage(rowNumber);
+      if (options.stopRequested?.()) throw new ExtractStopped(runId, rowNumber);
     }
   } finally {
     await source.close();
