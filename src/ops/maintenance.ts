@@ -80,9 +80,21 @@ async function reportInvalidSyncs(deps: EngineDeps, project: Project, now: Date)
   return [...project.invalidSyncs.keys()];
 }
 
+/** Syncs with an alert still owed to a channel (its opening or its recovery). */
+async function syncsOwedAlerts(deps: EngineDeps): Promise<string[]> {
+  const db = await opsDb(deps.state);
+  const rows = await db
+    .selectFrom('alert_incidents')
+    .select('sync_name')
+    .distinct()
+    .where((eb) => eb.or([eb('open_pending', 'is not', null), eb('resolve_pending', 'is not', null)]))
+    .execute();
+  return rows.map((row) => row.sync_name);
+}
+
 /**
- * The maintenance schedule's work: prune per-record results past retention, and alert on scheduled
- * syncs that have missed `staleAfter` of their scheduled fires since their last completed run
+ * The maintenance schedule's work: prune per-record results past retention, deliver alerts still
+ * owed to a channel (every sync's), and alert on scheduled syncs that have missed `staleAfter` of their scheduled fires since their last completed run
  * (resolving when they have not). An invalid sync file does not stop the checks of the other syncs;
  * it is reported (reportInvalidSyncs). An invalid backflow.yaml fails the whole of it.
  */
@@ -96,6 +108,13 @@ export async function runMaintenance(
   const pruned = await pruneRecordResults(deps.state, project.recordRetentionMs, now);
   const invalid = await reportInvalidSyncs(deps, project, now);
   const stale: string[] = [];
+  const alertDeps = { state: deps.state, logger: deps.logger, env: deps.env ?? process.env, now: () => now };
+  // Alerts still owed to a channel, for every sync: a paused or unscheduled sync is observed below
+  // never, and its run's failure alert would wait for a run that may not come.
+  for (const sync of await syncsOwedAlerts(deps)) {
+    const spec = project.syncs.get(sync);
+    if (spec?.alerts) await applyObservations(alertDeps, sync, spec.alerts, []);
+  }
   for (const spec of project.syncs.values()) {
     if (!spec.schedule || !spec.alerts) continue;
     const { paused, resumedAt } = await scheduleOf(spec.name);
@@ -114,12 +133,7 @@ export async function runMaintenance(
       graceMs: Math.max(STALE_GRACE_MS, times.lastDurationMs ?? 0),
     });
     if (observation.active) stale.push(spec.name);
-    await applyObservations(
-      { state: deps.state, logger: deps.logger, env: deps.env ?? process.env, now: () => now },
-      spec.name,
-      spec.alerts,
-      [observation],
-    );
+    await applyObservations(alertDeps, spec.name, spec.alerts, [observation]);
   }
   return { pruned, stale, invalid };
 }

@@ -134,6 +134,21 @@ describe('alerts and maintenance with an invalid sync file', () => {
     ]);
   });
 
+  it('maintenance delivers an alert still owed to its channel for a sync it does not check (paused, or without a schedule)', async () => {
+    const { applyObservations } = await import('../../src/ops/alerts');
+    const { answerBusy, answerOk } = await import('../support/alertReceiver');
+    const spec = loadProject(dir, { strict: false }).syncs.get('accounts')!;
+    hooks.answer = answerBusy;
+    const alertDeps = { state, logger: pino({ level: 'silent' }), env: {}, now: () => now };
+    await applyObservations(alertDeps, 'accounts', spec.alerts, [{ kind: 'failed', active: true, detail: 'run r1 failed: token revoked' }], 'r1');
+    expect(hooks.posts.filter((post) => post.body['sync'] === 'accounts')).toEqual([]);
+    hooks.answer = answerOk;
+    await runMaintenance(deps, async () => ({ paused: true }));
+    expect(bodies().filter((post) => post['sync'] === 'accounts').map((post) => [post['type'], post['kind'], post['detail']])).toEqual([
+      ['incident.opened', 'failed', 'run r1 failed: token revoked'],
+    ]);
+  });
+
   it('maintenance still prunes and checks the valid syncs, reports the invalid file once (file + path), and resolves it once fixed', async () => {
     const spec = loadProject(dir, { strict: false }).syncs.get('accounts')!;
     await openRun(state, { runId: 'r1', spec, full: false, now: '2026-11-26T10:00:00.000Z', lease: true });

@@ -25,7 +25,7 @@ afterAll(async () => {
 it('stops an extract at the page after its activity is cancelled (WORKER_SHUTDOWN), as a failure Temporal retries', async () => {
   const activities = createActivities(project.deps);
   const env = new MockActivityEnvironment();
-  const { runId } = await env.run(activities.startRun, { runId: 'sync:accounts_to_salesforce:stop', sync: 'accounts_to_salesforce', full: false });
+  const { runId } = (await env.run(activities.startRun, { runId: 'sync:accounts_to_salesforce:stop', sync: 'accounts_to_salesforce', full: false })) as { runId: string };
   let pages = 0;
   env.on('heartbeat', () => {
     if (++pages === 1) env.cancel('WORKER_SHUTDOWN');
