@@ -180,6 +180,10 @@ export function shapeOfOptions(options: ScheduleOptions): ScheduleShape {
       intervals: (spec.intervals ?? []).map((interval) => ({ everyMs: msToNumber(interval.every), offsetMs: interval.offset !== undefined ? msToNumber(interval.offset) : 0 })),
       calendars: calendars.every((calendar) => calendar !== undefined) ? calendars : undefined,
       timezone: spec.timezone ?? '',
+      jitterMs: spec.jitter !== undefined ? msToNumber(spec.jitter) : 0,
+      startAt: spec.startAt?.toISOString() ?? '',
+      endAt: spec.endAt?.toISOString() ?? '',
+      skip: spec.skip?.length ?? 0,
     },
     action: {
       workflowType: typeof action.workflowType === 'string' ? action.workflowType : action.workflowType.name,
@@ -209,6 +213,10 @@ export function shapeOfDescription(description: ScheduleDescription): ScheduleSh
         year: rangeValues(calendar.year, Number),
       })),
       timezone: spec.timezone ?? '',
+      jitterMs: spec.jitter ?? 0,
+      startAt: spec.startAt?.toISOString() ?? '',
+      endAt: spec.endAt?.toISOString() ?? '',
+      skip: spec.skip?.length ?? 0,
     },
     action: {
       workflowType: action.workflowType,

@@ -90,6 +90,14 @@ export interface ScheduleShape {
     /** Undefined when the config's cron has no such form (never for one `backflow validate` accepts): the hash decides. */
     calendars: CalendarShape[] | undefined;
     timezone: string;
+    /**
+     * What backflow never sets, so any value is a hand edit (Temporal Web, the temporal CLI): a
+     * jitter, a start or end (an `endAt` stops the schedule firing), skipped times.
+     */
+    jitterMs: number;
+    startAt: string;
+    endAt: string;
+    skip: number;
   };
   action: { workflowType: string; workflowId: string; taskQueue: string; args: string; searchAttributes: string[] };
   policies: { overlap: string };

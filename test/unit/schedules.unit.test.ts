@@ -205,6 +205,16 @@ describe('drift: the schedule on the cluster against the config, whatever the me
     expect(shapeDifferences(want, shapeOfDescription(edited))).toEqual(['spec.intervals', 'action.taskQueue']);
   });
 
+  it('a jitter, a start or end time, or skipped times set by hand are drift: backflow never sets them', () => {
+    const want = wanted({ every: '1h' });
+    const every = { intervals: [{ every: 3_600_000, offset: 0 }] };
+    const edited = described({
+      spec: { ...every, jitter: 600_000, endAt: new Date('2026-12-01T00:00:00Z'), skip: [{ dayOfWeek: [{ start: 'SATURDAY', end: 'SUNDAY', step: 1 }] }] },
+    } as never);
+    expect(shapeDifferences(want, shapeOfDescription(edited))).toEqual(['spec.jitterMs', 'spec.endAt', 'spec.skip']);
+    expect(shapeDifferences(want, shapeOfDescription(described({ spec: { ...every, startAt: new Date('2026-01-01T00:00:00Z') } })))).toEqual(['spec.startAt']);
+  });
+
   it('a cron matches the calendar Temporal parsed it into, in its time zone; another hour, zone or overlap does not', () => {
     const calendar = (hour: number, days: [string, string]) =>
       ({
