@@ -4,24 +4,30 @@ import { z } from 'zod';
 import type { ModelRef } from '../config/schema';
 import { ConfigError } from '../errors';
 
-/** The part of dbt's manifest.json backflow reads: each model node and the relation it built. */
+/** What `ref()` resolves to: models, and the seeds and snapshots dbt builds tables for too. */
+const REFERABLE = new Set(['model', 'seed', 'snapshot']);
+
+const nodeSchema = z
+  .object({
+    resource_type: z.string(),
+    name: z.string(),
+    relation_name: z.string().nullable().optional(),
+    database: z.string().nullable().optional(),
+    schema: z.string().nullable().optional(),
+    alias: z.string().nullable().optional(),
+    package_name: z.string().optional(),
+    /** Set on versioned models (dbt ≥ 1.5): one node per version, all with the model's name. */
+    version: z.union([z.number(), z.string()]).nullable().optional(),
+    latest_version: z.union([z.number(), z.string()]).nullable().optional(),
+    config: z.object({ materialized: z.string().optional() }).passthrough().optional(),
+  })
+  .passthrough();
+
+/** The part of dbt's manifest.json backflow reads: each node and the relation it built, and the disabled ones. */
 const manifestSchema = z.object({
-  nodes: z.record(
-    z.string(),
-    z.object({
-      resource_type: z.string(),
-      name: z.string(),
-      relation_name: z.string().nullable().optional(),
-      database: z.string().nullable().optional(),
-      schema: z.string().nullable().optional(),
-      alias: z.string().nullable().optional(),
-      package_name: z.string().optional(),
-      /** Set on versioned models (dbt ≥ 1.5): one node per version, all with the model's name. */
-      version: z.union([z.number(), z.string()]).nullable().optional(),
-      latest_version: z.union([z.number(), z.string()]).nullable().optional(),
-      config: z.object({ materialized: z.string().optional() }).passthrough().optional(),
-    }).passthrough(),
-  ),
+  nodes: z.record(z.string(), nodeSchema),
+  /** Disabled nodes, by unique id (a list each: one per config that disabled it). */
+  disabled: z.record(z.string(), z.array(z.object({ resource_type: z.string(), name: z.string(), package_name: z.string().optional() }).passthrough())).nullable().optional(),
 });
 
 /**
@@ -42,11 +48,18 @@ export function resolveModelSql(model: ModelRef, projectDir: string, file: strin
   }
   const manifest = manifestSchema.safeParse(raw);
   if (!manifest.success) return fail(`${model.manifest} is not a dbt manifest: ${manifest.error.issues[0]?.message ?? ''}`);
-  const named = Object.values(manifest.data.nodes).filter(
-    (node) => node.resource_type === 'model' && node.name === model.dbt && (model.package === undefined || node.package_name === model.package),
-  );
+  const matches = (node: { resource_type: string; name: string; package_name?: string | undefined }) =>
+    REFERABLE.has(node.resource_type) && node.name === model.dbt && (model.package === undefined || node.package_name === model.package);
+  const found = Object.values(manifest.data.nodes).filter(matches);
+  // A model first, as the name is mostly one's; else the seed or snapshot of that name.
+  const models = found.filter((node) => node.resource_type === 'model');
+  const named = models.length > 0 ? models : found;
   const inPackage = model.package === undefined ? '' : ` in package "${model.package}"`;
-  if (named.length === 0) return fail(`no dbt model named "${model.dbt}"${inPackage} in ${model.manifest}`);
+  if (named.length === 0) {
+    const disabled = Object.values(manifest.data.disabled ?? {}).flat().find(matches);
+    if (disabled) return fail(`dbt ${disabled.resource_type} "${model.dbt}"${inPackage} is disabled in ${model.manifest} (enabled: false): it builds no relation to read`);
+    return fail(`no dbt model, seed or snapshot named "${model.dbt}"${inPackage} in ${model.manifest}`);
+  }
   const packages = [...new Set(named.map((node) => node.package_name ?? '?'))];
   if (packages.length > 1) {
     return fail(`several dbt packages define a model named "${model.dbt}" (${packages.join(', ')}); name one with \`package:\``);

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { resolveModelSql } from '../../src/sources/dbt';
 
-function projectWithManifest(nodes: Record<string, unknown>): string {
+function projectWithManifest(nodes: Record<string, unknown>, disabled: Record<string, unknown[]> = {}): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'backflow-dbt-'));
   mkdirSync(path.join(dir, 'target'));
-  writeFileSync(path.join(dir, 'target', 'manifest.json'), JSON.stringify({ metadata: {}, nodes }));
+  writeFileSync(path.join(dir, 'target', 'manifest.json'), JSON.stringify({ metadata: {}, nodes, disabled }));
   return dir;
 }
 
@@ -43,11 +43,27 @@ describe('dbt model references', () => {
   it('names the file and path when the model is missing, ephemeral, or the manifest is absent', () => {
     const dir = projectWithManifest({ 'model.shop.tmp': model('tmp', { config: { materialized: 'ephemeral' } }) });
     expect(() => resolveModelSql({ dbt: 'accounts', manifest: 'target/manifest.json' }, dir, 'syncs/a.yaml')).toThrow(
-      'syncs/a.yaml: model.dbt: no dbt model named "accounts" in target/manifest.json',
+      'syncs/a.yaml: model.dbt: no dbt model, seed or snapshot named "accounts" in target/manifest.json',
     );
     expect(() => resolveModelSql({ dbt: 'tmp', manifest: 'target/manifest.json' }, dir, 'syncs/a.yaml')).toThrow('is ephemeral');
     expect(() => resolveModelSql({ dbt: 'accounts', manifest: 'missing.json' }, dir, 'syncs/a.yaml')).toThrow(
       /syncs\/a\.yaml: model\.dbt: cannot read dbt manifest missing\.json/,
+    );
+  });
+
+  it('reads a seed or a snapshot as ref() does, and says a disabled model is disabled', () => {
+    const dir = projectWithManifest(
+      {
+        'seed.shop.countries': model('countries', { resource_type: 'seed', relation_name: '"warehouse"."seeds"."countries"' }),
+        'snapshot.shop.accounts_snap': model('accounts_snap', { resource_type: 'snapshot', relation_name: '"warehouse"."snapshots"."accounts_snap"' }),
+      },
+      { 'model.shop.old_scores': [model('old_scores', { config: { enabled: false } })] },
+    );
+    const ref = (name: string) => resolveModelSql({ dbt: name, manifest: 'target/manifest.json' }, dir, 'syncs/a.yaml');
+    expect(ref('countries')).toBe('SELECT * FROM "warehouse"."seeds"."countries"');
+    expect(ref('accounts_snap')).toBe('SELECT * FROM "warehouse"."snapshots"."accounts_snap"');
+    expect(() => ref('old_scores')).toThrow(
+      'syncs/a.yaml: model.dbt: dbt model "old_scores" is disabled in target/manifest.json (enabled: false): it builds no relation to read',
     );
   });
 
