@@ -3,14 +3,18 @@ import { closeRun, getRun, specOf } from '../state/runs';
 import type { RunSummary } from '../state/summary';
 import { nowIso, type EngineDeps } from './context';
 
-/** Totals, final status, staging cleanup and the lease released; `error` marks the run failed. */
+/**
+ * Totals, final status, staging cleanup and the lease released; `error` marks the run failed.
+ * `finishedAt` (ISO): when the run ended, if not now (an abandoned run's workflow closed earlier).
+ */
 export async function finishRun(
   deps: EngineDeps,
   runId: string,
   error?: { code: string; message: string },
+  finishedAt?: string,
 ): Promise<RunSummary> {
   const before = await getRun(deps.state, runId);
-  const summary = await closeRun(deps.state, { runId, now: nowIso(deps), ...(error ? { error } : {}) });
+  const summary = await closeRun(deps.state, { runId, now: finishedAt ?? nowIso(deps), ...(error ? { error } : {}) });
   // Metrics, alerts, write-back: once, when this call closed the run (not on an activity retry).
   if (before.phase !== 'finished') await afterRun(deps, summary, specOf(before));
   deps.logger.info(

@@ -14,8 +14,8 @@ export interface StartRunInput {
   lease?: boolean;
 }
 
-/** What Temporal says of a run's workflow (see workflowIdOfRun): 'RUNNING' or how it ended. */
-export type RunWorkflowStatus = (runId: string) => Promise<string>;
+/** What Temporal says of a run's workflow (see workflowIdOfRun): 'RUNNING' or how it ended, and when (ISO). */
+export type RunWorkflowStatus = (runId: string) => Promise<{ status: string; closedAt?: string }>;
 
 /**
  * Checks everything that can be checked before touching the destination — the spec, the secrets,
@@ -37,13 +37,16 @@ export async function startRun(
     opened = await open();
   } catch (err) {
     if (!(err instanceof SyncAlreadyRunning) || !workflowStatus) throw err;
-    const status = await workflowStatus(err.holderRunId);
+    const { status, closedAt } = await workflowStatus(err.holderRunId);
     if (status === 'RUNNING') throw err;
-    // Closed as its own finishRun would have: alerts, metrics and write-back see a failed run.
-    await finishRun(deps, err.holderRunId, {
-      code: 'RUN_ABANDONED',
-      message: `its workflow ended (${status}) without finishing the run; closed when run ${input.runId} started`,
-    });
+    // Closed as its own finishRun would have: alerts, metrics and write-back see a failed run. It
+    // ended when its workflow did: closed now, its duration would span the whole gap (days, maybe).
+    await finishRun(
+      deps,
+      err.holderRunId,
+      { code: 'RUN_ABANDONED', message: `its workflow ended (${status}) without finishing the run; closed when run ${input.runId} started` },
+      closedAt,
+    );
     deps.logger.warn({ sync: spec.name, runId: input.runId, abandonedRunId: err.holderRunId, workflowStatus: status }, 'closed an abandoned run that held the sync');
     opened = await open();
   }

@@ -2,14 +2,15 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 
 /**
  * What Temporal says of a workflow, by id: 'RUNNING', how it ended ('TERMINATED', 'TIMED_OUT',
- * 'FAILED', …), or 'NOT_FOUND' once its history is gone. The id names the newest execution, so a
- * run that continued as new reads as the running continuation.
+ * 'FAILED', …) and when, or 'NOT_FOUND' once its history is gone. The id names the newest
+ * execution, so a run that continued as new reads as the running continuation.
  */
-export async function workflowStatusOf(client: Client, workflowId: string): Promise<string> {
+export async function workflowStatusOf(client: Client, workflowId: string): Promise<{ status: string; closedAt?: string }> {
   try {
-    return (await client.workflow.getHandle(workflowId).describe()).status.name;
+    const description = await client.workflow.getHandle(workflowId).describe();
+    return { status: description.status.name, ...(description.closeTime ? { closedAt: description.closeTime.toISOString() } : {}) };
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return 'NOT_FOUND';
+    if (err instanceof WorkflowNotFoundError) return { status: 'NOT_FOUND' };
     throw err;
   }
 }

@@ -273,14 +273,18 @@ describe('running a sync', () => {
         .filter((v) => v.metricName === 'backflow_run_duration_seconds_count' && v.labels.sync === SYNC && v.labels.status === 'failed')
         .reduce((sum, v) => sum + v.value, 0);
     const failedBefore = await failedRuns();
+    let terminatedAt = 0;
     fx.sandbox.setFaults({ writeResponseDelayMs: 2_000 });
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
       const first = await startSync(fx.temporal.client, SYNC, { taskQueue, workflowId: terminatedId });
       while ((await first.progress()).phase !== 'syncing') await new Promise((resolve) => setTimeout(resolve, 50));
       // Terminated, finishRun never runs: the run stays `running` and keeps the sync's lease.
+      terminatedAt = Date.now();
       await fx.temporal.client.workflow.getHandle(terminatedId).terminate('stuck, said the operator');
       expect(await getRun(fx.project.deps.state, terminatedId)).toMatchObject({ status: 'running' });
       fx.sandbox.setFaults({});
+      // The next run comes later: the abandoned run still ended when its workflow did.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
       expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });
     });
     expect(await getRun(fx.project.deps.state, terminatedId)).toMatchObject({
@@ -289,6 +293,8 @@ describe('running a sync', () => {
       error_code: 'RUN_ABANDONED',
       error_message: expect.stringMatching(/^its workflow ended \(TERMINATED\) without finishing the run; closed when run .+ started$/) as unknown,
     });
+    const { finished_at: finishedAt } = await getRun(fx.project.deps.state, terminatedId);
+    expect(Date.parse(finishedAt ?? '') - terminatedAt).toBeLessThan(1_500);
     // Closed as its own finishRun would have: counted (and alerted on) as a failed run.
     expect(await failedRuns()).toBe(failedBefore + 1);
     expect(fx.sandbox.records('Account')).toHaveLength(4);
