@@ -1,7 +1,7 @@
 import { Client, types as pgTypes } from 'pg';
 import Cursor from 'pg-cursor';
 import type { PostgresConnection } from '../config/schema';
-import { NormalizeError, normalizeDecimal, normalizeFloat, normalizeInterval, readNormalized, readValue, type ValueKind } from './normalize';
+import { NormalizeError, normalizeDecimal, normalizeFloat, normalizeInterval, normalizeValue, readNormalized, readValue, type ValueKind } from './normalize';
 import { UnreadableValue, type Column, type Source, type SourceRow, type Value } from './source';
 import { isPostgresUnavailable, sourceFailure } from './sourceErrors';
 
@@ -27,13 +27,10 @@ const KIND_BY_OID: Record<number, ValueKind> = {
 
 const INTERVAL_OID = 1186;
 
-/** Array OIDs whose elements pg can parse into a JS array (int, text, numeric, bool, float arrays, …). */
-const ARRAY_OIDS = new Set([1000, 1005, 1007, 1016, 1021, 1022, 1231, 1009, 1015, 1014, 199, 3807, 1187]);
-
 const asText = { getTypeParser: () => (value: string) => value };
 
 export function postgresKind(oid: number): ValueKind {
-  return KIND_BY_OID[oid] ?? (ARRAY_OIDS.has(oid) ? 'json' : 'string');
+  return KIND_BY_OID[oid] ?? (ELEMENT_FROM_TEXT[oid] ? 'json' : 'string');
 }
 
 /** A PostgreSQL array literal as nested arrays of element texts (NULL as null), by pg's own parser for text[]. */
@@ -80,19 +77,41 @@ function pgInterval(text: string): string {
   return normalizeInterval(pgIntervalParts(text));
 }
 
+/** An element of an array read as a top-level value of its type is (normalize.ts). */
+const element = (kind: ValueKind) => (text: string) => normalizeValue(kind, text, 'hex');
+
 /**
- * Arrays whose elements pg's own parsers would damage, read from their text instead into the
- * canonical forms of top-level values: numeric[] elements are exact decimal strings (pg makes them
- * floats: digits past 2^53 lost), NaN / Infinity in float arrays the strings "NaN" / "Infinity" (as
- * numbers, JSON would turn them into null).
+ * Built-in array types, each element read from the array's text into the canonical form a top-level
+ * value of its type takes, so an array reads the same from PostgreSQL as from DuckDB or BigQuery (and
+ * fingerprints the same). pg's own parsers would damage some: numeric[] elements as floats (digits
+ * past 2^53 lost), json[]/jsonb[] through JSON.parse (big integers rounded), int8[] as strings,
+ * timestamp[], date[], bytea[], uuid[] as one literal string. Float NaN / Infinity stay the strings
+ * "NaN" / "Infinity" (JSON would turn them into null); so do NUMERIC's.
  */
 const ELEMENT_FROM_TEXT: Record<number, (text: string) => Value> = {
-  // NUMERIC's NaN and (PostgreSQL 14+) ±Infinity stay text, as in float arrays.
-  1231: (text) => (/^(nan|[+-]?infinity)$/i.test(text) ? text : normalizeDecimal(text)),
+  1000: element('boolean'),
+  1005: element('integer'),
+  1007: element('integer'),
+  1016: element('integer'),
+  1028: element('integer'),
   1021: normalizeFloat,
   1022: normalizeFloat,
+  // NUMERIC's NaN and (PostgreSQL 14+) ±Infinity stay text, as in float arrays.
+  1231: (text) => (/^(nan|[+-]?infinity)$/i.test(text) ? text : normalizeDecimal(text)),
+  1009: element('string'),
+  1014: element('string'),
+  1015: element('string'),
+  1003: element('string'),
+  2951: element('string'),
+  1182: element('date'),
+  1183: element('time'),
+  1115: element('datetime'),
+  1185: element('timestamp'),
   // interval[]: each element the ISO duration a top-level interval is.
   1187: pgInterval,
+  199: element('json'),
+  3807: element('json'),
+  1001: element('bytes'),
 };
 
 function mapElements(value: unknown, read: (text: string) => Value): Value {
@@ -112,7 +131,6 @@ export function normalizePg(oid: number, raw: string | null): Value | Unreadable
     }
   }
   if (oid === INTERVAL_OID) return readNormalized('interval', raw, (text) => pgInterval(String(text)));
-  if (ARRAY_OIDS.has(oid)) return readValue('json', pgTypes.getTypeParser(oid, 'text')(raw) as Value);
   return readValue(postgresKind(oid), raw, 'hex');
 }
 

@@ -25,9 +25,26 @@ describe('PostgreSQL arrays', () => {
     expect(normalizePg(FLOAT4_ARRAY, '{0.25,-2}')).toEqual([0.25, -2]);
   });
 
-  it("leaves the other arrays to pg's parsers: int8[] as exact strings, int4[] as numbers", () => {
-    expect(normalizePg(INT8_ARRAY, '{9007199254740993,-5}')).toEqual(['9007199254740993', '-5']);
+  it('reads every element of a built-in array as the top-level value of its type is, as DuckDB and BigQuery read it', async () => {
+    // int8[]: numbers where exact, strings past 2^53 (pg's parser made them all strings).
+    expect(normalizePg(INT8_ARRAY, '{9007199254740993,-5}')).toEqual(['9007199254740993', -5]);
     expect(normalizePg(INT4_ARRAY, '{1,NULL,3}')).toEqual([1, null, 3]);
+    // jsonb[]: big integers stay exact (JSON.parse rounded them).
+    expect(normalizePg(3807, '{"{\\"id\\": 12345678901234567890}"}')).toEqual([{ id: '12345678901234567890' }]);
+    // timestamptz[], date[], bytea[], uuid[] were one literal string each.
+    expect(normalizePg(1185, '{"2024-01-02 03:04:05+00"}')).toEqual(['2024-01-02T03:04:05.000000Z']);
+    expect(normalizePg(1182, '{2024-01-02,NULL}')).toEqual(['2024-01-02', null]);
+    expect(normalizePg(1001, '{"\\\\x0102"}')).toEqual([Buffer.from([1, 2]).toString('base64')]);
+    expect(normalizePg(2951, '{3670ea3c-6b9f-4b0a-9d2f-1c0d1e2f3a4b}')).toEqual(['3670ea3c-6b9f-4b0a-9d2f-1c0d1e2f3a4b']);
+    // The same values from DuckDB.
+    const duck = new DuckdbSource(':memory:');
+    try {
+      const rows = [];
+      for await (const page of duck.stream(`SELECT [9007199254740993, -5]::BIGINT[] AS a8, [TIMESTAMPTZ '2024-01-02 03:04:05+00'] AS tsa, [DATE '2024-01-02', NULL] AS da`)) rows.push(...page);
+      expect(rows).toEqual([{ a8: ['9007199254740993', -5], tsa: ['2024-01-02T03:04:05.000000Z'], da: ['2024-01-02', null] }]);
+    } finally {
+      await duck.close();
+    }
   });
 });
 
