@@ -130,6 +130,9 @@ describeStoreIndependent('a wrong project directory, or wrong usage', () => {
       expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'USAGE', message: expect.stringMatching(/^error: /) as unknown } });
       expect(result.stderr).toMatch(/^error: /);
     }
+    // An unknown schedules action says so, without a cluster (it asked for TEMPORAL_ADDRESS first).
+    const typo = await backflow(['schedules', 'aply', '--project', fx.project.dir], { ...fx.project.env, TEMPORAL_ADDRESS: undefined });
+    expect([typo.code, typo.stderr.trim()]).toEqual([1, 'error: CONFIG_INVALID: unknown schedules action "aply" (apply, list, pause, resume, trigger, backfill)']);
     const help = await backflow(['run', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: backflow run [options] <sync>');

@@ -39,6 +39,12 @@ function parseDate(text: string, flag: string): Date {
   return date;
 }
 
+const SCHEDULE_ACTIONS = ['apply', 'list', 'pause', 'resume', 'trigger', 'backfill'];
+
+function unknownAction(action: string): BackflowError {
+  return new BackflowError('CONFIG_INVALID', `unknown schedules action "${action}" (${SCHEDULE_ACTIONS.join(', ')})`);
+}
+
 export interface SchedulesOptions {
   project?: string;
   json?: boolean;
@@ -56,6 +62,8 @@ export async function schedulesCommand(action: string, sync: string | undefined,
     if (!sync) throw new BackflowError('CONFIG_INVALID', `usage: backflow schedules ${action} <sync>`);
     return sync;
   };
+  // A typo is a usage error, said before anything is asked of the cluster (or its address).
+  if (!SCHEDULE_ACTIONS.includes(action)) throw unknownAction(action);
   return connectCluster(ctx, async (server, settings) => {
     const client = server.client;
     switch (action) {
@@ -120,7 +128,7 @@ export async function schedulesCommand(action: string, sync: string | undefined,
         return 0;
       }
       default:
-        throw new BackflowError('CONFIG_INVALID', `unknown schedules action "${action}" (apply, list, pause, resume, trigger, backfill)`);
+        throw unknownAction(action);
     }
   });
 }
