@@ -95,8 +95,9 @@ async function syncsOwedAlerts(deps: EngineDeps): Promise<string[]> {
 /**
  * The maintenance schedule's work: prune per-record results past retention, deliver alerts still
  * owed to a channel (every sync's), and alert on scheduled syncs that have missed `staleAfter` of
- * their scheduled fires since their last completed run (resolving when they have not). An invalid sync file does not stop the checks of the other syncs;
- * it is reported (reportInvalidSyncs). An invalid backflow.yaml fails the whole of it.
+ * their scheduled fires since their last completed run (resolving when they have not). An invalid
+ * sync file does not stop the checks of the other syncs; it is reported (reportInvalidSyncs). An
+ * invalid backflow.yaml fails the whole of it.
  */
 export async function runMaintenance(
   deps: EngineDeps,
