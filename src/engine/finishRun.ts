@@ -14,7 +14,8 @@ export async function finishRun(
   finishedAt?: string,
 ): Promise<RunSummary> {
   const before = await getRun(deps.state, runId);
-  const summary = await closeRun(deps.state, { runId, now: finishedAt ?? nowIso(deps), ...(error ? { error } : {}) });
+  const writeBackOwed = specOf(before).writeBack !== undefined;
+  const summary = await closeRun(deps.state, { runId, now: finishedAt ?? nowIso(deps), ...(error ? { error } : {}), ...(writeBackOwed ? { writeBackOwed } : {}) });
   // Metrics, alerts, write-back: once, when this call closed the run (not on an activity retry).
   if (before.phase !== 'finished') await afterRun(deps, summary, specOf(before));
   deps.logger.info(

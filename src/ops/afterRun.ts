@@ -1,13 +1,14 @@
 import type { SyncSpec } from '../config/schema';
-import { resolvedConnection, type EngineDeps } from '../engine/context';
+import type { EngineDeps } from '../engine/context';
 import type { RunSummary } from '../state/summary';
 import { alertOnRun } from './alerts';
 import { recordRunMetrics } from './metrics';
-import { writeBackRun } from './writeBack';
+import { deliverOwedWriteBacks } from './owedWriteBacks';
 
 /**
  * What happens once a run has closed: metrics, alerts, the write-back table. Each step is
- * best-effort: its failure is logged and never changes the run's outcome.
+ * best-effort: its failure is logged and never changes the run's outcome (a write-back that fails
+ * stays owed: see owedWriteBacks.ts).
  */
 export async function afterRun(deps: EngineDeps, summary: RunSummary, spec: SyncSpec): Promise<void> {
   const now = deps.now ?? (() => new Date());
@@ -21,11 +22,6 @@ export async function afterRun(deps: EngineDeps, summary: RunSummary, spec: Sync
   };
   await step('metrics', () => recordRunMetrics(summary, spec.destination.connection));
   await step('alerts', () => alertOnRun({ state: deps.state, logger: deps.logger, env, now }, summary, spec.alerts));
-  const writeBack = spec.writeBack;
-  if (writeBack) {
-    await step('write-back', async () => {
-      const rows = await writeBackRun(deps.state, summary, writeBack, resolvedConnection(deps, writeBack.connection), deps.projectDir);
-      deps.logger.info({ sync: summary.sync, runId: summary.runId, table: writeBack.table, rows }, 'write-back done');
-    });
-  }
+  // This run's, and any the sync still owes from earlier runs.
+  if (spec.writeBack) await step('write-back', () => deliverOwedWriteBacks(deps, summary.sync));
 }

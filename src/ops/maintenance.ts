@@ -7,6 +7,7 @@ import type { ScheduleFacts } from '../temporal/scheduleFacts';
 import { observeStaleness } from './incidents';
 import { pruneRecordResults, type PruneResult } from './retention';
 import { opsDb } from './schema';
+import { deliverOwedWriteBacks } from './owedWriteBacks';
 
 /** Scheduled fires a sync may miss in a row (no completed run since) before it is stale. */
 export const DEFAULT_STALE_AFTER = 3;
@@ -93,11 +94,11 @@ async function syncsOwedAlerts(deps: EngineDeps): Promise<string[]> {
 }
 
 /**
- * The maintenance schedule's work: prune per-record results past retention, deliver alerts still
- * owed to a channel (every sync's), and alert on scheduled syncs that have missed `staleAfter` of
- * their scheduled fires since their last completed run (resolving when they have not). An invalid
- * sync file does not stop the checks of the other syncs; it is reported (reportInvalidSyncs). An
- * invalid backflow.yaml fails the whole of it.
+ * The maintenance schedule's work: write the write-backs still owed, prune per-record results past
+ * retention, deliver alerts still owed to a channel (every sync's), and alert on scheduled syncs that
+ * have missed `staleAfter` of their scheduled fires since their last completed run (resolving when
+ * they have not). An invalid sync file does not stop the checks of the other syncs; it is reported
+ * (reportInvalidSyncs). An invalid backflow.yaml fails the whole of it.
  */
 export async function runMaintenance(
   deps: EngineDeps,
@@ -106,6 +107,8 @@ export async function runMaintenance(
 ): Promise<MaintenanceResult> {
   const project = loadProject(deps.projectDir, { strict: false });
   const now = deps.now?.() ?? new Date();
+  // Before pruning: an owed write-back needs its run's results.
+  await deliverOwedWriteBacks(deps);
   const pruned = await pruneRecordResults(deps.state, project.recordRetentionMs, now);
   const invalid = await reportInvalidSyncs(deps, project, now);
   const stale: string[] = [];

@@ -40,6 +40,8 @@ export interface RunsTable {
   error_message: string | null;
   /** The extract attempt that owns the run's staging (see resetStaging); null before the first. */
   extract_fence: Generated<string | null>;
+  /** When the run closed owing its write-back (writeBack.ts); null once written, or when none is due. */
+  write_back_pending: Generated<string | null>;
 }
 
 export interface BatchesTable {

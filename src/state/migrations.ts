@@ -216,6 +216,15 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropIndex('record_results_by_recorded_at').ifExists().execute();
     },
   },
+  /**
+   * A run's write-back owed to the warehouse (see writeBack.ts): set when the run closes, cleared once
+   * its rows are written. A warehouse locked or down at that moment lost them for good.
+   */
+  '011_write_back_owed': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('runs').addColumn('write_back_pending', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -180,6 +180,8 @@ export interface FinishRunInput {
   runId: string;
   now: string;
   error?: { code: string; message: string };
+  /** The sync writes its results back to the warehouse: the run closes owing it (see writeBack.ts). */
+  writeBackOwed?: boolean;
 }
 
 /**
@@ -200,6 +202,8 @@ export async function closeRun(db: StateDb, input: FinishRunInput): Promise<RunS
           finished_at: input.now,
           error_code: input.error?.code ?? null,
           error_message: input.error?.message ?? null,
+          // In the closing transaction: a crash right after the close cannot lose the debt.
+          ...(input.writeBackOwed ? { write_back_pending: input.now } : {}),
         })
         .where('run_id', '=', input.runId)
         .execute();

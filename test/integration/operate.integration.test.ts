@@ -9,7 +9,9 @@ import { BACKFLOW_DESTINATION, BACKFLOW_REJECTED, BACKFLOW_STATUS, BACKFLOW_SYNC
 import { syncScheduleOptions } from '../../src/temporal/schedules';
 import { startSync } from '../../src/temporal/startSync';
 import { backflow, expectSucceeded } from '../support/cli';
-import { useSyncFixture } from '../support/fixture';
+import { runOnTestWorker, useSyncFixture } from '../support/fixture';
+import { holdDuckdbWriteLock } from '../support/duckdbLock';
+import { runMaintenance } from '../../src/ops/maintenance';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
@@ -156,6 +158,38 @@ describe('per-record logs', () => {
 });
 
 describe('write-back', () => {
+  it('keeps a write-back the warehouse could not take when the run closed, and writes it at the next maintenance pass', async () => {
+    const logs = path.join(fx.project.dir, 'logs.duckdb');
+    fx.project.write('backflow.yaml', fx.project.read('backflow.yaml').replace('connections:\n', 'connections:\n  logs:\n    type: duckdb\n    path: logs.duckdb\n'));
+    fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}writeBack: { connection: logs }\n`);
+    const holder = await holdDuckdbWriteLock(logs);
+    let summary: RunSummary;
+    try {
+      summary = await runOnTestWorker(fx, SYNC, 'write-back-locked');
+    } finally {
+      holder.kill();
+    }
+    expect(summary.status).toBe('succeeded');
+    const logged = async () => {
+      const instance = await DuckDBInstance.create(logs);
+      const connection = await instance.connect();
+      try {
+        const tables = await connection.runAndReadAll(`SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'backflow_sync_log'`);
+        if (Number(tables.getRowObjectsJson()[0]?.['n']) === 0) return [];
+        return (await connection.runAndReadAll('SELECT run_id, record_key FROM backflow_sync_log ORDER BY record_key')).getRowObjectsJson();
+      } finally {
+        connection.closeSync();
+        instance.closeSync();
+      }
+    };
+    await new Promise((resolve) => holder.once('exit', resolve));
+    expect(await logged()).toEqual([]);
+    expect(await runMaintenance(fx.project.deps)).toMatchObject({ stale: [] });
+    expect((await logged()).map((row) => row['record_key'])).toEqual(['1', '2', '3', '4']);
+    expect(await fx.project.deps.state.selectFrom('runs').select('write_back_pending').where('run_id', '=', summary.runId).executeTakeFirst()).toEqual({ write_back_pending: null });
+  });
+
+
   it('lands a run’s per-record results in a warehouse table it creates when missing (DuckDB)', async () => {
     fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}writeBack: { connection: warehouse }\n`);
     await fx.project.sql(`UPDATE accounts SET name = '' WHERE id = 3`);

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -14,6 +13,7 @@ import type { Row, SourceRow } from '../../src/sources/source';
 import { startSync } from '../../src/temporal/startSync';
 import type { RunSummary } from '../../src/state/summary';
 import { backflow, expectSucceeded } from '../support/cli';
+import { holdDuckdbWriteLock } from '../support/duckdbLock';
 import { runOnTestWorker, useSyncFixture } from '../support/fixture';
 import { createTestDatabase, runPostgres } from '../support/postgres';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
@@ -250,23 +250,10 @@ describe('bad input on a real warehouse', () => {
   });
 });
 
-/** A second process holding an open write transaction on `file`, as dbt does while it builds a model. */
-async function holdWriteLock(file: string): Promise<ChildProcess> {
-  const holder = spawn(
-    process.execPath,
-    ['-e', `const { DuckDBInstance } = require('@duckdb/node-api');
-      (async () => { const c = await (await DuckDBInstance.create(${JSON.stringify(file)})).connect();
-        await c.run('BEGIN'); await c.run('CREATE TABLE lock_holder (x INTEGER)'); console.log('holding'); setInterval(() => {}, 1000); })();`],
-    { cwd: path.resolve(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve) => holder.stdout?.on('data', (data: Buffer) => data.toString().includes('holding') && resolve()));
-  return holder;
-}
-
 describe('a DuckDB file another process is writing to', () => {
   it('fails the read as retryable (an untyped error naming the lock), not as a final SOURCE_QUERY_FAILED', async () => {
     const file = path.join(fx.project.dir, 'locked.duckdb');
-    const holder = await holdWriteLock(file);
+    const holder = await holdDuckdbWriteLock(file);
     try {
       const source = createSource({ type: 'duckdb', path: file }, fx.project.dir);
       const failure = await source.check().then(
@@ -282,7 +269,7 @@ describe('a DuckDB file another process is writing to', () => {
   });
 
   it('waits the lock out in a run: the sync starts again once the writer lets go, and succeeds', async () => {
-    const holder = await holdWriteLock(path.join(fx.project.dir, 'warehouse.duckdb'));
+    const holder = await holdDuckdbWriteLock(path.join(fx.project.dir, 'warehouse.duckdb'));
     const taskQueue = uniqueTaskQueue('locked-warehouse');
     const { summary, retried } = await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
       const run = await startSync(fx.temporal.client, SYNC, { taskQueue });
@@ -301,7 +288,7 @@ describe('a DuckDB file another process is writing to', () => {
 
 describe('backflow run on a DuckDB file another process is writing to', () => {
   it('starts the run and waits the lock out, where it failed at once; a dry run names SOURCE_LOCKED', async () => {
-    const holder = await holdWriteLock(path.join(fx.project.dir, 'warehouse.duckdb'));
+    const holder = await holdDuckdbWriteLock(path.join(fx.project.dir, 'warehouse.duckdb'));
     const env = { ...fx.project.env, ...(fx.project.deps.env as Record<string, string>) };
     try {
       const dryRun = await backflow(['run', SYNC, '--dry-run', '--json', '--project', fx.project.dir], env);
