@@ -22,6 +22,29 @@ export function terminalWidth(): number | undefined {
   return process.stdout.isTTY ? process.stdout.columns : undefined;
 }
 
+/** The widest line of a text. */
+function widthOf(text: string): number {
+  return Math.max(...text.split('\n').map((line) => line.length));
+}
+
+/**
+ * Rows under their column names: one table, or, when that table is wider than `width` (a terminal;
+ * a pipe has none), one two-column block per row, so nothing wraps into a tangle of box drawing.
+ */
+export function fittedTable(head: string[], rows: ReadonlyArray<ReadonlyArray<string | number>>, width = terminalWidth()): string {
+  const wide = table(head);
+  for (const row of rows) wide.push([...row]);
+  const text = wide.toString();
+  if (width === undefined || widthOf(text) <= width) return text;
+  return rows
+    .map((row) => {
+      const block = table(['', '']);
+      head.forEach((name, index) => block.push([name, row[index] ?? '']));
+      return block.toString();
+    })
+    .join('\n');
+}
+
 /**
  * A run's heading and counts: one row of ten columns, or a column of them when that row is wider than
  * `width` (an 80-column terminal wrapped the 145-character row into a tangle of box drawing).
@@ -41,14 +64,7 @@ export function renderSummary(summary: RunSummary, title?: string, width = termi
     ['rejected', counts.rejected],
     ['api calls', summary.apiCalls],
   ];
-  const row = table(cells.map(([name]) => name));
-  row.push(cells.map(([, value]) => value));
-  let countsText = row.toString();
-  if (width !== undefined && Math.max(...countsText.split('\n').map((line) => line.length)) > width) {
-    const column = table(['count', '']);
-    for (const cell of cells) column.push(cell);
-    countsText = column.toString();
-  }
+  const countsText = fittedTable(cells.map(([name]) => name), [cells.map(([, value]) => value)], width);
   const heading = `${title ? `${title} — ` : ''}${summary.sync}  run ${summary.runId}  ${summary.status.toUpperCase()}`;
   const error = summary.error ? `\nerror: ${summary.error.code}: ${truncateForDisplay(summary.error.message)}` : '';
   return `${heading}\n${countsText}${error}`;

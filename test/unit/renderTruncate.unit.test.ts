@@ -59,3 +59,17 @@ describe('a run summary', () => {
     expect(renderSummary(summary, undefined, undefined)).toBe(wide);
   });
 });
+
+describe('a list of runs', () => {
+  it('is one table where it fits, else a block per run, within an 80-column terminal', async () => {
+    const { fittedTable } = await import('../../src/cli/render');
+    const head = ['run', 'status', 'started', 'duration', 'added', 'changed', 'synced', 'rejected', 'api calls'];
+    const rows = [1, 2].map((n) => [`sync:accounts_to_salesforce:2026112${n}T000000000Z`, 'succeeded', `2026-11-2${n}T00:00:00.000Z`, '4.2s', 100, 0, 100, 0, 1]);
+    const narrow = fittedTable(head, rows, 80);
+    expect(Math.max(...narrow.split('\n').map((line) => line.length))).toBeLessThanOrEqual(80);
+    expect(narrow.match(/│ run +│ sync:accounts_to_salesforce:/g)).toHaveLength(2);
+    const wide = fittedTable(head, rows, 300);
+    expect(wide.split('\n')[1]).toMatch(/│ run +│ status +│ started/);
+    expect(fittedTable(head, rows, undefined)).toBe(wide);
+  });
+});

@@ -2,7 +2,7 @@ import { listRuns, recordResults } from '../../state/history';
 import { summarizeRun } from '../../state/runs';
 import { cliContext, engineDeps, requireKnownSync } from '../context';
 import { logTo } from '../output';
-import { noRecordsLine, renderSummary, table, truncateForDisplay } from '../render';
+import { fittedTable, noRecordsLine, renderSummary, table, truncateForDisplay } from '../render';
 
 /** `backflow runs <sync> [--failed]`: the sync's recent runs, or only those that failed or ended partial. */
 export async function runsCommand(sync: string, options: { project?: string; json?: boolean; failed?: boolean }): Promise<number> {
@@ -15,12 +15,12 @@ export async function runsCommand(sync: string, options: { project?: string; jso
     process.stdout.write(`${JSON.stringify(runs)}\n`);
     return 0;
   }
-  const list = table(['run', 'status', 'started', 'duration', 'added', 'changed', 'synced', 'rejected', 'api calls']);
-  for (const run of runs) {
+  const rows = runs.map((run) => {
     const seconds = run.finishedAt ? ((Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000).toFixed(1) : '…';
-    list.push([run.runId, run.status, run.startedAt, `${seconds}s`, run.counts.added, run.counts.changed, run.counts.synced, run.counts.rejected, run.apiCalls]);
-  }
-  logTo(false)(runs.length > 0 ? list.toString() : failedOnly ? `no failed or partial runs of ${sync}` : `no runs of ${sync} yet`);
+    return [run.runId, run.status, run.startedAt, `${seconds}s`, run.counts.added, run.counts.changed, run.counts.synced, run.counts.rejected, run.apiCalls];
+  });
+  const list = fittedTable(['run', 'status', 'started', 'duration', 'added', 'changed', 'synced', 'rejected', 'api calls'], rows);
+  logTo(false)(runs.length > 0 ? list : failedOnly ? `no failed or partial runs of ${sync}` : `no runs of ${sync} yet`);
   return 0;
 }
 
