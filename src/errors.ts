@@ -37,7 +37,9 @@ export type ErrorCode =
   | 'DESTINATION_BATCH_REJECTED'
   | 'STATE_STORE_UNREACHABLE'
   | 'TEMPORAL_UNREACHABLE'
-  | 'TEMPORAL_DB_IN_USE';
+  | 'TEMPORAL_DB_IN_USE'
+  /** A run the command's own worker was doing, cancelled by Ctrl-C or SIGTERM (runSync). */
+  | 'CANCELLED';
 
 export class BackflowError extends Error {
   constructor(

@@ -1,4 +1,5 @@
 import { SingleBar, Presets } from 'cli-progress';
+import { BackflowError } from '../errors';
 import type { RunSummary } from '../state/summary';
 import { startSync } from '../temporal/startSync';
 import { workflowUrl } from '../temporal/server';
@@ -22,12 +23,59 @@ export async function runSync(
     ...(options.full ? { full: true } : {}),
   });
   const webUrl = workflowUrl(session.server, handle.workflowId);
-  const release = session.ownWorker ? () => {} : stopWaitingOnSignal(handle.workflowId, webUrl);
-  try {
-    return await waitFor(handle, sync, options.progressBar, webUrl);
-  } finally {
-    release();
+  if (!session.ownWorker) {
+    const release = stopWaitingOnSignal(handle.workflowId, webUrl);
+    try {
+      return await waitFor(handle, sync, options.progressBar, webUrl);
+    } finally {
+      release();
+    }
   }
+  const cancel = cancelOnSignal(handle);
+  try {
+    return await Promise.race([waitFor(handle, sync, options.progressBar, webUrl), cancel.forced]);
+  } catch (err) {
+    if (cancel.signal() === undefined) throw err;
+    throw new BackflowError(
+      'CANCELLED',
+      `run ${handle.workflowId} was cancelled (${cancel.signal()}): what reached the destination is committed, and the next run sends the rest`,
+    );
+  } finally {
+    cancel.release();
+  }
+}
+
+/**
+ * With this process's own worker doing the run, Ctrl-C or SIGTERM cancels the run and waits for it to
+ * close: the batch in flight commits, the run closes CANCELLED, then the worker and server stop.
+ * Stopped under it instead, the run stayed open in the server's history, and every later run of the
+ * sync was refused SYNC_ALREADY_RUNNING. A second signal stops waiting at once.
+ */
+function cancelOnSignal(handle: Awaited<ReturnType<typeof startSync>>): { forced: Promise<never>; signal: () => NodeJS.Signals | undefined; release: () => void } {
+  let received: NodeJS.Signals | undefined;
+  let force: (err: Error) => void = () => {};
+  const forced = new Promise<never>((_, reject) => (force = reject));
+  forced.catch(() => {});
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (received !== undefined) {
+      process.stderr.write(`\n${signal} again: stopping now; run ${handle.workflowId} stays open until a later run closes it\n`);
+      force(new Error(`stopped (${signal})`));
+      return;
+    }
+    received = signal;
+    process.stderr.write(`\n${signal}: cancelling run ${handle.workflowId}; its batch in flight commits first (${signal} again to stop at once)\n`);
+    handle.cancel().catch((err: unknown) => force(err instanceof Error ? err : new Error(String(err))));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    forced,
+    signal: () => received,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 /**

@@ -31,9 +31,11 @@ export async function withTemporal<T>(
 ): Promise<T> {
   // TEMPORAL_* env or backflow.yaml's `temporal:` section name a cluster (address, TLS, API key).
   const settings = projectTemporalSettings(ctx);
-  installTemporalRuntime(ctx.logger);
   const embedded = settings.remote === undefined;
   const ownWorker = embedded || options.worker === 'always';
+  // A command's own worker is not stopped by the SDK on Ctrl-C: the run it works on is cancelled
+  // first, and the worker finishes it (runSync's cancelOnSignal).
+  installTemporalRuntime(ctx.logger, ownWorker ? { shutdownSignals: [] } : {});
   const server = settings.remote
     ? await connectTemporal(settings.remote, ctx.env.TEMPORAL_UI_URL)
     : await startTemporal({

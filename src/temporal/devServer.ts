@@ -85,7 +85,13 @@ async function launch(options: DevServerOptions): Promise<DevServer> {
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   for (const key of options.searchAttributes) args.push('--search-attribute', `${key.name}=${CLI_TYPE[key.type]}`);
 
-  const child = spawn(options.executable, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a terminal's Ctrl-C reaches the command, which cancels its run and then
+  // stops this server, rather than the server dying under the run. Killed with this process however
+  // it exits (short of SIGKILL).
+  const child = spawn(options.executable, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   const output: string[] = [];
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n').filter(Boolean)) {

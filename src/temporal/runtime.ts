@@ -7,7 +7,11 @@ let installed = false;
  * Routes the Temporal SDK's logs (worker state, core warnings) into backflow's logger, so they go to
  * stderr at LOG_LEVEL and stdout stays clean for tables and JSON. Once per process, before any worker.
  */
-export function installTemporalRuntime(logger: Logger, options: { metricsBindAddress?: string } = {}): void {
+export function installTemporalRuntime(
+  logger: Logger,
+  /** shutdownSignals: the signals on which the SDK shuts workers down (its default: SIGINT, SIGTERM, …). */
+  options: { metricsBindAddress?: string; shutdownSignals?: NodeJS.Signals[] } = {},
+): void {
   if (installed) return;
   installed = true;
   const log = (level: LogLevel, message: string, meta?: LogMetadata) => {
@@ -15,6 +19,7 @@ export function installTemporalRuntime(logger: Logger, options: { metricsBindAdd
     logger[method](meta ?? {}, message);
   };
   Runtime.install({
+    ...(options.shutdownSignals ? { shutdownSignals: options.shutdownSignals } : {}),
     logger: {
       log,
       trace: (message, meta) => log('TRACE', message, meta),

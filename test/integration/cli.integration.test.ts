@@ -179,6 +179,40 @@ describe('backflow runs <sync> --failed', () => {
   });
 });
 
+describe('backflow run with its own worker, interrupted', () => {
+  it('cancels the run at Ctrl-C and closes it once its batch in flight commits, so the next run is not refused', async () => {
+    fx.sandbox.setFaults({ writeResponseDelayMs: 3_000 });
+    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'backflow.js'), 'run', SYNC, '--json', '--project', fx.project.dir], {
+      env: { ...process.env, ...fx.project.env, BACKFLOW_WORKFLOW_BUNDLE: process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE, TEMPORAL_ADDRESS: undefined },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = once(child, 'exit');
+    try {
+      // The batch is at the destination (which answers 3 s later): interrupt now.
+      for (let tries = 0; fx.sandbox.requests().length === 0 && tries < 300; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(fx.sandbox.requests().length).toBeGreaterThan(0);
+      child.kill('SIGINT');
+      const [code] = (await exited) as [number | null];
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/SIGINT: cancelling run sync:accounts_to_salesforce:\S+; its batch in flight commits first/);
+      expect(JSON.parse(stdout)).toMatchObject({ error: { code: 'CANCELLED' } });
+    } finally {
+      child.kill('SIGKILL');
+      fx.sandbox.setFaults({});
+    }
+    const runs = await fx.project.deps.state.selectFrom('runs').select(['status', 'error_code']).execute();
+    expect(runs).toEqual([{ status: 'failed', error_code: 'CANCELLED' }]);
+    // What the cancelled run committed is not sent again; the next run is not refused.
+    const next = await backflow(['run', SYNC, '--json', '--project', fx.project.dir], fx.project.env);
+    expectSucceeded(next);
+    expect(JSON.parse(next.stdout)).toMatchObject({ status: 'succeeded' });
+  });
+});
+
 describeStoreIndependent('backflow run against a cluster', () => {
   it('stops waiting at the first SIGTERM, saying the run goes on on the cluster', async () => {
     // A queue no worker polls: the run waits on the cluster until a worker comes.
