@@ -22,6 +22,7 @@ import type { BatchTotals } from '../src/state/batches';
 import type { ChangeCounts } from '../src/state/staging';
 import type { RunSummary } from '../src/state/summary';
 import { SYNC_BATCHES_RETRY } from './batchRetry';
+import { EXTRACT_RETRY, RUN_STEP_RETRY, retryOptions } from './stepRetry';
 import { runAttributes } from './searchAttributes';
 
 /** Where a run stands; carried across continue-as-new. Ids and counts only. */
@@ -59,7 +60,7 @@ const CONTINUED_STATUS_PATCH = 'backflow-status-continued';
 
 const { startRun, finishRun } = proxyActivities<SyncActivities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', maximumAttempts: 10 },
+  retry: retryOptions(RUN_STEP_RETRY),
 });
 const { alertStartFailure } = proxyActivities<SyncActivities>({
   startToCloseTimeout: '1 minute',
@@ -68,7 +69,7 @@ const { alertStartFailure } = proxyActivities<SyncActivities>({
 const { extractChanges } = proxyActivities<SyncActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '2s', maximumAttempts: 10 },
+  retry: retryOptions(EXTRACT_RETRY),
 });
 /**
  * One syncBatches attempt may take this long: a range's time slice hands most work back within

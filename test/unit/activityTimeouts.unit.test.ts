@@ -8,3 +8,13 @@ describe('activity time limits', () => {
     expect(SYNC_BATCHES_START_TO_CLOSE_MS).toBeGreaterThanOrEqual(POLL_GIVE_UP_MS + 10 * 60_000);
   });
 });
+
+describe('retries of a run start, finish and extract', () => {
+  it('ride out about an hour of a warehouse or state store that cannot answer, where ten attempts gave up after minutes', async () => {
+    const { EXTRACT_RETRY, RUN_STEP_RETRY, retryWaitMs } = await import('../../workflows/stepRetry');
+    expect(retryWaitMs(RUN_STEP_RETRY)).toBeGreaterThanOrEqual(55 * 60_000);
+    expect(retryWaitMs(EXTRACT_RETRY)).toBeGreaterThanOrEqual(55 * 60_000);
+    // The policy before: 1 s doubling to Temporal's default cap (100× the first interval), 10 attempts.
+    expect(retryWaitMs({ initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 100_000, maximumAttempts: 10 })).toBe(327_000);
+  });
+});
