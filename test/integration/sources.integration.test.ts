@@ -14,6 +14,7 @@ import { startSync } from '../../src/temporal/startSync';
 import type { RunSummary } from '../../src/state/summary';
 import { backflow, expectSucceeded } from '../support/cli';
 import { holdDuckdbWriteLock } from '../support/duckdbLock';
+import { readAllRows } from '../support/sourceRows';
 import { runOnTestWorker, useSyncFixture } from '../support/fixture';
 import { createTestDatabase, runPostgres } from '../support/postgres';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
@@ -173,16 +174,7 @@ describe('types normalised the same way in every source', () => {
 });
 
 describe('PostgreSQL whatever its server does', () => {
-  const readAll = async (url: string, sql: string, pageSize = 1_000): Promise<SourceRow[]> => {
-    const source = createSource({ type: 'postgres', url, pageSize }, fx.project.dir);
-    const rows: SourceRow[] = [];
-    try {
-      for await (const page of source.stream(sql)) rows.push(...page);
-    } finally {
-      await source.close();
-    }
-    return rows;
-  };
+  const readAll = (url: string, sql: string): Promise<SourceRow[]> => readAllRows(createSource({ type: 'postgres', url, pageSize: 1_000 }, fx.project.dir), sql);
 
   it("reads values in their canonical forms whatever the session's DateStyle, IntervalStyle, extra_float_digits and bytea_output", async () => {
     const url = await createTestDatabase();

@@ -1,17 +1,9 @@
 import { DuckdbSource } from '../../src/sources/duckdb';
 import { normalizePg } from '../../src/sources/postgres';
 import { UnreadableValue, type SourceRow } from '../../src/sources/source';
+import { readAllRows } from '../support/sourceRows';
 
-async function rowsOf(sql: string): Promise<SourceRow[]> {
-  const source = new DuckdbSource(':memory:');
-  const rows: SourceRow[] = [];
-  try {
-    for await (const page of source.stream(sql)) rows.push(...page);
-  } finally {
-    await source.close();
-  }
-  return rows;
-}
+const rowsOf = (sql: string): Promise<SourceRow[]> => readAllRows(new DuckdbSource(':memory:'), sql);
 
 describe('DuckDB values a CRM field can hold', () => {
   it('INTERVAL as an ISO-8601 duration, each value its own', async () => {

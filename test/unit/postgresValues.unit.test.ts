@@ -1,6 +1,7 @@
 import { DuckdbSource } from '../../src/sources/duckdb';
 import { normalizePg } from '../../src/sources/postgres';
 import { UnreadableValue } from '../../src/sources/source';
+import { readAllRows } from '../support/sourceRows';
 
 // PostgreSQL array OIDs: numeric[], float4[], float8[], int8[], int4[], text[].
 const NUMERIC_ARRAY = 1231;
@@ -37,14 +38,8 @@ describe('PostgreSQL arrays', () => {
     expect(normalizePg(1001, '{"\\\\x0102"}')).toEqual([Buffer.from([1, 2]).toString('base64')]);
     expect(normalizePg(2951, '{3670ea3c-6b9f-4b0a-9d2f-1c0d1e2f3a4b}')).toEqual(['3670ea3c-6b9f-4b0a-9d2f-1c0d1e2f3a4b']);
     // The same values from DuckDB.
-    const duck = new DuckdbSource(':memory:');
-    try {
-      const rows = [];
-      for await (const page of duck.stream(`SELECT [9007199254740993, -5]::BIGINT[] AS a8, [TIMESTAMPTZ '2024-01-02 03:04:05+00'] AS tsa, [DATE '2024-01-02', NULL] AS da`)) rows.push(...page);
-      expect(rows).toEqual([{ a8: ['9007199254740993', -5], tsa: ['2024-01-02T03:04:05.000000Z'], da: ['2024-01-02', null] }]);
-    } finally {
-      await duck.close();
-    }
+    const rows = await readAllRows(new DuckdbSource(':memory:'), `SELECT [9007199254740993, -5]::BIGINT[] AS a8, [TIMESTAMPTZ '2024-01-02 03:04:05+00'] AS tsa, [DATE '2024-01-02', NULL] AS da`);
+    expect(rows).toEqual([{ a8: ['9007199254740993', -5], tsa: ['2024-01-02T03:04:05.000000Z'], da: ['2024-01-02', null] }]);
   });
 });
 
