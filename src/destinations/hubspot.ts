@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Client } from '@hubspot/api-client';
 import type { HubspotConnection } from '../config/schema';
 import { BackflowError } from '../errors';
@@ -15,7 +14,7 @@ import type {
 } from './destination';
 import { deadlineAgent } from './hubspotAgent';
 import { classifyHubspotError, headersOf, toHubspotDestinationError } from './hubspotErrors';
-import { pacerFor, type RollingWindowPacer } from './hubspotPacing';
+import { appKey, pacerFor, type RollingWindowPacer } from './hubspotPacing';
 import {
   mapWriteAnswer,
   matchKey,
@@ -102,7 +101,7 @@ export class HubspotDestination implements Destination {
   private readonly objects: Client['crm']['objects']['batchApi'];
   private readonly properties: Client['crm']['properties']['coreApi'];
   private readonly pacer: RollingWindowPacer;
-  /** Names the account and object in dateTypesCache (the token hashed: never kept as a key). */
+  /** Names the app and object in dateTypesCache. */
   private readonly cacheKey: string;
 
   /** `config` has its secrets resolved already; `pacer` defaults to the worker-wide one of this app. */
@@ -111,8 +110,7 @@ export class HubspotDestination implements Destination {
     private readonly target: HubspotTarget,
     options: { pacer?: RollingWindowPacer } = {},
   ) {
-    const account = createHash('sha256').update(config.accessToken).digest('hex').slice(0, 16);
-    this.cacheKey = `${config.basePath ?? HUBSPOT_API}|${account}|${target.object.toLowerCase()}`;
+    this.cacheKey = `${appKey(config.basePath ?? HUBSPOT_API, config.accessToken)}|${target.object.toLowerCase()}`;
     // Retries are backflow's (Temporal's) alone: the client's would double them and ignore our pacing.
     this.client = new Client({
       accessToken: config.accessToken,

@@ -146,9 +146,14 @@ export class RollingWindowPacer {
 
 const pacers = new Map<string, RollingWindowPacer>();
 
-/** The worker-wide pacer of one HubSpot app (base path + token; the token itself is not kept). */
+/** Names one HubSpot app within this worker: base path + token, the token hashed (never kept). */
+export function appKey(basePath: string, accessToken: string): string {
+  return `${basePath}#${createHash('sha256').update(accessToken).digest('hex').slice(0, 16)}`;
+}
+
+/** The worker-wide pacer of one HubSpot app (see appKey). */
 export function pacerFor(basePath: string, accessToken: string, budget: WindowBudget): RollingWindowPacer {
-  const key = `${basePath}#${createHash('sha256').update(accessToken).digest('hex').slice(0, 16)}`;
+  const key = appKey(basePath, accessToken);
   const existing = pacers.get(key);
   if (existing) {
     existing.declare(budget);

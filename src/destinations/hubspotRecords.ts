@@ -1,4 +1,4 @@
-import { utcMillisOf } from '../diff/calendar';
+import { startsWithDate, utcMillisOf } from '../diff/calendar';
 import { normalizeDecimal } from '../sources/normalize';
 import type { Value } from '../sources/source';
 import type { DestinationRecord, RecordError, RecordResult } from './destination';
@@ -27,7 +27,7 @@ export type DatePropertyType = 'date' | 'datetime';
 
 /** Whether a value is text starting with a date: what withDateForms may rewrite. */
 export function looksLikeDate(value: Value): boolean {
-  return typeof value === 'string' && DATE_START.test(value);
+  return typeof value === 'string' && startsWithDate(value);
 }
 
 /**
@@ -52,8 +52,6 @@ export function withDateForms(fields: Record<string, Value>, types: ReadonlyMap<
 export function toHubspotProperties(fields: Record<string, Value>): Record<string, string> {
   return Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, toHubspotValue(value)]));
 }
-
-const DATE_START = /^\d{4}-\d{2}-\d{2}/;
 
 /** The form HubSpot matches an idProperty value in: it stores and matches emails in lower case. */
 export function matchKey(idProperty: string, value: string): string {

@@ -1,5 +1,5 @@
 import type { Connection } from 'jsforce';
-import { utcMillisOf, writtenCalendarFault } from '../diff/calendar';
+import { startsWithDate, utcMillisOf, writtenCalendarFault } from '../diff/calendar';
 import type { Value } from '../sources/source';
 import type { RecordError } from './destination';
 
@@ -78,7 +78,6 @@ export const QUOTED_SOQL_TYPES = new Set([...TEXT_TYPES, 'picklist']);
 export const WRITABLE_TYPES = new Set([...NUMBER_TYPES, ...TEXT_TYPES, 'boolean', 'date', 'datetime', 'time', 'picklist', 'multipicklist']);
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const DATE_PREFIX = /^\d{4}-\d{2}-\d{2}/;
 
 type Coerced = { ok: true; value: Value } | { ok: false; reason: string };
 
@@ -121,7 +120,7 @@ function coerceBoolean(value: Value): Coerced {
 }
 
 function coerceDate(value: Value): Coerced {
-  if (typeof value === 'string' && DATE_PREFIX.test(value)) {
+  if (typeof value === 'string' && startsWithDate(value)) {
     // Date.parse rolls 2026-02-30 over into March; a day that does not exist is refused, not moved.
     const fault = writtenCalendarFault(value);
     if (fault !== undefined) return { ok: false, reason: `${show(value)} is not a real date: ${fault}` };
@@ -133,7 +132,7 @@ function coerceDate(value: Value): Coerced {
 }
 
 function coerceDateTime(value: Value): Coerced {
-  if (typeof value === 'string' && DATE_PREFIX.test(value)) {
+  if (typeof value === 'string' && startsWithDate(value)) {
     const fault = writtenCalendarFault(value);
     if (fault !== undefined) return { ok: false, reason: `${show(value)} is not a real date-time: ${fault}` };
     // Without a zone (a warehouse DATETIME) it is UTC, whatever the worker's own time zone.

@@ -59,6 +59,11 @@ export function writtenCalendarFault(text: string): string | undefined {
 }
 
 const DATE_START = /^\d{4}-\d{2}-\d{2}/;
+
+/** Whether a text starts with a date (YYYY-MM-DD): a date or date-time, maybe. */
+export function startsWithDate(text: string): boolean {
+  return DATE_START.test(text);
+}
 /** A zone designator ending a date-time: Z, or an offset (+01:00, -0500, +01). */
 const ZONE = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
 
@@ -68,7 +73,7 @@ const ZONE = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
  * own time zone, so the same row would land an hour apart from two workers. A date is its midnight UTC.
  */
 export function utcMillisOf(text: string): number | undefined {
-  if (!DATE_START.test(text) || writtenCalendarFault(text) !== undefined) return undefined;
+  if (!startsWithDate(text) || writtenCalendarFault(text) !== undefined) return undefined;
   const ms = Date.parse(text.length === 10 ? `${text}T00:00:00Z` : ZONE.test(text) ? text : `${text}Z`);
   return Number.isNaN(ms) ? undefined : ms;
 }
