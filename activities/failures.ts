@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { SYNC_BATCHES_RETRY } from '../workflows/batchRetry';
+import { SYNC_BATCHES_RETRY } from '../workflows/retryPolicies';
 import { BackflowError } from '../src/errors';
 import { interruptionOf } from '../src/engine/rangeInterruption';
 

@@ -21,8 +21,7 @@ import type { BatchRange, BatchRangeResult } from '../src/engine/syncBatches';
 import type { BatchTotals } from '../src/state/batches';
 import type { ChangeCounts } from '../src/state/staging';
 import type { RunSummary } from '../src/state/summary';
-import { SYNC_BATCHES_RETRY } from './batchRetry';
-import { EXTRACT_RETRY, RUN_STEP_RETRY, retryOptions } from './stepRetry';
+import { EXTRACT_RETRY, RUN_STEP_RETRY, SYNC_BATCHES_RETRY, retryOptions } from './retryPolicies';
 import { runAttributes } from './searchAttributes';
 
 /** Where a run stands; carried across continue-as-new. Ids and counts only. */
@@ -85,12 +84,7 @@ const { syncBatches } = proxyActivities<SyncActivities>({
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   // A killed worker's batch is handed to another worker after this long without a heartbeat.
   heartbeatTimeout: '10 seconds',
-  retry: {
-    initialInterval: SYNC_BATCHES_RETRY.initialIntervalMs,
-    backoffCoefficient: SYNC_BATCHES_RETRY.backoffCoefficient,
-    maximumInterval: SYNC_BATCHES_RETRY.maximumIntervalMs,
-    maximumAttempts: SYNC_BATCHES_RETRY.maximumAttempts,
-  },
+  retry: retryOptions(SYNC_BATCHES_RETRY),
 });
 
 function failureOf(err: unknown): { code: string; message: string } {

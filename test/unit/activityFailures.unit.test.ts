@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { rateLimitRetryDelayMs, toActivityFailure } from '../../activities/failures';
-import { SYNC_BATCHES_RETRY } from '../../workflows/batchRetry';
+import { SYNC_BATCHES_RETRY } from '../../workflows/retryPolicies';
 import { BackflowError, DestinationTransientError } from '../../src/errors';
 
 const delayOf = (failure: unknown) => (failure as ApplicationFailure).nextRetryDelay;

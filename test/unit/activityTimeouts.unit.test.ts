@@ -11,7 +11,7 @@ describe('activity time limits', () => {
 
 describe('retries of a run start, finish and extract', () => {
   it('ride out about an hour of a warehouse or state store that cannot answer, where ten attempts gave up after minutes', async () => {
-    const { EXTRACT_RETRY, RUN_STEP_RETRY, retryWaitMs } = await import('../../workflows/stepRetry');
+    const { EXTRACT_RETRY, RUN_STEP_RETRY, retryWaitMs } = await import('../../workflows/retryPolicies');
     expect(retryWaitMs(RUN_STEP_RETRY)).toBeGreaterThanOrEqual(55 * 60_000);
     expect(retryWaitMs(EXTRACT_RETRY)).toBeGreaterThanOrEqual(55 * 60_000);
     // The policy before: 1 s doubling to Temporal's default cap (100× the first interval), 10 attempts.
