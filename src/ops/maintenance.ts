@@ -113,12 +113,8 @@ export async function runMaintenance(
   const invalid = await reportInvalidSyncs(deps, project, now);
   const stale: string[] = [];
   const alertDeps = { state: deps.state, logger: deps.logger, env: deps.env ?? process.env, now: () => now };
-  // Alerts still owed to a channel, for every sync: a paused or unscheduled sync is observed below
-  // never, and its run's failure alert would wait for a run that may not come.
-  for (const sync of await syncsOwedAlerts(deps)) {
-    const spec = project.syncs.get(sync);
-    if (spec?.alerts) await applyObservations(alertDeps, sync, spec.alerts, []);
-  }
+  // Syncs observed below: applying an observation delivers the sync's owed alerts too.
+  const observed = new Set<string>();
   for (const spec of project.syncs.values()) {
     if (!spec.schedule || !spec.alerts) continue;
     const { paused, resumedAt } = await scheduleOf(spec.name);
@@ -138,6 +134,13 @@ export async function runMaintenance(
     });
     if (observation.active) stale.push(spec.name);
     await applyObservations(alertDeps, spec.name, spec.alerts, [observation]);
+    observed.add(spec.name);
+  }
+  // Alerts still owed for the syncs not observed (paused, unscheduled): their run's failure alert
+  // would otherwise wait for a run that may not come.
+  for (const sync of await syncsOwedAlerts(deps)) {
+    const spec = project.syncs.get(sync);
+    if (spec?.alerts && !observed.has(sync)) await applyObservations(alertDeps, sync, spec.alerts, []);
   }
   return { pruned, stale, invalid };
 }
