@@ -23,26 +23,38 @@ export async function runSync(
     ...(options.full ? { full: true } : {}),
   });
   const webUrl = workflowUrl(session.server, handle.workflowId);
-  if (!session.ownWorker) {
-    const release = stopWaitingOnSignal(handle.workflowId, webUrl);
-    try {
-      return await waitFor(handle, sync, options.progressBar, webUrl);
-    } finally {
-      release();
-    }
-  }
-  const cancel = cancelOnSignal(handle);
+  const signals = session.ownWorker ? cancelOnSignal(handle) : stopWaitingOnSignal(handle.workflowId, webUrl);
   try {
-    return await Promise.race([waitFor(handle, sync, options.progressBar, webUrl), cancel.forced]);
+    return await Promise.race([waitFor(handle, sync, options.progressBar, webUrl), signals.forced]);
   } catch (err) {
-    if (cancel.signal() === undefined) throw err;
+    const signal = signals.cancelledBy();
+    if (signal === undefined) throw err;
     throw new BackflowError(
       'CANCELLED',
-      `run ${handle.workflowId} was cancelled (${cancel.signal()}): what reached the destination is committed, and the next run sends the rest`,
+      `run ${handle.workflowId} was cancelled (${signal}): what reached the destination is committed, and the next run sends the rest`,
     );
   } finally {
-    cancel.release();
+    signals.release();
   }
+}
+
+/** What Ctrl-C or SIGTERM does while a run is waited for. */
+interface SignalWatch {
+  /** Rejects when waiting must stop at once. */
+  forced: Promise<never>;
+  /** The signal that cancelled the run, if one did. */
+  cancelledBy: () => NodeJS.Signals | undefined;
+  release: () => void;
+}
+
+/** Listens to SIGINT and SIGTERM until released. */
+function onSignals(handler: (signal: NodeJS.Signals) => void): () => void {
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
 }
 
 /**
@@ -51,12 +63,12 @@ export async function runSync(
  * Stopped under it instead, the run stayed open in the server's history, and every later run of the
  * sync was refused SYNC_ALREADY_RUNNING. A second signal stops waiting at once.
  */
-function cancelOnSignal(handle: Awaited<ReturnType<typeof startSync>>): { forced: Promise<never>; signal: () => NodeJS.Signals | undefined; release: () => void } {
+function cancelOnSignal(handle: Awaited<ReturnType<typeof startSync>>): SignalWatch {
   let received: NodeJS.Signals | undefined;
   let force: (err: Error) => void = () => {};
   const forced = new Promise<never>((_, reject) => (force = reject));
   forced.catch(() => {});
-  const onSignal = (signal: NodeJS.Signals): void => {
+  const release = onSignals((signal) => {
     if (received !== undefined) {
       process.stderr.write(`\n${signal} again: stopping now; run ${handle.workflowId} stays open until a later run closes it\n`);
       force(new Error(`stopped (${signal})`));
@@ -65,17 +77,8 @@ function cancelOnSignal(handle: Awaited<ReturnType<typeof startSync>>): { forced
     received = signal;
     process.stderr.write(`\n${signal}: cancelling run ${handle.workflowId}; its batch in flight commits first (${signal} again to stop at once)\n`);
     handle.cancel().catch((err: unknown) => force(err instanceof Error ? err : new Error(String(err))));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    forced,
-    signal: () => received,
-    release: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
+  });
+  return { forced, cancelledBy: () => received, release };
 }
 
 /**
@@ -83,17 +86,12 @@ function cancelOnSignal(handle: Awaited<ReturnType<typeof startSync>>): { forced
  * the waiting; the run goes on on the cluster. The Temporal runtime's own handlers stop a worker
  * when there is one, and without one would swallow the first signal.
  */
-function stopWaitingOnSignal(workflowId: string, webUrl: string | undefined): () => void {
-  const onSignal = (signal: NodeJS.Signals): void => {
+function stopWaitingOnSignal(workflowId: string, webUrl: string | undefined): SignalWatch {
+  const release = onSignals((signal) => {
     process.stderr.write(`\nstopped waiting (${signal}); run ${workflowId} goes on on the cluster${webUrl ? `: ${webUrl}` : ''}\n`);
     process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
+  });
+  return { forced: new Promise<never>(() => {}), cancelledBy: () => undefined, release };
 }
 
 async function waitFor(
