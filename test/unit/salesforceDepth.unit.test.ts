@@ -1,13 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import type { Connection } from 'jsforce';
+import { Connection as JsforceConnection, type Connection } from 'jsforce';
 import type { SalesforceConnection } from '../../src/config/schema';
 import { SalesforceDestination } from '../../src/destinations/salesforce';
 import { ApiBudget } from '../../src/destinations/salesforceBudget';
-import { parseBulkError, parseCheckpoint, toCsv } from '../../src/destinations/salesforceBulk';
+import { BulkIngest, parseBulkError, parseCheckpoint, toCsv, uploadParts } from '../../src/destinations/salesforceBulk';
 import { coerceRecord, coerceValue, type SalesforceField } from '../../src/destinations/salesforceFields';
 import { soqlInChunks, soqlInList } from '../../src/destinations/soql';
 import type { SalesforceTarget } from '../../src/destinations/targets';
+import type { WriteContext } from '../../src/destinations/destination';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
 
 const field = (type: string, extra: Partial<SalesforceField> = {}): SalesforceField => ({
   name: 'F__c', type, createable: true, updateable: true, externalId: false, filterable: true, calculated: false,
@@ -241,74 +243,81 @@ describe('dry-run cost of a batch', () => {
   });
 });
 
+/** The Salesforce sandbox for one test, closed after it, with a connection setting to it. */
+async function withSandbox(
+  work: (sandbox: SalesforceSandbox, connection: (settings?: Partial<SalesforceConnection>) => SalesforceConnection) => Promise<void>,
+): Promise<void> {
+  const sandbox = await startSalesforceSandbox();
+  const connection = (settings: Partial<SalesforceConnection> = {}) =>
+    ({ type: 'salesforce', instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken, apiVersion: '62.0', bulkThreshold: 2000, maxDailyApiUsage: 0.8, timeoutMs: 10_000, ...settings }) as unknown as SalesforceConnection;
+  try {
+    await work(sandbox, connection);
+  } finally {
+    await sandbox.close();
+  }
+}
+
+/** A batch's context whose checkpoint lives in memory, and what it holds now. */
+function memoryContext(): WriteContext & { saved: () => { jobs?: string[] } } {
+  let checkpoint: string | null = null;
+  return {
+    syncName: 's',
+    runId: 'r',
+    batchId: 'r#1',
+    get checkpoint() {
+      return checkpoint;
+    },
+    saveCheckpoint: async (value: string) => void (checkpoint = value),
+    saved: () => JSON.parse(checkpoint ?? '{}') as { jobs?: string[] },
+  };
+}
+
 describe('matchOn checked against the object', () => {
-  it('refuses a number (or date, boolean) field: keys are looked up as quoted text, which Salesforce refuses for it', async () => {
-    const { startSalesforceSandbox } = await import('../../src/sandbox/salesforce');
-    const sandbox = await startSalesforceSandbox();
-    try {
-      const connection = { type: 'salesforce', instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken, apiVersion: '62.0', bulkThreshold: 2000, maxDailyApiUsage: 0.8, timeoutMs: 10_000 } as unknown as SalesforceConnection;
+  it('refuses a number (or date, boolean) field: keys are looked up as quoted text, which Salesforce refuses for it', () =>
+    withSandbox(async (_sandbox, connection) => {
       const check = (field: string) =>
-        new SalesforceDestination(connection, { connection: 'sf', object: 'Account', matchOn: { field } } as SalesforceTarget).check({ mode: 'upsert', mappings: [{ from: 'segment', to: 'Segment__c' }] });
+        new SalesforceDestination(connection(), { connection: 'sf', object: 'Account', matchOn: { field } } as SalesforceTarget).check({ mode: 'upsert', mappings: [{ from: 'segment', to: 'Segment__c' }] });
       expect(await check('Health_Score__c')).toEqual([
         { path: 'destination.matchOn.field', message: 'Account.Health_Score__c is a double field; matchOn needs a text field (string, email, phone, url, picklist, id…): keys are looked up as text' },
       ]);
       expect(await check('Name')).toEqual([]);
-    } finally {
-      await sandbox.close();
-    }
-  });
+    }));
 });
 
 describe('the text #N/A in a Bulk API batch', () => {
-  it('is stored as text (through collections), not cleared as Bulk CSV would; the rest of the batch goes by Bulk', async () => {
-    const { startSalesforceSandbox } = await import('../../src/sandbox/salesforce');
-    const sandbox = await startSalesforceSandbox();
-    try {
-      const connection = { type: 'salesforce', instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken, apiVersion: '62.0', bulkThreshold: 200, maxDailyApiUsage: 1, timeoutMs: 10_000 } as unknown as SalesforceConnection;
-      const destination = new SalesforceDestination(connection, { connection: 'sf', object: 'Account', externalIdField: 'External_Id__c' } as SalesforceTarget);
-      let checkpoint: string | null = null;
-      const context = { syncName: 's', runId: 'r', batchId: 'r#1', get checkpoint() { return checkpoint; }, saveCheckpoint: async (value: string) => void (checkpoint = value) };
+  it('is stored as text (through collections), not cleared as Bulk CSV would; the rest of the batch goes by Bulk', () =>
+    withSandbox(async (sandbox, connection) => {
+      const destination = new SalesforceDestination(connection({ bulkThreshold: 200, maxDailyApiUsage: 1 }), { connection: 'sf', object: 'Account', externalIdField: 'External_Id__c' } as SalesforceTarget);
+      const context = memoryContext();
       const records = Array.from({ length: 250 }, (_, n) => ({ key: `k${n}`, fields: { Name: `Account ${n}`, Website: n === 3 ? '#N/A' : `https://${n}.example` }, destinationId: null }));
       const written = await destination.write('upsert', records, context);
       expect(written.results.filter((r) => r.status !== 'ok')).toEqual([]);
       const stored = new Map(sandbox.records('Account').map((account) => [account['External_Id__c'], account['Website']]));
       expect([stored.get('k3'), stored.get('k4'), stored.size]).toEqual(['#N/A', 'https://4.example', 250]);
-      expect(JSON.parse(checkpoint ?? '{}')).toMatchObject({ jobs: [expect.any(String)] });
-    } finally {
-      await sandbox.close();
-    }
-  });
+      expect(context.saved()).toMatchObject({ jobs: [expect.any(String)] });
+    }));
 });
 
 describe('Bulk API 2.0 upload size', () => {
-  it('cuts a batch into jobs whose CSV stays under the upload limit, header included, every row once', async () => {
-    const { uploadParts, toCsv: csv } = await import('../../src/destinations/salesforceBulk');
+  it('cuts a batch into jobs whose CSV stays under the upload limit, header included, every row once', () => {
     const rows = Array.from({ length: 1_000 }, (_, n) => ({ key: `k${n}`, cells: { External_Id__c: `k${n}`, Description: 'x'.repeat(n % 7 === 0 ? 900 : 90) } }));
     const parts = uploadParts(rows, 20_000);
     expect(parts.length).toBeGreaterThan(1);
     expect(parts.flat()).toEqual(rows);
-    for (const part of parts) expect(Buffer.byteLength(csv(part))).toBeLessThanOrEqual(20_000);
+    for (const part of parts) expect(Buffer.byteLength(toCsv(part))).toBeLessThanOrEqual(20_000);
     expect(uploadParts(rows)).toEqual([rows]);
   });
 
-  it('runs a batch past the limit as several jobs, one after another, each in the checkpoint', async () => {
-    const { startSalesforceSandbox } = await import('../../src/sandbox/salesforce');
-    const { BulkIngest } = await import('../../src/destinations/salesforceBulk');
-    const { Connection: JsforceConnection } = await import('jsforce');
-    const sandbox = await startSalesforceSandbox();
-    try {
+  it('runs a batch past the limit as several jobs, one after another, each in the checkpoint', () =>
+    withSandbox(async (sandbox) => {
       const connection = new JsforceConnection({ instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken, version: '62.0' });
-      let checkpoint: string | null = null;
-      const context = { syncName: 's', runId: 'r', batchId: 'r#1', get checkpoint() { return checkpoint; }, saveCheckpoint: async (value: string) => void (checkpoint = value) };
+      const context = memoryContext();
       const ingest = new BulkIngest(connection, '62.0', context, (_what, request) => Promise.resolve(request()), async () => {}, 20_000);
       const rows = Array.from({ length: 300 }, (_, n) => ({ key: `k${n}`, cells: { External_Id__c: `k${n}`, Name: `Account ${n}`, Website: `https://${'x'.repeat(180)}.example` } }));
       const results = await ingest.run({ operation: 'upsert', object: 'Account', externalIdFieldName: 'External_Id__c', keyColumn: 'External_Id__c', rows });
       expect([...results.values()].filter((r) => r.status !== 'ok')).toEqual([]);
       expect(results.size).toBe(300);
       expect(sandbox.records('Account')).toHaveLength(300);
-      expect((JSON.parse(checkpoint ?? '{}') as { jobs: string[] }).jobs.length).toBeGreaterThan(2);
-    } finally {
-      await sandbox.close();
-    }
-  });
+      expect(context.saved().jobs?.length).toBeGreaterThan(2);
+    }));
 });
