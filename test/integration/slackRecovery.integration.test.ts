@@ -7,6 +7,7 @@
 import { WebClient } from '@slack/web-api';
 import { SlackDestination } from '../../src/destinations/slack';
 import type { DestinationRecord, WriteContext, WriteResult } from '../../src/destinations/destination';
+import { memoryWriteContext } from '../support/writeContext';
 import { LocalChannelPacer } from '../../src/destinations/slackPacing';
 import { slackTargetSchema } from '../../src/destinations/slackTarget';
 import type { FaultKind } from '../../src/sandbox/faults';
@@ -145,21 +146,7 @@ describe('Slack lost-post recovery through Temporal (an earlier message has the 
   });
 });
 
-/** A batch's context whose checkpoint survives attempts, as the activity's does. */
-function batchContext(batch: string, runId = 'run-1'): WriteContext {
-  let checkpoint: string | null = null;
-  return {
-    syncName: 'alerts',
-    runId,
-    batchId: `${runId}#${batch}`,
-    get checkpoint() {
-      return checkpoint;
-    },
-    async saveCheckpoint(value) {
-      checkpoint = value;
-    },
-  };
-}
+const batchContext = (batch: string, runId = 'run-1'): WriteContext => memoryWriteContext('alerts', runId, batch);
 
 /** Writes, and when the attempt fails (as a worker's would), tries again with the same checkpoint. */
 async function writeWithRetry(destination: SlackDestination, records: DestinationRecord[], context: WriteContext, fault?: FaultKind): Promise<{ firstError: unknown; result: WriteResult }> {

@@ -1,3 +1,4 @@
+import { memoryWriteContext } from './writeContext';
 import type { WriteContext } from '../../src/destinations/destination';
 import { MetaAudienceDestination } from '../../src/destinations/meta';
 import { startMetaSandbox, type MetaSandbox } from '../../src/sandbox/meta';
@@ -8,19 +9,7 @@ export function destinationAt(graphUrl: string, audienceId: string, accessToken:
 
 /** A context whose checkpoint survives across the writes of one batch, as the engine keeps it. */
 export function contextOf(): WriteContext {
-  let checkpoint: string | null = null;
-  return {
-    syncName: 'accounts_to_meta_audience',
-    runId: 'run-1',
-    batchId: 'run-1#1',
-    get checkpoint() {
-      return checkpoint;
-    },
-    saveCheckpoint(value: string) {
-      checkpoint = value;
-      return Promise.resolve();
-    },
-  };
+  return memoryWriteContext('accounts_to_meta_audience');
 }
 
 /** A Meta sandbox and a destination on its audience, fresh for each test of the describe it is called in. */

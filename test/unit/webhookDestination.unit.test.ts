@@ -1,5 +1,6 @@
 import type { WebhookConnection } from '../../src/config/schema';
 import type { DestinationRecord, WriteContext } from '../../src/destinations/destination';
+import { memoryWriteContext } from '../support/writeContext';
 import { WebhookDestination, webhookUrl } from '../../src/destinations/webhook';
 import type { WebhookTarget } from '../../src/destinations/webhookTarget';
 import { BackflowError, DestinationTransientError } from '../../src/errors';
@@ -20,22 +21,7 @@ function destination(url = receiver.url, target: WebhookTarget = { connection: '
   return new WebhookDestination(config, target);
 }
 
-/** A context whose checkpoint survives across attempts, as the engine keeps it for one batch of one run. */
-function contextOf(runId: string): WriteContext {
-  let checkpoint: string | null = null;
-  return {
-    syncName: 'accounts_to_webhook',
-    runId,
-    batchId: `${runId}#1`,
-    get checkpoint() {
-      return checkpoint;
-    },
-    saveCheckpoint(value: string) {
-      checkpoint = value;
-      return Promise.resolve();
-    },
-  };
-}
+const contextOf = (runId: string): WriteContext => memoryWriteContext('accounts_to_webhook', runId);
 
 const record = (health: number): DestinationRecord => ({ key: '1', fields: { name: 'Acme', health }, destinationId: null });
 const lastKey = () => receiver.received().at(-1)?.idempotencyKey;
