@@ -14,10 +14,11 @@ export async function finishRun(
   finishedAt?: string,
 ): Promise<RunSummary> {
   const before = await getRun(deps.state, runId);
-  const writeBackOwed = specOf(before).writeBack !== undefined;
+  const spec = specOf(before);
+  const writeBackOwed = spec.writeBack !== undefined;
   const summary = await closeRun(deps.state, { runId, now: finishedAt ?? nowIso(deps), ...(error ? { error } : {}), ...(writeBackOwed ? { writeBackOwed } : {}) });
   // Metrics, alerts, write-back: once, when this call closed the run (not on an activity retry).
-  if (before.phase !== 'finished') await afterRun(deps, summary, specOf(before));
+  if (before.phase !== 'finished') await afterRun(deps, summary, spec);
   deps.logger.info(
     { sync: summary.sync, runId, status: summary.status, counts: summary.counts, apiCalls: summary.apiCalls },
     'run finished',
