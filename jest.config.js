@@ -8,6 +8,9 @@ module.exports = {
   // Two test files at a time, also on a 2-core machine (jest's default there is one): integration
   // tests spend much of their time waiting on servers, CLI processes and timers.
   maxWorkers: 2,
+  // Runs after the projects' own global hooks (which start and stop the servers).
+  globalSetup: '<rootDir>/test/support/scratchDirSetup.ts',
+  globalTeardown: '<rootDir>/test/support/scratchDirTeardown.ts',
   projects: [
     {
       displayName: 'unit',

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { report, type ScenarioResult } from './report';
+import { inScratchDir } from './scratchDir';
 import { benchHubspot } from './hubspot';
 import { benchSalesforceBulk } from './salesforceBulk';
 import { benchThroughput } from './throughput';
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
   log(`wrote ${file}`);
 }
 
-main().catch((err: unknown) => {
+inScratchDir(main).catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

@@ -16,6 +16,7 @@ import { openStateStore, type StateDb } from '../src/state/database';
 import { openRun } from '../src/state/runs';
 import { classifyChanges, stagePage } from '../src/state/staging';
 import { report, type ScenarioResult } from './report';
+import { inScratchDir } from './scratchDir';
 
 const ROWS = Number(process.argv[2] ?? 100_000);
 const PAGE = 2_048;
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
   log(`wrote ${report(scenarios, { rows: ROWS, batchSize: BATCH, pageSize: PAGE, cores: (await import('node:os')).cpus().length }, 'state-store.json')}`);
 }
 
-main().catch((err: unknown) => {
+inScratchDir(main).catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });
