@@ -11,6 +11,8 @@ export interface TemporalSession {
   taskQueue: string;
   /** Whether this process runs a worker for the session (embedded server, or `worker: 'always'`). */
   ownWorker: boolean;
+  /** The project's own dev server (.backflow/temporal.db), which no other worker serves. */
+  embedded: boolean;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function withTemporal<T>(
       });
   // A private queue keeps a demo on a shared cluster away from the fleet's workers.
   const taskQueue = embedded || !ownWorker ? settings.taskQueue : `${settings.taskQueue}-${process.pid}`;
-  const session: TemporalSession = { server, taskQueue, ownWorker };
+  const session: TemporalSession = { server, taskQueue, ownWorker, embedded };
   try {
     if (!ownWorker) return await work(session);
     const worker = await createWorker({

@@ -17,6 +17,8 @@ export interface DevServerOptions {
   startTimeoutMs?: number;
   /** Picks each port the server is given; default freePort. */
   choosePort?: () => Promise<number>;
+  /** Told each server process's pid as soon as it is spawned (see DevServerDbLock.serverStarted). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface DevServer {
@@ -89,6 +91,7 @@ async function launch(options: DevServerOptions): Promise<DevServer> {
   // stops this server, rather than the server dying under the run. Killed with this process however
   // it exits (short of SIGKILL).
   const child = spawn(options.executable, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   child.once('exit', () => process.off('exit', killOnExit));

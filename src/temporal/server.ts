@@ -6,7 +6,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { BackflowEnv } from '../env';
 import { dataConverterFromEnv } from './codec';
 import { startDevServer } from './devServer';
-import { lockDevServerDatabase } from './dbLock';
+import { lockDevServerDatabase, stopOrphanedServer, type DevServerDbLock } from './dbLock';
 import { connectTemporal, resolveTemporalSettings } from './connection';
 import { findTemporalCli } from './findCli';
 import { BACKFLOW_SEARCH_ATTRIBUTES } from './searchAttributes';
@@ -50,11 +50,15 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
   const dbFilename = options.dbFile ? path.resolve(options.dbFile) : undefined;
   // Its folder (a project's .backflow/) may not exist yet, e.g. when the state store is PostgreSQL.
   if (dbFilename) mkdirSync(path.dirname(dbFilename), { recursive: true });
-  const release = dbFilename ? lockDevServerDatabase(dbFilename) : () => {};
+  const lock: DevServerDbLock = dbFilename ? lockDevServerDatabase(dbFilename) : { release() {}, serverStarted() {} };
   try {
-    return await startLocal({ ...options, ui, log }, cli, dbFilename, release);
+    if (lock.orphan !== undefined) {
+      log(`stopping the dev server (pid ${lock.orphan}) a killed backflow command left running on ${dbFilename}`);
+      await stopOrphanedServer(lock.orphan);
+    }
+    return await startLocal({ ...options, ui, log }, cli, dbFilename, lock);
   } catch (err) {
-    release();
+    lock.release();
     throw err;
   }
 }
@@ -64,7 +68,7 @@ async function startLocal(
   options: StartTemporalOptions & { ui: boolean },
   cli: ReturnType<typeof findTemporalCli>,
   dbFilename: string | undefined,
-  release: () => void,
+  lock: DevServerDbLock,
 ): Promise<TemporalServer> {
   const { env, ui } = options;
   if (cli.kind === 'download') {
@@ -89,7 +93,7 @@ async function startLocal(
       nativeConnection: testEnv.nativeConnection,
       async stop() {
         await testEnv.teardown();
-        release();
+        lock.release();
       },
     };
   }
@@ -101,6 +105,7 @@ async function startLocal(
     ...(dbFilename ? { dbFile: dbFilename } : {}),
     searchAttributes: BACKFLOW_SEARCH_ATTRIBUTES,
     log: options.serverLog ?? (() => {}),
+    onSpawn: (pid) => lock.serverStarted(pid),
   });
   try {
     const connected = await connect(server.address, env.TEMPORAL_NAMESPACE);
@@ -110,7 +115,7 @@ async function startLocal(
       async stop() {
         await connected.stop();
         await server.stop();
-        release();
+        lock.release();
       },
     };
   } catch (err) {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BigQuery } from '@google-cloud/bigquery';
@@ -210,6 +210,49 @@ describe('backflow run with its own worker, interrupted', () => {
     const next = await backflow(['run', SYNC, '--json', '--project', fx.project.dir], fx.project.env);
     expectSucceeded(next);
     expect(JSON.parse(next.stdout)).toMatchObject({ status: 'succeeded' });
+  });
+});
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('backflow run with its own worker, killed', () => {
+  it('stops the dev server a SIGKILLed command left running on the project, and the next run succeeds', async () => {
+    fx.sandbox.setFaults({ writeResponseDelayMs: 3_000 });
+    const lockFile = path.join(fx.project.dir, '.backflow', 'temporal.db.lock');
+    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'backflow.js'), 'run', SYNC, '--json', '--project', fx.project.dir], {
+      env: { ...process.env, ...fx.project.env, BACKFLOW_WORKFLOW_BUNDLE: process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE, TEMPORAL_ADDRESS: undefined },
+      stdio: 'ignore',
+    });
+    const exited = once(child, 'exit');
+    let orphan = Number.NaN;
+    try {
+      for (let tries = 0; fx.sandbox.requests().length === 0 && tries < 300; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(fx.sandbox.requests().length).toBeGreaterThan(0);
+      orphan = Number(readFileSync(lockFile, 'utf8').split('\n')[1]);
+      child.kill('SIGKILL');
+      await exited;
+    } finally {
+      fx.sandbox.setFaults({});
+    }
+    // Detached, the command's dev server outlived it, holding the project's Temporal database.
+    expect(isRunning(orphan)).toBe(true);
+    const next = await backflow(['run', SYNC, '--json', '--project', fx.project.dir], fx.project.env);
+    expectSucceeded(next);
+    expect(next.stderr).toContain(`stopping the dev server (pid ${orphan}) a killed backflow command left running`);
+    expect(next.stderr).toMatch(/finishing run sync:accounts_to_salesforce:\S+, left open by a backflow command that was killed/);
+    expect(JSON.parse(next.stdout)).toMatchObject({ status: 'succeeded' });
+    expect(isRunning(orphan)).toBe(false);
+    expect(existsSync(lockFile)).toBe(false);
+    // The killed command's run was finished first, from its last committed batch.
+    const runs = await fx.project.deps.state.selectFrom('runs').select('status').execute();
+    expect(runs.map((run) => run.status)).toEqual(['succeeded', 'succeeded']);
   });
 });
 

@@ -6,6 +6,7 @@ import { SourceUnavailable } from '../../sources/sourceErrors';
 import { cliContext, engineDeps, requireProject } from '../context';
 import { exitCodeFor, logTo } from '../output';
 import { renderSummary } from '../render';
+import { finishLeftoverRuns } from '../leftoverRuns';
 
 /**
  * Loaded once the project's files parse: the engine, every destination's SDK and Temporal take ~1.5 s
@@ -64,9 +65,10 @@ export async function runCommand(sync: string, options: RunCommandOptions): Prom
   // An unset alert URL would only be logged when an alert fires: refuse it like any missing secret.
   const alertIssues = alertSecretIssues(loadProjectCached(ctx.projectDir), sync, deps.env ?? process.env);
   if (alertIssues.length > 0) throw new ConfigError(alertIssues);
-  const result = await session().withTemporal(ctx, deps, { log }, (temporal) =>
-    runner().runSync(temporal, sync, { ...(options.full ? { full: true } : {}), progressBar: !json && process.stdout.isTTY === true }),
-  );
+  const result = await session().withTemporal(ctx, deps, { log }, async (temporal) => {
+    await finishLeftoverRuns(temporal, sync, log);
+    return runner().runSync(temporal, sync, { ...(options.full ? { full: true } : {}), progressBar: !json && process.stdout.isTTY === true });
+  });
   if (json) process.stdout.write(`${JSON.stringify(result.summary)}\n`);
   else {
     log(renderSummary(result.summary));
