@@ -114,6 +114,12 @@ export interface Destination {
    */
   check(sync: TargetCheckInput): Promise<TargetIssue[]>;
   /**
+   * What can be checked of the sync's target without asking the destination (a message template's
+   * variables, customer-file keys). Every check of a sync runs it — `validate --offline`, a run's
+   * start, a dry run — so such a mistake refuses the run instead of rejecting every record.
+   */
+  checkOffline?(sync: TargetCheckInput): TargetIssue[];
+  /**
    * Records one batch may hold for a verb when a run sends `records` of them; default
    * `limits.maxBatchSize`. A destination with a bulk API answers more above its threshold.
    */

@@ -84,15 +84,21 @@ export class MetaAudienceDestination implements Destination {
     this.base = `${(config.graphUrl ?? DEFAULT_GRAPH_URL).replace(/\/+$/, '')}/${config.apiVersion}`;
   }
 
-  async check(sync: TargetCheckInput): Promise<TargetIssue[]> {
+  /** Every mapping goes to a customer-file key. */
+  checkOffline(sync: TargetCheckInput): TargetIssue[] {
     const issues: TargetIssue[] = [];
     sync.mappings.forEach((mapping, index) => {
       if (!isMetaKey(mapping.to)) {
         issues.push({ path: `mappings[${index}].to`, message: `${mapping.to} is not a Meta customer-file key (${META_KEYS.join(', ')})` });
       }
     });
-    await this.request('GET', this.target.audienceId, { fields: 'id,name' }, `read audience ${this.target.audienceId}`);
     return issues;
+  }
+
+  /** The token works and the audience exists. */
+  async check(): Promise<TargetIssue[]> {
+    await this.request('GET', this.target.audienceId, { fields: 'id,name' }, `read audience ${this.target.audienceId}`);
+    return [];
   }
 
   async write(operation: WriteOperation, records: readonly DestinationRecord[], context: WriteContext): Promise<WriteResult> {

@@ -102,9 +102,14 @@ export class SlackDestination implements Destination {
     return this.target.channel !== undefined ? { requests, seconds: requests / CHANNEL_MESSAGES_PER_SECOND } : { requests };
   }
 
-  /** The token works, the fixed channel exists and the app is in it, and every variable is mapped. */
-  async check(sync: TargetCheckInput): Promise<TargetIssue[]> {
-    const issues = unmappedVariables(this.target, sync);
+  /** Every variable of the templates, `when`, `channelFrom` and the digest's sort is mapped. */
+  checkOffline(sync: TargetCheckInput): TargetIssue[] {
+    return unmappedVariables(this.target, sync);
+  }
+
+  /** The token works, and the fixed channel exists and the app is in it. */
+  async check(): Promise<TargetIssue[]> {
+    const issues: TargetIssue[] = [];
     await this.call('auth.test', () => this.client.auth.test());
     const channel = this.target.channel;
     if (channel !== undefined) {

@@ -8,8 +8,9 @@ import { resolveModelSql, sqlOf } from '../sources/dbt';
 import { SourceUnavailable } from '../sources/sourceErrors';
 
 /**
- * Everything about a sync that can be checked without writing anything: the spec, the secrets it
- * references, the model's SQL and the columns the spec reads. Throws a ConfigError (file + path) or
+ * Everything about a sync that can be checked without writing anything or asking the destination:
+ * the spec, the secrets it references, what the destination checks offline (templates, keys), the
+ * model's SQL and the columns the spec reads. Throws a ConfigError (file + path) or
  * the warehouse's own error.
  */
 export async function checkSync(deps: EngineDeps, name: string): Promise<{ spec: SyncSpec; file: string; columns: string[] }> {
@@ -29,6 +30,7 @@ export async function checkSync(deps: EngineDeps, name: string): Promise<{ spec:
     }
   };
   const destination = attempt(() => openDestination(deps, spec));
+  for (const issue of destination?.checkOffline?.(spec) ?? []) issues.push({ file, ...issue });
   const missing = destination ? operationsOf(spec.mode).filter((op) => !destination.operations.includes(op)) : [];
   if (missing.length > 0) {
     issues.push({ file, path: 'mode', message: `${spec.mode} mode needs ${missing.join(', ')}, which this destination cannot do` });

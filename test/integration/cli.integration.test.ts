@@ -74,6 +74,22 @@ describeStoreIndependent('backflow validate', () => {
     expect(result.stdout).toContain('ok  accounts_to_hubspot');
   });
 
+  it("reports a template variable or customer-file key no mapping provides offline too, and a dry run refuses it, asking neither Slack nor Meta", async () => {
+    const slackFile = 'syncs/accounts_at_risk_to_slack.yaml';
+    const metaFile = 'syncs/accounts_to_meta_audience.yaml';
+    fx.project.write(slackFile, fx.project.read(slackFile).replace('{{ health }}', '{{ helth }}'));
+    fx.project.write(metaFile, fx.project.read(metaFile).replace('to: EMAIL', 'to: EMIAL'));
+    const result = await backflow(['validate', '--offline', '--project', fx.project.dir], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`${slackFile}: destination\\.template: .*helth`));
+    expect(result.stderr).toContain(`${metaFile}: mappings[1].to: EMIAL is not a Meta customer-file key`);
+    expect(result.stdout).toContain(`ok  ${SYNC}`);
+    const dryRun = await backflow(['run', 'accounts_at_risk_to_slack', '--dry-run', '--project', fx.project.dir], env);
+    expect(dryRun.code).not.toBe(0);
+    expect(dryRun.stderr).toMatch(/destination\.template: .*helth/);
+    expect([...slack.requests(), ...meta.requests()]).toEqual([]);
+  });
+
   it('reports an unset ${env:…} nested in a connection (a webhook header) and in alerts, like any missing secret', async () => {
     fx.project.write(
       'backflow.yaml',

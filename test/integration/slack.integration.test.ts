@@ -185,13 +185,14 @@ describe('Slack destination through @slack/web-api against the Slack sandbox', (
     }
   });
 
-  it('validate checks the channel and the template variables against the workspace and the mappings', async () => {
+  it('validate checks the channel against the workspace, and (offline too) the template variables against the mappings', async () => {
     const destination = new SlackDestination(
       { type: 'slack', token: fx.slack.token, apiUrl: fx.slack.apiUrl },
       { connection: 'slack', channel: '#nowhere', template: '{{ owner }}', onChange: 'update' },
     );
-    const issues = await destination.check({ mode: 'upsert', mappings: [{ from: 'name', to: 'name' }] });
-    expect(issues.map((issue) => issue.path)).toEqual(['destination.template', 'destination.channel']);
+    const sync = { mode: 'upsert' as const, mappings: [{ from: 'name', to: 'name' }] };
+    expect(destination.checkOffline(sync).map((issue) => issue.path)).toEqual(['destination.template']);
+    expect((await destination.check()).map((issue) => issue.path)).toEqual(['destination.channel']);
     // The same workspace, read through the official client: the channels the issue names.
     const channels = await new WebClient(fx.slack.token, { slackApiUrl: fx.slack.apiUrl }).conversations.list();
     expect(channels.channels?.map((c) => c.name)).toEqual(['general', 'cs-alerts']);
