@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -178,33 +178,54 @@ function checkTarget(issues: ConfigIssue[], file: string, destination: SyncDesti
   }
 }
 
-/** The sync a file names, read from what may be an invalid document: its `name:`, or the file name. */
 /**
  * The sync files of a project, `syncs/` and its subfolders (a team's syncs kept together), as paths
  * from the project's root in name order: any letter case of `.yaml`/`.yml` (a sync in `x.YAML` was
  * skipped without a word, and `schedules apply` then deleted its schedule). Hidden entries (`.git`,
- * an editor's `.x.yaml.swp`) are not syncs. A sync is named after its file wherever it sits.
+ * an editor's `.x.yaml.swp`) are not syncs. A sync is named after its file wherever it sits. Symbolic
+ * links are followed (a folder shared between projects), each folder once. A folder that cannot be
+ * read is added to `unreadable` (its syncs would otherwise vanish, schedules and all); a project
+ * without a `syncs/` folder has no syncs.
  */
-export function listSyncFiles(root: string): string[] {
+export function listSyncFiles(root: string, unreadable: ConfigIssue[] = []): string[] {
   const files: string[] = [];
+  const visited = new Set<string>();
   const walk = (relative: string): void => {
+    const folder = path.join(root, relative);
     let entries: Dirent[];
     try {
-      entries = readdirSync(path.join(root, relative), { withFileTypes: true });
-    } catch {
+      const real = realpathSync(folder);
+      if (visited.has(real)) return;
+      visited.add(real);
+      entries = readdirSync(folder, { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (relative === SYNCS_DIR && code === 'ENOENT') return;
+      unreadable.push({ file: `${relative}/`, path: '', message: `cannot read this folder of sync files (${code ?? (err as Error).message}); none of its syncs is loaded` });
       return;
     }
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
       const file = `${relative}/${entry.name}`;
-      if (entry.isDirectory()) walk(file);
-      else if (SYNC_FILE.test(entry.name)) files.push(file);
+      const kind = entry.isSymbolicLink() ? linkedKind(path.join(root, file)) : entry.isDirectory() ? 'folder' : 'file';
+      if (kind === 'folder') walk(file);
+      else if (kind === 'file' && SYNC_FILE.test(entry.name)) files.push(file);
     }
   };
   walk(SYNCS_DIR);
   return files.sort();
 }
 
+/** What a symbolic link points at; a dangling link is a file, reported when it is read. */
+function linkedKind(link: string): 'folder' | 'file' {
+  try {
+    return statSync(link).isDirectory() ? 'folder' : 'file';
+  } catch {
+    return 'file';
+  }
+}
+
+/** The sync a file names, read from what may be an invalid document: its `name:`, or the file name. */
 function claimedName(raw: unknown, fileName: string): string {
   const name = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as { name?: unknown }).name : undefined;
   return typeof name === 'string' && name !== '' ? name : fileName.replace(SYNC_FILE, '');
@@ -242,9 +263,10 @@ export function loadProject(dir: string, options: LoadOptions = {}): Project {
 
   const syncs = new Map<string, SyncSpec>();
   const syncFiles = new Map<string, string>();
-  const files = listSyncFiles(root);
-  const projectBroken = issues.length > 0;
   const syncFileIssues: ConfigIssue[] = [];
+  const files = listSyncFiles(root, syncFileIssues);
+  issues.push(...syncFileIssues);
+  const projectBroken = issues.length > syncFileIssues.length;
   const invalidSyncs = new Map<string, InvalidSync>();
   // Every name a file claims, valid or not: the first file (in name order) owns it.
   const claimed = new Map<string, string>();

@@ -297,6 +297,14 @@ export async function applySchedules(client: Client, project: Project, options: 
     existing,
     options.taskQueue,
   );
+  // A project with no syncs at all is far likelier a wrong folder than a wish to unschedule everything.
+  if (project.syncs.size === 0 && project.invalidSyncs.size === 0 && plan.delete.length > 0) {
+    throw new BackflowError(
+      'CONFIG_INVALID',
+      `${project.dir} has no sync files under syncs/, so applying would delete all ${plan.delete.length} backflow schedule(s) ` +
+        `of this deployment (${plan.delete.join(', ')}); nothing was changed. Check the project folder, or delete them with temporal schedule delete`,
+    );
+  }
   const noop = isNoop(plan);
   if (options.dryRun) return { ...plan, noop, failed: [] };
   const failed: ScheduleFailure[] = [];

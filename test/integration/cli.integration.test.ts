@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BigQuery } from '@google-cloud/bigquery';
@@ -137,6 +137,16 @@ describeStoreIndependent('a wrong project directory, or wrong usage', () => {
     const empty = mkdtempSync(path.join(tmpdir(), 'backflow-empty-'));
     expect((await backflow(['runs', SYNC, '--project', empty], noStateUrl())).code).toBe(1);
     expect(readdirSync(empty)).toEqual([]);
+  });
+
+  it('validate says a project has no syncs (its folder misnamed sync/), and exits 1', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'backflow-nosyncs-'));
+    writeFileSync(path.join(dir, 'backflow.yaml'), fx.project.read('backflow.yaml'));
+    mkdirSync(path.join(dir, 'sync'));
+    writeFileSync(path.join(dir, 'sync', `${SYNC}.yaml`), fx.project.read(SYNC_FILE));
+    const result = await backflow(['validate', '--offline', '--project', dir], fx.project.env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`no syncs: ${dir} has no sync files under syncs/`);
   });
 
   it('a usage error under --json still answers on stdout, and --help still exits 0', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ScheduleNotFoundError } from '@temporalio/client';
@@ -143,6 +143,16 @@ describe('backflow schedules', () => {
     expect(await exists('someone-elses')).toBe(true);
     expect((await temporal.client.schedule.getHandle('backflow:sched_taken').describe()).action.workflowType).toBe('somethingElse');
     rmSync(path.join(dir, 'syncs/sched_taken.yaml'));
+  });
+
+  it('refuses to delete every sync schedule when the project has no syncs at all (syncs/ renamed, a wrong folder)', async () => {
+    renameSync(path.join(dir, 'syncs'), path.join(dir, 'sync'));
+    try {
+      await expect(apply()).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('has no sync files under syncs/, so applying would delete all') as unknown });
+      expect(await exists('backflow:sched_a')).toBe(true);
+    } finally {
+      renameSync(path.join(dir, 'sync'), path.join(dir, 'syncs'));
+    }
   });
 
   it('trigger and backfill start runs with readable ids', async () => {

@@ -1,3 +1,5 @@
+import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { loadProject } from '../../src/config/load';
 import { resolveSecrets } from '../../src/config/secrets';
 import { ConfigError } from '../../src/errors';
@@ -43,6 +45,27 @@ describe('loadProject', () => {
     );
     expect([...loaded.syncs.keys()].sort()).toEqual(['accounts', 'contacts', 'leads']);
     expect(loaded.syncFiles.get('leads')).toBe('syncs/sales/emea/leads.yml');
+  });
+
+  it('follows symbolic links to folders and files of syncs, each folder once (a linked folder was skipped without a word)', () => {
+    const shared = project({ 'syncs/leads.yaml': SYNC, 'syncs/notes/contacts.yaml': SYNC });
+    const dir = project({ 'backflow.yaml': PROJECT, 'syncs/accounts.yaml': SYNC });
+    symlinkSync(path.join(shared, 'syncs'), path.join(dir, 'syncs', 'shared'));
+    symlinkSync(path.join(shared, 'syncs', 'leads.yaml'), path.join(dir, 'syncs', 'linked_leads.yaml'));
+    // A link back up the tree: walked once, not forever.
+    symlinkSync('..', path.join(shared, 'syncs', 'notes', 'up'));
+    const loaded = loadProject(dir);
+    expect([...loaded.syncs.keys()].sort()).toEqual(['accounts', 'contacts', 'leads', 'linked_leads']);
+    expect(loaded.syncFiles.get('contacts')).toBe('syncs/shared/notes/contacts.yaml');
+  });
+
+  it('reports a syncs/ it cannot read as a folder, rather than loading no syncs', () => {
+    const dir = project({ 'backflow.yaml': PROJECT });
+    rmSync(path.join(dir, 'syncs'), { recursive: true });
+    // No syncs/ folder at all is a project without syncs (validate and schedules apply say so).
+    expect(loadProject(dir).syncs.size).toBe(0);
+    writeFileSync(path.join(dir, 'syncs'), 'not a folder');
+    expect(issuesOf(dir)).toEqual(['syncs/: : cannot read this folder of sync files (ENOTDIR); none of its syncs is loaded']);
   });
 
   it('refuses one sync name in two folders, naming both files', () => {

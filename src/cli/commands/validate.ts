@@ -49,6 +49,9 @@ export async function validateCommand(options: { project?: string; offline?: boo
     // ok only for a sync nothing was found wrong with.
     if (own.length === 0 && !failed) log(`ok  ${name}`);
   }
+  if (project.syncs.size === 0 && project.invalidSyncs.size === 0) {
+    problems.push(`no syncs: ${project.dir} has no sync files under syncs/ (each sync is a .yaml file there or in a subfolder)`);
+  }
   if (issues.length > 0 || problems.length > 0) {
     for (const issue of issues) process.stderr.write(`  ${issue.file}: ${issue.path ? `${issue.path}: ` : ''}${issue.message}\n`);
     for (const problem of problems) process.stderr.write(`  ${problem}\n`);
