@@ -298,6 +298,9 @@ export function loadProject(dir: string, options: LoadOptions = {}): Project {
     if (previous !== undefined) {
       own.push({ file, path: 'name', message: `sync "${syncName}" is already defined in ${previous}` });
       invalid(syncName);
+      // Which of the two is meant is unknowable: the name runs neither (a lenient load ran the first).
+      syncs.delete(syncName);
+      invalidSyncs.set(syncName, { name: syncName, file: previous, issues: [...(invalidSyncs.get(syncName)?.issues ?? []), ...own] });
       continue;
     }
     checkReference(own, file, 'source', sync.source, known, SOURCE_TYPES, 'source');

@@ -1,6 +1,6 @@
 import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadProject } from '../../src/config/load';
+import { getSync, loadProject } from '../../src/config/load';
 import { resolveSecrets } from '../../src/config/secrets';
 import { ConfigError } from '../../src/errors';
 import { PROJECT, SYNC, writeProject } from '../support/configProject';
@@ -69,8 +69,13 @@ describe('loadProject', () => {
   });
 
   it('refuses one sync name in two folders, naming both files', () => {
-    const issues = issuesOf(project({ 'backflow.yaml': PROJECT, 'syncs/a/accounts.yaml': SYNC, 'syncs/b/accounts.yaml': SYNC }));
+    const dir = project({ 'backflow.yaml': PROJECT, 'syncs/a/accounts.yaml': SYNC, 'syncs/b/accounts.yaml': SYNC, 'syncs/contacts.yaml': SYNC });
+    const issues = issuesOf(dir);
     expect(issues).toEqual(['syncs/b/accounts.yaml: name: sync "accounts" is already defined in syncs/a/accounts.yaml']);
+    // A lenient load (what `run` does) runs neither: it ran the first file's without a word.
+    const lenient = loadProject(dir, { strict: false });
+    expect([...lenient.syncs.keys()]).toEqual(['contacts']);
+    expect(() => getSync(lenient, 'accounts')).toThrow('sync "accounts" is already defined in syncs/a/accounts.yaml');
   });
 
   it('reports every problem of every file at once, each with file and path', () => {
