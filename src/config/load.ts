@@ -225,6 +225,29 @@ function linkedKind(link: string): 'folder' | 'file' {
   }
 }
 
+/**
+ * `${env:…}` written in a sync file outside its `alerts` (the only part resolved there): the text
+ * would reach the warehouse, a channel name or a URL as it is written.
+ */
+function referencesNotResolved(file: string, raw: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const walk = (value: unknown, at: string): void => {
+    if (typeof value === 'string') {
+      if (/\$\{\s*env\s*:/i.test(value)) {
+        issues.push({ file, path: at, message: 'secret references (${env:…}) are resolved in backflow.yaml (connections, alerts) and in a sync\'s alerts only; put this value in its connection there' });
+      }
+    } else if (Array.isArray(value)) value.forEach((item, index) => walk(item, `${at}[${index}]`));
+    else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        if (at === '' && key === 'alerts') continue;
+        walk(item, at === '' ? key : `${at}.${key}`);
+      }
+    }
+  };
+  walk(raw, '');
+  return issues;
+}
+
 /** The sync a file names, read from what may be an invalid document: its `name:`, or the file name. */
 function claimedName(raw: unknown, fileName: string): string {
   const name = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as { name?: unknown }).name : undefined;
@@ -293,6 +316,7 @@ export function loadProject(dir: string, options: LoadOptions = {}): Project {
       continue;
     }
     const sync = parsed.data;
+    own.push(...referencesNotResolved(file, raw));
     const syncName = sync.name ?? name.replace(SYNC_FILE, '');
     const previous = claimed.get(syncName);
     if (previous !== undefined) {

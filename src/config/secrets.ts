@@ -29,6 +29,8 @@ const UNSENDABLE = /[\u0000-\u001f\u007f]|^\s|\s$/;
 
 /** Every `${env:NAME}` inside a string; a whole-string one is SECRET_REFERENCE (schema.ts). */
 const EMBEDDED_REFERENCE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/** A reference in another form, `${NAME}` or `${ENV:NAME}`: its name, for the suggestion. */
+const LOOKALIKE_REFERENCE = /\$\{\s*(?:env\s*:\s*)?([A-Za-z_][A-Za-z0-9_]*)\s*\}/i;
 
 /**
  * Resolves `${env:NAME}` references at any depth of a connection (nested objects, arrays), whole
@@ -71,7 +73,7 @@ function resolveValue(value: unknown, at: string, walk: Walk): unknown {
 
 /** An endpoint must be an absolute URL of its schemes; named by its reference, not shown, when it came from one. */
 function checkUrl(written: string, resolved: string, schemes: readonly string[], at: string, walk: Walk): void {
-  if (resolved.includes('${env:')) return; // an unset or malformed reference, reported already
+  if (resolved.includes('${')) return; // an unset or malformed reference, reported already
   let scheme: string | undefined;
   try {
     scheme = new URL(resolved).protocol;
@@ -106,7 +108,12 @@ function resolveString(text: string, at: string, walk: Walk): string {
     return secret;
   });
   // Checked on the text without its valid references, so a secret's value is never mistaken for one.
-  if (text.replace(EMBEDDED_REFERENCE, '').includes('${env:')) {
+  const rest = text.replace(EMBEDDED_REFERENCE, '');
+  const lookalike = LOOKALIKE_REFERENCE.exec(rest);
+  if (lookalike) {
+    // `${TOKEN}` or `${ENV:TOKEN}` (a shell's, another tool's form) would be sent as it is written.
+    walk.issues.push({ file: walk.file, path: at, message: `${lookalike[0]} is not a secret reference: write \${env:${lookalike[1] ?? 'NAME'}}` });
+  } else if (rest.includes('${')) {
     walk.issues.push({
       file: walk.file,
       path: at,

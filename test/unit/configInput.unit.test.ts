@@ -75,6 +75,24 @@ describe('resolveSecrets at any depth', () => {
       'backflow.yaml: connections.hook.headers.A: malformed secret reference: write ${env:NAME} (NAME: letters, digits and _, not starting with a digit)',
     ]);
   });
+
+  it("refuses another tool's reference form (${NAME}, ${ENV:NAME}), which was sent as it is written, suggesting ours", () => {
+    const headers = { Authorization: 'Bearer ${HOOK_TOKEN}', 'X-Api-Key': '${ENV:HOOK_KEY}' };
+    expect(issuesOf(() => resolveSecrets({ url: '${HOOK_URL}', headers }, at, { HOOK_TOKEN: 't', HOOK_KEY: 'k', HOOK_URL: 'https://x' }))).toEqual([
+      'backflow.yaml: connections.hook.url: ${HOOK_URL} is not a secret reference: write ${env:HOOK_URL}',
+      'backflow.yaml: connections.hook.headers.Authorization: ${HOOK_TOKEN} is not a secret reference: write ${env:HOOK_TOKEN}',
+      'backflow.yaml: connections.hook.headers.X-Api-Key: ${ENV:HOOK_KEY} is not a secret reference: write ${env:HOOK_KEY}',
+    ]);
+  });
+});
+
+describe('secret references in a sync file', () => {
+  it('refuses ${env:…} outside its alerts (sent as written: a channel, a URL path, the SQL), naming each field', () => {
+    const sync = `${SYNC.replace('SELECT', 'SELECT * FROM ${env:SCHEMA}.x --')}alerts:\n  webhook: \${env:B_HOOK}\n`;
+    expect(issuesOf(() => loadProject(project({ 'backflow.yaml': PROJECT, 'syncs/a.yaml': sync })))).toEqual([
+      "syncs/a.yaml: model: secret references (${env:…}) are resolved in backflow.yaml (connections, alerts) and in a sync's alerts only; put this value in its connection there",
+    ]);
+  });
 });
 
 describe('alert secrets', () => {
