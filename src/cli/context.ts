@@ -56,13 +56,14 @@ export async function engineDeps(ctx: CliContext): Promise<EngineDeps> {
 export async function requireKnownSync(ctx: CliContext, deps: EngineDeps, sync: string): Promise<void> {
   let project: Project;
   try {
-    project = loadProject(ctx.projectDir);
+    // Lenient: another sync's broken file must not turn a typo into "no runs yet".
+    project = loadProject(ctx.projectDir, { strict: false });
   } catch (err) {
-    // A broken project must not lock its history away: the name cannot be checked, so it is not.
+    // A broken backflow.yaml must not lock the history away: the name cannot be checked, so it is not.
     if (err instanceof ConfigError) return;
     throw err;
   }
-  if (project.syncs.has(sync)) return;
+  if (project.syncs.has(sync) || project.invalidSyncs.has(sync)) return;
   if ((await listRuns(deps.state, sync, 1)).length === 0) getSync(project, sync); // throws, naming the defined syncs
   process.stderr.write(`note: ${ctx.projectDir} no longer defines a sync named "${sync}"; showing its recorded history\n`);
 }

@@ -166,7 +166,8 @@ describeStoreIndependent('a wrong project directory, or wrong usage', () => {
 });
 
 describe('history commands on a wrong sync name', () => {
-  it('an unknown sync is an error listing the defined syncs', async () => {
+  it('an unknown sync is an error listing the defined syncs, also while another sync file is broken', async () => {
+    fx.project.write('syncs/broken.yaml', 'source: [unclosed');
     for (const args of [['runs', 'acounts'], ['records', 'acounts', '--key', '1']]) {
       const result = await backflow([...args, '--project', fx.project.dir], fx.project.env);
       expect(result.code).toBe(1);
