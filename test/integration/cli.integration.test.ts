@@ -114,11 +114,13 @@ describeStoreIndependent('backflow validate', () => {
 });
 
 describeStoreIndependent('backflow run with an unset alert secret', () => {
-  it('is refused before the run starts, naming the file and field; nothing is sent', async () => {
+  it('is refused before the run starts (a dry run too), naming the file and field; nothing is sent', async () => {
     fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}alerts:\n  webhook: \${env:ALERT_HOOK_URL}\n`);
-    const result = await backflow(['run', SYNC, '--project', fx.project.dir], fx.project.env);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('backflow.yaml: alerts.webhook: environment variable ALERT_HOOK_URL is not set (referenced as ${env:ALERT_HOOK_URL})');
+    for (const dryRun of [[], ['--dry-run']]) {
+      const result = await backflow(['run', SYNC, ...dryRun, '--project', fx.project.dir], fx.project.env);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('backflow.yaml: alerts.webhook: environment variable ALERT_HOOK_URL is not set (referenced as ${env:ALERT_HOOK_URL})');
+    }
     expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toEqual([]);
   });
 });

@@ -39,6 +39,10 @@ export async function runCommand(sync: string, options: RunCommandOptions): Prom
   const others = [...new Set(project.syncFileIssues.map((issue) => issue.file))];
   if (others.length > 0) process.stderr.write(`note: invalid sync file(s) not loaded: ${others.join(', ')} (npx backflow validate lists their problems)\n`);
   const deps = await engineDeps(ctx);
+  // An unset alert URL would only be logged when an alert fires: refuse it like any missing secret
+  // (in a dry run too, which answers whether the run would go).
+  const alertIssues = alertSecretIssues(project, sync, deps.env ?? process.env);
+  if (alertIssues.length > 0) throw new ConfigError(alertIssues);
   if (options.dryRun) {
     const preview = await engine().previewRun(deps, sync, options.full ?? false);
     const { apiCalls, bytesProcessed, estimatedSeconds, ...counts } = preview;
@@ -62,9 +66,6 @@ export async function runCommand(sync: string, options: RunCommandOptions): Prom
     if (!(err instanceof SourceUnavailable)) throw err;
     process.stderr.write(`note: ${err.code}: ${err.message}; the run starts and waits for it\n`);
   }
-  // An unset alert URL would only be logged when an alert fires: refuse it like any missing secret.
-  const alertIssues = alertSecretIssues(loadProjectCached(ctx.projectDir), sync, deps.env ?? process.env);
-  if (alertIssues.length > 0) throw new ConfigError(alertIssues);
   const result = await session().withTemporal(ctx, deps, { log }, async (temporal) => {
     await finishLeftoverRuns(temporal, sync, log);
     return runner().runSync(temporal, sync, { ...(options.full ? { full: true } : {}), progressBar: !json && process.stdout.isTTY === true });
