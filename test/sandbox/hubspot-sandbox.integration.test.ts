@@ -381,6 +381,39 @@ describe('batch create, update, read and archive', () => {
     expect(again.results[0]?._new).toBe(true);
   });
 
+  it('keeps archived records for reads with archived=true, which return only those, with archived and archivedAt', async () => {
+    const { results } = await upsertContacts([
+      { id: 'keep@example.com', properties: { firstname: 'Keep' } },
+      { id: 'drop@example.com', properties: { firstname: 'Drop' } },
+    ]);
+    const keep = results.find((r) => r.properties['email'] === 'keep@example.com');
+    const drop = results.find((r) => r.properties['email'] === 'drop@example.com');
+    const dropId = drop?.id ?? '';
+    await client.crm.contacts.batchApi.archive({ inputs: [{ id: dropId }] });
+
+    const archived = await client.crm.contacts.basicApi.getById(dropId, ['firstname'], undefined, undefined, true);
+    expect(archived).toMatchObject({ id: dropId, archived: true, properties: expect.objectContaining({ firstname: 'Drop' }) as unknown });
+    expect(archived.archivedAt).toBeInstanceOf(Date);
+    // Archiving does not touch the last-modified time.
+    expect(archived.updatedAt).toEqual(drop?.updatedAt);
+    expect((await rejection(client.crm.contacts.basicApi.getById(keep?.id ?? '', undefined, undefined, undefined, true))).code).toBe(404);
+
+    const archivedPage = await client.crm.contacts.basicApi.getPage(10, undefined, ['email'], undefined, undefined, true);
+    expect(archivedPage.results.map((r) => [r.id, r.archived, r.archivedAt instanceof Date])).toEqual([[dropId, true, true]]);
+    const livePage = await client.crm.contacts.basicApi.getPage(10, undefined, ['email']);
+    expect(livePage.results.map((r) => [r.id, r.archived, r.archivedAt])).toEqual([[keep?.id, false, undefined]]);
+
+    const read = (await client.crm.contacts.batchApi.read({ inputs: [{ id: dropId }, { id: keep?.id ?? '' }], properties: ['email'], propertiesWithHistory: [] }, true)) as unknown as BatchAnswer;
+    expect(read.results.map((r) => r.id)).toEqual([dropId]);
+    expect(read.errors?.[0]).toMatchObject({ category: 'OBJECT_NOT_FOUND', context: { ids: [keep?.id] } });
+
+    // The email is released: a new live record takes it, and the archived one is still found by it with archived=true.
+    const again = await upsertContacts([{ id: 'drop@example.com', properties: {} }]);
+    expect(again.results[0]?._new).toBe(true);
+    const byEmail = await client.crm.contacts.basicApi.getById('drop@example.com', undefined, undefined, undefined, true, 'email');
+    expect(byEmail.id).toBe(dropId);
+  });
+
   it('gets one record by id or idProperty and pages through the list', async () => {
     await upsertContacts(Array.from({ length: 5 }, (_, i) => ({ id: `p${i}@example.com`, properties: { firstname: `P${i}` } })));
     const one = await client.crm.contacts.basicApi.getById('p3@example.com', ['firstname'], undefined, undefined, false, 'email');
@@ -392,6 +425,60 @@ describe('batch create, update, read and archive', () => {
     expect(page2.results.map((r) => r.properties['firstname'])).toEqual(['P2', 'P3']);
     const all = await client.crm.contacts.getAll(2, undefined, ['firstname']);
     expect(all.map((r) => r.properties['firstname'])).toEqual(['P0', 'P1', 'P2', 'P3', 'P4']);
+  });
+});
+
+describe('single-record create, update and archive', () => {
+  it('creates (201 with the record), refusing a bad value (400) or a taken unique value (409) without writing', async () => {
+    const acme = await client.crm.objects.basicApi.create('companies', { properties: { name: 'Acme', external_id: 'acme' }, associations: [] });
+    expect(acme).toMatchObject({ archived: false, properties: expect.objectContaining({ name: 'Acme', external_id: 'acme', hs_object_id: acme.id }) as unknown });
+    expect(sandbox.requests().at(-1)).toMatchObject({ method: 'POST', path: '/crm/v3/objects/companies', status: 201 });
+
+    const taken = await rejection(client.crm.objects.basicApi.create('companies', { properties: { name: 'Copy', external_id: 'acme' }, associations: [] }));
+    expect(taken.code).toBe(409);
+    expect(taken.body).toMatchObject({ category: 'CONFLICT', message: `A COMPANY with the unique value of property external_id already exists. Existing ID: ${acme.id}` });
+    const invalid = await rejection(client.crm.companies.basicApi.create({ properties: { name: 'Bad', health_score: 'lots' }, associations: [] }));
+    expect(invalid.code).toBe(400);
+    expect(invalid.body?.category).toBe('VALIDATION_ERROR');
+    expect(sandbox.records('companies').map((c) => c.properties['name'])).toEqual(['Acme']);
+  });
+
+  it('updates by id or idProperty (a contact by email too) with 200, 404 OBJECT_NOT_FOUND for no record, 409 for a taken value', async () => {
+    const acme = await client.crm.objects.basicApi.create('companies', { properties: { name: 'Acme', external_id: 'acme' }, associations: [] });
+    const initech = await client.crm.objects.basicApi.create('companies', { properties: { name: 'Initech', external_id: 'initech' }, associations: [] });
+
+    const byId = await client.crm.objects.basicApi.update('companies', acme.id, { properties: { segment: 'healthy' } });
+    expect(byId).toMatchObject({ id: acme.id, properties: expect.objectContaining({ segment: 'healthy' }) as unknown });
+    const byUnique = await client.crm.companies.basicApi.update('initech', { properties: { mrr: '700' } }, 'external_id');
+    expect(byUnique).toMatchObject({ id: initech.id, properties: expect.objectContaining({ mrr: '700' }) as unknown });
+    expect(sandbox.requests().at(-1)).toMatchObject({ method: 'PATCH', path: '/crm/v3/objects/companies/initech', status: 200 });
+
+    const jo = await client.crm.contacts.basicApi.create({ properties: { email: 'jo@example.com' }, associations: [] });
+    const byEmail = await client.crm.contacts.basicApi.update('JO@example.com', { properties: { firstname: 'Jo' } }, 'email');
+    expect(byEmail).toMatchObject({ id: jo.id, properties: expect.objectContaining({ firstname: 'Jo' }) as unknown });
+
+    const missing = await rejection(client.crm.objects.basicApi.update('companies', '999999999', { properties: { name: 'Nobody' } }));
+    expect(missing.code).toBe(404);
+    expect(missing.body).toMatchObject({ category: 'OBJECT_NOT_FOUND', context: { id: ['999999999'] } });
+    const taken = await rejection(client.crm.objects.basicApi.update('companies', initech.id, { properties: { external_id: 'acme' } }));
+    expect(taken.code).toBe(409);
+    expect(taken.body?.category).toBe('CONFLICT');
+    expect(sandbox.records('companies').map((c) => [c.properties['external_id'], c.properties['segment'] ?? null, c.properties['mrr'] ?? null])).toEqual([
+      ['acme', 'healthy', null],
+      ['initech', null, '700'],
+    ]);
+  });
+
+  it('archives by id with 204 (an unknown id too); the record is then read only with archived=true', async () => {
+    const acme = await client.crm.objects.basicApi.create('companies', { properties: { name: 'Acme' }, associations: [] });
+    await client.crm.objects.basicApi.archive('companies', acme.id);
+    expect(sandbox.requests().at(-1)).toMatchObject({ method: 'DELETE', path: `/crm/v3/objects/companies/${acme.id}`, status: 204 });
+    expect(sandbox.records('companies')).toEqual([]);
+    expect((await rejection(client.crm.companies.basicApi.getById(acme.id))).code).toBe(404);
+    expect(await client.crm.companies.basicApi.getById(acme.id, undefined, undefined, undefined, true)).toMatchObject({ id: acme.id, archived: true });
+
+    await client.crm.companies.basicApi.archive('999999999');
+    expect(sandbox.requests().at(-1)).toMatchObject({ method: 'DELETE', status: 204 });
   });
 });
 

@@ -194,6 +194,57 @@ describe('Bulk API 2.0 ingest through jsforce bulk2', () => {
     await expect(noKey.open()).rejects.toMatchObject({ errorCode: 'INVALIDJOB' });
   });
 
+  it('takes a second PUT to one job, then refuses its close with 400 INVALIDJOB; the job stays Open', async () => {
+    const job = conn.bulk2.createJob({ object: 'Account', operation: 'insert' });
+    await job.open();
+    await job.uploadData('Name\nFirst\n');
+    // jsforce refuses a second upload itself; other clients send it.
+    await conn.request({
+      method: 'PUT',
+      url: `/services/data/v${VERSION}/jobs/ingest/${job.id}/batches`,
+      body: 'Name\nSecond\n',
+      headers: { 'Content-Type': 'text/csv' },
+    });
+    const close = await fetch(`${sandbox.instanceUrl}/services/data/v${VERSION}/jobs/ingest/${job.id}`, {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${sandbox.accessToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ state: 'UploadComplete' }),
+    });
+    expect(close.status).toBe(400);
+    expect(await close.json()).toEqual([
+      {
+        errorCode: 'INVALIDJOB',
+        message: `Found multipe contents for job: <${job.id.slice(0, 15)}>, please 'Close' / 'Abort' / 'Delete' the current Job then create a new Job and make sure you only do 'PUT' once on a given Job.`,
+      },
+    ]);
+    await expect(job.close()).rejects.toMatchObject({ errorCode: 'INVALIDJOB' });
+    expect(((await job.check()) as unknown as JobInfo).state).toBe('Open');
+    await job.abort();
+    expect(accounts()).toEqual([]);
+  });
+
+  it("fails a job whose data's line endings are not the job's lineEnding; a quoted line break is data", async () => {
+    const load = async (lineEnding: 'LF' | 'CRLF', csv: string) => {
+      const job = conn.bulk2.createJob({ object: 'Account', operation: 'insert', lineEnding });
+      await job.open();
+      await job.uploadData(csv);
+      await job.close();
+      await job.poll(20, 5_000).catch(() => undefined);
+      return (await job.check()) as unknown as JobInfo;
+    };
+    expect(await load('LF', 'Name\r\nWindows\r\n')).toMatchObject({
+      state: 'Failed',
+      errorMessage: 'ClientInputError : LineEnding is invalid on user data. Current LineEnding setting is LF',
+    });
+    expect(await load('CRLF', 'Name\nUnix\n')).toMatchObject({
+      state: 'Failed',
+      errorMessage: 'ClientInputError : LineEnding is invalid on user data. Current LineEnding setting is CRLF',
+    });
+    expect(accounts()).toEqual([]);
+    expect(await load('CRLF', 'Name\r\n"Acme\nWest"\r\nGlobex\r\n')).toMatchObject({ state: 'JobComplete', numberRecordsProcessed: 2 });
+    expect(accounts().map((a) => a.Name)).toEqual(['Acme\nWest', 'Globex']);
+  });
+
   it('counts every bulk request against the daily allocation and reports it in Sforce-Limit-Info', async () => {
     await conn.bulk2.loadAndWaitForResults({ object: 'Account', operation: 'insert', input: [{ Name: 'A' }] });
     const used = sandbox.requests().filter((r) => r.path.includes('/jobs/ingest')).length;

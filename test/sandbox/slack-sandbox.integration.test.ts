@@ -230,6 +230,25 @@ describe('token scopes', () => {
     sandbox.reset();
     expect(await platformError(client.conversations.history({ channel: 'G0VIPROOM01' }))).toBe('missing_scope');
   });
+
+  it('answers conversations.list missing_scope unless the token may read every type asked for: channels:read, groups:read', async () => {
+    const denied = await rejection<WebAPIPlatformError>(client.conversations.list());
+    expect(denied.data).toMatchObject({ ok: false, error: 'missing_scope', needed: 'channels:read', provided: 'chat:write,channels:history' });
+
+    sandbox.setScopes(['channels:read']);
+    expect((await client.conversations.list()).channels?.map((c) => c.name)).toEqual(['general']);
+    const privateDenied = await rejection<WebAPIPlatformError>(client.conversations.list({ types: 'public_channel,private_channel' }));
+    expect(privateDenied.data).toMatchObject({ error: 'missing_scope', needed: 'groups:read', provided: 'channels:read' });
+
+    sandbox.setScopes(['groups:read']);
+    expect((await client.conversations.list({ types: 'private_channel' })).channels?.map((c) => c.name)).toEqual(['vip']);
+    expect(await rejection<WebAPIPlatformError>(client.conversations.list({ types: 'public_channel,private_channel' }))).toMatchObject({
+      data: { error: 'missing_scope', needed: 'channels:read' },
+    });
+
+    sandbox.setScopes(['channels:read', 'groups:read']);
+    expect((await client.conversations.list({ types: 'public_channel,private_channel' })).channels?.map((c) => c.name)).toEqual(['general', 'vip']);
+  });
 });
 
 describe('conversations.list', () => {

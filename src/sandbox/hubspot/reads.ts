@@ -1,13 +1,14 @@
 /**
  * Reads: `batch/read` (missing ids reported in one OBJECT_NOT_FOUND entry of a 207), single-record
- * GET (by id or `idProperty`), the paged list, and the Properties API.
+ * GET (by id or `idProperty`), the paged list, and the Properties API. Each reads live records, or
+ * only archived ones with `archived=true`.
  */
 
 import { z } from 'zod';
 
 import { batchObjectsNotFound, nonUniqueIdProperty, objectNotFound, resourceNotFound, tooManyHistoryInputs, tooManyInputs, validationError } from './errors';
 import { renderProperty } from './properties';
-import { idValue, listParam, parseBody, renderRecord, type ApiResponse } from './render';
+import { archivedParam, idValue, listParam, parseBody, renderRecord, type ApiResponse } from './render';
 import type { ObjectTypeDef } from './schema';
 import type { RecordStore } from './store';
 import { MAX_BATCH_INPUTS } from './writes';
@@ -36,18 +37,19 @@ function lookupProperty(ctx: ReadContext, def: ObjectTypeDef, idProperty: string
   return idProperty;
 }
 
-export function batchRead(ctx: ReadContext, def: ObjectTypeDef, rawBody: string | undefined): ApiResponse {
+export function batchRead(ctx: ReadContext, def: ObjectTypeDef, rawBody: string | undefined, query: URLSearchParams): ApiResponse {
   const startedAt = ctx.now().toISOString();
   const body = parseBody(readBody, rawBody);
   if (body.inputs.length > MAX_BATCH_INPUTS) throw tooManyInputs(MAX_BATCH_INPUTS);
   const withHistory = body.propertiesWithHistory !== undefined && body.propertiesWithHistory.length > 0;
   if (withHistory && body.inputs.length > MAX_HISTORY_INPUTS) throw tooManyHistoryInputs(MAX_HISTORY_INPUTS);
   const by = lookupProperty(ctx, def, body.idProperty);
+  const archived = archivedParam(query);
   const results: Array<Record<string, unknown>> = [];
   const missing: string[] = [];
   const seen = new Set<string>();
   for (const { id } of body.inputs) {
-    const record = ctx.store.findBy(def, by, id);
+    const record = ctx.store.findBy(def, by, id, archived);
     if (record === undefined) {
       if (!missing.includes(id)) missing.push(id);
       continue;
@@ -69,7 +71,7 @@ export function batchRead(ctx: ReadContext, def: ObjectTypeDef, rawBody: string 
 
 export function getRecord(ctx: ReadContext, def: ObjectTypeDef, id: string, query: URLSearchParams): ApiResponse {
   const by = lookupProperty(ctx, def, query.get('idProperty') ?? undefined);
-  const record = ctx.store.findBy(def, by, id);
+  const record = ctx.store.findBy(def, by, id, archivedParam(query));
   if (record === undefined) throw objectNotFound(id);
   return { status: 200, body: renderRecord(def, record, listParam(query, 'properties')) };
 }
@@ -83,7 +85,7 @@ export function listRecords(ctx: ReadContext, def: ObjectTypeDef, query: URLSear
   const afterText = query.get('after');
   const after = afterText === null || afterText === '' ? 0 : Number(afterText);
   if (!Number.isFinite(after)) throw validationError(`after must be a paging cursor, got ${afterText ?? ''}`);
-  const remaining = ctx.store.all(def).filter((r) => Number(r.id) > after);
+  const remaining = ctx.store.all(def, archivedParam(query)).filter((r) => Number(r.id) > after);
   const page = remaining.slice(0, pageSize);
   const properties = listParam(query, 'properties');
   const body: Record<string, unknown> = { results: page.map((r) => renderRecord(def, r, properties)) };

@@ -31,7 +31,13 @@ export function renderRecord(def: ObjectTypeDef, record: HubspotRecord, names: r
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     archived: record.archived,
+    ...(record.archivedAt !== undefined ? { archivedAt: record.archivedAt } : {}),
   };
+}
+
+/** `archived=true` asks for archived records only; otherwise reads see live ones only. */
+export function archivedParam(query: URLSearchParams): boolean {
+  return query.get('archived') === 'true';
 }
 
 /** A written record: the properties the input set, plus the always-returned ones. */

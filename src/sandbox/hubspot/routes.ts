@@ -9,7 +9,7 @@ import type { ApiResponse } from './render';
 import type { AccountSchema } from './schema';
 import { searchRecords } from './search';
 import type { RecordStore } from './store';
-import { batchArchive, batchCreate, batchUpdate, batchUpsert } from './writes';
+import { archiveOne, batchArchive, batchCreate, batchUpdate, batchUpsert, createOne, updateOne } from './writes';
 
 export interface ApiContext {
   schema: AccountSchema;
@@ -67,20 +67,23 @@ export function handleApiRequest(ctx: ApiContext, req: ApiRequest): ApiResponse 
   if (resource !== 'objects') throw resourceNotFound();
 
   if (rest.length === 0) {
-    if (req.method !== 'GET') throw methodNotAllowed(req.method);
-    return listRecords(reads, def, req.query, ctx.basePath);
+    if (req.method === 'GET') return listRecords(reads, def, req.query, ctx.basePath);
+    if (req.method === 'POST') return createOne(writes, def, req.rawBody);
+    throw methodNotAllowed(req.method);
   }
   const [first, second] = rest;
   if (first === 'batch' && second !== undefined && rest.length === 2) {
     if (req.method !== 'POST') throw methodNotAllowed(req.method);
-    if (second === 'read') return batchRead(reads, def, req.rawBody);
+    if (second === 'read') return batchRead(reads, def, req.rawBody, req.query);
     if (isBatchWrite(second)) return BATCH_WRITES[second](writes, def, req.rawBody);
     throw resourceNotFound();
   }
   if (rest.length === 1 && first === 'search' && req.method === 'POST') return searchRecords({ store: ctx.store }, def, req.rawBody);
   if (rest.length === 1 && first !== undefined) {
-    if (req.method !== 'GET') throw methodNotAllowed(req.method);
-    return getRecord(reads, def, first, req.query);
+    if (req.method === 'GET') return getRecord(reads, def, first, req.query);
+    if (req.method === 'PATCH') return updateOne(writes, def, first, req.query, req.rawBody);
+    if (req.method === 'DELETE') return archiveOne(writes, def, first);
+    throw methodNotAllowed(req.method);
   }
   throw resourceNotFound();
 }

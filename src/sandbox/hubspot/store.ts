@@ -1,6 +1,7 @@
 /**
  * In-memory CRM records per object type, with the unique-value indexes HubSpot keeps for `email`
- * and `hasUniqueValue` properties (what batch upsert / read / update by `idProperty` look up).
+ * and `hasUniqueValue` properties (what batch upsert / read / update by `idProperty` look up), and
+ * the archived records HubSpot keeps (restorable for 90 days), seen only by reads with `archived=true`.
  */
 
 import type { ObjectTypeDef } from './schema';
@@ -8,6 +9,8 @@ import type { HubspotRecord } from './types';
 
 interface TypeStore {
   byId: Map<string, HubspotRecord>;
+  /** Archived records by id, in archiving order. */
+  archived: Map<string, HubspotRecord>;
   /** property → value key → record id */
   unique: Map<string, Map<string, string>>;
 }
@@ -28,7 +31,7 @@ export class RecordStore {
   private of(def: ObjectTypeDef): TypeStore {
     let store = this.types.get(def.objectTypeId);
     if (store === undefined) {
-      store = { byId: new Map(), unique: new Map([...def.idProperties].map((p) => [p, new Map()])) };
+      store = { byId: new Map(), archived: new Map(), unique: new Map([...def.idProperties].map((p) => [p, new Map()])) };
       this.types.set(def.objectTypeId, store);
     }
     return store;
@@ -45,10 +48,22 @@ export class RecordStore {
     return this.of(def).byId.get(id);
   }
 
-  /** The record whose unique property `property` holds `value`. */
-  findBy(def: ObjectTypeDef, property: string, value: string): HubspotRecord | undefined {
-    if (property === 'hs_object_id') return this.get(def, value);
+  /**
+   * The record whose unique property `property` holds `value`; with `archived`, the archived one
+   * (archived records hold no unique value, so the most recently archived holder of it).
+   */
+  findBy(def: ObjectTypeDef, property: string, value: string, archived = false): HubspotRecord | undefined {
     const store = this.of(def);
+    if (archived) {
+      if (property === 'hs_object_id') return store.archived.get(value);
+      const key = uniqueKey(property, value);
+      const holders = [...store.archived.values()].filter((r) => {
+        const held = r.properties[property];
+        return held !== undefined && held !== null && uniqueKey(property, held) === key;
+      });
+      return holders[holders.length - 1];
+    }
+    if (property === 'hs_object_id') return this.get(def, value);
     const id = store.unique.get(property)?.get(uniqueKey(property, value));
     return id === undefined ? undefined : store.byId.get(id);
   }
@@ -78,8 +93,11 @@ export class RecordStore {
     store.byId.set(record.id, record);
   }
 
-  /** Archives (removes) a record; archived records no longer hold their unique values. */
-  archive(def: ObjectTypeDef, id: string): boolean {
+  /**
+   * Moves a live record to the archived ones at `at`; archived records no longer hold their unique
+   * values. Archiving leaves updatedAt as it was, as HubSpot does.
+   */
+  archive(def: ObjectTypeDef, id: string, at: string): boolean {
     const store = this.of(def);
     const record = store.byId.get(id);
     if (record === undefined) return false;
@@ -88,12 +106,14 @@ export class RecordStore {
       if (value !== undefined && value !== null && value !== '') index.delete(uniqueKey(property, value));
     }
     store.byId.delete(id);
+    store.archived.set(id, { ...record, archived: true, archivedAt: at });
     return true;
   }
 
-  /** Records in creation order (ids ascend). */
-  all(def: ObjectTypeDef): HubspotRecord[] {
-    return [...this.of(def).byId.values()].sort((a, b) => Number(a.id) - Number(b.id));
+  /** Live records, or with `archived` the archived ones, in creation order (ids ascend). */
+  all(def: ObjectTypeDef, archived = false): HubspotRecord[] {
+    const store = this.of(def);
+    return [...(archived ? store.archived : store.byId).values()].sort((a, b) => Number(a.id) - Number(b.id));
   }
 
   reset(): void {

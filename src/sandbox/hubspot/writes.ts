@@ -1,5 +1,6 @@
 /**
- * Batch writes: `batch/upsert`, `batch/create`, `batch/update`, `batch/archive`.
+ * Batch writes: `batch/upsert`, `batch/create`, `batch/update`, `batch/archive`, and the single-record
+ * create (`POST`), update (`PATCH`) and archive (`DELETE`), which run one input through the same steps.
  *
  * Which failures sink the whole request and which are per record follows HubSpot:
  * - malformed body, more than 100 inputs, two inputs naming the same record, an `idProperty`
@@ -13,7 +14,17 @@
 
 import { z } from 'zod';
 
-import { batchObjectsNotFound, conflict, duplicateIds, HubspotApiError, nonUniqueIdProperty, tooManyInputs, validationError, type BatchError } from './errors';
+import {
+  batchObjectsNotFound,
+  conflict,
+  duplicateIds,
+  HubspotApiError,
+  nonUniqueIdProperty,
+  objectNotFound,
+  tooManyInputs,
+  validationError,
+  type BatchError,
+} from './errors';
 import { idValue, parseBody, renderWritten, type ApiResponse } from './render';
 import type { AccountSchema, ObjectTypeDef } from './schema';
 import { uniqueKey, type RecordStore } from './store';
@@ -41,6 +52,12 @@ const updateBody = z.object({
   inputs: z.array(z.object({ id: idValue, idProperty: z.string().optional(), properties, objectWriteTraceId: traceId })),
 });
 const archiveBody = z.object({ inputs: z.array(z.object({ id: idValue })) });
+const createOneBody = z.object({ properties, associations: z.array(z.unknown()).optional() });
+const updateOneBody = z.object({ properties });
+
+type CreateInput = z.infer<typeof createBody>['inputs'][number];
+type UpdateInput = z.infer<typeof updateBody>['inputs'][number];
+type Applied = { ok: true; result: Record<string, unknown> } | { ok: false; failure: InputFailure };
 
 /** The unique values an input would give its record (`owner`: the existing record, or none for a new one). */
 interface Claim {
@@ -204,7 +221,7 @@ function runBatch<I extends { objectWriteTraceId?: string | undefined }, P>(
   def: ObjectTypeDef,
   inputs: I[],
   prepare: (input: I) => Prepared<P>,
-  apply: (plan: P, input: I) => { ok: true; result: Record<string, unknown> } | { ok: false; failure: InputFailure },
+  apply: (plan: P, input: I) => Applied,
 ): Outcome {
   const startedAt = ctx.now().toISOString();
   const partial = multiStatus(inputs);
@@ -277,29 +294,43 @@ export function batchUpsert(ctx: WriteContext, def: ObjectTypeDef, rawBody: stri
   return answer(outcome, 200, ctx.now);
 }
 
-export function batchCreate(ctx: WriteContext, def: ObjectTypeDef, rawBody: string | undefined): ApiResponse {
-  const { inputs } = parseBody(createBody, rawBody);
-  checkSize(inputs.length);
-  const outcome = runBatch(
-    ctx,
-    def,
-    inputs,
-    (input) => {
+/** Checking and writing one create input: batch create and single create alike. */
+function createSteps(ctx: WriteContext, def: ObjectTypeDef) {
+  return {
+    prepare: (input: CreateInput): Prepared<Record<string, string>> => {
       const { values, errors } = validateProperties(def.properties, input.properties);
       if (errors.length > 0) return { ok: false, failure: propertyFailure(errors, ctx.schema.portalId) };
       const clash = ctx.store.conflict(def, values, undefined);
       if (clash !== undefined) return { ok: false, failure: conflictFailure(def, clash.property, clash.id) };
       return { ok: true, plan: values, claim: { owner: undefined, values } };
     },
-    (values) => {
+    apply: (values: Record<string, string>): Applied => {
       const clash = ctx.store.conflict(def, values, undefined);
       if (clash !== undefined) return { ok: false, failure: conflictFailure(def, clash.property, clash.id) };
       const record = applyCreate(ctx, def, values);
       return { ok: true, result: renderWritten(def, record, Object.keys(values)) };
     },
-  );
+  };
+}
+
+export function batchCreate(ctx: WriteContext, def: ObjectTypeDef, rawBody: string | undefined): ApiResponse {
+  const { inputs } = parseBody(createBody, rawBody);
+  checkSize(inputs.length);
+  const { prepare, apply } = createSteps(ctx, def);
+  const outcome = runBatch(ctx, def, inputs, prepare, apply);
   // Batch create answers 201 Created (the client's response processor expects it).
   return answer(outcome, 201, ctx.now);
+}
+
+/**
+ * `POST /crm/v3/objects/{type}`: 201 with the record. One input without a trace id, so a bad value
+ * is the request's 400 and a taken unique value its 409, as HubSpot answers them.
+ */
+export function createOne(ctx: WriteContext, def: ObjectTypeDef, rawBody: string | undefined): ApiResponse {
+  const input: CreateInput = parseBody(createOneBody, rawBody);
+  const { prepare, apply } = createSteps(ctx, def);
+  const [result] = runBatch(ctx, def, [input], prepare, apply).results;
+  return { status: 201, body: result, wrote: true };
 }
 
 export function batchUpdate(ctx: WriteContext, def: ObjectTypeDef, rawBody: string | undefined): ApiResponse {
@@ -322,11 +353,16 @@ export function batchUpdate(ctx: WriteContext, def: ObjectTypeDef, rawBody: stri
     if (!hit) missing.push(input.id);
     return hit;
   });
-  const outcome = runBatch(
-    ctx,
-    def,
-    found,
-    (input) => {
+  const { prepare, apply } = updateSteps(ctx, def);
+  const outcome = runBatch(ctx, def, found, prepare, apply);
+  if (missing.length > 0) outcome.errors.push(batchObjectsNotFound(def.messageLabel, missing));
+  return answer(outcome, 200, ctx.now);
+}
+
+/** Checking and writing one update input of a record that exists: batch update and single update alike. */
+function updateSteps(ctx: WriteContext, def: ObjectTypeDef) {
+  return {
+    prepare: (input: UpdateInput): Prepared<Record<string, string>> => {
       const { values, errors } = validateProperties(def.properties, input.properties);
       if (errors.length > 0) return { ok: false, failure: propertyFailure(errors, ctx.schema.portalId) };
       const owner = ctx.store.findBy(def, input.idProperty ?? 'hs_object_id', input.id)?.id;
@@ -334,7 +370,7 @@ export function batchUpdate(ctx: WriteContext, def: ObjectTypeDef, rawBody: stri
       if (clash !== undefined) return { ok: false, failure: conflictFailure(def, clash.property, clash.id) };
       return { ok: true, plan: values, claim: { owner, values } };
     },
-    (values, input) => {
+    apply: (values: Record<string, string>, input: UpdateInput): Applied => {
       const existing = ctx.store.findBy(def, input.idProperty ?? 'hs_object_id', input.id);
       if (existing === undefined) return { ok: false, failure: { category: 'VALIDATION_ERROR', status: 400, message: `Object ${input.id} vanished` } };
       const clash = ctx.store.conflict(def, values, existing.id);
@@ -342,16 +378,36 @@ export function batchUpdate(ctx: WriteContext, def: ObjectTypeDef, rawBody: stri
       const record = applyUpdate(ctx, def, existing, values);
       return { ok: true, result: renderWritten(def, record, Object.keys(values)) };
     },
-  );
-  if (missing.length > 0) outcome.errors.push(batchObjectsNotFound(def.messageLabel, missing));
-  return answer(outcome, 200, ctx.now);
+  };
 }
 
-/** Archives by record id; ids that do not exist are ignored (still 204). */
+/**
+ * `PATCH /crm/v3/objects/{type}/{id}`: 200 with the record; 404 when no live record has that id (or
+ * `idProperty` value). Unlike batch update it takes a contact's email as idProperty, as HubSpot documents.
+ */
+export function updateOne(ctx: WriteContext, def: ObjectTypeDef, id: string, query: URLSearchParams, rawBody: string | undefined): ApiResponse {
+  const { properties: given } = parseBody(updateOneBody, rawBody);
+  const named = query.get('idProperty');
+  const idProperty = named === null || named === '' || named === 'hs_object_id' ? undefined : named;
+  if (idProperty !== undefined) requireIdProperty(ctx, def, idProperty);
+  if (ctx.store.findBy(def, idProperty ?? 'hs_object_id', id) === undefined) throw objectNotFound(id);
+  const input: UpdateInput = idProperty === undefined ? { id, properties: given } : { id, idProperty, properties: given };
+  const { prepare, apply } = updateSteps(ctx, def);
+  const [result] = runBatch(ctx, def, [input], prepare, apply).results;
+  return { status: 200, body: result, wrote: true };
+}
+
+/** Archives by record id; ids that do not exist (or are archived already) are ignored (still 204). */
 export function batchArchive(ctx: WriteContext, def: ObjectTypeDef, rawBody: string | undefined): ApiResponse {
   const { inputs } = parseBody(archiveBody, rawBody);
   checkSize(inputs.length);
+  const at = ctx.now().toISOString();
   let archived = 0;
-  for (const { id } of inputs) if (ctx.store.archive(def, id)) archived += 1;
+  for (const { id } of inputs) if (ctx.store.archive(def, id, at)) archived += 1;
   return { status: 204, wrote: archived > 0 };
+}
+
+/** `DELETE /crm/v3/objects/{type}/{id}`: 204, an id that does not exist ignored as batch archive ignores it. */
+export function archiveOne(ctx: WriteContext, def: ObjectTypeDef, id: string): ApiResponse {
+  return { status: 204, wrote: ctx.store.archive(def, id, ctx.now().toISOString()) };
 }

@@ -18,7 +18,7 @@ import {
   type SaveResult,
 } from './dml';
 import { SalesforceApiError, notFound } from './errors';
-import { COLUMN_DELIMITERS, CsvError, csvLine, parseCsv, type ColumnDelimiter } from './csv';
+import { COLUMN_DELIMITERS, CsvError, csvLine, parseCsv, type ColumnDelimiter, type LineEnding } from './csv';
 import type { IdGenerator } from './ids';
 import type { ApiRequest, ApiResponse, WriteNotice } from './routes';
 import type { FieldDef, OrgSchema, SObjectDef } from './schema';
@@ -46,12 +46,12 @@ interface Job {
   object: SObjectDef;
   externalIdField: FieldDef | null;
   state: JobState;
-  lineEnding: 'LF' | 'CRLF';
+  lineEnding: LineEnding;
   columnDelimiter: ColumnDelimiter;
   apiVersion: number;
   createdDate: string;
   systemModstamp: string;
-  /** Uploaded CSV, one string per PUT. */
+  /** Uploaded CSV, one string per PUT (more than one makes the close fail). */
   uploads: string[];
   header: string[];
   results: ResultRow[];
@@ -254,6 +254,14 @@ export class BulkIngestJobs {
     const wanted = parseBody(req.rawBody)['state'];
     if (wanted === 'UploadComplete') {
       if (job.state !== 'Open') throw apiError(409, 'INVALIDJOBSTATE', `Job ${job.id} is ${job.state}, not Open`);
+      // Salesforce takes every PUT and only refuses at close (its message, typo and 15-character id included).
+      if (job.uploads.length > 1) {
+        throw apiError(
+          400,
+          'INVALIDJOB',
+          `Found multipe contents for job: <${job.id.slice(0, 15)}>, please 'Close' / 'Abort' / 'Delete' the current Job then create a new Job and make sure you only do 'PUT' once on a given Job.`,
+        );
+      }
       this.touch(job, 'UploadComplete');
       this.schedule(job);
       return json(200, this.info(job, false));
@@ -297,7 +305,7 @@ export class BulkIngestJobs {
     let header: string[] | null = null;
     const rows: string[][] = [];
     for (const upload of job.uploads) {
-      const parsed = parseCsv(upload, delimiter);
+      const parsed = parseCsv(upload, delimiter, job.lineEnding);
       const [first, ...rest] = parsed;
       if (first === undefined) continue;
       if (header !== null && first.join('\u0000') !== header.join('\u0000')) {

@@ -15,10 +15,17 @@ export const COLUMN_DELIMITERS = {
 
 export type ColumnDelimiter = keyof typeof COLUMN_DELIMITERS;
 
+/** Bulk API 2.0 `lineEnding`: what ends a row of the job's data (LF unless the job says CRLF). */
+export type LineEnding = 'LF' | 'CRLF';
+
 export class CsvError extends Error {}
 
-/** Rows of cells; the first row is the header. A trailing line ending does not add an empty row. */
-export function parseCsv(text: string, delimiter = ','): string[][] {
+/**
+ * Rows of cells; the first row is the header. A trailing line ending does not add an empty row. A row
+ * ended otherwise than `lineEnding` says fails the data, as Salesforce fails the job (line breaks
+ * inside a quoted field are the field's own).
+ */
+export function parseCsv(text: string, delimiter = ',', lineEnding: LineEnding = 'LF'): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let cell = '';
@@ -50,15 +57,22 @@ export function parseCsv(text: string, delimiter = ','): string[][] {
     if (ch === '"' && cell === '') quoted = true;
     else if (ch === delimiter) endCell();
     else if (ch === '\r' && text.charAt(i + 1) === '\n') {
+      if (lineEnding !== 'CRLF') throw wrongLineEnding(lineEnding);
       endRow();
       i += 1;
-    } else if (ch === '\n') endRow();
-    else cell += ch;
+    } else if (ch === '\n') {
+      if (lineEnding !== 'LF') throw wrongLineEnding(lineEnding);
+      endRow();
+    } else cell += ch;
     i += 1;
   }
   if (quoted) throw new CsvError('unterminated quoted field');
   if (cell !== '' || row.length > 0) endRow();
   return rows;
+}
+
+function wrongLineEnding(lineEnding: LineEnding): CsvError {
+  return new CsvError(`LineEnding is invalid on user data. Current LineEnding setting is ${lineEnding}`);
 }
 
 /** One CSV line, every field quoted (as Salesforce writes its result files). */

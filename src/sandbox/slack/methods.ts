@@ -209,9 +209,21 @@ const LIST_LIMIT: LimitRule = { fallback: 100, max: 1000, outOfRange: 'reject' }
 const HISTORY_LIMIT: LimitRule = { fallback: 100, max: 999, outOfRange: 'clamp' };
 const REPLIES_LIMIT: LimitRule = { fallback: 1000, max: 1000, outOfRange: 'clamp' };
 
+/** The read scope listing each conversation type needs (conversations.list reference). */
+const LIST_SCOPES: ReadonlyMap<string, string> = new Map([
+  ['public_channel', 'channels:read'],
+  ['private_channel', 'groups:read'],
+  ['mpim', 'mpim:read'],
+  ['im', 'im:read'],
+]);
+
 function conversationsList(ctx: MethodContext, args: Args): Record<string, unknown> {
-  const limit = pageLimit(args, LIST_LIMIT);
   const types = (str(args, 'types') ?? 'public_channel').split(',').map((t) => t.trim());
+  for (const type of types) {
+    const scope = LIST_SCOPES.get(type);
+    if (scope !== undefined) ctx.requireScope(scope);
+  }
+  const limit = pageLimit(args, LIST_LIMIT);
   const excludeArchived = bool(args, 'exclude_archived');
   const all = ctx.workspace.allChannels();
   const startId = channelFromCursor(args);

@@ -55,7 +55,8 @@ export interface SlackSandboxOptions {
   /**
    * OAuth scopes granted to the bot token; every scope when omitted. Checked where Slack names the
    * scope a method needs: `chat:write` on chat.postMessage/update/delete, `channels:history` (public)
-   * or `groups:history` (private channel) on conversations.history/replies. A call without it is
+   * or `groups:history` (private channel) on conversations.history/replies, `channels:read` /
+   * `groups:read` (`mpim:read`, `im:read`) for each of conversations.list's `types`. A call without it is
    * answered `missing_scope` with Slack's `needed` and `provided`. `chat:write.public` (post to
    * public channels the app is not in) counts only when listed, never by default.
    */
