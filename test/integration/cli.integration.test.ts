@@ -161,6 +161,16 @@ describeStoreIndependent('a wrong project directory, or wrong usage', () => {
     // An unknown schedules action says so, without a cluster (it asked for TEMPORAL_ADDRESS first).
     const typo = await backflow(['schedules', 'aply', '--project', fx.project.dir], { ...fx.project.env, TEMPORAL_ADDRESS: undefined });
     expect([typo.code, typo.stderr.trim()]).toEqual([1, 'error: CONFIG_INVALID: unknown schedules action "aply" (apply, list, pause, resume, trigger, backfill)']);
+    // So are a missing sync and a backfill's missing or unreadable dates.
+    for (const [args, message] of [
+      [['pause'], 'usage: backflow schedules pause <sync>'],
+      [['backfill', SYNC, '--from', 'notadate', '--to', '2026-01-02'], '--from: "notadate" is not a date'],
+      [['backfill', SYNC], 'usage: backflow schedules backfill <sync> --from <date> --to <date>'],
+    ] as const) {
+      const result = await backflow(['schedules', ...args, '--project', fx.project.dir], { ...fx.project.env, TEMPORAL_ADDRESS: undefined });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(message);
+    }
     const help = await backflow(['run', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: backflow run [options] <sync>');

@@ -39,6 +39,12 @@ function parseDate(text: string, flag: string): Date {
   return date;
 }
 
+/** A backfill's `--from` and `--to`, both required. */
+function backfillWindow(options: { from?: string; to?: string }): { from: Date; to: Date } {
+  if (!options.from || !options.to) throw new BackflowError('CONFIG_INVALID', 'usage: backflow schedules backfill <sync> --from <date> --to <date>');
+  return { from: parseDate(options.from, '--from'), to: parseDate(options.to, '--to') };
+}
+
 const SCHEDULE_ACTIONS = ['apply', 'list', 'pause', 'resume', 'trigger', 'backfill'];
 
 function unknownAction(action: string): BackflowError {
@@ -62,8 +68,11 @@ export async function schedulesCommand(action: string, sync: string | undefined,
     if (!sync) throw new BackflowError('CONFIG_INVALID', `usage: backflow schedules ${action} <sync>`);
     return sync;
   };
-  // A typo is a usage error, said before anything is asked of the cluster (or its address).
+  // Usage errors are said before anything is asked of the cluster (or its address): a typo, a
+  // missing sync, a backfill's missing or unreadable dates.
   if (!SCHEDULE_ACTIONS.includes(action)) throw unknownAction(action);
+  if (['pause', 'resume', 'trigger', 'backfill'].includes(action)) needSync();
+  if (action === 'backfill') backfillWindow(options);
   return connectCluster(ctx, async (server, settings) => {
     const client = server.client;
     switch (action) {
@@ -122,9 +131,9 @@ export async function schedulesCommand(action: string, sync: string | undefined,
         return 0;
       }
       case 'backfill': {
-        if (!options.from || !options.to) throw new BackflowError('CONFIG_INVALID', 'usage: backflow schedules backfill <sync> --from <date> --to <date>');
-        await backfillSchedule(client, needSync(), parseDate(options.from, '--from'), parseDate(options.to, '--to'), settings.taskQueue);
-        log(`backfill of ${needSync()} from ${options.from} to ${options.to} requested`);
+        const { from, to } = backfillWindow(options);
+        await backfillSchedule(client, needSync(), from, to, settings.taskQueue);
+        log(`backfill of ${needSync()} from ${options.from ?? ''} to ${options.to ?? ''} requested`);
         return 0;
       }
       default:
