@@ -168,6 +168,25 @@ function checkReference(
   }
 }
 
+/**
+ * The reference and target checks of a sync file the schema refused, on the fields that are there:
+ * every problem in one round, not the schema's first and the references' after it is fixed. A path
+ * the schema already reported is left to it.
+ */
+function checkWhatParsed(issues: ConfigIssue[], file: string, raw: unknown, known: KnownConnections): void {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return;
+  const { source, destination } = raw as { source?: unknown; destination?: unknown };
+  const found: ConfigIssue[] = [];
+  if (typeof source === 'string') checkReference(found, file, 'source', source, known, SOURCE_TYPES, 'source');
+  const target = typeof destination === 'object' && destination !== null ? (destination as { connection?: unknown }) : undefined;
+  if (target && typeof target.connection === 'string') {
+    checkReference(found, file, 'destination.connection', target.connection, known, DESTINATION_TYPES, 'destination');
+    checkTarget(found, file, target as SyncDestination, known.valid);
+  }
+  const reported = new Set(issues.map((issue) => issue.path));
+  issues.push(...found.filter((issue) => !reported.has(issue.path)));
+}
+
 /** The sync's `destination:` block against the schema of its connection's destination type. */
 function checkTarget(issues: ConfigIssue[], file: string, destination: SyncDestination, connections: Record<string, Connection>): void {
   const type = connections[destination.connection]?.type;
@@ -312,6 +331,8 @@ export function loadProject(dir: string, options: LoadOptions = {}): Project {
     const parsed = syncSchema.safeParse(raw ?? {});
     if (!parsed.success) {
       own.push(...zodIssues(file, parsed.error));
+      own.push(...referencesNotResolved(file, raw));
+      checkWhatParsed(own, file, raw, known);
       invalid(claimedName(raw, name));
       continue;
     }

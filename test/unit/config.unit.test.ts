@@ -97,6 +97,19 @@ describe('loadProject', () => {
     );
   });
 
+  it("reports a file's references and destination block in the same round as its schema problems", () => {
+    const sync = SYNC.replace('source: warehouse', 'source: warehous').replace('object: Account', 'objct: Account').concat('mode: upsrt\n');
+    const issues = issuesOf(project({ 'backflow.yaml': PROJECT, 'syncs/a.yaml': sync }));
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^syncs\/a\.yaml: mode: /),
+        'syncs/a.yaml: source: unknown connection "warehous" (backflow.yaml defines: warehouse, salesforce)',
+        expect.stringMatching(/^syncs\/a\.yaml: destination\.object: /),
+        expect.stringMatching(/^syncs\/a\.yaml: destination: .*objct/),
+      ]),
+    );
+  });
+
   it('reports a reference to a connection that does not exist or has the wrong role', () => {
     const issues = issuesOf(
       project({
