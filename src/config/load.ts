@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
+import { describeIssue, describeYamlError } from './issueMessages';
 import {
   DESTINATION_TYPES,
   SOURCE_TYPES,
@@ -76,7 +77,7 @@ export function formatPath(segments: ReadonlyArray<PropertyKey>): string {
 }
 
 function zodIssues(file: string, error: z.ZodError): ConfigIssue[] {
-  return error.issues.map((issue) => ({ file, path: formatPath(issue.path), message: issue.message }));
+  return error.issues.map((issue) => ({ file, path: formatPath(issue.path), message: describeIssue(issue) }));
 }
 
 /** Parses one YAML file; syntax errors become issues with line and column. */
@@ -96,9 +97,11 @@ function readYaml(dir: string, file: string, issues: ConfigIssue[]): unknown {
     issues.push({ file, path: '', message: invalidUtf8Message(bytes) });
     return undefined;
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  // logLevel error: the library's warnings (a mapping used as a key) went to the terminal as a Node
+  // warning; what they mean reaches the user as the schema's issue instead.
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   if (doc.errors.length > 0) {
-    for (const error of doc.errors) issues.push({ file, path: '', message: `invalid YAML: ${error.message}` });
+    for (const error of doc.errors) issues.push({ file, path: '', message: `invalid YAML: ${describeYamlError(error.message)}` });
     return undefined;
   }
   return doc.toJS();
@@ -193,7 +196,7 @@ function checkTarget(issues: ConfigIssue[], file: string, destination: SyncDesti
   if (type === undefined || !(type in TARGET_SCHEMAS)) return; // reported by checkReference
   const parsed = TARGET_SCHEMAS[type as DestinationType].safeParse(destination);
   if (!parsed.success) {
-    issues.push(...parsed.error.issues.map((issue) => ({ file, path: formatPath(['destination', ...issue.path]), message: issue.message })));
+    issues.push(...parsed.error.issues.map((issue) => ({ file, path: formatPath(['destination', ...issue.path]), message: describeIssue(issue) })));
   }
 }
 
