@@ -24,8 +24,12 @@ const URL_FIELDS: Readonly<Record<string, readonly string[]>> = {
   webhook: ['http:', 'https:'],
 };
 
-/** A control character (a newline a secret file or `echo` left), or whitespace at either end. */
-const UNSENDABLE = /[\u0000-\u001f\u007f]|^\s|\s$/;
+/**
+ * A control character (a newline a secret file or `echo` left), whitespace at either end, or a
+ * character outside ASCII (a pasted `’` or zero-width space): HTTP and gRPC clients refuse such a
+ * header quoting the whole value in their error, which then went to logs, run history and alerts.
+ */
+export const UNSENDABLE = /[^\u0020-\u007e]|^\s|\s$/;
 
 /** Every `${env:NAME}` inside a string; a whole-string one is SECRET_REFERENCE (schema.ts). */
 const EMBEDDED_REFERENCE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
@@ -80,7 +84,19 @@ function checkUrl(written: string, resolved: string, schemes: readonly string[],
   } catch {
     scheme = undefined;
   }
-  if (scheme !== undefined && schemes.includes(scheme)) return;
+  if (scheme !== undefined && schemes.includes(scheme)) {
+    // fetch refuses such a URL, quoting it whole (password included) in an error that reached logs,
+    // run history and alerts.
+    const { username, password } = new URL(resolved);
+    if ((scheme === 'http:' || scheme === 'https:') && (username !== '' || password !== '')) {
+      walk.issues.push({
+        file: walk.file,
+        path: at,
+        message: 'a user or password in an http(s) URL is not sent by HTTP clients: put it in a header instead (Authorization: Basic ${env:…})',
+      });
+    }
+    return;
+  }
   // A literal is shown, its password masked (postgres://user:***@host).
   const what = written.includes('${env:') ? written : `'${resolved.replace(/\/\/([^/:@]*):[^@/]*@/, '//$1:***@')}'`;
   walk.issues.push({
@@ -102,7 +118,7 @@ function resolveString(text: string, at: string, walk: Walk): string {
       walk.issues.push({
         file: walk.file,
         path: at,
-        message: `environment variable ${name} (referenced as \${env:${name}}) has a line break, control character or surrounding space; remove it (the value is not shown)`,
+        message: `environment variable ${name} (referenced as \${env:${name}}) has a line break, control character, surrounding space or a character outside ASCII; remove it, or percent-encode it in a URL (the value is not shown)`,
       });
     }
     return secret;

@@ -71,7 +71,9 @@ export function toDestinationError(err: unknown, what: string): Error {
   const classification = classifySalesforceError(err);
   const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
   const code = errorCodeOf(e) || 'UNKNOWN';
-  const detail = `Salesforce ${what} failed: ${code}: ${typeof e.message === 'string' ? e.message : String(err)}`;
+  // An HTTP client refusing a header quotes it whole: never the token (see UNSENDABLE).
+  const message = (typeof e.message === 'string' ? e.message : String(err)).replace(/Bearer\s+\S+/g, 'Bearer ***');
+  const detail = `Salesforce ${what} failed: ${code}: ${message}`;
   if (classification.retry) return new DestinationTransientError(detail, classification.reason, classification.waitMs);
   if (classification.reason === 'auth') return new BackflowError('DESTINATION_AUTH_FAILED', detail);
   if (classification.reason === 'api-budget') return new DestinationBudgetExhausted(detail);

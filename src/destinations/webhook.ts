@@ -8,6 +8,7 @@ import type { BatchCost, Destination, DestinationLimits, DestinationRecord, Reco
 import type { WriteOperation } from './modes';
 import { errorMessageOf, idempotencyKey, retryAfterMs, SIGNATURE_HEADER, signature } from './webhookDelivery';
 import type { WebhookTarget } from './webhookTarget';
+import { shownUrl } from '../shownUrl';
 
 /** Records per batch (per request with `delivery: batch`). */
 export const WEBHOOK_BATCH_SIZE = 100;
@@ -182,11 +183,6 @@ export class WebhookDestination implements Destination {
     const error: RecordError = { code: `HTTP_${status}`, message, fields: [] };
     return { ok: false, error };
   }
-}
-
-/** A URL for a message: without credentials or query string, which may carry tokens. */
-function shownUrl(url: URL): string {
-  return `${url.origin}${url.pathname}`;
 }
 
 function parseProgress(checkpoint: string | null): Progress | undefined {

@@ -3,6 +3,7 @@ import { resolveSecrets } from '../config/secrets';
 import type { AlertsConfig } from '../config/schema';
 import type { IncidentKind } from './incidents';
 import { slackEscape } from '../destinations/slackTemplate';
+import { shownUrl } from '../shownUrl';
 
 export interface AlertEvent {
   type: 'incident.opened' | 'incident.resolved';
@@ -57,11 +58,6 @@ export interface SendAlertOptions {
 const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504]);
 const DEFAULT_RETRY_DELAYS_MS = [250, 1000];
 
-/** A URL as it may be logged: an incoming-webhook URL's path is its secret (Slack's is). */
-function shownUrl(channel: AlertChannel, url: URL): string {
-  return channel === 'slack' ? `${url.origin}/…` : `${url.origin}${url.pathname}`;
-}
-
 type Attempt = { ok: true } | { ok: false; retry: boolean; reason: string };
 
 async function postOnce(channel: AlertChannel, url: string, body: unknown, timeoutMs: number): Promise<Attempt> {
@@ -89,7 +85,7 @@ async function postOnce(channel: AlertChannel, url: string, body: unknown, timeo
     let to = 'no Location';
     if (location !== null) {
       try {
-        to = `redirect to ${shownUrl(channel, new URL(location, url))}`;
+        to = `redirect to ${shownUrl(new URL(location, url))}`;
       } catch {
         to = 'an unreadable Location';
       }
@@ -142,7 +138,7 @@ export async function sendAlert(alerts: AlertsConfig, event: AlertEvent, options
       }
       let shown: string;
       try {
-        shown = shownUrl(channel, new URL(url));
+        shown = shownUrl(new URL(url));
       } catch {
         shown = 'an unreadable URL';
       }

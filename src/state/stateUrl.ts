@@ -11,9 +11,20 @@ export function parseStateUrl(url: string): StateTarget {
   throw new Error(`unsupported state store URL "${redactStateUrl(url)}" (expected sqlite:<path> or postgres://…)`);
 }
 
-/** The URL with any password masked, for logs and errors. */
+/**
+ * The URL with any password masked, for logs and errors: after the user (an empty user too), and in
+ * the query string (`?password=…`, `sslpassword`), which libpq and pg both read.
+ */
 export function redactStateUrl(url: string): string {
-  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]+:)[^@]*@/, '$1***@');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, '//***@').replace(/(password=)[^&#]*/gi, '$1***');
+  }
+  if (parsed.password !== '') parsed.password = '***';
+  for (const key of [...parsed.searchParams.keys()]) if (/password/i.test(key)) parsed.searchParams.set(key, '***');
+  return parsed.toString();
 }
 
 /** How long opening a PostgreSQL connection may take when the URL does not say (`connect_timeout`). */

@@ -6,6 +6,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { PROJECT_FILE } from '../config/load';
 import { SECRET_REFERENCE, temporalConfigSchema } from '../config/schema';
+import { UNSENDABLE } from '../config/secrets';
 import type { BackflowEnv } from '../env';
 import { BackflowError, ConfigError } from '../errors';
 import { dataConverterFromEnv } from './codec';
@@ -71,6 +72,14 @@ export function resolveTemporalSettings(input: {
   if (address === undefined) return { namespace, taskQueue, shutdownGraceMs };
 
   const apiKey = env.TEMPORAL_API_KEY ?? resolveSecret(config.apiKey, explicitEnv);
+  // gRPC refuses such a key quoting it whole ("Bearer <key>") in an error every command printed.
+  if (apiKey !== undefined && UNSENDABLE.test(apiKey)) {
+    const where = env.TEMPORAL_API_KEY !== undefined ? 'TEMPORAL_API_KEY' : `${PROJECT_FILE}: temporal.apiKey (${config.apiKey ?? ''})`;
+    throw new BackflowError(
+      'CONFIG_INVALID',
+      `${where}: the key has a line break, control character, surrounding space or a character outside ASCII; remove it (the value is not shown)`,
+    );
+  }
   const fromProject = (file: string | undefined) => (file === undefined ? undefined : path.resolve(projectDir, file));
   const files: TlsFiles = dropUndefined({
     serverCaCertPath: env.TEMPORAL_TLS_SERVER_CA_CERT_PATH ?? fromProject(config.tls?.serverCaCert),

@@ -41,13 +41,30 @@ describe('resolveSecrets at any depth', () => {
     ]);
   });
 
-  it('refuses a secret with a line break or surrounding space, naming the variable and never the value', () => {
-    const issues = issuesOf(() => resolveSecrets({ accessToken: '${env:SF_TOKEN}', header: 'Bearer ${env:HOOK_TOKEN}' }, at, { SF_TOKEN: '00Dsecret!tok\n', HOOK_TOKEN: ' tok' }));
-    expect(issues).toEqual([
-      'backflow.yaml: connections.hook.accessToken: environment variable SF_TOKEN (referenced as ${env:SF_TOKEN}) has a line break, control character or surrounding space; remove it (the value is not shown)',
-      'backflow.yaml: connections.hook.header: environment variable HOOK_TOKEN (referenced as ${env:HOOK_TOKEN}) has a line break, control character or surrounding space; remove it (the value is not shown)',
-    ]);
+  it('refuses a secret with a line break, surrounding space or a character outside ASCII, naming the variable and never the value', () => {
+    const issues = issuesOf(() =>
+      resolveSecrets(
+        { accessToken: '${env:SF_TOKEN}', header: 'Bearer ${env:HOOK_TOKEN}', apiKey: '${env:PASTED}' },
+        at,
+        // A pasted curly quote: an HTTP client's error quoted the whole header, token and all.
+        { SF_TOKEN: '00Dsecret!tok\n', HOOK_TOKEN: ' tok', PASTED: 'secret!tok\u2019' },
+      ),
+    );
+    const refused = (field: string, name: string) =>
+      `backflow.yaml: connections.hook.${field}: environment variable ${name} (referenced as \${env:${name}}) has a line break, control character, surrounding space or a character outside ASCII; remove it, or percent-encode it in a URL (the value is not shown)`;
+    expect(issues).toEqual([refused('accessToken', 'SF_TOKEN'), refused('header', 'HOOK_TOKEN'), refused('apiKey', 'PASTED')]);
     expect(issues.join('\n')).not.toContain('secret!tok');
+  });
+
+  it('refuses a user or password in an http(s) URL (fetch refuses it, quoting the password in its error), not in a PostgreSQL one', () => {
+    const urls = { url: '${env:HOOK_URL}', instanceUrl: 'https://me:hunter2@acme.my.salesforce.com' };
+    const issues = issuesOf(() => resolveSecrets(urls, at, { HOOK_URL: 'https://hook:sekrit@hooks.example/in' }));
+    expect(issues).toEqual([
+      'backflow.yaml: connections.hook.url: a user or password in an http(s) URL is not sent by HTTP clients: put it in a header instead (Authorization: Basic ${env:…})',
+      'backflow.yaml: connections.hook.instanceUrl: a user or password in an http(s) URL is not sent by HTTP clients: put it in a header instead (Authorization: Basic ${env:…})',
+    ]);
+    expect(issues.join('\n')).not.toContain('sekrit');
+    expect(() => resolveSecrets({ url: '${env:PG_URL}' }, at, { PG_URL: 'postgres://u:hunter2@db/x' })).not.toThrow();
   });
 
   it('refuses an endpoint that is not an absolute URL of its kind, showing a secret one by its reference only', () => {

@@ -76,4 +76,10 @@ describe('toDestinationError', () => {
     expect((auth as BackflowError).code).toBe('DESTINATION_AUTH_FAILED');
     expect(auth.message).toBe('Salesforce upsert Account failed: INVALID_SESSION_ID: Session expired or invalid');
   });
+
+  it("never quotes a token an HTTP client refused as a header (node-fetch's message holds the whole value)", () => {
+    const refused = new TypeError('Bearer sekrit-TOKEN\u2019 is not a legal HTTP header value');
+    const error = toDestinationError(refused, 'describe Account');
+    expect(error.message).toBe('Salesforce describe Account failed: UNKNOWN: Bearer *** is not a legal HTTP header value');
+  });
 });

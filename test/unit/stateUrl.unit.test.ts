@@ -4,8 +4,14 @@ describe('state store URLs', () => {
   it('tells SQLite files from PostgreSQL databases, and refuses anything else without its password', () => {
     expect(parseStateUrl('sqlite:/var/lib/backflow/state.db')).toEqual({ kind: 'sqlite', file: '/var/lib/backflow/state.db' });
     expect(parseStateUrl('postgresql://u:p@db/state')).toEqual({ kind: 'postgres', url: 'postgresql://u:p@db/state' });
-    expect(() => parseStateUrl('mysql://u:secret@db/state')).toThrow('unsupported state store URL "mysql://u:secret@db/state"');
+    expect(() => parseStateUrl('mysql://u:secret@db/state')).toThrow('unsupported state store URL "mysql://u:***@db/state"');
     expect(redactStateUrl('postgres://backflow:hunter2@db:5432/state')).toBe('postgres://backflow:***@db:5432/state');
+    // An empty user, and a password in the query string (libpq and pg read both): masked too.
+    expect(redactStateUrl('postgres://:hunter2@db/state')).toBe('postgres://:***@db/state');
+    expect(redactStateUrl('postgres://backflow@db/state?sslmode=require&password=hunter2&sslpassword=k3y')).toBe(
+      'postgres://backflow@db/state?sslmode=require&password=***&sslpassword=***',
+    );
+    expect(redactStateUrl('sqlite:/var/lib/backflow/state.db')).toBe('sqlite:/var/lib/backflow/state.db');
   });
 
   it("takes libpq's connect_timeout (seconds) as the PostgreSQL connect deadline, 10 s without it", () => {

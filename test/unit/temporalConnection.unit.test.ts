@@ -33,6 +33,14 @@ describe('resolveTemporalSettings', () => {
     });
   });
 
+  it('refuses an API key with a trailing newline or a character outside ASCII, never showing it (gRPC quoted it whole)', () => {
+    expect(() => settings({ TEMPORAL_ADDRESS: 'cloud:7233', TEMPORAL_API_KEY: 'sekrit-KEY\n' })).toThrow(
+      'TEMPORAL_API_KEY: the key has a line break, control character, surrounding space or a character outside ASCII; remove it (the value is not shown)',
+    );
+    expect(() => settings({ TEMPORAL_ADDRESS: 'cloud:7233', TEMPORAL_API_KEY: 'sekrit-KEY\u200b' })).toThrow(/^(?!.*sekrit)/);
+    expect(() => settings({ TEMPORAL_ADDRESS: 'cloud:7233', TEMPORAL_API_KEY: 'sekrit-KEY\u200b' })).toThrow('TEMPORAL_API_KEY: the key has');
+  });
+
   it('lets every environment variable override the file', () => {
     const resolved = settings(
       { TEMPORAL_ADDRESS: 'other:7233', TEMPORAL_NAMESPACE: 'staging', BACKFLOW_TASK_QUEUE: 'q2', BACKFLOW_SHUTDOWN_GRACE_TIME: '500ms' },
