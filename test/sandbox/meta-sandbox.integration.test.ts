@@ -16,6 +16,8 @@ interface GraphErrorBody {
   type: string;
   code: number;
   error_subcode?: number;
+  error_user_title?: string;
+  error_user_msg?: string;
   fbtrace_id: string;
 }
 interface SdkError extends Error {
@@ -46,6 +48,19 @@ function users(method: 'POST' | 'DELETE', payload: unknown, audienceId = sandbox
 }
 
 const sdkError = (promise: Promise<unknown>) => rejectionOf<SdkError>(promise);
+
+interface Session {
+  session_id: number;
+  batch_seq?: number;
+  last_batch_flag?: boolean;
+  estimated_num_total?: number;
+}
+
+/** POST /{audience}/usersreplace as the SDK sends it (CustomAudience.createUsersReplace's edge). */
+function replace(payload: unknown, session?: Session, audienceId = sandbox.audienceId): Promise<Record<string, unknown>> {
+  const params = session === undefined ? { payload } : { payload, session };
+  return api.call('POST', [audienceId, 'usersreplace'], params, {}, false, sandbox.graphUrl);
+}
 
 afterEach(async () => {
   await sandbox.close();
@@ -164,6 +179,77 @@ describe('removing users the documented way (DELETE with a form body) and URL li
     // Below the limit the SDK's DELETE works as before.
     await users('DELETE', { schema: 'EMAIL_SHA256', data: some.slice(0, 50).map((e) => [e]) });
     expect(sandbox.members(sandbox.audienceId)).toHaveLength(100);
+  });
+});
+
+describe('replacing the audience (usersreplace)', () => {
+  beforeEach(() => start());
+  const emails = (...names: string[]) => names.map((n) => sha(`${n}@x.com`));
+  const rowsOf = (hashes: string[]) => hashes.map((h) => [h]);
+  const count = () => api.call('GET', [sandbox.audienceId], { fields: 'approximate_count_lower_bound' }, {}, false, sandbox.graphUrl);
+
+  it("builds a new member set over a session's batches and swaps it in with the last one", async () => {
+    const [a = '', b = '', c = '', d = '', e = ''] = emails('a', 'b', 'c', 'd', 'e');
+    await users('POST', { schema: 'EMAIL_SHA256', data: rowsOf([a, b, c]) });
+
+    const first = await replace({ schema: 'EMAIL_SHA256', data: rowsOf([b, d]) }, { session_id: 111, batch_seq: 1, last_batch_flag: false, estimated_num_total: 4 });
+    expect(first).toEqual({ audience_id: sandbox.audienceId, session_id: 111, num_received: 2, num_invalid_entries: 0, invalid_entry_samples: {} });
+    // Until the last batch the audience keeps its members.
+    expect(sandbox.members(sandbox.audienceId)).toEqual([{ EMAIL: a }, { EMAIL: b }, { EMAIL: c }]);
+    expect(await count()).toMatchObject({ approximate_count_lower_bound: 3 });
+
+    // Rows are validated and hashed as for /users: a raw email is counted, sampled and dropped.
+    const last = await replace({ schema: 'EMAIL_SHA256', data: [[e], ['raw@x.com'], [d]] }, { session_id: 111, batch_seq: 2, last_batch_flag: true, estimated_num_total: 4 });
+    expect(last).toMatchObject({ session_id: 111, num_received: 3, num_invalid_entries: 1, invalid_entry_samples: { 'raw@x.com': expect.any(String) } });
+    expect(sandbox.members(sandbox.audienceId)).toEqual([{ EMAIL: b }, { EMAIL: d }, { EMAIL: e }]);
+    expect(await count()).toMatchObject({ approximate_count_lower_bound: 3 });
+
+    // The session is over: adds and removals work again.
+    await users('DELETE', { schema: 'EMAIL_SHA256', data: rowsOf([d]) });
+    expect(sandbox.members(sandbox.audienceId)).toEqual([{ EMAIL: b }, { EMAIL: e }]);
+  });
+
+  it('replaces with multi-key rows, and without a session in one request', async () => {
+    await users('POST', { schema: ['EMAIL', 'PHONE'], data: [[sha('old@x.com'), sha('15550000001')]] });
+    const res = await replace({ schema: ['EXTERN_ID', 'EMAIL', 'PHONE'], data: [['acme-1', sha('jane@acme.com'), ''], ['acme-2', '', sha('15550000002')]] });
+    expect(res).toMatchObject({ audience_id: sandbox.audienceId, num_received: 2, num_invalid_entries: 0 });
+    expect(typeof res['session_id']).toBe('number');
+    expect(sandbox.members(sandbox.audienceId)).toEqual([
+      { EXTERN_ID: 'acme-1', EMAIL: sha('jane@acme.com') },
+      { EXTERN_ID: 'acme-2', PHONE: sha('15550000002') },
+    ]);
+  });
+
+  it('refuses adds, removals and other sessions while a replace runs, and a session that does not open with batch_seq 1', async () => {
+    const [a = '', b = ''] = emails('a', 'b');
+    const other = sandbox.createAudience('other');
+    await users('POST', { schema: 'EMAIL_SHA256', data: rowsOf([a]) });
+    // A session opening on a later batch: Meta never saw its first one.
+    const late = await sdkError(replace({ schema: 'EMAIL_SHA256', data: rowsOf([b]) }, { session_id: 7, batch_seq: 2 }));
+    expect([late.status, late.response?.code, late.response?.error_subcode, late.response?.error_user_title]).toEqual([400, 2650, 1870147, 'Invalid Upload Batch for Replace']);
+    // A first batch refused for its payload starts nothing.
+    expect((await sdkError(replace({ schema: ['EMAIL', 'SHOE_SIZE'], data: [['', '']] }, { session_id: 8, batch_seq: 1 }))).response?.code).toBe(100);
+    expect((await sdkError(replace({ schema: 'EMAIL_SHA256', data: [['raw@x.com']] }, { session_id: 8, batch_seq: 1 }))).response?.code).toBe(100);
+
+    await replace({ schema: 'EMAIL_SHA256', data: rowsOf([b]) }, { session_id: 9, batch_seq: 1, last_batch_flag: false });
+    const inProgress = (promise: Promise<unknown>) => sdkError(promise).then((err) => [err.status, err.response?.code, err.response?.error_user_title]);
+    const refused = [400, 2650, 'Replace In Progress'];
+    expect(await inProgress(users('POST', { schema: 'EMAIL_SHA256', data: rowsOf([b]) }))).toEqual(refused);
+    expect(await inProgress(users('DELETE', { schema: 'EMAIL_SHA256', data: rowsOf([a]) }))).toEqual(refused);
+    expect(await inProgress(replace({ schema: 'EMAIL_SHA256', data: rowsOf([b]) }, { session_id: 10, batch_seq: 1 }))).toEqual(refused);
+    expect(await inProgress(replace({ schema: 'EMAIL_SHA256', data: rowsOf([b]) }))).toEqual(refused);
+    expect(sandbox.members(sandbox.audienceId)).toEqual([{ EMAIL: a }]);
+    // Other audiences are not held up.
+    await users('POST', { schema: 'EMAIL_SHA256', data: rowsOf([a]) }, other);
+    expect(sandbox.members(other)).toEqual([{ EMAIL: a }]);
+    // Only POST is an operation of the edge.
+    const del = await sdkError(api.call('DELETE', [sandbox.audienceId, 'usersreplace'], { payload: { schema: 'EMAIL_SHA256', data: rowsOf([a]) } }, {}, false, sandbox.graphUrl));
+    expect([del.response?.code, del.response?.error_subcode]).toEqual([100, 33]);
+
+    // reset() drops the unfinished session with the members.
+    sandbox.reset();
+    await users('POST', { schema: 'EMAIL_SHA256', data: rowsOf([b]) });
+    expect(sandbox.members(sandbox.audienceId)).toEqual([{ EMAIL: b }]);
   });
 });
 

@@ -104,6 +104,23 @@ describe('Bulk API 2.0 ingest through jsforce bulk2', () => {
     expect(accounts().map((a) => a.Name)).toEqual(['Uno']);
   });
 
+  it('delete moves records to the recycle bin (queryAll still sees them); hardDelete bypasses it', async () => {
+    const made = await conn.sobject('Account').create([{ Name: 'Soft' }, { Name: 'Hard' }, { Name: 'Live' }]);
+    const [soft = '', hard = ''] = made.map((r) => r.id ?? '');
+    const soql = 'SELECT Name, IsDeleted FROM Account';
+    const soft1 = await conn.bulk2.loadAndWaitForResults({ object: 'Account', operation: 'delete', input: [{ Id: soft }] });
+    const hard1 = await conn.bulk2.loadAndWaitForResults({ object: 'Account', operation: 'hardDelete', input: [{ Id: hard }] });
+    expect([soft1.successfulResults.map((r) => r.sf__Id), hard1.successfulResults.map((r) => r.sf__Id)]).toEqual([[soft], [hard]]);
+    expect((await conn.query<{ Name: string }>(soql)).records.map((r) => r.Name)).toEqual(['Live']);
+    expect((await conn.query<{ Name: string; IsDeleted: boolean }>(soql, { scanAll: true })).records.map((r) => [r.Name, r.IsDeleted])).toEqual([
+      ['Soft', true],
+      ['Live', false],
+    ]);
+    // Either way the id now names a deleted record.
+    const again = await conn.bulk2.loadAndWaitForResults({ object: 'Account', operation: 'hardDelete', input: [{ Id: soft }, { Id: hard }] });
+    expect(again.failedResults.map((r) => String(r.sf__Error).split(':')[0])).toEqual(['ENTITY_IS_DELETED', 'ENTITY_IS_DELETED']);
+  });
+
   it('walks the job lifecycle: Open, UploadComplete, JobComplete with counts; list; delete', async () => {
     const job = conn.bulk2.createJob({ object: 'Account', operation: 'insert', lineEnding: 'LF' });
     const opened = (await job.open()) as unknown as JobInfo;

@@ -376,6 +376,114 @@ describe('delete and single-record resources', () => {
   });
 });
 
+describe('deleted records: the recycle bin and queryAll', () => {
+  interface Row {
+    Id: string;
+    Name: string;
+    IsDeleted: boolean;
+  }
+  const names = (records: Row[]) => records.map((r) => [r.Name, r.IsDeleted]);
+
+  it('keeps a deleted record for queryAll only, with IsDeleted = true; query, retrieve and upsert skip it', async () => {
+    const created = await upsert([
+      { Name: 'Acme', [EXT]: 'q-1' },
+      { Name: 'Globex', [EXT]: 'q-2' },
+      { Name: 'Initech', [EXT]: 'q-3' },
+    ]);
+    const [acmeId = '', globexId = ''] = created.map((r) => r.id ?? '');
+    await conn.sobject('Account').destroy([acmeId]);
+    const soql = 'SELECT Id, Name, IsDeleted FROM Account';
+
+    expect(names((await conn.query<Row>(soql)).records)).toEqual([
+      ['Globex', false],
+      ['Initech', false],
+    ]);
+    // jsforce's scanAll sends the request to /queryAll.
+    expect(names((await conn.query<Row>(soql, { scanAll: true })).records)).toEqual([
+      ['Acme', true],
+      ['Globex', false],
+      ['Initech', false],
+    ]);
+    expect(sandbox.requests().at(-1)?.path).toBe(`/services/data/v${VERSION}/queryAll`);
+    expect((await conn.query<Row>(`${soql} WHERE IsDeleted = TRUE`, { scanAll: true })).records.map((r) => r.Id)).toEqual([acmeId]);
+    expect((await conn.query<Row>(`${soql} WHERE IsDeleted = TRUE`)).records).toEqual([]);
+    expect((await conn.query('SELECT COUNT() FROM Account', { scanAll: true })).totalSize).toBe(3);
+    expect((await conn.query('SELECT COUNT() FROM Account')).totalSize).toBe(2);
+
+    // Every other read treats it as gone.
+    expect((await rejection(conn.sobject('Account').retrieve(acmeId))).errorCode).toBe('ENTITY_IS_DELETED');
+    expect((await rejection(conn.request(`/services/data/v${VERSION}/sobjects/Account/${EXT}/q-1`))).errorCode).toBe('NOT_FOUND');
+    const many = (await conn.sobject('Account').retrieve([acmeId, globexId], { fields: ['Name'] })) as unknown as Array<{ Name: string } | null>;
+    expect(many.map((r) => r?.Name ?? null)).toEqual([null, 'Globex']);
+    expect(accounts().map((a) => a['Name'])).toEqual(['Globex', 'Initech']);
+    expect((await rejection(conn.sobject('Account').update({ Id: acmeId, Name: 'Acme 2' }))).errorCode).toBe('ENTITY_IS_DELETED');
+
+    // A deleted record no longer holds its external id: the upsert creates a new one beside it.
+    const [again] = await upsert([{ Name: 'Acme again', [EXT]: 'Q-1' }]);
+    expect(again).toMatchObject({ success: true, created: true });
+    expect(again?.id).not.toBe(acmeId);
+    const both = await conn.query<Row>(`${soql} WHERE ${EXT} = 'q-1'`, { scanAll: true });
+    expect(both.records.map((r) => [r.Id, r.IsDeleted])).toEqual([
+      [acmeId, true],
+      [again?.id, false],
+    ]);
+    const contact = (await conn
+      .sobject('Contact')
+      .upsert({ LastName: 'Doe', [EXT]: 'c-1', Account: { [EXT]: 'q-1' } }, EXT)) as unknown as UpsertAnswer;
+    expect(contact.success).toBe(true);
+    expect(sandbox.records('Contact')[0]?.['AccountId']).toBe(again?.id);
+  });
+
+  it('lists IsDeleted in describe as a read-only, filterable boolean the client cannot set', async () => {
+    const d = await conn.sobject('Account').describe();
+    const field = d.fields.find((f) => f.name === 'IsDeleted') as unknown as Record<string, unknown> | undefined;
+    expect(field).toMatchObject({
+      type: 'boolean',
+      soapType: 'xsd:boolean',
+      label: 'Deleted',
+      nillable: false,
+      createable: false,
+      updateable: false,
+      defaultedOnCreate: true,
+      filterable: true,
+    });
+    const [result] = await upsert([{ Name: 'Sneaky', [EXT]: 's-1', IsDeleted: true }]);
+    expect(result?.errors[0]).toMatchObject({ statusCode: 'INVALID_FIELD_FOR_INSERT_UPDATE', fields: ['IsDeleted'] });
+    const created = await conn.sobject('Account').create({ Name: 'Plain' });
+    expect(await conn.sobject('Account').retrieve(created.id ?? '', { fields: ['IsDeleted'] })).toMatchObject({ IsDeleted: false });
+  });
+
+  it('undoes a delete rolled back by allOrNone: the record is live again, not in the recycle bin', async () => {
+    const [kept] = await upsert([{ Name: 'Kept', [EXT]: 'k-1' }]);
+    const res = (await conn.sobject('Account').destroy([kept?.id ?? '', '001000000000999'], { allOrNone: true })) as unknown as UpsertAnswer[];
+    expect(res.map((r) => r.success)).toEqual([false, false]);
+    const all = await conn.query<Row>('SELECT Name, IsDeleted FROM Account', { scanAll: true });
+    expect(names(all.records)).toEqual([['Kept', false]]);
+    const [same] = await upsert([{ Name: 'Kept 2', [EXT]: 'k-1' }]);
+    expect(same).toMatchObject({ id: kept?.id, created: false });
+  });
+
+  it('pages a queryAll through its locator, deleted records included, on either More Results path', async () => {
+    const records = Array.from({ length: 2100 }, (_, i) => ({ Name: `Co ${i}`, [EXT]: `qa-${i}` }));
+    const created = (await conn.sobject('Account').upsert(records, EXT, { allOrNone: false, allowRecursive: true })) as unknown as UpsertAnswer[];
+    // The last 200 go to the recycle bin, so queryAll's second page holds only deleted records.
+    await conn.sobject('Account').destroy(created.slice(1900).map((r) => r.id ?? ''));
+    type Page = { totalSize: number; done: boolean; nextRecordsUrl?: string; records: Row[] };
+    const q = encodeURIComponent('SELECT Id, Name, IsDeleted FROM Account');
+    expect((await conn.request<Page>(`/services/data/v${VERSION}/query?q=${q}`)).totalSize).toBe(1900);
+    const first = await conn.request<Page>(`/services/data/v${VERSION}/queryAll?q=${q}`);
+    expect(first).toMatchObject({ totalSize: 2100, done: false });
+    expect(first.records.filter((r) => r.IsDeleted)).toHaveLength(100);
+    // Documented: the nextRecordsUrl of a QueryAll says `query`; the queryAll path serves the same locator.
+    expect(first.nextRecordsUrl).toMatch(/^\/services\/data\/v62\.0\/query\/01g[0-9A-Za-z]{15}-2000$/);
+    const second = await conn.request<Page>((first.nextRecordsUrl ?? '').replace('/query/', '/queryAll/'));
+    expect(second).toMatchObject({ totalSize: 2100, done: true });
+    expect(second.records.map((r) => r.IsDeleted)).toEqual(Array.from({ length: 100 }, () => true));
+    const all = await conn.query<Row>('SELECT Id FROM Account', { scanAll: true }).run({ autoFetch: true, maxFetch: 10000 });
+    expect(new Set(all.records.map((r) => r.Id)).size).toBe(2100);
+  });
+});
+
 describe('faults, listeners and the request log', () => {
   it('calls onWriteApplied after the write is stored and holds the response for writeResponseDelayMs', async () => {
     const events: string[] = [];

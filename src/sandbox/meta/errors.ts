@@ -60,6 +60,37 @@ export function unknownObject(id: string, method: string): GraphError {
   );
 }
 
+/**
+ * Error 2650 "Failed to update the custom audience", which the users and usersreplace references
+ * list; the reason goes in error_user_title / error_user_msg as Meta words its upload refusals.
+ */
+export function audienceUpdateFailed(title: string, detail: string, subcode?: number): GraphError {
+  return new GraphError(400, 2650, '(#2650) Failed to update the custom audience', 'OAuthException', subcode, {}, {
+    error_user_title: title,
+    error_user_msg: detail,
+  });
+}
+
+/** A replace session is running on the audience: another session, an add or a removal must wait for it. */
+export function replaceInProgress(audienceId: string, sessionId: string): GraphError {
+  return audienceUpdateFailed(
+    'Replace In Progress',
+    `A replace operation (session ${sessionId}) is in progress on custom audience ${audienceId}. Finish it with a batch marked last_batch_flag before updating the audience again.`,
+  );
+}
+
+/**
+ * A replace session must open with its first batch. The subcode and title are what Meta answers a
+ * session whose batch_seq 1 it never saw (as reported by SDK users; the reference lists only 2650).
+ */
+export function replaceFirstBatchMissing(sessionId: string): GraphError {
+  return audienceUpdateFailed(
+    'Invalid Upload Batch for Replace',
+    `The first batch (batch_seq 1) of replace session ${sessionId} was not detected. Start the session with batch_seq 1.`,
+    1870147,
+  );
+}
+
 export function unknownError(status: 500 | 503): GraphError {
   return status === 500
     ? new GraphError(500, 1, 'An unknown error occurred', 'OAuthException', 99, {}, { is_transient: true })

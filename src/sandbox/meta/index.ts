@@ -1,6 +1,7 @@
 /**
  * Meta Marketing API sandbox: the custom audience users endpoints a reverse-ETL sync uses (add,
- * remove, read the audience), built from Meta's documented behaviour — payload schema/data, hashed
+ * remove, replace with usersreplace sessions, read the audience), built from Meta's documented
+ * behaviour — payload schema/data, hashed
  * identifier validation, 10,000-row batches, Graph error shapes and throttling codes. Removal takes
  * its parameters in the query string or a form body (as Meta documents it, `curl -X DELETE -F`);
  * a URL over 8 KiB is refused with 414 and an HTML page. Membership is a set of people: a removal

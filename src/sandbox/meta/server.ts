@@ -11,9 +11,20 @@ import { z } from 'zod';
 
 import { listenOn, rawApp } from '../http';
 import { HeldConnections, parseFaultProfile, pickFault, type FaultKind, type FaultProfile } from '../faults';
-import { GraphError, invalidParameter, invalidToken, missingToken, throttled, tokenExpired, unknownError, unknownObject } from './errors';
+import {
+  GraphError,
+  invalidParameter,
+  invalidToken,
+  missingToken,
+  replaceFirstBatchMissing,
+  replaceInProgress,
+  throttled,
+  tokenExpired,
+  unknownError,
+  unknownObject,
+} from './errors';
 import { CallWindow } from './limits';
-import { parsePayload } from './payload';
+import { parsePayload, type SessionInfo } from './payload';
 import { AD_ACCOUNT_ID, AudienceStore, type Audience } from './store';
 import type { AudienceMember, MetaLimits, MetaRequestLogEntry, MetaSandboxOptions } from './types';
 
@@ -122,6 +133,20 @@ function audienceView(audience: Audience, count: number, fields: string[]): Reco
   const out: Record<string, unknown> = { id: audience.id };
   for (const field of fields) out[field] = all[field];
   return out;
+}
+
+/**
+ * Why a users / usersreplace write cannot be taken now, if it cannot. While a replace session runs,
+ * only its own batches are (no add, removal or other session); a new session opens with batch_seq 1.
+ */
+function writeRefusal(audience: Audience, replacing: boolean, session: SessionInfo | undefined): GraphError | undefined {
+  const running = audience.replacing;
+  if (running !== undefined) {
+    const ownBatch = replacing && session !== undefined && String(session.session_id) === running.sessionId;
+    return ownBatch ? undefined : replaceInProgress(audience.id, running.sessionId);
+  }
+  if (replacing && session !== undefined && (session.batch_seq ?? 1) > 1) return replaceFirstBatchMissing(String(session.session_id));
+  return undefined;
 }
 
 export class MetaServer {
@@ -252,24 +277,33 @@ export class MetaServer {
       }
       return done(200, audienceView(audience, this.store.size(audience), fields), usage);
     }
-    if (edge !== 'users' || (method !== 'POST' && method !== 'DELETE')) {
+    const replacing = edge === 'usersreplace' && method === 'POST';
+    if (!replacing && (edge !== 'users' || (method !== 'POST' && method !== 'DELETE'))) {
       return fail(new GraphError(400, 100, `Unsupported ${method.toLowerCase()} request. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api`, 'GraphMethodException', 33));
     }
 
+    // usersreplace takes the same payload and session as users, validated and hashed the same way.
     const parsed = parsePayload(params['payload'], params['session']);
     if (parsed instanceof GraphError) return fail(parsed);
     rows = parsed.numReceived;
+    const sessionId = parsed.session?.session_id ?? randomInt(1, 2 ** 47);
+    const refusal = writeRefusal(audience, replacing, parsed.session);
+    if (refusal !== undefined) return fail(refusal);
     if (parsed.members.length === 0) {
       return fail(invalidParameter('Data is missing or does not match schema'));
     }
-    if (method === 'POST') this.store.add(audience, parsed.members);
+    if (replacing) {
+      // Without a session the request is a whole replace on its own: first and last batch at once.
+      const last = parsed.session === undefined || parsed.session.last_batch_flag === true;
+      this.store.replaceBatch(audience, String(sessionId), parsed.members, last);
+    } else if (method === 'POST') this.store.add(audience, parsed.members);
     else this.store.remove(audience, parsed.members);
     if (fault === 'applyThenFail') return fail(unknownError(500), fault);
     return done(
       200,
       {
         audience_id: audience.id,
-        session_id: parsed.session?.session_id ?? randomInt(1, 2 ** 47),
+        session_id: sessionId,
         num_received: parsed.numReceived,
         num_invalid_entries: parsed.numInvalid,
         invalid_entry_samples: parsed.invalidSamples,

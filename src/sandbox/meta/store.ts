@@ -9,11 +9,19 @@
 import { memberKey } from './payload';
 import type { AudienceMember } from './types';
 
+/** A `usersreplace` session in progress: the member set its batches build, swapped in by the last one. */
+export interface ReplaceSession {
+  sessionId: string;
+  members: Map<string, AudienceMember>;
+}
+
 export interface Audience {
   id: string;
   name: string;
   accountId: string;
   members: Map<string, AudienceMember>;
+  /** The replace session running on the audience, until its last batch arrives. */
+  replacing: ReplaceSession | undefined;
   timeCreated: number;
   timeUpdated: number;
 }
@@ -59,6 +67,14 @@ function peopleOf(audience: Audience): Map<string, string[]> {
   return people;
 }
 
+/** Adds rows not already present (the same identifiers uploaded twice are one row). */
+function addRows(rows: Map<string, AudienceMember>, members: AudienceMember[]): void {
+  for (const member of members) {
+    const key = memberKey(member);
+    if (!rows.has(key)) rows.set(key, { ...member });
+  }
+}
+
 export class AudienceStore {
   private readonly audiences = new Map<string, Audience>();
   private nextId = 23850000000000001n;
@@ -69,7 +85,7 @@ export class AudienceStore {
     const id = String(this.nextId);
     this.nextId += 1n;
     const t = Math.floor(this.now() / 1000);
-    const audience: Audience = { id, name, accountId: AD_ACCOUNT_ID, members: new Map(), timeCreated: t, timeUpdated: t };
+    const audience: Audience = { id, name, accountId: AD_ACCOUNT_ID, members: new Map(), replacing: undefined, timeCreated: t, timeUpdated: t };
     this.audiences.set(id, audience);
     return audience;
   }
@@ -79,11 +95,22 @@ export class AudienceStore {
   }
 
   add(audience: Audience, members: AudienceMember[]): void {
-    for (const member of members) {
-      const key = memberKey(member);
-      if (!audience.members.has(key)) audience.members.set(key, { ...member });
-    }
+    addRows(audience.members, members);
     audience.timeUpdated = Math.floor(this.now() / 1000);
+  }
+
+  /**
+   * One batch of a replace session: its rows join the session's new member set (the first batch
+   * starts one); the last batch swaps that set in for the audience's members, dropping the rest.
+   */
+  replaceBatch(audience: Audience, sessionId: string, members: AudienceMember[], last: boolean): void {
+    const session = audience.replacing?.sessionId === sessionId ? audience.replacing : { sessionId, members: new Map() };
+    addRows(session.members, members);
+    audience.replacing = last ? undefined : session;
+    if (last) {
+      audience.members = session.members;
+      audience.timeUpdated = Math.floor(this.now() / 1000);
+    }
   }
 
   /** The number of people in the audience (what `approximate_count_*` reports). */
@@ -101,8 +128,11 @@ export class AudienceStore {
     audience.timeUpdated = Math.floor(this.now() / 1000);
   }
 
-  /** Empties every audience (ids are kept so clients' configuration stays valid). */
+  /** Empties every audience and drops unfinished replace sessions (ids are kept so clients' configuration stays valid). */
   clear(): void {
-    for (const audience of this.audiences.values()) audience.members.clear();
+    for (const audience of this.audiences.values()) {
+      audience.members.clear();
+      audience.replacing = undefined;
+    }
   }
 }

@@ -370,7 +370,7 @@ export class BulkIngestJobs {
         return runCollection(dml, bodies, false, (body) => updateOne(dml, def, idOf(body), body));
       case 'delete':
       case 'hardDelete':
-        return runCollection(dml, bodies, false, (body) => deleteOne(dml, idOf(body)));
+        return runCollection(dml, bodies, false, (body) => deleteOne(dml, idOf(body), job.operation === 'hardDelete'));
       case 'upsert': {
         const field = job.externalIdField as FieldDef;
         const keyOf = (body: JsonObject): unknown =>

@@ -184,7 +184,7 @@ function insertRecord(ctx: DmlContext, def: SObjectDef, values: StoredRecord): s
   const id = ctx.ids.next(def.keyPrefix);
   const stamp = formatDateTime(ctx.now());
   const record: StoredRecord = {};
-  for (const field of def.fields) record[field.name] = null;
+  for (const field of def.fields) record[field.name] = field.name === 'IsDeleted' ? false : null;
   Object.assign(record, values, { Id: id, CreatedDate: stamp, LastModifiedDate: stamp, SystemModstamp: stamp });
   ctx.store.insert(def, record);
   return id;
@@ -239,10 +239,12 @@ export function updateOne(ctx: DmlContext, def: SObjectDef, rawId: unknown, body
   return { id: found.id, success: true, errors: [] };
 }
 
-export function deleteOne(ctx: DmlContext, rawId: unknown): SaveResult {
+/** Moves a record to the recycle bin; `hard` (Bulk API 2.0 hardDelete) bypasses it. */
+export function deleteOne(ctx: DmlContext, rawId: unknown, hard = false): SaveResult {
   const found = locate(ctx, rawId, null, (raw) => `malformed id ${raw}`);
   if (!found.ok) return failure(found.error);
-  ctx.store.remove(found.def, found.id);
+  const stamp = formatDateTime(ctx.now());
+  ctx.store.remove(found.def, found.id, { LastModifiedDate: stamp, SystemModstamp: stamp }, hard);
   return { id: found.id, success: true, errors: [] };
 }
 

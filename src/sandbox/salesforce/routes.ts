@@ -371,7 +371,11 @@ function batchSize(req: ApiRequest): number {
   return Math.min(DEFAULT_QUERY_BATCH, Math.max(MIN_QUERY_BATCH, Number(match[1])));
 }
 
-const query: Handler = (ctx, req) => {
+/**
+ * Query filters deleted records out; QueryAll also returns those in the recycle bin ("records
+ * that are soft deleted due to a merge or delete", resources_queryall), IsDeleted = true.
+ */
+function runQuery(ctx: ApiContext, req: ApiRequest, includeDeleted: boolean): ApiResponse {
   const q = req.query.get('q');
   if (q === null || q.trim() === '') {
     throw new SalesforceApiError(400, 'MALFORMED_QUERY', 'A query string has to be specified');
@@ -380,7 +384,7 @@ const query: Handler = (ctx, req) => {
   let bound;
   try {
     bound = bindQuery(parseSoql(q), ctx.schema);
-    rows = executeQuery(bound, ctx.store.all(bound.sobject));
+    rows = executeQuery(bound, includeDeleted ? ctx.store.allWithDeleted(bound.sobject) : ctx.store.all(bound.sobject));
   } catch (err) {
     if (err instanceof SoqlError) throw new SalesforceApiError(400, err.errorCode, err.message);
     throw err;
@@ -388,8 +392,14 @@ const query: Handler = (ctx, req) => {
   if (bound.count) return json(200, { totalSize: rows.length, done: true, records: [] });
   const def = bound.sobject;
   const projected = rows.map((r) => projectRecord(req.version, def, r, bound.fields));
+  // The locator snapshots the rows, so a QueryAll's later pages keep its deleted records; its
+  // nextRecordsUrl says `query` all the same, and both paths serve it (QueryAll More Results).
   return json(200, ctx.cursors.open(projected, batchSize(req), req.version));
-};
+}
+
+const query: Handler = (ctx, req) => runQuery(ctx, req, false);
+
+const queryAll: Handler = (ctx, req) => runQuery(ctx, req, true);
 
 const queryMore: Handler = (ctx, req, [locator = '']) => {
   const page = ctx.cursors.next(locator, req.version);
@@ -528,7 +538,7 @@ const ROUTES: Route[] = [
     methods: { GET: retrieveByExternal, PATCH: upsertSingle, DELETE: deleteByExternal },
   },
   { pattern: ['query'], methods: { GET: query } },
-  { pattern: ['queryAll'], methods: { GET: query } },
+  { pattern: ['queryAll'], methods: { GET: queryAll } },
   { pattern: ['query', ':locator'], methods: { GET: queryMore } },
   { pattern: ['queryAll', ':locator'], methods: { GET: queryMore } },
   { pattern: ['composite', 'sobjects'], methods: { POST: collectionsCreate, PATCH: collectionsUpdate, DELETE: collectionsDelete } },

@@ -66,7 +66,7 @@ function picklist(values: string[]): PicklistValue[] {
   return values.map((value) => ({ value, label: value, active: true, defaultValue: false }));
 }
 
-/** Audit fields every object has; the platform sets them, clients cannot. */
+/** System and audit fields every object has; the platform sets them, clients cannot. */
 function systemFields(idLabel: string): FieldDef[] {
   const stamp = (name: string, label: string): FieldDef => ({
     name,
@@ -89,6 +89,8 @@ function systemFields(idLabel: string): FieldDef[] {
       idLookup: true,
       defaultedOnCreate: true,
     },
+    // true once the record is in the recycle bin; only QueryAll ever returns such a record.
+    { name: 'IsDeleted', label: 'Deleted', type: 'boolean', nillable: false, createable: false, updateable: false, defaultedOnCreate: true },
     stamp('CreatedDate', 'Created Date'),
     stamp('LastModifiedDate', 'Last Modified Date'),
     stamp('SystemModstamp', 'System Modstamp'),

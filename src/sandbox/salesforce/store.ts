@@ -1,6 +1,8 @@
 /**
  * In-memory record storage: one insertion-ordered table per sObject, lookup indexes on
  * idLookup/external-id fields, and an undo log so an allOrNone request can be rolled back.
+ * A delete is soft, as in Salesforce: the record stays (IsDeleted = true, in the recycle bin) for
+ * queryAll only; every other read and every match (upsert, unique check, lookup) skips it.
  */
 
 import { isTextual, type FieldDef, type OrgSchema, type SObjectDef } from './schema';
@@ -19,7 +21,7 @@ export class RecordStore {
   private readonly tables = new Map<string, Map<string, StoredRecord>>();
   /** sObject → field → lookup key → record ids. */
   private readonly indexes = new Map<string, Map<string, Map<string, Set<string>>>>();
-  /** Ids removed by delete; Salesforce answers ENTITY_IS_DELETED for those, not "not found". */
+  /** Ids removed by delete (soft or hard); Salesforce answers ENTITY_IS_DELETED for those, not "not found". */
   private readonly deleted = new Map<string, string>();
   private undoLog: Array<() => void> | null = null;
 
@@ -50,16 +52,23 @@ export class RecordStore {
     return table;
   }
 
+  /** Live records, in insertion order (what the Query resource sees). */
   all(def: SObjectDef): StoredRecord[] {
+    return [...this.table(def)].flatMap(([id, record]) => (this.deleted.has(id) ? [] : [record]));
+  }
+
+  /** Live and soft-deleted records, in insertion order (what the QueryAll resource sees). */
+  allWithDeleted(def: SObjectDef): StoredRecord[] {
     return [...this.table(def).values()];
   }
 
   count(def: SObjectDef): number {
-    return this.table(def).size;
+    return this.all(def).length;
   }
 
+  /** A live record; deleted ones are gone for every resource but QueryAll. */
   get(def: SObjectDef, id: string): StoredRecord | undefined {
-    return this.table(def).get(id);
+    return this.deleted.has(id) ? undefined : this.table(def).get(id);
   }
 
   isDeleted(id: string): boolean {
@@ -71,13 +80,15 @@ export class RecordStore {
     if (value === null) return [];
     if (field.name === 'Id') {
       const id = String(value);
-      return this.table(def).has(id) ? [id] : [];
+      return this.get(def, id) !== undefined ? [id] : [];
     }
     const key = lookupKey(field, value);
+    // Indexes hold live records only: a deleted record no longer claims its external id.
     const index = this.indexes.get(def.name)?.get(field.name);
     if (index !== undefined) return [...(index.get(key) ?? [])];
     const ids: string[] = [];
     for (const [id, record] of this.table(def)) {
+      if (this.deleted.has(id)) continue;
       const current = record[field.name];
       if (current !== undefined && current !== null && lookupKey(field, current) === key) ids.push(id);
     }
@@ -138,15 +149,31 @@ export class RecordStore {
     });
   }
 
-  remove(def: SObjectDef, id: string): void {
+  /**
+   * Deletes a live record. Soft (the default, like the REST and SOAP delete): it stays in the
+   * recycle bin with IsDeleted = true and `changes` (the stamps) applied, visible to QueryAll only.
+   * Hard (Bulk API 2.0 `hardDelete`): it bypasses the recycle bin and is gone from QueryAll too
+   * (Salesforce may still list purged records there for "typically 24 hours"; the sandbox does not).
+   */
+  remove(def: SObjectDef, id: string, changes: StoredRecord = {}, hard = false): void {
     const table = this.table(def);
-    const before = table.get(id);
+    const before = this.get(def, id);
     if (before === undefined) return;
+    this.indexRemove(def, id, before);
+    this.deleted.set(id, def.name);
+    if (!hard) {
+      // Map.set on an existing key keeps its place: queryAll still lists the record where it was.
+      table.set(id, { ...before, ...changes, IsDeleted: true });
+      this.undoLog?.push(() => {
+        this.deleted.delete(id);
+        table.set(id, before);
+        this.indexAdd(def, id, before);
+      });
+      return;
+    }
     // Map order is insertion order; remember the neighbour-free position by rebuilding on undo.
     const order = this.undoLog === null ? [] : [...table.keys()];
-    this.indexRemove(def, id, before);
     table.delete(id);
-    this.deleted.set(id, def.name);
     this.undoLog?.push(() => {
       this.deleted.delete(id);
       const entries = order.map((key): [string, StoredRecord] => [key, key === id ? before : (table.get(key) ?? before)]);

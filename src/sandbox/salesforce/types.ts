@@ -68,7 +68,7 @@ export interface SalesforceSandbox {
   setJwtCertificate(pem: string): void;
   /** How long a closed Bulk API 2.0 job takes to process from now on. */
   setBulkProcessingDelay(ms: number): void;
-  /** All stored records of an sObject type, in insertion order (copies). */
+  /** Live records of an sObject type, in insertion order (copies); deleted ones (queryAll only) are left out. */
   records(sobject: string): Array<Record<string, unknown>>;
   /** API requests answered so far, in order. */
   requests(): SalesforceRequestLogEntry[];
