@@ -259,30 +259,69 @@ function wrapAdvice(start: number, end: number, step: string | undefined, index:
   return `write ${start <= top ? `${span(start, top)},` : ''}${span(min, end)}`;
 }
 
-/** Why a 5-field cron expression is wrong, or undefined when it is right. */
+/** Why a 5-field cron expression is wrong (every problem, each quoting the field as written), or undefined when it is right. */
 export function cronProblem(expression: string): string | undefined {
   const text = cronWithNumbers(expression).trim();
   if (Object.hasOwn(CRON_SHORTHANDS, text)) return undefined;
   const fields = text.split(/\s+/);
   if (fields.length !== 5) return `must have 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`;
+  const written = expression.trim().split(/\s+/);
+  const problems: string[] = [];
   for (const [index, field] of fields.entries()) {
     const { name, min, max } = CRON_FIELDS[index] as (typeof CRON_FIELDS)[number];
-    for (const part of (field as string).split(',')) {
+    const shown = written[index] ?? field;
+    for (const part of field.split(',')) {
       const match = CRON_PART.exec(part);
-      if (!match) return `${name} field "${field}" is not a number, range, list, step or *`;
-      for (const bound of [match[2], match[3]]) {
-        if (bound !== undefined && (Number(bound) < min || Number(bound) > max)) {
-          return `${name} ${bound} is out of range ${min}-${max}`;
-        }
+      if (!match) {
+        problems.push(`${name} field "${shown}" is not a number, range, list, step or *`);
+        continue;
       }
-      if (match[4] !== undefined && Number(match[4]) === 0) return `${name} step must be above 0`;
+      for (const bound of [match[2], match[3]]) {
+        if (bound !== undefined && (Number(bound) < min || Number(bound) > max)) problems.push(`${name} ${bound} is out of range ${min}-${max}`);
+      }
+      if (match[4] !== undefined && Number(match[4]) === 0) problems.push(`${name} step must be above 0`);
       // Temporal refuses a range that wraps around (`22-2`) when the schedule is applied: say so here.
       if (match[3] !== undefined && Number(match[3]) < Number(match[2])) {
-        return `${name} range ${match[2]}-${match[3]} ends before it starts; ${wrapAdvice(Number(match[2]), Number(match[3]), match[4], index)}`;
+        problems.push(`${name} range ${match[2]}-${match[3]} ends before it starts; ${wrapAdvice(Number(match[2]), Number(match[3]), match[4], index)}`);
       }
     }
   }
-  return undefined;
+  if (problems.length === 0) {
+    const never = neverFires(fields);
+    if (never !== undefined) problems.push(never);
+  }
+  return problems.length === 0 ? undefined : problems.join('; ');
+}
+
+/** The values a valid cron field stands for. */
+function valuesOf(field: string, min: number, max: number): Set<number> {
+  const values = new Set<number>();
+  for (const part of field.split(',')) {
+    const match = CRON_PART.exec(part);
+    if (!match) continue;
+    const step = Number(match[4] ?? 1);
+    const from = match[1] === '*' ? min : Number(match[2]);
+    const to = match[1] === '*' || (match[3] === undefined && match[4] !== undefined) ? max : Number(match[3] ?? match[2]);
+    for (let value = from; value <= to; value += step) values.add(value);
+  }
+  return values;
+}
+
+/** Days in each month at most (February: 29, in leap years). */
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * A valid expression whose days of month fall in none of its months (`0 0 30 2 *`): Temporal takes
+ * it and never starts a run, so a sync scheduled so would silently never sync. Only with every day of
+ * the week allowed: a day-of-week field makes the schedule's days a matter of its own rules.
+ */
+function neverFires(fields: readonly string[]): string | undefined {
+  const [, , dayOfMonth = '*', month = '*', dayOfWeek = '*'] = fields;
+  if (dayOfWeek !== '*') return undefined;
+  const days = valuesOf(dayOfMonth, 1, 31);
+  const months = valuesOf(month, 1, 12);
+  const fires = [...months].some((m) => [...days].some((d) => d <= (DAYS_IN_MONTH[m - 1] ?? 31)));
+  return fires ? undefined : `day of month ${dayOfMonth} falls in none of month ${month}: the schedule would never run`;
 }
 
 /**

@@ -39,6 +39,8 @@ describe('schedule: in a sync (config)', () => {
     expect(calendarShapeOfCron('0 9 * JAN,jul sun')).toEqual(calendarShapeOfCron('0 9 * 1,7 0'));
     expect(issuesOf('{ cron: "0 9 * * FRI-MON" }')).toEqual([expect.stringContaining('day of week range 5-1 ends before it starts')]);
     expect(issuesOf('{ cron: "0 9 * * WEEKDAYS" }')).toEqual([expect.stringContaining('day of week field "WEEKDAYS" is not a number')]);
+    // Real dates: February 29, the 31st of the months that have one, the 30th with any month but February.
+    for (const cron of ['0 0 29 2 *', '0 0 31 1-12 *', '0 0 30 */2 *', '0 0 31 2 1']) expect(issuesOf(`{ cron: "${cron}" }`)).toEqual([]);
     expect(issuesOf('{ cron: "0 MON * * *" }')).toEqual([expect.stringContaining('hour field "MON" is not a number')]);
   });
 
@@ -52,6 +54,11 @@ describe('schedule: in a sync (config)', () => {
     ['{ cron: "* * * * 5-1" }', 'syncs/accounts.yaml: schedule.cron: invalid cron "* * * * 5-1": day of week range 5-1 ends before it starts; write 5-6,0-1'],
     ['{ cron: "0 0 1 12-1 *" }', 'syncs/accounts.yaml: schedule.cron: invalid cron "0 0 1 12-1 *": month range 12-1 ends before it starts; write 12,1'],
     ['{ cron: "0 22-2/2 * * *" }', 'syncs/accounts.yaml: schedule.cron: invalid cron "0 22-2/2 * * *": hour range 22-2 ends before it starts'],
+    // Valid fields that name no real date: Temporal takes them and never runs the sync.
+    ['{ cron: "0 0 30 2 *" }', 'invalid cron "0 0 30 2 *": day of month 30 falls in none of month 2: the schedule would never run'],
+    ['{ cron: "0 0 31 4,6,9,11 *" }', 'day of month 31 falls in none of month 4,6,9,11: the schedule would never run'],
+    // Every problem at once, each field as written (not as rewritten to numbers).
+    ['{ cron: "61 25 * * MON-FRY" }', 'minute 61 is out of range 0-59; hour 25 is out of range 0-23; day of week field "MON-FRY" is not a number, range, list, step or *'],
     ['{ cron: "0 * * * *", timezone: Mars/Olympus }', 'syncs/accounts.yaml: schedule.timezone: unknown timezone "Mars/Olympus"'],
     // Node knows these in any case; Temporal (the IANA database) does not.
     ['{ cron: "0 * * * *", timezone: utc }', 'syncs/accounts.yaml: schedule.timezone: time zone names are case-sensitive (Temporal reads the IANA database): write "UTC", not "utc"'],
