@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { loadProject } from '../../src/config/load';
 import { ConfigError, formatConfigIssue } from '../../src/errors';
 
 /** A minimal valid backflow.yaml: a DuckDB warehouse and a Salesforce connection by ${env:…}. */
@@ -39,6 +40,17 @@ export function configIssuesOf(work: () => unknown): string[] {
     work();
   } catch (err) {
     if (err instanceof ConfigError) return err.issues.map(formatConfigIssue);
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+/** The issues of loading the project in `dir` as `file: path: message` (an empty path kept, so patterns can anchor on it). */
+export function loadIssuesOf(dir: string): string[] {
+  try {
+    loadProject(dir);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues.map((i) => `${i.file}: ${i.path}: ${i.message}`);
     throw err;
   }
   throw new Error('expected a ConfigError');

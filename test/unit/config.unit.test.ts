@@ -2,21 +2,11 @@ import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { getSync, loadProject } from '../../src/config/load';
 import { resolveSecrets } from '../../src/config/secrets';
-import { ConfigError } from '../../src/errors';
-import { PROJECT, SYNC, writeProject } from '../support/configProject';
+import { PROJECT, SYNC, loadIssuesOf, writeProject } from '../support/configProject';
 
 const project = writeProject;
 
-/** Every issue as `file: path: message` (an empty path kept, so patterns can anchor on it). */
-function issuesOf(dir: string): string[] {
-  try {
-    loadProject(dir);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues.map((i) => `${i.file}: ${i.path}: ${i.message}`);
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const issuesOf = loadIssuesOf;
 
 describe('loadProject', () => {
   it('loads a valid project with the sync named after its file and upsert as the default mode', () => {

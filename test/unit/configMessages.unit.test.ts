@@ -1,16 +1,6 @@
-import { loadProject } from '../../src/config/load';
-import { ConfigError } from '../../src/errors';
-import { PROJECT, SYNC, writeProject } from '../support/configProject';
+import { PROJECT, SYNC, loadIssuesOf, writeProject } from '../support/configProject';
 
-function issuesOf(files: Record<string, string>): string[] {
-  try {
-    loadProject(writeProject(files));
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues.map((i) => `${i.file}: ${i.path}: ${i.message}`);
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const issuesOf = (files: Record<string, string>): string[] => loadIssuesOf(writeProject(files));
 
 describe('config problems in the terms of the YAML written', () => {
   it('says a field is missing, or empty because a # began a comment', () => {
