@@ -219,7 +219,10 @@ function openPostgres(url: string): StateDb {
     // drops packets, a wrong host): every command and activity would hang without a word.
     connectionTimeoutMillis: pgConnectTimeoutMs(url),
   });
-  // An idle client losing its server (restart, failover) must not crash the worker; the pool replaces it.
+  // A client losing its server (restart, failover) must not crash the worker: the pool's own listener
+  // covers idle clients; a checked-out one (a transaction between queries) emits on itself, where an
+  // unheard 'error' event killed the process. Its query or transaction fails instead, and is retried.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new Kysely<StateSchema>({ dialect: new PostgresDialect({ pool }) });
 }

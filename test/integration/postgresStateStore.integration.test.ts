@@ -52,6 +52,28 @@ describe('PostgreSQL state store', () => {
     }
   });
 
+  it('a connection PostgreSQL drops while a transaction holds it fails that transaction, and does not crash the worker', async () => {
+    const url = await createTestDatabase();
+    const db = await openStateStore(url);
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const failed = db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx);
+        // A restart or failover: the server ends this connection while it is checked out, between queries.
+        await admin.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await sql`SELECT 1`.execute(trx);
+      });
+      await expect(failed).rejects.toThrow(/connection error|terminat/i);
+      // The pool replaces the connection: the next query works.
+      expect((await sql<{ one: number }>`SELECT 1 AS one`.execute(db)).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await admin.end();
+      await db.destroy();
+    }
+  });
+
   describe('one run through the query layer', () => {
     let db: StateDb;
     beforeAll(async () => {
