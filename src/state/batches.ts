@@ -3,6 +3,7 @@ import { BackflowError } from '../errors';
 import { sql, type Insertable } from 'kysely';
 import { insertJsonRows } from './jsonRows';
 import type { BatchRow, ChangeKind, RecordResultsTable, SnapshotsTable, StateDb } from './database';
+import { isPostgres } from './dialect';
 
 /** Every column of a record_results row the engine writes. */
 export const RESULT_COLUMNS = [
@@ -197,12 +198,11 @@ export async function commitBatch(
 ): Promise<BatchTotals> {
   const byKey = new Map(input.records.map((record) => [record.key, record]));
   return db.transaction().execute(async (trx) => {
-    const batch = await trx
-      .selectFrom('batches')
-      .selectAll()
-      .where('run_id', '=', input.runId)
-      .where('batch_no', '=', input.batchNo)
-      .executeTakeFirstOrThrow();
+    // Locked on PostgreSQL until the commit ends: another attempt's claim (claimBatch) waits for it and
+    // then finds the batch committed, instead of taking it over mid-commit and sending it again.
+    // SQLite transactions hold the whole file's write lock from BEGIN already.
+    const query = trx.selectFrom('batches').selectAll().where('run_id', '=', input.runId).where('batch_no', '=', input.batchNo);
+    const batch = await (isPostgres(trx) ? query.forUpdate() : query).executeTakeFirstOrThrow();
     if (batch.committed) return totalsOf(batch, true);
     if (input.fence !== undefined && batch.attempt_fence !== input.fence) throw superseded(input.runId, input.batchNo);
 
@@ -282,12 +282,10 @@ export async function commitBatch(
       committed_at: input.now,
       checkpoint: null,
     };
-    await trx
-      .updateTable('batches')
-      .set(done)
-      .where('run_id', '=', input.runId)
-      .where('batch_no', '=', input.batchNo)
-      .execute();
+    let mark = trx.updateTable('batches').set(done).where('run_id', '=', input.runId).where('batch_no', '=', input.batchNo).where('committed', '=', 0);
+    if (input.fence !== undefined) mark = mark.where('attempt_fence', '=', input.fence);
+    const marked = await mark.executeTakeFirst();
+    if (Number(marked.numUpdatedRows) !== 1) throw superseded(input.runId, input.batchNo);
     // Only the first commit of a run changes it: later ones match no row and lock nothing.
     await trx.updateTable('runs').set({ phase: 'syncing' }).where('run_id', '=', input.runId).where('phase', '=', 'extracted').execute();
     return totalsOf({ ...batch, ...done }, false);

@@ -11,7 +11,7 @@ import { sql } from 'kysely';
 import { applyObservations } from '../../src/ops/alerts';
 import { migrateTo, migrateToLatest } from '../../src/state/migrations';
 import { openStateStore, type StateDb } from '../../src/state/database';
-import { commitBatch, readBatchRecords } from '../../src/state/batches';
+import { claimBatch, commitBatch, readBatchRecords } from '../../src/state/batches';
 import { openRun, closeRun } from '../../src/state/runs';
 import { recordResults } from '../../src/state/history';
 import { classifyChanges, stagePage } from '../../src/state/staging';
@@ -71,6 +71,46 @@ describe('PostgreSQL state store', () => {
     } finally {
       await admin.end();
       await db.destroy();
+    }
+  });
+
+  it("a second attempt's claim waits for a commit in progress and finds the batch committed, rather than sending it again", async () => {
+    const url = await createTestDatabase();
+    const [first, second] = [await openStateStore(url), await openStateStore(url)] as const;
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const runId = 'run-fenced';
+      await openRun(first, { runId, spec, full: false, now: NOW, lease: false });
+      await stagePage(first, runId, 0, [{ key: '1', fingerprint: 'f1', payload: '{}' }], [], NOW);
+      await classifyChanges(first, classifyInput(runId, 10));
+      await claimBatch(first, runId, 1, 'attempt-a');
+      const records = await readBatchRecords(first, runId, 'accounts', 1);
+      // Holds attempt A's commit part-way (at its results), as a slow disk or a big batch does.
+      await admin.query('BEGIN');
+      await admin.query('LOCK TABLE record_results IN EXCLUSIVE MODE');
+      const committing = commitBatch(first, {
+        runId,
+        syncName: 'accounts',
+        batchNo: 1,
+        records,
+        outcomes: [{ key: '1', status: 'synced', destinationId: 'id1', created: true }],
+        apiCalls: 1,
+        now: NOW,
+        fence: 'attempt-a',
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Attempt B (Temporal gave up on A's heartbeat) claims the batch meanwhile.
+      const claiming = claimBatch(second, runId, 1, 'attempt-b');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await admin.query('COMMIT');
+      expect(await committing).toMatchObject({ synced: 1, alreadyCommitted: false });
+      expect(await claiming).toMatchObject({ committed: 1 });
+      expect((await recordResults(first, runId, false)).map((r) => r.key)).toEqual(['1']);
+    } finally {
+      await admin.end();
+      await first.destroy();
+      await second.destroy();
     }
   });
 
