@@ -12,7 +12,7 @@ import { writeBackRun } from './writeBack';
 export async function deliverOwedWriteBacks(deps: EngineDeps, sync?: string): Promise<void> {
   let query = deps.state
     .selectFrom('runs')
-    .select(['run_id', 'sync_name', 'spec_json'])
+    .select(['run_id', 'sync_name', 'spec_json', 'write_back_pending'])
     .where('write_back_pending', 'is not', null)
     .orderBy('started_at');
   if (sync !== undefined) query = query.where('sync_name', '=', sync);
@@ -26,16 +26,47 @@ export async function deliverOwedWriteBacks(deps: EngineDeps, sync?: string): Pr
       deps.logger.warn({ ...log, connection: target.connection }, 'write-back dropped: its connection is no longer in backflow.yaml');
     } else if (target !== undefined) {
       if (failing.has(target.connection)) continue;
+      const owedSince = run.write_back_pending ?? '';
+      if (!(await claim(deps, run.run_id, owedSince))) continue;
       try {
         const summary = await summarizeRun(deps.state, run.run_id);
         const rows = await writeBackRun(deps.state, summary, target, resolvedConnection(deps, target.connection), deps.projectDir);
         deps.logger.info({ ...log, rows }, 'write-back done');
       } catch (err) {
         failing.add(target.connection);
+        await deps.state.updateTable('runs').set({ write_back_pending: unclaimed(owedSince) }).where('run_id', '=', run.run_id).execute();
         deps.logger.warn({ ...log, err: (err as Error).message }, 'write-back failed: owed, tried again at the next run or maintenance pass');
         continue;
       }
     }
     await deps.state.updateTable('runs').set({ write_back_pending: null }).where('run_id', '=', run.run_id).execute();
   }
+}
+
+/** How long a worker's claim on a write-back holds: past it (the worker died), another takes it over. */
+const CLAIM_MS = 15 * 60_000;
+const CLAIMED = 'claimed ';
+
+/** `write_back_pending` as the run first owed it: its close time, without any claim. */
+function unclaimed(pending: string): string {
+  return pending.startsWith(CLAIMED) ? (pending.split(' ')[2] ?? pending) : pending;
+}
+
+/**
+ * Takes the run's owed write-back for this worker (`claimed <until> <owed since>`), unless another
+ * holds an unexpired claim or took it since it was read. The write-back replaces the run's rows in
+ * the warehouse by delete-then-insert: two workers delivering it at once (maintenance and a run's
+ * finish) wrote every row twice.
+ */
+async function claim(deps: EngineDeps, runId: string, pending: string): Promise<boolean> {
+  const now = Date.now();
+  if (pending.startsWith(CLAIMED) && Date.parse(pending.split(' ')[1] ?? '') > now) return false;
+  const until = new Date(now + CLAIM_MS).toISOString();
+  const taken = await deps.state
+    .updateTable('runs')
+    .set({ write_back_pending: `${CLAIMED}${until} ${unclaimed(pending)}` })
+    .where('run_id', '=', runId)
+    .where('write_back_pending', '=', pending)
+    .executeTakeFirst();
+  return Number(taken.numUpdatedRows) === 1;
 }

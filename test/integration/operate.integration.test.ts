@@ -184,6 +184,16 @@ describe('write-back', () => {
     };
     await new Promise((resolve) => holder.once('exit', resolve));
     expect(await logged()).toEqual([]);
+    // Another worker delivering it right now (its claim unexpired): left to it, not written twice.
+    const pending = fx.project.deps.state.updateTable('runs').where('run_id', '=', summary.runId);
+    const owedSince = '2026-11-01T00:00:00.000Z';
+    const heldBy = `claimed ${new Date(Date.now() + 600_000).toISOString()} ${owedSince}`;
+    await pending.set({ write_back_pending: heldBy }).execute();
+    await runMaintenance(fx.project.deps);
+    expect(await logged()).toEqual([]);
+    expect(await fx.project.deps.state.selectFrom('runs').select('write_back_pending').where('run_id', '=', summary.runId).executeTakeFirst()).toEqual({ write_back_pending: heldBy });
+    // That worker died: past its claim, the next pass takes the write-back over.
+    await pending.set({ write_back_pending: `claimed ${new Date(Date.now() - 1).toISOString()} ${owedSince}` }).execute();
     expect(await runMaintenance(fx.project.deps)).toMatchObject({ stale: [] });
     expect((await logged()).map((row) => row['record_key'])).toEqual(['1', '2', '3', '4']);
     expect(await fx.project.deps.state.selectFrom('runs').select('write_back_pending').where('run_id', '=', summary.runId).executeTakeFirst()).toEqual({ write_back_pending: null });
