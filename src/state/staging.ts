@@ -188,11 +188,13 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
     return size;
   };
   batchSizeOf('upsert', 0);
+  // PostgreSQL plans the joins below from table statistics; freshly staged rows have none, and a
+  // nested-loop plan over them is quadratic. SQLite needs no such step. Outside the transaction: in
+  // it, ANALYZE's lock on both tables lasted until the commit, so every sync's classify on the fleet
+  // waited for the largest one's (161 ms → 455 ms measured beside a 300,000-row one).
+  if (isPostgres(db)) await sql`ANALYZE staged_rows, snapshots`.execute(db);
   return db.transaction().execute(async (trx) => {
     await checkFence(trx, runId, input.fence);
-    // PostgreSQL plans the joins below from table statistics; freshly staged rows have none, and a
-    // nested-loop plan over them is quadratic. SQLite needs no such step.
-    if (isPostgres(trx)) await sql`ANALYZE staged_rows, snapshots`.execute(trx);
     await markDuplicates(trx, runId, input.now, input.keysIgnoreCase === true);
 
     const removed = await countRemoved(trx, runId, syncName);
