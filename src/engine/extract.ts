@@ -3,6 +3,8 @@ import { sqlOf } from '../sources/dbt';
 import { mapRow, targetOf } from '../diff/mapping';
 import { classifyChanges, resetStaging, stagePage, type ChangeCounts, type InvalidRow, type StagedRow } from '../state/staging';
 import { getRun, specOf } from '../state/runs';
+import type { RunRow } from '../state/database';
+import { BackflowError } from '../errors';
 import { largestBatch } from '../state/batches';
 import { batchesPerActivity } from './batchesPerActivity';
 import { batchSizeFor, nowIso, openSource, openTarget, type EngineDeps } from './context';
@@ -47,13 +49,18 @@ export async function extractChanges(
   const spec = specOf(run);
   const destination = openTarget(deps, spec);
   const concurrency = destination.limits.concurrency;
-  if (run.phase !== 'started') {
-    const { extracted, added, changed, removed, unchanged, invalid, skipped, batches } = run;
-    const counts = { extracted, added, changed, removed, unchanged, invalid, skipped, batches };
-    return { counts, concurrency, batchesPerActivity: await grouping(deps, runId, counts, concurrency) };
-  }
+  if (run.phase !== 'started') return finishedExtract(deps, run, concurrency);
 
-  const fence = await resetStaging(deps.state, runId);
+  let fence: string;
+  try {
+    fence = await resetStaging(deps.state, runId);
+  } catch (err) {
+    // An earlier attempt (one Temporal gave up on) finished the extract since the phase was read:
+    // its counts are the extract's, not a reason to fail the run.
+    const now = await getRun(deps.state, runId);
+    if (err instanceof BackflowError && err.code === 'EXTRACT_SUPERSEDED' && now.phase !== 'started') return finishedExtract(deps, now, concurrency);
+    throw err;
+  }
   const target = targetOf(spec);
   const source = openSource(deps, spec);
   let seq = 0;
@@ -97,6 +104,13 @@ export async function extractChanges(
     now: nowIso(deps),
   });
   return { counts, concurrency, batchesPerActivity: await grouping(deps, runId, counts, concurrency) };
+}
+
+/** The counts of an extract already done (a retried activity, or an earlier attempt that finished). */
+async function finishedExtract(deps: EngineDeps, run: RunRow, concurrency: number): Promise<ExtractResult> {
+  const { extracted, added, changed, removed, unchanged, invalid, skipped, batches } = run;
+  const counts = { extracted, added, changed, removed, unchanged, invalid, skipped, batches };
+  return { counts, concurrency, batchesPerActivity: await grouping(deps, run.run_id, counts, concurrency) };
 }
 
 async function grouping(deps: EngineDeps, runId: string, counts: ChangeCounts, concurrency: number): Promise<number> {
