@@ -130,6 +130,33 @@ describe('running a sync', () => {
     await finishRun(fx.project.deps, runId);
   });
 
+  it('an extract attempt that finds the extract finished since it looked returns its counts, not EXTRACT_SUPERSEDED', async () => {
+    const { runId } = await startRun(fx.project.deps, { runId: 'extract-raced', sync: SYNC, full: false });
+    const done = await extractChanges(fx.project.deps, runId);
+    // This attempt reads the run while the other is still classifying…
+    await fx.project.deps.state.updateTable('runs').set({ phase: 'started' }).where('run_id', '=', runId).execute();
+    const real = fx.project.deps.state;
+    let raced = false;
+    const state = new Proxy(real, {
+      get(target, prop) {
+        const value: unknown = Reflect.get(target, prop, target);
+        if (prop !== 'transaction' || raced) return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        raced = true;
+        // …which finishes just before this attempt takes the staging over.
+        return () => ({
+          execute: async (work: Parameters<ReturnType<typeof real.transaction>['execute']>[0]) => {
+            await real.updateTable('runs').set({ phase: 'extracted' }).where('run_id', '=', runId).execute();
+            return real.transaction().execute(work);
+          },
+        });
+      },
+    });
+    const late = await extractChanges({ ...fx.project.deps, state }, runId);
+    expect(raced).toBe(true);
+    expect(late.counts).toEqual(done.counts);
+    await finishRun(fx.project.deps, runId);
+  });
+
   it('fences the attempts of a batch: one a later attempt took over mid-send is refused its commit, and the later one commits', async () => {
     const deps = { ...fx.project.deps, batchTimeSliceMs: 60_000 };
     const { runId } = await startRun(deps, { runId: 'batch-taken-over', sync: SYNC, full: false });
