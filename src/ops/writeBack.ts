@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import type { Connection, WriteBackConfig } from '../config/schema';
 import { duckdbPath } from '../sources/duckdb';
 import type { StateDb } from '../state/database';
+import { resultsPage } from '../state/history';
 import type { RunSummary } from '../state/summary';
 
 /** Columns of the sync log table; key and outcome only (no payload: analysts join on the key). */
@@ -27,14 +28,7 @@ const PAGE = 500;
 async function* logRows(state: StateDb, summary: RunSummary): AsyncGenerator<LogRow[]> {
   let after = 0;
   for (;;) {
-    const rows = await state
-      .selectFrom('record_results')
-      .select(['id', 'key', 'change', 'status', 'destination_id', 'error_code', 'error_message', 'recorded_at'])
-      .where('run_id', '=', summary.runId)
-      .where('id', '>', after)
-      .orderBy('id')
-      .limit(PAGE)
-      .execute();
+    const rows = await resultsPage(state, summary.runId, after, PAGE);
     if (rows.length === 0) return;
     after = Number(rows[rows.length - 1]?.id ?? after);
     yield rows.map((row) => [
@@ -49,6 +43,8 @@ async function* logRows(state: StateDb, summary: RunSummary): AsyncGenerator<Log
       row.error_message,
       row.recorded_at,
     ]);
+    // A short page is the last: asking again would walk the rest of the table for nothing.
+    if (rows.length < PAGE) return;
   }
 }
 

@@ -1,8 +1,9 @@
+import { sql } from 'kysely';
 import type { RecordStatus, StateDb } from './database';
+import { isPostgres } from './dialect';
 import { summarizeRun } from './runs';
 import type { RunSummary } from './summary';
 
-/** Most recent runs of a sync, newest first. */
 /** A sync's most recent runs, newest first; `failedOnly` keeps those that failed or ended partial. */
 export async function listRuns(db: StateDb, sync: string, limit = 20, options: { failedOnly?: boolean } = {}): Promise<RunSummary[]> {
   let query = db.selectFrom('runs').select('run_id').where('sync_name', '=', sync).where('run_id', 'not like', 'preview:%');
@@ -50,4 +51,26 @@ export async function recordResults(db: StateDb, runId: string, failedOnly: bool
     batchNo: row.batch_no,
     recordedAt: row.recorded_at,
   }));
+}
+
+/**
+ * A run's results with ids above `after` (0: from the first), in id order, `limit` at a time: memory
+ * flat in run size. PostgreSQL walks record_results_by_run_page (migration 012). SQLite walks the
+ * rowid from the run's first result (`+run_id` keeps it off record_results_by_run, by which it
+ * sorted the whole run for every page: quadratic in run size).
+ */
+export async function resultsPage(db: StateDb, runId: string, after: number, limit: number) {
+  const page = db
+    .selectFrom('record_results')
+    .select(['id', 'key', 'change', 'status', 'destination_id', 'error_code', 'error_message', 'recorded_at'])
+    .orderBy('id')
+    .limit(limit);
+  if (isPostgres(db)) return page.where('run_id', '=', runId).where('id', '>', after).execute();
+  let from = after;
+  if (from === 0) {
+    const first = await db.selectFrom('record_results').select((eb) => eb.fn.min('id').as('id')).where('run_id', '=', runId).executeTakeFirst();
+    if (first?.id === null || first?.id === undefined) return [];
+    from = Number(first.id) - 1;
+  }
+  return page.where(sql<string>`+run_id`, '=', runId).where('id', '>', from).execute();
 }

@@ -225,6 +225,18 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('runs').addColumn('write_back_pending', 'text').execute();
     },
   },
+  /**
+   * A run's results in id order, a page at a time (the write-back's read). PostgreSQL walked the
+   * primary key and filtered out every other run's rows: 180 ms a page at 1M rows, growing with the
+   * table (0.24 ms with this index, a review measured). SQLite reads a run's rows through
+   * record_results_by_run, whose entries carry the rowid (the id); it is spared the extra index a
+   * synced record would pay for.
+   */
+  '012_results_page_index': {
+    async up(db: Kysely<unknown>) {
+      if (isPostgres(db)) await db.schema.createIndex('record_results_by_run_page').on('record_results').columns(['run_id', 'id']).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

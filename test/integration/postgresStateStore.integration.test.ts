@@ -47,6 +47,16 @@ describe('PostgreSQL state store', () => {
       expect(new Set(rows.map((r) => r.name)).size).toBe(rows.length);
       // Every store sees the schema.
       for (const db of stores) expect(await db.selectFrom('runs').selectAll().execute()).toEqual([]);
+      // A run's results are read a page at a time in id order (the write-back) through an index of
+      // their own: by the primary key, each page filtered out every other run's rows.
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows: indexes } = await client.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = 'record_results_by_run_page'`);
+        expect(indexes.map((index) => index.indexdef)).toEqual([expect.stringContaining('(run_id, id)')]);
+      } finally {
+        await client.end();
+      }
     } finally {
       await Promise.all(stores.map((db) => db.destroy()));
     }
@@ -247,7 +257,7 @@ describe('PostgreSQL state store', () => {
         for (const opened of ['2026-01-01T00:00:01Z', '2026-01-01T00:00:00Z']) {
           await sql`INSERT INTO alert_incidents (sync_name, kind, opened_at, resolved_at, detail) VALUES ('s', 'failed', ${opened}, NULL, 'x')`.execute(db);
         }
-        expect(await migrateToLatest(db)).toEqual(['009_alert_delivery', '010_drop_results_by_recorded_at', '011_write_back_owed']);
+        expect(await migrateToLatest(db)).toEqual(['009_alert_delivery', '010_drop_results_by_recorded_at', '011_write_back_owed', '012_results_page_index']);
         const rows = await sql<{ opened_at: string }>`SELECT opened_at FROM alert_incidents`.execute(db);
         expect(rows.rows).toEqual([{ opened_at: '2026-01-01T00:00:00Z' }]);
         const ids = await sql<{ id: string }>`SELECT id FROM record_results`.execute(db);
