@@ -131,7 +131,7 @@ export function sandboxEndpoints(sandboxes: Sandboxes) {
     },
     bigquery: { apiEndpoint: sandboxes.bigquery.apiEndpoint, projectId: sandboxes.bigquery.projectId },
     hubspot: { basePath: sandboxes.hubspot.basePath, accessToken: sandboxes.hubspot.accessToken },
-    slack: { apiUrl: sandboxes.slack.apiUrl, token: sandboxes.slack.token },
+    slack: { apiUrl: sandboxes.slack.apiUrl, token: sandboxes.slack.token, webhookUrl: sandboxes.slack.webhookUrl },
     meta: { graphUrl: sandboxes.meta.graphUrl, accessToken: sandboxes.meta.accessToken, audienceId: sandboxes.meta.audienceId },
     webhook: { url: sandboxes.webhook.url },
   };

@@ -7,6 +7,7 @@ import { BigQuery } from '@google-cloud/bigquery';
 import { Client as HubspotClient } from '@hubspot/api-client';
 import { Connection } from 'jsforce';
 import { WebClient } from '@slack/web-api';
+import { IncomingWebhook } from '@slack/webhook';
 import { DEMO_HUBSPOT_COMPANY_PROPERTIES } from '../../src/sandbox';
 import { startHubspotSandbox, type HubspotSandbox } from '../../src/sandbox/hubspot';
 import { startMetaSandbox, type MetaSandbox } from '../../src/sandbox/meta';
@@ -362,7 +363,7 @@ describeStoreIndependent('backflow sandbox --json', () => {
         salesforce: { instanceUrl: string; accessToken: string };
         bigquery: { apiEndpoint: string; projectId: string };
         hubspot: { basePath: string; accessToken: string };
-        slack: { apiUrl: string; token: string };
+        slack: { apiUrl: string; token: string; webhookUrl: string };
         meta: { graphUrl: string; accessToken: string; audienceId: string };
         webhook: { url: string };
       };
@@ -380,6 +381,8 @@ describeStoreIndependent('backflow sandbox --json', () => {
       expect(upserted.results).toEqual([expect.objectContaining({ _new: true })]);
       const slack = new WebClient(endpoints.slack.token, { slackApiUrl: endpoints.slack.apiUrl });
       expect((await slack.chat.postMessage({ channel: '#cs-alerts', text: 'hello' })).ok).toBe(true);
+      // The incoming webhook a slack_webhook connection posts to, through Slack's own client for it.
+      await new IncomingWebhook(endpoints.slack.webhookUrl).send({ text: 'hello from a webhook' });
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { FacebookAdsApi } = require('facebook-nodejs-business-sdk') as {
         FacebookAdsApi: new (token: string, locale: string, crashLog: boolean) => { call(method: string, path: string[], params: object, files: object, multipart: boolean, url: string): Promise<Record<string, unknown>> };
@@ -402,7 +405,7 @@ describeStoreIndependent('backflow sandbox --json', () => {
       const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
       const endpoints = JSON.parse(chunk.toString().split('\n')[0] ?? '') as {
         salesforce: { instanceUrl: string; accessToken: string };
-        slack: { apiUrl: string; token: string };
+        slack: { apiUrl: string; token: string; webhookUrl: string };
         webhook: { url: string };
       };
       const conn = new Connection({ instanceUrl: endpoints.salesforce.instanceUrl, accessToken: endpoints.salesforce.accessToken, version: '62.0' });

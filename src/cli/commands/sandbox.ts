@@ -25,7 +25,7 @@ export async function sandboxCommand(options: {
     log(`Salesforce sandbox: instanceUrl ${endpoints.salesforce.instanceUrl}  accessToken ${endpoints.salesforce.accessToken}`);
     log(`BigQuery sandbox:   apiEndpoint ${endpoints.bigquery.apiEndpoint}  projectId ${endpoints.bigquery.projectId}`);
     log(`HubSpot sandbox:    basePath ${endpoints.hubspot.basePath}  accessToken ${endpoints.hubspot.accessToken}`);
-    log(`Slack sandbox:      apiUrl ${endpoints.slack.apiUrl}  token ${endpoints.slack.token}  (#general, #cs-alerts)`);
+    log(`Slack sandbox:      apiUrl ${endpoints.slack.apiUrl}  token ${endpoints.slack.token}  (#general, #cs-alerts)  incoming webhook ${endpoints.slack.webhookUrl}`);
     log(`Meta sandbox:       graphUrl ${endpoints.meta.graphUrl}  accessToken ${endpoints.meta.accessToken}  audienceId ${endpoints.meta.audienceId}`);
     log(`Webhook receiver:   url ${endpoints.webhook.url}`);
     log('Ctrl-C to stop.');
