@@ -101,10 +101,22 @@ function readYaml(dir: string, file: string, issues: ConfigIssue[]): unknown {
   // warning; what they mean reaches the user as the schema's issue instead.
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   if (doc.errors.length > 0) {
+    const unquoted = unquotedReferenceInBraces(text);
+    if (unquoted !== undefined) {
+      // The parser's own errors are a cascade of "Unexpected flow-map-start": say what to write.
+      issues.push({ file, path: '', message: `invalid YAML at line ${unquoted}: a \${env:…} reference inside { … } must be quoted ("\${env:NAME}"), as { and } end the mapping there` });
+      return undefined;
+    }
     for (const error of doc.errors) issues.push({ file, path: '', message: `invalid YAML: ${describeYamlError(error.message)}` });
     return undefined;
   }
   return doc.toJS();
+}
+
+/** The line (1-based) of the first `${…}` written unquoted as a value inside a `{ … }` mapping, if any. */
+function unquotedReferenceInBraces(text: string): number | undefined {
+  const index = text.split('\n').findIndex((line) => /\{[^}]*[:,]\s*\$\{/.test(line.replace(/#.*$/, '')));
+  return index === -1 ? undefined : index + 1;
 }
 
 /** Where the first byte that is not UTF-8 sits: byte offset, line and column (a U+FFFD in the lenient decoding that was not in the file). */

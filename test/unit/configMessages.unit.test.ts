@@ -29,6 +29,9 @@ describe('config problems in the terms of the YAML written', () => {
     expect(issuesOf({ 'backflow.yaml': PROJECT, 'syncs/a.yaml': SYNC.replace('model: SELECT id, name FROM accounts', 'model: 42') })).toEqual([
       'syncs/a.yaml: model: expected string or object, found number',
     ]);
+    expect(issuesOf({ 'backflow.yaml': `${PROJECT}  slack: { type: slack, token: \${env:SLACK_BOT_TOKEN} }\n`, 'syncs/a.yaml': SYNC })).toEqual([
+      'backflow.yaml: : invalid YAML at line 8: a ${env:…} reference inside { … } must be quoted ("${env:NAME}"), as { and } end the mapping there',
+    ]);
     expect(issuesOf({ 'backflow.yaml': PROJECT, 'syncs/a.yaml': `${SYNC}---\n${SYNC}` })).toEqual([
       'syncs/a.yaml: : invalid YAML: more than one YAML document (a line of --- starts another): a file holds one',
     ]);
