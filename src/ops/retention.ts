@@ -10,8 +10,8 @@ export interface PruneResult {
 }
 
 /**
- * Deletes per-record results of runs that finished before `now - olderThanMs` (run summaries and
- * batch totals stay, so `backflow runs` keeps its history), and resolved incidents as old whose
+ * Deletes per-record results of runs that finished before `now - olderThanMs` and owe no write-back
+ * (run summaries and batch totals stay, so `backflow runs` keeps its history), and resolved incidents as old whose
  * alerts all reached their channels.
  */
 export async function pruneRecordResults(state: StateDb, olderThanMs: number, now: Date): Promise<PruneResult> {
@@ -19,7 +19,8 @@ export async function pruneRecordResults(state: StateDb, olderThanMs: number, no
   const deleted = await state
     .deleteFrom('record_results')
     .where('run_id', 'in', (eb) =>
-      eb.selectFrom('runs').select('run_id').where('finished_at', 'is not', null).where('finished_at', '<', cutoff),
+      // A run still owing its write-back keeps its results: they are what the write-back writes.
+      eb.selectFrom('runs').select('run_id').where('finished_at', 'is not', null).where('finished_at', '<', cutoff).where('write_back_pending', 'is', null),
     )
     .executeTakeFirst();
   const ops = await opsDb(state);

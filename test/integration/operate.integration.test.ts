@@ -184,6 +184,8 @@ describe('write-back', () => {
     };
     await new Promise((resolve) => holder.once('exit', resolve));
     expect(await logged()).toEqual([]);
+    // Owed, its results outlive the retention: they are what the write-back will write.
+    expect(await pruneRecordResults(fx.project.deps.state, 0, new Date(Date.now() + 86_400_000))).toMatchObject({ records: 0 });
     // Another worker delivering it right now (its claim unexpired): left to it, not written twice.
     const pending = fx.project.deps.state.updateTable('runs').where('run_id', '=', summary.runId);
     const owedSince = '2026-11-01T00:00:00.000Z';
