@@ -5,6 +5,7 @@ import { alertSecretIssues } from '../../config/secrets';
 import { ConfigError, formatConfigIssue, type ConfigIssue } from '../../errors';
 import { cliContext, engineDeps } from '../context';
 import { logTo } from '../output';
+import { failureLines, type SyncFailure } from '../connectionProblems';
 
 /**
  * `backflow validate`: every problem in every file at once — schema, references, secrets, the
@@ -18,7 +19,7 @@ export async function validateCommand(options: { project?: string; offline?: boo
   const project = loadProject(ctx.projectDir, { strict: false }); // throws backflow.yaml's problems
   const deps = await engineDeps(ctx);
   const issues: ConfigIssue[] = [];
-  const problems: string[] = [];
+  const failures: SyncFailure[] = [];
   const seen = new Set<string>();
   // An inherited alert URL would otherwise be reported once per sync.
   const report = (found: ConfigIssue[]) => {
@@ -33,15 +34,16 @@ export async function validateCommand(options: { project?: string; offline?: boo
   for (const name of project.syncs.keys()) {
     const own: ConfigIssue[] = alertSecretIssues(project, name, deps.env ?? process.env);
     let failed = false;
+    const file = project.syncFiles.get(name) ?? `syncs/${name}.yaml`;
     try {
-      const { spec, file } = await checkSync(deps, name);
+      const { spec } = await checkSync(deps, name);
       if (!options.offline) {
         for (const issue of await openDestination(deps, spec).check(spec)) own.push({ file, ...issue });
       }
     } catch (err) {
       if (err instanceof ConfigError) own.push(...err.issues);
       else {
-        problems.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+        failures.push({ sync: name, file, error: err });
         failed = true;
       }
     }
@@ -49,6 +51,7 @@ export async function validateCommand(options: { project?: string; offline?: boo
     // ok only for a sync nothing was found wrong with.
     if (own.length === 0 && !failed) log(`ok  ${name}`);
   }
+  const problems = failureLines(failures, project.syncs);
   if (project.syncs.size === 0 && project.invalidSyncs.size === 0) {
     problems.push(`no syncs: ${project.dir} has no sync files under syncs/ (each sync is a .yaml file there or in a subfolder)`);
   }
