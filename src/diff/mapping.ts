@@ -63,9 +63,18 @@ export function missingColumns(
 }
 
 /**
+ * Settings of a destination block that say how records travel or which rows go, not what a record
+ * is: changing one re-sent every row (a second Slack post, a webhook delivery, a Salesforce PATCH of
+ * unchanged records). Rows a `when:` filter leaves out are never committed, so they go once they
+ * qualify anyway.
+ */
+const NOT_IN_TARGET: ReadonlySet<string> = new Set(['bulkThreshold', 'delivery', 'when', 'onChange']);
+
+/**
  * A target signature: part of every fingerprint, so pointing a sync elsewhere (another object,
  * external id field, channel, template…) re-sends everything. Key order does not matter.
  */
 export function targetOf(spec: Pick<SyncSpec, 'destination'>): string {
-  return stringify(spec.destination) ?? '';
+  const target = Object.fromEntries(Object.entries(spec.destination).filter(([key]) => !NOT_IN_TARGET.has(key)));
+  return stringify(target) ?? '';
 }

@@ -99,6 +99,12 @@ describe('targetOf', () => {
     expect(targetOf({ destination })).not.toBe(targetOf({ destination: { ...destination, template: 'x' } }));
   });
 
+  it('leaves out what says how records travel or which rows go, so changing it re-sends nothing', () => {
+    for (const setting of [{ bulkThreshold: 5000 }, { delivery: 'batch' }, { when: { field: 'segment', in: ['at-risk'] } }, { onChange: 'thread' }]) {
+      expect(targetOf({ destination: { ...destination, ...setting } })).toBe(targetOf({ destination }));
+    }
+  });
+
   it('ignores the order keys were written in', () => {
     expect(targetOf({ destination })).toBe(
       targetOf({ destination: { externalIdField: 'External_Id__c', object: 'Account', connection: 'sf' } }),
