@@ -92,6 +92,7 @@ interface BatchAnswer {
 export class HubspotDestination implements Destination {
   readonly limits: DestinationLimits;
   readonly operations = WRITE_OPERATIONS;
+  readonly keysIgnoreCase: boolean;
 
   /** Update and insert first read which keys exist (update: those without a stored id). */
   costOf(operation: WriteOperation): BatchCost {
@@ -111,6 +112,9 @@ export class HubspotDestination implements Destination {
     options: { pacer?: RollingWindowPacer } = {},
   ) {
     this.cacheKey = `${appKey(config.basePath ?? HUBSPOT_API, config.accessToken)}|${target.object.toLowerCase()}`;
+    // HubSpot stores and matches emails in lower case (see matchKey): `Bob@x.com` and `bob@x.com` are
+    // one contact. Sent apart they overwrote each other, and in mirror mode one's removal archived it.
+    this.keysIgnoreCase = target.externalIdField === 'email';
     // Retries are backflow's (Temporal's) alone: the client's would double them and ignore our pacing.
     this.client = new Client({
       accessToken: config.accessToken,

@@ -94,13 +94,42 @@ describe('upsert into HubSpot companies by external_id', () => {
     });
   });
 
-  it('never sends two rows naming the same contact in one batch: the later is rejected as a duplicate and sent next run', async () => {
+  it('takes emails differing only in case for one contact: none of their rows is sent, each reported (mirror would have archived it)', async () => {
     fx.project.write(
       'syncs/contacts_to_hubspot.yaml',
       [
         'source: warehouse',
         'model: |',
-        "  SELECT * FROM (VALUES ('ada@example.com', 'Ada'), ('grace@example.com', 'Grace'), ('ADA@Example.com', 'Ada L.')) AS t(email, firstname)",
+        "  SELECT * FROM (VALUES ('Bob@Example.com', 'Bob (work)'), ('ann@example.com', 'Ann'), ('bob@example.com', 'Bobby')) AS t(email, firstname)",
+        'primaryKey: email',
+        'destination: { connection: hubspot, object: contacts, externalIdField: email }',
+        'mode: mirror',
+        'mappings:',
+        '  - { from: firstname, to: firstname }',
+        '',
+      ].join('\n'),
+    );
+    const taskQueue = uniqueTaskQueue('hubspot-email-case');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const first = await run(taskQueue, 'contacts_to_hubspot');
+      expect(first).toMatchObject({ counts: { invalid: 2, synced: 1 } });
+      const invalid = (await resultsOf(first.runId)).filter((r) => r.status === 'invalid');
+      expect(invalid.map((r) => [r.key, r.error_code])).toEqual([
+        ['Bob@Example.com', 'DUPLICATE_PRIMARY_KEY'],
+        ['bob@example.com', 'DUPLICATE_PRIMARY_KEY'],
+      ]);
+      expect(fx.hubspot.records('contacts').map((c) => c.properties['email'])).toEqual(['ann@example.com']);
+    });
+  });
+
+  it('never sends two rows naming the same contact in one batch: the later is rejected as a duplicate, and sent alone next run', async () => {
+    fx.project.write(
+      'syncs/contacts_to_hubspot.yaml',
+      [
+        'source: warehouse',
+        'model: |',
+        // The same email but for a trailing space, which HubSpot trims: two keys here, one contact there.
+        "  SELECT * FROM (VALUES ('ada@example.com', 'Ada'), ('grace@example.com', 'Grace'), ('ada@example.com ', 'Ada L.')) AS t(email, firstname)",
         'primaryKey: email',
         'destination: { connection: hubspot, object: contacts, externalIdField: email }',
         'mappings:',
@@ -115,13 +144,15 @@ describe('upsert into HubSpot companies by external_id', () => {
       const rejected = (await resultsOf(first.runId)).filter((r) => r.status === 'rejected');
       expect(rejected).toHaveLength(1);
       expect(rejected[0]).toMatchObject({ error_code: 'DUPLICATE_ID_PROPERTY', error_fields: JSON.stringify(['email']) });
-      expect(['ada@example.com', 'ADA@Example.com']).toContain(rejected[0]?.key);
+      expect(['ada@example.com', 'ada@example.com ']).toContain(rejected[0]?.key);
       expect(fx.hubspot.records('contacts').map((c) => c.properties['email'])).toEqual(['ada@example.com', 'grace@example.com']);
       // HubSpot itself never saw a batch it would have refused.
       expect(fx.hubspot.requests().filter((r) => r.status >= 400)).toEqual([]);
 
+      // Sent alone, HubSpot refuses the untrimmed address itself.
       const second = await run(taskQueue, 'contacts_to_hubspot');
-      expect(second).toMatchObject({ status: 'succeeded', counts: { added: 1, synced: 1, updated: 1 } });
+      expect(second).toMatchObject({ status: 'partial', counts: { added: 1, rejected: 1 } });
+      expect((await resultsOf(second.runId)).map((r) => [r.key, r.error_code])).toEqual([['ada@example.com ', 'INVALID_EMAIL']]);
       expect(fx.hubspot.records('contacts')).toHaveLength(2);
     });
   });
