@@ -30,10 +30,11 @@ export const SALESFORCE_COLLECTION_LIMIT = 200;
 export const SALESFORCE_BULK_BATCH_SIZE = 10_000;
 
 /**
- * What Salesforce answers for an Id whose record is gone (deleted, or merged into another): a delete
- * of it leaves the org as the sync wants it; an update by it is resolved again by the key field.
+ * What Salesforce answers for an Id whose record is gone (deleted, or merged into another), or that
+ * is no record of this object (MALFORMED_ID: committed while the sync targeted another object): a
+ * delete of it leaves the org as the sync wants it; an update by it is resolved again by the key field.
  */
-const RECORD_GONE = new Set(['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY', 'NOT_FOUND']);
+const RECORD_GONE = new Set(['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY', 'NOT_FOUND', 'MALFORMED_ID']);
 
 /** One result of a collections request as Salesforce sends it (errors carry `statusCode`). */
 interface CollectionResult {

@@ -41,6 +41,25 @@ async function resultsOf(runId: string) {
 const queriesSince = (before: number) => fx.sandbox.requests().slice(before).filter((r) => r.path.endsWith('/query'));
 
 describe('Salesforce records deleted behind backflow’s back', () => {
+  it('a sync pointed at another object finds its records there by the key field, instead of updating by the old object’s Ids', async () => {
+    fx.project.write('syncs/accounts_by_name.yaml', ACCOUNTS_BY_NAME_SYNC);
+    const taskQueue = uniqueTaskQueue('gone-object');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue, 'accounts_by_name')).toMatchObject({ status: 'succeeded', counts: { created: 4 } });
+      fx.project.write(
+        'syncs/accounts_by_name.yaml',
+        ACCOUNTS_BY_NAME_SYNC.replace('SELECT name, health', "SELECT name, 'h' || health AS first")
+          .replace('object: Account, matchOn: { field: Name }', 'object: Contact, matchOn: { field: LastName }')
+          .replace('{ from: health, to: Health_Score__c }', '{ from: first, to: FirstName }'),
+      );
+      // The committed Ids are Accounts': Salesforce answers MALFORMED_ID for them as Contact Ids.
+      const second = await run(taskQueue, 'accounts_by_name');
+      expect(second).toMatchObject({ status: 'succeeded', counts: { synced: 4, created: 4, rejected: 0 } });
+      expect(fx.sandbox.records('Contact').map((c) => c.LastName).sort()).toEqual(['Acme', 'Globex', 'Initech', 'Umbrella']);
+      expect(fx.sandbox.records('Account')).toHaveLength(4);
+    });
+  });
+
   it('matchOn upsert: a deleted record is re-created, a re-created one re-matched, both new Ids committed', async () => {
     fx.project.write('syncs/accounts_by_name.yaml', ACCOUNTS_BY_NAME_SYNC);
     const taskQueue = uniqueTaskQueue('gone-match');
