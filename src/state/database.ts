@@ -9,6 +9,7 @@ import type { WriteOperation } from '../destinations/modes';
 import { BackflowError } from '../errors';
 import { migrateToLatest } from './migrations';
 import { parseStateUrl, pgConnectTimeoutMs, redactStateUrl } from './stateUrl';
+import { SQLITE_BUSY_TIMEOUT_MS } from './sqliteBusy';
 
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
 export type RunPhase = 'started' | 'extracted' | 'syncing' | 'finished';
@@ -205,6 +206,9 @@ function openSqlite(file: string): StateDb {
   database.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   // Unicode case folding for keys (SQLite's lower() folds A–Z only): as destinations match them.
   database.function('casefold', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : text));
+  // From here on a lock held by another process is waited for asynchronously (sqliteBusy.ts), not by
+  // SQLite inside each call, which held the event loop for up to the whole busy_timeout.
+  database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   return new Kysely<StateSchema>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
 }
 

@@ -1,4 +1,5 @@
 import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
+import { busyWaitingConnection } from './sqliteBusy';
 import { yieldingConnection } from './sqliteYield';
 
 /**
@@ -7,7 +8,8 @@ import { yieldingConnection } from './sqliteYield';
  * SQLITE_BUSY or SQLITE_BUSY_SNAPSHOT at once instead of using busy_timeout. Two workers sharing a
  * state file hit that on every few commits (measured: 4-5 failed activities per 80-batch run);
  * taking the write lock up front makes them queue behind busy_timeout instead.
- * Its one connection also lets the event loop turn during long chains of queries (see sqliteYield).
+ * Its one connection also lets the event loop turn during long chains of queries (see sqliteYield),
+ * and waits for another process's write lock asynchronously (see sqliteBusy).
  */
 export class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
@@ -27,7 +29,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
 
   override async acquireConnection(): Promise<DatabaseConnection> {
     const connection = await super.acquireConnection();
-    this.#connection ??= yieldingConnection(connection);
+    this.#connection ??= yieldingConnection(busyWaitingConnection(connection));
     return this.#connection;
   }
 
