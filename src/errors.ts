@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'DESTINATION_BUDGET_EXHAUSTED'
   | 'DESTINATION_BATCH_REJECTED'
   | 'STATE_STORE_UNREACHABLE'
+  | 'STATE_STORE_OUTDATED'
   | 'TEMPORAL_UNREACHABLE'
   | 'TEMPORAL_DB_IN_USE'
   /** A run the command's own worker was doing, cancelled by Ctrl-C or SIGTERM (runSync). */

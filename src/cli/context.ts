@@ -44,9 +44,11 @@ export function requireProject(ctx: Pick<CliContext, 'projectDir'>): void {
   }
 }
 
-export async function engineDeps(ctx: CliContext): Promise<EngineDeps> {
+/** `historyOnly`: a command that only reads run history, which never migrates a store in use (see OpenStateStoreOptions). */
+export async function engineDeps(ctx: CliContext, options: { historyOnly?: boolean } = {}): Promise<EngineDeps> {
   requireProject(ctx);
-  return { projectDir: ctx.projectDir, state: await openStateStore(ctx.stateUrl), logger: ctx.logger };
+  const state = await openStateStore(ctx.stateUrl, options.historyOnly ? { migrate: 'fresh-only' } : {});
+  return { projectDir: ctx.projectDir, state, logger: ctx.logger };
 }
 
 /**

@@ -7,7 +7,7 @@ import { Kysely, PostgresDialect, sql, type Generated, type Selectable } from 'k
 import { Pool } from 'pg';
 import type { WriteOperation } from '../destinations/modes';
 import { BackflowError } from '../errors';
-import { migrateToLatest } from './migrations';
+import { migrateToLatest, pendingMigrations } from './migrations';
 import { parseStateUrl, pgConnectTimeoutMs, redactStateUrl } from './stateUrl';
 import { SQLITE_BUSY_TIMEOUT_MS } from './sqliteBusy';
 
@@ -135,8 +135,13 @@ export type RunRow = Selectable<RunsTable>;
 export type BatchRow = Selectable<BatchesTable>;
 
 export interface OpenStateStoreOptions {
-  /** Run pending migrations on open (default true; `backflow migrate` runs them itself to report them). */
-  migrate?: boolean;
+  /**
+   * Run pending migrations on open: `true` (the default: workers, runs), `false` (`backflow migrate`
+   * runs them itself to report them), or `'fresh-only'` for commands that only read history: a new
+   * store gets its schema, but one an older version still uses is not changed under its workers
+   * (STATE_STORE_OUTDATED: `backflow migrate` says when).
+   */
+  migrate?: boolean | 'fresh-only';
 }
 
 /**
@@ -149,13 +154,22 @@ export async function openStateStore(url: string, options: OpenStateStoreOptions
   const target = parseStateUrl(url);
   const db = target.kind === 'sqlite' ? openSqlite(target.file) : openPostgres(target.url);
   if (target.kind === 'postgres') await checkReachable(db, target.url);
-  if (options.migrate ?? true) {
-    try {
-      await migrateOnOpen(db, target.kind);
-    } catch (err) {
-      await db.destroy();
-      throw err;
-    }
+  const migrate = options.migrate ?? true;
+  try {
+    if (migrate === 'fresh-only') {
+      const { pending, fresh } = await pendingMigrations(db);
+      if (fresh) await migrateOnOpen(db, target.kind);
+      else if (pending.length > 0) {
+        throw new BackflowError(
+          'STATE_STORE_OUTDATED',
+          `the state store ${redactStateUrl(url)} lacks migrations this version of backflow reads with (${pending.join(', ')}); ` +
+            'a read does not apply them under workers of the older version: stop those, then run backflow migrate',
+        );
+      }
+    } else if (migrate) await migrateOnOpen(db, target.kind);
+  } catch (err) {
+    await db.destroy();
+    throw err;
   }
   return db;
 }

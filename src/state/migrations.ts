@@ -258,3 +258,10 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
+
+/** Migrations this binary has that the store has not applied yet, and whether it has applied any. */
+export async function pendingMigrations<DB>(db: Kysely<DB>): Promise<{ pending: string[]; fresh: boolean }> {
+  const all = await new Migrator({ db, provider }).getMigrations();
+  const pending = all.filter((migration) => migration.executedAt === undefined).map((migration) => migration.name);
+  return { pending, fresh: pending.length === all.length };
+}

@@ -6,7 +6,7 @@ import { table, truncateForDisplay } from '../render';
 /** `backflow records <sync> --key K`: one record's history across runs. */
 export async function recordsCommand(sync: string, options: { project?: string; key: string; json?: boolean }): Promise<number> {
   const ctx = cliContext(options);
-  const deps = await engineDeps(ctx);
+  const deps = await engineDeps(ctx, { historyOnly: true });
   await requireKnownSync(ctx, deps, sync);
   const history = await recordHistory(deps.state, sync, options.key);
   if (options.json) {

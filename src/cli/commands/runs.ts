@@ -7,7 +7,7 @@ import { fittedTable, noRecordsLine, renderSummary, table, truncateForDisplay } 
 /** `backflow runs <sync> [--failed]`: the sync's recent runs, or only those that failed or ended partial. */
 export async function runsCommand(sync: string, options: { project?: string; json?: boolean; failed?: boolean }): Promise<number> {
   const ctx = cliContext(options);
-  const deps = await engineDeps(ctx);
+  const deps = await engineDeps(ctx, { historyOnly: true });
   await requireKnownSync(ctx, deps, sync);
   const failedOnly = options.failed ?? false;
   const runs = await listRuns(deps.state, sync, 20, { failedOnly });
@@ -26,7 +26,7 @@ export async function runsCommand(sync: string, options: { project?: string; jso
 
 /** `backflow runs show <runId> [--failed]`: the run's summary and its per-record results. */
 export async function runShowCommand(runId: string, options: { project?: string; json?: boolean; failed?: boolean }): Promise<number> {
-  const deps = await engineDeps(cliContext(options));
+  const deps = await engineDeps(cliContext(options), { historyOnly: true });
   const summary = await summarizeRun(deps.state, runId);
   const records = await recordResults(deps.state, runId, options.failed ?? false);
   if (options.json) {
