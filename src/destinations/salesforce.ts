@@ -19,7 +19,7 @@ import { openSalesforceConnection } from './salesforceAuth';
 import { ApiBudget } from './salesforceBudget';
 import { BULK_NULL_TEXT, BulkIngest } from './salesforceBulk';
 import { toDestinationError } from './salesforceErrors';
-import { QUOTED_SOQL_TYPES, WRITABLE_TYPES, coerceRecord, describeFields, type FieldMap } from './salesforceFields';
+import { QUOTED_SOQL_TYPES, WRITABLE_TYPES, coerceRecord, describeFields, describeKeyPrefix, type FieldMap } from './salesforceFields';
 import { withBackflowTransport } from './salesforceTransport';
 import { soqlInChunks, soqlInList } from './soql';
 import type { SalesforceTarget } from './targets';
@@ -175,6 +175,18 @@ export class SalesforceDestination implements Destination {
     }
   };
 
+  /** The Id prefix of the object's records, from the same cached describe as fields(). */
+  private async keyPrefix(): Promise<string | null> {
+    this.budget.beforeRequest();
+    try {
+      return await describeKeyPrefix(this.connection, this.target.object, this.config.apiVersion);
+    } catch (err) {
+      throw toDestinationError(err, `describe ${this.target.object}`);
+    } finally {
+      this.budget.afterResponse(this.connection);
+    }
+  }
+
   /** The object's describe, fetched at most once per worker and object within its cache time. */
   private async fields(): Promise<FieldMap> {
     this.budget.beforeRequest();
@@ -260,10 +272,16 @@ export class SalesforceDestination implements Destination {
     const { object } = this.target;
     const field = this.keyField;
     if (operation === 'delete') {
+      const keyPrefix = ready.some((r) => r.record.destinationId) ? await this.keyPrefix() : null;
       for (const { record } of ready) {
+        const id = record.destinationId;
         // Without a stored Id backflow never created it, so there is nothing of ours to delete.
-        if (record.destinationId) plan.delete.push({ record, id: record.destinationId });
-        else plan.done.push({ key: record.key, status: 'ok', destinationId: '', created: false });
+        if (!id) plan.done.push({ key: record.key, status: 'ok', destinationId: '', created: false });
+        // An Id committed while the sync wrote another object: Salesforce deletes by Id whatever the
+        // object, so mirror mode would delete that object's record.
+        else if (keyPrefix !== null && !id.startsWith(keyPrefix)) {
+          plan.done.push({ key: record.key, status: 'skipped', reason: `its stored Id ${id} is not a ${object} (the sync's object changed since it was written): not deleted` });
+        } else plan.delete.push({ record, id });
       }
       return plan;
     }

@@ -22,6 +22,8 @@ export type FieldMap = ReadonlyMap<string, SalesforceField>;
 
 interface CachedDescribe {
   fields: FieldMap;
+  /** The first 3 characters of every Id of the object's records (`001` for Account). */
+  keyPrefix: string | null;
   at: number;
 }
 
@@ -47,9 +49,18 @@ interface RawField {
 
 /** The object's fields by lower-cased API name (Salesforce field names are case-insensitive). */
 export async function describeFields(connection: Connection, object: string, version: string, now = Date.now()): Promise<FieldMap> {
+  return (await describeObject(connection, object, version, now)).fields;
+}
+
+/** The object's Id prefix (`001` for Account), from the same cached describe; null when it has none. */
+export async function describeKeyPrefix(connection: Connection, object: string, version: string, now = Date.now()): Promise<string | null> {
+  return (await describeObject(connection, object, version, now)).keyPrefix;
+}
+
+async function describeObject(connection: Connection, object: string, version: string, now: number): Promise<CachedDescribe> {
   const key = `${connection.instanceUrl}|${version}|${object.toLowerCase()}`;
   const cached = describes.get(key);
-  if (cached !== undefined && now - cached.at < DESCRIBE_TTL_MS) return cached.fields;
+  if (cached !== undefined && now - cached.at < DESCRIBE_TTL_MS) return cached;
   const description = await connection.sobject(object).describe();
   const fields = new Map<string, SalesforceField>();
   for (const raw of description.fields as unknown as RawField[]) {
@@ -66,8 +77,10 @@ export async function describeFields(connection: Connection, object: string, ver
       picklistValues: (raw.picklistValues ?? []).filter((v) => v.active).map((v) => v.value),
     });
   }
-  describes.set(key, { fields, at: now });
-  return fields;
+  const keyPrefix = typeof description.keyPrefix === 'string' && description.keyPrefix !== '' ? description.keyPrefix : null;
+  const described = { fields, keyPrefix, at: now };
+  describes.set(key, described);
+  return described;
 }
 
 const NUMBER_TYPES = new Set(['double', 'currency', 'percent', 'int', 'long']);

@@ -60,6 +60,27 @@ describe('Salesforce records deleted behind backflow’s back', () => {
     });
   });
 
+  it('a mirror sync pointed at another object never deletes the old object’s records by their Ids', async () => {
+    const mirror = ACCOUNTS_BY_NAME_SYNC.replace('mode: upsert', 'mode: mirror');
+    fx.project.write('syncs/accounts_by_name.yaml', mirror);
+    const taskQueue = uniqueTaskQueue('gone-object-mirror');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue, 'accounts_by_name')).toMatchObject({ status: 'succeeded', counts: { created: 4 } });
+      fx.project.write(
+        'syncs/accounts_by_name.yaml',
+        mirror
+          .replace('SELECT name, health FROM accounts', "SELECT name, 'h' || health AS first FROM accounts WHERE name <> 'Acme'")
+          .replace('object: Account, matchOn: { field: Name }', 'object: Contact, matchOn: { field: LastName }')
+          .replace('{ from: health, to: Health_Score__c }', '{ from: first, to: FirstName }'),
+      );
+      const second = await run(taskQueue, 'accounts_by_name');
+      expect(second).toMatchObject({ counts: { removed: 1, deleted: 0, skipped: 1, created: 3 } });
+      const acme = (await resultsOf(second.runId)).find((r) => r.key === 'Acme');
+      expect(acme).toMatchObject({ status: 'skipped', error_message: expect.stringContaining('is not a Contact') as unknown });
+      expect(fx.sandbox.records('Account').map((a) => a.Name).sort()).toEqual(['Acme', 'Globex', 'Initech', 'Umbrella']);
+    });
+  });
+
   it('matchOn upsert: a deleted record is re-created, a re-created one re-matched, both new Ids committed', async () => {
     fx.project.write('syncs/accounts_by_name.yaml', ACCOUNTS_BY_NAME_SYNC);
     const taskQueue = uniqueTaskQueue('gone-match');
