@@ -175,23 +175,20 @@ export class SalesforceDestination implements Destination {
     }
   };
 
-  /** The Id prefix of the object's records, from the same cached describe as fields(). */
-  private async keyPrefix(): Promise<string | null> {
-    this.budget.beforeRequest();
-    try {
-      return await describeKeyPrefix(this.connection, this.target.object, this.config.apiVersion);
-    } catch (err) {
-      throw toDestinationError(err, `describe ${this.target.object}`);
-    } finally {
-      this.budget.afterResponse(this.connection);
-    }
+  /** The object's describe, fetched at most once per worker and object within its cache time. */
+  private fields(): Promise<FieldMap> {
+    return this.described(describeFields);
   }
 
-  /** The object's describe, fetched at most once per worker and object within its cache time. */
-  private async fields(): Promise<FieldMap> {
+  /** The Id prefix of the object's records, from the same cached describe as fields(). */
+  private keyPrefix(): Promise<string | null> {
+    return this.described(describeKeyPrefix);
+  }
+
+  private async described<T>(read: (connection: Connection, object: string, version: string) => Promise<T>): Promise<T> {
     this.budget.beforeRequest();
     try {
-      return await describeFields(this.connection, this.target.object, this.config.apiVersion);
+      return await read(this.connection, this.target.object, this.config.apiVersion);
     } catch (err) {
       throw toDestinationError(err, `describe ${this.target.object}`);
     } finally {
