@@ -40,6 +40,13 @@ async function resultsOf(runId: string) {
 
 const queriesSince = (before: number) => fx.sandbox.requests().slice(before).filter((r) => r.path.endsWith('/query'));
 
+/** The accounts-by-name sync pointed at Contacts instead (the key in LastName). */
+const toContacts = (sync: string) =>
+  sync
+    .replace('SELECT name, health', "SELECT name, 'h' || health AS first")
+    .replace('object: Account, matchOn: { field: Name }', 'object: Contact, matchOn: { field: LastName }')
+    .replace('{ from: health, to: Health_Score__c }', '{ from: first, to: FirstName }');
+
 describe('Salesforce records deleted behind backflow’s back', () => {
   it('a sync pointed at another object finds its records there by the key field, instead of updating by the old object’s Ids', async () => {
     fx.project.write('syncs/accounts_by_name.yaml', ACCOUNTS_BY_NAME_SYNC);
@@ -48,9 +55,7 @@ describe('Salesforce records deleted behind backflow’s back', () => {
       expect(await run(taskQueue, 'accounts_by_name')).toMatchObject({ status: 'succeeded', counts: { created: 4 } });
       fx.project.write(
         'syncs/accounts_by_name.yaml',
-        ACCOUNTS_BY_NAME_SYNC.replace('SELECT name, health', "SELECT name, 'h' || health AS first")
-          .replace('object: Account, matchOn: { field: Name }', 'object: Contact, matchOn: { field: LastName }')
-          .replace('{ from: health, to: Health_Score__c }', '{ from: first, to: FirstName }'),
+        toContacts(ACCOUNTS_BY_NAME_SYNC),
       );
       // The committed Ids are Accounts': Salesforce answers MALFORMED_ID for them as Contact Ids.
       const second = await run(taskQueue, 'accounts_by_name');
@@ -68,10 +73,7 @@ describe('Salesforce records deleted behind backflow’s back', () => {
       expect(await run(taskQueue, 'accounts_by_name')).toMatchObject({ status: 'succeeded', counts: { created: 4 } });
       fx.project.write(
         'syncs/accounts_by_name.yaml',
-        mirror
-          .replace('SELECT name, health FROM accounts', "SELECT name, 'h' || health AS first FROM accounts WHERE name <> 'Acme'")
-          .replace('object: Account, matchOn: { field: Name }', 'object: Contact, matchOn: { field: LastName }')
-          .replace('{ from: health, to: Health_Score__c }', '{ from: first, to: FirstName }'),
+        toContacts(mirror).replace('FROM accounts', "FROM accounts WHERE name <> 'Acme'"),
       );
       const second = await run(taskQueue, 'accounts_by_name');
       expect(second).toMatchObject({ counts: { removed: 1, deleted: 0, skipped: 1, created: 3 } });
