@@ -214,6 +214,8 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
       }
       await stageRemoved(trx, runId, syncName);
       if (input.keysIgnoreCase) recased = await keepRecasedKeys(trx, { runId, syncName, now: input.now, dryRun: input.dryRun === true });
+    } else if (input.keysIgnoreCase && removed > 0) {
+      recased = await renameRecasedSnapshots(trx, { runId, syncName, dryRun: input.dryRun === true });
     }
 
     // Changes the mode does not send are skipped, each with a reason on record.
@@ -352,6 +354,33 @@ async function stageRemoved(trx: StateDb, runId: string, syncName: string): Prom
     FROM snapshots snap
     WHERE snap.sync_name = ${syncName}
       AND NOT EXISTS (SELECT 1 FROM staged_rows s WHERE s.run_id = ${runId} AND s.key = snap.key)`.execute(trx);
+}
+
+/**
+ * In a mode that deletes nothing, a committed key the model now returns in another case (`acme-1` →
+ * `ACME-1`, one record for the destination): its snapshot row passes to the new key, as mirror mode's
+ * keepRecasedKeys does. Left under the old key, it was stale once the new key's write landed: a later
+ * change back to the old spelling read as unchanged and was never sent. A dry run leaves the rows.
+ * Returns how many.
+ */
+async function renameRecasedSnapshots(trx: StateDb, input: { runId: string; syncName: string; dryRun: boolean }): Promise<number> {
+  const { runId, syncName } = input;
+  const fold = sql.raw(isPostgres(trx) ? 'lower' : 'casefold');
+  const pairs = await sql<{ old_key: string; new_key: string }>`
+    SELECT MAX(CASE WHEN side = 'committed' THEN key END) AS old_key, MAX(CASE WHEN side = 'model' THEN key END) AS new_key
+    FROM (SELECT snap.key, 'committed' AS side FROM snapshots snap
+          WHERE snap.sync_name = ${syncName} AND NOT EXISTS (SELECT 1 FROM staged_rows s WHERE s.run_id = ${runId} AND s.key = snap.key)
+          UNION ALL
+          SELECT key, 'model' AS side FROM staged_rows WHERE run_id = ${runId} AND COALESCE(change, '') <> 'invalid') keys
+    GROUP BY ${fold}(key)
+    HAVING SUM(CASE WHEN side = 'committed' THEN 1 ELSE 0 END) = 1 AND SUM(CASE WHEN side = 'model' THEN 1 ELSE 0 END) = 1`.execute(trx);
+  if (!input.dryRun) {
+    for (const pair of pairs.rows) {
+      await sql`UPDATE snapshots SET key = ${pair.new_key} WHERE sync_name = ${syncName} AND key = ${pair.old_key}
+        AND NOT EXISTS (SELECT 1 FROM snapshots o WHERE o.sync_name = ${syncName} AND o.key = ${pair.new_key})`.execute(trx);
+    }
+  }
+  return pairs.rows.length;
 }
 
 /**

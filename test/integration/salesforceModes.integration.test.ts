@@ -89,6 +89,24 @@ describe('sync modes against the Salesforce sandbox', () => {
     });
   });
 
+  it('upsert: a key that changes case and back keeps one snapshot row, so the change back is sent', async () => {
+    setMode('upsert');
+    const keyed = (expression: string, name: string) =>
+      fx.project.write(FILE, fx.project.read(FILE).replace(/^  SELECT .* name, health/m, `  SELECT ${expression} AS id, ${name} AS name, health`));
+    keyed(`'acme-' || id`, 'name');
+    const taskQueue = uniqueTaskQueue('upsert-recased');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { created: 4 } });
+      keyed(`CASE WHEN id = 1 THEN 'ACME-' ELSE 'acme-' END || id`, `CASE WHEN id = 1 THEN 'Acme Renamed' ELSE name END`);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { added: 1, removed: 0, synced: 1, created: 0 } });
+      // Back to the first spelling and name: a change to send, not "unchanged" against a stale row.
+      keyed(`'acme-' || id`, 'name');
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { removed: 0, synced: 1, created: 0 } });
+      expect(accounts()).toContainEqual(['acme-1', 'Acme']);
+      expect(fx.sandbox.records('Account')).toHaveLength(4);
+    });
+  });
+
   it('mirror refuses a model that returns no rows, and deletes nothing', async () => {
     setMode('mirror');
     const taskQueue = uniqueTaskQueue('mirror-empty');
