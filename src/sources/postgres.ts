@@ -165,6 +165,8 @@ export class PostgresSource implements Source {
   private client: Client | undefined;
   /** Why the connection was lost (a restart, a failover, the network), once it has been. */
   private lost: Error | undefined;
+  /** Fails the page read in flight, if any: a cursor read on a connection lost under it may never call back. */
+  private abandonRead: ((err: Error) => void) | undefined;
 
   constructor(private readonly config: PostgresConnection) {}
 
@@ -173,9 +175,12 @@ export class PostgresSource implements Source {
     const client = new Client({ connectionString: this.config.url, application_name: 'backflow' });
     // A connection lost while idle (between two pages) is an 'error' event: unheard, it crashed the
     // worker process and every activity on it.
-    client.on('error', (err) => {
+    const lose = (err: Error) => {
       this.lost ??= err;
-    });
+      this.abandonRead?.(this.lost);
+    };
+    client.on('error', lose);
+    client.on('end', () => lose(new Error('Connection terminated')));
     try {
       await client.connect();
       for (const setting of SESSION_SETTINGS) {
@@ -211,15 +216,27 @@ export class PostgresSource implements Source {
     const cursor = client.query(new Cursor<Record<string, string | null>>(sql, [], { types: asText }));
     // Column types arrive with the first page; the final, empty read carries no result.
     let oids = new Map<string, number>();
+    let failed = false;
     try {
       for (;;) {
-        const rows = await new Promise<Array<Record<string, string | null>>>((resolve, reject) =>
+        const rows = await new Promise<Array<Record<string, string | null>>>((resolve, reject) => {
+          // Seen in CI: a read after (or during) the loss of the connection waited forever.
+          const abandon = (err: Error) => {
+            failed = true;
+            reject(sourceFailure(`PostgreSQL: ${err.message}`, true));
+          };
+          if (this.lost) return abandon(this.lost);
+          this.abandonRead = abandon;
           cursor.read(this.config.pageSize, (err, page, result) => {
-            if (err) return reject(sourceFailure(`PostgreSQL: ${err.message}`, isPostgresUnavailable(err) || this.lost !== undefined));
+            this.abandonRead = undefined;
+            if (err) {
+              failed = true;
+              return reject(sourceFailure(`PostgreSQL: ${err.message}`, isPostgresUnavailable(err) || this.lost !== undefined));
+            }
             if (result?.fields?.length) oids = new Map(result.fields.map((f) => [f.name, f.dataTypeID]));
             resolve(page);
-          }),
-        );
+          });
+        });
         if (rows.length === 0) return;
         yield rows.map((raw) => {
           const row: SourceRow = {};
@@ -229,8 +246,9 @@ export class PostgresSource implements Source {
       }
     } finally {
       // A cursor on a lost connection never closes (it waits for the server's readyForQuery): drop the
-      // connection instead; the next attempt opens a new one.
-      if (this.lost) this.drop(client);
+      // connection instead; the next attempt opens a new one. A failed read may be the first news of
+      // the loss, before the client's own 'error' or 'end' event: closing the cursor then hung the run.
+      if (this.lost || failed) this.drop(client);
       else await cursor.close();
     }
   }
