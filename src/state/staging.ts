@@ -356,6 +356,12 @@ async function stageRemoved(trx: StateDb, runId: string, syncName: string): Prom
       AND NOT EXISTS (SELECT 1 FROM staged_rows s WHERE s.run_id = ${runId} AND s.key = snap.key)`.execute(trx);
 }
 
+/** Moves a committed key's snapshot row (its record's id, what it last got) to the key's new spelling, unless that has one. */
+async function renameSnapshot(trx: StateDb, syncName: string, from: string, to: string): Promise<void> {
+  await sql`UPDATE snapshots SET key = ${to} WHERE sync_name = ${syncName} AND key = ${from}
+    AND NOT EXISTS (SELECT 1 FROM snapshots o WHERE o.sync_name = ${syncName} AND o.key = ${to})`.execute(trx);
+}
+
 /**
  * In a mode that deletes nothing, a committed key the model now returns in another case (`acme-1` →
  * `ACME-1`, one record for the destination): its snapshot row passes to the new key, as mirror mode's
@@ -376,8 +382,7 @@ async function renameRecasedSnapshots(trx: StateDb, input: { runId: string; sync
     HAVING SUM(CASE WHEN side = 'committed' THEN 1 ELSE 0 END) = 1 AND SUM(CASE WHEN side = 'model' THEN 1 ELSE 0 END) = 1`.execute(trx);
   if (!input.dryRun) {
     for (const pair of pairs.rows) {
-      await sql`UPDATE snapshots SET key = ${pair.new_key} WHERE sync_name = ${syncName} AND key = ${pair.old_key}
-        AND NOT EXISTS (SELECT 1 FROM snapshots o WHERE o.sync_name = ${syncName} AND o.key = ${pair.new_key})`.execute(trx);
+      await renameSnapshot(trx, syncName, pair.old_key, pair.new_key);
     }
   }
   return pairs.rows.length;
@@ -413,8 +418,7 @@ async function keepRecasedKeys(trx: StateDb, input: { runId: string; syncName: s
       // The record (its id, what it last got) carries over to the new key: should the new key's write
       // fail, a later removal still finds the record and deletes it.
       for (const row of chunk) {
-        await sql`UPDATE snapshots SET key = ${row.new_key} WHERE sync_name = ${syncName} AND key = ${row.key}
-          AND NOT EXISTS (SELECT 1 FROM snapshots o WHERE o.sync_name = ${syncName} AND o.key = ${row.new_key})`.execute(trx);
+        await renameSnapshot(trx, syncName, row.key, row.new_key);
       }
       await trx.deleteFrom('snapshots').where('sync_name', '=', syncName).where('key', 'in', chunk.map((row) => row.key)).execute();
     }
