@@ -94,21 +94,25 @@ describe('upsert into HubSpot companies by external_id', () => {
     });
   });
 
-  it('takes emails differing only in case for one contact: none of their rows is sent, each reported (mirror would have archived it)', async () => {
+  /** A contacts sync keyed by email over these `(email, firstname)` rows. */
+  const writeContactsSync = (rows: string, mode: 'upsert' | 'mirror') =>
     fx.project.write(
       'syncs/contacts_to_hubspot.yaml',
       [
         'source: warehouse',
         'model: |',
-        "  SELECT * FROM (VALUES ('Bob@Example.com', 'Bob (work)'), ('ann@example.com', 'Ann'), ('bob@example.com', 'Bobby')) AS t(email, firstname)",
+        `  SELECT * FROM (VALUES ${rows}) AS t(email, firstname)`,
         'primaryKey: email',
         'destination: { connection: hubspot, object: contacts, externalIdField: email }',
-        'mode: mirror',
+        `mode: ${mode}`,
         'mappings:',
         '  - { from: firstname, to: firstname }',
         '',
       ].join('\n'),
     );
+
+  it('takes emails differing only in case for one contact: none of their rows is sent, each reported (mirror would have archived it)', async () => {
+    writeContactsSync("('Bob@Example.com', 'Bob (work)'), ('ann@example.com', 'Ann'), ('bob@example.com', 'Bobby')", 'mirror');
     const taskQueue = uniqueTaskQueue('hubspot-email-case');
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
       const first = await run(taskQueue, 'contacts_to_hubspot');
@@ -123,20 +127,8 @@ describe('upsert into HubSpot companies by external_id', () => {
   });
 
   it('never sends two rows naming the same contact in one batch: the later is rejected as a duplicate, and sent alone next run', async () => {
-    fx.project.write(
-      'syncs/contacts_to_hubspot.yaml',
-      [
-        'source: warehouse',
-        'model: |',
-        // The same email but for a trailing space, which HubSpot trims: two keys here, one contact there.
-        "  SELECT * FROM (VALUES ('ada@example.com', 'Ada'), ('grace@example.com', 'Grace'), ('ada@example.com ', 'Ada L.')) AS t(email, firstname)",
-        'primaryKey: email',
-        'destination: { connection: hubspot, object: contacts, externalIdField: email }',
-        'mappings:',
-        '  - { from: firstname, to: firstname }',
-        '',
-      ].join('\n'),
-    );
+    // The same email but for a trailing space, which HubSpot trims: two keys here, one contact there.
+    writeContactsSync("('ada@example.com', 'Ada'), ('grace@example.com', 'Grace'), ('ada@example.com ', 'Ada L.')", 'upsert');
     const taskQueue = uniqueTaskQueue('hubspot-duplicates');
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
       const first = await run(taskQueue, 'contacts_to_hubspot');

@@ -47,18 +47,20 @@ const toContacts = (sync: string) =>
     .replace('object: Account, matchOn: { field: Name }', 'object: Contact, matchOn: { field: LastName }')
     .replace('{ from: health, to: Health_Score__c }', '{ from: first, to: FirstName }');
 
+/** Runs `sync` (4 Accounts created), then its retargeted form `then`: the second run's summary. */
+async function runRetargeted(taskQueue: string, sync: string, then: string) {
+  fx.project.write('syncs/accounts_by_name.yaml', sync);
+  expect(await run(taskQueue, 'accounts_by_name')).toMatchObject({ status: 'succeeded', counts: { created: 4 } });
+  fx.project.write('syncs/accounts_by_name.yaml', then);
+  return run(taskQueue, 'accounts_by_name');
+}
+
 describe('Salesforce records deleted behind backflow’s back', () => {
   it('a sync pointed at another object finds its records there by the key field, instead of updating by the old object’s Ids', async () => {
-    fx.project.write('syncs/accounts_by_name.yaml', ACCOUNTS_BY_NAME_SYNC);
     const taskQueue = uniqueTaskQueue('gone-object');
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
-      expect(await run(taskQueue, 'accounts_by_name')).toMatchObject({ status: 'succeeded', counts: { created: 4 } });
-      fx.project.write(
-        'syncs/accounts_by_name.yaml',
-        toContacts(ACCOUNTS_BY_NAME_SYNC),
-      );
       // The committed Ids are Accounts': Salesforce answers MALFORMED_ID for them as Contact Ids.
-      const second = await run(taskQueue, 'accounts_by_name');
+      const second = await runRetargeted(taskQueue, ACCOUNTS_BY_NAME_SYNC, toContacts(ACCOUNTS_BY_NAME_SYNC));
       expect(second).toMatchObject({ status: 'succeeded', counts: { synced: 4, created: 4, rejected: 0 } });
       expect(fx.sandbox.records('Contact').map((c) => c.LastName).sort()).toEqual(['Acme', 'Globex', 'Initech', 'Umbrella']);
       expect(fx.sandbox.records('Account')).toHaveLength(4);
@@ -67,15 +69,9 @@ describe('Salesforce records deleted behind backflow’s back', () => {
 
   it('a mirror sync pointed at another object never deletes the old object’s records by their Ids', async () => {
     const mirror = ACCOUNTS_BY_NAME_SYNC.replace('mode: upsert', 'mode: mirror');
-    fx.project.write('syncs/accounts_by_name.yaml', mirror);
     const taskQueue = uniqueTaskQueue('gone-object-mirror');
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
-      expect(await run(taskQueue, 'accounts_by_name')).toMatchObject({ status: 'succeeded', counts: { created: 4 } });
-      fx.project.write(
-        'syncs/accounts_by_name.yaml',
-        toContacts(mirror).replace('FROM accounts', "FROM accounts WHERE name <> 'Acme'"),
-      );
-      const second = await run(taskQueue, 'accounts_by_name');
+      const second = await runRetargeted(taskQueue, mirror, toContacts(mirror).replace('FROM accounts', "FROM accounts WHERE name <> 'Acme'"));
       expect(second).toMatchObject({ counts: { removed: 1, deleted: 0, skipped: 1, created: 3 } });
       const acme = (await resultsOf(second.runId)).find((r) => r.key === 'Acme');
       expect(acme).toMatchObject({ status: 'skipped', error_message: expect.stringContaining('is not a Contact') as unknown });
