@@ -78,17 +78,16 @@ function resolveValue(value: unknown, at: string, walk: Walk): unknown {
 /** An endpoint must be an absolute URL of its schemes; named by its reference, not shown, when it came from one. */
 function checkUrl(written: string, resolved: string, schemes: readonly string[], at: string, walk: Walk): void {
   if (resolved.includes('${')) return; // an unset or malformed reference, reported already
-  let scheme: string | undefined;
+  let url: URL | undefined;
   try {
-    scheme = new URL(resolved).protocol;
+    url = new URL(resolved);
   } catch {
-    scheme = undefined;
+    url = undefined;
   }
-  if (scheme !== undefined && schemes.includes(scheme)) {
+  if (url !== undefined && schemes.includes(url.protocol)) {
     // fetch refuses such a URL, quoting it whole (password included) in an error that reached logs,
     // run history and alerts.
-    const { username, password } = new URL(resolved);
-    if ((scheme === 'http:' || scheme === 'https:') && (username !== '' || password !== '')) {
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && (url.username !== '' || url.password !== '')) {
       walk.issues.push({
         file: walk.file,
         path: at,
