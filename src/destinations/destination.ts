@@ -102,10 +102,11 @@ export interface TargetIssue {
 export interface Destination {
   readonly limits: DestinationLimits;
   /**
-   * The destination matches records by key ignoring letter case (Salesforce external ids): `acme-1`
-   * and `ACME-1` are one record, so mirror mode must not delete a key that comes back re-cased.
+   * Whether the destination matches records by key ignoring letter case (most Salesforce external
+   * ids, HubSpot emails): `acme-1` and `ACME-1` are then one record, so both are refused as duplicate
+   * keys, and mirror mode must not delete a key that comes back re-cased. Absent: case matters.
    */
-  readonly keysIgnoreCase?: boolean;
+  keysIgnoreCase?(): Promise<boolean>;
   /** The verbs this destination implements; a sync whose mode needs another is refused up front. */
   readonly operations: readonly WriteOperation[];
   /**

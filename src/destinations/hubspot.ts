@@ -92,7 +92,12 @@ interface BatchAnswer {
 export class HubspotDestination implements Destination {
   readonly limits: DestinationLimits;
   readonly operations = WRITE_OPERATIONS;
-  readonly keysIgnoreCase: boolean;
+  private readonly emailKeys: boolean;
+
+  /** Emails match in lower case (see the constructor); every other key as written. */
+  keysIgnoreCase(): Promise<boolean> {
+    return Promise.resolve(this.emailKeys);
+  }
 
   /** Update and insert first read which keys exist (update: those without a stored id). */
   costOf(operation: WriteOperation): BatchCost {
@@ -114,7 +119,7 @@ export class HubspotDestination implements Destination {
     this.cacheKey = `${appKey(config.basePath ?? HUBSPOT_API, config.accessToken)}|${target.object.toLowerCase()}`;
     // HubSpot stores and matches emails in lower case (see matchKey): `Bob@x.com` and `bob@x.com` are
     // one contact. Sent apart they overwrote each other, and in mirror mode one's removal archived it.
-    this.keysIgnoreCase = target.externalIdField === 'email';
+    this.emailKeys = target.externalIdField === 'email';
     // Retries are backflow's (Temporal's) alone: the client's would double them and ignore our pacing.
     this.client = new Client({
       accessToken: config.accessToken,

@@ -72,8 +72,6 @@ export interface SalesforceDestinationOptions {
 export class SalesforceDestination implements Destination {
   readonly limits: DestinationLimits = { maxBatchSize: SALESFORCE_COLLECTION_LIMIT, concurrency: 1 };
   readonly operations = WRITE_OPERATIONS;
-  /** External ids (unless made "Unique, case sensitive") and SOQL text matches ignore case. */
-  readonly keysIgnoreCase = true;
 
   /**
    * A collections request, or above the collection limit a Bulk API 2.0 job (create, upload, close, at
@@ -185,6 +183,15 @@ export class SalesforceDestination implements Destination {
     return this.described(describeKeyPrefix);
   }
 
+  /**
+   * External ids and SOQL text matches ignore case, except on a field made "Unique, case sensitive"
+   * (the describe's `caseSensitive`): there `ab-1` and `AB-1` are two records' keys.
+   */
+  async keysIgnoreCase(): Promise<boolean> {
+    const field = (await this.fields()).get(this.keyField.toLowerCase());
+    return field?.caseSensitive !== true;
+  }
+
   private async described<T>(read: (connection: Connection, object: string, version: string) => Promise<T>): Promise<T> {
     this.budget.beforeRequest();
     try {
@@ -291,10 +298,10 @@ export class SalesforceDestination implements Destination {
     const known = operation === 'insert' ? [] : ready.filter((r) => r.record.destinationId);
     const unknown = operation === 'insert' ? [...ready] : ready.filter((r) => !r.record.destinationId);
     for (const r of known) plan.update.push({ ...r, id: r.record.destinationId as string });
-    const matches = await this.lookUp(unknown.map((r) => r.record.key));
+    const idsOf = await this.lookUp(unknown.map((r) => r.record.key));
     for (const r of unknown) {
       const key = r.record.key;
-      const ids = matches.get(key.toLowerCase()) ?? [];
+      const ids = idsOf(key);
       if (operation !== 'insert') this.place(operation, r, ids, plan);
       else if (ids.length === 0) plan.create.push(r);
       else {
@@ -316,9 +323,9 @@ export class SalesforceDestination implements Destination {
    */
   private async replan(operation: WriteOperation, ready: readonly Ready[]): Promise<Plan> {
     const plan: Plan = { upsert: [], create: [], update: [], delete: [], done: [] };
-    const matches = await this.lookUp(ready.map((r) => r.record.key));
+    const idsOf = await this.lookUp(ready.map((r) => r.record.key));
     for (const r of ready) {
-      const ids = matches.get(r.record.key.toLowerCase()) ?? [];
+      const ids = idsOf(r.record.key);
       if (ids.length === 1 && ids[0] === r.record.destinationId) continue;
       this.place(operation, r, ids, plan, r.record.destinationId);
     }
@@ -339,8 +346,12 @@ export class SalesforceDestination implements Destination {
     }
   }
 
-  /** Ids of the records whose key field holds each key (lower-cased: SOQL compares text case-insensitively). */
-  private async lookUp(keys: readonly string[]): Promise<Map<string, string[]>> {
+  /**
+   * Ids of the records whose key field holds each key, as SOQL compares: ignoring case, but in the
+   * exact case on a unique case-sensitive field.
+   */
+  private async lookUp(keys: readonly string[]): Promise<(key: string) => readonly string[]> {
+    const folded = (await this.keysIgnoreCase()) ? (key: string) => key.toLowerCase() : (key: string) => key;
     const matches = new Map<string, string[]>();
     const { object } = this.target;
     const field = this.keyField;
@@ -352,7 +363,7 @@ export class SalesforceDestination implements Destination {
         for (const row of page.records) {
           const value = row[field];
           if ((typeof value === 'string' || typeof value === 'number') && typeof row.Id === 'string') {
-            const key = String(value).toLowerCase();
+            const key = folded(String(value));
             matches.set(key, [...(matches.get(key) ?? []), row.Id]);
           }
         }
@@ -361,7 +372,7 @@ export class SalesforceDestination implements Destination {
         page = await this.call(`look up ${object} by ${field}`, () => this.connection.queryMore<Record<string, unknown>>(next));
       }
     }
-    return matches;
+    return (key) => matches.get(folded(key)) ?? [];
   }
 
   /** sObject Collections, allOrNone false so one bad record never holds back the rest; results by position. */

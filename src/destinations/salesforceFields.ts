@@ -10,6 +10,8 @@ export interface SalesforceField {
   createable: boolean;
   updateable: boolean;
   externalId: boolean;
+  /** Set on a field made "Unique, case sensitive": upserts and SOQL then match its text in its exact case. */
+  caseSensitive: boolean;
   filterable: boolean;
   calculated: boolean;
   length: number;
@@ -40,6 +42,7 @@ interface RawField {
   createable: boolean;
   updateable: boolean;
   externalId: boolean;
+  caseSensitive?: boolean;
   filterable?: boolean;
   calculated?: boolean;
   length?: number;
@@ -70,6 +73,7 @@ async function describeObject(connection: Connection, object: string, version: s
       createable: raw.createable,
       updateable: raw.updateable,
       externalId: raw.externalId,
+      caseSensitive: raw.caseSensitive ?? false,
       filterable: raw.filterable ?? true,
       calculated: raw.calculated ?? false,
       length: raw.length ?? 0,

@@ -107,6 +107,40 @@ describe('sync modes against the Salesforce sandbox', () => {
     });
   });
 
+  it('a unique case-sensitive external id: keys differing only in case are two Accounts, in update and upsert mode', async () => {
+    const KEY = 'Case_Sensitive_Key__c';
+    fx.project.write(
+      FILE,
+      fx.project
+        .read(FILE)
+        .replace('externalIdField: External_Id__c', `externalIdField: ${KEY}`)
+        .replace(/^  SELECT .* name, health/m, `  SELECT CASE WHEN id = 2 THEN 'AB-1' ELSE 'ab-' || id END AS id, name, health`),
+    );
+    const lower = await createInOrg({ Name: 'Hand-made lower', [KEY]: 'ab-1' });
+    const upper = await createInOrg({ Name: 'Hand-made upper', [KEY]: 'AB-1' });
+    const byKey = () => fx.sandbox.records('Account').map((a) => [a[KEY], a.Id === lower ? 'lower' : a.Id === upper ? 'upper' : 'new', a.Name]).sort();
+    const taskQueue = uniqueTaskQueue('case-sensitive-key');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      // Update mode looks the keys up by SOQL, which matches this field in its exact case: each row
+      // finds its own Account. Folded, `ab-1` and `AB-1` were refused as one key named twice.
+      setMode('update');
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { invalid: 0, rejected: 0, updated: 2, skipped: 2 } });
+      expect(byKey()).toEqual([
+        ['AB-1', 'upper', 'Globex'],
+        ['ab-1', 'lower', 'Acme'],
+      ]);
+      // Upsert by the external id: the two new keys are created, the two others left as they are.
+      setMode('upsert');
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { rejected: 0, created: 2, synced: 2 } });
+      expect(byKey()).toEqual([
+        ['AB-1', 'upper', 'Globex'],
+        ['ab-1', 'lower', 'Acme'],
+        ['ab-3', 'new', 'Initech'],
+        ['ab-4', 'new', 'Umbrella'],
+      ]);
+    });
+  });
+
   it('mirror refuses a model that returns no rows, and deletes nothing', async () => {
     setMode('mirror');
     const taskQueue = uniqueTaskQueue('mirror-empty');

@@ -89,6 +89,30 @@ describe('sObject Collections upsert', () => {
     expect(String(stored[0]?.['LastModifiedDate']) >= String(stored[0]?.['CreatedDate'])).toBe(true);
   });
 
+  it('matches a unique case-sensitive external id in its exact case, in upserts and in SOQL', async () => {
+    const KEY = 'Case_Sensitive_Key__c';
+    const described = (await conn.sobject('Account').describe()).fields.find((f) => f.name === KEY);
+    expect(described).toMatchObject({ externalId: true, unique: true, caseSensitive: true });
+
+    const sobject = conn.sobject('Account');
+    const first = (await sobject.upsert([{ Name: 'Lower', [KEY]: 'ab-1' }, { Name: 'Upper', [KEY]: 'AB-1' }], KEY, { allOrNone: false })) as unknown as UpsertAnswer[];
+    // Two keys, two records: not one record named twice in a request (DUPLICATE_EXTERNAL_ID).
+    expect(first.map((r) => [r.success, r.created])).toEqual([
+      [true, true],
+      [true, true],
+    ]);
+    const again = (await sobject.upsert([{ Name: 'Upper again', [KEY]: 'AB-1' }], KEY, { allOrNone: false })) as unknown as UpsertAnswer[];
+    expect(again.map((r) => [r.success, r.created, r.id])).toEqual([[true, false, first[1]?.id]]);
+
+    const exact = await conn.query<{ Name: string }>(`SELECT Name FROM Account WHERE ${KEY} IN ('ab-1')`);
+    expect(exact.records.map((r) => r.Name)).toEqual(['Lower']);
+    const equals = await conn.query<{ Name: string }>(`SELECT Name FROM Account WHERE ${KEY} = 'AB-1'`);
+    expect(equals.records.map((r) => r.Name)).toEqual(['Upper again']);
+    // Any other text field still compares ignoring case.
+    const byName = await conn.query<{ Name: string }>("SELECT Name FROM Account WHERE Name = 'LOWER'");
+    expect(byName.records.map((r) => r.Name)).toEqual(['Lower']);
+  });
+
   it('reports per-record errors while the other records succeed', async () => {
     const results = await upsert([
       { Name: 'Good One', [EXT]: 'g-1' },

@@ -13,7 +13,7 @@ import { memoryWriteContext } from '../support/writeContext';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
 
 const field = (type: string, extra: Partial<SalesforceField> = {}): SalesforceField => ({
-  name: 'F__c', type, createable: true, updateable: true, externalId: false, filterable: true, calculated: false,
+  name: 'F__c', type, createable: true, updateable: true, externalId: false, caseSensitive: false, filterable: true, calculated: false,
   length: 255, picklistValues: [], restrictedPicklist: false, ...extra,
 });
 

@@ -132,6 +132,21 @@ export const SANDBOX_SOBJECTS: SObjectDef[] = [
       ...systemFields('Account ID'),
       { name: 'Name', label: 'Account Name', type: 'string', length: 255, nillable: false, createable: true, updateable: true },
       externalIdText(),
+      // Made "Unique, case sensitive" (an admin's choice): `ab-1` and `AB-1` are two records' keys.
+      {
+        name: 'Case_Sensitive_Key__c',
+        label: 'Case Sensitive Key',
+        type: 'string',
+        length: 80,
+        nillable: true,
+        createable: true,
+        updateable: true,
+        externalId: true,
+        unique: true,
+        idLookup: true,
+        caseSensitive: true,
+        custom: true,
+      },
       { name: 'Health_Score__c', label: 'Health Score', type: 'double', precision: 18, scale: 0, nillable: true, createable: true, updateable: true, custom: true },
       {
         name: 'Segment__c',

@@ -558,11 +558,16 @@ export function bindQuery(query: SoqlQuery, schema: OrgSchema): BoundQuery {
 // ---------------------------------------------------------------------------------------
 // Execution
 
-function comparable(field: FieldDef, value: FieldValue | undefined): string | number | boolean | null {
+/**
+ * A value as WHERE compares it: text ignoring case, except in a unique case-sensitive field, whose
+ * comparisons are case-sensitive (SOQL's comparison operators, as documented); ORDER BY passes
+ * `ordering` and sorts text ignoring case in every field.
+ */
+function comparable(field: FieldDef, value: FieldValue | undefined, ordering = false): string | number | boolean | null {
   if (value === undefined || value === null) return null;
   // Bound datetime literals are already epoch millis; stored ones are strings.
   if (field.type === 'datetime') return typeof value === 'number' ? value : Date.parse(String(value));
-  if (isTextual(field.type)) return String(value).toLowerCase();
+  if (isTextual(field.type)) return !ordering && field.unique === true && field.caseSensitive === true ? String(value) : String(value).toLowerCase();
   return value;
 }
 
@@ -613,8 +618,8 @@ export function executeQuery(query: BoundQuery, records: StoredRecord[]): Stored
     // Array.prototype.sort is stable, so ties keep insertion order.
     rows = rows.sort((a, b) => {
       for (const item of query.orderBy) {
-        const va = comparable(item.field, a[item.field.name]);
-        const vb = comparable(item.field, b[item.field.name]);
+        const va = comparable(item.field, a[item.field.name], true);
+        const vb = comparable(item.field, b[item.field.name], true);
         if (va === null && vb === null) continue;
         if (va === null) return item.nullsFirst ? -1 : 1;
         if (vb === null) return item.nullsFirst ? 1 : -1;
