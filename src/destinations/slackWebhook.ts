@@ -13,8 +13,14 @@ import { SLACK_BATCH_SIZE, SLACK_DIGEST_BATCH_SIZE } from './slack';
 const WEBHOOK_GONE = new Set(['no_service', 'no_service_id', 'no_team', 'team_disabled', 'invalid_token', 'no_active_hooks']);
 /** The webhook's channel refuses posts: every message of the batch would fail the same way. */
 const CHANNEL_REFUSED = new Set(['channel_not_found', 'channel_is_archived', 'action_prohibited', 'posting_to_general_channel_denied']);
-/** Incoming webhooks answer a 429 without a usable Retry-After through the client; Slack documents 1 message/s. */
+/** The wait after a 429 that names none (Slack documents Retry-After, in seconds, and 1 message/s). */
 const WEBHOOK_RATE_LIMIT_WAIT_MS = 1_000;
+
+/** Retry-After in seconds (what Slack sends) as ms; undefined when missing or not a number. */
+function retryAfterMs(header: string | null): number | undefined {
+  const seconds = header === null || header.trim() === '' ? NaN : Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
 
 interface WebhookErrorLike {
   code?: unknown;
@@ -23,8 +29,11 @@ interface WebhookErrorLike {
   message?: unknown;
 }
 
-/** A failed webhook post: transient / final for the batch (thrown), or a rejection of the message or of the channel. */
-export function classifyWebhookError(err: unknown): { scope: 'batch'; error: Error } | { scope: 'record' | 'channel'; error: RecordError } {
+/**
+ * A failed webhook post: transient / final for the batch (thrown), or a rejection of the message or of
+ * the channel. `retryAfter` is the answer's Retry-After header, which the client's error does not keep.
+ */
+export function classifyWebhookError(err: unknown, retryAfter: string | null = null): { scope: 'batch'; error: Error } | { scope: 'record' | 'channel'; error: RecordError } {
   const e = (typeof err === 'object' && err !== null ? err : {}) as WebhookErrorLike;
   if (e.code === 'slack_webhook_request_error') {
     return { scope: 'batch', error: new DestinationTransientError(`Slack incoming webhook failed: ${String(e.message)}`, 'network') };
@@ -33,7 +42,7 @@ export function classifyWebhookError(err: unknown): { scope: 'batch'; error: Err
   const status = typeof e.statusCode === 'number' ? e.statusCode : 0;
   const body = typeof e.body === 'string' ? e.body.trim() : '';
   const text = `Slack incoming webhook: HTTP ${status} ${body}`.trim();
-  if (status === 429) return { scope: 'batch', error: new DestinationTransientError(text, 'rate-limit', WEBHOOK_RATE_LIMIT_WAIT_MS) };
+  if (status === 429) return { scope: 'batch', error: new DestinationTransientError(text, 'rate-limit', retryAfterMs(retryAfter) ?? WEBHOOK_RATE_LIMIT_WAIT_MS) };
   if (status >= 500 || status === 408) return { scope: 'batch', error: new DestinationTransientError(text, 'server-error') };
   if (WEBHOOK_GONE.has(body) || ((status === 401 || status === 403) && !CHANNEL_REFUSED.has(body))) {
     return { scope: 'batch', error: new BackflowError('DESTINATION_AUTH_FAILED', text) };
@@ -57,7 +66,6 @@ export class SlackWebhookDestination implements Destination {
     const requests = this.target.digest ? 1 : records;
     return { requests, seconds: requests / CHANNEL_MESSAGES_PER_SECOND };
   }
-  private readonly webhook: IncomingWebhook;
   private readonly renderer: MessageRenderer;
 
   constructor(
@@ -65,7 +73,6 @@ export class SlackWebhookDestination implements Destination {
     private readonly target: SlackWebhookTarget,
     private readonly pacer: ChannelPacer = sharedChannelPacer,
   ) {
-    this.webhook = new IncomingWebhook(config.url, { timeout: 30_000 });
     this.renderer = new MessageRenderer(target);
     this.limits = { maxBatchSize: target.digest ? SLACK_DIGEST_BATCH_SIZE : SLACK_BATCH_SIZE, concurrency: 1 };
   }
@@ -89,10 +96,20 @@ export class SlackWebhookDestination implements Destination {
       }
       await this.pacer.wait(this.config.url);
       apiCalls++;
+      // Through its own fetch, to read what the client's HTTP error leaves out: Retry-After.
+      let retryAfter: string | null = null;
+      const webhook = new IncomingWebhook(this.config.url, {
+        timeout: 30_000,
+        fetch: async (input, init) => {
+          const response = await fetch(input, init);
+          retryAfter = response.headers.get('retry-after');
+          return response;
+        },
+      });
       try {
-        await this.webhook.send({ text, unfurl_links: false, unfurl_media: false });
+        await webhook.send({ text, unfurl_links: false, unfurl_media: false });
       } catch (err) {
-        const failure = classifyWebhookError(err);
+        const failure = classifyWebhookError(err, retryAfter);
         if (failure.scope === 'batch') throw failure.error;
         if (failure.scope === 'channel') refused = failure.error;
         results.set(key, { key, status: 'rejected', error: failure.error });
