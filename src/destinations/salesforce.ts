@@ -185,9 +185,11 @@ export class SalesforceDestination implements Destination {
 
   /**
    * External ids and SOQL text matches ignore case, except on a field made "Unique, case sensitive"
-   * (the describe's `caseSensitive`): there `ab-1` and `AB-1` are two records' keys.
+   * (the describe's `caseSensitive`): there `ab-1` and `AB-1` are two records' keys. Offline, without
+   * the describe, the usual case: ignored.
    */
-  async keysIgnoreCase(): Promise<boolean> {
+  async keysIgnoreCase(offline = false): Promise<boolean> {
+    if (offline) return true;
     const field = (await this.fields()).get(this.keyField.toLowerCase());
     return field?.caseSensitive !== true;
   }

@@ -174,8 +174,12 @@ export class DuckdbSource implements Source {
     try {
       const options: Record<string, string> = this.file === ':memory:' ? {} : { access_mode: 'READ_ONLY' };
       this.instance = await DuckDBInstance.create(this.file, options);
-      this.connection = await this.instance.connect();
-      return this.connection;
+      const connection = await this.instance.connect();
+      // DuckDB starts in the process's time zone: a model's ::DATE, date_trunc or TIMESTAMP →
+      // TIMESTAMPTZ would give each worker its own values (and re-send rows). UTC, as PostgreSQL's session.
+      await connection.run(`SET TimeZone = 'UTC'`);
+      this.connection = connection;
+      return connection;
     } catch (err) {
       const message = (err as Error).message;
       // Another process writes to the file right now (dbt, a write-back): it lets go, so the

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { DuckdbSource } from '../../src/sources/duckdb';
 import { normalizePg } from '../../src/sources/postgres';
 import { UnreadableValue, type SourceRow } from '../../src/sources/source';
@@ -6,6 +9,20 @@ import { readAllRows } from '../support/sourceRows';
 const rowsOf = (sql: string): Promise<SourceRow[]> => readAllRows(new DuckdbSource(':memory:'), sql);
 
 describe('DuckDB values a CRM field can hold', () => {
+  it("reads a model in UTC whatever the worker's time zone, as PostgreSQL's session is set", async () => {
+    // In a process of its own: the time zone DuckDB starts with is the process's TZ.
+    const script = `
+      const { DuckdbSource } = require('./src/sources/duckdb');
+      const { readAllRows } = require('./test/support/sourceRows');
+      readAllRows(new DuckdbSource(':memory:'), "SELECT (TIMESTAMPTZ '2024-01-02 03:00:00+00')::DATE AS day, TIMESTAMP '2024-01-02 03:00:00' :: TIMESTAMPTZ AS instant, current_setting('TimeZone') AS zone")
+        .then((rows) => process.stdout.write(JSON.stringify(rows)));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+      cwd: path.resolve(__dirname, '../..'),
+      env: { ...process.env, TZ: 'America/Los_Angeles' },
+    });
+    expect(JSON.parse(stdout)).toEqual([{ day: '2024-01-02', instant: '2024-01-02T03:00:00.000000Z', zone: 'UTC' }]);
+  });
+
   it('INTERVAL as an ISO-8601 duration, each value its own', async () => {
     const rows = await rowsOf(`
       SELECT * FROM (VALUES (1, INTERVAL '1 year 2 months 3 days 04:05:06.789'), (2, INTERVAL '36 hours'),
