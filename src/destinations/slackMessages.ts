@@ -1,6 +1,6 @@
 import type { Value } from '../sources/source';
 import type { DestinationRecord, RecordError, TargetIssue, TargetCheckInput } from './destination';
-import { Condition, MessageTemplate, TemplateError, templateVariables } from './slackTemplate';
+import { Condition, MessageTemplate, numericValue, TemplateError, templateVariables } from './slackTemplate';
 import type { DigestSettings, WhenFilter } from './slackTarget';
 
 /** What a row becomes: a message text, a skip (the `when` filter said no) or a rejection (template error). */
@@ -120,14 +120,15 @@ export class MessageRenderer {
   }
 }
 
-/** Numbers numerically, other values as text; nulls last either way. */
+/** Numbers numerically (decimals' text too: `9.5` before `35`), other values as text; nulls last either way. */
 function sortRows<T extends { record: Pick<DestinationRecord, 'fields'> }>(rows: readonly T[], field: string, order: 'asc' | 'desc'): T[] {
   const sign = order === 'asc' ? 1 : -1;
   return [...rows].sort((a, b) => {
     const x = a.record.fields[field] ?? null;
     const y = b.record.fields[field] ?? null;
     if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
-    if (typeof x === 'number' && typeof y === 'number') return sign * (x - y);
+    const [nx, ny] = [numericValue(x), numericValue(y)];
+    if (nx !== undefined && ny !== undefined && nx !== ny) return sign * (nx - ny);
     return sign * String(x).localeCompare(String(y));
   });
 }

@@ -1,4 +1,6 @@
-import { Liquid, type Template } from 'liquidjs';
+import { defaultOperators, Liquid, type Context, type Operators, type Template } from 'liquidjs';
+
+type BinaryOperatorHandler = (lhs: unknown, rhs: unknown, ctx: Context) => ReturnType<Operators[string]>;
 import type { Value } from '../sources/source';
 
 /**
@@ -13,12 +15,41 @@ export function slackEscape(value: unknown): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** A decimal as the sources give DECIMAL / NUMERIC (text, to keep every digit): `9.5`, `-12`, `100.25`. */
+const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
+
+/** The number a value holds, a decimal's text included; undefined for anything else. */
+export function numericValue(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  return typeof value === 'string' && DECIMAL_TEXT.test(value) ? Number(value) : undefined;
+}
+
+/**
+ * An ordering operator that compares two numbers as numbers when both sides hold one, decimals' text
+ * included: Liquid alone compares two strings as text, so `health < floor` with 9.5 and 10 was false.
+ */
+function numerically(compare: (x: number, y: number) => boolean, otherwise: BinaryOperatorHandler): BinaryOperatorHandler {
+  return (lhs, rhs, ctx) => {
+    const x = numericValue(lhs);
+    const y = numericValue(rhs);
+    return x !== undefined && y !== undefined ? compare(x, y) : otherwise(lhs, rhs, ctx);
+  };
+}
+
+const operators: Operators = {
+  ...defaultOperators,
+  '<': numerically((x, y) => x < y, defaultOperators['<'] as BinaryOperatorHandler),
+  '<=': numerically((x, y) => x <= y, defaultOperators['<='] as BinaryOperatorHandler),
+  '>': numerically((x, y) => x > y, defaultOperators['>'] as BinaryOperatorHandler),
+  '>=': numerically((x, y) => x >= y, defaultOperators['>='] as BinaryOperatorHandler),
+};
+
 /**
  * Liquid templates of Slack messages. Strict: a variable the record does not carry is an error
  * naming it (a typo must not post "'s health dropped to "), and so is an unknown filter. Values are
  * escaped (slackEscape); the template's own text, its links and mentions included, is not.
  */
-const liquid = new Liquid({ strictVariables: true, strictFilters: true, cache: true, outputEscape: slackEscape });
+const liquid = new Liquid({ strictVariables: true, strictFilters: true, cache: true, outputEscape: slackEscape, operators });
 
 /** Why a template does not parse, or undefined when it does. */
 export function templateProblem(text: string): string | undefined {

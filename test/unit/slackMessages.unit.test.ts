@@ -54,6 +54,23 @@ describe('Slack message rendering', () => {
     expect(renderer.digest(rows)).toBe('3 accounts at risk\n• Acme (38)\n• Initech (55)\n…and 1 more');
   });
 
+  it('compares and sorts decimals (text from the warehouse, to keep every digit) as numbers, not as text', () => {
+    const row = (key: string, name: string, health: string, floor: string) => ({ key, fields: { name, health, floor } });
+    const acmeDecimal = row('1', 'Acme', '9.50', '10');
+    const globexDecimal = row('2', 'Globex', '35', '10');
+    const initech = row('3', 'Initech', '100', '10');
+    const below = new MessageRenderer({ template: '{{ name }}', when: 'health < floor' });
+    expect(below.render(acmeDecimal).kind).toBe('message');
+    expect(below.render(globexDecimal).kind).toBe('skip');
+    expect(new MessageRenderer({ template: '{{ name }}', when: 'health >= 10.5' }).render(acmeDecimal).kind).toBe('skip');
+    // Text that is not a number still compares as text.
+    expect(new MessageRenderer({ template: '{{ name }}', when: 'name < "B"' }).render(acmeDecimal).kind).toBe('message');
+
+    const renderer = new MessageRenderer({ template: '{{ name }} ({{ health }})', digest: { top: 2, title: '{{ count }} accounts, lowest health first', sortBy: 'health', order: 'asc' } });
+    const rows = [initech, globexDecimal, acmeDecimal].map((record) => ({ record, text: (renderer.render(record) as { text: string }).text }));
+    expect(renderer.digest(rows)).toBe('3 accounts, lowest health first\n• Acme (9.50)\n• Globex (35)\n…and 1 more');
+  });
+
   it("keeps a message within Slack's 40,000 characters, saying what it left out, where Slack would cut it silently", () => {
     const long = { key: '1', fields: { name: `${'n'.repeat(40_490)}END` } };
     const rendered = new MessageRenderer({ template: '{{ name }}' }).render(long);
