@@ -1,4 +1,4 @@
-import { isInteger, isSafeNumber, parse as parseJson } from 'lossless-json';
+import { isSafeNumber, parse as parseJson } from 'lossless-json';
 import { calendarFault } from '../diff/calendar';
 import { UnreadableValue, type Value } from './source';
 
@@ -198,9 +198,10 @@ export function normalizeInterval(raw: unknown): string {
 export function normalizeJson(raw: Value | object): Value {
   if (typeof raw === 'string') {
     try {
-      // lossless-json: JSON.parse would round an integer past 2^53 (an id in a JSON column); it stays
-      // an exact decimal string, as top-level integers do.
-      return parseJson(raw, undefined, (text) => (isInteger(text) && !isSafeNumber(text) ? text : parseFloat(text))) as Value;
+      // lossless-json: JSON.parse would round a number a double cannot hold (an integer past 2^53, an
+      // id; a decimal of 17+ digits; 1e400 became null): it stays its exact text, as top-level
+      // integers and decimals do.
+      return parseJson(raw, undefined, (text) => (isSafeNumber(text) ? parseFloat(text) : text)) as Value;
     } catch {
       throw new NormalizeError(`not JSON: ${raw.slice(0, 40)}`);
     }

@@ -86,7 +86,7 @@ const element = (kind: ValueKind) => (text: string) => normalizeValue(kind, text
  * fingerprints the same). pg's own parsers would damage some: numeric[] elements as floats (digits
  * past 2^53 lost), json[]/jsonb[] through JSON.parse (big integers rounded), int8[] as strings,
  * timestamp[], date[], bytea[], uuid[] as one literal string. Float NaN / Infinity stay the strings
- * "NaN" / "Infinity" (JSON would turn them into null); so do NUMERIC's.
+ * "NaN" / "Infinity" (JSON would turn them into null).
  */
 const ELEMENT_FROM_TEXT: Record<number, (text: string) => Value> = {
   1000: element('boolean'),
@@ -96,8 +96,9 @@ const ELEMENT_FROM_TEXT: Record<number, (text: string) => Value> = {
   1028: element('integer'),
   1021: normalizeFloat,
   1022: normalizeFloat,
-  // NUMERIC's NaN and (PostgreSQL 14+) ±Infinity stay text, as in float arrays.
-  1231: (text) => (/^(nan|[+-]?infinity)$/i.test(text) ? text : normalizeDecimal(text)),
+  // NUMERIC's NaN and (PostgreSQL 14+) ±Infinity make the value unreadable, as at top level: no
+  // destination number field takes them (a float's NaN is a string there, and in float arrays).
+  1231: normalizeDecimal,
   1009: element('string'),
   1014: element('string'),
   1015: element('string'),

@@ -77,6 +77,16 @@ describe('canonical values, whatever the driver said', () => {
       id: '12345678901234567891',
       n: ['-9007199254740993', 9007199254740991, 2500],
     });
+    // So does any number a double cannot hold: rounded, two different amounts were one fingerprint
+    // (a change never sent), and one past the double's range was sent as null.
+    expect(normalizeValue('json', '{"a":1234567890123456.78,"b":1234567890123456.76,"r":0.33333333333333333333,"big":1e400,"tiny":1e-400,"ok":[0.1,2.50,1e-7]}')).toEqual({
+      a: '1234567890123456.78',
+      b: '1234567890123456.76',
+      r: '0.33333333333333333333',
+      big: '1e400',
+      tiny: '1e-400',
+      ok: [0.1, 2.5, 1e-7],
+    });
     expect(normalizeBytes(new Uint8Array([0xab, 0x5c]), 'base64')).toBe(Buffer.from([0xab, 0x5c]).toString('base64'));
     expect(normalizeBytes('\\xab00', 'hex')).toBe(Buffer.from([0xab, 0]).toString('base64'));
     expect(normalizeValue('string', null)).toBeNull();

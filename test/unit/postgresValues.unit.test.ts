@@ -13,8 +13,13 @@ const INT4_ARRAY = 1007;
 describe('PostgreSQL arrays', () => {
   it('reads numeric[] elements as exact decimal strings in canonical form, NULL as null, at any depth', () => {
     expect(normalizePg(NUMERIC_ARRAY, '{1.10,123456789012345678901.5,NULL,-0.000001}')).toEqual(['1.1', '123456789012345678901.5', null, '-0.000001']);
-    expect(normalizePg(NUMERIC_ARRAY, '{{1.0,2},{NaN,3}}')).toEqual([['1', '2'], ['NaN', '3']]);
-    expect(normalizePg(NUMERIC_ARRAY, '{Infinity,-Infinity}')).toEqual(['Infinity', '-Infinity']);
+    expect(normalizePg(NUMERIC_ARRAY, '{{1.0,2},{4,3}}')).toEqual([['1', '2'], ['4', '3']]);
+  });
+
+  it("makes a numeric[] holding NaN or ±Infinity unreadable, as a top-level NUMERIC's NaN is (no number field takes them)", () => {
+    expect(normalizePg(NUMERIC_ARRAY, '{{1.0,2},{NaN,3}}')).toEqual(new UnreadableValue('json', '{{1.0,2},{NaN,3}}'));
+    expect(normalizePg(NUMERIC_ARRAY, '{Infinity,1}')).toEqual(new UnreadableValue('json', '{Infinity,1}'));
+    expect(normalizePg(NUMERIC_ARRAY, '{-Infinity}')).toEqual(new UnreadableValue('json', '{-Infinity}'));
   });
 
   it('makes an element it cannot read an unreadable value (its row invalid), not a failed extract', () => {
