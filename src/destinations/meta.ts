@@ -6,7 +6,7 @@ import { BackflowError, DestinationBatchRejected, DestinationTransientError } fr
 import type { Destination, DestinationLimits, DestinationRecord, RecordError, RecordResult, TargetCheckInput, TargetIssue, WriteContext, WriteResult } from './destination';
 import type { WriteOperation } from './modes';
 import { toMetaError } from './metaErrors';
-import { hashRow, isMetaKey, META_KEYS, memberId, parseMemberId, payloadData, schemaOf, type HashedRow, type MetaKey } from './metaHashing';
+import { hashRow, isMetaKey, META_KEYS, memberId, parseMemberId, payloadData, schemaOf, unusableIdentifiers, type HashedRow, type MetaKey } from './metaHashing';
 import type { MetaAudienceTarget } from './metaTarget';
 
 /** Meta takes at most 10,000 rows per users request (adds and removals alike). */
@@ -117,6 +117,11 @@ export class MetaAudienceDestination implements Destination {
     const adds: Array<{ record: DestinationRecord; row: HashedRow }> = [];
     const removals: HashedRow[] = [];
     for (const record of records) {
+      const unusable = unusableIdentifiers(record.fields, schema);
+      if (unusable) {
+        results.set(record.key, { key: record.key, status: 'rejected', error: unusable });
+        continue;
+      }
       const row = hashRow(record.fields, schema);
       const old = parseMemberId(record.destinationId);
       const hadMember = old !== null && Object.keys(old).length > 0;

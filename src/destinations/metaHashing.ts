@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Value } from '../sources/source';
+import type { RecordError } from './destination';
 
 /**
  * Meta's customer-file keys and how each is normalised before SHA-256 (Marketing API, "Hashing and
@@ -7,8 +8,9 @@ import type { Value } from '../sources/source';
  * country code; FN/LN lowercase letters only (no punctuation, spaces or digits; other alphabets
  * kept, UTF-8); FI the first letter; CT lowercase letters only; ST lowercase, no punctuation or
  * spaces (US: the 2-letter code); ZIP lowercase without spaces (US: the first 5 digits); COUNTRY the
- * lowercase ISO 3166-1 alpha-2 code; GEN m/f; DOBY YYYY, DOBM MM, DOBD DD. EXTERN_ID and MADID are
- * sent as they are (MADID lowercased), unhashed, as Meta specifies.
+ * lowercase ISO 3166-1 alpha-2 code; GEN m/f; DOBY YYYY, DOBM MM, DOBD DD (each also taken from a
+ * whole date, as a DATE column gives it). EXTERN_ID and MADID are sent as they are (MADID
+ * lowercased), unhashed, as Meta specifies.
  */
 export const META_KEYS = ['EXTERN_ID', 'EMAIL', 'PHONE', 'GEN', 'DOBY', 'DOBM', 'DOBD', 'LN', 'FN', 'FI', 'CT', 'ST', 'ZIP', 'MADID', 'COUNTRY'] as const;
 export type MetaKey = (typeof META_KEYS)[number];
@@ -42,6 +44,8 @@ function twoDigits(value: string, max: number): string {
 }
 
 const US_ZIP = /^(\d{5})(?:-?\d{4})?$/;
+/** A whole date (a DATE column's `1990-05-17`, or a date-time): DOBY, DOBM and DOBD each take their part. */
+const WHOLE_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:$|[T ])/;
 
 /** The normalised form of one value ('' when nothing usable is left), before hashing. */
 export function normalize(key: MetaKey, value: Value | undefined): string {
@@ -73,18 +77,48 @@ export function normalize(key: MetaKey, value: Value | undefined): string {
       return g === 'm' || g === 'male' ? 'm' : g === 'f' || g === 'female' ? 'f' : '';
     }
     case 'DOBY': {
-      const year = raw.replace(/\D/g, '');
+      const year = WHOLE_DATE.exec(raw)?.[1] ?? raw.replace(/\D/g, '');
       return /^(19|20)\d{2}$/.test(year) ? year : '';
     }
     case 'DOBM':
-      return twoDigits(raw, 12);
+      return twoDigits(WHOLE_DATE.exec(raw)?.[2] ?? raw, 12);
     case 'DOBD':
-      return twoDigits(raw, 31);
+      return twoDigits(WHOLE_DATE.exec(raw)?.[3] ?? raw, 31);
     case 'MADID':
       return raw.toLowerCase();
     case 'EXTERN_ID':
       return raw;
   }
+}
+
+/** What each key takes, for a value that normalises to nothing. */
+const EXPECTED: Record<MetaKey, string> = {
+  EXTERN_ID: 'an id',
+  EMAIL: 'an email address',
+  PHONE: 'a phone number with its country code',
+  GEN: 'm, f, male or female',
+  DOBY: 'a year from 1900 (YYYY) or a date',
+  DOBM: 'a month 1-12 or a date',
+  DOBD: 'a day 1-31 or a date',
+  LN: 'a name with letters',
+  FN: 'a name with letters',
+  FI: 'a name or initial with letters',
+  CT: 'a city with letters',
+  ST: 'a state or province',
+  ZIP: 'a postal code',
+  MADID: 'a mobile advertiser id',
+  COUNTRY: 'a two-letter ISO 3166-1 code (us, gb)',
+};
+
+/**
+ * The identifiers of a row that hold a value Meta's normalisation leaves nothing of (a country `USA`,
+ * a gender `x`): sent without them, the person would silently match on less than the model says.
+ */
+export function unusableIdentifiers(fields: Record<string, Value>, schema: readonly MetaKey[]): RecordError | undefined {
+  const bad = schema.filter((key) => text(fields[key]).trim() !== '' && normalize(key, fields[key]) === '');
+  if (bad.length === 0) return undefined;
+  const what = bad.map((key) => `${key}: ${JSON.stringify(fields[key])} is not ${EXPECTED[key]}`).join('; ');
+  return { code: 'INVALID_FIELD_VALUE', message: `${what} (write it in the model, or map NULL to leave it out)`, fields: bad };
 }
 
 /** What goes on the wire for one value: the SHA-256 hex of its normalised form (as is for EXTERN_ID and MADID). */

@@ -47,7 +47,7 @@ describe('Meta Custom Audiences destination through facebook-nodejs-business-sdk
   });
 
   it('rejects rows with no usable identifier before sending, naming the fields', async () => {
-    await fx.project.sql(`UPDATE account_contacts SET email = '  ', phone = NULL, country = 'USA' WHERE account_id = 1`);
+    await fx.project.sql(`UPDATE account_contacts SET email = '  ', phone = NULL, country = NULL WHERE account_id = 1`);
     fx.project.write(`syncs/${SYNC}.yaml`, fx.project.read(`syncs/${SYNC}.yaml`).replace(/  - \{ from: id, to: EXTERN_ID \}\n/, ''));
     const taskQueue = uniqueTaskQueue('meta-empty');
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {

@@ -28,6 +28,38 @@ describe('Meta destination: EXTERN_ID values named like Object members', () => {
   });
 });
 
+describe('Meta destination: identifiers its normalisation leaves nothing of', () => {
+  let sandbox: MetaSandbox;
+  beforeEach(async () => {
+    sandbox = await startMetaSandbox();
+  });
+  afterEach(async () => {
+    await sandbox.close();
+  });
+
+  it('rejects the row naming each such value, rather than adding the person on fewer identifiers; takes DOB parts from a date', async () => {
+    const destination = destinationAt(sandbox.graphUrl, sandbox.audienceId, sandbox.accessToken);
+    const records: DestinationRecord[] = [
+      { key: '1', fields: { EMAIL: 'ann@example.com', COUNTRY: 'USA', GEN: 'x', DOBY: '1990-05-17' }, destinationId: null },
+      { key: '2', fields: { EMAIL: 'bob@example.com', COUNTRY: 'US', GEN: null, DOBY: '1990-05-17' }, destinationId: null },
+    ];
+    const { results } = await destination.write('upsert', records, contextOf());
+    expect(results).toEqual([
+      {
+        key: '1',
+        status: 'rejected',
+        error: {
+          code: 'INVALID_FIELD_VALUE',
+          message: 'GEN: "x" is not m, f, male or female; COUNTRY: "USA" is not a two-letter ISO 3166-1 code (us, gb) (write it in the model, or map NULL to leave it out)',
+          fields: ['GEN', 'COUNTRY'],
+        },
+      },
+      expect.objectContaining({ key: '2', status: 'ok' }),
+    ]);
+    expect(sandbox.members(sandbox.audienceId)).toHaveLength(1);
+  });
+});
+
 describe('Meta destination: more invalid entries than samples', () => {
   /** A Graph endpoint that counts every EXTERN_ID starting with "bad" invalid but samples at most `samples` of them. */
   let server: Server;

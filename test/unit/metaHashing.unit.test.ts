@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { hashRow, hashValue, memberId, normalize, parseMemberId, payloadData, schemaOf } from '../../src/destinations/metaHashing';
+import { hashRow, hashValue, memberId, normalize, parseMemberId, payloadData, schemaOf, unusableIdentifiers } from '../../src/destinations/metaHashing';
 
 const sha = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -39,6 +39,19 @@ describe('Meta customer-file normalisation (Marketing API "Hashing and Normalizi
     expect(normalize('DOBD', '31')).toBe('31');
     expect(normalize('DOBD', '32')).toBe('');
     expect(normalize('DOBY', '1984')).toBe('1984');
+    // A DATE column mapped to each part: its year, month and day.
+    expect(['DOBY', 'DOBM', 'DOBD'].map((key) => normalize(key as 'DOBY', '1990-05-07'))).toEqual(['1990', '05', '07']);
+    expect(normalize('DOBD', '1990-05-17T00:00:00.000000Z')).toBe('17');
+  });
+
+  it('names the identifiers whose value normalises to nothing; empty and NULL ones are simply unknown', () => {
+    const schema = schemaOf(['EMAIL', 'COUNTRY', 'GEN', 'PHONE']);
+    expect(unusableIdentifiers({ EMAIL: 'a@b.example', COUNTRY: 'us', GEN: '', PHONE: null }, schema)).toBeUndefined();
+    expect(unusableIdentifiers({ EMAIL: 'a@b.example', COUNTRY: 'USA', GEN: 'f', PHONE: 'n/a' }, schema)).toEqual({
+      code: 'INVALID_FIELD_VALUE',
+      message: 'PHONE: "n/a" is not a phone number with its country code; COUNTRY: "USA" is not a two-letter ISO 3166-1 code (us, gb) (write it in the model, or map NULL to leave it out)',
+      fields: ['PHONE', 'COUNTRY'],
+    });
   });
 
   it('hashes the normalised value as lowercase SHA-256 hex, and sends EXTERN_ID as it is', () => {
