@@ -10,6 +10,9 @@ interface GraphErrorBody {
   error_subcode?: unknown;
   message?: unknown;
   is_transient?: unknown;
+  /** Meta's own explanation for people, where it gives one (an upload refused: "Replace In Progress"). */
+  error_user_title?: unknown;
+  error_user_msg?: unknown;
 }
 
 interface SdkErrorLike {
@@ -89,7 +92,10 @@ export function toMetaError(err: unknown, what: string): Error {
           : typeof e.message === 'string'
             ? e.message
             : String(err);
-  const detail = `Meta ${what} failed: ${code !== undefined ? `(#${code}) ` : ''}${message}`;
+  // Graph messages often start with their code already: "(#2650) Failed to update the custom audience".
+  const numbered = code !== undefined && !message.startsWith(`(#${code})`) ? `(#${code}) ${message}` : message;
+  const explained = [body?.error_user_title, body?.error_user_msg].filter((part): part is string => typeof part === 'string' && part.trim() !== '');
+  const detail = `Meta ${what} failed: ${numbered}${explained.length > 0 ? ` — ${explained.join(': ')}` : ''}`;
   if (code !== undefined && THROTTLING_CODES.has(code)) {
     const wait = regainAccessMs(e.headers?.['x-business-use-case-usage']);
     return new DestinationTransientError(detail, 'rate-limit', wait && wait > 0 ? wait : DEFAULT_THROTTLE_WAIT_MS);

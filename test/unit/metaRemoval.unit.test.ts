@@ -86,6 +86,18 @@ describe('Meta: a refusal that is not JSON', () => {
     expect(toMetaError({ status: 431, response: null, rawBody: 'Request Header Fields Too Large' }, 'remove 1 audience members')).toBeInstanceOf(MetaRequestTooLarge);
     expect(toMetaError({ status: null, response: null, message: 'socket hang up' }, 'x')).toMatchObject({ reason: 'network' });
   });
+
+  it("toMetaError: says Meta's code once, and Meta's explanation for people when it gives one", () => {
+    const refused = toMetaError(
+      {
+        status: 400,
+        response: { code: 2650, message: '(#2650) Failed to update the custom audience', error_user_title: 'Replace In Progress', error_user_msg: 'A replace operation is in progress.' },
+      },
+      'add 1 audience members',
+    );
+    expect(refused.message).toBe('Meta add 1 audience members failed: (#2650) Failed to update the custom audience — Replace In Progress: A replace operation is in progress.');
+    expect(toMetaError({ status: 400, response: { code: 100, message: 'Invalid parameter' } }, 'x').message).toBe('Meta x failed: (#100) Invalid parameter');
+  });
 });
 
 describe('Meta: a synced row whose identifiers all become empty (opt-out)', () => {
