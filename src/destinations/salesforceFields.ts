@@ -1,5 +1,6 @@
 import type { Connection } from 'jsforce';
 import { startsWithDate, utcMillisOf, writtenCalendarFault } from '../diff/calendar';
+import { normalizeDecimal } from '../sources/normalize';
 import type { Value } from '../sources/source';
 import type { RecordError } from './destination';
 
@@ -119,7 +120,8 @@ function coerceNumber(field: SalesforceField, value: Value): Coerced {
     // Sources keep integers past 2^53 and long decimals exact, as text; as a JSON number they would
     // reach Salesforce rounded (9007199254740993 → …992), and be reported synced.
     const exact = plainDecimal(value);
-    if (exact !== undefined && !/e/i.test(String(n)) && plainDecimal(String(n)) !== exact) {
+    // Compared digit for digit with the double, written out in full (String(n) may use an exponent).
+    if (exact !== undefined && normalizeDecimal(String(n)) !== normalizeDecimal(exact)) {
       return { ok: false, reason: `${show(value)} cannot be sent exactly (a number over 15-16 significant digits would be rounded to ${String(n)})` };
     }
   } else return { ok: false, reason: `${show(value)} is not a number` };

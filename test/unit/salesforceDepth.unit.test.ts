@@ -61,6 +61,10 @@ describe('value coercion per field type', () => {
     });
     expect(coerceValue(field('currency'), '1234567890123456.78')).toMatchObject({ ok: false });
     expect(coerceValue(field('double'), '123456789012345678')).toMatchObject({ ok: false });
+    // Also where JavaScript writes the double in exponent form.
+    expect(coerceValue(field('double'), '123456789012345678901234567')).toMatchObject({ ok: false, reason: expect.stringContaining('rounded to 1.2345678901234568e+26') });
+    expect(coerceValue(field('double'), '0.00000012345678901234567')).toMatchObject({ ok: false });
+    expect(coerceValue(field('double'), '10000000000000000000000')).toEqual({ ok: true, value: 1e22 });
     // Zeros that change nothing, and what a double holds exactly, go as numbers.
     expect(coerceValue(field('currency'), '12.50')).toEqual({ ok: true, value: 12.5 });
     expect(coerceValue(field('double'), '-0012.50')).toEqual({ ok: true, value: -12.5 });
