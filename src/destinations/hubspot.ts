@@ -29,6 +29,7 @@ import {
 import { budgetOf, HUBSPOT_WINDOW_MS } from './hubspotTiers';
 import type { WriteOperation } from './modes';
 import { WRITE_OPERATIONS } from './modes';
+import { pendingCreates, pendingCreatesCheckpoint } from './pendingCreates';
 import type { HubspotTarget } from './targets';
 
 /** Where the client goes without a basePath. */
@@ -188,7 +189,7 @@ export class HubspotDestination implements Destination {
     return answer.results;
   }
 
-  async write(operation: WriteOperation, records: readonly DestinationRecord[], _context?: WriteContext): Promise<WriteResult> {
+  async write(operation: WriteOperation, records: readonly DestinationRecord[], context?: WriteContext): Promise<WriteResult> {
     if (records.length === 0) return { results: [], apiCalls: 0 };
     if (records.length > HUBSPOT_BATCH_LIMIT) {
       throw new BackflowError('DESTINATION_REQUEST_INVALID', `a HubSpot batch request takes at most ${HUBSPOT_BATCH_LIMIT} inputs, got ${records.length}`);
@@ -196,7 +197,7 @@ export class HubspotDestination implements Destination {
     const calls = { count: 0 };
     const types = operation === 'delete' ? undefined : await this.dateTypes(records);
     const sent = types ? records.map((record) => ({ ...record, fields: withDateForms(record.fields, types) })) : records;
-    const answers = await this.answer(operation, sent, calls);
+    const answers = await this.answer(operation, sent, calls, context);
     return { results: records.map((record) => answers.get(record.key) ?? missing(record)), apiCalls: calls.count };
   }
 
@@ -213,7 +214,7 @@ export class HubspotDestination implements Destination {
     return types;
   }
 
-  private async answer(operation: WriteOperation, records: readonly DestinationRecord[], calls: { count: number }): Promise<Map<string, RecordResult>> {
+  private async answer(operation: WriteOperation, records: readonly DestinationRecord[], calls: { count: number }, context: WriteContext | undefined): Promise<Map<string, RecordResult>> {
     if (operation === 'delete') return this.archive(records, calls);
     // HubSpot refuses a whole batch that names one record twice: send the first, reject the rest.
     const { sendable, duplicates } = splitDuplicates(this.target.externalIdField, records);
@@ -222,7 +223,7 @@ export class HubspotDestination implements Destination {
         ? await this.upsert(sendable, calls)
         : operation === 'update'
           ? await this.update(sendable, calls)
-          : await this.insert(sendable, calls);
+          : await this.insert(sendable, calls, context);
     for (const duplicate of duplicates) answers.set(duplicate.key, duplicate);
     return answers;
   }
@@ -311,17 +312,21 @@ export class HubspotDestination implements Destination {
   }
 
   /** Creates only keys HubSpot doesn't hold yet: one batch read by idProperty, then one batch create. */
-  private async insert(records: readonly DestinationRecord[], calls: { count: number }): Promise<Map<string, RecordResult>> {
+  private async insert(records: readonly DestinationRecord[], calls: { count: number }, context: WriteContext | undefined): Promise<Map<string, RecordResult>> {
     const { object, externalIdField: idProperty } = this.target;
     const existing = await this.lookUp(records.map((record) => record.key), calls);
     const answers = new Map<string, RecordResult>();
     const fresh: DestinationRecord[] = [];
+    // Found because an earlier attempt's create went through unanswered: this batch created it.
+    const ownCreates = pendingCreates(context?.checkpoint ?? null);
     for (const record of records) {
       const found = existing.get(matchKey(idProperty, record.key));
       if (found === undefined) fresh.push(record);
+      else if (ownCreates.has(record.key)) answers.set(record.key, { key: record.key, status: 'ok', destinationId: found, created: true });
       else answers.set(record.key, { key: record.key, status: 'skipped', reason: `insert mode: ${object} ${found} already has ${idProperty} = ${record.key}`, destinationId: found });
     }
     if (fresh.length === 0) return answers;
+    await context?.saveCheckpoint(pendingCreatesCheckpoint(fresh.map((record) => record.key)));
     const answer: BatchAnswer = await this.request(`create ${object}`, calls, () =>
       this.objects.createWithHttpInfo(object, {
         inputs: fresh.map((record) => ({

@@ -22,6 +22,7 @@ import { toDestinationError } from './salesforceErrors';
 import { QUOTED_SOQL_TYPES, WRITABLE_TYPES, coerceRecord, describeFields, describeKeyPrefix, type FieldMap } from './salesforceFields';
 import { withBackflowTransport } from './salesforceTransport';
 import { soqlInChunks, soqlInList } from './soql';
+import { pendingCreates, pendingCreatesCheckpoint } from './pendingCreates';
 import type { SalesforceTarget } from './targets';
 
 /** sObject Collections take at most 200 records a request. */
@@ -216,13 +217,16 @@ export class SalesforceDestination implements Destination {
     if (bulk !== null && context.checkpoint !== null) {
       for (const [key, result] of await bulk.resume(this.keyField, keyById)) done.set(key, result);
     }
+    // Bulk jobs resume by their ids (above); a collections create names its keys before it is sent.
+    const ownCreates = bulk === null ? pendingCreates(context.checkpoint) : new Set<string>();
     const send = async (plan: Plan): Promise<void> => {
       for (const result of plan.done) done.set(result.key, result);
+      if (bulk === null && plan.create.length > 0) await context.saveCheckpoint(pendingCreatesCheckpoint(plan.create.map((r) => r.record.key)));
       const executed = bulk !== null ? await this.viaBulk(bulk, plan, keyById) : await this.viaCollections(plan);
       for (const [key, result] of executed) done.set(key, result);
     };
     const pending = records.filter((record) => !done.has(record.key));
-    await send(await this.plan(operation, await this.prepare(operation, pending, done)));
+    await send(await this.plan(operation, await this.prepare(operation, pending, done), ownCreates));
     // Records sent by a stored Id whose record is gone since (deleted or merged away, here or in an
     // earlier attempt of this batch): resolved again by the key field, all of them with one look-up.
     const gone = this.sendsStoredIds(operation) ? records.filter((record) => record.destinationId && isGone(done.get(record.key))) : [];
@@ -273,7 +277,7 @@ export class SalesforceDestination implements Destination {
   }
 
   /** Decides each record's request; look-ups by the key field where the verb or the matching needs them. */
-  private async plan(operation: WriteOperation, ready: readonly Ready[]): Promise<Plan> {
+  private async plan(operation: WriteOperation, ready: readonly Ready[], ownCreates: ReadonlySet<string>): Promise<Plan> {
     const plan: Plan = { upsert: [], create: [], update: [], delete: [], done: [] };
     const { object } = this.target;
     const field = this.keyField;
@@ -306,6 +310,8 @@ export class SalesforceDestination implements Destination {
       const ids = idsOf(key);
       if (operation !== 'insert') this.place(operation, r, ids, plan);
       else if (ids.length === 0) plan.create.push(r);
+      // Found because an earlier attempt's create went through unanswered: this batch created it.
+      else if (ids.length === 1 && ownCreates.has(key)) plan.done.push({ key, status: 'ok', destinationId: ids[0] as string, created: true });
       else {
         plan.done.push({
           key,
