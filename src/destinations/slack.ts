@@ -373,8 +373,9 @@ class BatchWriter {
           return { id: messageId(stored.channel, stored.ts), created: false };
         } catch (err) {
           const code = (err as { data?: { error?: unknown } }).data?.error;
-          if (code !== 'message_not_found' && code !== 'cant_update_message') throw err;
-          return undefined; // the message is gone: post a new one below
+          // Gone, or past the workspace's edit window (its message edit setting): post a new one below.
+          if (code !== 'message_not_found' && code !== 'cant_update_message' && code !== 'edit_window_closed') throw err;
+          return undefined;
         }
       });
       if (sent) return this.commit(key, sent);

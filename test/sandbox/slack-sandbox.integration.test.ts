@@ -167,6 +167,19 @@ describe('chat.update and chat.delete', () => {
   });
 });
 
+describe("the workspace's message edit window", () => {
+  it('answers chat.update edit_window_closed on a message older than the window; chat.delete still works', async () => {
+    await start({ messageEditWindowMinutes: 5 });
+    const posted = await client.chat.postMessage({ channel: '#cs-alerts', text: 'first' });
+    now += 4 * 60_000;
+    expect(await client.chat.update({ channel: String(posted.channel), ts: String(posted.ts), text: 'within' })).toMatchObject({ ok: true });
+    now += 2 * 60_000;
+    expect(await platformError(client.chat.update({ channel: String(posted.channel), ts: String(posted.ts), text: 'too late' }))).toBe('edit_window_closed');
+    expect(sandbox.messages('cs-alerts').map((m) => m.text)).toEqual(['within']);
+    expect(await client.chat.delete({ channel: String(posted.channel), ts: String(posted.ts) })).toMatchObject({ ok: true });
+  });
+});
+
 describe('message metadata', () => {
   beforeEach(() => start());
 

@@ -24,6 +24,8 @@ export interface MethodContext {
   requireScope(scope: string): void;
   /** Whether `scope` was granted by name (the every-scope default leaves out ones that widen access). */
   granted(scope: string): boolean;
+  /** Whether the workspace's message edit setting still lets a message posted at `ts` be edited. */
+  editable(ts: string): boolean;
 }
 
 /** Thrown by chat.postMessage when its channel's bucket is empty (the server answers 429). */
@@ -185,6 +187,7 @@ function ownMessage(ctx: MethodContext, args: Args, cannot: string): { channel: 
 function update(ctx: MethodContext, args: Args): Record<string, unknown> {
   const { channel, message } = ownMessage(ctx, args, 'cant_update_message');
   if (channel.archived) throw new SlackApiError('is_archived');
+  if (!ctx.editable(message.ts)) throw new SlackApiError('edit_window_closed');
   const { text, blocks, warnings } = content(ctx, args);
   // chat.update takes `metadata` too: sent, it replaces the message's; left out, it is kept.
   const metadata = parseMetadata(args['metadata']);

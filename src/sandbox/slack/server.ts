@@ -104,8 +104,13 @@ export class SlackServer {
   /** The bot token's scopes; undefined grants every scope. */
   private scopes: string[] | undefined;
 
+  private readonly now: () => number;
+  private readonly editWindowMs: number | undefined;
+
   constructor(options: SlackSandboxOptions = {}) {
     const now = options.clock ?? Date.now;
+    this.now = now;
+    this.editWindowMs = options.messageEditWindowMinutes === undefined ? undefined : options.messageEditWindowMinutes * 60_000;
     this.token = options.token ?? `xoxb-${Date.now() % 1e12}-${randomBytes(12).toString('hex')}`;
     this.workspace = new Workspace(options.channels ?? DEFAULT_CHANNELS, now);
     this.initialLimits = options.limits ?? {};
@@ -265,6 +270,8 @@ export class SlackServer {
       },
       requireScope: (scope) => this.requireScope(scope),
       granted: (scope) => this.scopes?.includes(scope) === true,
+      // A message's ts is its post time in seconds.
+      editable: (ts) => this.editWindowMs === undefined || this.now() - Number(ts) * 1000 <= this.editWindowMs,
     };
     let answer: Answer;
     try {

@@ -61,6 +61,11 @@ export interface SlackSandboxOptions {
    * public channels the app is not in) counts only when listed, never by default.
    */
   scopes?: string[];
+  /**
+   * The workspace's message edit setting ("Allow members to edit their messages: within N minutes"):
+   * chat.update on a message posted longer ago is answered `edit_window_closed`. Default: any time.
+   */
+  messageEditWindowMinutes?: number;
 }
 
 /** Message metadata (chat.postMessage `metadata`): app data on a message, not shown to people. */
