@@ -177,12 +177,29 @@ function coercePicklist(field: SalesforceField, value: Value): Coerced {
 }
 
 /** One value converted to what the field takes, or why it can't be. */
+const TIME_OF_DAY = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?Z?$/;
+
+/**
+ * A time field takes `HH:mm:ss.SSSZ` (Salesforce: not localized, no time zone); the sources give TIME
+ * as `HH:MM:SS.ffffff`. Refused: what is not a time of day (`24:00:00`, which a TIME can hold) and
+ * digits past the millisecond, which Salesforce would drop.
+ */
+function coerceTime(value: Value): Coerced {
+  const match = typeof value === 'string' ? TIME_OF_DAY.exec(value.trim()) : null;
+  if (!match) return { ok: false, reason: `${show(value)} is not a time of day (HH:mm:ss)` };
+  const [, hours = '', minutes = '', seconds = '00', fraction = ''] = match;
+  if (Number(hours) > 23 || Number(minutes) > 59 || Number(seconds) > 59) return { ok: false, reason: `${show(value)} is not a time of day Salesforce takes (00:00:00 to 23:59:59.999)` };
+  if (/[1-9]/.test(fraction.slice(3))) return { ok: false, reason: `${show(value)} cannot be sent exactly (a time field keeps milliseconds)` };
+  return { ok: true, value: `${hours}:${minutes}:${seconds}.${fraction.slice(0, 3).padEnd(3, '0')}Z` };
+}
+
 export function coerceValue(field: SalesforceField, value: Value): Coerced {
   if (value === null) return { ok: true, value: null };
   if (NUMBER_TYPES.has(field.type)) return coerceNumber(field, value);
   if (field.type === 'boolean') return coerceBoolean(value);
   if (field.type === 'date') return coerceDate(value);
   if (field.type === 'datetime') return coerceDateTime(value);
+  if (field.type === 'time') return coerceTime(value);
   if (field.type === 'picklist' || field.type === 'multipicklist') return coercePicklist(field, value);
   if (TEXT_TYPES.has(field.type)) {
     if (typeof value === 'object') return { ok: false, reason: `${show(value)} is a list or object, not text` };

@@ -54,6 +54,15 @@ describe('value coercion per field type', () => {
     ]);
   });
 
+  it("writes a time as Salesforce's HH:mm:ss.SSSZ, refusing what is no time of day or more precise than a millisecond", () => {
+    expect(coerceValue(field('time'), '09:30:05.250000')).toEqual({ ok: true, value: '09:30:05.250Z' });
+    expect(coerceValue(field('time'), '23:59')).toEqual({ ok: true, value: '23:59:00.000Z' });
+    expect(coerceValue(field('time'), '07:00:00.000Z')).toEqual({ ok: true, value: '07:00:00.000Z' });
+    expect(coerceValue(field('time'), '24:00:00.000000')).toMatchObject({ ok: false, reason: "'24:00:00.000000' is not a time of day Salesforce takes (00:00:00 to 23:59:59.999)" });
+    expect(coerceValue(field('time'), '09:30:05.250001')).toMatchObject({ ok: false, reason: "'09:30:05.250001' cannot be sent exactly (a time field keeps milliseconds)" });
+    expect(coerceValue(field('time'), 'noon')).toMatchObject({ ok: false, reason: "'noon' is not a time of day (HH:mm:ss)" });
+  });
+
   it('refuses a number it cannot send exactly instead of sending it rounded (sources keep such values as exact text)', () => {
     expect(coerceValue(field('double'), '9007199254740993')).toEqual({
       ok: false,
