@@ -105,9 +105,10 @@ export interface Destination {
    * Whether the destination matches records by key ignoring letter case (most Salesforce external
    * ids, HubSpot emails): `acme-1` and `ACME-1` are then one record, so both are refused as duplicate
    * keys, and mirror mode must not delete a key that comes back re-cased. Absent: case matters.
-   * `offline` (a dry run, which calls no destination): the answer without asking the destination.
+   * Asked by the run's extract; `offline` (a dry run, which calls no destination): answered without
+   * asking the destination.
    */
-  keysIgnoreCase?(offline?: boolean): Promise<boolean>;
+  keysIgnoreCase?(asked: { runId: string; offline: boolean }): Promise<boolean>;
   /** The verbs this destination implements; a sync whose mode needs another is refused up front. */
   readonly operations: readonly WriteOperation[];
   /**

@@ -189,10 +189,16 @@ export class SalesforceDestination implements Destination {
    * (the describe's `caseSensitive`): there `ab-1` and `AB-1` are two records' keys. Offline, without
    * the describe, the usual case: ignored.
    */
-  async keysIgnoreCase(offline = false): Promise<boolean> {
-    if (offline) return true;
-    const field = (await this.fields()).get(this.keyField.toLowerCase());
-    return field?.caseSensitive !== true;
+  async keysIgnoreCase(asked: { runId: string; offline: boolean }): Promise<boolean> {
+    if (asked.offline) return true;
+    // The describe is the run's request, under its API budget as its batches' are.
+    this.budget.run = asked.runId;
+    return !(await this.keyCaseSensitive());
+  }
+
+  /** Whether the key field is a unique case-sensitive one (see keysIgnoreCase). */
+  private async keyCaseSensitive(): Promise<boolean> {
+    return (await this.fields()).get(this.keyField.toLowerCase())?.caseSensitive === true;
   }
 
   private async described<T>(read: (connection: Connection, object: string, version: string) => Promise<T>): Promise<T> {
@@ -359,7 +365,7 @@ export class SalesforceDestination implements Destination {
    * exact case on a unique case-sensitive field.
    */
   private async lookUp(keys: readonly string[]): Promise<(key: string) => readonly string[]> {
-    const folded = (await this.keysIgnoreCase()) ? (key: string) => key.toLowerCase() : (key: string) => key;
+    const folded = (await this.keyCaseSensitive()) ? (key: string) => key : (key: string) => key.toLowerCase();
     const matches = new Map<string, string[]>();
     const { object } = this.target;
     const field = this.keyField;

@@ -97,7 +97,7 @@ export async function extractChanges(
     syncName: spec.name,
     mode: spec.mode,
     ...(spec.allowEmptyMirror ? { allowEmptyMirror: true } : {}),
-    ...((await destination.destination.keysIgnoreCase?.(options.dryRun === true)) ? { keysIgnoreCase: true } : {}),
+    ...((await destination.destination.keysIgnoreCase?.({ runId, offline: options.dryRun === true })) ? { keysIgnoreCase: true } : {}),
     fence,
     ...(options.dryRun ? { dryRun: true } : {}),
     batchSize: batchSizeFor(spec, destination),
