@@ -71,14 +71,20 @@ function cancelOnSignal(handle: Awaited<ReturnType<typeof startSync>>): SignalWa
   const release = onSignals((signal) => {
     if (received !== undefined) {
       process.stderr.write(`\n${signal} again: stopping now; run ${handle.workflowId} stays open until a later run closes it\n`);
-      force(new Error(`stopped (${signal})`));
-      return;
+      // At once: not after the batch in flight (the worker's shutdown waits for it) nor the server's
+      // stop. Exiting kills the embedded dev server (see startDevServer); the next command finishes the run.
+      process.exit(exitCodeOf(signal));
     }
     received = signal;
     process.stderr.write(`\n${signal}: cancelling run ${handle.workflowId}; its batch in flight commits first (${signal} again to stop at once)\n`);
     handle.cancel().catch((err: unknown) => force(err instanceof Error ? err : new Error(String(err))));
   });
   return { forced, cancelledBy: () => received, release };
+}
+
+/** A shell's exit status for a command a signal stopped. */
+export function exitCodeOf(signal: NodeJS.Signals): number {
+  return signal === 'SIGINT' ? 130 : 143;
 }
 
 /**
@@ -89,7 +95,7 @@ function cancelOnSignal(handle: Awaited<ReturnType<typeof startSync>>): SignalWa
 function stopWaitingOnSignal(workflowId: string, webUrl: string | undefined): SignalWatch {
   const release = onSignals((signal) => {
     process.stderr.write(`\nstopped waiting (${signal}); run ${workflowId} goes on on the cluster${webUrl ? `: ${webUrl}` : ''}\n`);
-    process.exit(signal === 'SIGINT' ? 130 : 143);
+    process.exit(exitCodeOf(signal));
   });
   return { forced: new Promise<never>(() => {}), cancelledBy: () => undefined, release };
 }

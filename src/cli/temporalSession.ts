@@ -5,6 +5,7 @@ import { installTemporalRuntime } from '../temporal/runtime';
 import { startTemporal, type TemporalServer } from '../temporal/server';
 import { createWorker } from '../../worker';
 import type { CliContext } from './context';
+import { exitCodeOf } from './runSync';
 
 export interface TemporalSession {
   server: TemporalServer;
@@ -38,6 +39,34 @@ export async function withTemporal<T>(
   // A command's own worker is not stopped by the SDK on Ctrl-C: the run it works on is cancelled
   // first, and the worker finishes it (runSync's cancelOnSignal).
   installTemporalRuntime(ctx.logger, ownWorker ? { shutdownSignals: [] } : {});
+  // Until a run's own handling takes over (runSync's listeners), Ctrl-C or SIGTERM stops the command
+  // through process.exit, which stops the dev server it started (see startDevServer). Left to the
+  // signal, Node died without that and the server ran on, holding the project's Temporal database.
+  const stopOnSignal = (signal: NodeJS.Signals) => {
+    if (process.listenerCount(signal) > 1) return;
+    process.stderr.write(`\n${signal}: stopped (no run of this command was in progress)\n`);
+    process.exit(exitCodeOf(signal));
+  };
+  if (ownWorker) {
+    process.on('SIGINT', stopOnSignal);
+    process.on('SIGTERM', stopOnSignal);
+  }
+  try {
+    return await withServer(ctx, deps, { ...options, settings, ownWorker, embedded }, work);
+  } finally {
+    process.off('SIGINT', stopOnSignal);
+    process.off('SIGTERM', stopOnSignal);
+  }
+}
+
+/** withTemporal's server (started, or the cluster's), its session and worker, stopped after `work`. */
+async function withServer<T>(
+  ctx: CliContext,
+  deps: EngineDeps,
+  options: { ui?: boolean; log: (line: string) => void; settings: ReturnType<typeof projectTemporalSettings>; ownWorker: boolean; embedded: boolean },
+  work: (session: TemporalSession) => Promise<T>,
+): Promise<T> {
+  const { settings, ownWorker, embedded } = options;
   const server = settings.remote
     ? await connectTemporal(settings.remote, ctx.env.TEMPORAL_UI_URL)
     : await startTemporal({
