@@ -3,6 +3,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   ContinueAsNew,
   continueAsNew,
   defineQuery,
@@ -57,10 +58,19 @@ const BATCHES_PER_EXECUTION = 1_000;
 /** The patch that marks a continued execution `continued` in visibility (see syncWorkflow). */
 const CONTINUED_STATUS_PATCH = 'backflow-status-continued';
 
-const { startRun, finishRun } = proxyActivities<SyncActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: retryOptions(RUN_STEP_RETRY),
-});
+/** The patch under which a cancel waits for startRun / finishRun and is not lost at continue-as-new. */
+const CANCEL_WAITS_PATCH = 'backflow-cancel-waits-for-run-steps';
+
+const RUN_STEP_OPTIONS = { startToCloseTimeout: '2 minutes', retry: retryOptions(RUN_STEP_RETRY) } as const;
+const { startRun: startRunAbandoned, finishRun: finishRunAbandoned } = proxyActivities<SyncActivities>(RUN_STEP_OPTIONS);
+/**
+ * A cancel waits for these to finish rather than abandoning them: a startRun cancelled mid-way still
+ * opened the run after the workflow had ended (left `running`, holding the sync's lease), and a
+ * cancelled finishRun ran again, for CANCELLED, alongside itself.
+ */
+const waited = proxyActivities<SyncActivities>({ ...RUN_STEP_OPTIONS, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+const startRun: SyncActivities['startRun'] = (input) => (patched(CANCEL_WAITS_PATCH) ? waited.startRun : startRunAbandoned)(input);
+const finishRun: SyncActivities['finishRun'] = (runId, error) => (patched(CANCEL_WAITS_PATCH) ? waited.finishRun : finishRunAbandoned)(runId, error);
 const { alertStartFailure } = proxyActivities<SyncActivities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 3 },
@@ -201,6 +211,9 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
     // The unsent batches stay uncommitted: the next run sends their rows again. The run is partial.
     if (budgetSpent) return await finish(budgetSpent);
     if (nextBatch <= progress.batchesTotal) {
+      // A cancel that came with the last batch's completion would be dropped by continue-as-new (the
+      // next execution never sees it), and the run would send everything: close the run here instead.
+      if (CancellationScope.current().consideredCancelled && patched(CANCEL_WAITS_PATCH)) throw new CancelledFailure('the run was cancelled');
       const next: SyncWorkflowInput = {
         sync: input.sync,
         ...(input.batchesPerExecution !== undefined ? { batchesPerExecution: input.batchesPerExecution } : {}),

@@ -1,3 +1,4 @@
+import type { temporal } from '@temporalio/proto';
 import { createActivities } from '../../activities';
 import { extractChanges, finishRun, startRun, syncBatches } from '../../src/engine';
 import { runDuration } from '../../src/ops/metrics';
@@ -25,6 +26,25 @@ async function rangesOf(workflowId: string): Promise<{ first: number; last: numb
       const payload = e.activityTaskScheduledEventAttributes?.input?.payloads?.[1]?.data;
       return JSON.parse(Buffer.from(payload ?? new Uint8Array()).toString('utf8')) as { first: number; last: number };
     });
+}
+
+/** Waits until the workflow's history holds an event `matches` (a cancel request recorded, say). */
+async function historyHas(workflowId: string, matches: (event: temporal.api.history.v1.IHistoryEvent) => boolean): Promise<void> {
+  for (let tries = 0; tries < 200; tries++) {
+    const { events } = await fx.temporal.client.workflow.getHandle(workflowId).fetchHistory();
+    if ((events ?? []).some(matches)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${workflowId}: the awaited event never came`);
+}
+
+/** An activity held open until the test releases it: `reached` once it has been entered. */
+function opening(): { entered: () => void; reached: Promise<void>; release: () => void; released: Promise<void> } {
+  let entered = () => {};
+  let release = () => {};
+  const reached = new Promise<void>((resolve) => (entered = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  return { entered: () => entered(), reached, release: () => release(), released };
 }
 
 describe('running a sync', () => {
@@ -239,6 +259,108 @@ describe('running a sync', () => {
     const timers = (events ?? []).flatMap((e) => (e.timerStartedEventAttributes ? [Number(e.timerStartedEventAttributes.startToFireTimeout?.seconds ?? 0)] : []));
     expect(timers).toEqual([2]);
     expect(fx.sandbox.records('Account')).toHaveLength(4);
+  });
+
+  it('a cancel arriving with the last batch of an execution closes the run CANCELLED instead of being lost at continue-as-new', async () => {
+    fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}batchSize: 1\n`);
+    const taskQueue = uniqueTaskQueue('cancel-at-continue');
+    const workflowId = `sync:${SYNC}:cancel-at-continue`;
+    const real = createActivities(fx.project.deps);
+    const activities = {
+      ...real,
+      // Execution 1's last range: sent and committed, then the cancel lands before its completion does.
+      async syncBatches(runId: string, range: { first: number; last: number }) {
+        const result = await real.syncBatches(runId, range);
+        if (range.last === 2) {
+          await fx.temporal.client.workflow.getHandle(workflowId).cancel();
+          await historyHas(workflowId, (e) => e.workflowExecutionCancelRequestedEventAttributes != null);
+        }
+        return result;
+      },
+    };
+    await withWorker(
+      fx.temporal,
+      fx.project.deps,
+      taskQueue,
+      async () => {
+        const handle = await fx.temporal.client.workflow.start<typeof syncWorkflow>('syncWorkflow', { taskQueue, workflowId, args: [{ sync: SYNC, batchesPerExecution: 2 }] });
+        await expect(handle.result()).rejects.toThrow();
+        expect(await getRun(fx.project.deps.state, workflowId)).toMatchObject({ status: 'failed', error_code: 'CANCELLED' });
+        // Batches 1–2 went and are committed; 3–4 are the next run's. Lost, the cancel let all four go.
+        expect(fx.sandbox.records('Account')).toHaveLength(2);
+        const next = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
+        expect(next).toMatchObject({ status: 'succeeded', counts: { synced: 2 } });
+      },
+      activities,
+    );
+  });
+
+  it('a cancel while startRun runs waits for it, then closes the run CANCELLED and frees the sync', async () => {
+    const taskQueue = uniqueTaskQueue('cancel-start');
+    const real = createActivities(fx.project.deps);
+    const gate = opening();
+    const activities = {
+      ...real,
+      async startRun(input: { runId: string; sync: string; full: boolean }) {
+        gate.entered();
+        await gate.released;
+        return real.startRun(input);
+      },
+    };
+    await withWorker(
+      fx.temporal,
+      fx.project.deps,
+      taskQueue,
+      async () => {
+        const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
+        await gate.reached;
+        await handle.cancel();
+        // The workflow has taken the cancel in (it asked for the activity's cancellation) before startRun goes on.
+        await historyHas(handle.workflowId, (e) => e.activityTaskCancelRequestedEventAttributes != null);
+        gate.release();
+        await expect(handle.result()).rejects.toThrow();
+        // Abandoned, startRun opened the run after the workflow ended: `running`, the sync's lease held.
+        expect(await getRun(fx.project.deps.state, handle.workflowId)).toMatchObject({ status: 'failed', error_code: 'CANCELLED' });
+        expect(fx.sandbox.records('Account')).toEqual([]);
+        const next = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
+        expect(next).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
+      },
+      activities,
+    );
+  });
+
+  it('a cancel while finishRun runs lets it finish once: the run and the workflow agree', async () => {
+    const taskQueue = uniqueTaskQueue('cancel-finish');
+    const real = createActivities(fx.project.deps);
+    const gate = opening();
+    let finishes = 0;
+    const activities = {
+      ...real,
+      async finishRun(runId: string, error?: { code: string; message: string }) {
+        finishes++;
+        gate.entered();
+        await gate.released;
+        return real.finishRun(runId, error);
+      },
+    };
+    await withWorker(
+      fx.temporal,
+      fx.project.deps,
+      taskQueue,
+      async () => {
+        const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
+        await gate.reached;
+        await handle.cancel();
+        // The workflow has taken the cancel in (it asked for the activity's cancellation) before startRun goes on.
+        await historyHas(handle.workflowId, (e) => e.activityTaskCancelRequestedEventAttributes != null);
+        gate.release();
+        // Abandoned, finishRun ran a second time (for CANCELLED) and the workflow ended CANCELLED over a succeeded run.
+        expect(await handle.result()).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
+        expect(finishes).toBe(1);
+        expect(await getRun(fx.project.deps.state, handle.workflowId)).toMatchObject({ status: 'succeeded' });
+      },
+      activities,
+    );
   });
 
   it('never sends a committed batch again', async () => {
