@@ -28,7 +28,8 @@ export function createActivities(deps: EngineDeps) {
   return {
     async startRun(input: { runId: string; sync: string; full: boolean }): Promise<{ runId: string; destination: string }> {
       return asActivity(async () => {
-        const { runId, spec } = await startRun(deps, input, (holder) => workflowStatusOf(Context.current().client, workflowIdOfRun(holder)));
+        const execution = Context.current().info.workflowExecution?.runId;
+        const { runId, spec } = await startRun(deps, { ...input, ...(execution ? { execution } : {}) }, (holder) => workflowStatusOf(Context.current().client, workflowIdOfRun(holder)));
         // The destination connection's name becomes the run's BackflowDestination search attribute.
         return { runId, destination: spec.destination.connection };
       });

@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'SYNC_ALREADY_RUNNING'
   | 'RUN_ABANDONED'
+  | 'RUN_OF_ENDED_EXECUTION'
   | 'EXTRACT_SUPERSEDED'
   | 'BATCH_SUPERSEDED'
   | 'SOURCE_QUERY_FAILED'
@@ -60,6 +61,14 @@ export class SyncAlreadyRunning extends BackflowError {
   ) {
     super('SYNC_ALREADY_RUNNING', `sync ${syncName} is already running (run ${holderRunId}); one run per sync at a time`);
     this.name = 'SyncAlreadyRunning';
+  }
+}
+
+/** The run a workflow id names was opened by an earlier execution of that id, which ended without closing it. */
+export class RunOfEndedExecution extends BackflowError {
+  constructor(readonly runId: string) {
+    super('RUN_OF_ENDED_EXECUTION', `run ${runId} was opened by an earlier execution of its workflow id, which ended without finishing it`);
+    this.name = 'RunOfEndedExecution';
   }
 }
 

@@ -1,5 +1,5 @@
 import type { SyncSpec } from '../config/schema';
-import { SyncAlreadyRunning } from '../errors';
+import { RunOfEndedExecution, SyncAlreadyRunning } from '../errors';
 import type { RunRow } from '../state/database';
 import { openRun } from '../state/runs';
 import { checkSync } from './check';
@@ -12,6 +12,8 @@ export interface StartRunInput {
   full: boolean;
   /** A preview (dry run) opens a run record without taking the sync's lease. */
   lease?: boolean;
+  /** The Temporal execution (its run id) starting the run, when a workflow does. */
+  execution?: string;
 }
 
 /** What Temporal says of a run's workflow (see workflowIdOfRun): 'RUNNING' or how it ended, and when (ISO). */
@@ -31,10 +33,18 @@ export async function startRun(
   workflowStatus?: RunWorkflowStatus,
 ): Promise<{ runId: string; spec: SyncSpec }> {
   const { spec } = await checkSync(deps, input.sync);
-  const open = () => openRun(deps.state, { runId: input.runId, spec, full: input.full, now: nowIso(deps), lease: input.lease ?? true });
+  const open = () =>
+    openRun(deps.state, {
+      runId: input.runId,
+      spec,
+      full: input.full,
+      now: nowIso(deps),
+      lease: input.lease ?? true,
+      ...(input.execution !== undefined ? { execution: input.execution } : {}),
+    });
   let opened: RunRow;
   try {
-    opened = await open();
+    opened = await openOwnRun(deps, open);
   } catch (err) {
     if (!(err instanceof SyncAlreadyRunning) || !workflowStatus) throw err;
     const { status, closedAt } = await workflowStatus(err.holderRunId);
@@ -48,8 +58,24 @@ export async function startRun(
       closedAt,
     );
     deps.logger.warn({ sync: spec.name, runId: input.runId, abandonedRunId: err.holderRunId, workflowStatus: status }, 'closed an abandoned run that held the sync');
-    opened = await open();
+    opened = await openOwnRun(deps, open);
   }
   // Not input.runId when that id's run finished already (a backfill reusing a workflow id).
   return { runId: opened.run_id, spec };
+}
+
+/**
+ * Opens the run; a run of this workflow id left open by an earlier execution (terminated, then the id
+ * started again: a schedule backfill over that time) is closed as RUN_ABANDONED first, and this
+ * execution gets a run of its own (`…~2`) that extracts afresh.
+ */
+async function openOwnRun(deps: EngineDeps, open: () => Promise<RunRow>): Promise<RunRow> {
+  try {
+    return await open();
+  } catch (err) {
+    if (!(err instanceof RunOfEndedExecution)) throw err;
+    await finishRun(deps, err.runId, { code: 'RUN_ABANDONED', message: 'its workflow execution ended without finishing the run; closed when the same workflow id started again' });
+    deps.logger.warn({ abandonedRunId: err.runId }, 'closed a run an earlier execution of its workflow id left open');
+    return open();
+  }
 }

@@ -43,6 +43,8 @@ export interface RunsTable {
   extract_fence: Generated<string | null>;
   /** When the run closed owing its write-back (writeBack.ts); null once written, or when none is due. */
   write_back_pending: Generated<string | null>;
+  /** The Temporal execution (run id) that opened the run; null for runs opened before it was kept, and previews. */
+  opened_by: Generated<string | null>;
 }
 
 export interface BatchesTable {

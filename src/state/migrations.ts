@@ -237,6 +237,15 @@ const migrations: Record<string, Migration> = {
       if (isPostgres(db)) await db.schema.createIndex('record_results_by_run_page').on('record_results').columns(['run_id', 'id']).execute();
     },
   },
+  /**
+   * The Temporal execution (its run id) that opened a run: a workflow id started again after its
+   * execution was terminated (a schedule backfill over that time) must not take the old run over.
+   */
+  '013_run_opened_by': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('runs').addColumn('opened_by', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

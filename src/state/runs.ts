@@ -1,5 +1,5 @@
 import type { SyncSpec } from '../config/schema';
-import { BackflowError, SyncAlreadyRunning } from '../errors';
+import { BackflowError, RunOfEndedExecution, SyncAlreadyRunning } from '../errors';
 import type { RunRow, RunStatus, StateDb } from './database';
 import type { RunSummary } from './summary';
 
@@ -10,6 +10,8 @@ export interface OpenRunInput {
   now: string;
   /** Take the sync's one-run-at-a-time lease (every real run does; a preview does not). */
   lease: boolean;
+  /** The Temporal execution (its run id) opening the run, when a workflow does. */
+  execution?: string;
 }
 
 /**
@@ -58,7 +60,14 @@ async function openRunOnce(db: StateDb, requested: OpenRunInput): Promise<RunRow
       if (existing?.phase !== 'finished') break;
       input = { ...requested, runId: `${workflowIdOfRun(requested.runId)}~${reuse}` };
     }
-    if (existing) return existing;
+    if (existing) {
+      // Opened by an earlier execution of this workflow id, which ended without closing it (terminated):
+      // not a retry of this one. Taken over, its staged rows would be sent as they were then.
+      if (requested.execution !== undefined && existing.opened_by !== null && existing.opened_by !== requested.execution) {
+        throw new RunOfEndedExecution(existing.run_id);
+      }
+      return existing;
+    }
     if (!input.lease) {
       await insertRun(trx, input);
       return trx.selectFrom('runs').selectAll().where('run_id', '=', input.runId).executeTakeFirstOrThrow();
@@ -96,6 +105,7 @@ async function insertRun(db: StateDb, input: OpenRunInput): Promise<void> {
       finished_at: null,
       error_code: null,
       error_message: null,
+      opened_by: input.execution ?? null,
     })
     .execute();
 }

@@ -414,6 +414,25 @@ describe('running a sync', () => {
     expect((await listRuns(fx.project.deps.state, SYNC)).map((run) => run.runId)).toEqual([`${workflowId}~2`, workflowId]);
   });
 
+  it('gives a workflow id started again after its execution was terminated a run of its own: the old run is closed, not taken over', async () => {
+    const taskQueue = uniqueTaskQueue('reused-terminated');
+    const workflowId = `sync:${SYNC}:scheduled-2026-11-26T23:00:00Z`;
+    fx.sandbox.setFaults({ writeResponseDelayMs: 2_000 });
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const first = await startSync(fx.temporal.client, SYNC, { taskQueue, workflowId });
+      for (let tries = 0; tries < 200 && (await first.progress()).phase !== 'syncing'; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+      await fx.temporal.client.workflow.getHandle(workflowId).terminate('stuck, said the operator');
+      fx.sandbox.setFaults({});
+      // The warehouse changes; then a backfill over that time starts the same workflow id again.
+      await fx.project.sql(`UPDATE accounts SET name = 'Acme Renamed' WHERE id = 1`);
+      const again = await (await startSync(fx.temporal.client, SYNC, { taskQueue, workflowId })).result();
+      // Taken over, the terminated run's staged rows went as they were: 'Acme', and no run of its own.
+      expect(again).toMatchObject({ runId: `${workflowId}~2`, status: 'succeeded' });
+    });
+    expect(await getRun(fx.project.deps.state, workflowId)).toMatchObject({ status: 'failed', error_code: 'RUN_ABANDONED' });
+    expect(fx.sandbox.records('Account').find((a) => a.External_Id__c === '1')).toMatchObject({ Name: 'Acme Renamed' });
+  });
+
   it('closes a run whose workflow was terminated as RUN_ABANDONED when the next one starts, rather than refusing every later run', async () => {
     const taskQueue = uniqueTaskQueue('abandoned');
     const terminatedId = `sync:${SYNC}:terminated`;
