@@ -254,11 +254,16 @@ describe('backflow run with its own worker, interrupted', () => {
 });
 
 describe('backflow run with its own worker, interrupted twice or while starting', () => {
-  const start = () =>
-    spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'backflow.js'), 'run', SYNC, '--project', fx.project.dir], {
+  /** `backflow run` with its own worker: the process, what it wrote on stderr so far, and its exit. */
+  const start = () => {
+    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'backflow.js'), 'run', SYNC, '--project', fx.project.dir], {
       env: { ...process.env, ...fx.project.env, BACKFLOW_WORKFLOW_BUNDLE: process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE, TEMPORAL_ADDRESS: undefined },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    return { child, stderr: () => stderr, exited: once(child, 'exit') as Promise<[number | null]> };
+  };
   const lockFile = () => path.join(fx.project.dir, '.backflow', 'temporal.db.lock');
   /** The pid of the dev server the command spawned, once its lock file names it. */
   async function serverPid(): Promise<number> {
@@ -278,21 +283,18 @@ describe('backflow run with its own worker, interrupted twice or while starting'
   it('stops at the second Ctrl-C, without waiting for the batch in flight, and stops its dev server', async () => {
     // A destination that answers only after a minute: the batch in flight would hold the exit that long.
     fx.sandbox.setFaults({ writeResponseDelayMs: 60_000 });
-    const child = start();
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = once(child, 'exit');
+    const { child, stderr, exited } = start();
     try {
       const server = await serverPid();
       for (let tries = 0; fx.sandbox.requests().length === 0 && tries < 300; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(fx.sandbox.requests().length).toBeGreaterThan(0);
       child.kill('SIGINT');
-      for (let tries = 0; !stderr.includes('SIGINT: cancelling run') && tries < 100; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+      for (let tries = 0; !stderr().includes('SIGINT: cancelling run') && tries < 100; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
       child.kill('SIGINT');
-      const [code] = (await exited) as [number | null];
+      const [code] = await exited;
       // 1 came only after the batch's answer (and a crash was possible): 130 is the second signal's exit.
       expect(code).toBe(130);
-      expect(stderr).toMatch(/SIGINT again: stopping now; run sync:accounts_to_salesforce:\S+ stays open until a later run closes it/);
+      expect(stderr()).toMatch(/SIGINT again: stopping now; run sync:accounts_to_salesforce:\S+ stays open until a later run closes it/);
       expect(await gone(server)).toBe(true);
     } finally {
       child.kill('SIGKILL');
@@ -301,16 +303,13 @@ describe('backflow run with its own worker, interrupted twice or while starting'
   });
 
   it('stops its dev server on a Ctrl-C before the run started, and says so', async () => {
-    const child = start();
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = once(child, 'exit');
+    const { child, stderr, exited } = start();
     try {
       const server = await serverPid();
       child.kill('SIGINT');
-      const [code] = (await exited) as [number | null];
+      const [code] = await exited;
       expect(code).toBe(130);
-      expect(stderr).toContain('SIGINT: stopped (no run of this command was in progress)');
+      expect(stderr()).toContain('SIGINT: stopped (no run of this command was in progress)');
       // Killed by the signal itself, the command left its server running on the project.
       expect(await gone(server)).toBe(true);
       expect(fx.sandbox.requests()).toEqual([]);

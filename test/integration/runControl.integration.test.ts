@@ -47,6 +47,15 @@ function opening(): { entered: () => void; reached: Promise<void>; release: () =
   return { entered: () => entered(), reached, release: () => release(), released };
 }
 
+/** Cancels the run while `gate` holds its activity, and lets the activity go on once the workflow has taken the cancel in. */
+async function cancelWhileHeld(handle: { workflowId: string; cancel(): Promise<unknown> }, gate: ReturnType<typeof opening>): Promise<void> {
+  await gate.reached;
+  await handle.cancel();
+  // The workflow asked for the activity's cancellation: it has seen the cancel before the activity goes on.
+  await historyHas(handle.workflowId, (e) => e.activityTaskCancelRequestedEventAttributes != null);
+  gate.release();
+}
+
 describe('running a sync', () => {
   it('continues as new between batches and answers the progress query with the whole run', async () => {
     fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}batchSize: 1\n`);
@@ -313,11 +322,7 @@ describe('running a sync', () => {
       taskQueue,
       async () => {
         const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
-        await gate.reached;
-        await handle.cancel();
-        // The workflow has taken the cancel in (it asked for the activity's cancellation) before startRun goes on.
-        await historyHas(handle.workflowId, (e) => e.activityTaskCancelRequestedEventAttributes != null);
-        gate.release();
+        await cancelWhileHeld(handle, gate);
         await expect(handle.result()).rejects.toThrow();
         // Abandoned, startRun opened the run after the workflow ended: `running`, the sync's lease held.
         expect(await getRun(fx.project.deps.state, handle.workflowId)).toMatchObject({ status: 'failed', error_code: 'CANCELLED' });
@@ -349,11 +354,7 @@ describe('running a sync', () => {
       taskQueue,
       async () => {
         const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
-        await gate.reached;
-        await handle.cancel();
-        // The workflow has taken the cancel in (it asked for the activity's cancellation) before startRun goes on.
-        await historyHas(handle.workflowId, (e) => e.activityTaskCancelRequestedEventAttributes != null);
-        gate.release();
+        await cancelWhileHeld(handle, gate);
         // Abandoned, finishRun ran a second time (for CANCELLED) and the workflow ended CANCELLED over a succeeded run.
         expect(await handle.result()).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
         expect(finishes).toBe(1);
