@@ -24,7 +24,9 @@ interface JsonPayload {
 function historyPayloads(history: proto.api.history.v1.IHistory): JsonPayload[] {
   const found: JsonPayload[] = [];
   const walk = (value: unknown, key: string): void => {
-    if (key === 'searchAttributes' || value === null || typeof value !== 'object' || value instanceof Uint8Array) return;
+    // Search attributes are indexed in the clear by design; a patch marker is the SDK's own record of a
+    // workflow version (its details: the patch's name), written without the data converter.
+    if (key === 'searchAttributes' || key === 'markerRecordedEventAttributes' || value === null || typeof value !== 'object' || value instanceof Uint8Array) return;
     if ('metadata' in value && 'data' in value && value.data instanceof Uint8Array) {
       const metadata = (value.metadata ?? {}) as Record<string, Uint8Array>;
       found.push({
