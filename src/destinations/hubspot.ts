@@ -13,6 +13,7 @@ import type {
   WriteResult,
 } from './destination';
 import { deadlineAgent } from './hubspotAgent';
+import { HubspotDailyBudget } from './hubspotDaily';
 import { classifyHubspotError, headersOf, toHubspotDestinationError } from './hubspotErrors';
 import { appKey, pacerFor, type RollingWindowPacer } from './hubspotPacing';
 import {
@@ -108,6 +109,7 @@ export class HubspotDestination implements Destination {
   private readonly objects: Client['crm']['objects']['batchApi'];
   private readonly properties: Client['crm']['properties']['coreApi'];
   private readonly pacer: RollingWindowPacer;
+  private readonly daily: HubspotDailyBudget;
   /** Names the app and object in dateTypesCache. */
   private readonly cacheKey: string;
 
@@ -140,6 +142,7 @@ export class HubspotDestination implements Destination {
       concurrency: CONCURRENCY,
       requestsPerSecond: (budget.requestsPer10s / (HUBSPOT_WINDOW_MS / 1000)) * FLEET_RATE_SHARE,
     };
+    this.daily = new HubspotDailyBudget(appKey(config.basePath ?? HUBSPOT_API, config.accessToken), config.limits?.daily);
     this.pacer =
       options.pacer ??
       pacerFor(config.basePath ?? HUBSPOT_API, config.accessToken, { max: budget.requestsPer10s, windowMs: HUBSPOT_WINDOW_MS });
@@ -379,14 +382,19 @@ export class HubspotDestination implements Destination {
    * holds back every other sender of this app for one window).
    */
   private async request<T>(what: string, calls: { count: number }, send: () => Promise<Answered<T>>): Promise<T> {
+    this.daily.beforeRequest();
     const ticket = await this.pacer.acquire();
     calls.count += 1;
     try {
       const answer = await send();
-      ticket.done(headersOf(answer.headers));
+      const headers = headersOf(answer.headers);
+      ticket.done(headers);
+      this.daily.afterResponse(headers);
       return answer.data;
     } catch (err) {
-      ticket.done(headersOf(typeof err === 'object' && err !== null ? (err as { headers?: unknown }).headers : undefined));
+      const headers = headersOf(typeof err === 'object' && err !== null ? (err as { headers?: unknown }).headers : undefined);
+      ticket.done(headers);
+      this.daily.afterResponse(headers);
       const classification = classifyHubspotError(err);
       if (classification.reason === 'rate-limit' && classification.waitMs !== undefined) this.pacer.limited(classification.waitMs);
       throw toHubspotDestinationError(err, what);

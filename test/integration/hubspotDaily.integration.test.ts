@@ -1,0 +1,33 @@
+/**
+ * A HubSpot connection's `limits: { daily }`: backflow stops before the app's requests today (as
+ * HubSpot's X-HubSpot-RateLimit-Daily headers count them) would pass it, and the run ends partial.
+ * The destination driven directly through @hubspot/api-client, against the HubSpot sandbox.
+ */
+import type { HubspotConnection } from '../../src/config/schema';
+import { HubspotDestination } from '../../src/destinations/hubspot';
+import { RollingWindowPacer } from '../../src/destinations/hubspotPacing';
+import type { HubspotTarget } from '../../src/destinations/targets';
+import { DestinationBudgetExhausted } from '../../src/errors';
+import { startHubspotSandbox } from '../../src/sandbox/hubspot';
+import { rejectionOf } from '../support/rejection';
+import { memoryWriteContext } from '../support/writeContext';
+
+it('stops before the requests of the day would pass limits.daily, without sending', async () => {
+  const sandbox = await startHubspotSandbox({
+    properties: { companies: [{ name: 'external_id', label: 'External ID', type: 'string', hasUniqueValue: true }, { name: 'name', label: 'Name', type: 'string' }] },
+    limits: { dailyLimit: 250_000 },
+  });
+  try {
+    const connection = { type: 'hubspot', accessToken: sandbox.accessToken, basePath: sandbox.basePath, tier: 'free', timeoutMs: 10_000, limits: { daily: 3 } } as unknown as HubspotConnection;
+    const target = { connection: 'hubspot', object: 'companies', externalIdField: 'external_id' } as HubspotTarget;
+    const destination = new HubspotDestination(connection, target, { pacer: new RollingWindowPacer({ max: 100, windowMs: 10_000 }) });
+    const write = (key: string) => destination.write('upsert', [{ key, fields: { name: key }, destinationId: null }], memoryWriteContext('companies', `run-${key}`));
+    for (const key of ['a', 'b', 'c']) expect((await write(key)).results).toMatchObject([{ key, status: 'ok' }]);
+    const refused = await rejectionOf<DestinationBudgetExhausted>(write('d'));
+    expect(refused).toBeInstanceOf(DestinationBudgetExhausted);
+    expect(refused.message).toBe('HubSpot API usage is 3 requests today (the app\'s allowance is 250000); backflow stops at 3 (limits.daily) to leave the rest to other integrations');
+    expect(sandbox.records('companies')).toHaveLength(3);
+  } finally {
+    await sandbox.close();
+  }
+});
