@@ -12,13 +12,16 @@ import type { DestinationRecord, RecordError, RecordResult } from './destination
 /**
  * HubSpot stores every property value as a string; null clears the property. Numbers go in plain
  * decimal notation: HubSpot refuses an exponent ("1.4210854715202004e-14 was not a valid number."),
- * which String() writes below 1e-6 and from 1e21 on.
+ * which String() writes below 1e-6 and from 1e21 on. A list of plain values (a warehouse LIST or
+ * array) goes as HubSpot writes a multiple checkbox's options, `;`-separated; anything else
+ * structured as JSON.
  */
 export function toHubspotValue(value: Value): string {
   if (value === null) return '';
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return /e/i.test(String(value)) ? normalizeDecimal(String(value)) : String(value);
   if (typeof value === 'boolean') return String(value);
+  if (Array.isArray(value) && value.every((item) => item !== null && typeof item !== 'object')) return value.map(toHubspotValue).join(';');
   return JSON.stringify(value);
 }
 

@@ -45,6 +45,7 @@ describe('HubSpot values', () => {
             { name: 'renewal', label: 'Renewal', type: 'date' },
             { name: 'score', label: 'Score', type: 'number' },
             { name: 'note', label: 'Note', type: 'string' },
+            { name: 'tags', label: 'Tags', type: 'enumeration', fieldType: 'checkbox', options: ['a', 'b', 'c'] },
           ],
         },
       });
@@ -80,6 +81,20 @@ describe('HubSpot values', () => {
       await destination().write('upsert', [{ key: 'd', fields: { seen_at: '2024-06-01T00:00:00.5Z' }, destinationId: null }], context);
       const propertyReads = sandbox.requests().filter((request) => request.path.includes('/properties/'));
       expect(propertyReads).toHaveLength(1);
+    });
+
+    it("writes a warehouse list onto a multiple checkbox property as HubSpot takes it, `;`-separated", async () => {
+      const destination = new HubspotDestination(
+        { type: 'hubspot', accessToken: sandbox.accessToken, basePath: sandbox.basePath, tier: 'free', timeoutMs: 10_000 },
+        { connection: 'hubspot', object: 'companies', externalIdField: 'external_id' },
+        { pacer: new RollingWindowPacer({ max: 100, windowMs: 10_000 }) },
+      );
+      const context: WriteContext = { syncName: 's', runId: 'r', batchId: 'r#2', checkpoint: null, saveCheckpoint: async () => {} };
+      const written = await destination.write('upsert', [{ key: 'e', fields: { tags: ['a', 'c'] }, destinationId: null }], context);
+      // As JSON text (`["a","c"]`) every record was refused INVALID_OPTION.
+      expect(written.results).toMatchObject([{ key: 'e', status: 'ok' }]);
+      expect(sandbox.records('companies').find((record) => record.properties['external_id'] === 'e')?.properties).toMatchObject({ tags: 'a;c' });
+      expect(toHubspotValue([{ x: 1 }])).toBe('[{"x":1}]');
     });
   });
 });
