@@ -148,7 +148,13 @@ export const webhookConnectionSchema = z.strictObject({
   url: z.string().min(1),
   secret: secretReference.optional(),
   /** Extra request headers; a secret one is written as a reference, e.g. `Authorization: Bearer ${env:HOOK_TOKEN}`. */
-  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'), z.string()).optional(),
+  headers: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'),
+      // What HTTP can carry (fetch refuses anything else, on every attempt): Latin-1, no line breaks.
+      z.string().regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'must be Latin-1 text without line breaks (a header cannot carry a character such as — or ’)'),
+    )
+    .optional(),
   method: z.enum(['POST', 'PUT']).default('POST'),
   /** Per-request timeout; a timed-out request is retried. */
   timeoutMs: z.number().int().positive().default(10_000),

@@ -43,16 +43,19 @@ interface WebhookEvent {
  * key, say) stays at the end, and one in `path` joins it.
  */
 export function webhookUrl(base: string, path: string | undefined): string {
-  if (path === undefined) return base.replace(/\/+$/, '');
+  // As written: a receiver may need its trailing slash (FastAPI and Django redirect without it).
+  if (path === undefined) return base;
   let url: URL;
   try {
     url = new URL(base);
   } catch {
     return `${base.replace(/\/+$/, '')}${path}`; // check() names the invalid URL
   }
-  const [pathname = '', query] = path.split(/\?(.*)/s);
+  const [pathname = '', query = ''] = path.split(/\?(.*)/s);
   url.pathname = `${url.pathname.replace(/\/+$/, '')}${pathname}`;
-  for (const [name, value] of new URLSearchParams(query ?? '')) url.searchParams.append(name, value);
+  // Joined as text: re-serialised, the URL's own query changed (`%20` → `+`, `flag` → `flag=`), which
+  // breaks a receiver that signs or checks it as written.
+  if (query !== '') url.search = url.search === '' ? `?${query}` : `${url.search}&${query}`;
   return url.toString();
 }
 
@@ -152,13 +155,12 @@ export class WebhookDestination implements Destination {
   /** One request; a final answer comes back, a retryable one is thrown. */
   private async post(payload: unknown, key: string): Promise<Outcome> {
     const body = JSON.stringify(payload);
-    const headers: Record<string, string> = {
-      ...this.config.headers,
-      'content-type': 'application/json',
-      'user-agent': 'backflow',
-      'idempotency-key': key,
-    };
-    if (this.config.secret !== undefined) headers[SIGNATURE_HEADER] = signature(this.config.secret, body);
+    // Names are case-insensitive: a connection's Content-Type or User-Agent replaces backflow's (merged,
+    // a receiver saw `application/vnd.api+json, application/json`); the key and signature are backflow's.
+    const headers = new Headers({ 'content-type': 'application/json', 'user-agent': 'backflow' });
+    for (const [name, value] of Object.entries(this.config.headers ?? {})) headers.set(name, value);
+    headers.set('idempotency-key', key);
+    if (this.config.secret !== undefined) headers.set(SIGNATURE_HEADER, signature(this.config.secret, body));
     let response: Response;
     try {
       // Followed, a 301/302 would turn the request into a body-less GET whose 200 counts as delivered.

@@ -127,6 +127,12 @@ describe('loadProject', () => {
     ]);
   });
 
+  it('refuses a webhook header value HTTP cannot carry (fetch refused it on every attempt, retried as a network error)', () => {
+    const hook = '  hook:\n    type: webhook\n    url: https://hooks.example.com/in\n    headers:\n      X-Team: "customer\u2014success"\n      X-Ok: "caf\u00e9"\n';
+    const issues = issuesOf(project({ 'backflow.yaml': `${PROJECT}${hook}`, 'syncs/a.yaml': SYNC }));
+    expect(issues).toEqual(['backflow.yaml: connections.hook.headers.X-Team: must be Latin-1 text without line breaks (a header cannot carry a character such as — or ’)']);
+  });
+
   it('rejects unknown keys and an unknown destination type', () => {
     const issues = issuesOf(
       project({

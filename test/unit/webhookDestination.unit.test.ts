@@ -82,15 +82,35 @@ describe('webhook destination: Idempotency-Key', () => {
   });
 });
 
+describe('webhook destination: headers', () => {
+  it("lets a connection's Content-Type and User-Agent replace backflow's, never merged with them; keeps its Idempotency-Key", async () => {
+    const config: WebhookConnection = {
+      type: 'webhook',
+      url: receiver.url,
+      method: 'POST',
+      timeoutMs: 5_000,
+      headers: { 'Content-Type': 'application/vnd.api+json', 'User-Agent': 'acme-sync', 'Idempotency-Key': 'mine' },
+    };
+    await new WebhookDestination(config, { connection: 'hook', path: '/hooks/accounts', delivery: 'record' }).write('upsert', [record(38)], contextOf('run-h'));
+    const [received] = receiver.received();
+    expect(received?.headers).toMatchObject({ 'content-type': 'application/vnd.api+json', 'user-agent': 'acme-sync' });
+    expect(received?.idempotencyKey).not.toBe('mine');
+  });
+});
+
 describe('webhook destination: the URL a sync posts to', () => {
   it("appends the sync's path to the URL's path, keeping the URL's query string (an API key) at the end", async () => {
     await destination(`${receiver.url}/ingest?api_key=abc123`, { connection: 'hook', path: '/accounts', delivery: 'record' }).write('upsert', [record(38)], contextOf('run-1'));
     expect(receiver.received().map((r) => [r.path, r.query])).toEqual([['/ingest/accounts', { api_key: 'abc123' }]]);
   });
 
-  it('joins a query string in the path to the one in the URL, and trims a trailing slash before the path', () => {
+  it("joins a query string in the path to the URL's, as written, and trims a trailing slash only before a path", () => {
     expect(webhookUrl('https://hooks.example.com/in/?key=a', '/accounts?v=2')).toBe('https://hooks.example.com/in/accounts?key=a&v=2');
     expect(webhookUrl('https://hooks.example.com', '/accounts')).toBe('https://hooks.example.com/accounts');
-    expect(webhookUrl('https://hooks.example.com/in/', undefined)).toBe('https://hooks.example.com/in');
+    // Re-serialised, the URL's own query became `sig=a+b%2Bc&flag=&y=1`: a signature over it broke.
+    expect(webhookUrl('https://hooks.example.com/hook?sig=a%20b%2Bc&flag', '/x?y=1')).toBe('https://hooks.example.com/hook/x?sig=a%20b%2Bc&flag&y=1');
+    // Without a path the URL is the receiver's own, trailing slash and all (FastAPI, Django redirect without it).
+    expect(webhookUrl('https://hooks.example.com/in/', undefined)).toBe('https://hooks.example.com/in/');
+    expect(webhookUrl('https://hooks.example.com/in?next=/', undefined)).toBe('https://hooks.example.com/in?next=/');
   });
 });
