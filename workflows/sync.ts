@@ -249,7 +249,10 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
     }
     await Promise.allSettled(inFlight.values());
     const failure = failureOf(err);
-    const summary = await finish(failure);
+    // A failure after a cancel (a batch timed out, its worker gone) still closes the run: in the
+    // cancelled scope finishRun was never scheduled, and the run was left open.
+    const cancelled = CancellationScope.current().consideredCancelled && patched(CANCEL_WAITS_PATCH);
+    const summary = cancelled ? await CancellationScope.nonCancellable(() => finish(failure)) : await finish(failure);
     throw ApplicationFailure.create({
       type: SYNC_FAILED,
       message: `sync ${input.sync} failed: ${failure.message}`,

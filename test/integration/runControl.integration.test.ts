@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { createActivities } from '../../activities';
 import { extractChanges, finishRun, startRun, syncBatches } from '../../src/engine';
@@ -359,6 +360,34 @@ describe('running a sync', () => {
         expect(await handle.result()).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
         expect(finishes).toBe(1);
         expect(await getRun(fx.project.deps.state, handle.workflowId)).toMatchObject({ status: 'succeeded' });
+      },
+      activities,
+    );
+  });
+
+  it('a batch failing after a cancel (its worker gone) still closes the run', async () => {
+    const taskQueue = uniqueTaskQueue('cancel-then-fail');
+    const real = createActivities(fx.project.deps);
+    const gate = opening();
+    const activities = {
+      ...real,
+      async syncBatches(): Promise<never> {
+        gate.entered();
+        await gate.released;
+        throw ApplicationFailure.nonRetryable('the batch timed out', 'DESTINATION_TRANSIENT');
+      },
+    };
+    await withWorker(
+      fx.temporal,
+      fx.project.deps,
+      taskQueue,
+      async () => {
+        const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
+        await cancelWhileHeld(handle, gate);
+        // The run's summary, as for any failed run; without it the workflow ended CANCELLED with the run open.
+        expect(await handle.result()).toMatchObject({ status: 'failed', error: { code: 'DESTINATION_TRANSIENT' } });
+        // Left open, the next start closed it RUN_ABANDONED "no records were sent", whatever the batch did.
+        expect(await getRun(fx.project.deps.state, handle.workflowId)).toMatchObject({ status: 'failed', phase: 'finished', error_code: 'DESTINATION_TRANSIENT' });
       },
       activities,
     );
