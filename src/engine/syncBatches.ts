@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Value } from '../sources/source';
-import { claimBatch, commitBatch, getBatch, readBatchRecords, saveBatchCheckpoint, totalsOf, type BatchOutcome, type BatchTotals } from '../state/batches';
+import { claimBatch, commitBatch, getBatch, markDeletesSent, readBatchRecords, saveBatchCheckpoint, totalsOf, type BatchOutcome, type BatchTotals } from '../state/batches';
 import type { BatchRow } from '../state/database';
 import { closedRun, getRun, specOf } from '../state/runs';
 import type { RecordResult, WriteContext } from '../destinations/destination';
@@ -103,6 +103,7 @@ async function sendBatch(
   const { destination } = input.target;
   const batchNo = batch.batch_no;
   const records = await readBatchRecords(deps.state, runId, syncName, batchNo);
+  if (batch.operation === 'delete') await markDeletesSent(deps.state, syncName, records.map((record) => record.key));
   const payloads = records.map((record) => ({
     key: record.key,
     fields: JSON.parse(record.payload) as Record<string, Value>,

@@ -19,6 +19,30 @@ const SNAPSHOT_COLUMNS = ['sync_name', 'key', 'fingerprint', 'destination_id', '
  */
 export const UNWRITTEN_PREFIX = 'unwritten:';
 
+/**
+ * Prefix of the fingerprint of a record a delete was sent for and not yet committed (markDeletesSent).
+ */
+export const DELETING_PREFIX = 'deleting:';
+
+/**
+ * Marks the snapshot rows of a delete batch's keys before it is sent. Should the batch never commit
+ * (its answer lost, its run abandoned), the destination may have deleted the records while the
+ * snapshot still said synced: a row back in the model read as unchanged and was never written again.
+ * Marked, it reads as changed and is sent again (its record re-created); a row still gone is deleted
+ * again (a record already deleted answers as gone). A committed delete removes the rows.
+ */
+export async function markDeletesSent(db: StateDb, syncName: string, keys: readonly string[]): Promise<void> {
+  for (const chunk of chunked(keys, 500)) {
+    await db
+      .updateTable('snapshots')
+      .set({ fingerprint: sql<string>`${DELETING_PREFIX} || fingerprint` })
+      .where('sync_name', '=', syncName)
+      .where('key', 'in', chunk)
+      .where('fingerprint', 'not like', `${DELETING_PREFIX}%`)
+      .execute();
+  }
+}
+
 function chunked<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));

@@ -1,6 +1,6 @@
 import { Connection } from 'jsforce';
 import type { SyncMode } from '../../src/destinations/modes';
-import { previewRun } from '../../src/engine';
+import { extractChanges, finishRun, previewRun, startRun, syncBatches } from '../../src/engine';
 import { startSync } from '../../src/temporal/startSync';
 import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
@@ -53,6 +53,29 @@ describe('sync modes against the Salesforce sandbox', () => {
       ]);
       expect(fx.sandbox.records('Account').some((a) => a.Id === bystander)).toBe(true);
       expect(await run(taskQueue)).toMatchObject({ counts: { removed: 0 }, apiCalls: 0 });
+    });
+  });
+
+  it('mirror: a delete applied but never committed (its run abandoned) leaves the row to be written again, not read as unchanged', async () => {
+    setMode('mirror');
+    const taskQueue = uniqueTaskQueue('mirror-lost-delete');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { created: 4 } });
+      // Row 3 leaves the model (an upstream table half loaded); its delete reaches Salesforce, the answer is lost.
+      await fx.project.sql(`CREATE TABLE accounts_backup AS SELECT * FROM accounts; DELETE FROM accounts WHERE id = 3`);
+      const runId = 'sync:accounts_to_salesforce:lost-delete';
+      await startRun(fx.project.deps, { runId, sync: SYNC, full: false });
+      expect((await extractChanges(fx.project.deps, runId)).counts).toMatchObject({ removed: 1, batches: 1 });
+      fx.sandbox.setFaults({ applyThenFail: 1 });
+      await expect(syncBatches(fx.project.deps, runId, { first: 1, last: 1 })).rejects.toThrow();
+      fx.sandbox.setFaults({});
+      // The run is abandoned (its workflow terminated, say): closed with the delete uncommitted.
+      await finishRun(fx.project.deps, runId, { code: 'RUN_ABANDONED', message: 'terminated' });
+      expect(accounts()).toHaveLength(3);
+      // The table is whole again: Account 3 must come back.
+      await fx.project.sql(`DELETE FROM accounts; INSERT INTO accounts SELECT * FROM accounts_backup`);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { changed: 1, unchanged: 3, synced: 1, created: 1 } });
+      expect(accounts()).toContainEqual(['3', 'Initech']);
     });
   });
 
