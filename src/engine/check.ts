@@ -7,6 +7,14 @@ import { getSync } from '../config/load';
 import { resolveModelSql, sqlOf } from '../sources/dbt';
 import { SourceUnavailable } from '../sources/sourceErrors';
 
+/** The sync as a run records it (`runs.spec_json`): its file's spec, a dbt `ref` resolved to SQL. */
+export function runSpecOf(deps: EngineDeps, name: string): { spec: SyncSpec; file: string } {
+  const loaded = project(deps);
+  const declared = getSync(loaded, name);
+  const file = loaded.syncFiles.get(declared.name) ?? `syncs/${declared.name}.yaml`;
+  return { spec: { ...declared, model: resolveModelSql(declared.model, loaded.dir, file) }, file };
+}
+
 /**
  * Everything about a sync that can be checked without writing anything or asking the destination:
  * the spec, the secrets it references, what the destination checks offline (templates, keys), the
@@ -14,10 +22,7 @@ import { SourceUnavailable } from '../sources/sourceErrors';
  * the warehouse's own error.
  */
 export async function checkSync(deps: EngineDeps, name: string): Promise<{ spec: SyncSpec; file: string; columns: string[] }> {
-  const loaded = project(deps);
-  const declared = getSync(loaded, name);
-  const file = loaded.syncFiles.get(declared.name) ?? `syncs/${declared.name}.yaml`;
-  const spec: SyncSpec = { ...declared, model: resolveModelSql(declared.model, loaded.dir, file) };
+  const { spec, file } = runSpecOf(deps, name);
   const issues: ConfigIssue[] = [];
   // Collect config problems from every part instead of stopping at the first.
   const attempt = <T>(work: () => T): T | undefined => {

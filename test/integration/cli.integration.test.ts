@@ -362,6 +362,36 @@ describe('backflow run with its own worker, killed', () => {
   });
 });
 
+describe('backflow run after a killed command, the sync edited since', () => {
+  it('stops the run the killed command left open rather than finishing it by the old definition', async () => {
+    fx.sandbox.setFaults({ writeResponseDelayMs: 3_000 });
+    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'backflow.js'), 'run', SYNC, '--json', '--project', fx.project.dir], {
+      env: { ...process.env, ...fx.project.env, BACKFLOW_WORKFLOW_BUNDLE: process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE, TEMPORAL_ADDRESS: undefined },
+      stdio: 'ignore',
+    });
+    const exited = once(child, 'exit');
+    try {
+      for (let tries = 0; fx.sandbox.requests().length === 0 && tries < 300; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(fx.sandbox.requests().length).toBeGreaterThan(0);
+      child.kill('SIGKILL');
+      await exited;
+    } finally {
+      fx.sandbox.setFaults({});
+    }
+    // The user fixes the sync (here: MRR is no longer sent) and runs it again.
+    fx.project.write(SYNC_FILE, fx.project.read(SYNC_FILE).replace(/^  - \{ from: mrr, to: MRR__c \}\n/m, ''));
+    const next = await backflow(['run', SYNC, '--json', '--project', fx.project.dir], fx.project.env);
+    expectSucceeded(next);
+    expect(next.stderr).toMatch(/stopping run sync:accounts_to_salesforce:\S+, left open by a backflow command that was killed: accounts_to_salesforce was edited since it started/);
+    expect(JSON.parse(next.stdout)).toMatchObject({ status: 'succeeded' });
+    const runs = await fx.project.deps.state.selectFrom('runs').select(['status', 'error_code']).orderBy('started_at').execute();
+    expect(runs).toEqual([
+      { status: 'failed', error_code: 'RUN_ABANDONED' },
+      { status: 'succeeded', error_code: null },
+    ]);
+  });
+});
+
 describeStoreIndependent('backflow run against a cluster', () => {
   it('stops waiting at the first SIGTERM, saying the run goes on on the cluster', async () => {
     // A queue no worker polls: the run waits on the cluster until a worker comes.

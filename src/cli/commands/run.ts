@@ -67,7 +67,7 @@ export async function runCommand(sync: string, options: RunCommandOptions): Prom
     process.stderr.write(`note: ${err.code}: ${err.message}; the run starts and waits for it\n`);
   }
   const result = await session().withTemporal(ctx, deps, { log }, async (temporal) => {
-    await finishLeftoverRuns(temporal, sync, log);
+    await finishLeftoverRuns(temporal, deps, sync, log);
     return runner().runSync(temporal, sync, { ...(options.full ? { full: true } : {}), progressBar: !json && process.stdout.isTTY === true });
   });
   if (json) process.stdout.write(`${JSON.stringify(result.summary)}\n`);
