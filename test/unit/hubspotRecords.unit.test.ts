@@ -5,7 +5,7 @@ const record = (key: string, fields: DestinationRecord['fields'] = {}): Destinat
 
 describe('toHubspotProperties', () => {
   it('sends every value as the string HubSpot stores; null clears the property', () => {
-    expect(toHubspotProperties({ a: 'x', b: 38, c: 12.5, d: true, e: null, f: ['p', 'q'] })).toEqual({ a: 'x', b: '38', c: '12.5', d: 'true', e: '', f: '["p","q"]' });
+    expect(toHubspotProperties({ a: 'x', b: 38, c: 12.5, d: true, e: null, f: ['p', 'q'] })).toEqual({ a: 'x', b: '38', c: '12.5', d: 'true', e: '', f: 'p;q' });
   });
 });
 
