@@ -217,6 +217,10 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
     } else if (input.keysIgnoreCase && removed > 0) {
       recased = await renameRecasedSnapshots(trx, { runId, syncName, dryRun: input.dryRun === true });
     }
+    // A mode that deletes nothing leaves a removed row's record alone and forgets its key: kept, the key
+    // was counted removed again every run, and a later switch to mirror deleted records whose rows had
+    // left long before. A row that comes back is added again (its record found by its key).
+    if (plan.removed === null && removed > recased && input.dryRun !== true) await forgetRemoved(trx, runId, syncName);
 
     // Changes the mode does not send are skipped, each with a reason on record.
     for (const change of ACTIONABLE) {
@@ -343,6 +347,14 @@ async function countRemoved(trx: StateDb, runId: string, syncName: string): Prom
     )
     .executeTakeFirstOrThrow();
   return Number(removed.rows);
+}
+
+/** Drops the snapshot rows of the committed keys the model no longer returns (see classifyChanges). */
+async function forgetRemoved(trx: StateDb, runId: string, syncName: string): Promise<void> {
+  await sql`
+    DELETE FROM snapshots
+    WHERE sync_name = ${syncName}
+      AND NOT EXISTS (SELECT 1 FROM staged_rows s WHERE s.run_id = ${runId} AND s.key = snapshots.key)`.execute(trx);
 }
 
 /** Stages each removed key (after the model's rows) so it can be batched for deletion. */

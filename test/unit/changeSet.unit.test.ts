@@ -261,11 +261,29 @@ describe('sync modes decide what each change sends', () => {
     ]);
   });
 
-  it('upsert: removed keys are counted, never sent', async () => {
+  it('upsert: removed keys are counted once, never sent, and forgotten: a later switch to mirror does not delete their records', async () => {
+    const run = async (rows: Array<[string, string]>, options: { mode?: SyncMode; dryRun?: boolean } = {}) => {
+      const staged = await stageRun(rows, options);
+      await commitAll(staged.runId, staged.counts);
+      return staged.counts;
+    };
+    await run([['1', 'Acme'], ['2', 'Globex']]);
+    expect(await run([['1', 'Acme']])).toMatchObject({ removed: 1, batches: 0 });
+    // Kept, key 2 was counted removed again every run.
+    expect(await run([['1', 'Acme']])).toMatchObject({ removed: 0, unchanged: 1 });
+    // Kept, the first mirror run deleted Globex, whose row had left long before the switch.
+    expect(await run([['1', 'Acme']], { mode: 'mirror' })).toMatchObject({ removed: 0, batches: 0 });
+    // Back in the model, the row is added again (its record is found by its key).
+    expect(await run([['1', 'Acme'], ['2', 'Globex']])).toMatchObject({ added: 1, unchanged: 1 });
+  });
+
+  it('upsert: a dry run counts a removed key and keeps it', async () => {
     const first = await stageRun([['1', 'Acme'], ['2', 'Globex']]);
     await commitAll(first.runId, first.counts);
-    const second = await stageRun([['1', 'Acme']]);
-    expect(second.counts).toMatchObject({ removed: 1, batches: 0 });
+    const preview = await stageRun([['1', 'Acme']], { dryRun: true });
+    expect(preview.counts).toMatchObject({ removed: 1 });
+    await commitAll(preview.runId, preview.counts);
+    expect((await stageRun([['1', 'Acme']])).counts).toMatchObject({ removed: 1 });
   });
 
   it('mirror refuses to delete everything when the model returns no rows, unless allowed', async () => {
