@@ -92,6 +92,20 @@ export async function applyObservations(
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) continue;
       happened.push({ type: 'incident.opened', sync, kind: observation.kind, detail: observation.detail, at, ...(runId ? { runId } : {}) });
     }
+    // Still failing, perhaps otherwise: an open incident says what is wrong now (no second alert). Else
+    // maintenance took an invalid file's incident, whose file was fixed, for recovered while the runs
+    // failed on (a broken model), and alerted "recovered" then "failed" again.
+    for (const observation of observations) {
+      if (!observation.active || !open.some((row) => row.kind === observation.kind)) continue;
+      await trx
+        .updateTable('alert_incidents')
+        .set({ detail: observation.detail })
+        .where('sync_name', '=', sync)
+        .where('kind', '=', observation.kind)
+        .where('resolved_at', 'is', null)
+        .where('detail', '<>', observation.detail)
+        .execute();
+    }
     for (const observation of actions.resolve) {
       const updated = await trx
         .updateTable('alert_incidents')

@@ -172,4 +172,15 @@ describe('alerts and maintenance with an invalid sync file', () => {
     await runMaintenance(deps);
     expect(bodies()).toHaveLength(3);
   });
+
+  it('maintenance does not call a fixed file recovered while the sync still fails, now otherwise', async () => {
+    await runMaintenance(deps);
+    expect(bodies().map((post) => [post.type, post.sync])).toEqual([['incident.opened', 'new_sync']]);
+    writeFileSync(path.join(dir, 'syncs/new_sync.yaml'), SYNC);
+    // The fixed file's run fails to start on its model: the incident stays open, saying so (no second alert).
+    await alertOnStartFailure(deps, { runId: 'r2', sync: 'new_sync', error: { code: 'SOURCE_QUERY_FAILED', message: 'no table accounts_v2' } });
+    await runMaintenance(deps);
+    // Before, maintenance resolved it "syncs/new_sync.yaml is valid again", and the next run alerted anew.
+    expect(bodies().map((post) => [post.type, post.sync])).toEqual([['incident.opened', 'new_sync']]);
+  });
 });
