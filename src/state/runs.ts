@@ -110,6 +110,33 @@ async function insertRun(db: StateDb, input: OpenRunInput): Promise<void> {
     .execute();
 }
 
+/**
+ * A run that failed before it opened (its model, a secret, its own sync file): recorded closed and
+ * failed, holding no lease and having sent nothing, so `backflow runs --failed` and `runs show` name it
+ * as any failed run. A run of that id already on record (a retried activity, a reused id) is kept.
+ */
+export async function recordStartFailure(
+  db: StateDb,
+  input: { runId: string; syncName: string; specJson: string; error: { code: string; message: string }; now: string },
+): Promise<void> {
+  await db
+    .insertInto('runs')
+    .values({
+      run_id: input.runId,
+      sync_name: input.syncName,
+      status: 'failed',
+      phase: 'finished',
+      spec_json: input.specJson,
+      full_resync: 0,
+      started_at: input.now,
+      finished_at: input.now,
+      error_code: input.error.code,
+      error_message: input.error.message,
+    })
+    .onConflict((oc) => oc.column('run_id').doNothing())
+    .execute();
+}
+
 /** Removes every trace of a run (a dry-run preview leaves nothing behind). */
 export async function deleteRun(db: StateDb, runId: string): Promise<void> {
   await db.transaction().execute(async (trx) => {

@@ -1,4 +1,6 @@
 import { startSync } from '../../src/temporal/startSync';
+import { runDuration } from '../../src/ops/metrics';
+import { listRuns } from '../../src/state/history';
 import { answerBusy, answerOk, startAlertReceiver, type AlertReceiver } from '../support/alertReceiver';
 import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
@@ -63,6 +65,16 @@ describe('alerts', () => {
         }
         expect(alertKinds(hooks)).toEqual([['incident.opened', 'failed']]);
         expect(String(hooks.posts[0]?.body.detail)).toContain('SOURCE_QUERY_FAILED');
+        // Both are on record as failed runs (`backflow runs --failed` said there were none), and counted.
+        const failed = await listRuns(fx.project.deps.state, SYNC, 20, { failedOnly: true });
+        expect(failed.map((run) => [run.status, run.error?.code])).toEqual([
+          ['failed', 'SOURCE_QUERY_FAILED'],
+          ['failed', 'SOURCE_QUERY_FAILED'],
+        ]);
+        const failedRuns = (await runDuration.get()).values.find(
+          (v) => v.metricName === 'backflow_run_duration_seconds_count' && v.labels.sync === SYNC && v.labels.status === 'failed',
+        );
+        expect(failedRuns?.value).toBeGreaterThanOrEqual(2);
         fx.project.write(file, good);
         expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });
       });

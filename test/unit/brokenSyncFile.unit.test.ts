@@ -6,7 +6,7 @@ import { getSync, loadProject } from '../../src/config/load';
 import { syncSpec, type EngineDeps } from '../../src/engine/context';
 import { formatConfigIssue } from '../../src/errors';
 import { runMaintenance } from '../../src/ops/maintenance';
-import { alertOnStartFailure } from '../../src/ops/startFailure';
+import { handleStartFailure } from '../../src/ops/startFailure';
 import { openStateStore, type StateDb } from '../../src/state/database';
 import { startAlertReceiver, type AlertReceiver } from '../support/alertReceiver';
 import { closeRun, openRun } from '../../src/state/runs';
@@ -125,9 +125,9 @@ describe('alerts and maintenance with an invalid sync file', () => {
   });
 
   it('a run that failed to start on its own invalid file alerts through backflow.yaml\'s alerts; another sync\'s run still alerts', async () => {
-    await alertOnStartFailure(deps, { runId: 'r1', sync: 'new_sync', error: { code: 'CONFIG_INVALID', message: 'syncs/new_sync.yaml: mappings: …' } });
+    await handleStartFailure(deps, { runId: 'r1', sync: 'new_sync', error: { code: 'CONFIG_INVALID', message: 'syncs/new_sync.yaml: mappings: …' } });
     expect(bodies()).toEqual([expect.objectContaining({ type: 'incident.opened', sync: 'new_sync', kind: 'failed', runId: 'r1' })]);
-    await alertOnStartFailure(deps, { runId: 'r2', sync: 'accounts', error: { code: 'SOURCE_QUERY_FAILED', message: 'no table' } });
+    await handleStartFailure(deps, { runId: 'r2', sync: 'accounts', error: { code: 'SOURCE_QUERY_FAILED', message: 'no table' } });
     expect(bodies().map((post) => [post.sync, post.kind])).toEqual([
       ['new_sync', 'failed'],
       ['accounts', 'failed'],
@@ -178,7 +178,7 @@ describe('alerts and maintenance with an invalid sync file', () => {
     expect(bodies().map((post) => [post.type, post.sync])).toEqual([['incident.opened', 'new_sync']]);
     writeFileSync(path.join(dir, 'syncs/new_sync.yaml'), SYNC);
     // The fixed file's run fails to start on its model: the incident stays open, saying so (no second alert).
-    await alertOnStartFailure(deps, { runId: 'r2', sync: 'new_sync', error: { code: 'SOURCE_QUERY_FAILED', message: 'no table accounts_v2' } });
+    await handleStartFailure(deps, { runId: 'r2', sync: 'new_sync', error: { code: 'SOURCE_QUERY_FAILED', message: 'no table accounts_v2' } });
     await runMaintenance(deps);
     // Before, maintenance resolved it "syncs/new_sync.yaml is valid again", and the next run alerted anew.
     expect(bodies().map((post) => [post.type, post.sync])).toEqual([['incident.opened', 'new_sync']]);
