@@ -382,6 +382,7 @@ export function loadProject(dir: string, options: LoadOptions = {}): Project {
       destination: sync.destination,
       mode: sync.mode,
       ...(sync.allowEmptyMirror ? { allowEmptyMirror: true } : {}),
+      ...(sync.maxDeletes !== undefined ? { maxDeletes: sync.maxDeletes } : {}),
       mappings: sync.mappings,
       ...(sync.batchSize !== undefined ? { batchSize: sync.batchSize } : {}),
       ...(sync.schedule ? { schedule: sync.schedule } : {}),

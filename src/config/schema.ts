@@ -406,6 +406,11 @@ export const syncSchema = z
     mode: z.enum(SYNC_MODES).default('upsert'),
     /** Mirror mode refuses to delete everything when the model returns no rows, unless this is set. */
     allowEmptyMirror: z.boolean().default(false),
+    /**
+     * Mirror mode refuses a run that would delete more of the sync's records than this: a number, or a
+     * share of the records it holds (`"10%"`). A half-loaded table must not empty the destination.
+     */
+    maxDeletes: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?%$/, 'must be a number of records, or a share such as "10%"')]).optional(),
     mappings: z.array(mappingSchema).min(1, 'map at least one column'),
     /** Records per destination request; capped by the destination's own limit. */
     batchSize: z.number().int().positive().optional(),
@@ -472,6 +477,7 @@ export interface SyncSpec {
   destination: SyncDestination;
   mode: SyncMode;
   allowEmptyMirror?: boolean;
+  maxDeletes?: number | string;
   mappings: Mapping[];
   batchSize?: number;
   schedule?: ScheduleConfig;

@@ -97,6 +97,7 @@ export async function extractChanges(
     syncName: spec.name,
     mode: spec.mode,
     ...(spec.allowEmptyMirror ? { allowEmptyMirror: true } : {}),
+    ...(spec.maxDeletes !== undefined ? { maxDeletes: spec.maxDeletes } : {}),
     ...((await destination.destination.keysIgnoreCase?.({ runId, offline: options.dryRun === true })) ? { keysIgnoreCase: true } : {}),
     fence,
     ...(options.dryRun ? { dryRun: true } : {}),

@@ -159,6 +159,8 @@ export interface ClassifyInput {
   mode: SyncMode;
   /** Mirror mode only: delete everything when the model returns no rows. */
   allowEmptyMirror?: boolean;
+  /** Mirror mode only: the most records a run may delete, a number or a share (`"10%"`) of those held. */
+  maxDeletes?: number | string;
   /** The destination matches keys ignoring letter case (see keepRecasedKeys). */
   keysIgnoreCase?: boolean;
   /** The extract attempt's fence (resetStaging): refused once another attempt owns the staging. */
@@ -214,6 +216,7 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
       }
       await stageRemoved(trx, runId, syncName);
       if (input.keysIgnoreCase) recased = await keepRecasedKeys(trx, { runId, syncName, now: input.now, dryRun: input.dryRun === true });
+      if (input.maxDeletes !== undefined) await refusePastDeleteLimit(trx, syncName, removed - recased, input.maxDeletes);
     } else if (input.keysIgnoreCase && removed > 0) {
       recased = await renameRecasedSnapshots(trx, { runId, syncName, dryRun: input.dryRun === true });
     }
@@ -347,6 +350,27 @@ async function countRemoved(trx: StateDb, runId: string, syncName: string): Prom
     )
     .executeTakeFirstOrThrow();
   return Number(removed.rows);
+}
+
+/**
+ * A mirror run that would delete more than `maxDeletes` (a number, or a share of the records the sync
+ * holds) sends nothing: a table half loaded upstream, or keys whose format changed, would otherwise
+ * delete (and the next run re-create, under new ids) records people act on.
+ */
+async function refusePastDeleteLimit(trx: StateDb, syncName: string, deletes: number, maxDeletes: number | string): Promise<void> {
+  const held = await trx
+    .selectFrom('snapshots')
+    .select((eb) => eb.fn.countAll<number>().as('rows'))
+    .where('sync_name', '=', syncName)
+    .executeTakeFirstOrThrow();
+  const records = Number(held.rows);
+  const limit = typeof maxDeletes === 'number' ? maxDeletes : Math.floor((records * Number(maxDeletes.slice(0, -1))) / 100);
+  if (deletes <= limit) return;
+  throw new BackflowError(
+    'MIRROR_DELETE_LIMIT',
+    `mirror mode would delete ${deletes} of the ${records} records this sync holds, more than maxDeletes (${maxDeletes}: ${limit}); nothing was sent. ` +
+      'If the model is right, raise maxDeletes in the sync for one run',
+  );
 }
 
 /** Drops the snapshot rows of the committed keys the model no longer returns (see classifyChanges). */

@@ -31,7 +31,7 @@ afterEach(async () => {
 async function stageRun(
   rows: Array<[string, string]>,
   /** `unreadable`: keys whose rows held a value the source could not read, staged after `rows` as extractChanges does. */
-  options: { full?: boolean; batchSize?: number; mode?: SyncMode; allowEmptyMirror?: boolean; unreadable?: string[]; keysIgnoreCase?: boolean; dryRun?: boolean } = {},
+  options: { full?: boolean; batchSize?: number; mode?: SyncMode; allowEmptyMirror?: boolean; maxDeletes?: number | string; unreadable?: string[]; keysIgnoreCase?: boolean; dryRun?: boolean } = {},
 ) {
   const runId = `run-${++runNo}`;
   await openRun(db, { runId, spec: { ...spec, mode: options.mode ?? 'upsert' }, full: options.full ?? false, now: NOW, lease: true });
@@ -52,6 +52,7 @@ async function stageRun(
     syncName: spec.name,
     mode: options.mode ?? 'upsert',
     ...(options.allowEmptyMirror ? { allowEmptyMirror: true } : {}),
+    ...(options.maxDeletes !== undefined ? { maxDeletes: options.maxDeletes } : {}),
     ...(options.keysIgnoreCase ? { keysIgnoreCase: true } : {}),
     ...(options.dryRun ? { dryRun: true as const } : {}),
     batchSize: options.batchSize ?? 2,
@@ -284,6 +285,25 @@ describe('sync modes decide what each change sends', () => {
     expect(preview.counts).toMatchObject({ removed: 1 });
     await commitAll(preview.runId, preview.counts);
     expect((await stageRun([['1', 'Acme']])).counts).toMatchObject({ removed: 1 });
+  });
+
+  it('mirror refuses a run that would delete more than maxDeletes (a number or a share), sending nothing', async () => {
+    const rows: Array<[string, string]> = [['1', 'Acme'], ['2', 'Globex'], ['3', 'Initech'], ['4', 'Umbrella']];
+    const first = await stageRun(rows, { mode: 'mirror' });
+    await commitAll(first.runId, first.counts);
+    // A table half loaded upstream: three of four rows gone.
+    await expect(stageRun(rows.slice(0, 1), { mode: 'mirror', maxDeletes: '50%' })).rejects.toMatchObject({
+      code: 'MIRROR_DELETE_LIMIT',
+      message: 'mirror mode would delete 3 of the 4 records this sync holds, more than maxDeletes (50%: 2); nothing was sent. If the model is right, raise maxDeletes in the sync for one run',
+    });
+    const refused = async () => closeRun(db, { runId: `run-${runNo}`, now: NOW, error: { code: 'MIRROR_DELETE_LIMIT', message: 'refused' } });
+    await refused();
+    expect(await snapshotKeys()).toEqual(['1', '2', '3', '4']);
+    await expect(stageRun(rows.slice(0, 1), { mode: 'mirror', maxDeletes: 2 })).rejects.toMatchObject({ code: 'MIRROR_DELETE_LIMIT' });
+    await refused();
+    // Within the limit, the deletes go.
+    const within = await stageRun(rows.slice(0, 2), { mode: 'mirror', maxDeletes: '50%' });
+    expect(within.counts).toMatchObject({ removed: 2, batches: 1 });
   });
 
   it('mirror refuses to delete everything when the model returns no rows, unless allowed', async () => {

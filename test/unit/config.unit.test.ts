@@ -133,6 +133,12 @@ describe('loadProject', () => {
     expect(issues).toEqual(['backflow.yaml: connections.hook.headers.X-Team: must be Latin-1 text without line breaks (a header cannot carry a character such as — or ’)']);
   });
 
+  it('takes maxDeletes as a number of records or a share, and says what it takes otherwise', () => {
+    expect(loadProject(project({ 'backflow.yaml': PROJECT, 'syncs/a.yaml': `${SYNC}maxDeletes: "10%"\n` })).syncs.get('a')).toMatchObject({ maxDeletes: '10%' });
+    expect(loadProject(project({ 'backflow.yaml': PROJECT, 'syncs/a.yaml': `${SYNC}maxDeletes: 25\n` })).syncs.get('a')).toMatchObject({ maxDeletes: 25 });
+    expect(issuesOf(project({ 'backflow.yaml': PROJECT, 'syncs/a.yaml': `${SYNC}maxDeletes: lots\n` })).join('\n')).toContain('syncs/a.yaml: maxDeletes: ');
+  });
+
   it('rejects unknown keys and an unknown destination type', () => {
     const issues = issuesOf(
       project({
