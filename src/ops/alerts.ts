@@ -82,6 +82,7 @@ export async function applyObservations(
           detail: observation.detail,
           run_id: runId ?? null,
           open_pending: channels,
+          opened_channels: channels,
           resolve_pending: null,
           resolved_detail: null,
           resolved_run_id: null,
@@ -107,9 +108,19 @@ export async function applyObservations(
         .execute();
     }
     for (const observation of actions.resolve) {
+      const opening = await trx
+        .selectFrom('alert_incidents')
+        .select('opened_channels')
+        .where('sync_name', '=', sync)
+        .where('kind', '=', observation.kind)
+        .where('resolved_at', 'is', null)
+        .executeTakeFirst();
+      // A recovery message only where the opening alert was meant to go.
+      const opened = opening?.opened_channels === null || opening === undefined ? undefined : channelList(opening.opened_channels);
+      const recoveryChannels = opened === undefined ? channels : channelText(channelList(channels).filter((c) => opened.includes(c)));
       const updated = await trx
         .updateTable('alert_incidents')
-        .set({ resolved_at: at, resolve_pending: channels, resolved_detail: observation.detail, resolved_run_id: runId ?? null })
+        .set({ resolved_at: at, resolve_pending: recoveryChannels, resolved_detail: observation.detail, resolved_run_id: runId ?? null })
         .where('sync_name', '=', sync)
         .where('kind', '=', observation.kind)
         .where('resolved_at', 'is', null)

@@ -22,6 +22,11 @@ export type AlertIncidentsTable = {
   open_pending: string | null;
   /** The same for the recovery message; set when the incident resolves. */
   resolve_pending: string | null;
+  /**
+   * The channels the opening alert was for: the recovery goes to these only (of those configured
+   * when it resolves). Null for incidents from before 014: every channel configured then.
+   */
+  opened_channels: string | null;
   /** The recovery message's detail and run, kept so a late delivery says what it said then. */
   resolved_detail: string | null;
   resolved_run_id: string | null;

@@ -246,6 +246,16 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('runs').addColumn('opened_by', 'text').execute();
     },
   },
+  /**
+   * The channels an incident's opening alert was for: a recovery message went to every channel
+   * configured when it resolved, one that never got the opening too (an invalid sync file alerts
+   * through backflow.yaml's channels, its fixed sync's run through its own).
+   */
+  '014_alert_opened_channels': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('alert_incidents').addColumn('opened_channels', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

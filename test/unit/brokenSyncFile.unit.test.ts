@@ -5,6 +5,7 @@ import { loadProjectCached } from '../../src/config/cache';
 import { getSync, loadProject } from '../../src/config/load';
 import { syncSpec, type EngineDeps } from '../../src/engine/context';
 import { formatConfigIssue } from '../../src/errors';
+import { alertOnRun } from '../../src/ops/alerts';
 import { runMaintenance } from '../../src/ops/maintenance';
 import { handleStartFailure } from '../../src/ops/startFailure';
 import { openStateStore, type StateDb } from '../../src/state/database';
@@ -171,6 +172,21 @@ describe('alerts and maintenance with an invalid sync file', () => {
     rmSync(path.join(dir, 'syncs/new_sync.yaml'));
     await runMaintenance(deps);
     expect(bodies()).toHaveLength(3);
+  });
+
+  it('sends the recovery only to the channels the opening alert was for', async () => {
+    // The invalid file's failure alerts through backflow.yaml's webhook alone.
+    await handleStartFailure(deps, { runId: 'r1', sync: 'new_sync', error: { code: 'CONFIG_INVALID', message: 'syncs/new_sync.yaml: mappings: …' } });
+    // Fixed, the sync has a Slack channel of its own too; its next run succeeds.
+    writeFileSync(path.join(dir, 'syncs/new_sync.yaml'), `${SYNC}alerts:\n  slack: ${hooks.url}/slack\n`);
+    const spec = syncSpec(deps, 'new_sync');
+    const zero = { extracted: 0, added: 0, changed: 0, removed: 0, unchanged: 0, invalid: 0, synced: 0, rejected: 0, skipped: 0, created: 0, updated: 0, deleted: 0 };
+    await alertOnRun({ state, logger: pino({ level: 'silent' }), env: {}, now: () => now }, { sync: 'new_sync', runId: 'r2', status: 'succeeded', startedAt: now.toISOString(), finishedAt: now.toISOString(), counts: zero, apiCalls: 0, batches: 0 }, spec.alerts);
+    // Slack never got the opening: before, it got "recovered" out of the blue.
+    expect(hooks.posts.map((post) => [post.path, post.body['type'] ?? 'slack text'])).toEqual([
+      ['/hook', 'incident.opened'],
+      ['/hook', 'incident.resolved'],
+    ]);
   });
 
   it('maintenance does not call a fixed file recovered while the sync still fails, now otherwise', async () => {

@@ -24,9 +24,9 @@ describe('opening the state store to read history (runs, records)', () => {
     try {
       await expect(openStateStore(url, { migrate: 'fresh-only' })).rejects.toMatchObject({
         code: 'STATE_STORE_OUTDATED',
-        message: expect.stringContaining('lacks migrations this version of backflow reads with (012_results_page_index, 013_run_opened_by)') as unknown,
+        message: expect.stringContaining('lacks migrations this version of backflow reads with (012_results_page_index, 013_run_opened_by, 014_alert_opened_channels)') as unknown,
       });
-      expect((await pendingMigrations(older)).pending).toEqual(['012_results_page_index', '013_run_opened_by']);
+      expect((await pendingMigrations(older)).pending).toEqual(['012_results_page_index', '013_run_opened_by', '014_alert_opened_channels']);
     } finally {
       await older.destroy();
     }
