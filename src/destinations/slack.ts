@@ -222,6 +222,26 @@ export class SlackDestination implements Destination {
     }
   }
 
+  /**
+   * Whether the channel a sync names (an id or a name) is the channel `id` a row's message is in: a
+   * name is known by an earlier post of this worker, else looked up once (conversations.list, which
+   * then knows every name). When that cannot be told (no channels:read scope, an error) the answer
+   * is yes: the message stays the row's, as before the sync could name another channel.
+   */
+  async namesChannel(channel: string, id: string): Promise<{ same: boolean; calls: number }> {
+    if (CHANNEL_ID.test(channel)) return { same: channel === id, calls: 0 };
+    const learned = learnedChannelIds.get(this.nameKey(channel));
+    if (learned !== undefined) return { same: learned === id, calls: 0 };
+    const listed = this.channelIds === undefined;
+    try {
+      const found = await this.channelId(channel);
+      if (found !== undefined) learnedChannelIds.set(this.nameKey(channel), found);
+      return { same: found === undefined || found === id, calls: listed ? 1 : 0 };
+    } catch {
+      return { same: true, calls: listed ? 1 : 0 };
+    }
+  }
+
   /** A channel's id from its id or name (raw Slack errors: callers classify them). */
   private async channelId(ref: string): Promise<string | undefined> {
     if (/^[CGD][A-Z0-9]{2,}$/.test(ref)) return ref;
@@ -298,15 +318,26 @@ class BatchWriter {
         this.results.set(key, { key, status: 'skipped', reason: 'insert mode: a message was posted for this row already', destinationId: messageId(stored.channel, stored.ts) });
         continue;
       }
-      const channel = stored?.channel ?? target.channel ?? channelFromRecord(record, target.channelFrom);
+      const named = target.channel ?? channelFromRecord(record, target.channelFrom);
+      // The sync names another channel than the row's message is in (`channel:` edited): the row gets a
+      // message where the sync now posts; the old one is left where it is.
+      const moved = stored !== null && named !== undefined && !(await this.sameChannel(named, stored.channel));
+      const current = moved ? null : stored;
+      const channel = current?.channel ?? named;
       if (channel === undefined) {
         const field = target.channelFrom ?? 'channel';
         this.results.set(key, { key, status: 'rejected', error: { code: 'CHANNEL_MISSING', message: `${field} is empty: no channel to post to`, fields: [field] } });
         continue;
       }
-      await this.send(key, channel, rendered.text, stored);
+      await this.send(key, channel, rendered.text, current);
     }
     return this.answer(records);
+  }
+
+  private async sameChannel(named: string, id: string): Promise<boolean> {
+    const { same, calls } = await this.slack.namesChannel(named, id);
+    this.apiCalls += calls;
+    return same;
   }
 
   /** One message for every row of the batch that passes `when`; each row's destination id is the digest's. */
