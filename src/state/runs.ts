@@ -177,6 +177,14 @@ export async function summarizeRun(db: StateDb, runId: string): Promise<RunSumma
     ])
     .where('run_id', '=', runId)
     .executeTakeFirstOrThrow();
+  // A run that failed during its extract never wrote its counts, yet the invalid rows of the pages it
+  // read are on record, each with its reason: counted, `runs show` does not say 0 above them.
+  const invalidResults = await db
+    .selectFrom('record_results')
+    .select((eb) => eb.fn.countAll<number>().as('rows'))
+    .where('run_id', '=', runId)
+    .where('status', '=', 'invalid')
+    .executeTakeFirstOrThrow();
   const summary: RunSummary = {
     sync: run.sync_name,
     runId: run.run_id,
@@ -189,7 +197,7 @@ export async function summarizeRun(db: StateDb, runId: string): Promise<RunSumma
       changed: run.changed,
       removed: run.removed,
       unchanged: run.unchanged,
-      invalid: run.invalid,
+      invalid: Math.max(run.invalid, Number(invalidResults.rows)),
       synced: Number(totals.synced),
       rejected: Number(totals.rejected),
       skipped: run.skipped + Number(totals.skipped),

@@ -252,6 +252,16 @@ describe('sync modes decide what each change sends', () => {
     expect(await snapshotKeys()).toEqual(['1', '2']);
   });
 
+  it('a run that failed during its extract counts the invalid rows of the pages it read, as it lists them', async () => {
+    const runId = `run-${++runNo}`;
+    await openRun(db, { runId, spec, full: false, now: NOW, lease: true });
+    await stagePage(db, runId, 0, [{ key: '1', fingerprint: 'f', payload: '{}' }], [{ key: null, code: 'NULL_PRIMARY_KEY', message: 'row 2: primary key id is NULL', payload: null }], NOW);
+    // The next page failed (the warehouse went away): the extract never classified, and the run closed.
+    const summary = await closeRun(db, { runId, now: NOW, error: { code: 'SOURCE_UNAVAILABLE', message: 'connection lost' } });
+    expect(summary.counts.invalid).toBe(1);
+    expect((await recordResults(db, runId, true)).map((r) => r.status)).toEqual(['invalid']);
+  });
+
   it('an unreadable row sharing its key with another row makes both invalid, each reported once', async () => {
     const { runId, counts } = await stageRun([['1', 'Acme'], ['2', 'Globex']], { unreadable: ['1'] });
     expect(counts).toMatchObject({ extracted: 3, added: 1, invalid: 2, batches: 1 });
