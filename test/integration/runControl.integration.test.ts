@@ -48,6 +48,20 @@ function opening(): { entered: () => void; reached: Promise<void>; release: () =
   return { entered: () => entered(), reached, release: () => release(), released };
 }
 
+/** backflow's activities, `name` held at `gate` until the test releases it; `calls` counts its calls. */
+function holdingActivity(name: 'startRun' | 'finishRun', gate: ReturnType<typeof opening>): { activities: ReturnType<typeof createActivities>; calls: () => number } {
+  const real = createActivities(fx.project.deps);
+  const run = real[name] as (...args: unknown[]) => Promise<unknown>;
+  let calls = 0;
+  const held = async (...args: unknown[]) => {
+    calls++;
+    gate.entered();
+    await gate.released;
+    return run(...args);
+  };
+  return { activities: { ...real, [name]: held }, calls: () => calls };
+}
+
 /** Cancels the run while `gate` holds its activity, and lets the activity go on once the workflow has taken the cancel in. */
 async function cancelWhileHeld(handle: { workflowId: string; cancel(): Promise<unknown> }, gate: ReturnType<typeof opening>): Promise<void> {
   await gate.reached;
@@ -307,16 +321,8 @@ describe('running a sync', () => {
 
   it('a cancel while startRun runs waits for it, then closes the run CANCELLED and frees the sync', async () => {
     const taskQueue = uniqueTaskQueue('cancel-start');
-    const real = createActivities(fx.project.deps);
     const gate = opening();
-    const activities = {
-      ...real,
-      async startRun(input: { runId: string; sync: string; full: boolean }) {
-        gate.entered();
-        await gate.released;
-        return real.startRun(input);
-      },
-    };
+    const { activities } = holdingActivity('startRun', gate);
     await withWorker(
       fx.temporal,
       fx.project.deps,
@@ -337,18 +343,8 @@ describe('running a sync', () => {
 
   it('a cancel while finishRun runs lets it finish once: the run and the workflow agree', async () => {
     const taskQueue = uniqueTaskQueue('cancel-finish');
-    const real = createActivities(fx.project.deps);
     const gate = opening();
-    let finishes = 0;
-    const activities = {
-      ...real,
-      async finishRun(runId: string, error?: { code: string; message: string }) {
-        finishes++;
-        gate.entered();
-        await gate.released;
-        return real.finishRun(runId, error);
-      },
-    };
+    const { activities, calls: finishes } = holdingActivity('finishRun', gate);
     await withWorker(
       fx.temporal,
       fx.project.deps,
@@ -358,7 +354,7 @@ describe('running a sync', () => {
         await cancelWhileHeld(handle, gate);
         // Abandoned, finishRun ran a second time (for CANCELLED) and the workflow ended CANCELLED over a succeeded run.
         expect(await handle.result()).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
-        expect(finishes).toBe(1);
+        expect(finishes()).toBe(1);
         expect(await getRun(fx.project.deps.state, handle.workflowId)).toMatchObject({ status: 'succeeded' });
       },
       activities,
