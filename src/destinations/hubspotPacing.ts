@@ -146,9 +146,13 @@ export class RollingWindowPacer {
 
 const pacers = new Map<string, RollingWindowPacer>();
 
-/** Names one HubSpot app within this worker: base path + token, the token hashed (never kept). */
+/**
+ * Names one HubSpot app within this worker: base path + token, the token hashed (never kept). The
+ * base path as the client uses it (no trailing slash): `https://api.hubapi.com/` and the default are
+ * one app, one rolling window, not two that each let through a window's worth.
+ */
 export function appKey(basePath: string, accessToken: string): string {
-  return `${basePath}#${createHash('sha256').update(accessToken).digest('hex').slice(0, 16)}`;
+  return `${basePath.replace(/\/+$/, '')}#${createHash('sha256').update(accessToken).digest('hex').slice(0, 16)}`;
 }
 
 /** The worker-wide pacer of one HubSpot app (see appKey). */

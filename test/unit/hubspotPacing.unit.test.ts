@@ -1,4 +1,4 @@
-import { RollingWindowPacer, safetyMarginMs, type PacerClock } from '../../src/destinations/hubspotPacing';
+import { pacerFor, RollingWindowPacer, safetyMarginMs, type PacerClock } from '../../src/destinations/hubspotPacing';
 
 /** A clock that only moves when told; sleepers wake in time order as it passes their deadline. */
 class StepClock implements PacerClock {
@@ -42,6 +42,14 @@ function acquireMany(pacer: RollingWindowPacer, clock: StepClock, n: number) {
 }
 
 const MARGIN = safetyMarginMs(10_000);
+
+describe('the worker-wide pacer of a HubSpot app', () => {
+  it('is one for a base path written with or without its trailing slash (two would each let a window through)', () => {
+    const budget = { max: 100, windowMs: 10_000 };
+    expect(pacerFor('https://api.hubapi.com/', 'pat-na1-one', budget)).toBe(pacerFor('https://api.hubapi.com', 'pat-na1-one', budget));
+    expect(pacerFor('https://api.hubapi.com', 'pat-na1-two', budget)).not.toBe(pacerFor('https://api.hubapi.com', 'pat-na1-one', budget));
+  });
+});
 
 describe('RollingWindowPacer', () => {
   it('lets `max` requests through at once, then frees each slot one window after its answer', async () => {
