@@ -7,6 +7,11 @@ export function logTo(json: boolean): (line: string) => void {
   return (line) => (json ? process.stderr : process.stdout).write(`${line}\n`);
 }
 
+/** A shell's exit status for a command a signal stopped. */
+export function exitCodeOf(signal: NodeJS.Signals): number {
+  return signal === 'SIGINT' ? 130 : 143;
+}
+
 /** Exit codes: 0 succeeded, 1 failed or bad input, 2 partial (some records rejected). */
 export function exitCodeFor(statuses: readonly RunStatus[]): number {
   if (statuses.includes('failed')) return 1;

@@ -3,6 +3,7 @@ import { BackflowError } from '../errors';
 import type { RunSummary } from '../state/summary';
 import { startSync } from '../temporal/startSync';
 import { workflowUrl } from '../temporal/server';
+import { exitCodeOf } from './output';
 import type { TemporalSession } from './temporalSession';
 
 export interface SyncRunResult {
@@ -80,11 +81,6 @@ function cancelOnSignal(handle: Awaited<ReturnType<typeof startSync>>): SignalWa
     handle.cancel().catch((err: unknown) => force(err instanceof Error ? err : new Error(String(err))));
   });
   return { forced, cancelledBy: () => received, release };
-}
-
-/** A shell's exit status for a command a signal stopped. */
-export function exitCodeOf(signal: NodeJS.Signals): number {
-  return signal === 'SIGINT' ? 130 : 143;
 }
 
 /**

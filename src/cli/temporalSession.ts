@@ -5,7 +5,7 @@ import { installTemporalRuntime } from '../temporal/runtime';
 import { startTemporal, type TemporalServer } from '../temporal/server';
 import { createWorker } from '../../worker';
 import type { CliContext } from './context';
-import { exitCodeOf } from './runSync';
+import { exitCodeOf } from './output';
 
 export interface TemporalSession {
   server: TemporalServer;

@@ -53,11 +53,15 @@ interface SlackErrorLike {
   data?: { error?: unknown };
 }
 
+/** A Retry-After value in seconds (what Slack sends, Web API and incoming webhooks alike) as ms; undefined when missing or not a number. */
+export function retryAfterMs(value: unknown): number | undefined {
+  const seconds = typeof value === 'string' && value.trim() !== '' ? Number(value) : typeof value === 'number' ? value : NaN;
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
+
 function retryAfterHeader(headers: unknown): number | undefined {
   if (typeof headers !== 'object' || headers === null) return undefined;
-  const value = (headers as Record<string, unknown>)['retry-after'];
-  const seconds = Number(value);
-  return value !== undefined && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+  return retryAfterMs((headers as Record<string, unknown>)['retry-after']);
 }
 
 export function classifySlackError(err: unknown, method: string): SlackFailure {

@@ -1,6 +1,7 @@
 import { IncomingWebhook } from '@slack/webhook';
 import type { SlackWebhookConnection } from '../config/schema';
 import { BackflowError, DestinationTransientError } from '../errors';
+import { retryAfterMs } from './slackErrors';
 import type { BatchCost, Destination, DestinationLimits, DestinationRecord, RecordError, RecordResult, TargetCheckInput, TargetIssue, WriteContext, WriteResult } from './destination';
 import type { WriteOperation } from './modes';
 import { MessageRenderer, unmappedVariables } from './slackMessages';
@@ -15,12 +16,6 @@ const WEBHOOK_GONE = new Set(['no_service', 'no_service_id', 'no_team', 'team_di
 const CHANNEL_REFUSED = new Set(['channel_not_found', 'channel_is_archived', 'action_prohibited', 'posting_to_general_channel_denied']);
 /** The wait after a 429 that names none (Slack documents Retry-After, in seconds, and 1 message/s). */
 const WEBHOOK_RATE_LIMIT_WAIT_MS = 1_000;
-
-/** Retry-After in seconds (what Slack sends) as ms; undefined when missing or not a number. */
-function retryAfterMs(header: string | null): number | undefined {
-  const seconds = header === null || header.trim() === '' ? NaN : Number(header);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
-}
 
 interface WebhookErrorLike {
   code?: unknown;

@@ -161,6 +161,17 @@ export function specOf(run: RunRow): SyncSpec {
   return JSON.parse(run.spec_json) as SyncSpec;
 }
 
+/** How many of a run's rows are on record as invalid (a NULL or duplicate key, an unreadable value). */
+export async function countInvalidResults(db: StateDb, runId: string): Promise<number> {
+  const invalid = await db
+    .selectFrom('record_results')
+    .select((eb) => eb.fn.countAll<number>().as('rows'))
+    .where('run_id', '=', runId)
+    .where('status', '=', 'invalid')
+    .executeTakeFirstOrThrow();
+  return Number(invalid.rows);
+}
+
 /** Totals of a run from its committed batches (the source of truth), plus the extract counts. */
 export async function summarizeRun(db: StateDb, runId: string): Promise<RunSummary> {
   const run = await getRun(db, runId);
@@ -179,12 +190,7 @@ export async function summarizeRun(db: StateDb, runId: string): Promise<RunSumma
     .executeTakeFirstOrThrow();
   // A run that failed during its extract never wrote its counts, yet the invalid rows of the pages it
   // read are on record, each with its reason: counted, `runs show` does not say 0 above them.
-  const invalidResults = await db
-    .selectFrom('record_results')
-    .select((eb) => eb.fn.countAll<number>().as('rows'))
-    .where('run_id', '=', runId)
-    .where('status', '=', 'invalid')
-    .executeTakeFirstOrThrow();
+  const invalidResults = await countInvalidResults(db, runId);
   const summary: RunSummary = {
     sync: run.sync_name,
     runId: run.run_id,
@@ -197,7 +203,7 @@ export async function summarizeRun(db: StateDb, runId: string): Promise<RunSumma
       changed: run.changed,
       removed: run.removed,
       unchanged: run.unchanged,
-      invalid: Math.max(run.invalid, Number(invalidResults.rows)),
+      invalid: Math.max(run.invalid, invalidResults),
       synced: Number(totals.synced),
       rejected: Number(totals.rejected),
       skipped: run.skipped + Number(totals.skipped),

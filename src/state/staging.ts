@@ -7,6 +7,7 @@ import type { StateDb } from './database';
 import { isPostgres } from './dialect';
 import { RESULT_COLUMNS, UNWRITTEN_PREFIX } from './batches';
 import { insertJsonRows, jsonRows } from './jsonRows';
+import { countInvalidResults } from './runs';
 
 export interface StagedRow {
   key: string;
@@ -252,13 +253,8 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
     const count = (kind: string) => Number(byChange.find((c) => c.change === kind)?.rows ?? 0);
     // Every invalid row has a result: duplicates (also staged, as 'invalid'), and rows never staged
     // (a NULL key, a value the source could not read).
-    const invalidResults = await trx
-      .selectFrom('record_results')
-      .select((eb) => eb.fn.countAll<number>().as('rows'))
-      .where('run_id', '=', runId)
-      .where('status', '=', 'invalid')
-      .executeTakeFirstOrThrow();
-    const neverStaged = Number(invalidResults.rows) - count('invalid');
+    const invalidResults = await countInvalidResults(trx, runId);
+    const neverStaged = invalidResults - count('invalid');
     const skipped = ACTIONABLE.filter((change) => change !== 'removed' && plan[change] === null).reduce((sum, change) => sum + count(change), 0);
 
     const counts: ChangeCounts = {
@@ -267,7 +263,7 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
       changed: count('changed'),
       removed: removed - recased,
       unchanged: count('unchanged'),
-      invalid: Number(invalidResults.rows),
+      invalid: invalidResults,
       skipped: skipped + recased,
       batches: lastBatch,
     };

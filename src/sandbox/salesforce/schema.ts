@@ -106,7 +106,8 @@ const INDUSTRIES = [
   'Utilities', 'Other',
 ];
 
-const externalIdText = (): FieldDef => ({
+/** A unique external id text field; `External_Id__c` (case-insensitive) unless told otherwise. */
+const externalIdText = (field: Partial<Pick<FieldDef, 'name' | 'label' | 'length' | 'caseSensitive'>> = {}): FieldDef => ({
   name: 'External_Id__c',
   label: 'External Id',
   type: 'string',
@@ -119,6 +120,7 @@ const externalIdText = (): FieldDef => ({
   idLookup: true,
   caseSensitive: false,
   custom: true,
+  ...field,
 });
 
 export const SANDBOX_SOBJECTS: SObjectDef[] = [
@@ -133,20 +135,7 @@ export const SANDBOX_SOBJECTS: SObjectDef[] = [
       { name: 'Name', label: 'Account Name', type: 'string', length: 255, nillable: false, createable: true, updateable: true },
       externalIdText(),
       // Made "Unique, case sensitive" (an admin's choice): `ab-1` and `AB-1` are two records' keys.
-      {
-        name: 'Case_Sensitive_Key__c',
-        label: 'Case Sensitive Key',
-        type: 'string',
-        length: 80,
-        nillable: true,
-        createable: true,
-        updateable: true,
-        externalId: true,
-        unique: true,
-        idLookup: true,
-        caseSensitive: true,
-        custom: true,
-      },
+      externalIdText({ name: 'Case_Sensitive_Key__c', label: 'Case Sensitive Key', length: 80, caseSensitive: true }),
       { name: 'Health_Score__c', label: 'Health Score', type: 'double', precision: 18, scale: 0, nillable: true, createable: true, updateable: true, custom: true },
       {
         name: 'Segment__c',
