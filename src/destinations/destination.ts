@@ -10,6 +10,12 @@ export interface DestinationRecord {
   fields: Record<string, Value>;
   /** The destination's id for this key from an earlier run, when known. */
   destinationId: string | null;
+  /**
+   * The destinationId was committed while the sync found records by another key field (its
+   * `externalIdField` edited since): the record holds its key in the old field, so it is written by
+   * that id, with the key set in the new field, instead of being matched (and duplicated) by the new one.
+   */
+  rekeyed?: true;
 }
 
 export interface RecordError {

@@ -232,11 +232,25 @@ export class HubspotDestination implements Destination {
   }
 
   /**
+   * Upserts by idProperty, except records written under another idProperty (DestinationRecord.rekeyed):
+   * those are updated by their stored ids, the key set in the new idProperty; one whose record is
+   * gone since is upserted like the rest.
+   */
+  private async upsert(records: readonly DestinationRecord[], calls: { count: number }): Promise<Map<string, RecordResult>> {
+    const byId = records.flatMap((record) => (record.rekeyed && record.destinationId !== null ? [{ record, id: record.destinationId }] : []));
+    const answers = new Map<string, RecordResult>();
+    const gone = await this.updateByIds(byId, answers, calls);
+    const byKey = [...records.filter((record) => !(record.rekeyed && record.destinationId !== null)), ...gone.map(({ record }) => record)];
+    for (const [key, result] of await this.upsertByKey(byKey, calls)) answers.set(key, result);
+    return answers;
+  }
+
+  /**
    * Batch upsert by idProperty. Every input carries its warehouse key as objectWriteTraceId, which
    * makes HubSpot answer per record (207) instead of failing the batch for one bad record, and lets
    * the unordered answer be mapped back to keys.
    */
-  private async upsert(records: readonly DestinationRecord[], calls: { count: number }): Promise<Map<string, RecordResult>> {
+  private async upsertByKey(records: readonly DestinationRecord[], calls: { count: number }): Promise<Map<string, RecordResult>> {
     if (records.length === 0) return new Map();
     const { object, externalIdField: idProperty } = this.target;
     const answer: BatchAnswer = await this.request(`upsert ${object}`, calls, () =>
@@ -294,7 +308,11 @@ export class HubspotDestination implements Destination {
     const { object, externalIdField: idProperty } = this.target;
     const answer: BatchAnswer = await this.request(`update ${object}`, calls, () =>
       this.objects.updateWithHttpInfo(object, {
-        inputs: writes.map(({ record, id }) => ({ id, properties: toHubspotProperties(record.fields), objectWriteTraceId: record.key })),
+        inputs: writes.map(({ record, id }) => ({
+          id,
+          properties: toHubspotProperties(record.rekeyed ? { ...record.fields, [idProperty]: record.key } : record.fields),
+          objectWriteTraceId: record.key,
+        })),
       }),
     );
     // Ids HubSpot has no record for come back together in OBJECT_NOT_FOUND entries (a 207).

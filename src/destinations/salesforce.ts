@@ -235,7 +235,7 @@ export class SalesforceDestination implements Destination {
     await send(await this.plan(operation, await this.prepare(operation, pending, done), ownCreates));
     // Records sent by a stored Id whose record is gone since (deleted or merged away, here or in an
     // earlier attempt of this batch): resolved again by the key field, all of them with one look-up.
-    const gone = this.sendsStoredIds(operation) ? records.filter((record) => record.destinationId && isGone(done.get(record.key))) : [];
+    const gone = records.filter((record) => record.destinationId && (this.sendsStoredIds(operation) || record.rekeyed) && isGone(done.get(record.key)));
     if (gone.length > 0) await send(await this.replan(operation, await this.prepare(operation, gone, done)));
     const results = records.map(
       (record): RecordResult =>
@@ -302,7 +302,11 @@ export class SalesforceDestination implements Destination {
       return plan;
     }
     if (operation === 'upsert' && this.target.matchOn === undefined) {
-      plan.upsert.push(...ready);
+      for (const r of ready) {
+        // Written under another external id field: its record is found by the Id (see DestinationRecord.rekeyed).
+        if (r.record.rekeyed && r.record.destinationId) plan.update.push({ ...r, id: r.record.destinationId });
+        else plan.upsert.push(r);
+      }
       return plan;
     }
     // A Salesforce Id committed by an earlier run is used as is (no look-up; one found gone is looked
@@ -408,7 +412,7 @@ export class SalesforceDestination implements Destination {
     }
     for (const chunk of chunks(plan.update)) {
       const answers = await this.collection(`update ${object}`, chunk.length, () =>
-        sobject.update(chunk.map((r) => ({ ...r.fields, Id: r.id })), { allOrNone: false }),
+        sobject.update(chunk.map((r) => ({ ...(r.record.rekeyed ? this.withKey(r) : r.fields), Id: r.id })), { allOrNone: false }),
       );
       chunk.forEach((r, i) => results.set(r.record.key, toResult(r.record, { ...(answers[i] as CollectionResult), id: (answers[i] as CollectionResult).id ?? r.id }, () => false)));
     }

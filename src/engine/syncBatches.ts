@@ -3,12 +3,14 @@ import type { Value } from '../sources/source';
 import { claimBatch, commitBatch, getBatch, markDeletesSent, readBatchRecords, saveBatchCheckpoint, totalsOf, type BatchOutcome, type BatchTotals } from '../state/batches';
 import type { BatchRow } from '../state/database';
 import { closedRun, getRun, specOf } from '../state/runs';
-import type { RecordResult, WriteContext } from '../destinations/destination';
+import type { DestinationRecord, RecordResult, WriteContext } from '../destinations/destination';
+import type { SyncSpec } from '../config/schema';
 import { BackflowError, DestinationBudgetExhausted } from '../errors';
 import { interruptionOf, type RangeInterruption } from './rangeInterruption';
 import { writeBisecting } from './bisect';
 import { nowIso, openTarget, type EngineDeps, type OpenTarget } from './context';
 import { pacerFor, type Pacer } from './pacing';
+import { RekeyedRecords } from './rekeyed';
 
 /** A run of consecutive batches one activity sends, first to last. */
 export interface BatchRange {
@@ -59,6 +61,7 @@ export async function syncBatches(
   const pacer = pacerFor({ state: deps.state, connection: spec.destination.connection, limits: target.limits });
   const batches: BatchTotals[] = [];
   const fence = randomUUID();
+  const rekeyed = new RekeyedRecords(deps.state);
   let sent = 0;
   for (let batchNo = range.first; batchNo <= range.last; batchNo++) {
     try {
@@ -71,7 +74,7 @@ export async function syncBatches(
         if (claimed.committed) {
           batches.push(totalsOf(claimed, true));
         } else {
-          batches.push(await sendBatch(deps, { runId, syncName: spec.name, batch: claimed, target, pacer, fence }));
+          batches.push(await sendBatch(deps, { runId, spec, batch: claimed, target, pacer, fence, rekeyed }));
           sent++;
         }
       }
@@ -97,17 +100,20 @@ async function refuseIfClosed(deps: EngineDeps, runId: string): Promise<void> {
 
 async function sendBatch(
   deps: EngineDeps,
-  input: { runId: string; syncName: string; batch: BatchRow; target: OpenTarget; pacer: Pacer | null; fence: string },
+  input: { runId: string; spec: SyncSpec; batch: BatchRow; target: OpenTarget; pacer: Pacer | null; fence: string; rekeyed: RekeyedRecords },
 ): Promise<BatchTotals> {
-  const { runId, syncName, batch, pacer, fence } = input;
+  const { runId, batch, pacer, fence } = input;
+  const syncName = input.spec.name;
   const { destination } = input.target;
   const batchNo = batch.batch_no;
   const records = await readBatchRecords(deps.state, runId, syncName, batchNo);
   if (batch.operation === 'delete') await markDeletesSent(deps.state, syncName, records.map((record) => record.key));
-  const payloads = records.map((record) => ({
+  const rekeyed = batch.operation === 'delete' ? new Set<string>() : await input.rekeyed.of(input.spec.destination, records);
+  const payloads = records.map((record): DestinationRecord => ({
     key: record.key,
     fields: JSON.parse(record.payload) as Record<string, Value>,
     destinationId: record.destinationId,
+    ...(rekeyed.has(record.key) ? { rekeyed: true as const } : {}),
   }));
   // Live: each write of a bisected batch sees what the one before it saved.
   let checkpoint = batch.checkpoint;

@@ -56,6 +56,8 @@ export interface BatchRecord {
   payload: string;
   /** Destination id committed by an earlier run, when there is one. */
   destinationId: string | null;
+  /** The run whose commit holds the record's snapshot, when there is one. */
+  writtenBy: string | null;
 }
 
 export interface BatchOutcome {
@@ -187,6 +189,7 @@ export async function readBatchRecords(
       'staged_rows.fingerprint',
       'staged_rows.payload',
       'snapshots.destination_id',
+      'snapshots.run_id as written_by',
     ])
     .where('batches.run_id', '=', runId)
     .where('batches.batch_no', '=', batchNo)
@@ -198,6 +201,7 @@ export async function readBatchRecords(
     fingerprint: row.fingerprint,
     payload: row.payload,
     destinationId: row.destination_id ?? null,
+    writtenBy: row.written_by ?? null,
   }));
 }
 

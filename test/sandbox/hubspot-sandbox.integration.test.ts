@@ -5,6 +5,7 @@
  * policyName, a missing Authorization header, a request that never gets an answer).
  */
 import { Client } from '@hubspot/api-client';
+import { PropertyCreateFieldTypeEnum, PropertyCreateTypeEnum } from '@hubspot/api-client/lib/codegen/crm/properties';
 
 import { startHubspotSandbox, type HubspotSandbox } from '../../src/sandbox/hubspot';
 import { rejectionOf } from '../support/rejection';
@@ -504,6 +505,39 @@ describe('properties', () => {
 
     const accounts = await client.crm.properties.coreApi.getAll('p_accounts');
     expect(accounts.results.map((p) => p.name)).toEqual(expect.arrayContaining(['account_name', 'external_id', 'hs_object_id']));
+  });
+
+  it('creates a property (201): listed, and usable as idProperty when it has unique values', async () => {
+    const created = await client.crm.properties.coreApi.create('companies', {
+      name: 'warehouse_id',
+      label: 'Warehouse ID',
+      type: PropertyCreateTypeEnum.String,
+      fieldType: PropertyCreateFieldTypeEnum.Text,
+      groupName: 'companyinformation',
+      hasUniqueValue: true,
+    });
+    expect(created).toMatchObject({ name: 'warehouse_id', type: 'string', fieldType: 'text', hasUniqueValue: true, hubspotDefined: false });
+    expect((await client.crm.properties.coreApi.getAll('companies')).results.map((p) => p.name)).toContain('warehouse_id');
+    const inputs = [{ idProperty: 'warehouse_id', id: 'w-1', properties: { name: 'Acme' } }];
+    const first = await client.crm.companies.batchApi.upsert({ inputs });
+    const again = await client.crm.companies.batchApi.upsert({ inputs });
+    expect(again.results[0]?.id).toBe(first.results[0]?.id);
+    expect(sandbox.records('companies').map((c) => c.properties['warehouse_id'])).toEqual(['w-1']);
+    // A reset forgets it with the records.
+    sandbox.reset();
+    expect((await client.crm.properties.coreApi.getAll('companies')).results.map((p) => p.name)).not.toContain('warehouse_id');
+  });
+
+  it('refuses a property name the object has (409 OBJECT_ALREADY_EXISTS) and a fieldType its type cannot take (400)', async () => {
+    const taken = await rejection(
+      client.crm.properties.coreApi.create('companies', { name: 'external_id', label: 'Again', type: PropertyCreateTypeEnum.String, fieldType: PropertyCreateFieldTypeEnum.Text, groupName: 'companyinformation' }),
+    );
+    expect(taken).toMatchObject({ code: 409, body: { category: 'OBJECT_ALREADY_EXISTS', message: "Property named 'external_id' already exists." } });
+    const mismatched = await rejection(
+      client.crm.properties.coreApi.create('companies', { name: 'score', label: 'Score', type: PropertyCreateTypeEnum.Number, fieldType: PropertyCreateFieldTypeEnum.Text, groupName: 'companyinformation' }),
+    );
+    expect(mismatched).toMatchObject({ code: 400, body: { category: 'VALIDATION_ERROR' } });
+    expect((await client.crm.properties.coreApi.getAll('companies')).results.map((p) => p.name)).not.toContain('score');
   });
 
   it('answers 400 for an unknown object type', async () => {

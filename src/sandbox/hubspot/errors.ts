@@ -126,6 +126,11 @@ export function conflict(message: string): HubspotApiError {
   return new HubspotApiError(409, errorBody(message, 'CONFLICT'));
 }
 
+/** A definition (a property) named like one the object has already. */
+export function alreadyExists(message: string): HubspotApiError {
+  return new HubspotApiError(409, errorBody(message, 'OBJECT_ALREADY_EXISTS'));
+}
+
 export function nonUniqueIdProperty(objectTypeId: string, property: string, portalId: number): HubspotApiError {
   return validationError(`Unable to perform update/upsert by non-unique ${objectTypeId} property ${property} in portal ID ${portalId}`);
 }

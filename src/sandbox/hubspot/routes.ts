@@ -3,6 +3,7 @@
  * (auth, limits, faults, logging) lives in server.ts.
  */
 
+import { createProperty } from './propertyCreate';
 import { methodNotAllowed, resourceNotFound, unknownObjectType } from './errors';
 import { batchRead, getProperty, getRecord, listProperties, listRecords } from './reads';
 import type { ApiResponse } from './render';
@@ -59,6 +60,7 @@ export function handleApiRequest(ctx: ApiContext, req: ApiRequest): ApiResponse 
   const writes = { schema: ctx.schema, store: ctx.store, now: ctx.now };
 
   if (resource === 'properties') {
+    if (rest.length === 0 && req.method === 'POST') return createProperty(def, req.rawBody);
     if (req.method !== 'GET') throw methodNotAllowed(req.method);
     if (rest.length === 0) return listProperties(def);
     if (rest.length === 1 && rest[0] !== undefined) return getProperty(def, rest[0]);

@@ -31,7 +31,9 @@ function fromError(error: HubspotApiError, extraHeaders: Record<string, string> 
 
 export class HubspotSandboxServer {
   readonly accessToken: string;
-  readonly schema: AccountSchema;
+  /** Replaced by reset(): properties created through the API go with the records. */
+  schema: AccountSchema;
+  private readonly newSchema: () => AccountSchema;
   readonly store = new RecordStore();
   private readonly app: FastifyInstance;
   private readonly limiter: RateLimiter;
@@ -44,7 +46,8 @@ export class HubspotSandboxServer {
   constructor(options: HubspotSandboxOptions = {}) {
     // Shaped like a private-app token: "pat-" + region + two uuid-ish groups.
     this.accessToken = options.accessToken ?? `pat-na1-${randomBytes(16).toString('hex')}`;
-    this.schema = new AccountSchema(options.portalId ?? DEFAULT_PORTAL_ID, options.properties ?? {}, options.customObjects ?? []);
+    this.newSchema = () => new AccountSchema(options.portalId ?? DEFAULT_PORTAL_ID, options.properties ?? {}, options.customObjects ?? []);
+    this.schema = this.newSchema();
     this.limiter = new RateLimiter(() => Date.now(), options.limits ?? {});
     this.random = options.random ?? Math.random;
     if (options.faults !== undefined) this.setFaults(options.faults);
@@ -88,6 +91,7 @@ export class HubspotSandboxServer {
   }
 
   reset(): void {
+    this.schema = this.newSchema();
     this.store.reset();
     this.requestLog = [];
     this.faults = {};

@@ -34,6 +34,8 @@ export class RecordStore {
       store = { byId: new Map(), archived: new Map(), unique: new Map([...def.idProperties].map((p) => [p, new Map()])) };
       this.types.set(def.objectTypeId, store);
     }
+    // A unique property created since (POST /crm/v3/properties): no record holds a value of it yet.
+    for (const property of def.idProperties) if (!store.unique.has(property)) store.unique.set(property, new Map());
     return store;
   }
 
