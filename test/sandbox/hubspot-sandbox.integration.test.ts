@@ -540,6 +540,13 @@ describe('properties', () => {
     expect((await client.crm.properties.coreApi.getAll('companies')).results.map((p) => p.name)).not.toContain('score');
   });
 
+  it('takes ten unique-value properties per object (external_id and nine more) and refuses the eleventh', async () => {
+    const unique = (name: string) =>
+      client.crm.properties.coreApi.create('companies', { name, label: name, type: PropertyCreateTypeEnum.String, fieldType: PropertyCreateFieldTypeEnum.Text, groupName: 'companyinformation', hasUniqueValue: true });
+    for (let i = 1; i <= 9; i++) await unique(`key_${i}`);
+    expect(await rejection(unique('key_10'))).toMatchObject({ code: 400, body: { message: 'companies already has 10 properties with unique values, the most an object can have' } });
+  });
+
   it('answers 400 for an unknown object type', async () => {
     const error = await rejection(client.crm.properties.coreApi.getAll('widgets'));
     expect(error.code).toBe(400);
