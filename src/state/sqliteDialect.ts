@@ -1,4 +1,4 @@
-import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
+import { CompiledQuery, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type DialectAdapter, type Driver, type SqliteDialectConfig } from 'kysely';
 import { busyWaitingConnection } from './sqliteBusy';
 import { yieldingConnection } from './sqliteYield';
 
@@ -21,6 +21,22 @@ export class ImmediateSqliteDialect extends SqliteDialect {
 
   override createDriver(): Driver {
     return new ImmediateSqliteDriver(this.#config);
+  }
+
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
+/**
+ * SQLite's DDL is transactional, which Kysely's adapter does not claim: its migrator then ran each
+ * migration statement by statement, and a crash between two (migration 009 adds five columns, then an
+ * index) left a store that could not migrate again ("duplicate column"). Claimed, the migrator applies
+ * the pending migrations in one transaction (begun IMMEDIATE, below): all of them, or none.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
   }
 }
 

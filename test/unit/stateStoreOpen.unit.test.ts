@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openStateStore } from '../../src/state/database';
+import { sql } from 'kysely';
 import { migrateTo, pendingMigrations } from '../../src/state/migrations';
 
 const newStoreUrl = () => `sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'backflow-open-')), 'state.db')}`;
@@ -31,6 +32,31 @@ describe('opening the state store to read history (runs, records)', () => {
       await older.destroy();
     }
     // A worker of this version (or backflow migrate) applies them.
+    const current = await openStateStore(url);
+    try {
+      expect((await pendingMigrations(current)).pending).toEqual([]);
+    } finally {
+      await current.destroy();
+    }
+  });
+});
+
+describe('migrating a SQLite store', () => {
+  it('applies the pending migrations all or none: one failing leaves the store as it was, to migrate again once mended', async () => {
+    const url = newStoreUrl();
+    const older = await openStateStore(url, { migrate: false });
+    try {
+      await migrateTo(older, '011_write_back_owed');
+      // A column 014 adds, there already (a hand edit, say): 014 fails after 012 and 013 ran.
+      await sql`ALTER TABLE alert_incidents ADD COLUMN opened_channels text`.execute(older);
+      await expect(openStateStore(url)).rejects.toThrow(/migration 014_alert_opened_channels/);
+      expect((await pendingMigrations(older)).pending).toEqual(['012_results_page_index', '013_run_opened_by', '014_alert_opened_channels']);
+      const runColumns = await sql<{ name: string }>`SELECT name FROM pragma_table_info('runs')`.execute(older);
+      expect(runColumns.rows.map((column) => column.name)).not.toContain('opened_by');
+      await sql`ALTER TABLE alert_incidents DROP COLUMN opened_channels`.execute(older);
+    } finally {
+      await older.destroy();
+    }
     const current = await openStateStore(url);
     try {
       expect((await pendingMigrations(current)).pending).toEqual([]);
