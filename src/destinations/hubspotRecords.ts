@@ -147,19 +147,21 @@ export function mapWriteAnswer(options: {
     const key = keyOf(result.objectWriteTraceId, result.properties ?? undefined);
     if (key !== undefined) answers.set(key, { key, status: 'ok', destinationId: result.id, created: created(result) });
   }
+  // Errors naming no record of the batch: what HubSpot said is all a record it left unanswered can show.
+  const unnamed: string[] = [];
   for (const entry of errors) {
     const error = recordErrorOf(entry);
-    for (const trace of entry.context?.['objectWriteTraceId'] ?? []) {
-      const key = keyOf(trace);
-      if (key !== undefined) answers.set(key, { key, status: 'rejected', error });
-    }
+    const named = (entry.context?.['objectWriteTraceId'] ?? []).flatMap((trace) => keyOf(trace) ?? []);
+    for (const key of named) answers.set(key, { key, status: 'rejected', error });
+    if (named.length === 0) unnamed.push(error.message);
   }
+  const said = unnamed.length === 0 ? '' : ` (its errors naming no record: ${unnamed.join(' | ')})`;
   for (const record of sent) {
     if (!answers.has(record.key)) {
       answers.set(record.key, {
         key: record.key,
         status: 'rejected',
-        error: { code: 'NO_RESULT', message: 'HubSpot answered the batch without a result or error for this record; it is sent again next run', fields: [] },
+        error: { code: 'NO_RESULT', message: `HubSpot answered the batch without a result or error for this record${said}; it is sent again next run`, fields: [] },
       });
     }
   }

@@ -58,6 +58,25 @@ describe('mapWriteAnswer', () => {
     // HubSpot said nothing about 4: rejected, so it is sent again next run.
     expect(answers.get('4')).toMatchObject({ status: 'rejected', error: { code: 'NO_RESULT' } });
   });
+
+  it("shows an unanswered record HubSpot's errors that name no record, rather than nothing", () => {
+    const answers = mapWriteAnswer({
+      idProperty: 'external_id',
+      sent: [record('1'), record('2')],
+      results: [{ id: '101', objectWriteTraceId: '1', _new: false }],
+      errors: [{ category: 'VALIDATION_ERROR', message: 'Property values were not valid', errors: [{ message: 'mrr must be a number', code: 'INVALID_INTEGER' }] }],
+      created: () => false,
+    });
+    expect(answers.get('2')).toEqual({
+      key: '2',
+      status: 'rejected',
+      error: {
+        code: 'NO_RESULT',
+        message: 'HubSpot answered the batch without a result or error for this record (its errors naming no record: VALIDATION_ERROR: mrr must be a number); it is sent again next run',
+        fields: [],
+      },
+    });
+  });
 });
 
 describe('recordErrorOf', () => {
