@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'RUN_ALREADY_FINISHED'
   | 'MIRROR_EMPTY_MODEL'
   | 'MIRROR_DELETE_LIMIT'
+  /** The destination connection points elsewhere than where the sync's records were written (destinationLocator.ts). */
+  | 'DESTINATION_MOVED'
   | 'MODE_NOT_SUPPORTED'
   | 'SCHEDULE_NOT_FOUND'
   | 'TEMPORAL_REQUIRED'

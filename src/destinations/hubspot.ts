@@ -34,7 +34,7 @@ import { pendingCreates, pendingCreatesCheckpoint } from './pendingCreates';
 import type { HubspotTarget } from './targets';
 
 /** Where the client goes without a basePath. */
-const HUBSPOT_API = 'https://api.hubapi.com';
+export const HUBSPOT_API = 'https://api.hubapi.com';
 
 /** HubSpot's batch endpoints take at most 100 inputs a request. */
 export const HUBSPOT_BATCH_LIMIT = 100;

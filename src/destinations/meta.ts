@@ -13,7 +13,7 @@ import type { MetaAudienceTarget } from './metaTarget';
 export const META_MAX_ROWS = 10_000;
 /** The destination id of a row synced with no member: every identifier empty, its old member (if any) removed. */
 export const NO_MEMBER = memberId({});
-const DEFAULT_GRAPH_URL = 'https://graph.facebook.com';
+export const DEFAULT_GRAPH_URL = 'https://graph.facebook.com';
 /** The SDK sets no timeout of its own; a request hanging longer is retried. */
 const REQUEST_TIMEOUT_MS = 60_000;
 

@@ -59,7 +59,8 @@ export function openSalesforceConnection(config: SalesforceConnection, baseDir: 
     return conn;
   };
   const start = {
-    instanceUrl: cached?.instanceUrl ?? config.instanceUrl,
+    // jsforce appends `/services/…`: a configured trailing slash made every path `//services/…` (404).
+    instanceUrl: cached?.instanceUrl ?? config.instanceUrl.replace(/\/+$/, ''),
     version: config.apiVersion,
     ...(cached ? { accessToken: cached.accessToken } : config.accessToken !== undefined ? { accessToken: config.accessToken } : {}),
   };

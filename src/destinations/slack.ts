@@ -36,7 +36,7 @@ import type { SlackTarget } from './slackTarget';
 export const SLACK_BATCH_SIZE = 50;
 /** A digest summarises a whole batch, so a run of up to this many rows is one message. */
 export const SLACK_DIGEST_BATCH_SIZE = 10_000;
-const DEFAULT_API_URL = 'https://slack.com/api/';
+export const DEFAULT_API_URL = 'https://slack.com/api/';
 /** How far before a lost post's send time its message is looked for (clock skew between us and Slack). */
 const RECOVERY_SKEW_SECONDS = 120;
 /** Messages per page when looking for a lost post (Slack advises pages of at most 200). */

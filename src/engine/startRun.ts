@@ -4,7 +4,8 @@ import type { RunRow } from '../state/database';
 import { openRun } from '../state/runs';
 import { checkSync } from './check';
 import { finishRun } from './finishRun';
-import { nowIso, type EngineDeps } from './context';
+import { nowIso, resolvedConnection, type EngineDeps } from './context';
+import { locatorOf, refuseIfDestinationMoved, storedLocator } from './destinationLocator';
 
 export interface StartRunInput {
   runId: string;
@@ -33,6 +34,9 @@ export async function startRun(
   workflowStatus?: RunWorkflowStatus,
 ): Promise<{ runId: string; spec: SyncSpec }> {
   const { spec } = await checkSync(deps, input.sync);
+  const connection = spec.destination.connection;
+  const locator = locatorOf(resolvedConnection(deps, connection));
+  if (locator && !input.full) await refuseIfDestinationMoved(deps.state, { syncName: spec.name, connection, locator });
   const open = () =>
     openRun(deps.state, {
       runId: input.runId,
@@ -41,6 +45,7 @@ export async function startRun(
       now: nowIso(deps),
       lease: input.lease ?? true,
       ...(input.execution !== undefined ? { execution: input.execution } : {}),
+      ...(locator ? { locator: storedLocator(locator) } : {}),
     });
   let opened: RunRow;
   try {

@@ -45,6 +45,8 @@ export interface RunsTable {
   write_back_pending: Generated<string | null>;
   /** The Temporal execution (run id) that opened the run; null for runs opened before it was kept, and previews. */
   opened_by: Generated<string | null>;
+  /** Where the destination connection pointed when the run opened (engine/destinationLocator.ts); null before migration 015. */
+  destination_locator: Generated<string | null>;
 }
 
 export interface BatchesTable {

@@ -256,6 +256,15 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('alert_incidents').addColumn('opened_channels', 'text').execute();
     },
   },
+  /**
+   * Where a run's destination connection pointed (engine/destinationLocator.ts): a connection moved to
+   * another org or account since the snapshot was written must not find every row unchanged there.
+   */
+  '015_run_destination_locator': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('runs').addColumn('destination_locator', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

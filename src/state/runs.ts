@@ -12,6 +12,8 @@ export interface OpenRunInput {
   lease: boolean;
   /** The Temporal execution (its run id) opening the run, when a workflow does. */
   execution?: string;
+  /** Where the destination connection points (engine/destinationLocator.ts). */
+  locator?: string;
 }
 
 /**
@@ -106,6 +108,7 @@ async function insertRun(db: StateDb, input: OpenRunInput): Promise<void> {
       error_code: null,
       error_message: null,
       opened_by: input.execution ?? null,
+      destination_locator: input.locator ?? null,
     })
     .execute();
 }

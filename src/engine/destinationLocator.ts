@@ -1,0 +1,106 @@
+import { hash } from 'node:crypto';
+import type { Connection } from '../config/schema';
+import { HUBSPOT_API } from '../destinations/hubspot';
+import { DEFAULT_GRAPH_URL } from '../destinations/meta';
+import { DEFAULT_API_URL } from '../destinations/slack';
+import { BackflowError } from '../errors';
+import type { StateDb } from '../state/database';
+
+/** The setting of a destination connection that says where its records live (not how to sign in). */
+export interface DestinationLocator {
+  /** The connection's field, as written in backflow.yaml. */
+  field: string;
+  /** A digest of its value: an incoming-webhook URL is itself a secret, and none is stored as written. */
+  digest: string;
+}
+
+/**
+ * Where a destination connection points: Salesforce's instance (one org each), the API base of
+ * HubSpot, Slack and Meta (the sandbox, or the vendor), a webhook's URL. An unset base is the
+ * vendor's, as the destination fills it in; a trailing slash and the letter case of scheme and host
+ * do not make another place. Undefined for a source.
+ */
+export function locatorOf(connection: Connection): DestinationLocator | undefined {
+  switch (connection.type) {
+    case 'salesforce':
+      return locate('instanceUrl', connection.instanceUrl);
+    case 'hubspot':
+      return locate('basePath', connection.basePath ?? HUBSPOT_API);
+    case 'slack':
+      return locate('apiUrl', connection.apiUrl ?? DEFAULT_API_URL);
+    case 'slack_webhook':
+      return locate('url', connection.url);
+    case 'meta_audience':
+      return locate('graphUrl', connection.graphUrl ?? DEFAULT_GRAPH_URL);
+    case 'webhook':
+      return locate('url', connection.url);
+    default:
+      return undefined;
+  }
+}
+
+function locate(field: string, value: string): DestinationLocator {
+  return { field, digest: hash('sha256', normalUrl(value), 'base64url').slice(0, 22) };
+}
+
+function normalUrl(value: string): string {
+  const trimmed = value.trim().replace(/\/+$/, '');
+  try {
+    const url = new URL(trimmed);
+    return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}${url.search}`;
+  } catch {
+    return trimmed;
+  }
+}
+
+/** How a locator is kept on a run (runs.destination_locator). */
+export function storedLocator(locator: DestinationLocator): string {
+  return `${locator.field}:${locator.digest}`;
+}
+
+/**
+ * Refuses a run whose destination connection points elsewhere than where the sync's records were
+ * last written (DESTINATION_MOVED). The snapshot says what *that* destination holds: at another org
+ * or account every row would read as unchanged and nothing would be sent, the run succeeding. A full
+ * resync (`--full`) sends every row to the new place and makes it the sync's from then on. Runs from
+ * before migration 015 have no locator and are not compared.
+ */
+export async function refuseIfDestinationMoved(
+  state: StateDb,
+  input: { syncName: string; connection: string; locator: DestinationLocator },
+): Promise<void> {
+  const written = await state.selectFrom('snapshots').select('key').where('sync_name', '=', input.syncName).limit(1).executeTakeFirst();
+  if (!written) return;
+  // The last run that wrote to the destination: it committed a batch with records in it, or was a
+  // full resync that finished (it may have had nothing to send).
+  const last = await state
+    .selectFrom('runs as r')
+    .select(['r.run_id', 'r.started_at', 'r.destination_locator'])
+    .where('r.sync_name', '=', input.syncName)
+    .where('r.destination_locator', 'is not', null)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('r.full_resync', '=', 1), eb('r.status', 'in', ['succeeded', 'partial'])]),
+        eb.exists(
+          eb
+            .selectFrom('batches as b')
+            .select('b.batch_no')
+            .whereRef('b.run_id', '=', 'r.run_id')
+            .where('b.committed', '=', 1)
+            .where((inner) => inner.or([inner('b.synced', '>', 0), inner('b.skipped', '>', 0)])),
+        ),
+      ]),
+    )
+    .orderBy('r.started_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!last || last.destination_locator === storedLocator(input.locator)) return;
+  const was = last.destination_locator?.split(':')[0];
+  const what = was === input.locator.field ? `its ${input.locator.field} is not the one` : 'it does not point where it did';
+  throw new BackflowError(
+    'DESTINATION_MOVED',
+    `sync ${input.syncName}: connection ${input.connection} has moved: ${what} when run ${last.run_id} (${last.started_at}) last wrote this sync's records. ` +
+      `What backflow committed describes that destination, so here every row would read as unchanged and nothing would be sent. ` +
+      `Run \`backflow run ${input.syncName} --full\` once to send every row to where the connection points now, or point it back.`,
+  );
+}
