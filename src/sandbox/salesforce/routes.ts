@@ -341,6 +341,9 @@ const upsertSingle: Handler = (ctx, req, [name = '', fieldName = '', value = '']
   const def = requireSObject(ctx, name);
   const field = lookupField(ctx, def, fieldName);
   const body = bodyObject(req, def);
+  // "Do not specify Id or an external ID field in the request body or an error is generated."
+  const named = Object.keys(body).find((key) => key.toLowerCase() === field.name.toLowerCase() || key.toLowerCase() === 'id');
+  if (named !== undefined) throw new SalesforceApiError(400, 'INVALID_FIELD', `The ${named} field should not be specified in the sobject data.`);
   const existing = findByExternal(ctx, req, def, field, value);
   if (existing.length === 0 && req.query.get('updateOnly') === 'true') throw notFound();
   const result = upsertOne(ctx.dml, def, { field }, body, value, false);
