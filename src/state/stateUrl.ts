@@ -13,18 +13,26 @@ export function parseStateUrl(url: string): StateTarget {
 
 /**
  * The URL with any password masked, for logs and errors: after the user (an empty user too), and in
- * the query string (`?password=…`, `sslpassword`), which libpq and pg both read.
+ * the query string (`?password=…`, `sslpassword`), which libpq and pg both read. Read as text, not as
+ * a URL: a password with an unencoded `/` (as `openssl rand -base64` makes) does not parse, or parses
+ * as a host and path with no password at all, and was shown as written.
  */
 export function redactStateUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return url.replace(/\/\/[^/@]*@/, '//***@').replace(/(password=)[^&#]*/gi, '$1***');
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url);
+  let masked = url;
+  if (scheme) {
+    const rest = url.slice(scheme[0].length);
+    const end = rest.search(/[?#]/);
+    // The last `@` before the query: a password may hold `@` and `/` unencoded.
+    const at = (end === -1 ? rest : rest.slice(0, end)).lastIndexOf('@');
+    if (at !== -1) {
+      const userinfo = rest.slice(0, at);
+      const colon = userinfo.indexOf(':');
+      const shown = colon !== -1 ? `${userinfo.slice(0, colon)}:***` : userinfo.includes('/') ? '***' : userinfo;
+      masked = `${scheme[0]}${shown}${rest.slice(at)}`;
+    }
   }
-  if (parsed.password !== '') parsed.password = '***';
-  for (const key of [...parsed.searchParams.keys()]) if (/password/i.test(key)) parsed.searchParams.set(key, '***');
-  return parsed.toString();
+  return masked.replace(/([?&][^=&#]*password=)[^&#]*/gi, '$1***');
 }
 
 /** How long opening a PostgreSQL connection may take when the URL does not say (`connect_timeout`). */

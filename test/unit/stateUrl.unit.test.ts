@@ -12,6 +12,10 @@ describe('state store URLs', () => {
       'postgres://backflow@db/state?sslmode=require&password=***&sslpassword=***',
     );
     expect(redactStateUrl('sqlite:/var/lib/backflow/state.db')).toBe('sqlite:/var/lib/backflow/state.db');
+    // Unencoded `/` and `@` in a password (openssl rand -base64): not a URL, or one with no password.
+    expect(redactStateUrl('postgres://bf:SECRET-CANARY/123@127.0.0.1:5999/db')).toBe('postgres://bf:***@127.0.0.1:5999/db');
+    expect(redactStateUrl('postgres://bf:123/SECRET@host/db')).toBe('postgres://bf:***@host/db');
+    expect(redactStateUrl('postgres://bf:p@ss/w@host/db?password=x')).toBe('postgres://bf:***@host/db?password=***');
   });
 
   it("takes libpq's connect_timeout (seconds) as the PostgreSQL connect deadline, 10 s without it", () => {
