@@ -139,6 +139,49 @@ function resolveString(text: string, at: string, walk: Walk): string {
 }
 
 /**
+ * The values a connection takes from `${env:…}` references, to keep out of messages (see
+ * engine/secretScrub.ts): whole secrets, and values embedded in longer strings (`Bearer ${env:T}`,
+ * `?key=${env:K}`). An endpoint that is only an origin (`https://acme.my.salesforce.com`) is where the
+ * connection points, not a secret, and stays readable; values under 6 characters would blank out
+ * ordinary words.
+ */
+export function referencedSecrets(value: unknown, env: NodeJS.ProcessEnv): string[] {
+  const found: string[] = [];
+  const walk = (item: unknown): void => {
+    if (typeof item === 'string') {
+      for (const match of item.matchAll(EMBEDDED_REFERENCE)) {
+        const secret = env[match[1] ?? ''];
+        if (secret !== undefined && secret.length >= 6 && !isOrigin(secret)) found.push(secret, ...partsOfUrl(secret));
+      }
+    } else if (Array.isArray(item)) item.forEach(walk);
+    else if (typeof item === 'object' && item !== null) Object.values(item).forEach(walk);
+  };
+  walk(value);
+  return found;
+}
+
+/** A secret URL's path with its query, and its query values: what an echo of the request line shows. */
+function partsOfUrl(text: string): string[] {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return [];
+  }
+  const parts = [`${url.pathname}${url.search}`, ...url.searchParams.values()];
+  return parts.filter((part) => part.length >= 6 && part !== text);
+}
+
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.username === '' && url.password === '' && url.search === '' && url.hash === '' && url.pathname.replace(/\/+$/, '') === '';
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Unset or malformed `${env:…}` references among the alert URLs a sync notifies (or, without a sync,
  * the project's own), each named by the file it was written in: the sync's file for the fields it
  * overrides, backflow.yaml for those it inherits.

@@ -10,6 +10,7 @@ import { createSource } from '../sources';
 import type { Source } from '../sources/source';
 import type { StateDb } from '../state/database';
 import { StoreChannelPacer } from './channelPacing';
+import { scrubbingDestination } from './secretScrub';
 
 /** What the engine needs from the outside world; activities receive it from the worker. */
 export interface EngineDeps {
@@ -62,7 +63,12 @@ export interface OpenTarget {
 
 export function openTarget(deps: EngineDeps, spec: SyncSpec): OpenTarget {
   const connection = resolvedConnection(deps, spec.destination.connection);
-  const destination = createDestination(connection, spec.destination, deps.projectDir, { channelPacer: new StoreChannelPacer(deps.state) });
+  const written = project(deps).connections[spec.destination.connection] ?? {};
+  const destination = scrubbingDestination(
+    createDestination(connection, spec.destination, deps.projectDir, { channelPacer: new StoreChannelPacer(deps.state) }),
+    written,
+    deps.env ?? process.env,
+  );
   const override = 'limits' in connection ? (connection.limits as DestinationLimitsOverride | undefined) : undefined;
   return { destination, limits: effectiveLimits(destination.limits, override) };
 }

@@ -141,3 +141,23 @@ describe('webhook destination against the webhook receiver sandbox', () => {
     }
   });
 });
+
+describe('a receiver that echoes the request in its error body', () => {
+  it("keeps the connection's secrets out of the run's record results", async () => {
+    fx.project.write(
+      'backflow.yaml',
+      `${fx.project.read('backflow.yaml')}  hook:\n    type: webhook\n    url: \${env:WEBHOOK_URL}\n    secret: \${env:WEBHOOK_SECRET}\n    headers: { Authorization: "Bearer \${env:HOOK_TOKEN}" }\n`,
+    );
+    fx.project.write(`syncs/${SYNC}.yaml`, `source: warehouse\nmodel: SELECT id, name FROM accounts\nprimaryKey: id\ndestination:\n  connection: hook\n  path: /hooks/echo\nmode: upsert\nmappings:\n  - { from: name, to: name }\n`);
+    fx.project.deps.env = { ...fx.project.deps.env, HOOK_TOKEN: 'TOKEN-CANARY-456' };
+    fx.webhook.respondWith('/hooks/echo', { status: 400, body: 'refused: Authorization: Bearer TOKEN-CANARY-456' });
+    const taskQueue = uniqueTaskQueue('webhook-echo');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const summary = await run(taskQueue);
+      expect(summary.error).toBeUndefined();
+      expect(summary).toMatchObject({ status: 'partial', counts: { rejected: 4 } });
+      const messages = await fx.project.deps.state.selectFrom('record_results').select('error_message').where('run_id', '=', summary.runId).execute();
+      expect(messages.map((m) => m.error_message)).toEqual(Array(4).fill('webhook answered HTTP 400: refused: Authorization: Bearer ***'));
+    });
+  });
+});

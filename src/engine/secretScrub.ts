@@ -1,0 +1,59 @@
+import type { Destination, RecordResult, WriteResult } from '../destinations/destination';
+import { referencedSecrets } from '../config/secrets';
+
+/** What stands in for a secret's value in a message. */
+export const SCRUBBED = '***';
+
+/**
+ * Replaces every one of `secrets` (each also as percent-encoded) in `text` with `***`. Longest first,
+ * so a value that contains another is not left half shown.
+ */
+export function secretScrubber(secrets: readonly string[]): (text: string) => string {
+  const forms = [...new Set(secrets.flatMap((secret) => [secret, encodeURIComponent(secret)]))].sort((a, b) => b.length - a.length);
+  if (forms.length === 0) return (text) => text;
+  return (text) => forms.reduce((scrubbed, form) => scrubbed.split(form).join(SCRUBBED), text);
+}
+
+function scrubError(error: unknown, scrub: (text: string) => string): unknown {
+  if (error instanceof Error) {
+    error.message = scrub(error.message);
+    if (error.stack !== undefined) error.stack = scrub(error.stack);
+  }
+  return error;
+}
+
+function scrubResult(result: RecordResult, scrub: (text: string) => string): RecordResult {
+  return result.status === 'rejected' ? { ...result, error: { ...result.error, message: scrub(result.error.message) } } : result;
+}
+
+/**
+ * The destination with its connection's secrets kept out of what it says: a server that echoes the
+ * request in its error body (a proxy, a misrouted URL, a debugging receiver) put the token or the
+ * webhook's secret URL into run errors, record results, alerts, logs and Temporal history. Every
+ * error a method throws and every rejected record's message is scrubbed.
+ */
+export function scrubbingDestination(destination: Destination, connection: Record<string, unknown>, env: NodeJS.ProcessEnv): Destination {
+  const scrub = secretScrubber(referencedSecrets(connection, env));
+  return new Proxy(destination, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        let answer: unknown;
+        try {
+          answer = (value as (...a: unknown[]) => unknown).apply(target, args);
+        } catch (error) {
+          throw scrubError(error, scrub);
+        }
+        if (!(answer instanceof Promise)) return answer;
+        return answer.then(
+          (settled: unknown) =>
+            property === 'write' ? { ...(settled as WriteResult), results: (settled as WriteResult).results.map((r) => scrubResult(r, scrub)) } : settled,
+          (error: unknown) => {
+            throw scrubError(error, scrub);
+          },
+        );
+      };
+    },
+  });
+}
