@@ -1,5 +1,6 @@
 import type { Connection } from 'jsforce';
 import type { SalesforceConnection } from '../config/schema';
+import { BackflowError } from '../errors';
 import type { Value } from '../sources/source';
 import type {
   BatchCost,
@@ -20,6 +21,7 @@ import { ApiBudget } from './salesforceBudget';
 import { BULK_NULL_TEXT, BulkIngest } from './salesforceBulk';
 import { toDestinationError } from './salesforceErrors';
 import { QUOTED_SOQL_TYPES, WRITABLE_TYPES, coerceRecord, describeFields, describeKeyPrefix, type FieldMap } from './salesforceFields';
+import { nestRelationships, parentOf, relationshipKey, relationshipValue, resolveRelationship, splitRelationship, type Relationship } from './salesforceRelationships';
 import { withBackflowTransport } from './salesforceTransport';
 import { soqlInChunks, soqlInList } from './soql';
 import { pendingCreates, pendingCreatesCheckpoint } from './pendingCreates';
@@ -93,6 +95,8 @@ export class SalesforceDestination implements Destination {
   private keyField: string;
   private readonly bulkThreshold: number;
   private apiCalls = 0;
+  /** The relationships mapped onto, by the key a prepared record carries each under (`Account.External_Id__c`). */
+  private readonly relationships = new Map<string, Relationship>();
 
   /** `config` has its secrets resolved already. */
   constructor(
@@ -146,9 +150,25 @@ export class SalesforceDestination implements Destination {
     const setBy = new Map<string, string>();
     const keyName = externalIdField ?? matchOn?.field;
     if (keyName !== undefined) setBy.set(keyName.toLowerCase(), externalIdField !== undefined ? 'destination.externalIdField' : 'destination.matchOn.field');
+    const parents = new Map<string, FieldMap>();
+    for (const mapping of sync.mappings) {
+      const parent = parentOf(fields, mapping.to);
+      if (parent !== undefined && !parents.has(parent)) parents.set(parent, await this.described(describeFields, parent));
+    }
     sync.mappings.forEach((mapping, index) => {
-      const field = fields.get(mapping.to.toLowerCase());
       const path = `mappings[${index}].to`;
+      if (splitRelationship(mapping.to) !== undefined) {
+        const resolved = resolveRelationship(object, mapping.to, fields, (parent) => parents.get(parent));
+        if (!resolved.ok) issues.push({ path, message: resolved.message });
+        else {
+          const { idField } = resolved.relationship;
+          const earlier = setBy.get(idField.toLowerCase());
+          setBy.set(idField.toLowerCase(), path);
+          if (earlier !== undefined) issues.push({ path, message: `${object}.${idField} is set by ${earlier} already` });
+        }
+        return;
+      }
+      const field = fields.get(mapping.to.toLowerCase());
       const earlier = setBy.get(mapping.to.toLowerCase());
       setBy.set(mapping.to.toLowerCase(), path);
       if (field && earlier !== undefined) issues.push({ path, message: `${object}.${field.name} is set by ${earlier} already (Salesforce field names ignore letter case)` });
@@ -201,15 +221,36 @@ export class SalesforceDestination implements Destination {
     return (await this.fields()).get(this.keyField.toLowerCase())?.caseSensitive === true;
   }
 
-  private async described<T>(read: (connection: Connection, object: string, version: string) => Promise<T>): Promise<T> {
+  private async described<T>(read: (connection: Connection, object: string, version: string) => Promise<T>, object = this.target.object): Promise<T> {
     this.budget.beforeRequest();
     try {
-      return await read(this.connection, this.target.object, this.config.apiVersion);
+      return await read(this.connection, object, this.config.apiVersion);
     } catch (err) {
-      throw toDestinationError(err, `describe ${this.target.object}`);
+      throw toDestinationError(err, `describe ${object}`);
     } finally {
       this.budget.afterResponse(this.connection);
     }
+  }
+
+  /**
+   * The relationship each mapping onto `Relationship.Field` sets (salesforceRelationships.ts), by the
+   * name the payload carries it under, with the parent's describe; a `to` that names none is an error
+   * of the sync's file, reported as such (validate reports it too).
+   */
+  private async relationshipsOf(names: Iterable<string>): Promise<Map<string, { relationship: Relationship; parentFields: FieldMap }>> {
+    const found = new Map<string, { relationship: Relationship; parentFields: FieldMap }>();
+    const dotted = [...new Set(names)].filter((name) => splitRelationship(name) !== undefined);
+    if (dotted.length === 0) return found;
+    const fields = await this.fields();
+    const parents = new Map<string, FieldMap>();
+    for (const name of dotted) {
+      const parent = parentOf(fields, name);
+      if (parent !== undefined && !parents.has(parent)) parents.set(parent, await this.described(describeFields, parent));
+      const resolved = resolveRelationship(this.target.object, name, fields, (object) => parents.get(object));
+      if (!resolved.ok) throw new BackflowError('CONFIG_INVALID', `mapping to ${name}: ${resolved.message}`);
+      found.set(name, { relationship: resolved.relationship, parentFields: parents.get(resolved.relationship.parent) ?? new Map() });
+    }
+    return found;
   }
 
   async write(operation: WriteOperation, records: readonly DestinationRecord[], context: WriteContext): Promise<WriteResult> {
@@ -264,11 +305,27 @@ export class SalesforceDestination implements Destination {
     if (operation === 'delete') return records.map((record) => ({ record, fields: {} }));
     if (records.length === 0) return [];
     const fields = await this.fields();
+    const relationships = await this.relationshipsOf(records.flatMap((record) => Object.keys(record.fields)));
+    for (const { relationship } of relationships.values()) this.relationships.set(relationshipKey(relationship), relationship);
     const ready: Ready[] = [];
     for (const record of records) {
-      const coerced = coerceRecord(fields, record.fields);
-      if (coerced.ok) ready.push({ record, fields: coerced.fields });
-      else done.set(record.key, { key: record.key, status: 'rejected', error: coerced.error });
+      const plain: Record<string, Value> = {};
+      const linked: Record<string, Value> = {};
+      let refused: RecordError | undefined;
+      for (const [name, value] of Object.entries(record.fields)) {
+        const link = relationships.get(name);
+        if (link === undefined) {
+          plain[name] = value;
+          continue;
+        }
+        const set = relationshipValue(link.relationship, link.parentFields, value);
+        if (set.ok) Object.assign(linked, set.fields);
+        else refused ??= set.error;
+      }
+      const coerced = coerceRecord(fields, plain);
+      const error = refused ?? (coerced.ok ? undefined : coerced.error);
+      if (coerced.ok && error === undefined) ready.push({ record, fields: { ...coerced.fields, ...linked } });
+      else done.set(record.key, { key: record.key, status: 'rejected', error: error as RecordError });
     }
     return ready;
   }
@@ -276,6 +333,11 @@ export class SalesforceDestination implements Destination {
   /** Whether the verb writes by an Id committed earlier (update mode, and upsert matched by SOQL). */
   private sendsStoredIds(operation: WriteOperation): boolean {
     return operation === 'update' || (operation === 'upsert' && this.target.matchOn !== undefined);
+  }
+
+  /** A prepared record as sObject Collections take it: relationship values nested (see nestRelationships). */
+  private body(fields: Record<string, Value>): Record<string, unknown> {
+    return nestRelationships(fields, this.relationships);
   }
 
   private withKey(ready: Ready): Record<string, Value> {
@@ -400,19 +462,19 @@ export class SalesforceDestination implements Destination {
     const sobject = this.connection.sobject(object);
     for (const chunk of chunks(plan.upsert)) {
       const answers = await this.collection(`upsert ${object}`, chunk.length, () =>
-        sobject.upsert(chunk.map((r) => this.withKey(r)), this.keyField, { allOrNone: false }),
+        sobject.upsert(chunk.map((r) => this.body(this.withKey(r))) as Record<string, Value>[], this.keyField, { allOrNone: false }),
       );
       chunk.forEach((r, i) => results.set(r.record.key, toResult(r.record, answers[i] as CollectionResult, (a) => a.created === true)));
     }
     for (const chunk of chunks(plan.create)) {
       const answers = await this.collection(`create ${object}`, chunk.length, () =>
-        sobject.create(chunk.map((r) => this.withKey(r)), { allOrNone: false }),
+        sobject.create(chunk.map((r) => this.body(this.withKey(r))) as Record<string, Value>[], { allOrNone: false }),
       );
       chunk.forEach((r, i) => results.set(r.record.key, toResult(r.record, answers[i] as CollectionResult, () => true)));
     }
     for (const chunk of chunks(plan.update)) {
       const answers = await this.collection(`update ${object}`, chunk.length, () =>
-        sobject.update(chunk.map((r) => ({ ...(r.record.rekeyed ? this.withKey(r) : r.fields), Id: r.id })), { allOrNone: false }),
+        sobject.update(chunk.map((r) => ({ ...this.body(r.record.rekeyed ? this.withKey(r) : r.fields), Id: r.id })) as Array<Record<string, Value> & { Id: string }>, { allOrNone: false }),
       );
       chunk.forEach((r, i) => results.set(r.record.key, toResult(r.record, { ...(answers[i] as CollectionResult), id: (answers[i] as CollectionResult).id ?? r.id }, () => false)));
     }

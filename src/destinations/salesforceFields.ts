@@ -19,6 +19,9 @@ export interface SalesforceField {
   /** Active picklist values; only enforced when the picklist is restricted. */
   picklistValues: string[];
   restrictedPicklist: boolean;
+  /** A lookup's relationship (`Account` for AccountId) and the objects it may point at; null / [] otherwise. */
+  relationshipName: string | null;
+  referenceTo: string[];
 }
 
 export type FieldMap = ReadonlyMap<string, SalesforceField>;
@@ -49,6 +52,8 @@ interface RawField {
   length?: number;
   restrictedPicklist?: boolean;
   picklistValues?: Array<{ value: string; active: boolean }> | null;
+  relationshipName?: string | null;
+  referenceTo?: string[] | null;
 }
 
 /** The object's fields by lower-cased API name (Salesforce field names are case-insensitive). */
@@ -80,6 +85,8 @@ async function describeObject(connection: Connection, object: string, version: s
       length: raw.length ?? 0,
       restrictedPicklist: raw.restrictedPicklist ?? false,
       picklistValues: (raw.picklistValues ?? []).filter((v) => v.active).map((v) => v.value),
+      relationshipName: raw.relationshipName ?? null,
+      referenceTo: raw.referenceTo ?? [],
     });
   }
   const keyPrefix = typeof description.keyPrefix === 'string' && description.keyPrefix !== '' ? description.keyPrefix : null;

@@ -66,6 +66,24 @@ describe('Bulk API 2.0 ingest through jsforce bulk2', () => {
     ]);
   });
 
+  it('sets a lookup by the parent\'s external id from a Relationship.Field column, and fails the row whose parent is not there', async () => {
+    const acme = await conn.sobject('Account').create({ Name: 'Acme', External_Id__c: 'a-1' });
+    const results = await conn.bulk2.loadAndWaitForResults({
+      object: 'Contact',
+      operation: 'upsert',
+      externalIdFieldName: 'External_Id__c',
+      input: [
+        { External_Id__c: 'c-1', LastName: 'Ann', 'Account.External_Id__c': 'a-1' },
+        { External_Id__c: 'c-2', LastName: 'Bob', 'Account.External_Id__c': 'a-404' },
+      ],
+    });
+    expect(rows(results.successfulResults).map((r) => r['External_Id__c'])).toEqual(['c-1']);
+    expect(rows(results.failedResults).map((r) => [r['External_Id__c'], r.sf__Error])).toEqual([
+      ['c-2', 'INVALID_FIELD:Foreign key external ID: a-404 not found for field External_Id__c in entity Account: --'],
+    ]);
+    expect(sandbox.records('Contact').map((c) => [c['External_Id__c'], c['AccountId']])).toEqual([['c-1', acme.id]]);
+  });
+
   it('rejects a key repeated within one job as Salesforce does, writing neither row', async () => {
     const results = await conn.bulk2.loadAndWaitForResults({
       object: 'Account',

@@ -14,7 +14,7 @@ import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbo
 
 const field = (type: string, extra: Partial<SalesforceField> = {}): SalesforceField => ({
   name: 'F__c', type, createable: true, updateable: true, externalId: false, caseSensitive: false, filterable: true, calculated: false,
-  length: 255, picklistValues: [], restrictedPicklist: false, ...extra,
+  length: 255, picklistValues: [], restrictedPicklist: false, relationshipName: null, referenceTo: [], ...extra,
 });
 
 describe('value coercion per field type', () => {

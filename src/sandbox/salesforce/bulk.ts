@@ -333,7 +333,8 @@ export class BulkIngestJobs {
       this.fail(job, 'InvalidBatch : Records not processed : no data was uploaded', []);
       return;
     }
-    const unknown = header.find((column) => this.ctx.schema.field(job.object, column) === undefined);
+    const relationships = header.map((column) => relationshipColumn(job.object, column));
+    const unknown = header.find((column, i) => this.ctx.schema.field(job.object, column) === undefined && relationships[i] === undefined);
     if (unknown !== undefined) {
       this.fail(job, `InvalidBatch : Field name not found : ${unknown}`, rows);
       return;
@@ -342,7 +343,11 @@ export class BulkIngestJobs {
       const body: JsonObject = {};
       header.forEach((column, i) => {
         const value = cells[i] ?? '';
-        if (value === NULL_VALUE) body[column] = null;
+        const relationship = relationships[i];
+        // `Account.External_Id__c`: the parent named by its external id, resolved as in a JSON body.
+        if (relationship !== undefined) {
+          if (value !== '' && value !== NULL_VALUE) body[relationship.name] = { [relationship.keyField]: value };
+        } else if (value === NULL_VALUE) body[column] = null;
         else if (value !== '') body[column] = value;
       });
       return body;
@@ -431,4 +436,16 @@ export class BulkIngestJobs {
     if (header.length === 0) return '';
     return [csvLine(header, delimiter), ...rows.map((cells) => csvLine(cells, delimiter))].join(eol) + eol;
   }
+}
+
+/**
+ * A `RelationshipName.IndexedFieldName` header column (Bulk API 2.0: "Relationship Fields in a Header
+ * Row", e.g. `Account.External_Id__c` on Contact): the lookup's relationship and the parent's field.
+ */
+function relationshipColumn(object: SObjectDef, column: string): { name: string; keyField: string } | undefined {
+  const dot = column.indexOf('.');
+  if (dot <= 0 || dot === column.length - 1) return undefined;
+  const wanted = column.slice(0, dot).toLowerCase();
+  const lookup = object.fields.find((field) => field.type === 'reference' && field.relationshipName?.toLowerCase() === wanted);
+  return lookup?.relationshipName ? { name: lookup.relationshipName, keyField: column.slice(dot + 1) } : undefined;
 }
