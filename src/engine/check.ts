@@ -46,10 +46,11 @@ export async function checkSync(deps: EngineDeps, name: string): Promise<{ spec:
   try {
     columns = (await source.describe(sqlOf(spec.model))).map((column) => column.name);
   } catch (err) {
-    if (issues.length > 0) throw new ConfigError(issues);
     // Locked or unreachable: retried as it is, not made a final query failure.
-    if (err instanceof SourceUnavailable) throw err;
+    if (err instanceof SourceUnavailable) throw issues.length > 0 ? new ConfigError(issues) : err;
     const message = err instanceof Error ? err.message : String(err);
+    // With the spec's other problems, all of them at once (a fixed secret then showed the SQL's).
+    if (issues.length > 0) throw new ConfigError([...issues, { file, path: 'model', message }]);
     throw new BackflowError('SOURCE_QUERY_FAILED', `${file}: model: ${message}`);
   } finally {
     await source.close();

@@ -79,10 +79,12 @@ describeStoreIndependent('backflow validate', () => {
     const slackFile = 'syncs/accounts_at_risk_to_slack.yaml';
     const metaFile = 'syncs/accounts_to_meta_audience.yaml';
     fx.project.write(slackFile, fx.project.read(slackFile).replace('{{ health }}', '{{ helth }}'));
-    fx.project.write(metaFile, fx.project.read(metaFile).replace('to: EMAIL', 'to: EMIAL'));
+    fx.project.write(metaFile, fx.project.read(metaFile).replace('to: EMAIL', 'to: EMIAL').replace('FROM accounts', 'FROM acounts'));
     const result = await backflow(['validate', '--offline', '--project', fx.project.dir], env);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`${slackFile}: destination\\.template: .*helth`));
+    // The model's own error with the file's other problems, not after they are fixed.
+    expect(result.stderr).toMatch(new RegExp(`${metaFile}: model: .*acounts`));
     expect(result.stderr).toContain(`${metaFile}: mappings[1].to: EMIAL is not a Meta customer-file key`);
     expect(result.stdout).toContain(`ok  ${SYNC}`);
     const dryRun = await backflow(['run', 'accounts_at_risk_to_slack', '--dry-run', '--project', fx.project.dir], env);
@@ -107,10 +109,19 @@ describeStoreIndependent('backflow validate', () => {
     expect(result.stderr.match(/backflow\.yaml: alerts\.slack: environment variable ALERT_SLACK_URL is not set/g)).toHaveLength(1);
     expect(result.stdout).not.toContain('ok  to_hook');
     expect(result.stdout).not.toContain(`ok  ${SYNC}`); // its alerts go nowhere
+    // Reported once, though both the connection and its sync's check read it.
+    expect(result.stderr.match(/HOOK_TOKEN is not set/g)).toHaveLength(1);
+
 
     const fixed = await backflow(['validate', '--offline', '--project', fx.project.dir], { ...env, HOOK_TOKEN: 't', ALERT_SLACK_URL: 'https://hooks.example/x' });
     expectSucceeded(fixed);
     expect(fixed.stdout).toContain('ok  to_hook');
+
+    // A connection no sync uses (yet): its references are checked all the same.
+    rmSync(path.join(fx.project.dir, 'syncs', 'to_hook.yaml'));
+    const unused = await backflow(['validate', '--offline', '--project', fx.project.dir], { ...env, ALERT_SLACK_URL: 'https://hooks.example/x' });
+    expect(unused.code).toBe(1);
+    expect(unused.stderr).toContain('backflow.yaml: connections.hook.headers.Authorization: environment variable HOOK_TOKEN is not set (referenced as ${env:HOOK_TOKEN})');
   });
 });
 

@@ -1,7 +1,7 @@
-import { loadProject } from '../../config/load';
+import { loadProject, PROJECT_FILE } from '../../config/load';
 import { checkSync } from '../../engine/check';
 import { openDestination } from '../../engine/context';
-import { alertSecretIssues } from '../../config/secrets';
+import { alertSecretIssues, resolveSecrets } from '../../config/secrets';
 import { ConfigError, formatConfigIssue, type ConfigIssue } from '../../errors';
 import { cliContext, engineDeps } from '../context';
 import { logTo } from '../output';
@@ -31,6 +31,15 @@ export async function validateCommand(options: { project?: string; offline?: boo
   };
   report(project.syncFileIssues);
   report(alertSecretIssues(project, undefined, deps.env ?? process.env));
+  // Every connection's references, a connection no sync uses yet too (the syncs' checks repeat those they use).
+  for (const [name, connection] of Object.entries(project.connections)) {
+    try {
+      resolveSecrets(connection, { file: PROJECT_FILE, path: `connections.${name}` }, deps.env ?? process.env);
+    } catch (err) {
+      if (err instanceof ConfigError) report(err.issues);
+      else throw err;
+    }
+  }
   for (const name of project.syncs.keys()) {
     const own: ConfigIssue[] = alertSecretIssues(project, name, deps.env ?? process.env);
     let failed = false;
