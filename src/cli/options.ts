@@ -15,3 +15,18 @@ export function durationOption(flag: string, value: string): number {
   if (ms <= 0) throw new BackflowError('CONFIG_INVALID', `${flag}: "${value}" must be longer than 0`);
   return ms;
 }
+
+/** A date (`2025-01-31`, UTC midnight) or a date and time with its zone (`2025-01-31T06:00:00Z`, `…+02:00`). */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * An ISO-8601 instant flag (`--from`, `--to`). JavaScript's own parsing took `1` as 2001-01-01 and a
+ * time without a zone as the machine's local time: a schedule backfill then queued a month of runs.
+ */
+export function isoDateOption(flag: string, value: string): Date {
+  const date = ISO_DATE.test(value) ? new Date(value) : undefined;
+  if (date === undefined || Number.isNaN(date.getTime())) {
+    throw new BackflowError('CONFIG_INVALID', `${flag}: "${value}" is not an ISO-8601 date (2025-01-31) or date and time with its zone (2025-01-31T06:00:00Z)`);
+  }
+  return date;
+}

@@ -1,4 +1,4 @@
-import { durationOption, portOption } from '../../src/cli/options';
+import { durationOption, isoDateOption, portOption } from '../../src/cli/options';
 
 describe('CLI flag values', () => {
   it('takes a port 0–65535 and names the flag for anything else', () => {
@@ -13,5 +13,15 @@ describe('CLI flag values', () => {
     expect(durationOption('--older-than', '30d')).toBe(30 * 24 * 3600 * 1000);
     expect(() => durationOption('--older-than', '0d')).toThrow('--older-than: "0d" must be longer than 0');
     expect(() => durationOption('--older-than', 'soon')).toThrow('--older-than: "soon" is not a duration like 30d, 12h or 90m');
+  });
+
+  it('takes an ISO-8601 date, or a date and time with its zone, for --from and --to; nothing JavaScript merely guesses at', () => {
+    expect(isoDateOption('--from', '2025-01-31').toISOString()).toBe('2025-01-31T00:00:00.000Z');
+    expect(isoDateOption('--from', '2025-01-31T06:30Z').toISOString()).toBe('2025-01-31T06:30:00.000Z');
+    expect(isoDateOption('--to', '2025-01-31T06:30:00+02:00').toISOString()).toBe('2025-01-31T04:30:00.000Z');
+    // `1` read as 2001-01-01 (a backfill of a month of runs); a time without a zone as local time.
+    for (const bad of ['1', '2025-01-31T06:30', 'Jan 31 2025', '2025-02-30x', '2025-13-01']) {
+      expect(() => isoDateOption('--from', bad)).toThrow(`--from: "${bad}" is not an ISO-8601 date`);
+    }
   });
 });

@@ -12,6 +12,7 @@ import {
   triggerSchedule,
 } from '../../temporal/schedules';
 import { cliContext, type CliContext } from '../context';
+import { isoDateOption } from '../options';
 import { logTo } from '../output';
 import { table } from '../render';
 
@@ -33,16 +34,12 @@ export async function connectCluster<T>(ctx: CliContext, work: (server: Temporal
   }
 }
 
-function parseDate(text: string, flag: string): Date {
-  const date = new Date(text);
-  if (Number.isNaN(date.getTime())) throw new BackflowError('CONFIG_INVALID', `${flag}: "${text}" is not a date (use ISO-8601, e.g. 2025-01-31T00:00:00Z)`);
-  return date;
-}
-
-/** A backfill's `--from` and `--to`, both required. */
+/** A backfill's `--from` and `--to`, both required, in that order. */
 function backfillWindow(options: { from?: string; to?: string }): { from: Date; to: Date } {
   if (!options.from || !options.to) throw new BackflowError('CONFIG_INVALID', 'usage: backflow schedules backfill <sync> --from <date> --to <date>');
-  return { from: parseDate(options.from, '--from'), to: parseDate(options.to, '--to') };
+  const window = { from: isoDateOption('--from', options.from), to: isoDateOption('--to', options.to) };
+  if (window.from >= window.to) throw new BackflowError('CONFIG_INVALID', `--from ${options.from} is not before --to ${options.to}`);
+  return window;
 }
 
 const SCHEDULE_ACTIONS = ['apply', 'list', 'pause', 'resume', 'trigger', 'backfill'];
