@@ -57,9 +57,11 @@ export function planSchedules(desired: readonly DesiredSchedule[], existing: rea
     else if (!have.managed) plan.conflicts.push(want.scheduleId);
     else if (!ours(have)) plan.heldByOtherTaskQueue.push({ scheduleId: want.scheduleId, taskQueue: have.taskQueue ?? '(unknown)' });
     else {
-      // The memo's hash says what backflow last wrote; the shape, what the cluster has now.
+      // The memo's hash says what backflow last wrote; the shape, what the cluster has now. Only with
+      // the config as it was written does a difference mean a change on the cluster: after an edit of
+      // the sync's schedule it is the edit (and was reported as "changed on the cluster").
       const differences = want.shape && have.shape ? shapeDifferences(want.shape, have.shape) : [];
-      if (differences.length > 0) plan.drifted.push({ scheduleId: want.scheduleId, differences });
+      if (differences.length > 0 && have.hash === want.hash) plan.drifted.push({ scheduleId: want.scheduleId, differences });
       if (have.hash !== want.hash || differences.length > 0) plan.update.push(want.scheduleId);
       else plan.unchanged.push(want.scheduleId);
     }

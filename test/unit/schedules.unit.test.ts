@@ -258,6 +258,13 @@ describe('drift: the schedule on the cluster against the config, whatever the me
     expect(plan).toMatchObject({ update: ['backflow:accounts'], unchanged: [], drifted: [{ scheduleId: 'backflow:accounts', differences: ['spec.intervals', 'action.taskQueue'] }] });
     expect(isNoop(plan)).toBe(false);
   });
+
+  it('does not call an edit of the sync\'s schedule a change on the cluster', () => {
+    const want = wanted({ every: '30m' });
+    const have = shapeOfDescription(described({ spec: { intervals: [{ every: 3_600_000, offset: 0 }] } }));
+    const plan = planSchedules([{ scheduleId: 'backflow:accounts', hash: 'h2', shape: want }], [{ scheduleId: 'backflow:accounts', managed: true, taskQueue: 'q', hash: 'h1', shape: have }], 'q');
+    expect(plan).toMatchObject({ update: ['backflow:accounts'], drifted: [] });
+  });
 });
 
 describe('the resume note (Temporal keeps no resume time)', () => {
