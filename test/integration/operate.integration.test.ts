@@ -154,6 +154,12 @@ describe('per-record logs', () => {
     expectSucceeded(first);
     expect(first.stdout).toContain("no per-record results: the run's 4 were older than the retention and pruned (backflow prune)");
     expect(first.stdout).not.toContain('no records were sent');
+
+    // `backflow prune` at the project's retention, though another sync's file is broken.
+    fx.project.write('syncs/accounts_to_hubspot.yaml', `${fx.project.read('syncs/accounts_to_hubspot.yaml')}mode: bogus\n`);
+    const pruned = await backflow(['prune', '--json', '--project', fx.project.dir], fx.project.env);
+    expectSucceeded(pruned);
+    expect(JSON.parse(pruned.stdout)).toMatchObject({ records: 0, incidents: 0 });
   });
 });
 

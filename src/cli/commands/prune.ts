@@ -7,7 +7,7 @@ import { logTo } from '../output';
 /** `backflow prune [--older-than 30d]`: deletes per-record results past retention now. */
 export async function pruneCommand(options: { project?: string; olderThan?: string; json?: boolean }): Promise<number> {
   const ctx = cliContext(options);
-  const olderThanMs = options.olderThan !== undefined ? durationOption('--older-than', options.olderThan) : loadProject(ctx.projectDir).recordRetentionMs;
+  const olderThanMs = options.olderThan !== undefined ? durationOption('--older-than', options.olderThan) : loadProject(ctx.projectDir, { strict: false }).recordRetentionMs; // another sync's broken file is no reason not to prune
   const deps = await engineDeps(ctx);
   const result = await pruneRecordResults(deps.state, olderThanMs, new Date());
   if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
