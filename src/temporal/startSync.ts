@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { RunSummary } from '../state/summary';
 import { BackflowError, type ErrorCode } from '../errors';
 import { SYNC_FAILED, progressQuery, type SyncProgress, type syncWorkflow } from '../../workflows';
@@ -70,6 +70,10 @@ export async function startSync(client: Client, sync: string, options: StartSync
         // Refused before it started (SYNC_ALREADY_RUNNING, a bad spec): the engine's own code, not ERROR.
         const refused = detailOfFailure(err)?.startFailure;
         if (refused) throw new BackflowError(refused.code as ErrorCode, `sync ${sync} failed: ${refused.message}`);
+        // Cancelled: the engine's code, as `runs` records the run (failed, CANCELLED).
+        if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) {
+          throw new BackflowError('CANCELLED', `sync ${sync}: the run was cancelled; what it committed stands, the rest goes with the next run`);
+        }
         // Surface the run's own reason, not the generic "Workflow execution failed".
         if (err instanceof WorkflowFailedError && err.cause) throw new Error(err.cause.message, { cause: err });
         throw err;

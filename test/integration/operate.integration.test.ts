@@ -102,7 +102,7 @@ describe('triggering from code: cancel()', () => {
       const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
       await until(async () => ((await handle.progress()).batchesDone >= 1 ? true : undefined));
       await handle.cancel();
-      await expect(handle.result()).rejects.toThrow();
+      await expect(handle.result()).rejects.toMatchObject({ code: 'CANCELLED' });
       const [cancelled] = await listRuns(fx.project.deps.state, SYNC);
       expect(cancelled).toMatchObject({ status: 'failed', error: { code: 'CANCELLED' } });
       const sent = cancelled?.counts.synced ?? 0;
