@@ -142,10 +142,10 @@ describeStoreIndependent('a wrong project directory, or wrong usage', () => {
 
   it('a directory without backflow.yaml is an error, and nothing is created there', async () => {
     const missing = path.join(mkdtempSync(path.join(tmpdir(), 'backflow-nowhere-')), 'typo');
-    for (const args of [['runs', SYNC], ['records', SYNC, '--key', '1'], ['run', SYNC], ['runs', 'show', 'sync:x:1'], ['migrate']]) {
+    for (const args of [['runs', SYNC], ['records', SYNC, '--key', '1'], ['run', SYNC], ['runs', 'show', 'sync:x:1'], ['migrate'], ['validate'], ['prune']]) {
       const result = await backflow([...args, '--project', missing], noStateUrl());
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain(`backflow.yaml: not found in ${missing}`);
+      expect(result.stderr).toContain(`backflow.yaml: not found in ${missing} (is --project right?)`);
     }
     expect(existsSync(missing)).toBe(false);
     const empty = mkdtempSync(path.join(tmpdir(), 'backflow-empty-'));
