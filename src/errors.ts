@@ -44,7 +44,9 @@ export type ErrorCode =
   | 'TEMPORAL_UNREACHABLE'
   | 'TEMPORAL_DB_IN_USE'
   /** A run the command's own worker was doing, cancelled by Ctrl-C or SIGTERM (runSync). */
-  | 'CANCELLED';
+  | 'CANCELLED'
+  /** A command given without what it needs (`runs show` without a run id), as commander's own usage errors. */
+  | 'USAGE';
 
 export class BackflowError extends Error {
   constructor(

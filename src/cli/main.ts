@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import type { CodecServerCommandOptions } from './commands/codecServer';
 import type { SchedulesOptions } from './commands/schedules';
+import { BackflowError } from '../errors';
 import { errorJson, reportError } from './output';
 
 /**
@@ -63,7 +64,7 @@ function program(setExit: (code: number) => void): Command {
     .option('--json', 'print JSON on stdout')
     .action(async (target: string, runId: string | undefined, options: { project?: string; failed?: boolean; json?: boolean }) => {
       if (target === 'show') {
-        if (!runId) throw new Error('usage: backflow runs show <runId>');
+        if (!runId) throw new BackflowError('USAGE', 'usage: backflow runs show <runId>');
         setExit(await commands.runs().runShowCommand(runId, options));
       } else setExit(await commands.runs().runsCommand(target, options));
     });
