@@ -16,9 +16,9 @@ export interface DestinationLocator {
 
 /**
  * Where a destination connection points: Salesforce's instance (one org each), the API base of
- * HubSpot, Slack and Meta (the sandbox, or the vendor), a webhook's URL. An unset base is the
- * vendor's, as the destination fills it in; a trailing slash and the letter case of scheme and host
- * do not make another place. Undefined for a source.
+ * HubSpot, Slack and Meta (the sandbox, or the vendor), a webhook's URL less its query, a Slack
+ * incoming webhook's host. An unset base is the vendor's, as the destination fills it in; a trailing
+ * slash and the letter case of scheme and host do not make another place. Undefined for a source.
  */
 export function locatorOf(connection: Connection): DestinationLocator | undefined {
   switch (connection.type) {
@@ -28,12 +28,14 @@ export function locatorOf(connection: Connection): DestinationLocator | undefine
       return locate('basePath', connection.basePath ?? HUBSPOT_API);
     case 'slack':
       return locate('apiUrl', connection.apiUrl ?? DEFAULT_API_URL);
+    // A regenerated Slack webhook URL (its path is the secret) is a rotation, not a move: by origin.
     case 'slack_webhook':
-      return locate('url', connection.url);
+      return locate('url', originOf(connection.url));
     case 'meta_audience':
       return locate('graphUrl', connection.graphUrl ?? DEFAULT_GRAPH_URL);
+    // A rotated `?token=` is no move either: by origin and path.
     case 'webhook':
-      return locate('url', connection.url);
+      return locate('url', withoutQuery(connection.url));
     default:
       return undefined;
   }
@@ -41,6 +43,18 @@ export function locatorOf(connection: Connection): DestinationLocator | undefine
 
 function locate(field: string, value: string): DestinationLocator {
   return { field, digest: hash('sha256', normalUrl(value), 'base64url').slice(0, 22) };
+}
+
+function originOf(value: string): string {
+  try {
+    return new URL(value).origin;
+  } catch {
+    return value;
+  }
+}
+
+function withoutQuery(value: string): string {
+  return value.replace(/[?#].*$/, '');
 }
 
 function normalUrl(value: string): string {
@@ -58,19 +72,21 @@ export function storedLocator(locator: DestinationLocator): string {
   return `${locator.field}:${locator.digest}`;
 }
 
+/** The last run that wrote the sync's records somewhere else than `locator` points now. */
+export interface DestinationMove {
+  runId: string;
+  startedAt: string;
+}
+
 /**
- * Refuses a run whose destination connection points elsewhere than where the sync's records were
- * last written (DESTINATION_MOVED). The snapshot says what *that* destination holds: at another org
- * or account every row would read as unchanged and nothing would be sent, the run succeeding. A full
- * resync (`--full`) sends every row to the new place and makes it the sync's from then on. Runs from
- * before migration 015 have no locator and are not compared.
+ * Whether the sync's destination connection points elsewhere than where its records were last
+ * written. The snapshot says what *that* destination holds: at another org or account every row
+ * would read as unchanged and nothing would be sent, the run succeeding. Runs from before migration
+ * 015 have no locator and are not compared; a sync with nothing committed has nothing to lose.
  */
-export async function refuseIfDestinationMoved(
-  state: StateDb,
-  input: { syncName: string; connection: string; locator: DestinationLocator },
-): Promise<void> {
+export async function destinationMove(state: StateDb, input: { syncName: string; locator: DestinationLocator }): Promise<DestinationMove | undefined> {
   const written = await state.selectFrom('snapshots').select('key').where('sync_name', '=', input.syncName).limit(1).executeTakeFirst();
-  if (!written) return;
+  if (!written) return undefined;
   // The last run that wrote to the destination: it committed a batch with records in it, or was a
   // full resync that finished (it may have had nothing to send).
   const last = await state
@@ -94,13 +110,26 @@ export async function refuseIfDestinationMoved(
     .orderBy('r.started_at', 'desc')
     .limit(1)
     .executeTakeFirst();
-  if (!last || last.destination_locator === storedLocator(input.locator)) return;
-  const was = last.destination_locator?.split(':')[0];
-  const what = was === input.locator.field ? `its ${input.locator.field} is not the one` : 'it does not point where it did';
-  throw new BackflowError(
+  if (!last || last.destination_locator === storedLocator(input.locator)) return undefined;
+  return { runId: last.run_id, startedAt: last.started_at };
+}
+
+/** The refusal of a run at a destination that moved (see destinationMove); `--full` takes the sync there. */
+export function destinationMoved(input: { syncName: string; connection: string; locator: DestinationLocator; move: DestinationMove }): BackflowError {
+  return new BackflowError(
     'DESTINATION_MOVED',
-    `sync ${input.syncName}: connection ${input.connection} has moved: ${what} when run ${last.run_id} (${last.started_at}) last wrote this sync's records. ` +
+    `sync ${input.syncName}: connection ${input.connection} has moved: its ${input.locator.field} is not the one when run ${input.move.runId} (${input.move.startedAt}) last wrote this sync's records. ` +
       `What backflow committed describes that destination, so here every row would read as unchanged and nothing would be sent. ` +
       `Run \`backflow run ${input.syncName} --full\` once to send every row to where the connection points now, or point it back.`,
   );
+}
+
+/**
+ * A full resync taking the sync to a destination that moved forgets what the old one held: its
+ * fingerprints (a row that run does not reach would read as unchanged afterwards, and never be sent)
+ * and its record ids (update mode, a rekey or a mirror delete would act on them at the new place).
+ * Every row is then added there, whenever it gets sent.
+ */
+export async function forgetOldDestination(state: StateDb, syncName: string): Promise<void> {
+  await state.deleteFrom('snapshots').where('sync_name', '=', syncName).execute();
 }

@@ -5,7 +5,7 @@ import { openRun } from '../state/runs';
 import { checkSync } from './check';
 import { finishRun } from './finishRun';
 import { nowIso, resolvedConnection, type EngineDeps } from './context';
-import { locatorOf, refuseIfDestinationMoved, storedLocator } from './destinationLocator';
+import { destinationMove, destinationMoved, forgetOldDestination, locatorOf, storedLocator } from './destinationLocator';
 
 export interface StartRunInput {
   runId: string;
@@ -36,7 +36,8 @@ export async function startRun(
   const { spec } = await checkSync(deps, input.sync);
   const connection = spec.destination.connection;
   const locator = locatorOf(resolvedConnection(deps, connection));
-  if (locator && !input.full) await refuseIfDestinationMoved(deps.state, { syncName: spec.name, connection, locator });
+  const move = locator ? await destinationMove(deps.state, { syncName: spec.name, locator }) : undefined;
+  if (locator && move && !input.full) throw destinationMoved({ syncName: spec.name, connection, locator, move });
   const open = () =>
     openRun(deps.state, {
       runId: input.runId,
@@ -65,6 +66,8 @@ export async function startRun(
     deps.logger.warn({ sync: spec.name, runId: input.runId, abandonedRunId: err.holderRunId, workflowStatus: status }, 'closed an abandoned run that held the sync');
     opened = await openOwnRun(deps, open);
   }
+  // With the lease (no run of the sync committing meanwhile); a preview changes nothing.
+  if (move && (input.lease ?? true)) await forgetOldDestination(deps.state, spec.name);
   // Not input.runId when that id's run finished already (a backfill reusing a workflow id).
   return { runId: opened.run_id, spec };
 }

@@ -5,6 +5,7 @@
  * org. Real Temporal dev server and worker; two Salesforce sandboxes through jsforce.
  */
 import type { BackflowError } from '../../src/errors';
+import { extractChanges, finishRun, startRun, syncBatches } from '../../src/engine';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
 import { startSync } from '../../src/temporal/startSync';
 import { useSyncFixture } from '../support/fixture';
@@ -12,6 +13,7 @@ import { rejectionOf } from '../support/rejection';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
+const FILE = `syncs/${SYNC}.yaml`;
 const fx = useSyncFixture();
 let production: SalesforceSandbox;
 
@@ -44,8 +46,17 @@ describe('a destination connection pointed at another org', () => {
       expect(last).toEqual({ status: 'failed', error_code: 'DESTINATION_MOVED' });
       expect(production.requests()).toEqual([]);
 
-      expect(await run(taskQueue, true)).toMatchObject({ status: 'succeeded', counts: { synced: 4, created: 4 } });
-      expect(production.records('Account').map((a) => a.External_Id__c)).toEqual(['1', '2', '3', '4']);
+      // A full resync that stops after its first batch (one record a batch; its workflow terminated):
+      // the rows it did not reach must not read as unchanged afterwards, as the old org's snapshot had them.
+      fx.project.write(FILE, `${fx.project.read(FILE)}batchSize: 1\n`);
+      const cut = 'sync:accounts_to_salesforce:cut-short';
+      await startRun(fx.project.deps, { runId: cut, sync: SYNC, full: true });
+      expect((await extractChanges(fx.project.deps, cut)).counts).toMatchObject({ added: 4, batches: 4 });
+      await syncBatches(fx.project.deps, cut, { first: 1, last: 1 });
+      await finishRun(fx.project.deps, cut, { code: 'RUN_ABANDONED', message: 'terminated' });
+      expect(production.records('Account')).toHaveLength(1);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { added: 3, unchanged: 1, synced: 3, created: 3 } });
+      expect(production.records('Account').map((a) => a.External_Id__c).sort()).toEqual(['1', '2', '3', '4']);
       expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { unchanged: 4 }, apiCalls: 0 });
       // Back to the first org: moved again.
       pointAt(fx.sandbox);
