@@ -14,22 +14,23 @@ export function parseStateUrl(url: string): StateTarget {
 /**
  * The URL with any password masked, for logs and errors: after the user (an empty user too), and in
  * the query string (`?password=…`, `sslpassword`), which libpq and pg both read. Read as text, not as
- * a URL: a password with an unencoded `/` (as `openssl rand -base64` makes) does not parse, or parses
- * as a host and path with no password at all, and was shown as written.
+ * a URL: a password with an unencoded `/`, `@`, `?` or `#` (as `openssl rand -base64` makes) does not
+ * parse, or parses as a host and path with no password at all, and was shown as written. The host is
+ * what follows the last `@` that is followed by a host name and then `/`, `?`, `#` or the end.
  */
 export function redactStateUrl(url: string): string {
   const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url);
   let masked = url;
   if (scheme) {
     const rest = url.slice(scheme[0].length);
-    const end = rest.search(/[?#]/);
-    // The last `@` before the query: a password may hold `@` and `/` unencoded.
-    const at = (end === -1 ? rest : rest.slice(0, end)).lastIndexOf('@');
-    if (at !== -1) {
+    const host = /^(\[[0-9a-f:.]*\]|[a-z0-9.-]*)(:\d*)?(?=[/?#]|$)/i;
+    for (let at = rest.lastIndexOf('@'); at !== -1; at = rest.lastIndexOf('@', at - 1)) {
+      if (!host.test(rest.slice(at + 1))) continue;
       const userinfo = rest.slice(0, at);
       const colon = userinfo.indexOf(':');
-      const shown = colon !== -1 ? `${userinfo.slice(0, colon)}:***` : userinfo.includes('/') ? '***' : userinfo;
+      const shown = colon !== -1 ? `${userinfo.slice(0, colon)}:***` : /[/?#]/.test(userinfo) ? '***' : userinfo;
       masked = `${scheme[0]}${shown}${rest.slice(at)}`;
+      break;
     }
   }
   return masked.replace(/([?&][^=&#]*password=)[^&#]*/gi, '$1***');

@@ -16,6 +16,11 @@ describe('state store URLs', () => {
     expect(redactStateUrl('postgres://bf:SECRET-CANARY/123@127.0.0.1:5999/db')).toBe('postgres://bf:***@127.0.0.1:5999/db');
     expect(redactStateUrl('postgres://bf:123/SECRET@host/db')).toBe('postgres://bf:***@host/db');
     expect(redactStateUrl('postgres://bf:p@ss/w@host/db?password=x')).toBe('postgres://bf:***@host/db?password=***');
+    expect(redactStateUrl('postgres://backflow:pa?ss@db.example.com:5432/state')).toBe('postgres://backflow:***@db.example.com:5432/state');
+    expect(redactStateUrl('postgres://backflow:pa#ss@db.example.com/state')).toBe('postgres://backflow:***@db.example.com/state');
+    // An `@` in the query string: masked up to it — too much, never too little.
+    expect(redactStateUrl('postgres://backflow:pw@[::1]:5432/state?options=a@b')).toBe('postgres://backflow:***@b');
+    expect(redactStateUrl('postgres://backflow:pw@[::1]:5432/state')).toBe('postgres://backflow:***@[::1]:5432/state');
   });
 
   it("takes libpq's connect_timeout (seconds) as the PostgreSQL connect deadline, 10 s without it", () => {
