@@ -141,9 +141,8 @@ function resolveString(text: string, at: string, walk: Walk): string {
 /**
  * The values a connection takes from `${env:…}` references, to keep out of messages (see
  * engine/secretScrub.ts): whole secrets, and values embedded in longer strings (`Bearer ${env:T}`,
- * `?key=${env:K}`). An endpoint that is only an origin (`https://acme.my.salesforce.com`) is where the
- * connection points, not a secret, and stays readable; values under 6 characters would blank out
- * ordinary words.
+ * `?key=${env:K}`). An API base (`instanceUrl`, `basePath`…) or any bare origin is where the connection
+ * points, not a secret, and stays readable; values under 6 characters would blank out ordinary words.
  */
 export function referencedSecrets(value: unknown, env: NodeJS.ProcessEnv): string[] {
   const found: string[] = [];
@@ -154,11 +153,16 @@ export function referencedSecrets(value: unknown, env: NodeJS.ProcessEnv): strin
         if (secret !== undefined && secret.length >= 6 && !isOrigin(secret)) found.push(secret, ...partsOfUrl(secret));
       }
     } else if (Array.isArray(item)) item.forEach(walk);
-    else if (typeof item === 'object' && item !== null) Object.values(item).forEach(walk);
+    else if (typeof item === 'object' && item !== null) {
+      for (const [field, nested] of Object.entries(item)) if (!API_BASES.has(field)) walk(nested);
+    }
   };
   walk(value);
   return found;
 }
+
+/** Where an API lives (a sandbox's, a proxy's): an address to keep readable in messages, not a secret. */
+const API_BASES: ReadonlySet<string> = new Set(['instanceUrl', 'loginUrl', 'basePath', 'apiUrl', 'graphUrl']);
 
 /** A secret URL's path with its query, and its query values: what an echo of the request line shows. */
 function partsOfUrl(text: string): string[] {

@@ -14,10 +14,11 @@ export function secretScrubber(secrets: readonly string[]): (text: string) => st
   return (text) => forms.reduce((scrubbed, form) => scrubbed.split(form).join(SCRUBBED), text);
 }
 
+/** The error and every cause under it (Temporal records the chain). */
 function scrubError(error: unknown, scrub: (text: string) => string): unknown {
-  if (error instanceof Error) {
-    error.message = scrub(error.message);
-    if (error.stack !== undefined) error.stack = scrub(error.stack);
+  for (let at: unknown = error, depth = 0; at instanceof Error && depth < 10; at = at.cause, depth++) {
+    at.message = scrub(at.message);
+    if (at.stack !== undefined) at.stack = scrub(at.stack);
   }
   return error;
 }

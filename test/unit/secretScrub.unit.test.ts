@@ -1,23 +1,37 @@
 import { referencedSecrets } from '../../src/config/secrets';
 import type { WebhookConnection } from '../../src/config/schema';
 import { createDestination } from '../../src/destinations';
+import type { Destination } from '../../src/destinations/destination';
 import { scrubbingDestination, secretScrubber } from '../../src/engine/secretScrub';
 import { startWebhookSandbox, type WebhookSandbox } from '../../src/sandbox/webhook';
 import { memoryWriteContext } from '../support/writeContext';
 
 describe('referencedSecrets', () => {
   it('takes every value a connection reads from the environment, whole or embedded, except bare origins and short values', () => {
-    const env = { TOKEN: 'tok-123456', KEY: 'k3y-abcdef', INSTANCE: 'https://acme.my.salesforce.com/', HOOK: 'https://hooks.example.com/T0/B0/s3cret', N: '42' };
+    const env = { TOKEN: 'tok-123456', KEY: 'k3y-abcdef', INSTANCE: 'https://acme.my.salesforce.com/', HOOK: 'https://hooks.example.com/T0/B0/s3cret', N: '42', PROXY: 'https://proxy.example.com/hubspot' };
     const written = {
       instanceUrl: '${env:INSTANCE}',
       accessToken: '${env:TOKEN}',
       headers: { Authorization: 'Bearer ${env:KEY}', 'X-Shard': '${env:N}' },
       url: '${env:HOOK}',
       apiVersion: '62.0',
+      // An API base with a path (a proxy's) is an address, not a secret: messages keep it.
+      basePath: '${env:PROXY}',
     };
     expect(referencedSecrets(written, env).sort()).toEqual(['/T0/B0/s3cret', 'https://hooks.example.com/T0/B0/s3cret', 'k3y-abcdef', 'tok-123456']);
     // A secret URL's path and query values too: an echo of the request line shows those.
     expect(referencedSecrets({ url: '${env:U}' }, { U: 'https://x.example/h?key=abc123456&v=1' }).sort()).toEqual(['/h?key=abc123456&v=1', 'abc123456', 'https://x.example/h?key=abc123456&v=1']);
+  });
+
+  it('scrubs the causes under an error too, which Temporal records with it', async () => {
+    const inner = new Error('request failed: Authorization: Bearer tok-123456');
+    const failing = { write: () => Promise.reject(new Error('write failed', { cause: inner })) } as unknown as Destination;
+    const wrapped = scrubbingDestination(failing, { token: '${env:T}' }, { T: 'tok-123456' });
+    const error = await wrapped.write('upsert', [], memoryWriteContext('s', 'r')).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect((error?.cause as Error).message).toBe('request failed: Authorization: Bearer ***');
   });
 
   it('scrubs each value and its percent-encoded form, the longer first', () => {
