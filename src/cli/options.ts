@@ -24,9 +24,16 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{
  * time without a zone as the machine's local time: a schedule backfill then queued a month of runs.
  */
 export function isoDateOption(flag: string, value: string): Date {
-  const date = ISO_DATE.test(value) ? new Date(value) : undefined;
+  const date = ISO_DATE.test(value) && realDay(value) ? new Date(value) : undefined;
   if (date === undefined || Number.isNaN(date.getTime())) {
     throw new BackflowError('CONFIG_INVALID', `${flag}: "${value}" is not an ISO-8601 date (2025-01-31) or date and time with its zone (2025-01-31T06:00:00Z)`);
   }
   return date;
+}
+
+/** The written day exists: JavaScript rolls 2025-02-30 over to March 2nd. */
+function realDay(value: string): boolean {
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }

@@ -20,7 +20,7 @@ describe('CLI flag values', () => {
     expect(isoDateOption('--from', '2025-01-31T06:30Z').toISOString()).toBe('2025-01-31T06:30:00.000Z');
     expect(isoDateOption('--to', '2025-01-31T06:30:00+02:00').toISOString()).toBe('2025-01-31T04:30:00.000Z');
     // `1` read as 2001-01-01 (a backfill of a month of runs); a time without a zone as local time.
-    for (const bad of ['1', '2025-01-31T06:30', 'Jan 31 2025', '2025-02-30x', '2025-13-01']) {
+    for (const bad of ['1', '2025-01-31T06:30', 'Jan 31 2025', '2025-02-30x', '2025-13-01', '2025-02-30', '2025-02-31T00:00:00Z']) {
       expect(() => isoDateOption('--from', bad)).toThrow(`--from: "${bad}" is not an ISO-8601 date`);
     }
   });
