@@ -157,22 +157,21 @@ export class SalesforceDestination implements Destination {
     }
     sync.mappings.forEach((mapping, index) => {
       const path = `mappings[${index}].to`;
+      // A relationship (`Account.External_Id__c`) sets its lookup field: that field is checked.
+      let name = mapping.to;
       if (splitRelationship(mapping.to) !== undefined) {
         const resolved = resolveRelationship(object, mapping.to, fields, (parent) => parents.get(parent));
-        if (!resolved.ok) issues.push({ path, message: resolved.message });
-        else {
-          const { idField } = resolved.relationship;
-          const earlier = setBy.get(idField.toLowerCase());
-          setBy.set(idField.toLowerCase(), path);
-          if (earlier !== undefined) issues.push({ path, message: `${object}.${idField} is set by ${earlier} already` });
+        if (!resolved.ok) {
+          issues.push({ path, message: resolved.message });
+          return;
         }
-        return;
+        name = resolved.relationship.idField;
       }
-      const field = fields.get(mapping.to.toLowerCase());
-      const earlier = setBy.get(mapping.to.toLowerCase());
-      setBy.set(mapping.to.toLowerCase(), path);
+      const field = fields.get(name.toLowerCase());
+      const earlier = setBy.get(name.toLowerCase());
+      setBy.set(name.toLowerCase(), path);
       if (field && earlier !== undefined) issues.push({ path, message: `${object}.${field.name} is set by ${earlier} already (Salesforce field names ignore letter case)` });
-      else if (!field) issues.push({ path, message: `${object} has no field ${mapping.to}` });
+      else if (!field) issues.push({ path, message: `${object} has no field ${name}` });
       else if (!field.createable && !field.updateable) issues.push({ path, message: `${object}.${field.name} is read-only${field.calculated ? ' (a formula field)' : ''}` });
       else if (creates && !field.createable) issues.push({ path, message: `${object}.${field.name} cannot be set on create (mode ${sync.mode} creates records)` });
       else if (updates && !field.updateable) issues.push({ path, message: `${object}.${field.name} cannot be updated (mode ${sync.mode} updates records)` });

@@ -47,7 +47,6 @@ export function resolveRelationship(
   const wanted = named.relationship.toLowerCase();
   const lookup = [...fields.values()].find((field) => field.relationshipName?.toLowerCase() === wanted);
   if (lookup === undefined || lookup.relationshipName === null) return { ok: false, message: `${object} has no relationship ${named.relationship} (a lookup's relationship name, e.g. Account for AccountId)` };
-  if (!lookup.createable && !lookup.updateable) return { ok: false, message: `${object}.${lookup.name} is read-only` };
   const parent = lookup.referenceTo[0];
   if (parent === undefined || lookup.referenceTo.length > 1) {
     return { ok: false, message: `${object}.${lookup.name} may point at ${lookup.referenceTo.join(', ') || 'no object'}; backflow sets lookups to one object only` };

@@ -73,7 +73,7 @@ describe.each([
 });
 
 describe('validate, on a relationship mapping', () => {
-  it('names a relationship the object lacks and a parent field that is no external id; takes any letter case', async () => {
+  it('names a relationship the object lacks and a parent field that is no external id, and checks the lookup it sets as any field', async () => {
     await fx.project.sql(`CREATE TABLE contacts AS SELECT 1 AS id, 'Ann' AS last_name, 1 AS account_id`);
     const issues = async () => {
       const spec = syncSpec(fx.project.deps, CONTACTS);
@@ -85,5 +85,8 @@ describe('validate, on a relationship mapping', () => {
     expect(await issues()).toEqual([{ path: 'mappings[1].to', message: 'Account.Name is not an external id field, so Account cannot be set by it' }]);
     writeContactSync('', 'account.external_id__c');
     expect(await issues()).toEqual([]);
+    // The lookup it sets is checked as any mapped field: set twice here.
+    fx.project.write(`syncs/${CONTACTS}.yaml`, `${fx.project.read(`syncs/${CONTACTS}.yaml`)}  - { from: account_id, to: AccountId }\n`);
+    expect(await issues()).toEqual([{ path: 'mappings[2].to', message: 'Contact.AccountId is set by mappings[1].to already (Salesforce field names ignore letter case)' }]);
   });
 });
