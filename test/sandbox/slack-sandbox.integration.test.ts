@@ -115,6 +115,38 @@ describe('chat.postMessage and conversations.history', () => {
     expect(page2.response_metadata?.next_cursor).toBe('');
   });
 
+  it('keeps threads one level deep: a reply to a reply joins its thread; a broadcast reply shows in the channel too', async () => {
+    const parent = await client.chat.postMessage({ channel: 'C0GENERAL01', text: 'parent' });
+    const reply = await client.chat.postMessage({ channel: 'C0GENERAL01', text: 'reply', thread_ts: String(parent.ts) });
+    const nested = await client.chat.postMessage({ channel: 'C0GENERAL01', text: 'reply to the reply', thread_ts: String(reply.ts) });
+    expect(nested.message).toMatchObject({ thread_ts: parent.ts });
+    const broadcast = await client.chat.postMessage({ channel: 'C0GENERAL01', text: 'for everyone', thread_ts: String(parent.ts), reply_broadcast: true });
+    const thread = await client.conversations.replies({ channel: 'C0GENERAL01', ts: String(parent.ts) });
+    expect(thread.messages?.map((m) => m.text)).toEqual(['parent', 'reply', 'reply to the reply', 'for everyone']);
+    const history = await client.conversations.history({ channel: 'C0GENERAL01' });
+    expect(history.messages?.map((m) => [m.text, m.subtype])).toEqual([
+      ['for everyone', 'thread_broadcast'],
+      ['parent', undefined],
+    ]);
+    expect(history.messages?.[1]).toMatchObject({ reply_count: 3 });
+    expect(broadcast.message).toMatchObject({ subtype: 'thread_broadcast', thread_ts: parent.ts });
+  });
+
+  it('leaves a deleted parent as a tombstone while its thread has replies, which stay readable', async () => {
+    const parent = await client.chat.postMessage({ channel: 'C0GENERAL01', text: 'parent' });
+    const reply = await client.chat.postMessage({ channel: 'C0GENERAL01', text: 'reply', thread_ts: String(parent.ts) });
+    await client.chat.delete({ channel: 'C0GENERAL01', ts: String(parent.ts) });
+    const history = await client.conversations.history({ channel: 'C0GENERAL01' });
+    expect(history.messages).toEqual([expect.objectContaining({ ts: parent.ts, subtype: 'tombstone', text: 'This message was deleted.', reply_count: 1 })]);
+    const thread = await client.conversations.replies({ channel: 'C0GENERAL01', ts: String(reply.ts) });
+    expect(thread.messages?.map((m) => m.text)).toEqual(['This message was deleted.', 'reply']);
+    // Gone as a message: not to be edited or deleted again.
+    expect(await platformError(client.chat.update({ channel: 'C0GENERAL01', ts: String(parent.ts), text: 'back' }))).toBe('message_not_found');
+    // Its last reply deleted, the tombstone goes too.
+    await client.chat.delete({ channel: 'C0GENERAL01', ts: String(reply.ts) });
+    expect((await client.conversations.history({ channel: 'C0GENERAL01' })).messages).toEqual([]);
+  });
+
   it('answers channel, membership and content errors with Slack codes', async () => {
     expect(await platformError(client.chat.postMessage({ channel: '#nope', text: 'x' }))).toBe('channel_not_found');
     expect(await platformError(client.chat.postMessage({ channel: 'quiet', text: 'x' }))).toBe('not_in_channel');
@@ -341,6 +373,16 @@ describe('incoming webhooks (@slack/webhook)', () => {
     await alerts.send('Acme is at risk');
     expect(sandbox.messages('general').map((m) => m.text)).toEqual(['Globex is healthy']);
     expect(sandbox.messages('cs-alerts').map((m) => m.text)).toEqual(['Acme is at risk']);
+  });
+
+  it('takes the message as a form-encoded payload parameter too, as Slack documents', async () => {
+    const res = await fetch(sandbox.webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ payload: JSON.stringify({ text: 'from a form' }) }).toString(),
+    });
+    expect([res.status, await res.text()]).toEqual([200, 'ok']);
+    expect(sandbox.messages('general').map((m) => m.text)).toEqual(['from a form']);
   });
 
   it('ignores a channel in the payload: an app webhook always posts to the channel it was created for', async () => {

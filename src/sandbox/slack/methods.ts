@@ -167,7 +167,11 @@ function postMessage(ctx: MethodContext, args: Args): Record<string, unknown> {
     team: TEAM_ID,
   };
   if (blocks !== undefined) message.blocks = blocks;
-  if (threadTs !== undefined && threadTs !== '') message.thread_ts = threadTs;
+  if (threadTs !== undefined && threadTs !== '') {
+    message.thread_ts = threadTs;
+    // Also shown in the channel, as a thread_broadcast message.
+    if (bool(args, 'reply_broadcast')) message.subtype = 'thread_broadcast';
+  }
   if (metadata !== undefined) message.metadata = metadata;
   ctx.workspace.append(message);
   ctx.onWrite();
@@ -287,10 +291,11 @@ function conversationsHistory(ctx: MethodContext, args: Args): Record<string, un
   const limit = pageLimit(args, HISTORY_LIMIT);
   const inWindow = timeWindow(args);
   const onPage = fromCursor(args, 'newest-first');
-  // Newest first; thread replies live in conversations.replies, not in the channel history.
+  // Newest first; thread replies live in conversations.replies, not in the channel history (a
+  // broadcast reply is in both).
   const visible = ctx.workspace
     .messages(channel.id)
-    .filter((m) => m.thread_ts === undefined || m.thread_ts === m.ts)
+    .filter((m) => m.thread_ts === undefined || m.thread_ts === m.ts || m.subtype === 'thread_broadcast')
     .filter((m) => inWindow(m.ts) && onPage(m))
     .reverse();
   return { ok: true, ...messagePage(visible, limit, args), pin_count: 0 };

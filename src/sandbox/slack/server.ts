@@ -315,7 +315,7 @@ export class SlackServer {
     const limited = this.limiter.webhook(hook.hookId);
     if (!limited.ok) return done(429, 'rate_limited', undefined, { 'retry-after': String(limited.retryAfterSeconds) });
     try {
-      deliverWebhook(this.workspace, hook, typeof request.body === 'string' ? request.body : '');
+      deliverWebhook(this.workspace, hook, typeof request.body === 'string' ? request.body : '', request.headers['content-type'] ?? '');
     } catch (err) {
       if (err instanceof WebhookError) return done(err.status, err.code);
       throw err;

@@ -99,28 +99,47 @@ export class Workspace {
     return this.messagesByChannel.get(channelId) ?? [];
   }
 
+  /** A message that is there (a deleted parent's tombstone is not). */
   find(channelId: string, ts: string): SlackMessage | undefined {
-    return this.messages(channelId).find((m) => m.ts === ts);
+    return this.messages(channelId).find((m) => m.ts === ts && m.subtype !== 'tombstone');
   }
 
   append(message: SlackMessage): void {
     const list = this.messagesByChannel.get(message.channel);
     if (list === undefined) throw new Error(`unknown channel ${message.channel}`);
+    // A reply to a reply joins the thread it is in: Slack threads are one level deep.
+    const named = message.thread_ts === undefined ? undefined : list.find((m) => m.ts === message.thread_ts);
+    if (named?.thread_ts !== undefined && named.thread_ts !== named.ts) message.thread_ts = named.thread_ts;
     const parent = this.parentOf(list, message);
     if (parent !== undefined) message.parent_user_id = parent.user;
     list.push(message);
     if (parent !== undefined) refreshThread(list, parent);
   }
 
+  /**
+   * Deletes a message. A parent whose thread has replies stays as a tombstone, its replies readable,
+   * as in Slack; a tombstone goes once its last reply does.
+   */
   remove(channelId: string, ts: string): boolean {
     const list = this.messagesByChannel.get(channelId);
     if (list === undefined) return false;
     const index = list.findIndex((m) => m.ts === ts);
     const removed = list[index];
     if (removed === undefined) return false;
+    if ((removed.reply_count ?? 0) > 0) {
+      removed.subtype = 'tombstone';
+      removed.text = 'This message was deleted.';
+      delete removed.blocks;
+      delete removed.metadata;
+      delete removed.edited;
+      return true;
+    }
     list.splice(index, 1);
     const parent = this.parentOf(list, removed);
-    if (parent !== undefined) refreshThread(list, parent);
+    if (parent !== undefined) {
+      refreshThread(list, parent);
+      if (parent.subtype === 'tombstone' && parent.reply_count === undefined) list.splice(list.indexOf(parent), 1);
+    }
     return true;
   }
 

@@ -98,6 +98,11 @@ export interface SlackMessage {
   edited?: { user: string; ts: string };
   /** Returned by conversations.history/replies only when asked with `include_all_metadata`. */
   metadata?: SlackMessageMetadata;
+  /**
+   * `thread_broadcast`: a reply sent with `reply_broadcast`, shown in the channel too; `tombstone`: a
+   * deleted parent whose thread still has replies ("This message was deleted.").
+   */
+  subtype?: 'thread_broadcast' | 'tombstone';
 }
 
 export interface SlackRequestLogEntry {

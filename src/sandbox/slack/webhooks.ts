@@ -38,11 +38,20 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * The message JSON of a webhook request: the body itself, or, form-encoded, its `payload` parameter
+ * (Slack takes either: "send the JSON … as a `payload` parameter in a POST").
+ */
+function payloadText(rawBody: string, contentType: string): string {
+  if (!contentType.toLowerCase().startsWith('application/x-www-form-urlencoded')) return rawBody;
+  return new URLSearchParams(rawBody).get('payload') ?? '';
+}
+
 /** Validates and posts one webhook message; throws WebhookError with Slack's code. */
-export function deliverWebhook(workspace: Workspace, hook: IncomingWebhook, rawBody: string): SlackMessage {
+export function deliverWebhook(workspace: Workspace, hook: IncomingWebhook, rawBody: string, contentType = 'application/json'): SlackMessage {
   let payload: unknown;
   try {
-    payload = JSON.parse(rawBody) as unknown;
+    payload = JSON.parse(payloadText(rawBody, contentType)) as unknown;
   } catch {
     throw new WebhookError('invalid_payload');
   }
