@@ -318,6 +318,15 @@ describe('conversations.list', () => {
     const both = await client.conversations.list({ types: 'public_channel,private_channel', limit: 100 });
     expect(both.channels?.map((c) => c.name)).toContain('secret');
     expect(await platformError(client.conversations.list({ cursor: 'bm9wZQ==' }))).toBe('invalid_cursor');
+    expect(await platformError(client.conversations.list({ types: 'public_channel,bogus' }))).toBe('invalid_types');
+  });
+
+  it('answers conversations.info for one channel by id, as conversations.list shows it', async () => {
+    const listed = (await client.conversations.list({ limit: 1 })).channels?.[0];
+    const info = await client.conversations.info({ channel: String(listed?.id) });
+    expect(info.channel).toEqual(listed);
+    expect(await platformError(client.conversations.info({ channel: 'C0NOTHERE01' }))).toBe('channel_not_found');
+    expect(await platformError(client.conversations.info({ channel: '#general' }))).toBe('channel_not_found');
   });
 });
 

@@ -24,6 +24,7 @@ export const METHOD_TIERS: Record<string, 1 | 2 | 3 | 4> = {
   'chat.update': 3,
   'chat.delete': 3,
   'conversations.list': 2,
+  'conversations.info': 3,
   'conversations.history': 3,
   'conversations.replies': 3,
 };

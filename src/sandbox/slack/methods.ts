@@ -226,6 +226,7 @@ const LIST_SCOPES: ReadonlyMap<string, string> = new Map([
 
 function conversationsList(ctx: MethodContext, args: Args): Record<string, unknown> {
   const types = (str(args, 'types') ?? 'public_channel').split(',').map((t) => t.trim());
+  if (types.some((type) => !LIST_SCOPES.has(type))) throw new SlackApiError('invalid_types');
   for (const type of types) {
     const scope = LIST_SCOPES.get(type);
     if (scope !== undefined) ctx.requireScope(scope);
@@ -245,23 +246,36 @@ function conversationsList(ctx: MethodContext, args: Args): Record<string, unkno
   const next = matching[limit];
   return {
     ok: true,
-    channels: matching.slice(0, limit).map((c) => ({
-      id: c.id,
-      name: c.name,
-      name_normalized: c.name,
-      is_channel: !c.private,
-      is_group: false,
-      is_im: false,
-      is_private: c.private,
-      is_archived: c.archived,
-      is_general: c.name === 'general',
-      is_member: c.member,
-      created: c.created,
-      creator: HUMAN_USER_ID,
-      context_team_id: TEAM_ID,
-    })),
+    channels: matching.slice(0, limit).map(conversationOf),
     response_metadata: { next_cursor: next === undefined ? '' : channelCursor(next.id) },
   };
+}
+
+/** A channel as conversations.list and conversations.info show it. */
+function conversationOf(c: Channel): Record<string, unknown> {
+  return {
+    id: c.id,
+    name: c.name,
+    name_normalized: c.name,
+    is_channel: !c.private,
+    is_group: false,
+    is_im: false,
+    is_private: c.private,
+    is_archived: c.archived,
+    is_general: c.name === 'general',
+    is_member: c.member,
+    created: c.created,
+    creator: HUMAN_USER_ID,
+    context_team_id: TEAM_ID,
+  };
+}
+
+/** `conversations.info`: one channel by id (a private one only to its members), under the scope its type needs. */
+function conversationsInfo(ctx: MethodContext, args: Args): Record<string, unknown> {
+  const channel = channelArg(ctx, args);
+  ctx.requireScope(channel.private ? 'groups:read' : 'channels:read');
+  if (channel.private && !channel.member) throw new SlackApiError('channel_not_found');
+  return { ok: true, channel: conversationOf(channel) };
 }
 
 /** Messages from a cursor's position on: at or before it for newest-first history, at or after it for threads. */
@@ -325,6 +339,7 @@ export const METHODS: Record<string, (ctx: MethodContext, args: Args) => Record<
   'chat.update': update,
   'chat.delete': remove,
   'conversations.list': conversationsList,
+  'conversations.info': conversationsInfo,
   'conversations.history': conversationsHistory,
   'conversations.replies': conversationsReplies,
 };
