@@ -275,7 +275,8 @@ export class SalesforceDestination implements Destination {
     await send(await this.plan(operation, await this.prepare(operation, pending, done), ownCreates));
     // Records sent by a stored Id whose record is gone since (deleted or merged away, here or in an
     // earlier attempt of this batch): resolved again by the key field, all of them with one look-up.
-    const gone = records.filter((record) => record.destinationId && (this.sendsStoredIds(operation) || record.rekeyed) && isGone(done.get(record.key)));
+    const byStoredId = this.sendsStoredIds(operation);
+    const gone = records.filter((record) => record.destinationId && (byStoredId || record.rekeyed) && isGone(done.get(record.key)));
     if (gone.length > 0) await send(await this.replan(operation, await this.prepare(operation, gone, done)));
     const results = records.map(
       (record): RecordResult =>
@@ -304,27 +305,16 @@ export class SalesforceDestination implements Destination {
     if (operation === 'delete') return records.map((record) => ({ record, fields: {} }));
     if (records.length === 0) return [];
     const fields = await this.fields();
-    const relationships = await this.relationshipsOf(records.flatMap((record) => Object.keys(record.fields)));
+    // Only a dotted name can be a relationship (`Account.External_Id__c`).
+    const names = new Set<string>();
+    for (const record of records) for (const name in record.fields) if (name.includes('.')) names.add(name);
+    const relationships = await this.relationshipsOf(names);
     for (const { relationship } of relationships.values()) this.relationships.set(relationshipKey(relationship), relationship);
     const ready: Ready[] = [];
     for (const record of records) {
-      const plain: Record<string, Value> = {};
-      const linked: Record<string, Value> = {};
-      let refused: RecordError | undefined;
-      for (const [name, value] of Object.entries(record.fields)) {
-        const link = relationships.get(name);
-        if (link === undefined) {
-          plain[name] = value;
-          continue;
-        }
-        const set = relationshipValue(link.relationship, link.parentFields, value);
-        if (set.ok) Object.assign(linked, set.fields);
-        else refused ??= set.error;
-      }
-      const coerced = coerceRecord(fields, plain);
-      const error = refused ?? (coerced.ok ? undefined : coerced.error);
-      if (coerced.ok && error === undefined) ready.push({ record, fields: { ...coerced.fields, ...linked } });
-      else done.set(record.key, { key: record.key, status: 'rejected', error: error as RecordError });
+      const prepared = relationships.size === 0 ? coerceRecord(fields, record.fields) : coerceWithRelationships(fields, record.fields, relationships);
+      if (prepared.ok) ready.push({ record, fields: prepared.fields });
+      else done.set(record.key, { key: record.key, status: 'rejected', error: prepared.error });
     }
     return ready;
   }
@@ -565,4 +555,26 @@ function toResult(record: DestinationRecord, answer: CollectionResult, created: 
       fields: [...new Set(errors.flatMap((e) => e.fields ?? []))],
     },
   };
+}
+
+/** A record's values coerced, its relationship mappings carried as their parents' keys (see relationshipValue). */
+function coerceWithRelationships(
+  fields: FieldMap,
+  payload: Record<string, Value>,
+  relationships: ReadonlyMap<string, { relationship: Relationship; parentFields: FieldMap }>,
+): { ok: true; fields: Record<string, Value> } | { ok: false; error: RecordError } {
+  const plain: Record<string, Value> = {};
+  const linked: Record<string, Value> = {};
+  for (const [name, value] of Object.entries(payload)) {
+    const link = relationships.get(name);
+    if (link === undefined) {
+      plain[name] = value;
+      continue;
+    }
+    const set = relationshipValue(link.relationship, link.parentFields, value);
+    if (!set.ok) return set;
+    Object.assign(linked, set.fields);
+  }
+  const coerced = coerceRecord(fields, plain);
+  return coerced.ok ? { ok: true, fields: { ...coerced.fields, ...linked } } : coerced;
 }
