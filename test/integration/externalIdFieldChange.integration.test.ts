@@ -4,11 +4,10 @@
  * upserting by the new field, which created a second record for every row. Real Temporal dev server
  * and worker; the Salesforce sandbox through jsforce, the HubSpot sandbox through @hubspot/api-client.
  */
-import { PropertyCreateFieldTypeEnum, PropertyCreateTypeEnum } from '@hubspot/api-client/lib/codegen/crm/properties';
 import { Connection } from 'jsforce';
 import { startSync } from '../../src/temporal/startSync';
 import { useSyncFixture } from '../support/fixture';
-import { useHubspotFixture } from '../support/hubspotFixture';
+import { createUniqueProperty, useHubspotFixture } from '../support/hubspotFixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 describe('Salesforce: externalIdField edited from External_Id__c to Case_Sensitive_Key__c', () => {
@@ -67,14 +66,7 @@ describe('HubSpot: externalIdField edited from external_id to a new unique prope
 
   it('updates the same companies by id, the key now in the new property; the run after sends nothing', async () => {
     // As someone would in HubSpot's settings: a second property with unique values.
-    await fx.client.crm.properties.coreApi.create('companies', {
-      name: 'warehouse_id',
-      label: 'Warehouse ID',
-      type: PropertyCreateTypeEnum.String,
-      fieldType: PropertyCreateFieldTypeEnum.Text,
-      groupName: 'companyinformation',
-      hasUniqueValue: true,
-    });
+    await createUniqueProperty(fx.client, 'companies', 'warehouse_id', 'Warehouse ID');
     const taskQueue = uniqueTaskQueue('hubspot-rekey');
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
       expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { created: 4 } });

@@ -8,6 +8,7 @@ import { Client } from '@hubspot/api-client';
 import { PropertyCreateFieldTypeEnum, PropertyCreateTypeEnum } from '@hubspot/api-client/lib/codegen/crm/properties';
 
 import { startHubspotSandbox, type HubspotSandbox } from '../../src/sandbox/hubspot';
+import { createUniqueProperty } from '../support/hubspotFixture';
 import { rejectionOf } from '../support/rejection';
 
 interface ApiExceptionLike {
@@ -508,14 +509,7 @@ describe('properties', () => {
   });
 
   it('creates a property (201): listed, and usable as idProperty when it has unique values', async () => {
-    const created = await client.crm.properties.coreApi.create('companies', {
-      name: 'warehouse_id',
-      label: 'Warehouse ID',
-      type: PropertyCreateTypeEnum.String,
-      fieldType: PropertyCreateFieldTypeEnum.Text,
-      groupName: 'companyinformation',
-      hasUniqueValue: true,
-    });
+    const created = await createUniqueProperty(client, 'companies', 'warehouse_id', 'Warehouse ID');
     expect(created).toMatchObject({ name: 'warehouse_id', type: 'string', fieldType: 'text', hasUniqueValue: true, hubspotDefined: false });
     expect((await client.crm.properties.coreApi.getAll('companies')).results.map((p) => p.name)).toContain('warehouse_id');
     const inputs = [{ idProperty: 'warehouse_id', id: 'w-1', properties: { name: 'Acme' } }];
@@ -541,10 +535,8 @@ describe('properties', () => {
   });
 
   it('takes ten unique-value properties per object (external_id and nine more) and refuses the eleventh', async () => {
-    const unique = (name: string) =>
-      client.crm.properties.coreApi.create('companies', { name, label: name, type: PropertyCreateTypeEnum.String, fieldType: PropertyCreateFieldTypeEnum.Text, groupName: 'companyinformation', hasUniqueValue: true });
-    for (let i = 1; i <= 9; i++) await unique(`key_${i}`);
-    expect(await rejection(unique('key_10'))).toMatchObject({ code: 400, body: { message: 'companies already has 10 properties with unique values, the most an object can have' } });
+    for (let i = 1; i <= 9; i++) await createUniqueProperty(client, 'companies', `key_${i}`);
+    expect(await rejection(createUniqueProperty(client, 'companies', 'key_10'))).toMatchObject({ code: 400, body: { message: 'companies already has 10 properties with unique values, the most an object can have' } });
   });
 
   it('answers 400 for an unknown object type', async () => {

@@ -1,4 +1,5 @@
 import { Client } from '@hubspot/api-client';
+import { PropertyCreateFieldTypeEnum, PropertyCreateTypeEnum } from '@hubspot/api-client/lib/codegen/crm/properties';
 import { DEMO_HUBSPOT_COMPANY_PROPERTIES } from '../../src/sandbox';
 import { startHubspotSandbox, type HubspotSandbox } from '../../src/sandbox/hubspot';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
@@ -43,4 +44,16 @@ export function useHubspotFixture(): HubspotFixture {
     await salesforce.close();
   });
   return fixture;
+}
+
+/** A text property with unique values, created as someone would in HubSpot's settings (or a setup script). */
+export function createUniqueProperty(client: Client, objectType: string, name: string, label = name) {
+  return client.crm.properties.coreApi.create(objectType, {
+    name,
+    label,
+    type: PropertyCreateTypeEnum.String,
+    fieldType: PropertyCreateFieldTypeEnum.Text,
+    groupName: 'companyinformation',
+    hasUniqueValue: true,
+  });
 }

@@ -5,6 +5,16 @@ import { openStateStore } from '../../src/state/database';
 import { sql } from 'kysely';
 import { migrateTo, pendingMigrations } from '../../src/state/migrations';
 
+/** Opening the store as a worker does leaves no migration pending. */
+async function expectMigratedOnOpen(url: string): Promise<void> {
+  const current = await openStateStore(url);
+  try {
+    expect((await pendingMigrations(current)).pending).toEqual([]);
+  } finally {
+    await current.destroy();
+  }
+}
+
 const newStoreUrl = () => `sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'backflow-open-')), 'state.db')}`;
 
 describe('opening the state store to read history (runs, records)', () => {
@@ -32,12 +42,7 @@ describe('opening the state store to read history (runs, records)', () => {
       await older.destroy();
     }
     // A worker of this version (or backflow migrate) applies them.
-    const current = await openStateStore(url);
-    try {
-      expect((await pendingMigrations(current)).pending).toEqual([]);
-    } finally {
-      await current.destroy();
-    }
+    await expectMigratedOnOpen(url);
   });
 });
 
@@ -57,11 +62,6 @@ describe('migrating a SQLite store', () => {
     } finally {
       await older.destroy();
     }
-    const current = await openStateStore(url);
-    try {
-      expect((await pendingMigrations(current)).pending).toEqual([]);
-    } finally {
-      await current.destroy();
-    }
+    await expectMigratedOnOpen(url);
   });
 });
