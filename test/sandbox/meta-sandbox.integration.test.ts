@@ -73,7 +73,8 @@ describe('adding and removing users', () => {
     const emails = ['a@acme.com', 'b@globex.com', 'c@initech.com'].map(sha);
     const added = await users('POST', { schema: 'EMAIL_SHA256', data: emails.map((e) => [e]) });
     expect(added).toMatchObject({ audience_id: sandbox.audienceId, num_received: 3, num_invalid_entries: 0, invalid_entry_samples: {} });
-    expect(typeof added['session_id']).toBe('number');
+    // Meta's session ids are 64-bit: answered as a numeric string.
+    expect(added['session_id']).toMatch(/^\d+$/);
     await users('POST', { schema: 'EMAIL_SHA256', data: emails.map((e) => [e]) });
     expect(sandbox.members(sandbox.audienceId)).toEqual(emails.map((e) => ({ EMAIL: e })));
 
@@ -91,7 +92,7 @@ describe('adding and removing users', () => {
     ];
     const session = { session_id: 9876543210, batch_seq: 1, last_batch_flag: true, estimated_num_total: 2 };
     const res = await users('POST', { schema, data, session });
-    expect(res).toMatchObject({ session_id: 9876543210, num_received: 2, num_invalid_entries: 0 });
+    expect(res).toMatchObject({ session_id: '9876543210', num_received: 2, num_invalid_entries: 0 });
     expect(sandbox.members(sandbox.audienceId)).toEqual([
       { EXTERN_ID: 'acme-1', EMAIL: sha('jane@acme.com'), PHONE: sha('15551234567'), FN: sha('jane'), COUNTRY: sha('us') },
       { EXTERN_ID: 'globex-7', EMAIL: sha('bob@globex.com') },
@@ -132,6 +133,24 @@ describe('adding and removing users', () => {
     const res = await fetch(`${sandbox.graphUrl}/v24.0/${sandbox.audienceId}/users`, { method: 'POST', body });
     expect(res.status).toBe(200);
     expect(sandbox.members(sandbox.audienceId)).toEqual([{ EMAIL: sha('f@x.com') }]);
+  });
+
+  it('keeps a 64-bit session_id exact (a numeric string back) and refuses one that is no integer', async () => {
+    const post = (session: string) =>
+      fetch(`${sandbox.graphUrl}/v24.0/${sandbox.audienceId}/users`, {
+        method: 'POST',
+        body: new URLSearchParams({ access_token: sandbox.accessToken, payload: JSON.stringify({ schema: 'EMAIL_SHA256', data: [[sha('f@x.com')]] }), session }),
+      });
+    const exact = await post('{"session_id": 9007199254740993, "batch_seq": 1, "last_batch_flag": true}');
+    expect(await exact.json()).toMatchObject({ session_id: '9007199254740993' });
+    const word = await post('{"session_id": "abc", "batch_seq": 1, "last_batch_flag": true}');
+    expect([word.status, ((await word.json()) as { error: GraphErrorBody }).error.code]).toEqual([400, 100]);
+  });
+
+  it('takes MOBILE_ADVERTISER_ID as a single-key schema, unhashed, as MADID', async () => {
+    const maid = '6d92078a-8246-4ba4-ae5b-76104861e7dc';
+    await users('POST', { schema: 'MOBILE_ADVERTISER_ID', data: [[maid]] });
+    expect(sandbox.members(sandbox.audienceId)).toEqual([{ MADID: maid }]);
   });
 });
 
@@ -193,14 +212,14 @@ describe('replacing the audience (usersreplace)', () => {
     await users('POST', { schema: 'EMAIL_SHA256', data: rowsOf([a, b, c]) });
 
     const first = await replace({ schema: 'EMAIL_SHA256', data: rowsOf([b, d]) }, { session_id: 111, batch_seq: 1, last_batch_flag: false, estimated_num_total: 4 });
-    expect(first).toEqual({ audience_id: sandbox.audienceId, session_id: 111, num_received: 2, num_invalid_entries: 0, invalid_entry_samples: {} });
+    expect(first).toEqual({ audience_id: sandbox.audienceId, session_id: '111', num_received: 2, num_invalid_entries: 0, invalid_entry_samples: {} });
     // Until the last batch the audience keeps its members.
     expect(sandbox.members(sandbox.audienceId)).toEqual([{ EMAIL: a }, { EMAIL: b }, { EMAIL: c }]);
     expect(await count()).toMatchObject({ approximate_count_lower_bound: 3 });
 
     // Rows are validated and hashed as for /users: a raw email is counted, sampled and dropped.
     const last = await replace({ schema: 'EMAIL_SHA256', data: [[e], ['raw@x.com'], [d]] }, { session_id: 111, batch_seq: 2, last_batch_flag: true, estimated_num_total: 4 });
-    expect(last).toMatchObject({ session_id: 111, num_received: 3, num_invalid_entries: 1, invalid_entry_samples: { 'raw@x.com': expect.any(String) } });
+    expect(last).toMatchObject({ session_id: '111', num_received: 3, num_invalid_entries: 1, invalid_entry_samples: { 'raw@x.com': expect.any(String) } });
     expect(sandbox.members(sandbox.audienceId)).toEqual([{ EMAIL: b }, { EMAIL: d }, { EMAIL: e }]);
     expect(await count()).toMatchObject({ approximate_count_lower_bound: 3 });
 
@@ -213,7 +232,7 @@ describe('replacing the audience (usersreplace)', () => {
     await users('POST', { schema: ['EMAIL', 'PHONE'], data: [[sha('old@x.com'), sha('15550000001')]] });
     const res = await replace({ schema: ['EXTERN_ID', 'EMAIL', 'PHONE'], data: [['acme-1', sha('jane@acme.com'), ''], ['acme-2', '', sha('15550000002')]] });
     expect(res).toMatchObject({ audience_id: sandbox.audienceId, num_received: 2, num_invalid_entries: 0 });
-    expect(typeof res['session_id']).toBe('number');
+    expect(res['session_id']).toMatch(/^\d+$/);
     expect(sandbox.members(sandbox.audienceId)).toEqual([
       { EXTERN_ID: 'acme-1', EMAIL: sha('jane@acme.com') },
       { EXTERN_ID: 'acme-2', PHONE: sha('15550000002') },
@@ -294,6 +313,8 @@ describe('reading the audience', () => {
     await users('POST', { schema: 'EMAIL_SHA256', data: [[sha('a@x.com')], [sha('b@x.com')]] });
     const audience = await api.call('GET', [sandbox.audienceId], { fields: 'id,name,approximate_count_lower_bound,approximate_count_upper_bound' }, {}, false, sandbox.graphUrl);
     expect(audience).toMatchObject({ id: sandbox.audienceId, approximate_count_lower_bound: 2, approximate_count_upper_bound: 2 });
+    const more = await api.call('GET', [sandbox.audienceId], { fields: 'time_content_updated,is_value_based,data_source' }, {}, false, sandbox.graphUrl);
+    expect(more).toMatchObject({ time_content_updated: expect.any(Number) as unknown, is_value_based: false, data_source: { type: 'FILE_IMPORTED', sub_type: 'HASHES' } });
     const bad = await sdkError(api.call('GET', [sandbox.audienceId], { fields: 'shoe_size' }, {}, false, sandbox.graphUrl));
     expect(bad.response?.message).toBe('(#100) Tried accessing nonexisting field (shoe_size) on node type (CustomAudience)');
   });
@@ -358,7 +379,8 @@ describe('fault profile', () => {
     expect((await sdkError(users('POST', row()))).status).toBe(503);
     sandbox.setFaults({ tokenExpired: 1 });
     const expired = await sdkError(users('POST', row()));
-    expect([expired.status, expired.response?.code, expired.response?.error_subcode]).toEqual([401, 190, 463]);
+    // Graph answers OAuth errors 400, saying why in WWW-Authenticate.
+    expect([expired.status, expired.response?.code, expired.response?.error_subcode]).toEqual([400, 190, 463]);
     expect(sandbox.members(sandbox.audienceId)).toEqual([]);
   });
 

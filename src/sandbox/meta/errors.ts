@@ -40,8 +40,9 @@ export function invalidToken(): GraphError {
 }
 
 export function tokenExpired(): GraphError {
+  // Graph answers OAuth errors 400 (its WWW-Authenticate header says why), not 401.
   return new GraphError(
-    401,
+    400,
     190,
     'Error validating access token: Session has expired on Thursday, 15-Jan-26 09:00:00 PST. The current time is Thursday, 15-Jan-26 10:00:00 PST.',
     'OAuthException',
@@ -102,14 +103,14 @@ export function throttled(code: 17 | 613 | 80004, usageHeader: string): GraphErr
   const headers = { 'x-business-use-case-usage': usageHeader };
   switch (code) {
     case 17:
-      return new GraphError(400, 17, 'User request limit reached', 'OAuthException', 2446079, headers, { is_transient: true });
+      return new GraphError(400, 17, '(#17) User request limit reached', 'OAuthException', 2446079, headers, { is_transient: true });
     case 613:
-      return new GraphError(400, 613, 'Calls to this api have exceeded the rate limit.', 'OAuthException', 1487742, headers, { is_transient: true });
+      return new GraphError(400, 613, '(#613) Calls to this api have exceeded the rate limit.', 'OAuthException', 1487742, headers, { is_transient: true });
     case 80004:
       return new GraphError(
         400,
         80004,
-        'There have been too many calls to this ad-account. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting#ads-management.',
+        '(#80004) There have been too many calls to this ad-account. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting#ads-management.',
         'OAuthException',
         2446079,
         headers,

@@ -27,13 +27,14 @@ const HASHED_KEYS = new Set([
   'ZIP',
   'COUNTRY',
 ]);
-const UNHASHED_KEYS = new Set(['EXTERN_ID', 'MADID']);
+const UNHASHED_KEYS = new Set(['EXTERN_ID', 'MADID', 'MOBILE_ADVERTISER_ID']);
 /** Single-key aliases store under the multi-key name, so EMAIL_SHA256 and EMAIL rows match each other. */
-const ALIASES: Record<string, string> = { EMAIL_SHA256: 'EMAIL', PHONE_SHA256: 'PHONE' };
+const ALIASES: Record<string, string> = { EMAIL_SHA256: 'EMAIL', PHONE_SHA256: 'PHONE', MOBILE_ADVERTISER_ID: 'MADID' };
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 export interface SessionInfo {
-  session_id: number | string;
+  /** Digits: Meta's session ids are 64-bit integers, answered as a "numeric string". */
+  session_id: string;
   batch_seq?: number;
   last_batch_flag?: boolean;
   estimated_num_total?: number;
@@ -58,14 +59,24 @@ function parseJsonish(value: unknown, name: string): unknown {
   }
 }
 
+/**
+ * A session's id as its digits. From JSON text the digits are read as written: a 64-bit id past 2^53
+ * parsed as a number comes back another id, and two sessions become one.
+ */
+function sessionIdOf(raw: unknown, parsed: unknown): string {
+  const written = typeof raw === 'string' ? /"session_id"\s*:\s*"?(\d+)"?/.exec(raw)?.[1] : undefined;
+  const id = written ?? (typeof parsed === 'number' && Number.isInteger(parsed) ? String(parsed) : parsed);
+  if (id === undefined) throw invalidParameter('session_id is required in session');
+  if (typeof id !== 'string' || !/^\d+$/.test(id)) throw invalidParameter('Param session[session_id] must be an integer');
+  return id;
+}
+
 function parseSession(raw: unknown): SessionInfo | undefined {
   const value = parseJsonish(raw, 'session');
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object' || Array.isArray(value)) throw invalidParameter('param session must be an object');
   const s = value as Record<string, unknown>;
-  const id = s['session_id'];
-  if (typeof id !== 'number' && typeof id !== 'string') throw invalidParameter('session_id is required in session');
-  const session: SessionInfo = { session_id: id };
+  const session: SessionInfo = { session_id: sessionIdOf(raw, s['session_id']) };
   if (typeof s['batch_seq'] === 'number') session.batch_seq = s['batch_seq'];
   if (typeof s['last_batch_flag'] === 'boolean') session.last_batch_flag = s['last_batch_flag'];
   if (typeof s['estimated_num_total'] === 'number') session.estimated_num_total = s['estimated_num_total'];

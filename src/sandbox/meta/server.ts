@@ -56,6 +56,9 @@ const AUDIENCE_FIELDS = new Set([
   'delivery_status',
   'time_created',
   'time_updated',
+  'time_content_updated',
+  'is_value_based',
+  'data_source',
 ]);
 
 const limitsSchema = z
@@ -129,6 +132,9 @@ function audienceView(audience: Audience, count: number, fields: string[]): Reco
     delivery_status: { code: 200, description: 'This audience is ready for use.' },
     time_created: audience.timeCreated,
     time_updated: audience.timeUpdated,
+    time_content_updated: audience.timeUpdated,
+    is_value_based: false,
+    data_source: { type: 'FILE_IMPORTED', sub_type: 'HASHES', creation_params: '[]' },
   };
   const out: Record<string, unknown> = { id: audience.id };
   for (const field of fields) out[field] = all[field];
@@ -286,7 +292,7 @@ export class MetaServer {
     const parsed = parsePayload(params['payload'], params['session']);
     if (parsed instanceof GraphError) return fail(parsed);
     rows = parsed.numReceived;
-    const sessionId = parsed.session?.session_id ?? randomInt(1, 2 ** 47);
+    const sessionId = parsed.session?.session_id ?? String(randomInt(1, 2 ** 47));
     const refusal = writeRefusal(audience, replacing, parsed.session);
     if (refusal !== undefined) return fail(refusal);
     if (parsed.members.length === 0) {
@@ -295,7 +301,7 @@ export class MetaServer {
     if (replacing) {
       // Without a session the request is a whole replace on its own: first and last batch at once.
       const last = parsed.session === undefined || parsed.session.last_batch_flag === true;
-      this.store.replaceBatch(audience, String(sessionId), parsed.members, last);
+      this.store.replaceBatch(audience, sessionId, parsed.members, last);
     } else if (method === 'POST') this.store.add(audience, parsed.members);
     else this.store.remove(audience, parsed.members);
     if (fault === 'applyThenFail') return fail(unknownError(500), fault);
