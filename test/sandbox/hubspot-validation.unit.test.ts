@@ -52,6 +52,8 @@ describe('validateValue', () => {
     expect(errorCode(flag, 'yes')).toBe('INVALID_BOOLEAN');
     expect(validateValue(at, 0)).toEqual({ ok: true, value: '1970-01-01T00:00:00.000Z' });
     expect(validateValue(at, '2024-05-01T10:00:00+02:00')).toEqual({ ok: true, value: '2024-05-01T08:00:00.000Z' });
+    // ISO 8601 with any fraction of a second (a warehouse's microseconds).
+    expect(validateValue(at, '2024-01-15T10:00:00.123456Z')).toEqual({ ok: true, value: '2024-01-15T10:00:00.123Z' });
     expect(errorCode(at, 'next tuesday')).toBe('INVALID_LONG');
     expect(validateValue(when, '2024-05-01')).toEqual({ ok: true, value: '2024-05-01' });
     expect(errorCode(when, '2024-05-01T10:00:00Z')).toBe('INVALID_DATE');

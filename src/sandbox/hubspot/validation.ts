@@ -23,7 +23,7 @@ const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)$/;
 // The shape HubSpot accepts: local part, '@', a dotted domain with a 2+ letter TLD.
 const EMAIL = /^[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)*\.[A-Za-z]{2,}$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
 
 /** HubSpot's rendering of an option list in INVALID_OPTION messages (protobuf text format). */
 function optionList(def: PropertyDef): string {
