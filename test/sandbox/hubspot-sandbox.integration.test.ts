@@ -531,6 +531,7 @@ describe('properties', () => {
       client.crm.properties.coreApi.create('companies', { name: 'score', label: 'Score', type: PropertyCreateTypeEnum.Number, fieldType: PropertyCreateFieldTypeEnum.Text, groupName: 'companyinformation' }),
     );
     expect(mismatched).toMatchObject({ code: 400, body: { category: 'VALIDATION_ERROR' } });
+    expect(await rejection(createUniqueProperty(client, 'companies', 'Warehouse ID'))).toMatchObject({ code: 400, body: { category: 'VALIDATION_ERROR' } });
     expect((await client.crm.properties.coreApi.getAll('companies')).results.map((p) => p.name)).not.toContain('score');
   });
 

@@ -22,6 +22,9 @@ const FIELD_TYPES: Record<PropertyType, readonly string[]> = {
   number: ['number', 'calculation_equation'],
 };
 
+/** A property's internal name, as HubSpot's settings derive it from the label. */
+const INTERNAL_NAME = /^[a-z][a-z0-9_]*$/;
+
 /** HubSpot allows ten unique-value properties per object. */
 export const MAX_UNIQUE_PROPERTIES = 10;
 
@@ -38,6 +41,9 @@ const propertyCreateBody = z.object({
 
 export function createProperty(def: ObjectTypeDef, rawBody: string | undefined): ApiResponse {
   const input = parseBody(propertyCreateBody, rawBody);
+  if (!INTERNAL_NAME.test(input.name)) {
+    throw validationError(`Property name ${input.name} is not valid: an internal name starts with a lowercase letter and holds only lowercase letters, digits and underscores`);
+  }
   if (!FIELD_TYPES[input.type].includes(input.fieldType)) {
     throw validationError(`Property ${input.name} of type ${input.type} cannot have fieldType ${input.fieldType} (allowed: ${FIELD_TYPES[input.type].join(', ')})`);
   }
