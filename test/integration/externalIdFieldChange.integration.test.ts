@@ -43,6 +43,23 @@ describe('Salesforce: externalIdField edited from External_Id__c to Case_Sensiti
     });
   });
 
+  it('goes by Id through Bulk API 2.0 too (over 200 records in a batch)', async () => {
+    await fx.project.sql(`INSERT INTO accounts SELECT 100 + i, 'Filler ' || i, 50, 'neutral', 100, TIMESTAMP '2026-11-20 09:00:00' FROM range(250) r(i)`);
+    fx.project.write(FILE, fx.project.read(FILE).replace('  externalIdField: External_Id__c', '  externalIdField: External_Id__c\n  bulkThreshold: 1'));
+    const taskQueue = uniqueTaskQueue('sf-rekey-bulk');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { created: 254 } });
+      const ids = fx.sandbox.records('Account').map((a) => a.Id).sort();
+      rekey();
+      const before = fx.sandbox.requests().length;
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { changed: 254, synced: 254, created: 0, updated: 254 } });
+      const jobs = fx.sandbox.requests().slice(before).filter((r) => r.method === 'POST' && r.path.endsWith('/jobs/ingest'));
+      expect(jobs.length).toBeGreaterThan(0);
+      expect(fx.sandbox.records('Account').map((a) => a.Id).sort()).toEqual(ids);
+      expect(fx.sandbox.records('Account').every((a) => a.Case_Sensitive_Key__c === a.External_Id__c)).toBe(true);
+    });
+  });
+
   it('an Account deleted in the org since is created again under the new field, once', async () => {
     const taskQueue = uniqueTaskQueue('sf-rekey-gone');
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
