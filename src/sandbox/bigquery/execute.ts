@@ -144,10 +144,16 @@ export class QueryExecutor {
     };
   }
 
-  /** BigQuery resolves every table up front: a missing one fails the query with 404. */
+  /**
+   * BigQuery resolves every table up front: a missing one fails the query with 404. The sandbox's
+   * datasets live in the US multi-region: a job run in another location finds none of them, as a
+   * wrong `location` does on BigQuery.
+   */
   private async checkTables(connection: DuckDBConnection, statement: TranslatedStatement, options: ExecuteOptions): Promise<void> {
     for (const ref of statement.tables) {
-      if (!(await this.warehouse.datasetExists(connection, ref.dataset))) throw datasetNotFound(options.projectId, ref.dataset, options.location);
+      if (!inDatasetLocation(options.location) || !(await this.warehouse.datasetExists(connection, ref.dataset))) {
+        throw datasetNotFound(options.projectId, ref.dataset, options.location);
+      }
       if (ref.role === 'ddl') continue;
       if ((await this.warehouse.findRelation(connection, ref.dataset, ref.table)) === null) {
         throw tableNotFound(options.projectId, ref.dataset, ref.table, options.location);
@@ -230,7 +236,7 @@ export class QueryExecutor {
    */
   private async runIntoDestination(connection: DuckDBConnection, statement: TranslatedStatement, options: ExecuteOptions, destination: Destination, outcome: QueryOutcome): Promise<void> {
     const { projectId, location } = options;
-    if (!(await this.warehouse.datasetExists(connection, destination.dataset))) throw datasetNotFound(projectId, destination.dataset, location);
+    if (!inDatasetLocation(location) || !(await this.warehouse.datasetExists(connection, destination.dataset))) throw datasetNotFound(projectId, destination.dataset, location);
     const existing = await this.warehouse.findRelation(connection, destination.dataset, destination.table);
     if (existing === null && destination.createDisposition === 'CREATE_NEVER') {
       throw notFound(`Not found: Table ${projectId}:${destination.dataset}.${destination.table}`, QUERY_LOCATION);
@@ -259,4 +265,11 @@ export class QueryExecutor {
       await connection.run(`DROP TABLE IF EXISTS ${staging}`).catch(() => undefined);
     }
   }
+}
+
+/** Where the sandbox's datasets are (datasets.get says `US`); multi-region names ignore case. */
+export const DATASET_LOCATION = 'US';
+
+export function inDatasetLocation(location: string): boolean {
+  return location.toUpperCase() === DATASET_LOCATION;
 }

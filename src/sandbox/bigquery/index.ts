@@ -15,7 +15,8 @@ export type { BigQueryRequestLogEntry, BigQuerySandbox, BigQuerySandboxOptions }
 
 export async function startBigQuerySandbox(options: BigQuerySandboxOptions = {}): Promise<BigQuerySandbox> {
   const projectId = options.projectId ?? 'backflow-sandbox';
-  const defaultPageSize = options.defaultPageSize ?? 10_000;
+  // BigQuery caps a page without maxResults by its size (10 MB) only, not by a number of rows.
+  const defaultPageSize = options.defaultPageSize ?? Number.MAX_SAFE_INTEGER;
   if (!Number.isInteger(defaultPageSize) || defaultPageSize < 1) throw new Error('defaultPageSize must be a positive integer');
   const warehouse = await Warehouse.open(options.duckdbPath ?? ':memory:');
   const server = new BigQuerySandboxServer({ projectId, defaultPageSize, warehouse, queryDelayMs: parseQueryDelay(options.queryDelayMs ?? 0) });

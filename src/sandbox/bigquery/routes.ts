@@ -29,6 +29,7 @@ import { z } from 'zod';
 import type { Warehouse } from './engine';
 import { BigQueryApiError, datasetNotFound, duplicate, invalid, invalidQuery, notFound } from './errors';
 import type { Destination, QueryExecutor, QueryOutcome } from './execute';
+import { DATASET_LOCATION, inDatasetLocation } from './execute';
 import { dmlStats, isDone, isValidJobId, jobReference, jobResource, newJobId, pageOf, type JobRecord, type JobStore, type JobWaits } from './jobs';
 import { bindParameters, queryParameterSchema } from './params';
 import { translateSql, type Translation } from './sql';
@@ -166,7 +167,7 @@ function validateLabels(values: Record<string, string> | null | undefined): void
 async function resolveDefaultDataset(ctx: ApiContext, ref: { projectId?: string | null | undefined; datasetId: string } | null | undefined, location: string): Promise<string | undefined> {
   if (ref === null || ref === undefined) return undefined;
   const project = ref.projectId ?? ctx.projectId;
-  if (project !== ctx.projectId || !(await ctx.warehouse.hasDataset(ref.datasetId))) throw datasetNotFound(project, ref.datasetId, location);
+  if (project !== ctx.projectId || !inDatasetLocation(location) || !(await ctx.warehouse.hasDataset(ref.datasetId))) throw datasetNotFound(project, ref.datasetId, location);
   return ref.datasetId;
 }
 
@@ -450,7 +451,7 @@ async function datasetsGet(ctx: ApiContext, projectId: string, datasetId: string
       id: `${projectId}:${datasetId}`,
       selfLink: `${ctx.apiBase}/projects/${encodeURIComponent(projectId)}/datasets/${encodeURIComponent(datasetId)}`,
       datasetReference: { projectId, datasetId },
-      location: DEFAULT_LOCATION,
+      location: DATASET_LOCATION,
       creationTime: String(ctx.startedAt),
       lastModifiedTime: String(ctx.startedAt),
       type: 'DEFAULT',

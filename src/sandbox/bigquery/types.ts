@@ -9,7 +9,7 @@ export interface BigQuerySandboxOptions {
   projectId?: string;
   /** DuckDB database file backing the datasets; ':memory:' (default) for a throwaway one. */
   duckdbPath?: string;
-  /** Rows per page when the client gives no maxResults (BigQuery pages by size; default 10000). */
+  /** Rows per page when the client gives no maxResults; by default none: pages are capped at 10 MB, as BigQuery's. */
   defaultPageSize?: number;
   /**
    * How long each query job runs before it is DONE (default 0): a slow warehouse. Meanwhile
