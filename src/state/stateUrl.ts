@@ -15,17 +15,20 @@ export function parseStateUrl(url: string): StateTarget {
  * The URL with any password masked, for logs and errors: after the user (an empty user too), and in
  * the query string (`?password=…`, `sslpassword`), which libpq and pg both read. Read as text, not as
  * a URL: a password with an unencoded `/`, `@`, `?` or `#` (as `openssl rand -base64` makes) does not
- * parse, or parses as a host and path with no password at all, and was shown as written. The host is
- * what follows the last `@` that is followed by a host name and then `/`, `?`, `#` or the end.
+ * parse, or parses as a host and path with no password at all, and was shown as written. The user
+ * part ends at the last `@` before the path that is not inside a query parameter's value.
  */
 export function redactStateUrl(url: string): string {
   const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url);
   let masked = url;
   if (scheme) {
     const rest = url.slice(scheme[0].length);
-    const host = /^(\[[0-9a-f:.]*\]|[a-z0-9.-]*)(:\d*)?(?=[/?#]|$)/i;
     for (let at = rest.lastIndexOf('@'); at !== -1; at = rest.lastIndexOf('@', at - 1)) {
-      if (!host.test(rest.slice(at + 1))) continue;
+      // Followed by host(s) — a name, `[v6]`, `h1:5432,h2:5432`, a %2F socket path — then the path.
+      if (!/^[^/?#@]*(?=[/?#]|$)/.test(rest.slice(at + 1))) continue;
+      // Inside `?name=value`: a query parameter's `@`, not the end of the user part.
+      const query = rest.lastIndexOf('?', at);
+      if (query !== -1 && rest.slice(query, at).includes('=')) continue;
       const userinfo = rest.slice(0, at);
       const colon = userinfo.indexOf(':');
       const shown = colon !== -1 ? `${userinfo.slice(0, colon)}:***` : /[/?#]/.test(userinfo) ? '***' : userinfo;

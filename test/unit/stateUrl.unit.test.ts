@@ -18,8 +18,13 @@ describe('state store URLs', () => {
     expect(redactStateUrl('postgres://bf:p@ss/w@host/db?password=x')).toBe('postgres://bf:***@host/db?password=***');
     expect(redactStateUrl('postgres://backflow:pa?ss@db.example.com:5432/state')).toBe('postgres://backflow:***@db.example.com:5432/state');
     expect(redactStateUrl('postgres://backflow:pa#ss@db.example.com/state')).toBe('postgres://backflow:***@db.example.com/state');
-    // An `@` in the query string: masked up to it — too much, never too little.
-    expect(redactStateUrl('postgres://backflow:pw@[::1]:5432/state?options=a@b')).toBe('postgres://backflow:***@b');
+    // An `@` in a query parameter is not the end of the user part.
+    expect(redactStateUrl('postgres://backflow:pw@[::1]:5432/state?options=a@b')).toBe('postgres://backflow:***@[::1]:5432/state?options=a@b');
+    expect(redactStateUrl('postgres://db/state?application_name=a@b')).toBe('postgres://db/state?application_name=a@b');
+    // Hosts that are not plain names: a Docker service, several hosts, a socket path, a non-ASCII name.
+    for (const host of ['state_db:5432', 'db1:5432,db2:5432', '%2Fvar%2Frun%2Fpostgresql', 'bücher.example']) {
+      expect(redactStateUrl(`postgres://u:s3cret@${host}/db`)).toBe(`postgres://u:***@${host}/db`);
+    }
     expect(redactStateUrl('postgres://backflow:pw@[::1]:5432/state')).toBe('postgres://backflow:***@[::1]:5432/state');
   });
 
