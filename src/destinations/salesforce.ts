@@ -247,6 +247,8 @@ export class SalesforceDestination implements Destination {
       if (parent !== undefined && !parents.has(parent)) parents.set(parent, await this.described(describeFields, parent));
       const resolved = resolveRelationship(this.target.object, name, fields, (object) => parents.get(object));
       if (!resolved.ok) throw new BackflowError('CONFIG_INVALID', `mapping to ${name}: ${resolved.message}`);
+      const lookup = fields.get(resolved.relationship.idField.toLowerCase());
+      if (lookup && !lookup.createable && !lookup.updateable) throw new BackflowError('CONFIG_INVALID', `mapping to ${name}: ${this.target.object}.${lookup.name} is read-only`);
       found.set(name, { relationship: resolved.relationship, parentFields: parents.get(resolved.relationship.parent) ?? new Map() });
     }
     return found;

@@ -17,7 +17,7 @@ export interface DestinationLocator {
 /**
  * Where a destination connection points: Salesforce's instance (one org each), the API base of
  * HubSpot, Slack and Meta (the sandbox, or the vendor), a webhook's URL less its query, a Slack
- * incoming webhook's host. An unset base is the vendor's, as the destination fills it in; a trailing
+ * incoming webhook's workspace and webhook ids (its URL less the secret). An unset base is the vendor's, as the destination fills it in; a trailing
  * slash and the letter case of scheme and host do not make another place. Undefined for a source.
  */
 export function locatorOf(connection: Connection): DestinationLocator | undefined {
@@ -28,9 +28,9 @@ export function locatorOf(connection: Connection): DestinationLocator | undefine
       return locate('basePath', connection.basePath ?? HUBSPOT_API);
     case 'slack':
       return locate('apiUrl', connection.apiUrl ?? DEFAULT_API_URL);
-    // A regenerated Slack webhook URL (its path is the secret) is a rotation, not a move: by origin.
+    // `/services/T…/B…/<secret>`: workspace and webhook (its channel), not the secret a regeneration changes.
     case 'slack_webhook':
-      return locate('url', originOf(connection.url));
+      return locate('url', withoutLastSegment(connection.url));
     case 'meta_audience':
       return locate('graphUrl', connection.graphUrl ?? DEFAULT_GRAPH_URL);
     // A rotated `?token=` is no move either: by origin and path.
@@ -45,9 +45,10 @@ function locate(field: string, value: string): DestinationLocator {
   return { field, digest: hash('sha256', normalUrl(value), 'base64url').slice(0, 22) };
 }
 
-function originOf(value: string): string {
+function withoutLastSegment(value: string): string {
   try {
-    return new URL(value).origin;
+    const url = new URL(value);
+    return `${url.origin}${url.pathname.replace(/\/+$/, '').replace(/\/[^/]*$/, '')}`;
   } catch {
     return value;
   }

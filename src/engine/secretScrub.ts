@@ -17,10 +17,20 @@ export function secretScrubber(secrets: readonly string[]): (text: string) => st
 /** The error and every cause under it (Temporal records the chain). */
 function scrubError(error: unknown, scrub: (text: string) => string): unknown {
   for (let at: unknown = error, depth = 0; at instanceof Error && depth < 10; at = at.cause, depth++) {
-    at.message = scrub(at.message);
-    if (at.stack !== undefined) at.stack = scrub(at.stack);
+    // A message that cannot be set (a DOMException's getter, a frozen error) stays: replacing the
+    // error would lose its class, and with it whether it is retried.
+    trySet(at, 'message', scrub(at.message));
+    if (at.stack !== undefined) trySet(at, 'stack', scrub(at.stack));
   }
   return error;
+}
+
+function trySet(error: Error, property: 'message' | 'stack', value: string): void {
+  try {
+    error[property] = value;
+  } catch {
+    // read-only: see scrubError
+  }
 }
 
 function scrubResult(result: RecordResult, scrub: (text: string) => string): RecordResult {

@@ -143,14 +143,19 @@ describe('adding and removing users', () => {
       });
     const exact = await post('{"session_id": 9007199254740993, "batch_seq": 1, "last_batch_flag": true}');
     expect(await exact.json()).toMatchObject({ session_id: '9007199254740993' });
-    const word = await post('{"session_id": "abc", "batch_seq": 1, "last_batch_flag": true}');
-    expect([word.status, ((await word.json()) as { error: GraphErrorBody }).error.code]).toEqual([400, 100]);
+    for (const id of ['"abc"', '"12abc"', '1.5']) {
+      const refused = await post(`{"session_id": ${id}, "batch_seq": 1, "last_batch_flag": true}`);
+      expect([id, refused.status, ((await refused.json()) as { error: GraphErrorBody }).error.code]).toEqual([id, 400, 100]);
+    }
   });
 
   it('takes MOBILE_ADVERTISER_ID as a single-key schema, unhashed, as MADID', async () => {
     const maid = '6d92078a-8246-4ba4-ae5b-76104861e7dc';
     await users('POST', { schema: 'MOBILE_ADVERTISER_ID', data: [[maid]] });
     expect(sandbox.members(sandbox.audienceId)).toEqual([{ MADID: maid }]);
+    // Both names of one key in a schema: a duplicate.
+    const both = await sdkError(users('POST', { schema: ['MADID', 'MOBILE_ADVERTISER_ID'], data: [[maid, maid]] }));
+    expect(both.response?.message).toBe('(#100) Duplicate keys in schema');
   });
 });
 

@@ -34,6 +34,19 @@ describe('referencedSecrets', () => {
     expect((error?.cause as Error).message).toBe('request failed: Authorization: Bearer ***');
   });
 
+  it('keeps an error whose cause cannot be rewritten (frozen; a DOMException is so) as it is, not a TypeError', async () => {
+    class Transient extends Error {}
+    const cause = Object.freeze(new Error('Bearer tok-123456 timed out'));
+    const failing = { write: () => Promise.reject(new Transient('timed out', { cause })) } as unknown as Destination;
+    const error = await scrubbingDestination(failing, { token: '${env:T}' }, { T: 'tok-123456' })
+      .write('upsert', [], memoryWriteContext('s', 'r'))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(Transient);
+  });
+
   it('scrubs each value and its percent-encoded form, the longer first', () => {
     const scrub = secretScrubber(['a/b+c=d-secret', 'a/b']);
     expect(scrub('sent a/b+c=d-secret, then a%2Fb%2Bc%3Dd-secret and a/b')).toBe('sent ***, then *** and ***');

@@ -64,8 +64,9 @@ function parseJsonish(value: unknown, name: string): unknown {
  * parsed as a number comes back another id, and two sessions become one.
  */
 function sessionIdOf(raw: unknown, parsed: unknown): string {
-  const written = typeof raw === 'string' ? /"session_id"\s*:\s*"?(\d+)"?/.exec(raw)?.[1] : undefined;
-  const id = written ?? (typeof parsed === 'number' && Number.isInteger(parsed) ? String(parsed) : parsed);
+  // Only when the parsed value is a whole number is its written form read (digits ending the value).
+  const digits = typeof raw === 'string' && typeof parsed === 'number' && Number.isInteger(parsed) ? /"session_id"\s*:\s*(\d+)\s*[,}]/.exec(raw)?.[1] : undefined;
+  const id = digits ?? (typeof parsed === 'number' && Number.isInteger(parsed) ? String(parsed) : parsed);
   if (id === undefined) throw invalidParameter('session_id is required in session');
   if (typeof id !== 'string' || !/^\d+$/.test(id)) throw invalidParameter('Param session[session_id] must be an integer');
   return id;
@@ -102,7 +103,7 @@ export function parsePayload(rawPayload: unknown, rawSession: unknown): ParsedPa
     }
     const unknown = schema.find((k) => !HASHED_KEYS.has(k) && !UNHASHED_KEYS.has(k));
     if (unknown !== undefined) return invalidParameter(`Invalid schema: ${unknown}`);
-    if (new Set(schema).size !== schema.length) return invalidParameter('Duplicate keys in schema');
+    if (new Set(schema.map((key) => ALIASES[key] ?? key)).size !== schema.length) return invalidParameter('Duplicate keys in schema');
     const data = payload['data'];
     if (!Array.isArray(data) || data.length === 0) return invalidParameter('Data is missing or does not match schema');
     if (data.length > MAX_ROWS) return invalidParameter(`Too many entries in the payload: at most ${MAX_ROWS} are allowed per request`);
