@@ -21,6 +21,7 @@ import { CHANNEL_MESSAGES_PER_SECOND, sharedChannelPacer, type ChannelPacer } fr
 import {
   DIGEST_KEY,
   isPostOf,
+  isRowPostOf,
   messageId,
   parseMessageId,
   parseProgress,
@@ -223,6 +224,36 @@ export class SlackDestination implements Destination {
   }
 
   /**
+   * The replies backflow posted for row `key` in the thread under `threadTs` (onChange: thread), by
+   * their metadata; none when the thread cannot be read (gone, no history scope): its parent is then
+   * deleted alone, as before. Answers the calls it made too.
+   */
+  async ownReplies(channel: string, threadTs: string, syncName: string, key: string): Promise<{ ts: string[]; calls: number }> {
+    const found: string[] = [];
+    let calls = 0;
+    try {
+      const cursors = new Set<string>();
+      let cursor: string | undefined;
+      do {
+        calls++;
+        const page = await this.client.conversations.replies({ channel, ts: threadTs, limit: RECOVERY_PAGE_SIZE, include_all_metadata: true, ...(cursor ? { cursor } : {}) });
+        for (const m of page.messages ?? []) {
+          if (m.ts !== undefined && m.ts !== threadTs && isRowPostOf(m.metadata, syncName, key)) found.push(m.ts);
+        }
+        const next = page.response_metadata?.next_cursor || undefined;
+        cursor = next !== undefined && !cursors.has(next) ? next : undefined;
+        if (cursor) cursors.add(cursor);
+      } while (cursor);
+    } catch (err) {
+      if (historyUnreadable(err)) return { ts: [], calls };
+      const failure = classifySlackError(err, 'conversations.replies');
+      if (failure.scope === 'batch') throw failure.error;
+      return { ts: [], calls };
+    }
+    return { ts: found, calls };
+  }
+
+  /**
    * Whether the channel a sync names (an id or a name) is the channel `id` a row's message is in: a
    * name is known by an earlier post of this worker, else looked up once (conversations.list, which
    * then knows every name). When that cannot be told (no channels:read scope, an error) the answer
@@ -377,12 +408,14 @@ class BatchWriter {
         continue;
       }
       const sent = await this.attempt(record.key, stored.channel, 'chat.delete', async () => {
-        try {
-          await this.slack.remove(stored.channel, stored.ts);
-        } catch (err) {
-          // Already gone (deleted by hand) is what mirror wants.
-          if ((err as { data?: { error?: unknown } }).data?.error !== 'message_not_found') throw err;
+        // Its follow-ups first (onChange: thread): a parent deleted alone leaves them under a
+        // "This message was deleted." tombstone, still read in the channel.
+        if (this.slack.settings.onChange === 'thread') {
+          const replies = await this.slack.ownReplies(stored.channel, stored.ts, this.context.syncName, record.key);
+          this.apiCalls += replies.calls + replies.ts.length;
+          for (const ts of replies.ts) await this.deleteIfThere(stored.channel, ts);
         }
+        await this.deleteIfThere(stored.channel, stored.ts);
         return { id: messageId(stored.channel, stored.ts), created: false };
       });
       if (sent) await this.commit(record.key, sent);
@@ -464,6 +497,15 @@ class BatchWriter {
       if (failure.scope === 'channel') this.badChannels.set(channel, failure.error);
       this.results.set(key, { key, status: 'rejected', error: failure.error });
       return undefined;
+    }
+  }
+
+  /** Deletes a message; one already gone (deleted by hand, or by an earlier attempt) is what mirror wants. */
+  private async deleteIfThere(channel: string, ts: string): Promise<void> {
+    try {
+      await this.slack.remove(channel, ts);
+    } catch (err) {
+      if ((err as { data?: { error?: unknown } }).data?.error !== 'message_not_found') throw err;
     }
   }
 

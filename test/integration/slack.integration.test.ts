@@ -116,6 +116,20 @@ describe('Slack destination through @slack/web-api against the Slack sandbox', (
     });
   });
 
+  it('mirror with onChange thread deletes a leaving row\'s follow-ups with its message, leaving no tombstone', async () => {
+    fx.project.write(FILE, fx.project.read(FILE).replace(/onChange: update/, 'onChange: thread').replace(/^mode: .*$/m, 'mode: mirror'));
+    const taskQueue = uniqueTaskQueue('slack-thread-mirror');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      await run(taskQueue);
+      await fx.project.sql(`UPDATE accounts SET health = 30 WHERE name = 'Acme'`);
+      await run(taskQueue);
+      expect(fx.slack.messages('#cs-alerts').map((m) => m.text)).toEqual(["Acme's health dropped to 38 (at-risk)", "Acme's health dropped to 30 (at-risk)"]);
+      await fx.project.sql(`DELETE FROM accounts WHERE name = 'Acme'`);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { removed: 1, deleted: 1 } });
+      expect(fx.slack.messages('#cs-alerts')).toEqual([]);
+    });
+  });
+
   it('rejects every row of a batch sent to a channel the app is not in, with Slack\'s error, and posts nothing', async () => {
     fx.project.write(FILE, fx.project.read(FILE).replace('"#cs-alerts"', '"#nowhere"').replace(/  when: .*\n/, ''));
     const taskQueue = uniqueTaskQueue('slack-channel');
