@@ -10,15 +10,16 @@ import type { StateDb } from '../state/database';
 export interface DestinationLocator {
   /** The connection's field, as written in backflow.yaml. */
   field: string;
-  /** A digest of its value: an incoming-webhook URL is itself a secret, and none is stored as written. */
+  /** A digest of its value: a webhook URL may hold a secret, so none is stored as written. */
   digest: string;
 }
 
 /**
  * Where a destination connection points: Salesforce's instance (one org each), the API base of
  * HubSpot, Slack and Meta (the sandbox, or the vendor), a webhook's URL less its query, a Slack
- * incoming webhook's workspace and webhook ids (its URL less the secret). An unset base is the vendor's, as the destination fills it in; a trailing
- * slash and the letter case of scheme and host do not make another place. Undefined for a source.
+ * incoming webhook's workspace and webhook ids (its URL less the secret). An unset base is the
+ * vendor's, as the destination fills it in; a trailing slash and the letter case of scheme and host
+ * do not make another place. Undefined for a source.
  */
 export function locatorOf(connection: Connection): DestinationLocator | undefined {
   switch (connection.type) {
