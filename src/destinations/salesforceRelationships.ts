@@ -1,6 +1,6 @@
 import type { Value } from '../sources/source';
 import type { RecordError } from './destination';
-import { coerceValue, type FieldMap } from './salesforceFields';
+import { coerceValue, type FieldMap, type SalesforceField } from './salesforceFields';
 
 /**
  * A mapping onto a lookup by the parent's external id: `to: Account.External_Id__c` sets a Contact's
@@ -25,10 +25,16 @@ export function splitRelationship(to: string): { relationship: string; field: st
   return { relationship: to.slice(0, dot), field: to.slice(dot + 1) };
 }
 
+/** The lookup field whose relationship name is `relationship` (names ignore case). */
+function lookupNamed(fields: FieldMap, relationship: string): SalesforceField | undefined {
+  const wanted = relationship.toLowerCase();
+  return [...fields.values()].find((field) => field.relationshipName?.toLowerCase() === wanted);
+}
+
 /** The one object the relationship `to` names points at, when it names a lookup of `fields` (for its describe). */
 export function parentOf(fields: FieldMap, to: string): string | undefined {
-  const wanted = splitRelationship(to)?.relationship.toLowerCase();
-  const lookup = [...fields.values()].find((field) => wanted !== undefined && field.relationshipName?.toLowerCase() === wanted);
+  const named = splitRelationship(to);
+  const lookup = named === undefined ? undefined : lookupNamed(fields, named.relationship);
   return lookup?.referenceTo.length === 1 ? lookup.referenceTo[0] : undefined;
 }
 
@@ -44,8 +50,7 @@ export function resolveRelationship(
 ): { ok: true; relationship: Relationship } | { ok: false; message: string } {
   const named = splitRelationship(to);
   if (named === undefined) return { ok: false, message: `${to} is not Relationship.Field` };
-  const wanted = named.relationship.toLowerCase();
-  const lookup = [...fields.values()].find((field) => field.relationshipName?.toLowerCase() === wanted);
+  const lookup = lookupNamed(fields, named.relationship);
   if (lookup === undefined || lookup.relationshipName === null) return { ok: false, message: `${object} has no relationship ${named.relationship} (a lookup's relationship name, e.g. Account for AccountId)` };
   const parent = lookup.referenceTo[0];
   if (parent === undefined || lookup.referenceTo.length > 1) {
