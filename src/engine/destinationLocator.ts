@@ -125,13 +125,3 @@ export function destinationMoved(input: { syncName: string; connection: string; 
       `Run \`backflow run ${input.syncName} --full\` once to send every row to where the connection points now, or point it back.`,
   );
 }
-
-/**
- * A full resync taking the sync to a destination that moved forgets what the old one held: its
- * fingerprints (a row that run does not reach would read as unchanged afterwards, and never be sent)
- * and its record ids (update mode, a rekey or a mirror delete would act on them at the new place).
- * Every row is then added there, whenever it gets sent.
- */
-export async function forgetOldDestination(state: StateDb, syncName: string): Promise<void> {
-  await state.deleteFrom('snapshots').where('sync_name', '=', syncName).execute();
-}

@@ -5,7 +5,8 @@ import { openRun } from '../state/runs';
 import { checkSync } from './check';
 import { finishRun } from './finishRun';
 import { nowIso, resolvedConnection, type EngineDeps } from './context';
-import { destinationMove, destinationMoved, forgetOldDestination, locatorOf, storedLocator } from './destinationLocator';
+import { destinationMove, destinationMoved, locatorOf, storedLocator } from './destinationLocator';
+import { stashSnapshot } from '../state/movedSnapshot';
 
 export interface StartRunInput {
   runId: string;
@@ -66,8 +67,9 @@ export async function startRun(
     deps.logger.warn({ sync: spec.name, runId: input.runId, abandonedRunId: err.holderRunId, workflowStatus: status }, 'closed an abandoned run that held the sync');
     opened = await openOwnRun(deps, open);
   }
-  // With the lease (no run of the sync committing meanwhile); a preview changes nothing.
-  if (move && (input.lease ?? true)) await forgetOldDestination(deps.state, spec.name);
+  // A full resync at a moved destination sets the old one's snapshot aside (settled when the run
+  // closes). With the lease: no run of the sync commits meanwhile; a preview changes nothing.
+  if (move && (input.lease ?? true)) await stashSnapshot(deps.state, spec.name, opened.run_id);
   // Not input.runId when that id's run finished already (a backfill reusing a workflow id).
   return { runId: opened.run_id, spec };
 }

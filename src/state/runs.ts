@@ -1,3 +1,4 @@
+import { settleStashedSnapshot } from './movedSnapshot';
 import type { SyncSpec } from '../config/schema';
 import { BackflowError, RunOfEndedExecution, SyncAlreadyRunning } from '../errors';
 import type { RunRow, RunStatus, StateDb } from './database';
@@ -262,6 +263,7 @@ export async function closeRun(db: StateDb, input: FinishRunInput): Promise<RunS
         .where('run_id', '=', input.runId)
         .execute();
       await trx.deleteFrom('staged_rows').where('run_id', '=', input.runId).execute();
+      await settleStashedSnapshot(trx, run.sync_name, input.runId);
       await trx
         .deleteFrom('sync_leases')
         .where('sync_name', '=', run.sync_name)

@@ -46,6 +46,14 @@ describe('a destination connection pointed at another org', () => {
       expect(last).toEqual({ status: 'failed', error_code: 'DESTINATION_MOVED' });
       expect(production.requests()).toEqual([]);
 
+      // A full resync that writes nothing at the new org (its token refused) puts the old snapshot back:
+      // pointed back, the first org finds every row unchanged and gets nothing twice.
+      fx.project.deps.env = { ...fx.project.deps.env, SALESFORCE_ACCESS_TOKEN: 'not-a-token' };
+      expect(await run(taskQueue, true)).toMatchObject({ status: 'failed', error: { code: 'DESTINATION_AUTH_FAILED' } });
+      pointAt(fx.sandbox);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { unchanged: 4 }, apiCalls: 0 });
+      pointAt(production);
+
       // A full resync that stops after its first batch (one record a batch; its workflow terminated):
       // the rows it did not reach must not read as unchanged afterwards, as the old org's snapshot had them.
       fx.project.write(FILE, `${fx.project.read(FILE)}batchSize: 1\n`);
