@@ -1,4 +1,4 @@
-import type { Destination, RecordResult, WriteResult } from '../destinations/destination';
+import type { Destination, RecordResult, TargetIssue, WriteResult } from '../destinations/destination';
 import { referencedSecrets } from '../config/secrets';
 
 /** What stands in for a secret's value in a message. */
@@ -41,7 +41,7 @@ function scrubResult(result: RecordResult, scrub: (text: string) => string): Rec
  * The destination with its connection's secrets kept out of what it says: a server that echoes the
  * request in its error body (a proxy, a misrouted URL, a debugging receiver) put the token or the
  * webhook's secret URL into run errors, record results, alerts, logs and Temporal history. Every
- * error a method throws and every rejected record's message is scrubbed.
+ * error a method throws, every rejected record's message and every `check` finding is scrubbed.
  */
 export function scrubbingDestination(destination: Destination, connection: Record<string, unknown>, env: NodeJS.ProcessEnv): Destination {
   const scrub = secretScrubber(referencedSecrets(connection, env));
@@ -58,8 +58,12 @@ export function scrubbingDestination(destination: Destination, connection: Recor
         }
         if (!(answer instanceof Promise)) return answer;
         return answer.then(
-          (settled: unknown) =>
-            property === 'write' ? { ...(settled as WriteResult), results: (settled as WriteResult).results.map((r) => scrubResult(r, scrub)) } : settled,
+          (settled: unknown) => {
+            if (property === 'write') return { ...(settled as WriteResult), results: (settled as WriteResult).results.map((r) => scrubResult(r, scrub)) };
+            // `validate`'s findings may quote what the destination answered too.
+            if (property === 'check') return (settled as TargetIssue[]).map((issue) => ({ ...issue, message: scrub(issue.message) }));
+            return settled;
+          },
           (error: unknown) => {
             throw scrubError(error, scrub);
           },

@@ -34,6 +34,12 @@ describe('referencedSecrets', () => {
     expect((error?.cause as Error).message).toBe('request failed: Authorization: Bearer ***');
   });
 
+  it("scrubs validate's findings too", async () => {
+    const checking = { check: () => Promise.resolve([{ path: 'destination.object', message: 'describe failed: Bearer tok-123456 refused' }]) } as unknown as Destination;
+    const issues = await scrubbingDestination(checking, { token: '${env:T}' }, { T: 'tok-123456' }).check({ mappings: [], mode: 'upsert' });
+    expect(issues).toEqual([{ path: 'destination.object', message: 'describe failed: Bearer *** refused' }]);
+  });
+
   it('keeps an error whose cause cannot be rewritten (frozen; a DOMException is so) as it is, not a TypeError', async () => {
     class Transient extends Error {}
     const cause = Object.freeze(new Error('Bearer tok-123456 timed out'));
