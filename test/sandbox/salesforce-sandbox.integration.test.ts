@@ -264,7 +264,11 @@ describe('session and API allocation', () => {
       headers: { Authorization: `Bearer ${sandbox.accessToken}` },
     });
     expect(res.headers.get('sforce-limit-info')).toBe('api-usage=4/15000');
-    expect(await res.json()).toEqual({ DailyApiRequests: { Max: 15000, Remaining: 14996 } });
+    const listed = (await res.json()) as Record<string, { Max: number; Remaining: number }>;
+    expect(listed['DailyApiRequests']).toEqual({ Max: 15000, Remaining: 14996 });
+    // The org's other allocations, as /limits lists them (a sync checking its Bulk API allowance reads these).
+    expect(listed['DailyBulkApiBatches']).toEqual({ Max: 15000, Remaining: 15000 });
+    expect(Object.keys(listed)).toEqual(expect.arrayContaining(['DailyBulkV2QueryJobs', 'DataStorageMB', 'SingleEmail']));
   });
 
   it('answers 403 REQUEST_LIMIT_EXCEEDED once the daily allocation is used up', async () => {

@@ -266,9 +266,25 @@ const resources: Handler = (_ctx, req) => {
   });
 };
 
+/**
+ * The org's other allocations `/limits` lists, at a Developer Edition's figures ("Salesforce Developer
+ * Limits and Allocations Quick Reference"); only the daily API requests are counted, these stay full.
+ */
+const OTHER_LIMITS: Readonly<Record<string, number>> = {
+  DailyAsyncApexExecutions: 250_000,
+  DailyBulkApiBatches: 15_000,
+  DailyBulkV2QueryFileStorageMB: 976_562,
+  DailyBulkV2QueryJobs: 10_000,
+  DataStorageMB: 5,
+  FileStorageMB: 20,
+  MassEmail: 10,
+  SingleEmail: 15,
+};
+
 const limits: Handler = (ctx) => {
   const { used, max } = ctx.apiUsage();
-  return json(200, { DailyApiRequests: { Max: max, Remaining: Math.max(0, max - used) } });
+  const others = Object.fromEntries(Object.entries(OTHER_LIMITS).map(([name, value]) => [name, { Max: value, Remaining: value }]));
+  return json(200, { DailyApiRequests: { Max: max, Remaining: Math.max(0, max - used) }, ...others });
 };
 
 const describeGlobal: Handler = (ctx, req) =>
