@@ -535,6 +535,27 @@ describe('properties', () => {
     expect((await client.crm.properties.coreApi.getAll('companies')).results.map((p) => p.name)).not.toContain('score');
   });
 
+  it("keeps what a created property's definition says of itself and its options (order, hidden, description)", async () => {
+    const created = await client.crm.properties.coreApi.create('companies', {
+      name: 'tier',
+      label: 'Tier',
+      type: PropertyCreateTypeEnum.Enumeration,
+      fieldType: PropertyCreateFieldTypeEnum.Select,
+      groupName: 'companyinformation',
+      hidden: true,
+      formField: false,
+      options: [
+        { label: 'Gold', value: 'gold', displayOrder: 2, hidden: false, description: 'top' },
+        { label: 'Legacy', value: 'legacy', displayOrder: 9, hidden: true },
+      ],
+    });
+    expect(created).toMatchObject({ hidden: true, formField: false });
+    expect(created.options.map((o) => [o.value, o.displayOrder, o.hidden, o.description])).toEqual([
+      ['gold', 2, false, 'top'],
+      ['legacy', 9, true, ''],
+    ]);
+  });
+
   it('takes ten unique-value properties per object (external_id and nine more) and refuses the eleventh', async () => {
     for (let i = 1; i <= 9; i++) await createUniqueProperty(client, 'companies', `key_${i}`);
     expect(await rejection(createUniqueProperty(client, 'companies', 'key_10'))).toMatchObject({ code: 400, body: { message: 'companies already has 10 properties with unique values, the most an object can have' } });

@@ -28,6 +28,8 @@ export interface PropertyDef {
   calculated: boolean;
   hubspotDefined: boolean;
   displayOrder: number;
+  hidden: boolean;
+  formField: boolean;
 }
 
 const DEFAULT_FIELD_TYPE: Record<PropertyType, string> = {
@@ -42,10 +44,10 @@ const DEFAULT_FIELD_TYPE: Record<PropertyType, string> = {
 /** Epoch of the fixed "createdAt" of every property definition (stable bodies for snapshots). */
 const DEFINED_AT = '2019-08-06T02:41:52.000Z';
 
-function options(values: Array<string | { label: string; value: string }>): PropertyOption[] {
+function options(values: NonNullable<PropertySpec['options']>): PropertyOption[] {
   return values.map((option, index) => {
-    const { label, value } = typeof option === 'string' ? { label: option, value: option } : option;
-    return { label, value, description: '', displayOrder: index, hidden: false };
+    if (typeof option === 'string') return { label: option, value: option, description: '', displayOrder: index, hidden: false };
+    return { label: option.label, value: option.value, description: option.description ?? '', displayOrder: option.displayOrder ?? index, hidden: option.hidden ?? false };
   });
 }
 
@@ -69,6 +71,8 @@ export function defineProperty(spec: PropertySpec, hubspotDefined: boolean, disp
     calculated: false,
     hubspotDefined,
     displayOrder,
+    hidden: spec.hidden ?? false,
+    formField: spec.formField ?? !(spec.readOnlyValue ?? false),
   };
 }
 
@@ -166,14 +170,14 @@ export function renderProperty(def: PropertyDef): Record<string, unknown> {
     calculated: def.calculated,
     externalOptions: false,
     hasUniqueValue: def.hasUniqueValue,
-    hidden: false,
+    hidden: def.hidden,
     hubspotDefined: def.hubspotDefined,
     modificationMetadata: {
       archivable: !def.hubspotDefined,
       readOnlyDefinition: def.hubspotDefined,
       readOnlyValue: def.readOnlyValue || def.calculated,
     },
-    formField: !def.calculated && !def.readOnlyValue,
+    formField: def.formField && !def.calculated && !def.readOnlyValue,
     dataSensitivity: 'non_sensitive',
     archived: false,
   };

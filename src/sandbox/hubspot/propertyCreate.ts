@@ -36,7 +36,12 @@ const propertyCreateBody = z.object({
   groupName: z.string().min(1),
   description: z.string().optional(),
   hasUniqueValue: z.boolean().optional(),
-  options: z.array(z.object({ label: z.string(), value: z.string() })).optional(),
+  hidden: z.boolean().optional(),
+  formField: z.boolean().optional(),
+  displayOrder: z.number().int().optional(),
+  options: z
+    .array(z.object({ label: z.string(), value: z.string(), description: z.string().optional(), displayOrder: z.number().int().optional(), hidden: z.boolean().optional() }))
+    .optional(),
 });
 
 export function createProperty(def: ObjectTypeDef, rawBody: string | undefined): ApiResponse {
@@ -66,10 +71,12 @@ export function createProperty(def: ObjectTypeDef, rawBody: string | undefined):
       groupName: input.groupName,
       ...(input.description !== undefined ? { description: input.description } : {}),
       ...(input.hasUniqueValue !== undefined ? { hasUniqueValue: input.hasUniqueValue } : {}),
-      ...(input.options !== undefined ? { options: input.options } : {}),
+      ...(input.hidden !== undefined ? { hidden: input.hidden } : {}),
+      ...(input.formField !== undefined ? { formField: input.formField } : {}),
+      ...(input.options !== undefined ? { options: input.options.map((o) => ({ label: o.label, value: o.value, ...(o.description !== undefined ? { description: o.description } : {}), ...(o.displayOrder !== undefined ? { displayOrder: o.displayOrder } : {}), ...(o.hidden !== undefined ? { hidden: o.hidden } : {}) })) } : {}),
     },
     false,
-    def.properties.size,
+    input.displayOrder ?? def.properties.size,
   );
   def.properties.set(property.name, property);
   if (property.hasUniqueValue) def.idProperties.add(property.name);

@@ -15,7 +15,11 @@ export interface PropertySpec {
   /** Defaults by type: text, number, select, booleancheckbox, date. `checkbox` = multi-select (`a;b`). */
   fieldType?: string;
   /** Enumeration option values (labels default to the value). */
-  options?: Array<string | { label: string; value: string }>;
+  options?: Array<string | { label: string; value: string; description?: string; displayOrder?: number; hidden?: boolean }>;
+  /** Hidden from HubSpot's UI (still readable and writable through the API). */
+  hidden?: boolean;
+  /** Whether it can be used on forms. */
+  formField?: boolean;
   /** A unique property can be used as `idProperty` in batch upsert/read/update. */
   hasUniqueValue?: boolean;
   /** Integrations cannot write it (READ_ONLY_VALUE). */
