@@ -3,6 +3,15 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } fr
 import { isPostgres } from './dialect';
 
 /** Schema changes in order; written with Kysely's schema builder so they run on SQLite and PostgreSQL. */
+/** A migration adding one nullable text column (existing rows read null). */
+function addTextColumn(table: string, column: string): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable(table).addColumn(column, 'text').execute();
+    },
+  };
+}
+
 const migrations: Record<string, Migration> = {
   '001_initial': {
     async up(db: Kysely<unknown>) {
@@ -155,17 +164,9 @@ const migrations: Record<string, Migration> = {
    * The extract attempt that owns a run's staging (see resetStaging): an attempt Temporal gave up on
    * may still be running, and must not write into the staging of the one that replaced it.
    */
-  '007_extract_fence': {
-    async up(db: Kysely<unknown>) {
-      await db.schema.alterTable('runs').addColumn('extract_fence', 'text').execute();
-    },
-  },
+  '007_extract_fence': addTextColumn('runs', 'extract_fence'),
   /** The syncBatches attempt that owns a batch (see claimBatch): the same guard for a batch's sends. */
-  '008_batch_attempt_fence': {
-    async up(db: Kysely<unknown>) {
-      await db.schema.alterTable('batches').addColumn('attempt_fence', 'text').execute();
-    },
-  },
+  '008_batch_attempt_fence': addTextColumn('batches', 'attempt_fence'),
   /**
    * Alerts that reach their channel: each incident records which channels its opening and its
    * recovery message have still to reach (src/ops/alerts.ts delivers them again at the sync's next
@@ -241,30 +242,18 @@ const migrations: Record<string, Migration> = {
    * The Temporal execution (its run id) that opened a run: a workflow id started again after its
    * execution was terminated (a schedule backfill over that time) must not take the old run over.
    */
-  '013_run_opened_by': {
-    async up(db: Kysely<unknown>) {
-      await db.schema.alterTable('runs').addColumn('opened_by', 'text').execute();
-    },
-  },
+  '013_run_opened_by': addTextColumn('runs', 'opened_by'),
   /**
    * The channels an incident's opening alert was for: a recovery message went to every channel
    * configured when it resolved, one that never got the opening too (an invalid sync file alerts
    * through backflow.yaml's channels, its fixed sync's run through its own).
    */
-  '014_alert_opened_channels': {
-    async up(db: Kysely<unknown>) {
-      await db.schema.alterTable('alert_incidents').addColumn('opened_channels', 'text').execute();
-    },
-  },
+  '014_alert_opened_channels': addTextColumn('alert_incidents', 'opened_channels'),
   /**
    * Where a run's destination connection pointed (engine/destinationLocator.ts): a connection moved to
    * another org or account since the snapshot was written must not find every row unchanged there.
    */
-  '015_run_destination_locator': {
-    async up(db: Kysely<unknown>) {
-      await db.schema.alterTable('runs').addColumn('destination_locator', 'text').execute();
-    },
-  },
+  '015_run_destination_locator': addTextColumn('runs', 'destination_locator'),
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
