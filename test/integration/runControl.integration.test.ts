@@ -71,6 +71,23 @@ async function cancelWhileHeld(handle: { workflowId: string; cancel(): Promise<u
   gate.release();
 }
 
+/** The test worker on `taskQueue`, running `activities` (some of them held or rigged). */
+function withActivities<T>(taskQueue: string, activities: ReturnType<typeof createActivities>, work: () => Promise<T>): Promise<T> {
+  return withWorker(fx.temporal, fx.project.deps, taskQueue, work, activities);
+}
+
+/** The cancelled workflow ends CANCELLED, and so does its run. */
+async function expectRunCancelled(result: Promise<unknown>, runId: string): Promise<void> {
+  await expect(result).rejects.toThrow();
+  expect(await getRun(fx.project.deps.state, runId)).toMatchObject({ status: 'failed', error_code: 'CANCELLED' });
+}
+
+/** The sync is free again: the next run starts and sends what the cancelled one left. */
+async function expectNextRunSyncs(taskQueue: string, synced: number): Promise<void> {
+  const next = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
+  expect(next).toMatchObject({ status: 'succeeded', counts: { synced } });
+}
+
 describe('running a sync', () => {
   it('continues as new between batches and answers the progress query with the whole run', async () => {
     fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}batchSize: 1\n`);
@@ -302,63 +319,41 @@ describe('running a sync', () => {
         return result;
       },
     };
-    await withWorker(
-      fx.temporal,
-      fx.project.deps,
-      taskQueue,
-      async () => {
-        const handle = await fx.temporal.client.workflow.start<typeof syncWorkflow>('syncWorkflow', { taskQueue, workflowId, args: [{ sync: SYNC, batchesPerExecution: 2 }] });
-        await expect(handle.result()).rejects.toThrow();
-        expect(await getRun(fx.project.deps.state, workflowId)).toMatchObject({ status: 'failed', error_code: 'CANCELLED' });
-        // Batches 1–2 went and are committed; 3–4 are the next run's. Lost, the cancel let all four go.
-        expect(fx.sandbox.records('Account')).toHaveLength(2);
-        const next = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
-        expect(next).toMatchObject({ status: 'succeeded', counts: { synced: 2 } });
-      },
-      activities,
-    );
+    await withActivities(taskQueue, activities, async () => {
+      const handle = await fx.temporal.client.workflow.start<typeof syncWorkflow>('syncWorkflow', { taskQueue, workflowId, args: [{ sync: SYNC, batchesPerExecution: 2 }] });
+      await expectRunCancelled(handle.result(), workflowId);
+      // Batches 1–2 went and are committed; 3–4 are the next run's. Lost, the cancel let all four go.
+      expect(fx.sandbox.records('Account')).toHaveLength(2);
+      await expectNextRunSyncs(taskQueue, 2);
+    });
   });
 
   it('a cancel while startRun runs waits for it, then closes the run CANCELLED and frees the sync', async () => {
     const taskQueue = uniqueTaskQueue('cancel-start');
     const gate = opening();
     const { activities } = holdingActivity('startRun', gate);
-    await withWorker(
-      fx.temporal,
-      fx.project.deps,
-      taskQueue,
-      async () => {
-        const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
-        await cancelWhileHeld(handle, gate);
-        await expect(handle.result()).rejects.toThrow();
-        // Abandoned, startRun opened the run after the workflow ended: `running`, the sync's lease held.
-        expect(await getRun(fx.project.deps.state, handle.workflowId)).toMatchObject({ status: 'failed', error_code: 'CANCELLED' });
-        expect(fx.sandbox.records('Account')).toEqual([]);
-        const next = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
-        expect(next).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
-      },
-      activities,
-    );
+    await withActivities(taskQueue, activities, async () => {
+      const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
+      await cancelWhileHeld(handle, gate);
+      // Abandoned, startRun opened the run after the workflow ended: `running`, the sync's lease held.
+      await expectRunCancelled(handle.result(), handle.workflowId);
+      expect(fx.sandbox.records('Account')).toEqual([]);
+      await expectNextRunSyncs(taskQueue, 4);
+    });
   });
 
   it('a cancel while finishRun runs lets it finish once: the run and the workflow agree', async () => {
     const taskQueue = uniqueTaskQueue('cancel-finish');
     const gate = opening();
     const { activities, calls: finishes } = holdingActivity('finishRun', gate);
-    await withWorker(
-      fx.temporal,
-      fx.project.deps,
-      taskQueue,
-      async () => {
-        const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
-        await cancelWhileHeld(handle, gate);
-        // Abandoned, finishRun ran a second time (for CANCELLED) and the workflow ended CANCELLED over a succeeded run.
-        expect(await handle.result()).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
-        expect(finishes()).toBe(1);
-        expect(await getRun(fx.project.deps.state, handle.workflowId)).toMatchObject({ status: 'succeeded' });
-      },
-      activities,
-    );
+    await withActivities(taskQueue, activities, async () => {
+      const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
+      await cancelWhileHeld(handle, gate);
+      // Abandoned, finishRun ran a second time (for CANCELLED) and the workflow ended CANCELLED over a succeeded run.
+      expect(await handle.result()).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
+      expect(finishes()).toBe(1);
+      expect(await getRun(fx.project.deps.state, handle.workflowId)).toMatchObject({ status: 'succeeded' });
+    });
   });
 
   it('a batch failing after a cancel (its worker gone) still closes the run', async () => {
@@ -373,20 +368,14 @@ describe('running a sync', () => {
         throw ApplicationFailure.nonRetryable('the batch timed out', 'DESTINATION_TRANSIENT');
       },
     };
-    await withWorker(
-      fx.temporal,
-      fx.project.deps,
-      taskQueue,
-      async () => {
-        const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
-        await cancelWhileHeld(handle, gate);
-        // The run's summary, as for any failed run; without it the workflow ended CANCELLED with the run open.
-        expect(await handle.result()).toMatchObject({ status: 'failed', error: { code: 'DESTINATION_TRANSIENT' } });
-        // Left open, the next start closed it RUN_ABANDONED "no records were sent", whatever the batch did.
-        expect(await getRun(fx.project.deps.state, handle.workflowId)).toMatchObject({ status: 'failed', phase: 'finished', error_code: 'DESTINATION_TRANSIENT' });
-      },
-      activities,
-    );
+    await withActivities(taskQueue, activities, async () => {
+      const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
+      await cancelWhileHeld(handle, gate);
+      // The run's summary, as for any failed run; without it the workflow ended CANCELLED with the run open.
+      expect(await handle.result()).toMatchObject({ status: 'failed', error: { code: 'DESTINATION_TRANSIENT' } });
+      // Left open, the next start closed it RUN_ABANDONED "no records were sent", whatever the batch did.
+      expect(await getRun(fx.project.deps.state, handle.workflowId)).toMatchObject({ status: 'failed', phase: 'finished', error_code: 'DESTINATION_TRANSIENT' });
+    });
   });
 
   it('never sends a committed batch again', async () => {
