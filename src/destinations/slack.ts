@@ -192,35 +192,23 @@ export class SlackDestination implements Destination {
    */
   async findLost(pending: PendingPost, syncName: string, ref: PostRef, taken: ReadonlySet<string>): Promise<{ id: string | undefined; calls: number }> {
     const threadTs = pending.threadTs;
-    let method = 'conversations.list';
-    const oldest = String(Math.floor(pending.at / 1000) - RECOVERY_SKEW_SECONDS);
-    let calls = 0;
+    const counted = { calls: 0 };
+    let channel: string | undefined;
     try {
-      const channel = await this.channelId(pending.channel);
-      if (channel === undefined) return { id: undefined, calls };
-      method = threadTs ? 'conversations.replies' : 'conversations.history';
-      const cursors = new Set<string>();
-      let cursor: string | undefined;
-      do {
-        const request = { channel, oldest, limit: RECOVERY_PAGE_SIZE, include_all_metadata: true, ...(cursor ? { cursor } : {}) };
-        calls++;
-        const page = threadTs ? await this.client.conversations.replies({ ...request, ts: threadTs }) : await this.client.conversations.history(request);
-        for (const m of page.messages ?? []) {
-          if (m.ts === undefined || m.ts === threadTs || taken.has(messageId(channel, m.ts))) continue;
-          if (isPostOf(m.metadata, syncName, ref)) return { id: messageId(channel, m.ts), calls };
-        }
-        const next = page.response_metadata?.next_cursor || undefined;
-        // A cursor seen before would loop: the window has been read.
-        cursor = next !== undefined && !cursors.has(next) ? next : undefined;
-        if (cursor) cursors.add(cursor);
-      } while (cursor);
-      return { id: undefined, calls };
+      channel = await this.channelId(pending.channel);
     } catch (err) {
-      if (historyUnreadable(err)) return { id: undefined, calls };
-      const failure = classifySlackError(err, method);
-      if (failure.scope === 'batch') throw failure.error;
-      return { id: undefined, calls }; // channel or thread gone, app not in it
+      throwIfBatchFailure(err, 'conversations.list');
+      return { id: undefined, calls: 0 };
     }
+    if (channel === undefined) return { id: undefined, calls: 0 };
+    const oldest = String(Math.floor(pending.at / 1000) - RECOVERY_SKEW_SECONDS);
+    let id: string | undefined;
+    await this.readMessages({ channel, ...(threadTs ? { threadTs } : {}), oldest }, counted, (m) => {
+      if (m.ts === threadTs || taken.has(messageId(channel, m.ts)) || !isPostOf(m.metadata, syncName, ref)) return false;
+      id = messageId(channel, m.ts);
+      return true;
+    });
+    return { id, calls: counted.calls };
   }
 
   /**
@@ -230,27 +218,41 @@ export class SlackDestination implements Destination {
    */
   async ownReplies(channel: string, threadTs: string, syncName: string, key: string): Promise<{ ts: string[]; calls: number }> {
     const found: string[] = [];
-    let calls = 0;
+    const counted = { calls: 0 };
+    await this.readMessages({ channel, threadTs }, counted, (m) => {
+      if (m.ts !== threadTs && isRowPostOf(m.metadata, syncName, key)) found.push(m.ts);
+      return false;
+    });
+    return { ts: found, calls: counted.calls };
+  }
+
+  /**
+   * Reads a channel's history (or a thread's replies) with message metadata, page by page, until
+   * `visit` answers true or the pages end (a cursor seen before would loop: the window has been
+   * read). A channel or thread it cannot read (gone, left, no history scope) reads as empty; a failure
+   * of the whole batch (auth, rate limit) is thrown. Counts its calls in `counted`.
+   */
+  private async readMessages(
+    where: { channel: string; threadTs?: string; oldest?: string },
+    counted: { calls: number },
+    visit: (message: { ts: string; metadata?: unknown }) => boolean,
+  ): Promise<void> {
+    const { channel, threadTs, oldest } = where;
     try {
       const cursors = new Set<string>();
       let cursor: string | undefined;
       do {
-        calls++;
-        const page = await this.client.conversations.replies({ channel, ts: threadTs, limit: RECOVERY_PAGE_SIZE, include_all_metadata: true, ...(cursor ? { cursor } : {}) });
-        for (const m of page.messages ?? []) {
-          if (m.ts !== undefined && m.ts !== threadTs && isRowPostOf(m.metadata, syncName, key)) found.push(m.ts);
-        }
+        const request = { channel, limit: RECOVERY_PAGE_SIZE, include_all_metadata: true, ...(oldest ? { oldest } : {}), ...(cursor ? { cursor } : {}) };
+        counted.calls++;
+        const page = threadTs ? await this.client.conversations.replies({ ...request, ts: threadTs }) : await this.client.conversations.history(request);
+        for (const m of page.messages ?? []) if (m.ts !== undefined && visit({ ts: m.ts, metadata: m.metadata })) return;
         const next = page.response_metadata?.next_cursor || undefined;
         cursor = next !== undefined && !cursors.has(next) ? next : undefined;
         if (cursor) cursors.add(cursor);
       } while (cursor);
     } catch (err) {
-      if (historyUnreadable(err)) return { ts: [], calls };
-      const failure = classifySlackError(err, 'conversations.replies');
-      if (failure.scope === 'batch') throw failure.error;
-      return { ts: [], calls };
+      throwIfBatchFailure(err, threadTs ? 'conversations.replies' : 'conversations.history');
     }
-    return { ts: found, calls };
   }
 
   /**
@@ -565,3 +567,9 @@ function missing(key: string): RecordResult {
   return { key, status: 'rejected', error: { code: 'NOT_SENT', message: 'no result for this record', fields: [] } };
 }
 
+/** Throws a failure that fails the whole batch (auth, rate limit); one of a channel or thread (gone, unreadable) is left to the caller. */
+function throwIfBatchFailure(err: unknown, method: string): void {
+  if (historyUnreadable(err)) return;
+  const failure = classifySlackError(err, method);
+  if (failure.scope === 'batch') throw failure.error;
+}
