@@ -5,6 +5,7 @@ import { DEFAULT_GRAPH_URL } from '../destinations/meta';
 import { DEFAULT_API_URL } from '../destinations/slack';
 import { BackflowError } from '../errors';
 import type { StateDb } from '../state/database';
+import { lastWritingRun } from '../state/movedSnapshot';
 
 /** The setting of a destination connection that says where its records live (not how to sign in). */
 export interface DestinationLocator {
@@ -87,33 +88,9 @@ export interface DestinationMove {
  * 015 have no locator and are not compared; a sync with nothing committed has nothing to lose.
  */
 export async function destinationMove(state: StateDb, input: { syncName: string; locator: DestinationLocator }): Promise<DestinationMove | undefined> {
-  const written = await state.selectFrom('snapshots').select('key').where('sync_name', '=', input.syncName).limit(1).executeTakeFirst();
-  if (!written) return undefined;
-  // The last run that wrote to the destination: it committed a batch with records in it, or was a
-  // full resync that finished (it may have had nothing to send).
-  const last = await state
-    .selectFrom('runs as r')
-    .select(['r.run_id', 'r.started_at', 'r.destination_locator'])
-    .where('r.sync_name', '=', input.syncName)
-    .where('r.destination_locator', 'is not', null)
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('r.full_resync', '=', 1), eb('r.status', 'in', ['succeeded', 'partial'])]),
-        eb.exists(
-          eb
-            .selectFrom('batches as b')
-            .select('b.batch_no')
-            .whereRef('b.run_id', '=', 'r.run_id')
-            .where('b.committed', '=', 1)
-            .where((inner) => inner.or([inner('b.synced', '>', 0), inner('b.skipped', '>', 0)])),
-        ),
-      ]),
-    )
-    .orderBy('r.started_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  if (!last || last.destination_locator === storedLocator(input.locator)) return undefined;
-  return { runId: last.run_id, startedAt: last.started_at };
+  const last = await lastWritingRun(state, input.syncName);
+  if (!last || last.locator === storedLocator(input.locator)) return undefined;
+  return { runId: last.runId, startedAt: last.startedAt };
 }
 
 /** The refusal of a run at a destination that moved (see destinationMove); `--full` takes the sync there. */

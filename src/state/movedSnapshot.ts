@@ -1,3 +1,4 @@
+import { sql, type RawBuilder } from 'kysely';
 import type { StateDb } from './database';
 
 /**
@@ -26,14 +27,33 @@ export async function settleStashedSnapshot(db: StateDb, syncName: string, runId
   const stash = stashName(syncName, runId);
   const stashed = await db.selectFrom('snapshots').select('key').where('sync_name', '=', stash).limit(1).executeTakeFirst();
   if (!stashed) return;
-  const wrote = await db
-    .selectFrom('batches')
-    .select('batch_no')
-    .where('run_id', '=', runId)
-    .where('committed', '=', 1)
-    .where((eb) => eb.or([eb('synced', '>', 0), eb('skipped', '>', 0)]))
+  const wrote = await sql<{ wrote: number }>`SELECT 1 AS wrote WHERE ${wroteRecords(sql`${runId}`)}`.execute(db);
+  if (wrote.rows.length > 0) await db.deleteFrom('snapshots').where('sync_name', '=', stash).execute();
+  else await db.updateTable('snapshots').set({ sync_name: syncName }).where('sync_name', '=', stash).execute();
+}
+
+/** The run (`run`: its id, or a reference to a run_id column) committed a batch with records in it. */
+function wroteRecords(run: RawBuilder<unknown>): RawBuilder<boolean> {
+  return sql<boolean>`EXISTS (SELECT 1 FROM batches b WHERE b.run_id = ${run} AND b.committed = 1 AND (b.synced > 0 OR b.skipped > 0))`;
+}
+
+/**
+ * The last run that wrote the sync's records to its destination, and where that destination was
+ * (runs.destination_locator): it committed a batch with records in it, or was a full resync that
+ * finished (it may have had nothing to send). Undefined when the sync holds no snapshot (nothing to
+ * lose), or no run since migration 015 wrote it.
+ */
+export async function lastWritingRun(db: StateDb, syncName: string): Promise<{ runId: string; startedAt: string; locator: string } | undefined> {
+  const written = await db.selectFrom('snapshots').select('key').where('sync_name', '=', syncName).limit(1).executeTakeFirst();
+  if (!written) return undefined;
+  const last = await db
+    .selectFrom('runs as r')
+    .select(['r.run_id', 'r.started_at', 'r.destination_locator'])
+    .where('r.sync_name', '=', syncName)
+    .where('r.destination_locator', 'is not', null)
+    .where((eb) => eb.or([eb.and([eb('r.full_resync', '=', 1), eb('r.status', 'in', ['succeeded', 'partial'])]), wroteRecords(sql.ref('r.run_id'))]))
+    .orderBy('r.started_at', 'desc')
     .limit(1)
     .executeTakeFirst();
-  if (wrote) await db.deleteFrom('snapshots').where('sync_name', '=', stash).execute();
-  else await db.updateTable('snapshots').set({ sync_name: syncName }).where('sync_name', '=', stash).execute();
+  return last?.destination_locator ? { runId: last.run_id, startedAt: last.started_at, locator: last.destination_locator } : undefined;
 }
