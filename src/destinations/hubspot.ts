@@ -403,16 +403,17 @@ export class HubspotDestination implements Destination {
     this.daily.beforeRequest();
     const ticket = await this.pacer.acquire();
     calls.count += 1;
+    // What the answer's rate-limit headers say goes to the pacer and the daily budget, error or not.
+    const heard = (headers: Record<string, string>) => {
+      ticket.done(headers);
+      this.daily.afterResponse(headers);
+    };
     try {
       const answer = await send();
-      const headers = headersOf(answer.headers);
-      ticket.done(headers);
-      this.daily.afterResponse(headers);
+      heard(headersOf(answer.headers));
       return answer.data;
     } catch (err) {
-      const headers = headersOf(typeof err === 'object' && err !== null ? (err as { headers?: unknown }).headers : undefined);
-      ticket.done(headers);
-      this.daily.afterResponse(headers);
+      heard(headersOf(typeof err === 'object' && err !== null ? (err as { headers?: unknown }).headers : undefined));
       const classification = classifyHubspotError(err);
       if (classification.reason === 'rate-limit' && classification.waitMs !== undefined) this.pacer.limited(classification.waitMs);
       throw toHubspotDestinationError(err, what);
