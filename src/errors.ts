@@ -34,6 +34,10 @@ export type ErrorCode =
   | 'MIRROR_DELETE_LIMIT'
   /** The destination connection points elsewhere than where the sync's records were written (destinationLocator.ts). */
   | 'DESTINATION_MOVED'
+  /** A run under a name a sync file's `renamedFrom:` gave up (state/syncRenames.ts). */
+  | 'SYNC_RENAMED'
+  /** A `renamedFrom:` that cannot take over the old name's state (given up to another, or both hold records). */
+  | 'SYNC_RENAME_CONFLICT'
   | 'MODE_NOT_SUPPORTED'
   | 'SCHEDULE_NOT_FOUND'
   | 'TEMPORAL_REQUIRED'

@@ -376,6 +376,7 @@ export function loadProject(dir: string, options: LoadOptions = {}): Project {
     const syncAlerts = alerts || sync.alerts ? { ...alerts, ...sync.alerts } : undefined;
     const spec: SyncSpec = {
       name: syncName,
+      ...(sync.renamedFrom !== undefined ? { renamedFrom: sync.renamedFrom } : {}),
       source: sync.source,
       model: sync.model,
       primaryKey: sync.primaryKey,
@@ -393,10 +394,43 @@ export function loadProject(dir: string, options: LoadOptions = {}): Project {
     syncFiles.set(syncName, file);
     claimed.set(syncName, file);
   }
+  for (const renamed of renameIssues(syncs, syncFiles, claimed)) {
+    issues.push(renamed.issue);
+    syncFileIssues.push(renamed.issue);
+    syncs.delete(renamed.sync);
+    syncFiles.delete(renamed.sync);
+    invalidSyncs.set(renamed.sync, { name: renamed.sync, file: renamed.issue.file, issues: [renamed.issue] });
+  }
 
   // backflow.yaml holds the connections and alerts every sync uses: its problems fail every load.
   if (issues.length > 0 && (options.strict !== false || projectBroken)) throw new ConfigError(issues);
   return { dir: root, connections, syncs, syncFiles, ...(alerts ? { alerts } : {}), recordRetentionMs, invalidSyncs, syncFileIssues };
+}
+
+/**
+ * `renamedFrom:` that would not name one sync's former self: this sync, a sync still defined (two
+ * syncs would hold one's records), or a name another file took over already.
+ */
+function renameIssues(syncs: Map<string, SyncSpec>, syncFiles: Map<string, string>, claimed: Map<string, string>): { sync: string; issue: ConfigIssue }[] {
+  const found: { sync: string; issue: ConfigIssue }[] = [];
+  const takenBy = new Map<string, string>();
+  for (const spec of syncs.values()) {
+    const from = spec.renamedFrom;
+    if (from === undefined) continue;
+    const file = syncFiles.get(spec.name) ?? `${SYNCS_DIR}/`;
+    const other = takenBy.get(from);
+    const message =
+      from === spec.name
+        ? 'names this sync itself (renamedFrom is the name the sync had before)'
+        : claimed.has(from)
+          ? `sync "${from}" is still defined in ${claimed.get(from)}: remove that file when renaming it (two syncs cannot take over one's records)`
+          : other !== undefined
+            ? `"${from}" is taken over by ${other} already`
+            : undefined;
+    if (message === undefined) takenBy.set(from, file);
+    else found.push({ sync: spec.name, issue: { file, path: 'renamedFrom', message } });
+  }
+  return found;
 }
 
 /** A sync's spec; throws its own file's problems (file + path) when that file is invalid. */

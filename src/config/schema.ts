@@ -384,6 +384,8 @@ export const syncSchema = z
   .strictObject({
     /** Defaults to the file name without `.yaml`. */
     name: identifier.optional(),
+    /** The sync's former name: its first run takes over what backflow holds under that name (state/syncRenames.ts). */
+    renamedFrom: z.string().min(1).optional(),
     source: identifier,
     /** The SQL model, run on the source — or a dbt model, resolved to the relation it built. */
     model: z.union([
@@ -469,6 +471,8 @@ export type SyncDestination = { connection: string } & Record<string, unknown>;
 
 export interface SyncSpec {
   name: string;
+  /** The name the sync had before: its snapshot and runs are taken over on the first run. */
+  renamedFrom?: string;
   source: string;
   /** SQL, or a dbt model; a run's stored spec always holds the resolved SQL. */
   model: ModelRef;

@@ -21,7 +21,7 @@ import { CHANNEL_MESSAGES_PER_SECOND, sharedChannelPacer, type ChannelPacer } fr
 import {
   DIGEST_KEY,
   isPostOf,
-  isRowPostOf,
+  isRowPost,
   messageId,
   parseMessageId,
   parseProgress,
@@ -216,11 +216,13 @@ export class SlackDestination implements Destination {
    * their metadata; none when the thread cannot be read (gone, no history scope): its parent is then
    * deleted alone, as before. Answers the calls it made too.
    */
-  async ownReplies(channel: string, threadTs: string, syncName: string, key: string): Promise<{ ts: string[]; calls: number }> {
+  async ownReplies(channel: string, threadTs: string, key: string): Promise<{ ts: string[]; calls: number }> {
     const found: string[] = [];
     const counted = { calls: 0 };
+    // Any sync name: the thread's parent is this sync's own message, so the row's replies in it are
+    // its own, posted under the name it had then (a sync renamed with renamedFrom: keeps its threads).
     await this.readMessages({ channel, threadTs }, counted, (m) => {
-      if (m.ts !== threadTs && isRowPostOf(m.metadata, syncName, key)) found.push(m.ts);
+      if (m.ts !== threadTs && isRowPost(m.metadata, key)) found.push(m.ts);
       return false;
     });
     return { ts: found, calls: counted.calls };
@@ -413,7 +415,7 @@ class BatchWriter {
         // Its follow-ups first (onChange: thread): a parent deleted alone leaves them under a
         // "This message was deleted." tombstone, still read in the channel.
         if (this.slack.settings.onChange === 'thread') {
-          const replies = await this.slack.ownReplies(stored.channel, stored.ts, this.context.syncName, record.key);
+          const replies = await this.slack.ownReplies(stored.channel, stored.ts, record.key);
           this.apiCalls += replies.calls + replies.ts.length;
           for (const ts of replies.ts) await this.deleteIfThere(stored.channel, ts);
         }

@@ -88,15 +88,16 @@ export function postMetadata(where: { syncName: string; runId: string; batchId: 
  * may render the same words.
  */
 export function isPostOf(metadata: unknown, syncName: string, ref: PostRef): boolean {
-  return isRowPostOf(metadata, syncName, ref.key) && (metadata as { event_payload: Record<string, unknown> }).event_payload['post'] === ref.post;
+  if (!isRowPost(metadata, ref.key)) return false;
+  const payload = (metadata as { event_payload: Record<string, unknown> }).event_payload;
+  return payload['sync'] === syncName && payload['post'] === ref.post;
 }
 
-/** Whether a message's metadata says it is one of this sync's posts for row `key` (any post: a thread reply too). */
-export function isRowPostOf(metadata: unknown, syncName: string, key: string): boolean {
+/** Whether a message's metadata says it is a backflow post for row `key`, by whichever sync (or name of it). */
+export function isRowPost(metadata: unknown, key: string): boolean {
   if (typeof metadata !== 'object' || metadata === null) return false;
   const { event_type: eventType, event_payload: payload } = metadata as { event_type?: unknown; event_payload?: unknown };
   if (eventType !== POST_EVENT_TYPE || typeof payload !== 'object' || payload === null) return false;
   const p = payload as Record<string, unknown>;
-  const row = key === DIGEST_KEY ? p['digest'] === true && p['key'] === undefined : p['key'] === key && p['digest'] === undefined;
-  return row && p['sync'] === syncName;
+  return key === DIGEST_KEY ? p['digest'] === true && p['key'] === undefined : p['key'] === key && p['digest'] === undefined;
 }

@@ -7,6 +7,7 @@ import { finishRun } from './finishRun';
 import { nowIso, resolvedConnection, type EngineDeps } from './context';
 import { destinationMove, destinationMoved, locatorOf, storedLocator } from './destinationLocator';
 import { stashSnapshot } from '../state/movedSnapshot';
+import { adoptRenamedSync, reclaimName, renameOf, syncRenamed } from '../state/syncRenames';
 
 export interface StartRunInput {
   runId: string;
@@ -35,6 +36,7 @@ export async function startRun(
   workflowStatus?: RunWorkflowStatus,
 ): Promise<{ runId: string; spec: SyncSpec }> {
   const { spec } = await checkSync(deps, input.sync);
+  await settleRename(deps, spec, input);
   const connection = spec.destination.connection;
   const locator = locatorOf(resolvedConnection(deps, connection));
   const move = locator ? await destinationMove(deps.state, { syncName: spec.name, locator }) : undefined;
@@ -72,6 +74,22 @@ export async function startRun(
   if (move && (input.lease ?? true)) await stashSnapshot(deps.state, spec.name, opened.run_id);
   // Not input.runId when that id's run finished already (a backfill reusing a workflow id).
   return { runId: opened.run_id, spec };
+}
+
+/**
+ * A sync renamed with `renamedFrom:` takes over its old name's state (a preview too: it is what the
+ * run would see); a run under a name given up that way is refused, unless `--full` starts a new
+ * sync under it.
+ */
+async function settleRename(deps: EngineDeps, spec: SyncSpec, input: StartRunInput): Promise<void> {
+  if (spec.renamedFrom !== undefined) {
+    const adopted = await adoptRenamedSync(deps.state, { from: spec.renamedFrom, to: spec.name, now: nowIso(deps) });
+    if (adopted) deps.logger.info({ sync: spec.name, renamedFrom: spec.renamedFrom, ...adopted }, 'took over the state of the sync it was renamed from');
+  }
+  const rename = await renameOf(deps.state, spec.name);
+  if (!rename) return;
+  if (!input.full) throw syncRenamed(rename);
+  if (input.lease ?? true) await reclaimName(deps.state, spec.name);
 }
 
 /**

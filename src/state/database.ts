@@ -117,6 +117,12 @@ export interface SyncLeasesTable {
   acquired_at: string;
 }
 
+export interface SyncRenamesTable {
+  from_name: string;
+  to_name: string;
+  renamed_at: string;
+}
+
 export interface PacingBucketsTable {
   bucket: string;
   tokens: number;
@@ -132,6 +138,7 @@ export interface StateSchema {
   record_results: RecordResultsTable;
   sync_leases: SyncLeasesTable;
   pacing_buckets: PacingBucketsTable;
+  sync_renames: SyncRenamesTable;
 }
 
 export type StateDb = Kysely<StateSchema>;

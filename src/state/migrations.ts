@@ -254,6 +254,20 @@ const migrations: Record<string, Migration> = {
    * another org or account since the snapshot was written must not find every row unchanged there.
    */
   '015_run_destination_locator': addTextColumn('runs', 'destination_locator'),
+  /**
+   * A sync renamed with `renamedFrom:` (state/syncRenames.ts): its old name's state moved to the new
+   * one, and a run under the old name (a worker not yet given the renamed file) is refused.
+   */
+  '016_sync_renames': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('sync_renames')
+        .addColumn('from_name', 'text', (c) => c.primaryKey())
+        .addColumn('to_name', 'text', (c) => c.notNull())
+        .addColumn('renamed_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

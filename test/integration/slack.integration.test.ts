@@ -130,6 +130,22 @@ describe('Slack destination through @slack/web-api against the Slack sandbox', (
     });
   });
 
+  it('deletes a leaving row\'s follow-ups posted before the sync was renamed (renamedFrom), with its message', async () => {
+    fx.project.write(FILE, fx.project.read(FILE).replace(/onChange: update/, 'onChange: thread').replace(/^mode: .*$/m, 'mode: mirror'));
+    const taskQueue = uniqueTaskQueue('slack-thread-renamed');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      await run(taskQueue);
+      await fx.project.sql(`UPDATE accounts SET health = 30 WHERE name = 'Acme'`);
+      await run(taskQueue);
+      const renamed = 'at_risk_alerts';
+      fx.project.write(`syncs/${renamed}.yaml`, `${fx.project.read(FILE)}renamedFrom: ${SYNC}\n`);
+      rmSync(path.join(fx.project.dir, FILE));
+      await fx.project.sql(`DELETE FROM accounts WHERE name = 'Acme'`);
+      expect(await run(taskQueue, renamed)).toMatchObject({ status: 'succeeded', counts: { removed: 1, deleted: 1 } });
+      expect(fx.slack.messages('#cs-alerts')).toEqual([]);
+    });
+  });
+
   it('rejects every row of a batch sent to a channel the app is not in, with Slack\'s error, and posts nothing', async () => {
     fx.project.write(FILE, fx.project.read(FILE).replace('"#cs-alerts"', '"#nowhere"').replace(/  when: .*\n/, ''));
     const taskQueue = uniqueTaskQueue('slack-channel');

@@ -58,6 +58,29 @@ describe('loadProject', () => {
     expect(issuesOf(dir)).toEqual(['syncs/: : cannot read this folder of sync files (ENOTDIR); none of its syncs is loaded']);
   });
 
+  it('reads renamedFrom, and refuses one naming the sync itself, a sync still defined, or a name another file took over', () => {
+    const renamed = loadProject(project({ 'backflow.yaml': PROJECT, 'syncs/accounts_crm.yaml': `renamedFrom: accounts\n${SYNC}` }));
+    expect(renamed.syncs.get('accounts_crm')).toMatchObject({ name: 'accounts_crm', renamedFrom: 'accounts' });
+
+    const dir = project({
+      'backflow.yaml': PROJECT,
+      'syncs/accounts.yaml': SYNC,
+      'syncs/accounts_v2.yaml': `renamedFrom: accounts\n${SYNC}`,
+      'syncs/contacts.yaml': `renamedFrom: contacts\n${SYNC}`,
+      'syncs/leads_a.yaml': `renamedFrom: leads\n${SYNC}`,
+      'syncs/leads_b.yaml': `renamedFrom: leads\n${SYNC}`,
+    });
+    expect(issuesOf(dir)).toEqual([
+      'syncs/accounts_v2.yaml: renamedFrom: sync "accounts" is still defined in syncs/accounts.yaml: remove that file when renaming it (two syncs cannot take over one\'s records)',
+      'syncs/contacts.yaml: renamedFrom: names this sync itself (renamedFrom is the name the sync had before)',
+      'syncs/leads_b.yaml: renamedFrom: "leads" is taken over by syncs/leads_a.yaml already',
+    ]);
+    // A lenient load (what `run` does) runs the others; each refused one says why.
+    const lenient = loadProject(dir, { strict: false });
+    expect([...lenient.syncs.keys()].sort()).toEqual(['accounts', 'leads_a']);
+    expect(() => getSync(lenient, 'leads_b')).toThrow('"leads" is taken over by syncs/leads_a.yaml already');
+  });
+
   it('refuses one sync name in two folders, naming both files', () => {
     const dir = project({ 'backflow.yaml': PROJECT, 'syncs/a/accounts.yaml': SYNC, 'syncs/b/accounts.yaml': SYNC, 'syncs/contacts.yaml': SYNC });
     const issues = issuesOf(dir);
