@@ -162,10 +162,14 @@ export class SlackDestination implements Destination {
     return { channel: answer.channel, ts: answer.ts };
   }
 
+  /** A channel's id from its id, or from a name an earlier post of this worker answered; no request. */
+  knownChannelId(channel: string): string | undefined {
+    return CHANNEL_ID.test(channel) ? channel : learnedChannelIds.get(this.nameKey(channel));
+  }
+
   /** The pacing key of a channel however it is written: its id once known, else its normalised name. */
   private paceKey(channel: string): string {
-    const id = CHANNEL_ID.test(channel) ? channel : learnedChannelIds.get(this.nameKey(channel));
-    return `${this.apiUrl}|${id ?? this.nameKey(channel)}`;
+    return `${this.apiUrl}|${this.knownChannelId(channel) ?? this.nameKey(channel)}`;
   }
 
   private nameKey(channel: string): string {
@@ -193,9 +197,9 @@ export class SlackDestination implements Destination {
   async findLost(pending: PendingPost, syncName: string, ref: PostRef, taken: ReadonlySet<string>): Promise<{ id: string | undefined; calls: number }> {
     const threadTs = pending.threadTs;
     const counted = { calls: 0 };
-    let channel: string | undefined;
+    let channel: string | undefined = pending.channelId;
     try {
-      channel = await this.channelId(pending.channel);
+      channel ??= await this.channelId(pending.channel);
     } catch (err) {
       throwIfBatchFailure(err, 'conversations.list');
       return { id: undefined, calls: 0 };
@@ -280,6 +284,9 @@ export class SlackDestination implements Destination {
   /** A channel's id from its id or name (raw Slack errors: callers classify them). */
   private async channelId(ref: string): Promise<string | undefined> {
     if (/^[CGD][A-Z0-9]{2,}$/.test(ref)) return ref;
+    // Known from an earlier post's answer: no conversations.list, which needs channels:read.
+    const learned = learnedChannelIds.get(this.nameKey(ref));
+    if (learned !== undefined) return learned;
     if (!this.channelIds) {
       this.channelIds = new Map((await this.listChannels()).map((c) => [c.name, c.id]));
     }
@@ -451,7 +458,10 @@ class BatchWriter {
     }
     const threadTs = stored && onChange === 'thread' ? stored.ts : undefined;
     const post = randomUUID();
-    const pending: PendingPost = { key, channel, text, at: Date.now(), post, ...(threadTs ? { threadTs } : {}) };
+    // The channel's id, when known, goes with the marker: a retry then reads its history without
+    // looking the name up (conversations.list needs channels:read, which a token may lack).
+    const channelId = stored && threadTs ? stored.channel : this.slack.knownChannelId(channel);
+    const pending: PendingPost = { key, channel, text, at: Date.now(), post, ...(channelId ? { channelId } : {}), ...(threadTs ? { threadTs } : {}) };
     this.progress.pending = pending;
     await this.save();
     let refused = false;

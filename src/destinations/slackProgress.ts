@@ -13,6 +13,8 @@ const progressSchema = z.object({
     .object({
       key: z.string(),
       channel: z.string(),
+      /** The channel's id when known as the post went (a thread's parent, a name an earlier post answered). */
+      channelId: z.string().optional(),
       text: z.string(),
       /** Set for a threaded follow-up (look among the thread's replies). */
       threadTs: z.string().optional(),

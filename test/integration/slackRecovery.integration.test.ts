@@ -180,6 +180,20 @@ describe('Slack lost-post recovery in the destination', () => {
     expect(result.results).toEqual([{ key: '42', status: 'ok', destinationId: `${messages[1]?.channel}:${messages[1]?.ts}`, created: true }]);
   });
 
+  it('finds a lost post to a channel given by name without conversations.list (no channels:read), once a post has told its id', async () => {
+    // Enough to post and to read the channel back; not to list channels by name.
+    fx.slack.setScopes(['chat:write', 'channels:history', 'groups:history']);
+    const destination = slackDestination({ channel: '#cs-alerts', template: '{{ name }} dropped into at-risk' });
+    await destination.write('upsert', [{ key: '17', fields: { name: 'Acme' }, destinationId: null }], batchContext('1'));
+    // Slack stores the next post but its answer is an error: the retry must find it, not post it again.
+    const { firstError, result } = await writeWithRetry(destination, [{ key: '42', fields: { name: 'Globex' }, destinationId: null }], batchContext('2'), 'applyThenFail');
+    expect(firstError).toBeDefined();
+    const messages = fx.slack.messages('#cs-alerts');
+    expect(messages.map((m) => m.text)).toEqual(['Acme dropped into at-risk', 'Globex dropped into at-risk']);
+    expect(result.results).toEqual([{ key: '42', status: 'ok', destinationId: `${messages[1]?.channel}:${messages[1]?.ts}`, created: true }]);
+    expect(fx.slack.requests().filter((r) => r.method === 'conversations.list')).toEqual([]);
+  });
+
   it('pages through the channel history to find a lost post that more than a page of messages followed', async () => {
     const destination = slackDestination({ channel: '#cs-alerts', template: '{{ name }} dropped into at-risk' });
     const context = batchContext('1');
