@@ -4,7 +4,7 @@ import { UnreadableValue, type Row, type SourceRow, type Value } from '../source
 
 export type MappedRow =
   | { ok: true; key: string; payload: Record<string, Value> }
-  | { ok: false; reason: 'NULL_PRIMARY_KEY'; message: string }
+  | { ok: false; reason: 'NULL_PRIMARY_KEY' | 'UNUSABLE_PRIMARY_KEY'; message: string }
   /** `key` when the primary key itself could be read. */
   | { ok: false; reason: 'UNREADABLE_VALUE'; message: string; key: string | null };
 
@@ -14,6 +14,22 @@ export function keyOf(value: Value | undefined): string | null {
   if (typeof value === 'string') return value.trim() === '' ? null : value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return JSON.stringify(value);
+}
+
+/**
+ * The longest key kept, in UTF-8 bytes: no external id is near it (Salesforce's hold 255 characters),
+ * and PostgreSQL's key indexes take entries of at most 2,704 bytes — one longer key failed the whole
+ * extract there, every run.
+ */
+export const MAX_KEY_BYTES = 1024;
+
+/** Why a key cannot be a record's identity, or undefined: too long, or holding U+0000, which PostgreSQL text cannot. */
+export function keyProblem(key: string): string | undefined {
+  const shown = JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}…` : key);
+  if (key.includes('\u0000')) return `${shown} holds a NUL character (U+0000), which a PostgreSQL state store cannot keep`;
+  const bytes = Buffer.byteLength(key, 'utf8');
+  if (bytes > MAX_KEY_BYTES) return `${shown} is ${bytes} bytes long; a key is at most ${MAX_KEY_BYTES} (UTF-8)`;
+  return undefined;
 }
 
 /** Destination payload of one row: each mapped column under its destination field name. */
@@ -36,6 +52,8 @@ export function mapRow(row: SourceRow, spec: Pick<SyncSpec, 'primaryKey' | 'mapp
     return null;
   };
   const key = keyOf(read(spec.primaryKey));
+  const unusable = key === null ? undefined : keyProblem(key);
+  if (unusable !== undefined) return { ok: false, reason: 'UNUSABLE_PRIMARY_KEY', message: `primary key ${spec.primaryKey} ${unusable}` };
   const payload: Record<string, Value> = {};
   for (const mapping of spec.mappings) payload[mapping.to] = read(mapping.from);
   if (unreadable.size > 0) {

@@ -120,4 +120,38 @@ describe('the seed scenario on the real Temporal dev server', () => {
       expect(fx.sandbox.records('Account').map((a) => a.External_Id__c)).toEqual(['1', '2', '3']);
     });
   });
+
+  it('reports a key no store can keep (a NUL character, over 1,024 bytes) per row, and syncs the others (on PostgreSQL one failed the whole extract)', async () => {
+    const taskQueue = uniqueTaskQueue('unusable-keys');
+    fx.project.write(
+      'syncs/accounts_to_salesforce.yaml',
+      fx.project
+        .read('syncs/accounts_to_salesforce.yaml')
+        .replace(
+          'FROM accounts',
+          `FROM (SELECT CAST(id AS VARCHAR) AS id, name, health, segment, mrr FROM accounts
+                 UNION ALL SELECT 'nul' || chr(0) || 'key', 'Nul', 1, 'neutral', 1
+                 UNION ALL SELECT repeat('k', 1025), 'Long', 1, 'neutral', 1)
+          ORDER BY name`,
+        ),
+    );
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const summary = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
+      expect(summary).toMatchObject({ status: 'partial', counts: { extracted: 6, added: 4, invalid: 2, synced: 4 } });
+      const invalid = await fx.project.deps.state
+        .selectFrom('record_results')
+        .select(['key', 'error_code', 'error_message'])
+        .where('run_id', '=', summary.runId)
+        .where('status', '=', 'invalid')
+        .orderBy('id')
+        .execute();
+      expect(invalid.map((r) => [r.key, r.error_code])).toEqual([
+        [null, 'UNUSABLE_PRIMARY_KEY'],
+        [null, 'UNUSABLE_PRIMARY_KEY'],
+      ]);
+      expect(invalid[0]?.error_message).toBe(`row 4: primary key id "${'k'.repeat(60)}…" is 1025 bytes long; a key is at most 1024 (UTF-8)`);
+      expect(invalid[1]?.error_message).toBe('row 5: primary key id "nul\\u0000key" holds a NUL character (U+0000), which a PostgreSQL state store cannot keep');
+      expect(fx.sandbox.records('Account').map((a) => a.External_Id__c)).toEqual(['1', '2', '3', '4']);
+    });
+  });
 });

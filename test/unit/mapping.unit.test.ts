@@ -24,6 +24,13 @@ describe('mapRow', () => {
     expect(mapRow({ id: '  ', name: 'Acme', health: 1 }, spec)).toMatchObject({ ok: false, reason: 'NULL_PRIMARY_KEY' });
   });
 
+  it('rejects a key holding U+0000 or longer than 1,024 UTF-8 bytes, which PostgreSQL cannot store or index', () => {
+    expect(mapRow({ id: 'a\u0000b', name: 'Acme', health: 1 }, spec)).toMatchObject({ ok: false, reason: 'UNUSABLE_PRIMARY_KEY' });
+    // 512 two-byte characters are 1,024 bytes: kept; one more is not.
+    expect(mapRow({ id: 'é'.repeat(512), name: 'Acme', health: 1 }, spec)).toMatchObject({ ok: true });
+    expect(mapRow({ id: 'é'.repeat(513), name: 'Acme', health: 1 }, spec)).toMatchObject({ ok: false, reason: 'UNUSABLE_PRIMARY_KEY', message: expect.stringContaining('is 1026 bytes long') as unknown });
+  });
+
   it('reports a row with an unreadable mapped value invalid, naming the column and the value', () => {
     const row = { id: 7, name: 'Acme', health: new UnreadableValue('decimal', 'NaN') };
     expect(mapRow(row, spec)).toEqual({
