@@ -112,17 +112,20 @@ function show(value: Value): string {
 
 /** A plain decimal as text, without the zeros that do not change it: `-0012.50` → `-12.5`. */
 function plainDecimal(text: string): string | undefined {
-  const m = /^(-?)0*(\d*?)(?:\.(\d*?)0*)?$/.exec(text.trim());
+  const m = /^([+-]?)0*(\d*?)(?:\.(\d*?)0*)?$/.exec(text.trim());
   if (!m || !/\d/.test(text)) return undefined;
   const [, sign = '', whole = '', fraction = ''] = m;
   const digits = `${whole || '0'}${fraction ? `.${fraction}` : ''}`;
-  return digits === '0' ? '0' : `${sign}${digits}`;
+  return digits === '0' ? '0' : `${sign === '-' ? '-' : ''}${digits}`;
 }
+
+/** A number written in decimal (an exponent allowed). Number() also reads `0x10`, `0b101` and `0o17`: 16, 5 and 15 reported synced. */
+const NUMBER_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
 
 function coerceNumber(field: SalesforceField, value: Value): Coerced {
   let n: number;
   if (typeof value === 'number') n = value;
-  else if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) {
+  else if (typeof value === 'string' && NUMBER_TEXT.test(value) && Number.isFinite(Number(value))) {
     n = Number(value);
     // Sources keep integers past 2^53 and long decimals exact, as text; as a JSON number they would
     // reach Salesforce rounded (9007199254740993 → …992), and be reported synced.

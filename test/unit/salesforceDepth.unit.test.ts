@@ -21,6 +21,11 @@ describe('value coercion per field type', () => {
   it('converts what it can and says why it cannot', () => {
     expect(coerceValue(field('double'), '12.5')).toEqual({ ok: true, value: 12.5 });
     expect(coerceValue(field('int'), 2.5)).toMatchObject({ ok: false, reason: '2.5 is not a whole number' });
+    // Number() reads these as 16, 5 and 15: text in a number field must be decimal.
+    for (const text of ['0x10', '0b101', '0o17']) expect(coerceValue(field('double'), text)).toEqual({ ok: false, reason: `'${text}' is not a number` });
+    expect(coerceValue(field('double'), ' -1.5e3 ')).toEqual({ ok: true, value: -1500 });
+    expect(coerceValue(field('int'), '+7')).toEqual({ ok: true, value: 7 });
+    expect(coerceValue(field('double'), '+9007199254740993')).toMatchObject({ ok: false, reason: expect.stringContaining('cannot be sent exactly') as unknown });
     expect(coerceValue(field('boolean'), 'TRUE')).toEqual({ ok: true, value: true });
     expect(coerceValue(field('boolean'), 'yes')).toMatchObject({ ok: false });
     expect(coerceValue(field('date'), '2026-11-20T09:00:00')).toEqual({ ok: true, value: '2026-11-20' });
