@@ -1,4 +1,4 @@
-import { BackflowError, DestinationBudgetExhausted, DestinationTransientError, NETWORK_ERROR_CODES } from '../errors';
+import { BackflowError, DestinationBatchRejected, DestinationBudgetExhausted, DestinationTransientError, NETWORK_ERROR_CODES } from '../errors';
 import { HUBSPOT_WINDOW_MS } from './hubspotTiers';
 
 /**
@@ -97,6 +97,8 @@ export function classifyHubspotError(err: unknown): HubspotClassification {
   // 423 Locked: HubSpot is still applying an earlier write to the same records; it clears quickly.
   if (status === 423) return { retry: true, reason: 'locked', waitMs: 2_000 };
   if (status !== undefined && status >= 500 && status <= 599) return { retry: true, reason: 'server-error' };
+  // The body is over HubSpot's size limit: smaller requests (halves of the batch) may pass.
+  if (status === 413) return { retry: false, reason: 'too-large' };
   if (status !== undefined && status >= 400) return { retry: false, reason: 'request-invalid' };
   const code = networkCodeOf(e);
   const message = typeof e.message === 'string' ? e.message : String(err);
@@ -126,5 +128,7 @@ export function toHubspotDestinationError(err: unknown, what: string): Error {
   if (classification.retry) return new DestinationTransientError(detail, classification.reason, classification.waitMs);
   if (classification.reason === 'daily-limit') return new DestinationBudgetExhausted(detail);
   if (classification.reason === 'auth') return new BackflowError('DESTINATION_AUTH_FAILED', detail);
+  // Bisected by the engine down to the records too large on their own, rejected each with this code.
+  if (classification.reason === 'too-large') return new DestinationBatchRejected(detail, 'REQUEST_TOO_LARGE');
   return new BackflowError('DESTINATION_REQUEST_INVALID', detail);
 }

@@ -24,6 +24,12 @@ interface SdkErrorLike {
   rawBody?: unknown;
 }
 
+/**
+ * How long to wait out another session's audience replace (#2650 "Replace In Progress"): Meta
+ * gives no time; a replace session lasts as long as its uploads, minutes for most audiences.
+ */
+const REPLACE_IN_PROGRESS_WAIT_MS = 60_000;
+
 /** HTTP statuses refusing a request for its size: body (413), URL (414), request head (431). */
 const TOO_LARGE_STATUSES: ReadonlySet<number> = new Set([413, 414, 431]);
 
@@ -105,6 +111,10 @@ export function toMetaError(err: unknown, what: string): Error {
   }
   if (status !== undefined && TOO_LARGE_STATUSES.has(status)) {
     return new MetaRequestTooLarge(status, `${detail} (HTTP ${status}: refused as too large; retrying would be refused the same way)`);
+  }
+  // Another tool's replace session holds the audience: adds and removals wait until it ends.
+  if (code === 2650 && typeof body?.error_user_title === 'string' && /replace in progress/i.test(body.error_user_title)) {
+    return new DestinationTransientError(detail, 'replace-in-progress', REPLACE_IN_PROGRESS_WAIT_MS);
   }
   if (status === undefined || status >= 500 || body?.is_transient === true || code === 1 || code === 2) {
     return new DestinationTransientError(detail, status === undefined ? 'network' : 'server-error');

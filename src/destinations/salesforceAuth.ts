@@ -45,6 +45,17 @@ function readPrivateKey(file: string, baseDir: string): string {
 }
 
 /**
+ * The token endpoint's error with its code in the message: jsforce names the error by the OAuth
+ * `error` (`invalid_grant`, `unknown_error`, or `ERROR_HTTP_503` for a body that is not JSON), then
+ * its refresh wrapper keeps only the message, where a refused grant (final) and a login server down
+ * for a moment (retried) read alike (salesforceErrors.ts reads the code back).
+ */
+function namingTokenError(err: unknown): Error {
+  if (!(err instanceof Error)) return new Error(String(err));
+  return err.name && err.name !== 'Error' ? new Error(`${err.name}: ${err.message}`) : err;
+}
+
+/**
  * A jsforce connection for the configured way in. With a refresh token jsforce itself trades it for a
  * new session on 401 INVALID_SESSION_ID and replays the request once; the JWT flow plugs the same
  * mechanism with a refresh function that signs a fresh assertion. `config` has its secrets resolved.
@@ -76,16 +87,29 @@ export function openSalesforceConnection(config: SalesforceConnection, baseDir: 
       };
       run().then(
         (answer) => callback(null, answer.access_token, answer),
-        (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+        (err: unknown) => callback(namingTokenError(err)),
       );
     };
     return remember(new Connection({ ...start, loginUrl, refreshFn }));
   }
   if (config.refreshToken !== undefined && config.clientId !== undefined) {
+    const { refreshToken } = config;
+    // jsforce's own refresh, but with the token endpoint's error code kept (see namingTokenError).
+    const refreshFn: SessionRefreshFunc<Schema> = (conn, callback) => {
+      conn.oauth2.refreshToken(refreshToken).then(
+        (answer) => {
+          conn.accessToken = answer.access_token;
+          conn.instanceUrl = answer.instance_url;
+          callback(null, answer.access_token, answer);
+        },
+        (err: unknown) => callback(namingTokenError(err)),
+      );
+    };
     return remember(
       new Connection({
         ...start,
         loginUrl: config.loginUrl,
+        refreshFn,
         refreshToken: config.refreshToken,
         oauth2: {
           clientId: config.clientId,

@@ -1,4 +1,4 @@
-import { BackflowError, DestinationBudgetExhausted, DestinationTransientError, NETWORK_ERROR_CODES } from '../errors';
+import { BackflowError, DestinationBatchRejected, DestinationBudgetExhausted, DestinationTransientError, NETWORK_ERROR_CODES } from '../errors';
 
 /** How to treat a failed Salesforce request: a pure decision, unit-tested on its own. */
 export interface Classification {
@@ -50,7 +50,13 @@ export function classifySalesforceError(err: unknown): Classification {
   // refused): credentials, not a blip. It never answered: the network's, and retried. jsforce keeps
   // only the cause's message.
   const refresh = /^Unable to refresh session due to: (.*)$/s.exec(message);
-  if (refresh) return isNetworkFailure('', refresh[1] ?? '') ? { retry: true, reason: 'network' } : { retry: false, reason: 'auth' };
+  if (refresh) {
+    const cause = refresh[1] ?? '';
+    if (isNetworkFailure('', cause)) return { retry: true, reason: 'network' };
+    // The login server failing (a 5xx, or OAuth's own "try again" codes), not refusing the grant.
+    if (/^(ERROR_HTTP_5\d\d|unknown_error|server_error|temporarily_unavailable):/.test(cause)) return { retry: true, reason: 'server-error' };
+    return { retry: false, reason: 'auth' };
+  }
   // The org's rolling 24-hour allocation is spent: waiting minutes won't help; the run stops partial.
   if (code === 'REQUEST_LIMIT_EXCEEDED' && /TotalRequests/i.test(message)) return { retry: false, reason: 'api-budget' };
   // Other request limits (concurrent long-running requests) clear within a minute.
@@ -58,6 +64,8 @@ export function classifySalesforceError(err: unknown): Classification {
   // A 500 from Salesforce carries UNKNOWN_EXCEPTION ("An unexpected error occurred"): a server fault, worth retrying.
   if (code === 'SERVER_UNAVAILABLE' || code === 'UNKNOWN_EXCEPTION' || /^ERROR_HTTP_5\d\d$/.test(code)) return { retry: true, reason: 'server-error' };
   if (isNetworkFailure(code, message)) return { retry: true, reason: 'network' };
+  // The body is over the API's size limit: smaller requests (halves of the batch) may pass.
+  if (code === 'REQUEST_ENTITY_TOO_LARGE' || code === 'ERROR_HTTP_413') return { retry: false, reason: 'too-large' };
   return { retry: false, reason: 'request-invalid' };
 }
 
@@ -77,5 +85,7 @@ export function toDestinationError(err: unknown, what: string): Error {
   if (classification.retry) return new DestinationTransientError(detail, classification.reason, classification.waitMs);
   if (classification.reason === 'auth') return new BackflowError('DESTINATION_AUTH_FAILED', detail);
   if (classification.reason === 'api-budget') return new DestinationBudgetExhausted(detail);
+  // Bisected by the engine down to the records too large on their own, rejected each with this code.
+  if (classification.reason === 'too-large') return new DestinationBatchRejected(detail, code);
   return new BackflowError('DESTINATION_REQUEST_INVALID', detail);
 }

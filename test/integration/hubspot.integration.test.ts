@@ -94,6 +94,20 @@ describe('upsert into HubSpot companies by external_id', () => {
     });
   });
 
+  it('rejects alone a record whose request HubSpot refuses as too large (413), and syncs the rest of its batch', async () => {
+    // Over the 10 MB body HubSpot takes: the batch is halved until that record goes alone.
+    await fx.project.sql(`UPDATE accounts SET name = repeat('y', 10 * 1024 * 1024) WHERE name = 'Globex'`);
+    const taskQueue = uniqueTaskQueue('hubspot-413');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const first = await run(taskQueue);
+      expect(first).toMatchObject({ status: 'partial', counts: { added: 4, synced: 3, rejected: 1 } });
+      const rejected = (await resultsOf(first.runId)).filter((r) => r.status === 'rejected');
+      expect(rejected).toEqual([expect.objectContaining({ key: '2', error_code: 'REQUEST_TOO_LARGE' })]);
+      expect(rejected[0]?.error_message).toMatch(/^HubSpot .* failed: 413/);
+      expect(companies().map(([id]) => id).sort()).toEqual(['1', '3', '4']);
+    });
+  });
+
   /** A contacts sync keyed by email over these `(email, firstname)` rows. */
   const writeContactsSync = (rows: string, mode: 'upsert' | 'mirror') =>
     fx.project.write(

@@ -98,4 +98,23 @@ describe('Meta Custom Audiences destination through facebook-nodejs-business-sdk
     expect(error).toBeInstanceOf(DestinationTransientError);
     expect(error).toMatchObject({ reason: 'rate-limit', retryAfterMs: 60 * 60_000 });
   });
+
+  it('waits out a replace session another tool holds on the audience (#2650 Replace In Progress) instead of failing the run', async () => {
+    // Another tool (Ads Manager, a CRM integration) opens a replace session and has not finished it.
+    const form = new URLSearchParams({
+      access_token: fx.meta.accessToken,
+      payload: JSON.stringify({ schema: 'EMAIL_SHA256', data: [sha('other@example.com')] }),
+      session: JSON.stringify({ session_id: 42, batch_seq: 1, last_batch_flag: false }),
+    });
+    expect((await fetch(`${fx.meta.graphUrl}/v24.0/${fx.meta.audienceId}/usersreplace`, { method: 'POST', body: form })).status).toBe(200);
+    const destination = new MetaAudienceDestination(
+      { type: 'meta_audience', accessToken: fx.meta.accessToken, graphUrl: fx.meta.graphUrl, apiVersion: 'v24.0' },
+      { connection: 'meta', audienceId: fx.meta.audienceId },
+    );
+    const context = { syncName: 'accounts_to_meta_audience', runId: 'r', batchId: 'b', checkpoint: null, saveCheckpoint: () => Promise.resolve() };
+    const error = await destination.write('upsert', [{ key: '1', fields: { EMAIL: 'a@b.example' }, destinationId: null }], context).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(DestinationTransientError);
+    expect(error).toMatchObject({ reason: 'replace-in-progress', retryAfterMs: 60_000 });
+    expect((error as Error).message).toContain('(#2650)');
+  });
 });

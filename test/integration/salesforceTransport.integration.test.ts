@@ -2,6 +2,8 @@
  * The jsforce transport backflow's Salesforce destination sends with, against the Salesforce sandbox:
  * a deadline on every request (OAuth token requests too), and no retries of jsforce's own.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import jsforce from 'jsforce';
 import type { SalesforceConnection } from '../../src/config/schema';
 import { openSalesforceConnection } from '../../src/destinations/salesforceAuth';
@@ -84,6 +86,42 @@ describe('the Salesforce transport', () => {
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       await login.close();
+    }
+  });
+
+  it('retries a refresh its login server failed (503, unknown_error), and stops on one it refused (invalid_grant)', async () => {
+    const answers = [
+      { status: 503, type: 'text/html', body: 'Service Unavailable' },
+      { status: 500, type: 'application/json', body: JSON.stringify({ error: 'unknown_error', error_description: 'retry your request' }) },
+      { status: 400, type: 'application/json', body: JSON.stringify({ error: 'invalid_grant', error_description: 'expired access/refresh token' }) },
+    ];
+    const login = createServer((request, response) => {
+      const answer = answers.shift() ?? { status: 500, type: 'text/plain', body: 'no more answers' };
+      request.resume();
+      response.writeHead(answer.status, { 'content-type': answer.type }).end(answer.body);
+    });
+    await new Promise<void>((resolve) => login.listen(0, '127.0.0.1', resolve));
+    try {
+      const config: SalesforceConnection = {
+        type: 'salesforce',
+        instanceUrl: sandbox.instanceUrl,
+        accessToken: 'expired-session',
+        refreshToken: sandbox.refreshToken,
+        clientId: sandbox.clientId,
+        clientSecret: sandbox.clientSecret,
+        loginUrl: `http://127.0.0.1:${(login.address() as AddressInfo).port}`,
+        apiVersion: '62.0',
+        bulkThreshold: 2_000,
+        maxDailyApiUsage: 0.8,
+        timeoutMs: 5_000,
+      };
+      const conn = withBackflowTransport(openSalesforceConnection(config, process.cwd()), 5_000);
+      const classified = async () => classifySalesforceError(await failureOf(conn.sobject('Account').describe()));
+      expect(await classified()).toEqual({ retry: true, reason: 'server-error' });
+      expect(await classified()).toEqual({ retry: true, reason: 'server-error' });
+      expect(await classified()).toEqual({ retry: false, reason: 'auth' });
+    } finally {
+      await new Promise((resolve) => login.close(resolve));
     }
   });
 });

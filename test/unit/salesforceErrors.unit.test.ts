@@ -1,5 +1,5 @@
 import { classifySalesforceError, REQUEST_LIMIT_WAIT_MS, toDestinationError } from '../../src/destinations/salesforceErrors';
-import { BackflowError, DestinationBudgetExhausted, DestinationTransientError } from '../../src/errors';
+import { BackflowError, DestinationBatchRejected, DestinationBudgetExhausted, DestinationTransientError } from '../../src/errors';
 
 function httpError(errorCode: string, message = 'x'): Error {
   return Object.assign(new Error(message), { errorCode, name: errorCode });
@@ -15,6 +15,8 @@ describe('classifySalesforceError', () => {
     ['UNKNOWN_EXCEPTION', { retry: true, reason: 'server-error' }],
     ['JSON_PARSER_ERROR', { retry: false, reason: 'request-invalid' }],
     ['EXCEEDED_ID_LIMIT', { retry: false, reason: 'request-invalid' }],
+    // Over the API's body size: the engine halves the batch (toDestinationError: DestinationBatchRejected).
+    ['REQUEST_ENTITY_TOO_LARGE', { retry: false, reason: 'too-large' }],
   ])('%s', (code, expected) => {
     expect(classifySalesforceError(httpError(code))).toEqual(expected);
   });
@@ -55,6 +57,10 @@ describe('classifySalesforceError', () => {
     const refresh = (cause: string) => new Error(`Unable to refresh session due to: ${cause}`);
     expect(classifySalesforceError(refresh('expired access/refresh token'))).toEqual({ retry: false, reason: 'auth' });
     expect(classifySalesforceError(refresh('authentication failure'))).toEqual({ retry: false, reason: 'auth' });
+    // The token endpoint's code, kept by salesforceAuth.ts: a login server down for a moment is retried.
+    expect(classifySalesforceError(refresh('invalid_grant: expired access/refresh token'))).toEqual({ retry: false, reason: 'auth' });
+    expect(classifySalesforceError(refresh('ERROR_HTTP_503: Service Unavailable'))).toEqual({ retry: true, reason: 'server-error' });
+    expect(classifySalesforceError(refresh('unknown_error: retry your request'))).toEqual({ retry: true, reason: 'server-error' });
     expect(classifySalesforceError(refresh('no answer within 300 ms (POST /services/oauth2/token)'))).toEqual({ retry: true, reason: 'network' });
     expect(classifySalesforceError(refresh('request to https://login.salesforce.com/services/oauth2/token failed, reason: connect ECONNREFUSED 10.0.0.1:443'))).toEqual({
       retry: true,
@@ -75,6 +81,9 @@ describe('toDestinationError', () => {
     expect(auth).toBeInstanceOf(BackflowError);
     expect((auth as BackflowError).code).toBe('DESTINATION_AUTH_FAILED');
     expect(auth.message).toBe('Salesforce upsert Account failed: INVALID_SESSION_ID: Session expired or invalid');
+    const tooLarge = toDestinationError(httpError('REQUEST_ENTITY_TOO_LARGE', 'request entity too large'), 'upsert Account');
+    expect(tooLarge).toBeInstanceOf(DestinationBatchRejected);
+    expect((tooLarge as DestinationBatchRejected).destinationCode).toBe('REQUEST_ENTITY_TOO_LARGE');
   });
 
   it("never quotes a token an HTTP client refused as a header (node-fetch's message holds the whole value)", () => {
