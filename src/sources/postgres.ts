@@ -162,6 +162,16 @@ const UNKNOWN_PARAMETER = '42704';
  * PostgreSQL (or Redshift) through `pg` with a server-side cursor: pages of `pageSize` rows, never
  * the whole result. Every value arrives as text and is normalised by its column's type.
  */
+
+/**
+ * The model as a subquery. Its own lines end before the closing parenthesis (a trailing `-- comment`
+ * would swallow it), and a closing `;` (with comments after it) goes: PostgreSQL runs such a model,
+ * and refused it only wrapped.
+ */
+export function asSubquery(sql: string): string {
+  return `(\n${sql.replace(/(?:\s*;(?:\s*--[^\n]*)*)+\s*$/, '')}\n)`;
+}
+
 export class PostgresSource implements Source {
   private client: Client | undefined;
   /** Why the connection was lost (a restart, a failover, the network), once it has been. */
@@ -205,7 +215,7 @@ export class PostgresSource implements Source {
   async describe(sql: string): Promise<Column[]> {
     const client = await this.connect();
     try {
-      const result = await client.query({ text: `SELECT * FROM (${sql}) AS backflow_model LIMIT 0`, types: asText });
+      const result = await client.query({ text: `SELECT * FROM ${asSubquery(sql)} AS backflow_model LIMIT 0`, types: asText });
       return result.fields.map((field) => ({ name: field.name, type: String(field.dataTypeID) }));
     } catch (err) {
       throw sourceFailure(`PostgreSQL: ${(err as Error).message}`, isPostgresUnavailable(err) || this.lost !== undefined);

@@ -187,6 +187,19 @@ describe('PostgreSQL whatever its server does', () => {
     expect(await readAll(`${url}?options=${options}`, sql)).toEqual(canonical);
   });
 
+  it('describes a model ending in a semicolon or a line comment, as it reads one (the wrapped describe refused both)', async () => {
+    const url = await createTestDatabase();
+    const source = createSource({ type: 'postgres', url, pageSize: 1_000 }, fx.project.dir);
+    try {
+      for (const sql of ['SELECT 1 AS id;', 'SELECT 1 AS id -- the id', 'SELECT 1 AS id; -- done\n']) {
+        expect((await source.describe(sql)).map((column) => column.name)).toEqual(['id']);
+        expect(await readAll(url, sql)).toEqual([{ id: 1 }]);
+      }
+    } finally {
+      await source.close();
+    }
+  });
+
   it('fails a read whose connection was lost as SOURCE_UNAVAILABLE (retried), without crashing the process, and reads again after', async () => {
     const url = await createTestDatabase();
     await runPostgres(url, `CREATE TABLE g AS SELECT generate_series(1, 10) AS n`);
