@@ -1,4 +1,4 @@
-import { durationMs } from '../config/schema';
+import { durationMs, MAX_DURATION_MS, MAX_DURATION_PROBLEM } from '../config/schema';
 import { BackflowError } from '../errors';
 
 /** A `--port` value: an integer 0–65535 (0: any free port), or an error naming the flag. */
@@ -13,6 +13,7 @@ export function durationOption(flag: string, value: string): number {
   const ms = durationMs(value);
   if (ms === undefined) throw new BackflowError('CONFIG_INVALID', `${flag}: "${value}" is not a duration like 30d, 12h or 90m`);
   if (ms <= 0) throw new BackflowError('CONFIG_INVALID', `${flag}: "${value}" must be longer than 0`);
+  if (ms > MAX_DURATION_MS) throw new BackflowError('CONFIG_INVALID', `${flag}: "${value}" ${MAX_DURATION_PROBLEM}`);
   return ms;
 }
 

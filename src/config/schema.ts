@@ -186,10 +186,19 @@ export function durationMs(text: string): number | undefined {
   return Number(match[1]) * DURATION_UNIT_MS[match[2] as keyof typeof DURATION_UNIT_MS];
 }
 
+/**
+ * The longest duration taken: 100 years. Longer ones went through (`999999999d`) and then failed
+ * far from the file: a retention's cutoff an invalid date (the hourly maintenance aborted), a
+ * schedule's interval clamped by Temporal to one that never fires.
+ */
+export const MAX_DURATION_MS = 36_500 * 86_400_000;
+export const MAX_DURATION_PROBLEM = 'must be at most 36500d (100 years)';
+
 const duration = z
   .string()
   .regex(DURATION, 'must be a duration like 30s, 15m, 1h or 2d')
-  .refine((text) => !DURATION.test(text) || (durationMs(text) ?? 0) > 0, 'must be longer than 0');
+  .refine((text) => !DURATION.test(text) || (durationMs(text) ?? 0) > 0, 'must be longer than 0')
+  .refine((text) => !DURATION.test(text) || (durationMs(text) ?? 0) <= MAX_DURATION_MS, MAX_DURATION_PROBLEM);
 
 /**
  * A URL written out, or with `${env:NAME}` references in it (a Slack webhook URL is a secret; the

@@ -13,6 +13,9 @@ describe('CLI flag values', () => {
     expect(durationOption('--older-than', '30d')).toBe(30 * 24 * 3600 * 1000);
     expect(() => durationOption('--older-than', '0d')).toThrow('--older-than: "0d" must be longer than 0');
     expect(() => durationOption('--older-than', 'soon')).toThrow('--older-than: "soon" is not a duration like 30d, 12h or 90m');
+    // A cutoff that far back is no date: prune failed with "Invalid time value".
+    expect(() => durationOption('--older-than', '99999999999999999d')).toThrow('--older-than: "99999999999999999d" must be at most 36500d (100 years)');
+    expect(durationOption('--older-than', '36500d')).toBe(36_500 * 86_400_000);
   });
 
   it('takes an ISO-8601 date, or a date and time with its zone, for --from and --to; nothing JavaScript merely guesses at', () => {

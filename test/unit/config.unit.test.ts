@@ -58,6 +58,17 @@ describe('loadProject', () => {
     expect(issuesOf(dir)).toEqual(['syncs/: : cannot read this folder of sync files (ENOTDIR); none of its syncs is loaded']);
   });
 
+  it('refuses a duration over 100 years (a retention whose cutoff is no date, an interval Temporal clamps so it never fires)', () => {
+    const dir = project({
+      'backflow.yaml': `${PROJECT}retention: { records: 999999999d }\n`,
+      'syncs/accounts.yaml': `${SYNC}schedule: { every: 99999999999d }\n`,
+    });
+    expect(issuesOf(dir)).toEqual([
+      'backflow.yaml: retention.records: must be at most 36500d (100 years)',
+      'syncs/accounts.yaml: schedule.every: must be at most 36500d (100 years)',
+    ]);
+  });
+
   it('reads renamedFrom, and refuses one naming the sync itself, a sync still defined, or a name another file took over', () => {
     const renamed = loadProject(project({ 'backflow.yaml': PROJECT, 'syncs/accounts_crm.yaml': `renamedFrom: accounts\n${SYNC}` }));
     expect(renamed.syncs.get('accounts_crm')).toMatchObject({ name: 'accounts_crm', renamedFrom: 'accounts' });
