@@ -22,6 +22,7 @@ import { TARGET_SCHEMAS, type DestinationType } from '../destinations/targets';
 export const PROJECT_FILE = 'backflow.yaml';
 export const SYNCS_DIR = 'syncs';
 /** A sync file's name: `.yaml` or `.yml`, in any letter case. */
+const WRITE_BACK_ROLE = 'write-back warehouse (duckdb or postgres)';
 const SYNC_FILE = /\.ya?ml$/i;
 
 /** A project's configuration, validated; secrets are still `${env:…}` references. */
@@ -190,9 +191,13 @@ function checkReference(
  */
 function checkWhatParsed(issues: ConfigIssue[], file: string, raw: unknown, known: KnownConnections): void {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return;
-  const { source, destination } = raw as { source?: unknown; destination?: unknown };
+  const { source, destination, writeBack } = raw as { source?: unknown; destination?: unknown; writeBack?: unknown };
   const found: ConfigIssue[] = [];
   if (typeof source === 'string') checkReference(found, file, 'source', source, known, SOURCE_TYPES, 'source');
+  const writeBackConnection = typeof writeBack === 'object' && writeBack !== null ? (writeBack as { connection?: unknown }).connection : undefined;
+  if (typeof writeBackConnection === 'string') {
+    checkReference(found, file, 'writeBack.connection', writeBackConnection, known, WRITE_BACK_TYPES, WRITE_BACK_ROLE);
+  }
   const target = typeof destination === 'object' && destination !== null ? (destination as { connection?: unknown }) : undefined;
   if (target && typeof target.connection === 'string') {
     checkReference(found, file, 'destination.connection', target.connection, known, DESTINATION_TYPES, 'destination');
@@ -367,7 +372,7 @@ export function loadProject(dir: string, options: LoadOptions = {}): Project {
     checkReference(own, file, 'destination.connection', sync.destination.connection, known, DESTINATION_TYPES, 'destination');
     checkTarget(own, file, sync.destination, known.valid);
     if (sync.writeBack) {
-      checkReference(own, file, 'writeBack.connection', sync.writeBack.connection, known, WRITE_BACK_TYPES, 'write-back warehouse (duckdb or postgres)');
+      checkReference(own, file, 'writeBack.connection', sync.writeBack.connection, known, WRITE_BACK_TYPES, WRITE_BACK_ROLE);
     }
     if (own.length > 0) {
       invalid(syncName);

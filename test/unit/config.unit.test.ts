@@ -122,7 +122,9 @@ describe('loadProject', () => {
   });
 
   it("reports a file's references and destination block in the same round as its schema problems", () => {
-    const sync = SYNC.replace('source: warehouse', 'source: warehous').replace('object: Account', 'objct: Account').concat('mode: upsrt\n');
+    const sync = SYNC.replace('source: warehouse', 'source: warehous')
+      .replace('object: Account', 'objct: Account')
+      .concat('mode: upsrt\n', 'writeBack: { connection: warehose, tabel: x }\n');
     const issues = issuesOf(project({ 'backflow.yaml': PROJECT, 'syncs/a.yaml': sync }));
     expect(issues).toEqual(
       expect.arrayContaining([
@@ -130,6 +132,8 @@ describe('loadProject', () => {
         'syncs/a.yaml: source: unknown connection "warehous" (backflow.yaml defines: warehouse, salesforce)',
         expect.stringMatching(/^syncs\/a\.yaml: destination\.object: /),
         expect.stringMatching(/^syncs\/a\.yaml: destination: .*objct/),
+        expect.stringMatching(/^syncs\/a\.yaml: writeBack: .*tabel/),
+        'syncs/a.yaml: writeBack.connection: unknown connection "warehose" (backflow.yaml defines: warehouse, salesforce)',
       ]),
     );
   });
