@@ -1,5 +1,5 @@
 import { afterRun } from '../ops/afterRun';
-import { closeRun, getRun, specOf } from '../state/runs';
+import { afterRunDone, afterRunPending, closeRun, getRun, specOf } from '../state/runs';
 import type { RunSummary } from '../state/summary';
 import { nowIso, type EngineDeps } from './context';
 
@@ -13,12 +13,15 @@ export async function finishRun(
   error?: { code: string; message: string },
   finishedAt?: string,
 ): Promise<RunSummary> {
-  const before = await getRun(deps.state, runId);
-  const spec = specOf(before);
+  const spec = specOf(await getRun(deps.state, runId));
   const writeBackOwed = spec.writeBack !== undefined;
   const summary = await closeRun(deps.state, { runId, now: finishedAt ?? nowIso(deps), ...(error ? { error } : {}), ...(writeBackOwed ? { writeBackOwed } : {}) });
-  // Metrics, alerts, write-back: once, when this call closed the run (not on an activity retry).
-  if (before.phase !== 'finished') await afterRun(deps, summary, spec);
+  // Metrics, alerts, write-back: once the run closed, until done — also on an activity retry after
+  // the close committed (the worker lost, the store dropped before this point).
+  if (await afterRunPending(deps.state, runId)) {
+    await afterRun(deps, summary, spec);
+    await afterRunDone(deps.state, runId);
+  }
   deps.logger.info(
     { sync: summary.sync, runId, status: summary.status, counts: summary.counts, apiCalls: summary.apiCalls },
     'run finished',

@@ -47,6 +47,8 @@ export interface RunsTable {
   opened_by: Generated<string | null>;
   /** Where the destination connection pointed when the run opened (engine/destinationLocator.ts); null before migration 015. */
   destination_locator: Generated<string | null>;
+  /** When the run closed, until its after-run steps (metrics, alerts, write-back) ran: a retried close runs them. */
+  after_run_pending: Generated<string | null>;
 }
 
 export interface BatchesTable {

@@ -268,6 +268,12 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  /**
+   * A closed run whose after-run steps (metrics, alerts, write-back) have not run yet: an activity
+   * retry after the close committed found the run finished and skipped them, so a failed run could
+   * go unalerted.
+   */
+  '017_run_after_run_pending': addTextColumn('runs', 'after_run_pending'),
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -259,6 +259,7 @@ export async function closeRun(db: StateDb, input: FinishRunInput): Promise<RunS
           error_message: input.error?.message ?? null,
           // In the closing transaction: a crash right after the close cannot lose the debt.
           ...(input.writeBackOwed ? { write_back_pending: input.now } : {}),
+          after_run_pending: input.now,
         })
         .where('run_id', '=', input.runId)
         .execute();
@@ -272,4 +273,15 @@ export async function closeRun(db: StateDb, input: FinishRunInput): Promise<RunS
     });
   }
   return summarizeRun(db, input.runId);
+}
+
+/** Whether the closed run's after-run steps are still to run (see afterRunDone). */
+export async function afterRunPending(db: StateDb, runId: string): Promise<boolean> {
+  const run = await db.selectFrom('runs').select('after_run_pending').where('run_id', '=', runId).executeTakeFirst();
+  return run?.after_run_pending !== null && run?.after_run_pending !== undefined;
+}
+
+/** The closed run's after-run steps ran: a later retry of its close does not run them again. */
+export async function afterRunDone(db: StateDb, runId: string): Promise<void> {
+  await db.updateTable('runs').set({ after_run_pending: null }).where('run_id', '=', runId).execute();
 }

@@ -1,3 +1,6 @@
+import { extractChanges, finishRun, startRun } from '../../src/engine';
+import type { StateDb } from '../../src/state/database';
+import { getRun } from '../../src/state/runs';
 import { startSync } from '../../src/temporal/startSync';
 import { runDuration } from '../../src/ops/metrics';
 import { listRuns } from '../../src/state/history';
@@ -150,3 +153,55 @@ describe('alerts', () => {
     }
   });
 });
+
+/** A state store whose first read after its first committed transaction fails once, as a dropped connection does. */
+function droppingAfterFirstCommit(real: StateDb): StateDb {
+  let committed = false;
+  let dropped = false;
+  return new Proxy(real, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (prop === 'transaction') {
+        return () => {
+          const trx = real.transaction();
+          return {
+            execute: async <T>(work: Parameters<typeof trx.execute<T>>[0]) => {
+              const out = await trx.execute(work);
+              committed = true;
+              return out;
+            },
+          };
+        };
+      }
+      if (prop === 'selectFrom' && committed && !dropped) {
+        dropped = true;
+        return () => {
+          throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+        };
+      }
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+describe('a run whose close is retried', () => {
+  it('alerts once when the attempt that closed it failed right after (its retry found the run finished and skipped the alert)', async () => {
+    const hooks = await startAlertReceiver();
+    try {
+      fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}alerts:\n  webhook: ${hooks.url}/hook\n`);
+      const deps = fx.project.deps;
+      const { runId } = await startRun(deps, { runId: 'sync:accounts_to_salesforce:close-retried', sync: 'accounts_to_salesforce', full: false });
+      await extractChanges(deps, runId);
+      const error = { code: 'DESTINATION_AUTH_FAILED', message: 'token revoked' };
+      // The close commits, then the store drops the connection: the activity fails, and Temporal retries it.
+      await expect(finishRun({ ...deps, state: droppingAfterFirstCommit(deps.state) }, runId, error)).rejects.toThrow('Connection terminated');
+      expect(await getRun(deps.state, runId)).toMatchObject({ phase: 'finished', status: 'failed' });
+      await finishRun(deps, runId, error);
+      await finishRun(deps, runId, error);
+      expect(hooks.posts.map((post) => post.body.type)).toEqual(['incident.opened']);
+    } finally {
+      await hooks.close();
+    }
+  });
+});
+
