@@ -16,6 +16,10 @@ export function interruptionOf(err: unknown): RangeInterruption | undefined {
   if (err instanceof DestinationTransientError) {
     return { code: err.code, message: err.message, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
   }
+  // A batch taken back from this attempt (an older one's claim landing late, after a long freeze):
+  // retried, the attempt claims it again and finds it committed, or sends it; failing the run for it
+  // would fail the attempt Temporal is waiting on, in favour of one it gave up.
+  if (err instanceof BackflowError && err.code === 'BATCH_SUPERSEDED') return { code: err.code, message: err.message };
   if (err instanceof BackflowError) return undefined;
   const code = err instanceof Error ? String((err as { code?: unknown }).code ?? err.name) : 'UNKNOWN';
   return { code, message: err instanceof Error ? err.message : String(err) };

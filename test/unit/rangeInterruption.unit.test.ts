@@ -1,5 +1,5 @@
 import { interruptionOf } from '../../src/engine/rangeInterruption';
-import { ConfigError, DestinationTransientError } from '../../src/errors';
+import { BackflowError, ConfigError, DestinationTransientError } from '../../src/errors';
 
 describe('interruptionOf (a batch range stopped by a failure after it sent others)', () => {
   it('hands back a transient destination failure with the wait the destination named', () => {
@@ -18,6 +18,11 @@ describe('interruptionOf (a batch range stopped by a failure after it sent other
     const busy = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
     expect(interruptionOf(busy)).toEqual({ code: 'SQLITE_BUSY', message: 'database is locked' });
     expect(interruptionOf(new TypeError('fetch failed'))).toEqual({ code: 'TypeError', message: 'fetch failed' });
+  });
+
+  it('hands back a batch another attempt took over: the attempt Temporal waits on may be the one refused', () => {
+    const superseded = new BackflowError('BATCH_SUPERSEDED', 'a later attempt has taken over batch 3 of run r (or committed it); this attempt stops');
+    expect(interruptionOf(superseded)).toEqual({ code: 'BATCH_SUPERSEDED', message: superseded.message });
   });
 
   it('never hands back a final failure: the run must fail on it', () => {
