@@ -64,6 +64,14 @@ function retryAfterHeader(headers: unknown): number | undefined {
   return retryAfterMs((headers as Record<string, unknown>)['retry-after']);
 }
 
+/**
+ * A 429 whose Retry-After @slack/web-api could not read as seconds (an HTTP date, or none): it
+ * throws a plain Error without a code, which read as an unknown failure, not a rate limit.
+ */
+function isUnreadRateLimit(message: string): boolean {
+  return message.startsWith('Retry header did not contain a valid timeout');
+}
+
 export function classifySlackError(err: unknown, method: string): SlackFailure {
   const e = (typeof err === 'object' && err !== null ? err : {}) as SlackErrorLike;
   const message = typeof e.message === 'string' ? e.message : String(err);
@@ -90,6 +98,9 @@ export function classifySlackError(err: unknown, method: string): SlackFailure {
     case 'slack_webapi_request_error':
       return { scope: 'batch', error: new DestinationTransientError(`Slack ${method} failed: ${message}`, 'network') };
     default:
+      if (isUnreadRateLimit(message)) {
+        return { scope: 'batch', error: new DestinationTransientError(`Slack ${method} rate limited (${message})`, 'rate-limit', DEFAULT_RATE_LIMIT_WAIT_MS) };
+      }
       return { scope: 'batch', error: err instanceof Error ? err : new Error(message) };
   }
 }
@@ -128,7 +139,7 @@ export function postedNothing(err: unknown): boolean {
       return status >= 400 && status < 500;
     }
     default:
-      return false;
+      return typeof e.message === 'string' && isUnreadRateLimit(e.message);
   }
 }
 

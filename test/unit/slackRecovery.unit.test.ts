@@ -1,4 +1,8 @@
-import { historyUnreadable, postedNothing } from '../../src/destinations/slackErrors';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebClient } from '@slack/web-api';
+import { classifySlackError, historyUnreadable, postedNothing } from '../../src/destinations/slackErrors';
+import { DestinationTransientError } from '../../src/errors';
 import { DIGEST_KEY, isPostOf, parseProgress, postMetadata, POST_EVENT_TYPE } from '../../src/destinations/slackProgress';
 
 const platform = (error: string) => ({ code: 'slack_webapi_platform_error', data: { ok: false, error } });
@@ -11,6 +15,23 @@ describe('whether a failed chat.postMessage posted nothing', () => {
     expect(postedNothing(http(400))).toBe(true);
     for (const error of ['ratelimited', 'channel_not_found', 'msg_too_long', 'invalid_auth', 'service_unavailable', 'invalid_metadata_format']) {
       expect({ error, nothing: postedNothing(platform(error)) }).toEqual({ error, nothing: true });
+    }
+  });
+
+  it('is certain after a 429 whose Retry-After the client could not read (an HTTP date), which is a rate limit, not an unknown failure', async () => {
+    const server = createServer((request, response) => {
+      request.resume();
+      response.writeHead(429, { 'retry-after': 'Wed, 21 Oct 2099 07:28:00 GMT', 'content-type': 'application/json' }).end('{"ok":false,"error":"ratelimited"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = new WebClient('xoxb-test', { slackApiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`, rejectRateLimitedCalls: true, retryConfig: { retries: 0 } });
+      const err = await client.chat.postMessage({ channel: 'C1', text: 'hi' }).catch((failure: unknown) => failure);
+      expect(postedNothing(err)).toBe(true);
+      expect(classifySlackError(err, 'chat.postMessage').error).toMatchObject({ reason: 'rate-limit', retryAfterMs: 1_000 });
+      expect(classifySlackError(err, 'chat.postMessage').error).toBeInstanceOf(DestinationTransientError);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 
