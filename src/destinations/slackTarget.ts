@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { conditionTemplate, templateProblem } from './slackTemplate';
+import { conditionProblem, conditionTemplate, templateProblem } from './slackTemplate';
 
 /** A Liquid template, checked for syntax when the sync is loaded. */
 const liquidTemplate = z
@@ -23,7 +23,7 @@ export const whenSchema = z.union([
     .string()
     .min(1)
     .superRefine((expression, ctx) => {
-      const problem = templateProblem(conditionTemplate(expression));
+      const problem = templateProblem(conditionTemplate(expression)) ?? conditionProblem(expression);
       if (problem) ctx.addIssue({ code: 'custom', message: `invalid Liquid condition: ${problem}` });
     }),
   z

@@ -1,4 +1,4 @@
-import { defaultOperators, Liquid, type Context, type Operators, type Template } from 'liquidjs';
+import { defaultOperators, Liquid, Tokenizer, TokenKind, type Context, type Operators, type Template } from 'liquidjs';
 
 type BinaryOperatorHandler = (lhs: unknown, rhs: unknown, ctx: Context) => ReturnType<Operators[string]>;
 import type { Value } from '../sources/source';
@@ -119,6 +119,34 @@ export class Condition {
       throw toTemplateError(err);
     }
   }
+}
+
+/**
+ * Why a `when:` condition is not one whole expression, or undefined when it is. Liquid parses
+ * `health <> 40`, `health < 40 or` and `and` without a word and evaluates what it could read: every
+ * row was skipped (or the condition silently shortened), the run reported succeeded.
+ */
+export function conditionProblem(expression: string): string | undefined {
+  let postfix;
+  const tokenizer = new Tokenizer(expression, operators);
+  try {
+    postfix = [...tokenizer.readExpression().postfix];
+    tokenizer.skipBlank();
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+  if (tokenizer.p < expression.length) return `cannot read "${expression.slice(tokenizer.p)}"`;
+  if (/<>/.test(expression.replace(/"[^"]*"|'[^']*'/g, ''))) return 'write != for "not equal" (<> is not an operator here)';
+  // Read as a stack machine: an operand pushes one value; `not` takes one, the others two.
+  let depth = 0;
+  for (const token of postfix) {
+    if (token.kind !== TokenKind.Operator) depth++;
+    else if (token.getText() === 'not') {
+      if (depth < 1) return '"not" has nothing to negate';
+    } else if (depth < 2) return `"${token.getText()}" lacks a value on ${depth === 0 ? 'each side' : 'one side'} (operators: == != < > <= >= contains and or not)`;
+    else depth--;
+  }
+  return depth === 1 ? undefined : depth === 0 ? 'no condition' : 'values without an operator between them';
 }
 
 /** The one-tag template that prints `true` when the condition holds. */

@@ -107,6 +107,20 @@ describe('Slack target schema', () => {
     expect(slackTargetSchema.safeParse({ connection: 's', channelFrom: 'c', template: 'x', digest: { top: 3 } }).success).toBe(false);
     expect(slackTargetSchema.safeParse({ connection: 's', channel: '#a', template: 'x', when: { field: 'a', equals: 1, in: [1] } }).success).toBe(false);
   });
+
+  it('refuses a when: condition Liquid would read only in part (every row was skipped, or the condition cut short)', () => {
+    const whenProblem = (when: string) => {
+      const parsed = slackTargetSchema.safeParse({ connection: 's', channel: '#a', template: 'x', when });
+      return parsed.success ? undefined : parsed.error.issues.map((issue) => issue.message).join('; ');
+    };
+    expect(whenProblem('health <> 40')).toBe('invalid Liquid condition: write != for "not equal" (<> is not an operator here)');
+    expect(whenProblem('health < 40 or')).toBe('invalid Liquid condition: "or" lacks a value on one side (operators: == != < > <= >= contains and or not)');
+    expect(whenProblem('and')).toMatch(/"and" lacks a value on each side/);
+    expect(whenProblem('health 40')).toBe('invalid Liquid condition: values without an operator between them');
+    for (const fine of ['segment == "at-risk" and health < 40', 'health != 40', 'name contains "<>"', 'not archived', 'x and not y', '(1..3) contains tier']) {
+      expect({ fine, problem: whenProblem(fine) }).toEqual({ fine, problem: undefined });
+    }
+  });
 });
 
 describe('Slack errors, pacing and message ids', () => {
