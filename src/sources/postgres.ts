@@ -104,6 +104,11 @@ const ELEMENT_FROM_TEXT: Record<number, (text: string) => Value> = {
   1015: element('string'),
   1003: element('string'),
   2951: element('string'),
+  // "char"[], timetz[], bit[], varbit[]: each element the text a top-level value of its type is.
+  1002: element('string'),
+  1270: element('string'),
+  1561: element('string'),
+  1563: element('string'),
   1182: element('date'),
   1183: element('time'),
   1115: element('datetime'),

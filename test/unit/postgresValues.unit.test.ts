@@ -46,6 +46,15 @@ describe('PostgreSQL arrays', () => {
     const rows = await readAllRows(new DuckdbSource(':memory:'), `SELECT [9007199254740993, -5]::BIGINT[] AS a8, [TIMESTAMPTZ '2024-01-02 03:04:05+00'] AS tsa, [DATE '2024-01-02', NULL] AS da`);
     expect(rows).toEqual([{ a8: ['9007199254740993', -5], tsa: ['2024-01-02T03:04:05.000000Z'], da: ['2024-01-02', null] }]);
   });
+
+  it('reads timetz[], "char"[], bit[] and varbit[] element by element, as DuckDB gives a list (they were one literal string)', async () => {
+    expect(normalizePg(1270, '{12:00:00+02,NULL}')).toEqual(['12:00:00+02', null]);
+    expect(normalizePg(1002, '{a,b}')).toEqual(['a', 'b']);
+    expect(normalizePg(1561, '{101,010}')).toEqual(['101', '010']);
+    expect(normalizePg(1563, '{1}')).toEqual(['1']);
+    const rows = await readAllRows(new DuckdbSource(':memory:'), `SELECT [TIMETZ '12:00:00+02'] AS t`);
+    expect(rows).toEqual([{ t: ['12:00:00+02'] }]);
+  });
 });
 
 // PostgreSQL's interval OIDs: interval, interval[].
