@@ -204,6 +204,12 @@ describe('history commands on a wrong sync name', () => {
     }
   });
 
+  it('an empty --key is a usage error, not "no results" (no record has an empty key)', async () => {
+    const result = await backflow(['records', SYNC, '--key', ' ', '--json', '--project', fx.project.dir], fx.project.env);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toEqual({ error: { code: 'USAGE', message: "--key: give the record's primary key value (an empty or blank key names no record)" } });
+  });
+
   it('a sync deleted from the project keeps its history readable', async () => {
     const run = await runOnWorker('deleted-sync');
     rmSync(path.join(fx.project.dir, SYNC_FILE));

@@ -1,3 +1,4 @@
+import { BackflowError } from '../../errors';
 import { recordHistory, type RecordHistoryEntry } from '../../ops/records';
 import { cliContext, engineDeps, requireKnownSync } from '../context';
 import { logTo } from '../output';
@@ -5,6 +6,10 @@ import { table, truncateForDisplay } from '../render';
 
 /** `backflow records <sync> --key K`: one record's history across runs. */
 export async function recordsCommand(sync: string, options: { project?: string; key: string; json?: boolean }): Promise<number> {
+  if (options.key.trim() === '') {
+    // No record has one: a row whose key is empty or blank is invalid, and recorded without a key.
+    throw new BackflowError('USAGE', '--key: give the record\'s primary key value (an empty or blank key names no record)');
+  }
   const ctx = cliContext(options);
   const deps = await engineDeps(ctx, { historyOnly: true });
   await requireKnownSync(ctx, deps, sync);
