@@ -2,7 +2,8 @@ import type { SyncSpec } from '../config/schema';
 import { operationsOf } from '../destinations/modes';
 import { missingColumns } from '../diff/mapping';
 import { BackflowError, ConfigError, type ConfigIssue } from '../errors';
-import { openDestination, openSource, project, type EngineDeps } from './context';
+import { openDestination, openSource, project, resolvedConnection, type EngineDeps } from './context';
+import { writeBackTableProblem } from '../ops/writeBack';
 import { getSync } from '../config/load';
 import { resolveModelSql, sqlOf } from '../sources/dbt';
 import { SourceUnavailable } from '../sources/sourceErrors';
@@ -62,6 +63,12 @@ export async function checkSync(deps: EngineDeps, name: string): Promise<{ spec:
   }
   for (const { path, column } of missingColumns(spec, columns)) {
     issues.push({ file, path, message: `column "${column}" is not returned by the model (it returns: ${columns.join(', ')})` });
+  }
+  const writeBack = spec.writeBack;
+  const logWarehouse = writeBack && attempt(() => resolvedConnection(deps, writeBack.connection));
+  if (writeBack && logWarehouse) {
+    const problem = await writeBackTableProblem(writeBack.table, logWarehouse, deps.projectDir);
+    if (problem !== undefined) issues.push({ file, path: 'writeBack.table', message: problem });
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return { spec, file, columns };

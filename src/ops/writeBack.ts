@@ -54,6 +54,43 @@ function createTableSql(table: string, timestampType: string): string {
 }
 
 /**
+ * Why `table` cannot take the sync log, or undefined: it exists without the log's columns (a model's
+ * table named by mistake). Every write-back then failed and stayed owed, the runs succeeding. A
+ * missing table is created on the first write; a warehouse not reachable now is not a config problem
+ * (the write-back waits for it).
+ */
+export async function writeBackTableProblem(table: string, connection: Connection, projectDir: string): Promise<string | undefined> {
+  const query = `SELECT column_name FROM information_schema.columns WHERE table_name = $1`;
+  let names: string[];
+  try {
+    if (connection.type === 'duckdb') {
+      const instance = await DuckDBInstance.create(duckdbPath(connection, projectDir));
+      const db = await instance.connect();
+      try {
+        names = (await db.runAndReadAll(`${query} AND table_schema = current_schema()`, [table])).getRowObjects().map((row) => String(row['column_name']));
+      } finally {
+        db.closeSync();
+        instance.closeSync();
+      }
+    } else if (connection.type === 'postgres') {
+      const client = new Client({ connectionString: connection.url, application_name: 'backflow' });
+      await client.connect();
+      try {
+        names = (await client.query<{ column_name: string }>(`${query} AND table_schema = current_schema()`, [table])).rows.map((row) => row.column_name);
+      } finally {
+        await client.end();
+      }
+    } else return undefined;
+  } catch {
+    return undefined;
+  }
+  if (names.length === 0) return undefined;
+  const missing = SYNC_LOG_COLUMNS.filter((column) => !names.includes(column));
+  if (missing.length === 0) return undefined;
+  return `table ${table} exists without the sync log's columns (${missing.join(', ')} missing): name a table of its own, which backflow creates`;
+}
+
+/**
  * Writes a run's per-record results to `table` in the warehouse (created if missing). A re-run of
  * the write (activity retry) replaces the run's rows instead of duplicating them. Returns rows written.
  */

@@ -232,4 +232,16 @@ describe('write-back', () => {
       instance.closeSync();
     }
   });
+
+  it('refuses a write-back into an existing table of another shape before the run (every write-back failed and stayed owed, the runs succeeding)', async () => {
+    fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}writeBack: { connection: warehouse, table: accounts }\n`);
+    const taskQueue = uniqueTaskQueue('write-back-shape');
+    const refused = await withWorker(fx.temporal, fx.project.deps, taskQueue, async () =>
+      (await startSync(fx.temporal.client, SYNC, { taskQueue })).result().catch((err: unknown) => err),
+    );
+    expect(refused).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect((refused as Error).message).toContain(`${SYNC_FILE}: writeBack.table: table accounts exists without the sync log's columns (sync_name, run_id, run_status, record_key`);
+    expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toEqual([]);
+  });
 });
+
