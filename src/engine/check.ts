@@ -12,8 +12,19 @@ import { SourceUnavailable } from '../sources/sourceErrors';
 export function runSpecOf(deps: EngineDeps, name: string): { spec: SyncSpec; file: string } {
   const loaded = project(deps);
   const declared = getSync(loaded, name);
-  const file = loaded.syncFiles.get(declared.name) ?? `syncs/${declared.name}.yaml`;
+  const file = syncFileOf(deps, declared.name);
   return { spec: { ...declared, model: resolveModelSql(declared.model, loaded.dir, file) }, file };
+}
+
+/** The file a sync is written in, relative to the project (where a config error points). */
+export function syncFileOf(deps: EngineDeps, name: string): string {
+  let file: string | undefined;
+  try {
+    file = project(deps).syncFiles.get(name);
+  } catch {
+    // backflow.yaml broken since: the usual place still says which sync.
+  }
+  return file ?? `syncs/${name}.yaml`;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { RunRow } from '../state/database';
 import { BackflowError } from '../errors';
 import { largestBatch } from '../state/batches';
 import { batchesPerActivity } from './batchesPerActivity';
+import { syncFileOf } from './check';
 import { batchSizeFor, nowIso, openSource, openTarget, type EngineDeps } from './context';
 
 /**
@@ -88,6 +89,13 @@ export async function extractChanges(
       onPage(rowNumber);
       if (options.stopRequested?.()) throw new ExtractStopped(runId, rowNumber);
     }
+  } catch (err) {
+    // A query failing while it streams (a division by zero at row 5,000) names the model as one
+    // failing before it starts does (check.ts), and how far it got.
+    if (err instanceof BackflowError && err.code === 'SOURCE_QUERY_FAILED') {
+      throw new BackflowError('SOURCE_QUERY_FAILED', `${syncFileOf(deps, spec.name)}: model: ${err.message} (after ${rowNumber} rows)`);
+    }
+    throw err;
   } finally {
     await source.close();
   }

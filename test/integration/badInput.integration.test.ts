@@ -149,6 +149,8 @@ describe('a model that decodes invalid UTF-8 bytes', () => {
       counts: { extracted: 0, synced: 0 },
       error: { code: 'SOURCE_QUERY_FAILED', message: expect.stringContaining('Failure in decode: could not convert blob to UTF8 string') as unknown },
     });
+    // Failing while it streams, the model is named as one failing before it starts is, and how far it got.
+    expect((JSON.parse(result.stdout) as { error: { message: string } }).error.message).toMatch(/^syncs\/accounts_to_salesforce\.yaml: model: DuckDB: .* \(after 0 rows\)$/s);
     expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toHaveLength(0);
     expect(await snapshotCount()).toBe(0);
   });
