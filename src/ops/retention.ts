@@ -1,5 +1,6 @@
 import { setImmediate } from 'node:timers/promises';
 import type { StateDb } from '../state/database';
+import { deleteRun } from '../state/runs';
 import { opsDb } from './schema';
 
 export interface PruneResult {
@@ -7,8 +8,13 @@ export interface PruneResult {
   records: number;
   /** Resolved alert incidents deleted. */
   incidents: number;
+  /** Dry runs left behind by a process killed while it previewed, deleted. */
+  previews: number;
   cutoff: string;
 }
+
+/** A dry run still on record this long after it started was cut short (its process killed): it cleans up after itself otherwise. */
+export const ABANDONED_PREVIEW_MS = 86_400_000;
 
 /** Results one prune statement deletes: milliseconds of lock and event loop each. */
 export const PRUNE_CHUNK = 5_000;
@@ -52,5 +58,28 @@ export async function pruneRecordResults(state: StateDb, olderThanMs: number, no
     .where('open_pending', 'is', null)
     .where('resolve_pending', 'is', null)
     .executeTakeFirst();
-  return { records, incidents: Number(incidents.numDeletedRows), cutoff };
+  const previews = await pruneAbandonedPreviews(state, new Date(now.getTime() - ABANDONED_PREVIEW_MS).toISOString());
+  return { records, incidents: Number(incidents.numDeletedRows), previews, cutoff };
+}
+
+/**
+ * Deletes the dry runs (`preview:` runs, never listed) a killed `backflow run --dry-run` left: a
+ * preview deletes its run and staging when it ends, but a process killed mid-extract left the staged
+ * rows of the whole model behind for good. Staging goes in chunks, as results do.
+ */
+async function pruneAbandonedPreviews(state: StateDb, startedBefore: string): Promise<number> {
+  const abandoned = await state.selectFrom('runs').select('run_id').where('run_id', 'like', 'preview:%').where('started_at', '<', startedBefore).execute();
+  for (const { run_id: runId } of abandoned) {
+    for (;;) {
+      const deleted = await state
+        .deleteFrom('staged_rows')
+        .where('run_id', '=', runId)
+        .where('seq', 'in', (eb) => eb.selectFrom('staged_rows').select('seq').where('run_id', '=', runId).limit(PRUNE_CHUNK))
+        .executeTakeFirst();
+      if (Number(deleted.numDeletedRows) < PRUNE_CHUNK) break;
+      await setImmediate();
+    }
+    await deleteRun(state, runId);
+  }
+  return abandoned.length;
 }

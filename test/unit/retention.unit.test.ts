@@ -33,4 +33,23 @@ describe('pruneRecordResults', () => {
       await db.destroy();
     }
   });
+
+  it('deletes a dry run a killed process left behind (its staged rows too) a day after it started, not one still going', async () => {
+    const db = await openStateStore('sqlite::memory:');
+    try {
+      const preview = async (runId: string, startedAt: string) => {
+        await openRun(db, { runId, spec: { name: 'accounts' } as unknown as SyncSpec, full: false, now: startedAt, lease: false });
+        await sql`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${PRUNE_CHUNK + 10})
+          INSERT INTO staged_rows (run_id, seq, key, fingerprint, payload, change) SELECT ${runId}, i, 'k' || i, 'f', '{}', 'added' FROM n`.execute(db);
+      };
+      await preview('preview:killed', '2026-11-01T00:00:00.000Z');
+      await preview('preview:going', '2026-11-02T23:00:00.000Z');
+      const pruned = await pruneRecordResults(db, 30 * 86_400_000, new Date('2026-11-03T00:00:00.000Z'));
+      expect(pruned.previews).toBe(1);
+      expect(await db.selectFrom('runs').select('run_id').execute()).toEqual([{ run_id: 'preview:going' }]);
+      expect(await db.selectFrom('staged_rows').select('run_id').distinct().execute()).toEqual([{ run_id: 'preview:going' }]);
+    } finally {
+      await db.destroy();
+    }
+  });
 });

@@ -11,6 +11,9 @@ export async function pruneCommand(options: { project?: string; olderThan?: stri
   const deps = await engineDeps(ctx);
   const result = await pruneRecordResults(deps.state, olderThanMs, new Date());
   if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else logTo(false)(`deleted ${result.records} per-record results and ${result.incidents} resolved incidents of runs finished before ${result.cutoff}`);
+  else {
+    const previews = result.previews > 0 ? `, and ${result.previews} dry runs a killed process left behind` : '';
+    logTo(false)(`deleted ${result.records} per-record results and ${result.incidents} resolved incidents of runs finished before ${result.cutoff}${previews}`);
+  }
   return 0;
 }
