@@ -26,6 +26,25 @@ afterEach(async () => {
 const connect = (timeoutMs: number) =>
   withBackflowTransport(new jsforce.Connection({ instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken, version: '62.0' }), timeoutMs);
 
+/** A connection holding a dead session and a refresh token, refreshed at the login server on `loginPort`. */
+function refreshingConnection(loginPort: number, timeoutMs: number) {
+  // As the worker holds it: secrets resolved, defaults applied.
+  const config: SalesforceConnection = {
+    type: 'salesforce',
+    instanceUrl: sandbox.instanceUrl,
+    accessToken: 'expired-session',
+    refreshToken: sandbox.refreshToken,
+    clientId: sandbox.clientId,
+    clientSecret: sandbox.clientSecret,
+    loginUrl: `http://127.0.0.1:${loginPort}`,
+    apiVersion: '62.0',
+    bulkThreshold: 2_000,
+    maxDailyApiUsage: 0.8,
+    timeoutMs,
+  };
+  return withBackflowTransport(openSalesforceConnection(config, process.cwd()), timeoutMs);
+}
+
 /** A jsforce failure: an API error (errorCode) or a network one (code). */
 interface Failure {
   errorCode?: string;
@@ -63,21 +82,7 @@ describe('the Salesforce transport', () => {
     // The org answers (401 to a dead session); its login server, where the refresh goes, does not.
     const login = await startSilentServer();
     try {
-      // As the worker holds it: secrets resolved, defaults applied.
-      const config: SalesforceConnection = {
-        type: 'salesforce',
-        instanceUrl: sandbox.instanceUrl,
-        accessToken: 'expired-session',
-        refreshToken: sandbox.refreshToken,
-        clientId: sandbox.clientId,
-        clientSecret: sandbox.clientSecret,
-        loginUrl: `http://127.0.0.1:${login.port}`,
-        apiVersion: '62.0',
-        bulkThreshold: 2_000,
-        maxDailyApiUsage: 0.8,
-        timeoutMs: 300,
-      };
-      const conn = withBackflowTransport(openSalesforceConnection(config, process.cwd()), 300);
+      const conn = refreshingConnection(login.port, 300);
       const started = Date.now();
       const failure = await failureOf(conn.sobject('Account').describe());
       // jsforce wraps the refresh's failure; the classifier reads it as the network's, so it is retried.
@@ -102,20 +107,7 @@ describe('the Salesforce transport', () => {
     });
     await new Promise<void>((resolve) => login.listen(0, '127.0.0.1', resolve));
     try {
-      const config: SalesforceConnection = {
-        type: 'salesforce',
-        instanceUrl: sandbox.instanceUrl,
-        accessToken: 'expired-session',
-        refreshToken: sandbox.refreshToken,
-        clientId: sandbox.clientId,
-        clientSecret: sandbox.clientSecret,
-        loginUrl: `http://127.0.0.1:${(login.address() as AddressInfo).port}`,
-        apiVersion: '62.0',
-        bulkThreshold: 2_000,
-        maxDailyApiUsage: 0.8,
-        timeoutMs: 5_000,
-      };
-      const conn = withBackflowTransport(openSalesforceConnection(config, process.cwd()), 5_000);
+      const conn = refreshingConnection((login.address() as AddressInfo).port, 5_000);
       const classified = async () => classifySalesforceError(await failureOf(conn.sobject('Account').describe()));
       expect(await classified()).toEqual({ retry: true, reason: 'server-error' });
       expect(await classified()).toEqual({ retry: true, reason: 'server-error' });

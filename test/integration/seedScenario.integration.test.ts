@@ -12,6 +12,17 @@ function upsertRequests(since = 0) {
     .filter((r) => r.method === 'PATCH' && r.path.includes('/composite/sobjects/Account/External_Id__c'));
 }
 
+/** The demo sync reading `FROM <from>` instead of its accounts table. */
+function modelFrom(from: string): void {
+  const file = 'syncs/accounts_to_salesforce.yaml';
+  fx.project.write(file, fx.project.read(file).replace('FROM accounts', `FROM ${from}`));
+}
+
+/** A run's invalid rows, in the order they were read. */
+function invalidResultsOf(runId: string) {
+  return fx.project.deps.state.selectFrom('record_results').select(['key', 'error_code', 'error_message']).where('run_id', '=', runId).where('status', '=', 'invalid').orderBy('id').execute();
+}
+
 describe('the seed scenario on the real Temporal dev server', () => {
   it('creates 4 Accounts, then sends exactly the 2 changed rows as updates, then sends nothing', async () => {
     const taskQueue = uniqueTaskQueue('seed');
@@ -89,28 +100,14 @@ describe('the seed scenario on the real Temporal dev server', () => {
 
   it('reports NULL and duplicate primary keys per row and never sends them', async () => {
     const taskQueue = uniqueTaskQueue('keys');
-    fx.project.write(
-      'syncs/accounts_to_salesforce.yaml',
-      fx.project
-        .read('syncs/accounts_to_salesforce.yaml')
-        .replace(
-          'FROM accounts',
-          `FROM (SELECT id, name, health, segment, mrr FROM accounts
+    modelFrom(`(SELECT id, name, health, segment, mrr FROM accounts
                  UNION ALL SELECT NULL, 'Nobody', 1, 'neutral', 1
                  UNION ALL SELECT 4, 'Umbrella twin', 1, 'neutral', 1)
-          ORDER BY id NULLS LAST, name`,
-        ),
-    );
+          ORDER BY id NULLS LAST, name`);
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
       const summary = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
       expect(summary).toMatchObject({ status: 'partial', counts: { extracted: 6, added: 3, invalid: 3, synced: 3 } });
-      const invalid = await fx.project.deps.state
-        .selectFrom('record_results')
-        .select(['key', 'error_code', 'error_message'])
-        .where('run_id', '=', summary.runId)
-        .where('status', '=', 'invalid')
-        .orderBy('id')
-        .execute();
+      const invalid = await invalidResultsOf(summary.runId);
       expect(invalid.map((r) => [r.key, r.error_code])).toEqual([
         [null, 'NULL_PRIMARY_KEY'],
         ['4', 'DUPLICATE_PRIMARY_KEY'],
@@ -123,28 +120,14 @@ describe('the seed scenario on the real Temporal dev server', () => {
 
   it('reports a key no store can keep (a NUL character, over 1,024 bytes) per row, and syncs the others (on PostgreSQL one failed the whole extract)', async () => {
     const taskQueue = uniqueTaskQueue('unusable-keys');
-    fx.project.write(
-      'syncs/accounts_to_salesforce.yaml',
-      fx.project
-        .read('syncs/accounts_to_salesforce.yaml')
-        .replace(
-          'FROM accounts',
-          `FROM (SELECT CAST(id AS VARCHAR) AS id, name, health, segment, mrr FROM accounts
+    modelFrom(`(SELECT CAST(id AS VARCHAR) AS id, name, health, segment, mrr FROM accounts
                  UNION ALL SELECT 'nul' || chr(0) || 'key', 'Nul', 1, 'neutral', 1
                  UNION ALL SELECT repeat('k', 1025), 'Long', 1, 'neutral', 1)
-          ORDER BY name`,
-        ),
-    );
+          ORDER BY name`);
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
       const summary = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
       expect(summary).toMatchObject({ status: 'partial', counts: { extracted: 6, added: 4, invalid: 2, synced: 4 } });
-      const invalid = await fx.project.deps.state
-        .selectFrom('record_results')
-        .select(['key', 'error_code', 'error_message'])
-        .where('run_id', '=', summary.runId)
-        .where('status', '=', 'invalid')
-        .orderBy('id')
-        .execute();
+      const invalid = await invalidResultsOf(summary.runId);
       expect(invalid.map((r) => [r.key, r.error_code])).toEqual([
         [null, 'UNUSABLE_PRIMARY_KEY'],
         [null, 'UNUSABLE_PRIMARY_KEY'],
