@@ -95,18 +95,25 @@ export function observeStaleness(
     schedule: Cadence;
     /** When the schedule was last resumed (ScheduleFacts.resumedAt), if it ever was paused. */
     resumedAt?: string | undefined;
+    /** When the schedule took its present form (ScheduleFacts.scheduledAt): earlier fires were never due. */
+    scheduledAt?: string | undefined;
   },
 ): Observation {
   const runReference = input.lastSuccessAt ?? input.since;
-  const afterResume = input.resumedAt !== undefined && Date.parse(input.resumedAt) > Date.parse(runReference);
-  const reference = afterResume ? (input.resumedAt as string) : runReference;
+  // The latest of: the last success, the resume, the schedule's present form.
+  const bounds = [
+    { at: input.resumedAt, why: 'the schedule was resumed' },
+    { at: input.scheduledAt, why: 'the schedule took its present form' },
+  ].filter((bound): bound is { at: string; why: string } => bound.at !== undefined && Date.parse(bound.at) > Date.parse(runReference));
+  const latest = bounds.sort((a, b) => Date.parse(b.at) - Date.parse(a.at))[0];
+  const reference = latest?.at ?? runReference;
   const missed = missedRuns(input.schedule, new Date(reference), input.now, {
     ...(input.graceMs !== undefined ? { graceMs: input.graceMs } : {}),
     // However large staleAfter is, the count can reach it.
     cap: Math.max(MISSED_RUNS_CAP, Math.ceil(input.staleAfter)),
   });
   const lastRun = input.lastSuccessAt ? `the last success at ${input.lastSuccessAt}` : `the first run at ${input.since} (no successful run yet)`;
-  const since = afterResume ? `since the schedule was resumed at ${input.resumedAt ?? ''} (after ${lastRun})` : `since ${lastRun}`;
+  const since = latest ? `since ${latest.why} at ${latest.at} (after ${lastRun})` : `since ${lastRun}`;
   return {
     kind: 'stale',
     active: missed.count >= input.staleAfter,

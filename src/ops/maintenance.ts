@@ -117,7 +117,7 @@ export async function runMaintenance(
   const observed = new Set<string>();
   for (const spec of project.syncs.values()) {
     if (!spec.schedule || !spec.alerts) continue;
-    const { paused, resumedAt } = await scheduleOf(spec.name);
+    const { paused, resumedAt, scheduledAt } = await scheduleOf(spec.name);
     if (paused) continue;
     const times = await runTimes(deps, spec.name);
     // A sync that never ran has no reference point yet (its schedule may be minutes old).
@@ -126,6 +126,7 @@ export async function runMaintenance(
       lastSuccessAt: times.lastSuccessAt,
       since: times.firstStartedAt,
       resumedAt,
+      scheduledAt,
       schedule: spec.schedule,
       staleAfter: spec.alerts.staleAfter ?? DEFAULT_STALE_AFTER,
       now,

@@ -14,6 +14,12 @@ export interface ScheduleFacts {
    * check to see it replaces with the time it saw it resumed (at most one maintenance period late).
    */
   resumedAt?: string;
+  /**
+   * When the schedule took its present form (ISO): created, or last updated (`schedules apply` of an
+   * edit). Fires the schedule did not have before then were never due: a new `schedule:` on a sync
+   * last run by hand days ago, or a daily one made every 15 minutes, alerted stale at once.
+   */
+  scheduledAt?: string;
 }
 
 /**
@@ -33,13 +39,14 @@ export async function scheduleFacts(client: Client, sync: string, taskQueue?: st
   const marker = markerOf(description.memo);
   if (taskQueue !== undefined && marker !== undefined && ownerQueueOf(marker, description) !== taskQueue) return { paused: false };
   if (description.state.paused) return { paused: true };
+  const scheduledAt = (description.info.lastUpdatedAt ?? description.info.createdAt).toISOString();
   const note = description.state.note ?? '';
   const recorded = resumedAtOfNote(note);
-  if (recorded) return { paused: false, resumedAt: recorded.toISOString() };
+  if (recorded) return { paused: false, resumedAt: recorded.toISOString(), scheduledAt };
   // backflow creates its schedules without a note, and Temporal acts on no resume without one
   // (Web and the temporal CLI always give one): another note on a running schedule is a resume
   // done outside backflow, at an unknown time no later than now. Only backflow's own schedules are written to.
-  if (note === '' || marker === undefined) return { paused: false };
+  if (note === '' || marker === undefined) return { paused: false, scheduledAt };
   const seen = now();
   try {
     // The schedule exactly as described, with only its note changed; the conflict token makes
@@ -56,5 +63,5 @@ export async function scheduleFacts(client: Client, sync: string, taskQueue?: st
   } catch {
     // Recording it is best-effort (a concurrent change wins); the next check tries again.
   }
-  return { paused: false, resumedAt: seen.toISOString() };
+  return { paused: false, resumedAt: seen.toISOString(), scheduledAt };
 }

@@ -88,8 +88,9 @@ describe('the maintenance workflow (run by its schedule)', () => {
     const handle = fx.temporal.client.schedule.getHandle(options.scheduleId);
     const facts = () => scheduleFacts(fx.temporal.client, SYNC, taskQueue);
     try {
-      // Never paused: nothing to bound the count with.
-      expect(await facts()).toEqual({ paused: false });
+      // Never paused: the count starts no earlier than the schedule's creation (its fires before were never due).
+      const createdAt = (await handle.describe()).info.createdAt.toISOString();
+      expect(await facts()).toEqual({ paused: false, scheduledAt: createdAt });
       await pauseSchedule(fx.temporal.client, SYNC, taskQueue);
       expect(await facts()).toEqual({ paused: true });
 
@@ -97,7 +98,7 @@ describe('the maintenance workflow (run by its schedule)', () => {
       const resumed = new Date('2026-11-26T14:10:00.000Z');
       await resumeSchedule(fx.temporal.client, SYNC, taskQueue, () => resumed);
       expect((await handle.describe()).info.lastUpdatedAt).toBeUndefined();
-      expect(await facts()).toEqual({ paused: false, resumedAt: resumed.toISOString() });
+      expect(await facts()).toEqual({ paused: false, resumedAt: resumed.toISOString(), scheduledAt: createdAt });
       // The reviewer's case: last run Monday 06:00, paused, resumed Thursday; maintenance Thursday 15:00.
       const thursday = (resumedAt: string | undefined) =>
         observeStaleness({ schedule: { cron: '0 6 * * *' }, lastSuccessAt: '2026-11-23T06:00:20.000Z', since: '2026-11-01T00:00:00.000Z', staleAfter: 3, now: new Date('2026-11-26T15:00:00Z'), resumedAt });
@@ -118,10 +119,15 @@ describe('the maintenance workflow (run by its schedule)', () => {
       // Only the note changed; later checks read the same time back.
       expect(described.spec.calendars).toHaveLength(1);
       expect(described.action).toMatchObject({ workflowType: 'syncWorkflow', taskQueue, args: [{ sync: SYNC }] });
-      expect(await facts()).toEqual(seen);
+      expect((await facts()).resumedAt).toBe(seen.resumedAt);
 
       // Another deployment's schedule of the same id is not this one's.
       expect(await scheduleFacts(fx.temporal.client, SYNC, uniqueTaskQueue('maintenance-other'))).toEqual({ paused: false });
+      // Applied with another cadence (an update): the count starts at the update.
+      await handle.update((previous) => ({ ...previous, spec: { intervals: [{ every: '15m' }] } }));
+      const updatedAt = (await handle.describe()).info.lastUpdatedAt?.toISOString();
+      expect(updatedAt).toBeDefined();
+      expect((await facts()).scheduledAt).toBe(updatedAt);
     } finally {
       await handle.delete();
     }

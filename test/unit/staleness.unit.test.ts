@@ -164,4 +164,27 @@ describe('missedRuns', () => {
       expect(observed).toMatchObject({ active: true, detail: 'missed 3 scheduled runs since the last success at 2026-11-23T06:00:20.000Z; alerts at 3' });
     });
   });
+
+  describe('a schedule new or changed since the last success: fires it did not have were never due', () => {
+    // Last run by hand Sunday 2026-11-22; a daily 09:00 schedule applied Friday 14:00:30.
+    const base = { schedule: { cron: '0 9 * * *' }, lastSuccessAt: '2026-11-22T10:00:00.000Z', since: '2026-11-01T00:00:00.000Z', staleAfter: 3, scheduledAt: '2026-11-27T14:00:30.000Z' };
+
+    it('is not stale at once (it alerted "missed 5" seconds after the schedule was created)', () => {
+      expect(observeStaleness({ ...base, now: at('2026-11-27T14:05:00Z') })).toEqual({
+        kind: 'stale',
+        active: false,
+        detail: 'missed 0 scheduled runs since the schedule took its present form at 2026-11-27T14:00:30.000Z (after the last success at 2026-11-22T10:00:00.000Z); alerts at 3',
+      });
+    });
+
+    it('counts its own fires from then: stale at the third missed one', () => {
+      expect(observeStaleness({ ...base, now: at('2026-11-29T10:00:00Z') }).active).toBe(false);
+      expect(observeStaleness({ ...base, now: at('2026-11-30T10:00:00Z') }).active).toBe(true);
+    });
+
+    it('takes the later of a resume and the change', () => {
+      expect(observeStaleness({ ...base, resumedAt: '2026-11-28T08:00:00.000Z', now: at('2026-11-28T08:30:00Z') }).detail).toContain('since the schedule was resumed at 2026-11-28T08:00:00.000Z');
+    });
+  });
 });
+
