@@ -1,5 +1,5 @@
 import { DuckdbSource } from '../../src/sources/duckdb';
-import { normalizePg } from '../../src/sources/postgres';
+import { asSubquery, normalizePg } from '../../src/sources/postgres';
 import { UnreadableValue } from '../../src/sources/source';
 import { readAllRows } from '../support/sourceRows';
 
@@ -112,3 +112,19 @@ describe('PostgreSQL intervals', () => {
     expect(normalizePg(INTERVAL_ARRAY, '{"1 day",infinity}')).toEqual(new UnreadableValue('json', '{"1 day",infinity}'));
   });
 });
+
+describe('a PostgreSQL model as a subquery (describe)', () => {
+  it('drops a closing ; and the comments after it, keeps -- and ; inside strings, and ends its lines before the parenthesis', () => {
+    expect(asSubquery('SELECT 1 AS id; -- done\n')).toBe('(\nSELECT 1 AS id\n)');
+    expect(asSubquery('SELECT 1; /* done */')).toBe('(\nSELECT 1\n)');
+    expect(asSubquery('SELECT 1 AS id -- the id')).toBe('(\nSELECT 1 AS id\n)');
+    expect(asSubquery("SELECT '; --' AS s")).toBe("(\nSELECT '; --' AS s\n)");
+  });
+
+  it('reads a line of dashes in linear time (a regular expression took seconds, blocking the worker)', () => {
+    const separator = '-'.repeat(5_000);
+    expect(asSubquery(`-- accounts at risk;\n${separator}\nSELECT id FROM accounts`)).toBe(`(\n-- accounts at risk;\n${separator}\nSELECT id FROM accounts\n)`);
+    expect(asSubquery(`SELECT 1;${' --'.repeat(5_000)}`)).toBe('(\nSELECT 1\n)');
+  });
+});
+
