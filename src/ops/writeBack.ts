@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Client } from 'pg';
 import type { Connection, WriteBackConfig } from '../config/schema';
@@ -21,6 +22,9 @@ export const SYNC_LOG_COLUMNS = [
 ] as const;
 
 type LogRow = Array<string | null>;
+
+/** How long the write-back table check waits for the warehouse before it lets the run go on. */
+const CHECK_TIMEOUT_MS = 5_000;
 
 const PAGE = 500;
 
@@ -64,7 +68,10 @@ export async function writeBackTableProblem(table: string, connection: Connectio
   let names: string[];
   try {
     if (connection.type === 'duckdb') {
-      const instance = await DuckDBInstance.create(duckdbPath(connection, projectDir));
+      const file = duckdbPath(connection, projectDir);
+      // Read-only, as sources open it (dbt is never locked out); a file not there yet has no table.
+      if (file !== ':memory:' && !existsSync(file)) return undefined;
+      const instance = await DuckDBInstance.create(file, file === ':memory:' ? {} : { access_mode: 'READ_ONLY' });
       const db = await instance.connect();
       try {
         names = (await db.runAndReadAll(`${query} AND table_schema = current_schema()`, [table])).getRowObjects().map((row) => String(row['column_name']));
@@ -73,7 +80,8 @@ export async function writeBackTableProblem(table: string, connection: Connectio
         instance.closeSync();
       }
     } else if (connection.type === 'postgres') {
-      const client = new Client({ connectionString: connection.url, application_name: 'backflow' });
+      // A warehouse that does not answer is no config problem: checked again at the next run.
+      const client = new Client({ connectionString: connection.url, application_name: 'backflow', connectionTimeoutMillis: CHECK_TIMEOUT_MS, query_timeout: CHECK_TIMEOUT_MS });
       await client.connect();
       try {
         names = (await client.query<{ column_name: string }>(`${query} AND table_schema = current_schema()`, [table])).rows.map((row) => row.column_name);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
@@ -12,6 +13,8 @@ import { backflow, expectSucceeded } from '../support/cli';
 import { runOnTestWorker, useSyncFixture } from '../support/fixture';
 import { holdDuckdbWriteLock } from '../support/duckdbLock';
 import { runMaintenance } from '../../src/ops/maintenance';
+import { writeBackTableProblem } from '../../src/ops/writeBack';
+import { startSilentServer } from '../support/silentServer';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
@@ -242,6 +245,22 @@ describe('write-back', () => {
     expect(refused).toMatchObject({ code: 'CONFIG_INVALID' });
     expect((refused as Error).message).toContain(`${SYNC_FILE}: writeBack.table: table accounts exists without the sync log's columns (sync_name, run_id, run_status, record_key`);
     expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('lets the run go on when the log warehouse does not answer its table check; creates no DuckDB file for it', async () => {
+    const silent = await startSilentServer();
+    try {
+      const unreachable = { type: 'postgres' as const, url: `postgres://backflow@127.0.0.1:${silent.port}/warehouse`, pageSize: 1_000 };
+      // It waited forever (no connect timeout): every run of the sync failed to start.
+      expect(await writeBackTableProblem('backflow_sync_log', unreachable, fx.project.dir)).toBeUndefined();
+    } finally {
+      await silent.close();
+    }
+    // DuckDB: read-only, as sources open it; a file not there yet has no table, and is not created.
+    const warehouse = { type: 'duckdb' as const, path: 'warehouse.duckdb' };
+    expect(await writeBackTableProblem('accounts', warehouse, fx.project.dir)).toMatch(/^table accounts exists without the sync log's columns/);
+    expect(await writeBackTableProblem('backflow_sync_log', { ...warehouse, path: 'not-there.duckdb' }, fx.project.dir)).toBeUndefined();
+    expect(existsSync(path.join(fx.project.dir, 'not-there.duckdb'))).toBe(false);
   });
 });
 
