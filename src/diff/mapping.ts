@@ -4,7 +4,9 @@ import { UnreadableValue, type Row, type SourceRow, type Value } from '../source
 
 export type MappedRow =
   | { ok: true; key: string; payload: Record<string, Value> }
-  | { ok: false; reason: 'NULL_PRIMARY_KEY' | 'UNUSABLE_PRIMARY_KEY'; message: string }
+  | { ok: false; reason: 'NULL_PRIMARY_KEY'; message: string }
+  /** `key` as read: an older version may have committed it (see extract.ts). */
+  | { ok: false; reason: 'UNUSABLE_PRIMARY_KEY'; message: string; key: string }
   /** `key` when the primary key itself could be read. */
   | { ok: false; reason: 'UNREADABLE_VALUE'; message: string; key: string | null };
 
@@ -53,7 +55,7 @@ export function mapRow(row: SourceRow, spec: Pick<SyncSpec, 'primaryKey' | 'mapp
   };
   const key = keyOf(read(spec.primaryKey));
   const unusable = key === null ? undefined : keyProblem(key);
-  if (unusable !== undefined) return { ok: false, reason: 'UNUSABLE_PRIMARY_KEY', message: `primary key ${spec.primaryKey} ${unusable}` };
+  if (key !== null && unusable !== undefined) return { ok: false, reason: 'UNUSABLE_PRIMARY_KEY', message: `primary key ${spec.primaryKey} ${unusable}`, key };
   const payload: Record<string, Value> = {};
   for (const mapping of spec.mappings) payload[mapping.to] = read(mapping.from);
   if (unreadable.size > 0) {

@@ -1,7 +1,7 @@
 import { fingerprint } from '../diff/fingerprint';
 import { sqlOf } from '../sources/dbt';
 import { mapRow, targetOf } from '../diff/mapping';
-import { classifyChanges, resetStaging, stagePage, type ChangeCounts, type InvalidRow, type StagedRow } from '../state/staging';
+import { classifyChanges, resetStaging, stagePage, storesKey, type ChangeCounts, type InvalidRow, type StagedRow } from '../state/staging';
 import { getRun, specOf } from '../state/runs';
 import type { RunRow } from '../state/database';
 import { BackflowError } from '../errors';
@@ -77,8 +77,10 @@ export async function extractChanges(
           const key = mapped.reason === 'UNREADABLE_VALUE' ? mapped.key : null;
           invalid.push({ key, code: mapped.reason, message: `row ${rowNumber}: ${mapped.message}`, payload: JSON.stringify(row) });
           // Its key is staged too (as invalid, never sent): left out, it would count as removed, and
-          // mirror mode would delete its record.
-          if (key !== null) staged.push({ key, fingerprint: '', payload: '{}', invalid: true });
+          // mirror mode would delete its record. So is an unusable key the store can hold: an older
+          // version committed such keys (SQLite any; PostgreSQL up to its index limit).
+          const staging = mapped.reason === 'UNUSABLE_PRIMARY_KEY' && storesKey(deps.state, mapped.key) ? mapped.key : key;
+          if (staging !== null) staged.push({ key: staging, fingerprint: '', payload: '{}', invalid: true });
           continue;
         }
         const payload = JSON.stringify(mapped.payload);

@@ -77,6 +77,14 @@ async function checkFence(trx: StateDb, runId: string, fence: string | undefined
   );
 }
 
+/** The longest key PostgreSQL's key indexes take (entries of at most 2,704 bytes, the run id included). */
+const POSTGRES_INDEXED_KEY_BYTES = 2_500;
+
+/** Whether the store can hold `key` (PostgreSQL text holds no U+0000, nor its indexes a key past their limit). */
+export function storesKey(db: StateDb, key: string): boolean {
+  return !isPostgres(db) || (!key.includes('\u0000') && Buffer.byteLength(key, 'utf8') <= POSTGRES_INDEXED_KEY_BYTES);
+}
+
 /**
  * Appends one page of mapped rows (and the page's invalid rows) in one transaction, each row
  * classified against the sync's committed snapshot as it goes in: no snapshot → added; another

@@ -137,4 +137,22 @@ describe('the seed scenario on the real Temporal dev server', () => {
       expect(fx.sandbox.records('Account').map((a) => a.External_Id__c)).toEqual(['1', '2', '3', '4']);
     });
   });
+
+  it('in mirror mode keeps the record of a row whose key is now refused (one an older version committed): never counted as removed', async () => {
+    const taskQueue = uniqueTaskQueue('unusable-key-mirror');
+    const file = 'syncs/accounts_to_salesforce.yaml';
+    fx.project.write(file, fx.project.read(file).replace(/^mode: .*$/m, 'mode: mirror'));
+    const long = 'u'.repeat(1_025);
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded', counts: { created: 4 } });
+      // As an older version left it: Umbrella committed under a 1,025-byte key, which the model returns.
+      await fx.project.deps.state.updateTable('snapshots').set({ key: long }).where('sync_name', '=', SYNC).where('key', '=', '4').execute();
+      modelFrom(`(SELECT CASE WHEN id = 4 THEN repeat('u', 1025) ELSE CAST(id AS VARCHAR) END AS id, name, health, segment, mrr FROM accounts)`);
+      const summary = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
+      expect(summary).toMatchObject({ status: 'partial', counts: { invalid: 1, removed: 0, deleted: 0 } });
+      expect((await invalidResultsOf(summary.runId)).map((r) => r.error_code)).toEqual(['UNUSABLE_PRIMARY_KEY']);
+      expect(fx.sandbox.records('Account')).toHaveLength(4);
+    });
+  });
 });
+
