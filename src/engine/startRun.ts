@@ -36,7 +36,7 @@ export async function startRun(
   workflowStatus?: RunWorkflowStatus,
 ): Promise<{ runId: string; spec: SyncSpec }> {
   const { spec } = await checkSync(deps, input.sync);
-  await settleRename(deps, spec, input);
+  await settleRename(deps, spec, input, workflowStatus);
   const connection = spec.destination.connection;
   const locator = locatorOf(resolvedConnection(deps, connection));
   const move = locator ? await destinationMove(deps.state, { syncName: spec.name, locator }) : undefined;
@@ -51,24 +51,7 @@ export async function startRun(
       ...(input.execution !== undefined ? { execution: input.execution } : {}),
       ...(locator ? { locator: storedLocator(locator) } : {}),
     });
-  let opened: RunRow;
-  try {
-    opened = await openOwnRun(deps, open);
-  } catch (err) {
-    if (!(err instanceof SyncAlreadyRunning) || !workflowStatus) throw err;
-    const { status, closedAt } = await workflowStatus(err.holderRunId);
-    if (status === 'RUNNING') throw err;
-    // Closed as its own finishRun would have: alerts, metrics and write-back see a failed run. It
-    // ended when its workflow did: closed now, its duration would span the whole gap (days, maybe).
-    await finishRun(
-      deps,
-      err.holderRunId,
-      { code: 'RUN_ABANDONED', message: `its workflow ended (${status}) without finishing the run; closed when run ${input.runId} started` },
-      closedAt,
-    );
-    deps.logger.warn({ sync: spec.name, runId: input.runId, abandonedRunId: err.holderRunId, workflowStatus: status }, 'closed an abandoned run that held the sync');
-    opened = await openOwnRun(deps, open);
-  }
+  const opened = await unlessAbandoned(deps, input.runId, workflowStatus, () => openOwnRun(deps, open));
   // A full resync at a moved destination sets the old one's snapshot aside (settled when the run
   // closes). With the lease: no run of the sync commits meanwhile; a preview changes nothing.
   if (move && (input.lease ?? true)) await stashSnapshot(deps.state, spec.name, opened.run_id);
@@ -81,15 +64,43 @@ export async function startRun(
  * run would see); a run under a name given up that way is refused, unless `--full` starts a new
  * sync under it.
  */
-async function settleRename(deps: EngineDeps, spec: SyncSpec, input: StartRunInput): Promise<void> {
-  if (spec.renamedFrom !== undefined) {
-    const adopted = await adoptRenamedSync(deps.state, { from: spec.renamedFrom, to: spec.name, now: nowIso(deps) });
+async function settleRename(deps: EngineDeps, spec: SyncSpec, input: StartRunInput, workflowStatus: RunWorkflowStatus | undefined): Promise<void> {
+  const from = spec.renamedFrom;
+  if (from !== undefined) {
+    // A run of the old name its workflow left open (terminated) would hold the state for good: the
+    // old file is gone, so no run of the old name comes to close it.
+    const adopted = await unlessAbandoned(deps, input.runId, workflowStatus, () => adoptRenamedSync(deps.state, { from, to: spec.name, now: nowIso(deps) }));
     if (adopted) deps.logger.info({ sync: spec.name, renamedFrom: spec.renamedFrom, ...adopted }, 'took over the state of the sync it was renamed from');
   }
   const rename = await renameOf(deps.state, spec.name);
   if (!rename) return;
   if (!input.full) throw syncRenamed(rename);
   if (input.lease ?? true) await reclaimName(deps.state, spec.name);
+}
+
+/**
+ * Does `work`; refused because a run holds the sync (SyncAlreadyRunning) whose workflow is no longer
+ * running (terminated, timed out, or failed before finishRun could close the run), closes that run
+ * as RUN_ABANDONED and does `work` again. A holder still running is never touched.
+ */
+async function unlessAbandoned<T>(deps: EngineDeps, runId: string, workflowStatus: RunWorkflowStatus | undefined, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!(err instanceof SyncAlreadyRunning) || !workflowStatus) throw err;
+    const { status, closedAt } = await workflowStatus(err.holderRunId);
+    if (status === 'RUNNING') throw err;
+    // Closed as its own finishRun would have: alerts, metrics and write-back see a failed run. It
+    // ended when its workflow did: closed now, its duration would span the whole gap (days, maybe).
+    await finishRun(
+      deps,
+      err.holderRunId,
+      { code: 'RUN_ABANDONED', message: `its workflow ended (${status}) without finishing the run; closed when run ${runId} started` },
+      closedAt,
+    );
+    deps.logger.warn({ sync: err.syncName, runId, abandonedRunId: err.holderRunId, workflowStatus: status }, 'closed an abandoned run that held the sync');
+    return work();
+  }
 }
 
 /**

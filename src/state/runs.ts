@@ -1,5 +1,6 @@
 import { settleStashedSnapshot } from './movedSnapshot';
 import type { SyncSpec } from '../config/schema';
+import { renameOf, syncRenamed } from './syncRenames';
 import { BackflowError, RunOfEndedExecution, SyncAlreadyRunning } from '../errors';
 import type { RunRow, RunStatus, StateDb } from './database';
 import type { RunSummary } from './summary';
@@ -89,6 +90,9 @@ async function openRunOnce(db: StateDb, requested: OpenRunInput): Promise<RunRow
       .insertInto('sync_leases')
       .values({ sync_name: input.spec.name, run_id: input.runId, acquired_at: input.now })
       .execute();
+    // Looked at with the lease held: a rename taking this name's state (syncRenames.ts) holds it too.
+    const rename = await renameOf(trx, input.spec.name);
+    if (rename) throw syncRenamed(rename);
     await insertRun(trx, input);
     return trx.selectFrom('runs').selectAll().where('run_id', '=', input.runId).executeTakeFirstOrThrow();
   });

@@ -56,6 +56,11 @@ async function adoptOnce(db: StateDb, { from, to, now }: { from: string; to: str
         `sync ${to}: renamedFrom: ${from}, but ${from} was renamed to ${done.to_name} (${done.renamed_at}), which holds its state now`,
       );
     }
+    // The old name's lease first, held as a marker naming no run: a run of the old name opening
+    // meanwhile waits for this transaction on it (PostgreSQL), then finds the rename (openRun looks
+    // after taking the lease). Only then is "no run of it open" a fact that holds.
+    await trx.deleteFrom('sync_leases').where('sync_name', '=', from).execute();
+    await trx.insertInto('sync_leases').values({ sync_name: from, run_id: `#renamed:${to}`, acquired_at: now }).execute();
     const open = await trx.selectFrom('runs').select('run_id').where('sync_name', '=', from).where('status', '=', 'running').executeTakeFirst();
     if (open) throw new SyncAlreadyRunning(from, open.run_id);
     const records = await countSnapshot(trx, from);
@@ -68,8 +73,6 @@ async function adoptOnce(db: StateDb, { from, to, now }: { from: string; to: str
     }
     const runs = await trx.updateTable('runs').set({ sync_name: to }).where('sync_name', '=', from).executeTakeFirst();
     await trx.updateTable('snapshots').set({ sync_name: to }).where('sync_name', '=', from).execute();
-    // The old name's lease belongs to a closed run (an open one refused above): the new name takes its own.
-    await trx.deleteFrom('sync_leases').where('sync_name', '=', from).execute();
     // Incidents follow, so the renamed sync's next good run resolves them; an open one of a kind the
     // new name has open too stays behind (one open incident per sync and kind).
     await sql`UPDATE alert_incidents SET sync_name = ${to}

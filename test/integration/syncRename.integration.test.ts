@@ -4,9 +4,12 @@
  * name (a worker still given the old file) is refused, until `--full` starts a new sync there.
  * Real Temporal dev server and worker; the Salesforce sandbox through jsforce.
  */
-import { rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startRun } from '../../src/engine';
 import type { BackflowError } from '../../src/errors';
+import { getRun, openRun, specOf } from '../../src/state/runs';
 import { startSync } from '../../src/temporal/startSync';
 import { useSyncFixture } from '../support/fixture';
 import { rejectionOf } from '../support/rejection';
@@ -72,4 +75,57 @@ describe('a sync renamed with renamedFrom', () => {
       expect(await runsOf(OLD)).toBe(1);
     });
   });
+
+  it('closes a run of the old name its workflow left open (RUN_ABANDONED), then takes over: it held the state for good', async () => {
+    const taskQueue = uniqueTaskQueue('rename-abandoned');
+    const original = fx.project.read(fileOf(OLD));
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const first = await run(taskQueue, OLD);
+      // A run whose workflow is gone (terminated), left running with the lease.
+      await openRun(fx.project.deps.state, { runId: 'sync:accounts_to_salesforce:ghost', spec: specOf(await getRun(fx.project.deps.state, first.runId)), full: false, now: new Date().toISOString(), lease: true, execution: 'gone' });
+      rmSync(path.join(fx.project.dir, fileOf(OLD)));
+      fx.project.write(fileOf(NEW), `${original}renamedFrom: ${OLD}\n`);
+      expect(await run(taskQueue, NEW)).toMatchObject({ status: 'succeeded', counts: { unchanged: 4 }, apiCalls: 0 });
+      expect(await getRun(fx.project.deps.state, 'sync:accounts_to_salesforce:ghost')).toMatchObject({ status: 'failed', error_code: 'RUN_ABANDONED' });
+    });
+  });
+
+  it('refuses a run of the old name that looked for a rename just before the new name took over (a worker still given the old file)', async () => {
+    const original = fx.project.read(fileOf(OLD));
+    const taskQueue = uniqueTaskQueue('rename-race');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => run(taskQueue, OLD));
+    // The old worker's project as it was; the new one's renamed. One state store.
+    const oldDir = mkdtempSync(path.join(tmpdir(), 'backflow-rename-old-'));
+    cpSync(fx.project.dir, oldDir, { recursive: true });
+    rmSync(path.join(fx.project.dir, fileOf(OLD)));
+    fx.project.write(fileOf(NEW), `${original}renamedFrom: ${OLD}\n`);
+    const state = fx.project.deps.state;
+    let tookOver = false;
+    // The old worker reads "no rename"; the new worker's run then takes the state over before it goes on.
+    const slowState = new Proxy(state, {
+      get(target, prop) {
+        const value: unknown = Reflect.get(target, prop, target);
+        if (prop === 'selectFrom') {
+          return (table: 'sync_renames') => {
+            const query = state.selectFrom(table);
+            if (table !== 'sync_renames' || tookOver) return query;
+            tookOver = true;
+            const executeTakeFirst = query.selectAll().where('from_name', '=', OLD).executeTakeFirst.bind(query.selectAll().where('from_name', '=', OLD));
+            const read = async () => {
+              const row = await executeTakeFirst();
+              await startRun(fx.project.deps, { runId: 'sync:accounts_to_crm:new', sync: NEW, full: false });
+              return row;
+            };
+            return { selectAll: () => ({ where: () => ({ executeTakeFirst: read }) }) };
+          };
+        }
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const oldWorker = { ...fx.project.deps, projectDir: oldDir, state: slowState };
+    await expect(startRun(oldWorker, { runId: 'sync:accounts_to_salesforce:old', sync: OLD, full: false })).rejects.toMatchObject({ code: 'SYNC_RENAMED' });
+    expect(tookOver).toBe(true);
+    expect(await fx.project.deps.state.selectFrom('runs').select('run_id').where('run_id', '=', 'sync:accounts_to_salesforce:old').execute()).toEqual([]);
+  });
 });
+
