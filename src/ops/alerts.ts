@@ -163,14 +163,17 @@ async function deliverIncident(
   failedChannels: Set<AlertChannel>,
 ): Promise<void> {
   const configured = new Set(alertChannels(alerts));
-  const lease = `${new Date(Date.parse(at) + DELIVERY_LEASE_MS).toISOString()} ${randomUUID()}`;
+  // On the clock, not at `at` (when the caller observed things): a maintenance pass minutes long
+  // wrote a lease already expired, and a worker finishing a run took the incident too (sent twice).
+  const clock = new Date().toISOString();
+  const lease = `${new Date(Date.parse(clock) + DELIVERY_LEASE_MS).toISOString()} ${randomUUID()}`;
   const byKey = <Q extends WhereInterface<OpsSchema, 'alert_incidents'>>(query: Q): Q =>
     query.where('sync_name', '=', key.sync).where('kind', '=', key.kind).where('opened_at', '=', key.opened_at) as Q;
   // Twice at most: the incident may resolve (another worker) while this one delivers its opening.
   for (let pass = 0; pass < 2; pass++) {
     const claimed = await byKey(db.updateTable('alert_incidents').set({ delivery_lease_until: lease }))
       .where((eb) => eb.or([eb('open_pending', 'is not', null), eb('resolve_pending', 'is not', null)]))
-      .where((eb) => eb.or([eb('delivery_lease_until', 'is', null), eb('delivery_lease_until', '<', at)]))
+      .where((eb) => eb.or([eb('delivery_lease_until', 'is', null), eb('delivery_lease_until', '<', clock)]))
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) === 0) return;
     const row = await byKey(db.selectFrom('alert_incidents').selectAll()).executeTakeFirstOrThrow();

@@ -113,6 +113,23 @@ describe('alert delivery', () => {
     }
   });
 
+  it('delivers an owed alert once when a maintenance pass (its time taken minutes ago) and a run deliver it together', async () => {
+    const answer = { current: busy };
+    const hooks = await receiver(answer);
+    try {
+      const alerts = { webhook: `${hooks.url}/hook` };
+      const observed = (now: Date) => ({ state, logger, env: { ...process.env }, now: () => now });
+      await alertOnRun(observed(new Date()), run(1, 'failed'), alerts);
+      // Slow to answer: both deliveries are under way at once.
+      answer.current = (_request, response) => void setTimeout(() => response.writeHead(200).end('ok'), 300);
+      const passBegan = new Date(Date.now() - 3 * 60_000);
+      await Promise.all([applyObservations(observed(passBegan), 's', alerts, []), alertOnRun(observed(new Date()), run(2, 'failed'), alerts)]);
+      expect(hooks.posts.map((p) => [p.body.type, p.body.runId])).toEqual([['incident.opened', 'r1']]);
+    } finally {
+      await hooks.close();
+    }
+  });
+
   it('owes an alert per channel: the one that got it is not sent it again', async () => {
     const answer: { current: AlertAnswer } = { current: (request, response) => (request.url === '/hook' ? busy(request, response) : ok(request, response)) };
     const hooks = await receiver(answer);
