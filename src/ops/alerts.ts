@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Selectable, WhereInterface } from 'kysely';
 import type { Logger } from 'pino';
 import { PROJECT_FILE } from '../config/load';
@@ -37,6 +37,22 @@ function channelText(channels: readonly AlertChannel[]): string | null {
   return channels.length > 0 ? channels.join(',') : null;
 }
 
+/**
+ * Each configured channel with a digest of where it points (`webhook#3fa1…`), as an incident records
+ * the channels its opening went to: a sync file invalid alerts through backflow.yaml's webhook, its
+ * fixed sync's run through its own, and the recovery went to that other URL by type alone.
+ */
+function channelIdentities(alerts: AlertsConfig): string[] {
+  return alertChannels(alerts).map((channel) => `${channel}#${createHash('sha256').update(alerts[channel] ?? '').digest('hex').slice(0, 16)}`);
+}
+
+/** The configured channels the opening (its opened_channels) went to; by type alone for incidents recorded before digests. */
+function channelsOpenedTo(alerts: AlertsConfig, opened: string): AlertChannel[] {
+  const entries = opened.split(',');
+  const identities = channelIdentities(alerts);
+  return alertChannels(alerts).filter((channel, index) => entries.includes(identities[index] ?? '') || entries.includes(channel));
+}
+
 type IncidentRow = Selectable<AlertIncidentsTable>;
 
 function openedEvent(row: IncidentRow): AlertEvent {
@@ -65,6 +81,7 @@ export async function applyObservations(
   const db = await opsDb(deps.state);
   const at = deps.now().toISOString();
   const channels = channelText(alertChannels(alerts));
+  const identities = channelIdentities(alerts).join(',');
   const events = await db.transaction().execute(async (trx) => {
     const open = await trx.selectFrom('alert_incidents').select('kind').where('sync_name', '=', sync).where('resolved_at', 'is', null).execute();
     const actions = decideIncidents(new Set(open.map((row) => row.kind as IncidentKind)), observations);
@@ -82,7 +99,7 @@ export async function applyObservations(
           detail: observation.detail,
           run_id: runId ?? null,
           open_pending: channels,
-          opened_channels: channels,
+          opened_channels: identities,
           resolve_pending: null,
           resolved_detail: null,
           resolved_run_id: null,
@@ -116,8 +133,8 @@ export async function applyObservations(
         .where('resolved_at', 'is', null)
         .executeTakeFirst();
       // A recovery message only where the opening alert was meant to go.
-      const opened = opening?.opened_channels === null || opening === undefined ? undefined : channelList(opening.opened_channels);
-      const recoveryChannels = opened === undefined ? channels : channelText(channelList(channels).filter((c) => opened.includes(c)));
+      const opened = opening?.opened_channels ?? null;
+      const recoveryChannels = opened === null ? channels : channelText(channelsOpenedTo(alerts, opened));
       const updated = await trx
         .updateTable('alert_incidents')
         .set({ resolved_at: at, resolve_pending: recoveryChannels, resolved_detail: observation.detail, resolved_run_id: runId ?? null })

@@ -130,6 +130,24 @@ describe('alert delivery', () => {
     }
   });
 
+  it('sends a recovery only to the URL the opening went to, not to another webhook the sync has now', async () => {
+    const hooks = await receiver({ current: ok });
+    try {
+      // An invalid sync file alerts through backflow.yaml's webhook; the fixed sync's run has its own.
+      const project = { webhook: `${hooks.url}/platform-team` };
+      const own = { webhook: `${hooks.url}/crm-team` };
+      await applyObservations(deps(), 's', project, [{ kind: 'failed', active: true, detail: 'syncs/s.yaml: mode: invalid' }]);
+      await applyObservations(deps(), 's', own, [{ kind: 'failed', active: false, detail: 'run r2 succeeded' }]);
+      expect(hooks.posts.map((p) => [p.path, p.body.type])).toEqual([['/platform-team', 'incident.opened']]);
+      // The same URL: its recovery goes there.
+      await applyObservations(deps(), 's', own, [{ kind: 'failed', active: true, detail: 'run r3 failed' }]);
+      await applyObservations(deps(), 's', own, [{ kind: 'failed', active: false, detail: 'run r4 succeeded' }]);
+      expect(hooks.posts.slice(1).map((p) => [p.path, p.body.type])).toEqual([['/crm-team', 'incident.opened'], ['/crm-team', 'incident.resolved']]);
+    } finally {
+      await hooks.close();
+    }
+  });
+
   it('owes an alert per channel: the one that got it is not sent it again', async () => {
     const answer: { current: AlertAnswer } = { current: (request, response) => (request.url === '/hook' ? busy(request, response) : ok(request, response)) };
     const hooks = await receiver(answer);
