@@ -110,15 +110,6 @@ function show(value: Value): string {
   return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
 }
 
-/** A plain decimal as text, without the zeros that do not change it: `-0012.50` → `-12.5`. */
-function plainDecimal(text: string): string | undefined {
-  const m = /^([+-]?)0*(\d*?)(?:\.(\d*?)0*)?$/.exec(text.trim());
-  if (!m || !/\d/.test(text)) return undefined;
-  const [, sign = '', whole = '', fraction = ''] = m;
-  const digits = `${whole || '0'}${fraction ? `.${fraction}` : ''}`;
-  return digits === '0' ? '0' : `${sign === '-' ? '-' : ''}${digits}`;
-}
-
 /** A number written in decimal (an exponent allowed). Number() also reads `0x10`, `0b101` and `0o17`: 16, 5 and 15 reported synced. */
 const NUMBER_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
 
@@ -129,9 +120,8 @@ function coerceNumber(field: SalesforceField, value: Value): Coerced {
     n = Number(value);
     // Sources keep integers past 2^53 and long decimals exact, as text; as a JSON number they would
     // reach Salesforce rounded (9007199254740993 → …992), and be reported synced.
-    const exact = plainDecimal(value);
-    // Compared digit for digit with the double, written out in full (String(n) may use an exponent).
-    if (exact !== undefined && normalizeDecimal(String(n)) !== normalizeDecimal(exact)) {
+    // Compared digit for digit with the double, both written out in full (either may use an exponent).
+    if (normalizeDecimal(String(n)) !== normalizeDecimal(value)) {
       return { ok: false, reason: `${show(value)} cannot be sent exactly (a number over 15-16 significant digits would be rounded to ${String(n)})` };
     }
   } else return { ok: false, reason: `${show(value)} is not a number` };
