@@ -356,15 +356,17 @@ function shortDuration(ms: number): string {
   return `${ms}ms`;
 }
 
-/** One cron field from Temporal's ranges: `*`, `9-17`, `5-59/15`, `1,15`, or a star with a step. */
+/**
+ * One cron field from Temporal's ranges: `*`, `9-17`, `5-59/15`, `1,15`, or a star with a step. A
+ * range Temporal keeps twice (`0,7` for Sunday: both are SUNDAY) is written once.
+ */
 function cronField(ranges: readonly Range<number>[], min: number, max: number): string {
-  return ranges
-    .map(({ start, end, step }) => {
-      const every = step > 1 ? `/${step}` : '';
-      if (start === min && end === max) return `*${every}`;
-      return start === end && !every ? `${start}` : `${start}-${end}${every}`;
-    })
-    .join(',');
+  const parts = ranges.map(({ start, end, step }) => {
+    const every = step > 1 ? `/${step}` : '';
+    if (start === min && end === max) return `*${every}`;
+    return start === end && !every ? `${start}` : `${start}-${end}${every}`;
+  });
+  return [...new Set(parts)].join(',');
 }
 
 /**
