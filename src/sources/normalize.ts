@@ -71,52 +71,15 @@ export function normalizeFloat(raw: string | number): number | string {
 /**
  * A 4-byte float (DuckDB FLOAT) widened to a double reads 0.10000000149011612; PostgreSQL `real` and
  * BigQuery write the shortest decimal that reads back as the same float, 0.1. That one, so the value
- * (and the fingerprint) is the same from every source: of the decimals with the fewest digits that
- * read back, the closest to the float, a tie to the even last digit (as PostgreSQL's Ryu output).
- * `toPrecision` alone rounded ties up (0.00024414063 for PostgreSQL's 0.00024414062) and, next to a
- * power of two, where the float's rounding interval is lopsided, missed a decimal on the wide side.
+ * (and the fingerprint) is the same from every source.
  */
 export function shortestFloat32(value: number): number {
-  if (!Number.isFinite(value) || value === 0) return value;
-  const magnitude = Math.abs(value);
+  if (!Number.isFinite(value)) return value;
   for (let digits = 1; digits <= 9; digits += 1) {
-    const [mantissa = '', exponent = '0'] = magnitude.toExponential(digits - 1).split('e');
-    const nearest = BigInt(mantissa.replace('.', ''));
-    const power = Number(exponent) - (digits - 1);
-    let best: bigint | undefined;
-    for (const candidate of [nearest - 1n, nearest, nearest + 1n]) {
-      if (candidate <= 0n || Math.fround(Number(`${candidate}e${power}`)) !== magnitude) continue;
-      if (best === undefined || closerToFloat(candidate, best, power, magnitude)) best = candidate;
-    }
-    if (best !== undefined) return Math.sign(value) * Number(`${best}e${power}`);
+    const candidate = Number(value.toPrecision(digits));
+    if (Math.fround(candidate) === value) return candidate;
   }
   return value;
-}
-
-/** Whether `a`·10^power is nearer `float` than `b`·10^power (exactly), or as near with an even last digit. */
-function closerToFloat(a: bigint, b: bigint, power: number, float: number): boolean {
-  const { numerator, denominator } = exactValue(float);
-  // Both sides over one denominator: candidate·10^power·denominator against numerator (·10^-power).
-  const scale = power >= 0 ? 10n ** BigInt(power) * denominator : denominator;
-  const target = power >= 0 ? numerator : numerator * 10n ** BigInt(-power);
-  const distance = (candidate: bigint) => {
-    const gap = candidate * scale - target;
-    return gap < 0n ? -gap : gap;
-  };
-  const [da, db] = [distance(a), distance(b)];
-  return da < db || (da === db && a % 2n === 0n);
-}
-
-/** A finite positive double as the exact fraction it is: numerator / 2^k. */
-function exactValue(float: number): { numerator: bigint; denominator: bigint } {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, float);
-  const bits = view.getBigUint64(0);
-  const biased = Number((bits >> 52n) & 0x7ffn);
-  const fraction = bits & 0xfffffffffffffn;
-  const significand = biased === 0 ? fraction : fraction | (1n << 52n);
-  const exponent = (biased === 0 ? 1 : biased) - 1075;
-  return exponent >= 0 ? { numerator: significand << BigInt(exponent), denominator: 1n } : { numerator: significand, denominator: 1n << BigInt(-exponent) };
 }
 
 export function normalizeBoolean(raw: string | number | boolean): boolean {

@@ -37,13 +37,6 @@ describe('DuckDB values a CRM field can hold', () => {
     expect([normalizePg(700, '0.1'), normalizePg(700, '3.3')]).toEqual([0.1, 3.3]);
   });
 
-  it("FLOAT ties and powers of two as PostgreSQL `real` writes them (its shortest output: nearest, ties to even)", async () => {
-    // PostgreSQL: 0.00024414062 (a tie, to even) and 1.2621775e-29 (2^-96: the wide side of a power of two).
-    const rows = await rowsOf(`SELECT (1 / 4096)::FLOAT AS tie, (2::DOUBLE ^ -96)::FLOAT AS power, (0.001 * 3)::FLOAT AS plain`);
-    expect(rows).toEqual([{ tie: 0.00024414062, power: 1.2621775e-29, plain: 0.003 }]);
-    expect([normalizePg(700, '0.00024414062'), normalizePg(700, '1.2621775e-29')]).toEqual([0.00024414062, 1.2621775e-29]);
-  });
-
   it('BLOB as its bytes in base64, a backslash in it included (DuckDB\'s text form leaves it unescaped)', async () => {
     const rows = await rowsOf(`SELECT '\\x5Cx41'::BLOB AS escaped, 'A'::BLOB AS a, '\\x5Cxzz'::BLOB AS bad_escape, ['\\xAA\\x5C'::BLOB] AS nested`);
     expect(rows).toEqual([
