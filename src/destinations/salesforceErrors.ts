@@ -54,9 +54,7 @@ export function classifySalesforceError(err: unknown): Classification {
     const cause = refresh[1] ?? '';
     if (isNetworkFailure('', cause)) return { retry: true, reason: 'network' };
     // The login server failing (a 5xx, or OAuth's own "try again" codes), not refusing the grant.
-    // An answer without OAuth's `error` (a 5xx with some other JSON body) leaves jsforce nothing to say:
-    // a refusal always names its error, so this is the server's failure.
-    if (/^(ERROR_HTTP_5\d\d|unknown_error|server_error|temporarily_unavailable):/.test(cause) || cause.trim() === '') return { retry: true, reason: 'server-error' };
+    if (/^(ERROR_HTTP_5\d\d|unknown_error|server_error|temporarily_unavailable):/.test(cause)) return { retry: true, reason: 'server-error' };
     return { retry: false, reason: 'auth' };
   }
   // The org's rolling 24-hour allocation is spent: waiting minutes won't help; the run stops partial.

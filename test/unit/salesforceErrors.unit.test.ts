@@ -61,7 +61,6 @@ describe('classifySalesforceError', () => {
     expect(classifySalesforceError(refresh('invalid_grant: expired access/refresh token'))).toEqual({ retry: false, reason: 'auth' });
     expect(classifySalesforceError(refresh('ERROR_HTTP_503: Service Unavailable'))).toEqual({ retry: true, reason: 'server-error' });
     expect(classifySalesforceError(refresh('unknown_error: retry your request'))).toEqual({ retry: true, reason: 'server-error' });
-    expect(classifySalesforceError(refresh(''))).toEqual({ retry: true, reason: 'server-error' });
     expect(classifySalesforceError(refresh('no answer within 300 ms (POST /services/oauth2/token)'))).toEqual({ retry: true, reason: 'network' });
     expect(classifySalesforceError(refresh('request to https://login.salesforce.com/services/oauth2/token failed, reason: connect ECONNREFUSED 10.0.0.1:443'))).toEqual({
       retry: true,
