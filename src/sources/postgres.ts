@@ -170,9 +170,9 @@ const UNKNOWN_PARAMETER = '42704';
 
 /**
  * The model as a subquery. Its own lines end before the closing parenthesis (a trailing `-- comment`
- * would swallow it), and a closing `;` (with comments after it) goes: PostgreSQL runs such a model,
- * and refused it only wrapped. Trimmed piece by piece from the end, in linear time: a regular
- * expression over such endings backtracked exponentially on a line of dashes (17 s at 44 of them).
+ * would swallow it), and a closing `;` goes, with the line comments after it: PostgreSQL runs such a
+ * model, and refused it only wrapped. Nothing else is touched. Trimmed piece by piece from the end, in
+ * linear time: a regular expression over such endings backtracked exponentially on a line of dashes.
  */
 export function asSubquery(sql: string): string {
   let body = sql.trimEnd();
@@ -181,23 +181,23 @@ export function asSubquery(sql: string): string {
       body = body.slice(0, -1).trimEnd();
       continue;
     }
-    const comment = trailingCommentStart(body);
-    if (comment === undefined) break;
-    body = body.slice(0, comment).trimEnd();
+    const lineStart = body.lastIndexOf('\n') + 1;
+    const line = body.slice(lineStart);
+    // `…; -- done`: the comment after the closing semicolon, on its line.
+    const after = /;\s*--/.exec(line);
+    if (after) {
+      body = body.slice(0, lineStart + after.index + 1);
+      continue;
+    }
+    // `…;` then lines that are only comments.
+    let before = body;
+    while (/^\s*--/.test(before.slice(before.lastIndexOf('\n') + 1)) && before.includes('\n')) before = before.slice(0, before.lastIndexOf('\n')).trimEnd();
+    if (before !== body && before.endsWith(';')) {
+      body = before;
+      continue;
+    }
+    return `(\n${body}\n)`;
   }
-  return `(\n${body}\n)`;
-}
-
-/** Where a comment ending `text` starts — a `--` on its last line, or a closing block comment — outside any quoted string. */
-function trailingCommentStart(text: string): number | undefined {
-  // An even number of single quotes before it: not inside a string ('' escapes keep the parity).
-  const outsideString = (at: number) => text.slice(0, at).split("'").length % 2 === 1;
-  const lineStart = text.lastIndexOf('\n') + 1;
-  for (let at = text.indexOf('--', lineStart); at !== -1; at = text.indexOf('--', at + 2)) {
-    if (outsideString(at)) return at;
-  }
-  const block = text.endsWith('*/') ? text.lastIndexOf('/*') : -1;
-  return block !== -1 && outsideString(block) ? block : undefined;
 }
 
 export class PostgresSource implements Source {

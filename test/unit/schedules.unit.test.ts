@@ -175,7 +175,7 @@ describe('cronOfCalendar (schedules list)', () => {
     ['5-59/15 0 1,15 1-3 *', calendar({ minute: all(5, 59, 15), hour: all(0, 0), dayOfMonth: [...all(1, 1), ...all(15, 15)], month: all('JANUARY', 'MARCH') })],
     ['0 0 * * 0', calendar({ minute: all(0, 0), hour: all(0, 0), dayOfWeek: all('SUNDAY', 'SUNDAY') })],
     // `0 9 * * 0,7`: Temporal keeps Sunday twice (it showed `0,0`).
-    ['0 9 * * 0', calendar({ minute: all(0, 0), hour: all(9, 9), dayOfWeek: [...all('SUNDAY', 'SUNDAY'), ...all('SUNDAY', 'SUNDAY')] })],
+    ['0 9 * * 0', calendar({ minute: all(0, 0), hour: all(9, 9), dayOfWeek: [...all('SUNDAY' as const, 'SUNDAY' as const), ...all('SUNDAY' as const, 'SUNDAY' as const)] })],
     ['0 0 1 12 *', calendar({ minute: all(0, 0), hour: all(0, 0), dayOfMonth: all(1, 1), month: all('DECEMBER', 'DECEMBER') })],
   ])('writes %s back', (cron, described) => {
     expect(cronOfCalendar(described)).toBe(cron);
