@@ -110,6 +110,9 @@ function show(value: Value): string {
   return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
 }
 
+/** Past any double's exponent (about 1e±308, 5e-324 at the least): such text is never sent exactly. */
+const MAX_EXPONENT = 400;
+
 /** A number written in decimal (an exponent allowed). Number() also reads `0x10`, `0b101` and `0o17`: 16, 5 and 15 reported synced. */
 const NUMBER_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
 
@@ -120,8 +123,9 @@ function coerceNumber(field: SalesforceField, value: Value): Coerced {
     n = Number(value);
     // Sources keep integers past 2^53 and long decimals exact, as text; as a JSON number they would
     // reach Salesforce rounded (9007199254740993 → …992), and be reported synced.
-    // Compared digit for digit with the double, both written out in full (either may use an exponent).
-    if (normalizeDecimal(String(n)) !== normalizeDecimal(value)) {
+    // Compared digit for digit with the double, both written out in full (either may use an exponent;
+    // one past a double's range, 1e-999999999, would be written out as a billion digits).
+    if (Math.abs(Number(/e([+-]?\d+)/i.exec(value)?.[1] ?? 0)) > MAX_EXPONENT || normalizeDecimal(String(n)) !== normalizeDecimal(value)) {
       return { ok: false, reason: `${show(value)} cannot be sent exactly (a number over 15-16 significant digits would be rounded to ${String(n)})` };
     }
   } else return { ok: false, reason: `${show(value)} is not a number` };

@@ -61,7 +61,14 @@ async function adoptOnce(db: StateDb, { from, to, now }: { from: string; to: str
     // after taking the lease). Only then is "no run of it open" a fact that holds.
     await trx.deleteFrom('sync_leases').where('sync_name', '=', from).execute();
     await trx.insertInto('sync_leases').values({ sync_name: from, run_id: `#renamed:${to}`, acquired_at: now }).execute();
-    const open = await trx.selectFrom('runs').select('run_id').where('sync_name', '=', from).where('status', '=', 'running').executeTakeFirst();
+    // A dry run commits nothing (and has no workflow to ask after): it holds nothing back.
+    const open = await trx
+      .selectFrom('runs')
+      .select('run_id')
+      .where('sync_name', '=', from)
+      .where('status', '=', 'running')
+      .where('run_id', 'not like', 'preview:%')
+      .executeTakeFirst();
     if (open) throw new SyncAlreadyRunning(from, open.run_id);
     const records = await countSnapshot(trx, from);
     if (records > 0 && (await countSnapshot(trx, to)) > 0) {

@@ -28,6 +28,8 @@ describe('value coercion per field type', () => {
     expect(coerceValue(field('double'), '+9007199254740993')).toMatchObject({ ok: false, reason: expect.stringContaining('cannot be sent exactly') as unknown });
     expect(coerceValue(field('double'), '9007199254740993e0')).toMatchObject({ ok: false, reason: expect.stringContaining('cannot be sent exactly') as unknown });
     expect(coerceValue(field('double'), '1.5E3')).toEqual({ ok: true, value: 1500 });
+    // Written out in full it was a billion digits (RangeError thrown, not a rejected record).
+    expect(coerceValue(field('double'), '1e-999999999')).toMatchObject({ ok: false, reason: expect.stringContaining('cannot be sent exactly') as unknown });
     expect(coerceValue(field('boolean'), 'TRUE')).toEqual({ ok: true, value: true });
     expect(coerceValue(field('boolean'), 'yes')).toMatchObject({ ok: false });
     expect(coerceValue(field('date'), '2026-11-20T09:00:00')).toEqual({ ok: true, value: '2026-11-20' });

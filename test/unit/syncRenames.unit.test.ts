@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { opsDb } from '../../src/ops/schema';
 import { openStateStore, type StateDb } from '../../src/state/database';
+import type { SyncSpec } from '../../src/config/schema';
+import { openRun } from '../../src/state/runs';
 import { adoptRenamedSync, renameOf } from '../../src/state/syncRenames';
 
 const NOW = '2026-11-27T10:00:00.000Z';
@@ -47,4 +49,10 @@ describe('adoptRenamedSync', () => {
     expect(await renameOf(db, 'a')).toBeUndefined();
     expect(await renameOf(db, 'b')).toMatchObject({ to: 'a' });
   });
+
+  it('is not held back by a dry run of the old name (it commits nothing; closing it as abandoned alerted)', async () => {
+    await openRun(db, { runId: 'preview:1', spec: { name: 'old' } as unknown as SyncSpec, full: false, now: NOW, lease: false });
+    expect(await adoptRenamedSync(db, { from: 'old', to: 'new', now: NOW })).toEqual({ runs: 1, records: 0 });
+  });
 });
+
