@@ -91,6 +91,19 @@ export interface WriteContext {
   /** What the last attempt saved, or null on the first attempt. */
   checkpoint: string | null;
   saveCheckpoint(value: string): Promise<void>;
+  /**
+   * True once the run is cancelled. A destination that waits its turn itself (HubSpot's app-wide
+   * pacer) asks after the wait, before the batch's first request, and throws WriteNotStarted.
+   */
+  stopRequested?: () => boolean;
+}
+
+/** A write that sent nothing because its run was cancelled while it waited its turn (WriteContext.stopRequested). */
+export class WriteNotStarted extends Error {
+  constructor() {
+    super('cancelled before the batch was sent');
+    this.name = 'WriteNotStarted';
+  }
 }
 
 /** A problem with a sync's target found by asking the destination; `path` is inside the sync file. */

@@ -12,6 +12,7 @@ import type {
   WriteContext,
   WriteResult,
 } from './destination';
+import { WriteNotStarted } from './destination';
 import { deadlineAgent } from './hubspotAgent';
 import { HubspotDailyBudget } from './hubspotDaily';
 import { classifyHubspotError, headersOf, toHubspotDestinationError } from './hubspotErrors';
@@ -197,7 +198,7 @@ export class HubspotDestination implements Destination {
     if (records.length > HUBSPOT_BATCH_LIMIT) {
       throw new BackflowError('DESTINATION_REQUEST_INVALID', `a HubSpot batch request takes at most ${HUBSPOT_BATCH_LIMIT} inputs, got ${records.length}`);
     }
-    const calls = { count: 0 };
+    const calls = { count: 0, ...(context?.stopRequested ? { stopRequested: context.stopRequested } : {}) };
     const types = operation === 'delete' ? undefined : await this.dateTypes(records);
     const sent = types ? records.map((record) => ({ ...record, fields: withDateForms(record.fields, types) })) : records;
     const answers = await this.answer(operation, sent, calls, context);
@@ -399,9 +400,14 @@ export class HubspotDestination implements Destination {
    * rate-limit headers said, and turns a failure into the engine's typed error (a 10-second 429 also
    * holds back every other sender of this app for one window).
    */
-  private async request<T>(what: string, calls: { count: number }, send: () => Promise<Answered<T>>): Promise<T> {
+  private async request<T>(what: string, calls: { count: number; stopRequested?: () => boolean }, send: () => Promise<Answered<T>>): Promise<T> {
     this.daily.beforeRequest();
     const ticket = await this.pacer.acquire();
+    // Cancelled while it waited for the app's budget, before this batch's first request: nothing goes.
+    if (calls.count === 0 && calls.stopRequested?.()) {
+      ticket.done();
+      throw new WriteNotStarted();
+    }
     calls.count += 1;
     // What the answer's rate-limit headers say goes to the pacer and the daily budget, error or not.
     const heard = (headers: Record<string, string>) => {

@@ -3,7 +3,7 @@ import type { Value } from '../sources/source';
 import { claimBatch, commitBatch, getBatch, markDeletesSent, readBatchRecords, saveBatchCheckpoint, totalsOf, type BatchOutcome, type BatchTotals } from '../state/batches';
 import type { BatchRow } from '../state/database';
 import { closedRun, getRun, specOf } from '../state/runs';
-import type { DestinationRecord, RecordResult, WriteContext } from '../destinations/destination';
+import { WriteNotStarted, type DestinationRecord, type RecordResult, type WriteContext } from '../destinations/destination';
 import type { SyncSpec } from '../config/schema';
 import { BackflowError, DestinationBudgetExhausted } from '../errors';
 import { interruptionOf, type RangeInterruption } from './rangeInterruption';
@@ -51,7 +51,7 @@ export async function syncBatches(
   deps: EngineDeps,
   runId: string,
   range: BatchRange,
-  /** Asked after each batch: true stops the range there (the activity was cancelled). */
+  /** Asked after each batch, and before a batch that waited for the pacer is sent: true stops the range there (the activity was cancelled). */
   stopRequested: () => boolean = () => false,
 ): Promise<BatchRangeResult> {
   const started = Date.now();
@@ -74,11 +74,13 @@ export async function syncBatches(
         if (claimed.committed) {
           batches.push(totalsOf(claimed, true));
         } else {
-          batches.push(await sendBatch(deps, { runId, spec, batch: claimed, target, pacer, fence, rekeyed }));
+          batches.push(await sendBatch(deps, { runId, spec, batch: claimed, target, pacer, fence, rekeyed, stopRequested }));
           sent++;
         }
       }
     } catch (err) {
+      // Cancelled before a batch went: the range ends there, the rest unsent.
+      if (err instanceof WriteNotStarted) return { batches };
       if (err instanceof DestinationBudgetExhausted) return { batches, budgetSpent: { code: err.code, message: err.message } };
       const interrupted = sent > 0 ? interruptionOf(err) : undefined;
       if (!interrupted) throw err;
@@ -100,7 +102,7 @@ async function refuseIfClosed(deps: EngineDeps, runId: string): Promise<void> {
 
 async function sendBatch(
   deps: EngineDeps,
-  input: { runId: string; spec: SyncSpec; batch: BatchRow; target: OpenTarget; pacer: Pacer | null; fence: string; rekeyed: RekeyedRecords },
+  input: { runId: string; spec: SyncSpec; batch: BatchRow; target: OpenTarget; pacer: Pacer | null; fence: string; rekeyed: RekeyedRecords; stopRequested: () => boolean },
 ): Promise<BatchTotals> {
   const { runId, batch, pacer, fence } = input;
   const syncName = input.spec.name;
@@ -116,6 +118,9 @@ async function sendBatch(
   });
   // Live: each write of a bisected batch sees what the one before it saved.
   let checkpoint = batch.checkpoint;
+  // Whether the run was cancelled before any of this batch went (then none of it goes).
+  let sentAny = false;
+  const notSentYet = () => !sentAny && input.stopRequested();
   const context: WriteContext = {
     syncName,
     runId,
@@ -127,15 +132,21 @@ async function sendBatch(
       checkpoint = value;
       await saveBatchCheckpoint(deps.state, runId, batchNo, value, fence);
     },
+    stopRequested: () => notSentYet(),
   };
   const { results, apiCalls } = await writeBisecting(
     async (part) => {
       await pacer?.acquire();
+      // Cancelled while it waited its turn: nothing of it sent, so nothing goes. Once under way, a
+      // batch is finished and committed (a Slack batch's posts are only known to its commit).
+      if (notSentYet()) throw new WriteNotStarted();
       try {
         const written = await destination.write(batch.operation, part, context);
+        sentAny = true;
         await pacer?.settle({ apiCalls: written.apiCalls });
         return written;
       } catch (error) {
+        if (!(error instanceof WriteNotStarted)) sentAny = true;
         await pacer?.settle({ error });
         throw error;
       }

@@ -156,8 +156,26 @@ describe('running a sync', () => {
     const deps = { ...fx.project.deps, batchTimeSliceMs: 60_000 };
     const { runId } = await startRun(deps, { runId: 'cancel-in-range', sync: SYNC, full: false });
     expect((await extractChanges(deps, runId)).counts.batches).toBe(4);
-    const result = await syncBatches(deps, runId, { first: 1, last: 4 }, () => true);
+    // Cancelled while batch 1 is sent: asked before it (no), then after it (yes).
+    let asked = 0;
+    const result = await syncBatches(deps, runId, { first: 1, last: 4 }, () => asked++ > 0);
     expect(result.batches.map((batch) => batch.batchNo)).toEqual([1]);
+    expect(fx.sandbox.records('Account')).toHaveLength(1);
+    await finishRun(deps, runId, { code: 'CANCELLED', message: 'cancelled' });
+  });
+
+  it('sends nothing of a batch whose activity was cancelled while it waited for the pacer (every queued batch went out)', async () => {
+    fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}batchSize: 1\n`);
+    fx.project.write('backflow.yaml', fx.project.read('backflow.yaml').replace('apiVersion: "62.0"', 'apiVersion: "62.0"\n    limits: { requestsPerSecond: 0.5 }'));
+    const deps = { ...fx.project.deps, batchTimeSliceMs: 60_000 };
+    const { runId } = await startRun(deps, { runId: 'cancel-while-paced', sync: SYNC, full: false });
+    expect((await extractChanges(deps, runId)).counts.batches).toBe(4);
+    // Batch 1 takes the pacer's token; batch 2 waits about 2 s for the next, and the cancel comes meanwhile.
+    await syncBatches(deps, runId, { first: 1, last: 1 });
+    let cancelled = false;
+    setTimeout(() => (cancelled = true), 300);
+    const result = await syncBatches(deps, runId, { first: 2, last: 4 }, () => cancelled);
+    expect(result.batches).toEqual([]);
     expect(fx.sandbox.records('Account')).toHaveLength(1);
     await finishRun(deps, runId, { code: 'CANCELLED', message: 'cancelled' });
   });
