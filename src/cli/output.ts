@@ -12,6 +12,16 @@ export function exitCodeOf(signal: NodeJS.Signals): number {
   return signal === 'SIGINT' ? 130 : 143;
 }
 
+/**
+ * Ends the command on a signal: `message` on stderr, and with `--json` the same on stdout as
+ * `{"error": {"code": "INTERRUPTED", …}}`, so a script tells "stopped waiting" from a crash.
+ */
+export function exitOnSignal(signal: NodeJS.Signals, message: string, json: boolean): never {
+  process.stderr.write(`\n${message}\n`);
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'INTERRUPTED', message } })}\n`);
+  process.exit(exitCodeOf(signal));
+}
+
 /** Exit codes: 0 succeeded, 1 failed or bad input, 2 partial (some records rejected). */
 export function exitCodeFor(statuses: readonly RunStatus[]): number {
   if (statuses.includes('failed')) return 1;

@@ -3,7 +3,7 @@ import { BackflowError } from '../errors';
 import type { RunSummary } from '../state/summary';
 import { startSync } from '../temporal/startSync';
 import { workflowUrl } from '../temporal/server';
-import { exitCodeOf } from './output';
+import { exitOnSignal } from './output';
 import type { TemporalSession } from './temporalSession';
 
 export interface SyncRunResult {
@@ -17,14 +17,15 @@ export interface SyncRunResult {
 export async function runSync(
   session: TemporalSession,
   sync: string,
-  options: { full?: boolean; progressBar: boolean },
+  options: { full?: boolean; progressBar: boolean; json?: boolean },
 ): Promise<SyncRunResult> {
   const handle = await startSync(session.server.client, sync, {
     taskQueue: session.taskQueue,
     ...(options.full ? { full: true } : {}),
   });
   const webUrl = workflowUrl(session.server, handle.workflowId);
-  const signals = session.ownWorker ? cancelOnSignal(handle) : stopWaitingOnSignal(handle.workflowId, webUrl);
+  const json = options.json === true;
+  const signals = session.ownWorker ? cancelOnSignal(handle, json) : stopWaitingOnSignal(handle.workflowId, webUrl, json);
   try {
     return await Promise.race([waitFor(handle, sync, options.progressBar, webUrl), signals.forced]);
   } catch (err) {
@@ -64,17 +65,16 @@ function onSignals(handler: (signal: NodeJS.Signals) => void): () => void {
  * Stopped under it instead, the run stayed open in the server's history, and every later run of the
  * sync was refused SYNC_ALREADY_RUNNING. A second signal stops waiting at once.
  */
-function cancelOnSignal(handle: Awaited<ReturnType<typeof startSync>>): SignalWatch {
+function cancelOnSignal(handle: Awaited<ReturnType<typeof startSync>>, json: boolean): SignalWatch {
   let received: NodeJS.Signals | undefined;
   let force: (err: Error) => void = () => {};
   const forced = new Promise<never>((_, reject) => (force = reject));
   forced.catch(() => {});
   const release = onSignals((signal) => {
     if (received !== undefined) {
-      process.stderr.write(`\n${signal} again: stopping now; run ${handle.workflowId} stays open until a later run closes it\n`);
       // At once: not after the batch in flight (the worker's shutdown waits for it) nor the server's
       // stop. Exiting kills the embedded dev server (see startDevServer); the next command finishes the run.
-      process.exit(exitCodeOf(signal));
+      exitOnSignal(signal, `${signal} again: stopping now; run ${handle.workflowId} stays open until a later run closes it`, json);
     }
     received = signal;
     process.stderr.write(`\n${signal}: cancelling run ${handle.workflowId}; its batch in flight commits first (${signal} again to stop at once)\n`);
@@ -88,10 +88,9 @@ function cancelOnSignal(handle: Awaited<ReturnType<typeof startSync>>): SignalWa
  * the waiting; the run goes on on the cluster. The Temporal runtime's own handlers stop a worker
  * when there is one, and without one would swallow the first signal.
  */
-function stopWaitingOnSignal(workflowId: string, webUrl: string | undefined): SignalWatch {
+function stopWaitingOnSignal(workflowId: string, webUrl: string | undefined, json: boolean): SignalWatch {
   const release = onSignals((signal) => {
-    process.stderr.write(`\nstopped waiting (${signal}); run ${workflowId} goes on on the cluster${webUrl ? `: ${webUrl}` : ''}\n`);
-    process.exit(exitCodeOf(signal));
+    exitOnSignal(signal, `stopped waiting (${signal}); run ${workflowId} goes on on the cluster${webUrl ? `: ${webUrl}` : ''}`, json);
   });
   return { forced: new Promise<never>(() => {}), cancelledBy: () => undefined, release };
 }

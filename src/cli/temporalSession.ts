@@ -5,7 +5,7 @@ import { installTemporalRuntime } from '../temporal/runtime';
 import { startTemporal, type TemporalServer } from '../temporal/server';
 import { createWorker } from '../../worker';
 import type { CliContext } from './context';
-import { exitCodeOf } from './output';
+import { exitOnSignal } from './output';
 
 export interface TemporalSession {
   server: TemporalServer;
@@ -29,6 +29,8 @@ export async function withTemporal<T>(
     log: (line: string) => void;
     /** `auto`: an in-process worker only with the embedded server; `always`: on a queue of its own too. */
     worker?: 'auto' | 'always';
+    /** `--json`: a signal that ends the command says so on stdout too (exitOnSignal). */
+    json?: boolean;
   },
   work: (session: TemporalSession) => Promise<T>,
 ): Promise<T> {
@@ -44,8 +46,7 @@ export async function withTemporal<T>(
   // signal, Node died without that and the server ran on, holding the project's Temporal database.
   const stopOnSignal = (signal: NodeJS.Signals) => {
     if (process.listenerCount(signal) > 1) return;
-    process.stderr.write(`\n${signal}: stopped (no run of this command was in progress)\n`);
-    process.exit(exitCodeOf(signal));
+    exitOnSignal(signal, `${signal}: stopped (no run of this command was in progress)`, options.json === true);
   };
   if (ownWorker) {
     process.on('SIGINT', stopOnSignal);

@@ -277,14 +277,16 @@ describe('backflow run with its own worker, interrupted', () => {
 
 describe('backflow run with its own worker, interrupted twice or while starting', () => {
   /** `backflow run` with its own worker: the process, what it wrote on stderr so far, and its exit. */
-  const start = () => {
-    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'backflow.js'), 'run', SYNC, '--project', fx.project.dir], {
+  const start = (...extra: string[]) => {
+    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'backflow.js'), 'run', SYNC, '--project', fx.project.dir, ...extra], {
       env: { ...process.env, ...fx.project.env, BACKFLOW_WORKFLOW_BUNDLE: process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE, TEMPORAL_ADDRESS: undefined },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    return { child, stderr: () => stderr, exited: once(child, 'exit') as Promise<[number | null]> };
+    return { child, stdout: () => stdout, stderr: () => stderr, exited: once(child, 'exit') as Promise<[number | null]> };
   };
   const lockFile = () => path.join(fx.project.dir, '.backflow', 'temporal.db.lock');
   /** The pid of the dev server the command spawned, once its lock file names it. */
@@ -324,14 +326,16 @@ describe('backflow run with its own worker, interrupted twice or while starting'
     }
   });
 
-  it('stops its dev server on a Ctrl-C before the run started, and says so', async () => {
-    const { child, stderr, exited } = start();
+  it('stops its dev server on a Ctrl-C before the run started, and says so (on stdout too with --json)', async () => {
+    const { child, stdout, stderr, exited } = start('--json');
     try {
       const server = await serverPid();
       child.kill('SIGINT');
       const [code] = await exited;
       expect(code).toBe(130);
       expect(stderr()).toContain('SIGINT: stopped (no run of this command was in progress)');
+      // A script reading --json output tells a stop from a crash (stdout was empty).
+      expect(JSON.parse(stdout())).toEqual({ error: { code: 'INTERRUPTED', message: 'SIGINT: stopped (no run of this command was in progress)' } });
       // Killed by the signal itself, the command left its server running on the project.
       expect(await gone(server)).toBe(true);
       expect(fx.sandbox.requests()).toEqual([]);

@@ -66,9 +66,9 @@ export async function runCommand(sync: string, options: RunCommandOptions): Prom
     if (!(err instanceof SourceUnavailable)) throw err;
     process.stderr.write(`note: ${err.code}: ${err.message}; the run starts and waits for it\n`);
   }
-  const result = await session().withTemporal(ctx, deps, { log }, async (temporal) => {
+  const result = await session().withTemporal(ctx, deps, { log, json }, async (temporal) => {
     await finishLeftoverRuns(temporal, deps, sync, log);
-    return runner().runSync(temporal, sync, { ...(options.full ? { full: true } : {}), progressBar: !json && process.stdout.isTTY === true });
+    return runner().runSync(temporal, sync, { ...(options.full ? { full: true } : {}), progressBar: !json && process.stdout.isTTY === true, json });
   });
   if (json) process.stdout.write(`${JSON.stringify(result.summary)}\n`);
   else {
