@@ -27,10 +27,11 @@ export const MAX_KEY_BYTES = 1024;
 
 /** Why a key cannot be a record's identity, or undefined: too long, or holding U+0000, which PostgreSQL text cannot. */
 export function keyProblem(key: string): string | undefined {
-  const shown = JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}…` : key);
-  if (key.includes('\u0000')) return `${shown} holds a NUL character (U+0000), which a PostgreSQL state store cannot keep`;
-  const bytes = Buffer.byteLength(key, 'utf8');
-  if (bytes > MAX_KEY_BYTES) return `${shown} is ${bytes} bytes long; a key is at most ${MAX_KEY_BYTES} (UTF-8)`;
+  const shown = () => JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}…` : key);
+  if (key.includes('\u0000')) return `${shown()} holds a NUL character (U+0000), which a PostgreSQL state store cannot keep`;
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most keys need no count (this runs for every row).
+  const bytes = key.length * 3 <= MAX_KEY_BYTES ? 0 : Buffer.byteLength(key, 'utf8');
+  if (bytes > MAX_KEY_BYTES) return `${shown()} is ${bytes} bytes long; a key is at most ${MAX_KEY_BYTES} (UTF-8)`;
   return undefined;
 }
 
