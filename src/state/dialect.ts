@@ -7,3 +7,9 @@ import { PostgresAdapter, type Kysely } from 'kysely';
 export function isPostgres(db: Pick<Kysely<never>, "getExecutor">): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
+
+/** PostgreSQL's unique_violation, or SQLite's primary-key / unique constraint failure: a racing writer got there first. */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}

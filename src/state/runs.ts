@@ -3,6 +3,7 @@ import type { SyncSpec } from '../config/schema';
 import { renameOf, syncRenamed } from './syncRenames';
 import { BackflowError, RunOfEndedExecution, SyncAlreadyRunning } from '../errors';
 import type { RunRow, RunStatus, StateDb } from './database';
+import { isUniqueViolation } from './dialect';
 import type { RunSummary } from './summary';
 
 export interface OpenRunInput {
@@ -47,11 +48,6 @@ export async function openRun(db: StateDb, input: OpenRunInput): Promise<RunRow>
   }
 }
 
-/** PostgreSQL's unique_violation, or SQLite's primary-key / unique constraint failure. */
-function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
 
 async function openRunOnce(db: StateDb, requested: OpenRunInput): Promise<RunRow> {
   return db.transaction().execute(async (trx) => {

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { BackflowError, SyncAlreadyRunning } from '../errors';
 import type { OpsSchema } from '../ops/schema';
 import type { StateDb } from './database';
+import { isUniqueViolation } from './dialect';
 
 /** A sync's old name, given up to `to` by a sync file's `renamedFrom:`. */
 export interface SyncRename {
@@ -40,8 +41,7 @@ export async function adoptRenamedSync(db: StateDb, input: { from: string; to: s
     try {
       return await adoptOnce(db, input);
     } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (attempt >= 3 || (code !== '23505' && code !== 'SQLITE_CONSTRAINT_PRIMARYKEY')) throw err;
+      if (attempt >= 3 || !isUniqueViolation(err)) throw err;
     }
   }
 }
