@@ -474,9 +474,15 @@ export function resumedAtOfNote(note: string | undefined): Date | undefined {
   return undefined;
 }
 
-export async function resumeSchedule(client: Client, sync: string, taskQueue?: string, now: () => Date = () => new Date()): Promise<void> {
+/** Resumes the sync's paused schedule; false (nothing changed) when it was not paused. */
+export async function resumeSchedule(client: Client, sync: string, taskQueue?: string, now: () => Date = () => new Date()): Promise<boolean> {
+  const { handle, description } = await syncSchedule(client, sync, taskQueue);
+  // Not paused: nothing to resume. A resume note written anyway told staleness the schedule had just
+  // been resumed, and the next maintenance pass resolved a stale sync's incident with nothing run.
+  if (!description.state.paused) return false;
   // Temporal keeps no time of a resume (its update time does not move): the note records it for staleness.
-  await (await syncScheduleHandle(client, sync, taskQueue)).unpause(resumedNote(now()));
+  await handle.unpause(resumedNote(now()));
+  return true;
 }
 
 /**

@@ -123,8 +123,12 @@ describe('backflow schedules', () => {
     expect(a.state.paused).toBe(true);
     expect(a.spec.intervals).toEqual([expect.objectContaining({ every: 30 * 60_000 })]);
     expect((await apply()).noop).toBe(true);
-    await resumeSchedule(temporal.client, 'sched_a');
-    expect((await temporal.client.schedule.getHandle('backflow:sched_a').describe()).state.paused).toBe(false);
+    expect(await resumeSchedule(temporal.client, 'sched_a')).toBe(true);
+    const resumed = await temporal.client.schedule.getHandle('backflow:sched_a').describe();
+    expect(resumed.state.paused).toBe(false);
+    // Not paused: a second resume changes nothing (its note would have told staleness "just resumed").
+    expect(await resumeSchedule(temporal.client, 'sched_a', undefined, () => new Date('2030-01-01T00:00:00Z'))).toBe(false);
+    expect((await temporal.client.schedule.getHandle('backflow:sched_a').describe()).state.note).toBe(resumed.state.note);
   });
 
   it('apply deletes backflow schedules whose sync or schedule is gone, never one it did not create', async () => {

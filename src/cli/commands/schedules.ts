@@ -119,8 +119,7 @@ export async function schedulesCommand(action: string, sync: string | undefined,
         log(`paused schedule of ${needSync()}`);
         return 0;
       case 'resume':
-        await resumeSchedule(client, needSync(), settings.taskQueue);
-        log(`resumed schedule of ${needSync()}`);
+        log((await resumeSchedule(client, needSync(), settings.taskQueue)) ? `resumed schedule of ${needSync()}` : `schedule of ${needSync()} was not paused: nothing changed`);
         return 0;
       case 'trigger': {
         const overlap = await triggerSchedule(client, needSync(), settings.taskQueue);
