@@ -2,6 +2,7 @@ import { createSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from 'jsforce';
+import type { TokenResponse } from 'jsforce/lib/oauth2';
 import type { SessionRefreshFunc } from 'jsforce/lib/session-refresh-delegate';
 import type { Schema } from 'jsforce/lib/types';
 import type { SalesforceConnection } from '../config/schema';
@@ -55,6 +56,23 @@ function namingTokenError(err: unknown): Error {
   return err.name && err.name !== 'Error' ? new Error(`${err.name}: ${err.message}`) : err;
 }
 
+/** A jsforce session refresh that asks the token endpoint with `request`, taking the session it answers. */
+function sessionRefresh(request: (conn: Connection) => Promise<TokenResponse>): SessionRefreshFunc<Schema> {
+  return (conn, callback) => {
+    // A synchronous throw (an unreadable private key) fails the refresh like a refused one.
+    Promise.resolve()
+      .then(() => request(conn))
+      .then(
+        (answer) => {
+          conn.accessToken = answer.access_token;
+          conn.instanceUrl = answer.instance_url;
+          callback(null, answer.access_token, answer);
+        },
+        (err: unknown) => callback(namingTokenError(err)),
+      );
+  };
+}
+
 /**
  * A jsforce connection for the configured way in. With a refresh token jsforce itself trades it for a
  * new session on 401 INVALID_SESSION_ID and replays the request once; the JWT flow plugs the same
@@ -77,34 +95,15 @@ export function openSalesforceConnection(config: SalesforceConnection, baseDir: 
   };
   if (config.privateKeyFile !== undefined && config.clientId !== undefined && config.username !== undefined) {
     const { clientId, username, privateKeyFile, loginUrl } = config;
-    const refreshFn: SessionRefreshFunc<Schema> = (conn, callback) => {
-      const run = async () => {
-        const assertion = jwtAssertion({ clientId, username, audience: loginUrl, privateKey: readPrivateKey(privateKeyFile, baseDir) });
-        const answer = await conn.oauth2.requestToken({ grant_type: JWT_BEARER_GRANT, assertion });
-        conn.accessToken = answer.access_token;
-        conn.instanceUrl = answer.instance_url;
-        return answer;
-      };
-      run().then(
-        (answer) => callback(null, answer.access_token, answer),
-        (err: unknown) => callback(namingTokenError(err)),
-      );
-    };
+    const refreshFn = sessionRefresh((conn) =>
+      conn.oauth2.requestToken({ grant_type: JWT_BEARER_GRANT, assertion: jwtAssertion({ clientId, username, audience: loginUrl, privateKey: readPrivateKey(privateKeyFile, baseDir) }) }),
+    );
     return remember(new Connection({ ...start, loginUrl, refreshFn }));
   }
   if (config.refreshToken !== undefined && config.clientId !== undefined) {
     const { refreshToken } = config;
     // jsforce's own refresh, but with the token endpoint's error code kept (see namingTokenError).
-    const refreshFn: SessionRefreshFunc<Schema> = (conn, callback) => {
-      conn.oauth2.refreshToken(refreshToken).then(
-        (answer) => {
-          conn.accessToken = answer.access_token;
-          conn.instanceUrl = answer.instance_url;
-          callback(null, answer.access_token, answer);
-        },
-        (err: unknown) => callback(namingTokenError(err)),
-      );
-    };
+    const refreshFn = sessionRefresh((conn) => conn.oauth2.refreshToken(refreshToken));
     return remember(
       new Connection({
         ...start,

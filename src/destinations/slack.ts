@@ -285,8 +285,8 @@ export class SlackDestination implements Destination {
   private async channelId(ref: string): Promise<string | undefined> {
     if (/^[CGD][A-Z0-9]{2,}$/.test(ref)) return ref;
     // Known from an earlier post's answer: no conversations.list, which needs channels:read.
-    const learned = learnedChannelIds.get(this.nameKey(ref));
-    if (learned !== undefined) return learned;
+    const known = this.knownChannelId(ref);
+    if (known !== undefined) return known;
     if (!this.channelIds) {
       this.channelIds = new Map((await this.listChannels()).map((c) => [c.name, c.id]));
     }

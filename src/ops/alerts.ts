@@ -182,8 +182,9 @@ async function deliverIncident(
   const configured = new Set(alertChannels(alerts));
   // On the clock, not at `at` (when the caller observed things): a maintenance pass minutes long
   // wrote a lease already expired, and a worker finishing a run took the incident too (sent twice).
-  const clock = new Date().toISOString();
-  const lease = `${new Date(Date.parse(clock) + DELIVERY_LEASE_MS).toISOString()} ${randomUUID()}`;
+  const nowMs = Date.now();
+  const clock = new Date(nowMs).toISOString();
+  const lease = `${new Date(nowMs + DELIVERY_LEASE_MS).toISOString()} ${randomUUID()}`;
   const byKey = <Q extends WhereInterface<OpsSchema, 'alert_incidents'>>(query: Q): Q =>
     query.where('sync_name', '=', key.sync).where('kind', '=', key.kind).where('opened_at', '=', key.opened_at) as Q;
   // Twice at most: the incident may resolve (another worker) while this one delivers its opening.

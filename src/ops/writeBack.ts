@@ -64,7 +64,7 @@ function createTableSql(table: string, timestampType: string): string {
  * (the write-back waits for it).
  */
 export async function writeBackTableProblem(table: string, connection: Connection, projectDir: string): Promise<string | undefined> {
-  const query = `SELECT column_name FROM information_schema.columns WHERE table_name = $1`;
+  const query = 'SELECT column_name FROM information_schema.columns WHERE table_name = $1 AND table_schema = current_schema()';
   let names: string[];
   try {
     if (connection.type === 'duckdb') {
@@ -74,7 +74,7 @@ export async function writeBackTableProblem(table: string, connection: Connectio
       const instance = await DuckDBInstance.create(file, file === ':memory:' ? {} : { access_mode: 'READ_ONLY' });
       const db = await instance.connect();
       try {
-        names = (await db.runAndReadAll(`${query} AND table_schema = current_schema()`, [table])).getRowObjects().map((row) => String(row['column_name']));
+        names = (await db.runAndReadAll(query, [table])).getRowObjects().map((row) => String(row['column_name']));
       } finally {
         db.closeSync();
         instance.closeSync();
@@ -84,7 +84,7 @@ export async function writeBackTableProblem(table: string, connection: Connectio
       const client = new Client({ connectionString: connection.url, application_name: 'backflow', connectionTimeoutMillis: CHECK_TIMEOUT_MS, query_timeout: CHECK_TIMEOUT_MS });
       await client.connect();
       try {
-        names = (await client.query<{ column_name: string }>(`${query} AND table_schema = current_schema()`, [table])).rows.map((row) => row.column_name);
+        names = (await client.query<{ column_name: string }>(query, [table])).rows.map((row) => row.column_name);
       } finally {
         await client.end();
       }
