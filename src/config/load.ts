@@ -22,8 +22,9 @@ import { TARGET_SCHEMAS, type DestinationType } from '../destinations/targets';
 export const PROJECT_FILE = 'backflow.yaml';
 export const SYNCS_DIR = 'syncs';
 /** A sync file's name: `.yaml` or `.yml`, in any letter case. */
-const WRITE_BACK_ROLE = 'write-back warehouse (duckdb or postgres)';
 const SYNC_FILE = /\.ya?ml$/i;
+/** What a `writeBack.connection` must name, as reference errors say it. */
+const WRITE_BACK_ROLE = 'write-back warehouse (duckdb or postgres)';
 
 /** A project's configuration, validated; secrets are still `${env:…}` references. */
 export interface Project {

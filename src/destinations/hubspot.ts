@@ -1,18 +1,18 @@
 import { Client } from '@hubspot/api-client';
 import type { HubspotConnection } from '../config/schema';
 import { BackflowError } from '../errors';
-import type {
-  BatchCost,
-  Destination,
-  DestinationLimits,
-  DestinationRecord,
-  RecordResult,
-  TargetCheckInput,
-  TargetIssue,
-  WriteContext,
-  WriteResult,
+import {
+  WriteNotStarted,
+  type BatchCost,
+  type Destination,
+  type DestinationLimits,
+  type DestinationRecord,
+  type RecordResult,
+  type TargetCheckInput,
+  type TargetIssue,
+  type WriteContext,
+  type WriteResult,
 } from './destination';
-import { WriteNotStarted } from './destination';
 import { deadlineAgent } from './hubspotAgent';
 import { HubspotDailyBudget } from './hubspotDaily';
 import { classifyHubspotError, headersOf, toHubspotDestinationError } from './hubspotErrors';

@@ -118,14 +118,15 @@ const NUMBER_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
 
 function coerceNumber(field: SalesforceField, value: Value): Coerced {
   let n: number;
+  let written: RegExpExecArray | null;
   if (typeof value === 'number') n = value;
-  else if (typeof value === 'string' && NUMBER_TEXT.test(value) && Number.isFinite(Number(value))) {
+  else if (typeof value === 'string' && (written = NUMBER_TEXT.exec(value)) !== null && Number.isFinite(Number(value))) {
     n = Number(value);
     // Sources keep integers past 2^53 and long decimals exact, as text; as a JSON number they would
     // reach Salesforce rounded (9007199254740993 → …992), and be reported synced.
     // Compared digit for digit with the double, both written out in full (either may use an exponent;
     // one past a double's range, 1e-999999999, would be written out as a billion digits).
-    if (Math.abs(Number(/e([+-]?\d+)/i.exec(value)?.[1] ?? 0)) > MAX_EXPONENT || normalizeDecimal(String(n)) !== normalizeDecimal(value)) {
+    if (Math.abs(Number(written[2]?.slice(1) ?? 0)) > MAX_EXPONENT || normalizeDecimal(String(n)) !== normalizeDecimal(value)) {
       return { ok: false, reason: `${show(value)} cannot be sent exactly (a number over 15-16 significant digits would be rounded to ${String(n)})` };
     }
   } else return { ok: false, reason: `${show(value)} is not a number` };

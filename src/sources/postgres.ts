@@ -141,10 +141,6 @@ export function normalizePg(oid: number, raw: string | null): Value | Unreadable
 }
 
 /**
- * PostgreSQL (or Redshift) through `pg` with a server-side cursor: pages of `pageSize` rows, never
- * the whole result. Every value arrives as text and is normalised by its column's type.
- */
-/**
  * Session settings every value's canonical form depends on, whatever the server, database, role or
  * URL sets: timestamps with an explicit +00 offset, dates and intervals in the forms normalize.ts
  * reads (a role's `DateStyle = SQL, DMY` made every date unreadable), doubles with every digit
@@ -162,11 +158,6 @@ const SESSION_SETTINGS: ReadonlyArray<{ sql: string; optional: boolean }> = [
 
 /** SQLSTATE 42704: unrecognized configuration parameter. */
 const UNKNOWN_PARAMETER = '42704';
-
-/**
- * PostgreSQL (or Redshift) through `pg` with a server-side cursor: pages of `pageSize` rows, never
- * the whole result. Every value arrives as text and is normalised by its column's type.
- */
 
 /**
  * The model as a subquery. Its own lines end before the closing parenthesis (a trailing `-- comment`
@@ -200,6 +191,10 @@ export function asSubquery(sql: string): string {
   }
 }
 
+/**
+ * PostgreSQL (or Redshift) through `pg` with a server-side cursor: pages of `pageSize` rows, never
+ * the whole result. Every value arrives as text and is normalised by its column's type.
+ */
 export class PostgresSource implements Source {
   private client: Client | undefined;
   /** Why the connection was lost (a restart, a failover, the network), once it has been. */

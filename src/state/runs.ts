@@ -48,7 +48,6 @@ export async function openRun(db: StateDb, input: OpenRunInput): Promise<RunRow>
   }
 }
 
-
 async function openRunOnce(db: StateDb, requested: OpenRunInput): Promise<RunRow> {
   return db.transaction().execute(async (trx) => {
     // The first of `id`, `id~2`, `id~3`, … not finished: a finished one belongs to an earlier
