@@ -8,8 +8,16 @@ export interface Classification {
   waitMs?: number;
 }
 
+/**
+ * A failed name lookup. jsforce's fetch names it `ENOTFOUND`, which NETWORK_ERROR_CODES leaves out (a
+ * warehouse host that does not resolve fails its extract at once). For the destination it is the
+ * network's, as HubSpot's client, Meta and the webhook treat it: a container's resolver answers it
+ * for an upstream lookup that timed out too. It failed the run as an invalid request.
+ */
+const LOOKUP_FAILED = 'ENOTFOUND';
+
 /** The same failures where only a message is left (jsforce's wrapped session refresh names its cause's code in text). */
-const NETWORK_MESSAGE = new RegExp(`fetch failed|socket hang up|network|timed? ?out|no answer within|\\b(${[...NETWORK_ERROR_CODES].join('|')})\\b`, 'i');
+const NETWORK_MESSAGE = new RegExp(`fetch failed|socket hang up|network|timed? ?out|no answer within|\\b(${[...NETWORK_ERROR_CODES, LOOKUP_FAILED].join('|')})\\b`, 'i');
 
 /** Salesforce sends no Retry-After for its API limit; a minute lets a concurrent-request limit clear. */
 export const REQUEST_LIMIT_WAIT_MS = 60_000;
@@ -71,7 +79,7 @@ export function classifySalesforceError(err: unknown): Classification {
 
 /** No answer came: refused, cut off, or past the transport's deadline ("no answer within …"). */
 function isNetworkFailure(code: string, message: string): boolean {
-  return NETWORK_ERROR_CODES.has(code) || NETWORK_MESSAGE.test(message);
+  return NETWORK_ERROR_CODES.has(code) || code === LOOKUP_FAILED || NETWORK_MESSAGE.test(message);
 }
 
 /** Turns a failed request into the typed error the engine understands. */

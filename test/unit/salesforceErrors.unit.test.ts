@@ -52,6 +52,14 @@ describe('classifySalesforceError', () => {
     expect(classifySalesforceError(new TypeError('fetch failed'))).toMatchObject({ retry: true });
   });
 
+  it('retries a failed name lookup, as the other destinations do', () => {
+    // As jsforce's fetch throws it for a host that does not resolve.
+    const lookup = Object.assign(new Error('request to https://acme.my.salesforce.com/services/data/v62.0/composite/sobjects/Account/Ext__c failed, reason: getaddrinfo ENOTFOUND acme.my.salesforce.com'), { name: 'FetchError', code: 'ENOTFOUND' });
+    expect(classifySalesforceError(lookup)).toEqual({ retry: true, reason: 'network' });
+    const refresh = new Error('Unable to refresh session due to: request to https://login.salesforce.com/services/oauth2/token failed, reason: getaddrinfo ENOTFOUND login.salesforce.com');
+    expect(classifySalesforceError(refresh)).toEqual({ retry: true, reason: 'network' });
+  });
+
   // jsforce wraps a failed session refresh, keeping only the cause's message.
   it('stops on a refresh the login server refused, but retries one it never answered', () => {
     const refresh = (cause: string) => new Error(`Unable to refresh session due to: ${cause}`);
