@@ -13,7 +13,11 @@ import { StreamPromise } from 'jsforce/lib/util/promise';
  *   times (15 s of backoff) inside one call, unpaced and unseen. Retries are Temporal's alone.
  */
 class BackflowTransport extends Transport {
-  constructor(private readonly timeoutMs: number) {
+  constructor(
+    private readonly timeoutMs: number,
+    /** The OAuth token endpoint's transport: see serverFailure. */
+    private readonly forTokens = false,
+  ) {
     super();
   }
 
@@ -21,15 +25,31 @@ class BackflowTransport extends Transport {
     const sent = super.httpRequest(req, { ...options, timeout: this.timeoutMs, retry: { ...options.retry, maxRetries: 0 } });
     return StreamPromise.create(() => ({
       stream: sent.stream(),
-      promise: sent.catch((err: unknown) => {
-        // jsforce's abort says "timeout of 10 minutes" whatever the timeout was.
-        if (err instanceof Error && err.name === 'AbortError') {
-          throw Object.assign(new Error(`no answer within ${this.timeoutMs} ms (${req.method} ${new URL(req.url).pathname})`), { code: 'ETIMEDOUT' });
-        }
-        throw err;
-      }),
+      promise: sent.then(
+        (response) => {
+          if (this.forTokens && response.statusCode >= 500) throw serverFailure(response);
+          return response;
+        },
+        (err: unknown) => {
+          // jsforce's abort says "timeout of 10 minutes" whatever the timeout was.
+          if (err instanceof Error && err.name === 'AbortError') {
+            throw Object.assign(new Error(`no answer within ${this.timeoutMs} ms (${req.method} ${new URL(req.url).pathname})`), { code: 'ETIMEDOUT' });
+          }
+          throw err;
+        },
+      ),
     }));
   }
+}
+
+/**
+ * A token endpoint's 5xx as the session refresh's error, `ERROR_HTTP_<status>: <body>`, which the
+ * classifier retries. jsforce reads a JSON answer's `error` alone and keeps no status: a 5xx whose
+ * JSON body had none (a proxy's `{"message": "Bad Gateway"}`) failed the run as refused credentials.
+ */
+function serverFailure(response: HttpResponse): Error {
+  const body = response.body.length > 500 ? `${response.body.slice(0, 500)}…` : response.body;
+  return new Error(`ERROR_HTTP_${response.statusCode}: ${body}`);
 }
 
 /**
@@ -38,8 +58,7 @@ class BackflowTransport extends Transport {
  * `timeoutMs` to be answered, and no retries of jsforce's own.
  */
 export function withBackflowTransport(connection: Connection, timeoutMs: number): Connection {
-  const transport = new BackflowTransport(timeoutMs);
-  connection._transport = transport;
-  connection.oauth2._transport = transport;
+  connection._transport = new BackflowTransport(timeoutMs);
+  connection.oauth2._transport = new BackflowTransport(timeoutMs, true);
   return connection;
 }

@@ -94,10 +94,12 @@ describe('the Salesforce transport', () => {
     }
   });
 
-  it('retries a refresh its login server failed (503, unknown_error), and stops on one it refused (invalid_grant)', async () => {
+  it('retries a refresh its login server failed (503, unknown_error, a 502 without an OAuth error), and stops on one it refused (invalid_grant)', async () => {
     const answers = [
       { status: 503, type: 'text/html', body: 'Service Unavailable' },
       { status: 500, type: 'application/json', body: JSON.stringify({ error: 'unknown_error', error_description: 'retry your request' }) },
+      // A proxy in front of the login server: JSON, but no OAuth `error` in it.
+      { status: 502, type: 'application/json', body: JSON.stringify({ message: 'Bad Gateway' }) },
       { status: 400, type: 'application/json', body: JSON.stringify({ error: 'invalid_grant', error_description: 'expired access/refresh token' }) },
     ];
     const login = createServer((request, response) => {
@@ -109,6 +111,7 @@ describe('the Salesforce transport', () => {
     try {
       const conn = refreshingConnection((login.address() as AddressInfo).port, 5_000);
       const classified = async () => classifySalesforceError(await failureOf(conn.sobject('Account').describe()));
+      expect(await classified()).toEqual({ retry: true, reason: 'server-error' });
       expect(await classified()).toEqual({ retry: true, reason: 'server-error' });
       expect(await classified()).toEqual({ retry: true, reason: 'server-error' });
       expect(await classified()).toEqual({ retry: false, reason: 'auth' });
