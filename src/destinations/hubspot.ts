@@ -401,11 +401,12 @@ export class HubspotDestination implements Destination {
    * holds back every other sender of this app for one window).
    */
   private async request<T>(what: string, calls: { count: number; stopRequested?: () => boolean }, send: () => Promise<Answered<T>>): Promise<T> {
-    this.daily.beforeRequest();
+    const released = await this.daily.reserve();
     const ticket = await this.pacer.acquire();
     // Cancelled while it waited for the app's budget, before this batch's first request: nothing goes.
     if (calls.count === 0 && calls.stopRequested?.()) {
       ticket.done();
+      released();
       throw new WriteNotStarted();
     }
     calls.count += 1;
@@ -413,6 +414,7 @@ export class HubspotDestination implements Destination {
     const heard = (headers: Record<string, string>) => {
       ticket.done(headers);
       this.daily.afterResponse(headers);
+      released();
     };
     try {
       const answer = await send();

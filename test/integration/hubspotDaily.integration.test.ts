@@ -31,3 +31,28 @@ it('stops before the requests of the day would pass limits.daily, without sendin
     await sandbox.close();
   }
 });
+
+it('counts the requests still on their way: batches sending at once stop at limits.daily together', async () => {
+  const sandbox = await startHubspotSandbox({
+    properties: { companies: [{ name: 'external_id', label: 'External ID', type: 'string', hasUniqueValue: true }, { name: 'name', label: 'Name', type: 'string' }] },
+    limits: { dailyLimit: 250_000 },
+  });
+  try {
+    // A sandbox of its own: another app (appKey), whose count starts at none.
+    const connection = { type: 'hubspot', accessToken: sandbox.accessToken, basePath: sandbox.basePath, tier: 'free', timeoutMs: 10_000, limits: { daily: 3 } } as unknown as HubspotConnection;
+    const target = { connection: 'hubspot', object: 'companies', externalIdField: 'external_id' } as HubspotTarget;
+    const pacer = new RollingWindowPacer({ max: 100, windowMs: 10_000 });
+    // One destination per batch, sharing the app's pacer, as the engine opens them.
+    const write = (key: string) =>
+      new HubspotDestination(connection, target, { pacer }).write('upsert', [{ key, fields: { name: key }, destinationId: null }], memoryWriteContext('companies', `run-${key}`));
+    expect((await write('a')).results).toMatchObject([{ key: 'a', status: 'ok' }]);
+    const keys = ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+    const settled = await Promise.allSettled(keys.map(write));
+    const refused = settled.filter((outcome) => outcome.status === 'rejected').map((outcome) => outcome.reason as unknown);
+    expect(refused).toHaveLength(6);
+    for (const reason of refused) expect(reason).toBeInstanceOf(DestinationBudgetExhausted);
+    expect(sandbox.records('companies')).toHaveLength(3);
+  } finally {
+    await sandbox.close();
+  }
+});
