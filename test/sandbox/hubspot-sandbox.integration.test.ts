@@ -630,6 +630,31 @@ describe('rate limits', () => {
     expect(await raw.json()).toMatchObject({ message: 'You have reached your daily limit.', policyName: 'DAILY', errorType: 'RATE_LIMIT' });
   });
 
+  it('changes only the limits setLimits names, and reset() goes back to the start limits', async () => {
+    const limitHeaders = async () => {
+      const answer = await rawPost('/crm/v3/objects/contacts/batch/read', { inputs: [] });
+      return [answer.headers.get('x-hubspot-ratelimit-max'), answer.headers.get('x-hubspot-ratelimit-daily')];
+    };
+    const started = await startHubspotSandbox({ limits: { tenSecondlyLimit: 5, dailyLimit: 1000 } });
+    try {
+      const post = (path: string) => fetch(`${started.basePath}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${started.accessToken}` }, body: JSON.stringify({ inputs: [] }) });
+      const headersOf = async () => {
+        const answer = await post('/crm/v3/objects/contacts/batch/read');
+        return [answer.headers.get('x-hubspot-ratelimit-max'), answer.headers.get('x-hubspot-ratelimit-daily')];
+      };
+      started.setLimits({ searchSecondlyLimit: null });
+      expect(await headersOf()).toEqual(['5', '1000']);
+      const admin = await fetch(`${started.basePath}/__sandbox/limits`, { method: 'POST', body: JSON.stringify({ dailyLimit: 2000 }) });
+      expect(await admin.json()).toEqual({ tenSecondlyLimit: 5, dailyLimit: 2000, tenSecondlyWindowMs: 10_000, searchSecondlyLimit: null });
+      started.reset();
+      expect(await headersOf()).toEqual(['5', '1000']);
+    } finally {
+      await started.close();
+    }
+    // This suite's sandbox started with none: HubSpot's free tier.
+    expect(await limitHeaders()).toEqual(['100', '250000']);
+  });
+
   it('takes limits through the admin endpoint and validates them', async () => {
     const bad = await fetch(`${sandbox.basePath}/__sandbox/limits`, { method: 'POST', body: JSON.stringify({ tenSecondlyLimt: 5 }) });
     expect(bad.status).toBe(400);

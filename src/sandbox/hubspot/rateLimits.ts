@@ -71,29 +71,29 @@ export class RateLimiter {
 
   constructor(
     private readonly now: () => number,
-    limits: HubspotLimits = {},
+    /** The sandbox's start limits, over the defaults: what reset() goes back to. */
+    private readonly initial: HubspotLimits = {},
   ) {
     this.day = utcDay(now());
-    this.set(limits);
+    this.limits = { ...DEFAULT_LIMITS, ...parseLimits(initial) };
   }
 
-  /** Replaces the limits (unset keys fall back to the defaults); counters are kept. */
+  /**
+   * Changes the limits given, keeping the others (as the Slack and Meta sandboxes do); `null` turns
+   * one off. Counters are kept. It replaced them all, unset keys back at the defaults: turning the
+   * search limit off also lifted a test's 10-second and daily limits, without a word.
+   */
   set(input: HubspotLimits): void {
-    const limits = parseLimits(input);
-    const windowMs = limits.tenSecondlyWindowMs ?? DEFAULT_LIMITS.tenSecondlyWindowMs;
-    this.limits = {
-      tenSecondlyLimit: limits.tenSecondlyLimit === undefined ? DEFAULT_LIMITS.tenSecondlyLimit : limits.tenSecondlyLimit,
-      dailyLimit: limits.dailyLimit === undefined ? DEFAULT_LIMITS.dailyLimit : limits.dailyLimit,
-      tenSecondlyWindowMs: windowMs,
-      searchSecondlyLimit: limits.searchSecondlyLimit === undefined ? DEFAULT_LIMITS.searchSecondlyLimit : limits.searchSecondlyLimit,
-    };
+    this.limits = { ...this.limits, ...parseLimits(input) };
   }
 
   current(): Required<HubspotLimits> {
     return { ...this.limits };
   }
 
+  /** Back to the start limits, with every counter at zero. */
   reset(): void {
+    this.limits = { ...DEFAULT_LIMITS, ...parseLimits(this.initial) };
     this.window = [];
     this.searchWindow = [];
     this.dailyUsed = 0;

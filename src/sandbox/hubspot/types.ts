@@ -103,8 +103,9 @@ export interface HubspotSandbox {
   /** API requests answered so far, in order. */
   requests(): HubspotRequestLogEntry[];
   setFaults(profile: HubspotFaultProfile): void;
+  /** Changes the limits given (`null` turns one off), keeping the others and the counters. */
   setLimits(limits: HubspotLimits): void;
-  /** Empties the store, the request log, the faults and the rate-limit counters. */
+  /** Empties the store, the request log and the faults; the limits go back to the start ones, their counters to zero. */
   reset(): void;
   close(): Promise<void>;
 }
