@@ -126,3 +126,107 @@ describe('Salesforce sandbox fault profile', () => {
     }
   });
 });
+
+describe('Salesforce sandbox lock contention (UNABLE_TO_LOCK_ROW per record)', () => {
+  interface SaveResult {
+    id?: string | null;
+    success: boolean;
+    created?: boolean;
+    errors: Array<{ statusCode: string; message: string; fields: string[] }>;
+  }
+  const upsert = (keys: string[], allOrNone = false) =>
+    conn.sobject('Account').upsert(
+      keys.map((key) => ({ Name: `Account ${key}`, [EXT]: key })),
+      EXT,
+      { allOrNone },
+    ) as unknown as Promise<SaveResult[]>;
+  const LOCKED = { statusCode: 'UNABLE_TO_LOCK_ROW', message: 'unable to obtain exclusive access to this record', fields: [] };
+
+  it('lockedRecords: the named record fails on its own for its next N writes, unsaved, while the rest of the request is written', async () => {
+    sandbox.setFaults({ lockedRecords: { 'lk-1': 2 } });
+    const first = await upsert(['lk-1', 'free-1']);
+    expect(first[0]).toEqual({ success: false, errors: [LOCKED] });
+    expect(first[1]).toMatchObject({ success: true, created: true });
+    expect(sandbox.records('Account').map((a) => a[EXT])).toEqual(['free-1']);
+    // The request itself succeeded: 200, the failure is in the record's result.
+    expect(sandbox.requests().at(-1)).toMatchObject({ method: 'PATCH', status: 200, records: 2 });
+
+    expect((await upsert(['lk-1']))[0]).toEqual({ success: false, errors: [LOCKED] });
+    // The lock's count went down with each failure (GET /__sandbox/faults shows what is left).
+    const left = await fetch(`${sandbox.instanceUrl}/__sandbox/faults`);
+    expect(await left.json()).toEqual({ lockedRecords: { 'lk-1': 0 } });
+    // Released: created once, never twice.
+    expect((await upsert(['lk-1']))[0]).toMatchObject({ success: true, created: true });
+    expect(sandbox.records('Account').map((a) => a[EXT])).toEqual(['free-1', 'lk-1']);
+  });
+
+  it('names the locked Id in the message of an update or delete by Id, and leaves the record as it was', async () => {
+    const [created] = await upsert(['by-id']);
+    const id = created?.id as string;
+    sandbox.setFaults({ lockedRecords: { [id]: 2 } });
+    const named = { ...LOCKED, message: `unable to obtain exclusive access to this record or 1 records: ${id}` };
+    const updated = (await conn.sobject('Account').update([{ Id: id, Name: 'Renamed' }], { allOrNone: false })) as unknown as SaveResult[];
+    expect(updated).toEqual([{ success: false, errors: [named] }]);
+    const destroyed = (await conn.sobject('Account').destroy([id], { allOrNone: false })) as unknown as SaveResult[];
+    expect(destroyed).toEqual([{ success: false, errors: [named] }]);
+    expect(sandbox.records('Account')).toEqual([expect.objectContaining({ Id: id, Name: 'Account by-id' })]);
+  });
+
+  it('the raw collections body is Salesforce\'s: 200 with {success: false, errors: [{statusCode, message, fields}]}', async () => {
+    sandbox.setFaults({ unableToLockRow: 1 });
+    const raw = await fetch(`${sandbox.instanceUrl}/services/data/v${VERSION}/composite/sobjects`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sandbox.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ allOrNone: false, records: [{ attributes: { type: 'Account' }, Name: 'Raw' }] }),
+    });
+    expect(raw.status).toBe(200);
+    expect(await raw.json()).toEqual([{ success: false, errors: [LOCKED] }]);
+    expect(sandbox.records('Account')).toHaveLength(0);
+  });
+
+  it('unableToLockRow: a share of records rolled per record; with allOrNone the request rolls back', async () => {
+    const rolls = [0.1, 0.9, 0.9];
+    const seeded = await startSalesforceSandbox({ faults: { unableToLockRow: 0.5 }, random: () => rolls.shift() ?? 0.99 });
+    try {
+      const other = new jsforce.Connection({ instanceUrl: seeded.instanceUrl, accessToken: seeded.accessToken, version: VERSION });
+      const answers = (await other.sobject('Account').upsert(
+        ['s-1', 's-2'].map((key) => ({ Name: key, [EXT]: key })),
+        EXT,
+        { allOrNone: false },
+      )) as unknown as SaveResult[];
+      expect(answers.map((a) => a.success)).toEqual([false, true]);
+      expect(answers[0]?.errors).toEqual([LOCKED]);
+      expect(seeded.records('Account').map((a) => a[EXT])).toEqual(['s-2']);
+
+      seeded.setFaults({ unableToLockRow: 1 });
+      const rolledBack = (await other.sobject('Account').upsert([{ Name: 's-3', [EXT]: 's-3' }], EXT, { allOrNone: true })) as unknown as SaveResult[];
+      expect(rolledBack).toEqual([{ success: false, errors: [LOCKED] }]);
+    } finally {
+      await seeded.close();
+    }
+  });
+
+  it('a Bulk API 2.0 job reports the locked rows in failedResults as STATUS_CODE:message:fields --', async () => {
+    conn.bulk2.pollInterval = 20;
+    sandbox.setFaults({ lockedRecords: { 'bk-2': 1 } });
+    const results = await conn.bulk2.loadAndWaitForResults({
+      object: 'Account',
+      operation: 'upsert',
+      externalIdFieldName: EXT,
+      input: [
+        { [EXT]: 'bk-1', Name: 'One' },
+        { [EXT]: 'bk-2', Name: 'Two' },
+      ],
+    });
+    const rows = (list: unknown) => list as Array<Record<string, string>>;
+    expect(rows(results.successfulResults).map((r) => r[EXT])).toEqual(['bk-1']);
+    expect(rows(results.failedResults).map((r) => [r[EXT], r.sf__Error])).toEqual([['bk-2', 'UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record: --']]);
+  });
+
+  it('refuses a share outside [0, 1] and a lock count that is not a whole number', async () => {
+    for (const body of [{ unableToLockRow: 2 }, { lockedRecords: { a: -1 } }, { lockedRecords: { a: 1.5 } }, { lockedRecords: ['a'] }]) {
+      const bad = await fetch(`${sandbox.instanceUrl}/__sandbox/faults`, { method: 'PUT', body: JSON.stringify(body) });
+      expect(bad.status).toBe(400);
+    }
+  });
+});

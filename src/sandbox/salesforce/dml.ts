@@ -21,6 +21,11 @@ export interface DmlContext {
   store: RecordStore;
   ids: IdGenerator;
   now: () => Date;
+  /**
+   * The lock error a record of a write meets before it is saved (injected contention, see
+   * SalesforceFaultProfile.lockedRecords), if any; `item` is the record's body, or its Id (a delete).
+   */
+  rowLock?: (item: unknown) => RecordError | undefined;
 }
 
 /** SaveResult / UpsertResult / DeleteResult as the REST API serializes them. */
@@ -334,7 +339,10 @@ export function runCollection<T>(
   ctx.store.begin();
   let results: SaveResult[];
   try {
-    results = items.map(write);
+    results = items.map((item, index) => {
+      const locked = ctx.rowLock?.(item);
+      return locked === undefined ? write(item, index) : failure(locked);
+    });
   } catch (err) {
     ctx.store.rollback();
     throw err;

@@ -11,9 +11,9 @@ import { listenOn, pathSegments, rawApp } from '../http';
 import { HeldConnections, pickFault, type FaultKind } from '../faults';
 import { BulkIngestJobs } from './bulk';
 import { QueryCursors } from './cursors';
-import type { DmlContext } from './dml';
-import { SalesforceApiError, invalidSession, notFound, requestLimitExceeded, type ApiError } from './errors';
-import { parseSalesforceFaultProfile, salesforceFaultError, unknownException } from './faults';
+import { isJsonObject, readField, type DmlContext } from './dml';
+import { SalesforceApiError, invalidSession, notFound, requestLimitExceeded, type ApiError, type RecordError } from './errors';
+import { meetsLock, parseSalesforceFaultProfile, salesforceFaultError, unableToLockRow, unknownException } from './faults';
 import { IdGenerator } from './ids';
 import { OAuthEndpoint, newClientId } from './oauth';
 import { collectionRecordCount, handleApiRequest, type ApiContext, type ApiRequest, type ApiResponse, type WriteNotice } from './routes';
@@ -151,7 +151,14 @@ export class SandboxServer {
   }
 
   private dmlContext(): DmlContext {
-    return { schema: this.schema, store: this.store, ids: this.ids, now: () => new Date() };
+    return { schema: this.schema, store: this.store, ids: this.ids, now: () => new Date(), rowLock: (item) => this.rowLock(item) };
+  }
+
+  /** Injected lock contention on one record of a write (the fault profile's unableToLockRow, lockedRecords). */
+  private rowLock(item: unknown): RecordError | undefined {
+    if (!meetsLock(this.faults, item, this.random)) return undefined;
+    const id = typeof item === 'string' ? item : isJsonObject(item) ? readField(item, 'Id').value : undefined;
+    return unableToLockRow(typeof id === 'string' && id !== '' ? id : undefined);
   }
 
   private apiContext(): ApiContext {

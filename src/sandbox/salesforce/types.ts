@@ -4,11 +4,23 @@ import type { FaultProfile } from '../faults';
 /**
  * Faults the sandbox applies to API requests (admin endpoint or `setFaults`): the shared kinds
  * (rateLimited, serverError, unavailable, timeout, connectionReset, tokenExpired, applyThenFail —
- * see src/sandbox/faults/profile.ts) rendered as Salesforce answers them, plus a write delay.
+ * see src/sandbox/faults/profile.ts) rendered as Salesforce answers them, a write delay, and
+ * per-record lock contention.
  */
 export type SalesforceFaultProfile = FaultProfile & {
   /** Hold every response to a write (collections upsert) this long AFTER the write was applied. */
   writeResponseDelayMs?: number;
+  /**
+   * Share of the records of every write (sObject Collections, Bulk API 2.0 job rows) that fail on their
+   * own with UNABLE_TO_LOCK_ROW, rolled per record: the rest of the request is written (allOrNone false).
+   */
+  unableToLockRow?: number;
+  /**
+   * Records held locked by "another transaction" for their next N writes: a record whose Id, or any of
+   * whose field values, is a key here fails with UNABLE_TO_LOCK_ROW and its count goes down by one; at 0
+   * the lock is gone. Deterministic, where `unableToLockRow` is random.
+   */
+  lockedRecords?: Record<string, number>;
 };
 
 /** One API request the sandbox answered (admin endpoints excluded). */
