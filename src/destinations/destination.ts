@@ -96,6 +96,12 @@ export interface WriteContext {
    * pacer) asks after the wait, before the batch's first request, and throws WriteNotStarted.
    */
   stopRequested?: () => boolean;
+  /**
+   * True once the run is cancelled, whether or not this batch has sent anything yet (stopRequested
+   * turns false once it has). A destination that waits to send records again (Salesforce records that
+   * met a lock) stops waiting and reports them as they stand.
+   */
+  cancelled?: () => boolean;
 }
 
 /** A write that sent nothing because its run was cancelled while it waited its turn (WriteContext.stopRequested). */

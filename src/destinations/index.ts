@@ -22,14 +22,26 @@ export interface SharedPacing {
   channelPacer?: ChannelPacer;
 }
 
+/** How long destinations wait between their own tries (shortened by tests). */
+export interface DestinationWaits {
+  /** Salesforce: the first wait before records that met a lock are sent again (see salesforceRecordRetry.ts). */
+  recordRetryFirstWaitMs?: number;
+}
+
 /**
  * Builds the destination for a connection whose secrets are already resolved, bound to a sync's target;
  * files a connection names (a JWT key) are relative to `projectDir`.
  */
-export function createDestination(connection: Connection, target: SyncDestination, projectDir: string, shared: SharedPacing = {}): Destination {
+export function createDestination(
+  connection: Connection,
+  target: SyncDestination,
+  projectDir: string,
+  shared: SharedPacing = {},
+  waits: DestinationWaits = {},
+): Destination {
   switch (connection.type) {
     case 'salesforce':
-      return new (salesforce().SalesforceDestination)(connection, salesforceTargetSchema.parse(target), { baseDir: projectDir });
+      return new (salesforce().SalesforceDestination)(connection, salesforceTargetSchema.parse(target), { baseDir: projectDir, ...waits });
     case 'hubspot':
       return new (hubspot().HubspotDestination)(connection, hubspotTargetSchema.parse(target));
     case 'slack':

@@ -1,6 +1,7 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Connection } from 'jsforce';
 import type { SalesforceConnection } from '../config/schema';
-import { BackflowError } from '../errors';
+import { BackflowError, DestinationBudgetExhausted } from '../errors';
 import type { Value } from '../sources/source';
 import type {
   BatchCost,
@@ -20,6 +21,7 @@ import { openSalesforceConnection } from './salesforceAuth';
 import { ApiBudget } from './salesforceBudget';
 import { BULK_NULL_TEXT, BulkIngest } from './salesforceBulk';
 import { toDestinationError } from './salesforceErrors';
+import { decideRecordRetry, RECORD_RETRY_FIRST_WAIT_MS } from './salesforceRecordRetry';
 import { QUOTED_SOQL_TYPES, WRITABLE_TYPES, coerceRecord, describeFields, describeKeyPrefix, type FieldMap } from './salesforceFields';
 import { nestRelationships, parentOf, relationshipKey, relationshipValue, resolveRelationship, splitRelationship, type Relationship } from './salesforceRelationships';
 import { withBackflowTransport } from './salesforceTransport';
@@ -65,6 +67,8 @@ interface Plan {
 export interface SalesforceDestinationOptions {
   /** Directory relative paths in the connection (the JWT private key file) are resolved against. */
   baseDir?: string;
+  /** The first wait before records that met a lock are sent again (default 1 s; see salesforceRecordRetry.ts). */
+  recordRetryFirstWaitMs?: number;
 }
 
 /**
@@ -94,6 +98,7 @@ export class SalesforceDestination implements Destination {
    */
   private keyField: string;
   private readonly bulkThreshold: number;
+  private readonly recordRetryFirstWaitMs: number;
   private apiCalls = 0;
   /** The relationships mapped onto, by the key a prepared record carries each under (`Account.External_Id__c`). */
   private readonly relationships = new Map<string, Relationship>();
@@ -108,6 +113,7 @@ export class SalesforceDestination implements Destination {
     this.budget = new ApiBudget(config.instanceUrl, config.maxDailyApiUsage);
     this.keyField = target.externalIdField ?? target.matchOn?.field ?? '';
     this.bulkThreshold = target.bulkThreshold ?? config.bulkThreshold;
+    this.recordRetryFirstWaitMs = options.recordRetryFirstWaitMs ?? RECORD_RETRY_FIRST_WAIT_MS;
   }
 
   /** Above the bulk threshold a run's batches grow to Bulk API size; below, one collections request each. */
@@ -267,9 +273,16 @@ export class SalesforceDestination implements Destination {
     }
     // Bulk jobs resume by their ids (above); a collections create names its keys before it is sent.
     const ownCreates = bulk === null ? pendingCreates(context.checkpoint) : new Set<string>();
+    // Every plan sent, in order: a record sent again goes by the request it took last.
+    const sent: Plan[] = [];
     const send = async (plan: Plan): Promise<void> => {
+      sent.push(plan);
       for (const result of plan.done) done.set(result.key, result);
-      if (bulk === null && plan.create.length > 0) await context.saveCheckpoint(pendingCreatesCheckpoint(plan.create.map((r) => r.record.key)));
+      if (bulk === null && plan.create.length > 0) {
+        // With the keys named before (an earlier attempt's, or this one's first try of records sent again).
+        const creating = new Set([...pendingCreates(context.checkpoint), ...plan.create.map((r) => r.record.key)]);
+        await context.saveCheckpoint(pendingCreatesCheckpoint([...creating]));
+      }
       const executed = bulk !== null ? await this.viaBulk(bulk, plan, keyById) : await this.viaCollections(plan);
       for (const [key, result] of executed) done.set(key, result);
     };
@@ -280,6 +293,7 @@ export class SalesforceDestination implements Destination {
     const byStoredId = this.sendsStoredIds(operation);
     const gone = records.filter((record) => record.destinationId && (byStoredId || record.rekeyed) && isGone(done.get(record.key)));
     if (gone.length > 0) await send(await this.replan(operation, await this.prepare(operation, gone, done)));
+    await this.resendContended(sent, done, send, context, bulk === null);
     const results = records.map(
       (record): RecordResult =>
         done.get(record.key) ?? {
@@ -289,6 +303,45 @@ export class SalesforceDestination implements Destination {
         },
     );
     return { results, apiCalls: this.apiCalls };
+  }
+
+  /**
+   * Records that met a lock (salesforceRecordRetry.ts) sent again, only they, each by the request it took
+   * last, after a growing wait, until they pass or their tries are spent; what they answered last
+   * stands. A cancelled run sends none again; nor does a collections request the API budget refuses
+   * (it would have sent nothing). A Bulk API job whose requests the budget stops part-way fails the
+   * batch as any bulk request does: its job may still run.
+   */
+  private async resendContended(
+    sent: readonly Plan[],
+    done: ReadonlyMap<string, RecordResult>,
+    send: (plan: Plan) => Promise<void>,
+    context: WriteContext,
+    viaCollections: boolean,
+  ): Promise<void> {
+    for (let retriesDone = 0; ; retriesDone += 1) {
+      const cancelled = context.cancelled?.() ?? false;
+      const again = new Set<string>();
+      let waitMs = 0;
+      for (const result of done.values()) {
+        if (result.status !== 'rejected') continue;
+        const decision = decideRecordRetry({ error: result.error, retriesDone, cancelled, firstWaitMs: this.recordRetryFirstWaitMs });
+        if (!decision.retry) continue;
+        again.add(result.key);
+        waitMs = Math.max(waitMs, decision.waitMs);
+      }
+      // Records an earlier attempt's bulk job answered (collected by resume) took no request of this one.
+      const plan = lastRequestOf(sent, again);
+      if (plan.upsert.length + plan.create.length + plan.update.length + plan.delete.length === 0) return;
+      await delay(waitMs);
+      if (context.cancelled?.() === true) return;
+      try {
+        await send(plan);
+      } catch (err) {
+        if (viaCollections && err instanceof DestinationBudgetExhausted) return;
+        throw err;
+      }
+    }
   }
 
   /**
@@ -524,6 +577,22 @@ export class SalesforceDestination implements Destination {
     }
     return answers;
   }
+}
+
+/** The request each of `keys` took in the last plan that sent it, as one plan to send again. */
+function lastRequestOf(sent: readonly Plan[], keys: ReadonlySet<string>): Plan {
+  const plan: Plan = { upsert: [], create: [], update: [], delete: [], done: [] };
+  const left = new Set(keys);
+  const take = <T extends { record: DestinationRecord }>(from: readonly T[], into: T[]) => {
+    for (const entry of from) if (left.delete(entry.record.key)) into.push(entry);
+  };
+  for (const earlier of [...sent].reverse()) {
+    take(earlier.upsert, plan.upsert);
+    take(earlier.create, plan.create);
+    take(earlier.update, plan.update);
+    take(earlier.delete, plan.delete);
+  }
+  return plan;
 }
 
 function isGone(result: RecordResult | undefined): boolean {

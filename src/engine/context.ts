@@ -21,6 +21,8 @@ export interface EngineDeps {
   now?: () => Date;
   /** How long one syncBatches activity sends before handing the rest of its range back (default TIME_SLICE_MS). */
   batchTimeSliceMs?: number;
+  /** The first wait before a destination sends again records that met contention (default 1 s; tests shorten it). */
+  recordRetryFirstWaitMs?: number;
 }
 
 export function nowIso(deps: EngineDeps): string {
@@ -65,7 +67,13 @@ export function openTarget(deps: EngineDeps, spec: SyncSpec): OpenTarget {
   const connection = resolvedConnection(deps, spec.destination.connection);
   const written = project(deps).connections[spec.destination.connection] ?? {};
   const destination = scrubbingDestination(
-    createDestination(connection, spec.destination, deps.projectDir, { channelPacer: new StoreChannelPacer(deps.state) }),
+    createDestination(
+      connection,
+      spec.destination,
+      deps.projectDir,
+      { channelPacer: new StoreChannelPacer(deps.state) },
+      deps.recordRetryFirstWaitMs !== undefined ? { recordRetryFirstWaitMs: deps.recordRetryFirstWaitMs } : {},
+    ),
     written,
     deps.env ?? process.env,
   );

@@ -133,6 +133,7 @@ async function sendBatch(
       await saveBatchCheckpoint(deps.state, runId, batchNo, value, fence);
     },
     stopRequested: () => notSentYet(),
+    cancelled: () => input.stopRequested(),
   };
   const { results, apiCalls } = await writeBisecting(
     async (part) => {

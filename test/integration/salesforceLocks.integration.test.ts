@@ -1,0 +1,138 @@
+/**
+ * Records Salesforce fails on their own with UNABLE_TO_LOCK_ROW (another transaction held the lock)
+ * are sent again within the batch, only they, and are rejected only when the lock outlasts the tries:
+ * real runs through the Temporal dev server against the sandbox's injected lock contention.
+ */
+import type { SalesforceConnection } from '../../src/config/schema';
+import type { DestinationRecord } from '../../src/destinations/destination';
+import { SalesforceDestination } from '../../src/destinations/salesforce';
+import type { SalesforceTarget } from '../../src/destinations/targets';
+import { startSalesforceSandbox } from '../../src/sandbox/salesforce';
+import { startSync } from '../../src/temporal/startSync';
+import { useSyncFixture } from '../support/fixture';
+import { uniqueTaskQueue, withWorker } from '../support/temporal';
+import { memoryWriteContext } from '../support/writeContext';
+
+const SYNC = 'accounts_to_salesforce';
+const FILE = `syncs/${SYNC}.yaml`;
+const fx = useSyncFixture();
+/** The waits between tries, 5, 10, 20 ms here instead of 1, 2, 4 s. */
+const deps = () => ({ ...fx.project.deps, recordRetryFirstWaitMs: 5 });
+
+const run = async (taskQueue: string) => (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
+const writes = () => fx.sandbox.requests().filter((r) => r.path.includes('/composite/sobjects'));
+
+async function resultsOf(runId: string) {
+  return fx.project.deps.state
+    .selectFrom('record_results')
+    .select(['key', 'status', 'error_code', 'error_message'])
+    .where('run_id', '=', runId)
+    .orderBy('key')
+    .execute();
+}
+
+describe('Salesforce records that met a lock', () => {
+  it('are sent again within the batch, only they, until they pass: synced in the same run, every request counted', async () => {
+    // Initech (key 3) is locked for one write, Umbrella (key 4) for two.
+    fx.sandbox.setFaults({ lockedRecords: { '3': 1, '4': 2 } });
+    const taskQueue = uniqueTaskQueue('locks');
+    await withWorker(fx.temporal, deps(), taskQueue, async () => {
+      const summary = await run(taskQueue);
+      expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 4, created: 4, rejected: 0 }, apiCalls: 3 });
+      expect((await resultsOf(summary.runId)).map((r) => [r.key, r.status])).toEqual([
+        ['1', 'synced'],
+        ['2', 'synced'],
+        ['3', 'synced'],
+        ['4', 'synced'],
+      ]);
+      // The batch, then the two locked records, then the one still locked.
+      expect(writes().map((r) => [r.method, r.records])).toEqual([
+        ['PATCH', 4],
+        ['PATCH', 2],
+        ['PATCH', 1],
+      ]);
+      expect(fx.sandbox.records('Account').map((a) => a.External_Id__c).sort()).toEqual(['1', '2', '3', '4']);
+    });
+  });
+
+  it('insert mode creates a record that met a lock once: its failed create saved nothing', async () => {
+    fx.project.write(FILE, fx.project.read(FILE).replace(/^mode: .*$/m, 'mode: insert'));
+    fx.sandbox.setFaults({ lockedRecords: { '2': 2 } });
+    const taskQueue = uniqueTaskQueue('locks-insert');
+    await withWorker(fx.temporal, deps(), taskQueue, async () => {
+      const summary = await run(taskQueue);
+      // One look-up, the create, and two more creates of key 2.
+      expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 4, created: 4, rejected: 0, skipped: 0 }, apiCalls: 4 });
+      expect(writes().map((r) => [r.method, r.records])).toEqual([
+        ['POST', 4],
+        ['POST', 1],
+        ['POST', 1],
+      ]);
+      expect(fx.sandbox.records('Account').map((a) => a.External_Id__c).sort()).toEqual(['1', '2', '3', '4']);
+    });
+  });
+
+  it('are rejected with UNABLE_TO_LOCK_ROW when the lock outlasts three more tries, the rest synced', async () => {
+    fx.sandbox.setFaults({ lockedRecords: { '2': 100 } });
+    const taskQueue = uniqueTaskQueue('locks-held');
+    await withWorker(fx.temporal, deps(), taskQueue, async () => {
+      const summary = await run(taskQueue);
+      expect(summary).toMatchObject({ status: 'partial', counts: { synced: 3, rejected: 1 }, apiCalls: 4 });
+      const rejected = (await resultsOf(summary.runId)).filter((r) => r.status === 'rejected');
+      expect(rejected).toEqual([
+        { key: '2', status: 'rejected', error_code: 'UNABLE_TO_LOCK_ROW', error_message: 'unable to obtain exclusive access to this record' },
+      ]);
+      expect(writes().map((r) => r.records)).toEqual([4, 1, 1, 1]);
+      expect(fx.sandbox.records('Account').map((a) => a.External_Id__c).sort()).toEqual(['1', '3', '4']);
+    });
+  });
+});
+
+describe('Salesforce lock retries outside a run', () => {
+  const records: DestinationRecord[] = ['lk-1', 'lk-2'].map((key) => ({ key, fields: { Name: `Account ${key}` }, destinationId: null }));
+  const connectionTo = (sandbox: { instanceUrl: string; accessToken: string }) =>
+    ({ type: 'salesforce', instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken, apiVersion: '62.0', bulkThreshold: 2000, maxDailyApiUsage: 0.8, timeoutMs: 10_000 }) as unknown as SalesforceConnection;
+  const target = { connection: 'sf', object: 'Account', externalIdField: 'External_Id__c' } as SalesforceTarget;
+
+  it('a Bulk API batch sends the rows that met a lock again as a job of their own, its id checkpointed like the first', async () => {
+    const sandbox = await startSalesforceSandbox({ bulkProcessingDelayMs: 5 });
+    try {
+      const destination = new SalesforceDestination(connectionTo(sandbox), target, { recordRetryFirstWaitMs: 5 });
+      const many: DestinationRecord[] = Array.from({ length: 201 }, (_, i) => ({ key: `bk-${i}`, fields: { Name: `Account ${i}` }, destinationId: null }));
+      sandbox.setFaults({ lockedRecords: { 'bk-7': 1 } });
+      const context = memoryWriteContext('accounts');
+      const written = await destination.write('upsert', many, context);
+      expect(written.results.filter((r) => r.status !== 'ok')).toEqual([]);
+      const uploads = sandbox.requests().filter((r) => r.method === 'PUT');
+      expect(uploads.map((r) => r.records)).toEqual([201, 1]);
+      expect(JSON.parse(context.checkpoint ?? '{}')).toEqual({ jobs: [expect.any(String), expect.any(String)] });
+      // Every request but the describe (cached per worker, outside a batch's count): both jobs' included.
+      expect(written.apiCalls).toBe(sandbox.requests().filter((r) => !r.path.endsWith('/describe')).length);
+      expect(sandbox.records('Account')).toHaveLength(201);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it('sends nothing again once the run is cancelled, and reports the locked record as Salesforce answered', async () => {
+    const sandbox = await startSalesforceSandbox();
+    try {
+      const destination = new SalesforceDestination(connectionTo(sandbox), target, { recordRetryFirstWaitMs: 5 });
+      sandbox.setFaults({ lockedRecords: { 'lk-2': 100 } });
+      // Cancelled while the first request was answered.
+      let cancelled = false;
+      sandbox.onWriteApplied(() => {
+        cancelled = true;
+      });
+      const written = await destination.write('upsert', records, { ...memoryWriteContext('accounts'), cancelled: () => cancelled });
+      expect(written.apiCalls).toBe(1);
+      expect(written.results).toEqual([
+        expect.objectContaining({ key: 'lk-1', status: 'ok', created: true }),
+        { key: 'lk-2', status: 'rejected', error: { code: 'UNABLE_TO_LOCK_ROW', message: 'unable to obtain exclusive access to this record', fields: [] } },
+      ]);
+      expect(sandbox.requests().filter((r) => r.method === 'PATCH')).toHaveLength(1);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
