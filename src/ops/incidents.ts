@@ -1,6 +1,6 @@
 import type { AlertsConfig } from '../config/schema';
 import type { RunSummary } from '../state/summary';
-import { missedRuns, MISSED_RUNS_CAP, type Cadence, type MissedRuns } from '../temporal/missedRuns';
+import { localFireCounter, MISSED_RUNS_CAP, STALE_GRACE_MS, type Cadence, type FireCounter, type MissedRuns } from '../temporal/missedRuns';
 
 export type IncidentKind = 'failed' | 'rejected' | 'stale' | 'stopped';
 
@@ -81,9 +81,10 @@ function runsText(missed: MissedRuns): string {
 /**
  * Staleness: a scheduled sync that has missed `staleAfter` or more of its scheduled fires since its
  * last completed run (or since its first run, when none completed) and since its schedule was last
- * resumed (fires while it was paused were missed on purpose), counted on its actual schedule.
+ * resumed (fires while it was paused were missed on purpose), counted on its actual schedule: by
+ * Temporal when it can be asked (`countFires`), else on the sync's `schedule:` (localFires).
  */
-export function observeStaleness(
+export async function observeStaleness(
   input: {
     lastSuccessAt: string | undefined;
     /** When the sync could first have run (its first run, or when the check first saw it). */
@@ -93,12 +94,14 @@ export function observeStaleness(
     /** How long a fire's run may take before the fire counts as missed (default STALE_GRACE_MS). */
     graceMs?: number;
     schedule: Cadence;
+    /** Counts the schedule's fires (ScheduleFacts.fires: Temporal's own); default: computed here from `schedule`. */
+    countFires?: FireCounter;
     /** When the schedule was last resumed (ScheduleFacts.resumedAt), if it ever was paused. */
     resumedAt?: string | undefined;
     /** When the schedule took its present form (ScheduleFacts.scheduledAt): earlier fires were never due. */
     scheduledAt?: string | undefined;
   },
-): Observation {
+): Promise<Observation> {
   const runReference = input.lastSuccessAt ?? input.since;
   // The latest of: the last success, the resume, the schedule's present form.
   const bounds = [
@@ -106,12 +109,12 @@ export function observeStaleness(
     { at: input.scheduledAt, why: 'the schedule took its present form' },
   ].filter((bound): bound is { at: string; why: string } => bound.at !== undefined && Date.parse(bound.at) > Date.parse(runReference));
   const latest = bounds.sort((a, b) => Date.parse(b.at) - Date.parse(a.at))[0];
-  const reference = latest?.at ?? runReference;
-  const missed = missedRuns(input.schedule, new Date(reference), input.now, {
-    ...(input.graceMs !== undefined ? { graceMs: input.graceMs } : {}),
-    // However large staleAfter is, the count can reach it.
-    cap: Math.max(MISSED_RUNS_CAP, Math.ceil(input.staleAfter)),
-  });
+  const after = new Date(latest?.at ?? runReference);
+  const until = new Date(input.now.getTime() - (input.graceMs ?? STALE_GRACE_MS));
+  // However large staleAfter is, the count can reach it.
+  const cap = Math.max(MISSED_RUNS_CAP, Math.ceil(input.staleAfter));
+  const countFires = input.countFires ?? localFireCounter(input.schedule);
+  const missed: MissedRuns = after < until ? await countFires(after, until, cap) : { count: 0, capped: false };
   const lastRun = input.lastSuccessAt ? `the last success at ${input.lastSuccessAt}` : `the first run at ${input.since} (no successful run yet)`;
   const since = latest ? `since ${latest.why} at ${latest.at} (after ${lastRun})` : `since ${lastRun}`;
   return {

@@ -1,7 +1,8 @@
 import { loadProject, type Project } from '../config/load';
 import type { EngineDeps } from '../engine/context';
 import { formatConfigIssue } from '../errors';
-import { STALE_GRACE_MS } from '../temporal/missedRuns';
+import type { ScheduleConfig } from '../config/schema';
+import { localFireCounter, STALE_GRACE_MS, type FireCounter } from '../temporal/missedRuns';
 import { applyObservations } from './alerts';
 import type { ScheduleFacts } from '../temporal/scheduleFacts';
 import { observeStaleness } from './incidents';
@@ -43,6 +44,27 @@ async function runTimes(deps: EngineDeps, sync: string): Promise<{ lastSuccessAt
     ...(last?.finished_at ? { lastSuccessAt: String(last.finished_at) } : {}),
     ...(Number.isFinite(durationMs) ? { lastDurationMs: durationMs } : {}),
     ...(first?.first_started ? { firstStartedAt: String(first.first_started) } : {}),
+  };
+}
+
+/**
+ * How the sync's missed fires are counted: by Temporal (ScheduleFacts.fires), which fires a cron the
+ * way the count must follow across DST changes; or on the sync's `schedule:` (localFires: right but
+ * for the hours around a DST change) when there is no schedule to ask (not applied yet, another
+ * deployment's, no Temporal: `scheduleOf`'s default) or asking failed (a server without
+ * ListScheduleMatchingTimes), rather than leave the sync unchecked.
+ */
+function fireCounter(deps: EngineDeps, sync: string, schedule: ScheduleConfig, facts: ScheduleFacts): FireCounter {
+  const local = localFireCounter(schedule);
+  const temporal = facts.fires;
+  if (!temporal) return local;
+  return async (after, until, cap) => {
+    try {
+      return await temporal(after, until, cap);
+    } catch (err) {
+      deps.logger.warn({ sync, err: (err as Error).message }, "maintenance: Temporal did not list the schedule's fire times; counted on the sync's schedule instead");
+      return local(after, until, cap);
+    }
   };
 }
 
@@ -117,17 +139,19 @@ export async function runMaintenance(
   const observed = new Set<string>();
   for (const spec of project.syncs.values()) {
     if (!spec.schedule || !spec.alerts) continue;
-    const { paused, resumedAt, scheduledAt } = await scheduleOf(spec.name);
+    const facts = await scheduleOf(spec.name);
+    const { paused, resumedAt, scheduledAt } = facts;
     if (paused) continue;
     const times = await runTimes(deps, spec.name);
     // A sync that never ran has no reference point yet (its schedule may be minutes old).
     if (!times.firstStartedAt) continue;
-    const observation = observeStaleness({
+    const observation = await observeStaleness({
       lastSuccessAt: times.lastSuccessAt,
       since: times.firstStartedAt,
       resumedAt,
       scheduledAt,
       schedule: spec.schedule,
+      countFires: fireCounter(deps, spec.name, spec.schedule, facts),
       staleAfter: spec.alerts.staleAfter ?? DEFAULT_STALE_AFTER,
       now,
       // A fire's run gets as long as the last one took: a slow sync's run in flight is not a miss.

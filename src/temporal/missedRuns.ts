@@ -9,7 +9,10 @@ export type Cadence = Pick<ScheduleConfig, 'every' | 'cron' | 'timezone'> | numb
 
 /** How long after a fire its run may still be finishing before the fire counts as missed. */
 export const STALE_GRACE_MS = MINUTE;
-/** Missed fires counted at most (cron-parser takes ~0.5 ms a fire): enough for a message, cheap for a `* * * * *` sync down for weeks. */
+/**
+ * Missed fires counted at most: enough for a message, cheap for a `* * * * *` sync down for weeks
+ * (one or two pages of Temporal's fire times; cron-parser takes ~0.5 ms a fire).
+ */
 export const MISSED_RUNS_CAP = 100;
 
 export interface MissedRuns {
@@ -20,6 +23,13 @@ export interface MissedRuns {
   /** The first of them. */
   firstAt?: Date;
 }
+
+/**
+ * Counts a schedule's fire times after `after` and up to `until` (both ends as Temporal lists them:
+ * the first excluded, the last included), `cap` at most. Staleness asks Temporal itself
+ * (temporalFireCounter) and falls back on localFireCounter.
+ */
+export type FireCounter = (after: Date, until: Date, cap: number) => Promise<MissedRuns>;
 
 /** Day-of-month and day-of-week both restricted: Temporal ANDs them, classic cron (and cron-parser) ORs them. */
 function matchesBothDays(fields: CronFieldCollection, date: CronDate): boolean {
@@ -54,19 +64,32 @@ function missedCronFires(schedule: Pick<ScheduleConfig, 'cron' | 'timezone'>, af
 }
 
 /**
- * How many times the schedule fired after `lastCompletedAt` and at least `graceMs` before `now`
- * (a run that started on a fire within the grace may still be finishing). `every` fires on
- * multiples of the interval from the epoch, as Temporal's interval specs do.
+ * The fires of the schedule after `after` and up to `until`, computed here from its cadence.
+ * `every` fires on multiples of the interval from the epoch, as Temporal's interval specs do. Around
+ * a DST change a cron's count differs from Temporal's, whose scheduler skips a time that never comes
+ * (`30 2 * * *` on spring-forward day) and fires twice in a repeated hour: cron-parser does the
+ * opposite. So this is only the fallback for when Temporal cannot be asked.
  */
-export function missedRuns(schedule: Cadence, lastCompletedAt: Date, now: Date, options: { graceMs?: number; cap?: number } = {}): MissedRuns {
-  const until = new Date(now.getTime() - (options.graceMs ?? STALE_GRACE_MS));
-  const cap = options.cap ?? MISSED_RUNS_CAP;
-  if (!(lastCompletedAt < until)) return { count: 0, capped: false };
-  if (typeof schedule !== 'number' && schedule.every === undefined) return missedCronFires(schedule, lastCompletedAt, until, cap);
+export function localFires(schedule: Cadence, after: Date, until: Date, cap: number): MissedRuns {
+  if (!(after < until)) return { count: 0, capped: false };
+  if (typeof schedule !== 'number' && schedule.every === undefined) return missedCronFires(schedule, after, until, cap);
   const everyMs = typeof schedule === 'number' ? schedule : (durationMs(schedule.every ?? '') ?? 0);
   if (!(everyMs > 0)) return { count: 0, capped: false };
-  const first = (Math.floor(lastCompletedAt.getTime() / everyMs) + 1) * everyMs;
+  const first = (Math.floor(after.getTime() / everyMs) + 1) * everyMs;
   if (first > until.getTime()) return { count: 0, capped: false };
   const count = Math.floor((until.getTime() - first) / everyMs) + 1;
   return { count: Math.min(count, cap), capped: count > cap, firstAt: new Date(first) };
+}
+
+/**
+ * How many times the schedule fired after `lastCompletedAt` and at least `graceMs` before `now`
+ * (a run that started on a fire within the grace may still be finishing), counted locally (localFires).
+ */
+export function missedRuns(schedule: Cadence, lastCompletedAt: Date, now: Date, options: { graceMs?: number; cap?: number } = {}): MissedRuns {
+  return localFires(schedule, lastCompletedAt, new Date(now.getTime() - (options.graceMs ?? STALE_GRACE_MS)), options.cap ?? MISSED_RUNS_CAP);
+}
+
+/** localFires as a FireCounter. */
+export function localFireCounter(schedule: Cadence): FireCounter {
+  return async (after, until, cap) => localFires(schedule, after, until, cap);
 }

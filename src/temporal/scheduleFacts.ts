@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import type { FireCounter } from './missedRuns';
+import { temporalFireCounter } from './scheduleFires';
 import { markerOf, ownerQueueOf, resumedAtOfNote, resumedNote, scheduleIdFor } from './schedules';
 
 /** What staleness needs to know of a sync's schedule. */
@@ -20,6 +22,11 @@ export interface ScheduleFacts {
    * last run by hand days ago, or a daily one made every 15 minutes, alerted stale at once.
    */
   scheduledAt?: string;
+  /**
+   * Counts the schedule's fire times as Temporal computes them (across DST changes too), when there
+   * is a schedule of this deployment's to ask: staleness counts its sync's missed runs with it.
+   */
+  fires?: FireCounter;
 }
 
 /**
@@ -40,13 +47,14 @@ export async function scheduleFacts(client: Client, sync: string, taskQueue?: st
   if (taskQueue !== undefined && marker !== undefined && ownerQueueOf(marker, description) !== taskQueue) return { paused: false };
   if (description.state.paused) return { paused: true };
   const scheduledAt = (description.info.lastUpdatedAt ?? description.info.createdAt).toISOString();
+  const fires = temporalFireCounter(client, description.scheduleId);
   const note = description.state.note ?? '';
   const recorded = resumedAtOfNote(note);
-  if (recorded) return { paused: false, resumedAt: recorded.toISOString(), scheduledAt };
+  if (recorded) return { paused: false, resumedAt: recorded.toISOString(), scheduledAt, fires };
   // backflow creates its schedules without a note, and Temporal acts on no resume without one
   // (Web and the temporal CLI always give one): another note on a running schedule is a resume
   // done outside backflow, at an unknown time no later than now. Only backflow's own schedules are written to.
-  if (note === '' || marker === undefined) return { paused: false, scheduledAt };
+  if (note === '' || marker === undefined) return { paused: false, scheduledAt, fires };
   const seen = now();
   try {
     // The schedule exactly as described, with only its note changed; the conflict token makes
@@ -63,5 +71,5 @@ export async function scheduleFacts(client: Client, sync: string, taskQueue?: st
   } catch {
     // Recording it is best-effort (a concurrent change wins); the next check tries again.
   }
-  return { paused: false, resumedAt: seen.toISOString(), scheduledAt };
+  return { paused: false, resumedAt: seen.toISOString(), scheduledAt, fires };
 }

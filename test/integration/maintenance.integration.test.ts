@@ -1,3 +1,4 @@
+import { msNumberToTs, tsToDate } from '@temporalio/common/lib/time';
 import { observeStaleness } from '../../src/ops/incidents';
 import { pauseSchedule, resumeSchedule, syncScheduleOptions } from '../../src/temporal/schedules';
 import { scheduleFacts } from '../../src/temporal/scheduleFacts';
@@ -8,8 +9,20 @@ import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
 const FILE = `syncs/${SYNC}.yaml`;
-const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 const fx = useSyncFixture();
+
+/** The `nth` Sunday of a month (0 = January) at 00:00 UTC, in ms. */
+function nthSunday(year: number, month: number, nth: number): number {
+  const firstWeekday = new Date(Date.UTC(year, month, 1)).getUTCDay();
+  return Date.UTC(year, month, 1 + ((7 - firstWeekday) % 7) + 7 * (nth - 1));
+}
+
+// Next year's changes in America/New_York (at 2:00 local), so the schedule, created now, is older than the runs the test dates.
+const YEAR = new Date().getUTCFullYear() + 1;
+const SPRING_FORWARD = nthSunday(YEAR, 2, 2);
+const FALL_BACK = nthSunday(YEAR, 10, 1);
 
 describe('the maintenance workflow (run by its schedule)', () => {
   it('prunes per-record results past retention and alerts once on a scheduled sync that stopped succeeding', async () => {
@@ -81,6 +94,78 @@ describe('the maintenance workflow (run by its schedule)', () => {
     }
   });
 
+  it.each([
+    {
+      change: 'spring-forward',
+      cron: '30 2 * * *',
+      // Last success Friday noon UTC, checked Tuesday noon: Saturday 2:30 EST, no 2:30 on Sunday, Monday and Tuesday 2:30 EDT.
+      lastSuccessAt: SPRING_FORWARD - 2 * DAY + 12 * HOUR,
+      now: SPRING_FORWARD + 2 * DAY + 12 * HOUR,
+      fires: [SPRING_FORWARD - DAY + 7.5 * HOUR, SPRING_FORWARD + DAY + 6.5 * HOUR, SPRING_FORWARD + 2 * DAY + 6.5 * HOUR],
+    },
+    {
+      change: 'fall-back',
+      cron: '30 1 * * *',
+      // Last success Friday noon UTC, checked Monday noon: Saturday 1:30 EDT, Sunday 1:30 EDT and again EST, Monday 1:30 EST.
+      lastSuccessAt: FALL_BACK - 2 * DAY + 12 * HOUR,
+      now: FALL_BACK + DAY + 12 * HOUR,
+      fires: [FALL_BACK - DAY + 5.5 * HOUR, FALL_BACK + 5.5 * HOUR, FALL_BACK + 6.5 * HOUR, FALL_BACK + DAY + 6.5 * HOUR],
+    },
+  ])('counts the fires Temporal makes across a $change change in America/New_York ($cron)', async ({ cron, lastSuccessAt, now, fires }) => {
+    const hooks = await startAlertReceiver();
+    const taskQueue = uniqueTaskQueue('maintenance-dst');
+    const schedule = { cron, timezone: 'America/New_York' };
+    const { options } = syncScheduleOptions({ name: SYNC, schedule: { ...schedule, overlap: 'skip' } }, taskQueue);
+    await fx.temporal.client.schedule.create(options);
+    const base = fx.project.read(FILE);
+    const withStaleAfter = (staleAfter: number) =>
+      fx.project.write(FILE, `${base}schedule: { cron: '${cron}', timezone: America/New_York }\nalerts: { webhook: ${hooks.url}/hook, staleAfter: ${staleAfter} }\n`);
+    /** The project's clock, `at` from now on (a run or a maintenance pass takes a few seconds). */
+    const clockAt = (at: number) => {
+      const offset = at - Date.now();
+      return { ...fx.project.deps, now: () => new Date(Date.now() + offset) };
+    };
+    try {
+      withStaleAfter(fires.length);
+      await withWorker(fx.temporal, clockAt(lastSuccessAt), taskQueue, async () => {
+        expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });
+      });
+      const run = await fx.project.deps.state.selectFrom('runs').select('finished_at').executeTakeFirstOrThrow();
+      const finishedAt = String(run.finished_at);
+
+      // What Temporal itself fires in the window the check counts: after the run, a minute's grace before now.
+      const listed = await fx.temporal.client.workflowService.listScheduleMatchingTimes({
+        namespace: 'default',
+        scheduleId: options.scheduleId,
+        startTime: msNumberToTs(Date.parse(finishedAt)),
+        endTime: msNumberToTs(now - 60_000),
+      });
+      expect((listed.startTime ?? []).map((time) => tsToDate(time).getTime())).toEqual(fires);
+
+      const maintain = (pass: number) =>
+        withWorker(fx.temporal, clockAt(now), taskQueue, () =>
+          fx.temporal.client.workflow.execute('maintenanceWorkflow', { taskQueue, workflowId: `backflow-maintenance-test-${taskQueue}-${pass}`, args: [] }),
+        );
+      // One more than Temporal fired: not stale (cron-parser counted the spring-forward day's 2:30 that never came).
+      withStaleAfter(fires.length + 1);
+      expect(await maintain(0)).toMatchObject({ stale: [] });
+      expect(hooks.posts).toEqual([]);
+      // As many: stale, with Temporal's count (cron-parser counted the repeated 1:30 once, and held this alert back).
+      withStaleAfter(fires.length);
+      expect(await maintain(1)).toMatchObject({ stale: [SYNC] });
+      expect(hooks.posts.map((post) => post.body)).toEqual([
+        expect.objectContaining({
+          type: 'incident.opened',
+          kind: 'stale',
+          detail: `missed ${fires.length} scheduled runs since the last success at ${finishedAt}; alerts at ${fires.length}`,
+        }),
+      ]);
+    } finally {
+      await fx.temporal.client.schedule.getHandle(options.scheduleId).delete();
+      await hooks.close();
+    }
+  });
+
   it('knows when a schedule was resumed, by backflow or in Temporal Web, so the fires while it was paused are not counted', async () => {
     const taskQueue = uniqueTaskQueue('maintenance-resumed');
     const { options } = syncScheduleOptions({ name: SYNC, schedule: { cron: '0 6 * * *', overlap: 'skip' } }, taskQueue);
@@ -90,7 +175,7 @@ describe('the maintenance workflow (run by its schedule)', () => {
     try {
       // Never paused: the count starts no earlier than the schedule's creation (its fires before were never due).
       const createdAt = (await handle.describe()).info.createdAt.toISOString();
-      expect(await facts()).toEqual({ paused: false, scheduledAt: createdAt });
+      expect(await facts()).toEqual({ paused: false, scheduledAt: createdAt, fires: expect.any(Function) as unknown });
       await pauseSchedule(fx.temporal.client, SYNC, taskQueue);
       expect(await facts()).toEqual({ paused: true });
 
@@ -98,12 +183,12 @@ describe('the maintenance workflow (run by its schedule)', () => {
       const resumed = new Date('2026-11-26T14:10:00.000Z');
       await resumeSchedule(fx.temporal.client, SYNC, taskQueue, () => resumed);
       expect((await handle.describe()).info.lastUpdatedAt).toBeUndefined();
-      expect(await facts()).toEqual({ paused: false, resumedAt: resumed.toISOString(), scheduledAt: createdAt });
+      expect(await facts()).toEqual({ paused: false, resumedAt: resumed.toISOString(), scheduledAt: createdAt, fires: expect.any(Function) as unknown });
       // The reviewer's case: last run Monday 06:00, paused, resumed Thursday; maintenance Thursday 15:00.
       const thursday = (resumedAt: string | undefined) =>
         observeStaleness({ schedule: { cron: '0 6 * * *' }, lastSuccessAt: '2026-11-23T06:00:20.000Z', since: '2026-11-01T00:00:00.000Z', staleAfter: 3, now: new Date('2026-11-26T15:00:00Z'), resumedAt });
-      expect(thursday((await facts()).resumedAt).active).toBe(false);
-      expect(thursday(undefined).active).toBe(true);
+      expect((await thursday((await facts()).resumedAt)).active).toBe(false);
+      expect((await thursday(undefined)).active).toBe(true);
 
       // Paused and resumed in Temporal Web (its own note, no time): the first check to see it records when it saw it.
       await handle.pause('Paused via Temporal UI');

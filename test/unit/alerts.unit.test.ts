@@ -79,14 +79,14 @@ describe('observeRun', () => {
 
 describe('observeStaleness', () => {
   const base = { since: '2025-01-01T00:00:00.000Z', schedule: { every: '15m' }, staleAfter: 3 };
-  it('is stale once staleAfter scheduled runs were missed since the last success', () => {
-    expect(observeStaleness({ ...base, lastSuccessAt: '2025-01-01T00:00:00.000Z', now: new Date('2025-01-01T00:46:00Z') }).active).toBe(true);
+  it('is stale once staleAfter scheduled runs were missed since the last success', async () => {
+    expect((await observeStaleness({ ...base, lastSuccessAt: '2025-01-01T00:00:00.000Z', now: new Date('2025-01-01T00:46:00Z') })).active).toBe(true);
   });
-  it('is not stale within it', () => {
-    expect(observeStaleness({ ...base, lastSuccessAt: '2025-01-01T00:00:00.000Z', now: new Date('2025-01-01T00:44:00Z') }).active).toBe(false);
+  it('is not stale within it', async () => {
+    expect((await observeStaleness({ ...base, lastSuccessAt: '2025-01-01T00:00:00.000Z', now: new Date('2025-01-01T00:44:00Z') })).active).toBe(false);
   });
-  it('counts from the first run when no run ever succeeded', () => {
-    const observed = observeStaleness({ ...base, lastSuccessAt: undefined, now: new Date('2025-01-01T01:00:00Z') });
+  it('counts from the first run when no run ever succeeded', async () => {
+    const observed = await observeStaleness({ ...base, lastSuccessAt: undefined, now: new Date('2025-01-01T01:00:00Z') });
     expect(observed).toMatchObject({ active: true, detail: expect.stringContaining('no successful run yet') as string });
   });
 });
