@@ -6,12 +6,12 @@ import { BackflowError, DestinationBatchRejected, DestinationTransientError } fr
 import type { Destination, DestinationLimits, DestinationRecord, RecordError, RecordResult, TargetCheckInput, TargetIssue, WriteContext, WriteResult } from './destination';
 import type { WriteOperation } from './modes';
 import { toMetaError } from './metaErrors';
-import { hashRow, isMetaKey, META_KEYS, memberId, parseMemberId, payloadData, schemaOf, unusableIdentifiers, type HashedRow, type MetaKey } from './metaHashing';
+import { hashRow, hasMainIdentifier, isMetaKey, MAIN_KEYS, META_KEYS, memberId, parseMemberId, payloadData, schemaOf, unusableIdentifiers, type HashedRow, type MetaKey } from './metaHashing';
 import type { MetaAudienceTarget } from './metaTarget';
 
 /** Meta takes at most 10,000 rows per users request (adds and removals alike). */
 export const META_MAX_ROWS = 10_000;
-/** The destination id of a row synced with no member: every identifier empty, its old member (if any) removed. */
+/** The destination id of a row synced with no member: no main identifier left (MAIN_KEYS), its old member (if any) removed. */
 export const NO_MEMBER = memberId({});
 export const DEFAULT_GRAPH_URL = 'https://graph.facebook.com';
 /** The SDK sets no timeout of its own; a request hanging longer is retried. */
@@ -61,7 +61,7 @@ type Progress = z.infer<typeof progressSchema>;
  * rows leaving it (mirror) are removed (DELETE), identifiers normalised and SHA-256 hashed here —
  * raw PII never leaves the worker. A member's destination id is its hashed identifiers, so removal
  * (and a changed email, which removes the old member) sends exactly what was added. A synced row
- * whose identifiers all become empty (an opt-out) has its member removed and is synced as NO_MEMBER.
+ * left with no main identifier (an opt-out) has its member removed and is synced as NO_MEMBER.
  * A row Meta samples in `invalid_entry_samples` is rejected with its reason; when
  * `num_invalid_entries` counts more rows than the samples name, the batch is split until every
  * invalid row is found. Reads and adds go through facebook-nodejs-business-sdk's FacebookAdsApi.call
@@ -84,7 +84,7 @@ export class MetaAudienceDestination implements Destination {
     this.base = `${(config.graphUrl ?? DEFAULT_GRAPH_URL).replace(/\/+$/, '')}/${config.apiVersion}`;
   }
 
-  /** Every mapping goes to a customer-file key. */
+  /** Every mapping goes to a customer-file key, one at least to a main identifier (MAIN_KEYS). */
   checkOffline(sync: TargetCheckInput): TargetIssue[] {
     const issues: TargetIssue[] = [];
     sync.mappings.forEach((mapping, index) => {
@@ -92,6 +92,13 @@ export class MetaAudienceDestination implements Destination {
         issues.push({ path: `mappings[${index}].to`, message: `${mapping.to} is not a Meta customer-file key (${META_KEYS.join(', ')})` });
       }
     });
+    const mapped = new Set(sync.mappings.map((mapping) => mapping.to));
+    if (issues.length === 0 && !MAIN_KEYS.some((key) => mapped.has(key))) {
+      issues.push({
+        path: 'mappings',
+        message: `map one of Meta's main identifiers (${MAIN_KEYS.join(', ')}): ${[...mapped].join(', ')} alone identify nobody, so every row would be rejected`,
+      });
+    }
     return issues;
   }
 
@@ -125,20 +132,17 @@ export class MetaAudienceDestination implements Destination {
       const row = hashRow(record.fields, schema);
       const old = parseMemberId(record.destinationId);
       const hadMember = old !== null && Object.keys(old).length > 0;
-      if (Object.keys(row).length === 0) {
+      if (!hasMainIdentifier(row)) {
         if (record.destinationId !== null) {
-          // Synced before, every identifier now empty (an opt-out): the row wants no member, so its
+          // Synced before, its email and phone now empty (an opt-out): the row wants no member, so its
           // old one is removed and the row is synced as having none — rejecting it would leave the
-          // person in the audience and re-send (and reject) the row every run.
+          // person in the audience and re-send (and reject) the row every run. What is left (a
+          // country, the EXTERN_ID) identifies nobody: added, it kept a member for the person.
           if (hadMember) removals.push(old);
           results.set(record.key, { key: record.key, status: 'ok', destinationId: NO_MEMBER, created: false });
           continue;
         }
-        results.set(record.key, {
-          key: record.key,
-          status: 'rejected',
-          error: { code: 'NO_IDENTIFIERS', message: `every identifier is empty after normalisation (${schema.join(', ')})`, fields: [...schema] },
-        });
+        results.set(record.key, { key: record.key, status: 'rejected', error: noIdentifiers(row, schema) });
         continue;
       }
       // A changed identifier (a new email) is a different person to Meta: take the old one out.
@@ -294,6 +298,18 @@ function partKey(keys: readonly string[]): string {
 }
 
 /** Every row Meta counted invalid without a sample is one of these: it says how many, not which or why. */
+/** Why a row never synced is not sent: nothing left after normalisation, or nothing that names a person. */
+function noIdentifiers(row: HashedRow, schema: readonly MetaKey[]): RecordError {
+  const left = schema.filter((key) => row[key] !== undefined);
+  if (left.length === 0) return { code: 'NO_IDENTIFIERS', message: `every identifier is empty after normalisation (${schema.join(', ')})`, fields: [...schema] };
+  const main = schema.filter((key) => MAIN_KEYS.includes(key));
+  return {
+    code: 'NO_IDENTIFIERS',
+    message: `no main identifier (${main.join(', ')}) after normalisation: ${left.join(', ')} alone identify nobody to Meta`,
+    fields: main,
+  };
+}
+
 function unnamedInvalid(numInvalid: number, rows: number): RecordError {
   const message =
     rows === 1

@@ -17,6 +17,18 @@ export type MetaKey = (typeof META_KEYS)[number];
 
 const UNHASHED: ReadonlySet<MetaKey> = new Set(['EXTERN_ID', 'MADID']);
 
+/**
+ * Meta's main identifiers ("How to format a customer list": email, phone, mobile advertiser id, first
+ * and last name): a member needs one. The additional ones (city, state, zip, country, birth date,
+ * gender) only narrow a match, and EXTERN_ID is the advertiser's own id: alone they identify nobody.
+ */
+export const MAIN_KEYS: readonly MetaKey[] = ['EMAIL', 'PHONE', 'MADID', 'FN', 'LN', 'FI'];
+
+/** Whether a hashed row holds a main identifier (MAIN_KEYS): without one it is no member. */
+export function hasMainIdentifier(row: HashedRow): boolean {
+  return MAIN_KEYS.some((key) => row[key] !== undefined);
+}
+
 export function isMetaKey(name: string): name is MetaKey {
   return (META_KEYS as readonly string[]).includes(name);
 }
@@ -110,14 +122,27 @@ const EXPECTED: Record<MetaKey, string> = {
   COUNTRY: 'a two-letter ISO 3166-1 code (us, gb)',
 };
 
+/** Whether the model gave a value: NULL and blank text are unknown; anything else (a list too) must normalise to something. */
+function given(value: Value | undefined): boolean {
+  if (value === null || value === undefined) return false;
+  return typeof value !== 'string' || value.trim() !== '';
+}
+
+/** Why one given value is not what its key takes. */
+function notExpected(key: MetaKey, value: Value | undefined): string {
+  const kind = Array.isArray(value) ? 'a list, ' : typeof value === 'object' && value !== null ? 'an object, ' : '';
+  return `${key}: ${JSON.stringify(value)} is ${kind}not ${EXPECTED[key]}`;
+}
+
 /**
  * The identifiers of a row that hold a value Meta's normalisation leaves nothing of (a country `USA`,
- * a gender `x`): sent without them, the person would silently match on less than the model says.
+ * a gender `x`, a list of emails): sent without them, the person would silently match on less than
+ * the model says.
  */
 export function unusableIdentifiers(fields: Record<string, Value>, schema: readonly MetaKey[]): RecordError | undefined {
-  const bad = schema.filter((key) => text(fields[key]).trim() !== '' && normalize(key, fields[key]) === '');
+  const bad = schema.filter((key) => given(fields[key]) && normalize(key, fields[key]) === '');
   if (bad.length === 0) return undefined;
-  const what = bad.map((key) => `${key}: ${JSON.stringify(fields[key])} is not ${EXPECTED[key]}`).join('; ');
+  const what = bad.map((key) => notExpected(key, fields[key])).join('; ');
   return { code: 'INVALID_FIELD_VALUE', message: `${what} (write it in the model, or map NULL to leave it out)`, fields: bad };
 }
 

@@ -73,6 +73,30 @@ describe('Meta Custom Audiences destination through facebook-nodejs-business-sdk
     });
   });
 
+  it('an opt-out of email and phone removes the member though EXTERN_ID and a country are left: alone they identify nobody', async () => {
+    const taskQueue = uniqueTaskQueue('meta-optout-weak');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      await run(taskQueue);
+      expect(members()).toEqual([ACME]);
+      await fx.project.sql(`UPDATE account_contacts SET email = NULL, phone = NULL WHERE account_id = 1`);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { changed: 1, synced: 1, rejected: 0 }, apiCalls: 1 });
+      expect(members()).toEqual([]);
+      expect(usersCalls().map((r) => `${r.method} ${r.rows}`)).toEqual(['POST 1', 'DELETE 1']);
+    });
+  });
+
+  it('rejects a row never synced whose identifiers name no one (a country, the EXTERN_ID), naming the main ones', async () => {
+    await fx.project.sql(`UPDATE account_contacts SET email = NULL, phone = NULL WHERE account_id = 1`);
+    const taskQueue = uniqueTaskQueue('meta-weak');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const summary = await run(taskQueue);
+      expect(summary).toMatchObject({ status: 'partial', counts: { rejected: 1 }, apiCalls: 0 });
+      const [result] = await fx.project.deps.state.selectFrom('record_results').select(['error_code', 'error_message']).where('run_id', '=', summary.runId).execute();
+      expect(result).toMatchObject({ error_code: 'NO_IDENTIFIERS', error_message: 'no main identifier (EMAIL, PHONE) after normalisation: EXTERN_ID, COUNTRY alone identify nobody to Meta' });
+      expect(members()).toEqual([]);
+    });
+  });
+
   it('changes membership once when Meta applied an add but the answer was lost', async () => {
     const taskQueue = uniqueTaskQueue('meta-lost');
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {

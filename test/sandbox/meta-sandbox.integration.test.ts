@@ -296,6 +296,15 @@ describe('membership is a set of people', () => {
     expect(await count()).toMatchObject({ approximate_count_lower_bound: 1 });
   });
 
+  it('receives a row with none of the main identifiers (a country, a birth year, an EXTERN_ID) but adds no one: it names nobody', async () => {
+    const answer = await users('POST', { schema: ['EXTERN_ID', 'COUNTRY', 'DOBY'], data: [['7', sha('us'), sha('1990')], ['8', sha('gb'), '']] });
+    expect(answer).toMatchObject({ num_received: 2, num_invalid_entries: 0 });
+    await users('POST', { schema: ['LN', 'ZIP'], data: [[sha('gibbons'), sha('78701')]] });
+    expect(sandbox.members(sandbox.audienceId)).toEqual([{ LN: sha('gibbons'), ZIP: sha('78701') }]);
+    const count = await api.call('GET', [sandbox.audienceId], { fields: 'approximate_count_lower_bound' }, {}, false, sandbox.graphUrl);
+    expect(count).toMatchObject({ approximate_count_lower_bound: 1 });
+  });
+
   it('matches a removal by a phone alone, and links rows through shared identifiers transitively', async () => {
     await users('POST', {
       schema: ['EMAIL', 'PHONE'],

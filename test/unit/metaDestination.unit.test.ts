@@ -7,7 +7,8 @@ import { contextOf, destinationAt } from '../support/metaFixture';
 
 const TOKEN = 'EAABtest';
 
-const row = (externId: string): DestinationRecord => ({ key: externId, fields: { EXTERN_ID: externId }, destinationId: null });
+// An email too: EXTERN_ID alone identifies nobody (MAIN_KEYS).
+const row = (externId: string): DestinationRecord => ({ key: externId, fields: { EXTERN_ID: externId, EMAIL: `${externId}@example.com` }, destinationId: null });
 const statuses = (results: readonly RecordResult[]) => Object.fromEntries(results.map((r) => [r.key, r.status]));
 
 describe('Meta destination: EXTERN_ID values named like Object members', () => {
@@ -24,7 +25,7 @@ describe('Meta destination: EXTERN_ID values named like Object members', () => {
     const records = ['constructor', 'toString', '__proto__', 'hasOwnProperty'].map(row);
     const { results } = await destination.write('upsert', records, contextOf());
     expect(results.map((r) => [r.key, r.status, r.status === 'rejected' ? r.error.message : ''])).toEqual(records.map((r) => [r.key, 'ok', '']));
-    expect(sandbox.members(sandbox.audienceId)).toEqual(records.map((r) => ({ EXTERN_ID: r.key })));
+    expect(sandbox.members(sandbox.audienceId)).toEqual(records.map((r) => expect.objectContaining({ EXTERN_ID: r.key })));
   });
 });
 
@@ -126,5 +127,16 @@ describe('Meta destination: more invalid entries than samples', () => {
     samples = 0;
     const { results } = await destinationAt(graphUrl, '1', TOKEN).write('upsert', [row('bad-1')], contextOf());
     expect(results).toEqual([{ key: 'bad-1', status: 'rejected', error: { code: 'META_INVALID_ENTRY', message: 'Meta counted this row invalid (num_invalid_entries) without a sample saying why', fields: [] } }]);
+  });
+});
+
+describe('Meta destination: offline check', () => {
+  const check = (...to: string[]) => destinationAt('http://127.0.0.1:9', '1', TOKEN).checkOffline({ mode: 'mirror', mappings: to.map((key, index) => ({ from: `c${index}`, to: key })) });
+
+  it('asks for a main identifier: a sync of EXTERN_ID and a country would reject every row', () => {
+    expect(check('EXTERN_ID', 'COUNTRY')).toEqual([
+      { path: 'mappings', message: "map one of Meta's main identifiers (EMAIL, PHONE, MADID, FN, LN, FI): EXTERN_ID, COUNTRY alone identify nobody, so every row would be rejected" },
+    ]);
+    expect(check('EXTERN_ID', 'LN', 'ZIP')).toEqual([]);
   });
 });

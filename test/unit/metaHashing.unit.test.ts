@@ -73,3 +73,16 @@ describe('Meta customer-file normalisation (Marketing API "Hashing and Normalizi
     expect(parseMemberId(null)).toBeNull();
   });
 });
+
+describe('identifiers given as a list or an object', () => {
+  it('rejects the row naming the field: a list of emails is not one email, and dropping it would add the person on less', () => {
+    expect(unusableIdentifiers({ EMAIL: ['Ops@Acme.example'], PHONE: '+1 650 555 0101' }, ['EMAIL', 'PHONE'])).toEqual({
+      code: 'INVALID_FIELD_VALUE',
+      message: 'EMAIL: ["Ops@Acme.example"] is a list, not an email address (write it in the model, or map NULL to leave it out)',
+      fields: ['EMAIL'],
+    });
+    expect(unusableIdentifiers({ CT: { name: 'Springfield' } }, ['CT'])).toMatchObject({ message: 'CT: {"name":"Springfield"} is an object, not a city with letters (write it in the model, or map NULL to leave it out)' });
+    // NULL and blank text are unknown, not wrong.
+    expect(unusableIdentifiers({ EMAIL: null, PHONE: '  ' }, ['EMAIL', 'PHONE'])).toBeUndefined();
+  });
+});

@@ -2,9 +2,11 @@
  * Custom audiences and their members. Meta matches each uploaded row to a person and an audience is a
  * set of people, so the store keeps the rows as uploaded (deduplicated by identity) and treats rows
  * that share a strong identifier — EMAIL, PHONE, MADID or EXTERN_ID, directly or through other rows —
- * as one person. Names, places, dates, gender and country identify nobody alone: a row with none of
- * the strong identifiers is a person of its own. Removing a row removes the person it matches by ANY
- * of its identifiers, with every row that person was uploaded as.
+ * as one person. A row with none of Meta's main identifiers (email, phone, mobile advertiser id,
+ * first or last name: "How to format a customer list") matches nobody — places, dates, gender,
+ * country and the advertiser's EXTERN_ID only narrow a match — so it is received but adds no one.
+ * A row with names but no strong identifier is a person of its own. Removing a row removes the
+ * person it matches by ANY of its identifiers, with every row that person was uploaded as.
  */
 import { memberKey } from './payload';
 import type { AudienceMember } from './types';
@@ -67,9 +69,13 @@ function peopleOf(audience: Audience): Map<string, string[]> {
   return people;
 }
 
-/** Adds rows not already present (the same identifiers uploaded twice are one row). */
+/** Meta's main identifiers: a row with none of them matches nobody. */
+const MAIN_KEYS = ['EMAIL', 'PHONE', 'MADID', 'FN', 'LN', 'FI'] as const;
+
+/** Adds rows not already present (the same identifiers uploaded twice are one row); rows that match nobody add no one. */
 function addRows(rows: Map<string, AudienceMember>, members: AudienceMember[]): void {
   for (const member of members) {
+    if (!MAIN_KEYS.some((key) => member[key])) continue;
     const key = memberKey(member);
     if (!rows.has(key)) rows.set(key, { ...member });
   }

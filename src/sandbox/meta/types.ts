@@ -50,7 +50,9 @@ export interface MetaSandbox {
   createAudience(name: string): string;
   /**
    * The rows in an audience as uploaded (copies, in first-added order). Rows sharing an EMAIL, PHONE,
-   * MADID or EXTERN_ID are one person: removing a row removes that person, with all of their rows.
+   * MADID or EXTERN_ID are one person: removing a row removes that person, with all of their rows. A
+   * row with none of Meta's main identifiers (EMAIL, PHONE, MADID, FN, LN, FI) matches nobody: it is
+   * received, not kept.
    */
   members(audienceId: string): AudienceMember[];
   requests(): MetaRequestLogEntry[];
