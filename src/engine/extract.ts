@@ -66,6 +66,7 @@ export async function extractChanges(
   const source = openSource(deps, spec);
   let seq = 0;
   let rowNumber = 0;
+  let unkeyedRows = 0;
   try {
     for await (const page of source.stream(sqlOf(spec.model), { labels: { backflow_sync: spec.name, backflow_run: runId } })) {
       const staged: StagedRow[] = [];
@@ -81,6 +82,7 @@ export async function extractChanges(
           // version committed such keys (SQLite any; PostgreSQL up to its index limit).
           const staging = mapped.reason === 'UNUSABLE_PRIMARY_KEY' && storesKey(deps.state, mapped.key) ? mapped.key : key;
           if (staging !== null) staged.push({ key: staging, fingerprint: '', payload: '{}', invalid: true });
+          else unkeyedRows++;
           continue;
         }
         const payload = JSON.stringify(mapped.payload);
@@ -108,6 +110,7 @@ export async function extractChanges(
     mode: spec.mode,
     ...(spec.allowEmptyMirror ? { allowEmptyMirror: true } : {}),
     ...(spec.maxDeletes !== undefined ? { maxDeletes: spec.maxDeletes } : {}),
+    ...(unkeyedRows > 0 ? { unkeyedRows } : {}),
     ...((await destination.destination.keysIgnoreCase?.({ runId, offline: options.dryRun === true })) ? { keysIgnoreCase: true } : {}),
     fence,
     ...(options.dryRun ? { dryRun: true } : {}),

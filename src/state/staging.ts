@@ -113,6 +113,10 @@ export async function stagePage(
           : insertMode
             ? sql`snap.fingerprint <> r.fingerprint AND snap.fingerprint <> ${UNWRITTEN_PREFIX} || r.fingerprint`
             : sql`snap.fingerprint <> r.fingerprint`;
+      // Insert mode sends no changed row, so a full resync in it takes every row as added: the insert's
+      // look-up skips a record that exists and creates one that is gone (deleted by hand). As changed,
+      // every row was skipped and nothing could ever re-create it.
+      const addedWhen = run.full_resync === 1 && insertMode ? sql`1 = 1` : sql`snap.key IS NULL`;
       const staged = jsonRows(
         trx,
         'staged_rows',
@@ -129,7 +133,7 @@ export async function stagePage(
       await sql`
         INSERT INTO staged_rows (run_id, seq, key, fingerprint, payload, change)
         SELECT r.run_id, r.seq, r.key, r.fingerprint, r.payload,
-               CASE WHEN r.change = 'invalid' THEN 'invalid' WHEN snap.key IS NULL THEN 'added' WHEN ${changedWhen} THEN 'changed' ELSE 'unchanged' END
+               CASE WHEN r.change = 'invalid' THEN 'invalid' WHEN ${addedWhen} THEN 'added' WHEN ${changedWhen} THEN 'changed' ELSE 'unchanged' END
         FROM ${staged} AS r LEFT JOIN snapshots snap ON snap.sync_name = ${run.sync_name} AND snap.key = r.key`.execute(trx);
     }
     if (invalid.length > 0) await insertInvalid(trx, runId, invalid, now);
@@ -174,6 +178,8 @@ export interface ClassifyInput {
   keysIgnoreCase?: boolean;
   /** The extract attempt's fence (resetStaging): refused once another attempt owns the staging. */
   fence?: string;
+  /** Rows of the model with no key to stage (NULL, unreadable, unusable): mirror mode holds its deletes back (holdDeletes). */
+  unkeyedRows?: number;
   /** A dry run (previewRun): counts as a run would, but leaves the committed snapshot untouched. */
   dryRun?: true;
   /** Records per batch: a number, or chosen per verb from how many records take it (e.g. bulk APIs). */
@@ -210,7 +216,10 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
 
     const removed = await countRemoved(trx, runId, syncName);
     let recased = 0;
-    if (plan.removed !== null && removed > 0) {
+    let held = 0;
+    if (plan.removed !== null && removed > 0 && (input.unkeyedRows ?? 0) > 0) {
+      held = await holdDeletes(trx, { runId, syncName, unkeyedRows: input.unkeyedRows ?? 0, now: input.now });
+    } else if (plan.removed !== null && removed > 0) {
       const present = await trx
         .selectFrom('staged_rows')
         .select((eb) => eb.fn.countAll<number>().as('rows'))
@@ -272,7 +281,7 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
       removed: removed - recased,
       unchanged: count('unchanged'),
       invalid: invalidResults,
-      skipped: skipped + recased,
+      skipped: skipped + recased + held,
       batches: lastBatch,
     };
 
@@ -383,6 +392,25 @@ async function forgetRemoved(trx: StateDb, runId: string, syncName: string): Pro
     DELETE FROM snapshots
     WHERE sync_name = ${syncName}
       AND NOT EXISTS (SELECT 1 FROM staged_rows s WHERE s.run_id = ${runId} AND s.key = snapshots.key)`.execute(trx);
+}
+
+/**
+ * Mirror mode with rows whose key could not be staged (NULL, unreadable, unusable): any removed key
+ * may be one of theirs, its record still wanted, so none is deleted this run. Each is reported skipped
+ * with the reason, and stays in the snapshot: deletes resume once every row of the model has a key.
+ * Staged as removed, the record of a row whose key came back NULL (a broken join) was deleted.
+ */
+async function holdDeletes(trx: StateDb, input: { runId: string; syncName: string; unkeyedRows: number; now: string }): Promise<number> {
+  const rows = input.unkeyedRows === 1 ? '1 row of the model has' : `${input.unkeyedRows} rows of the model have`;
+  const reason = `not deleted: ${rows} no usable primary key (NULL, unreadable or unusable), and this record's row may be one of them; deletes resume once every row has a key`;
+  const removed = await countRemoved(trx, input.runId, input.syncName);
+  await sql`
+    INSERT INTO record_results (run_id, key, batch_no, change, status, destination_id, created, error_code, error_message, error_fields, payload, recorded_at)
+    SELECT ${input.runId}, snap.key, NULL, 'removed', 'skipped', snap.destination_id, NULL, 'MIRROR_DELETE_HELD', ${reason}, NULL, '{}', ${input.now}
+    FROM snapshots snap
+    WHERE snap.sync_name = ${input.syncName}
+      AND NOT EXISTS (SELECT 1 FROM staged_rows s WHERE s.run_id = ${input.runId} AND s.key = snap.key)`.execute(trx);
+  return removed;
 }
 
 /** Stages each removed key (after the model's rows) so it can be batched for deletion. */

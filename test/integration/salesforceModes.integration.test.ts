@@ -56,6 +56,29 @@ describe('sync modes against the Salesforce sandbox', () => {
     });
   });
 
+  it('mirror holds its deletes back while a row of the model has no key: the record of a row whose key came back NULL stays', async () => {
+    setMode('mirror');
+    const taskQueue = uniqueTaskQueue('mirror-null-key');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { created: 4 } });
+      const model = fx.project.read(FILE);
+      // A broken join upstream: Globex's key comes back NULL.
+      fx.project.write(FILE, model.replace('SELECT id, name', 'SELECT CASE WHEN id = 2 THEN NULL ELSE id END AS id, name'));
+      const held = await run(taskQueue);
+      expect(held).toMatchObject({ status: 'partial', counts: { invalid: 1, removed: 1, skipped: 1, deleted: 0 }, apiCalls: 0 });
+      expect(accounts().map(([key]) => key)).toEqual(['1', '2', '3', '4']);
+      const [result] = (await resultsOf(held.runId)).filter((r) => r.key === '2');
+      expect(result).toEqual({
+        key: '2',
+        status: 'skipped',
+        error_message: "not deleted: 1 row of the model has no usable primary key (NULL, unreadable or unusable), and this record's row may be one of them; deletes resume once every row has a key",
+      });
+      // The key back, nothing was lost: Globex is as it was.
+      fx.project.write(FILE, model);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { unchanged: 4, removed: 0 }, apiCalls: 0 });
+    });
+  });
+
   it('mirror: a delete applied but never committed (its run abandoned) leaves the row to be written again, not read as unchanged', async () => {
     setMode('mirror');
     const taskQueue = uniqueTaskQueue('mirror-lost-delete');
@@ -216,6 +239,27 @@ describe('sync modes against the Salesforce sandbox', () => {
       expect(second).toMatchObject({ counts: { changed: 2, skipped: 2, synced: 0 }, apiCalls: 0 });
       expect(fx.sandbox.requests().length).toBe(before);
       expect(fx.sandbox.records('Account').find((a) => a.External_Id__c === '1')?.Health_Score__c ?? null).toBeNull();
+    });
+  });
+
+  it('insert: a full resync re-creates an Account deleted by hand and skips those still there', async () => {
+    setMode('insert');
+    const taskQueue = uniqueTaskQueue('insert-full');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { created: 4 } });
+      const conn = new Connection({ instanceUrl: fx.sandbox.instanceUrl, accessToken: fx.sandbox.accessToken, version: '62.0' });
+      const acme = fx.sandbox.records('Account').find((a) => a.External_Id__c === '1');
+      await conn.sobject('Account').destroy(String(acme?.Id));
+      const full = await (await startSync(fx.temporal.client, SYNC, { taskQueue, full: true })).result();
+      expect(full).toMatchObject({ status: 'succeeded', counts: { added: 4, synced: 1, created: 1, skipped: 3 } });
+      expect(accounts()).toEqual([['2', 'Globex'], ['3', 'Initech'], ['4', 'Umbrella'], ['1', 'Acme']]);
+      // The Accounts still there were left alone, and are not sent again by the next run.
+      expect((await resultsOf(full.runId)).filter((r) => r.status === 'skipped').map((r) => r.error_message)).toEqual([
+        expect.stringMatching(/^insert mode: Account \w+ already has External_Id__c = 2$/),
+        expect.stringMatching(/^insert mode: Account \w+ already has External_Id__c = 3$/),
+        expect.stringMatching(/^insert mode: Account \w+ already has External_Id__c = 4$/),
+      ]);
+      expect(await run(taskQueue)).toMatchObject({ counts: { unchanged: 4, synced: 0 }, apiCalls: 0 });
     });
   });
 });
