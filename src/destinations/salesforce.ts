@@ -19,7 +19,7 @@ import type { WriteOperation } from './modes';
 import { WRITE_OPERATIONS, operationsOf } from './modes';
 import { openSalesforceConnection } from './salesforceAuth';
 import { ApiBudget } from './salesforceBudget';
-import { BULK_NULL_TEXT, BulkIngest } from './salesforceBulk';
+import { BULK_NULL_TEXT, BulkIngest, BulkJobNotStarted } from './salesforceBulk';
 import { toDestinationError } from './salesforceErrors';
 import { decideRecordRetry, RECORD_RETRY_FIRST_WAIT_MS } from './salesforceRecordRetry';
 import { QUOTED_SOQL_TYPES, WRITABLE_TYPES, coerceRecord, describeFields, describeKeyPrefix, type FieldMap } from './salesforceFields';
@@ -283,8 +283,9 @@ export class SalesforceDestination implements Destination {
         const creating = new Set([...pendingCreates(context.checkpoint), ...plan.create.map((r) => r.record.key)]);
         await context.saveCheckpoint(pendingCreatesCheckpoint([...creating]));
       }
-      const executed = bulk !== null ? await this.viaBulk(bulk, plan, keyById) : await this.viaCollections(plan);
-      for (const [key, result] of executed) done.set(key, result);
+      // Answers go into `done` as each request returns: a later request's refusal leaves them there.
+      if (bulk !== null) await this.viaBulk(bulk, plan, keyById, done);
+      else await this.viaCollections(plan, done);
     };
     const pending = records.filter((record) => !done.has(record.key));
     await send(await this.plan(operation, await this.prepare(operation, pending, done), ownCreates));
@@ -308,9 +309,10 @@ export class SalesforceDestination implements Destination {
   /**
    * Records that met a lock (salesforceRecordRetry.ts) sent again, only they, each by the request it took
    * last, after a growing wait, until they pass or their tries are spent; what they answered last
-   * stands. A cancelled run sends none again; nor does a collections request the API budget refuses
-   * (it would have sent nothing). A Bulk API job whose requests the budget stops part-way fails the
-   * batch as any bulk request does: its job may still run.
+   * stands. A cancelled run sends none again; nor does a refusal of the API budget before anything
+   * more could be written (a collections request, a Bulk job not yet closed: BulkJobNotStarted), the
+   * answers already in `done` kept. A Bulk job the budget stops once closed fails the batch as any
+   * bulk request does: it may still run.
    */
   private async resendContended(
     sent: readonly Plan[],
@@ -338,7 +340,7 @@ export class SalesforceDestination implements Destination {
       try {
         await send(plan);
       } catch (err) {
-        if (viaCollections && err instanceof DestinationBudgetExhausted) return;
+        if (err instanceof DestinationBudgetExhausted && (viaCollections || err instanceof BulkJobNotStarted)) return;
         throw err;
       }
     }
@@ -499,9 +501,11 @@ export class SalesforceDestination implements Destination {
     return (key) => matches.get(folded(key)) ?? [];
   }
 
-  /** sObject Collections, allOrNone false so one bad record never holds back the rest; results by position. */
-  private async viaCollections(plan: Plan): Promise<Map<string, RecordResult>> {
-    const results = new Map<string, RecordResult>();
+  /**
+   * sObject Collections, allOrNone false so one bad record never holds back the rest; results by
+   * position, put in `results` as each request is answered (kept when a later one is refused).
+   */
+  private async viaCollections(plan: Plan, results: Map<string, RecordResult>): Promise<void> {
     const { object } = this.target;
     const sobject = this.connection.sobject(object);
     for (const chunk of chunks(plan.upsert)) {
@@ -534,7 +538,6 @@ export class SalesforceDestination implements Destination {
         } else results.set(record.key, toResult(record, { ...answer, id: answer.id ?? id }, () => false));
       });
     }
-    return results;
   }
 
   /**
@@ -542,10 +545,10 @@ export class SalesforceDestination implements Destination {
    * record carrying the text `#N/A` goes through collections instead: Bulk CSV reads that text as
    * null ("To set a field value to null, use a field value of #N/A") and has no way to escape it.
    */
-  private async viaBulk(bulk: BulkIngest, plan: Plan, keyById: ReadonlyMap<string, string>): Promise<Map<string, RecordResult>> {
+  private async viaBulk(bulk: BulkIngest, plan: Plan, keyById: ReadonlyMap<string, string>, results: Map<string, RecordResult>): Promise<void> {
     const literal = (r: Ready) => r.record.key === BULK_NULL_TEXT || Object.values(r.fields).some((value) => value === BULK_NULL_TEXT);
     const aside: Plan = { upsert: plan.upsert.filter(literal), create: plan.create.filter(literal), update: plan.update.filter(literal), delete: [], done: [] };
-    const results = aside.upsert.length + aside.create.length + aside.update.length > 0 ? await this.viaCollections(aside) : new Map<string, RecordResult>();
+    if (aside.upsert.length + aside.create.length + aside.update.length > 0) await this.viaCollections(aside, results);
     const { object } = this.target;
     const keyColumn = this.keyField;
     const row = (r: Ready, extra: Record<string, Value> = {}) => ({ key: r.record.key, cells: { ...extra, ...this.withKey(r) } });
@@ -553,20 +556,18 @@ export class SalesforceDestination implements Destination {
     const create = plan.create.filter((r) => !literal(r));
     const update = plan.update.filter((r) => !literal(r));
     const jobs = [
-      upsert.length ? () => bulk.run({ operation: 'upsert', object, externalIdFieldName: keyColumn, keyColumn, rows: upsert.map((r) => row(r)) }) : null,
-      create.length ? () => bulk.run({ operation: 'insert', object, keyColumn, rows: create.map((r) => row(r)) }) : null,
-      update.length ? () => bulk.run({ operation: 'update', object, keyColumn, rows: update.map((r) => row(r, { Id: r.id })) }) : null,
+      upsert.length ? () => bulk.run({ operation: 'upsert', object, externalIdFieldName: keyColumn, keyColumn, rows: upsert.map((r) => row(r)) }, results) : null,
+      create.length ? () => bulk.run({ operation: 'insert', object, keyColumn, rows: create.map((r) => row(r)) }, results) : null,
+      update.length ? () => bulk.run({ operation: 'update', object, keyColumn, rows: update.map((r) => row(r, { Id: r.id })) }, results) : null,
       plan.delete.length
-        ? () => bulk.run({ operation: 'delete', object, keyColumn: null, keyById, rows: plan.delete.map((r) => ({ key: r.record.key, cells: { Id: r.id } })) })
+        ? () => bulk.run({ operation: 'delete', object, keyColumn: null, keyById, rows: plan.delete.map((r) => ({ key: r.record.key, cells: { Id: r.id } })) }, results)
         : null,
     ];
     // One job at a time, started only when the one before has finished: each job's id must be in the
     // checkpoint before the next starts.
     for (const job of jobs) {
-      if (job === null) continue;
-      for (const [key, result] of await job()) results.set(key, result);
+      if (job !== null) await job();
     }
-    return results;
   }
 
   private async collection(what: string, expected: number, request: () => PromiseLike<unknown>): Promise<CollectionResult[]> {

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Connection } from 'jsforce';
-import { BackflowError, DestinationTransientError } from '../errors';
+import { BackflowError, DestinationBudgetExhausted, DestinationTransientError } from '../errors';
 import type { Value } from '../sources/source';
 import type { RecordResult, WriteContext } from './destination';
 
@@ -139,6 +139,18 @@ export function parseBulkError(text: string): { code: string; message: string; f
 const ALREADY_DELETED = new Set(['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY']);
 
 /**
+ * The API budget refused a job's creation, upload or close: the job was never closed, so Salesforce
+ * processes none of its rows. A refusal once the job is closed stays a plain DestinationBudgetExhausted:
+ * that job may be running, its results unknown.
+ */
+export class BulkJobNotStarted extends DestinationBudgetExhausted {
+  constructor(refused: DestinationBudgetExhausted) {
+    super(refused.message);
+    this.name = 'BulkJobNotStarted';
+  }
+}
+
+/**
  * Runs Bulk API 2.0 ingest jobs through the jsforce connection's REST plumbing (`conn.request`: the
  * session refresh and Sforce-Limit-Info reading apply to every call), and maps the result CSVs back
  * to warehouse keys. Each job id is saved in the batch checkpoint right after the job is created, so
@@ -184,44 +196,56 @@ export class BulkIngest {
     return results;
   }
 
-  /** Runs the rows as one job, or as several one after another when their CSV would pass the upload limit; one result per row. */
-  async run(job: BulkJobRequest): Promise<Map<string, RecordResult>> {
-    const results = new Map<string, RecordResult>();
+  /**
+   * Runs the rows as one job, or as several one after another when their CSV would pass the upload
+   * limit; one result per row, put in `into` as each job finishes (kept when a later job is refused).
+   */
+  async run(job: BulkJobRequest, into: Map<string, RecordResult>): Promise<void> {
     for (const rows of uploadParts(job.rows, this.maxUploadBytes)) {
-      for (const [key, result] of await this.runJob({ ...job, rows })) results.set(key, result);
+      for (const [key, result] of await this.runJob({ ...job, rows })) into.set(key, result);
     }
-    return results;
   }
 
   /** Creates, fills, closes and waits for one job; one result per row. */
   private async runJob(job: BulkJobRequest): Promise<Map<string, RecordResult>> {
-    const created = await this.call(`create bulk ${job.operation} job`, () =>
-      this.connection.request<JobInfo>({
-        method: 'POST',
-        url: this.url(),
-        body: JSON.stringify({
-          object: job.object,
-          operation: job.operation,
-          ...(job.externalIdFieldName !== undefined ? { externalIdFieldName: job.externalIdFieldName } : {}),
-          contentType: 'CSV',
-          lineEnding: 'LF',
-        }),
-        headers: { 'Content-Type': 'application/json; charset=utf-8' },
-      }),
-    );
-    this.checkpoint = { jobs: [...this.checkpoint.jobs, created.id] };
-    await this.context.saveCheckpoint(JSON.stringify(this.checkpoint));
-    await this.call('upload bulk job data', () =>
-      this.connection.request({
-        method: 'PUT',
-        url: this.url(`/${created.id}/batches`),
-        body: toCsv(job.rows),
-        headers: { 'Content-Type': 'text/csv' },
-      }),
-    );
-    await this.setState(created.id, 'UploadComplete');
+    const created = await this.start(job);
     const finished = await this.wait(created.id, { ...created, state: 'UploadComplete' });
     return this.collect(finished, job.keyColumn, job.keyById ?? new Map());
+  }
+
+  /** Creates, fills and closes one job (its id checkpointed once created); see BulkJobNotStarted. */
+  private async start(job: BulkJobRequest): Promise<JobInfo> {
+    try {
+      const created = await this.call(`create bulk ${job.operation} job`, () =>
+        this.connection.request<JobInfo>({
+          method: 'POST',
+          url: this.url(),
+          body: JSON.stringify({
+            object: job.object,
+            operation: job.operation,
+            ...(job.externalIdFieldName !== undefined ? { externalIdFieldName: job.externalIdFieldName } : {}),
+            contentType: 'CSV',
+            lineEnding: 'LF',
+          }),
+          headers: { 'Content-Type': 'application/json; charset=utf-8' },
+        }),
+      );
+      this.checkpoint = { jobs: [...this.checkpoint.jobs, created.id] };
+      await this.context.saveCheckpoint(JSON.stringify(this.checkpoint));
+      await this.call('upload bulk job data', () =>
+        this.connection.request({
+          method: 'PUT',
+          url: this.url(`/${created.id}/batches`),
+          body: toCsv(job.rows),
+          headers: { 'Content-Type': 'text/csv' },
+        }),
+      );
+      await this.setState(created.id, 'UploadComplete');
+      return created;
+    } catch (err) {
+      // Left Open if created: Salesforce never processes an Open job (an attempt resuming the batch aborts it).
+      throw err instanceof DestinationBudgetExhausted ? new BulkJobNotStarted(err) : err;
+    }
   }
 
   private async setState(id: string, state: 'UploadComplete' | 'Aborted'): Promise<void> {

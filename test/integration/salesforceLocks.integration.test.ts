@@ -6,11 +6,14 @@
 import type { SalesforceConnection } from '../../src/config/schema';
 import type { DestinationRecord } from '../../src/destinations/destination';
 import { SalesforceDestination } from '../../src/destinations/salesforce';
+import { ApiBudget } from '../../src/destinations/salesforceBudget';
 import type { SalesforceTarget } from '../../src/destinations/targets';
 import { startSalesforceSandbox } from '../../src/sandbox/salesforce';
+import { DestinationBudgetExhausted } from '../../src/errors';
 import { startSync } from '../../src/temporal/startSync';
 import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
+import { rejectionOf } from '../support/rejection';
 import { memoryWriteContext } from '../support/writeContext';
 
 const SYNC = 'accounts_to_salesforce';
@@ -93,6 +96,10 @@ describe('Salesforce lock retries outside a run', () => {
   const connectionTo = (sandbox: { instanceUrl: string; accessToken: string }) =>
     ({ type: 'salesforce', instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken, apiVersion: '62.0', bulkThreshold: 2000, maxDailyApiUsage: 0.8, timeoutMs: 10_000 }) as unknown as SalesforceConnection;
   const target = { connection: 'sf', object: 'Account', externalIdField: 'External_Id__c' } as SalesforceTarget;
+  const LOCKED = { code: 'UNABLE_TO_LOCK_ROW', message: 'unable to obtain exclusive access to this record', fields: [] };
+  const bulkBatch = (): DestinationRecord[] => Array.from({ length: 201 }, (_, i) => ({ key: `bk-${i}`, fields: { Name: `Account ${i}` }, destinationId: null }));
+  /** Another sync's response to the same org reports usage at the reserve (12,000 of 15,000 at 0.8). */
+  const reserveReached = (sandbox: { instanceUrl: string }) => new ApiBudget(sandbox.instanceUrl, 0.8).record(12_000, 15_000);
 
   it('a Bulk API batch sends the rows that met a lock again as a job of their own, its id checkpointed like the first', async () => {
     const sandbox = await startSalesforceSandbox({ bulkProcessingDelayMs: 5 });
@@ -131,6 +138,82 @@ describe('Salesforce lock retries outside a run', () => {
         { key: 'lk-2', status: 'rejected', error: { code: 'UNABLE_TO_LOCK_ROW', message: 'unable to obtain exclusive access to this record', fields: [] } },
       ]);
       expect(sandbox.requests().filter((r) => r.method === 'PATCH')).toHaveLength(1);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it('a Bulk API re-send the budget refuses before its job is closed sends nothing and keeps the first job\'s results', async () => {
+    const sandbox = await startSalesforceSandbox({ bulkProcessingDelayMs: 5 });
+    try {
+      const destination = new SalesforceDestination(connectionTo(sandbox), target, { recordRetryFirstWaitMs: 5 });
+      sandbox.setFaults({ lockedRecords: { 'bk-7': 1 } });
+      // Asked first once the first job has answered, before the wait to send bk-7 again.
+      let reserved = false;
+      const cancelled = () => {
+        if (!reserved) reserveReached(sandbox);
+        reserved = true;
+        return false;
+      };
+      const written = await destination.write('insert', bulkBatch(), { ...memoryWriteContext('accounts'), cancelled });
+      // The 200 written are committed with the batch; bk-7 stays rejected for the next run.
+      expect(written.results.filter((r) => r.status === 'ok')).toHaveLength(200);
+      expect(written.results.filter((r) => r.status !== 'ok')).toEqual([{ key: 'bk-7', status: 'rejected', error: LOCKED }]);
+      expect(sandbox.requests().filter((r) => r.method === 'POST' && r.path.endsWith('/jobs/ingest'))).toHaveLength(1);
+      expect(sandbox.records('Account')).toHaveLength(200);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it('a Bulk API re-send the budget stops once its job is closed fails the batch: that job may still run', async () => {
+    const sandbox = await startSalesforceSandbox({ bulkProcessingDelayMs: 5 });
+    // From the re-send's close (the second PATCH) on, held at the reserve against any fresher reading:
+    // its first poll comes 250 ms later.
+    const watcher = setInterval(() => {
+      if (sandbox.requests().filter((r) => r.method === 'PATCH').length >= 2) reserveReached(sandbox);
+    }, 2);
+    try {
+      const destination = new SalesforceDestination(connectionTo(sandbox), target, { recordRetryFirstWaitMs: 5 });
+      sandbox.setFaults({ lockedRecords: { 'bk-7': 1 } });
+      const refused = await rejectionOf<Error>(destination.write('upsert', bulkBatch(), memoryWriteContext('accounts')));
+      // The budget's own refusal, not BulkJobNotStarted (a job never closed, nothing of it run).
+      expect(refused).toBeInstanceOf(DestinationBudgetExhausted);
+      expect(refused.name).toBe('DestinationBudgetExhausted');
+    } finally {
+      clearInterval(watcher);
+      await sandbox.close();
+    }
+  });
+
+  it('a collections re-send stopped part-way by the budget keeps the answers it had: a record written is ok', async () => {
+    const sandbox = await startSalesforceSandbox();
+    try {
+      const seeded = await new SalesforceDestination(connectionTo(sandbox), target).write('upsert', [{ key: 'B', fields: { Name: 'B' }, destinationId: null }], memoryWriteContext('accounts', 'run-0'));
+      const idB = (seeded.results[0] as { destinationId: string }).destinationId;
+      // 2 requests so far (describe, upsert); the reserve is 5 of 7: the batch's upsert and update, the
+      // upsert sent again, and the update sent again is refused.
+      sandbox.setDailyApiLimit(7);
+      sandbox.setFaults({ lockedRecords: { A: 1, [idB]: 1 } });
+      const destination = new SalesforceDestination(connectionTo(sandbox), target, { recordRetryFirstWaitMs: 5 });
+      const written = await destination.write(
+        'upsert',
+        [
+          { key: 'A', fields: { Name: 'A' }, destinationId: null },
+          // Written under another external id field: updated by its Id.
+          { key: 'B', fields: { Name: 'B2' }, destinationId: idB, rekeyed: true },
+        ],
+        memoryWriteContext('accounts'),
+      );
+      expect(written.apiCalls).toBe(3);
+      expect(written.results).toEqual([
+        { key: 'A', status: 'ok', destinationId: expect.any(String), created: true },
+        { key: 'B', status: 'rejected', error: { ...LOCKED, message: `${LOCKED.message} or 1 records: ${idB}` } },
+      ]);
+      expect(sandbox.records('Account').map((a) => [a.External_Id__c, a.Name])).toEqual([
+        ['B', 'B'],
+        ['A', 'A'],
+      ]);
     } finally {
       await sandbox.close();
     }

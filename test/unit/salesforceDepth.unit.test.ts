@@ -8,7 +8,7 @@ import { BulkIngest, parseBulkError, parseCheckpoint, toCsv, uploadParts } from 
 import { coerceRecord, coerceValue, type SalesforceField } from '../../src/destinations/salesforceFields';
 import { soqlInChunks, soqlInList } from '../../src/destinations/soql';
 import type { SalesforceTarget } from '../../src/destinations/targets';
-import type { WriteContext } from '../../src/destinations/destination';
+import type { RecordResult, WriteContext } from '../../src/destinations/destination';
 import { memoryWriteContext } from '../support/writeContext';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
 
@@ -325,7 +325,8 @@ describe('Bulk API 2.0 upload size', () => {
       const context = memoryWriteContext('s', 'r');
       const ingest = new BulkIngest(connection, '62.0', context, (_what, request) => Promise.resolve(request()), async () => {}, 20_000);
       const rows = Array.from({ length: 300 }, (_, n) => ({ key: `k${n}`, cells: { External_Id__c: `k${n}`, Name: `Account ${n}`, Website: `https://${'x'.repeat(180)}.example` } }));
-      const results = await ingest.run({ operation: 'upsert', object: 'Account', externalIdFieldName: 'External_Id__c', keyColumn: 'External_Id__c', rows });
+      const results = new Map<string, RecordResult>();
+      await ingest.run({ operation: 'upsert', object: 'Account', externalIdFieldName: 'External_Id__c', keyColumn: 'External_Id__c', rows }, results);
       expect([...results.values()].filter((r) => r.status !== 'ok')).toEqual([]);
       expect(results.size).toBe(300);
       expect(sandbox.records('Account')).toHaveLength(300);
