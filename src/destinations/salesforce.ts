@@ -21,7 +21,7 @@ import { openSalesforceConnection } from './salesforceAuth';
 import { ApiBudget } from './salesforceBudget';
 import { BULK_NULL_TEXT, BulkIngest, BulkJobNotStarted } from './salesforceBulk';
 import { toDestinationError } from './salesforceErrors';
-import { decideRecordRetry, RECORD_RETRY_FIRST_WAIT_MS } from './salesforceRecordRetry';
+import { decideRecordRetry, isContention, RECORD_RETRY_FIRST_WAIT_MS } from './salesforceRecordRetry';
 import { QUOTED_SOQL_TYPES, WRITABLE_TYPES, coerceRecord, describeFields, describeKeyPrefix, type FieldMap } from './salesforceFields';
 import { nestRelationships, parentOf, relationshipKey, relationshipValue, resolveRelationship, splitRelationship, type Relationship } from './salesforceRelationships';
 import { withBackflowTransport } from './salesforceTransport';
@@ -269,7 +269,12 @@ export class SalesforceDestination implements Destination {
     const bulk = records.length > SALESFORCE_COLLECTION_LIMIT ? new BulkIngest(this.connection, this.config.apiVersion, context, this.call) : null;
     const keyById = new Map(records.flatMap((r) => (r.destinationId ? [[r.destinationId, r.key] as const] : [])));
     if (bulk !== null && context.checkpoint !== null) {
-      for (const [key, result] of await bulk.resume(this.keyField, keyById)) done.set(key, result);
+      for (const [key, result] of await bulk.resume(this.keyField, keyById)) {
+        // Last answered with a lock: the earlier attempt's re-send of it may have died with it (its job
+        // aborted above), so it goes again with this attempt's first request.
+        if (result.status === 'rejected' && isContention(result.error)) continue;
+        done.set(key, result);
+      }
     }
     // Bulk jobs resume by their ids (above); a collections create names its keys before it is sent.
     const ownCreates = bulk === null ? pendingCreates(context.checkpoint) : new Set<string>();

@@ -4,7 +4,7 @@
  * real runs through the Temporal dev server against the sandbox's injected lock contention.
  */
 import type { SalesforceConnection } from '../../src/config/schema';
-import type { DestinationRecord } from '../../src/destinations/destination';
+import type { DestinationRecord, WriteContext } from '../../src/destinations/destination';
 import { SalesforceDestination } from '../../src/destinations/salesforce';
 import { ApiBudget } from '../../src/destinations/salesforceBudget';
 import type { SalesforceTarget } from '../../src/destinations/targets';
@@ -214,6 +214,40 @@ describe('Salesforce lock retries outside a run', () => {
         ['B', 'B'],
         ['A', 'A'],
       ]);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it('a Bulk API batch resumed after a crash during a re-send sends the record that met a lock again', async () => {
+    const sandbox = await startSalesforceSandbox({ bulkProcessingDelayMs: 5 });
+    try {
+      sandbox.setFaults({ lockedRecords: { 'bk-7': 1 } });
+      let checkpoint: string | null = null;
+      let crash = true;
+      const context: WriteContext = {
+        syncName: 'accounts',
+        runId: 'run-1',
+        batchId: 'run-1#1',
+        get checkpoint() {
+          return checkpoint;
+        },
+        saveCheckpoint(value: string) {
+          checkpoint = value;
+          // The worker dies once the re-send's job is created and checkpointed, before its upload.
+          if (crash && (JSON.parse(value) as { jobs: string[] }).jobs.length === 2) return Promise.reject(new Error('worker killed'));
+          return Promise.resolve();
+        },
+      };
+      const records = bulkBatch();
+      await expect(new SalesforceDestination(connectionTo(sandbox), target, { recordRetryFirstWaitMs: 5 }).write('upsert', records, context)).rejects.toThrow('worker killed');
+      crash = false;
+      const resumed = await new SalesforceDestination(connectionTo(sandbox), target, { recordRetryFirstWaitMs: 5 }).write('upsert', records, context);
+      expect(resumed.results.filter((r) => r.status !== 'ok')).toEqual([]);
+      expect(resumed.results.find((r) => r.key === 'bk-7')).toMatchObject({ status: 'ok', created: true });
+      // The first job's results collected, the re-send's Open job aborted, bk-7 sent in a job of its own.
+      expect(sandbox.requests().filter((r) => r.method === 'PUT').map((r) => r.records)).toEqual([201, 1]);
+      expect(sandbox.records('Account')).toHaveLength(201);
     } finally {
       await sandbox.close();
     }
