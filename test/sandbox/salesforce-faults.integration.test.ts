@@ -160,6 +160,52 @@ describe('Salesforce sandbox lock contention (UNABLE_TO_LOCK_ROW per record)', (
     expect(sandbox.records('Account').map((a) => a[EXT])).toEqual(['free-1', 'lk-1']);
   });
 
+  it('lockedRecords names a record by its Id or the key the write names it by, never by its other values', async () => {
+    // Record 1's Health_Score__c is 2: only record 2, whose key is 2, is locked.
+    sandbox.setFaults({ lockedRecords: { '2': 1 } });
+    const upserted = (await conn.sobject('Account').upsert(
+      [
+        { [EXT]: '1', Name: 'One', Health_Score__c: 2 },
+        { [EXT]: '2', Name: 'Two' },
+      ],
+      EXT,
+      { allOrNone: false },
+    )) as unknown as SaveResult[];
+    expect(upserted.map((r) => r.success)).toEqual([true, false]);
+
+    // A create names no key field: its external id fields are its keys, its Name is not.
+    sandbox.setFaults({ lockedRecords: { 'c-1': 1, 'Name c-2': 1 } });
+    const created = (await conn.sobject('Account').create(
+      [
+        { [EXT]: 'c-1', Name: 'Name c-1' },
+        { [EXT]: 'c-2', Name: 'Name c-2' },
+      ],
+      { allOrNone: false },
+    )) as unknown as SaveResult[];
+    expect(created.map((r) => r.success)).toEqual([false, true]);
+
+    // An update by Id is named by its Id, not by the external id it carries.
+    const id = upserted[0]?.id as string;
+    sandbox.setFaults({ lockedRecords: { '1': 1 } });
+    const updated = (await conn.sobject('Account').update([{ Id: id, [EXT]: '1', Name: 'Uno' }], { allOrNone: false })) as unknown as SaveResult[];
+    expect(updated).toEqual([expect.objectContaining({ success: true })]);
+    expect(await (await fetch(`${sandbox.instanceUrl}/__sandbox/faults`)).json()).toEqual({ lockedRecords: { '1': 1 } });
+
+    // A Bulk upsert: its job's externalIdFieldName is the key; a row whose Name is the locked text passes.
+    conn.bulk2.pollInterval = 20;
+    sandbox.setFaults({ lockedRecords: { 'bk-2': 1 } });
+    const results = await conn.bulk2.loadAndWaitForResults({
+      object: 'Account',
+      operation: 'upsert',
+      externalIdFieldName: EXT,
+      input: [
+        { [EXT]: 'bk-1', Name: 'bk-2' },
+        { [EXT]: 'bk-2', Name: 'Two' },
+      ],
+    });
+    expect((results.failedResults as unknown as Array<Record<string, string>>).map((r) => r[EXT])).toEqual(['bk-2']);
+  });
+
   it('names the locked Id in the message of an update or delete by Id, and leaves the record as it was', async () => {
     const [created] = await upsert(['by-id']);
     const id = created?.id as string;

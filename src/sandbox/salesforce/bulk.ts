@@ -10,6 +10,9 @@ import {
   deleteOne,
   duplicateKeys,
   isDuplicateKey,
+  lockByExternalIds,
+  lockById,
+  lockByKeyField,
   runCollection,
   updateOne,
   upsertOne,
@@ -370,20 +373,24 @@ export class BulkIngestJobs {
     const def = job.object;
     switch (job.operation) {
       case 'insert':
-        return runCollection(dml, bodies, false, (body) => createOne(dml, def, body));
+        return runCollection(dml, bodies, false, (body) => lockByExternalIds(def, body), (body) => createOne(dml, def, body));
       case 'update':
-        return runCollection(dml, bodies, false, (body) => updateOne(dml, def, idOf(body), body));
+        return runCollection(dml, bodies, false, (body) => lockById(idOf(body)), (body) => updateOne(dml, def, idOf(body), body));
       case 'delete':
       case 'hardDelete':
-        return runCollection(dml, bodies, false, (body) => deleteOne(dml, idOf(body), job.operation === 'hardDelete'));
+        return runCollection(dml, bodies, false, (body) => lockById(idOf(body)), (body) => deleteOne(dml, idOf(body), job.operation === 'hardDelete'));
       case 'upsert': {
         const field = job.externalIdField as FieldDef;
         const keyOf = (body: JsonObject): unknown =>
           Object.entries(body).find(([k]) => k.toLowerCase() === field.name.toLowerCase())?.[1];
         const keys = bodies.map(keyOf);
         const duplicates = field.name === 'Id' ? new Set<string>() : duplicateKeys(field, keys);
-        return runCollection(dml, bodies, false, (body, i) =>
-          upsertOne(dml, def, { field }, body, keys[i], isDuplicateKey(field, keys[i], duplicates)),
+        return runCollection(
+          dml,
+          bodies,
+          false,
+          (body) => lockByKeyField(body, field),
+          (body, i) => upsertOne(dml, def, { field }, body, keys[i], isDuplicateKey(field, keys[i], duplicates)),
         );
       }
     }

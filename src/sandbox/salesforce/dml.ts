@@ -23,9 +23,37 @@ export interface DmlContext {
   now: () => Date;
   /**
    * The lock error a record of a write meets before it is saved (injected contention, see
-   * SalesforceFaultProfile.lockedRecords), if any; `item` is the record's body, or its Id (a delete).
+   * SalesforceFaultProfile.lockedRecords), if any.
    */
-  rowLock?: (item: unknown) => RecordError | undefined;
+  rowLock?: (record: LockTarget) => RecordError | undefined;
+}
+
+/**
+ * What a write names its record by, as injected lock contention matches it: the Id of an update or
+ * delete (or of an upsert by Id), and the key the request matches it on — never its other values.
+ */
+export interface LockTarget {
+  id?: unknown;
+  keys: readonly unknown[];
+}
+
+/** An update's or a delete's record: its Id. */
+export function lockById(id: unknown): LockTarget {
+  return { id, keys: [] };
+}
+
+/** An upsert's record: the value of the field the request matches on (its external id, or the Id). */
+export function lockByKeyField(body: JsonObject, field: FieldDef): LockTarget {
+  const value = readField(body, field.name).value;
+  return field.name === 'Id' ? lockById(value) : { keys: [value] };
+}
+
+/**
+ * A create's record, matched on no field: known by the object's external id fields it sets, the keys
+ * an integration would name it by (a create has no Id yet).
+ */
+export function lockByExternalIds(def: SObjectDef, body: JsonObject): LockTarget {
+  return { keys: def.fields.filter((field) => field.externalId === true).map((field) => readField(body, field.name).value) };
 }
 
 /** SaveResult / UpsertResult / DeleteResult as the REST API serializes them. */
@@ -333,6 +361,7 @@ export function runCollection<T>(
   ctx: DmlContext,
   items: T[],
   allOrNone: boolean,
+  lockTarget: (item: T, index: number) => LockTarget,
   write: (item: T, index: number) => SaveResult,
   creates = false,
 ): SaveResult[] {
@@ -340,7 +369,7 @@ export function runCollection<T>(
   let results: SaveResult[];
   try {
     results = items.map((item, index) => {
-      const locked = ctx.rowLock?.(item);
+      const locked = ctx.rowLock?.(lockTarget(item, index));
       return locked === undefined ? write(item, index) : failure(locked);
     });
   } catch (err) {

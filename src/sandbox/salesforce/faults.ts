@@ -5,6 +5,7 @@
  * injected rate limit is the concurrent one (it clears by itself; the daily one is `setDailyApiLimit`).
  */
 import { parseFaultProfile as parseSharedProfile, type FaultKind } from '../faults';
+import type { LockTarget } from './dml';
 import { SalesforceApiError, recordError, type RecordError } from './errors';
 import type { SalesforceFaultProfile } from './types';
 
@@ -52,14 +53,13 @@ export function unableToLockRow(id?: string): RecordError {
 }
 
 /**
- * Whether a record written now meets a lock (see SalesforceFaultProfile): one of `lockedRecords` (its
- * count is spent by one), or the `unableToLockRow` roll. `item` is a write's body, or an Id (a delete).
+ * Whether a record written now meets a lock (see SalesforceFaultProfile): one of `lockedRecords` by its
+ * Id or the key the write names it by (LockTarget; its count is spent by one), or the `unableToLockRow` roll.
  */
-export function meetsLock(profile: SalesforceFaultProfile, item: unknown, random: () => number): boolean {
+export function meetsLock(profile: SalesforceFaultProfile, record: LockTarget, random: () => number): boolean {
   const locked = profile.lockedRecords;
   if (locked !== undefined) {
-    const values = typeof item === 'string' ? [item] : isRecordBody(item) ? Object.values(item) : [];
-    for (const value of values) {
+    for (const value of [record.id, ...record.keys]) {
       if (typeof value !== 'string' && typeof value !== 'number') continue;
       const left = locked[String(value)];
       if (left !== undefined && left > 0) {
@@ -70,10 +70,6 @@ export function meetsLock(profile: SalesforceFaultProfile, item: unknown, random
   }
   const share = profile.unableToLockRow ?? 0;
   return share > 0 && random() < share;
-}
-
-function isRecordBody(item: unknown): item is Record<string, unknown> {
-  return typeof item === 'object' && item !== null && !Array.isArray(item);
 }
 
 /** Salesforce's answer to an unexpected server-side failure (HTTP 500). */

@@ -10,6 +10,9 @@ import {
   duplicateKeys,
   isDuplicateKey,
   isJsonObject,
+  lockByExternalIds,
+  lockById,
+  lockByKeyField,
   readField,
   runCollection,
   updateOne,
@@ -430,15 +433,17 @@ const collectionsCreate: Handler = (ctx, req) => {
   requireCollectionsVersion(req, 42);
   const { allOrNone, records } = parseCollectionBody(req);
   const defs = records.map((r, i) => recordType(ctx, r, i));
+  const defOf = (i: number): SObjectDef => {
+    const def = defs[i];
+    if (def === undefined) throw new Error('record without type');
+    return def;
+  };
   const results = runCollection(
     ctx.dml,
     records,
     allOrNone,
-    (record, i) => {
-      const def = defs[i];
-      if (def === undefined) throw new Error('record without type');
-      return createOne(ctx.dml, def, record);
-    },
+    (record, i) => lockByExternalIds(defOf(i), record),
+    (record, i) => createOne(ctx.dml, defOf(i), record),
     true,
   );
   return { status: 200, body: results, writes: writesFor(defs, results) };
@@ -448,10 +453,11 @@ const collectionsUpdate: Handler = (ctx, req) => {
   requireCollectionsVersion(req, 42);
   const { allOrNone, records } = parseCollectionBody(req);
   const defs = records.map((r, i) => recordType(ctx, r, i));
-  const results = runCollection(ctx.dml, records, allOrNone, (record, i) => {
+  const idOf = (record: JsonObject) => readField(record, 'id').value;
+  const results = runCollection(ctx.dml, records, allOrNone, (record) => lockById(idOf(record)), (record, i) => {
     const def = defs[i];
     if (def === undefined) throw new Error('record without type');
-    return updateOne(ctx.dml, def, readField(record, 'id').value, record);
+    return updateOne(ctx.dml, def, idOf(record), record);
   });
   return { status: 200, body: results, writes: writesFor(defs, results) };
 };
@@ -465,7 +471,7 @@ const collectionsDelete: Handler = (ctx, req) => {
   const ids = idsParam.split(',').map((s) => s.trim());
   if (ids.length > MAX_COLLECTION_RECORDS) throw exceededIdLimit();
   const allOrNone = req.query.get('allOrNone') === 'true';
-  const results = runCollection(ctx.dml, ids, allOrNone, (id) => deleteOne(ctx.dml, id));
+  const results = runCollection(ctx.dml, ids, allOrNone, lockById, (id) => deleteOne(ctx.dml, id));
   // Types of the ids that were recognised, for the listener notice.
   const typed = ids.map((id) => {
     const norm = normalizeId(id);
@@ -525,10 +531,16 @@ const collectionsUpsert: Handler = (ctx, req, [name = '', fieldName = '']) => {
   });
   const keys = records.map((record) => readField(record, field.name).value);
   const duplicates = field.name === 'Id' ? new Set<string>() : duplicateKeys(field, keys);
-  const results = runCollection(ctx.dml, records, allOrNone, (record, i) => {
-    const value = keys[i];
-    return upsertOne(ctx.dml, def, { field }, record, value, isDuplicateKey(field, value, duplicates));
-  });
+  const results = runCollection(
+    ctx.dml,
+    records,
+    allOrNone,
+    (record) => lockByKeyField(record, field),
+    (record, i) => {
+      const value = keys[i];
+      return upsertOne(ctx.dml, def, { field }, record, value, isDuplicateKey(field, value, duplicates));
+    },
+  );
   return {
     status: 200,
     body: results,

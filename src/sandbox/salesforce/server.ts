@@ -11,7 +11,7 @@ import { listenOn, pathSegments, rawApp } from '../http';
 import { HeldConnections, pickFault, type FaultKind } from '../faults';
 import { BulkIngestJobs } from './bulk';
 import { QueryCursors } from './cursors';
-import { isJsonObject, readField, type DmlContext } from './dml';
+import type { DmlContext, LockTarget } from './dml';
 import { SalesforceApiError, invalidSession, notFound, requestLimitExceeded, type ApiError, type RecordError } from './errors';
 import { meetsLock, parseSalesforceFaultProfile, salesforceFaultError, unableToLockRow, unknownException } from './faults';
 import { IdGenerator } from './ids';
@@ -151,14 +151,13 @@ export class SandboxServer {
   }
 
   private dmlContext(): DmlContext {
-    return { schema: this.schema, store: this.store, ids: this.ids, now: () => new Date(), rowLock: (item) => this.rowLock(item) };
+    return { schema: this.schema, store: this.store, ids: this.ids, now: () => new Date(), rowLock: (record) => this.rowLock(record) };
   }
 
   /** Injected lock contention on one record of a write (the fault profile's unableToLockRow, lockedRecords). */
-  private rowLock(item: unknown): RecordError | undefined {
-    if (!meetsLock(this.faults, item, this.random)) return undefined;
-    const id = typeof item === 'string' ? item : isJsonObject(item) ? readField(item, 'Id').value : undefined;
-    return unableToLockRow(typeof id === 'string' && id !== '' ? id : undefined);
+  private rowLock(record: LockTarget): RecordError | undefined {
+    if (!meetsLock(this.faults, record, this.random)) return undefined;
+    return unableToLockRow(typeof record.id === 'string' && record.id !== '' ? record.id : undefined);
   }
 
   private apiContext(): ApiContext {

@@ -16,9 +16,12 @@ export type SalesforceFaultProfile = FaultProfile & {
    */
   unableToLockRow?: number;
   /**
-   * Records held locked by "another transaction" for their next N writes: a record whose Id, or any of
-   * whose field values, is a key here fails with UNABLE_TO_LOCK_ROW and its count goes down by one; at 0
-   * the lock is gone. Deterministic, where `unableToLockRow` is random.
+   * Records held locked by "another transaction" for their next N writes, named by what the write names
+   * them by: the Id of an update or delete, the external id value an upsert matches on (the field in
+   * its URL, or a Bulk job's `externalIdFieldName`), and for a create, which has no Id yet, the value of
+   * any external id field it sets. Other field values never match. A named record fails with
+   * UNABLE_TO_LOCK_ROW and its count goes down by one; at 0 the lock is gone. Deterministic, where
+   * `unableToLockRow` is random.
    */
   lockedRecords?: Record<string, number>;
 };
