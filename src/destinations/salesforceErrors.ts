@@ -12,7 +12,7 @@ export interface Classification {
  * A failed name lookup. jsforce's fetch names it `ENOTFOUND`, which NETWORK_ERROR_CODES leaves out (a
  * warehouse host that does not resolve fails its extract at once). For the destination it is the
  * network's, as HubSpot's client, Meta and the webhook treat it: a container's resolver answers it
- * for an upstream lookup that timed out too. It failed the run as an invalid request.
+ * for an upstream lookup that timed out too, so it is retried, never taken for an invalid request.
  */
 const LOOKUP_FAILED = 'ENOTFOUND';
 

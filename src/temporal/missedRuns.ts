@@ -10,8 +10,9 @@ export type Cadence = Pick<ScheduleConfig, 'every' | 'cron' | 'timezone'> | numb
 /** How long after a fire its run may still be finishing before the fire counts as missed. */
 export const STALE_GRACE_MS = MINUTE;
 /**
- * Missed fires counted at most: enough for a message, cheap for a `* * * * *` sync down for weeks
- * (one or two pages of Temporal's fire times; cron-parser takes ~0.5 ms a fire).
+ * Missed fires counted at most: enough for a message, cheap for a `* * * * *` sync down for weeks.
+ * Temporal lists up to 1,000 fire times a call, so below that one call finds the cap passed (a second
+ * only confirms none are left when fewer fired); cron-parser takes ~0.5 ms a fire.
  */
 export const MISSED_RUNS_CAP = 100;
 

@@ -80,8 +80,8 @@ export class RateLimiter {
 
   /**
    * Changes the limits given, keeping the others (as the Slack and Meta sandboxes do); `null` turns
-   * one off. Counters are kept. It replaced them all, unset keys back at the defaults: turning the
-   * search limit off also lifted a test's 10-second and daily limits, without a word.
+   * one off. Counters are kept. A key left out is not a default: a test turning the search limit off
+   * keeps the 10-second and daily limits it set.
    */
   set(input: HubspotLimits): void {
     this.limits = { ...this.limits, ...parseLimits(input) };
