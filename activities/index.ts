@@ -4,6 +4,7 @@ import type { RunSummary } from '../src/state/summary';
 import { DestinationTransientError } from '../src/errors';
 import { rateLimitWaitsTotal } from '../src/ops/metrics';
 import { runMaintenance, type MaintenanceResult } from '../src/ops/maintenance';
+import { deliverOwedWriteBacks } from '../src/ops/owedWriteBacks';
 import { getRun, specOf, workflowIdOfRun } from '../src/state/runs';
 import { asActivity } from './failures';
 import { scheduleFacts } from '../src/temporal/scheduleFacts';
@@ -78,8 +79,21 @@ export function createActivities(deps: EngineDeps) {
       }
     },
 
-    async finishRun(runId: string, error?: { code: string; message: string }): Promise<RunSummary> {
-      return asActivity(() => finishRun(deps, runId, error));
+    /** `writeBackApart`: the workflow delivers the write-back with deliverWriteBacks (see there). */
+    async finishRun(runId: string, error?: { code: string; message: string }, options?: { writeBackApart?: boolean }): Promise<RunSummary> {
+      return asActivity(() => finishRun(deps, runId, error, undefined, options));
+    },
+
+    /**
+     * The closed run's write-back, with any its sync still owes: an activity of its own, heartbeating,
+     * where finishRun has two minutes: a large run's rows (or a warehouse slow to answer) ran past them,
+     * and the retried finishRun counted the run's metrics twice. A write-back that fails stays owed.
+     */
+    async deliverWriteBacks(runId: string): Promise<void> {
+      return asActivity(async () => {
+        const run = await getRun(deps.state, runId);
+        if (specOf(run).writeBack !== undefined) await withHeartbeats(deliverOwedWriteBacks(deps, run.sync_name));
+      });
     },
 
     /** The maintenance schedule's work: retention pruning, staleness alerts. */

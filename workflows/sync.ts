@@ -70,7 +70,16 @@ const { startRun: startRunAbandoned, finishRun: finishRunAbandoned } = proxyActi
  */
 const waited = proxyActivities<SyncActivities>({ ...RUN_STEP_OPTIONS, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 const startRun: SyncActivities['startRun'] = (input) => (patched(CANCEL_WAITS_PATCH) ? waited.startRun : startRunAbandoned)(input);
-const finishRun: SyncActivities['finishRun'] = (runId, error) => (patched(CANCEL_WAITS_PATCH) ? waited.finishRun : finishRunAbandoned)(runId, error);
+const finishRun: SyncActivities['finishRun'] = (runId, error, ...options) => (patched(CANCEL_WAITS_PATCH) ? waited.finishRun : finishRunAbandoned)(runId, error, ...options);
+
+/** The patch under which the write-back is an activity of its own (deliverWriteBacks), not part of finishRun. */
+const WRITE_BACK_APART_PATCH = 'backflow-write-back-apart';
+/** A failure leaves the write-back owed (the sync's next run or the hourly maintenance delivers it). */
+const { deliverWriteBacks } = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
+  retry: { maximumAttempts: 3 },
+});
 const { alertStartFailure } = proxyActivities<SyncActivities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 3 },
@@ -131,11 +140,14 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
 
   const finish = async (error?: { code: string; message: string }): Promise<RunSummary> => {
     progress.phase = 'finishing';
-    const summary = await finishRun(runId, error);
+    const writeBackApart = patched(WRITE_BACK_APART_PATCH);
+    const summary = await (writeBackApart ? finishRun(runId, error, { writeBackApart }) : finishRun(runId, error));
     progress.phase = 'finished';
     // Temporal Web filters on the outcome; the memo shows the whole summary (ids and counts only).
     upsertSearchAttributes(runAttributes({ status: summary.status, rejected: summary.counts.rejected }));
     upsertMemo({ summary });
+    // The run's outcome stands whatever becomes of its write-back: one that fails stays owed.
+    if (writeBackApart) await deliverWriteBacks(runId).catch(() => undefined);
     return summary;
   };
 

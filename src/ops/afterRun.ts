@@ -6,11 +6,12 @@ import { recordRunMetrics } from './metrics';
 import { deliverOwedWriteBacks } from './owedWriteBacks';
 
 /**
- * What happens once a run has closed: metrics, alerts, the write-back table. Each step is
- * best-effort: its failure is logged and never changes the run's outcome (a write-back that fails
- * stays owed: see owedWriteBacks.ts).
+ * What happens once a run has closed: metrics, alerts, the write-back table (unless `writeBack` is
+ * false: the workflow delivers it in an activity of its own). Each step is best-effort: its failure
+ * is logged and never changes the run's outcome (a write-back that fails stays owed: see
+ * owedWriteBacks.ts).
  */
-export async function afterRun(deps: EngineDeps, summary: RunSummary, spec: SyncSpec): Promise<void> {
+export async function afterRun(deps: EngineDeps, summary: RunSummary, spec: SyncSpec, options: { writeBack: boolean } = { writeBack: true }): Promise<void> {
   const now = deps.now ?? (() => new Date());
   const env = deps.env ?? process.env;
   const step = async (name: string, work: () => Promise<unknown> | unknown) => {
@@ -23,5 +24,5 @@ export async function afterRun(deps: EngineDeps, summary: RunSummary, spec: Sync
   await step('metrics', () => recordRunMetrics(summary, spec.destination.connection));
   await step('alerts', () => alertOnRun({ state: deps.state, logger: deps.logger, env, now }, summary, spec.alerts));
   // This run's, and any the sync still owes from earlier runs.
-  if (spec.writeBack) await step('write-back', () => deliverOwedWriteBacks(deps, summary.sync));
+  if (spec.writeBack && options.writeBack) await step('write-back', () => deliverOwedWriteBacks(deps, summary.sync));
 }

@@ -6,6 +6,7 @@ import { duckdbPath } from '../sources/duckdb';
 import type { StateDb } from '../state/database';
 import { resultsPage } from '../state/history';
 import type { RunSummary } from '../state/summary';
+import { pgConnectTimeoutMs } from '../state/stateUrl';
 
 /** Columns of the sync log table; key and outcome only (no payload: analysts join on the key). */
 export const SYNC_LOG_COLUMNS = [
@@ -25,6 +26,8 @@ type LogRow = Array<string | null>;
 
 /** How long the write-back table check waits for the warehouse before it lets the run go on. */
 const CHECK_TIMEOUT_MS = 5_000;
+/** How long a write-back waits for any one statement (a page of rows) to be answered; to connect, libpq's `connect_timeout` (10 s unless the URL sets it). */
+const WRITE_QUERY_TIMEOUT_MS = 120_000;
 
 const PAGE = 500;
 
@@ -135,7 +138,9 @@ export async function writeBackRun(
     return written;
   }
   if (connection.type === 'postgres') {
-    const client = new Client({ connectionString: connection.url, application_name: 'backflow' });
+    // A server that never answers (a dropping firewall) fails the write-back, which stays owed,
+    // instead of holding its activity, and the `backflow run` waiting on it, for good.
+    const client = new Client({ connectionString: connection.url, application_name: 'backflow', connectionTimeoutMillis: pgConnectTimeoutMs(connection.url, `writeBack connection ${target.connection} URL`), query_timeout: WRITE_QUERY_TIMEOUT_MS });
     await client.connect();
     try {
       await client.query(createTableSql(table, 'TIMESTAMPTZ'));

@@ -4,6 +4,7 @@ import type { PostgresConnection } from '../config/schema';
 import { NormalizeError, normalizeDecimal, normalizeFloat, normalizeInterval, normalizeValue, readNormalized, readValue, type ValueKind } from './normalize';
 import { UnreadableValue, type Column, type Source, type SourceRow, type Value } from './source';
 import { isPostgresUnavailable, sourceFailure } from './sourceErrors';
+import { pgConnectTimeoutMs } from '../state/stateUrl';
 
 /** Canonical kinds of PostgreSQL's built-in type OIDs (pg_type.oid); the rest read as text. */
 const KIND_BY_OID: Record<number, ValueKind> = {
@@ -206,7 +207,10 @@ export class PostgresSource implements Source {
 
   private async connect(): Promise<Client> {
     if (this.client) return this.client;
-    const client = new Client({ connectionString: this.config.url, application_name: 'backflow' });
+    // A server that never answers (a dropping firewall, a wrong host) fails the connect, which is
+    // retried as the warehouse being unavailable; without a deadline the extract hung, heartbeating.
+    const connectionTimeoutMillis = pgConnectTimeoutMs(this.config.url, 'PostgreSQL connection URL');
+    const client = new Client({ connectionString: this.config.url, application_name: 'backflow', connectionTimeoutMillis });
     // A connection lost while idle (between two pages) is an 'error' event: unheard, it crashed the
     // worker process and every activity on it.
     const lose = (err: Error) => {

@@ -1,3 +1,5 @@
+import { BackflowError } from '../errors';
+
 /** Where the state store lives: an embedded SQLite file, or a PostgreSQL database a fleet shares. */
 export type StateTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
@@ -44,14 +46,15 @@ export const DEFAULT_PG_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * libpq's `connect_timeout` from a PostgreSQL URL (whole seconds; 0 waits forever), in milliseconds.
- * pg hands that parameter only to its native binding, so the pool is given it here.
+ * pg hands that parameter only to its native binding, so its clients are given it here. `what` names
+ * the URL in the error (the state store's, a connection's).
  */
-export function pgConnectTimeoutMs(url: string): number {
+export function pgConnectTimeoutMs(url: string, what = 'state store URL'): number {
   const match = /[?&]connect_timeout=([^&#]*)/.exec(url);
   if (!match) return DEFAULT_PG_CONNECT_TIMEOUT_MS;
   const raw = decodeURIComponent(match[1] ?? '');
   if (!/^\d+$/.test(raw)) {
-    throw new Error(`state store URL ${redactStateUrl(url)}: connect_timeout must be whole seconds (0 waits forever), got "${raw}"`);
+    throw new BackflowError('CONFIG_INVALID', `${what} ${redactStateUrl(url)}: connect_timeout must be whole seconds (0 waits forever), got "${raw}"`);
   }
   return Number(raw) * 1000;
 }

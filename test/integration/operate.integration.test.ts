@@ -247,6 +247,31 @@ describe('write-back', () => {
     expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toEqual([]);
   });
 
+  it('a PostgreSQL log warehouse that never answers: the run succeeds, its write-back stays owed, delivered by an activity of its own', async () => {
+    const silent = await startSilentServer();
+    try {
+      fx.project.write('backflow.yaml', fx.project.read('backflow.yaml').replace('connections:\n', `connections:\n  logs:\n    type: postgres\n    url: postgres://backflow@127.0.0.1:${silent.port}/logs?connect_timeout=1\n`));
+      fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}writeBack: { connection: logs }\n`);
+      const taskQueue = uniqueTaskQueue('write-back-silent');
+      const handle = await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+        const started = await startSync(fx.temporal.client, SYNC, { taskQueue });
+        // It waited forever (no connect timeout) inside finishRun: `backflow run` never returned.
+        expect(await started.result()).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
+        return started;
+      });
+      const owed = await fx.project.deps.state.selectFrom('runs').select('write_back_pending').where('run_id', '=', handle.workflowId).executeTakeFirstOrThrow();
+      expect(owed.write_back_pending).not.toBeNull();
+      const activities: string[] = [];
+      for (const event of (await fx.temporal.client.workflow.getHandle(handle.workflowId).fetchHistory()).events ?? []) {
+        const name = event.activityTaskScheduledEventAttributes?.activityType?.name;
+        if (name) activities.push(name);
+      }
+      expect(activities.slice(-2)).toEqual(['finishRun', 'deliverWriteBacks']);
+    } finally {
+      await silent.close();
+    }
+  });
+
   it('lets the run go on when the log warehouse does not answer its table check; creates no DuckDB file for it', async () => {
     const silent = await startSilentServer();
     try {

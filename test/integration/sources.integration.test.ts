@@ -16,6 +16,7 @@ import { backflow, expectSucceeded } from '../support/cli';
 import { holdDuckdbWriteLock } from '../support/duckdbLock';
 import { readAllRows } from '../support/sourceRows';
 import { runOnTestWorker, useSyncFixture } from '../support/fixture';
+import { startSilentServer } from '../support/silentServer';
 import { createTestDatabase, runPostgres } from '../support/postgres';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
@@ -185,6 +186,24 @@ describe('PostgreSQL whatever its server does', () => {
     // A role or database that sets other styles (as ALTER ROLE … SET would).
     const options = encodeURIComponent('-c DateStyle=SQL,DMY -c IntervalStyle=sql_standard -c extra_float_digits=0 -c bytea_output=escape');
     expect(await readAll(`${url}?options=${options}`, sql)).toEqual(canonical);
+  });
+
+  it('gives a server that never answers its connect_timeout, then fails as unavailable (retried); it hung, heartbeating', async () => {
+    const silent = await startSilentServer();
+    const source = createSource({ type: 'postgres', url: `postgres://backflow@127.0.0.1:${silent.port}/warehouse?connect_timeout=1`, pageSize: 1_000 }, fx.project.dir);
+    try {
+      const failure = await source.describe('SELECT 1 AS id').catch((err: unknown) => err);
+      expect(failure).toMatchObject({ name: 'SourceUnavailable', code: 'SOURCE_UNAVAILABLE' });
+      expect((failure as Error).message).toBe("cannot connect to PostgreSQL: timeout expired (the warehouse is unavailable; retried)");
+    } finally {
+      await source.close();
+      await silent.close();
+    }
+    const malformed = createSource({ type: 'postgres', url: 'postgres://backflow:secret@127.0.0.1:9/warehouse?connect_timeout=5s', pageSize: 1_000 }, fx.project.dir);
+    await expect(malformed.describe('SELECT 1')).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: 'PostgreSQL connection URL postgres://backflow:***@127.0.0.1:9/warehouse?connect_timeout=5s: connect_timeout must be whole seconds (0 waits forever), got "5s"',
+    });
   });
 
   it('describes a model ending in a semicolon or a line comment, as it reads one (the wrapped describe refused both)', async () => {
