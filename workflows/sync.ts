@@ -22,6 +22,7 @@ import type { BatchRange, BatchRangeResult } from '../src/engine/syncBatches';
 import type { BatchTotals } from '../src/state/batches';
 import type { ChangeCounts } from '../src/state/staging';
 import type { RunSummary } from '../src/state/summary';
+import { failedMessage } from './failedMessage';
 import { EXTRACT_RETRY, RUN_STEP_RETRY, SYNC_BATCHES_RETRY, retryOptions } from './retryPolicies';
 import { runAttributes } from './searchAttributes';
 
@@ -249,7 +250,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
       upsertSearchAttributes(runAttributes({ status: failure.code === 'SYNC_ALREADY_RUNNING' ? 'skipped' : 'failed' }));
       await alertStartFailure({ runId, sync: input.sync, error: failure });
       // Its code in the details (there is no run summary to carry), so a caller tells busy from broken.
-      throw ApplicationFailure.create({ type: SYNC_FAILED, message: `sync ${input.sync} failed: ${failure.message}`, nonRetryable: true, details: [{ startFailure: failure }] });
+      throw ApplicationFailure.create({ type: SYNC_FAILED, message: failedMessage(input.sync, failure.message), nonRetryable: true, details: [{ startFailure: failure }] });
     }
     if (isCancellation(err)) {
       // Let the batches in flight commit, then close the run consistently before giving up.
@@ -267,7 +268,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
     const summary = cancelled ? await CancellationScope.nonCancellable(() => finish(failure)) : await finish(failure);
     throw ApplicationFailure.create({
       type: SYNC_FAILED,
-      message: `sync ${input.sync} failed: ${failure.message}`,
+      message: failedMessage(input.sync, failure.message),
       nonRetryable: true,
       details: [summary],
     });

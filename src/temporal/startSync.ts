@@ -3,6 +3,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { RunSummary } from '../state/summary';
 import { BackflowError, type ErrorCode } from '../errors';
 import { SYNC_FAILED, progressQuery, type SyncProgress, type syncWorkflow } from '../../workflows';
+import { failedMessage } from '../../workflows/failedMessage';
 import { BACKFLOW_SYNC } from './searchAttributes';
 
 export interface StartSyncOptions {
@@ -69,7 +70,7 @@ export async function startSync(client: Client, sync: string, options: StartSync
         if (summary) return summary;
         // Refused before it started (SYNC_ALREADY_RUNNING, a bad spec): the engine's own code, not ERROR.
         const refused = detailOfFailure(err)?.startFailure;
-        if (refused) throw new BackflowError(refused.code as ErrorCode, `sync ${sync} failed: ${refused.message}`);
+        if (refused) throw new BackflowError(refused.code as ErrorCode, failedMessage(sync, refused.message));
         // Cancelled: the engine's code, as `runs` records the run (failed, CANCELLED).
         if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) {
           throw new BackflowError('CANCELLED', `sync ${sync}: the run was cancelled; what it committed stands, the rest goes with the next run`);

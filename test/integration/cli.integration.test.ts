@@ -12,6 +12,7 @@ import { DEMO_HUBSPOT_COMPANY_PROPERTIES } from '../../src/sandbox';
 import { startHubspotSandbox, type HubspotSandbox } from '../../src/sandbox/hubspot';
 import { startMetaSandbox, type MetaSandbox } from '../../src/sandbox/meta';
 import { startSlackSandbox, type SlackSandbox } from '../../src/sandbox/slack';
+import { startAlertReceiver } from '../support/alertReceiver';
 import { backflow, expectSucceeded } from '../support/cli';
 import { runOnTestWorker, useSyncFixture } from '../support/fixture';
 import { describeStoreIndependent } from '../support/project';
@@ -134,6 +135,27 @@ describeStoreIndependent('backflow run with an unset alert secret', () => {
       expect(result.stderr).toContain('backflow.yaml: alerts.webhook: environment variable ALERT_HOOK_URL is not set (referenced as ${env:ALERT_HOOK_URL})');
     }
     expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+});
+
+describe('backflow run of a sync whose model broke', () => {
+  it('records the refused run as failed and alerts, as a scheduled run refused at its start is', async () => {
+    const hooks = await startAlertReceiver();
+    try {
+      fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}alerts:\n  webhook: ${hooks.url}\n`);
+      fx.project.write(SYNC_FILE, fx.project.read(SYNC_FILE).replace('FROM accounts', 'FROM acounts'));
+      const result = await backflow(['run', SYNC, '--project', fx.project.dir], fx.project.env);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/SOURCE_QUERY_FAILED/);
+      const failed = await backflow(['runs', SYNC, '--failed', '--json', '--project', fx.project.dir], fx.project.env);
+      expectSucceeded(failed);
+      const [run] = JSON.parse(failed.stdout) as Array<{ status: string; error?: { code: string; message: string } }>;
+      expect(run).toMatchObject({ status: 'failed', error: { code: 'SOURCE_QUERY_FAILED', message: expect.stringContaining('acounts') as unknown } });
+      expect(hooks.posts.map((post) => [post.body['type'], post.body['kind']])).toEqual([['incident.opened', 'failed']]);
+      expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toEqual([]);
+    } finally {
+      await hooks.close();
+    }
   });
 });
 

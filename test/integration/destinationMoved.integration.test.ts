@@ -39,7 +39,8 @@ describe('a destination connection pointed at another org', () => {
       pointAt(production);
       const refused = await rejectionOf<BackflowError>(run(taskQueue));
       expect(refused.code).toBe('DESTINATION_MOVED');
-      expect(refused.message).toContain('connection salesforce has moved: its instanceUrl is not the one');
+      // Said once: it read `sync X failed: sync X: connection …`.
+      expect(refused.message).toMatch(new RegExp(`^sync ${SYNC}: connection salesforce has moved: its instanceUrl is not the one`));
       expect(refused.message).toContain(`backflow run ${SYNC} --full`);
       // On record as a failed run, as every run refused at its start is.
       const [last] = await fx.project.deps.state.selectFrom('runs').select(['status', 'error_code']).orderBy('started_at', 'desc').limit(1).execute();

@@ -1,7 +1,7 @@
 import { loadProjectCached } from '../../config/cache';
 import { getSync } from '../../config/load';
 import { alertSecretIssues } from '../../config/secrets';
-import { ConfigError } from '../../errors';
+import { BackflowError, ConfigError } from '../../errors';
 import { SourceUnavailable } from '../../sources/sourceErrors';
 import { cliContext, engineDeps, requireProject } from '../context';
 import { exitCodeFor, logTo } from '../output';
@@ -17,6 +17,8 @@ const engine = () => require('../../engine') as typeof import('../../engine');
 const check = () => require('../../engine/check') as typeof import('../../engine/check');
 const session = () => require('../temporalSession') as typeof import('../temporalSession');
 const runner = () => require('../runSync') as typeof import('../runSync');
+const startFailure = () => require('../../ops/startFailure') as typeof import('../../ops/startFailure');
+const startSync = () => require('../../temporal/startSync') as typeof import('../../temporal/startSync');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface RunCommandOptions {
@@ -63,7 +65,12 @@ export async function runCommand(sync: string, options: RunCommandOptions): Prom
   try {
     await check().checkSync(deps, sync);
   } catch (err) {
-    if (!(err instanceof SourceUnavailable)) throw err;
+    if (!(err instanceof SourceUnavailable)) {
+      // On record as a scheduled run refused at its start is (`runs --failed`, the metrics, an alert):
+      // a cron job running `backflow run` heard nothing of a model that broke.
+      if (err instanceof BackflowError) await recordStartFailure(deps, sync, err);
+      throw err;
+    }
     process.stderr.write(`note: ${err.code}: ${err.message}; the run starts and waits for it\n`);
   }
   const result = await session().withTemporal(ctx, deps, { log, json }, async (temporal) => {
@@ -77,4 +84,13 @@ export async function runCommand(sync: string, options: RunCommandOptions): Prom
     if (result.webUrl) log(`Temporal Web: ${result.webUrl}`);
   }
   return exitCodeFor([result.summary.status]);
+}
+
+/** A run refused before it started, recorded, counted and alerted; best-effort: the refusal is what the command reports. */
+async function recordStartFailure(deps: Awaited<ReturnType<typeof engineDeps>>, sync: string, err: BackflowError): Promise<void> {
+  try {
+    await startFailure().handleStartFailure(deps, { runId: startSync().syncWorkflowId(sync), sync, error: { code: err.code, message: err.message } });
+  } catch (failure) {
+    deps.logger.warn({ sync, err: (failure as Error).message }, 'a run that failed to start was not recorded, counted or alerted');
+  }
 }
