@@ -61,8 +61,9 @@ function program(setExit: (code: number) => void): Command {
     .description('`runs <sync>`: recent runs; `runs show <runId>`: per-record results of a run')
     .option(...project)
     .option('--failed', 'only runs that failed or ended partial; with show: only rejected and invalid records')
+    .option('--limit <n>', 'at most n runs (default 20); with show: n records (default 1000 in the table, all with --json)')
     .option('--json', 'print JSON on stdout')
-    .action(async (target: string, runId: string | undefined, options: { project?: string; failed?: boolean; json?: boolean }) => {
+    .action(async (target: string, runId: string | undefined, options: { project?: string; failed?: boolean; json?: boolean; limit?: string }) => {
       if (target === 'show') {
         if (!runId) throw new BackflowError('USAGE', 'usage: backflow runs show <runId>');
         setExit(await commands.runs().runShowCommand(runId, options));
@@ -91,8 +92,9 @@ function program(setExit: (code: number) => void): Command {
     .description('the history of one record across runs: what was sent, when, the result, the destination id')
     .requiredOption('--key <key>', 'the record\'s primary key')
     .option(...project)
+    .option('--limit <n>', 'its latest n results (default 100 in the table, all with --json)')
     .option('--json', 'print JSON on stdout')
-    .action(async (sync: string, options: { project?: string; key: string; json?: boolean }) => setExit(await commands.records().recordsCommand(sync, options)));
+    .action(async (sync: string, options: { project?: string; key: string; json?: boolean; limit?: string }) => setExit(await commands.records().recordsCommand(sync, options)));
 
   cli
     .command('prune')

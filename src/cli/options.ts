@@ -38,3 +38,10 @@ function realDay(value: string): boolean {
   const date = new Date(Date.UTC(year, month - 1, day));
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
+
+/** A `--limit` value: a whole number from 1 (0 would list nothing; a fraction is no count). */
+export function limitOption(value: string): number {
+  const limit = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new BackflowError('CONFIG_INVALID', `--limit ${value}: not a whole number of 1 or more`);
+  return limit;
+}

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { BackflowError, ConfigError, type ConfigIssue } from '../errors';
 import type { RunStatus } from '../state/database';
 import { SourceUnavailable } from '../sources/sourceErrors';
@@ -5,6 +6,14 @@ import { SourceUnavailable } from '../sources/sourceErrors';
 /** Human lines go to stderr when stdout is reserved for `--json`. */
 export function logTo(json: boolean): (line: string) => void {
   return (line) => (json ? process.stderr : process.stdout).write(`${line}\n`);
+}
+
+/**
+ * Writes to stdout, waiting while the pipe is full: a long output streamed to a slow reader
+ * (`| less`) would otherwise pile up in memory.
+ */
+export async function writeOut(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await once(process.stdout, 'drain');
 }
 
 /** A shell's exit status for a command a signal stopped. */

@@ -596,3 +596,113 @@ describeStoreIndependent('logs of a command running its own worker', () => {
     expect(result.stderr).not.toMatch(/^\{/m);
   });
 });
+
+describe('history commands on a large run, and on values a terminal would act on', () => {
+  const ESC = '\u001b';
+  /** Anything a terminal acts on rather than shows, but the newlines between lines. */
+  const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+  /** Lines of the per-record table (the summary's table has no status column). */
+  const resultLines = (stdout: string) => stdout.split('\n').filter((line) => /^│ .* │ (added|changed) +│ (synced|rejected) +│/.test(line));
+
+  /** `count` more rejected results in `runId`, keys k1…, after the run's own. */
+  async function addResults(runId: string, keys: string[]): Promise<void> {
+    const state = fx.project.deps.state;
+    for (let i = 0; i < keys.length; i += 200) {
+      await state
+        .insertInto('record_results')
+        .values(
+          keys.slice(i, i + 200).map((key) => ({
+            run_id: runId,
+            key,
+            batch_no: 1,
+            change: 'added' as const,
+            status: 'rejected' as const,
+            destination_id: null,
+            created: null,
+            error_code: 'STRING_TOO_LONG',
+            error_message: `Account Name: data value too large: ${key}${ESC}]0;pwned\u0007 (max length=255)`,
+            error_fields: '["Name"]',
+            payload: JSON.stringify({ Name: key }),
+            recorded_at: new Date().toISOString(),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  it('runs show: the first 1,000 records, a line for the rest; --json all of them; --limit N; control characters escaped', async () => {
+    const run = await runOnWorker('large-run');
+    const keys = ['line1\nline2', `${ESC}[2J${ESC}]0;pwned\u0007`, 'abc\u202edcba', ...Array.from({ length: 1_200 }, (_, i) => `k${i + 1}`)];
+    await addResults(run.runId, keys);
+    const total = 4 + keys.length;
+
+    const shown = await backflow(['runs', 'show', run.runId, '--project', fx.project.dir], fx.project.env);
+    expectSucceeded(shown);
+    const lines = resultLines(shown.stdout);
+    expect(lines).toHaveLength(1_000);
+    expect(shown.stdout).not.toMatch(RAW_CONTROL);
+    // One line each, as a terminal will show them; the error's code and fields before its message.
+    expect(lines[4]).toMatch(/^│ line1\\nline2 +│ added +│ rejected +│ +│ STRING_TOO_LONG \[Name\]: Account Name: data value too large: line1\\nline2\\u001b\]0;pwned\\u0007 \(max length=255\) +│$/);
+    expect(lines[5]).toMatch(/^│ \\u001b\[2J\\u001b\]0;pwned\\u0007 +│/);
+    expect(lines[6]).toMatch(/^│ abc\\u202edcba +│/);
+    expect(shown.stdout).toContain(`… ${(total - 1_000).toLocaleString('en')} more records: --json for all, --failed for the rejected, --limit N for more here`);
+
+    const limited = await backflow(['runs', 'show', run.runId, '--failed', '--limit', '10', '--project', fx.project.dir], fx.project.env);
+    expectSucceeded(limited);
+    expect(resultLines(limited.stdout)).toHaveLength(10);
+    expect(limited.stdout).toContain(`… ${(keys.length - 10).toLocaleString('en')} more records: --json for all, --limit N for more here`);
+
+    // JSON is exact and complete.
+    const json = await backflow(['runs', 'show', run.runId, '--json', '--project', fx.project.dir], fx.project.env);
+    expectSucceeded(json);
+    const parsed = JSON.parse(json.stdout) as { summary: { runId: string }; records: Array<{ key: string; error: { message: string } | null }> };
+    expect(parsed.summary.runId).toBe(run.runId);
+    expect(parsed.records).toHaveLength(total);
+    expect(parsed.records.slice(4, 7).map((record) => record.key)).toEqual(keys.slice(0, 3));
+    expect(parsed.records[5]?.error?.message).toContain(`${ESC}]0;pwned\u0007`);
+    const jsonLimited = await backflow(['runs', 'show', run.runId, '--json', '--limit', '2', '--project', fx.project.dir], fx.project.env);
+    expect((JSON.parse(jsonLimited.stdout) as { records: unknown[] }).records).toHaveLength(2);
+
+    const bad = await backflow(['runs', 'show', run.runId, '--limit', '0', '--json', '--project', fx.project.dir], fx.project.env);
+    expect([bad.code, JSON.parse(bad.stdout)]).toEqual([1, { error: { code: 'CONFIG_INVALID', message: '--limit 0: not a whole number of 1 or more' } }]);
+  });
+
+  it('records --key: the latest 100 results and a line for the earlier ones; --limit N; --json all; the key escaped', async () => {
+    const run = await runOnWorker('long-history');
+    const key = 'line1\nline2';
+    await addResults(run.runId, Array.from({ length: 130 }, () => key));
+    const shown = await backflow(['records', SYNC, '--key', key, '--project', fx.project.dir], fx.project.env);
+    expectSucceeded(shown);
+    expect(shown.stdout).not.toMatch(RAW_CONTROL);
+    expect(shown.stdout).toContain('… 30 earlier results: --json for all, --limit N for more here');
+    expect(shown.stdout.split('\n').filter((line) => line.startsWith(`│ ${run.runId}`))).toHaveLength(100);
+    expect(shown.stdout).toContain('STRING_TOO_LONG [Name]: Account Name: data value too large: line1\\nline2\\u001b]0;pwned\\u0007');
+    const limited = await backflow(['records', SYNC, '--key', key, '--limit', '5', '--project', fx.project.dir], fx.project.env);
+    expect(limited.stdout.split('\n').filter((line) => line.startsWith(`│ ${run.runId}`))).toHaveLength(5);
+    const json = await backflow(['records', SYNC, '--key', key, '--json', '--project', fx.project.dir], fx.project.env);
+    expect((JSON.parse(json.stdout) as { history: unknown[] }).history).toHaveLength(130);
+  });
+
+  it('runs <sync>: a failed run with its error, a run in progress as running, --limit N', async () => {
+    const run = await runOnWorker('runs-list');
+    const state = fx.project.deps.state;
+    const original = await state.selectFrom('runs').selectAll().where('run_id', '=', run.runId).executeTakeFirstOrThrow();
+    const at = (seconds: number) => new Date(Date.parse(run.startedAt) + seconds * 1000).toISOString();
+    await state
+      .insertInto('runs')
+      .values([
+        { ...original, run_id: `${run.runId}~2`, status: 'failed', started_at: at(60), finished_at: at(61), error_code: 'DESTINATION_AUTH_FAILED', error_message: `Salesforce login refused: ${'x'.repeat(500)}\n${ESC}[2J` },
+        { ...original, run_id: `${run.runId}~3`, status: 'running', started_at: at(120), finished_at: null, error_code: null, error_message: null },
+      ])
+      .execute();
+    const list = await backflow(['runs', SYNC, '--project', fx.project.dir], fx.project.env);
+    expectSucceeded(list);
+    expect(list.stdout).not.toMatch(RAW_CONTROL);
+    expect(list.stdout).toMatch(/│ error +│/);
+    expect(list.stdout).toMatch(/│ failed +│ .* │ 1\.0s +│ .* │ DESTINATION_AUTH_FAILED: Salesforce login refused: x+… \(\d+ more characters; --json shows all\) +│/);
+    expect(list.stdout).toMatch(/│ running +│ .* │ running \d+\.\ds +│/);
+    expect(list.stdout).not.toContain('…s');
+    const limited = await backflow(['runs', SYNC, '--limit', '2', '--json', '--project', fx.project.dir], fx.project.env);
+    expect((JSON.parse(limited.stdout) as Array<{ runId: string }>).map((r) => r.runId)).toEqual([`${run.runId}~3`, `${run.runId}~2`]);
+  });
+});

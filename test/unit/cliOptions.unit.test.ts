@@ -1,4 +1,4 @@
-import { durationOption, isoDateOption, portOption } from '../../src/cli/options';
+import { durationOption, isoDateOption, limitOption, portOption } from '../../src/cli/options';
 
 describe('CLI flag values', () => {
   it('takes a port 0–65535 and names the flag for anything else', () => {
@@ -25,6 +25,14 @@ describe('CLI flag values', () => {
     // `1` read as 2001-01-01 (a backfill of a month of runs); a time without a zone as local time.
     for (const bad of ['1', '2025-01-31T06:30', 'Jan 31 2025', '2025-02-30x', '2025-13-01', '2025-02-30', '2025-02-31T00:00:00Z']) {
       expect(() => isoDateOption('--from', bad)).toThrow(`--from: "${bad}" is not an ISO-8601 date`);
+    }
+  });
+
+  it('takes a --limit of 1 or more, a whole number', () => {
+    expect(limitOption('1')).toBe(1);
+    expect(limitOption('5000')).toBe(5000);
+    for (const bad of ['0', '-1', '2.5', 'all', '', '1e3', '99999999999999999999']) {
+      expect(() => limitOption(bad)).toThrow(`--limit ${bad}: not a whole number of 1 or more`);
     }
   });
 });

@@ -14,7 +14,7 @@ import {
 import { cliContext, type CliContext } from '../context';
 import { isoDateOption } from '../options';
 import { logTo } from '../output';
-import { table } from '../render';
+import { displayCell, tableText } from '../render';
 
 /** Schedules live on a cluster that outlives the command: TEMPORAL_ADDRESS (or backflow.yaml temporal.address) is required. */
 export async function connectCluster<T>(ctx: CliContext, work: (server: TemporalServer, settings: TemporalSettings) => Promise<T>): Promise<T> {
@@ -105,12 +105,12 @@ export async function schedulesCommand(action: string, sync: string | undefined,
         if (json) process.stdout.write(`${JSON.stringify(schedules)}\n`);
         else if (schedules.length === 0) log('no backflow schedules (add schedule: to a sync and run backflow schedules apply)');
         else {
-          const list = table(['schedule', 'sync', 'task queue', 'when', 'state', 'next run', 'last run']);
-          for (const s of schedules) {
+          const rows = schedules.map((s) => {
             const queue = s.deploymentTaskQueue ? `${s.taskQueue} (not ${s.deploymentTaskQueue}: changed on the cluster, run backflow schedules apply)` : s.taskQueue;
-            list.push([s.scheduleId, s.sync ?? `(${s.kind})`, queue, s.when, s.paused ? `paused${s.note ? `: ${s.note}` : ''}` : 'active', s.nextRunAt ?? '', s.lastRun ? `${s.lastRun.workflowId}` : '']);
-          }
-          log(list.toString());
+            // A pause note is anyone's text, set on the cluster: cut as any long cell.
+            return [s.scheduleId, s.sync ?? `(${s.kind})`, queue, s.when, s.paused ? displayCell(`paused${s.note ? `: ${s.note}` : ''}`) : 'active', s.nextRunAt ?? '', s.lastRun ? `${s.lastRun.workflowId}` : ''];
+          });
+          log(tableText(['schedule', 'sync', 'task queue', 'when', 'state', 'next run', 'last run'], rows));
         }
         return 0;
       }
