@@ -1,7 +1,7 @@
 import { Context, heartbeat } from '@temporalio/activity';
 import { extractChanges, finishRun, startRun, syncBatches, type BatchRange, type BatchRangeResult, type EngineDeps, type ExtractResult } from '../src/engine';
 import type { RunSummary } from '../src/state/summary';
-import { DestinationTransientError } from '../src/errors';
+import { isRateLimitWait } from '../src/engine/rateLimitWait';
 import { rateLimitWaitsTotal } from '../src/ops/metrics';
 import { runMaintenance, type MaintenanceResult } from '../src/ops/maintenance';
 import { deliverOwedWriteBacks } from '../src/ops/owedWriteBacks';
@@ -57,13 +57,13 @@ export function createActivities(deps: EngineDeps) {
             if (result.interrupted) {
               // Handed back rather than failed: the workflow sends the rest as a new activity.
               deps.logger.warn({ runId, ...range, batchesDone: result.batches.length, error: result.interrupted }, 'batch range interrupted, rest handed back');
-              if (result.interrupted.retryAfterMs !== undefined) await countRateLimitWait();
+              if (isRateLimitWait(result.interrupted)) await countRateLimitWait();
             }
             return result;
           },
           async (err: unknown) => {
-            // The destination asked to wait (rate limit): Temporal retries after its Retry-After.
-            if (err instanceof DestinationTransientError && err.retryAfterMs !== undefined) await countRateLimitWait();
+            // A rate limit: Temporal retries after the wait the destination named (or its backoff).
+            if (isRateLimitWait(err)) await countRateLimitWait();
             throw err;
           },
         );

@@ -4,6 +4,8 @@ import { BackflowError, DestinationTransientError } from '../errors';
 export interface RangeInterruption {
   code: string;
   message: string;
+  /** A transient destination error's reason ('rate-limit', 'server-error'…). */
+  reason?: string;
   retryAfterMs?: number;
 }
 
@@ -14,7 +16,7 @@ export interface RangeInterruption {
  */
 export function interruptionOf(err: unknown): RangeInterruption | undefined {
   if (err instanceof DestinationTransientError) {
-    return { code: err.code, message: err.message, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
+    return { code: err.code, message: err.message, reason: err.reason, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
   }
   // A batch taken back from this attempt (an older one's claim landing late, after a long freeze):
   // retried, the attempt claims it again and finds it committed, or sends it; failing the run for it

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { previewRun } from '../../src/engine';
+import { rateLimitWaitsTotal } from '../../src/ops/metrics';
 import { startSync } from '../../src/temporal/startSync';
 import { verifySignature } from '../../src/sandbox/webhook';
 import { useMessagingFixture, WEBHOOK_SECRET } from '../support/slackFixture';
@@ -101,6 +102,30 @@ describe('webhook destination against the webhook receiver sandbox', () => {
       while (!fx.webhook.received().some((r) => r.status === 429)) await new Promise((resolve) => setTimeout(resolve, 20));
       fx.webhook.respondWith('/hooks/accounts', undefined);
       expect(await handle.result()).toMatchObject({ status: 'succeeded', counts: { synced: 4, rejected: 0 } });
+    });
+  });
+
+  it('counts a 429 without Retry-After as a rate-limit wait (backflow_rate_limit_waits_total), and a 503 with one as none', async () => {
+    addWebhookSync('  path: /hooks/accounts\n  delivery: batch\n');
+    const taskQueue = uniqueTaskQueue('webhook-waits');
+    const waits = async () => (await rateLimitWaitsTotal.get()).values.find((v) => v.labels.sync === SYNC && v.labels.destination === 'hook')?.value ?? 0;
+    const answered = (status: number) => fx.webhook.received().filter((r) => r.status === status).length;
+    /** A run the receiver first answers `answer`, then accepts. */
+    const runAfter = async (answer: { status: number; headers?: Record<string, string> }) => {
+      fx.webhook.respondWith('/hooks/accounts', { ...answer, body: { error: 'not now' } });
+      const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
+      while (answered(answer.status) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      fx.webhook.respondWith('/hooks/accounts', undefined);
+      expect(await handle.result()).toMatchObject({ status: 'succeeded' });
+    };
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const before = await waits();
+      await runAfter({ status: 429 });
+      expect(answered(429)).toBeGreaterThan(0);
+      expect(await waits()).toBe(before + answered(429));
+      await fx.project.sql('UPDATE accounts SET health = 30 WHERE id = 1');
+      await runAfter({ status: 503, headers: { 'retry-after': '1' } });
+      expect(await waits()).toBe(before + answered(429));
     });
   });
 

@@ -6,11 +6,13 @@ describe('interruptionOf (a batch range stopped by a failure after it sent other
     expect(interruptionOf(new DestinationTransientError('429 Too Many Requests', 'rate-limit', 1_500))).toEqual({
       code: 'DESTINATION_TRANSIENT',
       message: '429 Too Many Requests',
+      reason: 'rate-limit',
       retryAfterMs: 1_500,
     });
     expect(interruptionOf(new DestinationTransientError('503 Service Unavailable', 'server'))).toEqual({
       code: 'DESTINATION_TRANSIENT',
       message: '503 Service Unavailable',
+      reason: 'server',
     });
   });
 
