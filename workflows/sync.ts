@@ -147,8 +147,9 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
     // Temporal Web filters on the outcome; the memo shows the whole summary (ids and counts only).
     upsertSearchAttributes(runAttributes({ status: summary.status, rejected: summary.counts.rejected }));
     upsertMemo({ summary });
-    // The run's outcome stands whatever becomes of its write-back: one that fails stays owed.
-    if (writeBackApart) await deliverWriteBacks(runId).catch(() => undefined);
+    // The run's outcome stands whatever becomes of its write-back: one that fails stays owed. Not
+    // cancellable: it writes a closed run's results, and a cancel that came during finishRun skipped it.
+    if (writeBackApart) await CancellationScope.nonCancellable(() => deliverWriteBacks(runId)).catch(() => undefined);
     return summary;
   };
 

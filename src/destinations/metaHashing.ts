@@ -122,10 +122,15 @@ const EXPECTED: Record<MetaKey, string> = {
   COUNTRY: 'a two-letter ISO 3166-1 code (us, gb)',
 };
 
-/** Whether the model gave a value: NULL and blank text are unknown; anything else (a list too) must normalise to something. */
+/**
+ * Whether the model gave a value: NULL, blank text and an empty list or object are unknown (an opt-out
+ * may empty a list of emails); anything else (a list holding something too) must normalise to something.
+ */
 function given(value: Value | undefined): boolean {
   if (value === null || value === undefined) return false;
-  return typeof value !== 'string' || value.trim() !== '';
+  if (typeof value === 'string') return value.trim() !== '';
+  if (Array.isArray(value)) return value.length > 0;
+  return typeof value !== 'object' || Object.keys(value).length > 0;
 }
 
 /** Why one given value is not what its key takes. */

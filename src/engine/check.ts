@@ -4,7 +4,8 @@ import { missingColumns } from '../diff/mapping';
 import { BackflowError, ConfigError, type ConfigIssue } from '../errors';
 import { openDestination, openSource, project, resolvedConnection, type EngineDeps } from './context';
 import { writeBackTableProblem } from '../ops/writeBack';
-import { getSync } from '../config/load';
+import { PROJECT_FILE, getSync } from '../config/load';
+import { pgConnectTimeoutMs } from '../state/stateUrl';
 import { resolveModelSql, sqlOf } from '../sources/dbt';
 import { SourceUnavailable } from '../sources/sourceErrors';
 
@@ -61,6 +62,8 @@ export async function checkSync(deps: EngineDeps, name: string): Promise<{ spec:
     // Locked or unreachable: retried as it is, not made a final query failure.
     if (err instanceof SourceUnavailable) throw issues.length > 0 ? new ConfigError(issues) : err;
     const message = err instanceof Error ? err.message : String(err);
+    // The connection's own setting (its URL's connect_timeout), not the model's.
+    if (err instanceof BackflowError && err.code === 'CONFIG_INVALID') throw new ConfigError([...issues, { file: PROJECT_FILE, path: `connections.${spec.source}.url`, message }]);
     // With the spec's other problems, all of them at once (a fixed secret then showed the SQL's).
     if (issues.length > 0) throw new ConfigError([...issues, { file, path: 'model', message }]);
     throw new BackflowError('SOURCE_QUERY_FAILED', `${file}: model: ${message}`);
@@ -78,6 +81,14 @@ export async function checkSync(deps: EngineDeps, name: string): Promise<{ spec:
   const writeBack = spec.writeBack;
   const logWarehouse = writeBack && attempt(() => resolvedConnection(deps, writeBack.connection));
   if (writeBack && logWarehouse) {
+    // Read by every write-back: malformed, each failed and stayed owed, the runs succeeding.
+    if (logWarehouse.type === 'postgres') {
+      try {
+        pgConnectTimeoutMs(logWarehouse.url, 'URL');
+      } catch (err) {
+        issues.push({ file: PROJECT_FILE, path: `connections.${writeBack.connection}.url`, message: (err as Error).message });
+      }
+    }
     const problem = await writeBackTableProblem(writeBack.table, logWarehouse, deps.projectDir);
     if (problem !== undefined) issues.push({ file, path: 'writeBack.table', message: problem });
   }

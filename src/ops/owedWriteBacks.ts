@@ -9,7 +9,7 @@ import { writeBackRun } from './writeBack';
  * server down) leaves it owed, with a warning, for the sync's next run or the hourly maintenance;
  * before, its rows were lost for good. `sync`: only that sync's runs.
  */
-export async function deliverOwedWriteBacks(deps: EngineDeps, sync?: string): Promise<void> {
+export async function deliverOwedWriteBacks(deps: EngineDeps, sync?: string, options: { claimMs?: number } = {}): Promise<void> {
   let query = deps.state
     .selectFrom('runs')
     .select(['run_id', 'sync_name', 'spec_json', 'write_back_pending'])
@@ -27,7 +27,12 @@ export async function deliverOwedWriteBacks(deps: EngineDeps, sync?: string): Pr
     } else if (target !== undefined) {
       if (failing.has(target.connection)) continue;
       const owedSince = run.write_back_pending ?? '';
-      if (!(await claim(deps, run.run_id, owedSince))) continue;
+      const claimMs = options.claimMs ?? CLAIM_MS;
+      const held = await claim(deps, run.run_id, owedSince, claimMs);
+      if (held === undefined) continue;
+      // Renewed while it writes: a write-back longer than the claim (a large run's rows) was taken over
+      // by the next maintenance pass, which wrote every row a second time beside it.
+      const renewing = setInterval(() => void held.renew().catch(() => {}), claimMs / 3);
       try {
         const summary = await summarizeRun(deps.state, run.run_id);
         const rows = await writeBackRun(deps.state, summary, target, resolvedConnection(deps, target.connection), deps.projectDir);
@@ -37,13 +42,15 @@ export async function deliverOwedWriteBacks(deps: EngineDeps, sync?: string): Pr
         await deps.state.updateTable('runs').set({ write_back_pending: unclaimed(owedSince) }).where('run_id', '=', run.run_id).execute();
         deps.logger.warn({ ...log, err: (err as Error).message }, 'write-back failed: owed, tried again at the next run or maintenance pass');
         continue;
+      } finally {
+        clearInterval(renewing);
       }
     }
     await deps.state.updateTable('runs').set({ write_back_pending: null }).where('run_id', '=', run.run_id).execute();
   }
 }
 
-/** How long a worker's claim on a write-back holds: past it (the worker died), another takes it over. */
+/** How long a worker's claim on a write-back holds unrenewed: past it (the worker died), another takes it over. */
 const CLAIM_MS = 15 * 60_000;
 const CLAIMED = 'claimed ';
 
@@ -58,15 +65,17 @@ function unclaimed(pending: string): string {
  * the warehouse by delete-then-insert: two workers delivering it at once (maintenance and a run's
  * finish) wrote every row twice.
  */
-async function claim(deps: EngineDeps, runId: string, pending: string): Promise<boolean> {
-  const now = Date.now();
-  if (pending.startsWith(CLAIMED) && Date.parse(pending.split(' ')[1] ?? '') > now) return false;
-  const until = new Date(now + CLAIM_MS).toISOString();
-  const taken = await deps.state
-    .updateTable('runs')
-    .set({ write_back_pending: `${CLAIMED}${until} ${unclaimed(pending)}` })
-    .where('run_id', '=', runId)
-    .where('write_back_pending', '=', pending)
-    .executeTakeFirst();
-  return Number(taken.numUpdatedRows) === 1;
+async function claim(deps: EngineDeps, runId: string, pending: string, claimMs: number): Promise<{ renew(): Promise<void> } | undefined> {
+  if (pending.startsWith(CLAIMED) && Date.parse(pending.split(' ')[1] ?? '') > Date.now()) return undefined;
+  let current = pending;
+  const take = async (): Promise<boolean> => {
+    const next = `${CLAIMED}${new Date(Date.now() + claimMs).toISOString()} ${unclaimed(pending)}`;
+    const taken = await deps.state.updateTable('runs').set({ write_back_pending: next }).where('run_id', '=', runId).where('write_back_pending', '=', current).executeTakeFirst();
+    if (Number(taken.numUpdatedRows) !== 1) return false;
+    current = next;
+    return true;
+  };
+  if (!(await take())) return undefined;
+  // Pushes the claim's end on, unless it changed since (it never should while held).
+  return { renew: async () => void (await take()) };
 }

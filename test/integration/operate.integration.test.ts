@@ -13,6 +13,10 @@ import { backflow, expectSucceeded } from '../support/cli';
 import { runOnTestWorker, useSyncFixture } from '../support/fixture';
 import { holdDuckdbWriteLock } from '../support/duckdbLock';
 import { runMaintenance } from '../../src/ops/maintenance';
+import { createActivities } from '../../activities';
+import { deliverOwedWriteBacks } from '../../src/ops/owedWriteBacks';
+import { Client as PgClient } from 'pg';
+import { createTestDatabase } from '../support/postgres';
 import { writeBackTableProblem } from '../../src/ops/writeBack';
 import { startSilentServer } from '../support/silentServer';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
@@ -245,6 +249,97 @@ describe('write-back', () => {
     expect(refused).toMatchObject({ code: 'CONFIG_INVALID' });
     expect((refused as Error).message).toContain(`${SYNC_FILE}: writeBack.table: table accounts exists without the sync log's columns (sync_name, run_id, run_status, record_key`);
     expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('delivers the write-back of a run cancelled while finishRun closed it', async () => {
+    fx.project.write('backflow.yaml', fx.project.read('backflow.yaml').replace('connections:\n', 'connections:\n  logs:\n    type: duckdb\n    path: logs.duckdb\n'));
+    fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}writeBack: { connection: logs }\n`);
+    const real = createActivities(fx.project.deps);
+    let entered = () => {};
+    let release = () => {};
+    const reached = new Promise<void>((resolve) => (entered = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    // finishRun held until the cancel is on record, so it lands while the run closes.
+    const activities = {
+      ...real,
+      finishRun: async (...args: Parameters<typeof real.finishRun>) => {
+        entered();
+        await released;
+        return real.finishRun(...args);
+      },
+    };
+    const taskQueue = uniqueTaskQueue('write-back-cancelled');
+    const workflowId = await withWorker(
+      fx.temporal,
+      fx.project.deps,
+      taskQueue,
+      async () => {
+        const started = await startSync(fx.temporal.client, SYNC, { taskQueue });
+        await reached;
+        const handle = fx.temporal.client.workflow.getHandle(started.workflowId);
+        await handle.cancel();
+        await until(async () => ((await handle.fetchHistory()).events ?? []).some((event) => event.activityTaskCancelRequestedEventAttributes) || undefined);
+        release();
+        await started.result().catch(() => undefined);
+        return started.workflowId;
+      },
+      activities,
+    );
+    const run = await fx.project.deps.state.selectFrom('runs').select(['write_back_pending']).where('run_id', '=', workflowId).executeTakeFirstOrThrow();
+    expect(run.write_back_pending).toBeNull();
+    const instance = await DuckDBInstance.create(path.join(fx.project.dir, 'logs.duckdb'));
+    const connection = await instance.connect();
+    try {
+      const rows = await connection.runAndReadAll('SELECT count(*) AS n FROM backflow_sync_log WHERE run_id = $1', [workflowId]);
+      expect(Number(rows.getRowObjectsJson()[0]?.['n'])).toBe(4);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  });
+
+  it('refuses a malformed connect_timeout in a log warehouse URL before the run, naming backflow.yaml (every write-back failed, owed)', async () => {
+    fx.project.write('backflow.yaml', fx.project.read('backflow.yaml').replace('connections:\n', 'connections:\n  logs:\n    type: postgres\n    url: postgres://backflow:secret@127.0.0.1:9/logs?connect_timeout=5s\n'));
+    fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}writeBack: { connection: logs }\n`);
+    const result = await backflow(['run', SYNC, '--project', fx.project.dir], fx.project.env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('backflow.yaml: connections.logs.url: URL postgres://backflow:***@127.0.0.1:9/logs?connect_timeout=5s: connect_timeout must be whole seconds (0 waits forever), got "5s"');
+    expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('renews its claim while a long write-back runs, so another deliverer does not write the run a second time beside it', async () => {
+    const url = await createTestDatabase();
+    fx.project.write('backflow.yaml', fx.project.read('backflow.yaml').replace('connections:\n', `connections:\n  logs:\n    type: postgres\n    url: ${url}\n`));
+    fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}writeBack: { connection: logs }\n`);
+    const summary = await runOnTestWorker(fx, SYNC, 'write-back-renewed');
+    const logged = async () => {
+      const client = new PgClient({ connectionString: url });
+      await client.connect();
+      try {
+        return Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM backflow_sync_log WHERE run_id = $1', [summary.runId])).rows[0]?.n);
+      } finally {
+        await client.end();
+      }
+    };
+    expect(await logged()).toBe(4);
+    // Owed again, and the log table locked by an analyst's long transaction: the write-back waits on it.
+    const pending = () => fx.project.deps.state.selectFrom('runs').select('write_back_pending').where('run_id', '=', summary.runId).executeTakeFirstOrThrow();
+    await fx.project.deps.state.updateTable('runs').set({ write_back_pending: new Date().toISOString() }).where('run_id', '=', summary.runId).execute();
+    const analyst = new PgClient({ connectionString: url });
+    await analyst.connect();
+    await analyst.query('BEGIN');
+    await analyst.query('LOCK TABLE backflow_sync_log IN ACCESS EXCLUSIVE MODE');
+    const first = deliverOwedWriteBacks(fx.project.deps, SYNC, { claimMs: 600 });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // Past the claim's first end, still held: a second deliverer leaves it alone.
+    const claimed = (await pending()).write_back_pending ?? '';
+    expect(Date.parse(claimed.split(' ')[1] ?? '')).toBeGreaterThan(Date.now());
+    await deliverOwedWriteBacks(fx.project.deps, SYNC, { claimMs: 600 });
+    await analyst.query('COMMIT');
+    await analyst.end();
+    await first;
+    expect(await logged()).toBe(4);
+    expect((await pending()).write_back_pending).toBeNull();
   });
 
   it('a PostgreSQL log warehouse that never answers: the run succeeds, its write-back stays owed, delivered by an activity of its own', async () => {

@@ -82,7 +82,7 @@ describe('identifiers given as a list or an object', () => {
       fields: ['EMAIL'],
     });
     expect(unusableIdentifiers({ CT: { name: 'Springfield' } }, ['CT'])).toMatchObject({ message: 'CT: {"name":"Springfield"} is an object, not a city with letters (write it in the model, or map NULL to leave it out)' });
-    // NULL and blank text are unknown, not wrong.
-    expect(unusableIdentifiers({ EMAIL: null, PHONE: '  ' }, ['EMAIL', 'PHONE'])).toBeUndefined();
+    // NULL, blank text and an empty list or object are unknown, not wrong (an opt-out may empty a list).
+    expect(unusableIdentifiers({ EMAIL: null, PHONE: '  ', CT: [], ST: {} }, ['EMAIL', 'PHONE', 'CT', 'ST'])).toBeUndefined();
   });
 });
