@@ -8,18 +8,23 @@ import { HubspotDestination } from '../../src/destinations/hubspot';
 import { RollingWindowPacer } from '../../src/destinations/hubspotPacing';
 import type { HubspotTarget } from '../../src/destinations/targets';
 import { DestinationBudgetExhausted } from '../../src/errors';
-import { startHubspotSandbox } from '../../src/sandbox/hubspot';
+import { startHubspotSandbox, type HubspotSandbox } from '../../src/sandbox/hubspot';
 import { rejectionOf } from '../support/rejection';
 import { memoryWriteContext } from '../support/writeContext';
 
-it('stops before the requests of the day would pass limits.daily, without sending', async () => {
+/** A HubSpot sandbox of its own (another app, see appKey: its count starts at none), and a connection to it with `limits: { daily: 3 }`. */
+async function dailyLimited(): Promise<{ sandbox: HubspotSandbox; connection: HubspotConnection; target: HubspotTarget }> {
   const sandbox = await startHubspotSandbox({
     properties: { companies: [{ name: 'external_id', label: 'External ID', type: 'string', hasUniqueValue: true }, { name: 'name', label: 'Name', type: 'string' }] },
     limits: { dailyLimit: 250_000 },
   });
+  const connection = { type: 'hubspot', accessToken: sandbox.accessToken, basePath: sandbox.basePath, tier: 'free', timeoutMs: 10_000, limits: { daily: 3 } } as unknown as HubspotConnection;
+  return { sandbox, connection, target: { connection: 'hubspot', object: 'companies', externalIdField: 'external_id' } as HubspotTarget };
+}
+
+it('stops before the requests of the day would pass limits.daily, without sending', async () => {
+  const { sandbox, connection, target } = await dailyLimited();
   try {
-    const connection = { type: 'hubspot', accessToken: sandbox.accessToken, basePath: sandbox.basePath, tier: 'free', timeoutMs: 10_000, limits: { daily: 3 } } as unknown as HubspotConnection;
-    const target = { connection: 'hubspot', object: 'companies', externalIdField: 'external_id' } as HubspotTarget;
     const destination = new HubspotDestination(connection, target, { pacer: new RollingWindowPacer({ max: 100, windowMs: 10_000 }) });
     const write = (key: string) => destination.write('upsert', [{ key, fields: { name: key }, destinationId: null }], memoryWriteContext('companies', `run-${key}`));
     for (const key of ['a', 'b', 'c']) expect((await write(key)).results).toMatchObject([{ key, status: 'ok' }]);
@@ -33,14 +38,8 @@ it('stops before the requests of the day would pass limits.daily, without sendin
 });
 
 it('counts the requests still on their way: batches sending at once stop at limits.daily together', async () => {
-  const sandbox = await startHubspotSandbox({
-    properties: { companies: [{ name: 'external_id', label: 'External ID', type: 'string', hasUniqueValue: true }, { name: 'name', label: 'Name', type: 'string' }] },
-    limits: { dailyLimit: 250_000 },
-  });
+  const { sandbox, connection, target } = await dailyLimited();
   try {
-    // A sandbox of its own: another app (appKey), whose count starts at none.
-    const connection = { type: 'hubspot', accessToken: sandbox.accessToken, basePath: sandbox.basePath, tier: 'free', timeoutMs: 10_000, limits: { daily: 3 } } as unknown as HubspotConnection;
-    const target = { connection: 'hubspot', object: 'companies', externalIdField: 'external_id' } as HubspotTarget;
     const pacer = new RollingWindowPacer({ max: 100, windowMs: 10_000 });
     // One destination per batch, sharing the app's pacer, as the engine opens them.
     const write = (key: string) =>
