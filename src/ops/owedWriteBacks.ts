@@ -7,7 +7,8 @@ import { writeBackRun } from './writeBack';
  * Writes the per-record results of runs that closed owing their write-back (`write_back_pending`),
  * oldest first, each cleared once written. A warehouse that cannot take one now (a file dbt holds, a
  * server down) leaves it owed, with a warning, for the sync's next run or the hourly maintenance;
- * before, its rows were lost for good. `sync`: only that sync's runs.
+ * before, its rows were lost for good. `sync`: only that sync's runs; `claimMs`: how long a claim
+ * holds unrenewed (tests shorten it).
  */
 export async function deliverOwedWriteBacks(deps: EngineDeps, sync?: string, options: { claimMs?: number } = {}): Promise<void> {
   let query = deps.state

@@ -298,12 +298,17 @@ describe('write-back', () => {
     }
   });
 
-  it('refuses a malformed connect_timeout in a log warehouse URL before the run, naming backflow.yaml (every write-back failed, owed)', async () => {
+  it('refuses a malformed connect_timeout in a log warehouse or source URL before the run, naming backflow.yaml (every write-back failed, owed)', async () => {
     fx.project.write('backflow.yaml', fx.project.read('backflow.yaml').replace('connections:\n', 'connections:\n  logs:\n    type: postgres\n    url: postgres://backflow:secret@127.0.0.1:9/logs?connect_timeout=5s\n'));
     fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}writeBack: { connection: logs }\n`);
     const result = await backflow(['run', SYNC, '--project', fx.project.dir], fx.project.env);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('backflow.yaml: connections.logs.url: URL postgres://backflow:***@127.0.0.1:9/logs?connect_timeout=5s: connect_timeout must be whole seconds (0 waits forever), got "5s"');
+    // The same in a source's URL is the connection's setting, not the model's (it read SOURCE_QUERY_FAILED, "model: …").
+    fx.project.write(SYNC_FILE, fx.project.read(SYNC_FILE).replace('writeBack: { connection: logs }\n', '').replace('source: warehouse', 'source: logs'));
+    const fromSource = await backflow(['run', SYNC, '--project', fx.project.dir], fx.project.env);
+    expect(fromSource.code).toBe(1);
+    expect(fromSource.stderr).toContain('backflow.yaml: connections.logs.url: PostgreSQL connection URL postgres://backflow:***@127.0.0.1:9/logs?connect_timeout=5s: connect_timeout must be whole seconds');
     expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toEqual([]);
   });
 
