@@ -9,7 +9,7 @@ import { getRun, specOf, workflowIdOfRun } from '../src/state/runs';
 import { asActivity } from './failures';
 import { scheduleFacts } from '../src/temporal/scheduleFacts';
 import { workflowStatusOf } from '../src/temporal/workflowStatus';
-import { handleStartFailure } from '../src/ops/startFailure';
+import { reportStartFailure } from '../src/ops/startFailure';
 
 /** Heartbeats while a long call is in flight, so a dead worker is noticed within the heartbeat timeout. */
 async function withHeartbeats<T>(work: Promise<T>, everyMs = 2_000): Promise<T> {
@@ -72,11 +72,7 @@ export function createActivities(deps: EngineDeps) {
 
     /** A run that failed before it opened: alert as for a failed run (best-effort, never fails). */
     async alertStartFailure(input: { runId: string; sync: string; error: { code: string; message: string } }): Promise<void> {
-      try {
-        await handleStartFailure(deps, input);
-      } catch (err) {
-        deps.logger.warn({ sync: input.sync, runId: input.runId, err: (err as Error).message }, 'a run that failed to start was not recorded, counted or alerted');
-      }
+      await reportStartFailure(deps, input);
     },
 
     /** `writeBackApart`: the workflow delivers the write-back with deliverWriteBacks (see there). */

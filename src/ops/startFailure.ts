@@ -55,3 +55,12 @@ export async function handleStartFailure(
   }
   await alertOnRun({ state: deps.state, logger: deps.logger, env: deps.env ?? process.env, now }, summary, alerts);
 }
+
+/** handleStartFailure that never throws: the refusal itself is what the caller reports (the workflow, `backflow run`). */
+export async function reportStartFailure(deps: EngineDeps, input: { runId: string; sync: string; error: { code: string; message: string } }): Promise<void> {
+  try {
+    await handleStartFailure(deps, input);
+  } catch (err) {
+    deps.logger.warn({ sync: input.sync, runId: input.runId, err: (err as Error).message }, 'a run that failed to start was not recorded, counted or alerted');
+  }
+}

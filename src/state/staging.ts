@@ -218,7 +218,7 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
     let recased = 0;
     let held = 0;
     if (plan.removed !== null && removed > 0 && (input.unkeyedRows ?? 0) > 0) {
-      held = await holdDeletes(trx, { runId, syncName, unkeyedRows: input.unkeyedRows ?? 0, now: input.now });
+      held = await holdDeletes(trx, { runId, syncName, removed, unkeyedRows: input.unkeyedRows ?? 0, now: input.now });
     } else if (plan.removed !== null && removed > 0) {
       const present = await trx
         .selectFrom('staged_rows')
@@ -400,17 +400,16 @@ async function forgetRemoved(trx: StateDb, runId: string, syncName: string): Pro
  * with the reason, and stays in the snapshot: deletes resume once every row of the model has a key.
  * Staged as removed, the record of a row whose key came back NULL (a broken join) was deleted.
  */
-async function holdDeletes(trx: StateDb, input: { runId: string; syncName: string; unkeyedRows: number; now: string }): Promise<number> {
+async function holdDeletes(trx: StateDb, input: { runId: string; syncName: string; removed: number; unkeyedRows: number; now: string }): Promise<number> {
   const rows = input.unkeyedRows === 1 ? '1 row of the model has' : `${input.unkeyedRows} rows of the model have`;
   const reason = `not deleted: ${rows} no usable primary key (NULL, unreadable or unusable), and this record's row may be one of them; deletes resume once every row has a key`;
-  const removed = await countRemoved(trx, input.runId, input.syncName);
   await sql`
     INSERT INTO record_results (run_id, key, batch_no, change, status, destination_id, created, error_code, error_message, error_fields, payload, recorded_at)
     SELECT ${input.runId}, snap.key, NULL, 'removed', 'skipped', snap.destination_id, NULL, 'MIRROR_DELETE_HELD', ${reason}, NULL, '{}', ${input.now}
     FROM snapshots snap
     WHERE snap.sync_name = ${input.syncName}
       AND NOT EXISTS (SELECT 1 FROM staged_rows s WHERE s.run_id = ${input.runId} AND s.key = snap.key)`.execute(trx);
-  return removed;
+  return input.removed;
 }
 
 /** Stages each removed key (after the model's rows) so it can be batched for deletion. */

@@ -68,7 +68,9 @@ export async function runCommand(sync: string, options: RunCommandOptions): Prom
     if (!(err instanceof SourceUnavailable)) {
       // On record as a scheduled run refused at its start is (`runs --failed`, the metrics, an alert):
       // a cron job running `backflow run` heard nothing of a model that broke.
-      if (err instanceof BackflowError) await recordStartFailure(deps, sync, err);
+      if (err instanceof BackflowError) {
+        await startFailure().reportStartFailure(deps, { runId: startSync().syncWorkflowId(sync), sync, error: { code: err.code, message: err.message } });
+      }
       throw err;
     }
     process.stderr.write(`note: ${err.code}: ${err.message}; the run starts and waits for it\n`);
@@ -84,13 +86,4 @@ export async function runCommand(sync: string, options: RunCommandOptions): Prom
     if (result.webUrl) log(`Temporal Web: ${result.webUrl}`);
   }
   return exitCodeFor([result.summary.status]);
-}
-
-/** A run refused before it started, recorded, counted and alerted; best-effort: the refusal is what the command reports. */
-async function recordStartFailure(deps: Awaited<ReturnType<typeof engineDeps>>, sync: string, err: BackflowError): Promise<void> {
-  try {
-    await startFailure().handleStartFailure(deps, { runId: startSync().syncWorkflowId(sync), sync, error: { code: err.code, message: err.message } });
-  } catch (failure) {
-    deps.logger.warn({ sync, err: (failure as Error).message }, 'a run that failed to start was not recorded, counted or alerted');
-  }
 }
