@@ -29,7 +29,8 @@ function syncYaml(source: string, table: string): string {
  */
 export const WORKER_HEAP_MB = Number(process.env.BENCH_WORKER_HEAP_MB ?? 192);
 
-async function runChild(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }) {
+/** Runs a bench script in a process of its own, with a worker's heap cap. */
+export async function runChild(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }) {
   const child = spawn(process.execPath, [`--max-old-space-size=${WORKER_HEAP_MB}`, '--require', 'tsx/cjs', ...args], {
     ...options,
     stdio: ['ignore', 'pipe', 'pipe'],

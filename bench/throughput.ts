@@ -23,7 +23,7 @@ import { startTemporal, type TemporalServer } from '../src/temporal/server';
 import { WorkerPool } from './chaos/workers';
 import { childPidsNamed, cpuSecondsOf, peakRssMbOf, startSandboxProcess, workflowBundle, type SandboxProcess } from './processes';
 import type { ScenarioResult } from './report';
-import { WORKER_HEAP_MB } from './sources';
+import { WORKER_HEAP_MB, runChild } from './sources';
 
 const ROOT = path.resolve(__dirname, '..');
 const SYNC = 'accounts_to_salesforce';
@@ -126,6 +126,27 @@ async function withWorkerProcess<T>(
   }
 }
 
+/**
+ * The same first sync with the engine's activities called directly (bench/engineChild.ts), in a
+ * process of its own against a sandbox of its own: the engine's cost without Temporal around it.
+ */
+async function engineInProcess(
+  workDir: string,
+  rows: number,
+  sandboxes: SandboxProcess[],
+): Promise<{ records: number; seconds: number; phases: Record<string, number>; apiCalls: number; cpuSeconds: number; peakRssMb: number }> {
+  const project = await benchProject(workDir, 'in-process', rows);
+  const sandbox = await startSandboxProcess();
+  sandboxes.push(sandbox);
+  const { instanceUrl, accessToken } = sandbox.endpoints.salesforce;
+  const child = await runChild([path.join(__dirname, 'engineChild.ts'), project.dir, SYNC, WARM_UP], {
+    cwd: ROOT,
+    env: { ...process.env, SALESFORCE_INSTANCE_URL: instanceUrl, SALESFORCE_ACCESS_TOKEN: accessToken, LOG_LEVEL: 'error' },
+  });
+  if (child.code !== 0) throw new Error(`the in-process run failed: ${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}') as Awaited<ReturnType<typeof engineInProcess>>;
+}
+
 /** The bare loop: the model's rows as Accounts, upserted BATCH at a time, CONCURRENCY requests in flight. */
 async function ceiling(sandbox: SandboxProcess, rows: number): Promise<number> {
   const { instanceUrl, accessToken } = sandbox.endpoints.salesforce;
@@ -215,6 +236,14 @@ export async function benchThroughput(
       figures.peakRssGrowthTenthToFull = initialPeak / smallPeak;
       // "Flat": ten times the rows, at most a quarter more peak RSS (the heap is capped as deployed).
       checks.peakRssFlat = initialPeak <= 1.25 * smallPeak;
+
+      const inProcess = await engineInProcess(workDir, rows, sandboxes);
+      scenarios.push(scenario('initial-in-process', inProcess.records, inProcess, inProcess.apiCalls, inProcess.peakRssMb));
+      for (const [name, seconds] of Object.entries(inProcess.phases)) figures[`inProcessPhaseSeconds_${name}`] = seconds;
+      figures.inProcessCpuSeconds = inProcess.cpuSeconds;
+      figures.inProcessOverCeiling = bareRun.seconds / inProcess.seconds;
+      // What Temporal adds to the same run: the activities' scheduling, polling and history.
+      figures.orchestrationSeconds = initial.seconds - inProcess.seconds;
 
       const changed = Math.ceil(rows / 100);
       await runSql(big.warehouse, `UPDATE accounts SET health = health + 1 WHERE id % 100 = 7`);
