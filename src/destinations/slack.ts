@@ -20,6 +20,7 @@ import { MessageRenderer, unmappedVariables } from './slackMessages';
 import { CHANNEL_MESSAGES_PER_SECOND, sharedChannelPacer, type ChannelPacer } from './slackPacing';
 import {
   DIGEST_KEY,
+  digestMessageId,
   isPostOf,
   isRowPost,
   messageId,
@@ -401,7 +402,7 @@ class BatchWriter {
       }
       for (const { record } of rows) {
         const result = this.results.get(DIGEST_KEY);
-        if (done) this.results.set(record.key, { key: record.key, status: 'ok', destinationId: done.id, created: record.destinationId === null });
+        if (done) this.results.set(record.key, { key: record.key, status: 'ok', destinationId: digestMessageId(done.id), created: record.destinationId === null });
         else if (result?.status === 'rejected') this.results.set(record.key, { ...result, key: record.key });
       }
     }

@@ -46,6 +46,17 @@ export function messageId(channel: string, ts: string): string {
   return `${channel}:${ts}`;
 }
 
+/**
+ * A digest row's destination id: the digest's message, marked as shared. parseMessageId reads it as
+ * no message of the row's own, so a sync switched from a digest to a message per row posts each row
+ * its message (read as `channel:ts`, every row edited the one digest in turn: all but the last lost),
+ * and a mirror sync never deletes a digest other rows are in.
+ */
+export function digestMessageId(id: string): string {
+  return `digest:${id}`;
+}
+
+/** The message a row's destination id names as its own; null for none, a digest's, or another destination's id. */
 export function parseMessageId(id: string | null): { channel: string; ts: string } | null {
   if (id === null) return null;
   const match = /^([^:]+):(\d+\.\d+)$/.exec(id);

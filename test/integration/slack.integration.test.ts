@@ -177,6 +177,25 @@ describe('Slack destination through @slack/web-api against the Slack sandbox', (
     });
   });
 
+  it('posts each row its own message once a digest sync is switched to a message per row, leaving the digest as it was', async () => {
+    const plain = fx.project.read(FILE).replace(/  when: .*\n/, '').replace(/  template: .*\n/, '  template: "{{ name }} ({{ health }})"\n');
+    fx.project.write(FILE, plain.replace(/  onChange: .*\n/, "  digest: { top: 10, title: '{{ count }} accounts changed' }\n"));
+    const taskQueue = uniqueTaskQueue('slack-digest-switch');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 4 }, apiCalls: 1 });
+      const digest = '4 accounts changed\n• Acme (38)\n• Globex (82)\n• Initech (55)\n• Umbrella (91)';
+      expect(alerts().map((m) => m.text)).toEqual([digest]);
+
+      // The new template is a new target: every row goes again, each to a message of its own.
+      fx.project.write(FILE, plain.replace(/  onChange: .*\n/, '  onChange: update\n'));
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 4, rejected: 0 } });
+      expect(alerts()).toEqual([
+        { text: digest, edited: false, thread: false },
+        ...['Acme (38)', 'Globex (82)', 'Initech (55)', 'Umbrella (91)'].map((text) => ({ text, edited: false, thread: false })),
+      ]);
+    });
+  });
+
   it('keeps two workers posting to one channel to its one message a second together (per-process pacing got 429s)', async () => {
     // One message a second with a short burst of 2, which absorbs request jitter but not a second sender.
     fx.slack.setLimits({ postMessageBurst: 2 });
