@@ -15,7 +15,7 @@ import type {
   WriteResult,
 } from './destination';
 import type { WriteOperation } from './modes';
-import { classifySlackError, historyUnreadable, postedNothing } from './slackErrors';
+import { classifySlackError, historyUnreadable, lacksScope, postedNothing } from './slackErrors';
 import { MessageRenderer, unmappedVariables } from './slackMessages';
 import { CHANNEL_MESSAGES_PER_SECOND, sharedChannelPacer, type ChannelPacer } from './slackPacing';
 import {
@@ -52,6 +52,14 @@ const RECOVERY_PAGE_SIZE = 200;
 const learnedChannelIds = new Map<string, string>();
 /** A conversation id (public or private channel, DM, group DM) rather than a name. */
 const CHANNEL_ID = /^[CGD][A-Z0-9]{8,}$/;
+
+interface ListedChannel {
+  id: string;
+  name: string;
+  member: boolean;
+  archived: boolean;
+  private: boolean;
+}
 
 interface Sent {
   id: string;
@@ -109,18 +117,37 @@ export class SlackDestination implements Destination {
     return unmappedVariables(this.target, sync);
   }
 
-  /** The token works, and the fixed channel exists and the app is in it. */
+  /**
+   * The token works, and the fixed channel exists and the app may post there: it is a member, or the
+   * channel is public and the token has `chat:write.public` (named by Slack's `x-oauth-scopes`).
+   * Listing channels needs `channels:read` (and `groups:read` for private ones), which posting does
+   * not: a channel the token cannot list is not reported (it was: validate failed a working sync
+   * with `missing_scope`).
+   */
   async check(): Promise<TargetIssue[]> {
-    const issues: TargetIssue[] = [];
-    await this.call('auth.test', () => this.client.auth.test());
+    const auth = await this.call('auth.test', () => this.client.auth.test());
     const channel = this.target.channel;
-    if (channel !== undefined) {
-      const found = (await this.call('conversations.list', () => this.listChannels())).find((c) => c.id === channel || `#${c.name}` === channel || c.name === channel);
-      if (!found) issues.push({ path: 'destination.channel', message: `no channel ${channel} in this workspace (or the app cannot see it)` });
-      else if (!found.member) issues.push({ path: 'destination.channel', message: `the app is not a member of ${channel}: invite it (/invite @app)` });
-      else if (found.archived) issues.push({ path: 'destination.channel', message: `${channel} is archived` });
+    if (channel === undefined) return [];
+    const listed = await this.visibleChannels();
+    if (listed === undefined) return [];
+    const found = listed.channels.find((c) => c.id === channel || `#${c.name}` === channel || c.name === channel);
+    if (!found) {
+      // Listed without private channels (no groups:read), a channel not found may be one of them.
+      return listed.complete ? [{ path: 'destination.channel', message: `no channel ${channel} in this workspace (or the app cannot see it)` }] : [];
     }
-    return issues;
+    const postsUninvited = !found.private && auth.response_metadata?.scopes?.includes('chat:write.public') === true;
+    if (!found.member && !postsUninvited) return [{ path: 'destination.channel', message: `the app is not a member of ${channel}: invite it (/invite @app), or grant it chat:write.public (public channels)` }];
+    if (found.archived) return [{ path: 'destination.channel', message: `${channel} is archived` }];
+    return [];
+  }
+
+  /** The channels the token may list: public and private, else public only (no groups:read); undefined without channels:read. */
+  private async visibleChannels(): Promise<{ channels: ListedChannel[]; complete: boolean } | undefined> {
+    for (const [types, complete] of [['public_channel,private_channel', true], ['public_channel', false]] as const) {
+      const channels = await this.call('conversations.list', () => this.listChannels(types).catch((err: unknown) => (lacksScope(err) ? undefined : Promise.reject(err))));
+      if (channels !== undefined) return { channels, complete };
+    }
+    return undefined;
   }
 
   async write(operation: WriteOperation, records: readonly DestinationRecord[], context: WriteContext): Promise<WriteResult> {
@@ -294,15 +321,15 @@ export class SlackDestination implements Destination {
     return this.channelIds.get(ref.replace(/^#/, ''));
   }
 
-  /** Every channel the app can see (raw Slack errors: callers classify them). */
-  private async listChannels(): Promise<Array<{ id: string; name: string; member: boolean; archived: boolean }>> {
-    const channels: Array<{ id: string; name: string; member: boolean; archived: boolean }> = [];
+  /** Every channel of `types` the app can see (raw Slack errors: callers classify them). */
+  private async listChannels(types = 'public_channel,private_channel'): Promise<ListedChannel[]> {
+    const channels: ListedChannel[] = [];
     let cursor: string | undefined;
     do {
       // 999: Slack's reference asks for "an integer under 1000" (its pagination guide says at most 1000).
-      const page = await this.client.conversations.list({ types: 'public_channel,private_channel', limit: 999, ...(cursor ? { cursor } : {}) });
+      const page = await this.client.conversations.list({ types, limit: 999, ...(cursor ? { cursor } : {}) });
       for (const c of page.channels ?? []) {
-        if (c.id && c.name) channels.push({ id: c.id, name: c.name, member: c.is_member === true, archived: c.is_archived === true });
+        if (c.id && c.name) channels.push({ id: c.id, name: c.name, member: c.is_member === true, archived: c.is_archived === true, private: c.is_private === true });
       }
       cursor = page.response_metadata?.next_cursor || undefined;
     } while (cursor);

@@ -152,3 +152,9 @@ export function historyUnreadable(err: unknown): boolean {
   const e = (typeof err === 'object' && err !== null ? err : {}) as SlackErrorLike;
   return e.code === 'slack_webapi_platform_error' && (e.data?.error === 'missing_scope' || e.data?.error === 'no_permission');
 }
+
+/** Whether a call failed because the token lacks the scope it needs (`missing_scope`), not for a bad token or a passing failure. */
+export function lacksScope(err: unknown): boolean {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as SlackErrorLike;
+  return e.code === 'slack_webapi_platform_error' && e.data?.error === 'missing_scope';
+}

@@ -296,6 +296,17 @@ describe('token scopes', () => {
   });
 });
 
+describe('x-oauth-scopes', () => {
+  it('names the token’s scopes on every answer, which the client reads into response_metadata.scopes', async () => {
+    await start({ scopes: ['chat:write', 'chat:write.public'] });
+    expect((await client.auth.test()).response_metadata?.scopes).toEqual(['chat:write', 'chat:write.public']);
+    const denied = await rejection<WebAPIPlatformError>(client.conversations.list());
+    expect(denied.data.response_metadata?.scopes).toEqual(['chat:write', 'chat:write.public']);
+    sandbox.setScopes(['chat:write']);
+    expect((await client.chat.postMessage({ channel: 'general', text: 'x' })).response_metadata?.scopes).toEqual(['chat:write']);
+  });
+});
+
 describe('conversations.list', () => {
   beforeEach(() =>
     start({

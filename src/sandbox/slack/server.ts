@@ -233,6 +233,9 @@ export class SlackServer {
     const done = (answer: Answer, fault?: FaultKind): FastifyReply => {
       const error = typeof answer.body === 'object' && answer.body['ok'] === false ? String(answer.body['error']) : undefined;
       this.record(method, url.pathname, answer.status, error, fault);
+      // Slack names the token's scopes on every answer (the only way an app can read them); the
+      // every-scope default has no list to name.
+      if (this.scopes !== undefined) reply.header('x-oauth-scopes', this.scopes.join(','));
       return this.send(reply, answer);
     };
 
