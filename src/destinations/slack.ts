@@ -128,7 +128,7 @@ export class SlackDestination implements Destination {
     const auth = await this.call('auth.test', () => this.client.auth.test());
     const channel = this.target.channel;
     if (channel === undefined) return [];
-    const listed = await this.visibleChannels();
+    const listed = await this.call('conversations.list', () => this.visibleChannels());
     if (listed === undefined) return [];
     const found = listed.channels.find((c) => c.id === channel || `#${c.name}` === channel || c.name === channel);
     if (!found) {
@@ -141,11 +141,18 @@ export class SlackDestination implements Destination {
     return [];
   }
 
-  /** The channels the token may list: public and private, else public only (no groups:read); undefined without channels:read. */
+  /**
+   * The channels the token may list: public and private, else public only (`channels:read` without
+   * `groups:read`: a public channel's name is still known); undefined without `channels:read`. Raw
+   * Slack errors otherwise: callers classify them.
+   */
   private async visibleChannels(): Promise<{ channels: ListedChannel[]; complete: boolean } | undefined> {
     for (const [types, complete] of [['public_channel,private_channel', true], ['public_channel', false]] as const) {
-      const channels = await this.call('conversations.list', () => this.listChannels(types).catch((err: unknown) => (lacksScope(err) ? undefined : Promise.reject(err))));
-      if (channels !== undefined) return { channels, complete };
+      try {
+        return { channels: await this.listChannels(types), complete };
+      } catch (err) {
+        if (!lacksScope(err)) throw err;
+      }
     }
     return undefined;
   }
@@ -316,7 +323,8 @@ export class SlackDestination implements Destination {
     const known = this.knownChannelId(ref);
     if (known !== undefined) return known;
     if (!this.channelIds) {
-      this.channelIds = new Map((await this.listChannels()).map((c) => [c.name, c.id]));
+      // What the token cannot list stays unknown (undefined), as if the name were not found.
+      this.channelIds = new Map(((await this.visibleChannels())?.channels ?? []).map((c) => [c.name, c.id]));
     }
     return this.channelIds.get(ref.replace(/^#/, ''));
   }

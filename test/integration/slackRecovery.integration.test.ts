@@ -211,6 +211,17 @@ describe('Slack lost-post recovery in the destination', () => {
     expect(fx.slack.requests().filter((r) => r.method === 'conversations.history').length).toBeGreaterThan(1);
   });
 
+  it('finds a lost first post to a public channel given by name with channels:read alone (no groups:read, as an app for public channels has)', async () => {
+    fx.slack.setScopes(['chat:write', 'channels:read', 'channels:history']);
+    const destination = slackDestination({ channel: '#cs-alerts', template: '{{ name }} dropped into at-risk' });
+    // The first post of this worker to the channel: its id is not known yet, only its name.
+    const { firstError, result } = await writeWithRetry(destination, [{ key: '7', fields: { name: 'Hooli' }, destinationId: null }], batchContext('1'), 'applyThenFail');
+    expect(firstError).toBeDefined();
+    const messages = fx.slack.messages('#cs-alerts');
+    expect(messages.map((m) => m.text)).toEqual(['Hooli dropped into at-risk']);
+    expect(result.results).toEqual([{ key: '7', status: 'ok', destinationId: `${messages[0]?.channel}:${messages[0]?.ts}`, created: true }]);
+  });
+
   it('a lost threaded follow-up is posted again rather than matched to an earlier reply with the same text', async () => {
     const destination = slackDestination({ channel: '#cs-alerts', template: '{{ name }} is {{ segment }}', onChange: 'thread' });
     const acme = (segment: string, destinationId: string | null): DestinationRecord => ({ key: '1', fields: { name: 'Acme', segment }, destinationId });
