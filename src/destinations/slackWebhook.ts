@@ -72,9 +72,17 @@ export class SlackWebhookDestination implements Destination {
     this.limits = { maxBatchSize: target.digest ? SLACK_DIGEST_BATCH_SIZE : SLACK_BATCH_SIZE, concurrency: 1 };
   }
 
-  /** Only what can be checked without posting: a webhook has no read call. */
-  check(sync: TargetCheckInput): Promise<TargetIssue[]> {
-    return Promise.resolve(unmappedVariables(this.target, sync));
+  /**
+   * Every variable of the template, `when` and the digest's sort is mapped: checked offline, so before
+   * every run too (without it, a typo ran and rejected every row, where a bot-token sync is refused).
+   */
+  checkOffline(sync: TargetCheckInput): TargetIssue[] {
+    return unmappedVariables(this.target, sync);
+  }
+
+  /** Nothing more to ask: a webhook has no read call (the offline checks are reported on their own). */
+  check(): Promise<TargetIssue[]> {
+    return Promise.resolve([]);
   }
 
   async write(operation: WriteOperation, records: readonly DestinationRecord[], context: WriteContext): Promise<WriteResult> {

@@ -11,6 +11,8 @@ import { previewRun } from '../../src/engine';
 import { startSync } from '../../src/temporal/startSync';
 import { useMessagingFixture } from '../support/slackFixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
+import { rejectionOf } from '../support/rejection';
+import type { BackflowError } from '../../src/errors';
 
 const SYNC = 'accounts_at_risk_to_slack';
 const FILE = `syncs/${SYNC}.yaml`;
@@ -259,6 +261,23 @@ describe('Slack incoming-webhook destination through @slack/webhook', () => {
       expect(await run(taskQueue, 'to_slack_webhook')).toMatchObject({ status: 'succeeded', counts: { synced: 1 } });
       expect(fx.slack.messages('#general').map((m) => m.text)).toEqual(["Acme's health dropped to 38 (at-risk)", "Acme's health dropped to 30 (at-risk)"]);
     });
+  });
+
+  it('refuses a run whose template or `when:` names a field no mapping provides before anything is posted, as a bot-token sync does', async () => {
+    fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}  slack_hook:\n    type: slack_webhook\n    url: \${env:SLACK_WEBHOOK_URL}\n`);
+    const sync = fx.project.read(FILE).replace('connection: slack', 'connection: slack_hook').replace(/  channel: .*\n/, '').replace(/  onChange: .*\n/, '');
+    fx.project.write('syncs/to_slack_webhook.yaml', sync.replace('{{ name }}', '{{ nmae }}').replace('field: segment', 'field: segmnt'));
+    const taskQueue = uniqueTaskQueue('slack-webhook-check');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      // It ran (partial) and rejected every row, one by one, for what is a mistake in the sync file.
+      const failure = await rejectionOf<BackflowError>(run(taskQueue, 'to_slack_webhook'));
+      expect(failure.code).toBe('CONFIG_INVALID');
+      expect(failure.message).toBe(
+        'sync to_slack_webhook failed: syncs/to_slack_webhook.yaml: destination.template: the template uses nmae, which no mapping provides (mapped: name, health, segment)\n' +
+          'syncs/to_slack_webhook.yaml: destination.when.field: segmnt is not a mapped field (mapped: name, health, segment)',
+      );
+    });
+    expect(fx.slack.requests().filter((r) => r.method === 'incoming-webhook')).toEqual([]);
   });
 
   it('in insert mode, posts a row the `when:` filter left out once it qualifies', async () => {
