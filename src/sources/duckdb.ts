@@ -5,6 +5,8 @@ import { BackflowError } from '../errors';
 import { NormalizeError, normalizeValue, readNormalized, readValue, shortestFloat32, textOf, type ValueKind } from './normalize';
 import { UnreadableValue, type Column, type Source, type SourceRow, type Value } from './source';
 import { SourceUnavailable } from './sourceErrors';
+import { endedInError } from './duckdbStreamEnd';
+import { asSubquery } from './subquery';
 
 /** Resolves a DuckDB path from config against the project directory (`:memory:` stays as is). */
 export function duckdbPath(config: DuckdbConnection, projectDir: string): string {
@@ -229,6 +231,21 @@ export class DuckdbSource implements Source {
         return row;
       });
     }
+    if (endedInError(result)) throw await this.failurePartWay(connection, sql);
+  }
+
+  /**
+   * The error of a query that stopped part-way (endedInError), which DuckDB does not hand over: the
+   * model run again with every value of every row computed (hashed, so memory stays flat) fails with
+   * it. One that then runs to its end failed for a passing reason, and is retried.
+   */
+  private async failurePartWay(connection: DuckDBConnection, sql: string): Promise<Error> {
+    try {
+      await connection.run(`SELECT count(hash(backflow_model)) FROM ${asSubquery(sql)} AS backflow_model`);
+    } catch (err) {
+      return new BackflowError('SOURCE_QUERY_FAILED', `DuckDB: ${(err as Error).message}`);
+    }
+    return new SourceUnavailable('DuckDB: the query stopped part-way with an error DuckDB did not name, and ran to its end when run again; retried', 'SOURCE_UNAVAILABLE');
   }
 
   async close(): Promise<void> {

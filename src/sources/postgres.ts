@@ -5,6 +5,9 @@ import { NormalizeError, normalizeDecimal, normalizeFloat, normalizeInterval, no
 import { UnreadableValue, type Column, type Source, type SourceRow, type Value } from './source';
 import { isPostgresUnavailable, sourceFailure } from './sourceErrors';
 import { pgConnectTimeoutMs } from '../state/stateUrl';
+import { asSubquery } from './subquery';
+
+export { asSubquery };
 
 /** Canonical kinds of PostgreSQL's built-in type OIDs (pg_type.oid); the rest read as text. */
 const KIND_BY_OID: Record<number, ValueKind> = {
@@ -159,38 +162,6 @@ const SESSION_SETTINGS: ReadonlyArray<{ sql: string; optional: boolean }> = [
 
 /** SQLSTATE 42704: unrecognized configuration parameter. */
 const UNKNOWN_PARAMETER = '42704';
-
-/**
- * The model as a subquery. Its own lines end before the closing parenthesis (a trailing `-- comment`
- * would swallow it), and a closing `;` goes, with the line comments after it: PostgreSQL runs such a
- * model, and refused it only wrapped. Nothing else is touched. Trimmed piece by piece from the end, in
- * linear time: a regular expression over such endings backtracked exponentially on a line of dashes.
- */
-export function asSubquery(sql: string): string {
-  let body = sql.trimEnd();
-  for (;;) {
-    if (body.endsWith(';')) {
-      body = body.slice(0, -1).trimEnd();
-      continue;
-    }
-    const lineStart = body.lastIndexOf('\n') + 1;
-    const line = body.slice(lineStart);
-    // `…; -- done`: the comment after the closing semicolon, on its line.
-    const after = /;\s*--/.exec(line);
-    if (after) {
-      body = body.slice(0, lineStart + after.index + 1);
-      continue;
-    }
-    // `…;` then lines that are only comments.
-    let before = body;
-    while (/^\s*--/.test(before.slice(before.lastIndexOf('\n') + 1)) && before.includes('\n')) before = before.slice(0, before.lastIndexOf('\n')).trimEnd();
-    if (before !== body && before.endsWith(';')) {
-      body = before;
-      continue;
-    }
-    return `(\n${body}\n)`;
-  }
-}
 
 /**
  * PostgreSQL (or Redshift) through `pg` with a server-side cursor: pages of `pageSize` rows, never
