@@ -411,6 +411,16 @@ describe('errors', () => {
     expect(result.results.errors?.[0]?.reason).toBe('invalidQuery');
   });
 
+  it('fails a query erroring part-way through its rows, as BigQuery does (it was DONE with the rows before the error)', async () => {
+    const err = await client<ApiFailure>(
+      // 75,000 rows, one of the last of them unreadable: DuckDB has streamed many chunks by then.
+      "return failure(bigquery.query('SELECT e.id, k, CAST(IF(e.id = 24000 AND k = 3, \\'n/a\\', CAST(e.id AS STRING)) AS INT64) AS n FROM big.events AS e CROSS JOIN UNNEST([1, 2, 3]) AS k'));",
+    );
+    expect(err.code).toBe(400);
+    expect(err.errors?.[0]?.reason).toBe('invalidQuery');
+    expect(err.message).toMatch(/^Could not convert string 'n\/a' to INT64/);
+  });
+
   it('rejects legacy SQL, which the sandbox does not run', async () => {
     const result = await client<{ job: ApiFailure; raw: ApiFailure }>(`
       const job = await failure(bigquery.createQueryJob({ query: 'SELECT 1', useLegacySql: true }));

@@ -12,7 +12,8 @@
 import { DuckDBTypeId, ResultReturnType, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { bytesProcessed } from './cost';
 import type { Warehouse } from './engine';
-import { BigQueryApiError, datasetNotFound, duplicate, fromDuckDbError, invalidQuery, notFound, tableNotFound, QUERY_LOCATION } from './errors';
+import { endedInError } from '../../sources/duckdbStreamEnd';
+import { BigQueryApiError, datasetNotFound, duplicate, fromDuckDbError, internalError, invalidQuery, notFound, tableNotFound, QUERY_LOCATION } from './errors';
 import { quoteIdent, quoteString } from './params';
 import type { TranslatedStatement, Translation } from './sql';
 import { fieldFor, fitsInt64, toWire, type FieldSchema, type WireCell } from './wire';
@@ -127,6 +128,13 @@ async function readRows(connection: DuckDBConnection, sql: string, wanted: strin
   // Chunk by chunk: only wire strings are kept, never DuckDB's value objects.
   for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
     for (const values of chunk.getRows()) rows.push(values.map((value, c) => convert[c]?.(value) ?? null));
+  }
+  // A query failing past its first chunks ended here as if complete: the job was DONE with the rows
+  // before the error, where BigQuery fails it. DuckDB does not hand over the error: run again
+  // (materialized, as the rows are kept anyway), the query fails with it.
+  if (endedInError(result)) {
+    await connection.run(sql);
+    throw internalError('The query stopped part-way with an error DuckDB did not name, and ran to its end when run again. Retry the query.');
   }
   return { names, types, rows, changed: null, returned: true };
 }
