@@ -7,6 +7,7 @@
  * --experimental-vm-modules. The sandbox itself runs here, so its request log is checked directly.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startBigQuerySandbox, type BigQuerySandbox } from '../../src/sandbox/bigquery';
@@ -215,6 +216,24 @@ describe('bigquery.query (jobs.query + getQueryResults)', () => {
     `);
     expect(result.rows).toEqual([{ none: null, half: 3.5, inf: 'Infinity', nan: { NaN: true }, trunc: -3 }]);
     expect(result.divByZero).toMatchObject({ code: 400, message: 'division by zero: 1 / 0', errors: [{ reason: 'invalidQuery' }] });
+  });
+
+  it("hashes to BYTES (MD5, SHA1, SHA256), writes TO_HEX in lowercase and FORMATs printf-style, as GoogleSQL does (dbt's surrogate keys)", async () => {
+    const rows = await client<unknown>(`
+      const [rows] = await bigquery.query("SELECT TO_HEX(MD5(CONCAT(name, '-', CAST(id AS STRING)))) AS surrogate, MD5('a') AS md5, TO_HEX(SHA1('a')) AS sha1, TO_HEX(SHA256(b'a')) AS sha256, FROM_HEX('0cc') AS unhexed, FORMAT('%d-%s: %.2f', id, name, score) AS formatted FROM analytics.accounts WHERE id = 1");
+      return plain(rows);
+    `);
+    expect(rows).toEqual([
+      {
+        // md5('Acme-1'), as BigQuery's TO_HEX(MD5(…)) writes it: 32 lowercase hex digits.
+        surrogate: createHash('md5').update('Acme-1').digest('hex'),
+        md5: { Buffer: createHash('md5').update('a').digest('base64') },
+        sha1: createHash('sha1').update('a').digest('hex'),
+        sha256: createHash('sha256').update('a').digest('hex'),
+        unhexed: { Buffer: Buffer.from([0x00, 0xcc]).toString('base64') },
+        formatted: '1-Acme: 72.50',
+      },
+    ]);
   });
 
   it('runs DML and reports the affected rows', async () => {

@@ -4,7 +4,8 @@
  * lookups in BigQuery's terms (a dataset is a schema; tables and views are tables).
  *
  * Sessions run in UTC, BigQuery's default time zone, so TIMESTAMP literals and casts without
- * an offset mean the same instant as they would in BigQuery, and know GoogleSQL's division functions.
+ * an offset mean the same instant as they would in BigQuery, and know GoogleSQL's division and
+ * hashing functions.
  */
 
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -37,8 +38,19 @@ const GOOGLESQL_DIVISION = `
   CREATE OR REPLACE TEMP MACRO ieee_divide(x, y) AS CAST(x AS DOUBLE) / CAST(y AS DOUBLE);
   CREATE OR REPLACE TEMP MACRO div(x, y) AS CASE WHEN y = 0 THEN error('division by zero: ' || x || ' / ' || y) ELSE x // y END;`;
 
+/**
+ * GoogleSQL functions whose DuckDB namesakes answer differently, under the names the translation
+ * gives them (sql.ts): MD5, SHA1 and SHA256 return the digest as BYTES (DuckDB: its hex as text, which
+ * TO_HEX then hex-encoded again), and TO_HEX writes lowercase digits (DuckDB's hex: uppercase).
+ */
+const GOOGLESQL_HASHING = `
+  CREATE OR REPLACE TEMP MACRO bq_md5(x) AS unhex(md5(x));
+  CREATE OR REPLACE TEMP MACRO bq_sha1(x) AS unhex(sha1(x));
+  CREATE OR REPLACE TEMP MACRO bq_sha256(x) AS unhex(sha256(x));
+  CREATE OR REPLACE TEMP MACRO bq_to_hex(x) AS lower(hex(x));`;
+
 async function utcSession(connection: DuckDBConnection): Promise<DuckDBConnection> {
-  await connection.run(`SET TimeZone = 'UTC';${GOOGLESQL_DIVISION}`);
+  await connection.run(`SET TimeZone = 'UTC';${GOOGLESQL_DIVISION}${GOOGLESQL_HASHING}`);
   return connection;
 }
 

@@ -22,9 +22,11 @@
  * - `UNNEST(arr) AS x` in FROM → `UNNEST(arr) AS x(x)` (x is the element, as in GoogleSQL),
  *   `x IN UNNEST(arr)` → `x IN (SELECT UNNEST(arr))`;
  * - SAFE_CAST → TRY_CAST, `* EXCEPT (…)` → `* EXCLUDE (…)`, CURRENT_TIMESTAMP() and friends,
- *   LOGICAL_OR/LOGICAL_AND/REGEXP_CONTAINS → DuckDB's names, INSERT/DELETE/MERGE without INTO/FROM.
+ *   LOGICAL_OR/LOGICAL_AND/REGEXP_CONTAINS → DuckDB's names, FORMAT → printf (GoogleSQL's `%d`, `%s`),
+ *   INSERT/DELETE/MERGE without INTO/FROM.
  *
- * SAFE_DIVIDE, IEEE_DIVIDE and DIV are macros of every job's session (engine.ts).
+ * SAFE_DIVIDE, IEEE_DIVIDE and DIV are macros of every job's session (engine.ts), as are MD5, SHA1
+ * and SHA256 (the digest as BYTES) and TO_HEX (lowercase).
  *
  * Everything else is passed through as DuckDB SQL: functions whose signatures differ
  * (DATE_TRUNC(d, MONTH), DATE_DIFF, FORMAT_DATE, GENERATE_ARRAY, STRUCT(… AS …),
@@ -340,6 +342,13 @@ const FUNCTION_RENAMES: Record<string, string> = {
   LOGICAL_OR: 'bool_or',
   LOGICAL_AND: 'bool_and',
   REGEXP_CONTAINS: 'regexp_matches',
+  // DuckDB's format() takes {} placeholders: GoogleSQL's %d / %s came back as written, unformatted.
+  FORMAT: 'printf',
+  // Macros of every job's session (engine.ts): the digest as BYTES, hex in lowercase.
+  MD5: 'bq_md5',
+  SHA1: 'bq_sha1',
+  SHA256: 'bq_sha256',
+  TO_HEX: 'bq_to_hex',
 };
 /**
  * Words DuckDB reserves that GoogleSQL does not (so `SELECT show, unique FROM t` is valid there)
