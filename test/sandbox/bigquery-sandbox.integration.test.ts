@@ -236,6 +236,15 @@ describe('bigquery.query (jobs.query + getQueryResults)', () => {
     ]);
   });
 
+  it('numbers EXTRACT(DAYOFWEEK …) from 1 (Sunday) to 7 (Saturday), as GoogleSQL does', async () => {
+    const rows = await client<unknown>(`
+      const [rows] = await bigquery.query("SELECT EXTRACT(DAYOFWEEK FROM DATE '2024-03-17') AS sunday, EXTRACT(DAYOFWEEK FROM signup_date) AS of_column, EXTRACT(DAYOFWEEK FROM TIMESTAMP '2024-03-16 23:00:00+00') * 10 AS saturday_times_ten, EXTRACT(DAYOFWEEK FROM DATE '2024-03-17') IN (1, 7) AS weekend FROM analytics.accounts WHERE id = 1");
+      return plain(rows);
+    `);
+    // signup_date 2024-01-02 is a Tuesday.
+    expect(rows).toEqual([{ sunday: 1, of_column: 3, saturday_times_ten: 70, weekend: true }]);
+  });
+
   it('runs DML and reports the affected rows', async () => {
     await sandbox.exec('CREATE TABLE analytics.audit (id BIGINT)');
     const result = await client<{ inserted: unknown; stats: Record<string, unknown>; after: unknown }>(`

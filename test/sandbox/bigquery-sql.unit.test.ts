@@ -178,6 +178,12 @@ describe('types and functions', () => {
       `SELECT * EXCLUDE (secret), CURRENT_TIMESTAMP, CURRENT_DATE, bool_or(flag), regexp_matches(s, '^a') FROM "analytics"."t"`,
     );
   });
+
+  it('counts EXTRACT(DAYOFWEEK …) from 1 (Sunday), as GoogleSQL does, leaving other parts as they are', () => {
+    expect(duck('SELECT EXTRACT(DAYOFWEEK FROM d) * 2, EXTRACT(DAY FROM d) FROM analytics.t')).toBe(
+      'SELECT (EXTRACT(DAYOFWEEK FROM d) + 1) * 2, EXTRACT(DAY FROM d) FROM "analytics"."t"',
+    );
+  });
 });
 
 describe('query parameters', () => {

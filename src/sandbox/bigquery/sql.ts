@@ -23,7 +23,7 @@
  *   `x IN UNNEST(arr)` → `x IN (SELECT UNNEST(arr))`;
  * - SAFE_CAST → TRY_CAST, `* EXCEPT (…)` → `* EXCLUDE (…)`, CURRENT_TIMESTAMP() and friends,
  *   LOGICAL_OR/LOGICAL_AND/REGEXP_CONTAINS → DuckDB's names, FORMAT → printf (GoogleSQL's `%d`, `%s`),
- *   INSERT/DELETE/MERGE without INTO/FROM.
+ *   EXTRACT(DAYOFWEEK …) + 1 (GoogleSQL's days run 1-7 from Sunday), INSERT/DELETE/MERGE without INTO/FROM.
  *
  * SAFE_DIVIDE, IEEE_DIVIDE and DIV are macros of every job's session (engine.ts), as are MD5, SHA1
  * and SHA256 (the digest as BYTES) and TO_HEX (lowercase).
@@ -735,6 +735,13 @@ class StatementTranslator {
     if (current !== undefined && next === '(' && this.upper(this.nextSig(nextAt)) === ')') {
       this.emit(current, t.start);
       return this.nextSig(nextAt);
+    }
+    if (word === 'EXTRACT' && next === '(' && this.upper(this.nextSig(nextAt)) === 'DAYOFWEEK') {
+      // GoogleSQL numbers the days 1 (Sunday) to 7; DuckDB's DAYOFWEEK counts from 0 (Sunday) to 6.
+      this.emit('(', t.start);
+      this.emitToken(i);
+      this.addSuffix(this.matching(nextAt), ' + 1)');
+      return i;
     }
     const renamed = FUNCTION_RENAMES[word];
     if (renamed !== undefined && next === '(') {
