@@ -92,9 +92,16 @@ export function createActivities(deps: EngineDeps) {
       });
     },
 
-    /** The maintenance schedule's work: retention pruning, staleness alerts. */
+    /** The maintenance schedule's work: runs left open by an ended workflow closed, retention pruning, staleness alerts. */
     async runMaintenance(): Promise<MaintenanceResult> {
-      return asActivity(() => runMaintenance(deps, (sync) => scheduleFacts(Context.current().client, sync, Context.current().info.taskQueue)));
+      const { client, info } = Context.current();
+      return asActivity(() =>
+        runMaintenance(
+          deps,
+          (sync) => scheduleFacts(client, sync, info.taskQueue),
+          (runId) => workflowStatusOf(client, workflowIdOfRun(runId)),
+        ),
+      );
     },
   };
 }

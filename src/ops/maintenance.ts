@@ -9,6 +9,8 @@ import { observeStaleness } from './incidents';
 import { pruneRecordResults, type PruneResult } from './retention';
 import { opsDb } from './schema';
 import { deliverOwedWriteBacks } from './owedWriteBacks';
+import { closeAbandonedRuns } from './abandonedRuns';
+import type { RunWorkflowStatus } from '../engine/startRun';
 
 /** Scheduled fires a sync may miss in a row (no completed run since) before it is stale. */
 export const DEFAULT_STALE_AFTER = 3;
@@ -19,6 +21,8 @@ export interface MaintenanceResult {
   stale: string[];
   /** Syncs whose file is invalid: not checked, reported as failing (see reportInvalidSyncs). */
   invalid: string[];
+  /** Runs closed RUN_ABANDONED: their workflow had ended without finishing them (see closeAbandonedRuns). */
+  abandoned: string[];
 }
 
 /** When the sync last completed a run (succeeded or partial) and how long that run took, and its first run. */
@@ -116,7 +120,8 @@ async function syncsOwedAlerts(deps: EngineDeps): Promise<string[]> {
 }
 
 /**
- * The maintenance schedule's work: write the write-backs still owed, prune per-record results past
+ * The maintenance schedule's work: close runs whose workflow ended without finishing them (terminated,
+ * timed out), write the write-backs still owed, prune per-record results past
  * retention, deliver alerts still owed to a channel (every sync's), and alert on scheduled syncs that
  * have missed `staleAfter` of their scheduled fires since their last completed run (resolving when
  * they have not). An invalid sync file does not stop the checks of the other syncs; it is reported
@@ -126,9 +131,13 @@ export async function runMaintenance(
   deps: EngineDeps,
   /** The sync's schedule: paused, a sync misses its fires on purpose (not stale); resumed, fires before count for nothing. */
   scheduleOf: (sync: string) => Promise<ScheduleFacts> = async () => ({ paused: false }),
+  /** What Temporal says of a run's workflow; without it (no Temporal to ask) open runs are left to their sync's next start. */
+  workflowStatus?: RunWorkflowStatus,
 ): Promise<MaintenanceResult> {
   const project = loadProject(deps.projectDir, { strict: false });
   const now = deps.now?.() ?? new Date();
+  // Closed as its own finishRun would have: alerts, metrics and write-back included.
+  const abandoned = workflowStatus ? await closeAbandonedRuns(deps, workflowStatus) : [];
   // Before pruning: an owed write-back needs its run's results.
   await deliverOwedWriteBacks(deps);
   const pruned = await pruneRecordResults(deps.state, project.recordRetentionMs, now);
@@ -167,5 +176,5 @@ export async function runMaintenance(
     const spec = project.syncs.get(sync);
     if (spec?.alerts && !observed.has(sync)) await applyObservations(alertDeps, sync, spec.alerts, []);
   }
-  return { pruned, stale, invalid };
+  return { pruned, stale, invalid, abandoned };
 }

@@ -1,5 +1,7 @@
 import { msNumberToTs, tsToDate } from '@temporalio/common/lib/time';
 import { observeStaleness } from '../../src/ops/incidents';
+import { runDuration } from '../../src/ops/metrics';
+import { getRun } from '../../src/state/runs';
 import { pauseSchedule, resumeSchedule, syncScheduleOptions } from '../../src/temporal/schedules';
 import { scheduleFacts } from '../../src/temporal/scheduleFacts';
 import { startSync } from '../../src/temporal/startSync';
@@ -89,6 +91,57 @@ describe('the maintenance workflow (run by its schedule)', () => {
       } finally {
         await fx.temporal.client.schedule.getHandle(options.scheduleId).delete();
       }
+    } finally {
+      await hooks.close();
+    }
+  });
+
+  it('closes a run whose workflow was terminated as RUN_ABANDONED, alerting and counting it, and leaves a running one alone', async () => {
+    const hooks = await startAlertReceiver();
+    try {
+      // A sync run by hand (no schedule): no next start comes to close what a terminate leaves open.
+      fx.project.write(FILE, `${fx.project.read(FILE)}alerts: { webhook: ${hooks.url}/hook }\n`);
+      const taskQueue = uniqueTaskQueue('maintenance-abandoned');
+      const failedRuns = async () =>
+        (await runDuration.get()).values
+          .filter((v) => v.metricName === 'backflow_run_duration_seconds_count' && v.labels.sync === SYNC && v.labels.status === 'failed')
+          .reduce((sum, v) => sum + v.value, 0);
+      const failedBefore = await failedRuns();
+      const maintain = (pass: string) =>
+        fx.temporal.client.workflow.execute('maintenanceWorkflow', { taskQueue, workflowId: `backflow-maintenance-test-${taskQueue}-${pass}`, args: [] });
+      fx.sandbox.setFaults({ writeResponseDelayMs: 2_000 });
+      let terminatedAt = 0;
+      let runId = '';
+      await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+        const run = await startSync(fx.temporal.client, SYNC, { taskQueue });
+        runId = run.workflowId;
+        while ((await run.progress()).phase !== 'syncing') await new Promise((resolve) => setTimeout(resolve, 50));
+        // Its workflow still running: not touched.
+        expect(await maintain('running')).toMatchObject({ abandoned: [] });
+        expect(await getRun(fx.project.deps.state, runId)).toMatchObject({ status: 'running' });
+        terminatedAt = Date.now();
+        await fx.temporal.client.workflow.getHandle(runId).terminate('stuck, said the operator');
+        expect(await maintain('terminated')).toMatchObject({ abandoned: [runId] });
+        // Closed once: a second pass finds nothing to close, and alerts nothing more.
+        expect(await maintain('again')).toMatchObject({ abandoned: [] });
+      });
+      const closed = await getRun(fx.project.deps.state, runId);
+      expect(closed).toMatchObject({
+        status: 'failed',
+        phase: 'finished',
+        error_code: 'RUN_ABANDONED',
+        error_message: 'its workflow ended (TERMINATED) without finishing the run; closed by the hourly maintenance',
+      });
+      // Ended when its workflow did, not when the maintenance found it.
+      expect(Math.abs(Date.parse(closed.finished_at ?? '') - terminatedAt)).toBeLessThan(1_500);
+      expect(await failedRuns()).toBe(failedBefore + 1);
+      expect(hooks.posts.map((post) => post.body)).toEqual([expect.objectContaining({ type: 'incident.opened', kind: 'failed', runId })]);
+      // The sync is free; its next run sends what the terminated one left.
+      fx.sandbox.setFaults({});
+      await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+        expect(await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).toMatchObject({ status: 'succeeded' });
+      });
+      expect(fx.sandbox.records('Account')).toHaveLength(4);
     } finally {
       await hooks.close();
     }

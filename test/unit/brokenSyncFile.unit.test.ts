@@ -156,7 +156,7 @@ describe('alerts and maintenance with an invalid sync file', () => {
     await closeRun(state, { runId: 'r1', now: '2026-11-26T10:00:05.000Z' });
     now = new Date('2026-11-26T12:00:00Z'); // 2 h later: 7 fires of accounts missed
     for (let pass = 0; pass < 2; pass++) {
-      expect(await runMaintenance(deps)).toEqual({ pruned: expect.any(Object) as unknown, stale: ['accounts'], invalid: ['new_sync'] });
+      expect(await runMaintenance(deps)).toEqual({ pruned: expect.any(Object) as unknown, stale: ['accounts'], invalid: ['new_sync'], abandoned: [] });
     }
     expect(bodies().map((post) => [post.type, post.sync, post.kind])).toEqual([
       ['incident.opened', 'new_sync', 'failed'],
