@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure, TerminatedFailure } from '@temporalio/common';
 import type { RunSummary } from '../state/summary';
 import { BackflowError, type ErrorCode } from '../errors';
 import { SYNC_FAILED, progressQuery, type SyncProgress, type syncWorkflow } from '../../workflows';
@@ -74,6 +74,15 @@ export async function startSync(client: Client, sync: string, options: StartSync
         // Cancelled: the engine's code, as `runs` records the run (failed, CANCELLED).
         if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) {
           throw new BackflowError('CANCELLED', `sync ${sync}: the run was cancelled; what it committed stands, the rest goes with the next run`);
+        }
+        // Terminated (Temporal Web, `temporal workflow terminate`): the engine's code, as `runs` records
+        // the run once it is closed. It read as the operator's bare reason (`stuck`, code ERROR).
+        if (err instanceof WorkflowFailedError && err.cause instanceof TerminatedFailure) {
+          const reason = err.cause.message ? ` (${err.cause.message})` : '';
+          throw new BackflowError(
+            'RUN_ABANDONED',
+            `sync ${sync}: its run was terminated in Temporal${reason}; what it committed stands, the run is closed RUN_ABANDONED by the sync's next start or the hourly maintenance, and the next run sends the rest`,
+          );
         }
         // Surface the run's own reason, not the generic "Workflow execution failed".
         if (err instanceof WorkflowFailedError && err.cause) throw new Error(err.cause.message, { cause: err });

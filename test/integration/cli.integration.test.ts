@@ -16,7 +16,7 @@ import { startAlertReceiver } from '../support/alertReceiver';
 import { backflow, expectSucceeded } from '../support/cli';
 import { runOnTestWorker, useSyncFixture } from '../support/fixture';
 import { describeStoreIndependent } from '../support/project';
-import { uniqueTaskQueue } from '../support/temporal';
+import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
 const SYNC_FILE = 'syncs/accounts_to_salesforce.yaml';
@@ -465,6 +465,33 @@ describeStoreIndependent('backflow run against a cluster', () => {
       await fx.temporal.client.workflow.getHandle(workflowId ?? '').terminate('test over');
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('backflow run against a cluster, its run terminated there', () => {
+  it('says the run was terminated, with the code runs gives it (it printed the bare reason, code ERROR)', async () => {
+    const taskQueue = uniqueTaskQueue('cli-terminated');
+    fx.sandbox.setFaults({ writeResponseDelayMs: 3_000 });
+    try {
+      await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+        const waiting = backflow(['run', SYNC, '--json', '--project', fx.project.dir], { ...fx.project.env, TEMPORAL_ADDRESS: fx.temporal.address, BACKFLOW_TASK_QUEUE: taskQueue });
+        // The batch is at the destination: the operator terminates the run in Temporal.
+        for (let tries = 0; fx.sandbox.requests().length === 0 && tries < 300; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+        for await (const execution of fx.temporal.client.workflow.list({ query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'` })) {
+          await fx.temporal.client.workflow.getHandle(execution.workflowId).terminate('stuck');
+        }
+        const result = await waiting;
+        expect(result.code).toBe(1);
+        expect(JSON.parse(result.stdout)).toEqual({
+          error: {
+            code: 'RUN_ABANDONED',
+            message: `sync ${SYNC}: its run was terminated in Temporal (stuck); what it committed stands, the run is closed RUN_ABANDONED by the sync's next start or the hourly maintenance, and the next run sends the rest`,
+          },
+        });
+      });
+    } finally {
+      fx.sandbox.setFaults({});
     }
   });
 });

@@ -482,6 +482,11 @@ describe('running a sync', () => {
       // Terminated, finishRun never runs: the run stays `running` and keeps the sync's lease.
       terminatedAt = Date.now();
       await fx.temporal.client.workflow.getHandle(terminatedId).terminate('stuck, said the operator');
+      // Whoever waited on it hears of the terminate, with the code `runs` gives the run once it is closed.
+      await expect(first.result()).rejects.toMatchObject({
+        code: 'RUN_ABANDONED',
+        message: expect.stringContaining(`sync ${SYNC}: its run was terminated in Temporal (stuck, said the operator); what it committed stands`) as unknown,
+      });
       expect(await getRun(fx.project.deps.state, terminatedId)).toMatchObject({ status: 'running' });
       fx.sandbox.setFaults({});
       // The next run comes later: the abandoned run still ended when its workflow did.
