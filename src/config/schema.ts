@@ -14,6 +14,15 @@ const secretReference = z
   .string()
   .regex(SECRET_REFERENCE, 'must be a secret reference like ${env:NAME}; secrets are never written in config files');
 
+/**
+ * Runs an object's cross-field check whenever the fields it reads parsed, not only when the whole object
+ * did: zod skips an object's refinements once any of its fields failed, so a typo elsewhere in the file
+ * (`mode: upsrt`) hid a field mapped twice or a bad cron, and `validate` told a file's problems a round at a time.
+ */
+function whenParsed(fields: z.ZodType): { when: (payload: { value: unknown }) => boolean } {
+  return { when: (payload) => fields.safeParse(payload.value).success };
+}
+
 const identifier = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must start with a letter or _ and contain only letters, digits and _');
@@ -97,7 +106,7 @@ export const salesforceConnectionSchema = z
     } else if (c.accessToken === undefined) {
       issue('accessToken', 'give accessToken, refreshToken + clientId, or privateKeyFile + clientId + username');
     }
-  });
+  }, whenParsed(z.looseObject({})));
 
 /** HubSpot with a private-app access token; `basePath` points it elsewhere (the sandbox). */
 export const hubspotConnectionSchema = z.strictObject({
@@ -246,6 +255,7 @@ export const temporalConfigSchema = z.strictObject({
     })
     .refine((tls) => (tls.clientCert === undefined) === (tls.clientKey === undefined), {
       message: 'clientCert and clientKey go together (mTLS needs both)',
+      ...whenParsed(z.looseObject({})),
     })
     .optional(),
   /** How long a stopping worker lets in-flight activities finish before handing them back. */
@@ -380,7 +390,7 @@ export const scheduleSchema = z
         if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['timezone'], message: problem });
       }
     }
-  });
+  }, whenParsed(z.looseObject({ cron: z.string().optional(), timezone: z.string().optional() })));
 
 export const mappingSchema = z.strictObject({
   /** Column of the model. */
@@ -455,7 +465,7 @@ export const syncSchema = z
         });
       }
     });
-  });
+  }, whenParsed(z.looseObject({ primaryKey: z.string(), destination: z.looseObject({}), mappings: z.array(z.looseObject({ to: z.string() })) })));
 
 export type Connection = z.infer<typeof connectionSchema>;
 export type DuckdbConnection = z.infer<typeof duckdbConnectionSchema>;

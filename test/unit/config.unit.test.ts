@@ -138,6 +138,30 @@ describe('loadProject', () => {
     );
   });
 
+  it("reports a file's cross-field problems (a field mapped twice, a bad cron or time zone) in the same round as a typo elsewhere", () => {
+    // zod skips an object's refinements once one of its fields failed: fixing `mode: upsrt` used to reveal the rest.
+    const sync = SYNC.concat('  - { from: title, to: Name }\n', 'mode: upsrt\n', 'schedule: { cron: "0 * * *", timezone: Europe/Pari, overlap: skipp }\n');
+    expect(issuesOf(project({ 'backflow.yaml': PROJECT, 'syncs/a.yaml': sync }))).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^syncs\/a\.yaml: mode: /),
+        expect.stringMatching(/^syncs\/a\.yaml: schedule\.overlap: /),
+        'syncs/a.yaml: mappings[1].to: field Name is already mapped by mappings[0]',
+        'syncs/a.yaml: schedule.cron: invalid cron "0 * * *": must have 5 fields (minute hour day-of-month month day-of-week), got 4',
+        'syncs/a.yaml: schedule.timezone: unknown timezone "Europe/Pari" (use an IANA name like Europe/Paris)',
+      ]),
+    );
+  });
+
+  it('reports a Salesforce connection missing its credentials in the same round as a wrong setting of it', () => {
+    const issues = issuesOf(project({ 'backflow.yaml': PROJECT.replace('accessToken: ${env:SF_TOKEN}', 'refreshToken: ${env:SF_REFRESH}\n    apiVersion: 62'), 'syncs/a.yaml': SYNC }));
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^backflow\.yaml: connections\.salesforce\.apiVersion: /),
+        "backflow.yaml: connections.salesforce.clientId: a refreshToken needs the connected app's clientId (and clientSecret if the app requires it)",
+      ]),
+    );
+  });
+
   it('reports a reference to a connection that does not exist or has the wrong role', () => {
     const issues = issuesOf(
       project({
