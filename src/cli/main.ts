@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { CodecServerCommandOptions } from './commands/codecServer';
 import type { SchedulesOptions } from './commands/schedules';
 import { BackflowError } from '../errors';
-import { errorJson, reportError } from './output';
+import { errorJson, reportError, stopOnClosedPipe } from './output';
 
 /**
  * A command's module, loaded when the command runs: loading them all up front (the Temporal worker,
@@ -143,6 +143,7 @@ function program(setExit: (code: number) => void): Command {
 
 export async function main(argv: string[]): Promise<void> {
   let code = 0;
+  stopOnClosedPipe();
   try {
     await program((c) => (code = c)).parseAsync(argv);
   } catch (err) {

@@ -21,6 +21,22 @@ export function exitCodeOf(signal: NodeJS.Signals): number {
   return signal === 'SIGINT' ? 130 : 143;
 }
 
+/** The exit status of a command whose reader closed the pipe (128 + SIGPIPE), as `git log | head` gives. */
+export const CLOSED_PIPE_EXIT_CODE = 141;
+
+/**
+ * A reader that stops early (`| head`, a `jq` that failed) closes the pipe under stdout or stderr: the
+ * command stops there, quietly. Unhandled, the next write crashed it with a Node stack trace on stderr.
+ */
+export function stopOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit(CLOSED_PIPE_EXIT_CODE);
+    });
+  }
+}
+
 /**
  * Ends the command on a signal: `message` on stderr, and with `--json` the same on stdout as
  * `{"error": {"code": "INTERRUPTED", …}}`, so a script tells "stopped waiting" from a crash.

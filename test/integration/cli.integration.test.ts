@@ -694,6 +694,21 @@ describe('history commands on a large run, and on values a terminal would act on
     expect([bad.code, JSON.parse(bad.stdout)]).toEqual([1, { error: { code: 'CONFIG_INVALID', message: '--limit 0: not a whole number of 1 or more' } }]);
   });
 
+  it('runs show --json into a reader that stops early (| head): stops quietly with 141, no stack trace', async () => {
+    const run = await runOnWorker('closed-pipe');
+    // Far more than a pipe's 64 KB buffer: the command is still writing when the reader goes.
+    await addResults(run.runId, Array.from({ length: 2_000 }, (_, i) => `k${i + 1}`));
+    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'backflow.js'), 'runs', 'show', run.runId, '--json', '--project', fx.project.dir], {
+      env: { ...process.env, ...fx.project.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect({ code, stderr }).toEqual({ code: 141, stderr: '' });
+  });
+
   it('records --key: the latest 100 results and a line for the earlier ones; --limit N; --json all; the key escaped', async () => {
     const run = await runOnWorker('long-history');
     const key = 'line1\nline2';
