@@ -16,14 +16,10 @@ function typeMismatch(issue: Issue): { expected: string; received: string } | un
  */
 export function describeIssue(issue: Issue): string {
   const mismatch = typeMismatch(issue);
-  if (mismatch?.received === 'undefined') return `missing: this field is required (${mismatch.expected})`;
-  if (mismatch?.received === 'null') {
-    return `empty: give it a value (${mismatch.expected}); a value starting with # must be quoted, as # begins a YAML comment`;
-  }
   if (mismatch?.expected === 'string' && mismatch.received === 'object') {
     return 'expected text, found a mapping: quote text that starts with { (e.g. template: "{{ name }}"), which YAML reads as a mapping';
   }
-  if (mismatch) return `expected ${mismatch.expected}, found ${mismatch.received}`;
+  if (mismatch) return mismatchMessage(mismatch.expected, mismatch.received);
   if (issue.code === 'invalid_key') {
     const reasons = [...new Set(issue.issues.map((inner) => inner.message))];
     return `this name is not allowed: ${reasons.join('; ')}`;
@@ -34,10 +30,17 @@ export function describeIssue(issue: Issue): string {
     // A discriminated union names its options in its own message, with no branches to read.
     if (expected.length > 0 && expected.every((found) => found !== undefined)) {
       const forms = [...new Set(expected.map((found) => found?.expected))];
-      return `expected ${forms.join(' or ')}, found ${expected[0]?.received ?? 'something else'}`;
+      return mismatchMessage(forms.join(' or '), expected[0]?.received ?? 'something else');
     }
   }
   return issue.message;
+}
+
+/** A value of the wrong type; none at all (`undefined`) or an empty one (`null`) said as such. */
+function mismatchMessage(expected: string, received: string): string {
+  if (received === 'undefined') return `missing: this field is required (${expected})`;
+  if (received === 'null') return `empty: give it a value (${expected}); a value starting with # must be quoted, as # begins a YAML comment`;
+  return `expected ${expected}, found ${received}`;
 }
 
 /** A YAML parser message, its library-facing advice put in a config author's terms. */

@@ -8,6 +8,13 @@ describe('config problems in the terms of the YAML written', () => {
     expect(issuesOf({ 'backflow.yaml': PROJECT, 'syncs/a.yaml': SYNC.replace('primaryKey: id', 'primaryKey: #id') })).toEqual([
       'syncs/a.yaml: primaryKey: empty: give it a value (string); a value starting with # must be quoted, as # begins a YAML comment',
     ]);
+    // The model, which takes SQL or a dbt reference, said "found undefined" / "found null" in zod's terms.
+    expect(issuesOf({ 'backflow.yaml': PROJECT, 'syncs/a.yaml': SYNC.replace('model: SELECT id, name FROM accounts\n', '') })).toEqual([
+      'syncs/a.yaml: model: missing: this field is required (string or object)',
+    ]);
+    expect(issuesOf({ 'backflow.yaml': PROJECT, 'syncs/a.yaml': SYNC.replace('model: SELECT id, name FROM accounts', 'model:   # TODO') })).toEqual([
+      'syncs/a.yaml: model: empty: give it a value (string or object); a value starting with # must be quoted, as # begins a YAML comment',
+    ]);
   });
 
   it('says an unquoted {{ template }} was read as a mapping, without a Node warning on the terminal', () => {
