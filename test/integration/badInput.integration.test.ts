@@ -169,6 +169,22 @@ describe('a destination object that does not exist', () => {
   });
 });
 
+describe('a mapped field the destination lacks', () => {
+  it('validate names it by file and path; run does not ask first: each record is rejected with the destination’s error, nothing committed', async () => {
+    edit(SYNC_FILE, 'to: Segment__c', 'to: Segmint__c');
+    const validated = await backflow(['validate', '--project', fx.project.dir], fx.project.env);
+    expect(validated.code).toBe(1);
+    expect(validated.stderr).toContain(`${SYNC_FILE}: mappings[2].to: Account has no field Segmint__c`);
+    const result = await run('--json');
+    expect(result.code).toBe(2);
+    const summary = JSON.parse(result.stdout) as { runId: string };
+    expect(summary).toMatchObject({ status: 'partial', counts: { extracted: 4, synced: 0, rejected: 4 } });
+    const rejected = await fx.project.deps.state.selectFrom('record_results').select(['error_code', 'error_message']).where('run_id', '=', summary.runId).execute();
+    expect(rejected).toEqual(Array.from({ length: 4 }, () => ({ error_code: 'INVALID_FIELD', error_message: "No such column 'Segmint__c' on sobject of type Account" })));
+    expect(await snapshotCount()).toBe(0);
+  });
+});
+
 /** Bad values: the destination rejects the record, which is reported with its field and retried next run; the rest land. */
 describe('bad values are rejected per record, the rest of the batch lands', () => {
   it.each([
