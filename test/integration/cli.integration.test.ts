@@ -462,6 +462,11 @@ describeStoreIndependent('backflow run against a cluster', () => {
       const [code] = (await exited) as [number | null];
       expect(code).toBe(143);
       expect(stderr).toContain(`stopped waiting (SIGTERM); run ${workflowId ?? ''} goes on on the cluster`);
+      // It said why it was waiting, rather than waiting without a word.
+      expect(stderr).toContain(
+        `note: no worker is polling task queue ${taskQueue} on ${fx.temporal.address} (namespace default): run ${workflowId ?? ''} waits until one does; ` +
+          'start `backflow worker` with the same TEMPORAL_ADDRESS and BACKFLOW_TASK_QUEUE',
+      );
       await fx.temporal.client.workflow.getHandle(workflowId ?? '').terminate('test over');
     } finally {
       child.kill('SIGKILL');
@@ -493,6 +498,18 @@ describe('backflow run against a cluster, its run terminated there', () => {
     } finally {
       fx.sandbox.setFaults({});
     }
+  });
+});
+
+describe('backflow run against a cluster whose worker polls the task queue', () => {
+  it('says nothing of workers, and the run succeeds', async () => {
+    const taskQueue = uniqueTaskQueue('cli-cluster-worker');
+    const result = await withWorker(fx.temporal, fx.project.deps, taskQueue, () =>
+      backflow(['run', SYNC, '--json', '--project', fx.project.dir], { ...fx.project.env, TEMPORAL_ADDRESS: fx.temporal.address, BACKFLOW_TASK_QUEUE: taskQueue }),
+    );
+    expectSucceeded(result);
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'succeeded' });
+    expect(result.stderr).not.toContain('no worker is polling');
   });
 });
 
