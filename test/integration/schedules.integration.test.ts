@@ -193,6 +193,21 @@ describe('backflow schedules', () => {
     await expect(triggerSchedule(temporal.client, 'sched_c')).rejects.toThrow('sync sched_c has no schedule backflow:sched_c');
   });
 
+  it('pause, resume, trigger and backfill of a name no sync has say so, with the syncs defined; of a sync without schedule:, how to add one', async () => {
+    for (const action of [['pause'], ['resume'], ['trigger'], ['backfill', '--from', '2026-01-01', '--to', '2026-01-02']]) {
+      const [verb, ...rest] = action as [string, ...string[]];
+      const typo = await backflow(['schedules', verb, 'sched_aa', ...rest, '--project', dir], cliEnv());
+      expect(typo.code).toBe(1);
+      // Which syncs are defined by now depends on the tests before (one removes sched_b).
+      expect(typo.stderr).toMatch(/^error: invalid configuration\n {2}syncs\/: no sync named "sched_aa" \(defined: sched_a, [^)]*sched_c[^)]*\)\n$/);
+    }
+    const unscheduled = await backflow(['schedules', 'trigger', 'sched_c', '--json', '--project', dir], cliEnv());
+    expect([unscheduled.code, JSON.parse(unscheduled.stdout)]).toEqual([
+      1,
+      { error: { code: 'SCHEDULE_NOT_FOUND', message: 'sync sched_c has no schedule backflow:sched_c: add schedule: to its YAML and run backflow schedules apply' } },
+    ]);
+  });
+
   it("trigger keeps to the schedule's overlap policy: with a run still going, skip skips the second", async () => {
     // Once a year: only the triggers fire. No worker serves the queue, so the first run stays running.
     write('syncs/sched_trigger.yaml', sync('{ cron: "0 0 1 1 *", overlap: skip }'));

@@ -1,5 +1,5 @@
-import { loadProject } from '../../config/load';
-import { BackflowError } from '../../errors';
+import { getSync, loadProject, type Project } from '../../config/load';
+import { BackflowError, ConfigError } from '../../errors';
 import { connectTemporal, projectTemporalSettings, type TemporalSettings } from '../../temporal/connection';
 import { installTemporalRuntime } from '../../temporal/runtime';
 import type { TemporalServer } from '../../temporal/server';
@@ -58,8 +58,6 @@ export interface SchedulesOptions {
 
 /** `backflow schedules apply | list | pause | resume | trigger <sync> | backfill <sync> --from --to`. */
 export async function schedulesCommand(action: string, sync: string | undefined, options: SchedulesOptions): Promise<number> {
-  const json = options.json ?? false;
-  const log = logTo(json);
   const ctx = cliContext(options);
   const needSync = (): string => {
     if (!sync) throw new BackflowError('CONFIG_INVALID', `usage: backflow schedules ${action} <sync>`);
@@ -70,6 +68,39 @@ export async function schedulesCommand(action: string, sync: string | undefined,
   if (!SCHEDULE_ACTIONS.includes(action)) throw unknownAction(action);
   if (['pause', 'resume', 'trigger', 'backfill'].includes(action)) needSync();
   if (action === 'backfill') backfillWindow(options);
+  try {
+    return await scheduleAction(ctx, action, options, needSync);
+  } catch (err) {
+    throw sync !== undefined ? misspeltSync(err, ctx, sync) : err;
+  }
+}
+
+/**
+ * A schedule not found for a name the project defines no sync of is a typo: said as `run` says it,
+ * with the syncs defined, rather than advice to add `schedule:` to a YAML file that does not exist.
+ */
+function misspeltSync(err: unknown, ctx: CliContext, sync: string): unknown {
+  if (!(err instanceof BackflowError) || err.code !== 'SCHEDULE_NOT_FOUND') return err;
+  let project: Project;
+  try {
+    project = loadProject(ctx.projectDir, { strict: false });
+  } catch {
+    // No project to tell a typo by (a broken backflow.yaml): the cluster's answer stands.
+    return err;
+  }
+  if (project.syncs.has(sync) || project.invalidSyncs.has(sync)) return err;
+  try {
+    getSync(project, sync);
+  } catch (unknown) {
+    if (unknown instanceof ConfigError) return unknown;
+  }
+  return err;
+}
+
+/** The action, on the cluster. */
+async function scheduleAction(ctx: CliContext, action: string, options: SchedulesOptions, needSync: () => string): Promise<number> {
+  const json = options.json ?? false;
+  const log = logTo(json);
   return connectCluster(ctx, async (server, settings) => {
     const client = server.client;
     switch (action) {
