@@ -1,9 +1,12 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { loadProjectCached } from '../config/cache';
 import { getSync, PROJECT_FILE, type Project } from '../config/load';
 import { resolveSecrets } from '../config/secrets';
 import type { Connection, DestinationLimitsOverride, SyncSpec } from '../config/schema';
 import { createDestination } from '../destinations';
+import { ConfigError } from '../errors';
 import type { Destination, DestinationLimits } from '../destinations/destination';
 import type { WriteOperation } from '../destinations/modes';
 import { createSource } from '../sources';
@@ -50,7 +53,16 @@ export function resolvedConnection(deps: EngineDeps, name: string): Connection {
 }
 
 export function openSource(deps: EngineDeps, spec: SyncSpec): Source {
-  return createSource(resolvedConnection(deps, spec.source), deps.projectDir);
+  const connection = resolvedConnection(deps, spec.source);
+  if (connection.type === 'duckdb' && connection.path !== ':memory:') {
+    // Opened read-only, a mistyped path failed as the model's query error: name the setting instead.
+    const file = path.resolve(deps.projectDir, connection.path);
+    if (!existsSync(file)) {
+      const relative = path.isAbsolute(connection.path) ? '' : ' (the path is relative to the project directory)';
+      throw new ConfigError([{ file: PROJECT_FILE, path: `connections.${spec.source}.path`, message: `no DuckDB database file at ${file}${relative}` }]);
+    }
+  }
+  return createSource(connection, deps.projectDir);
 }
 
 export function openDestination(deps: EngineDeps, spec: SyncSpec): Destination {

@@ -91,6 +91,23 @@ describe('bad configuration is refused before any run', () => {
   });
 });
 
+describe('a DuckDB path in backflow.yaml that names no file (a typo)', () => {
+  it('validate, run and --dry-run name backflow.yaml and the connection’s path, not the sync’s model; nothing is sent', async () => {
+    edit('backflow.yaml', 'path: warehouse.duckdb', 'path: warehous.duckdb');
+    const message = `backflow.yaml: connections.warehouse.path: no DuckDB database file at ${path.join(fx.project.dir, 'warehous.duckdb')} (the path is relative to the project directory)`;
+    const validated = await backflow(['validate', '--offline', '--project', fx.project.dir], fx.project.env);
+    expect([validated.code, validated.stderr]).toEqual([1, `  ${message}\n`]);
+    for (const extra of [[], ['--dry-run']]) {
+      const result = await run('--json', ...extra);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`error: invalid configuration\n  ${message}\n`);
+      expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'CONFIG_INVALID', issues: [{ file: 'backflow.yaml', path: 'connections.warehouse.path' }] } });
+    }
+    expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toHaveLength(0);
+    expect(await snapshotCount()).toBe(0);
+  });
+});
+
 describe('a PostgreSQL state store that never answers', () => {
   it('fails the command after the connect timeout (connect_timeout in the URL), naming the store with its password masked', async () => {
     const silent = await startSilentServer();
