@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import type { CodecServerCommandOptions } from './commands/codecServer';
 import type { SchedulesOptions } from './commands/schedules';
@@ -25,10 +27,15 @@ const commands = {
   worker: () => require('./commands/worker') as typeof import('./commands/worker'),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
+/** backflow's version, as package.json gives it (a bug report's first question; `migrate` names what an older version left). */
+function version(): string {
+  return (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 function program(setExit: (code: number) => void): Command {
   // exitOverride (inherited by every command): a usage error is thrown to main, not exited on the spot,
   // so `--json` still gets its answer on stdout.
-  const cli = new Command('backflow').description('Durable reverse ETL on Temporal').showHelpAfterError().exitOverride();
+  const cli = new Command('backflow').description('Durable reverse ETL on Temporal').version(version(), '-V, --version', 'print backflow\'s version').showHelpAfterError().exitOverride();
   const project = ['-p, --project <dir>', 'project directory (backflow.yaml, syncs/); default: BACKFLOW_PROJECT or .'] as const;
 
   cli

@@ -214,6 +214,11 @@ describeStoreIndependent('a wrong project directory, or wrong usage', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: backflow run [options] <sync>');
   });
+
+  it('--version (-V) prints the version of package.json, and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) expect(await backflow([flag])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
 });
 
 describe('history commands on a wrong sync name', () => {
