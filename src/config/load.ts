@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { describeIssue, describeYamlError } from './issueMessages';
+import { referenceFormIssues } from './referenceForm';
 import {
   DESTINATION_TYPES,
   SOURCE_TYPES,
@@ -145,6 +146,21 @@ interface KnownConnections {
    * issue says so, and every sync would otherwise get a false "unknown connection" too.
    */
   listed: boolean;
+}
+
+/**
+ * The reference-form problems of a backflow.yaml the schema refused, in its connections and alerts
+ * (where references are resolved), at the fields the schema did not already refuse: otherwise checked
+ * only once the file parses, so a file written in another tool's `${TOKEN}` form was told a field a round.
+ */
+function referenceFormsBeside(raw: unknown, refused: readonly ConfigIssue[]): ConfigIssue[] {
+  if (typeof raw !== 'object' || raw === null) return [];
+  const flagged = new Set(refused.map((issue) => issue.path));
+  const { connections, alerts } = raw as { connections?: unknown; alerts?: unknown };
+  return [
+    ...referenceFormIssues(connections, { file: PROJECT_FILE, path: 'connections' }),
+    ...referenceFormIssues(alerts, { file: PROJECT_FILE, path: 'alerts' }),
+  ].filter((issue) => !flagged.has(issue.path));
 }
 
 /**
@@ -318,7 +334,8 @@ export function loadProject(dir: string, options: LoadOptions = {}): Project {
         alerts = parsed.data.alerts;
         recordRetentionMs = durationMs(parsed.data.retention.records) ?? recordRetentionMs;
       } else {
-        issues.push(...zodIssues(PROJECT_FILE, parsed.error));
+        const refused = zodIssues(PROJECT_FILE, parsed.error);
+        issues.push(...refused, ...referenceFormsBeside(raw, refused));
         known = salvageConnections(raw);
       }
     }

@@ -1,5 +1,6 @@
 import { ConfigError, type ConfigIssue } from '../errors';
 import { PROJECT_FILE, type Project } from './load';
+import { EMBEDDED_REFERENCE, referenceFormProblem } from './referenceForm';
 
 /** Where a secret reference sits, so a missing one is reported by file and path. */
 export interface SecretLocation {
@@ -31,10 +32,6 @@ const URL_FIELDS: Readonly<Record<string, readonly string[]>> = {
  */
 export const UNSENDABLE = /[^\u0020-\u007e]|^\s|\s$/;
 
-/** Every `${env:NAME}` inside a string; a whole-string one is SECRET_REFERENCE (schema.ts). */
-const EMBEDDED_REFERENCE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
-/** A reference in another form, `${NAME}` or `${ENV:NAME}`: its name, for the suggestion. */
-const LOOKALIKE_REFERENCE = /\$\{\s*(?:env\s*:\s*)?([A-Za-z_][A-Za-z0-9_]*)\s*\}/i;
 
 /**
  * Resolves `${env:NAME}` references at any depth of a connection (nested objects, arrays), whole
@@ -122,21 +119,11 @@ function resolveString(text: string, at: string, walk: Walk): string {
     }
     return secret;
   });
-  // Checked on the text without its valid references, so a secret's value is never mistaken for one.
-  const rest = text.replace(EMBEDDED_REFERENCE, '');
-  const lookalike = LOOKALIKE_REFERENCE.exec(rest);
-  if (lookalike) {
-    // `${TOKEN}` or `${ENV:TOKEN}` (a shell's, another tool's form) would be sent as it is written.
-    walk.issues.push({ file: walk.file, path: at, message: `${lookalike[0]} is not a secret reference: write \${env:${lookalike[1] ?? 'NAME'}}` });
-  } else if (rest.includes('${')) {
-    walk.issues.push({
-      file: walk.file,
-      path: at,
-      message: 'malformed secret reference: write ${env:NAME} (NAME: letters, digits and _, not starting with a digit)',
-    });
-  }
+  const problem = referenceFormProblem(text);
+  if (problem !== undefined) walk.issues.push({ file: walk.file, path: at, message: problem });
   return resolved;
 }
+
 
 /**
  * The values a connection takes from `${env:…}` references, to keep out of messages (see
