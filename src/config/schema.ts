@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CRON_FIELDS, CRON_PART, CRON_SHORTHANDS, cronWithNumbers } from './cron';
 import { SYNC_MODES, type SyncMode } from '../destinations/modes';
 import { HUBSPOT_TIERS } from '../destinations/hubspotTiers';
+import { referenceFormProblem } from './referenceForm';
 
 /**
  * `${env:NAME}`: the only way a secret may appear in a config file. Secret fields must be exactly one
@@ -12,7 +13,12 @@ export const SECRET_REFERENCE = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 const secretReference = z
   .string()
-  .regex(SECRET_REFERENCE, 'must be a secret reference like ${env:NAME}; secrets are never written in config files');
+  .regex(SECRET_REFERENCE, {
+    // Another tool's form (`${TOKEN}`, `${ENV:TOKEN}`) is told the reference to write, as other fields are.
+    error: (issue) =>
+      (typeof issue.input === 'string' ? referenceFormProblem(issue.input) : undefined) ??
+      'must be a secret reference like ${env:NAME}; secrets are never written in config files',
+  });
 
 /**
  * Runs an object's cross-field check whenever the fields it reads parsed, not only when the whole object

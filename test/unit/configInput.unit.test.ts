@@ -104,12 +104,12 @@ describe('resolveSecrets at any depth', () => {
 });
 
 describe("another tool's reference form throughout backflow.yaml", () => {
-  it('is reported at every field in one round, also where the schema refused another field (a secret field in that form)', () => {
+  it('is reported at every field in one round, a secret field too, with the reference to write', () => {
     // Written as a shell or another reverse-ETL tool would: the schema refuses the secret field, and the
     // instance URL and alert URL, checked only once the file parsed, were told a round later.
     const written = PROJECT.replace('${env:SF_URL}', '${ENV:SF_URL}').replace('${env:SF_TOKEN}', '${SF_TOKEN}').concat('alerts:\n  webhook: https://${HOOK_HOST}/in\n');
     expect(issuesOf(() => loadProject(project({ 'backflow.yaml': written, 'syncs/a.yaml': SYNC })))).toEqual([
-      'backflow.yaml: connections.salesforce.accessToken: must be a secret reference like ${env:NAME}; secrets are never written in config files',
+      'backflow.yaml: connections.salesforce.accessToken: ${SF_TOKEN} is not a secret reference: write ${env:SF_TOKEN}',
       'backflow.yaml: connections.salesforce.instanceUrl: ${ENV:SF_URL} is not a secret reference: write ${env:SF_URL}',
       'backflow.yaml: alerts.webhook: ${HOOK_HOST} is not a secret reference: write ${env:HOOK_HOST}',
     ]);
