@@ -3,9 +3,9 @@ import { BackflowError } from '../errors';
 import type { RunSummary } from '../state/summary';
 import { startSync } from '../temporal/startSync';
 import { workflowUrl } from '../temporal/server';
-import { taskQueueHasPollers } from '../temporal/taskQueuePollers';
 import { exitOnSignal } from './output';
 import type { TemporalSession } from './temporalSession';
+import { noteWithoutWorkers } from './workerNote';
 
 export interface SyncRunResult {
   summary: RunSummary;
@@ -28,7 +28,7 @@ export async function runSync(
   const json = options.json === true;
   const signals = session.ownWorker ? cancelOnSignal(handle, json) : stopWaitingOnSignal(handle.workflowId, webUrl, json);
   try {
-    if (!session.ownWorker) await noteWithoutWorkers(session, handle.workflowId);
+    if (!session.ownWorker) await noteWithoutWorkers(session.server, session.taskQueue, `run ${handle.workflowId} waits`);
     return await Promise.race([waitFor(handle, sync, options.progressBar, webUrl), signals.forced]);
   } catch (err) {
     const signal = signals.cancelledBy();
@@ -40,19 +40,6 @@ export async function runSync(
   } finally {
     signals.release();
   }
-}
-
-/**
- * On a cluster, says so when no worker serves the task queue: the run waits there for one, and the
- * command waited without a word (a worker not started yet, or started with another BACKFLOW_TASK_QUEUE).
- */
-async function noteWithoutWorkers(session: TemporalSession, workflowId: string): Promise<void> {
-  const { server, taskQueue } = session;
-  if ((await taskQueueHasPollers(server.client, server.namespace, taskQueue)) !== false) return;
-  process.stderr.write(
-    `note: no worker is polling task queue ${taskQueue} on ${server.address} (namespace ${server.namespace}): run ${workflowId} waits until one does; ` +
-      'start `backflow worker` with the same TEMPORAL_ADDRESS and BACKFLOW_TASK_QUEUE\n',
-  );
 }
 
 /** What Ctrl-C or SIGTERM does while a run is waited for. */

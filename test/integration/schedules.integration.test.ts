@@ -208,6 +208,23 @@ describe('backflow schedules', () => {
     ]);
   });
 
+  it('trigger with no worker polling the task queue says its run waits for one', async () => {
+    const handle = temporal.client.schedule.getHandle('backflow:sched_a');
+    const before = (await handle.describe()).info.recentActions.length;
+    const cli = await backflow(['schedules', 'trigger', 'sched_a', '--project', dir], cliEnv());
+    try {
+      expectSucceeded(cli);
+      expect(cli.stderr).toContain(
+        `note: no worker is polling task queue ${taskQueue} on ${temporal.address} (namespace default): its run waits until one does; ` +
+          'start `backflow worker` with the same TEMPORAL_ADDRESS and BACKFLOW_TASK_QUEUE',
+      );
+    } finally {
+      // The triggered run waits on the queue: stop it, so later tests' triggers are not skipped.
+      const started = await eventually(() => handle.describe(), (description) => description.info.recentActions.length > before);
+      for (const run of started.info.runningActions) await temporal.client.workflow.getHandle(run.workflow.workflowId).terminate('test').catch(() => undefined);
+    }
+  });
+
   it("trigger keeps to the schedule's overlap policy: with a run still going, skip skips the second", async () => {
     // Once a year: only the triggers fire. No worker serves the queue, so the first run stays running.
     write('syncs/sched_trigger.yaml', sync('{ cron: "0 0 1 1 *", overlap: skip }'));

@@ -14,6 +14,7 @@ import {
 import { cliContext, type CliContext } from '../context';
 import { isoDateOption } from '../options';
 import { logTo } from '../output';
+import { noteWithoutWorkers } from '../workerNote';
 import { displayCell, tableText } from '../render';
 
 /** Schedules live on a cluster that outlives the command: TEMPORAL_ADDRESS (or backflow.yaml temporal.address) is required. */
@@ -155,12 +156,14 @@ async function scheduleAction(ctx: CliContext, action: string, options: Schedule
       case 'trigger': {
         const overlap = await triggerSchedule(client, needSync(), settings.taskQueue);
         log(`triggered ${needSync()} under its overlap policy (${overlap.toLowerCase()}); see backflow runs ${needSync()}`);
+        await noteWithoutWorkers(server, settings.taskQueue, 'its run waits');
         return 0;
       }
       case 'backfill': {
         const { from, to } = backfillWindow(options);
         await backfillSchedule(client, needSync(), from, to, settings.taskQueue);
         log(`backfill of ${needSync()} from ${options.from ?? ''} to ${options.to ?? ''} requested`);
+        await noteWithoutWorkers(server, settings.taskQueue, 'its runs wait');
         return 0;
       }
       default:
