@@ -32,7 +32,6 @@ const URL_FIELDS: Readonly<Record<string, readonly string[]>> = {
  */
 export const UNSENDABLE = /[^\u0020-\u007e]|^\s|\s$/;
 
-
 /**
  * Resolves `${env:NAME}` references at any depth of a connection (nested objects, arrays), whole
  * strings or embedded in longer ones (`https://${env:HOST}/x` is interpolated). A `${env:` that is not
@@ -123,7 +122,6 @@ function resolveString(text: string, at: string, walk: Walk): string {
   if (problem !== undefined) walk.issues.push({ file: walk.file, path: at, message: problem });
   return resolved;
 }
-
 
 /**
  * The values a connection takes from `${env:…}` references, to keep out of messages (see
