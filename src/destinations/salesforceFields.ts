@@ -167,16 +167,20 @@ function coerceDateTime(value: Value): Coerced {
 }
 
 function coercePicklist(field: SalesforceField, value: Value): Coerced {
-  const values = field.type === 'multipicklist' && Array.isArray(value) ? value : [value];
+  const multi = field.type === 'multipicklist';
+  const values = multi && Array.isArray(value) ? value : [value];
   const texts: string[] = [];
   for (const item of values) {
     if (typeof item === 'object' && item !== null) return { ok: false, reason: `${show(value)} is not a picklist value` };
-    const text = String(item);
-    // Unrestricted picklists take any value, as Salesforce does; restricted ones only their own.
-    if (field.restrictedPicklist && !field.picklistValues.includes(text)) {
-      return { ok: false, reason: `${show(item)} is not a value of the restricted picklist (${field.picklistValues.join(', ')})` };
+    // A multi-select's values travel as one text joined by `;` (`Red;Blue`), as a warehouse often
+    // holds them too: each is a value of its own, checked on its own.
+    for (const text of multi ? String(item).split(';') : [String(item)]) {
+      // Unrestricted picklists take any value, as Salesforce does; restricted ones only their own.
+      if (field.restrictedPicklist && !field.picklistValues.includes(text)) {
+        return { ok: false, reason: `${show(text)} is not a value of the restricted picklist (${field.picklistValues.join(', ')})` };
+      }
+      texts.push(text);
     }
-    texts.push(text);
   }
   return { ok: true, value: texts.join(';') };
 }

@@ -41,6 +41,15 @@ describe('value coercion per field type', () => {
     expect(coerceValue(field('multipicklist'), ['a', 'b'])).toEqual({ ok: true, value: 'a;b' });
   });
 
+  it("checks each value of a restricted multi-select written as Salesforce's own `Red;Blue` text, as of one given as a list", () => {
+    const colors = field('multipicklist', { picklistValues: ['Red', 'Blue', 'Green'], restrictedPicklist: true });
+    expect(coerceValue(colors, 'Red;Blue')).toEqual({ ok: true, value: 'Red;Blue' });
+    expect(coerceValue(colors, ['Red', 'Green;Blue'])).toEqual({ ok: true, value: 'Red;Green;Blue' });
+    expect(coerceValue(colors, 'Red;Purple')).toEqual({ ok: false, reason: "'Purple' is not a value of the restricted picklist (Red, Blue, Green)" });
+    // A single-select's value is one value, `;` and all.
+    expect(coerceValue(field('picklist', { picklistValues: ['Red', 'Blue'], restrictedPicklist: true }), 'Red;Blue')).toMatchObject({ ok: false });
+  });
+
   it('sends a date-time without a zone (a warehouse DATETIME) as UTC, whatever the worker\'s time zone', () => {
     // A worker of its own in Paris: Jest's sandbox does not pass a changed TZ on to V8.
     const script = `
