@@ -72,6 +72,9 @@ export const destinationLimitsSchema = z.strictObject({
   requestsPerSecond: z.number().positive().optional(),
 });
 
+/** The oldest Salesforce API version backflow writes with (sObject Collections upsert: 46.0). */
+export const MIN_SALESFORCE_API_VERSION = 46;
+
 /**
  * Salesforce: one of three ways in — an access token; an OAuth refresh token (with the connected app's
  * clientId/clientSecret; jsforce trades it for a new session on 401 INVALID_SESSION_ID); or the JWT
@@ -92,7 +95,17 @@ export const salesforceConnectionSchema = z
     privateKeyFile: z.string().min(1).optional(),
     /** Where OAuth tokens come from (and the JWT audience): login.salesforce.com, test.salesforce.com for sandboxes. */
     loginUrl: z.string().min(1).default('https://login.salesforce.com'),
-    apiVersion: z.string().regex(/^\d+\.\d$/, 'must look like 62.0').default('62.0'),
+    /**
+     * At least 46.0, where sObject Collections upsert begins: below it jsforce upserts one request per
+     * record and refuses more than 10 at once, failing every batch (and 30.0 and older are retired: 410).
+     */
+    apiVersion: z
+      .string()
+      .regex(/^\d+\.\d$/, 'must look like 62.0')
+      .refine((v) => Number(v) >= MIN_SALESFORCE_API_VERSION, {
+        message: `must be ${MIN_SALESFORCE_API_VERSION.toFixed(1)} or later: backflow upserts through sObject Collections, which older versions lack`,
+      })
+      .default('62.0'),
     limits: destinationLimitsSchema.optional(),
     /** Records of one verb in a run above which batches go through Bulk API 2.0 ingest jobs. */
     bulkThreshold: z.number().int().positive().default(2_000),

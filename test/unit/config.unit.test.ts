@@ -162,6 +162,14 @@ describe('loadProject', () => {
     );
   });
 
+  it('refuses a Salesforce API version older than sObject Collections upsert (45.0 failed every batch past 10 records)', () => {
+    const withVersion = (version: string) => PROJECT.replace('accessToken: ${env:SF_TOKEN}', `accessToken: \${env:SF_TOKEN}\n    apiVersion: "${version}"`);
+    expect(issuesOf(project({ 'backflow.yaml': withVersion('45.0'), 'syncs/a.yaml': SYNC }))).toEqual([
+      'backflow.yaml: connections.salesforce.apiVersion: must be 46.0 or later: backflow upserts through sObject Collections, which older versions lack',
+    ]);
+    expect(loadProject(project({ 'backflow.yaml': withVersion('46.0'), 'syncs/a.yaml': SYNC })).connections['salesforce']).toMatchObject({ apiVersion: '46.0' });
+  });
+
   it('reports a reference to a connection that does not exist or has the wrong role', () => {
     const issues = issuesOf(
       project({
