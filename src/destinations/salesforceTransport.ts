@@ -27,7 +27,8 @@ class BackflowTransport extends Transport {
       stream: sent.stream(),
       promise: sent.then(
         (response) => {
-          if (this.forTokens && response.statusCode >= 500) throw serverFailure(response);
+          if (response.statusCode >= 500 && this.forTokens) throw serverFailure(response);
+          if (response.statusCode >= 500 && !carriesErrorCode(response.body)) throw unnamedServerFailure(response);
           return response;
         },
         (err: unknown) => {
@@ -48,8 +49,31 @@ class BackflowTransport extends Transport {
  * JSON body had none (a proxy's `{"message": "Bad Gateway"}`) failed the run as refused credentials.
  */
 function serverFailure(response: HttpResponse): Error {
-  const body = response.body.length > 500 ? `${response.body.slice(0, 500)}…` : response.body;
-  return new Error(`ERROR_HTTP_${response.statusCode}: ${body}`);
+  return new Error(`ERROR_HTTP_${response.statusCode}: ${shortBody(response)}`);
+}
+
+/**
+ * An API request's 5xx whose body names no Salesforce `errorCode` (a load balancer's or proxy's
+ * `{"message": "Bad Gateway"}`) as errorCode `ERROR_HTTP_<status>`, which the classifier retries.
+ * jsforce keeps no status and named it `Error`: the batch failed as an invalid request, for good.
+ */
+function unnamedServerFailure(response: HttpResponse): Error {
+  return Object.assign(new Error(shortBody(response)), { errorCode: `ERROR_HTTP_${response.statusCode}` });
+}
+
+function shortBody(response: HttpResponse): string {
+  return response.body.length > 500 ? `${response.body.slice(0, 500)}…` : response.body;
+}
+
+/** Whether a body is Salesforce's error answer (`[{"message", "errorCode"}]`), whose code the classifier reads. */
+function carriesErrorCode(text: string): boolean {
+  try {
+    const body = JSON.parse(text) as unknown;
+    const first = (Array.isArray(body) ? body[0] : body) as { errorCode?: unknown } | null | undefined;
+    return typeof first?.errorCode === 'string';
+  } catch {
+    return false;
+  }
 }
 
 /**

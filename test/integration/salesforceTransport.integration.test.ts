@@ -78,6 +78,34 @@ describe('the Salesforce transport', () => {
     expect(sandbox.requests().map((r) => [r.method, r.path, r.status])).toEqual([['GET', '/services/data/v62.0/sobjects/Account/describe', fault === 'serverError' ? 500 : 503]]);
   });
 
+  it('retries a 5xx whose JSON body names no Salesforce errorCode (a proxy or load balancer in front of the org), as ERROR_HTTP_<status>', async () => {
+    const answers = [
+      { status: 502, body: JSON.stringify({ message: 'Bad Gateway' }) },
+      { status: 503, body: JSON.stringify([{ message: 'Service Unavailable' }]) },
+      // Not a server failure: still refused for good.
+      { status: 400, body: JSON.stringify({ message: 'weird' }) },
+    ];
+    const org = createServer((request, response) => {
+      const answer = answers.shift() ?? { status: 500, body: 'no more answers' };
+      request.resume();
+      response.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
+    });
+    await new Promise<void>((resolve) => org.listen(0, '127.0.0.1', resolve));
+    try {
+      const conn = withBackflowTransport(new jsforce.Connection({ instanceUrl: `http://127.0.0.1:${(org.address() as AddressInfo).port}`, accessToken: 'token', version: '62.0' }), 5_000);
+      const failed = () => failureOf(conn.sobject('Account').describe());
+      const badGateway = await failed();
+      expect(badGateway).toMatchObject({ errorCode: 'ERROR_HTTP_502', message: '{"message":"Bad Gateway"}' });
+      expect(classifySalesforceError(badGateway)).toEqual({ retry: true, reason: 'server-error' });
+      const unavailable = await failed();
+      expect(unavailable.errorCode).toBe('ERROR_HTTP_503');
+      expect(classifySalesforceError(unavailable)).toEqual({ retry: true, reason: 'server-error' });
+      expect(classifySalesforceError(await failed())).toEqual({ retry: false, reason: 'request-invalid' });
+    } finally {
+      await new Promise((resolve) => org.close(resolve));
+    }
+  });
+
   it('gives a session refresh whose token endpoint never answers the same deadline', async () => {
     // The org answers (401 to a dead session); its login server, where the refresh goes, does not.
     const login = await startSilentServer();
