@@ -45,6 +45,8 @@ export type ErrorCode =
   | 'DESTINATION_BATCH_REJECTED'
   | 'STATE_STORE_UNREACHABLE'
   | 'STATE_STORE_OUTDATED'
+  /** The store holds migrations this release does not know and lacks some it has (migrations.ts). */
+  | 'STATE_STORE_DIVERGED'
   | 'TEMPORAL_UNREACHABLE'
   | 'TEMPORAL_DB_IN_USE'
   /** A run the command's own worker was doing, cancelled by Ctrl-C or SIGTERM (runSync). */

@@ -1,8 +1,13 @@
 import { operationsMigration } from '../ops/schema';
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { BackflowError } from '../errors';
 import { isPostgres } from './dialect';
 
-/** Schema changes in order; written with Kysely's schema builder so they run on SQLite and PostgreSQL. */
+/**
+ * Schema changes in order; written with Kysely's schema builder so they run on SQLite and PostgreSQL.
+ * Each leaves the schema usable by the releases before it (new tables, nullable or defaulted columns,
+ * indexes): an older worker runs on a store a newer one migrated (see migrateToLatest).
+ */
 /** A migration adding one nullable text column (existing rows read null). */
 function addTextColumn(table: string, column: string): Migration {
   return {
@@ -284,9 +289,24 @@ export async function migrateTo<DB>(db: Kysely<DB>, name: string): Promise<void>
   if (error) throw error instanceof Error ? error : new Error(String(error));
 }
 
-/** Applies pending migrations; returns the names of those it applied (none when up to date). */
+/**
+ * Applies pending migrations; returns the names of those it applied (none when up to date).
+ * A store a newer backflow migrated holds migrations this one does not know: Kysely's migrator calls
+ * that "corrupted migrations", and a worker of the older release (a rolling deploy after `backflow
+ * migrate`, a rollback) could not start. Migrations are additive, so it runs on that schema as it is.
+ */
 export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
   const migrator = new Migrator({ db, provider });
+  const newer = await appliedByNewerRelease(db);
+  if (newer.length > 0) {
+    const { pending } = await pendingMigrations(db);
+    if (pending.length === 0) return [];
+    throw new BackflowError(
+      'STATE_STORE_DIVERGED',
+      `the state store has migrations this version of backflow does not know (${newer.join(', ')}) and lacks some it has (${pending.join(', ')}): ` +
+        'it was migrated by another line of releases; run workers of the release that migrated it',
+    );
+  }
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error) {
@@ -301,4 +321,14 @@ export async function pendingMigrations<DB>(db: Kysely<DB>): Promise<{ pending: 
   const all = await new Migrator({ db, provider }).getMigrations();
   const pending = all.filter((migration) => migration.executedAt === undefined).map((migration) => migration.name);
   return { pending, fresh: pending.length === all.length };
+}
+
+/** Migrations the store has applied that this binary does not have: a newer release migrated it. */
+async function appliedByNewerRelease<DB>(db: Kysely<DB>): Promise<string[]> {
+  const known = await new Migrator({ db, provider }).getMigrations();
+  // Before the first migration there is no table to read: nothing is newer.
+  if (known.every((migration) => migration.executedAt === undefined)) return [];
+  const { rows } = await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(db);
+  const names = new Set(known.map((migration) => migration.name));
+  return rows.map((row) => row.name).filter((name) => !names.has(name));
 }

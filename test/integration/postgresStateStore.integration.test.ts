@@ -16,7 +16,7 @@ import { openRun, closeRun } from '../../src/state/runs';
 import { recordResults } from '../../src/state/history';
 import { classifyChanges, stagePage } from '../../src/state/staging';
 import type { SyncSpec } from '../../src/config/schema';
-import { createTestDatabase } from '../support/postgres';
+import { createTestDatabase, runPostgres } from '../support/postgres';
 
 const NOW = '2026-01-01T00:00:00.000Z';
 const spec = { name: 'accounts', source: 'warehouse' } as unknown as SyncSpec;
@@ -60,6 +60,25 @@ describe('PostgreSQL state store', () => {
     } finally {
       await Promise.all(stores.map((db) => db.destroy()));
     }
+  });
+
+  it('a worker of an older release starts on a store a newer release migrated, and runs on it', async () => {
+    const url = await createTestDatabase();
+    await (await openStateStore(url)).destroy();
+    // What a newer release's migration leaves: a column this release never writes, and its row.
+    await runPostgres(url, `ALTER TABLE runs ADD COLUMN from_a_newer_release text;
+      INSERT INTO kysely_migration (name, timestamp) VALUES ('900_from_a_newer_release', '2027-01-01T00:00:00.000Z')`);
+    const older = await openStateStore(url);
+    try {
+      await openRun(older, { runId: 'run-older', spec, full: false, now: NOW, lease: true });
+      expect(await closeRun(older, { runId: 'run-older', now: NOW })).toMatchObject({ status: 'succeeded' });
+      expect(await migrateToLatest(older)).toEqual([]);
+    } finally {
+      await older.destroy();
+    }
+    // A store missing one of this release's migrations as well was migrated by another line of releases.
+    await runPostgres(url, `DELETE FROM kysely_migration WHERE name = '017_run_after_run_pending'`);
+    await expect(openStateStore(url)).rejects.toMatchObject({ code: 'STATE_STORE_DIVERGED', message: expect.stringContaining('900_from_a_newer_release') });
   });
 
   it('a connection PostgreSQL drops while a transaction holds it fails that transaction, and does not crash the worker', async () => {
