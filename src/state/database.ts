@@ -239,6 +239,9 @@ function openSqlite(file: string): StateDb {
   return new Kysely<StateSchema>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
 }
 
+/** How long PostgreSQL lets a backflow connection sit idle inside a transaction before ending it. */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+
 function openPostgres(url: string): StateDb {
   // A worker runs a few activities at once, each one transaction at a time: a small pool suffices,
   // and a fleet of N workers then holds at most N × max connections.
@@ -249,6 +252,11 @@ function openPostgres(url: string): StateDb {
     // pg waits forever for a server that accepted the connection but never answers (a firewall that
     // drops packets, a wrong host): every command and activity would hang without a word.
     connectionTimeoutMillis: pgConnectTimeoutMs(url),
+    // A worker that freezes mid-transaction (a paused VM, a stopped process, a host cut off) kept its
+    // row locks until TCP gave up on it, hours later: the retried batch's claim waited on its commit
+    // all along, heartbeating. No backflow transaction waits between statements, so the server ends
+    // one idle this long. The URL may say otherwise (`?idle_in_transaction_session_timeout=<ms>`).
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
   });
   // A client losing its server (restart, failover) must not crash the worker: the pool's own listener
   // covers idle clients; a checked-out one (a transaction between queries) emits on itself, where an

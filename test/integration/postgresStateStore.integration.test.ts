@@ -2,7 +2,9 @@
  * The state store on a real PostgreSQL: migrations under concurrent start-up, and the query layer's
  * SQL (change classification, batch numbering, counts) giving the same answers as on SQLite.
  */
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import path from 'node:path';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
@@ -19,6 +21,7 @@ import type { SyncSpec } from '../../src/config/schema';
 import { createTestDatabase, runPostgres } from '../support/postgres';
 
 const NOW = '2026-01-01T00:00:00.000Z';
+const FROZEN_TRANSACTION = path.resolve(__dirname, '..', 'support', 'frozenTransaction.ts');
 const spec = { name: 'accounts', source: 'warehouse' } as unknown as SyncSpec;
 
 /** classifyChanges' input for an upsert sync (built loosely so it keeps up with new optional fields). */
@@ -140,6 +143,33 @@ describe('PostgreSQL state store', () => {
       await admin.end();
       await first.destroy();
       await second.destroy();
+    }
+  });
+
+  it("a worker frozen mid-commit does not hold the batch's lock for good: the server ends its transaction and the retry's claim goes on", async () => {
+    const url = await createTestDatabase();
+    const db = await openStateStore(url);
+    const runId = 'run-frozen';
+    // Every backflow connection is given the limit; the frozen worker's URL shortens it for the test.
+    expect((await sql`SHOW idle_in_transaction_session_timeout`.execute(db)).rows).toEqual([{ idle_in_transaction_session_timeout: '1min' }]);
+    await openRun(db, { runId, spec, full: false, now: NOW, lease: false });
+    await stagePage(db, runId, 0, [{ key: '1', fingerprint: 'f1', payload: '{}' }], [], NOW);
+    await classifyChanges(db, classifyInput(runId, 10));
+    const frozen = spawn(process.execPath, ['--require', 'tsx/cjs', FROZEN_TRANSACTION, `${url}?idle_in_transaction_session_timeout=1500`, runId], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await once(frozen.stdout, 'data');
+      // A paused VM or a stopped process: its connection stays open, its transaction idle.
+      frozen.kill('SIGSTOP');
+      const started = Date.now();
+      const claimed = await Promise.race([
+        claimBatch(db, runId, 1, 'attempt-b'),
+        new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), 15_000).unref()),
+      ]);
+      expect(claimed).toMatchObject({ committed: 0, attempt_fence: 'attempt-b' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    } finally {
+      frozen.kill('SIGKILL');
+      await db.destroy();
     }
   });
 
