@@ -12,7 +12,8 @@ import { acquireToken } from '../state/pacing';
 export class StoreChannelPacer implements ChannelPacer {
   constructor(
     private readonly state: StateDb,
-    private readonly now: () => number = Date.now,
+    /** A clock for the buckets (tests); default: the state store's (see state/pacing.ts). */
+    private readonly now?: () => number,
     private readonly sleep: (ms: number) => Promise<void> = delay,
   ) {}
 

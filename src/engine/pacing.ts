@@ -26,6 +26,7 @@ export interface PacerOptions {
   /** The destination connection's name: one bucket per connection. */
   connection: string;
   limits: DestinationLimits;
+  /** A clock for the bucket (tests); default: the state store's, one clock for every host of the fleet. */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -34,13 +35,12 @@ export interface PacerOptions {
 export function pacerFor(options: PacerOptions): Pacer | null {
   const rate = options.limits.requestsPerSecond;
   if (rate === undefined) return null;
-  const now = options.now ?? Date.now;
   const sleep = options.sleep ?? delay;
   // A burst of one: a budget counted over a rolling window is never overrun at the window's edge
   // (measured: a burst of two let one request in 200 through as a 429 on the HubSpot sandbox).
   const spec: BucketSpec = { bucket: `destination:${options.connection}`, maxRate: rate, burst: BURST };
   return {
-    acquire: () => acquireToken(options.state, spec, now, sleep),
+    acquire: () => acquireToken(options.state, spec, options.now, sleep),
     async settle(outcome) {
       if ('error' in outcome) {
         if (outcome.error instanceof DestinationTransientError && outcome.error.reason === RATE_LIMITED) {

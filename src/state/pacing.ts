@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { StateDb } from './database';
+import { isPostgres } from './dialect';
 
 /**
  * Token buckets in the state store, one per destination connection: every worker process (on any host
@@ -18,13 +19,26 @@ export interface BucketSpec {
 /** The lowest share of the configured rate AIMD backs off to. */
 const FLOOR_SHARE = 0.05;
 
-function refilled(spec: BucketSpec, nowMs: number) {
+/**
+ * The bucket's time: the caller's clock when it gives one (a test's), else the store's own. Workers on
+ * several hosts stamped the bucket each with their own clock: one a little behind the others saw its
+ * refill as not yet begun (their stamp in its future) and was starved for as long as they had work.
+ */
+function clockOf(db: StateDb, nowMs: number | undefined): RawBuilder<number> {
+  if (nowMs !== undefined) return sql<number>`${nowMs}`;
+  // statement_timestamp(): one instant for the whole statement, read on the server.
+  return isPostgres(db)
+    ? sql<number>`(extract(epoch from statement_timestamp()) * 1000)::double precision`
+    : sql<number>`((julianday('now') - 2440587.5) * 86400000.0)`;
+}
+
+function refilled(spec: BucketSpec, nowMs: RawBuilder<number>) {
   const elapsed = sql`(CASE WHEN ${nowMs} > updated_ms THEN ${nowMs} - updated_ms ELSE 0 END)`;
   const grown = sql`tokens + ${elapsed} * rate / 1000.0`;
   return sql<number>`(CASE WHEN ${grown} > ${spec.burst} THEN ${spec.burst} ELSE ${grown} END)`;
 }
 
-async function ensureBucket(db: StateDb, spec: BucketSpec, nowMs: number): Promise<void> {
+async function ensureBucket(db: StateDb, spec: BucketSpec, nowMs: RawBuilder<number>): Promise<void> {
   await db
     .insertInto('pacing_buckets')
     .values({ bucket: spec.bucket, tokens: spec.burst, updated_ms: nowMs, rate: spec.maxRate })
@@ -32,12 +46,16 @@ async function ensureBucket(db: StateDb, spec: BucketSpec, nowMs: number): Promi
     .execute();
 }
 
-/** Takes one token: 0 when taken, else the milliseconds until one will be due (then ask again). */
-export async function takeToken(db: StateDb, spec: BucketSpec, nowMs: number): Promise<number> {
-  await ensureBucket(db, spec, nowMs);
-  const available = refilled(spec, nowMs);
+/**
+ * Takes one token: 0 when taken, else the milliseconds until one will be due (then ask again).
+ * `nowMs`: the time by the caller's clock; without it, the store's clock (see clockOf).
+ */
+export async function takeToken(db: StateDb, spec: BucketSpec, nowMs?: number): Promise<number> {
+  const now = clockOf(db, nowMs);
+  await ensureBucket(db, spec, now);
+  const available = refilled(spec, now);
   const taken = await sql`
-    UPDATE pacing_buckets SET tokens = ${available} - 1, updated_ms = ${nowMs},
+    UPDATE pacing_buckets SET tokens = ${available} - 1, updated_ms = ${now},
       rate = CASE WHEN rate > ${spec.maxRate} THEN ${spec.maxRate} ELSE rate END
     WHERE bucket = ${spec.bucket} AND ${available} >= 1`.execute(db);
   if (Number(taken.numAffectedRows ?? 0) > 0) return 0;
@@ -51,10 +69,10 @@ export async function takeToken(db: StateDb, spec: BucketSpec, nowMs: number): P
   return Math.max(1, Math.ceil(((1 - Number(row.available)) / rate) * 1000 - 1e-9));
 }
 
-/** Waits (sleeping as takeToken advises) until it has taken a token. */
-export async function acquireToken(db: StateDb, spec: BucketSpec, now: () => number, sleep: (ms: number) => Promise<void>): Promise<void> {
+/** Waits (sleeping as takeToken advises) until it has taken a token; `now` as takeToken's, the store's clock when absent. */
+export async function acquireToken(db: StateDb, spec: BucketSpec, now: (() => number) | undefined, sleep: (ms: number) => Promise<void>): Promise<void> {
   for (;;) {
-    const waitMs = await takeToken(db, spec, now());
+    const waitMs = await takeToken(db, spec, now?.());
     if (waitMs === 0) return;
     await sleep(waitMs);
   }

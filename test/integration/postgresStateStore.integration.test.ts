@@ -22,6 +22,7 @@ import { createTestDatabase, runPostgres } from '../support/postgres';
 
 const NOW = '2026-01-01T00:00:00.000Z';
 const FROZEN_TRANSACTION = path.resolve(__dirname, '..', 'support', 'frozenTransaction.ts');
+const PACED_WORKER = path.resolve(__dirname, '..', 'support', 'pacedWorker.ts');
 const spec = { name: 'accounts', source: 'warehouse' } as unknown as SyncSpec;
 
 /** classifyChanges' input for an upsert sync (built loosely so it keeps up with new optional fields). */
@@ -170,6 +171,41 @@ describe('PostgreSQL state store', () => {
     } finally {
       frozen.kill('SIGKILL');
       await db.destroy();
+    }
+  });
+
+  it('workers on hosts whose clocks differ each get their turn at a destination connection, and together keep to its rate', async () => {
+    const url = await createTestDatabase();
+    await (await openStateStore(url)).destroy();
+    // Two hosts, one's clock 2 s ahead of the other's: each paces the same connection at 10 requests/s.
+    const hosts = [0, 2_000].map((skewMs) =>
+      spawn(process.execPath, ['--require', 'tsx/cjs', PACED_WORKER, url, 'crm', '10', String(skewMs), '3000'], { stdio: ['pipe', 'pipe', 'inherit'] }),
+    );
+    try {
+      const outputs = hosts.map((host) => {
+        let out = '';
+        host.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        const ready = (async () => {
+          while (!out.startsWith('ready\n')) await new Promise((resolve) => setTimeout(resolve, 50));
+        })();
+        const granted = once(host, 'exit').then(([code]) => {
+          expect(code).toBe(0);
+          return Number(out.slice('ready\n'.length).trim());
+        });
+        return { ready, granted };
+      });
+      // Both have opened the store; then they begin together.
+      await Promise.all(outputs.map((output) => output.ready));
+      for (const host of hosts) host.stdin.write('go\n');
+      const granted = await Promise.all(outputs.map((output) => output.granted));
+      // 3 s at 10/s, plus the bucket's one saved-up token: about 31 in all, whichever clock is right.
+      expect(granted[0]! + granted[1]!).toBeLessThanOrEqual(32);
+      expect(granted[0]! + granted[1]!).toBeGreaterThanOrEqual(26);
+      // Each gets a share (who asks first when a token is due wins it, so not an even one). The host
+      // behind was starved for as long as the other had work: it saw the refill as not yet begun.
+      for (const count of granted) expect(count).toBeGreaterThanOrEqual(3);
+    } finally {
+      for (const host of hosts) if (host.exitCode === null) host.kill('SIGKILL');
     }
   });
 
