@@ -248,7 +248,9 @@ export async function closeRun(db: StateDb, input: FinishRunInput): Promise<RunS
     const summary = await summarizeRun(db, input.runId);
     const status = statusFor(summary, input.error);
     await db.transaction().execute(async (trx) => {
-      await trx
+      // Closed only if still open: a close running alongside (a finishRun retried after its timeout,
+      // the maintenance closing a terminated run's) read it open too, and its outcome came first.
+      const closed = await trx
         .updateTable('runs')
         .set({
           status,
@@ -261,7 +263,9 @@ export async function closeRun(db: StateDb, input: FinishRunInput): Promise<RunS
           after_run_pending: input.now,
         })
         .where('run_id', '=', input.runId)
-        .execute();
+        .where('phase', '<>', 'finished')
+        .executeTakeFirst();
+      if (Number(closed.numUpdatedRows) === 0) return;
       await trx.deleteFrom('staged_rows').where('run_id', '=', input.runId).execute();
       await settleStashedSnapshot(trx, run.sync_name, input.runId);
       await trx

@@ -209,6 +209,33 @@ describe('PostgreSQL state store', () => {
     }
   });
 
+  it('two closes of one run racing on two workers: the first outcome stands', async () => {
+    const url = await createTestDatabase();
+    const [maintenance, worker] = [await openStateStore(url), await openStateStore(url)] as const;
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const runId = 'run-closed-twice';
+      await openRun(worker, { runId, spec, full: false, now: NOW, lease: true });
+      // Holds the run's row, so both closes read it open before either writes.
+      await admin.query('BEGIN');
+      await admin.query('SELECT run_id FROM runs WHERE run_id = $1 FOR UPDATE', [runId]);
+      const abandoned = closeRun(maintenance, { runId, now: NOW, error: { code: 'RUN_ABANDONED', message: 'its workflow ended' } });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const finished = closeRun(worker, { runId, now: '2026-01-01T00:05:00.000Z' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await admin.query('COMMIT');
+      expect(await abandoned).toMatchObject({ status: 'failed' });
+      expect(await finished).toMatchObject({ status: 'failed' });
+      const run = await worker.selectFrom('runs').selectAll().where('run_id', '=', runId).executeTakeFirstOrThrow();
+      expect(run).toMatchObject({ status: 'failed', error_code: 'RUN_ABANDONED', finished_at: NOW });
+    } finally {
+      await admin.end();
+      await maintenance.destroy();
+      await worker.destroy();
+    }
+  });
+
   describe('one run through the query layer', () => {
     let db: StateDb;
     beforeAll(async () => {
