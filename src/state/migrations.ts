@@ -3,11 +3,6 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } fr
 import { BackflowError } from '../errors';
 import { isPostgres } from './dialect';
 
-/**
- * Schema changes in order; written with Kysely's schema builder so they run on SQLite and PostgreSQL.
- * Each leaves the schema usable by the releases before it (new tables, nullable or defaulted columns,
- * indexes): an older worker runs on a store a newer one migrated (see migrateToLatest).
- */
 /** A migration adding one nullable text column (existing rows read null). */
 function addTextColumn(table: string, column: string): Migration {
   return {
@@ -17,6 +12,11 @@ function addTextColumn(table: string, column: string): Migration {
   };
 }
 
+/**
+ * Schema changes in order; written with Kysely's schema builder so they run on SQLite and PostgreSQL.
+ * Each leaves the schema usable by the releases before it (new tables, nullable or defaulted columns,
+ * indexes): an older worker runs on a store a newer one migrated (see migrateToLatest).
+ */
 const migrations: Record<string, Migration> = {
   '001_initial': {
     async up(db: Kysely<unknown>) {
