@@ -36,18 +36,20 @@ const manifestSchema = z.object({
  */
 export function resolveModelSql(model: ModelRef, projectDir: string, file: string): string {
   if (typeof model === 'string') return model;
-  const fail = (message: string): never => {
-    throw new ConfigError([{ file, path: 'model.dbt', message }]);
+  // The field to change: the manifest when it cannot be read, the version or package when that is what is missing.
+  const failAt = (field: 'dbt' | 'manifest' | 'version' | 'package', message: string): never => {
+    throw new ConfigError([{ file, path: `model.${field}`, message }]);
   };
+  const fail = (message: string): never => failAt('dbt', message);
   const manifestPath = path.resolve(projectDir, model.manifest);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(manifestPath, 'utf8'));
   } catch (err) {
-    return fail(`cannot read dbt manifest ${model.manifest}: ${(err as Error).message} (run \`dbt compile\` or \`dbt run\` first)`);
+    return failAt('manifest', `cannot read dbt manifest ${model.manifest}: ${(err as Error).message} (run \`dbt compile\` or \`dbt run\` first)`);
   }
   const manifest = manifestSchema.safeParse(raw);
-  if (!manifest.success) return fail(`${model.manifest} is not a dbt manifest: ${manifest.error.issues[0]?.message ?? ''}`);
+  if (!manifest.success) return failAt('manifest', `${model.manifest} is not a dbt manifest: ${manifest.error.issues[0]?.message ?? ''}`);
   const matches = (node: { resource_type: string; name: string; package_name?: string | undefined }) =>
     REFERABLE.has(node.resource_type) && node.name === model.dbt && (model.package === undefined || node.package_name === model.package);
   const found = Object.values(manifest.data.nodes).filter(matches);
@@ -62,9 +64,9 @@ export function resolveModelSql(model: ModelRef, projectDir: string, file: strin
   }
   const packages = [...new Set(named.map((node) => node.package_name ?? '?'))];
   if (packages.length > 1) {
-    return fail(`several dbt packages define a model named "${model.dbt}" (${packages.join(', ')}); name one with \`package:\``);
+    return failAt('package', `several dbt packages define a model named "${model.dbt}" (${packages.join(', ')}); name one with \`package:\``);
   }
-  const node = pickVersion(named, model, fail);
+  const node = pickVersion(named, model, (message) => failAt('version', message));
   if (node.config?.materialized === 'ephemeral') return fail(`dbt model "${model.dbt}" is ephemeral: it builds no relation to read`);
   const relation = node.relation_name ?? [node.database, node.schema, node.alias ?? node.name].filter(Boolean).join('.');
   return `SELECT * FROM ${relation}`;

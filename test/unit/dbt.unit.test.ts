@@ -40,14 +40,18 @@ describe('dbt model references', () => {
     );
   });
 
-  it('names the file and path when the model is missing, ephemeral, or the manifest is absent', () => {
+  it('names the file and the field to change when the model is missing, ephemeral, or the manifest is absent or not one', () => {
     const dir = projectWithManifest({ 'model.shop.tmp': model('tmp', { config: { materialized: 'ephemeral' } }) });
     expect(() => resolveModelSql({ dbt: 'accounts', manifest: 'target/manifest.json' }, dir, 'syncs/a.yaml')).toThrow(
       'syncs/a.yaml: model.dbt: no dbt model, seed or snapshot named "accounts" in target/manifest.json',
     );
     expect(() => resolveModelSql({ dbt: 'tmp', manifest: 'target/manifest.json' }, dir, 'syncs/a.yaml')).toThrow('is ephemeral');
     expect(() => resolveModelSql({ dbt: 'accounts', manifest: 'missing.json' }, dir, 'syncs/a.yaml')).toThrow(
-      /syncs\/a\.yaml: model\.dbt: cannot read dbt manifest missing\.json/,
+      /syncs\/a\.yaml: model\.manifest: cannot read dbt manifest missing\.json/,
+    );
+    writeFileSync(path.join(dir, 'target', 'other.json'), JSON.stringify({ metadata: {} }));
+    expect(() => resolveModelSql({ dbt: 'accounts', manifest: 'target/other.json' }, dir, 'syncs/a.yaml')).toThrow(
+      /^syncs\/a\.yaml: model\.manifest: target\/other\.json is not a dbt manifest/,
     );
   });
 
@@ -96,7 +100,7 @@ describe('dbt model references', () => {
 
     it('names the versions there are when the one asked for is not', () => {
       expect(() => resolveModelSql(ref({ version: 4 }), dir(), 'syncs/a.yaml')).toThrow(
-        'syncs/a.yaml: model.dbt: dbt model "dim_customers" has no version 4 (its versions: 1, 2, 3)',
+        'syncs/a.yaml: model.version: dbt model "dim_customers" has no version 4 (its versions: 1, 2, 3)',
       );
     });
   });
@@ -107,7 +111,7 @@ describe('dbt model references', () => {
       'model.crm.accounts': model('accounts', { package_name: 'crm', relation_name: '"warehouse"."crm"."accounts"' }),
     });
     expect(() => resolveModelSql({ dbt: 'accounts', manifest: 'target/manifest.json' }, dir, 'syncs/a.yaml')).toThrow(
-      'several dbt packages define a model named "accounts" (shop, crm); name one with `package:`',
+      'syncs/a.yaml: model.package: several dbt packages define a model named "accounts" (shop, crm); name one with `package:`',
     );
     expect(resolveModelSql({ dbt: 'accounts', manifest: 'target/manifest.json', package: 'crm' }, dir, 'syncs/a.yaml')).toBe(
       'SELECT * FROM "warehouse"."crm"."accounts"',
