@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ModelRef } from '../config/schema';
 import { ConfigError } from '../errors';
+import { SourceUnavailable } from './sourceErrors';
 
 /** What `ref()` resolves to: models, and the seeds and snapshots dbt builds tables for too. */
 const REFERABLE = new Set(['model', 'seed', 'snapshot']);
@@ -46,6 +47,11 @@ export function resolveModelSql(model: ModelRef, projectDir: string, file: strin
   try {
     raw = JSON.parse(readFileSync(manifestPath, 'utf8'));
   } catch (err) {
+    if (err instanceof SyntaxError && writtenJustNow(manifestPath)) {
+      // dbt rewrites manifest.json in place (truncate, then write) at each parse and run: one read
+      // mid-write is waited out (retried, as a warehouse dbt holds is), not a broken config.
+      throw new SourceUnavailable(`${file}: model.manifest: dbt manifest ${model.manifest} is incomplete and was written in the last minute (dbt is writing it): ${err.message}`, 'SOURCE_UNAVAILABLE');
+    }
     return failAt('manifest', `cannot read dbt manifest ${model.manifest}: ${(err as Error).message} (run \`dbt compile\` or \`dbt run\` first)`);
   }
   const manifest = manifestSchema.safeParse(raw);
@@ -70,6 +76,17 @@ export function resolveModelSql(model: ModelRef, projectDir: string, file: strin
   if (node.config?.materialized === 'ephemeral') return fail(`dbt model "${model.dbt}" is ephemeral: it builds no relation to read`);
   const relation = node.relation_name ?? [node.database, node.schema, node.alias ?? node.name].filter(Boolean).join('.');
   return `SELECT * FROM ${relation}`;
+}
+
+/** How recent a change to an unparseable manifest means dbt is still writing it, rather than that it is broken. */
+const MANIFEST_WRITE_WINDOW_MS = 60_000;
+
+function writtenJustNow(manifestPath: string): boolean {
+  try {
+    return Date.now() - statSync(manifestPath).mtimeMs < MANIFEST_WRITE_WINDOW_MS;
+  } catch {
+    return false;
+  }
 }
 
 type ManifestNode = z.infer<typeof manifestSchema>['nodes'][string];

@@ -436,4 +436,24 @@ describe('a dbt model as the sync model', () => {
     });
     expect(fx.sandbox.records('Account').map((a) => a.Name)).toEqual(['Acme', 'Globex', 'Initech', 'Umbrella']);
   });
+
+  it('waits for a manifest.json dbt is writing as the run starts, rather than failing the run', async () => {
+    const manifest = JSON.stringify({
+      nodes: { 'model.shop.accounts_scored': { resource_type: 'model', name: 'accounts_scored', relation_name: '"warehouse"."main"."accounts"', config: { materialized: 'table' } } },
+    });
+    // dbt truncates manifest.json and writes it anew: the run starts between the two.
+    fx.project.write('manifest.json', manifest.slice(0, 30));
+    const file = 'syncs/accounts_to_salesforce.yaml';
+    fx.project.write(file, fx.project.read(file).replace(/model: \|\n(?:  .*\n)+/, 'model: { dbt: accounts_scored, manifest: manifest.json }\n'));
+    const taskQueue = uniqueTaskQueue('dbt-writing');
+    const written = setTimeout(() => fx.project.write('manifest.json', manifest), 1_500);
+    try {
+      await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+        const summary = await (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
+        expect(summary).toMatchObject({ status: 'succeeded', counts: { extracted: 4, synced: 4 } });
+      });
+    } finally {
+      clearTimeout(written);
+    }
+  });
 });

@@ -1,7 +1,9 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { resolveModelSql } from '../../src/sources/dbt';
+import { ConfigError } from '../../src/errors';
+import { SourceUnavailable } from '../../src/sources/sourceErrors';
 
 function projectWithManifest(nodes: Record<string, unknown>, disabled: Record<string, unknown[]> = {}): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'backflow-dbt-'));
@@ -53,6 +55,24 @@ describe('dbt model references', () => {
     expect(() => resolveModelSql({ dbt: 'accounts', manifest: 'target/other.json' }, dir, 'syncs/a.yaml')).toThrow(
       /^syncs\/a\.yaml: model\.manifest: target\/other\.json is not a dbt manifest/,
     );
+  });
+
+  it('waits out a manifest dbt is writing (cut short, written just now), and refuses one left cut short', () => {
+    const dir = projectWithManifest({ 'model.shop.accounts': model('accounts') });
+    const manifest = path.join(dir, 'target', 'manifest.json');
+    const whole = JSON.stringify({ metadata: {}, nodes: { 'model.shop.accounts': model('accounts') } });
+    // dbt truncates the file, then writes it: a read in between sees the first part of it.
+    writeFileSync(manifest, whole.slice(0, 40));
+    const ref = () => resolveModelSql({ dbt: 'accounts', manifest: 'target/manifest.json' }, dir, 'syncs/a.yaml');
+    expect(ref).toThrow(SourceUnavailable);
+    expect(ref).toThrow(/^syncs\/a\.yaml: model\.manifest: dbt manifest target\/manifest\.json is incomplete and was written in the last minute/);
+    // Left so for minutes: broken, not being written.
+    const tenMinutesAgo = new Date(Date.now() - 10 * 60_000);
+    utimesSync(manifest, tenMinutesAgo, tenMinutesAgo);
+    expect(ref).toThrow(ConfigError);
+    expect(ref).toThrow(/^syncs\/a\.yaml: model\.manifest: cannot read dbt manifest target\/manifest\.json/);
+    writeFileSync(manifest, whole);
+    expect(ref()).toBe('SELECT * FROM "warehouse"."marts"."accounts"');
   });
 
   it('reads a seed or a snapshot as ref() does, and says a disabled model is disabled', () => {
