@@ -10,11 +10,11 @@ import { resolveModelSql, sqlOf } from '../sources/dbt';
 import { SourceUnavailable } from '../sources/sourceErrors';
 
 /** The sync as a run records it (`runs.spec_json`): its file's spec, a dbt `ref` resolved to SQL. */
-export function runSpecOf(deps: EngineDeps, name: string): { spec: SyncSpec; file: string } {
+export function runSpecOf(deps: EngineDeps, name: string): { spec: SyncSpec; file: string; declared: SyncSpec } {
   const loaded = project(deps);
   const declared = getSync(loaded, name);
   const file = syncFileOf(deps, declared.name);
-  return { spec: { ...declared, model: resolveModelSql(declared.model, loaded.dir, file) }, file };
+  return { spec: { ...declared, model: resolveModelSql(declared.model, loaded.dir, file) }, file, declared };
 }
 
 /** The file a sync is written in, relative to the project (where a config error points). */
@@ -35,7 +35,7 @@ export function syncFileOf(deps: EngineDeps, name: string): string {
  * the warehouse's own error.
  */
 export async function checkSync(deps: EngineDeps, name: string): Promise<{ spec: SyncSpec; file: string; columns: string[] }> {
-  const { spec, file } = runSpecOf(deps, name);
+  const { spec, file, declared } = runSpecOf(deps, name);
   const issues: ConfigIssue[] = [];
   // Collect config problems from every part instead of stopping at the first.
   const attempt = <T>(work: () => T): T | undefined => {
@@ -61,12 +61,19 @@ export async function checkSync(deps: EngineDeps, name: string): Promise<{ spec:
   } catch (err) {
     // Locked or unreachable: retried as it is, not made a final query failure.
     if (err instanceof SourceUnavailable) throw issues.length > 0 ? new ConfigError(issues) : err;
-    const message = err instanceof Error ? err.message : String(err);
+    const warehouseMessage = err instanceof Error ? err.message : String(err);
+    // A dbt model's relation comes from the manifest, not the sync file: say so, and what usually
+    // makes it missing (a model renamed, or not built since), or the user hunts a table they never wrote.
+    const message =
+      typeof declared.model === 'string'
+        ? warehouseMessage
+        : `dbt model "${declared.model.dbt}" is read from ${sqlOf(spec.model).replace(/^SELECT \* FROM /, '')}, as ${declared.model.manifest} names it (a manifest older than the warehouse, or a model not built since: \`dbt run\`): ${warehouseMessage}`;
     // The connection's own setting (its URL's connect_timeout), not the model's.
-    if (err instanceof BackflowError && err.code === 'CONFIG_INVALID') throw new ConfigError([...issues, { file: PROJECT_FILE, path: `connections.${spec.source}.url`, message }]);
+    if (err instanceof BackflowError && err.code === 'CONFIG_INVALID') throw new ConfigError([...issues, { file: PROJECT_FILE, path: `connections.${spec.source}.url`, message: warehouseMessage }]);
     // With the spec's other problems, all of them at once (a fixed secret then showed the SQL's).
-    if (issues.length > 0) throw new ConfigError([...issues, { file, path: 'model', message }]);
-    throw new BackflowError('SOURCE_QUERY_FAILED', `${file}: model: ${message}`);
+    const modelPath = typeof declared.model === 'string' ? 'model' : 'model.dbt';
+    if (issues.length > 0) throw new ConfigError([...issues, { file, path: modelPath, message }]);
+    throw new BackflowError('SOURCE_QUERY_FAILED', `${file}: ${modelPath}: ${message}`);
   } finally {
     await source.close();
   }

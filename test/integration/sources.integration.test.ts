@@ -5,6 +5,7 @@ import { BigQuery } from '@google-cloud/bigquery';
 import { duckdbWideTable, postgresWideTable } from '../../bench/wideModel';
 import { fingerprint } from '../../src/diff/fingerprint';
 import { startBigQuerySandbox, type BigQuerySandbox } from '../../src/sandbox/bigquery';
+import { checkSync } from '../../src/engine/check';
 import { createSource } from '../../src/sources';
 import { POLL_WAIT_MS } from '../../src/sources/bigquery';
 import { BackflowError } from '../../src/errors';
@@ -435,6 +436,23 @@ describe('a dbt model as the sync model', () => {
       expect(summary).toMatchObject({ status: 'succeeded', counts: { extracted: 4, synced: 4 } });
     });
     expect(fx.sandbox.records('Account').map((a) => a.Name)).toEqual(['Acme', 'Globex', 'Initech', 'Umbrella']);
+  });
+
+  it('says a relation the warehouse lacks came from the dbt manifest (a model renamed, or not built yet)', async () => {
+    fx.project.write(
+      'manifest.json',
+      JSON.stringify({
+        nodes: { 'model.shop.accounts_scored': { resource_type: 'model', name: 'accounts_scored', relation_name: '"warehouse"."main"."accounts_scored"', config: { materialized: 'table' } } },
+      }),
+    );
+    const file = 'syncs/accounts_to_salesforce.yaml';
+    fx.project.write(file, fx.project.read(file).replace(/model: \|\n(?:  .*\n)+/, 'model: { dbt: accounts_scored, manifest: manifest.json }\n'));
+    await expect(checkSync(fx.project.deps, SYNC)).rejects.toMatchObject({
+      code: 'SOURCE_QUERY_FAILED',
+      message: expect.stringMatching(
+        /^syncs\/accounts_to_salesforce\.yaml: model\.dbt: dbt model "accounts_scored" is read from "warehouse"\."main"\."accounts_scored", as manifest\.json names it \(.*`dbt run`\): DuckDB: Catalog Error: Table with name accounts_scored does not exist/,
+      ) as unknown,
+    });
   });
 
   it('waits for a manifest.json dbt is writing as the run starts, rather than failing the run', async () => {
