@@ -28,7 +28,15 @@ const envSchema = z.object({
   /** base64 of a 32-byte AES-256-GCM key: payloads entering Temporal history are encrypted with it (`openssl rand -base64 32`). */
   BACKFLOW_PAYLOAD_KEY: z
     .string()
-    .refine((value) => /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32, 'must be base64 of 32 bytes (openssl rand -base64 32)')
+    .refine(isPayloadKey, 'must be base64 of 32 bytes (openssl rand -base64 32)')
+    .optional(),
+  /** Keys payloads were encrypted with before BACKFLOW_PAYLOAD_KEY was rotated, comma-separated: decode only, so older histories and schedules still read. */
+  BACKFLOW_PAYLOAD_PREVIOUS_KEYS: z
+    .string()
+    .refine(
+      (value) => value.split(',').every((key) => isPayloadKey(key.trim())),
+      'must be base64 keys of 32 bytes each, comma-separated (the keys BACKFLOW_PAYLOAD_KEY held before)',
+    )
     .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
 });
@@ -52,4 +60,17 @@ export function parsePayloadKey(env: NodeJS.ProcessEnv = process.env): Buffer | 
   const parsed = envSchema.shape.BACKFLOW_PAYLOAD_KEY.safeParse(env.BACKFLOW_PAYLOAD_KEY);
   if (!parsed.success) throw new Error(`invalid environment:\n  BACKFLOW_PAYLOAD_KEY: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   return parsed.data === undefined ? undefined : Buffer.from(parsed.data, 'base64');
+}
+
+/** BACKFLOW_PAYLOAD_PREVIOUS_KEYS alone: the keys decode still accepts after a rotation (none when unset). */
+export function parsePreviousPayloadKeys(env: NodeJS.ProcessEnv = process.env): Buffer[] {
+  const raw = env.BACKFLOW_PAYLOAD_PREVIOUS_KEYS;
+  if (raw === undefined || raw.trim() === '') return [];
+  const parsed = envSchema.shape.BACKFLOW_PAYLOAD_PREVIOUS_KEYS.safeParse(raw);
+  if (!parsed.success) throw new Error(`invalid environment:\n  BACKFLOW_PAYLOAD_PREVIOUS_KEYS: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  return raw.split(',').map((key) => Buffer.from(key.trim(), 'base64'));
+}
+
+function isPayloadKey(value: string): boolean {
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32;
 }

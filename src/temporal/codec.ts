@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, ValueError, type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { parsePayloadKey } from '../env';
+import { parsePayloadKey, parsePreviousPayloadKeys } from '../env';
 
 /**
  * The layout of Temporal's encryption sample (temporalio/samples-typescript, encryption/src/encryption-codec.ts
@@ -23,14 +23,23 @@ export function payloadKeyId(key: Buffer): string {
 /**
  * AES-256-GCM over the whole proto-encoded payload (metadata included), a fresh 12-byte IV per
  * payload: data = IV ‖ ciphertext ‖ tag, as WebCrypto lays it out. Payloads not encrypted by a
- * codec (e.g. written before the key was set) pass through decode unchanged.
+ * codec (e.g. written before the key was set) pass through decode unchanged. Decode picks the key by
+ * the payload's key id, among `key` and `previousKeys` (the keys it replaced): a rotated key still
+ * reads the histories, in-flight runs and schedules written under the old one.
  */
 export class AesGcmPayloadCodec implements PayloadCodec {
   readonly keyId: string;
+  private readonly decodeKeys: Map<string, Buffer>;
 
-  constructor(private readonly key: Buffer) {
-    if (key.length !== 32) throw new ValueError(`AES-256-GCM needs a 32-byte key, got ${key.length} bytes`);
+  constructor(
+    private readonly key: Buffer,
+    previousKeys: readonly Buffer[] = [],
+  ) {
+    for (const k of [key, ...previousKeys]) {
+      if (k.length !== 32) throw new ValueError(`AES-256-GCM needs a 32-byte key, got ${k.length} bytes`);
+    }
     this.keyId = payloadKeyId(key);
+    this.decodeKeys = new Map([...previousKeys, key].map((k) => [payloadKeyId(k), k]));
   }
 
   encode(payloads: Payload[]): Promise<Payload[]> {
@@ -57,14 +66,17 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     const keyIdBytes = payload.metadata?.[KEY_ID_METADATA];
     if (!keyIdBytes) throw new ValueError(`encrypted payload has no ${KEY_ID_METADATA}: cannot tell which key it needs`);
     const keyId = text(keyIdBytes);
-    if (keyId !== this.keyId) {
+    const key = this.decodeKeys.get(keyId);
+    if (!key) {
+      const previous = [...this.decodeKeys.keys()].filter((id) => id !== this.keyId);
+      const held = previous.length > 0 ? ` (BACKFLOW_PAYLOAD_PREVIOUS_KEYS: ${previous.join(', ')})` : '';
       throw new ValueError(
-        `payload was encrypted with key ${keyId}, but BACKFLOW_PAYLOAD_KEY is key ${this.keyId}: set the key the payload was written with`,
+        `payload was encrypted with key ${keyId}, but BACKFLOW_PAYLOAD_KEY is key ${this.keyId}${held}: set the key the payload was written with, or add it to BACKFLOW_PAYLOAD_PREVIOUS_KEYS`,
       );
     }
     const data = payload.data;
     if (!data || data.length < IV_BYTES + TAG_BYTES) throw new ValueError(`encrypted payload (key ${keyId}) is truncated`);
-    const decipher = createDecipheriv('aes-256-gcm', this.key, data.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
     decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
     let plain: Buffer;
     try {
@@ -130,10 +142,15 @@ export class MissingPayloadKeyCodec implements PayloadCodec {
   }
 }
 
-/** The codecs BACKFLOW_PAYLOAD_KEY asks for: none when unset. */
+/** The codecs BACKFLOW_PAYLOAD_KEY (and BACKFLOW_PAYLOAD_PREVIOUS_KEYS) ask for: none when unset. */
 export function payloadCodecsFromEnv(env: NodeJS.ProcessEnv = process.env): PayloadCodec[] {
   const key = parsePayloadKey(env);
-  return key ? [new AesGcmPayloadCodec(key)] : [];
+  const previous = parsePreviousPayloadKeys(env);
+  if (!key && previous.length > 0) {
+    // Dropping the key while keeping old ones would silently write history in the clear.
+    throw new Error('invalid environment:\n  BACKFLOW_PAYLOAD_PREVIOUS_KEYS: set without BACKFLOW_PAYLOAD_KEY: previous keys only decode; set the key new payloads are encrypted with');
+  }
+  return key ? [new AesGcmPayloadCodec(key, previous)] : [];
 }
 
 /**

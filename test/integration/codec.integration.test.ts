@@ -46,9 +46,9 @@ function clear(text: string): string {
 }
 
 /** `backflow codec-server --json` on a free port; resolves with its URL. */
-async function startCodecServerProcess(): Promise<{ child: ChildProcess; url: string }> {
+async function startCodecServerProcess(env: Record<string, string> = keyEnv): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [BIN, 'codec-server', '--port', '0', '--json', '--origin', 'http://localhost:8233'], {
-    env: { ...process.env, ...keyEnv },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -60,6 +60,32 @@ async function startCodecServerProcess(): Promise<{ child: ChildProcess; url: st
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return { child, url: (JSON.parse(out) as { url: string }).url };
+}
+
+/** The run's result, or the first workflow task failure's message (a payload the worker cannot decode fails every task, and the run never ends). */
+async function resultOrTaskFailure(client: Client, workflowId: string): Promise<unknown> {
+  const handle = client.workflow.getHandle(workflowId);
+  let done = false;
+  const taskFailure = (async () => {
+    while (!done) {
+      const history = await fx.temporal.client.workflow.getHandle(workflowId).fetchHistory();
+      const failed = history.events?.find((event) => event.workflowTaskFailedEventAttributes);
+      if (failed) return { workflowTaskFailed: failed.workflowTaskFailedEventAttributes?.failure?.message };
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return undefined;
+  })();
+  const result = handle.result();
+  try {
+    const failure = await Promise.race([result.then(() => undefined), taskFailure]);
+    if (failure === undefined) return await result;
+    // Stuck: end it so its result settles and nothing polls after the test.
+    await handle.terminate('workflow task failed in test');
+    await result.catch(() => undefined);
+    return failure;
+  } finally {
+    done = true;
+  }
 }
 
 describe('BACKFLOW_PAYLOAD_KEY', () => {
@@ -117,6 +143,41 @@ describe('BACKFLOW_PAYLOAD_KEY', () => {
         body: JSON.stringify({ payloads: [] }),
       });
       expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      const exited = once(codecServer.child, 'exit');
+      codecServer.child.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  it('rotated: runs started under the old key (a schedule, a run in flight) still run, and the codec server reads their history', async () => {
+    const oldKey = randomBytes(32);
+    const newKey = randomBytes(32);
+    const oldEnv = { BACKFLOW_PAYLOAD_KEY: oldKey.toString('base64') };
+    const rotatedEnv = { BACKFLOW_PAYLOAD_KEY: newKey.toString('base64'), BACKFLOW_PAYLOAD_PREVIOUS_KEYS: oldKey.toString('base64') };
+    // Started before the rotation: its input is in history under the old key.
+    const oldClient = new Client({ connection: fx.temporal.client.connection, namespace: 'default', dataConverter: dataConverterFromEnv(oldEnv) });
+    const taskQueue = uniqueTaskQueue('codec-rotated');
+    const { workflowId } = await startSync(oldClient, SYNC, { taskQueue });
+
+    // Workers and clients now run with the new key, the old one kept for decoding.
+    const client = new Client({ connection: fx.temporal.client.connection, namespace: 'default', dataConverter: dataConverterFromEnv(rotatedEnv) });
+    const deps = { ...fx.project.deps, env: { ...fx.project.deps.env, ...rotatedEnv } };
+    const result = await withWorker(fx.temporal, deps, taskQueue, () => resultOrTaskFailure(client, workflowId));
+    expect(result).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
+
+    const payloads = historyPayloads(await fx.temporal.client.workflow.getHandle(workflowId).fetchHistory());
+    const keyIds = new Set(payloads.map((p) => clear(p.metadata['encryption-key-id'] ?? '')));
+    expect(keyIds).toEqual(new Set([payloadKeyId(oldKey), payloadKeyId(newKey)]));
+
+    const codecServer = await startCodecServerProcess(rotatedEnv);
+    try {
+      const response = await fetch(`${codecServer.url}/decode`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default' },
+        body: JSON.stringify({ payloads }),
+      });
+      expect({ status: response.status, body: await response.text() }).toMatchObject({ status: 200 });
     } finally {
       const exited = once(codecServer.child, 'exit');
       codecServer.child.kill('SIGTERM');

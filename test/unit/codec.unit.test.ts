@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, METADATA_ENCODING_KEY } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
-import { parseEnv, parsePayloadKey } from '../../src/env';
+import { parseEnv, parsePayloadKey, parsePreviousPayloadKeys } from '../../src/env';
 import { AesGcmPayloadCodec, dataConverterFromEnv, ENCRYPTED_ENCODING, KEY_ID_METADATA, payloadCodecsFromEnv, payloadKeyId } from '../../src/temporal/codec';
 
 const key = randomBytes(32);
@@ -78,5 +78,41 @@ describe('BACKFLOW_PAYLOAD_KEY', () => {
   ])('a malformed key (%s) is a clear error naming the variable', (_name, value) => {
     expect(() => parsePayloadKey({ BACKFLOW_PAYLOAD_KEY: value })).toThrow(/BACKFLOW_PAYLOAD_KEY: must be base64 of 32 bytes/);
     expect(() => parseEnv({ BACKFLOW_PAYLOAD_KEY: value })).toThrow(/BACKFLOW_PAYLOAD_KEY: must be base64 of 32 bytes/);
+  });
+});
+
+describe('BACKFLOW_PAYLOAD_PREVIOUS_KEYS (rotating the key)', () => {
+  const oldKey = randomBytes(32);
+  const newKey = randomBytes(32);
+  const rotatedEnv = { BACKFLOW_PAYLOAD_KEY: newKey.toString('base64'), BACKFLOW_PAYLOAD_PREVIOUS_KEYS: ` ${randomBytes(32).toString('base64')}, ${oldKey.toString('base64')}` };
+
+  it('decodes payloads written under a previous key, and encodes with the current one only', async () => {
+    const [written] = await new AesGcmPayloadCodec(oldKey).encode([defaultPayloadConverter.toPayload(summary)]);
+    const [rotated] = payloadCodecsFromEnv(rotatedEnv) as [AesGcmPayloadCodec];
+    const [decoded] = await rotated.decode([written!]);
+    expect(defaultPayloadConverter.fromPayload(decoded!)).toEqual(summary);
+    const [fresh] = await rotated.encode([defaultPayloadConverter.toPayload(summary)]);
+    expect(text(fresh?.metadata?.[KEY_ID_METADATA])).toBe(payloadKeyId(newKey));
+  });
+
+  it('a key held by neither is refused naming the payload’s key, the current one and the previous ones', async () => {
+    const stranger = new AesGcmPayloadCodec(randomBytes(32));
+    const [written] = await stranger.encode([defaultPayloadConverter.toPayload(summary)]);
+    const [rotated] = payloadCodecsFromEnv(rotatedEnv) as [AesGcmPayloadCodec];
+    await expect(rotated.decode([written!])).rejects.toThrow(
+      new RegExp(`payload was encrypted with key ${stranger.keyId}, but BACKFLOW_PAYLOAD_KEY is key ${payloadKeyId(newKey)} \\(BACKFLOW_PAYLOAD_PREVIOUS_KEYS: [0-9a-f]{8}, ${payloadKeyId(oldKey)}\\)`),
+    );
+  });
+
+  it('without BACKFLOW_PAYLOAD_KEY is refused (history would silently be written in the clear)', () => {
+    expect(() => payloadCodecsFromEnv({ BACKFLOW_PAYLOAD_PREVIOUS_KEYS: oldKey.toString('base64') })).toThrow(
+      /BACKFLOW_PAYLOAD_PREVIOUS_KEYS: set without BACKFLOW_PAYLOAD_KEY/,
+    );
+  });
+
+  it('a malformed previous key is a clear error naming the variable', () => {
+    const value = `${oldKey.toString('base64')},${randomBytes(16).toString('base64')}`;
+    expect(() => parsePreviousPayloadKeys({ BACKFLOW_PAYLOAD_PREVIOUS_KEYS: value })).toThrow(/BACKFLOW_PAYLOAD_PREVIOUS_KEYS: must be base64 keys of 32 bytes each/);
+    expect(() => parseEnv({ BACKFLOW_PAYLOAD_PREVIOUS_KEYS: value })).toThrow(/BACKFLOW_PAYLOAD_PREVIOUS_KEYS: must be base64 keys of 32 bytes each/);
   });
 });
