@@ -2,6 +2,8 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities, type SyncActivities } from './activities';
 import type { EngineDeps } from './src/engine';
 import { dataConverterFromEnv } from './src/temporal/codec';
+import { parsePayloadKey } from './src/env';
+import { sealActivityFailures } from './src/temporal/sealedFailures';
 
 export interface BackflowWorkerOptions {
   connection: NativeConnection;
@@ -18,6 +20,7 @@ export interface BackflowWorkerOptions {
 
 /** A Temporal worker with backflow's workflows and activities (built from their dependencies). */
 export async function createWorker(options: BackflowWorkerOptions): Promise<Worker> {
+  const env = options.deps.env ?? process.env;
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -27,7 +30,10 @@ export async function createWorker(options: BackflowWorkerOptions): Promise<Work
       : { workflowsPath: require.resolve('./workflows') }),
     activities: options.activities ?? createActivities(options.deps),
     // BACKFLOW_PAYLOAD_KEY set → what enters history is encrypted (src/temporal/codec.ts).
-    dataConverter: dataConverterFromEnv(options.deps.env ?? process.env),
+    dataConverter: dataConverterFromEnv(env),
+    // Encrypted payloads: failure messages, which Temporal keeps in the clear, go into the failures'
+    // (encrypted) details too, as they may quote row values (src/temporal/sealedFailures.ts).
+    ...(parsePayloadKey(env) ? { interceptors: { activity: [sealActivityFailures] } } : {}),
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',
   });
 }

@@ -23,6 +23,7 @@ import type { BatchTotals } from '../src/state/batches';
 import type { ChangeCounts } from '../src/state/staging';
 import type { RunSummary } from '../src/state/summary';
 import { failedMessage } from './failedMessage';
+import { sealedMessageOf } from './sealedMessage';
 import { EXTRACT_RETRY, RUN_STEP_RETRY, SYNC_BATCHES_RETRY, retryOptions } from './retryPolicies';
 import { runAttributes } from './searchAttributes';
 
@@ -107,9 +108,21 @@ const { syncBatches } = proxyActivities<SyncActivities>({
   retry: retryOptions(SYNC_BATCHES_RETRY),
 });
 
+/**
+ * The failure's message as the workflow's own failure may carry it in history: a sealed one (see
+ * sealedMessage.ts) only by its code, its message staying in the encrypted details (the summary, or
+ * startFailure) that callers read.
+ */
+function inHistory(err: unknown, failure: { code: string; message: string }): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const sealed = cause instanceof ApplicationFailure && sealedMessageOf(cause) !== undefined;
+  return sealed ? `${failure.code} (the message is encrypted with BACKFLOW_PAYLOAD_KEY; backflow runs shows it)` : failure.message;
+}
+
 function failureOf(err: unknown): { code: string; message: string } {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'UNKNOWN', message: cause.message };
+  // A worker encrypting payloads seals its activities' messages into their (encrypted) details.
+  if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'UNKNOWN', message: sealedMessageOf(cause) ?? cause.message };
   if (cause instanceof Error) return { code: cause.name, message: cause.message };
   return { code: 'UNKNOWN', message: String(cause) };
 }
@@ -251,7 +264,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
       upsertSearchAttributes(runAttributes({ status: failure.code === 'SYNC_ALREADY_RUNNING' ? 'skipped' : 'failed' }));
       await alertStartFailure({ runId, sync: input.sync, error: failure });
       // Its code in the details (there is no run summary to carry), so a caller tells busy from broken.
-      throw ApplicationFailure.create({ type: SYNC_FAILED, message: failedMessage(input.sync, failure.message), nonRetryable: true, details: [{ startFailure: failure }] });
+      throw ApplicationFailure.create({ type: SYNC_FAILED, message: failedMessage(input.sync, inHistory(err, failure)), nonRetryable: true, details: [{ startFailure: failure }] });
     }
     if (isCancellation(err)) {
       // Let the batches in flight commit, then close the run consistently before giving up.
@@ -269,7 +282,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
     const summary = cancelled ? await CancellationScope.nonCancellable(() => finish(failure)) : await finish(failure);
     throw ApplicationFailure.create({
       type: SYNC_FAILED,
-      message: failedMessage(input.sync, failure.message),
+      message: failedMessage(input.sync, inHistory(err, failure)),
       nonRetryable: true,
       details: [summary],
     });

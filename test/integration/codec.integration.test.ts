@@ -7,6 +7,7 @@ import type { temporal as proto } from '@temporalio/proto';
 import { startSync } from '../../src/temporal/startSync';
 import { dataConverterFromEnv, ENCRYPTED_ENCODING, payloadKeyId } from '../../src/temporal/codec';
 import { useSyncFixture } from '../support/fixture';
+import { historyText } from '../support/history';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'backflow.js');
@@ -183,5 +184,24 @@ describe('BACKFLOW_PAYLOAD_KEY', () => {
       codecServer.child.kill('SIGTERM');
       await exited;
     }
+  });
+
+  it('encrypts failures too: a warehouse error echoing a row value is not in history in the clear, and still reaches the caller', async () => {
+    const value = 'row-value-7f3a@example.com';
+    await fx.project.sql(`UPDATE accounts SET segment = '${value}'`);
+    // DuckDB's conversion error quotes the value it could not convert.
+    fx.project.write(`syncs/${SYNC}.yaml`, fx.project.read(`syncs/${SYNC}.yaml`).replace('SELECT id, name, health, segment, mrr', 'SELECT id, name, health, CAST(segment AS INTEGER) AS segment, mrr'));
+    const client = new Client({ connection: fx.temporal.client.connection, namespace: 'default', dataConverter: dataConverterFromEnv(keyEnv) });
+    const deps = { ...fx.project.deps, env: { ...fx.project.deps.env, ...keyEnv } };
+    const taskQueue = uniqueTaskQueue('codec-failure');
+    const { workflowId, summary } = await withWorker(fx.temporal, deps, taskQueue, async () => {
+      const handle = await startSync(client, SYNC, { taskQueue });
+      return { workflowId: handle.workflowId, summary: await handle.result() };
+    });
+    // The caller, holding the key, reads the warehouse's message.
+    expect(summary).toMatchObject({ status: 'failed', error: { message: expect.stringContaining(value) as unknown } });
+    // Temporal Web without the codec server, or anyone reading the history, does not.
+    const raw = historyText(await fx.temporal.client.workflow.getHandle(workflowId).fetchHistory());
+    expect(raw).not.toContain(value);
   });
 });
