@@ -13,3 +13,8 @@ export function sealedMessageOf(failure: { details?: unknown[] | null | undefine
     ? (first as SealedMessage).sealedMessage
     : undefined;
 }
+
+/** What history shows of a sealed failure, in the activity's and the run's failure alike: its code. */
+export function sealedNote(code: string): string {
+  return `${code}: the message is encrypted with BACKFLOW_PAYLOAD_KEY (in the failure's details; backflow runs shows it)`;
+}

@@ -23,7 +23,7 @@ import type { BatchTotals } from '../src/state/batches';
 import type { ChangeCounts } from '../src/state/staging';
 import type { RunSummary } from '../src/state/summary';
 import { failedMessage } from './failedMessage';
-import { sealedMessageOf } from './sealedMessage';
+import { sealedMessageOf, sealedNote } from './sealedMessage';
 import { EXTRACT_RETRY, RUN_STEP_RETRY, SYNC_BATCHES_RETRY, retryOptions } from './retryPolicies';
 import { runAttributes } from './searchAttributes';
 
@@ -116,7 +116,7 @@ const { syncBatches } = proxyActivities<SyncActivities>({
 function inHistory(err: unknown, failure: { code: string; message: string }): string {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   const sealed = cause instanceof ApplicationFailure && sealedMessageOf(cause) !== undefined;
-  return sealed ? `${failure.code} (the message is encrypted with BACKFLOW_PAYLOAD_KEY; backflow runs shows it)` : failure.message;
+  return sealed ? sealedNote(failure.code) : failure.message;
 }
 
 function failureOf(err: unknown): { code: string; message: string } {

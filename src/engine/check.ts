@@ -6,7 +6,7 @@ import { openDestination, openSource, project, resolvedConnection, type EngineDe
 import { writeBackTableProblem } from '../ops/writeBack';
 import { PROJECT_FILE, getSync } from '../config/load';
 import { pgConnectTimeoutMs } from '../state/stateUrl';
-import { resolveModelSql, sqlOf } from '../sources/dbt';
+import { relationOfModelSql, resolveModelSql, sqlOf } from '../sources/dbt';
 import { SourceUnavailable } from '../sources/sourceErrors';
 
 /** The sync as a run records it (`runs.spec_json`): its file's spec, a dbt `ref` resolved to SQL. */
@@ -67,7 +67,7 @@ export async function checkSync(deps: EngineDeps, name: string): Promise<{ spec:
     const message =
       typeof declared.model === 'string'
         ? warehouseMessage
-        : `dbt model "${declared.model.dbt}" is read from ${sqlOf(spec.model).replace(/^SELECT \* FROM /, '')}, as ${declared.model.manifest} names it (a manifest older than the warehouse, or a model not built since: \`dbt run\`): ${warehouseMessage}`;
+        : `dbt model "${declared.model.dbt}" is read from ${relationOfModelSql(sqlOf(spec.model))}, as ${declared.model.manifest} names it (a manifest older than the warehouse, or a model not built since: \`dbt run\`): ${warehouseMessage}`;
     // The connection's own setting (its URL's connect_timeout), not the model's.
     if (err instanceof BackflowError && err.code === 'CONFIG_INVALID') throw new ConfigError([...issues, { file: PROJECT_FILE, path: `connections.${spec.source}.url`, message: warehouseMessage }]);
     // With the spec's other problems, all of them at once (a fixed secret then showed the SQL's).

@@ -8,6 +8,9 @@ import { SourceUnavailable } from './sourceErrors';
 /** What `ref()` resolves to: models, and the seeds and snapshots dbt builds tables for too. */
 const REFERABLE = new Set(['model', 'seed', 'snapshot']);
 
+/** How a resolved dbt model reads its relation (resolveModelSql). */
+const READ_RELATION = 'SELECT * FROM ';
+
 const nodeSchema = z
   .object({
     resource_type: z.string(),
@@ -75,7 +78,12 @@ export function resolveModelSql(model: ModelRef, projectDir: string, file: strin
   const node = pickVersion(named, model, (message) => failAt('version', message));
   if (node.config?.materialized === 'ephemeral') return fail(`dbt model "${model.dbt}" is ephemeral: it builds no relation to read`);
   const relation = node.relation_name ?? [node.database, node.schema, node.alias ?? node.name].filter(Boolean).join('.');
-  return `SELECT * FROM ${relation}`;
+  return `${READ_RELATION}${relation}`;
+}
+
+/** The relation a dbt model resolved by resolveModelSql reads, for messages that name it. */
+export function relationOfModelSql(sql: string): string {
+  return sql.startsWith(READ_RELATION) ? sql.slice(READ_RELATION.length) : sql;
 }
 
 /** How recent a change to an unparseable manifest means dbt is still writing it, rather than that it is broken. */

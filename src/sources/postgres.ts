@@ -7,8 +7,6 @@ import { isPostgresUnavailable, sourceFailure } from './sourceErrors';
 import { pgConnectTimeoutMs } from '../state/stateUrl';
 import { asSubquery } from './subquery';
 
-export { asSubquery };
-
 /** Canonical kinds of PostgreSQL's built-in type OIDs (pg_type.oid); the rest read as text. */
 const KIND_BY_OID: Record<number, ValueKind> = {
   16: 'boolean',

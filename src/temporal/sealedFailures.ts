@@ -1,6 +1,6 @@
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { sealedMessageOf, type SealedMessage } from '../../workflows/sealedMessage';
+import { sealedMessageOf, sealedNote, type SealedMessage } from '../../workflows/sealedMessage';
 
 /**
  * An activity's failure with its message moved into its details. Temporal keeps a failure's message
@@ -16,7 +16,7 @@ export function sealFailure(err: unknown): unknown {
   const sealed: SealedMessage = { sealedMessage: err.message };
   return ApplicationFailure.create({
     type,
-    message: `${type}: the message is encrypted with BACKFLOW_PAYLOAD_KEY (in the failure's details; backflow runs shows it)`,
+    message: sealedNote(type),
     // An error that is not an ApplicationFailure is retried (a dropped connection), as before.
     nonRetryable: err instanceof ApplicationFailure ? err.nonRetryable === true : false,
     ...(err instanceof ApplicationFailure && err.nextRetryDelay != null ? { nextRetryDelay: err.nextRetryDelay } : {}),

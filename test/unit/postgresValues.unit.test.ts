@@ -1,5 +1,6 @@
 import { DuckdbSource } from '../../src/sources/duckdb';
-import { asSubquery, normalizePg } from '../../src/sources/postgres';
+import { normalizePg } from '../../src/sources/postgres';
+import { asSubquery } from '../../src/sources/subquery';
 import { UnreadableValue } from '../../src/sources/source';
 import { readAllRows } from '../support/sourceRows';
 
