@@ -9,6 +9,7 @@ import { getRun, specOf, workflowIdOfRun } from '../src/state/runs';
 import { asActivity } from './failures';
 import { scheduleFacts } from '../src/temporal/scheduleFacts';
 import { workflowStatusOf } from '../src/temporal/workflowStatus';
+import { namespaceOf } from '../src/temporal/namespaceOf';
 import { reportStartFailure } from '../src/ops/startFailure';
 
 /** Heartbeats while a long call is in flight, so a dead worker is noticed within the heartbeat timeout. */
@@ -29,8 +30,10 @@ export function createActivities(deps: EngineDeps) {
   return {
     async startRun(input: { runId: string; sync: string; full: boolean }): Promise<{ runId: string; destination: string }> {
       return asActivity(async () => {
-        const execution = Context.current().info.workflowExecution?.runId;
-        const { runId, spec } = await startRun(deps, { ...input, ...(execution ? { execution } : {}) }, (holder) => workflowStatusOf(Context.current().client, workflowIdOfRun(holder)));
+        const { client, info } = Context.current();
+        const execution = info.workflowExecution?.runId;
+        const temporal = await namespaceOf(client);
+        const { runId, spec } = await startRun(deps, { ...input, ...(execution ? { execution } : {}), temporal }, (holder) => workflowStatusOf(client, workflowIdOfRun(holder)));
         // The destination connection's name becomes the run's BackflowDestination search attribute.
         return { runId, destination: spec.destination.connection };
       });

@@ -64,13 +64,17 @@ export class BackflowError extends Error {
   }
 }
 
-/** Another run of the sync holds its one-run-at-a-time lease; `holderRunId` is that run's (= its workflow's) id. */
+/**
+ * Another run of the sync holds its one-run-at-a-time lease; `holderRunId` is that run's (= its
+ * workflow's) id. `detail`: more on where that run is, and what to do.
+ */
 export class SyncAlreadyRunning extends BackflowError {
   constructor(
     readonly syncName: string,
     readonly holderRunId: string,
+    detail?: string,
   ) {
-    super('SYNC_ALREADY_RUNNING', `sync ${syncName} is already running (run ${holderRunId}); one run per sync at a time`);
+    super('SYNC_ALREADY_RUNNING', `sync ${syncName} is already running (run ${holderRunId}); one run per sync at a time${detail ? `. The run was ${detail}` : ''}`);
     this.name = 'SyncAlreadyRunning';
   }
 }

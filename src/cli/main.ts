@@ -20,6 +20,7 @@ const commands = {
   records: () => require('./commands/records') as typeof import('./commands/records'),
   run: () => require('./commands/run') as typeof import('./commands/run'),
   runs: () => require('./commands/runs') as typeof import('./commands/runs'),
+  runAbandon: () => require('./commands/runAbandon') as typeof import('./commands/runAbandon'),
   sandbox: () => require('./commands/sandbox') as typeof import('./commands/sandbox'),
   schedules: () => require('./commands/schedules') as typeof import('./commands/schedules'),
   setup: () => require('./commands/setup') as typeof import('./commands/setup'),
@@ -65,15 +66,15 @@ function program(setExit: (code: number) => void): Command {
 
   cli
     .command('runs <syncOrShow> [runId]')
-    .description('`runs <sync>`: recent runs; `runs show <runId>`: per-record results of a run')
+    .description('`runs <sync>`: recent runs; `runs show <runId>`: per-record results of a run; `runs abandon <runId>`: close an open run whose Temporal is gone')
     .option(...project)
     .option('--failed', 'only runs that failed or ended partial; with show: only rejected and invalid records')
     .option('--limit <n>', 'at most n runs (default 20); with show: n records (default 1000 in the table, all with --json)')
     .option('--json', 'print JSON on stdout')
     .action(async (target: string, runId: string | undefined, options: { project?: string; failed?: boolean; json?: boolean; limit?: string }) => {
-      if (target === 'show') {
-        if (!runId) throw new BackflowError('USAGE', 'usage: backflow runs show <runId>');
-        setExit(await commands.runs().runShowCommand(runId, options));
+      if (target === 'show' || target === 'abandon') {
+        if (!runId) throw new BackflowError('USAGE', `usage: backflow runs ${target} <runId>`);
+        setExit(target === 'show' ? await commands.runs().runShowCommand(runId, options) : await commands.runAbandon().runAbandonCommand(runId, options));
       } else setExit(await commands.runs().runsCommand(target, options));
     });
 

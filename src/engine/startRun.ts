@@ -1,9 +1,10 @@
 import type { SyncSpec } from '../config/schema';
 import { RunOfEndedExecution, SyncAlreadyRunning } from '../errors';
 import type { RunRow } from '../state/database';
-import { openRun } from '../state/runs';
+import { getRun, openRun, type TemporalNamespace } from '../state/runs';
 import { checkSync } from './check';
 import { finishRun } from './finishRun';
+import { runningElsewhere } from './runningElsewhere';
 import { nowIso, resolvedConnection, type EngineDeps } from './context';
 import { destinationMove, destinationMoved, locatorOf, storedLocator } from './destinationLocator';
 import { stashSnapshot } from '../state/movedSnapshot';
@@ -17,6 +18,8 @@ export interface StartRunInput {
   lease?: boolean;
   /** The Temporal execution (its run id) starting the run, when a workflow does. */
   execution?: string;
+  /** The Temporal namespace of that workflow, when a workflow starts the run. */
+  temporal?: TemporalNamespace;
 }
 
 /** What Temporal says of a run's workflow (see workflowIdOfRun): 'RUNNING' or how it ended, and when (ISO). */
@@ -50,8 +53,9 @@ export async function startRun(
       lease: input.lease ?? true,
       ...(input.execution !== undefined ? { execution: input.execution } : {}),
       ...(locator ? { locator: storedLocator(locator) } : {}),
+      ...(input.temporal ? { temporal: input.temporal } : {}),
     });
-  const opened = await unlessAbandoned(deps, input.runId, workflowStatus, () => openOwnRun(deps, open));
+  const opened = await unlessAbandoned(deps, input, workflowStatus, () => openOwnRun(deps, open));
   // A full resync at a moved destination sets the old one's snapshot aside (settled when the run
   // closes). With the lease: no run of the sync commits meanwhile; a preview changes nothing.
   if (move && (input.lease ?? true)) await stashSnapshot(deps.state, spec.name, opened.run_id);
@@ -69,7 +73,7 @@ async function settleRename(deps: EngineDeps, spec: SyncSpec, input: StartRunInp
   if (from !== undefined) {
     // A run of the old name its workflow left open (terminated) would hold the state for good: the
     // old file is gone, so no run of the old name comes to close it.
-    const adopted = await unlessAbandoned(deps, input.runId, workflowStatus, () => adoptRenamedSync(deps.state, { from, to: spec.name, now: nowIso(deps) }));
+    const adopted = await unlessAbandoned(deps, input, workflowStatus, () => adoptRenamedSync(deps.state, { from, to: spec.name, now: nowIso(deps) }));
     if (adopted) deps.logger.info({ sync: spec.name, renamedFrom: spec.renamedFrom, ...adopted }, 'took over the state of the sync it was renamed from');
   }
   const rename = await renameOf(deps.state, spec.name);
@@ -81,13 +85,18 @@ async function settleRename(deps: EngineDeps, spec: SyncSpec, input: StartRunInp
 /**
  * Does `work`; refused because a run holds the sync (SyncAlreadyRunning) whose workflow is no longer
  * running (terminated, timed out, or failed before finishRun could close the run), closes that run
- * as RUN_ABANDONED and does `work` again. A holder still running is never touched.
+ * as RUN_ABANDONED and does `work` again. A holder still running is never touched, nor one another
+ * Temporal namespace opened (see runningElsewhere).
  */
-async function unlessAbandoned<T>(deps: EngineDeps, runId: string, workflowStatus: RunWorkflowStatus | undefined, work: () => Promise<T>): Promise<T> {
+async function unlessAbandoned<T>(deps: EngineDeps, input: StartRunInput, workflowStatus: RunWorkflowStatus | undefined, work: () => Promise<T>): Promise<T> {
+  const { runId } = input;
   try {
     return await work();
   } catch (err) {
     if (!(err instanceof SyncAlreadyRunning) || !workflowStatus) throw err;
+    // What this Temporal says of a workflow id is not about another namespace's run of it.
+    const elsewhere = runningElsewhere(err, await getRun(deps.state, err.holderRunId), input.temporal);
+    if (elsewhere) throw elsewhere;
     const { status, closedAt } = await workflowStatus(err.holderRunId);
     if (status === 'RUNNING') throw err;
     // Closed as its own finishRun would have: alerts, metrics and write-back see a failed run. It

@@ -49,6 +49,9 @@ export interface RunsTable {
   destination_locator: Generated<string | null>;
   /** When the run closed, until its after-run steps (metrics, alerts, write-back) ran: a retried close runs them. */
   after_run_pending: Generated<string | null>;
+  /** The Temporal namespace whose workflow opened the run, and the id its cluster gave it; null before migration 018, and previews. */
+  temporal_namespace: Generated<string | null>;
+  temporal_namespace_id: Generated<string | null>;
 }
 
 export interface BatchesTable {

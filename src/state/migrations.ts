@@ -279,6 +279,16 @@ const migrations: Record<string, Migration> = {
    * go unalerted.
    */
   '017_run_after_run_pending': addTextColumn('runs', 'after_run_pending'),
+  /**
+   * The Temporal namespace that opened a run, by name and by the id its cluster gave it: a run whose
+   * workflow another cluster (or namespace) sharing the store runs must not read as gone there.
+   */
+  '018_run_temporal_namespace': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('runs').addColumn('temporal_namespace', 'text').execute();
+      await db.schema.alterTable('runs').addColumn('temporal_namespace_id', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

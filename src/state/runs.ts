@@ -17,6 +17,17 @@ export interface OpenRunInput {
   execution?: string;
   /** Where the destination connection points (engine/destinationLocator.ts). */
   locator?: string;
+  /** The Temporal namespace of the workflow opening the run, when a workflow does. */
+  temporal?: TemporalNamespace;
+}
+
+/**
+ * A Temporal namespace: its name, and the id its cluster gave it when it was created. Two clusters'
+ * `default` namespaces share a name, never an id.
+ */
+export interface TemporalNamespace {
+  name: string;
+  id: string;
 }
 
 /**
@@ -109,6 +120,8 @@ async function insertRun(db: StateDb, input: OpenRunInput): Promise<void> {
       error_message: null,
       opened_by: input.execution ?? null,
       destination_locator: input.locator ?? null,
+      temporal_namespace: input.temporal?.name ?? null,
+      temporal_namespace_id: input.temporal?.id ?? null,
     })
     .execute();
 }

@@ -369,7 +369,7 @@ describe('PostgreSQL state store', () => {
         for (const opened of ['2026-01-01T00:00:01Z', '2026-01-01T00:00:00Z']) {
           await sql`INSERT INTO alert_incidents (sync_name, kind, opened_at, resolved_at, detail) VALUES ('s', 'failed', ${opened}, NULL, 'x')`.execute(db);
         }
-        expect(await migrateToLatest(db)).toEqual(['009_alert_delivery', '010_drop_results_by_recorded_at', '011_write_back_owed', '012_results_page_index', '013_run_opened_by', '014_alert_opened_channels', '015_run_destination_locator', '016_sync_renames', '017_run_after_run_pending']);
+        expect(await migrateToLatest(db)).toEqual(['009_alert_delivery', '010_drop_results_by_recorded_at', '011_write_back_owed', '012_results_page_index', '013_run_opened_by', '014_alert_opened_channels', '015_run_destination_locator', '016_sync_renames', '017_run_after_run_pending', '018_run_temporal_namespace']);
         const rows = await sql<{ opened_at: string }>`SELECT opened_at FROM alert_incidents`.execute(db);
         expect(rows.rows).toEqual([{ opened_at: '2026-01-01T00:00:00Z' }]);
         const ids = await sql<{ id: string }>`SELECT id FROM record_results`.execute(db);

@@ -1,8 +1,11 @@
+import { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { msToTs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { createActivities } from '../../activities';
 import { extractChanges, finishRun, startRun, syncBatches } from '../../src/engine';
 import { runDuration } from '../../src/ops/metrics';
+import { registerSearchAttributes } from '../../src/ops/searchAttributes';
 import { claimBatch, getBatch } from '../../src/state/batches';
 import { listRuns } from '../../src/state/history';
 import { getRun } from '../../src/state/runs';
@@ -10,6 +13,7 @@ import type { RunSummary } from '../../src/state/summary';
 import { BACKFLOW_STATUS } from '../../src/temporal/searchAttributes';
 import { startSync } from '../../src/temporal/startSync';
 import { progressQuery, type syncWorkflow } from '../../workflows';
+import { createWorker } from '../../worker';
 import { backflow } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
@@ -524,5 +528,94 @@ describe('running a sync', () => {
         error: { code: 'REQUIRED_FIELD_MISSING', message: expect.stringContaining('Name') as string, fields: ['Name'] },
       }),
     ]);
+  });
+});
+
+describe('a state store shared by two Temporal namespaces', () => {
+  /** A namespace of its own on the suite's dev server, with backflow's search attributes: another cluster, as far as a run can tell. */
+  async function otherNamespace(name: string): Promise<Client> {
+    const namespace = `${name}-${process.pid}`;
+    const { connection } = fx.temporal.client;
+    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+    for (let attempt = 0; ; attempt++) {
+      // A new namespace takes a moment to be known to every service.
+      const registered = await registerSearchAttributes(connection, namespace).then(() => true, () => false);
+      if (registered) break;
+      if (attempt > 50) throw new Error(`namespace ${namespace} never took backflow's search attributes`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return new Client({ connection, namespace });
+  }
+
+  /** Runs `work` while a worker serves `taskQueue` on `client`'s namespace. */
+  async function withWorkerOn<T>(client: Client, taskQueue: string, work: () => Promise<T>): Promise<T> {
+    const bundle = process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE;
+    const worker = await createWorker({
+      connection: fx.temporal.nativeConnection,
+      namespace: client.options.namespace,
+      taskQueue,
+      deps: fx.project.deps,
+      ...(bundle ? { workflowBundlePath: bundle } : {}),
+    });
+    return worker.runUntil(work());
+  }
+
+  it('refuses a run while another namespace\'s run holds the sync, instead of closing that run as abandoned and running alongside it', async () => {
+    const laptop = await otherNamespace('laptop');
+    const taskQueue = uniqueTaskQueue('fleet');
+    const fleetRun = `sync:${SYNC}:fleet`;
+    fx.sandbox.setFaults({ writeResponseDelayMs: 2_000 });
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const fleet = await startSync(fx.temporal.client, SYNC, { taskQueue, workflowId: fleetRun });
+      for (let tries = 0; tries < 200 && (await fleet.progress()).phase !== 'syncing'; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+      // A `backflow run` with the fleet's state store but a Temporal of its own: the fleet's workflow is not there.
+      await withWorkerOn(laptop, taskQueue, async () => {
+        const local = await startSync(laptop, SYNC, { taskQueue, workflowId: `sync:${SYNC}:laptop` });
+        await expect(local.result()).rejects.toMatchObject({
+          code: 'SYNC_ALREADY_RUNNING',
+          message: expect.stringContaining(`sync ${SYNC} is already running (run ${fleetRun}); one run per sync at a time. The run was opened on Temporal namespace default (id `) as unknown,
+        });
+        await expect(local.result()).rejects.toMatchObject({ message: expect.stringContaining(`close the run with \`backflow runs abandon ${fleetRun}\``) as unknown });
+      });
+      expect(await getRun(fx.project.deps.state, fleetRun)).toMatchObject({ status: 'running', temporal_namespace: 'default' });
+      fx.sandbox.setFaults({});
+      expect(await fleet.result()).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
+    });
+    // Each record written once, by the fleet's run alone.
+    expect(fx.sandbox.requests().filter((request) => request.method !== 'GET')).toHaveLength(1);
+  });
+
+  it('`backflow runs abandon` closes a run whose namespace is gone for good, so the sync runs again; a running or closed run it refuses', async () => {
+    const gone = await otherNamespace('gone');
+    const taskQueue = uniqueTaskQueue('abandon');
+    const stranded = `sync:${SYNC}:stranded`;
+    const cli = (runId: string) => backflow(['runs', 'abandon', runId, '--project', fx.project.dir], { ...fx.project.env, TEMPORAL_ADDRESS: fx.temporal.address, TEMPORAL_NAMESPACE: 'default' });
+    fx.sandbox.setFaults({ writeResponseDelayMs: 2_000 });
+    await withWorkerOn(gone, taskQueue, async () => {
+      const run = await startSync(gone, SYNC, { taskQueue, workflowId: stranded });
+      for (let tries = 0; tries < 200 && (await run.progress()).phase !== 'syncing'; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+      // Its cluster goes away mid-run: the run stays open, holding the sync.
+      await gone.workflow.getHandle(stranded).terminate('the cluster is being decommissioned');
+    });
+    fx.sandbox.setFaults({ writeResponseDelayMs: 2_000 });
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      await expect((await startSync(fx.temporal.client, SYNC, { taskQueue })).result()).rejects.toMatchObject({ code: 'SYNC_ALREADY_RUNNING' });
+      const abandoned = await cli(stranded);
+      expect(abandoned).toMatchObject({ code: 0, stdout: expect.stringContaining(`run ${stranded} closed as RUN_ABANDONED; ${SYNC} may run again`) as unknown });
+      expect(await getRun(fx.project.deps.state, stranded)).toMatchObject({
+        status: 'failed',
+        error_code: 'RUN_ABANDONED',
+        error_message: expect.stringMatching(/^closed by hand \(backflow runs abandon\): it was opened on Temporal namespace gone-\d+ \(id /) as unknown,
+      });
+      expect(await cli(stranded)).toMatchObject({ code: 1, stderr: expect.stringContaining(`run ${stranded} is closed already (failed, RUN_ABANDONED); nothing to abandon`) as unknown });
+
+      await fx.project.sql(`UPDATE accounts SET name = 'Acme Renamed' WHERE id = 1`);
+      const next = await startSync(fx.temporal.client, SYNC, { taskQueue });
+      for (let tries = 0; tries < 200 && (await next.progress()).phase !== 'syncing'; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+      // A run this Temporal is running is cancelled, not abandoned.
+      expect(await cli(next.workflowId)).toMatchObject({ code: 1, stderr: expect.stringContaining(`run ${next.workflowId} is running: its workflow ${next.workflowId} runs on this Temporal (namespace default). Cancel it instead`) as unknown });
+      fx.sandbox.setFaults({});
+      expect(await next.result()).toMatchObject({ status: 'succeeded', counts: { changed: 1, synced: 1 } });
+    });
   });
 });

@@ -195,7 +195,7 @@ describe('migration 009_alert_delivery', () => {
         await sql`INSERT INTO alert_incidents (sync_name, kind, opened_at, resolved_at, detail, run_id)
                   VALUES ('s', 'failed', ${opened}, ${resolved}, 'x', null)`.execute(db);
       }
-      expect(await migrateToLatest(db)).toEqual(['009_alert_delivery', '010_drop_results_by_recorded_at', '011_write_back_owed', '012_results_page_index', '013_run_opened_by', '014_alert_opened_channels', '015_run_destination_locator', '016_sync_renames', '017_run_after_run_pending']);
+      expect(await migrateToLatest(db)).toEqual(['009_alert_delivery', '010_drop_results_by_recorded_at', '011_write_back_owed', '012_results_page_index', '013_run_opened_by', '014_alert_opened_channels', '015_run_destination_locator', '016_sync_renames', '017_run_after_run_pending', '018_run_temporal_namespace']);
       const rows = await sql<{ opened_at: string; open_pending: string | null; resolve_pending: string | null }>`
         SELECT opened_at, open_pending, resolve_pending FROM alert_incidents ORDER BY opened_at`.execute(db);
       expect(rows.rows).toEqual([

@@ -35,9 +35,9 @@ describe('opening the state store to read history (runs, records)', () => {
     try {
       await expect(openStateStore(url, { migrate: 'fresh-only' })).rejects.toMatchObject({
         code: 'STATE_STORE_OUTDATED',
-        message: expect.stringContaining('lacks migrations this version of backflow reads with (012_results_page_index, 013_run_opened_by, 014_alert_opened_channels, 015_run_destination_locator, 016_sync_renames, 017_run_after_run_pending)') as unknown,
+        message: expect.stringContaining('lacks migrations this version of backflow reads with (012_results_page_index, 013_run_opened_by, 014_alert_opened_channels, 015_run_destination_locator, 016_sync_renames, 017_run_after_run_pending, 018_run_temporal_namespace)') as unknown,
       });
-      expect((await pendingMigrations(older)).pending).toEqual(['012_results_page_index', '013_run_opened_by', '014_alert_opened_channels', '015_run_destination_locator', '016_sync_renames', '017_run_after_run_pending']);
+      expect((await pendingMigrations(older)).pending).toEqual(['012_results_page_index', '013_run_opened_by', '014_alert_opened_channels', '015_run_destination_locator', '016_sync_renames', '017_run_after_run_pending', '018_run_temporal_namespace']);
     } finally {
       await older.destroy();
     }
@@ -55,7 +55,7 @@ describe('migrating a SQLite store', () => {
       // A column 014 adds, there already (a hand edit, say): 014 fails after 012 and 013 ran.
       await sql`ALTER TABLE alert_incidents ADD COLUMN opened_channels text`.execute(older);
       await expect(openStateStore(url)).rejects.toThrow(/migration 014_alert_opened_channels/);
-      expect((await pendingMigrations(older)).pending).toEqual(['012_results_page_index', '013_run_opened_by', '014_alert_opened_channels', '015_run_destination_locator', '016_sync_renames', '017_run_after_run_pending']);
+      expect((await pendingMigrations(older)).pending).toEqual(['012_results_page_index', '013_run_opened_by', '014_alert_opened_channels', '015_run_destination_locator', '016_sync_renames', '017_run_after_run_pending', '018_run_temporal_namespace']);
       const runColumns = await sql<{ name: string }>`SELECT name FROM pragma_table_info('runs')`.execute(older);
       expect(runColumns.rows.map((column) => column.name)).not.toContain('opened_by');
       await sql`ALTER TABLE alert_incidents DROP COLUMN opened_channels`.execute(older);

@@ -75,7 +75,7 @@ describe('record_results indexes', () => {
       await migrateTo(upgraded, '009_alert_delivery');
       // What 003_operations created before 010: the store of an earlier version.
       await upgraded.schema.createIndex('record_results_by_recorded_at').on('record_results').column('recorded_at').execute();
-      expect(await migrateToLatest(upgraded)).toEqual(['010_drop_results_by_recorded_at', '011_write_back_owed', '012_results_page_index', '013_run_opened_by', '014_alert_opened_channels', '015_run_destination_locator', '016_sync_renames', '017_run_after_run_pending']);
+      expect(await migrateToLatest(upgraded)).toEqual(['010_drop_results_by_recorded_at', '011_write_back_owed', '012_results_page_index', '013_run_opened_by', '014_alert_opened_channels', '015_run_destination_locator', '016_sync_renames', '017_run_after_run_pending', '018_run_temporal_namespace']);
       await opsDb(upgraded);
       expect(await indexesOf(upgraded)).toEqual(['record_results_by_key', 'record_results_by_run']);
     } finally {
