@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import type { ChangeCounts } from '../state/staging';
 import type { RunCounts, RunSummary } from '../state/summary';
 
 /** A plain table: no colours, so piped output stays readable. */
@@ -121,6 +122,22 @@ export function renderSummary(summary: RunSummary, title?: string, width = termi
   const heading = `${title ? `${title} — ` : ''}${summary.sync}  run ${summary.runId}  ${summary.status.toUpperCase()}`;
   const error = summary.error ? `\nerror: ${errorText(summary.error)}` : '';
   return `${heading}\n${countsText}${error}`;
+}
+
+/** A count and its noun, singular for one (`1 API call`, `2 rows`). */
+export function counted(count: number, singular: string, plural = `${singular}s`): string {
+  return `${count.toLocaleString('en')} ${count === 1 ? singular : plural}`;
+}
+
+/** What `backflow run --dry-run` prints: the change counts, the requests the run would make and their time. */
+export function renderDryRun(sync: string, preview: ChangeCounts & { apiCalls: number; estimatedSeconds?: number; bytesProcessed?: number }): string {
+  const { apiCalls, estimatedSeconds, bytesProcessed } = preview;
+  return (
+    `dry run of ${sync}: ${counted(preview.extracted, 'row')}, ${preview.added} added, ${preview.changed} changed, ` +
+    `${preview.removed} removed, ${preview.unchanged} unchanged, ${preview.invalid} invalid, ${preview.skipped} skipped → ${counted(apiCalls, 'API call')}` +
+    (estimatedSeconds !== undefined ? ` (about ${estimatedSeconds} s at the destination's request budget)` : '') +
+    (bytesProcessed !== undefined ? `; the model scans ${counted(bytesProcessed, 'byte')}` : '')
+  );
 }
 
 /**

@@ -5,7 +5,7 @@ import { BackflowError, ConfigError } from '../../errors';
 import { SourceUnavailable } from '../../sources/sourceErrors';
 import { cliContext, engineDeps, requireProject } from '../context';
 import { exitCodeFor, logTo } from '../output';
-import { renderSummary } from '../render';
+import { renderDryRun, renderSummary } from '../render';
 import { finishLeftoverRuns } from '../leftoverRuns';
 
 /**
@@ -51,13 +51,7 @@ export async function runCommand(sync: string, options: RunCommandOptions): Prom
     const scanned = bytesProcessed !== undefined ? { bytesProcessed } : {};
     const timed = estimatedSeconds !== undefined ? { estimatedSeconds } : {};
     if (json) process.stdout.write(`${JSON.stringify({ sync, dryRun: true, counts, apiCalls, ...timed, ...scanned })}\n`);
-    else
-      log(
-        `dry run of ${sync}: ${counts.extracted} rows, ${counts.added} added, ${counts.changed} changed, ` +
-          `${counts.removed} removed, ${counts.unchanged} unchanged, ${counts.invalid} invalid, ${counts.skipped} skipped → ${apiCalls} API calls` +
-          (estimatedSeconds !== undefined ? ` (about ${estimatedSeconds} s at the destination's request budget)` : '') +
-          (bytesProcessed !== undefined ? `; the model scans ${bytesProcessed.toLocaleString('en')} bytes` : ''),
-      );
+    else log(renderDryRun(sync, preview));
     return 0;
   }
   // Bad config fails here, before any run starts (file + path in the message). A warehouse that cannot
