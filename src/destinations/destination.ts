@@ -159,6 +159,12 @@ export interface Destination {
    */
   costOf?(operation: WriteOperation, records: number): BatchCost;
   /**
+   * Whether the sync's own filter (a Slack `when:`) leaves this row out of a write with this verb:
+   * the write answers it `skipped`, `filtered`, without a request. Asked by the dry run, so its
+   * counts and requests are the run's.
+   */
+  filters?(operation: WriteOperation, record: Pick<DestinationRecord, 'key' | 'fields'>): boolean;
+  /**
    * Writes one batch with one verb, answering one result per record:
    * upsert = create or update by external id; update = only existing records (others skipped);
    * insert = only new records (existing skipped); delete = remove records backflow synced before

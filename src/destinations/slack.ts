@@ -112,6 +112,11 @@ export class SlackDestination implements Destination {
     return this.target.channel !== undefined ? { requests, seconds: requests / CHANNEL_MESSAGES_PER_SECOND } : { requests };
   }
 
+  /** `when:` leaves the row out of a post, edit or digest; a delete removes the row's message whatever it says. */
+  filters(operation: WriteOperation, record: Pick<DestinationRecord, 'key' | 'fields'>): boolean {
+    return operation !== 'delete' && this.renderer.render(record).kind === 'skip';
+  }
+
   /** Every variable of the templates, `when`, `channelFrom` and the digest's sort is mapped. */
   checkOffline(sync: TargetCheckInput): TargetIssue[] {
     return unmappedVariables(this.target, sync);

@@ -61,6 +61,11 @@ export class SlackWebhookDestination implements Destination {
     const requests = this.target.digest ? 1 : records;
     return { requests, seconds: requests / CHANNEL_MESSAGES_PER_SECOND };
   }
+
+  /** `when:` leaves the row out of the post (or the digest). */
+  filters(_operation: WriteOperation, record: Pick<DestinationRecord, 'key' | 'fields'>): boolean {
+    return this.renderer.render(record).kind === 'skip';
+  }
   private readonly renderer: MessageRenderer;
 
   constructor(

@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { Destination } from '../destinations/destination';
+import type { WriteOperation } from '../destinations/modes';
+import type { Value } from '../sources/source';
+import { readBatchRecords } from '../state/batches';
 import { deleteRun } from '../state/runs';
 import type { ChangeCounts } from '../state/staging';
 import { sqlOf } from '../sources/dbt';
@@ -21,11 +25,16 @@ export async function previewRun(
     const { counts } = await extractChanges(deps, runId, undefined, { dryRun: true });
     const { destination, limits } = openTarget(deps, spec);
     // Each batch as the destination counts it (a request per record for some); the time at its
-    // request budget, or as it paces itself (Slack), whichever is longer.
+    // request budget, or as it paces itself (Slack), whichever is longer. Rows the sync's own filter
+    // leaves out (a Slack `when:`) are skipped by the run without a request: so here too.
     let apiCalls = 0;
     let pacedSeconds = 0;
-    for (const batch of await deps.state.selectFrom('batches').select(['operation', 'size']).where('run_id', '=', runId).execute()) {
-      const cost = destination.costOf?.(batch.operation, batch.size) ?? { requests: 1 };
+    let filtered = 0;
+    for (const batch of await deps.state.selectFrom('batches').select(['batch_no', 'operation', 'size']).where('run_id', '=', runId).execute()) {
+      const left = await filteredOf(deps, runId, spec.name, batch.batch_no, batch.operation, destination);
+      filtered += left;
+      if (batch.size === left) continue;
+      const cost = destination.costOf?.(batch.operation, batch.size - left) ?? { requests: 1 };
       apiCalls += cost.requests;
       pacedSeconds += cost.seconds ?? 0;
     }
@@ -35,11 +44,18 @@ export async function previewRun(
     const source = openSource(deps, spec);
     try {
       const bytesProcessed = await source.estimateBytes?.(sqlOf(spec.model));
-      return { ...counts, apiCalls, ...estimate, ...(bytesProcessed !== undefined ? { bytesProcessed } : {}) };
+      return { ...counts, skipped: counts.skipped + filtered, apiCalls, ...estimate, ...(bytesProcessed !== undefined ? { bytesProcessed } : {}) };
     } finally {
       await source.close();
     }
   } finally {
     await deleteRun(deps.state, runId);
   }
+}
+
+/** How many of a staged batch's rows the destination's own filter leaves out (none without one). */
+async function filteredOf(deps: EngineDeps, runId: string, syncName: string, batchNo: number, operation: WriteOperation, destination: Destination): Promise<number> {
+  if (!destination.filters) return 0;
+  const records = await readBatchRecords(deps.state, runId, syncName, batchNo);
+  return records.filter((record) => destination.filters?.(operation, { key: record.key, fields: JSON.parse(record.payload) as Record<string, Value> })).length;
 }

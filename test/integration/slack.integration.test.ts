@@ -79,8 +79,27 @@ describe('Slack destination through @slack/web-api against the Slack sandbox', (
     });
   });
 
-  it('a dry run counts a message per row, a second apart in the one channel (the `when:` filter may leave some out)', async () => {
-    expect(await previewRun(fx.project.deps, SYNC, false)).toMatchObject({ added: 4, apiCalls: 4, estimatedSeconds: 4 });
+  it('a dry run counts a message per row the `when:` filter lets through, a second apart in the one channel, as the run then sends', async () => {
+    // Only Acme is at-risk: the other three rows are skipped by the filter, without a request.
+    expect(await previewRun(fx.project.deps, SYNC, false)).toMatchObject({ added: 4, skipped: 3, apiCalls: 1, estimatedSeconds: 1 });
+    const taskQueue = uniqueTaskQueue('slack-dry-run');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { added: 4, synced: 1, skipped: 3 }, apiCalls: 1 });
+      // Acme changes and Initech turns at-risk: two messages (an edit, a post). The rows the filter left
+      // out were not committed, so they are added again, and Globex and Umbrella are left out again.
+      await fx.project.sql(fx.project.read('changes.sql'));
+      expect(await previewRun(fx.project.deps, SYNC, false)).toMatchObject({ added: 3, changed: 1, skipped: 2, apiCalls: 2, estimatedSeconds: 2 });
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { added: 3, changed: 1, synced: 2, skipped: 2 }, apiCalls: 2 });
+    });
+  });
+
+  it('a digest dry run counts no request for a batch whose rows the `when:` filter all leaves out', async () => {
+    fx.project.write(FILE, fx.project.read(FILE).replace("equals: at-risk", "equals: churned").replace('  onChange: update', '  digest: { title: "Accounts at risk" }'));
+    expect(await previewRun(fx.project.deps, SYNC, false)).toMatchObject({ added: 4, skipped: 4, apiCalls: 0 });
+    const taskQueue = uniqueTaskQueue('slack-dry-run-digest');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 0, skipped: 4 }, apiCalls: 0 });
+    });
   });
 
   it('never posts twice when Slack applied a post but the answer was lost (the retry finds it in the channel)', async () => {
@@ -255,8 +274,10 @@ describe('Slack incoming-webhook destination through @slack/webhook', () => {
     fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}  slack_hook:\n    type: slack_webhook\n    url: \${env:SLACK_WEBHOOK_URL}\n`);
     fx.project.write('syncs/to_slack_webhook.yaml', fx.project.read(FILE).replace('connection: slack', 'connection: slack_hook').replace(/  channel: .*\n/, '').replace(/  onChange: .*\n/, ''));
     const taskQueue = uniqueTaskQueue('slack-webhook');
+    // The dry run leaves out what `when:` does: one post, a second.
+    expect(await previewRun(fx.project.deps, 'to_slack_webhook', false)).toMatchObject({ added: 4, skipped: 3, apiCalls: 1, estimatedSeconds: 1 });
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
-      expect(await run(taskQueue, 'to_slack_webhook')).toMatchObject({ status: 'succeeded', counts: { synced: 1, skipped: 3 } });
+      expect(await run(taskQueue, 'to_slack_webhook')).toMatchObject({ status: 'succeeded', counts: { synced: 1, skipped: 3 }, apiCalls: 1 });
       await fx.project.sql(`UPDATE accounts SET health = 30 WHERE name = 'Acme'`);
       expect(await run(taskQueue, 'to_slack_webhook')).toMatchObject({ status: 'succeeded', counts: { synced: 1 } });
       expect(fx.slack.messages('#general').map((m) => m.text)).toEqual(["Acme's health dropped to 38 (at-risk)", "Acme's health dropped to 30 (at-risk)"]);
