@@ -13,6 +13,7 @@ import {
   type WriteContext,
   type WriteResult,
 } from './destination';
+import { withApiCalls } from './failedWriteCalls';
 import { deadlineAgent } from './hubspotAgent';
 import { HubspotDailyBudget } from './hubspotDaily';
 import { classifyHubspotError, headersOf, toHubspotDestinationError } from './hubspotErrors';
@@ -199,10 +200,14 @@ export class HubspotDestination implements Destination {
       throw new BackflowError('DESTINATION_REQUEST_INVALID', `a HubSpot batch request takes at most ${HUBSPOT_BATCH_LIMIT} inputs, got ${records.length}`);
     }
     const calls = { count: 0, ...(context?.stopRequested ? { stopRequested: context.stopRequested } : {}) };
-    const types = operation === 'delete' ? undefined : await this.dateTypes(records);
-    const sent = types ? records.map((record) => ({ ...record, fields: withDateForms(record.fields, types) })) : records;
-    const answers = await this.answer(operation, sent, calls, context);
-    return { results: records.map((record) => answers.get(record.key) ?? missing(record)), apiCalls: calls.count };
+    try {
+      const types = operation === 'delete' ? undefined : await this.dateTypes(records);
+      const sent = types ? records.map((record) => ({ ...record, fields: withDateForms(record.fields, types) })) : records;
+      const answers = await this.answer(operation, sent, calls, context);
+      return { results: records.map((record) => answers.get(record.key) ?? missing(record)), apiCalls: calls.count };
+    } catch (err) {
+      throw withApiCalls(err, calls.count);
+    }
   }
 
   /** The object's date and datetime properties, when a record carries date text (else none is asked for). */

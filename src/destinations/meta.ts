@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { MetaAudienceConnection } from '../config/schema';
 import { BackflowError, DestinationBatchRejected, DestinationTransientError } from '../errors';
 import type { Destination, DestinationLimits, DestinationRecord, RecordError, RecordResult, TargetCheckInput, TargetIssue, WriteContext, WriteResult } from './destination';
+import { withApiCalls } from './failedWriteCalls';
 import type { WriteOperation } from './modes';
 import { toMetaError } from './metaErrors';
 import { hashRow, hasMainIdentifier, isMetaKey, MAIN_KEYS, META_KEYS, memberId, parseMemberId, payloadData, schemaOf, unusableIdentifiers, type HashedRow, type MetaKey } from './metaHashing';
@@ -74,6 +75,8 @@ export class MetaAudienceDestination implements Destination {
   readonly operations: readonly WriteOperation[] = ['upsert', 'delete'];
   private readonly api: FacebookAdsApiLike;
   private readonly base: string;
+  /** The users requests of the write under way, for a write that fails (see withApiCalls). */
+  private usersRequests = 0;
 
   constructor(
     private readonly config: MetaAudienceConnection,
@@ -115,7 +118,12 @@ export class MetaAudienceDestination implements Destination {
     }
     const progress = parseProgress(context.checkpoint);
     const save = () => context.saveCheckpoint(JSON.stringify(progress));
-    return operation === 'delete' ? this.removeLeaving(records, progress, save) : this.add(records, progress, save);
+    this.usersRequests = 0;
+    try {
+      return await (operation === 'delete' ? this.removeLeaving(records, progress, save) : this.add(records, progress, save));
+    } catch (err) {
+      throw withApiCalls(err, this.usersRequests);
+    }
   }
 
   private async add(records: readonly DestinationRecord[], progress: Progress, save: () => Promise<void>): Promise<WriteResult> {
@@ -213,6 +221,7 @@ export class MetaAudienceDestination implements Destination {
     const keys = schema ?? schemaOf(rows.flatMap((row) => Object.keys(row)));
     const payload = { schema: keys, data: payloadData(rows, keys) };
     const path = `${this.target.audienceId}/users`;
+    this.usersRequests++;
     const answer =
       method === 'POST'
         ? await this.request('POST', path, { payload }, `add ${rows.length} audience members`)

@@ -15,6 +15,7 @@ import type {
   WriteContext,
   WriteResult,
 } from './destination';
+import { withApiCalls } from './failedWriteCalls';
 import type { WriteOperation } from './modes';
 import { WRITE_OPERATIONS, operationsOf } from './modes';
 import { openSalesforceConnection } from './salesforceAuth';
@@ -262,6 +263,14 @@ export class SalesforceDestination implements Destination {
 
   async write(operation: WriteOperation, records: readonly DestinationRecord[], context: WriteContext): Promise<WriteResult> {
     this.apiCalls = 0;
+    try {
+      return await this.writeBatch(operation, records, context);
+    } catch (err) {
+      throw withApiCalls(err, this.apiCalls);
+    }
+  }
+
+  private async writeBatch(operation: WriteOperation, records: readonly DestinationRecord[], context: WriteContext): Promise<WriteResult> {
     this.budget.run = context.runId;
     if (records.length === 0) return { results: [], apiCalls: 0 };
     if (operation !== 'delete') await this.resolveKeyField();

@@ -14,6 +14,7 @@ import type {
   WriteContext,
   WriteResult,
 } from './destination';
+import { withApiCalls } from './failedWriteCalls';
 import type { WriteOperation } from './modes';
 import { classifySlackError, historyUnreadable, lacksScope, postedNothing } from './slackErrors';
 import { MessageRenderer, unmappedVariables } from './slackMessages';
@@ -167,9 +168,13 @@ export class SlackDestination implements Destination {
       throw new BackflowError('MODE_NOT_SUPPORTED', `this Slack destination cannot ${operation}`);
     }
     const batch = new BatchWriter(this, context, parseProgress(context.checkpoint));
-    if (operation === 'delete') return batch.remove(records);
-    if (this.target.digest) return batch.digest(records);
-    return batch.messages(operation, records);
+    try {
+      if (operation === 'delete') return await batch.remove(records);
+      if (this.target.digest) return await batch.digest(records);
+      return await batch.messages(operation, records);
+    } catch (err) {
+      throw withApiCalls(err, batch.requestsMade);
+    }
   }
 
   // ── used by BatchWriter ──
@@ -364,6 +369,10 @@ export class SlackDestination implements Destination {
 class BatchWriter {
   private readonly results = new Map<string, RecordResult>();
   private apiCalls = 0;
+  /** The requests this batch made so far (those of a write that fails too: see withApiCalls). */
+  get requestsMade(): number {
+    return this.apiCalls;
+  }
   /** Channels that failed for good in this batch (not found, not a member…), with their error. */
   private readonly badChannels = new Map<string, RecordError>();
 

@@ -3,6 +3,7 @@ import type { SlackWebhookConnection } from '../config/schema';
 import { BackflowError, DestinationTransientError } from '../errors';
 import { retryAfterMs } from './slackErrors';
 import type { BatchCost, Destination, DestinationLimits, DestinationRecord, RecordError, RecordResult, TargetCheckInput, TargetIssue, WriteContext, WriteResult } from './destination';
+import { withApiCalls } from './failedWriteCalls';
 import type { WriteOperation } from './modes';
 import { MessageRenderer, unmappedVariables } from './slackMessages';
 import { CHANNEL_MESSAGES_PER_SECOND, sharedChannelPacer, type ChannelPacer } from './slackPacing';
@@ -118,7 +119,7 @@ export class SlackWebhookDestination implements Destination {
         await webhook.send({ text, unfurl_links: false, unfurl_media: false });
       } catch (err) {
         const failure = classifyWebhookError(err, retryAfter);
-        if (failure.scope === 'batch') throw failure.error;
+        if (failure.scope === 'batch') throw withApiCalls(failure.error, apiCalls);
         if (failure.scope === 'channel') refused = failure.error;
         results.set(key, { key, status: 'rejected', error: failure.error });
         return false;

@@ -5,6 +5,7 @@ import { fingerprint } from '../diff/fingerprint';
 import { BackflowError, DestinationBatchRejected, DestinationTransientError } from '../errors';
 import type { Value } from '../sources/source';
 import type { BatchCost, Destination, DestinationLimits, DestinationRecord, RecordError, RecordResult, TargetCheckInput, TargetIssue, WriteContext, WriteResult } from './destination';
+import { withApiCalls } from './failedWriteCalls';
 import type { WriteOperation } from './modes';
 import { errorMessageOf, idempotencyKey, retryAfterMs, SIGNATURE_HEADER, signature } from './webhookDelivery';
 import type { WebhookTarget } from './webhookTarget';
@@ -106,7 +107,9 @@ export class WebhookDestination implements Destination {
       const done = saved.done[doneKey];
       if (done) return done;
       apiCalls++;
-      const outcome = await this.post(body, key);
+      const outcome = await this.post(body, key).catch((err: unknown) => {
+        throw withApiCalls(err, apiCalls);
+      });
       saved.done[doneKey] = outcome;
       await context.saveCheckpoint(JSON.stringify(saved));
       return outcome;

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Value } from '../sources/source';
-import { claimBatch, commitBatch, getBatch, markDeletesSent, readBatchRecords, saveBatchCheckpoint, totalsOf, type BatchOutcome, type BatchTotals } from '../state/batches';
+import { addFailedAttemptCalls, claimBatch, commitBatch, getBatch, markDeletesSent, readBatchRecords, saveBatchCheckpoint, totalsOf, type BatchOutcome, type BatchTotals } from '../state/batches';
 import type { BatchRow } from '../state/database';
 import { closedRun, getRun, specOf } from '../state/runs';
 import { WriteNotStarted, type DestinationRecord, type RecordResult, type WriteContext } from '../destinations/destination';
 import type { SyncSpec } from '../config/schema';
-import { BackflowError, DestinationBudgetExhausted } from '../errors';
+import { apiCallsOf } from '../destinations/failedWriteCalls';
+import { BackflowError, DestinationBatchRejected, DestinationBudgetExhausted } from '../errors';
 import { interruptionOf, type RangeInterruption } from './rangeInterruption';
 import { writeBisecting } from './bisect';
 import { nowIso, openTarget, type EngineDeps, type OpenTarget } from './context';
@@ -135,35 +136,48 @@ async function sendBatch(
     stopRequested: () => notSentYet(),
     cancelled: () => input.stopRequested(),
   };
-  const { results, apiCalls } = await writeBisecting(
-    async (part) => {
-      await pacer?.acquire();
-      // Cancelled while it waited its turn: nothing of it sent, so nothing goes. Once under way, a
-      // batch is finished and committed (a Slack batch's posts are only known to its commit).
-      if (notSentYet()) throw new WriteNotStarted();
-      try {
-        const written = await destination.write(batch.operation, part, context);
-        sentAny = true;
-        await pacer?.settle({ apiCalls: written.apiCalls });
-        return written;
-      } catch (error) {
-        if (!(error instanceof WriteNotStarted)) sentAny = true;
-        await pacer?.settle({ error });
-        throw error;
-      }
-    },
-    payloads,
-  );
-  return commitBatch(deps.state, {
-    runId,
-    syncName,
-    batchNo,
-    records,
-    outcomes: results.map(toOutcome),
-    apiCalls,
-    now: nowIso(deps),
-    fence,
-  });
+  // Every request of this attempt, those of writes that failed too: a failed attempt leaves its count
+  // on the batch, so a 429 or a 5xx the retry got past still counts in the run's apiCalls.
+  let spent = 0;
+  try {
+    const { results, apiCalls } = await writeBisecting(
+      async (part) => {
+        await pacer?.acquire();
+        // Cancelled while it waited its turn: nothing of it sent, so nothing goes. Once under way, a
+        // batch is finished and committed (a Slack batch's posts are only known to its commit).
+        if (notSentYet()) throw new WriteNotStarted();
+        try {
+          const written = await destination.write(batch.operation, part, context);
+          spent += written.apiCalls;
+          sentAny = true;
+          await pacer?.settle({ apiCalls: written.apiCalls });
+          return written;
+        } catch (error) {
+          spent += error instanceof DestinationBatchRejected ? error.apiCalls : apiCallsOf(error);
+          if (!(error instanceof WriteNotStarted)) sentAny = true;
+          await pacer?.settle({ error });
+          throw error;
+        }
+      },
+      payloads,
+    );
+    return await commitBatch(deps.state, {
+      runId,
+      syncName,
+      batchNo,
+      records,
+      outcomes: results.map(toOutcome),
+      apiCalls,
+      now: nowIso(deps),
+      fence,
+    });
+  } catch (err) {
+    // The attempt's own failure is what Temporal must see; a state store that cannot take the count now is only logged.
+    await addFailedAttemptCalls(deps.state, runId, batchNo, spent).catch((countErr: unknown) =>
+      deps.logger.warn({ runId, batchNo, apiCalls: spent, error: String(countErr) }, "could not count the failed attempt's API calls"),
+    );
+    throw err;
+  }
 }
 
 function toOutcome(result: RecordResult): BatchOutcome {

@@ -150,6 +150,22 @@ function superseded(runId: string, batchNo: number): BackflowError {
 }
 
 /**
+ * Adds the requests an attempt made before it failed (a 429, a 5xx) to its uncommitted batch: they
+ * count in the run's `apiCalls` (the destination's budget paid for them), and the commit of a later
+ * attempt adds its own. A batch committed meanwhile by another attempt is left as that one counted it.
+ */
+export async function addFailedAttemptCalls(db: StateDb, runId: string, batchNo: number, apiCalls: number): Promise<void> {
+  if (apiCalls <= 0) return;
+  await db
+    .updateTable('batches')
+    .set((eb) => ({ api_calls: eb('api_calls', '+', apiCalls) }))
+    .where('run_id', '=', runId)
+    .where('batch_no', '=', batchNo)
+    .where('committed', '=', 0)
+    .execute();
+}
+
+/**
  * Keeps a destination's note on a batch in flight (see WriteContext); dropped with the batch's commit.
  * With `fence`, only while that attempt owns the batch (see claimBatch); else BATCH_SUPERSEDED.
  */
@@ -306,7 +322,8 @@ export async function commitBatch(
       created,
       updated: operation === 'delete' ? 0 : synced - created,
       deleted: operation === 'delete' ? synced : 0,
-      api_calls: input.apiCalls,
+      // With the requests of the batch's failed attempts (addFailedAttemptCalls).
+      api_calls: batch.api_calls + input.apiCalls,
       committed_at: input.now,
       checkpoint: null,
     };

@@ -1,3 +1,4 @@
+import { extractChanges, finishRun, startRun, syncBatches } from '../../src/engine';
 import { startSync } from '../../src/temporal/startSync';
 import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
@@ -32,5 +33,22 @@ describe('a spent destination budget', () => {
       expect(second).toMatchObject({ status: 'succeeded', counts: { added: 2, unchanged: 2, synced: 2 } });
       expect(fx.sandbox.records('Account').map((a) => a.External_Id__c)).toEqual(['1', '2', '3', '4']);
     });
+  });
+});
+
+describe("a run's API calls", () => {
+  it('count a request Salesforce failed with a 5xx, which the retry of its batch got past', async () => {
+    const runId = 'sync:accounts_to_salesforce:server-error';
+    await startRun(fx.project.deps, { runId, sync: SYNC, full: false });
+    expect((await extractChanges(fx.project.deps, runId)).counts).toMatchObject({ added: 4, batches: 1 });
+    const writes = () => fx.sandbox.requests().filter((r) => r.method !== 'GET');
+    fx.sandbox.setFaults({ serverError: 1 });
+    // The attempt fails as a whole (Temporal would retry it): nothing committed.
+    await expect(syncBatches(fx.project.deps, runId, { first: 1, last: 1 })).rejects.toThrow(/UNKNOWN_EXCEPTION|500/);
+    fx.sandbox.setFaults({});
+    await syncBatches(fx.project.deps, runId, { first: 1, last: 1 });
+    const summary = await finishRun(fx.project.deps, runId);
+    expect(writes().map((r) => r.status)).toEqual([500, 200]);
+    expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 4, created: 4 }, apiCalls: 2 });
   });
 });

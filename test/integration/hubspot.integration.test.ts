@@ -300,6 +300,8 @@ describe('HubSpot rate limits', () => {
       // After the first refusals the pacer knows the window: every later request fits in it.
       const firstOk = upserts.findIndex((r) => r.status === 200);
       expect(upserts.slice(firstOk).filter((r) => r.status === 429)).toEqual([]);
+      // Each refused request was a call of the account's budget too: the run counts every one.
+      expect(summary.apiCalls).toBe(upserts.length);
       expect(companies()).toHaveLength(4);
       expect((await resultsOf(summary.runId)).map((r) => r.status)).toEqual(['synced', 'synced', 'synced', 'synced']);
     });
@@ -340,6 +342,8 @@ describe('HubSpot request deadline', () => {
       const held = fx.hubspot.requests().filter((r) => r.fault === 'timeout');
       expect(held.length).toBeGreaterThan(0);
       expect(held.every((r) => r.status === 0)).toBe(true);
+      // The request given up on counts as the one that landed does.
+      expect(summary.apiCalls).toBe(fx.hubspot.requests().filter((r) => r.path.endsWith('/batch/upsert')).length);
     });
   });
 });

@@ -118,9 +118,13 @@ describe('Slack destination through @slack/web-api against the Slack sandbox', (
     await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
       const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
       await failNextWrite('rateLimited', handle.result());
-      expect(await handle.result()).toMatchObject({ status: 'succeeded', counts: { synced: 1, rejected: 0 } });
+      const summary = await handle.result();
+      expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 1, rejected: 0 } });
       expect(fx.slack.requests().some((r) => r.status === 429)).toBe(true);
       expect(alerts()).toHaveLength(1);
+      // The refused post counts as the one that went: two chat.postMessage calls of the app's rate limit.
+      expect(writes().map((r) => r.status)).toEqual([429, 200]);
+      expect(summary.apiCalls).toBe(2);
     });
   });
 

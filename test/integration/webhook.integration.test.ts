@@ -75,9 +75,12 @@ describe('webhook destination against the webhook receiver sandbox', () => {
       const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
       while (!fx.webhook.received().some((r) => r.fault === 'applyThenFail')) await new Promise((resolve) => setTimeout(resolve, 20));
       fx.webhook.setFaults({});
-      expect(await handle.result()).toMatchObject({ status: 'succeeded', counts: { synced: 4, rejected: 0 } });
+      const summary = await handle.result();
+      expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 4, rejected: 0 } });
       const deliveries = fx.webhook.received();
       expect(deliveries).toHaveLength(5);
+      // The delivery whose answer was lost was a request too: 5 in the run's count.
+      expect(summary.apiCalls).toBe(5);
       const [lost, retried] = [deliveries[0], deliveries[1]];
       expect(retried?.idempotencyKey).toBe(lost?.idempotencyKey);
       expect(retried?.rawBody).toBe(lost?.rawBody);
@@ -101,7 +104,12 @@ describe('webhook destination against the webhook receiver sandbox', () => {
       const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
       while (!fx.webhook.received().some((r) => r.status === 429)) await new Promise((resolve) => setTimeout(resolve, 20));
       fx.webhook.respondWith('/hooks/accounts', undefined);
-      expect(await handle.result()).toMatchObject({ status: 'succeeded', counts: { synced: 4, rejected: 0 } });
+      const waited = await handle.result();
+      expect(waited).toMatchObject({ status: 'succeeded', counts: { synced: 4, rejected: 0 } });
+      // The 429s count: each was a request the receiver had to answer.
+      const second = fx.webhook.received().slice(7);
+      expect(second.filter((r) => r.status === 429).length).toBeGreaterThan(0);
+      expect(waited.apiCalls).toBe(second.length);
     });
   });
 
