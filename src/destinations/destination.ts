@@ -35,6 +35,14 @@ export type RecordResult =
   | { key: string; status: 'skipped'; reason: string; destinationId?: string; filtered?: true }
   | { key: string; status: 'rejected'; error: RecordError };
 
+/**
+ * A mirror delete of a row whose record this sync never wrote (no destination id stored): nothing of
+ * its own to delete, so none is counted deleted. The commit drops the key all the same (see commitBatch).
+ */
+export function nothingToDelete(key: string): RecordResult {
+  return { key, status: 'skipped', reason: 'nothing to delete: this sync never wrote a record for this row (no destination id stored)' };
+}
+
 export interface WriteResult {
   results: RecordResult[];
   /** HTTP requests made to the destination. */

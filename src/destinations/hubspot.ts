@@ -13,6 +13,7 @@ import {
   type WriteContext,
   type WriteResult,
 } from './destination';
+import { nothingToDelete } from './destination';
 import { withApiCalls } from './failedWriteCalls';
 import { deadlineAgent } from './hubspotAgent';
 import { HubspotDailyBudget } from './hubspotDaily';
@@ -377,7 +378,7 @@ export class HubspotDestination implements Destination {
       );
     }
     // Without a stored id backflow never created it, so there is nothing of ours to archive.
-    return new Map(records.map((record) => [record.key, { key: record.key, status: 'ok', destinationId: record.destinationId ?? '', created: false }]));
+    return new Map(records.map((record) => [record.key, record.destinationId ? { key: record.key, status: 'ok', destinationId: record.destinationId, created: false } : nothingToDelete(record.key)]));
   }
 
   /** HubSpot ids of the records holding these idProperty values (by match key), with one batch read. */

@@ -15,6 +15,7 @@ import type {
   WriteContext,
   WriteResult,
 } from './destination';
+import { nothingToDelete } from './destination';
 import { withApiCalls } from './failedWriteCalls';
 import type { WriteOperation } from './modes';
 import { WRITE_OPERATIONS, operationsOf } from './modes';
@@ -414,7 +415,7 @@ export class SalesforceDestination implements Destination {
       for (const { record } of ready) {
         const id = record.destinationId;
         // Without a stored Id backflow never created it, so there is nothing of ours to delete.
-        if (!id) plan.done.push({ key: record.key, status: 'ok', destinationId: '', created: false });
+        if (!id) plan.done.push(nothingToDelete(record.key));
         // An Id committed while the sync wrote another object: Salesforce deletes by Id whatever the
         // object, so mirror mode would delete that object's record.
         else if (keyPrefix !== null && !id.startsWith(keyPrefix)) {

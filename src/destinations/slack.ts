@@ -14,6 +14,7 @@ import type {
   WriteContext,
   WriteResult,
 } from './destination';
+import { nothingToDelete } from './destination';
 import { withApiCalls } from './failedWriteCalls';
 import type { WriteOperation } from './modes';
 import { classifySlackError, historyUnreadable, lacksScope, postedNothing } from './slackErrors';
@@ -463,9 +464,13 @@ class BatchWriter {
     for (const record of records) {
       const stored = parseMessageId(record.destinationId);
       const done = this.progress.done[record.key];
-      if (done || !stored) {
+      if (done) {
+        this.ok(record.key, done);
+        continue;
+      }
+      if (!stored) {
         // Without a stored message there is nothing of ours to delete.
-        this.ok(record.key, done ?? { id: record.destinationId ?? '', created: false });
+        this.results.set(record.key, nothingToDelete(record.key));
         continue;
       }
       const sent = await this.attempt(record.key, stored.channel, 'chat.delete', async () => {

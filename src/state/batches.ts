@@ -282,7 +282,9 @@ export async function commitBatch(
       }
       if (outcome.status === 'skipped') {
         skipped++;
-        if (!commitsSkipped(operation) || outcome.filtered) continue;
+        // A delete skipped as having no stored id (nothingToDelete) has nothing left to hold the key for.
+        const nothingStored = operation === 'delete' && !record.destinationId;
+        if (!(commitsSkipped(operation) || nothingStored) || outcome.filtered) continue;
       } else {
         synced++;
         if (outcome.created) created++;

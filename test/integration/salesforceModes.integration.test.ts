@@ -3,6 +3,7 @@ import type { SyncMode } from '../../src/destinations/modes';
 import { extractChanges, finishRun, previewRun, startRun, syncBatches } from '../../src/engine';
 import { startSync } from '../../src/temporal/startSync';
 import { useSyncFixture } from '../support/fixture';
+import { ACCOUNTS_BY_NAME_SYNC } from '../support/syncFiles';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
@@ -34,6 +35,26 @@ async function resultsOf(runId: string) {
 }
 
 describe('sync modes against the Salesforce sandbox', () => {
+  it('mirror: a row that leaves the model, whose record this sync never wrote, is not counted deleted (and is forgotten)', async () => {
+    // Two hand-made Accounts named Acme: insert mode skips the row (it exists already), storing no Id.
+    const handMade = [await createInOrg({ Name: 'Acme' }), await createInOrg({ Name: 'Acme' })];
+    fx.project.write('syncs/accounts_by_name.yaml', ACCOUNTS_BY_NAME_SYNC.replace('mode: upsert', 'mode: insert'));
+    const taskQueue = uniqueTaskQueue('mirror-never-written');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const byName = async () => (await startSync(fx.temporal.client, 'accounts_by_name', { taskQueue })).result();
+      expect(await byName()).toMatchObject({ status: 'succeeded', counts: { created: 3, skipped: 1 } });
+      fx.project.write('syncs/accounts_by_name.yaml', ACCOUNTS_BY_NAME_SYNC.replace('mode: upsert', 'mode: mirror'));
+      await fx.project.sql(`DELETE FROM accounts WHERE name = 'Acme'`);
+      const mirrored = await byName();
+      expect(mirrored).toMatchObject({ status: 'succeeded', counts: { removed: 1, deleted: 0, skipped: 1 } });
+      const [acme] = await fx.project.deps.state.selectFrom('record_results').select(['key', 'status', 'error_message']).where('run_id', '=', mirrored.runId).execute();
+      expect(acme).toEqual({ key: 'Acme', status: 'skipped', error_message: 'nothing to delete: this sync never wrote a record for this row (no destination id stored)' });
+      // Nothing of the org's was deleted, and the row is no longer one of the sync's: the next run sends nothing.
+      expect(fx.sandbox.records('Account').filter((a) => a.Name === 'Acme').map((a) => a.Id)).toEqual(handMade);
+      expect(await byName()).toMatchObject({ status: 'succeeded', counts: { removed: 0, synced: 0, skipped: 0 }, apiCalls: 0 });
+    });
+  });
+
   it('mirror deletes the Accounts whose rows left the model, and nothing it did not create', async () => {
     setMode('mirror');
     const bystander = await createInOrg({ Name: 'Hand-made Corp' });
