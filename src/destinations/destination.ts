@@ -16,6 +16,12 @@ export interface DestinationRecord {
    * that id, with the key set in the new field, instead of being matched (and duplicated) by the new one.
    */
   rekeyed?: true;
+  /**
+   * The object the destinationId was committed for, when the sync wrote another object of the same
+   * connection then (its `object` edited since). Where ids do not name their object (HubSpot's are
+   * numbers per object type), that id is no record of the object written now.
+   */
+  idObject?: string;
 }
 
 export interface RecordError {

@@ -281,7 +281,7 @@ export class HubspotDestination implements Destination {
    */
   private async update(records: readonly DestinationRecord[], calls: { count: number }): Promise<Map<string, RecordResult>> {
     const { object, externalIdField: idProperty } = this.target;
-    const unknown = records.filter((record) => record.destinationId === null).map((record) => record.key);
+    const unknown = records.filter((record) => storedIdOf(record) === null).map((record) => record.key);
     const existing = unknown.length > 0 ? await this.lookUp(unknown, calls) : new Map<string, string>();
     const answers = new Map<string, RecordResult>();
     const noSuchKey = (key: string, goneId?: string): RecordResult => ({
@@ -291,7 +291,7 @@ export class HubspotDestination implements Destination {
     });
     const writes: IdWrite[] = [];
     for (const record of records) {
-      const id = record.destinationId ?? existing.get(matchKey(idProperty, record.key));
+      const id = storedIdOf(record) ?? existing.get(matchKey(idProperty, record.key));
       if (id === undefined) answers.set(record.key, noSuchKey(record.key));
       else writes.push({ record, id });
     }
@@ -369,16 +369,52 @@ export class HubspotDestination implements Destination {
     return answers;
   }
 
-  /** Archives by the ids backflow stored when it synced these keys; an id already gone still answers 204. */
+  /**
+   * Archives by the ids backflow stored when it synced these keys; an id already gone still answers 204.
+   * An id stored for another object (the sync's object edited since) is archived only when the record
+   * of this object with that id holds the key (the same object under another name, `contacts` / `0-1`).
+   */
   private async archive(records: readonly DestinationRecord[], calls: { count: number }): Promise<Map<string, RecordResult>> {
-    const ids = [...new Set(records.flatMap((record) => (record.destinationId ? [record.destinationId] : [])))];
-    if (ids.length > 0) {
-      await this.request(`archive ${this.target.object}`, calls, () =>
-        this.objects.archiveWithHttpInfo(this.target.object, { inputs: ids.map((id) => ({ id })) }),
-      );
+    const { object } = this.target;
+    const answers = new Map<string, RecordResult>();
+    const foreign = records.filter((record) => record.destinationId && record.idObject !== undefined);
+    const held = await this.holdingTheirKeys(foreign, calls);
+    const archived: DestinationRecord[] = [];
+    for (const record of records) {
+      const id = record.destinationId;
+      // Without a stored id backflow never created it, so there is nothing of ours to archive.
+      if (!id) answers.set(record.key, nothingToDelete(record.key));
+      else if (record.idObject !== undefined && !held.has(record.key)) {
+        answers.set(record.key, {
+          key: record.key,
+          status: 'skipped',
+          reason: `its stored id ${id} names a ${record.idObject} record (the sync wrote ${record.idObject} then, ${object} now): not archived`,
+        });
+      } else archived.push(record);
     }
-    // Without a stored id backflow never created it, so there is nothing of ours to archive.
-    return new Map(records.map((record) => [record.key, record.destinationId ? { key: record.key, status: 'ok', destinationId: record.destinationId, created: false } : nothingToDelete(record.key)]));
+    const ids = [...new Set(archived.map((record) => record.destinationId as string))];
+    if (ids.length > 0) {
+      await this.request(`archive ${object}`, calls, () => this.objects.archiveWithHttpInfo(object, { inputs: ids.map((id) => ({ id })) }));
+    }
+    for (const record of archived) answers.set(record.key, { key: record.key, status: 'ok', destinationId: record.destinationId as string, created: false });
+    return answers;
+  }
+
+  /** Keys of the records whose stored id names a record of this object holding that key, with one batch read by id. */
+  private async holdingTheirKeys(records: readonly DestinationRecord[], calls: { count: number }): Promise<Set<string>> {
+    if (records.length === 0) return new Set();
+    const { object, externalIdField: idProperty } = this.target;
+    const ids = [...new Set(records.map((record) => record.destinationId as string))];
+    const answer: BatchAnswer = await this.request(`read ${object} by id`, calls, () =>
+      this.objects.readWithHttpInfo(object, { inputs: ids.map((id) => ({ id })), properties: [idProperty], propertiesWithHistory: [] }),
+    );
+    // Ids this object has no record for come back in a 207's OBJECT_NOT_FOUND entry: held by none.
+    const keyById = new Map<string, string>();
+    for (const result of answer.results) {
+      const value = result.properties?.[idProperty];
+      if (typeof value === 'string') keyById.set(result.id, matchKey(idProperty, value));
+    }
+    return new Set(records.filter((record) => keyById.get(record.destinationId as string) === matchKey(idProperty, record.key)).map((record) => record.key));
   }
 
   /** HubSpot ids of the records holding these idProperty values (by match key), with one batch read. */
@@ -433,6 +469,14 @@ export class HubspotDestination implements Destination {
       throw toHubspotDestinationError(err, what);
     }
   }
+}
+
+/**
+ * The HubSpot id stored for a record, unless it was stored for another object: HubSpot ids are per
+ * object type, so a contact's id may name some company backflow never wrote.
+ */
+function storedIdOf(record: DestinationRecord): string | null {
+  return record.idObject === undefined ? record.destinationId : null;
 }
 
 function missing(record: DestinationRecord): RecordResult {

@@ -29,6 +29,18 @@ export function keyFieldChanged(now: SyncDestination, then: SyncDestination): bo
   return nowField.toLowerCase() !== thenField.toLowerCase();
 }
 
+/**
+ * The object a destination id committed while the sync wrote `then` was written for, when `now` writes
+ * another object of the same connection (compared ignoring case); undefined when it is the same one.
+ */
+export function objectChangedFrom(now: SyncDestination, then: SyncDestination): string | undefined {
+  const nowObject = now['object'];
+  const thenObject = then['object'];
+  if (typeof nowObject !== 'string' || typeof thenObject !== 'string') return undefined;
+  if (now.connection !== then.connection) return undefined;
+  return nowObject.toLowerCase() === thenObject.toLowerCase() ? undefined : thenObject;
+}
+
 /** A staged record with the run that committed its destination id, if any. */
 export interface WrittenRecord {
   key: string;
@@ -38,9 +50,10 @@ export interface WrittenRecord {
 }
 
 /**
- * Tells which records of a batch were written under another key field (keyFieldChanged), by the
- * stored spec of the run that committed each one's destination id. Specs are read once per run and
- * kept for the batches after; runs are never deleted, so every writer is found.
+ * Tells which records of a batch were written under another key field (keyFieldChanged) or for another
+ * object (objectChangedFrom), by the stored spec of the run that committed each one's destination id.
+ * Specs are read once per run and kept for the batches after; runs are never deleted, so every writer
+ * is found.
  */
 export class RekeyedRecords {
   private readonly writers = new Map<string, SyncDestination | null>();
@@ -49,6 +62,26 @@ export class RekeyedRecords {
 
   async of(now: SyncDestination, records: readonly WrittenRecord[]): Promise<ReadonlySet<string>> {
     if (keyFieldOf(now) === undefined) return new Set();
+    const rekeyed = new Set<string>();
+    for (const { record, then } of await this.writtenBy(records)) {
+      if (keyFieldChanged(now, then)) rekeyed.add(record.key);
+    }
+    return rekeyed;
+  }
+
+  /** The object each record's destination id was written for, for the records written for another object than `now`'s. */
+  async idObjects(now: SyncDestination, records: readonly WrittenRecord[]): Promise<ReadonlyMap<string, string>> {
+    if (typeof now['object'] !== 'string') return new Map();
+    const objects = new Map<string, string>();
+    for (const { record, then } of await this.writtenBy(records)) {
+      const object = objectChangedFrom(now, then);
+      if (object !== undefined) objects.set(record.key, object);
+    }
+    return objects;
+  }
+
+  /** The records holding a destination id, each with the destination block of the run that wrote it. */
+  private async writtenBy(records: readonly WrittenRecord[]): Promise<Array<{ record: WrittenRecord; then: SyncDestination }>> {
     const withIds = records.filter((record) => record.destinationId !== null && record.writtenBy !== null);
     const unread = [...new Set(withIds.map((record) => record.writtenBy as string))].filter((runId) => !this.writers.has(runId));
     if (unread.length > 0) {
@@ -56,11 +89,9 @@ export class RekeyedRecords {
       for (const runId of unread) this.writers.set(runId, null);
       for (const row of rows) this.writers.set(row.run_id, (JSON.parse(row.spec_json) as { destination: SyncDestination }).destination);
     }
-    const rekeyed = new Set<string>();
-    for (const record of withIds) {
+    return withIds.flatMap((record) => {
       const then = this.writers.get(record.writtenBy as string);
-      if (then && keyFieldChanged(now, then)) rekeyed.add(record.key);
-    }
-    return rekeyed;
+      return then ? [{ record, then }] : [];
+    });
   }
 }

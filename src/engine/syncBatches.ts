@@ -112,9 +112,12 @@ async function sendBatch(
   const records = await readBatchRecords(deps.state, runId, syncName, batchNo);
   if (batch.operation === 'delete') await markDeletesSent(deps.state, syncName, records.map((record) => record.key));
   const rekeyed = batch.operation === 'delete' ? new Set<string>() : await input.rekeyed.of(input.spec.destination, records);
+  const idObjects = await input.rekeyed.idObjects(input.spec.destination, records);
   const payloads = records.map((record): DestinationRecord => {
     const payload: DestinationRecord = { key: record.key, fields: JSON.parse(record.payload) as Record<string, Value>, destinationId: record.destinationId };
     if (rekeyed.size > 0 && rekeyed.has(record.key)) payload.rekeyed = true;
+    const idObject = idObjects.get(record.key);
+    if (idObject !== undefined) payload.idObject = idObject;
     return payload;
   });
   // Live: each write of a bisected batch sees what the one before it saved.

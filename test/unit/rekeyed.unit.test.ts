@@ -1,4 +1,4 @@
-import { keyFieldChanged, keyFieldOf } from '../../src/engine/rekeyed';
+import { keyFieldChanged, keyFieldOf, objectChangedFrom } from '../../src/engine/rekeyed';
 
 const sf = (extra: Record<string, unknown>) => ({ connection: 'salesforce', object: 'Account', ...extra });
 
@@ -25,5 +25,20 @@ describe('keyFieldChanged: a stored destination id written under another key fie
     expect(keyFieldChanged(sf({ matchOn: { field: 'Website' } }), sf({ externalIdField: 'External_Id__c' }))).toBe(false);
     expect(keyFieldChanged({ connection: 'slack', channel: '#a' }, { connection: 'slack', channel: '#b' })).toBe(false);
     expect(keyFieldOf({ connection: 'slack', channel: '#a' })).toBeUndefined();
+  });
+});
+
+describe('objectChangedFrom: a stored destination id written for another object', () => {
+  const hs = (object: string) => ({ connection: 'hubspot', object, externalIdField: 'email' });
+
+  it('names the object it was written for when the object changed on the same connection', () => {
+    expect(objectChangedFrom(hs('companies'), hs('contacts'))).toBe('contacts');
+    expect(objectChangedFrom(hs('0-1'), hs('contacts'))).toBe('contacts');
+  });
+
+  it('is undefined for the same object (ignoring case), another connection, or a destination without objects', () => {
+    expect(objectChangedFrom(hs('Contacts'), hs('contacts'))).toBeUndefined();
+    expect(objectChangedFrom({ ...hs('companies'), connection: 'other_portal' }, hs('contacts'))).toBeUndefined();
+    expect(objectChangedFrom({ connection: 'slack', channel: '#a' }, { connection: 'slack', channel: '#b' })).toBeUndefined();
   });
 });
