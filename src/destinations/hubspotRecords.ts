@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { startsWithDate, utcMillisOf } from '../diff/calendar';
 import { normalizeDecimal } from '../sources/normalize';
 import type { Value } from '../sources/source';
@@ -113,9 +114,35 @@ export interface BatchErrorEntry {
   errors?: Array<{ message: string; code?: string | undefined; context?: Record<string, string[]> | undefined }> | undefined;
 }
 
+const INVALID_PROPERTIES_PREFIX = 'Property values were not valid: ';
+
+/** The list HubSpot writes into an invalid-properties message (only what we read). */
+const invalidPropertiesList = z.array(z.object({ message: z.string(), error: z.string().optional(), name: z.string().optional() }));
+
+/**
+ * The details of a "Property values were not valid: [...]" message, for an entry without `errors`:
+ * HubSpot has answered so, the code and property only inside the message's JSON list.
+ */
+function detailsInMessage(message: string): NonNullable<BatchErrorEntry['errors']> {
+  if (!message.startsWith(INVALID_PROPERTIES_PREFIX)) return [];
+  let list: unknown;
+  try {
+    list = JSON.parse(message.slice(INVALID_PROPERTIES_PREFIX.length));
+  } catch {
+    return [];
+  }
+  const parsed = invalidPropertiesList.safeParse(list);
+  if (!parsed.success) return [];
+  return parsed.data.map((item) => ({
+    message: item.message,
+    ...(item.error !== undefined ? { code: item.error } : {}),
+    ...(item.name !== undefined ? { context: { propertyName: [item.name] } } : {}),
+  }));
+}
+
 /** A per-record error in HubSpot's terms: the detail code (else the category), category + messages, the properties named. */
 export function recordErrorOf(entry: BatchErrorEntry): RecordError {
-  const details = entry.errors ?? [];
+  const details = entry.errors !== undefined && entry.errors.length > 0 ? entry.errors : detailsInMessage(entry.message);
   const code = details.find((d) => d.code !== undefined)?.code ?? entry.category;
   const messages = details.length > 0 ? details.map((d) => d.message) : [entry.message];
   const fields = [...new Set(details.flatMap((d) => d.context?.['propertyName'] ?? []))];

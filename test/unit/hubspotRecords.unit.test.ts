@@ -87,4 +87,21 @@ describe('recordErrorOf', () => {
       fields: [],
     });
   });
+
+  it('reads the code and property out of "Property values were not valid: [...]" when HubSpot sends no errors[] details', () => {
+    // As HubSpot answered it (no `errors` array), quoted from a real 400 on POST /crm/v3/objects/contacts.
+    const message =
+      'Property values were not valid: [{"isValid":false,"message":"Email address example.lcom is invalid","error":"INVALID_EMAIL","name":"email"},' +
+      '{"isValid":false,"message":"Property \\"prop1\\" does not exist","error":"PROPERTY_DOESNT_EXIST","name":"prop1","localizedErrorMessage":"Property \\"prop1\\" does not exist","portalId":47373842}]';
+    expect(recordErrorOf({ category: 'VALIDATION_ERROR', message })).toEqual({
+      code: 'INVALID_EMAIL',
+      message: 'VALIDATION_ERROR: Email address example.lcom is invalid; Property "prop1" does not exist',
+      fields: ['email', 'prop1'],
+    });
+  });
+
+  it('keeps the message whole when its list cannot be read', () => {
+    const message = 'Property values were not valid: [{"isValid":false,"message":"cut sh';
+    expect(recordErrorOf({ category: 'VALIDATION_ERROR', message })).toEqual({ code: 'VALIDATION_ERROR', message: `VALIDATION_ERROR: ${message}`, fields: [] });
+  });
 });
