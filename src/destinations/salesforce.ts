@@ -24,10 +24,10 @@ import { ApiBudget } from './salesforceBudget';
 import { BULK_NULL_TEXT, BulkIngest, BulkJobNotStarted } from './salesforceBulk';
 import { toDestinationError } from './salesforceErrors';
 import { decideRecordRetry, isContention, RECORD_RETRY_FIRST_WAIT_MS } from './salesforceRecordRetry';
-import { QUOTED_SOQL_TYPES, WRITABLE_TYPES, coerceRecord, describeFields, describeKeyPrefix, type FieldMap } from './salesforceFields';
+import { QUOTED_SOQL_TYPES, WRITABLE_TYPES, coerceRecord, describeFields, describeKeyPrefix, isNumberType, type FieldMap } from './salesforceFields';
 import { nestRelationships, parentOf, relationshipKey, relationshipValue, resolveRelationship, splitRelationship, type Relationship } from './salesforceRelationships';
 import { withBackflowTransport } from './salesforceTransport';
-import { soqlInChunks, soqlInList } from './soql';
+import { soqlInChunks, soqlInList, soqlNumber, soqlString } from './soql';
 import { pendingCreates, pendingCreatesCheckpoint } from './pendingCreates';
 import type { SalesforceTarget } from './targets';
 
@@ -221,6 +221,26 @@ export class SalesforceDestination implements Destination {
     // The describe is the run's request, under its API budget as its batches' are.
     this.budget.run = asked.runId;
     return !(await this.keyCaseSensitive());
+  }
+
+  /** Whether the key field is a Number one (an external id may be): SOQL compares it to unquoted numbers. */
+  private async keyIsNumber(): Promise<boolean> {
+    const field = (await this.fields()).get(this.keyField.toLowerCase());
+    return field !== undefined && isNumberType(field.type);
+  }
+
+  /**
+   * Why a key cannot be looked up by the key field, if it cannot: text that is no number, on a Number
+   * field, would fail the whole batch's query (INVALID_FIELD), so only its record is rejected.
+   */
+  private async unsearchableKey(): Promise<(key: string) => RecordError | undefined> {
+    if (!(await this.keyIsNumber())) return () => undefined;
+    const { object } = this.target;
+    const field = this.keyField;
+    return (key) =>
+      soqlNumber(key) !== undefined
+        ? undefined
+        : { code: 'INVALID_FIELD_VALUE', message: `${field}: '${key}' is not a number (${object}.${field} is a Number field), so no record can have it as its key`, fields: [field] };
   }
 
   /** Whether the key field is a unique case-sensitive one (see keysIgnoreCase). */
@@ -438,10 +458,13 @@ export class SalesforceDestination implements Destination {
     const unknown = operation === 'insert' ? [...ready] : ready.filter((r) => !r.record.destinationId);
     for (const r of known) plan.update.push({ ...r, id: r.record.destinationId as string });
     const idsOf = await this.lookUp(unknown.map((r) => r.record.key));
+    const unsearchable = await this.unsearchableKey();
     for (const r of unknown) {
       const key = r.record.key;
       const ids = idsOf(key);
-      if (operation !== 'insert') this.place(operation, r, ids, plan);
+      const refused = unsearchable(key);
+      if (refused !== undefined) plan.done.push({ key, status: 'rejected', error: refused });
+      else if (operation !== 'insert') this.place(operation, r, ids, plan);
       else if (ids.length === 0) plan.create.push(r);
       // Found because an earlier attempt's create went through unanswered: this batch created it.
       else if (ids.length === 1 && ownCreates.has(key)) plan.done.push({ key, status: 'ok', destinationId: ids[0] as string, created: true });
@@ -465,10 +488,13 @@ export class SalesforceDestination implements Destination {
   private async replan(operation: WriteOperation, ready: readonly Ready[]): Promise<Plan> {
     const plan: Plan = { upsert: [], create: [], update: [], delete: [], done: [] };
     const idsOf = await this.lookUp(ready.map((r) => r.record.key));
+    const unsearchable = await this.unsearchableKey();
     for (const r of ready) {
       const ids = idsOf(r.record.key);
       if (ids.length === 1 && ids[0] === r.record.destinationId) continue;
-      this.place(operation, r, ids, plan, r.record.destinationId);
+      const refused = unsearchable(r.record.key);
+      if (refused !== undefined) plan.done.push({ key: r.record.key, status: 'rejected', error: refused });
+      else this.place(operation, r, ids, plan, r.record.destinationId);
     }
     return plan;
   }
@@ -492,13 +518,22 @@ export class SalesforceDestination implements Destination {
    * exact case on a unique case-sensitive field.
    */
   private async lookUp(keys: readonly string[]): Promise<(key: string) => readonly string[]> {
-    const folded = (await this.keyCaseSensitive()) ? (key: string) => key : (key: string) => key.toLowerCase();
+    const numeric = await this.keyIsNumber();
+    // A number field is compared by value: `042` finds the record whose field holds 42.
+    const folded = numeric
+      ? (key: string) => soqlNumber(key) ?? key
+      : (await this.keyCaseSensitive())
+        ? (key: string) => key
+        : (key: string) => key.toLowerCase();
+    const literal = numeric ? (key: string) => soqlNumber(key) as string : soqlString;
     const matches = new Map<string, string[]>();
     const { object } = this.target;
     const field = this.keyField;
-    for (const chunk of soqlInChunks(keys)) {
+    // A key that is no number matches nothing on a number field (plan() rejects its record).
+    const searchable = numeric ? keys.filter((key) => soqlNumber(key) !== undefined) : keys;
+    for (const chunk of soqlInChunks(searchable, undefined, undefined, literal)) {
       let page = await this.call(`look up ${object} by ${field}`, () =>
-        this.connection.query<Record<string, unknown>>(`SELECT Id, ${field} FROM ${object} WHERE ${field} IN ${soqlInList(chunk)}`),
+        this.connection.query<Record<string, unknown>>(`SELECT Id, ${field} FROM ${object} WHERE ${field} IN ${soqlInList(chunk, literal)}`),
       );
       for (;;) {
         for (const row of page.records) {

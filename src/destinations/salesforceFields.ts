@@ -96,6 +96,10 @@ async function describeObject(connection: Connection, object: string, version: s
 }
 
 const NUMBER_TYPES = new Set(['double', 'currency', 'percent', 'int', 'long']);
+/** Whether SOQL compares the field's values as numbers (unquoted literals). */
+export function isNumberType(type: string): boolean {
+  return NUMBER_TYPES.has(type);
+}
 const TEXT_TYPES = new Set(['string', 'textarea', 'email', 'phone', 'url', 'id', 'reference', 'combobox', 'encryptedstring']);
 /** Types whose SOQL literals are quoted text: the only ones a key can be matched on as written (matchOn). */
 export const QUOTED_SOQL_TYPES = new Set([...TEXT_TYPES, 'picklist']);

@@ -136,6 +136,21 @@ export const SANDBOX_SOBJECTS: SObjectDef[] = [
       externalIdText(),
       // Made "Unique, case sensitive" (an admin's choice): `ab-1` and `AB-1` are two records' keys.
       externalIdText({ name: 'Case_Sensitive_Key__c', label: 'Case Sensitive Key', length: 80, caseSensitive: true }),
+      // A Number(18, 0) field marked External ID and Unique, as orgs keep an ERP's numeric customer key.
+      {
+        name: 'Erp_Number__c',
+        label: 'ERP Number',
+        type: 'double',
+        precision: 18,
+        scale: 0,
+        nillable: true,
+        createable: true,
+        updateable: true,
+        externalId: true,
+        unique: true,
+        idLookup: true,
+        custom: true,
+      },
       { name: 'Health_Score__c', label: 'Health Score', type: 'double', precision: 18, scale: 0, nillable: true, createable: true, updateable: true, custom: true },
       {
         name: 'Segment__c',
