@@ -593,4 +593,22 @@ describe('faults, listeners and the request log', () => {
     const missing = await rejection(conn.request(`/services/data/v${VERSION}/no/such/thing`));
     expect(missing.errorCode).toBe('NOT_FOUND');
   });
+
+  it('serves only the versions it lists: 404 NOT_FOUND past the latest, 410 GONE for a retired one (30.0 and older)', async () => {
+    const versions = (await (await fetch(`${sandbox.instanceUrl}/services/data`)).json()) as Array<{ version: string }>;
+    const latest = versions.at(-1)?.version ?? '';
+    const at = (version: string) => new jsforce.Connection({ instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken, version });
+    expect((await at(latest).sobject('Account').describe()).name).toBe('Account');
+
+    const next = `${Number(latest) + 1}.0`;
+    const unreleased = await rejectionOf<ApiErrorLike & { name?: string }>(at(next).sobject('Account').describe());
+    expect(unreleased).toMatchObject({ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' });
+    const res = await fetch(`${sandbox.instanceUrl}/services/data/v${next}/sobjects`, { headers: { Authorization: `Bearer ${sandbox.accessToken}` } });
+    expect(res.status).toBe(404);
+
+    const retired = await fetch(`${sandbox.instanceUrl}/services/data/v30.0/sobjects`, { headers: { Authorization: `Bearer ${sandbox.accessToken}` } });
+    expect(retired.status).toBe(410);
+    expect(await retired.json()).toEqual([{ errorCode: 'GONE', message: 'API version 30.0 is retired and no longer available' }]);
+    expect(sandbox.requests().map((r) => r.status)).toEqual([200, 200, 404, 404, 410]);
+  });
 });

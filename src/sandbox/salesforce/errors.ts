@@ -52,6 +52,11 @@ export function notFound(message = RESOURCE_NOT_FOUND): SalesforceApiError {
   return new SalesforceApiError(404, 'NOT_FOUND', message);
 }
 
+/** A retired API version (30.0 and older since Summer '25): REST answers 410 GONE to any resource under it. */
+export function retiredVersion(version: string): SalesforceApiError {
+  return new SalesforceApiError(410, 'GONE', `API version ${version} is retired and no longer available`);
+}
+
 export function invalidSession(): SalesforceApiError {
   return new SalesforceApiError(401, 'INVALID_SESSION_ID', 'Session expired or invalid');
 }

@@ -12,7 +12,7 @@ import { HeldConnections, pickFault, type FaultKind } from '../faults';
 import { BulkIngestJobs } from './bulk';
 import { QueryCursors } from './cursors';
 import type { DmlContext, LockTarget } from './dml';
-import { SalesforceApiError, invalidSession, notFound, requestLimitExceeded, type ApiError, type RecordError } from './errors';
+import { SalesforceApiError, invalidSession, notFound, requestLimitExceeded, retiredVersion, type ApiError, type RecordError } from './errors';
 import { meetsLock, parseSalesforceFaultProfile, salesforceFaultError, unableToLockRow, unknownException } from './faults';
 import { IdGenerator } from './ids';
 import { OAuthEndpoint, newClientId } from './oauth';
@@ -23,7 +23,10 @@ import type { SalesforceFaultProfile, SalesforceRequestLogEntry, SalesforceSandb
 
 const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
 const DEFAULT_DAILY_API_LIMIT = 15000;
-/** Versions advertised by `GET /services/data` (any vNN.N path is still served). */
+/**
+ * Versions listed by `GET /services/data`, and the only ones served: a later one is no release of this
+ * org yet (404 NOT_FOUND, as for any unknown resource); 30.0 and older are retired (REST answers 410).
+ */
 const OLDEST_ADVERTISED_VERSION = 31;
 const LATEST_ADVERTISED_VERSION = 64;
 const API_PATH = /^\/services\/data\/v(\d{2,3}\.\d)(\/.*)?$/;
@@ -48,6 +51,14 @@ function versionsBody(): Array<{ label: string; url: string; version: string }> 
     out.push({ label: releaseLabel(v), url: `/services/data/v${v}.0`, version: `${v}.0` });
   }
   return out;
+}
+
+/** Why a request under `/services/data/v{version}` is refused, if the org does not serve that version. */
+function unservedVersion(version: string): SalesforceApiError | undefined {
+  const number = Number(version);
+  if (number < OLDEST_ADVERTISED_VERSION) return retiredVersion(version);
+  if (number > LATEST_ADVERTISED_VERSION || !Number.isInteger(number)) return notFound();
+  return undefined;
 }
 
 function utcDay(date: Date): string {
@@ -324,11 +335,13 @@ export class SandboxServer {
     if (!this.authorized(request)) {
       return this.send(request, reply, this.errorResponse(invalidSession()), 0, true);
     }
+    const version = match[1];
+    const unserved = unservedVersion(version);
+    if (unserved !== undefined) return this.send(request, reply, this.errorResponse(unserved), 0, true);
     if (!this.countApiCall()) {
       return this.send(request, reply, this.errorResponse(requestLimitExceeded(), this.limitHeader()), 0, true);
     }
 
-    const version = match[1];
     const apiRequest: ApiRequest = {
       // HEAD is answered like GET, minus the body (fastify drops it).
       method: request.method === 'HEAD' ? 'GET' : request.method,
