@@ -27,6 +27,7 @@ import { decideRecordRetry, isContention, RECORD_RETRY_FIRST_WAIT_MS } from './s
 import { QUOTED_SOQL_TYPES, WRITABLE_TYPES, coerceRecord, describeFields, describeKeyPrefix, isNumberType, type FieldMap } from './salesforceFields';
 import { nestRelationships, parentOf, relationshipKey, relationshipValue, resolveRelationship, splitRelationship, type Relationship } from './salesforceRelationships';
 import { withBackflowTransport } from './salesforceTransport';
+import { unservedVersionError } from './salesforceVersions';
 import { soqlInChunks, soqlInList, soqlNumber, soqlString } from './soql';
 import { pendingCreates, pendingCreatesCheckpoint } from './pendingCreates';
 import type { SalesforceTarget } from './targets';
@@ -253,7 +254,10 @@ export class SalesforceDestination implements Destination {
     try {
       return await read(this.connection, object, this.config.apiVersion);
     } catch (err) {
-      throw toDestinationError(err, `describe ${object}`);
+      // The first request of a check or a run: a version the org does not serve fails every request
+      // NOT_FOUND, which would otherwise read as an object that does not exist.
+      const version = { connectionName: this.target.connection, apiVersion: this.config.apiVersion };
+      throw (await unservedVersionError(this.connection, err, version)) ?? toDestinationError(err, `describe ${object}`);
     } finally {
       this.budget.afterResponse(this.connection);
     }

@@ -186,6 +186,22 @@ describe('a destination object that does not exist', () => {
   });
 });
 
+describe('an apiVersion the Salesforce org does not serve', () => {
+  it('validate and run name backflow.yaml connections.salesforce.apiVersion, not a missing object; nothing is sent or committed', async () => {
+    edit('backflow.yaml', 'apiVersion: "62.0"', 'apiVersion: "65.0"');
+    const named = `backflow.yaml: connections.salesforce.apiVersion: ${fx.sandbox.instanceUrl} does not serve Salesforce API version 65.0: it serves 31.0 to 64.0 (GET /services/data); set apiVersion to one of them`;
+    const validated = await backflow(['validate', '--project', fx.project.dir], fx.project.env);
+    expect(validated.code).toBe(1);
+    expect(validated.stderr).toContain(named);
+    expect(validated.stderr).not.toContain('has no object');
+    const result = await run('--json');
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'failed', error: { code: 'CONFIG_INVALID', message: named } });
+    expect(fx.sandbox.requests().filter((r) => r.method !== 'GET')).toHaveLength(0);
+    expect(await snapshotCount()).toBe(0);
+  });
+});
+
 describe('a mapped field the destination lacks', () => {
   it('validate names it by file and path; run does not ask first: each record is rejected with the destination’s error, nothing committed', async () => {
     edit(SYNC_FILE, 'to: Segment__c', 'to: Segmint__c');
