@@ -10,7 +10,7 @@ import type { RecordError } from './destination';
  * spaces (US: the 2-letter code); ZIP lowercase without spaces (US: the first 5 digits); COUNTRY the
  * lowercase ISO 3166-1 alpha-2 code; GEN m/f; DOBY YYYY, DOBM MM, DOBD DD (each also taken from a
  * whole date, as a DATE column gives it). EXTERN_ID and MADID are sent as they are (MADID
- * lowercased), unhashed, as Meta specifies.
+ * lowercased), unhashed, as Meta specifies; so is a value already hashed (isPreHashed).
  */
 export const META_KEYS = ['EXTERN_ID', 'EMAIL', 'PHONE', 'GEN', 'DOBY', 'DOBM', 'DOBD', 'LN', 'FN', 'FI', 'CT', 'ST', 'ZIP', 'MADID', 'COUNTRY'] as const;
 export type MetaKey = (typeof META_KEYS)[number];
@@ -145,14 +145,27 @@ function notExpected(key: MetaKey, value: Value | undefined): string {
  * the model says.
  */
 export function unusableIdentifiers(fields: Record<string, Value>, schema: readonly MetaKey[]): RecordError | undefined {
-  const bad = schema.filter((key) => given(fields[key]) && normalize(key, fields[key]) === '');
+  const bad = schema.filter((key) => given(fields[key]) && !isPreHashed(key, fields[key]) && normalize(key, fields[key]) === '');
   if (bad.length === 0) return undefined;
   const what = bad.map((key) => notExpected(key, fields[key])).join('; ');
   return { code: 'INVALID_FIELD_VALUE', message: `${what} (write it in the model, or map NULL to leave it out)`, fields: bad };
 }
 
-/** What goes on the wire for one value: the SHA-256 hex of its normalised form (as is for EXTERN_ID and MADID). */
+/** SHA-256 hex, either case: what a warehouse keeping only hashed PII holds. */
+const SHA256_HEX = /^[0-9a-f]{64}$/i;
+
+/**
+ * Whether a value for a hashed key is already a SHA-256 hash. Meta takes it as it is; hashed again it
+ * would match nobody, and normalised (a hashed country is no 2-letter code) it would be refused. No
+ * value of these keys is 64 hex characters otherwise (an email has an @, a name or city letters).
+ */
+export function isPreHashed(key: MetaKey, value: Value | undefined): boolean {
+  return !UNHASHED.has(key) && typeof value === 'string' && SHA256_HEX.test(value.trim());
+}
+
+/** What goes on the wire for one value: the SHA-256 hex of its normalised form (as is for EXTERN_ID and MADID, and for a value already hashed). */
 export function hashValue(key: MetaKey, value: Value | undefined): string {
+  if (isPreHashed(key, value)) return (value as string).trim().toLowerCase();
   const normalized = normalize(key, value);
   if (normalized === '') return '';
   return UNHASHED.has(key) ? normalized : sha256Hex(normalized);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DestinationRecord, RecordResult } from '../../src/destinations/destination';
@@ -58,6 +59,28 @@ describe('Meta destination: identifiers its normalisation leaves nothing of', ()
       expect.objectContaining({ key: '2', status: 'ok' }),
     ]);
     expect(sandbox.members(sandbox.audienceId)).toHaveLength(1);
+  });
+});
+
+describe('Meta destination: identifiers the warehouse already hashed', () => {
+  let sandbox: MetaSandbox;
+  beforeEach(async () => {
+    sandbox = await startMetaSandbox();
+  });
+  afterEach(async () => {
+    await sandbox.close();
+  });
+
+  it('adds the member with the hashes as given, the same member a raw email adds', async () => {
+    const destination = destinationAt(sandbox.graphUrl, sandbox.audienceId, sandbox.accessToken);
+    const sha = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+    const records: DestinationRecord[] = [
+      { key: 'hashed', fields: { EMAIL: sha('ann@example.com').toUpperCase(), COUNTRY: sha('us') }, destinationId: null },
+      { key: 'raw', fields: { EMAIL: ' Ann@Example.com ', COUNTRY: 'US' }, destinationId: null },
+    ];
+    const { results } = await destination.write('upsert', records, contextOf());
+    expect(statuses(results)).toEqual({ hashed: 'ok', raw: 'ok' });
+    expect(sandbox.members(sandbox.audienceId)).toEqual([{ EMAIL: sha('ann@example.com'), COUNTRY: sha('us') }]);
   });
 });
 

@@ -63,6 +63,19 @@ describe('Meta customer-file normalisation (Marketing API "Hashing and Normalizi
     expect(hashValue('PHONE', null)).toBe('');
   });
 
+  it('sends a value the warehouse already hashed (SHA-256 hex) as it is, lowercased, never hashed twice or normalised away', () => {
+    const email = sha('jane@acme.com');
+    expect(hashValue('EMAIL', email)).toBe(email);
+    expect(hashValue('EMAIL', ` ${email.toUpperCase()} `)).toBe(email);
+    // Normalised, a hashed country is no 2-letter code and a hashed gender no m/f: neither is refused.
+    const fields = { EMAIL: email, COUNTRY: sha('us'), GEN: sha('f'), PHONE: sha('16505551212') };
+    const schema = schemaOf(Object.keys(fields));
+    expect(unusableIdentifiers(fields, schema)).toBeUndefined();
+    expect(hashRow(fields, schema)).toEqual(fields);
+    // EXTERN_ID and MADID are never hashed: a 64-hex one stays exactly as given.
+    expect(hashValue('EXTERN_ID', email.toUpperCase())).toBe(email.toUpperCase());
+  });
+
   it('builds rows in schema order with "" for unknown values, and member ids that round-trip', () => {
     const schema = schemaOf(['PHONE', 'EMAIL', 'EXTERN_ID']);
     expect(schema).toEqual(['EXTERN_ID', 'EMAIL', 'PHONE']);
