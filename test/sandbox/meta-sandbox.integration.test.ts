@@ -348,13 +348,24 @@ describe('Graph errors', () => {
 
   it('refuses a throttling code it cannot answer with at start, as setLimits does, instead of a 500 later', async () => {
     // Plain JavaScript callers are not stopped by the types.
-    const limits = { maxCallsPerWindow: 1, errorCode: 80003 } as unknown as NonNullable<MetaSandboxOptions['limits']>;
+    const limits = { maxCallsPerWindow: 1, errorCode: 80000 } as unknown as NonNullable<MetaSandboxOptions['limits']>;
     // A sandbox that starts anyway is closed again, so a failure here does not hold jest open.
     const refusal = await startMetaSandbox({ limits }).then(
       async (started) => started.close(),
       (err: unknown) => err,
     );
     expect(String(refusal)).toMatch(/errorCode/);
+  });
+
+  it('throttles audience calls as the custom_audience business use case by default: 80003 and its usage header', async () => {
+    sandbox.setLimits({ maxCallsPerWindow: 1 });
+    const row = { schema: 'EMAIL_SHA256', data: [[sha('a@x.com')]] };
+    await users('POST', row);
+    const limited = await sdkError(users('POST', row));
+    expect([limited.status, limited.response?.code, limited.response?.error_subcode]).toEqual([400, 80003, 2446079]);
+    expect(limited.response?.message).toMatch(/^\(#80003\) .*rate-limiting#custom-audience\.$/);
+    const usage = JSON.parse(limited.headers?.['x-business-use-case-usage'] ?? '{}') as Record<string, Array<{ type: string }>>;
+    expect(Object.values(usage)[0]?.[0]?.type).toBe('custom_audience');
   });
 
   it('throttles per window with the configured code and x-business-use-case-usage', async () => {
@@ -385,7 +396,7 @@ describe('fault profile', () => {
   it('injects throttling, 500, 503 and an expired token in Graph shape', async () => {
     sandbox.setFaults({ rateLimited: 1, retryAfterSeconds: 300 });
     const limited = await sdkError(users('POST', row()));
-    expect(limited.response?.code).toBe(80004);
+    expect(limited.response?.code).toBe(80003);
     expect(limited.headers?.['x-business-use-case-usage']).toContain('"estimated_time_to_regain_access":5');
     sandbox.setFaults({ serverError: 1 });
     expect((await sdkError(users('POST', row()))).status).toBe(500);

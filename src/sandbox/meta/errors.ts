@@ -1,6 +1,6 @@
 /**
  * Graph API errors: `{"error": {message, type, code, error_subcode?, fbtrace_id}}`, HTTP 400 for
- * most, with Meta's codes (100 invalid parameter, 190 access token, 17/613/80004 throttling).
+ * most, with Meta's codes (100 invalid parameter, 190 access token, 17/613/80003/80004 throttling).
  */
 import { randomBytes } from 'node:crypto';
 
@@ -99,13 +99,24 @@ export function unknownError(status: 500 | 503): GraphError {
 }
 
 /** The throttling error for a code, with the usage header Meta sends alongside. */
-export function throttled(code: 17 | 613 | 80004, usageHeader: string): GraphError {
+export function throttled(code: 17 | 613 | 80003 | 80004, usageHeader: string): GraphError {
   const headers = { 'x-business-use-case-usage': usageHeader };
   switch (code) {
     case 17:
       return new GraphError(400, 17, '(#17) User request limit reached', 'OAuthException', 2446079, headers, { is_transient: true });
     case 613:
       return new GraphError(400, 613, '(#613) Calls to this api have exceeded the rate limit.', 'OAuthException', 1487742, headers, { is_transient: true });
+    case 80003:
+      // The custom_audience business use case: what Meta answers its audience and users endpoints.
+      return new GraphError(
+        400,
+        80003,
+        '(#80003) There have been too many calls for this ad-account. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting#custom-audience.',
+        'OAuthException',
+        2446079,
+        headers,
+        { is_transient: true },
+      );
     case 80004:
       return new GraphError(
         400,

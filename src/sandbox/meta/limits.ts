@@ -1,11 +1,12 @@
 /**
  * Graph API throttling per ad account: a fixed window of `maxCallsPerWindow` calls. Every answer
  * carries `x-business-use-case-usage` (usage in percent and, when blocked, the minutes until access
- * returns); calls over the limit get the configured throttling error.
+ * returns); calls over the limit get the configured throttling error. Custom audience endpoints count
+ * against the `custom_audience` business use case (Marketing API rate limiting), whose error is 80003.
  */
 import type { MetaLimits } from './types';
 
-export const DEFAULT_LIMITS: MetaLimits = { maxCallsPerWindow: 1000, windowSeconds: 3600, errorCode: 80004 };
+export const DEFAULT_LIMITS: MetaLimits = { maxCallsPerWindow: 1000, windowSeconds: 3600, errorCode: 80003 };
 
 export class CallWindow {
   private limits: MetaLimits;
@@ -65,7 +66,7 @@ export class CallWindow {
     this.roll();
     const percent = Math.min(100, Math.round((this.calls / this.limits.maxCallsPerWindow) * 100));
     const entry = {
-      type: 'ads_management',
+      type: 'custom_audience',
       call_count: percent,
       total_cputime: Math.min(percent, 100),
       total_time: Math.min(percent, 100),

@@ -65,7 +65,7 @@ const limitsSchema = z
   .object({
     maxCallsPerWindow: z.number().int().min(1),
     windowSeconds: z.number().positive(),
-    errorCode: z.union([z.literal(17), z.literal(613), z.literal(80004)]),
+    errorCode: z.union([z.literal(17), z.literal(613), z.literal(80003), z.literal(80004)]),
   })
   .partial()
   .strict();

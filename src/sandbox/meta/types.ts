@@ -7,8 +7,11 @@ export interface MetaLimits {
   maxCallsPerWindow: number;
   /** Window length in seconds (default 3600, like the business use case windows). */
   windowSeconds: number;
-  /** 80004 (ads_management business use case, default), 17 (user request limit) or 613 (calls within one hour). */
-  errorCode: 17 | 613 | 80004;
+  /**
+   * 80003 (custom_audience business use case: Meta's answer on audience endpoints, default), 80004
+   * (ads_management), 17 (user request limit) or 613 (calls within one hour).
+   */
+  errorCode: 17 | 613 | 80003 | 80004;
 }
 
 export interface MetaSandboxOptions {
