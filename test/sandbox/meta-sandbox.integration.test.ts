@@ -149,6 +149,34 @@ describe('adding and removing users', () => {
     }
   });
 
+  it('takes Limited Data Use columns as Meta documents them, unhashed, and keeps the latest options on the member', async () => {
+    const schema = ['EMAIL', 'DATA_PROCESSING_OPTIONS', 'DATA_PROCESSING_OPTIONS_COUNTRY', 'DATA_PROCESSING_OPTIONS_STATE'];
+    const res = await users('POST', {
+      schema,
+      data: [
+        [sha('ca@acme.com'), ['LDU'], 1, 1000],
+        [sha('geo@acme.com'), ['LDU'], 0, 0],
+        [sha('none@acme.com'), [], '', ''],
+        [sha('bad@acme.com'), ['GDPR'], 1, 1000],
+        [sha('bad2@acme.com'), ['LDU'], 44, 1000],
+      ],
+    });
+    expect(res).toMatchObject({ num_received: 5, num_invalid_entries: 2 });
+    expect(Object.values(res['invalid_entry_samples'] as object)).toEqual([expect.stringMatching(/DATA_PROCESSING_OPTIONS/), expect.stringMatching(/DATA_PROCESSING_OPTIONS_COUNTRY/)]);
+    expect(sandbox.members(sandbox.audienceId)).toEqual([
+      { EMAIL: sha('ca@acme.com'), DATA_PROCESSING_OPTIONS: 'LDU', DATA_PROCESSING_OPTIONS_COUNTRY: '1', DATA_PROCESSING_OPTIONS_STATE: '1000' },
+      { EMAIL: sha('geo@acme.com'), DATA_PROCESSING_OPTIONS: 'LDU', DATA_PROCESSING_OPTIONS_COUNTRY: '0', DATA_PROCESSING_OPTIONS_STATE: '0' },
+      { EMAIL: sha('none@acme.com') },
+    ]);
+    // The same person uploaded again without LDU is still one member, now without it; LDU alone identifies nobody.
+    await users('POST', { schema, data: [[sha('ca@acme.com'), [], '', '']] });
+    expect(sandbox.members(sandbox.audienceId)[0]).toEqual({ EMAIL: sha('ca@acme.com') });
+    const onlyOptions = await sdkError(users('POST', { schema: ['EMAIL', 'DATA_PROCESSING_OPTIONS'], data: [['', ['LDU']]] }));
+    expect(onlyOptions.response?.code).toBe(100);
+    await users('DELETE', { schema: 'EMAIL_SHA256', data: [[sha('geo@acme.com')]] });
+    expect(sandbox.members(sandbox.audienceId)).toHaveLength(2);
+  });
+
   it('takes MOBILE_ADVERTISER_ID as a single-key schema, unhashed, as MADID', async () => {
     const maid = '6d92078a-8246-4ba4-ae5b-76104861e7dc';
     await users('POST', { schema: 'MOBILE_ADVERTISER_ID', data: [[maid]] });

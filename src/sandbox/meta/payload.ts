@@ -3,9 +3,10 @@
  * multi-key array; data is a 2-D array in schema order ("" = unknown). Hashed keys must be SHA-256
  * lowercase hex; EXTERN_ID and MADID are sent as they are. A row is invalid when any hashed value is
  * not a hash (e.g. a raw email) or it identifies nobody; invalid rows are counted and sampled, the
- * rest are applied.
+ * rest are applied. Limited Data Use columns (processingOptions.ts) may join any schema.
  */
 import { invalidParameter, type GraphError } from './errors';
+import { PROCESSING_KEYS, processingCell } from './processingOptions';
 
 export const MAX_ROWS = 10_000;
 const MAX_INVALID_SAMPLES = 10;
@@ -101,7 +102,7 @@ export function parsePayload(rawPayload: unknown, rawSession: unknown): ParsedPa
     if (schema === undefined || schema.length === 0 || !schema.every((k): k is string => typeof k === 'string')) {
       return invalidParameter('Data is missing or does not match schema');
     }
-    const unknown = schema.find((k) => !HASHED_KEYS.has(k) && !UNHASHED_KEYS.has(k));
+    const unknown = schema.find((k) => !HASHED_KEYS.has(k) && !UNHASHED_KEYS.has(k) && !PROCESSING_KEYS.has(k));
     if (unknown !== undefined) return invalidParameter(`Invalid schema: ${unknown}`);
     if (new Set(schema.map((key) => ALIASES[key] ?? key)).size !== schema.length) return invalidParameter('Duplicate keys in schema');
     const data = payload['data'];
@@ -118,10 +119,17 @@ export function parsePayload(rawPayload: unknown, rawSession: unknown): ParsedPa
       let reason: string | undefined;
       let sample = JSON.stringify(rawRow);
       const member: Record<string, string> = {};
+      const options: Record<string, string> = {};
       if (row.length !== schema.length) reason = 'Row does not match schema';
       for (let i = 0; reason === undefined && i < schema.length; i += 1) {
         const key = schema[i] as string;
         const cell = row[i];
+        if (PROCESSING_KEYS.has(key)) {
+          const parsed = processingCell(key, cell);
+          if ('reason' in parsed) reason = parsed.reason;
+          else if (parsed.value !== '') options[key] = parsed.value;
+          continue;
+        }
         const text = typeof cell === 'string' ? cell : typeof cell === 'number' ? String(cell) : cell === null || cell === undefined ? '' : undefined;
         if (text === undefined) {
           reason = `Invalid value for ${key}`;
@@ -137,7 +145,7 @@ export function parsePayload(rawPayload: unknown, rawSession: unknown): ParsedPa
         if (Object.keys(invalidSamples).length < MAX_INVALID_SAMPLES) invalidSamples[sample] = reason;
         continue;
       }
-      members.push(member);
+      members.push({ ...member, ...options });
     }
     return { schema, members, numReceived: data.length, numInvalid, invalidSamples, session };
   } catch (err) {
@@ -146,7 +154,12 @@ export function parsePayload(rawPayload: unknown, rawSession: unknown): ParsedPa
   }
 }
 
-/** Identity of a member: its identifiers in key order, so the same person uploaded twice is one member. */
+/** Identity of a member: its identifiers in key order (not its processing options), so the same person uploaded twice is one member. */
 export function memberKey(member: Record<string, string>): string {
-  return JSON.stringify(Object.keys(member).sort().map((k) => [k, member[k]]));
+  return JSON.stringify(
+    Object.keys(member)
+      .filter((k) => !PROCESSING_KEYS.has(k))
+      .sort()
+      .map((k) => [k, member[k]]),
+  );
 }

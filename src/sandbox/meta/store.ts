@@ -72,12 +72,14 @@ function peopleOf(audience: Audience): Map<string, string[]> {
 /** Meta's main identifiers: a row with none of them matches nobody. */
 const MAIN_KEYS = ['EMAIL', 'PHONE', 'MADID', 'FN', 'LN', 'FI'] as const;
 
-/** Adds rows not already present (the same identifiers uploaded twice are one row); rows that match nobody add no one. */
+/**
+ * Adds rows (the same identifiers uploaded twice are one row, under the latest upload's Limited Data
+ * Use options); rows that match nobody add no one.
+ */
 function addRows(rows: Map<string, AudienceMember>, members: AudienceMember[]): void {
   for (const member of members) {
     if (!MAIN_KEYS.some((key) => member[key])) continue;
-    const key = memberKey(member);
-    if (!rows.has(key)) rows.set(key, { ...member });
+    rows.set(memberKey(member), { ...member });
   }
 }
 

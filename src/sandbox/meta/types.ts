@@ -28,7 +28,7 @@ export interface MetaSandboxOptions {
   random?: () => number;
 }
 
-/** One row of an audience: the non-empty identifiers it was uploaded with. */
+/** One row of an audience: the non-empty identifiers it was uploaded with, and its Limited Data Use options (DATA_PROCESSING_OPTIONS: 'LDU', _COUNTRY, _STATE) if any. */
 export type AudienceMember = Record<string, string>;
 
 export interface MetaRequestLogEntry {
