@@ -8,6 +8,7 @@ import { withApiCalls } from './failedWriteCalls';
 import type { WriteOperation } from './modes';
 import { toMetaError } from './metaErrors';
 import { hashRow, hasMainIdentifier, isMetaKey, MAIN_KEYS, META_KEYS, memberId, parseMemberId, payloadData, schemaOf, unusableIdentifiers, type HashedRow, type MetaKey } from './metaHashing';
+import { isProcessingKey, PROCESSING_KEYS, processingCells, type ProcessingCell, type ProcessingKey } from './metaProcessingOptions';
 import type { MetaAudienceTarget } from './metaTarget';
 
 /** Meta takes at most 10,000 rows per users request (adds and removals alike). */
@@ -91,8 +92,8 @@ export class MetaAudienceDestination implements Destination {
   checkOffline(sync: TargetCheckInput): TargetIssue[] {
     const issues: TargetIssue[] = [];
     sync.mappings.forEach((mapping, index) => {
-      if (!isMetaKey(mapping.to)) {
-        issues.push({ path: `mappings[${index}].to`, message: `${mapping.to} is not a Meta customer-file key (${META_KEYS.join(', ')})` });
+      if (!isMetaKey(mapping.to) && !isProcessingKey(mapping.to)) {
+        issues.push({ path: `mappings[${index}].to`, message: `${mapping.to} is not a Meta customer-file key (${[...META_KEYS, ...PROCESSING_KEYS].join(', ')})` });
       }
     });
     const mapped = new Set(sync.mappings.map((mapping) => mapping.to));
@@ -127,14 +128,15 @@ export class MetaAudienceDestination implements Destination {
   }
 
   private async add(records: readonly DestinationRecord[], progress: Progress, save: () => Promise<void>): Promise<WriteResult> {
-    const schema = schemaFor(records);
+    const { schema, processing } = schemaFor(records);
     const results = new Map<string, RecordResult>();
-    const adds: Array<{ record: DestinationRecord; row: HashedRow }> = [];
+    const adds: Array<{ record: DestinationRecord; row: HashedRow; options: ProcessingCell[] }> = [];
     const removals: HashedRow[] = [];
     for (const record of records) {
       const unusable = unusableIdentifiers(record.fields, schema);
-      if (unusable) {
-        results.set(record.key, { key: record.key, status: 'rejected', error: unusable });
+      const options = processingCells(record.fields, processing);
+      if (unusable || 'error' in options) {
+        results.set(record.key, { key: record.key, status: 'rejected', error: mergedErrors(unusable, 'error' in options ? options.error : undefined) });
         continue;
       }
       const row = hashRow(record.fields, schema);
@@ -155,13 +157,13 @@ export class MetaAudienceDestination implements Destination {
       }
       // A changed identifier (a new email) is a different person to Meta: take the old one out.
       if (hadMember && memberId(old) !== memberId(row)) removals.push(old);
-      adds.push({ record, row });
+      adds.push({ record, row, options: options.cells });
     }
     // Removals first: a row of this batch sharing an identifier with a removed member is re-added after.
     let apiCalls = await this.remove(removals, progress, save);
     const part = partKey(adds.map((a) => a.record.key));
     if (adds.length > 0 && !progress.adds[part]) {
-      const answer = await this.users('POST', adds.map((a) => a.row), schema);
+      const answer = await this.users('POST', adds.map((a) => a.row), schema, { keys: processing, cells: adds.map((a) => a.options) });
       apiCalls++;
       progress.adds[part] = { invalid: invalidSamples(answer.invalid_entry_samples), numInvalid: answer.num_invalid_entries ?? 0 };
       await save();
@@ -169,7 +171,7 @@ export class MetaAudienceDestination implements Destination {
     const answer = progress.adds[part] ?? { invalid: {}, numInvalid: 0 };
     // A Map: a plain object would also "hold" inherited names, so an EXTERN_ID of `constructor` looked invalid.
     const invalid = new Map(Object.entries(answer.invalid));
-    const unnamed: Array<{ record: DestinationRecord; row: HashedRow }> = [];
+    const unnamed: typeof adds = [];
     for (const add of adds) {
       const bad = Object.entries(add.row).find(([, value]) => invalid.has(value));
       if (bad) results.set(add.record.key, { key: add.record.key, status: 'rejected', error: { code: 'META_INVALID_ENTRY', message: `Meta: ${invalid.get(bad[1]) ?? 'invalid entry'}`, fields: [bad[0]] } });
@@ -217,9 +219,16 @@ export class MetaAudienceDestination implements Destination {
     return 1;
   }
 
-  private async users(method: 'POST' | 'DELETE', rows: readonly HashedRow[], schema?: readonly MetaKey[]): Promise<z.infer<typeof usersAnswerSchema>> {
+  /** One users call; an add may carry Limited Data Use columns after the identifiers (`options.cells` row by row). */
+  private async users(
+    method: 'POST' | 'DELETE',
+    rows: readonly HashedRow[],
+    schema?: readonly MetaKey[],
+    options: { keys: readonly ProcessingKey[]; cells: ProcessingCell[][] } = { keys: [], cells: [] },
+  ): Promise<z.infer<typeof usersAnswerSchema>> {
     const keys = schema ?? schemaOf(rows.flatMap((row) => Object.keys(row)));
-    const payload = { schema: keys, data: payloadData(rows, keys) };
+    const data: Array<Array<string | ProcessingCell>> = payloadData(rows, keys).map((cells, i) => [...cells, ...(options.cells[i] ?? [])]);
+    const payload = { schema: [...keys, ...options.keys], data };
     const path = `${this.target.audienceId}/users`;
     this.usersRequests++;
     const answer =
@@ -327,14 +336,20 @@ function unnamedInvalid(numInvalid: number, rows: number): RecordError {
   return { code: 'META_INVALID_ENTRY', message, fields: [] };
 }
 
-/** The Meta keys a batch carries; a mapped field that is not one is a configuration error. */
-function schemaFor(records: readonly DestinationRecord[]): MetaKey[] {
+/** The Meta keys a batch carries, identifiers and Limited Data Use columns; a mapped field that is neither is a configuration error. */
+function schemaFor(records: readonly DestinationRecord[]): { schema: MetaKey[]; processing: ProcessingKey[] } {
   const names = new Set(records.flatMap((record) => Object.keys(record.fields)));
-  const unknown = [...names].filter((name) => !isMetaKey(name));
+  const unknown = [...names].filter((name) => !isMetaKey(name) && !isProcessingKey(name));
   if (unknown.length > 0) {
-    throw new BackflowError('CONFIG_INVALID', `mappings' to must be Meta customer-file keys (${META_KEYS.join(', ')}); not: ${unknown.join(', ')}`);
+    throw new BackflowError('CONFIG_INVALID', `mappings' to must be Meta customer-file keys (${[...META_KEYS, ...PROCESSING_KEYS].join(', ')}); not: ${unknown.join(', ')}`);
   }
-  return schemaOf(names);
+  return { schema: schemaOf(names), processing: PROCESSING_KEYS.filter((key) => names.has(key)) };
+}
+
+/** A row's identifier and processing-option problems as one rejection, naming every field. */
+function mergedErrors(first: RecordError | undefined, second: RecordError | undefined): RecordError {
+  if (!first || !second) return (first ?? second) as RecordError;
+  return { code: first.code, message: `${first.message}; ${second.message}`, fields: [...first.fields, ...second.fields] };
 }
 
 /** `invalid_entry_samples` as value → reason (Meta sends an object; tolerate a list of values). */

@@ -84,6 +84,38 @@ describe('Meta destination: identifiers the warehouse already hashed', () => {
   });
 });
 
+describe('Meta destination: Limited Data Use', () => {
+  let sandbox: MetaSandbox;
+  beforeEach(async () => {
+    sandbox = await startMetaSandbox();
+  });
+  afterEach(async () => {
+    await sandbox.close();
+  });
+
+  it('sends mapped DATA_PROCESSING_OPTIONS, _COUNTRY and _STATE unhashed, keeps them out of the member id, and rejects values Meta does not take', async () => {
+    const destination = destinationAt(sandbox.graphUrl, sandbox.audienceId, sandbox.accessToken);
+    const mappings = ['EMAIL', 'DATA_PROCESSING_OPTIONS', 'DATA_PROCESSING_OPTIONS_COUNTRY', 'DATA_PROCESSING_OPTIONS_STATE'].map((to) => ({ from: to.toLowerCase(), to }));
+    expect(destination.checkOffline({ mode: 'mirror', mappings })).toEqual([]);
+    const sha = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+    const records: DestinationRecord[] = [
+      { key: 'ca', fields: { EMAIL: 'ca@example.com', DATA_PROCESSING_OPTIONS: ['LDU'], DATA_PROCESSING_OPTIONS_COUNTRY: 1, DATA_PROCESSING_OPTIONS_STATE: 1000 }, destinationId: null },
+      { key: 'geo', fields: { EMAIL: 'geo@example.com', DATA_PROCESSING_OPTIONS: 'LDU', DATA_PROCESSING_OPTIONS_COUNTRY: null, DATA_PROCESSING_OPTIONS_STATE: null }, destinationId: null },
+      { key: 'none', fields: { EMAIL: 'none@example.com', DATA_PROCESSING_OPTIONS: null, DATA_PROCESSING_OPTIONS_COUNTRY: null, DATA_PROCESSING_OPTIONS_STATE: null }, destinationId: null },
+      { key: 'bad', fields: { EMAIL: 'bad@example.com', DATA_PROCESSING_OPTIONS: 'GDPR', DATA_PROCESSING_OPTIONS_COUNTRY: 'US', DATA_PROCESSING_OPTIONS_STATE: 0 }, destinationId: null },
+    ];
+    const { results } = await destination.write('upsert', records, contextOf());
+    expect(results[0]).toEqual({ key: 'ca', status: 'ok', destinationId: JSON.stringify({ EMAIL: sha('ca@example.com') }), created: true });
+    expect(statuses(results)).toEqual({ ca: 'ok', geo: 'ok', none: 'ok', bad: 'rejected' });
+    expect(results[3]).toMatchObject({ error: { code: 'INVALID_FIELD_VALUE', fields: ['DATA_PROCESSING_OPTIONS', 'DATA_PROCESSING_OPTIONS_COUNTRY'] } });
+    expect(sandbox.members(sandbox.audienceId)).toEqual([
+      { EMAIL: sha('ca@example.com'), DATA_PROCESSING_OPTIONS: 'LDU', DATA_PROCESSING_OPTIONS_COUNTRY: '1', DATA_PROCESSING_OPTIONS_STATE: '1000' },
+      { EMAIL: sha('geo@example.com'), DATA_PROCESSING_OPTIONS: 'LDU', DATA_PROCESSING_OPTIONS_COUNTRY: '0', DATA_PROCESSING_OPTIONS_STATE: '0' },
+      { EMAIL: sha('none@example.com'), DATA_PROCESSING_OPTIONS_COUNTRY: '0', DATA_PROCESSING_OPTIONS_STATE: '0' },
+    ]);
+  });
+});
+
 describe('Meta destination: more invalid entries than samples', () => {
   /** A Graph endpoint that counts every EXTERN_ID starting with "bad" invalid but samples at most `samples` of them. */
   let server: Server;
