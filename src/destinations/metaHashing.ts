@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Value } from '../sources/source';
 import type { RecordError } from './destination';
+import { usStateCode } from './metaUsStates';
 
 /**
  * Meta's customer-file keys and how each is normalised before SHA-256 (Marketing API, "Hashing and
  * Normalizing Data"): EMAIL trimmed + lowercased; PHONE digits only, no leading zeros, with the
  * country code; FN/LN lowercase letters only (no punctuation, spaces or digits; other alphabets
  * kept, UTF-8); FI the first letter; CT lowercase letters only; ST lowercase, no punctuation or
- * spaces (US: the 2-letter code); ZIP lowercase without spaces (US: the first 5 digits); COUNTRY the
+ * spaces (US: the 2-letter code, also from a state's full name); ZIP lowercase without spaces (US: the first 5 digits); COUNTRY the
  * lowercase ISO 3166-1 alpha-2 code; GEN m/f; DOBY YYYY, DOBM MM, DOBD DD (each also taken from a
  * whole date, as a DATE column gives it). EXTERN_ID and MADID are sent as they are (MADID
  * lowercased), unhashed, as Meta specifies; so is a value already hashed (isPreHashed).
@@ -74,8 +75,11 @@ export function normalize(key: MetaKey, value: Value | undefined): string {
       return lettersOnly(raw);
     case 'FI':
       return lettersOnly(raw).slice(0, 1);
-    case 'ST':
-      return raw.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+    case 'ST': {
+      // A US state written in full becomes its code: Meta matches US states by code ('ca', not 'california').
+      const compact = raw.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+      return usStateCode(compact) ?? compact;
+    }
     case 'ZIP': {
       const compact = raw.toLowerCase().replace(/\s+/g, '');
       return US_ZIP.exec(compact)?.[1] ?? compact;

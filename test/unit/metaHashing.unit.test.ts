@@ -32,6 +32,16 @@ describe('Meta customer-file normalisation (Marketing API "Hashing and Normalizi
     expect(normalize('ST', 'CA')).toBe('ca');
   });
 
+  it("turns a US state's full name into the 2-letter code Meta matches US states by; other regions stay compacted", () => {
+    expect(normalize('ST', 'California')).toBe('ca');
+    expect(normalize('ST', ' New York ')).toBe('ny');
+    expect(normalize('ST', 'District of Columbia')).toBe('dc');
+    expect(normalize('ST', 'puerto rico')).toBe('pr');
+    expect(hashValue('ST', 'West Virginia')).toBe(sha('wv'));
+    expect(normalize('ST', 'Ontario')).toBe('ontario');
+    expect(normalize('ST', 'Île-de-France')).toBe('îledefrance');
+  });
+
   it('maps gender to m/f and pads birth month and day', () => {
     expect(normalize('GEN', 'Female')).toBe('f');
     expect(normalize('GEN', 'x')).toBe('');
