@@ -8,7 +8,8 @@ import { usStateCode } from './metaUsStates';
  * Normalizing Data"): EMAIL trimmed + lowercased; PHONE digits only, no leading zeros, with the
  * country code; FN/LN lowercase letters only (no punctuation, spaces or digits; other alphabets
  * kept, UTF-8); FI the first letter; CT lowercase letters only; ST lowercase, no punctuation or
- * spaces (US: the 2-letter code, also from a state's full name); ZIP lowercase without spaces (US: the first 5 digits); COUNTRY the
+ * spaces (US: the 2-letter code, also from a state's full name); ZIP lowercase without spaces (US:
+ * the first 5 digits, leading zeros restored in a row whose COUNTRY is us); COUNTRY the
  * lowercase ISO 3166-1 alpha-2 code; GEN m/f; DOBY YYYY, DOBM MM, DOBD DD (each also taken from a
  * whole date, as a DATE column gives it). EXTERN_ID and MADID are sent as they are (MADID
  * lowercased), unhashed, as Meta specifies; so is a value already hashed (isPreHashed).
@@ -184,10 +185,24 @@ export function schemaOf(keys: Iterable<string>): MetaKey[] {
 /** One row as Meta receives it: hashed identifiers by key ('' = unknown). */
 export type HashedRow = Partial<Record<MetaKey, string>>;
 
+/**
+ * A US zip a numeric column lost its leading zeros from (02134 kept as 2134, 02134-1234 as 21341234):
+ * in a row whose COUNTRY is the US it is padded back, so Meta gets the 5 digits it matches. Without
+ * the US as its country a short code may be another country's whole postcode, and stays as it is.
+ */
+function zipOfRow(fields: Record<string, Value>): Value | undefined {
+  const zip = fields['ZIP'];
+  if (normalize('COUNTRY', fields['COUNTRY']) !== 'us') return zip;
+  const digits = typeof zip === 'number' && Number.isInteger(zip) ? String(zip) : typeof zip === 'string' ? zip.trim() : '';
+  if (/^\d{3,4}$/.test(digits)) return digits.padStart(5, '0');
+  if (/^\d{7,8}$/.test(digits)) return digits.padStart(9, '0');
+  return zip;
+}
+
 export function hashRow(fields: Record<string, Value>, schema: readonly MetaKey[]): HashedRow {
   const row: HashedRow = {};
   for (const key of schema) {
-    const hashed = hashValue(key, fields[key]);
+    const hashed = hashValue(key, key === 'ZIP' ? zipOfRow(fields) : fields[key]);
     if (hashed !== '') row[key] = hashed;
   }
   return row;

@@ -86,6 +86,17 @@ describe('Meta customer-file normalisation (Marketing API "Hashing and Normalizi
     expect(hashValue('EXTERN_ID', email.toUpperCase())).toBe(email.toUpperCase());
   });
 
+  it('restores the leading zeros a numeric column dropped from a US zip, only in a row whose country is the US', () => {
+    const schema = schemaOf(['ZIP', 'COUNTRY', 'EMAIL']);
+    expect(hashRow({ EMAIL: 'a@b.example', ZIP: 2134, COUNTRY: 'US' }, schema)['ZIP']).toBe(sha('02134'));
+    expect(hashRow({ EMAIL: 'a@b.example', ZIP: '501', COUNTRY: 'us' }, schema)['ZIP']).toBe(sha('00501'));
+    expect(hashRow({ EMAIL: 'a@b.example', ZIP: 21341234, COUNTRY: 'US' }, schema)['ZIP']).toBe(sha('02134'));
+    expect(hashRow({ EMAIL: 'a@b.example', ZIP: '94035', COUNTRY: 'US' }, schema)['ZIP']).toBe(sha('94035'));
+    // A 4-digit postcode elsewhere (Australia, Denmark) is whole, and without a country nothing says it is American.
+    expect(hashRow({ EMAIL: 'a@b.example', ZIP: 2000, COUNTRY: 'AU' }, schema)['ZIP']).toBe(sha('2000'));
+    expect(hashRow({ EMAIL: 'a@b.example', ZIP: 2134 }, schemaOf(['ZIP', 'EMAIL']))['ZIP']).toBe(sha('2134'));
+  });
+
   it('builds rows in schema order with "" for unknown values, and member ids that round-trip', () => {
     const schema = schemaOf(['PHONE', 'EMAIL', 'EXTERN_ID']);
     expect(schema).toEqual(['EXTERN_ID', 'EMAIL', 'PHONE']);
