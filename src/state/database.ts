@@ -218,9 +218,24 @@ async function migrateOnOpen(db: StateDb, kind: 'sqlite' | 'postgres'): Promise<
   }
 }
 
+/**
+ * A SQLite file that cannot be the store (a directory, another program's file, the DuckDB warehouse
+ * named by mistake) says so, naming it: SQLite's own "file is not a database" named neither.
+ */
 function openSqlite(file: string): StateDb {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-  const database = new Database(file);
+  let database: Database.Database | undefined;
+  try {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    database = new Database(file);
+    return configureSqlite(database);
+  } catch (err) {
+    database?.close();
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new BackflowError('STATE_STORE_UNREACHABLE', `cannot open the SQLite state store ${file}: ${reason}`);
+  }
+}
+
+function configureSqlite(database: Database.Database): StateDb {
   // busy_timeout first: it rides out short write locks, including another process's migration
   // while this one switches to WAL (which lets the CLI read run history while a worker writes).
   database.pragma('busy_timeout = 10000');

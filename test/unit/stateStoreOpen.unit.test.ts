@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openStateStore } from '../../src/state/database';
@@ -63,5 +63,29 @@ describe('migrating a SQLite store', () => {
       await older.destroy();
     }
     await expectMigratedOnOpen(url);
+  });
+});
+
+describe('a SQLite state store URL naming something that cannot be the store', () => {
+  const scratch = () => mkdtempSync(path.join(tmpdir(), 'backflow-open-'));
+
+  it('names the store and the file, and leaves a file that is not a database as it was', async () => {
+    // BACKFLOW_STATE_URL pointed at the warehouse, or at another program's file, by mistake.
+    const file = path.join(scratch(), 'warehouse.csv');
+    writeFileSync(file, 'id,name\n1,Acme\n'.repeat(200));
+    await expect(openStateStore(`sqlite:${file}`)).rejects.toMatchObject({
+      code: 'STATE_STORE_UNREACHABLE',
+      message: `cannot open the SQLite state store ${file}: file is not a database`,
+    });
+    expect(readFileSync(file, 'utf8')).toBe('id,name\n1,Acme\n'.repeat(200));
+  });
+
+  it('names the store and the path when the path is a directory', async () => {
+    const dir = path.join(scratch(), 'state');
+    mkdirSync(dir);
+    await expect(openStateStore(`sqlite:${dir}`, { migrate: 'fresh-only' })).rejects.toMatchObject({
+      code: 'STATE_STORE_UNREACHABLE',
+      message: `cannot open the SQLite state store ${dir}: unable to open database file`,
+    });
   });
 });
