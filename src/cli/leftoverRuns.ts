@@ -1,6 +1,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import type { EngineDeps } from '../engine';
 import { runSpecOf } from '../engine/check';
+import { SourceUnavailable } from '../sources/sourceErrors';
 import { workflowIdOfRun } from '../state/runs';
 import type { TemporalSession } from './temporalSession';
 
@@ -20,7 +21,7 @@ export async function finishLeftoverRuns(session: TemporalSession, deps: EngineD
   const query = `BackflowSync = '${sync.replace(/'/g, "\\'")}' AND ExecutionStatus = 'Running'`;
   for await (const execution of client.workflow.list({ query })) open.push(execution.workflowId);
   if (open.length === 0) return;
-  const current = JSON.stringify(runSpecOf(deps, sync).spec);
+  const current = await currentSpecJson(deps, sync, log);
   const running = await deps.state.selectFrom('runs').select(['run_id', 'spec_json']).where('sync_name', '=', sync).where('status', '=', 'running').execute();
   for (const workflowId of open) {
     const handle = client.workflow.getHandle(workflowId);
@@ -36,6 +37,27 @@ export async function finishLeftoverRuns(session: TemporalSession, deps: EngineD
     } catch (err) {
       // Its outcome is on record (`backflow runs`); the new run goes ahead either way.
       if (!(err instanceof WorkflowFailedError)) throw err;
+    }
+  }
+}
+
+/** How long to wait before reading a manifest dbt is writing again. */
+const MANIFEST_REREAD_MS = 1_000;
+
+/**
+ * The sync's definition now, as a run stores it. A dbt manifest caught mid-write (SourceUnavailable)
+ * is read again until dbt has written it, as the run itself waits for it: the command had just said
+ * "the run starts and waits for it", then failed here. The wait ends: a manifest still unreadable a
+ * minute after its last write is a ConfigError (dbt.ts), which is thrown.
+ */
+async function currentSpecJson(deps: EngineDeps, sync: string, log: (line: string) => void): Promise<string> {
+  for (let noted = false; ; noted = true) {
+    try {
+      return JSON.stringify(runSpecOf(deps, sync).spec);
+    } catch (err) {
+      if (!(err instanceof SourceUnavailable)) throw err;
+      if (!noted) log(`waiting for the sync's definition to compare with the run left open: ${err.message}`);
+      await new Promise((resolve) => setTimeout(resolve, MANIFEST_REREAD_MS));
     }
   }
 }

@@ -445,6 +445,52 @@ describe('backflow run after a killed command, the sync edited since', () => {
   });
 });
 
+describe('backflow run after a killed command, dbt writing its manifest as the command starts', () => {
+  it('waits for the manifest, then finishes the run the killed command left open, as the run itself waits for it', async () => {
+    const manifest = JSON.stringify({
+      nodes: { 'model.shop.accounts_scored': { resource_type: 'model', name: 'accounts_scored', relation_name: '"warehouse"."main"."accounts"', config: { materialized: 'table' } } },
+    });
+    fx.project.write('manifest.json', manifest);
+    fx.project.write(SYNC_FILE, fx.project.read(SYNC_FILE).replace(/model: \|\n(?:  .*\n)+/, 'model: { dbt: accounts_scored, manifest: manifest.json }\n'));
+    fx.sandbox.setFaults({ writeResponseDelayMs: 3_000 });
+    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'backflow.js'), 'run', SYNC, '--json', '--project', fx.project.dir], {
+      env: { ...process.env, ...fx.project.env, BACKFLOW_WORKFLOW_BUNDLE: process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE, TEMPORAL_ADDRESS: undefined },
+      stdio: 'ignore',
+    });
+    const exited = once(child, 'exit');
+    try {
+      for (let tries = 0; fx.sandbox.requests().length === 0 && tries < 300; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(fx.sandbox.requests().length).toBeGreaterThan(0);
+      child.kill('SIGKILL');
+      await exited;
+    } finally {
+      fx.sandbox.setFaults({});
+    }
+    // dbt truncates manifest.json and writes it anew: the next command starts between the two, and
+    // dbt finishes the file while the command waits for it.
+    fx.project.write('manifest.json', manifest.slice(0, 30));
+    const next = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'backflow.js'), 'run', SYNC, '--json', '--project', fx.project.dir], {
+      env: { ...process.env, ...fx.project.env, BACKFLOW_WORKFLOW_BUNDLE: process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE, TEMPORAL_ADDRESS: undefined },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    next.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    next.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes("waiting for the sync's definition")) fx.project.write('manifest.json', manifest);
+    });
+    const [code] = (await once(next, 'exit')) as [number | null];
+    expectSucceeded({ code: code ?? -1, stdout, stderr });
+    expect(stderr).toMatch(/waiting for the sync's definition to compare with the run left open: .*dbt manifest manifest\.json is incomplete/);
+    expect(stderr).toMatch(/finishing run sync:accounts_to_salesforce:\S+, left open by a backflow command that was killed/);
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'succeeded' });
+    const runs = await fx.project.deps.state.selectFrom('runs').select('status').execute();
+    expect(runs.map((run) => run.status)).toEqual(['succeeded', 'succeeded']);
+    expect(fx.sandbox.records('Account').map((a) => a.Name)).toEqual(['Acme', 'Globex', 'Initech', 'Umbrella']);
+  });
+});
+
 describeStoreIndependent('backflow run against a cluster', () => {
   it('stops waiting at the first SIGTERM, saying the run goes on on the cluster', async () => {
     // A queue no worker polls: the run waits on the cluster until a worker comes.
