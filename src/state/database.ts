@@ -9,6 +9,7 @@ import type { WriteOperation } from '../destinations/modes';
 import { BackflowError } from '../errors';
 import { migrateToLatest, pendingMigrations } from './migrations';
 import { parseStateUrl, pgConnectTimeoutMs, redactStateUrl } from './stateUrl';
+import { namedPool, StateStoreConnectFailed } from './postgresPool';
 import { SQLITE_BUSY_TIMEOUT_MS } from './sqliteBusy';
 
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
@@ -197,7 +198,9 @@ async function checkReachable(db: StateDb, url: string): Promise<void> {
   } catch (err) {
     await db.destroy();
     const reason = err instanceof Error ? err.message : String(err);
-    throw new BackflowError('STATE_STORE_UNREACHABLE', `cannot reach the PostgreSQL state store ${redactStateUrl(url)}: ${reason}`);
+    // Failed here, at the start, it is final; later (a restart mid-run) it is retried.
+    const message = err instanceof StateStoreConnectFailed ? reason : `cannot reach the PostgreSQL state store ${redactStateUrl(url)}: ${reason}`;
+    throw new BackflowError('STATE_STORE_UNREACHABLE', message);
   }
 }
 
@@ -281,5 +284,5 @@ function openPostgres(url: string): StateDb {
   // unheard 'error' event killed the process. Its query or transaction fails instead, and is retried.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  return new Kysely<StateSchema>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<StateSchema>({ dialect: new PostgresDialect({ pool: namedPool(pool, url) }) });
 }

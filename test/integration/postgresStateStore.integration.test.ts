@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { Client } from 'pg';
 import pino from 'pino';
 import { sql } from 'kysely';
@@ -19,6 +19,8 @@ import { recordResults } from '../../src/state/history';
 import { classifyChanges, stagePage } from '../../src/state/staging';
 import type { SyncSpec } from '../../src/config/schema';
 import { createTestDatabase, runPostgres } from '../support/postgres';
+import { toActivityFailure } from '../../activities/failures';
+import { BackflowError } from '../../src/errors';
 
 const NOW = '2026-01-01T00:00:00.000Z';
 const FROZEN_TRANSACTION = path.resolve(__dirname, '..', 'support', 'frozenTransaction.ts');
@@ -103,6 +105,40 @@ describe('PostgreSQL state store', () => {
       expect((await sql<{ one: number }>`SELECT 1 AS one`.execute(db)).rows).toEqual([{ one: 1 }]);
     } finally {
       await admin.end();
+      await db.destroy();
+    }
+  });
+
+  it('a state store gone after the worker opened it (a restart, a failover) is named in the failure, which is retried', async () => {
+    const url = new URL(await createTestDatabase());
+    // The store behind a relay that can be cut, as a restart cuts it: refused connections from then on.
+    const sockets = new Set<Socket>();
+    const relay = createTcpServer((client) => {
+      const server = connect(Number(url.port), url.hostname);
+      for (const socket of [client, server]) {
+        sockets.add(socket);
+        socket.on('error', () => {});
+      }
+      client.pipe(server).pipe(client);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const { port } = relay.address() as AddressInfo;
+    const db = await openStateStore(`postgres://backflow:secret@127.0.0.1:${port}${url.pathname}`);
+    try {
+      expect((await sql<{ one: number }>`SELECT 1 AS one`.execute(db)).rows).toEqual([{ one: 1 }]);
+      const closed = new Promise((resolve) => relay.close(resolve));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const failure = await db.selectFrom('runs').select('run_id').execute().catch((err: unknown) => err);
+        expect(failure).toMatchObject({
+        code: 'ECONNREFUSED',
+        message: `cannot reach the PostgreSQL state store postgres://backflow:***@127.0.0.1:${port}${url.pathname}: connect ECONNREFUSED 127.0.0.1:${port}`,
+      });
+      // Not final: the activity that met it is retried, as before.
+      expect(failure).not.toBeInstanceOf(BackflowError);
+      expect(toActivityFailure(failure)).toBe(failure);
+    } finally {
       await db.destroy();
     }
   });
