@@ -14,7 +14,8 @@ export function runSpecOf(deps: EngineDeps, name: string): { spec: SyncSpec; fil
   const loaded = project(deps);
   const declared = getSync(loaded, name);
   const file = syncFileOf(deps, declared.name);
-  return { spec: { ...declared, model: resolveModelSql(declared.model, loaded.dir, file) }, file, declared };
+  const quoting = loaded.connections[declared.source]?.type === 'bigquery' ? 'backtick' : 'double';
+  return { spec: { ...declared, model: resolveModelSql(declared.model, loaded.dir, file, quoting) }, file, declared };
 }
 
 /** The file a sync is written in, relative to the project (where a config error points). */

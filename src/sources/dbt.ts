@@ -34,11 +34,23 @@ const manifestSchema = z.object({
   disabled: z.record(z.string(), z.array(z.object({ resource_type: z.string(), name: z.string(), package_name: z.string().optional() }).passthrough())).nullable().optional(),
 });
 
+/** How the warehouse quotes an identifier: BigQuery with backticks, PostgreSQL and DuckDB with double quotes. */
+export type IdentifierQuoting = 'double' | 'backtick';
+
+/**
+ * database.schema.alias quoted part by part, as dbt's adapters write relation_name: a manifest
+ * without one (dbt before 1.5 fills it only at compile, not at `dbt parse`) gave the name unquoted,
+ * and a database named after its file (`jaffle-shop.duckdb`) or a mixed-case alias broke the query.
+ */
+function quotedRelation(parts: string[], quoting: IdentifierQuoting): string {
+  return parts.map((part) => (quoting === 'backtick' ? `\`${part}\`` : `"${part.replace(/"/g, '""')}"`)).join('.');
+}
+
 /**
  * The SQL a sync's model stands for: the SQL itself, or for `{ dbt: <model> }` a SELECT from the
  * relation dbt materialised that model into (read from manifest.json).
  */
-export function resolveModelSql(model: ModelRef, projectDir: string, file: string): string {
+export function resolveModelSql(model: ModelRef, projectDir: string, file: string, quoting: IdentifierQuoting = 'double'): string {
   if (typeof model === 'string') return model;
   // The field to change: the manifest when it cannot be read, the version or package when that is what is missing.
   const failAt = (field: 'dbt' | 'manifest' | 'version' | 'package', message: string): never => {
@@ -77,7 +89,7 @@ export function resolveModelSql(model: ModelRef, projectDir: string, file: strin
   }
   const node = pickVersion(named, model, (message) => failAt('version', message));
   if (node.config?.materialized === 'ephemeral') return fail(`dbt model "${model.dbt}" is ephemeral: it builds no relation to read`);
-  const relation = node.relation_name ?? [node.database, node.schema, node.alias ?? node.name].filter(Boolean).join('.');
+  const relation = node.relation_name ?? quotedRelation([node.database, node.schema, node.alias ?? node.name].filter((part): part is string => Boolean(part)), quoting);
   return `${READ_RELATION}${relation}`;
 }
 

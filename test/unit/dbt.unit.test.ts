@@ -1,7 +1,12 @@
 import { mkdtempSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { resolveModelSql } from '../../src/sources/dbt';
+import { DuckdbSource } from '../../src/sources/duckdb';
+import { runSpecOf } from '../../src/engine/check';
+import type { EngineDeps } from '../../src/engine/context';
+import { readAllRows } from '../support/sourceRows';
 import { ConfigError } from '../../src/errors';
 import { SourceUnavailable } from '../../src/sources/sourceErrors';
 
@@ -35,11 +40,45 @@ describe('dbt model references', () => {
     );
   });
 
-  it('falls back to database.schema.alias when dbt wrote no relation_name', () => {
+  it('falls back to database.schema.alias when dbt wrote no relation_name, quoted as dbt quotes it', () => {
     const dir = projectWithManifest({ 'model.shop.accounts': model('accounts', { relation_name: null, alias: 'dim_accounts' }) });
     expect(resolveModelSql({ dbt: 'accounts', manifest: 'target/manifest.json' }, dir, 'syncs/a.yaml')).toBe(
-      'SELECT * FROM warehouse.marts.dim_accounts',
+      'SELECT * FROM "warehouse"."marts"."dim_accounts"',
     );
+    expect(resolveModelSql({ dbt: 'accounts', manifest: 'target/manifest.json' }, dir, 'syncs/a.yaml', 'backtick')).toBe(
+      'SELECT * FROM `warehouse`.`marts`.`dim_accounts`',
+    );
+  });
+
+  it('reads a model of a manifest without relation_name (dbt < 1.5 after `dbt parse`) from a DuckDB file whose name is no bare identifier', async () => {
+    // dbt-duckdb names the database after the file: `jaffle-shop`, which unquoted is `jaffle - shop`.
+    const dir = projectWithManifest({ 'model.jaffle.customers': model('customers', { database: 'jaffle-shop', schema: 'main', alias: 'Customers', relation_name: null }) });
+    const instance = await DuckDBInstance.create(path.join(dir, 'jaffle-shop.duckdb'));
+    const connection = await instance.connect();
+    await connection.run('CREATE TABLE main."Customers" AS SELECT 1 AS id');
+    connection.closeSync();
+    instance.closeSync();
+    writeFileSync(path.join(dir, 'backflow.yaml'), `version: 1\nconnections:\n  warehouse: { type: duckdb, path: jaffle-shop.duckdb }\n  salesforce: { type: salesforce, instanceUrl: 'https://example.my.salesforce.com', accessToken: '\${env:SF_TOKEN}' }\n`);
+    mkdirSync(path.join(dir, 'syncs'));
+    writeFileSync(
+      path.join(dir, 'syncs', 'customers.yaml'),
+      'source: warehouse\nmodel: { dbt: customers }\nprimaryKey: id\ndestination: { connection: salesforce, object: Account, externalIdField: External_Id__c }\nmappings:\n  - { from: id, to: Name }\n',
+    );
+    const { spec } = runSpecOf({ projectDir: dir } as EngineDeps, 'customers');
+    expect(spec.model).toBe('SELECT * FROM "jaffle-shop"."main"."Customers"');
+    const source = new DuckdbSource(path.join(dir, 'jaffle-shop.duckdb'));
+    expect(await readAllRows(source, spec.model as string)).toEqual([{ id: 1 }]);
+  });
+
+  it('quotes with backticks for a BigQuery warehouse, as dbt-bigquery writes relation_name', () => {
+    const dir = projectWithManifest({ 'model.shop.accounts': model('accounts', { database: 'acme-prod', schema: 'marts', relation_name: null }) });
+    writeFileSync(path.join(dir, 'backflow.yaml'), `version: 1\nconnections:\n  warehouse: { type: bigquery, projectId: acme-prod }\n  salesforce: { type: salesforce, instanceUrl: 'https://example.my.salesforce.com', accessToken: '\${env:SF_TOKEN}' }\n`);
+    mkdirSync(path.join(dir, 'syncs'));
+    writeFileSync(
+      path.join(dir, 'syncs', 'accounts.yaml'),
+      'source: warehouse\nmodel: { dbt: accounts }\nprimaryKey: id\ndestination: { connection: salesforce, object: Account, externalIdField: External_Id__c }\nmappings:\n  - { from: id, to: Name }\n',
+    );
+    expect(runSpecOf({ projectDir: dir } as EngineDeps, 'accounts').spec.model).toBe('SELECT * FROM `acme-prod`.`marts`.`accounts`');
   });
 
   it('names the file and the field to change when the model is missing, ephemeral, or the manifest is absent or not one', () => {
