@@ -1,4 +1,6 @@
 import { Context, heartbeat } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { IllegalStateError } from '@temporalio/common';
 import { extractChanges, finishRun, startRun, syncBatches, type BatchRange, type BatchRangeResult, type EngineDeps, type ExtractResult } from '../src/engine';
 import type { RunSummary } from '../src/state/summary';
 import { isRateLimitWait } from '../src/engine/rateLimitWait';
@@ -22,6 +24,16 @@ async function withHeartbeats<T>(work: Promise<T>, everyMs = 2_000): Promise<T> 
   }
 }
 
+/** The worker's client; none in a MockActivityEnvironment made without one (unit tests drive activities so). */
+function workerClient(): Client | undefined {
+  try {
+    return Context.current().client;
+  } catch (err) {
+    if (err instanceof IllegalStateError) return undefined;
+    throw err;
+  }
+}
+
 /**
  * The activities of a sync run. Inputs and outputs are ids and counts only: rows and secrets stay
  * in the state store and the environment, never in Temporal history.
@@ -30,10 +42,14 @@ export function createActivities(deps: EngineDeps) {
   return {
     async startRun(input: { runId: string; sync: string; full: boolean }): Promise<{ runId: string; destination: string }> {
       return asActivity(async () => {
-        const { client, info } = Context.current();
-        const execution = info.workflowExecution?.runId;
-        const temporal = await namespaceOf(client);
-        const { runId, spec } = await startRun(deps, { ...input, ...(execution ? { execution } : {}), temporal }, (holder) => workflowStatusOf(client, workflowIdOfRun(holder)));
+        const execution = Context.current().info.workflowExecution?.runId;
+        const client = workerClient();
+        const temporal = client ? await namespaceOf(client) : undefined;
+        const { runId, spec } = await startRun(
+          deps,
+          { ...input, ...(execution ? { execution } : {}), ...(temporal ? { temporal } : {}) },
+          client ? (holder) => workflowStatusOf(client, workflowIdOfRun(holder)) : undefined,
+        );
         // The destination connection's name becomes the run's BackflowDestination search attribute.
         return { runId, destination: spec.destination.connection };
       });

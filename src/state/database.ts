@@ -233,7 +233,9 @@ function openSqlite(file: string): StateDb {
     return configureSqlite(database);
   } catch (err) {
     database?.close();
-    const reason = err instanceof Error ? err.message : String(err);
+    // Read by shape, not class: better-sqlite3's errors may come from another realm (a test runner's).
+    const message = (err as { message?: unknown } | null)?.message;
+    const reason = typeof message === 'string' ? message : String(err);
     throw new BackflowError('STATE_STORE_UNREACHABLE', `cannot open the SQLite state store ${file}: ${reason}`);
   }
 }
