@@ -63,6 +63,9 @@ const CONTINUED_STATUS_PATCH = 'backflow-status-continued';
 /** The patch under which a cancel waits for startRun / finishRun and is not lost at continue-as-new. */
 const CANCEL_WAITS_PATCH = 'backflow-cancel-waits-for-run-steps';
 
+/** The patch under which a lane's Retry-After wait is cut short once the run is ending. */
+const LANE_WAITS_STOP_PATCH = 'backflow-lane-waits-stop-at-run-end';
+
 const RUN_STEP_OPTIONS = { startToCloseTimeout: '2 minutes', retry: retryOptions(RUN_STEP_RETRY) } as const;
 const { startRun: startRunAbandoned, finishRun: finishRunAbandoned } = proxyActivities<SyncActivities>(RUN_STEP_OPTIONS);
 /**
@@ -151,6 +154,8 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
   let rangeIds = 0;
   // Until startRun has opened the run record there is nothing to finish.
   let opened = input.resume !== undefined;
+  // Ends the lanes' Retry-After waits (set once the lanes exist).
+  let stopLaneWaits = () => {};
 
   const finish = async (error?: { code: string; message: string }): Promise<RunSummary> => {
     progress.phase = 'finishing';
@@ -195,6 +200,15 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
     };
     // Set when the destination's budget (daily quota, API reserve) is spent: no batch is sent after it.
     let budgetSpent: { code: string; message: string } | undefined;
+    // The lanes' Retry-After waits. Once the run is ending (a lane failed, the budget is spent) no lane
+    // sends again, yet the run stayed open, holding its sync, until every other lane's wait was out.
+    const laneWaits = new CancellationScope();
+    let laneWaitsStopped = false;
+    stopLaneWaits = () => {
+      if (laneWaitsStopped || !patched(LANE_WAITS_STOP_PATCH)) return;
+      laneWaitsStopped = true;
+      laneWaits.cancel();
+    };
     // The rest of ranges an activity handed back (its time slice ran out): sent before any new range.
     const handedBack: BatchRange[] = [];
     let scheduled = 0;
@@ -214,10 +228,20 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
       result.batches.forEach(record);
       if (result.budgetSpent) {
         budgetSpent ??= result.budgetSpent;
+        stopLaneWaits();
         return;
       }
       // A rate limit interrupted the range: its lane waits out the destination's Retry-After first.
-      if (result.interrupted?.retryAfterMs !== undefined) await sleep(result.interrupted.retryAfterMs);
+      const waitMs = result.interrupted?.retryAfterMs;
+      if (waitMs !== undefined) {
+        try {
+          await laneWaits.run(() => sleep(waitMs));
+        } catch (err) {
+          // The run is ending: the rest of the range is for the next run.
+          if (laneWaitsStopped && isCancellation(err)) return;
+          throw err;
+        }
+      }
       // Batches come back in order from `first`; an activity always sends at least one.
       const next = range.first + result.batches.length;
       if (next <= range.last) handedBack.push({ first: next, last: range.last });
@@ -274,6 +298,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<RunSummary
       });
       throw err;
     }
+    stopLaneWaits();
     await Promise.allSettled(inFlight.values());
     const failure = failureOf(err);
     // A failure after a cancel (a batch timed out, its worker gone) still closes the run: in the

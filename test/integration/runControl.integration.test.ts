@@ -324,6 +324,51 @@ describe('running a sync', () => {
     expect(fx.sandbox.records('Account')).toHaveLength(4);
   });
 
+  it.each([
+    ['a lane fails', 'failed', 'DESTINATION_AUTH_FAILED'],
+    ["a lane spends the destination's budget", 'partial', 'DESTINATION_BUDGET_EXHAUSTED'],
+  ])("closes the run as soon as %s, without waiting out another lane's Retry-After", async (_case, status, code) => {
+    fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}batchSize: 1\n`);
+    const real = createActivities(fx.project.deps);
+    const workflowId = `sync:${SYNC}:lane-ends-run-${code}`;
+    const activities = {
+      ...real,
+      // Two lanes of one batch each, as a destination allowing two requests at a time has.
+      async extractChanges(runId: string) {
+        return { ...(await real.extractChanges(runId)), concurrency: 2, batchesPerActivity: 1 };
+      },
+      async syncBatches(runId: string, range: { first: number; last: number }) {
+        if (range.first === 1) {
+          // Batch 1 goes out; the next request met a 429 asking for ten minutes.
+          const sent = await real.syncBatches(runId, range);
+          return { ...sent, interrupted: { code: 'DESTINATION_TRANSIENT', message: '429 Too Many Requests', reason: 'rate-limit', retryAfterMs: 600_000 } };
+        }
+        // The other lane ends the run once the first lane is waiting.
+        await historyHas(workflowId, (e) => e.timerStartedEventAttributes != null);
+        if (code === 'DESTINATION_BUDGET_EXHAUSTED') return { batches: [], budgetSpent: { code, message: 'the daily API limit is spent' } };
+        throw ApplicationFailure.nonRetryable('INVALID_SESSION_ID: Session expired or invalid', code);
+      },
+    };
+    const taskQueue = uniqueTaskQueue('lane-ends-run');
+    await withActivities(taskQueue, activities, async () => {
+      const handle = await startSync(fx.temporal.client, SYNC, { taskQueue, workflowId });
+      try {
+        const closed = await Promise.race([
+          handle.result(),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the run was still open after 60 s: it waited out the other lane')), 60_000)),
+        ]);
+        expect(closed).toMatchObject({ status, error: { code }, counts: { synced: 1 } });
+        expect(await getRun(fx.project.deps.state, workflowId)).toMatchObject({ status, phase: 'finished', error_code: code });
+        // The wait was cut short, not run out.
+        const { events } = await fx.temporal.client.workflow.getHandle(workflowId).fetchHistory();
+        expect((events ?? []).filter((e) => e.timerCanceledEventAttributes != null)).toHaveLength(1);
+        expect(fx.sandbox.records('Account')).toHaveLength(1);
+      } finally {
+        await fx.temporal.client.workflow.getHandle(workflowId).terminate('test over').catch(() => undefined);
+      }
+    });
+  });
+
   it('a cancel arriving with the last batch of an execution closes the run CANCELLED instead of being lost at continue-as-new', async () => {
     fx.project.write(SYNC_FILE, `${fx.project.read(SYNC_FILE)}batchSize: 1\n`);
     const taskQueue = uniqueTaskQueue('cancel-at-continue');
