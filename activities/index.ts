@@ -45,10 +45,12 @@ export function createActivities(deps: EngineDeps) {
         const execution = Context.current().info.workflowExecution?.runId;
         const client = workerClient();
         const temporal = client ? await namespaceOf(client) : undefined;
-        const { runId, spec } = await startRun(
-          deps,
-          { ...input, ...(execution ? { execution } : {}), ...(temporal ? { temporal } : {}) },
-          client ? (holder) => workflowStatusOf(client, workflowIdOfRun(holder)) : undefined,
+        const { runId, spec } = await withHeartbeats(
+          startRun(
+            deps,
+            { ...input, ...(execution ? { execution } : {}), ...(temporal ? { temporal } : {}) },
+            client ? (holder) => workflowStatusOf(client, workflowIdOfRun(holder)) : undefined,
+          ),
         );
         // The destination connection's name becomes the run's BackflowDestination search attribute.
         return { runId, destination: spec.destination.connection };
@@ -96,7 +98,7 @@ export function createActivities(deps: EngineDeps) {
 
     /** `writeBackApart`: the workflow delivers the write-back with deliverWriteBacks (see there). */
     async finishRun(runId: string, error?: { code: string; message: string }, options?: { writeBackApart?: boolean }): Promise<RunSummary> {
-      return asActivity(() => finishRun(deps, runId, error, undefined, options));
+      return asActivity(() => withHeartbeats(finishRun(deps, runId, error, undefined, options)));
     },
 
     /**

@@ -66,7 +66,14 @@ const CANCEL_WAITS_PATCH = 'backflow-cancel-waits-for-run-steps';
 /** The patch under which a lane's Retry-After wait is cut short once the run is ending. */
 const LANE_WAITS_STOP_PATCH = 'backflow-lane-waits-stop-at-run-end';
 
-const RUN_STEP_OPTIONS = { startToCloseTimeout: '2 minutes', retry: retryOptions(RUN_STEP_RETRY) } as const;
+/**
+ * A run's start and finish heartbeat (activities/index.ts), so a worker lost during one is noticed
+ * after `heartbeatTimeout`: without it the step was retried only at its start-to-close timeout, and the
+ * run stayed open (holding its sync) two minutes more. Not shorter: a SQLite statement (the close
+ * deleting a large run's staging) holds the event loop, and with it the heartbeats, for seconds.
+ */
+export const RUN_STEP_HEARTBEAT_TIMEOUT_MS = 30_000;
+const RUN_STEP_OPTIONS = { startToCloseTimeout: '2 minutes', heartbeatTimeout: RUN_STEP_HEARTBEAT_TIMEOUT_MS, retry: retryOptions(RUN_STEP_RETRY) } as const;
 const { startRun: startRunAbandoned, finishRun: finishRunAbandoned } = proxyActivities<SyncActivities>(RUN_STEP_OPTIONS);
 /**
  * A cancel waits for these to finish rather than abandoning them: a startRun cancelled mid-way still

@@ -14,8 +14,10 @@ import { BACKFLOW_STATUS } from '../../src/temporal/searchAttributes';
 import { startSync } from '../../src/temporal/startSync';
 import { progressQuery, type syncWorkflow } from '../../workflows';
 import { createWorker } from '../../worker';
+import { RUN_STEP_HEARTBEAT_TIMEOUT_MS } from '../../workflows/sync';
 import { backflow } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
+import { startSilentServer } from '../support/silentServer';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
@@ -443,6 +445,73 @@ describe('running a sync', () => {
       // Left open, the next start closed it RUN_ABANDONED "no records were sent", whatever the batch did.
       expect(await getRun(fx.project.deps.state, handle.workflowId)).toMatchObject({ status: 'failed', phase: 'finished', error_code: 'DESTINATION_TRANSIENT' });
     });
+  });
+
+  it.each(['startRun', 'finishRun'] as const)('retries a %s whose worker died after the heartbeat timeout, not the step\'s 2-minute limit', async (step) => {
+    const real = createActivities(fx.project.deps);
+    const realStep = real[step] as (...args: unknown[]) => Promise<unknown>;
+    const lost = opening();
+    let attempts = 0;
+    const activities = {
+      ...real,
+      // The first attempt's worker is gone: it never heartbeats nor answers.
+      [step]: async (...args: unknown[]) => {
+        if (++attempts > 1) return realStep(...args);
+        lost.entered();
+        await lost.released;
+        throw new Error('the lost attempt ended with the test');
+      },
+    };
+    const taskQueue = uniqueTaskQueue(`lost-${step}`);
+    await withActivities(taskQueue, activities, async () => {
+      const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
+      try {
+        await lost.reached;
+        const lostAt = Date.now();
+        const summary = await Promise.race([
+          handle.result(),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the run was still open 60 s after its ${step} worker was lost`)), 60_000)),
+        ]);
+        expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 4 } });
+        expect(Date.now() - lostAt).toBeGreaterThanOrEqual(RUN_STEP_HEARTBEAT_TIMEOUT_MS - 1_000);
+        expect(attempts).toBe(2);
+        expect(fx.sandbox.records('Account')).toHaveLength(4);
+      } finally {
+        // The worker shuts down only once the lost attempt has ended.
+        lost.release();
+        await fx.temporal.client.workflow.getHandle(handle.workflowId).terminate('test over').catch(() => undefined);
+      }
+    });
+  });
+
+  it('heartbeats while finishRun waits on a slow alert channel, so a worker that is alive is not taken for lost', async () => {
+    const silent = await startSilentServer();
+    fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}alerts:\n  webhook: http://127.0.0.1:${silent.port}/hook\n`);
+    const real = createActivities(fx.project.deps);
+    const failing = {
+      ...real,
+      // A failed run alerts from finishRun: the alert waits on a receiver that never answers.
+      async syncBatches(): Promise<never> {
+        throw ApplicationFailure.nonRetryable('INVALID_SESSION_ID: Session expired or invalid', 'DESTINATION_AUTH_FAILED');
+      },
+    };
+    const taskQueue = uniqueTaskQueue('slow-finish');
+    try {
+      await withActivities(taskQueue, failing, async () => {
+        const handle = await startSync(fx.temporal.client, SYNC, { taskQueue });
+        const workflow = fx.temporal.client.workflow.getHandle(handle.workflowId);
+        let heartbeatAt: unknown;
+        for (let tries = 0; tries < 200 && !heartbeatAt; tries++) {
+          const { raw } = await workflow.describe();
+          heartbeatAt = raw.pendingActivities?.find((activity) => activity.activityType?.name === 'finishRun')?.lastHeartbeatTime;
+          if (!heartbeatAt) await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(heartbeatAt).toBeTruthy();
+        expect(await handle.result()).toMatchObject({ status: 'failed', error: { code: 'DESTINATION_AUTH_FAILED' } });
+      });
+    } finally {
+      await silent.close();
+    }
   });
 
   it('never sends a committed batch again', async () => {
