@@ -415,22 +415,27 @@ describe('backflow run with its own worker, killed', () => {
   });
 });
 
+/** Starts `backflow run` with its own embedded Temporal and SIGKILLs it while its first batch awaits the destination's answer. */
+async function killRunMidBatch(): Promise<void> {
+  fx.sandbox.setFaults({ writeResponseDelayMs: 3_000 });
+  const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'backflow.js'), 'run', SYNC, '--json', '--project', fx.project.dir], {
+    env: { ...process.env, ...fx.project.env, BACKFLOW_WORKFLOW_BUNDLE: process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE, TEMPORAL_ADDRESS: undefined },
+    stdio: 'ignore',
+  });
+  const exited = once(child, 'exit');
+  try {
+    for (let tries = 0; fx.sandbox.requests().length === 0 && tries < 300; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(fx.sandbox.requests().length).toBeGreaterThan(0);
+    child.kill('SIGKILL');
+    await exited;
+  } finally {
+    fx.sandbox.setFaults({});
+  }
+}
+
 describe('backflow run after a killed command, the sync edited since', () => {
   it('stops the run the killed command left open rather than finishing it by the old definition', async () => {
-    fx.sandbox.setFaults({ writeResponseDelayMs: 3_000 });
-    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'backflow.js'), 'run', SYNC, '--json', '--project', fx.project.dir], {
-      env: { ...process.env, ...fx.project.env, BACKFLOW_WORKFLOW_BUNDLE: process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE, TEMPORAL_ADDRESS: undefined },
-      stdio: 'ignore',
-    });
-    const exited = once(child, 'exit');
-    try {
-      for (let tries = 0; fx.sandbox.requests().length === 0 && tries < 300; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(fx.sandbox.requests().length).toBeGreaterThan(0);
-      child.kill('SIGKILL');
-      await exited;
-    } finally {
-      fx.sandbox.setFaults({});
-    }
+    await killRunMidBatch();
     // The user fixes the sync (here: MRR is no longer sent) and runs it again.
     fx.project.write(SYNC_FILE, fx.project.read(SYNC_FILE).replace(/^  - \{ from: mrr, to: MRR__c \}\n/m, ''));
     const next = await backflow(['run', SYNC, '--json', '--project', fx.project.dir], fx.project.env);
@@ -452,20 +457,7 @@ describe('backflow run after a killed command, dbt writing its manifest as the c
     });
     fx.project.write('manifest.json', manifest);
     fx.project.write(SYNC_FILE, fx.project.read(SYNC_FILE).replace(/model: \|\n(?:  .*\n)+/, 'model: { dbt: accounts_scored, manifest: manifest.json }\n'));
-    fx.sandbox.setFaults({ writeResponseDelayMs: 3_000 });
-    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'backflow.js'), 'run', SYNC, '--json', '--project', fx.project.dir], {
-      env: { ...process.env, ...fx.project.env, BACKFLOW_WORKFLOW_BUNDLE: process.env.BACKFLOW_TEST_WORKFLOW_BUNDLE, TEMPORAL_ADDRESS: undefined },
-      stdio: 'ignore',
-    });
-    const exited = once(child, 'exit');
-    try {
-      for (let tries = 0; fx.sandbox.requests().length === 0 && tries < 300; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(fx.sandbox.requests().length).toBeGreaterThan(0);
-      child.kill('SIGKILL');
-      await exited;
-    } finally {
-      fx.sandbox.setFaults({});
-    }
+    await killRunMidBatch();
     // dbt truncates manifest.json and writes it anew: the next command starts between the two, and
     // dbt finishes the file while the command waits for it.
     fx.project.write('manifest.json', manifest.slice(0, 30));
