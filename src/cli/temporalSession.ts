@@ -60,6 +60,21 @@ export async function withTemporal<T>(
   }
 }
 
+/** The project's Temporal: its cluster when one is configured, else its embedded dev server (history in .backflow/temporal.db). */
+export async function openProjectTemporal(
+  ctx: CliContext,
+  settings: ReturnType<typeof projectTemporalSettings>,
+  options: { ui?: boolean; log?: (line: string) => void } = {},
+): Promise<TemporalServer> {
+  if (settings.remote) return connectTemporal(settings.remote, ctx.env.TEMPORAL_UI_URL);
+  return startTemporal({
+    env: { ...ctx.env, TEMPORAL_NAMESPACE: settings.namespace },
+    ui: options.ui ?? false,
+    dbFile: path.join(ctx.projectDir, '.backflow', 'temporal.db'),
+    ...(options.log ? { log: options.log } : {}),
+  });
+}
+
 /** withTemporal's server (started, or the cluster's), its session and worker, stopped after `work`. */
 async function withServer<T>(
   ctx: CliContext,
@@ -68,14 +83,7 @@ async function withServer<T>(
   work: (session: TemporalSession) => Promise<T>,
 ): Promise<T> {
   const { settings, ownWorker, embedded } = options;
-  const server = settings.remote
-    ? await connectTemporal(settings.remote, ctx.env.TEMPORAL_UI_URL)
-    : await startTemporal({
-        env: { ...ctx.env, TEMPORAL_NAMESPACE: settings.namespace },
-        ui: options.ui ?? false,
-        dbFile: path.join(ctx.projectDir, '.backflow', 'temporal.db'),
-        log: options.log,
-      });
+  const server = await openProjectTemporal(ctx, settings, { ui: options.ui ?? false, log: options.log });
   // A private queue keeps a demo on a shared cluster away from the fleet's workers.
   const taskQueue = embedded || !ownWorker ? settings.taskQueue : `${settings.taskQueue}-${process.pid}`;
   const session: TemporalSession = { server, taskQueue, ownWorker, embedded };

@@ -9,6 +9,7 @@ import type { SalesforceConnection } from '../../src/config/schema';
 import type { SalesforceTarget } from '../../src/destinations/targets';
 import { startSalesforceSandbox } from '../../src/sandbox/salesforce';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce';
+import { memoryWriteContext } from '../support/writeContext';
 
 let sf: SalesforceSandbox;
 let runs = 0;
@@ -21,7 +22,7 @@ afterEach(async () => {
   await sf.close();
 });
 
-const context = (): WriteContext => ({ syncName: 'numeric-key', runId: `run-${(runs += 1)}`, batchId: `b-${runs}`, checkpoint: null, saveCheckpoint: async () => {} });
+const context = (): WriteContext => memoryWriteContext('numeric-key', `run-${(runs += 1)}`);
 
 function destination(): SalesforceDestination {
   const connection = {

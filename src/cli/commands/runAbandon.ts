@@ -1,15 +1,15 @@
 import { finishRun } from '../../engine';
 import { BackflowError } from '../../errors';
 import { getRun, workflowIdOfRun } from '../../state/runs';
-import { connectTemporal, projectTemporalSettings } from '../../temporal/connection';
+import { projectTemporalSettings } from '../../temporal/connection';
 import { namespaceOf } from '../../temporal/namespaceOf';
 import { installTemporalRuntime } from '../../temporal/runtime';
-import { startTemporal, type TemporalServer } from '../../temporal/server';
+import type { TemporalServer } from '../../temporal/server';
 import { workflowStatusOf } from '../../temporal/workflowStatus';
 import { cliContext, engineDeps, type CliContext } from '../context';
 import { logTo } from '../output';
 import { renderSummary } from '../render';
-import path from 'node:path';
+import { openProjectTemporal } from '../temporalSession';
 
 /**
  * `backflow runs abandon <runId>`: closes an open run as RUN_ABANDONED, freeing its sync — for a run
@@ -46,13 +46,10 @@ export async function runAbandonCommand(runId: string, options: { project?: stri
   return 0;
 }
 
-/** The project's Temporal: its cluster when one is configured, else its embedded dev server (no worker). */
+/** The project's Temporal (openProjectTemporal), without a worker: only asked, then stopped. */
 async function withProjectTemporal<T>(ctx: CliContext, work: (server: TemporalServer) => Promise<T>): Promise<T> {
-  const settings = projectTemporalSettings(ctx);
   installTemporalRuntime(ctx.logger);
-  const server = settings.remote
-    ? await connectTemporal(settings.remote, ctx.env.TEMPORAL_UI_URL)
-    : await startTemporal({ env: { ...ctx.env, TEMPORAL_NAMESPACE: settings.namespace }, dbFile: path.join(ctx.projectDir, '.backflow', 'temporal.db') });
+  const server = await openProjectTemporal(ctx, projectTemporalSettings(ctx));
   try {
     return await work(server);
   } finally {

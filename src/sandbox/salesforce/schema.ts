@@ -106,22 +106,21 @@ const INDUSTRIES = [
   'Utilities', 'Other',
 ];
 
-/** A unique external id text field; `External_Id__c` (case-insensitive) unless told otherwise. */
-const externalIdText = (field: Partial<Pick<FieldDef, 'name' | 'label' | 'length' | 'caseSensitive'>> = {}): FieldDef => ({
-  name: 'External_Id__c',
-  label: 'External Id',
-  type: 'string',
-  length: 255,
+/** A custom field marked External ID and Unique, as an admin makes one for upserts. */
+const externalIdField = (field: Pick<FieldDef, 'name' | 'label' | 'type'> & Partial<FieldDef>): FieldDef => ({
   nillable: true,
   createable: true,
   updateable: true,
   externalId: true,
   unique: true,
   idLookup: true,
-  caseSensitive: false,
   custom: true,
   ...field,
 });
+
+/** A unique external id text field; `External_Id__c` (case-insensitive) unless told otherwise. */
+const externalIdText = (field: Partial<Pick<FieldDef, 'name' | 'label' | 'length' | 'caseSensitive'>> = {}): FieldDef =>
+  externalIdField({ name: 'External_Id__c', label: 'External Id', type: 'string', length: 255, caseSensitive: false, ...field });
 
 export const SANDBOX_SOBJECTS: SObjectDef[] = [
   {
@@ -137,20 +136,7 @@ export const SANDBOX_SOBJECTS: SObjectDef[] = [
       // Made "Unique, case sensitive" (an admin's choice): `ab-1` and `AB-1` are two records' keys.
       externalIdText({ name: 'Case_Sensitive_Key__c', label: 'Case Sensitive Key', length: 80, caseSensitive: true }),
       // A Number(18, 0) field marked External ID and Unique, as orgs keep an ERP's numeric customer key.
-      {
-        name: 'Erp_Number__c',
-        label: 'ERP Number',
-        type: 'double',
-        precision: 18,
-        scale: 0,
-        nillable: true,
-        createable: true,
-        updateable: true,
-        externalId: true,
-        unique: true,
-        idLookup: true,
-        custom: true,
-      },
+      externalIdField({ name: 'Erp_Number__c', label: 'ERP Number', type: 'double', precision: 18, scale: 0 }),
       { name: 'Health_Score__c', label: 'Health Score', type: 'double', precision: 18, scale: 0, nillable: true, createable: true, updateable: true, custom: true },
       {
         name: 'Segment__c',
