@@ -167,6 +167,24 @@ describe('batch upsert', () => {
     expect(answer.errors?.[0]?.errors?.[0]).toMatchObject({ code: 'INVALID_INTEGER', message: 'lots was not a valid number.' });
   });
 
+  it('refuses a text value over 65,536 characters per record (VALIDATION_ERROR) and stores one of exactly 65,536', async () => {
+    const longest = 'x'.repeat(65_536);
+    const answer = await upsertContacts([
+      { id: 'longest@example.com', properties: { firstname: longest }, objectWriteTraceId: 't-longest' },
+      { id: 'toolong@example.com', properties: { firstname: `${longest}y` }, objectWriteTraceId: 't-toolong' },
+    ]);
+    expect(answer.numErrors).toBe(1);
+    expect(answer.errors?.[0]).toMatchObject({ category: 'VALIDATION_ERROR', context: { objectWriteTraceId: ['t-toolong'] } });
+    expect(answer.errors?.[0]?.errors).toEqual([
+      {
+        code: 'VALUE_TOO_LONG',
+        message: 'Property "firstname" value is 65537 characters long; the limit is 65536 characters.',
+        context: { propertyName: ['firstname'] },
+      },
+    ]);
+    expect(sandbox.records('contacts').map((c) => [c.properties['email'], c.properties['firstname']?.length])).toEqual([['longest@example.com', 65_536]]);
+  });
+
   it('fails the whole request (400, nothing written) on one invalid input when the inputs carry no trace ids', async () => {
     const error = await rejection(
       upsertContacts([

@@ -47,6 +47,23 @@ describe('validateValue', () => {
     expect(validateValue(email, 'x@y')).toMatchObject({ error: { message: 'Email address x@y is invalid' } });
   });
 
+  it('takes a text value of up to 65,536 characters and refuses a longer one, naming the property and the limit', () => {
+    const notes = defineProperty({ name: 'notes', type: 'string', fieldType: 'textarea' }, false, 0);
+    const longest = 'x'.repeat(65_536);
+    expect(validateValue(notes, longest).ok).toBe(true);
+    const result = validateValue(notes, `${longest}y`);
+    // Compared as 'stored' or the error, so a failure does not print 65,537 characters.
+    expect(result.ok ? 'stored' : result.error).toEqual({
+      name: 'notes',
+      error: 'VALUE_TOO_LONG',
+      message: 'Property "notes" value is 65537 characters long; the limit is 65536 characters.',
+    });
+    // The offending value is not echoed back: the message stays short.
+    expect(propertyErrorsMessage(result.ok ? [] : [result.error], 1).length).toBeLessThan(400);
+    // Every text property has it, the email too.
+    expect(errorCode(email, `${'a'.repeat(65_530)}@example.com`)).toBe('VALUE_TOO_LONG');
+  });
+
   it('normalises booleans, datetimes and midnight dates', () => {
     expect(validateValue(flag, 'TRUE')).toEqual({ ok: true, value: 'true' });
     expect(errorCode(flag, 'yes')).toBe('INVALID_BOOLEAN');

@@ -2,7 +2,9 @@
  * Property value validation, as HubSpot's CRM object APIs do it: every value is checked against the
  * property's definition and normalised to the string HubSpot stores. Failures carry the `error`
  * codes HubSpot reports inside "Property values were not valid: [...]" (PROPERTY_DOESNT_EXIST,
- * READ_ONLY_VALUE, INVALID_OPTION, INVALID_EMAIL, INVALID_INTEGER, ...).
+ * READ_ONLY_VALUE, INVALID_OPTION, INVALID_EMAIL, INVALID_INTEGER, ...). VALUE_TOO_LONG, for a text
+ * value over HubSpot's documented 65,536 characters, is the sandbox's own name: HubSpot does not
+ * document the code it answers then.
  */
 
 import type { ErrorDetail } from './errors';
@@ -24,6 +26,12 @@ const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)$/;
 const EMAIL = /^[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)*\.[A-Za-z]{2,}$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+/**
+ * Longest text value HubSpot stores through its CRM APIs ("When the value is added through the CRM,
+ * the character limit is 65,536 characters": knowledge.hubspot.com, Property field types in HubSpot).
+ * Counted in UTF-16 code units, as Java's String.length() counts.
+ */
+export const MAX_TEXT_LENGTH = 65_536;
 
 /** HubSpot's rendering of an option list in INVALID_OPTION messages (protobuf text format). */
 function optionList(def: PropertyDef): string {
@@ -94,6 +102,11 @@ export function validateValue(def: PropertyDef, raw: unknown): ValueResult {
       return { ok: true, value: new Date(ms).toISOString().slice(0, 10) };
     }
     case 'string': {
+      if (text.length > MAX_TEXT_LENGTH) {
+        // The value is not echoed back: the message would carry it whole.
+        const message = `Property "${def.name}" value is ${text.length} characters long; the limit is ${MAX_TEXT_LENGTH} characters.`;
+        return { ok: false, error: { name: def.name, error: 'VALUE_TOO_LONG', message } };
+      }
       if (def.name === 'email') {
         if (!EMAIL.test(text)) return invalid(def, 'INVALID_EMAIL', `Email address ${text} is invalid`, text);
         // HubSpot stores (and matches) email addresses in lower case.
