@@ -61,6 +61,16 @@ const US_ZIP = /^(\d{5})(?:-?\d{4})?$/;
 /** A whole date (a DATE column's `1990-05-17`, or a date-time): DOBY, DOBM and DOBD each take their part. */
 const WHOLE_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:$|[T ])/;
 
+/**
+ * The latest birth year Meta takes: DOBY is "the YYYY format from 1900 to current year" (Hashing and
+ * Normalizing Data). A later one is a typo or a placeholder date (2099-12-31), which would only narrow
+ * the person's match to nobody. The year is UTC's: a row refused in the hours a new year starts
+ * somewhere first is reported, and sent with the next run.
+ */
+function latestBirthYear(): number {
+  return new Date().getUTCFullYear();
+}
+
 /** The normalised form of one value ('' when nothing usable is left), before hashing. */
 export function normalize(key: MetaKey, value: Value | undefined): string {
   const raw = text(value).trim();
@@ -95,7 +105,7 @@ export function normalize(key: MetaKey, value: Value | undefined): string {
     }
     case 'DOBY': {
       const year = WHOLE_DATE.exec(raw)?.[1] ?? raw.replace(/\D/g, '');
-      return /^(19|20)\d{2}$/.test(year) ? year : '';
+      return /^\d{4}$/.test(year) && Number(year) >= 1900 && Number(year) <= latestBirthYear() ? year : '';
     }
     case 'DOBM':
       return twoDigits(WHOLE_DATE.exec(raw)?.[2] ?? raw, 12);
@@ -114,7 +124,9 @@ const EXPECTED: Record<MetaKey, string> = {
   EMAIL: 'an email address',
   PHONE: 'a phone number with its country code',
   GEN: 'm, f, male or female',
-  DOBY: 'a year from 1900 (YYYY) or a date',
+  get DOBY() {
+    return `a year from 1900 to ${latestBirthYear()} (YYYY) or a date`;
+  },
   DOBM: 'a month 1-12 or a date',
   DOBD: 'a day 1-31 or a date',
   LN: 'a name with letters',

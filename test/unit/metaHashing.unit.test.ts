@@ -54,6 +54,18 @@ describe('Meta customer-file normalisation (Marketing API "Hashing and Normalizi
     expect(normalize('DOBD', '1990-05-17T00:00:00.000000Z')).toBe('17');
   });
 
+  it('takes a birth year from 1900 to this year only, as Meta documents DOBY; a later one (a typo, a 2099-12-31 placeholder date) is reported', () => {
+    const thisYear = new Date().getUTCFullYear();
+    expect(normalize('DOBY', '1900')).toBe('1900');
+    expect(normalize('DOBY', String(thisYear))).toBe(String(thisYear));
+    for (const bad of ['1899', String(thisYear + 1), '2099', '2099-12-31']) expect([bad, normalize('DOBY', bad)]).toEqual([bad, '']);
+    expect(unusableIdentifiers({ EMAIL: 'a@b.example', DOBY: '2099-12-31' }, schemaOf(['EMAIL', 'DOBY']))).toEqual({
+      code: 'INVALID_FIELD_VALUE',
+      message: `DOBY: "2099-12-31" is not a year from 1900 to ${thisYear} (YYYY) or a date (write it in the model, or map NULL to leave it out)`,
+      fields: ['DOBY'],
+    });
+  });
+
   it('names the identifiers whose value normalises to nothing; empty and NULL ones are simply unknown', () => {
     const schema = schemaOf(['EMAIL', 'COUNTRY', 'GEN', 'PHONE']);
     expect(unusableIdentifiers({ EMAIL: 'a@b.example', COUNTRY: 'us', GEN: '', PHONE: null }, schema)).toBeUndefined();
