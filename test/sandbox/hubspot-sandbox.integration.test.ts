@@ -167,6 +167,25 @@ describe('batch upsert', () => {
     expect(answer.errors?.[0]?.errors?.[0]).toMatchObject({ code: 'INVALID_INTEGER', message: 'lots was not a valid number.' });
   });
 
+  it('rejects a non-string value with leading or trailing whitespace per record (LEADING_TRAILING_WHITESPACE), as HubSpot has since April 2025', async () => {
+    const answer = (await client.crm.companies.batchApi.upsert({
+      inputs: [
+        { idProperty: 'external_id', id: 'ok', properties: { segment: 'healthy', mrr: '900' }, objectWriteTraceId: 'a' },
+        { idProperty: 'external_id', id: 'spaced', properties: { segment: 'healthy ' }, objectWriteTraceId: 'b' },
+        { idProperty: 'external_id', id: 'nbsp', properties: { mrr: '\u00a0900' }, objectWriteTraceId: 'c' },
+      ],
+    })) as unknown as BatchAnswer;
+    expect(answer.results.map((r) => r.properties['external_id'])).toEqual(['ok']);
+    const byTrace = new Map((answer.errors ?? []).map((e) => [e.context['objectWriteTraceId']?.[0], e]));
+    expect(byTrace.get('b')).toMatchObject({ category: 'VALIDATION_ERROR' });
+    expect(byTrace.get('b')?.message).toBe(
+      'Property values were not valid: [{"isValid":false,"message":"\\"healthy \\" includes leading or trailing whitespace.","error":"LEADING_TRAILING_WHITESPACE","name":"segment","localizedErrorMessage":"\\"healthy \\" includes leading or trailing whitespace.","portalId":12345678}]',
+    );
+    expect(byTrace.get('c')?.errors).toEqual([
+      { code: 'LEADING_TRAILING_WHITESPACE', message: '"\u00a0900" includes leading or trailing whitespace.', context: { propertyName: ['mrr'] } },
+    ]);
+  });
+
   it('refuses a text value over 65,536 characters per record (VALIDATION_ERROR) and stores one of exactly 65,536', async () => {
     const longest = 'x'.repeat(65_536);
     const answer = await upsertContacts([

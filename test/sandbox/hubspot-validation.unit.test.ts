@@ -21,7 +21,7 @@ describe('validateValue', () => {
     expect(validateValue(number, '900.50')).toEqual({ ok: true, value: '900.50' });
     expect(validateValue(number, 42)).toEqual({ ok: true, value: '42' });
     expect(validateValue(number, '-3')).toEqual({ ok: true, value: '-3' });
-    for (const bad of ['lots', '1.4e-14', ' 12', '12 ', '1,000']) expect([bad, errorCode(number, bad)]).toEqual([bad, 'INVALID_INTEGER']);
+    for (const bad of ['lots', '1.4e-14', '1,000']) expect([bad, errorCode(number, bad)]).toEqual([bad, 'INVALID_INTEGER']);
     expect(validateValue(number, 'lots')).toMatchObject({ error: { message: 'lots was not a valid number.', propertyValue: 'lots' } });
   });
 
@@ -45,6 +45,28 @@ describe('validateValue', () => {
     expect(validateValue(email, 'Ada@Example.COM')).toEqual({ ok: true, value: 'ada@example.com' });
     for (const bad of ['not-an-email', 'a@b', 'a b@example.com', 'a@example.c']) expect([bad, errorCode(email, bad)]).toEqual([bad, 'INVALID_EMAIL']);
     expect(validateValue(email, 'x@y')).toMatchObject({ error: { message: 'Email address x@y is invalid' } });
+  });
+
+  it('refuses a non-string value with leading or trailing whitespace, invisible characters too, with LEADING_TRAILING_WHITESPACE', () => {
+    for (const [def, bad] of [
+      [number, ' 12'],
+      [number, '12\n'],
+      [segment, 'healthy '],
+      [segment, '\u00a0healthy'],
+      [segment, 'healthy\u200b'],
+      [tags, 'a; b'],
+      [flag, 'true\t'],
+      [when, ' 2024-05-01'],
+      [at, '2024-05-01T10:00:00Z '],
+    ] as const) {
+      expect([bad, validateValue(def, bad)]).toEqual([
+        bad,
+        { ok: false, error: { name: def.name, error: 'LEADING_TRAILING_WHITESPACE', message: `"${bad}" includes leading or trailing whitespace.` } },
+      ]);
+    }
+    // Text properties keep their whitespace as written.
+    const notes = defineProperty({ name: 'notes', type: 'string' }, false, 0);
+    expect(validateValue(notes, ' indented ')).toEqual({ ok: true, value: ' indented ' });
   });
 
   it('takes a text value of up to 65,536 characters and refuses a longer one, naming the property and the limit', () => {

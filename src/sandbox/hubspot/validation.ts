@@ -33,6 +33,14 @@ const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:
  */
 export const MAX_TEXT_LENGTH = 65_536;
 
+/**
+ * Whitespace, and the invisible characters HubSpot counts with it (no-break and zero-width spaces, a
+ * byte order mark), at either end of a value. Since April 2025 HubSpot refuses such a value on every
+ * property that is not a string ("Breaking Change: Enhanced Validations for Non-String Properties in
+ * HubSpot's CRMObject APIs", developers.hubspot.com changelog): each part of a multi-select too.
+ */
+const EDGE_WHITESPACE = /^[\s\u200b-\u200d\u2060\ufeff]|[\s\u200b-\u200d\u2060\ufeff]$/;
+
 /** HubSpot's rendering of an option list in INVALID_OPTION messages (protobuf text format). */
 function optionList(def: PropertyDef): string {
   const parts = def.options.map(
@@ -68,6 +76,11 @@ export function validateValue(def: PropertyDef, raw: unknown): ValueResult {
   const text = asText(raw);
   // An empty string clears the property, whatever its type.
   if (text === '') return { ok: true, value: '' };
+  const parts = def.fieldType === 'checkbox' ? text.split(';') : [text];
+  if (def.type !== 'string' && parts.some((part) => EDGE_WHITESPACE.test(part))) {
+    // The changelog's example: no propertyValue beside the message, which quotes the value.
+    return { ok: false, error: { name: def.name, error: 'LEADING_TRAILING_WHITESPACE', message: `"${text}" includes leading or trailing whitespace.` } };
+  }
   switch (def.type) {
     case 'number': {
       if (!NUMBER.test(text)) return invalid(def, 'INVALID_INTEGER', `${text} was not a valid number.`, text);
