@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'SYNC_ALREADY_RUNNING'
   | 'RUN_ABANDONED'
+  /** A run its schedule's `terminate_other` overlap policy ended for the next fire (endedRun.ts): chosen, not alerted. */
+  | 'RUN_SUPERSEDED'
   | 'RUN_OF_ENDED_EXECUTION'
   | 'EXTRACT_SUPERSEDED'
   | 'BATCH_SUPERSEDED'

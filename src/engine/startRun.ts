@@ -1,8 +1,10 @@
 import type { SyncSpec } from '../config/schema';
 import { RunOfEndedExecution, SyncAlreadyRunning } from '../errors';
 import type { RunRow } from '../state/database';
+import type { WorkflowStatus } from '../temporal/workflowStatus';
 import { getRun, openRun, type TemporalNamespace } from '../state/runs';
 import { checkSync } from './check';
+import { endedRunError } from './endedRun';
 import { finishRun } from './finishRun';
 import { runningElsewhere } from './runningElsewhere';
 import { nowIso, resolvedConnection, type EngineDeps } from './context';
@@ -22,8 +24,8 @@ export interface StartRunInput {
   temporal?: TemporalNamespace;
 }
 
-/** What Temporal says of a run's workflow (see workflowIdOfRun): 'RUNNING' or how it ended, and when (ISO). */
-export type RunWorkflowStatus = (runId: string) => Promise<{ status: string; closedAt?: string }>;
+/** What Temporal says of a run's workflow (see workflowIdOfRun): 'RUNNING' or how it ended, when (ISO), and why when terminated. */
+export type RunWorkflowStatus = (runId: string) => Promise<WorkflowStatus>;
 
 /**
  * Checks everything that can be checked before touching the destination — the spec, the secrets,
@@ -97,17 +99,15 @@ async function unlessAbandoned<T>(deps: EngineDeps, input: StartRunInput, workfl
     // What this Temporal says of a workflow id is not about another namespace's run of it.
     const elsewhere = runningElsewhere(err, await getRun(deps.state, err.holderRunId), input.temporal);
     if (elsewhere) throw elsewhere;
-    const { status, closedAt } = await workflowStatus(err.holderRunId);
+    const ended = await workflowStatus(err.holderRunId);
+    const { status, closedAt } = ended;
     if (status === 'RUNNING') throw err;
-    // Closed as its own finishRun would have: alerts, metrics and write-back see a failed run. It
-    // ended when its workflow did: closed now, its duration would span the whole gap (days, maybe).
-    await finishRun(
-      deps,
-      err.holderRunId,
-      { code: 'RUN_ABANDONED', message: `its workflow ended (${status}) without finishing the run; closed when run ${runId} started` },
-      closedAt,
-    );
-    deps.logger.warn({ sync: err.syncName, runId, abandonedRunId: err.holderRunId, workflowStatus: status }, 'closed an abandoned run that held the sync');
+    // Closed as its own finishRun would have: alerts, metrics and write-back see a failed run (one
+    // the schedule's terminate_other ended for this run: superseded, alerting nothing). It ended
+    // when its workflow did: closed now, its duration would span the whole gap (days, maybe).
+    const error = endedRunError(ended, `closed when run ${runId} started`, runId);
+    await finishRun(deps, err.holderRunId, error, closedAt);
+    deps.logger.warn({ sync: err.syncName, runId, abandonedRunId: err.holderRunId, workflowStatus: status, code: error.code }, 'closed an abandoned run that held the sync');
     return work();
   }
 }

@@ -1,4 +1,5 @@
 import type { EngineDeps } from '../engine/context';
+import { endedRunError } from '../engine/endedRun';
 import { finishRun } from '../engine/finishRun';
 import type { RunWorkflowStatus } from '../engine/startRun';
 import { closedRun } from '../state/runs';
@@ -26,7 +27,7 @@ export async function closeAbandonedRuns(deps: EngineDeps, workflowStatus: RunWo
     .execute();
   const closed: string[] = [];
   for (const { run_id: runId } of open) {
-    let ended: { status: string; closedAt?: string };
+    let ended: Awaited<ReturnType<RunWorkflowStatus>>;
     try {
       ended = await workflowStatus(runId);
     } catch (err) {
@@ -38,7 +39,7 @@ export async function closeAbandonedRuns(deps: EngineDeps, workflowStatus: RunWo
     if (!ENDED.has(status)) continue;
     // Its workflow closed it while Temporal was asked (a run that just finished): nothing to do.
     if (await closedRun(deps.state, runId)) continue;
-    await finishRun(deps, runId, { code: 'RUN_ABANDONED', message: `its workflow ended (${status}) without finishing the run; closed by the hourly maintenance` }, closedAt);
+    await finishRun(deps, runId, endedRunError(ended, 'closed by the hourly maintenance'), closedAt);
     deps.logger.warn({ runId, workflowStatus: status }, 'maintenance closed a run its workflow left open');
     closed.push(runId);
   }

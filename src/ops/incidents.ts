@@ -38,9 +38,12 @@ export function rejectedShare(summary: Pick<RunSummary, 'counts'>): number {
   return sent === 0 ? 0 : summary.counts.rejected / sent;
 }
 
-/** What a finished run says about each kind of problem. A cancelled run says nothing. */
+/**
+ * What a finished run says about each kind of problem. A cancelled run says nothing, nor one its
+ * schedule's terminate_other policy superseded: both ended as someone chose, and the run after it says.
+ */
 export function observeRun(summary: RunSummary, alerts: Pick<AlertsConfig, 'rejectedShare'>): Observation[] {
-  if (summary.error?.code === 'CANCELLED') return [];
+  if (summary.error?.code === 'CANCELLED' || summary.error?.code === 'RUN_SUPERSEDED') return [];
   const observations: Observation[] = [];
   const failed = summary.status === 'failed';
   observations.push({

@@ -1,7 +1,10 @@
+import { loadProject } from '../../src/config/load';
 import { extractChanges, finishRun, startRun } from '../../src/engine';
 import type { StateDb } from '../../src/state/database';
 import { getRun } from '../../src/state/runs';
+import { applySchedules, maintenanceScheduleIdFor, scheduleIdFor, triggerSchedule } from '../../src/temporal/schedules';
 import { startSync } from '../../src/temporal/startSync';
+import { progressQuery } from '../../workflows';
 import { runDuration } from '../../src/ops/metrics';
 import { listRuns } from '../../src/state/history';
 import { answerBusy, answerOk, startAlertReceiver, type AlertReceiver } from '../support/alertReceiver';
@@ -9,6 +12,7 @@ import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const SYNC = 'accounts_to_salesforce';
+const SYNC_FILE = 'syncs/accounts_to_salesforce.yaml';
 const fx = useSyncFixture();
 
 /** What the receiver was told, as [event type, incident kind]. */
@@ -149,6 +153,53 @@ describe('alerts', () => {
         ['incident.resolved', 'failed'],
       ]);
     } finally {
+      await hooks.close();
+    }
+  });
+
+  it("a run its schedule's terminate_other policy ended for the next fire alerts nothing: the user chose it, and the run is closed RUN_SUPERSEDED", async () => {
+    const hooks = await startAlertReceiver();
+    const taskQueue = uniqueTaskQueue('alerts-terminate-other');
+    // A sync of its own: schedule ids are the namespace's, and other files' tests schedule SYNC.
+    const scheduled = 'accounts_superseded';
+    const schedule = fx.temporal.client.schedule.getHandle(scheduleIdFor(scheduled));
+    const startedWorkflow = async (other?: string): Promise<string> => {
+      for (let tries = 0; tries < 200; tries++) {
+        const running = (await schedule.describe()).info.recentActions.map((action) => action.action.workflow.workflowId).find((id) => id !== other);
+        if (running) return running;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error('the schedule started no run');
+    };
+    try {
+      fx.project.write('backflow.yaml', `${fx.project.read('backflow.yaml')}alerts:\n  webhook: ${hooks.url}/hook\n`);
+      fx.project.write(`syncs/${scheduled}.yaml`, `${fx.project.read(SYNC_FILE)}schedule: { every: 1h, overlap: terminate_other }\n`);
+      expect((await applySchedules(fx.temporal.client, loadProject(fx.project.dir), { taskQueue })).failed).toEqual([]);
+      fx.sandbox.setFaults({ writeResponseDelayMs: 5_000 });
+      await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+        await triggerSchedule(fx.temporal.client, scheduled, taskQueue);
+        const first = await startedWorkflow();
+        const handle = fx.temporal.client.workflow.getHandle(first);
+        for (let tries = 0; tries < 200 && (await handle.query(progressQuery)).phase !== 'syncing'; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+        // The next fire comes while the first run is still sending (a second later: a workflow id of
+        // its own, as a real fire has): the schedule terminates the first.
+        await new Promise((resolve) => setTimeout(resolve, 1_100));
+        await triggerSchedule(fx.temporal.client, scheduled, taskQueue);
+        const second = await startedWorkflow(first);
+        fx.sandbox.setFaults({});
+        expect(await fx.temporal.client.workflow.getHandle(second).result()).toMatchObject({ status: 'succeeded' });
+        // Neither a page for the run the policy ended nor a recovery message for the one after it.
+        expect(alertKinds(hooks)).toEqual([]);
+        expect(await getRun(fx.project.deps.state, first)).toMatchObject({
+          status: 'failed',
+          phase: 'finished',
+          error_code: 'RUN_SUPERSEDED',
+          error_message: expect.stringContaining(`its schedule's overlap policy (terminate_other) ended it for the next run, ${second}`) as unknown,
+        });
+      });
+    } finally {
+      await schedule.delete().catch(() => undefined);
+      await fx.temporal.client.schedule.getHandle(maintenanceScheduleIdFor(taskQueue)).delete().catch(() => undefined);
       await hooks.close();
     }
   });
