@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { FireCounter } from './missedRuns';
 import { temporalFireCounter } from './scheduleFires';
-import { markerOf, ownerQueueOf, resumedAtOfNote, resumedNote, scheduleIdFor } from './schedules';
+import { cadenceSinceOf, markerOf, ownerQueueOf, resumedAtOfNote, resumedNote, scheduleIdFor } from './schedules';
 
 /** What staleness needs to know of a sync's schedule. */
 export interface ScheduleFacts {
@@ -17,9 +17,10 @@ export interface ScheduleFacts {
    */
   resumedAt?: string;
   /**
-   * When the schedule took its present form (ISO): created, or last updated (`schedules apply` of an
-   * edit). Fires the schedule did not have before then were never due: a new `schedule:` on a sync
-   * last run by hand days ago, or a daily one made every 15 minutes, alerted stale at once.
+   * When the schedule's cadence took its present form (ISO): created, or last updated with another
+   * spec (`schedules apply` of an edit; an overlap-only change keeps the time). Fires the schedule did
+   * not have before then were never due: a new `schedule:` on a sync last run by hand days ago, or a
+   * daily one made every 15 minutes, alerted stale at once.
    */
   scheduledAt?: string;
   /**
@@ -46,7 +47,7 @@ export async function scheduleFacts(client: Client, sync: string, taskQueue?: st
   const marker = markerOf(description.memo);
   if (taskQueue !== undefined && marker !== undefined && ownerQueueOf(marker, description) !== taskQueue) return { paused: false };
   if (description.state.paused) return { paused: true };
-  const scheduledAt = (description.info.lastUpdatedAt ?? description.info.createdAt).toISOString();
+  const scheduledAt = cadenceSinceOf(description);
   const fires = temporalFireCounter(client, description.scheduleId);
   const note = description.state.note ?? '';
   const recorded = resumedAtOfNote(note);

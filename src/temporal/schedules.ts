@@ -34,6 +34,11 @@ export const MAINTENANCE_EVERY = '1h';
 const MARKER = 'backflow';
 /** Key in the action's memo holding the hash of what the schedule was built from. */
 const HASH_KEY = 'backflowScheduleHash';
+/**
+ * Key in the action's memo holding when the schedule's cadence (its spec) took its present form,
+ * with a digest of that spec: Temporal's update time moves on any update, an overlap-only one too.
+ */
+const CADENCE_KEY = 'backflowCadence';
 
 export function scheduleIdFor(sync: string): string {
   return `${SCHEDULE_PREFIX}${sync}`;
@@ -229,6 +234,39 @@ export function shapeOfDescription(description: ScheduleDescription): ScheduleSh
   };
 }
 
+const cadenceSchema = z.object({ since: z.iso.datetime(), spec: z.string() });
+
+/** A digest of when a schedule fires (its spec's shape): equal for the config's spec and the cluster's same one. */
+function cadenceDigest(spec: ScheduleShape['spec']): string {
+  return createHash('sha256').update(stringify(spec) ?? '').digest('hex').slice(0, 16);
+}
+
+/**
+ * When the schedule's cadence took its present form (ISO): fires before it were never due. The time
+ * apply recorded when it last changed something else (the overlap policy, the task queue), while
+ * the spec it recorded it for is still the schedule's; else its last update, or its creation.
+ */
+export function cadenceSinceOf(description: ScheduleDescription): string {
+  const recorded = cadenceSchema.safeParse(description.action.memo?.[CADENCE_KEY]);
+  if (recorded.success && recorded.data.spec === cadenceDigest(shapeOfDescription(description).spec)) return recorded.data.since;
+  return (description.info.lastUpdatedAt ?? description.info.createdAt).toISOString();
+}
+
+/**
+ * The action's memo for an update: with the cadence's time carried over when the update keeps the
+ * cadence (the count of missed fires goes on); without it, when the cadence changes, the update's own
+ * time (Temporal's) is when the new cadence began.
+ */
+function memoForUpdate(previous: ScheduleDescription, want: DesiredOptions): Record<string, unknown> {
+  const memo = { ...want.action.memo };
+  const wanted = shapeOfOptions(want).spec;
+  // A cron whose calendar form is unknown cannot be compared: counted as a change, as before.
+  if (wanted.calendars === undefined) return memo;
+  const spec = cadenceDigest(shapeOfDescription(previous).spec);
+  if (cadenceDigest(wanted) !== spec) return memo;
+  return { ...memo, [CADENCE_KEY]: { since: cadenceSinceOf(previous), spec } };
+}
+
 /**
  * The schedules on the cluster that matter to backflow: each one the config names (described by
  * id, which is consistent) and every backflow-marked one the list shows (to find deletions).
@@ -319,7 +357,7 @@ export async function applySchedules(client: Client, project: Project, options: 
     // Paused stays paused: apply changes what the config says, not what an operator decided.
     await client.schedule.getHandle(id).update((previous) => ({
       spec,
-      action,
+      action: { ...action, memo: memoForUpdate(previous, want.options) },
       ...(policies ? { policies } : {}),
       ...(typedSearchAttributes ? { typedSearchAttributes } : {}),
       state: previous.state,

@@ -5,6 +5,7 @@ import { ScheduleNotFoundError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { loadProject } from '../../src/config/load';
 import { registerSearchAttributes } from '../../src/ops/searchAttributes';
+import { scheduleFacts } from '../../src/temporal/scheduleFacts';
 import type { CalendarSpecDescription } from '@temporalio/client';
 import {
   applySchedules,
@@ -324,6 +325,46 @@ describe('backflow schedules', () => {
 
     for (const id of ['backflow:sched_q2', maintenanceScheduleIdFor(otherQueue)]) await temporal.client.schedule.getHandle(id).delete();
     rmSync(otherDir, { recursive: true, force: true });
+  });
+});
+
+describe('apply and the staleness count', () => {
+  it("restarts the count of missed fires on a change of cadence only: an overlap-only change keeps it", async () => {
+    const ownDir = mkdtempSync(path.join(tmpdir(), 'backflow-schedules-cadence-'));
+    const ownQueue = uniqueTaskQueue('schedules-cadence');
+    mkdirSync(path.join(ownDir, 'syncs'));
+    writeFileSync(path.join(ownDir, 'backflow.yaml'), PROJECT);
+    const applyWith = async (schedule: string) => {
+      writeFileSync(path.join(ownDir, 'syncs/sched_cadence.yaml'), sync(schedule));
+      return applySchedules(temporal.client, loadProject(ownDir), { taskQueue: ownQueue });
+    };
+    const handle = temporal.client.schedule.getHandle('backflow:sched_cadence');
+    const scheduledAt = async () => (await scheduleFacts(temporal.client, 'sched_cadence', ownQueue)).scheduledAt;
+    try {
+      expect(await applyWith('{ every: 15m }')).toMatchObject({ create: expect.arrayContaining(['backflow:sched_cadence']) as unknown, failed: [] });
+      const createdAt = (await handle.describe()).info.createdAt.toISOString();
+      expect(await scheduledAt()).toBe(createdAt);
+      // Temporal keeps times to the millisecond: a later update is told apart from the creation.
+      await sleep(50);
+      // Only the overlap policy: the schedule fires at the same times, the fires missed so far still count.
+      expect(await applyWith('{ every: 15m, overlap: buffer_one }')).toMatchObject({ update: ['backflow:sched_cadence'], failed: [] });
+      expect((await handle.describe()).policies.overlap).toBe('BUFFER_ONE');
+      expect(await scheduledAt()).toBe(createdAt);
+      // Another cadence: the fires of the old one were never due on the new one.
+      await sleep(50);
+      expect(await applyWith('{ every: 30m, overlap: buffer_one }')).toMatchObject({ update: ['backflow:sched_cadence'], failed: [] });
+      const recadencedAt = (await handle.describe()).info.lastUpdatedAt?.toISOString();
+      expect(recadencedAt).toBeDefined();
+      expect(await scheduledAt()).toBe(recadencedAt);
+      // And an overlap-only change after it keeps that time, not its own.
+      await sleep(50);
+      expect(await applyWith('{ every: 30m }')).toMatchObject({ update: ['backflow:sched_cadence'], failed: [] });
+      expect((await handle.describe()).info.lastUpdatedAt?.toISOString()).not.toBe(recadencedAt);
+      expect(await scheduledAt()).toBe(recadencedAt);
+    } finally {
+      for (const id of ['backflow:sched_cadence', maintenanceScheduleIdFor(ownQueue)]) await temporal.client.schedule.getHandle(id).delete().catch(() => undefined);
+      rmSync(ownDir, { recursive: true, force: true });
+    }
   });
 });
 
