@@ -53,6 +53,18 @@ function channelsOpenedTo(alerts: AlertsConfig, opened: string): AlertChannel[] 
   return alertChannels(alerts).filter((channel, index) => entries.includes(identities[index] ?? '') || entries.includes(channel));
 }
 
+/**
+ * The opening's channels once it went late to `delivered`: at the URL each has now, which a late
+ * opening goes to (a revoked Slack webhook replaced), so its recovery follows it there.
+ */
+function openedChannelsAfter(alerts: AlertsConfig, opened: string | null, delivered: readonly AlertChannel[]): string | null {
+  if (opened === null || delivered.length === 0) return opened;
+  const identities = channelIdentities(alerts);
+  const now = alertChannels(alerts).flatMap((channel, index) => (delivered.includes(channel) ? [identities[index] ?? channel] : []));
+  const kept = opened.split(',').filter((entry) => entry !== '' && !delivered.includes(entry.split('#')[0] as AlertChannel));
+  return [...kept, ...now].join(',');
+}
+
 type IncidentRow = Selectable<AlertIncidentsTable>;
 
 function openedEvent(row: IncidentRow): AlertEvent {
@@ -207,17 +219,24 @@ async function deliverIncident(
     };
     let stillOpen = openPending;
     let stillResolve = resolvePending;
+    let lateOpened: AlertChannel[] = [];
     try {
       stillOpen = await send(openedEvent(row), openPending, () => true);
-      // The recovery message only where the opening went first.
-      if (row.resolved_at !== null) stillResolve = await send(resolvedEvent(row), resolvePending, (c) => !stillOpen.includes(c));
+      lateOpened = openPending.filter((c) => !stillOpen.includes(c));
+      // The recovery message only where the opening went first: also where it just went late (the
+      // recovery was owed by where the opening was meant to go, a URL the channel may no longer have).
+      const owedRecovery = [...resolvePending, ...lateOpened.filter((c) => !resolvePending.includes(c))];
+      if (row.resolved_at !== null) stillResolve = await send(resolvedEvent(row), owedRecovery, (c) => !stillOpen.includes(c));
     } finally {
       // resolve_pending is this worker's to write only once the incident had resolved when it read it
       // (an incident resolves once; before that another worker's resolve sets it).
       await byKey(
-        db
-          .updateTable('alert_incidents')
-          .set({ open_pending: channelText(stillOpen), delivery_lease_until: null, ...(row.resolved_at !== null ? { resolve_pending: channelText(stillResolve) } : {}) }),
+        db.updateTable('alert_incidents').set({
+          open_pending: channelText(stillOpen),
+          delivery_lease_until: null,
+          ...(lateOpened.length > 0 ? { opened_channels: openedChannelsAfter(alerts, row.opened_channels, lateOpened) } : {}),
+          ...(row.resolved_at !== null ? { resolve_pending: channelText(stillResolve) } : {}),
+        }),
       )
         .where('delivery_lease_until', '=', lease)
         .execute();

@@ -148,6 +148,33 @@ describe('alert delivery', () => {
     }
   });
 
+  it('a late opening goes to the URL the channel has now (a revoked webhook replaced), and its recovery follows it there', async () => {
+    const hooks = await receiver({ current: (request, response) => (request.url === '/revoked' ? response.writeHead(404).end('no_service') : ok(request, response)) });
+    try {
+      const revoked = { webhook: `${hooks.url}/revoked` };
+      const replaced = { webhook: `${hooks.url}/replaced` };
+      // Opened while the channel's URL was revoked: owed; the user sets the new URL, the runs go on failing.
+      await alertOnRun(deps(), run(1, 'failed'), revoked);
+      await alertOnRun(deps(), run(2, 'failed'), replaced);
+      await alertOnRun(deps(), run(3, 'succeeded'), replaced);
+      expect(hooks.posts.map((p) => [p.path, p.body.type, p.body.runId])).toEqual([
+        ['/replaced', 'incident.opened', 'r1'],
+        ['/replaced', 'incident.resolved', 'r3'],
+      ]);
+      // Resolved in the same observation that delivers the late opening: both go, in order.
+      await alertOnRun(deps(), run(4, 'failed'), revoked);
+      await alertOnRun(deps(), run(5, 'succeeded'), replaced);
+      expect(hooks.posts.slice(2).map((p) => [p.path, p.body.type, p.body.runId])).toEqual([
+        ['/replaced', 'incident.opened', 'r4'],
+        ['/replaced', 'incident.resolved', 'r5'],
+      ]);
+      await alertOnRun(deps(), run(6, 'succeeded'), replaced);
+      expect(hooks.posts).toHaveLength(4);
+    } finally {
+      await hooks.close();
+    }
+  });
+
   it('owes an alert per channel: the one that got it is not sent it again', async () => {
     const answer: { current: AlertAnswer } = { current: (request, response) => (request.url === '/hook' ? busy(request, response) : ok(request, response)) };
     const hooks = await receiver(answer);
