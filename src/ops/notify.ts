@@ -3,6 +3,7 @@ import { resolveSecrets } from '../config/secrets';
 import type { AlertsConfig } from '../config/schema';
 import type { IncidentKind } from './incidents';
 import { slackEscape } from '../destinations/slackTemplate';
+import { retryAfterMs } from '../destinations/webhookDelivery';
 import { shownUrl } from '../shownUrl';
 
 export interface AlertEvent {
@@ -52,13 +53,19 @@ export interface SendAlertOptions {
   retryDelaysMs?: readonly number[];
   /** Per try (default 10 s); a try that times out is not retried. */
   timeoutMs?: number;
+  /**
+   * The longest Retry-After (429, 503) waited for before a retry (default 10 s); one asking longer
+   * is not retried now, and the alert stays owed for the next pass.
+   */
+  maxRetryAfterMs?: number;
 }
 
 /** Answers worth trying again within the same delivery: the receiver is busy or a proxy in front of it is. */
 const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504]);
 const DEFAULT_RETRY_DELAYS_MS = [250, 1000];
+const DEFAULT_MAX_RETRY_AFTER_MS = 10_000;
 
-type Attempt = { ok: true } | { ok: false; retry: boolean; reason: string };
+type Attempt = { ok: true } | { ok: false; retry: boolean; reason: string; retryAfterMs?: number };
 
 async function postOnce(channel: AlertChannel, url: string, body: unknown, timeoutMs: number): Promise<Attempt> {
   let response: Response;
@@ -92,13 +99,21 @@ async function postOnce(channel: AlertChannel, url: string, body: unknown, timeo
     }
     return { ok: false, retry: false, reason: `answered ${response.status} (${to}); alerts do not follow redirects: set the URL to the final address` };
   }
-  return { ok: false, retry: TRANSIENT_STATUSES.has(response.status), reason: `answered ${response.status}` };
+  // Slack's incoming webhooks answer a burst (many syncs failing at once) 429 with the seconds to wait.
+  const retryAfter = retryAfterMs(response.headers.get('retry-after'));
+  return {
+    ok: false,
+    retry: TRANSIENT_STATUSES.has(response.status),
+    reason: `answered ${response.status}${retryAfter !== undefined ? ` (Retry-After ${Math.ceil(retryAfter / 1000)} s)` : ''}`,
+    ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}),
+  };
 }
 
 /**
  * Sends one alert to each configured channel (or to `options.channels`): Slack incoming webhook
  * (`{"text": …}`) and/or a generic webhook (the event as JSON). A busy receiver (429, 5xx) or a
- * dropped connection is tried again twice within the call, briefly; a redirect is a failure. Never
+ * dropped connection is tried again twice within the call, briefly, or after the Retry-After it
+ * gives (up to `maxRetryAfterMs`); a redirect is a failure. Never
  * throws: a channel it could not reach is logged and returned in `failed`, for the caller to try
  * again later.
  */
@@ -116,6 +131,7 @@ export async function sendAlert(alerts: AlertsConfig, event: AlertEvent, options
   }
   const delays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
   await Promise.all(
     channels.map(async (channel) => {
       const url = urls[channel];
@@ -130,7 +146,10 @@ export async function sendAlert(alerts: AlertsConfig, event: AlertEvent, options
         attempt = await postOnce(channel, url, body, timeoutMs);
         tries++;
         if (attempt.ok || !attempt.retry || tries > delays.length) break;
-        await new Promise((resolve) => setTimeout(resolve, delays[tries - 1]));
+        // A retry sooner than the receiver asked is refused again; a wait too long for now is left to the next pass.
+        const asked = attempt.retryAfterMs ?? 0;
+        if (asked > maxRetryAfterMs) break;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(delays[tries - 1] ?? 0, asked)));
       }
       if (attempt.ok) {
         result.delivered.push(channel);

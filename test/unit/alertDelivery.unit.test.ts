@@ -73,6 +73,39 @@ describe('alert delivery', () => {
     }
   });
 
+  it("waits as long as a rate-limited receiver's Retry-After asks (Slack's webhook: 1 message a second) before its retry, rather than leaving the alert owed", async () => {
+    let calls = 0;
+    let limitedUntil = 0;
+    const hooks = await receiver({
+      current: (request, response) => {
+        calls++;
+        if (calls === 1) limitedUntil = Date.now() + 2_000;
+        if (Date.now() < limitedUntil) response.writeHead(429, { 'retry-after': '2' }).end('rate_limited');
+        else ok(request, response);
+      },
+    });
+    try {
+      const alerts = { slack: `${hooks.url}/slack` };
+      await alertOnRun(deps(), run(1, 'failed'), alerts);
+      expect(hooks.posts.map((p) => p.path)).toEqual(['/slack']);
+      expect(calls).toBe(2);
+    } finally {
+      await hooks.close();
+    }
+  });
+
+  it('does not wait out a Retry-After longer than it may (a minute): one try, the alert stays owed, the reason says why', async () => {
+    let calls = 0;
+    const hooks = await receiver({ current: (_request, response) => void (calls++, response.writeHead(429, { 'retry-after': '60' }).end('rate_limited')) });
+    try {
+      const delivery = await sendAlert({ slack: `${hooks.url}/slack` }, { type: 'incident.opened', sync: 's', kind: 'failed', detail: 'x', at: '2026-11-01T00:00:00.000Z' }, { env: {}, logger, file: 'backflow.yaml' });
+      expect(delivery).toEqual({ delivered: [], failed: [{ channel: 'slack', reason: expect.stringContaining('answered 429 (Retry-After 60 s)') as unknown }] });
+      expect(calls).toBe(1);
+    } finally {
+      await hooks.close();
+    }
+  });
+
   it('an opening the channel did not get is delivered at the next observation, and its recovery only after it', async () => {
     const answer = { current: busy };
     const hooks = await receiver(answer);
