@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import type { CodecServerCommandOptions } from './commands/codecServer';
 import type { SchedulesOptions } from './commands/schedules';
 import { BackflowError } from '../errors';
+import { refuseExcessArguments } from './excessArguments';
 import { errorJson, reportError, stopOnClosedPipe } from './output';
 
 /**
@@ -37,6 +38,8 @@ function program(setExit: (code: number) => void): Command {
   // exitOverride (inherited by every command): a usage error is thrown to main, not exited on the spot,
   // so `--json` still gets its answer on stdout.
   const cli = new Command('backflow').description('Durable reverse ETL on Temporal').version(version(), '-V, --version', 'print backflow\'s version').showHelpAfterError().exitOverride();
+  // Extra arguments are refused by refuseExcessArguments (inherited: set before the commands), which names them.
+  cli.allowExcessArguments().hook('preAction', refuseExcessArguments);
   const project = ['-p, --project <dir>', 'project directory (backflow.yaml, syncs/); default: BACKFLOW_PROJECT or .'] as const;
 
   cli
@@ -75,7 +78,11 @@ function program(setExit: (code: number) => void): Command {
       if (target === 'show' || target === 'abandon') {
         if (!runId) throw new BackflowError('USAGE', `usage: backflow runs ${target} <runId>`);
         setExit(target === 'show' ? await commands.runs().runShowCommand(runId, options) : await commands.runAbandon().runAbandonCommand(runId, options));
-      } else setExit(await commands.runs().runsCommand(target, options));
+      } else {
+        // `runs <sync> <runId>` listed the sync's runs and dropped the run id without a word.
+        if (runId !== undefined) throw new BackflowError('USAGE', `unexpected argument "${runId}": backflow runs <sync> takes one sync (a run's records: backflow runs show <runId>)`);
+        setExit(await commands.runs().runsCommand(target, options));
+      }
     });
 
   cli

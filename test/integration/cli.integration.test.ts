@@ -215,6 +215,25 @@ describeStoreIndependent('a wrong project directory, or wrong usage', () => {
     expect(help.stdout).toContain('Usage: backflow run [options] <sync>');
   });
 
+  it('an extra argument is refused, naming it, and nothing runs (`run a b` ran a and dropped b)', async () => {
+    const noCluster = { ...fx.project.env, TEMPORAL_ADDRESS: undefined };
+    for (const [args, message] of [
+      [['run', SYNC, 'accounts_to_hubspot'], 'error: unexpected argument "accounts_to_hubspot": backflow run takes only <sync>'],
+      [['run', SYNC, 'a', 'b'], 'error: unexpected arguments "a", "b": backflow run takes only <sync>'],
+      [['prune', '30d'], 'error: unexpected argument "30d": backflow prune takes no arguments'],
+      [['runs', 'show', 'r1', 'r2'], 'error: unexpected argument "r2": backflow runs takes only <syncOrShow> [runId]'],
+      // Within the arguments commander counts: a run id after a sync, a sync after apply or list.
+      [['runs', SYNC, 'accounts_to_hubspot'], 'unexpected argument "accounts_to_hubspot": backflow runs <sync> takes one sync (a run\'s records: backflow runs show <runId>)'],
+      [['schedules', 'apply', SYNC], `unexpected argument "${SYNC}": backflow schedules apply takes no sync (it covers every sync)`],
+      [['schedules', 'list', SYNC], `unexpected argument "${SYNC}": backflow schedules list takes no sync (it covers every sync)`],
+    ] as const) {
+      const result = await backflow([...args, '--json', '--project', fx.project.dir], noCluster);
+      expect([args, result.code, JSON.parse(result.stdout)]).toEqual([args, 1, { error: { code: 'USAGE', message } }]);
+      expect(result.stderr).toContain(message);
+    }
+    expect(fx.sandbox.requests()).toEqual([]);
+  });
+
   it('--version (-V) prints the version of package.json, and exits 0', async () => {
     const { version } = JSON.parse(readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
     for (const flag of ['--version', '-V']) expect(await backflow([flag])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });

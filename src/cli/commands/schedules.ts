@@ -68,6 +68,8 @@ export async function schedulesCommand(action: string, sync: string | undefined,
   // missing sync, a backfill's missing or unreadable dates.
   if (!SCHEDULE_ACTIONS.includes(action)) throw unknownAction(action);
   if (['pause', 'resume', 'trigger', 'backfill'].includes(action)) needSync();
+  // `schedules apply <sync>` applied every sync's schedule (and deleted those gone) while naming one.
+  else if (sync !== undefined) throw new BackflowError('USAGE', `unexpected argument "${sync}": backflow schedules ${action} takes no sync (it covers every sync)`);
   if (action === 'backfill') backfillWindow(options);
   try {
     return await scheduleAction(ctx, action, options, needSync);
