@@ -195,20 +195,23 @@ describeStoreIndependent('a wrong project directory, or wrong usage', () => {
     // A usage error of backflow's own (not commander's): the same code.
     const show = await backflow(['runs', 'show', '--json', '--project', fx.project.dir], fx.project.env);
     expect([show.code, JSON.parse(show.stdout)]).toEqual([1, { error: { code: 'USAGE', message: 'usage: backflow runs show <runId>' } }]);
-    // An unknown schedules action says so, without a cluster (it asked for TEMPORAL_ADDRESS first).
+    // An unknown schedules action says so, without a cluster (it asked for TEMPORAL_ADDRESS first),
+    // as the usage error it is: nothing in the config is wrong (it said CONFIG_INVALID).
     const typo = await backflow(['schedules', 'aply', '--project', fx.project.dir], { ...fx.project.env, TEMPORAL_ADDRESS: undefined });
-    expect([typo.code, typo.stderr.trim()]).toEqual([1, 'error: CONFIG_INVALID: unknown schedules action "aply" (apply, list, pause, resume, trigger, backfill)']);
-    // So are a missing sync and a backfill's missing or unreadable dates.
-    for (const [args, message] of [
-      [['pause'], 'usage: backflow schedules pause <sync>'],
-      [['backfill', SYNC, '--from', 'notadate', '--to', '2026-01-02'], '--from: "notadate" is not an ISO-8601 date'],
-      [['backfill', SYNC, '--from', '1', '--to', '2'], '--from: "1" is not an ISO-8601 date'],
-      [['backfill', SYNC, '--from', '2026-01-02', '--to', '2026-01-01'], '--from 2026-01-02 is not before --to 2026-01-01'],
-      [['backfill', SYNC], 'usage: backflow schedules backfill <sync> --from <date> --to <date>'],
+    expect([typo.code, typo.stderr.trim()]).toEqual([1, 'error: USAGE: unknown schedules action "aply" (apply, list, pause, resume, trigger, backfill)']);
+    // So are a missing sync and a backfill's missing or unusable dates (a flag's unusable value is
+    // CONFIG_INVALID, as --limit's and --older-than's are).
+    for (const [args, code, message] of [
+      [['pause'], 'USAGE', 'usage: backflow schedules pause <sync>'],
+      [['backfill', SYNC, '--from', 'notadate', '--to', '2026-01-02'], 'CONFIG_INVALID', '--from: "notadate" is not an ISO-8601 date'],
+      [['backfill', SYNC, '--from', '1', '--to', '2'], 'CONFIG_INVALID', '--from: "1" is not an ISO-8601 date'],
+      [['backfill', SYNC, '--from', '2026-01-02', '--to', '2026-01-01'], 'CONFIG_INVALID', '--from 2026-01-02 is not before --to 2026-01-01'],
+      [['backfill', SYNC], 'USAGE', 'usage: backflow schedules backfill <sync> --from <date> --to <date>'],
     ] as const) {
-      const result = await backflow(['schedules', ...args, '--project', fx.project.dir], { ...fx.project.env, TEMPORAL_ADDRESS: undefined });
+      const result = await backflow(['schedules', ...args, '--json', '--project', fx.project.dir], { ...fx.project.env, TEMPORAL_ADDRESS: undefined });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(message);
+      expect(JSON.parse(result.stdout)).toMatchObject({ error: { code, message: expect.stringContaining(message) as unknown } });
     }
     const help = await backflow(['run', '--help']);
     expect(help.code).toBe(0);

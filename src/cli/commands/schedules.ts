@@ -37,7 +37,7 @@ export async function connectCluster<T>(ctx: CliContext, work: (server: Temporal
 
 /** A backfill's `--from` and `--to`, both required, in that order. */
 function backfillWindow(options: { from?: string; to?: string }): { from: Date; to: Date } {
-  if (!options.from || !options.to) throw new BackflowError('CONFIG_INVALID', 'usage: backflow schedules backfill <sync> --from <date> --to <date>');
+  if (!options.from || !options.to) throw new BackflowError('USAGE', 'usage: backflow schedules backfill <sync> --from <date> --to <date>');
   const window = { from: isoDateOption('--from', options.from), to: isoDateOption('--to', options.to) };
   if (window.from >= window.to) throw new BackflowError('CONFIG_INVALID', `--from ${options.from} is not before --to ${options.to}`);
   return window;
@@ -46,7 +46,7 @@ function backfillWindow(options: { from?: string; to?: string }): { from: Date; 
 const SCHEDULE_ACTIONS = ['apply', 'list', 'pause', 'resume', 'trigger', 'backfill'];
 
 function unknownAction(action: string): BackflowError {
-  return new BackflowError('CONFIG_INVALID', `unknown schedules action "${action}" (${SCHEDULE_ACTIONS.join(', ')})`);
+  return new BackflowError('USAGE', `unknown schedules action "${action}" (${SCHEDULE_ACTIONS.join(', ')})`);
 }
 
 export interface SchedulesOptions {
@@ -61,7 +61,7 @@ export interface SchedulesOptions {
 export async function schedulesCommand(action: string, sync: string | undefined, options: SchedulesOptions): Promise<number> {
   const ctx = cliContext(options);
   const needSync = (): string => {
-    if (!sync) throw new BackflowError('CONFIG_INVALID', `usage: backflow schedules ${action} <sync>`);
+    if (!sync) throw new BackflowError('USAGE', `usage: backflow schedules ${action} <sync>`);
     return sync;
   };
   // Usage errors are said before anything is asked of the cluster (or its address): a typo, a
