@@ -60,7 +60,9 @@ export function mapRow(row: SourceRow, spec: Pick<SyncSpec, 'primaryKey' | 'mapp
   const payload: Record<string, Value> = {};
   for (const mapping of spec.mappings) payload[mapping.to] = read(mapping.from);
   if (unreadable.size > 0) {
-    const message = [...unreadable].map(([column, value]) => `column ${column}: cannot read ${JSON.stringify(value.raw)} as ${value.kind}`).join('; ');
+    const message = [...unreadable]
+      .map(([column, value]) => `column ${column}: cannot read ${JSON.stringify(value.raw)} as ${value.kind}${value.reason ? `: ${value.reason}` : ''}`)
+      .join('; ');
     return { ok: false, reason: 'UNREADABLE_VALUE', message, key };
   }
   if (key === null) {

@@ -26,7 +26,18 @@ const SHORT_INTEGER = /^[+-]?\d{1,15}$/;
 const DECIMAL = /^([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
-export class NormalizeError extends Error {}
+export class NormalizeError extends Error {
+  constructor(
+    message: string,
+    /** Why the value cannot be read, when its text alone does not show it (a JSON key given twice). */
+    readonly reason?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** lossless-json's refusal of an object naming one key twice with different values (its key, verbatim). */
+const DUPLICATE_JSON_KEY = /^Duplicate key '(.*)' encountered at position \d+$/s;
 
 export function normalizeInteger(raw: string | number | bigint): number | string {
   // Fast paths (every row of every integer column comes through here): a safe JS integer, or up to 15
@@ -202,7 +213,11 @@ export function normalizeJson(raw: Value | object): Value {
       // id; a decimal of 17+ digits; 1e400 became null): it stays its exact text, as top-level
       // integers and decimals do.
       return parseJson(raw, undefined, (text) => (isSafeNumber(text) ? parseFloat(text) : text)) as Value;
-    } catch {
+    } catch (err) {
+      // Valid JSON text, but which of the key's two values is meant is unknown: say which key, as a
+      // user looking at a long value would not see it (`{"a":1,"a":1}`, the same value twice, is read).
+      const duplicate = err instanceof Error ? DUPLICATE_JSON_KEY.exec(err.message) : null;
+      if (duplicate) throw new NormalizeError(`not JSON: ${raw.slice(0, 40)}`, `key ${JSON.stringify(duplicate[1])} appears twice with different values`);
       throw new NormalizeError(`not JSON: ${raw.slice(0, 40)}`);
     }
   }
@@ -277,7 +292,7 @@ export function readNormalized(kind: ValueKind, raw: unknown, normalize: (raw: u
 
 function unreadable(kind: ValueKind, raw: unknown, err: unknown): UnreadableValue {
   if (!(err instanceof NormalizeError)) throw err;
-  return new UnreadableValue(kind, textOf(raw));
+  return new UnreadableValue(kind, textOf(raw), err.reason);
 }
 
 /** A raw value as text, for an UnreadableValue or an error message. */

@@ -134,7 +134,7 @@ export function normalizePg(oid: number, raw: string | null): Value | Unreadable
     try {
       return readValue('json', mapElements(parseTextArray(raw), fromText));
     } catch (err) {
-      if (err instanceof NormalizeError) return new UnreadableValue('json', raw);
+      if (err instanceof NormalizeError) return new UnreadableValue('json', raw, err.reason);
       throw err;
     }
   }

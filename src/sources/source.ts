@@ -13,6 +13,8 @@ export class UnreadableValue {
     readonly kind: string,
     /** The warehouse's own text of the value. */
     readonly raw: string,
+    /** Why it cannot be read, when the text does not show it (a JSON key given twice, and which). */
+    readonly reason?: string,
   ) {}
 
   /** An invalid row's stored copy shows the warehouse's text. */

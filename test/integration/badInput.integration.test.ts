@@ -143,6 +143,27 @@ describe('a value the warehouse holds but no destination can take (an infinite d
     expect(failed).toEqual([{ key: '2', status: 'invalid', error_code: 'UNREADABLE_VALUE', error_message: 'row 2: column name: cannot read "5881580-07-11" as date' }]); // DuckDB's node API renders DATE 'infinity' so
   });
 
+  it('a JSON value naming a key twice with different values: the message says so, naming the column and the key', async () => {
+    // A json column (not jsonb) keeps its text as written; which of the two values is meant is unknown.
+    edit(SYNC_FILE, 'SELECT id, name, health', `SELECT id, CASE WHEN id = 2 THEN '{"tier": "gold", "tier": "silver"}'::JSON ELSE to_json(name) END AS name, health`);
+    const result = await run('--json');
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'partial', counts: { extracted: 4, invalid: 1, synced: 3 } });
+    const failed = await fx.project.deps.state
+      .selectFrom('record_results')
+      .select(['key', 'status', 'error_code', 'error_message'])
+      .where('status', '=', 'invalid')
+      .execute();
+    expect(failed).toEqual([
+      {
+        key: '2',
+        status: 'invalid',
+        error_code: 'UNREADABLE_VALUE',
+        error_message: 'row 2: column name: cannot read "{\\"tier\\": \\"gold\\", \\"tier\\": \\"silver\\"}" as json: key "tier" appears twice with different values',
+      },
+    ]);
+  });
+
   it('in mirror mode, keeps the record of that row: its key is still in the model', async () => {
     edit(SYNC_FILE, 'mode: upsert', 'mode: mirror');
     await runOnTestWorker(fx, SYNC, 'mirror-first-run');

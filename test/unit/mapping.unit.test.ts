@@ -46,6 +46,16 @@ describe('mapRow', () => {
     });
   });
 
+  it('says why a value is unreadable when its text does not show it: a JSON key given twice, and which', () => {
+    const row = { id: 7, name: new UnreadableValue('json', '{"tier":"gold","tier":"silver"}', 'key "tier" appears twice with different values'), health: 1 };
+    expect(mapRow(row, spec)).toEqual({
+      ok: false,
+      reason: 'UNREADABLE_VALUE',
+      key: '7',
+      message: 'column name: cannot read "{\\"tier\\":\\"gold\\",\\"tier\\":\\"silver\\"}" as json: key "tier" appears twice with different values',
+    });
+  });
+
   it('ignores an unreadable value in a column the sync does not send', () => {
     expect(mapRow({ id: 1, name: 'Acme', health: 38, seen: new UnreadableValue('timestamp', 'infinity') }, spec)).toEqual({
       ok: true,

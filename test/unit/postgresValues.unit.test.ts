@@ -11,6 +11,19 @@ const FLOAT8_ARRAY = 1022;
 const INT8_ARRAY = 1016;
 const INT4_ARRAY = 1007;
 
+describe('PostgreSQL json naming a key twice', () => {
+  // json (not jsonb) keeps its text as written: jsonb keeps the last value, json says nothing.
+  it('is unreadable, naming the repeated key at any depth; json[] too; the same value twice is read', () => {
+    const text = '{"a": {"tier": "gold", "tier": "silver"}}';
+    expect(normalizePg(114, text)).toEqual(expect.objectContaining({ kind: 'json', raw: text, reason: 'key "tier" appears twice with different values' }));
+    const array = '{"{\\"id\\": 1, \\"id\\": 2}"}';
+    expect(normalizePg(199, array)).toEqual(expect.objectContaining({ kind: 'json', raw: array, reason: 'key "id" appears twice with different values' }));
+    expect(normalizePg(114, '{"a": 1, "a": 1}')).toEqual({ a: 1 });
+    // Not JSON at all has no reason beyond its text.
+    expect((normalizePg(114, '{"a": ') as UnreadableValue).reason).toBeUndefined();
+  });
+});
+
 describe('PostgreSQL arrays', () => {
   it('reads numeric[] elements as exact decimal strings in canonical form, NULL as null, at any depth', () => {
     expect(normalizePg(NUMERIC_ARRAY, '{1.10,123456789012345678901.5,NULL,-0.000001}')).toEqual(['1.1', '123456789012345678901.5', null, '-0.000001']);
