@@ -676,15 +676,18 @@ describeStoreIndependent('backflow sandbox --json', () => {
   });
 
   it.each([
-    ['bad JSON', ['--faults', '{salesforce: 1}'], '--faults: not valid JSON'],
-    ['an unknown emulator', ['--faults', '{"salesforse": {"serverError": 1}}'], 'unknown emulator "salesforse" in fault profiles (expected one of: salesforce, hubspot, slack, meta, webhook)'],
-    ['an unknown fault key', ['--faults', '{"hubspot": {"serverErrors": 1}}'], '--faults: hubspot: invalid fault profile'],
-    ['a missing profile file', ['--fault-profile', '/nonexistent/faults.json'], '--fault-profile /nonexistent/faults.json: ENOENT'],
-  ])('refuses %s with a clear error, starting nothing', async (_name, args, message) => {
+    ['bad JSON', ['--faults', '{salesforce: 1}'], 'CONFIG_INVALID', '--faults: not valid JSON'],
+    ['an unknown emulator', ['--faults', '{"salesforse": {"serverError": 1}}'], 'CONFIG_INVALID', 'unknown emulator "salesforse" in fault profiles (expected one of: salesforce, hubspot, slack, meta, webhook)'],
+    ['an unknown fault key', ['--faults', '{"hubspot": {"serverErrors": 1}}'], 'CONFIG_INVALID', '--faults: hubspot: invalid fault profile'],
+    ['a missing profile file', ['--fault-profile', '/nonexistent/faults.json'], 'CONFIG_INVALID', '--fault-profile /nonexistent/faults.json: ENOENT'],
+    ['both flags', ['--faults', '{}', '--fault-profile', '/nonexistent/faults.json'], 'USAGE', 'give --faults or --fault-profile, not both'],
+  ])('refuses %s with a clear error and its code, starting nothing', async (_name, args, code, message) => {
     const result = await backflow(['sandbox', '--json', ...args]);
     expect(result.code).toBe(1);
-    // No ready line: stdout carries the error, for a script that parses it.
-    expect((JSON.parse(result.stdout) as { error: { message: string } }).error.message).toContain(message);
+    // No ready line: stdout carries the error, for a script that parses it, with a code it can act on
+    // (it was "ERROR", which every unexpected failure also says).
+    expect(JSON.parse(result.stdout)).toEqual({ error: { code, message: expect.stringContaining(message) as unknown } });
+    expect(result.stderr).toContain(`error: ${code}: `);
     expect(result.stderr).toContain(message);
   });
 });

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { BackflowError } from '../../errors';
 import { parseSandboxFaults, sandboxEndpoints, startSandboxes, type SandboxFaults } from '../../sandbox';
 import { portOption } from '../options';
 import { logTo } from '../output';
@@ -35,9 +36,12 @@ export async function sandboxCommand(options: {
   return 0;
 }
 
-/** `--faults <json>` or `--fault-profile <file>`: fault profiles keyed by emulator; errors name the flag or file. */
+/**
+ * `--faults <json>` or `--fault-profile <file>`: fault profiles keyed by emulator; errors name the flag
+ * or file, with a code as `--port`'s have (they were untyped: `--json` said `"code": "ERROR"`).
+ */
 function faultsOption(options: { faults?: string; faultProfile?: string }): SandboxFaults | undefined {
-  if (options.faults !== undefined && options.faultProfile !== undefined) throw new Error('give --faults or --fault-profile, not both');
+  if (options.faults !== undefined && options.faultProfile !== undefined) throw new BackflowError('USAGE', 'give --faults or --fault-profile, not both');
   let source: string;
   let text: string;
   if (options.faults !== undefined) {
@@ -48,18 +52,18 @@ function faultsOption(options: { faults?: string; faultProfile?: string }): Sand
     try {
       text = readFileSync(options.faultProfile, 'utf8');
     } catch (err) {
-      throw new Error(`--fault-profile ${options.faultProfile}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new BackflowError('CONFIG_INVALID', `--fault-profile ${options.faultProfile}: ${err instanceof Error ? err.message : String(err)}`);
     }
   } else return undefined;
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${source}: not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new BackflowError('CONFIG_INVALID', `${source}: not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
   try {
     return parseSandboxFaults(json);
   } catch (err) {
-    throw new Error(`${source}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new BackflowError('CONFIG_INVALID', `${source}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
