@@ -45,3 +45,28 @@ export function limitOption(value: string): number {
   if (!Number.isSafeInteger(limit) || limit < 1) throw new BackflowError('CONFIG_INVALID', `--limit ${value}: not a whole number of 1 or more`);
   return limit;
 }
+
+/**
+ * `--origin` values, comma-separated, each as a browser sends it in its Origin header (scheme, host,
+ * port; no path): CORS compares them as text, so `http://localhost:8233/` (as an address bar shows
+ * it) or `localhost:8233` never matched and Temporal Web failed to decode without saying why.
+ */
+export function originsOption(value: string): string[] {
+  return value
+    .split(',')
+    .map((text) => text.trim())
+    .filter(Boolean)
+    .map((text) => {
+      let url: URL | undefined;
+      try {
+        url = new URL(text);
+      } catch {
+        url = undefined;
+      }
+      if (url === undefined || !['http:', 'https:'].includes(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+        throw new BackflowError('CONFIG_INVALID', `--origin ${text}: not an origin like http://localhost:8233 (scheme, host and port, no path)`);
+      }
+      // The browser's form: host lowercased, a default port dropped, no trailing slash.
+      return url.origin;
+    });
+}

@@ -6,6 +6,7 @@ import { Client } from '@temporalio/client';
 import type { temporal as proto } from '@temporalio/proto';
 import { startSync } from '../../src/temporal/startSync';
 import { dataConverterFromEnv, ENCRYPTED_ENCODING, payloadKeyId } from '../../src/temporal/codec';
+import { backflow } from '../support/cli';
 import { useSyncFixture } from '../support/fixture';
 import { historyText } from '../support/history';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
@@ -47,8 +48,8 @@ function clear(text: string): string {
 }
 
 /** `backflow codec-server --json` on a free port; resolves with its URL. */
-async function startCodecServerProcess(env: Record<string, string> = keyEnv): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'codec-server', '--port', '0', '--json', '--origin', 'http://localhost:8233'], {
+async function startCodecServerProcess(env: Record<string, string> = keyEnv, origin = 'http://localhost:8233'): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [BIN, 'codec-server', '--port', '0', '--json', '--origin', origin], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -149,6 +150,26 @@ describe('BACKFLOW_PAYLOAD_KEY', () => {
       codecServer.child.kill('SIGTERM');
       await exited;
     }
+  });
+
+  it("takes --origin as an address bar shows it (a trailing slash), and refuses one with no scheme, which no browser's Origin matches", async () => {
+    const codecServer = await startCodecServerProcess(keyEnv, 'http://localhost:8233/');
+    try {
+      const preflight = await fetch(`${codecServer.url}/decode`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'http://localhost:8233', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'x-namespace,content-type' },
+      });
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
+    } finally {
+      const exited = once(codecServer.child, 'exit');
+      codecServer.child.kill('SIGTERM');
+      await exited;
+    }
+    const refused = await backflow(['codec-server', '--port', '0', '--json', '--origin', 'localhost:8233'], keyEnv);
+    expect([refused.code, JSON.parse(refused.stdout)]).toEqual([
+      1,
+      { error: { code: 'CONFIG_INVALID', message: '--origin localhost:8233: not an origin like http://localhost:8233 (scheme, host and port, no path)' } },
+    ]);
   });
 
   it('rotated: runs started under the old key (a schedule, a run in flight) still run, and the codec server reads their history', async () => {

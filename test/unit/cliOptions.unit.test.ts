@@ -1,4 +1,4 @@
-import { durationOption, isoDateOption, limitOption, portOption } from '../../src/cli/options';
+import { durationOption, isoDateOption, limitOption, originsOption, portOption } from '../../src/cli/options';
 
 describe('CLI flag values', () => {
   it('takes a port 0–65535 and names the flag for anything else', () => {
@@ -25,6 +25,18 @@ describe('CLI flag values', () => {
     // `1` read as 2001-01-01 (a backfill of a month of runs); a time without a zone as local time.
     for (const bad of ['1', '2025-01-31T06:30', 'Jan 31 2025', '2025-02-30x', '2025-13-01', '2025-02-30', '2025-02-31T00:00:00Z']) {
       expect(() => isoDateOption('--from', bad)).toThrow(`--from: "${bad}" is not an ISO-8601 date`);
+    }
+  });
+
+  it("takes --origin values in the browser's Origin form, which CORS compares as text", () => {
+    // An address bar's trailing slash, a host's capitals, a default port: the form the browser sends.
+    expect(originsOption('http://localhost:8233/, HTTP://Temporal.Example.com:443,https://temporal.example.com:443')).toEqual([
+      'http://localhost:8233',
+      'http://temporal.example.com:443',
+      'https://temporal.example.com',
+    ]);
+    for (const bad of ['localhost:8233', '127.0.0.1:8233', 'http://localhost:8233/web', 'http://localhost:8233/?x=1', 'ftp://localhost', 'notaurl']) {
+      expect(() => originsOption(`http://localhost:8233,${bad}`)).toThrow(`--origin ${bad}: not an origin like http://localhost:8233 (scheme, host and port, no path)`);
     }
   });
 
