@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BigQuery } from '@google-cloud/bigquery';
@@ -689,6 +691,25 @@ describeStoreIndependent('backflow sandbox --json', () => {
     expect(JSON.parse(result.stdout)).toEqual({ error: { code, message: expect.stringContaining(message) as unknown } });
     expect(result.stderr).toContain(`error: ${code}: `);
     expect(result.stderr).toContain(message);
+  });
+
+  it('sandbox and codec-server on a port in use, or an unknown --host: an error naming the flag, not Node\'s listen error', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as AddressInfo).port;
+    const keyEnv = { BACKFLOW_PAYLOAD_KEY: randomBytes(32).toString('base64') };
+    try {
+      for (const [args, message] of [
+        [['sandbox', '--port', String(port)], `--port ${port}: 127.0.0.1:${port} is already in use (another server listens there); choose another --port (0: any free port)`],
+        [['codec-server', '--port', String(port)], `--port ${port}: 127.0.0.1:${port} is already in use (another server listens there); choose another --port (0: any free port)`],
+        [['codec-server', '--port', '0', '--host', 'nonsense.invalid'], "--host nonsense.invalid: no such host name; give one of this machine's interfaces (127.0.0.1, 0.0.0.0 for all)"],
+      ] as const) {
+        const result = await backflow([...args, '--json'], keyEnv);
+        expect([args, result.code, JSON.parse(result.stdout)]).toEqual([args, 1, { error: { code: 'CONFIG_INVALID', message } }]);
+      }
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
   });
 });
 

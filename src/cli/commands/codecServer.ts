@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { BackflowError } from '../../errors';
 import { payloadCodecsFromEnv } from '../../temporal/codec';
 import { startCodecServer } from '../../temporal/codecServer';
+import { listenProblem } from '../listenProblem';
 import { originsOption, portOption } from '../options';
 import { logTo } from '../output';
 
@@ -22,7 +23,10 @@ export async function codecServerCommand(options: CodecServerCommandOptions): Pr
   if (codecs.length === 0) throw new BackflowError('CONFIG_INVALID', 'BACKFLOW_PAYLOAD_KEY is not set: the codec server needs the key the payloads were encrypted with');
   const port = options.port === undefined ? 8888 : portOption(options.port);
   const origins = originsOption(options.origin ?? 'http://localhost:8233,http://127.0.0.1:8233');
-  const server = await startCodecServer({ codecs, port, host: options.host ?? '127.0.0.1', origins });
+  const host = options.host ?? '127.0.0.1';
+  const server = await startCodecServer({ codecs, port, host, origins }).catch((err: unknown) => {
+    throw listenProblem(err, host, port);
+  });
   const log = logTo(options.json ?? false);
   if (options.json) process.stdout.write(`${JSON.stringify({ url: server.url, origins })}\n`);
   log(`codec server: ${server.url} (for Temporal Web: Settings → Codec Server → ${server.url}; origins ${origins.join(', ')})`);

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { BackflowError } from '../../errors';
 import { parseSandboxFaults, sandboxEndpoints, startSandboxes, type SandboxFaults } from '../../sandbox';
+import { listenProblem } from '../listenProblem';
 import { portOption } from '../options';
 import { logTo } from '../output';
 
@@ -14,10 +15,14 @@ export async function sandboxCommand(options: {
   faultProfile?: string;
 }): Promise<number> {
   const faults = faultsOption(options);
+  const port = options.port !== undefined ? portOption(options.port) : undefined;
   const sandboxes = await startSandboxes({
     ...(options.host ? { host: options.host } : {}),
-    ...(options.port !== undefined ? { salesforcePort: portOption(options.port) } : {}),
+    ...(port !== undefined ? { salesforcePort: port } : {}),
     ...(faults ? { faults } : {}),
+  }).catch((err: unknown) => {
+    // Only the Salesforce emulator's port is chosen (--port); the others take any free port.
+    throw listenProblem(err, options.host ?? '127.0.0.1', port ?? 0);
   });
   const endpoints = sandboxEndpoints(sandboxes);
   if (options.json) process.stdout.write(`${JSON.stringify(endpoints)}\n`);
