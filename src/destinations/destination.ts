@@ -35,18 +35,20 @@ export interface RecordError {
  * `skipped`: the mode said not to write it (update: no such record; insert: it exists already).
  * `filtered`: the sync's own filter (a Slack `when:`) left the row out this time: never committed,
  * whatever the mode, so the row is considered again next run — it may qualify by then.
+ * `nothingToDelete`: a delete with nothing of this sync's to delete (see nothingToDelete).
  */
 export type RecordResult =
   | { key: string; status: 'ok'; destinationId: string; created: boolean }
-  | { key: string; status: 'skipped'; reason: string; destinationId?: string; filtered?: true }
+  | { key: string; status: 'skipped'; reason: string; destinationId?: string; filtered?: true; nothingToDelete?: true }
   | { key: string; status: 'rejected'; error: RecordError };
 
 /**
- * A mirror delete of a row whose record this sync never wrote (no destination id stored): nothing of
- * its own to delete, so none is counted deleted. The commit drops the key all the same (see commitBatch).
+ * A mirror delete of a row whose record this sync never wrote (no destination id stored), or whose
+ * stored id names nothing to delete (a Meta row synced with no member): nothing of its own to delete,
+ * so none is counted deleted. The commit drops the key all the same (see commitBatch).
  */
-export function nothingToDelete(key: string): RecordResult {
-  return { key, status: 'skipped', reason: 'nothing to delete: this sync never wrote a record for this row (no destination id stored)' };
+export function nothingToDelete(key: string, reason = 'this sync never wrote a record for this row (no destination id stored)'): RecordResult {
+  return { key, status: 'skipped', reason: `nothing to delete: ${reason}`, nothingToDelete: true };
 }
 
 export interface WriteResult {
@@ -54,6 +56,9 @@ export interface WriteResult {
   /** HTTP requests made to the destination. */
   apiCalls: number;
 }
+
+/** A staged record as the dry run reads it: its key, mapped payload and stored destination id. */
+export type PlannedRecord = Pick<DestinationRecord, 'key' | 'fields' | 'destinationId'>;
 
 /** What one batch costs at the destination (see Destination.costOf). */
 export interface BatchCost {
@@ -178,6 +183,12 @@ export interface Destination {
    * counts and requests are the run's.
    */
   filters?(operation: WriteOperation, record: Pick<DestinationRecord, 'key' | 'fields'>): boolean;
+  /**
+   * Whether a write with this verb answers this record without a request whatever the destination
+   * holds (a delete with no stored id: nothingToDelete). Asked by the dry run, which counts the row
+   * skipped and its batch's requests without it, as the run does.
+   */
+  sendsNothingFor?(operation: WriteOperation, record: PlannedRecord): boolean;
   /**
    * Writes one batch with one verb, answering one result per record:
    * upsert = create or update by external id; update = only existing records (others skipped);

@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { z } from 'zod';
 import type { MetaAudienceConnection } from '../config/schema';
 import { BackflowError, DestinationBatchRejected, DestinationTransientError } from '../errors';
-import type { Destination, DestinationLimits, DestinationRecord, RecordError, RecordResult, TargetCheckInput, TargetIssue, WriteContext, WriteResult } from './destination';
+import type { Destination, DestinationLimits, DestinationRecord, PlannedRecord, RecordError, RecordResult, TargetCheckInput, TargetIssue, WriteContext, WriteResult } from './destination';
+import { nothingToDelete } from './destination';
 import { withApiCalls } from './failedWriteCalls';
 import type { WriteOperation } from './modes';
 import { toMetaError } from './metaErrors';
@@ -200,11 +201,23 @@ export class MetaAudienceDestination implements Destination {
     return { results: records.map((record) => results.get(record.key) as RecordResult), apiCalls };
   }
 
-  /** Mirror: removes the members backflow added for rows that left the model (by their stored hashed identifiers). */
+  /** A mirror delete of a row with no member stored (never added, or synced as NO_MEMBER) removes nothing. */
+  sendsNothingFor(operation: WriteOperation, record: PlannedRecord): boolean {
+    return operation === 'delete' && storedMember(record.destinationId) === null;
+  }
+
+  /**
+   * Mirror: removes the members backflow added for rows that left the model (by their stored hashed
+   * identifiers). A row without one has nothing to remove: answered skipped, not deleted.
+   */
   private async removeLeaving(records: readonly DestinationRecord[], progress: Progress, save: () => Promise<void>): Promise<WriteResult> {
-    const rows = records.map((record) => parseMemberId(record.destinationId)).filter((row): row is HashedRow => row !== null && Object.keys(row).length > 0);
+    const rows = records.map((record) => storedMember(record.destinationId)).filter((row): row is HashedRow => row !== null);
     const apiCalls = await this.remove(rows, progress, save);
-    return { results: records.map((record) => ({ key: record.key, status: 'ok', destinationId: record.destinationId ?? '', created: false })), apiCalls };
+    const results = records.map((record): RecordResult => {
+      if (storedMember(record.destinationId) !== null) return { key: record.key, status: 'ok', destinationId: record.destinationId ?? '', created: false };
+      return record.destinationId === NO_MEMBER ? nothingToDelete(record.key, 'the row was synced with no audience member (its identifiers were empty)') : nothingToDelete(record.key);
+    });
+    return { results, apiCalls };
   }
 
   /**
@@ -344,6 +357,12 @@ function schemaFor(records: readonly DestinationRecord[]): { schema: MetaKey[]; 
     throw new BackflowError('CONFIG_INVALID', `mappings' to must be Meta customer-file keys (${[...META_KEYS, ...PROCESSING_KEYS].join(', ')}); not: ${unknown.join(', ')}`);
   }
   return { schema: schemaOf(names), processing: PROCESSING_KEYS.filter((key) => names.has(key)) };
+}
+
+/** The member a row's destination id names, or null for none (never added, or synced as NO_MEMBER). */
+function storedMember(destinationId: string | null): HashedRow | null {
+  const row = parseMemberId(destinationId);
+  return row !== null && Object.keys(row).length > 0 ? row : null;
 }
 
 /** A row's identifier and processing-option problems as one rejection, naming every field. */

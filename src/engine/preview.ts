@@ -26,12 +26,13 @@ export async function previewRun(
     const { destination, limits } = openTarget(deps, spec);
     // Each batch as the destination counts it (a request per record for some); the time at its
     // request budget, or as it paces itself (Slack), whichever is longer. Rows the sync's own filter
-    // leaves out (a Slack `when:`) are skipped by the run without a request: so here too.
+    // leaves out (a Slack `when:`), and deletes with nothing to delete, are skipped by the run
+    // without a request: so here too.
     let apiCalls = 0;
     let pacedSeconds = 0;
     let filtered = 0;
     for (const batch of await deps.state.selectFrom('batches').select(['batch_no', 'operation', 'size']).where('run_id', '=', runId).execute()) {
-      const left = await filteredOf(deps, runId, spec.name, batch.batch_no, batch.operation, destination);
+      const left = await leftOutOf(deps, runId, spec.name, batch.batch_no, batch.operation, destination);
       filtered += left;
       if (batch.size === left) continue;
       const cost = destination.costOf?.(batch.operation, batch.size - left) ?? { requests: 1 };
@@ -53,9 +54,12 @@ export async function previewRun(
   }
 }
 
-/** How many of a staged batch's rows the destination's own filter leaves out (none without one). */
-async function filteredOf(deps: EngineDeps, runId: string, syncName: string, batchNo: number, operation: WriteOperation, destination: Destination): Promise<number> {
-  if (!destination.filters) return 0;
+/** How many of a staged batch's rows the write answers skipped without a request: its filter's, and those it has nothing to send for. */
+async function leftOutOf(deps: EngineDeps, runId: string, syncName: string, batchNo: number, operation: WriteOperation, destination: Destination): Promise<number> {
+  if (!destination.filters && !destination.sendsNothingFor) return 0;
   const records = await readBatchRecords(deps.state, runId, syncName, batchNo);
-  return records.filter((record) => destination.filters?.(operation, { key: record.key, fields: JSON.parse(record.payload) as Record<string, Value> })).length;
+  return records.filter((staged) => {
+    const record = { key: staged.key, fields: JSON.parse(staged.payload) as Record<string, Value>, destinationId: staged.destinationId };
+    return destination.filters?.(operation, record) === true || destination.sendsNothingFor?.(operation, record) === true;
+  }).length;
 }

@@ -194,6 +194,7 @@ function toOutcome(result: RecordResult): BatchOutcome {
         reason: result.reason,
         ...(result.destinationId ? { destinationId: result.destinationId } : {}),
         ...(result.filtered ? { filtered: true as const } : {}),
+        ...(result.nothingToDelete ? { nothingToDelete: true as const } : {}),
       };
     case 'rejected':
       return { key: result.key, status: 'rejected', error: result.error };

@@ -69,6 +69,8 @@ export interface BatchOutcome {
   reason?: string;
   /** Skipped by the sync's own filter, not by the mode: never committed (see RecordResult). */
   filtered?: true;
+  /** A delete with nothing of this sync's to delete (nothingToDelete): its key is dropped. */
+  nothingToDelete?: true;
   error?: { code: string; message: string; fields: string[] };
 }
 
@@ -282,8 +284,8 @@ export async function commitBatch(
       }
       if (outcome.status === 'skipped') {
         skipped++;
-        // A delete skipped as having no stored id (nothingToDelete) has nothing left to hold the key for.
-        const nothingStored = operation === 'delete' && !record.destinationId;
+        // A delete skipped as having nothing to delete (nothingToDelete) has nothing left to hold the key for.
+        const nothingStored = operation === 'delete' && (!record.destinationId || outcome.nothingToDelete === true);
         if (!(commitsSkipped(operation) || nothingStored) || outcome.filtered) continue;
       } else {
         synced++;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { MetaAudienceDestination } from '../../src/destinations/meta';
 import { DestinationTransientError } from '../../src/errors';
+import { previewRun } from '../../src/engine';
 import { startSync } from '../../src/temporal/startSync';
 import { useMessagingFixture } from '../support/slackFixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
@@ -70,6 +71,29 @@ describe('Meta Custom Audiences destination through facebook-nodejs-business-sdk
       expect(members()).toEqual([]);
       expect(usersCalls().map((r) => `${r.method} ${r.rows}`)).toEqual(['POST 1', 'DELETE 1']);
       expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 0 }, apiCalls: 0 });
+    });
+  });
+
+  it('a mirror delete of an opted-out row (no member left) sends nothing and counts skipped, not deleted, as its dry run says', async () => {
+    fx.project.write(`syncs/${SYNC}.yaml`, fx.project.read(`syncs/${SYNC}.yaml`).replace(/  - \{ from: id, to: EXTERN_ID \}\n/, ''));
+    // Initech at-risk too: the model keeps a row when Acme leaves it.
+    await fx.project.sql(`UPDATE accounts SET segment = 'at-risk' WHERE name = 'Initech'`);
+    const taskQueue = uniqueTaskQueue('meta-optout-leaves');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      await run(taskQueue);
+      await fx.project.sql(`UPDATE account_contacts SET email = NULL, phone = NULL, country = NULL WHERE account_id = 1`);
+      await run(taskQueue);
+      expect(members()).toHaveLength(1);
+      // Acme leaves the model: its member went with the opt-out, so there is nothing to remove.
+      await fx.project.sql(`UPDATE accounts SET segment = 'healthy' WHERE name = 'Acme'`);
+      expect(await previewRun(fx.project.deps, SYNC, false)).toMatchObject({ removed: 1, skipped: 1, apiCalls: 0 });
+      const summary = await run(taskQueue);
+      expect(summary).toMatchObject({ status: 'succeeded', counts: { removed: 1, deleted: 0, skipped: 1 }, apiCalls: 0 });
+      const [result] = await fx.project.deps.state.selectFrom('record_results').select(['key', 'status', 'error_message']).where('run_id', '=', summary.runId).execute();
+      expect(result).toMatchObject({ key: '1', status: 'skipped', error_message: expect.stringMatching(/^nothing to delete: /) });
+      expect(usersCalls().map((r) => `${r.method} ${r.rows}`)).toEqual(['POST 2', 'DELETE 1']);
+      // Its key left the snapshot: the next run has nothing to remove again.
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { removed: 0, synced: 0, skipped: 0 }, apiCalls: 0 });
     });
   });
 
