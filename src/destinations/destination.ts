@@ -190,6 +190,12 @@ export interface Destination {
    */
   sendsNothingFor?(operation: WriteOperation, record: PlannedRecord): boolean;
   /**
+   * The look-ups a batch of these records makes besides its writes whose answers the worker then keeps
+   * for later batches (HubSpot's property describe for date text), by name: none this process holds
+   * already. Asked by the dry run, which counts each name once per run.
+   */
+  lookupsFor?(operation: WriteOperation, records: readonly PlannedRecord[]): readonly string[];
+  /**
    * Writes one batch with one verb, answering one result per record:
    * upsert = create or update by external id; update = only existing records (others skipped);
    * insert = only new records (existing skipped); delete = remove records backflow synced before

@@ -7,6 +7,7 @@ import {
   type Destination,
   type DestinationLimits,
   type DestinationRecord,
+  type PlannedRecord,
   type RecordResult,
   type TargetCheckInput,
   type TargetIssue,
@@ -187,8 +188,8 @@ export class HubspotDestination implements Destination {
     return { issues, enumerations };
   }
 
-  private async describe(): Promise<PropertyInfo[]> {
-    const calls = { count: 0 };
+  /** `calls`: the write's count, when a write asks (its date types). */
+  private async describe(calls: { count: number } = { count: 0 }): Promise<PropertyInfo[]> {
     const answer = await this.request(`read the properties of ${this.target.object}`, calls, () =>
       this.properties.getAllWithHttpInfo(this.target.object),
     );
@@ -202,7 +203,7 @@ export class HubspotDestination implements Destination {
     }
     const calls = { count: 0, ...(context?.stopRequested ? { stopRequested: context.stopRequested } : {}) };
     try {
-      const types = operation === 'delete' ? undefined : await this.dateTypes(records);
+      const types = operation === 'delete' ? undefined : await this.dateTypes(records, calls);
       const sent = types ? records.map((record) => ({ ...record, fields: withDateForms(record.fields, types) })) : records;
       const answers = await this.answer(operation, sent, calls, context);
       return { results: records.map((record) => answers.get(record.key) ?? missing(record)), apiCalls: calls.count };
@@ -211,17 +212,27 @@ export class HubspotDestination implements Destination {
     }
   }
 
-  /** The object's date and datetime properties, when a record carries date text (else none is asked for). */
-  private async dateTypes(records: readonly DestinationRecord[]): Promise<ReadonlyMap<string, DatePropertyType> | undefined> {
-    if (!records.some((record) => Object.values(record.fields).some(looksLikeDate))) return undefined;
-    const cached = dateTypesCache.get(this.cacheKey);
-    if (cached !== undefined && Date.now() - cached.at < DATE_TYPES_TTL_MS) return cached.types;
+  /** A batch carrying date text describes the object's properties, unless this worker holds them already (see dateTypes). */
+  lookupsFor(operation: WriteOperation, records: readonly PlannedRecord[]): readonly string[] {
+    return operation !== 'delete' && carriesDates(records) && this.cachedDateTypes() === undefined ? [`describe ${this.target.object}`] : [];
+  }
+
+  /** The object's date and datetime properties, when a record carries date text (else none is asked for); the describe counts in `calls`. */
+  private async dateTypes(records: readonly DestinationRecord[], calls: { count: number }): Promise<ReadonlyMap<string, DatePropertyType> | undefined> {
+    if (!carriesDates(records)) return undefined;
+    const cached = this.cachedDateTypes();
+    if (cached !== undefined) return cached;
     const types = new Map<string, DatePropertyType>();
-    for (const property of await this.describe()) {
+    for (const property of await this.describe(calls)) {
       if (property.type === 'date' || property.type === 'datetime') types.set(property.name, property.type);
     }
     dateTypesCache.set(this.cacheKey, { at: Date.now(), types });
     return types;
+  }
+
+  private cachedDateTypes(): ReadonlyMap<string, DatePropertyType> | undefined {
+    const cached = dateTypesCache.get(this.cacheKey);
+    return cached !== undefined && Date.now() - cached.at < DATE_TYPES_TTL_MS ? cached.types : undefined;
   }
 
   private async answer(operation: WriteOperation, records: readonly DestinationRecord[], calls: { count: number }, context: WriteContext | undefined): Promise<Map<string, RecordResult>> {
@@ -477,6 +488,10 @@ export class HubspotDestination implements Destination {
  */
 function storedIdOf(record: DestinationRecord): string | null {
   return record.idObject === undefined ? record.destinationId : null;
+}
+
+function carriesDates(records: ReadonlyArray<Pick<DestinationRecord, 'fields'>>): boolean {
+  return records.some((record) => Object.values(record.fields).some(looksLikeDate));
 }
 
 function missing(record: DestinationRecord): RecordResult {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Destination } from '../destinations/destination';
+import type { Destination, PlannedRecord } from '../destinations/destination';
 import type { WriteOperation } from '../destinations/modes';
 import type { Value } from '../sources/source';
 import { readBatchRecords } from '../state/batches';
@@ -28,13 +28,20 @@ export async function previewRun(
     // request budget, or as it paces itself (Slack), whichever is longer. Rows the sync's own filter
     // leaves out (a Slack `when:`), and deletes with nothing to delete, are skipped by the run
     // without a request: so here too.
+    // A look-up the worker keeps the answer of (destination.lookupsFor) is counted once.
     let apiCalls = 0;
     let pacedSeconds = 0;
     let filtered = 0;
+    const lookups = new Set<string>();
     for (const batch of await deps.state.selectFrom('batches').select(['batch_no', 'operation', 'size']).where('run_id', '=', runId).execute()) {
-      const left = await leftOutOf(deps, runId, spec.name, batch.batch_no, batch.operation, destination);
+      const { left, sent } = await plannedOf(deps, runId, spec.name, batch.batch_no, batch.operation, destination);
       filtered += left;
       if (batch.size === left) continue;
+      for (const lookup of destination.lookupsFor?.(batch.operation, sent) ?? []) {
+        if (lookups.has(lookup)) continue;
+        lookups.add(lookup);
+        apiCalls += 1;
+      }
       const cost = destination.costOf?.(batch.operation, batch.size - left) ?? { requests: 1 };
       apiCalls += cost.requests;
       pacedSeconds += cost.seconds ?? 0;
@@ -54,12 +61,24 @@ export async function previewRun(
   }
 }
 
-/** How many of a staged batch's rows the write answers skipped without a request: its filter's, and those it has nothing to send for. */
-async function leftOutOf(deps: EngineDeps, runId: string, syncName: string, batchNo: number, operation: WriteOperation, destination: Destination): Promise<number> {
-  if (!destination.filters && !destination.sendsNothingFor) return 0;
-  const records = await readBatchRecords(deps.state, runId, syncName, batchNo);
-  return records.filter((staged) => {
-    const record = { key: staged.key, fields: JSON.parse(staged.payload) as Record<string, Value>, destinationId: staged.destinationId };
-    return destination.filters?.(operation, record) === true || destination.sendsNothingFor?.(operation, record) === true;
-  }).length;
+/**
+ * How many of a staged batch's rows the write answers skipped without a request (its filter's, and
+ * those it has nothing to send for), and the rest, where the destination asks about rows at all.
+ */
+async function plannedOf(
+  deps: EngineDeps,
+  runId: string,
+  syncName: string,
+  batchNo: number,
+  operation: WriteOperation,
+  destination: Destination,
+): Promise<{ left: number; sent: PlannedRecord[] }> {
+  if (!destination.filters && !destination.sendsNothingFor && !destination.lookupsFor) return { left: 0, sent: [] };
+  const records = (await readBatchRecords(deps.state, runId, syncName, batchNo)).map((staged) => ({
+    key: staged.key,
+    fields: JSON.parse(staged.payload) as Record<string, Value>,
+    destinationId: staged.destinationId,
+  }));
+  const sent = records.filter((record) => destination.filters?.(operation, record) !== true && destination.sendsNothingFor?.(operation, record) !== true);
+  return { left: records.length - sent.length, sent };
 }

@@ -2,7 +2,9 @@
  * The HubSpot destination end to end: real Temporal dev server + worker, the demo warehouse, and the
  * HubSpot sandbox spoken to by the official @hubspot/api-client.
  */
+import { PropertyCreateFieldTypeEnum, PropertyCreateTypeEnum } from '@hubspot/api-client/lib/codegen/crm/properties';
 import type { SyncMode } from '../../src/destinations/modes';
+import { previewRun } from '../../src/engine';
 import { startSync } from '../../src/temporal/startSync';
 import { backflow } from '../support/cli';
 import { useHubspotFixture } from '../support/hubspotFixture';
@@ -70,6 +72,33 @@ describe('upsert into HubSpot companies by external_id', () => {
       const requestsBefore = fx.hubspot.requests().length;
       expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 0 }, apiCalls: 0 });
       expect(fx.hubspot.requests()).toHaveLength(requestsBefore);
+    });
+  });
+
+  it('counts the date-property describe a batch carrying dates makes, in the run and in the dry run before it', async () => {
+    await fx.client.crm.properties.coreApi.create('companies', {
+      name: 'renewal_date',
+      label: 'Renewal date',
+      type: PropertyCreateTypeEnum.Date,
+      fieldType: PropertyCreateFieldTypeEnum.Date,
+      groupName: 'companyinformation',
+    });
+    setSync((text) => text.replace('SELECT id, name, health, segment, mrr', "SELECT id, name, health, segment, mrr, DATE '2026-06-30' AS renewal").replace('  - { from: mrr, to: mrr }', '  - { from: mrr, to: mrr }\n  - { from: renewal, to: renewal_date }'));
+    const requestsBefore = fx.hubspot.requests().length;
+    // One describe of the companies' properties (the date's form), one upsert.
+    expect(await previewRun(fx.project.deps, SYNC, false)).toMatchObject({ added: 4, apiCalls: 2 });
+    const taskQueue = uniqueTaskQueue('hubspot-date-describe');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      const summary = await run(taskQueue);
+      const made = fx.hubspot.requests().slice(requestsBefore);
+      expect(made.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /crm/v3/properties/companies', 'POST /crm/v3/objects/companies/batch/upsert']);
+      expect(summary).toMatchObject({ status: 'succeeded', counts: { synced: 4 }, apiCalls: made.length });
+      expect(fx.hubspot.records('companies')[0]?.properties).toMatchObject({ renewal_date: '2026-06-30' });
+
+      // The worker keeps the types a while: the next run's batch asks for none, and its dry run counts none.
+      await fx.project.sql(fx.project.read('changes.sql'));
+      expect(await previewRun(fx.project.deps, SYNC, false)).toMatchObject({ changed: 2, apiCalls: 1 });
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 2 }, apiCalls: 1 });
     });
   });
 

@@ -72,13 +72,16 @@ describe('HubSpot values', () => {
         context,
       );
       expect(written.results.map((result) => [result.key, result.status])).toEqual([['a', 'ok'], ['b', 'ok'], ['c', 'ok']]);
+      // The describe and the upsert.
+      expect(written.apiCalls).toBe(2);
       const stored = new Map(sandbox.records('companies').map((record) => [record.properties['external_id'], record.properties]));
       expect(stored.get('a')).toMatchObject({ seen_at: '2024-05-01T12:34:56.123Z', renewal: '2024-05-01', note: '2024-05-01T12:34:56.123456Z' });
       expect(stored.get('b')).toMatchObject({ seen_at: '2024-05-01T12:34:56.123Z', score: '0.0000001' });
       expect(stored.get('c')).toMatchObject({ score: '1000000000000000000000' });
 
       // Another batch (its own destination, as every batch opens one) uses the types already fetched.
-      await destination().write('upsert', [{ key: 'd', fields: { seen_at: '2024-06-01T00:00:00.5Z' }, destinationId: null }], context);
+      const again = await destination().write('upsert', [{ key: 'd', fields: { seen_at: '2024-06-01T00:00:00.5Z' }, destinationId: null }], context);
+      expect(again.apiCalls).toBe(1);
       const propertyReads = sandbox.requests().filter((request) => request.path.includes('/properties/'));
       expect(propertyReads).toHaveLength(1);
     });
