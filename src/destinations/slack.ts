@@ -7,6 +7,7 @@ import type {
   Destination,
   DestinationLimits,
   DestinationRecord,
+  PlannedRecord,
   RecordError,
   RecordResult,
   TargetCheckInput,
@@ -114,6 +115,25 @@ export class SlackDestination implements Destination {
     return this.target.channel !== undefined ? { requests, seconds: requests / CHANNEL_MESSAGES_PER_SECOND } : { requests };
   }
 
+  /**
+   * A row's message edited (or threaded) where the sync names its channel by a name this process has
+   * not heard the id of yet (from a post's answer) is checked against the channel it is in: one
+   * conversations.list, whose answer later batches reuse (namesChannel). A post earlier in the batch
+   * to that name answers its id.
+   */
+  lookupsFor(operation: WriteOperation, records: readonly PlannedRecord[]): readonly string[] {
+    if (this.target.digest || operation === 'delete' || operation === 'insert') return [];
+    const posted = new Set<string>();
+    for (const record of records) {
+      const named = this.target.channel ?? channelFromRecord(record, this.target.channelFrom);
+      if (named === undefined || this.knownChannelId(named) !== undefined) continue;
+      const name = named.replace(/^#/, '').toLowerCase();
+      if (parseMessageId(record.destinationId) === null) posted.add(name);
+      else if (!posted.has(name)) return ['conversations.list'];
+    }
+    return [];
+  }
+
   /** `when:` leaves the row out of a post, edit or digest; a delete removes the row's message whatever it says. */
   filters(operation: WriteOperation, record: Pick<DestinationRecord, 'key' | 'fields'>): boolean {
     return operation !== 'delete' && this.renderer.render(record).kind === 'skip';
@@ -153,10 +173,10 @@ export class SlackDestination implements Destination {
    * `groups:read`: a public channel's name is still known); undefined without `channels:read`. Raw
    * Slack errors otherwise: callers classify them.
    */
-  private async visibleChannels(): Promise<{ channels: ListedChannel[]; complete: boolean } | undefined> {
+  private async visibleChannels(counted: { calls: number } = { calls: 0 }): Promise<{ channels: ListedChannel[]; complete: boolean } | undefined> {
     for (const [types, complete] of [['public_channel,private_channel', true], ['public_channel', false]] as const) {
       try {
-        return { channels: await this.listChannels(types), complete };
+        return { channels: await this.listChannels(types, counted), complete };
       } catch (err) {
         if (!lacksScope(err)) throw err;
       }
@@ -245,12 +265,12 @@ export class SlackDestination implements Destination {
     const counted = { calls: 0 };
     let channel: string | undefined = pending.channelId;
     try {
-      channel ??= await this.channelId(pending.channel);
+      channel ??= await this.channelId(pending.channel, counted);
     } catch (err) {
       throwIfBatchFailure(err, 'conversations.list');
-      return { id: undefined, calls: 0 };
+      return { id: undefined, calls: counted.calls };
     }
-    if (channel === undefined) return { id: undefined, calls: 0 };
+    if (channel === undefined) return { id: undefined, calls: counted.calls };
     const oldest = String(Math.floor(pending.at / 1000) - RECOVERY_SKEW_SECONDS);
     let id: string | undefined;
     await this.readMessages({ channel, ...(threadTs ? { threadTs } : {}), oldest }, counted, (m) => {
@@ -317,34 +337,38 @@ export class SlackDestination implements Destination {
     if (CHANNEL_ID.test(channel)) return { same: channel === id, calls: 0 };
     const learned = learnedChannelIds.get(this.nameKey(channel));
     if (learned !== undefined) return { same: learned === id, calls: 0 };
-    const listed = this.channelIds === undefined;
+    const counted = { calls: 0 };
     try {
-      const found = await this.channelId(channel);
+      const found = await this.channelId(channel, counted);
       if (found !== undefined) learnedChannelIds.set(this.nameKey(channel), found);
-      return { same: found === undefined || found === id, calls: listed ? 1 : 0 };
+      return { same: found === undefined || found === id, calls: counted.calls };
     } catch {
-      return { same: true, calls: listed ? 1 : 0 };
+      return { same: true, calls: counted.calls };
     }
   }
 
-  /** A channel's id from its id or name (raw Slack errors: callers classify them). */
-  private async channelId(ref: string): Promise<string | undefined> {
+  /** A channel's id from its id or name (raw Slack errors: callers classify them); its list requests count in `counted`. */
+  private async channelId(ref: string, counted: { calls: number }): Promise<string | undefined> {
     if (/^[CGD][A-Z0-9]{2,}$/.test(ref)) return ref;
     // Known from an earlier post's answer: no conversations.list, which needs channels:read.
     const known = this.knownChannelId(ref);
     if (known !== undefined) return known;
     if (!this.channelIds) {
       // What the token cannot list stays unknown (undefined), as if the name were not found.
-      this.channelIds = new Map(((await this.visibleChannels())?.channels ?? []).map((c) => [c.name, c.id]));
+      this.channelIds = new Map(((await this.visibleChannels(counted))?.channels ?? []).map((c) => [c.name, c.id]));
     }
     return this.channelIds.get(ref.replace(/^#/, ''));
   }
 
-  /** Every channel of `types` the app can see (raw Slack errors: callers classify them). */
-  private async listChannels(types = 'public_channel,private_channel'): Promise<ListedChannel[]> {
+  /**
+   * Every channel of `types` the app can see (raw Slack errors: callers classify them). Each page is a
+   * request of the run's, one Slack refuses (missing_scope) too: counted in `counted`.
+   */
+  private async listChannels(types: string, counted: { calls: number }): Promise<ListedChannel[]> {
     const channels: ListedChannel[] = [];
     let cursor: string | undefined;
     do {
+      counted.calls++;
       // 999: Slack's reference asks for "an integer under 1000" (its pagination guide says at most 1000).
       const page = await this.client.conversations.list({ types, limit: 999, ...(cursor ? { cursor } : {}) });
       for (const c of page.channels ?? []) {
@@ -624,7 +648,7 @@ class BatchWriter {
   }
 }
 
-function channelFromRecord(record: DestinationRecord, field: string | undefined): string | undefined {
+function channelFromRecord(record: Pick<DestinationRecord, 'fields'>, field: string | undefined): string | undefined {
   if (field === undefined) return undefined;
   const value = record.fields[field];
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;

@@ -9,6 +9,7 @@ import { openStateStore } from '../../src/state/database';
 import type { FaultKind } from '../../src/sandbox/faults';
 import { previewRun } from '../../src/engine';
 import { startSync } from '../../src/temporal/startSync';
+import { backflow, expectSucceeded } from '../support/cli';
 import { useMessagingFixture } from '../support/slackFixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 import { rejectionOf } from '../support/rejection';
@@ -91,6 +92,25 @@ describe('Slack destination through @slack/web-api against the Slack sandbox', (
       expect(await previewRun(fx.project.deps, SYNC, false)).toMatchObject({ added: 3, changed: 1, skipped: 2, apiCalls: 2, estimatedSeconds: 2 });
       expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { added: 3, changed: 1, synced: 2, skipped: 2 }, apiCalls: 2 });
     });
+  });
+
+  it('a dry run of a --full run counts the channel-name look-up its edits make in a fresh process, as the run then makes', async () => {
+    const cli = async (...args: string[]) => {
+      const result = await backflow(['run', SYNC, '--json', '--project', fx.project.dir, ...args], fx.project.env);
+      expectSucceeded(result);
+      return JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { counts: Record<string, number>; apiCalls: number };
+    };
+    expect(await cli()).toMatchObject({ counts: { synced: 1, created: 1 }, apiCalls: 1 });
+    await fx.project.sql(fx.project.read('changes.sql'));
+    // Each command is a new process, which has not heard #cs-alerts's id from a post: Acme's edit
+    // first looks the name up (is its message still in the channel the sync names?).
+    const requestsBefore = fx.slack.requests().length;
+    expect(await cli('--dry-run', '--full')).toMatchObject({ counts: { added: 3, changed: 1 }, apiCalls: 3 });
+    expect(fx.slack.requests()).toHaveLength(requestsBefore);
+    const full = await cli('--full');
+    const made = fx.slack.requests().slice(requestsBefore).map((r) => r.method);
+    expect(made.filter((method) => method !== 'auth.test')).toEqual(['conversations.list', 'chat.update', 'chat.postMessage']);
+    expect(full).toMatchObject({ counts: { synced: 2, created: 1, updated: 1 }, apiCalls: 3 });
   });
 
   it('a digest dry run counts no request for a batch whose rows the `when:` filter all leaves out', async () => {
@@ -257,6 +277,28 @@ describe('Slack destination through @slack/web-api against the Slack sandbox', (
       await Promise.all(stores.map((store) => store.destroy()));
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("counts every conversations.list request an edit's channel-name look-up makes (no groups:read: refused, then public channels only)", async () => {
+    // An app for public channels: it may list them, not private ones.
+    fx.slack.setScopes(['chat:write', 'channels:read']);
+    const posted = await new WebClient(fx.slack.token, { slackApiUrl: fx.slack.apiUrl }).chat.postMessage({ channel: '#cs-alerts', text: 'Acme is at 38' });
+    const destination = new SlackDestination(
+      { type: 'slack', token: fx.slack.token, apiUrl: fx.slack.apiUrl },
+      { connection: 'slack', channel: '#cs-alerts', template: '{{ name }} is at {{ health }}', onChange: 'update' },
+      new LocalChannelPacer(0),
+    );
+    const before = fx.slack.requests().length;
+    const context = { syncName: 'scopes', runId: 'r', batchId: 'r#1', checkpoint: null, saveCheckpoint: async () => {} };
+    const written = await destination.write('upsert', [{ key: '1', fields: { name: 'Acme', health: 30 }, destinationId: `${posted.channel}:${posted.ts}` }], context);
+    const made = fx.slack.requests().slice(before);
+    expect(made.map((r) => [r.method, r.status, r.error ?? null])).toEqual([
+      ['conversations.list', 200, 'missing_scope'],
+      ['conversations.list', 200, null],
+      ['chat.update', 200, null],
+    ]);
+    expect(written).toMatchObject({ results: [{ key: '1', status: 'ok', created: false }], apiCalls: 3 });
+    expect(fx.slack.messages('#cs-alerts').map((m) => m.text)).toEqual(['Acme is at 30']);
   });
 
   it('validate checks the channel against the workspace, and (offline too) the template variables against the mappings', async () => {
