@@ -108,11 +108,14 @@ export class SlackDestination implements Destination {
   /**
    * A message (post, edit, or thread reply; a delete) per row, or one digest per batch. Paced a
    * second apart per channel: with a fixed channel that sets the time; with channelFrom it depends on
-   * how the rows spread over channels, so no time is given.
+   * how the rows spread over channels, so no time is given. A delete with onChange: thread first reads
+   * the message's thread (not paced) for the follow-ups to delete with it, which only Slack knows of.
    */
   costOf(operation: WriteOperation, records: number): BatchCost {
-    const requests = this.target.digest && operation !== 'delete' ? 1 : records;
-    return this.target.channel !== undefined ? { requests, seconds: requests / CHANNEL_MESSAGES_PER_SECOND } : { requests };
+    const messages = this.target.digest && operation !== 'delete' ? 1 : records;
+    const threadReads = operation === 'delete' && this.target.onChange === 'thread' ? records : 0;
+    const requests = messages + threadReads;
+    return this.target.channel !== undefined ? { requests, seconds: messages / CHANNEL_MESSAGES_PER_SECOND } : { requests };
   }
 
   /**

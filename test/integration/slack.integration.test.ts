@@ -113,6 +113,29 @@ describe('Slack destination through @slack/web-api against the Slack sandbox', (
     expect(full).toMatchObject({ counts: { synced: 2, created: 1, updated: 1 }, apiCalls: 3 });
   });
 
+  it('a mirror dry run with onChange: thread counts the thread read each deleted message takes, as the run then makes', async () => {
+    fx.project.write(FILE, fx.project.read(FILE).replace('onChange: update', 'onChange: thread').replace('mode: upsert', 'mode: mirror'));
+    const taskQueue = uniqueTaskQueue('slack-thread-mirror');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      await fx.project.sql(`UPDATE accounts SET segment = 'at-risk' WHERE name = 'Initech'`);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 2, created: 2 } });
+      // Acme's health changes: a follow-up in its thread.
+      await fx.project.sql(`UPDATE accounts SET health = 30 WHERE name = 'Acme'`);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 1, updated: 1 }, apiCalls: 1 });
+      // Both leave the model: each message's thread is read for its follow-ups, which go first.
+      await fx.project.sql(`DELETE FROM accounts WHERE name IN ('Acme', 'Initech')`);
+      const preview = await previewRun(fx.project.deps, SYNC, false);
+      const before = fx.slack.requests().length;
+      const summary = await run(taskQueue);
+      const made = fx.slack.requests().slice(before).map((r) => r.method);
+      expect(made.sort()).toEqual(['chat.delete', 'chat.delete', 'chat.delete', 'conversations.replies', 'conversations.replies']);
+      expect(summary).toMatchObject({ status: 'succeeded', counts: { removed: 2, deleted: 2 }, apiCalls: 5 });
+      expect(fx.slack.messages('#cs-alerts')).toEqual([]);
+      // The follow-ups cannot be known without asking Slack; the thread reads and the deletes can.
+      expect(preview).toMatchObject({ removed: 2, apiCalls: 4 });
+    });
+  });
+
   it('a digest dry run counts no request for a batch whose rows the `when:` filter all leaves out', async () => {
     fx.project.write(FILE, fx.project.read(FILE).replace("equals: at-risk", "equals: churned").replace('  onChange: update', '  digest: { title: "Accounts at risk" }'));
     expect(await previewRun(fx.project.deps, SYNC, false)).toMatchObject({ added: 4, skipped: 4, apiCalls: 0 });
