@@ -185,8 +185,8 @@ export interface Destination {
   filters?(operation: WriteOperation, record: Pick<DestinationRecord, 'key' | 'fields'>): boolean;
   /**
    * Whether a write with this verb answers this record without a request whatever the destination
-   * holds (a delete with no stored id: nothingToDelete). Asked by the dry run, which counts the row
-   * skipped and its batch's requests without it, as the run does.
+   * holds, by its stored id alone (a delete with none: nothingToDelete; a Slack edit with no message).
+   * Asked by the dry run, which counts the row skipped and its batch's requests without it, as the run does.
    */
   sendsNothingFor?(operation: WriteOperation, record: PlannedRecord): boolean;
   /**

@@ -137,6 +137,16 @@ export class SlackDestination implements Destination {
     return [];
   }
 
+  /**
+   * What the write answers skipped by the row's stored message alone: update mode has none to edit,
+   * insert mode posted it already, a delete has none of the row's own (never posted, or a digest's).
+   */
+  sendsNothingFor(operation: WriteOperation, record: PlannedRecord): boolean {
+    if (this.target.digest) return false;
+    const posted = parseMessageId(record.destinationId) !== null;
+    return operation === 'insert' ? posted : (operation === 'update' || operation === 'delete') && !posted;
+  }
+
   /** `when:` leaves the row out of a post, edit or digest; a delete removes the row's message whatever it says. */
   filters(operation: WriteOperation, record: Pick<DestinationRecord, 'key' | 'fields'>): boolean {
     return operation !== 'delete' && this.renderer.render(record).kind === 'skip';

@@ -136,6 +136,27 @@ describe('Slack destination through @slack/web-api against the Slack sandbox', (
     });
   });
 
+  it('an update-mode dry run counts no message for a row that has none to edit, an insert-mode one none for a row posted already (the run skips them without a request)', async () => {
+    const taskQueue = uniqueTaskQueue('slack-update-dry-run');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      await fx.project.sql(`UPDATE accounts SET segment = 'at-risk' WHERE name = 'Initech'`);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 2, created: 2 }, apiCalls: 2 });
+      // Update mode edits Acme's and Initech's messages; Umbrella, turned at-risk, has none to edit,
+      // and Globex is left out by `when:`.
+      fx.project.write(FILE, fx.project.read(FILE).replace('mode: upsert', 'mode: update'));
+      await fx.project.sql(`UPDATE accounts SET health = 20, segment = 'at-risk' WHERE name IN ('Acme', 'Initech', 'Umbrella')`);
+      expect(await previewRun(fx.project.deps, SYNC, false)).toMatchObject({ added: 2, changed: 2, skipped: 2, apiCalls: 2, estimatedSeconds: 2 });
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { added: 2, changed: 2, synced: 2, updated: 2, skipped: 2 }, apiCalls: 2 });
+      expect(alerts().map((a) => a.text)).toEqual(["Acme's health dropped to 20 (at-risk)", "Initech's health dropped to 20 (at-risk)"]);
+
+      // A --full run in insert mode posts Umbrella's first message, and leaves the two posted alone.
+      fx.project.write(FILE, fx.project.read(FILE).replace('mode: update', 'mode: insert'));
+      expect(await previewRun(fx.project.deps, SYNC, true)).toMatchObject({ skipped: 3, apiCalls: 1, estimatedSeconds: 1 });
+      const full = await (await startSync(fx.temporal.client, SYNC, { taskQueue, full: true })).result();
+      expect(full).toMatchObject({ status: 'succeeded', counts: { synced: 1, created: 1, skipped: 3 }, apiCalls: 1 });
+    });
+  });
+
   it('a digest dry run counts no request for a batch whose rows the `when:` filter all leaves out', async () => {
     fx.project.write(FILE, fx.project.read(FILE).replace("equals: at-risk", "equals: churned").replace('  onChange: update', '  digest: { title: "Accounts at risk" }'));
     expect(await previewRun(fx.project.deps, SYNC, false)).toMatchObject({ added: 4, skipped: 4, apiCalls: 0 });
