@@ -174,9 +174,11 @@ export interface Destination {
   /**
    * What one batch of `records` records with this verb costs, for the dry-run estimate: the requests
    * it makes (default 1), and `seconds` when the destination paces those requests itself rather than
-   * by `limits.requestsPerSecond` (Slack: a message a second per channel).
+   * by `limits.requestsPerSecond` (Slack: a message a second per channel). `planned`: the records
+   * themselves, when the dry run read them (for a destination that asks about rows: filters,
+   * sendsNothingFor, lookupsFor), less those left out.
    */
-  costOf?(operation: WriteOperation, records: number): BatchCost;
+  costOf?(operation: WriteOperation, records: number, planned?: readonly PlannedRecord[]): BatchCost;
   /**
    * Whether the sync's own filter (a Slack `when:`) leaves this row out of a write with this verb:
    * the write answers it `skipped`, `filtered`, without a request. Asked by the dry run, so its

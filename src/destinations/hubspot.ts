@@ -105,9 +105,13 @@ export class HubspotDestination implements Destination {
     return Promise.resolve(this.emailKeys);
   }
 
-  /** Update and insert first read which keys exist (update: those without a stored id). */
-  costOf(operation: WriteOperation): BatchCost {
-    return { requests: operation === 'update' || operation === 'insert' ? 2 : 1 };
+  /**
+   * Update and insert first read which keys exist — update only those without a stored id, so a batch
+   * whose records all have one (known when the dry run read them) is updated by its ids alone.
+   */
+  costOf(operation: WriteOperation, _records: number, planned?: readonly PlannedRecord[]): BatchCost {
+    if (operation === 'update') return { requests: planned !== undefined && planned.every((record) => record.destinationId !== null) ? 1 : 2 };
+    return { requests: operation === 'insert' ? 2 : 1 };
   }
   private readonly client: Client;
   private readonly objects: Client['crm']['objects']['batchApi'];

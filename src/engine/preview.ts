@@ -37,12 +37,12 @@ export async function previewRun(
       const { left, sent } = await plannedOf(deps, runId, spec.name, batch.batch_no, batch.operation, destination);
       filtered += left;
       if (batch.size === left) continue;
-      for (const lookup of destination.lookupsFor?.(batch.operation, sent) ?? []) {
+      for (const lookup of (sent && destination.lookupsFor?.(batch.operation, sent)) ?? []) {
         if (lookups.has(lookup)) continue;
         lookups.add(lookup);
         apiCalls += 1;
       }
-      const cost = destination.costOf?.(batch.operation, batch.size - left) ?? { requests: 1 };
+      const cost = destination.costOf?.(batch.operation, batch.size - left, sent) ?? { requests: 1 };
       apiCalls += cost.requests;
       pacedSeconds += cost.seconds ?? 0;
     }
@@ -72,8 +72,8 @@ async function plannedOf(
   batchNo: number,
   operation: WriteOperation,
   destination: Destination,
-): Promise<{ left: number; sent: PlannedRecord[] }> {
-  if (!destination.filters && !destination.sendsNothingFor && !destination.lookupsFor) return { left: 0, sent: [] };
+): Promise<{ left: number; sent?: PlannedRecord[] }> {
+  if (!destination.filters && !destination.sendsNothingFor && !destination.lookupsFor) return { left: 0 };
   const records = (await readBatchRecords(deps.state, runId, syncName, batchNo)).map((staged) => ({
     key: staged.key,
     fields: JSON.parse(staged.payload) as Record<string, Value>,

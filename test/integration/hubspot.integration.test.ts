@@ -220,6 +220,20 @@ describe('HubSpot sync modes', () => {
     });
   });
 
+  it('an update-mode dry run counts no look-up for a batch whose companies all have stored ids, as the run makes none', async () => {
+    const taskQueue = uniqueTaskQueue('hubspot-update-dry-run');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { created: 4 }, apiCalls: 1 });
+      setMode('update');
+      await fx.project.sql(fx.project.read('changes.sql'));
+      // Both changed companies were written by this sync: updated by their ids, nothing to read first.
+      expect(await previewRun(fx.project.deps, SYNC, false)).toMatchObject({ changed: 2, apiCalls: 1 });
+      const before = fx.hubspot.requests().length;
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { synced: 2, updated: 2 }, apiCalls: 1 });
+      expect(fx.hubspot.requests().slice(before).map((r) => r.path)).toEqual(['/crm/v3/objects/companies/batch/update']);
+    });
+  });
+
   it('update reads by external_id first, updates only companies that exist, and skips the rest with a reason', async () => {
     setMode('update');
     const acmeId = await createCompany({ name: 'Acme (old)', external_id: '1' });
