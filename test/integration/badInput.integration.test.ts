@@ -129,17 +129,18 @@ describe('a PostgreSQL state store that never answers', () => {
   });
 });
 
+/** The run's invalid rows as the store recorded them. */
+async function invalidResults() {
+  return fx.project.deps.state.selectFrom('record_results').select(['key', 'status', 'error_code', 'error_message']).where('status', '=', 'invalid').execute();
+}
+
 describe('a value the warehouse holds but no destination can take (an infinite date)', () => {
   it('makes that row invalid, naming row, column and value; the other rows sync and the run is partial', async () => {
     edit(SYNC_FILE, 'SELECT id, name, health', "SELECT id, CASE WHEN id = 2 THEN DATE 'infinity' ELSE DATE '2026-11-01' END AS name, health");
     const result = await run('--json');
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stdout)).toMatchObject({ status: 'partial', counts: { extracted: 4, invalid: 1, synced: 3 } });
-    const failed = await fx.project.deps.state
-      .selectFrom('record_results')
-      .select(['key', 'status', 'error_code', 'error_message'])
-      .where('status', '=', 'invalid')
-      .execute();
+    const failed = await invalidResults();
     expect(failed).toEqual([{ key: '2', status: 'invalid', error_code: 'UNREADABLE_VALUE', error_message: 'row 2: column name: cannot read "5881580-07-11" as date' }]); // DuckDB's node API renders DATE 'infinity' so
   });
 
@@ -149,11 +150,7 @@ describe('a value the warehouse holds but no destination can take (an infinite d
     const result = await run('--json');
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stdout)).toMatchObject({ status: 'partial', counts: { extracted: 4, invalid: 1, synced: 3 } });
-    const failed = await fx.project.deps.state
-      .selectFrom('record_results')
-      .select(['key', 'status', 'error_code', 'error_message'])
-      .where('status', '=', 'invalid')
-      .execute();
+    const failed = await invalidResults();
     expect(failed).toEqual([
       {
         key: '2',
