@@ -10,6 +10,7 @@ import { pruneRecordResults, type PruneResult } from './retention';
 import { opsDb } from './schema';
 import { deliverOwedWriteBacks } from './owedWriteBacks';
 import { closeAbandonedRuns } from './abandonedRuns';
+import { resolveRemovedSyncs } from './removedSyncs';
 import type { RunWorkflowStatus } from '../engine/startRun';
 
 /** Scheduled fires a sync may miss in a row (no completed run since) before it is stale. */
@@ -125,7 +126,8 @@ async function syncsOwedAlerts(deps: EngineDeps): Promise<string[]> {
  * retention, deliver alerts still owed to a channel (every sync's), and alert on scheduled syncs that
  * have missed `staleAfter` of their scheduled fires since their last completed run (resolving when
  * they have not). An invalid sync file does not stop the checks of the other syncs; it is reported
- * (reportInvalidSyncs). An invalid backflow.yaml fails the whole of it.
+ * (reportInvalidSyncs). A sync deleted from the project has its incidents resolved (resolveRemovedSyncs).
+ * An invalid backflow.yaml fails the whole of it.
  */
 export async function runMaintenance(
   deps: EngineDeps,
@@ -144,6 +146,7 @@ export async function runMaintenance(
   const invalid = await reportInvalidSyncs(deps, project, now);
   const stale: string[] = [];
   const alertDeps = { state: deps.state, logger: deps.logger, env: deps.env ?? process.env, now: () => now };
+  await resolveRemovedSyncs(deps, project, alertDeps);
   // Syncs observed below: applying an observation delivers the sync's owed alerts too.
   const observed = new Set<string>();
   for (const spec of project.syncs.values()) {
