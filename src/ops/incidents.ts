@@ -82,6 +82,24 @@ function runsText(missed: MissedRuns): string {
 }
 
 /**
+ * The resume or schedule change the staleness count starts from, when later than the last success (or
+ * the first run): the latest of them, with what it was. Undefined when the count starts from a run.
+ */
+export function countedFromSchedule(input: {
+  lastSuccessAt: string | undefined;
+  since: string;
+  resumedAt?: string | undefined;
+  scheduledAt?: string | undefined;
+}): { at: string; why: string } | undefined {
+  const runReference = Date.parse(input.lastSuccessAt ?? input.since);
+  const bounds = [
+    { at: input.resumedAt, why: 'the schedule was resumed' },
+    { at: input.scheduledAt, why: 'the schedule took its present form' },
+  ].filter((bound): bound is { at: string; why: string } => bound.at !== undefined && Date.parse(bound.at) > runReference);
+  return bounds.sort((a, b) => Date.parse(b.at) - Date.parse(a.at))[0];
+}
+
+/**
  * Staleness: a scheduled sync that has missed `staleAfter` or more of its scheduled fires since its
  * last completed run (or since its first run, when none completed) and since its schedule was last
  * resumed (fires while it was paused were missed on purpose), counted on its actual schedule: by
@@ -106,12 +124,7 @@ export async function observeStaleness(
   },
 ): Promise<Observation> {
   const runReference = input.lastSuccessAt ?? input.since;
-  // The latest of: the last success, the resume, the schedule's present form.
-  const bounds = [
-    { at: input.resumedAt, why: 'the schedule was resumed' },
-    { at: input.scheduledAt, why: 'the schedule took its present form' },
-  ].filter((bound): bound is { at: string; why: string } => bound.at !== undefined && Date.parse(bound.at) > Date.parse(runReference));
-  const latest = bounds.sort((a, b) => Date.parse(b.at) - Date.parse(a.at))[0];
+  const latest = countedFromSchedule(input);
   const after = new Date(latest?.at ?? runReference);
   const until = new Date(input.now.getTime() - (input.graceMs ?? STALE_GRACE_MS));
   // However large staleAfter is, the count can reach it.

@@ -5,7 +5,7 @@ import type { ScheduleConfig } from '../config/schema';
 import { localFireCounter, STALE_GRACE_MS, type FireCounter } from '../temporal/missedRuns';
 import { applyObservations } from './alerts';
 import type { ScheduleFacts } from '../temporal/scheduleFacts';
-import { observeStaleness } from './incidents';
+import { countedFromSchedule, observeStaleness } from './incidents';
 import { pruneRecordResults, type PruneResult } from './retention';
 import { opsDb } from './schema';
 import { deliverOwedWriteBacks } from './owedWriteBacks';
@@ -170,7 +170,10 @@ export async function runMaintenance(
       graceMs: Math.max(STALE_GRACE_MS, times.lastDurationMs ?? 0),
     });
     if (observation.active) stale.push(spec.name);
-    await applyObservations(alertDeps, spec.name, spec.alerts, [observation]);
+    // Counted from a resume or a new schedule, "not stale" is no recovery: the sync has not completed a
+    // run since it went stale, so an open incident waits for one (observeRun, or this check once it ran).
+    const fromSchedule = countedFromSchedule({ lastSuccessAt: times.lastSuccessAt, since: times.firstStartedAt, resumedAt, scheduledAt });
+    await applyObservations(alertDeps, spec.name, spec.alerts, !observation.active && fromSchedule !== undefined ? [] : [observation]);
     observed.add(spec.name);
   }
   // Alerts still owed for the syncs not observed (paused, unscheduled): their run's failure alert
