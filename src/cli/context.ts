@@ -9,9 +9,13 @@ import { createLogger, type LogFormat } from '../logger';
 import { openStateStore } from '../state/database';
 import { listRuns } from '../state/history';
 
+/** Where the project directory came from, as a directory without backflow.yaml is reported. */
+export type ProjectDirOrigin = '--project' | 'BACKFLOW_PROJECT' | 'cwd';
+
 /** What every command works with: the project, the parsed environment, a logger. */
 export interface CliContext {
   projectDir: string;
+  projectDirOrigin: ProjectDirOrigin;
   env: BackflowEnv;
   logger: Logger;
   stateUrl: string;
@@ -24,10 +28,12 @@ export interface CliContext {
  */
 export function cliContext(options: { project?: string }, logs: { format: LogFormat } = { format: 'text' }): CliContext {
   const env = parseEnv();
+  const projectDirOrigin: ProjectDirOrigin = options.project !== undefined ? '--project' : process.env.BACKFLOW_PROJECT !== undefined ? 'BACKFLOW_PROJECT' : 'cwd';
   const projectDir = path.resolve(options.project ?? process.env.BACKFLOW_PROJECT ?? process.cwd());
   const logger = createLogger(env.LOG_LEVEL, { format: logs.format });
   return {
     projectDir,
+    projectDirOrigin,
     env,
     logger,
     stateUrl: env.BACKFLOW_STATE_URL ?? `sqlite:${path.join(projectDir, '.backflow', 'state.db')}`,
@@ -35,12 +41,23 @@ export function cliContext(options: { project?: string }, logs: { format: LogFor
 }
 
 /**
- * Refuses a directory that is not a project (a wrong `-p`), before anything is written there: the
- * state store would otherwise create `<dir>/.backflow/state.db` and report an empty history.
+ * What to check, by where the directory came from: a user who set BACKFLOW_PROJECT long ago (a
+ * shell profile) and gave no --project was asked whether --project was right.
  */
-export function requireProject(ctx: Pick<CliContext, 'projectDir'>): void {
+const ORIGIN_HINTS: Record<ProjectDirOrigin, string> = {
+  '--project': 'is --project right?',
+  BACKFLOW_PROJECT: 'the directory BACKFLOW_PROJECT names: is it right? --project <dir> overrides it',
+  cwd: 'the current directory, as neither --project nor BACKFLOW_PROJECT was given',
+};
+
+/**
+ * Refuses a directory that is not a project (a wrong `-p` or BACKFLOW_PROJECT), before anything is
+ * written there: the state store would otherwise create `<dir>/.backflow/state.db` and report an
+ * empty history.
+ */
+export function requireProject(ctx: Pick<CliContext, 'projectDir' | 'projectDirOrigin'>): void {
   if (!existsSync(path.join(ctx.projectDir, PROJECT_FILE))) {
-    throw new ConfigError([{ file: PROJECT_FILE, path: '', message: `not found in ${ctx.projectDir} (is --project right?)` }]);
+    throw new ConfigError([{ file: PROJECT_FILE, path: '', message: `not found in ${ctx.projectDir} (${ORIGIN_HINTS[ctx.projectDirOrigin]})` }]);
   }
 }
 

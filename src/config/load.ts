@@ -323,7 +323,7 @@ export function loadProject(dir: string, options: LoadOptions = {}): Project {
   let alerts: AlertsConfig | undefined;
   let recordRetentionMs = durationMs('30d') as number;
   if (!existsSync(path.join(root, PROJECT_FILE))) {
-    issues.push({ file: PROJECT_FILE, path: '', message: `not found in ${root} (is --project right?)` });
+    issues.push({ file: PROJECT_FILE, path: '', message: `not found in ${root}` });
   } else {
     const raw = readYaml(root, PROJECT_FILE, issues);
     if (raw !== undefined) {

@@ -171,6 +171,13 @@ describeStoreIndependent('a wrong project directory, or wrong usage', () => {
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(`backflow.yaml: not found in ${missing} (is --project right?)`);
     }
+    // Given by BACKFLOW_PROJECT, not --project: the message names the variable (validate, prune and
+    // schedules apply too, which read the project before checking it, or asked for a cluster first).
+    for (const args of [['runs', SYNC], ['validate'], ['prune'], ['schedules', 'apply']]) {
+      const result = await backflow(args, { ...noStateUrl(), BACKFLOW_PROJECT: missing, TEMPORAL_ADDRESS: undefined });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`backflow.yaml: not found in ${missing} (the directory BACKFLOW_PROJECT names: is it right? --project <dir> overrides it)`);
+    }
     expect(existsSync(missing)).toBe(false);
     const empty = mkdtempSync(path.join(tmpdir(), 'backflow-empty-'));
     expect((await backflow(['runs', SYNC, '--project', empty], noStateUrl())).code).toBe(1);

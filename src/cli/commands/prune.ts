@@ -1,12 +1,13 @@
 import { loadProject } from '../../config/load';
 import { pruneRecordResults } from '../../ops/retention';
-import { cliContext, engineDeps } from '../context';
+import { cliContext, engineDeps, requireProject } from '../context';
 import { durationOption } from '../options';
 import { logTo } from '../output';
 
 /** `backflow prune [--older-than 30d]`: deletes per-record results past retention now. */
 export async function pruneCommand(options: { project?: string; olderThan?: string; json?: boolean }): Promise<number> {
   const ctx = cliContext(options);
+  requireProject(ctx);
   const olderThanMs = options.olderThan !== undefined ? durationOption('--older-than', options.olderThan) : loadProject(ctx.projectDir, { strict: false }).recordRetentionMs; // another sync's broken file is no reason not to prune
   const deps = await engineDeps(ctx);
   const result = await pruneRecordResults(deps.state, olderThanMs, new Date());

@@ -11,7 +11,7 @@ import {
   resumeSchedule,
   triggerSchedule,
 } from '../../temporal/schedules';
-import { cliContext, type CliContext } from '../context';
+import { cliContext, requireProject, type CliContext } from '../context';
 import { isoDateOption } from '../options';
 import { logTo } from '../output';
 import { noteWithoutWorkers } from '../workerNote';
@@ -71,6 +71,8 @@ export async function schedulesCommand(action: string, sync: string | undefined,
   // `schedules apply <sync>` applied every sync's schedule (and deleted those gone) while naming one.
   else if (sync !== undefined) throw new BackflowError('USAGE', `unexpected argument "${sync}": backflow schedules ${action} takes no sync (it covers every sync)`);
   if (action === 'backfill') backfillWindow(options);
+  // Before the cluster's address, which backflow.yaml may hold: a wrong directory is the problem.
+  if (action === 'apply') requireProject(ctx);
   try {
     return await scheduleAction(ctx, action, options, needSync);
   } catch (err) {

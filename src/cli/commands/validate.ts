@@ -3,7 +3,7 @@ import { checkSync } from '../../engine/check';
 import { openDestination } from '../../engine/context';
 import { alertSecretIssues, resolveSecrets } from '../../config/secrets';
 import { ConfigError, formatConfigIssue, type ConfigIssue } from '../../errors';
-import { cliContext, engineDeps } from '../context';
+import { cliContext, engineDeps, requireProject } from '../context';
 import { logTo } from '../output';
 import { failureLines, type SyncFailure } from '../connectionProblems';
 
@@ -16,6 +16,7 @@ import { failureLines, type SyncFailure } from '../connectionProblems';
 export async function validateCommand(options: { project?: string; offline?: boolean }): Promise<number> {
   const log = logTo(false);
   const ctx = cliContext(options);
+  requireProject(ctx);
   const project = loadProject(ctx.projectDir, { strict: false }); // throws backflow.yaml's problems
   const deps = await engineDeps(ctx);
   const issues: ConfigIssue[] = [];
