@@ -245,6 +245,31 @@ describe('bigquery.query (jobs.query + getQueryResults)', () => {
     expect(rows).toEqual([{ sunday: 1, of_column: 3, saturday_times_ten: 70, weekend: true }]);
   });
 
+  it('casts FLOAT64 to INT64 rounding halfway cases away from zero, as GoogleSQL does, and keeps every other operand exact', async () => {
+    const rows = await client<unknown>(`
+      const [rows] = await bigquery.query({
+        query: "SELECT CAST(2.5 AS INT64) AS up, CAST(-2.5 AS INT64) AS down, CAST(0.5 AS INT64) AS half, SAFE_CAST(score AS INT64) AS of_column, CAST(score * -1 AS INT64) AS negated, CAST(big_id AS INT64) AS big, CAST('9007199254740993' AS INT64) AS from_string, CAST(NUMERIC '-1.5' AS INT64) AS from_numeric, CAST(active AS INT64) AS from_bool FROM analytics.accounts WHERE id = 1",
+        wrapIntegers: true,
+      });
+      return plain(rows);
+    `);
+    // score is 72.5; big_id 9007199254740993 (2^53 + 1, which a DOUBLE cannot hold).
+    const int = (value: string): unknown => ({ BigQueryInt: value });
+    expect(rows).toEqual([
+      {
+        up: int('3'),
+        down: int('-3'),
+        half: int('1'),
+        of_column: int('73'),
+        negated: int('-73'),
+        big: int('9007199254740993'),
+        from_string: int('9007199254740993'),
+        from_numeric: int('-2'),
+        from_bool: int('1'),
+      },
+    ]);
+  });
+
   it('runs DML and reports the affected rows', async () => {
     await sandbox.exec('CREATE TABLE analytics.audit (id BIGINT)');
     const result = await client<{ inserted: unknown; stats: Record<string, unknown>; after: unknown }>(`

@@ -150,9 +150,15 @@ lines''', b'\x01\x02', '\u00e9'`)).toBe(`SELECT 'it''s', 'tab\there', '\\d+', 't
 describe('types and functions', () => {
   it('translates CAST / SAFE_CAST target types', () => {
     expect(duck('SELECT CAST(a AS INT64), SAFE_CAST(b AS FLOAT64), CAST(c AS NUMERIC), CAST(d AS BYTES), CAST(e AS TIMESTAMP), CAST(f AS ARRAY<STRING>)')).toBe(
-      'SELECT CAST(a AS BIGINT), TRY_CAST(b AS DOUBLE), CAST(c AS DECIMAL(38,9)), CAST(d AS BLOB), CAST(e AS TIMESTAMPTZ), CAST(f AS VARCHAR[])',
+      'SELECT CAST(bq_round_float(a) AS BIGINT), TRY_CAST(b AS DOUBLE), CAST(c AS DECIMAL(38,9)), CAST(d AS BLOB), CAST(e AS TIMESTAMPTZ), CAST(f AS VARCHAR[])',
     );
     expect(duck('SELECT CAST(s AS STRUCT<a INT64, b ARRAY<NUMERIC(10, 2)>>)')).toBe('SELECT CAST(s AS STRUCT("a" BIGINT, "b" DECIMAL(10,2)[]))');
+  });
+
+  it("rounds the operand of a cast to INT64 as GoogleSQL does (a float's halfway cases away from zero), inner casts and subqueries included", () => {
+    expect(duck('SELECT CAST(score * 2 AS INT64), SAFE_CAST(CAST(s AS FLOAT64) AS INTEGER), CAST((SELECT MAX(x) FROM analytics.t) AS INT64), CAST(score AS STRING) FROM analytics.t')).toBe(
+      'SELECT CAST(bq_round_float(score * 2) AS BIGINT), TRY_CAST(bq_round_float(CAST(s AS DOUBLE)) AS BIGINT), CAST(bq_round_float((SELECT MAX(x) FROM "analytics"."t")) AS BIGINT), CAST(score AS VARCHAR) FROM "analytics"."t"',
+    );
   });
 
   it('translates typed literals; TIMESTAMP is absolute, DATETIME civil', () => {

@@ -49,8 +49,22 @@ const GOOGLESQL_HASHING = `
   CREATE OR REPLACE TEMP MACRO bq_sha256(x) AS unhex(sha256(x));
   CREATE OR REPLACE TEMP MACRO bq_to_hex(x) AS lower(hex(x));`;
 
+/**
+ * The operand of a cast to INT64 (sql.ts wraps it): GoogleSQL rounds a FLOAT64 halfway case away
+ * from zero ("Conversion rules", CAST AS INT64: 2.5 → 3, -2.5 → -3), DuckDB's cast rounds it to
+ * even (2.5 → 2), so floats are rounded first (DuckDB's round is half away from zero). Every exact
+ * type is listed so that it is passed as it is: DuckDB would otherwise pick the DOUBLE overload by
+ * an implicit cast and lose the digits of an integer beyond 2^53. Other types (STRING, BOOL, …)
+ * take the untyped overload and are cast as they were.
+ */
+const GOOGLESQL_CASTS = `
+  CREATE OR REPLACE TEMP MACRO bq_round_float(x DOUBLE) AS round(x), (x FLOAT) AS round(x),
+    (x TINYINT) AS x, (x SMALLINT) AS x, (x INTEGER) AS x, (x BIGINT) AS x, (x HUGEINT) AS x,
+    (x UTINYINT) AS x, (x USMALLINT) AS x, (x UINTEGER) AS x, (x UBIGINT) AS x, (x UHUGEINT) AS x,
+    (x DECIMAL(38, 10)) AS x, (x) AS x;`;
+
 async function utcSession(connection: DuckDBConnection): Promise<DuckDBConnection> {
-  await connection.run(`SET TimeZone = 'UTC';${GOOGLESQL_DIVISION}${GOOGLESQL_HASHING}`);
+  await connection.run(`SET TimeZone = 'UTC';${GOOGLESQL_DIVISION}${GOOGLESQL_HASHING}${GOOGLESQL_CASTS}`);
   return connection;
 }
 

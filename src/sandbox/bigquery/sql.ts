@@ -23,7 +23,9 @@
  *   `x IN UNNEST(arr)` → `x IN (SELECT UNNEST(arr))`;
  * - SAFE_CAST → TRY_CAST, `* EXCEPT (…)` → `* EXCLUDE (…)`, CURRENT_TIMESTAMP() and friends,
  *   LOGICAL_OR/LOGICAL_AND/REGEXP_CONTAINS → DuckDB's names, FORMAT → printf (GoogleSQL's `%d`, `%s`),
- *   EXTRACT(DAYOFWEEK …) + 1 (GoogleSQL's days run 1-7 from Sunday), INSERT/DELETE/MERGE without INTO/FROM.
+ *   EXTRACT(DAYOFWEEK …) + 1 (GoogleSQL's days run 1-7 from Sunday), INSERT/DELETE/MERGE without INTO/FROM;
+ * - CAST/SAFE_CAST(x AS INT64) → a cast of bq_round_float(x) (engine.ts), as GoogleSQL rounds a
+ *   float's halfway cases away from zero (2.5 → 3), where DuckDB's cast rounds them to even.
  *
  * SAFE_DIVIDE, IEEE_DIVIDE and DIV are macros of every job's session (engine.ts), as are MD5, SHA1
  * and SHA256 (the digest as BYTES) and TO_HEX (lowercase).
@@ -743,6 +745,7 @@ class StatementTranslator {
       this.addSuffix(this.matching(nextAt), ' + 1)');
       return i;
     }
+    if (CAST_FUNCTIONS.has(word) && next === '(') this.roundFloatCastToInt64(nextAt);
     const renamed = FUNCTION_RENAMES[word];
     if (renamed !== undefined && next === '(') {
       this.emit(renamed, t.start);
@@ -772,6 +775,28 @@ class StatementTranslator {
     }
     this.emitToken(i);
     return i;
+  }
+
+  /**
+   * `CAST(x AS INT64)` → `CAST(bq_round_float(x) AS BIGINT)` (a macro of every session, engine.ts):
+   * GoogleSQL rounds a float's halfway cases away from zero where DuckDB's cast rounds them to even.
+   */
+  private roundFloatCastToInt64(open: number): void {
+    const close = this.matching(open);
+    let depth = 0;
+    let lastOperand = -1;
+    for (let k = this.nextSig(open); k < close; k = this.nextSig(k)) {
+      const text = this.upper(k);
+      if (text === '(' || text === '[') depth += 1;
+      else if (text === ')' || text === ']') depth -= 1;
+      else if (depth === 0 && text === 'AS') {
+        if (lastOperand < 0 || this.parseType(this.nextSig(k))?.duck !== 'BIGINT') return;
+        this.addSuffix(open, 'bq_round_float(');
+        this.addSuffix(lastOperand, ')');
+        return;
+      }
+      lastOperand = k;
+    }
   }
 
   /** Index of the bracket closing the one at `open`. */
