@@ -245,6 +245,39 @@ describe('bigquery.query (jobs.query + getQueryResults)', () => {
     expect(rows).toEqual([{ sunday: 1, of_column: 3, saturday_times_ten: 70, weekend: true }]);
   });
 
+  it('numbers EXTRACT(WEEK …) from Sunday (days before the first one in week 0), WEEK(MONDAY) from Monday, and ISOWEEK / ISOYEAR as ISO 8601, as GoogleSQL does', async () => {
+    const rows = await client<unknown>(`
+      const [rows] = await bigquery.query(\`
+        SELECT d, EXTRACT(ISOYEAR FROM d) AS isoyear, EXTRACT(ISOWEEK FROM d) AS isoweek, EXTRACT(YEAR FROM d) AS year,
+          EXTRACT(WEEK FROM d) AS week, EXTRACT(WEEK(MONDAY) FROM d) AS week_monday
+        FROM UNNEST([DATE '2015-12-26', DATE '2015-12-27', DATE '2015-12-31', DATE '2016-01-01', DATE '2016-01-03', DATE '2016-01-04']) AS d
+        ORDER BY d\`);
+      const [timestamps] = await bigquery.query("SELECT EXTRACT(WEEK FROM TIMESTAMP '2016-01-03 02:00:00+00') AS utc, EXTRACT(WEEK FROM TIMESTAMP '2016-01-03 02:00:00+00' AT TIME ZONE 'America/New_York') AS new_york");
+      return plain({ rows, timestamps });
+    `);
+    // The EXTRACT example of GoogleSQL's date functions reference (2015-12-23 … 2016-01-05).
+    const day = (d: string, isoyear: number, isoweek: number, year: number, week: number, weekMonday: number): unknown => ({
+      d: { BigQueryDate: d },
+      isoyear,
+      isoweek,
+      year,
+      week,
+      week_monday: weekMonday,
+    });
+    expect(rows).toEqual({
+      rows: [
+        day('2015-12-26', 2015, 52, 2015, 51, 51),
+        day('2015-12-27', 2015, 52, 2015, 52, 51),
+        day('2015-12-31', 2015, 53, 2015, 52, 52),
+        day('2016-01-01', 2015, 53, 2016, 0, 0),
+        day('2016-01-03', 2015, 53, 2016, 1, 0),
+        day('2016-01-04', 2016, 1, 2016, 1, 1),
+      ],
+      // 02:00 UTC on Sunday 3 January is Saturday evening in New York.
+      timestamps: [{ utc: 1, new_york: 0 }],
+    });
+  });
+
   it('casts FLOAT64 to INT64 rounding halfway cases away from zero, as GoogleSQL does, and keeps every other operand exact', async () => {
     const rows = await client<unknown>(`
       const [rows] = await bigquery.query({

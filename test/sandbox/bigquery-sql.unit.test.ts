@@ -192,6 +192,20 @@ describe('types and functions', () => {
   });
 });
 
+describe('EXTRACT(WEEK …)', () => {
+  it("counts GoogleSQL's weeks (from Sunday, or WEEK(<WEEKDAY>)'s day) with bq_week and ISOWEEK with DuckDB's ISO WEEK", () => {
+    expect(duck("SELECT EXTRACT(WEEK FROM d) + 1, EXTRACT(WEEK(monday) FROM ts AT TIME ZONE 'Europe/Paris'), EXTRACT(ISOWEEK FROM d), EXTRACT(ISOYEAR FROM d) FROM analytics.t")).toBe(
+      `SELECT bq_week(d, 0) + 1, bq_week(ts AT TIME ZONE 'Europe/Paris', 1), EXTRACT(WEEK FROM d), EXTRACT(ISOYEAR FROM d) FROM "analytics"."t"`,
+    );
+  });
+
+  it('rejects a WEEK(<WEEKDAY>) that names no weekday, naming it and its position', () => {
+    const err = rejection('SELECT EXTRACT(WEEK(FUNDAY) FROM d) FROM analytics.t');
+    expect(err).toMatchObject({ status: 400, reason: 'invalidQuery' });
+    expect(err.message).toBe('Invalid week start "FUNDAY" in WEEK(<WEEKDAY>): expected one of SUNDAY, MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY at [1:21]');
+  });
+});
+
 describe('query parameters', () => {
   it('substitutes named parameters as typed literals', () => {
     const parameters = bindParameters(

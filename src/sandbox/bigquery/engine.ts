@@ -63,8 +63,17 @@ const GOOGLESQL_CASTS = `
     (x UTINYINT) AS x, (x USMALLINT) AS x, (x UINTEGER) AS x, (x UBIGINT) AS x, (x UHUGEINT) AS x,
     (x DECIMAL(38, 10)) AS x, (x) AS x;`;
 
+/**
+ * GoogleSQL's WEEK date part, which DuckDB lacks (its WEEK is ISOWEEK): the week number in
+ * [0, 53] with weeks beginning on \`first_day\` (0 = Sunday, WEEK's default, to 6 = Saturday, for
+ * WEEK(<WEEKDAY>)); days before the year's first such weekday are in week 0. The week a day is in
+ * starts \`(dayofweek - first_day + 7) % 7\` days before it, at a 0-based day of the year in [-6, 365].
+ */
+const GOOGLESQL_DATE_PARTS = `
+  CREATE OR REPLACE TEMP MACRO bq_week(x, first_day) AS (dayofyear(x) - 1 - (dayofweek(x) - first_day + 7) % 7 + 7) // 7;`;
+
 async function utcSession(connection: DuckDBConnection): Promise<DuckDBConnection> {
-  await connection.run(`SET TimeZone = 'UTC';${GOOGLESQL_DIVISION}${GOOGLESQL_HASHING}${GOOGLESQL_CASTS}`);
+  await connection.run(`SET TimeZone = 'UTC';${GOOGLESQL_DIVISION}${GOOGLESQL_HASHING}${GOOGLESQL_CASTS}${GOOGLESQL_DATE_PARTS}`);
   return connection;
 }
 

@@ -24,6 +24,8 @@
  * - SAFE_CAST → TRY_CAST, `* EXCEPT (…)` → `* EXCLUDE (…)`, CURRENT_TIMESTAMP() and friends,
  *   LOGICAL_OR/LOGICAL_AND/REGEXP_CONTAINS → DuckDB's names, FORMAT → printf (GoogleSQL's `%d`, `%s`),
  *   EXTRACT(DAYOFWEEK …) + 1 (GoogleSQL's days run 1-7 from Sunday), INSERT/DELETE/MERGE without INTO/FROM;
+ * - EXTRACT(WEEK[(<WEEKDAY>)] FROM x) → bq_week(x, first_day) (engine.ts): GoogleSQL's weeks begin on
+ *   Sunday (or WEEKDAY), days before the first one in week 0; EXTRACT(ISOWEEK …) → DuckDB's WEEK;
  * - CAST/SAFE_CAST(x AS INT64) → a cast of bq_round_float(x) (engine.ts), as GoogleSQL rounds a
  *   float's halfway cases away from zero (2.5 → 3), where DuckDB's cast rounds them to even.
  *
@@ -338,6 +340,8 @@ const RESERVED = new Set(
 );
 /** Words after FROM/JOIN that start something other than a table path (DuckDB's VALUES too). */
 const NOT_A_PATH = new Set([...RESERVED, 'VALUES']);
+/** WEEK(<WEEKDAY>) names, numbered from 0 (Sunday) as DuckDB's dayofweek numbers them. */
+const WEEKDAYS = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'];
 const CAST_FUNCTIONS = new Set(['CAST', 'SAFE_CAST', 'TRY_CAST']);
 const FUNCTION_RENAMES: Record<string, string> = {
   SAFE_CAST: 'TRY_CAST',
@@ -746,6 +750,15 @@ class StatementTranslator {
       return i;
     }
     if (CAST_FUNCTIONS.has(word) && next === '(') this.roundFloatCastToInt64(nextAt);
+    if (word === 'EXTRACT' && next === '(' && this.upper(this.nextSig(nextAt)) === 'WEEK') {
+      const end = this.extractWeek(i, nextAt);
+      if (end >= 0) return end;
+    }
+    if (word === 'ISOWEEK' && frame.fn === 'EXTRACT' && prevWord === '(') {
+      // DuckDB's WEEK is the ISO 8601 week; it has no ISOWEEK.
+      this.emit('WEEK', t.start);
+      return i;
+    }
     const renamed = FUNCTION_RENAMES[word];
     if (renamed !== undefined && next === '(') {
       this.emit(renamed, t.start);
@@ -775,6 +788,39 @@ class StatementTranslator {
     }
     this.emitToken(i);
     return i;
+  }
+
+  /**
+   * `EXTRACT(WEEK[(<WEEKDAY>)] FROM x)` → `bq_week(x, first_day)` (a macro of every session,
+   * engine.ts): GoogleSQL's weeks begin on Sunday (or WEEKDAY) and run from week 0, where DuckDB's
+   * WEEK is the ISO week. Returns the index of the last token before x, or -1 when this is not that syntax.
+   */
+  private extractWeek(extractAt: number, open: number): number {
+    const partAt = this.nextSig(open);
+    let fromAt = this.nextSig(partAt);
+    let firstDay = 0;
+    if (this.upper(fromAt) === '(') {
+      const dayAt = this.nextSig(fromAt);
+      const day = this.upper(dayAt);
+      const closeAt = this.nextSig(dayAt);
+      if (this.upper(closeAt) !== ')') return -1;
+      firstDay = WEEKDAYS.indexOf(day);
+      if (firstDay < 0) {
+        const origin = this.tok(dayAt)?.start ?? this.tok(partAt)?.start ?? 0;
+        throw invalidQuery(`Invalid week start "${this.tok(dayAt)?.text ?? ''}" in WEEK(<WEEKDAY>): expected one of ${WEEKDAYS.join(', ')} at [${this.at(origin)}]`);
+      }
+      fromAt = this.nextSig(closeAt);
+    }
+    if (this.upper(fromAt) !== 'FROM') return -1;
+    const close = this.matching(open);
+    let lastOperand = fromAt;
+    for (let k = this.nextSig(fromAt); k < close; k = this.nextSig(k)) lastOperand = k;
+    if (lastOperand === fromAt || close >= this.to) return -1;
+    this.emit('bq_week(', this.tok(extractAt)?.start ?? 0);
+    this.stack.push({ fn: 'EXTRACT', inFrom: false, columnDefs: false });
+    this.addSuffix(lastOperand, `, ${firstDay}`);
+    // FROM and the blanks after it are dropped: `bq_week(x, 0)`.
+    return this.nextSig(fromAt) - 1;
   }
 
   /**
