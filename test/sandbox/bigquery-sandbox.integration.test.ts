@@ -278,6 +278,19 @@ describe('bigquery.query (jobs.query + getQueryResults)', () => {
     });
   });
 
+  it('returns a DATE from DATE_ADD / DATE_SUB (month ends clamped), as GoogleSQL does, and no signature for a TIMESTAMP', async () => {
+    const result = await client<{ rows: unknown; wrongType: ApiFailure }>(`
+      const [rows] = await bigquery.query("SELECT DATE_ADD(DATE '2024-01-31', INTERVAL 1 MONTH) AS month_end, DATE_SUB(signup_date, INTERVAL 1 WEEK) AS week_before, DATE_ADD('2024-02-29', INTERVAL 1 YEAR) AS from_literal, DATE_SUB(CAST(NULL AS DATE), INTERVAL 1 DAY) AS none FROM analytics.accounts WHERE id = 1");
+      const wrongType = await failure(bigquery.query("SELECT DATE_ADD(created_at, INTERVAL 1 DAY) FROM analytics.accounts"));
+      return { rows: plain(rows), wrongType };
+    `);
+    // signup_date is 2024-01-02.
+    expect(result.rows).toEqual([
+      { month_end: { BigQueryDate: '2024-02-29' }, week_before: { BigQueryDate: '2023-12-26' }, from_literal: { BigQueryDate: '2025-02-28' }, none: null },
+    ]);
+    expect(result.wrongType).toMatchObject({ code: 400, message: 'No matching signature for function DATE_ADD at [1:8]', errors: [{ reason: 'invalidQuery' }] });
+  });
+
   it('casts FLOAT64 to INT64 rounding halfway cases away from zero, as GoogleSQL does, and keeps every other operand exact', async () => {
     const rows = await client<unknown>(`
       const [rows] = await bigquery.query({

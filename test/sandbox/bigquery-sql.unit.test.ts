@@ -292,6 +292,9 @@ describe('DuckDB errors in BigQuery terms', () => {
     expect(fromDuckDbError(new Error('Binder Error: Referenced column "zz" not found in FROM clause!'), context).message).toBe('Unrecognized name: zz');
     expect(fromDuckDbError(new Error('Catalog Error: Scalar Function with name foo does not exist!'), context).message).toBe('Function not found: foo');
     expect(fromDuckDbError(new Error('Failed to extract statements: Parser Error: syntax error at end of input'), context).message).toBe('Syntax error: Unexpected end of script');
+    // DATE_ADD runs as the session's macro bq_date_add: the message names the function the SQL called.
+    const macro = 'Binder Error: Macro bq_date_add() does not support the supplied arguments. You might need to add explicit type casts.';
+    expect(fromDuckDbError(new Error(macro), context)).toMatchObject({ status: 400, reason: 'invalidQuery', message: 'No matching signature for function DATE_ADD' });
   });
 
   it('finds the caret of an elided DuckDB excerpt in the SQL', () => {

@@ -72,8 +72,19 @@ const GOOGLESQL_CASTS = `
 const GOOGLESQL_DATE_PARTS = `
   CREATE OR REPLACE TEMP MACRO bq_week(x, first_day) AS (dayofyear(x) - 1 - (dayofweek(x) - first_day + 7) % 7 + 7) // 7;`;
 
+/**
+ * GoogleSQL's DATE_ADD / DATE_SUB return a DATE (DuckDB's date + interval: a TIMESTAMP, which the
+ * client read as a DATETIME). Defined for a DATE or a string literal, as GoogleSQL coerces one;
+ * any other operand (a TIMESTAMP, …) matches no signature, as in BigQuery.
+ */
+const GOOGLESQL_DATE_ARITHMETIC = `
+  CREATE OR REPLACE TEMP MACRO bq_date_add(d DATE, i INTERVAL) AS CAST(d + i AS DATE),
+    (d VARCHAR, i INTERVAL) AS CAST(CAST(d AS DATE) + i AS DATE);
+  CREATE OR REPLACE TEMP MACRO bq_date_sub(d DATE, i INTERVAL) AS CAST(d - i AS DATE),
+    (d VARCHAR, i INTERVAL) AS CAST(CAST(d AS DATE) - i AS DATE);`;
+
 async function utcSession(connection: DuckDBConnection): Promise<DuckDBConnection> {
-  await connection.run(`SET TimeZone = 'UTC';${GOOGLESQL_DIVISION}${GOOGLESQL_HASHING}${GOOGLESQL_CASTS}${GOOGLESQL_DATE_PARTS}`);
+  await connection.run(`SET TimeZone = 'UTC';${GOOGLESQL_DIVISION}${GOOGLESQL_HASHING}${GOOGLESQL_CASTS}${GOOGLESQL_DATE_PARTS}${GOOGLESQL_DATE_ARITHMETIC}`);
   return connection;
 }
 

@@ -223,6 +223,9 @@ export function fromDuckDbError(err: unknown, ctx: DuckDbErrorContext): BigQuery
   if (kind === 'Binder') {
     const column = /^Referenced column "?([^"\s]+)"? not found/.exec(text);
     if (column?.[1] !== undefined) return invalidQuery(located(`Unrecognized name: ${column[1]}`, ctx, raw));
+    // The session's macros stand in for GoogleSQL functions as bq_<name> (engine.ts): name the function the SQL called.
+    const macro = /^Macro bq_(\w+)\(\) does not support the supplied arguments/.exec(text);
+    if (macro?.[1] !== undefined) return invalidQuery(located(`No matching signature for function ${macro[1].toUpperCase()}`, ctx, raw));
     return invalidQuery(located(text, ctx, raw));
   }
   if (kind !== '' && kind !== 'INTERNAL' && kind !== 'FATAL') return invalidQuery(located(text, ctx, raw));

@@ -30,7 +30,7 @@
  *   float's halfway cases away from zero (2.5 → 3), where DuckDB's cast rounds them to even.
  *
  * SAFE_DIVIDE, IEEE_DIVIDE and DIV are macros of every job's session (engine.ts), as are MD5, SHA1
- * and SHA256 (the digest as BYTES) and TO_HEX (lowercase).
+ * and SHA256 (the digest as BYTES), TO_HEX (lowercase) and DATE_ADD / DATE_SUB (a DATE).
  *
  * Everything else is passed through as DuckDB SQL: functions whose signatures differ
  * (DATE_TRUNC(d, MONTH), DATE_DIFF, FORMAT_DATE, GENERATE_ARRAY, STRUCT(… AS …),
@@ -355,6 +355,9 @@ const FUNCTION_RENAMES: Record<string, string> = {
   SHA1: 'bq_sha1',
   SHA256: 'bq_sha256',
   TO_HEX: 'bq_to_hex',
+  // Macros returning a DATE, as GoogleSQL's do (DuckDB's date + interval is a TIMESTAMP).
+  DATE_ADD: 'bq_date_add',
+  DATE_SUB: 'bq_date_sub',
 };
 /**
  * Words DuckDB reserves that GoogleSQL does not (so `SELECT show, unique FROM t` is valid there)
