@@ -291,6 +291,33 @@ describe('bigquery.query (jobs.query + getQueryResults)', () => {
     expect(result.wrongType).toMatchObject({ code: 400, message: 'No matching signature for function DATE_ADD at [1:8]', errors: [{ reason: 'invalidQuery' }] });
   });
 
+  it('truncates with DATE_TRUNC / DATETIME_TRUNC / TIMESTAMP_TRUNC(x, part) as GoogleSQL does: the part last, weeks from Sunday, DATE_TRUNC a DATE', async () => {
+    const rows = await client<unknown>(`
+      const [rows] = await bigquery.query(\`
+        SELECT DATE_TRUNC(DATE '2024-05-17', MONTH) AS month, DATE_TRUNC(DATE '2024-05-17', WEEK) AS week,
+          DATE_TRUNC(DATE '2024-05-17', WEEK(MONDAY)) AS week_monday, DATE_TRUNC(DATE '2024-05-12', ISOWEEK) AS isoweek,
+          DATE_TRUNC(DATE '2016-01-01', ISOYEAR) AS isoyear, DATE_TRUNC(signup_date, QUARTER) AS quarter,
+          DATETIME_TRUNC(local_created, HOUR) AS hour, TIMESTAMP_TRUNC(TIMESTAMP '2024-05-18 10:11:12+00', WEEK) AS ts_week,
+          TIMESTAMP_TRUNC(created_at, SECOND) AS second
+        FROM analytics.accounts WHERE id = 1\`);
+      return plain(rows);
+    `);
+    // 2024-05-17 is a Friday, 2024-05-12 a Sunday; ISO year 2015 began on Monday 2014-12-29.
+    expect(rows).toEqual([
+      {
+        month: { BigQueryDate: '2024-05-01' },
+        week: { BigQueryDate: '2024-05-12' },
+        week_monday: { BigQueryDate: '2024-05-13' },
+        isoweek: { BigQueryDate: '2024-05-06' },
+        isoyear: { BigQueryDate: '2014-12-29' },
+        quarter: { BigQueryDate: '2024-01-01' },
+        hour: { BigQueryDatetime: '2024-01-02T03:00:00' },
+        ts_week: { BigQueryTimestamp: '2024-05-12T00:00:00.000Z' },
+        second: { BigQueryTimestamp: '2024-01-02T03:04:05.000Z' },
+      },
+    ]);
+  });
+
   it('casts FLOAT64 to INT64 rounding halfway cases away from zero, as GoogleSQL does, and keeps every other operand exact', async () => {
     const rows = await client<unknown>(`
       const [rows] = await bigquery.query({

@@ -206,6 +206,22 @@ describe('EXTRACT(WEEK …)', () => {
   });
 });
 
+describe('DATE_TRUNC / DATETIME_TRUNC / TIMESTAMP_TRUNC', () => {
+  it('passes the trailing date part to the session macros as DuckDB names it, with the first day of a week', () => {
+    expect(duck('SELECT DATE_TRUNC(d, MONTH), DATE_TRUNC(d, WEEK), DATE_TRUNC(d, week(monday)), DATE_TRUNC(d, ISOWEEK), DATETIME_TRUNC(dt, HOUR), TIMESTAMP_TRUNC(ts, DAY) FROM analytics.t')).toBe(
+      `SELECT bq_date_trunc(d, 'month', 0), bq_date_trunc(d, 'week', 0), bq_date_trunc(d, 'week', 1), bq_date_trunc(d, 'week', 1), bq_datetime_trunc(dt, 'hour', 0), bq_timestamp_trunc(ts, 'day', 0) FROM "analytics"."t"`,
+    );
+  });
+
+  it("leaves DuckDB's own date_trunc('part', x) and a part the function does not take as written", () => {
+    expect(duck("SELECT date_trunc('month', d), DATE_TRUNC(d, HOUR) FROM analytics.t")).toBe(`SELECT date_trunc('month', d), DATE_TRUNC(d, HOUR) FROM "analytics"."t"`);
+  });
+
+  it('rejects a WEEK(<WEEKDAY>) that names no weekday', () => {
+    expect(rejection('SELECT DATE_TRUNC(d, WEEK(FUNDAY)) FROM analytics.t').message).toMatch(/^Invalid week start "FUNDAY" in WEEK\(<WEEKDAY>\): .* at \[1:27\]$/);
+  });
+});
+
 describe('query parameters', () => {
   it('substitutes named parameters as typed literals', () => {
     const parameters = bindParameters(

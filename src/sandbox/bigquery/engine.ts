@@ -83,8 +83,21 @@ const GOOGLESQL_DATE_ARITHMETIC = `
   CREATE OR REPLACE TEMP MACRO bq_date_sub(d DATE, i INTERVAL) AS CAST(d - i AS DATE),
     (d VARCHAR, i INTERVAL) AS CAST(CAST(d AS DATE) - i AS DATE);`;
 
+/**
+ * GoogleSQL's DATE_TRUNC / DATETIME_TRUNC / TIMESTAMP_TRUNC (x, part), which sql.ts calls with the
+ * part as DuckDB names it and the first day of a week (0 = Sunday … 6): a WEEK starts on Sunday
+ * (WEEK(<WEEKDAY>): that day, ISOWEEK: Monday), where DuckDB's week starts on Monday; DATE_TRUNC
+ * returns a DATE (DuckDB: a TIMESTAMP). TIMESTAMP_TRUNC truncates in UTC, the session's time zone.
+ */
+const GOOGLESQL_TRUNCATION = `
+  CREATE OR REPLACE TEMP MACRO bq_trunc(x, part, first_day) AS CASE WHEN part = 'week'
+    THEN date_trunc('day', x) - to_days(CAST((dayofweek(x) - first_day + 7) % 7 AS INTEGER)) ELSE date_trunc(part, x) END;
+  CREATE OR REPLACE TEMP MACRO bq_date_trunc(x, part, first_day) AS CAST(bq_trunc(x, part, first_day) AS DATE);
+  CREATE OR REPLACE TEMP MACRO bq_datetime_trunc(x, part, first_day) AS CAST(bq_trunc(x, part, first_day) AS TIMESTAMP);
+  CREATE OR REPLACE TEMP MACRO bq_timestamp_trunc(x, part, first_day) AS CAST(bq_trunc(x, part, first_day) AS TIMESTAMPTZ);`;
+
 async function utcSession(connection: DuckDBConnection): Promise<DuckDBConnection> {
-  await connection.run(`SET TimeZone = 'UTC';${GOOGLESQL_DIVISION}${GOOGLESQL_HASHING}${GOOGLESQL_CASTS}${GOOGLESQL_DATE_PARTS}${GOOGLESQL_DATE_ARITHMETIC}`);
+  await connection.run(`SET TimeZone = 'UTC';${GOOGLESQL_DIVISION}${GOOGLESQL_HASHING}${GOOGLESQL_CASTS}${GOOGLESQL_DATE_PARTS}${GOOGLESQL_DATE_ARITHMETIC}${GOOGLESQL_TRUNCATION}`);
   return connection;
 }
 

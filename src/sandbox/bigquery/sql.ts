@@ -26,6 +26,8 @@
  *   EXTRACT(DAYOFWEEK …) + 1 (GoogleSQL's days run 1-7 from Sunday), INSERT/DELETE/MERGE without INTO/FROM;
  * - EXTRACT(WEEK[(<WEEKDAY>)] FROM x) → bq_week(x, first_day) (engine.ts): GoogleSQL's weeks begin on
  *   Sunday (or WEEKDAY), days before the first one in week 0; EXTRACT(ISOWEEK …) → DuckDB's WEEK;
+ * - DATE_TRUNC / DATETIME_TRUNC / TIMESTAMP_TRUNC(x, PART) → bq_…_trunc(x, 'part', first_day)
+ *   (engine.ts): the part named last, weeks from Sunday (WEEK(<WEEKDAY>): that day), DATE_TRUNC a DATE;
  * - CAST/SAFE_CAST(x AS INT64) → a cast of bq_round_float(x) (engine.ts), as GoogleSQL rounds a
  *   float's halfway cases away from zero (2.5 → 3), where DuckDB's cast rounds them to even.
  *
@@ -33,7 +35,7 @@
  * and SHA256 (the digest as BYTES), TO_HEX (lowercase) and DATE_ADD / DATE_SUB (a DATE).
  *
  * Everything else is passed through as DuckDB SQL: functions whose signatures differ
- * (DATE_TRUNC(d, MONTH), DATE_DIFF, FORMAT_DATE, GENERATE_ARRAY, STRUCT(… AS …),
+ * (DATE_DIFF, FORMAT_DATE, GENERATE_ARRAY, STRUCT(… AS …),
  * UNNEST … WITH OFFSET, implicit `FROM t, t.array_column` joins, procedural scripting) must be
  * written the DuckDB way in sandboxed models, and `/` or MOD by zero give DuckDB's Infinity or
  * NULL where BigQuery fails the query ("division by zero").
@@ -342,6 +344,14 @@ const RESERVED = new Set(
 const NOT_A_PATH = new Set([...RESERVED, 'VALUES']);
 /** WEEK(<WEEKDAY>) names, numbered from 0 (Sunday) as DuckDB's dayofweek numbers them. */
 const WEEKDAYS = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'];
+/** The date parts each *_TRUNC function takes (GoogleSQL date, datetime and timestamp functions). */
+const DATE_PARTS = ['DAY', 'WEEK', 'ISOWEEK', 'MONTH', 'QUARTER', 'YEAR', 'ISOYEAR'];
+const TIME_PARTS = ['MICROSECOND', 'MILLISECOND', 'SECOND', 'MINUTE', 'HOUR'];
+const TRUNC_PARTS: Record<string, string[]> = {
+  DATE_TRUNC: DATE_PARTS,
+  DATETIME_TRUNC: [...TIME_PARTS, ...DATE_PARTS],
+  TIMESTAMP_TRUNC: [...TIME_PARTS, ...DATE_PARTS],
+};
 const CAST_FUNCTIONS = new Set(['CAST', 'SAFE_CAST', 'TRY_CAST']);
 const FUNCTION_RENAMES: Record<string, string> = {
   SAFE_CAST: 'TRY_CAST',
@@ -413,6 +423,8 @@ class StatementTranslator {
   private readonly chunks: Chunk[] = [];
   private readonly stack: Frame[] = [{ fn: '', inFrom: false, columnDefs: false }];
   private readonly tables: TableRef[] = [];
+  /** Tokens from an index to `end` (inclusive) written as `text` instead (a *_TRUNC date part). */
+  private readonly replacements = new Map<number, { text: string; end: number }>();
   /** Output appended right after the token at an index (closing a CAST(…) opened earlier). */
   private readonly suffixes = new Map<number, string>();
   private readonly words: string[];
@@ -531,6 +543,13 @@ class StatementTranslator {
         continue;
       }
       const isFirst = this.prevSig(i) === undefined;
+      const replacement = this.replacements.get(i);
+      if (replacement !== undefined) {
+        this.emit(replacement.text, t.start);
+        i = replacement.end;
+        this.flushSuffix(i);
+        continue;
+      }
 
       if (this.expect !== null) {
         const role = this.expect;
@@ -752,6 +771,10 @@ class StatementTranslator {
       this.addSuffix(this.matching(nextAt), ' + 1)');
       return i;
     }
+    if (TRUNC_PARTS[word] !== undefined && next === '(' && this.truncPart(word, nextAt)) {
+      this.emit(`bq_${word.toLowerCase()}`, t.start);
+      return i;
+    }
     if (CAST_FUNCTIONS.has(word) && next === '(') this.roundFloatCastToInt64(nextAt);
     if (word === 'EXTRACT' && next === '(' && this.upper(this.nextSig(nextAt)) === 'WEEK') {
       const end = this.extractWeek(i, nextAt);
@@ -804,14 +827,9 @@ class StatementTranslator {
     let firstDay = 0;
     if (this.upper(fromAt) === '(') {
       const dayAt = this.nextSig(fromAt);
-      const day = this.upper(dayAt);
       const closeAt = this.nextSig(dayAt);
       if (this.upper(closeAt) !== ')') return -1;
-      firstDay = WEEKDAYS.indexOf(day);
-      if (firstDay < 0) {
-        const origin = this.tok(dayAt)?.start ?? this.tok(partAt)?.start ?? 0;
-        throw invalidQuery(`Invalid week start "${this.tok(dayAt)?.text ?? ''}" in WEEK(<WEEKDAY>): expected one of ${WEEKDAYS.join(', ')} at [${this.at(origin)}]`);
-      }
+      firstDay = this.weekStart(dayAt);
       fromAt = this.nextSig(closeAt);
     }
     if (this.upper(fromAt) !== 'FROM') return -1;
@@ -824,6 +842,48 @@ class StatementTranslator {
     this.addSuffix(lastOperand, `, ${firstDay}`);
     // FROM and the blanks after it are dropped: `bq_week(x, 0)`.
     return this.nextSig(fromAt) - 1;
+  }
+
+  /** The day number (0 = Sunday) of the WEEKDAY of `WEEK(<WEEKDAY>)` at `dayAt`; BigQuery knows no other. */
+  private weekStart(dayAt: number): number {
+    const day = WEEKDAYS.indexOf(this.upper(dayAt));
+    if (day >= 0) return day;
+    const found = this.tok(dayAt);
+    throw invalidQuery(`Invalid week start "${found?.text ?? ''}" in WEEK(<WEEKDAY>): expected one of ${WEEKDAYS.join(', ')} at [${this.at(found?.start ?? 0)}]`);
+  }
+
+  /**
+   * `DATE_TRUNC(x, MONTH)` → `bq_date_trunc(x, 'month', 0)`, `…(x, WEEK(MONDAY))` → `…(x, 'week', 1)`
+   * (macros of every session, engine.ts): GoogleSQL names the part last, as a keyword, and starts
+   * weeks on Sunday. False, leaving the call as written, when the last argument is no date part
+   * (DuckDB's own `date_trunc('month', x)`).
+   */
+  private truncPart(fn: string, open: number): boolean {
+    const close = this.matching(open);
+    if (close >= this.to) return false;
+    let depth = 0;
+    let comma = -1;
+    for (let k = this.nextSig(open); k < close; k = this.nextSig(k)) {
+      const text = this.upper(k);
+      if (text === '(' || text === '[') depth += 1;
+      else if (text === ')' || text === ']') depth -= 1;
+      else if (depth === 0 && text === ',') comma = k;
+    }
+    const partAt = this.nextSig(comma);
+    const part = this.upper(partAt);
+    if (comma < 0 || this.tok(partAt)?.type !== 'ident' || !(TRUNC_PARTS[fn] ?? []).includes(part)) return false;
+    let end = partAt;
+    let firstDay = part === 'ISOWEEK' ? 1 : 0;
+    if (part === 'WEEK' && this.upper(this.nextSig(partAt)) === '(') {
+      const dayAt = this.nextSig(this.nextSig(partAt));
+      firstDay = this.weekStart(dayAt);
+      end = this.nextSig(dayAt);
+      if (this.upper(end) !== ')') return false;
+    }
+    if (this.nextSig(end) !== close) return false;
+    const duckPart = part === 'ISOWEEK' ? 'week' : part.toLowerCase();
+    this.replacements.set(partAt, { text: `${quoteString(duckPart)}, ${firstDay}`, end });
+    return true;
   }
 
   /**
