@@ -318,6 +318,18 @@ describe('bigquery.query (jobs.query + getQueryResults)', () => {
     ]);
   });
 
+  it('takes any INT64 expression as the count of an INTERVAL (a column, a negative number, a parameter), as GoogleSQL does', async () => {
+    const rows = await client<unknown>(`
+      const [rows] = await bigquery.query({
+        query: 'SELECT DATE_ADD(signup_date, INTERVAL id DAY) AS by_id, DATE_ADD(signup_date, INTERVAL -1 DAY) AS yesterday, DATE_SUB(signup_date, INTERVAL @weeks * 2 WEEK) AS weeks_ago FROM analytics.accounts WHERE id = 1',
+        params: { weeks: 1 },
+      });
+      return plain(rows);
+    `);
+    // signup_date is 2024-01-02.
+    expect(rows).toEqual([{ by_id: { BigQueryDate: '2024-01-03' }, yesterday: { BigQueryDate: '2024-01-01' }, weeks_ago: { BigQueryDate: '2023-12-19' } }]);
+  });
+
   it('casts FLOAT64 to INT64 rounding halfway cases away from zero, as GoogleSQL does, and keeps every other operand exact', async () => {
     const rows = await client<unknown>(`
       const [rows] = await bigquery.query({

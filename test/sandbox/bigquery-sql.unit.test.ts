@@ -222,6 +222,14 @@ describe('DATE_TRUNC / DATETIME_TRUNC / TIMESTAMP_TRUNC', () => {
   });
 });
 
+describe('INTERVAL literals', () => {
+  it('parenthesizes a count that is not a lone number, as DuckDB needs, and leaves INTERVAL 1 DAY and strings alone', () => {
+    expect(duck("SELECT DATE_ADD(d, INTERVAL n DAY), DATE_SUB(d, INTERVAL -1 WEEK), d + INTERVAL n * 2 MONTH, INTERVAL 1 DAY, INTERVAL '1' HOUR, INTERVAL (n) DAY FROM analytics.t")).toBe(
+      `SELECT bq_date_add(d, INTERVAL (n) DAY), bq_date_sub(d, INTERVAL (-1) WEEK), d + INTERVAL (n * 2) MONTH, INTERVAL 1 DAY, INTERVAL '1' HOUR, INTERVAL (n) DAY FROM "analytics"."t"`,
+    );
+  });
+});
+
 describe('query parameters', () => {
   it('substitutes named parameters as typed literals', () => {
     const parameters = bindParameters(

@@ -28,6 +28,7 @@
  *   Sunday (or WEEKDAY), days before the first one in week 0; EXTRACT(ISOWEEK …) → DuckDB's WEEK;
  * - DATE_TRUNC / DATETIME_TRUNC / TIMESTAMP_TRUNC(x, PART) → bq_…_trunc(x, 'part', first_day)
  *   (engine.ts): the part named last, weeks from Sunday (WEEK(<WEEKDAY>): that day), DATE_TRUNC a DATE;
+ * - `INTERVAL expr PART` → `INTERVAL (expr) PART` (DuckDB takes only a literal bare);
  * - CAST/SAFE_CAST(x AS INT64) → a cast of bq_round_float(x) (engine.ts), as GoogleSQL rounds a
  *   float's halfway cases away from zero (2.5 → 3), where DuckDB's cast rounds them to even.
  *
@@ -342,6 +343,8 @@ const RESERVED = new Set(
 );
 /** Words after FROM/JOIN that start something other than a table path (DuckDB's VALUES too). */
 const NOT_A_PATH = new Set([...RESERVED, 'VALUES']);
+/** Date parts an `INTERVAL n PART` literal ends with. */
+const INTERVAL_PARTS = new Set(['YEAR', 'QUARTER', 'MONTH', 'WEEK', 'DAY', 'HOUR', 'MINUTE', 'SECOND', 'MILLISECOND', 'MICROSECOND']);
 /** WEEK(<WEEKDAY>) names, numbered from 0 (Sunday) as DuckDB's dayofweek numbers them. */
 const WEEKDAYS = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'];
 /** The date parts each *_TRUNC function takes (GoogleSQL date, datetime and timestamp functions). */
@@ -771,6 +774,11 @@ class StatementTranslator {
       this.addSuffix(this.matching(nextAt), ' + 1)');
       return i;
     }
+    if (word === 'INTERVAL' && this.parenthesizeIntervalCount(nextAt)) {
+      this.emit('INTERVAL (', t.start);
+      // The blanks before the count are dropped: `INTERVAL (id) DAY`.
+      return nextAt - 1;
+    }
     if (TRUNC_PARTS[word] !== undefined && next === '(' && this.truncPart(word, nextAt)) {
       this.emit(`bq_${word.toLowerCase()}`, t.start);
       return i;
@@ -842,6 +850,32 @@ class StatementTranslator {
     this.addSuffix(lastOperand, `, ${firstDay}`);
     // FROM and the blanks after it are dropped: `bq_week(x, 0)`.
     return this.nextSig(fromAt) - 1;
+  }
+
+  /**
+   * `INTERVAL id DAY`, `INTERVAL -1 DAY`, `INTERVAL @days DAY` → `INTERVAL (…) DAY`: GoogleSQL takes
+   * any INT64 expression before the part, DuckDB only a literal or a parenthesized expression.
+   * True when the count needs the parentheses (the closing one is then added after it).
+   */
+  private parenthesizeIntervalCount(countAt: number): boolean {
+    const first = this.tok(countAt);
+    if (first === undefined || first.type === 'string' || this.upper(countAt) === '(') return false;
+    let depth = 0;
+    let last = -1;
+    for (let k = countAt; k < this.to; k = this.nextSig(k)) {
+      const text = this.upper(k);
+      if (depth === 0 && INTERVAL_PARTS.has(text) && this.tok(k)?.type === 'ident') {
+        // A lone number (INTERVAL 1 DAY) DuckDB reads as it is.
+        if (last < 0 || (last === countAt && first.type === 'number')) return false;
+        this.addSuffix(last, ')');
+        return true;
+      }
+      if (text === '(' || text === '[') depth += 1;
+      else if (text === ')' || text === ']') depth -= 1;
+      if (depth < 0 || (depth === 0 && (text === ',' || text === ';'))) return false;
+      last = k;
+    }
+    return false;
   }
 
   /** The day number (0 = Sunday) of the WEEKDAY of `WEEK(<WEEKDAY>)` at `dayAt`; BigQuery knows no other. */
