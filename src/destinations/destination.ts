@@ -153,6 +153,12 @@ export interface Destination {
    * asking the destination.
    */
   keysIgnoreCase?(asked: { runId: string; offline: boolean }): Promise<boolean>;
+  /**
+   * Whether the key field holds numbers, matched by value (a Salesforce Number external id): `042`,
+   * `42.0` and `42` are then one record, refused as duplicate keys. Asked as keysIgnoreCase is; offline
+   * (without the describe) the usual answer: no. Absent: keys are text.
+   */
+  keysAreNumbers?(asked: { runId: string; offline: boolean }): Promise<boolean>;
   /** The verbs this destination implements; a sync whose mode needs another is refused up front. */
   readonly operations: readonly WriteOperation[];
   /**

@@ -224,6 +224,13 @@ export class SalesforceDestination implements Destination {
     return !(await this.keyCaseSensitive());
   }
 
+  /** Whether a Number external id field is the key (see Destination.keysAreNumbers); offline, the usual case: no. */
+  async keysAreNumbers(asked: { runId: string; offline: boolean }): Promise<boolean> {
+    if (asked.offline || this.target.externalIdField === undefined) return false;
+    this.budget.run = asked.runId;
+    return this.keyIsNumber();
+  }
+
   /** Whether the key field is a Number one (an external id may be): SOQL compares it to unquoted numbers. */
   private async keyIsNumber(): Promise<boolean> {
     const field = (await this.fields()).get(this.keyField.toLowerCase());

@@ -112,6 +112,7 @@ export async function extractChanges(
     ...(spec.maxDeletes !== undefined ? { maxDeletes: spec.maxDeletes } : {}),
     ...(unkeyedRows > 0 ? { unkeyedRows } : {}),
     ...((await destination.destination.keysIgnoreCase?.({ runId, offline: options.dryRun === true })) ? { keysIgnoreCase: true } : {}),
+    ...((await destination.destination.keysAreNumbers?.({ runId, offline: options.dryRun === true })) ? { keysAreNumbers: true } : {}),
     fence,
     ...(options.dryRun ? { dryRun: true } : {}),
     batchSize: batchSizeFor(spec, destination),

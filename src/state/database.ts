@@ -7,6 +7,7 @@ import { Kysely, PostgresDialect, sql, type Generated, type Selectable } from 'k
 import { Pool } from 'pg';
 import type { WriteOperation } from '../destinations/modes';
 import { BackflowError } from '../errors';
+import { numberFold } from './keyFold';
 import { migrateToLatest, pendingMigrations } from './migrations';
 import { parseStateUrl, pgConnectTimeoutMs, redactStateUrl } from './stateUrl';
 import { namedPool, StateStoreConnectFailed } from './postgresPool';
@@ -256,6 +257,8 @@ function configureSqlite(database: Database.Database): StateDb {
   database.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   // Unicode case folding for keys (SQLite's lower() folds A–Z only): as destinations match them.
   database.function('casefold', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : text));
+  // Number keys by value (`042` is 42), as a destination's Number key field compares them (keyFold.ts).
+  database.function('numberfold', { deterministic: true }, numberFold);
   // From here on a lock held by another process is waited for asynchronously (sqliteBusy.ts), not by
   // SQLite inside each call, which held the event loop for up to the whole busy_timeout.
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);

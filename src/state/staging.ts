@@ -5,6 +5,7 @@ import type { SyncSpec } from '../config/schema';
 import { BackflowError } from '../errors';
 import type { StateDb } from './database';
 import { isPostgres } from './dialect';
+import { keyFold, type KeyMatching } from './keyFold';
 import { RESULT_COLUMNS, UNWRITTEN_PREFIX } from './batches';
 import { insertJsonRows, jsonRows } from './jsonRows';
 import { countInvalidResults } from './runs';
@@ -176,6 +177,8 @@ export interface ClassifyInput {
   maxDeletes?: number | string;
   /** The destination matches keys ignoring letter case (see keepRecasedKeys). */
   keysIgnoreCase?: boolean;
+  /** The destination's key field is a Number: `042` and `42` are one record's key (see markDuplicates). */
+  keysAreNumbers?: boolean;
   /** The extract attempt's fence (resetStaging): refused once another attempt owns the staging. */
   fence?: string;
   /** Rows of the model with no key to stage (NULL, unreadable, unusable): mirror mode holds its deletes back (holdDeletes). */
@@ -212,7 +215,7 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
   if (isPostgres(db)) await sql`ANALYZE staged_rows, snapshots`.execute(db);
   return db.transaction().execute(async (trx) => {
     await checkFence(trx, runId, input.fence);
-    await markDuplicates(trx, runId, input.now, input.keysIgnoreCase === true);
+    await markDuplicates(trx, runId, input.now, { ignoreCase: input.keysIgnoreCase === true, asNumbers: input.keysAreNumbers === true });
 
     const removed = await countRemoved(trx, runId, syncName);
     let recased = 0;
@@ -306,10 +309,12 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
 /**
  * Rows sharing a primary key are all reported and none is sent: which one is right is unknowable.
  * For a destination matching keys ignoring letter case (`keysIgnoreCase`), `acme-1` and `ACME-1` are
- * one record too: sent apart they would overwrite each other, each reported synced.
+ * one record too: sent apart they would overwrite each other, each reported synced. So are `042` and
+ * `42` on a Number key field (`keysAreNumbers`); there, mirror mode deleted the record when one left.
  */
-async function markDuplicates(trx: StateDb, runId: string, now: string, keysIgnoreCase: boolean): Promise<void> {
-  const fold = (column: string) => (keysIgnoreCase ? sql`${sql.raw(isPostgres(trx) ? 'lower' : 'casefold')}(${sql.ref(column)})` : sql.ref(column));
+async function markDuplicates(trx: StateDb, runId: string, now: string, matching: KeyMatching): Promise<void> {
+  const fold = (column: string) => keyFold(trx, column, matching);
+  const why = matching.asNumbers ? "the destination's key field is a Number, matched by value" : 'the destination matches keys ignoring letter case';
   const duplicates = await sql<{ folded: string; copies: number }>`
     SELECT ${fold('key')} AS folded, COUNT(*) AS copies FROM staged_rows
     WHERE run_id = ${runId} GROUP BY ${fold('key')} HAVING COUNT(*) > 1`.execute(trx);
@@ -329,7 +334,7 @@ async function markDuplicates(trx: StateDb, runId: string, now: string, keysIgno
       const others = [...(spellings.get(row.folded) ?? [])].filter((key) => key !== row.key);
       return others.length === 0
         ? `primary key ${row.key} appears ${times} times in the model; none of its rows is sent`
-        : `primary key ${row.key} names the same record as ${others.join(', ')} (the destination matches keys ignoring letter case): ` +
+        : `primary key ${row.key} names the same record as ${others.join(', ')} (${why}): ` +
             `${times} rows for one record; none of them is sent`;
     };
     // A copy already invalid (an unreadable value) has its result; the others get theirs here.

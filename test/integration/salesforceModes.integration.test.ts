@@ -156,6 +156,31 @@ describe('sync modes against the Salesforce sandbox', () => {
     });
   });
 
+  it('mirror with a Number external id: keys written two ways (`1`, `01`) name one Account, are reported as duplicates and never sent; the one leaving deletes nothing', async () => {
+    setMode('mirror');
+    fx.project.write(FILE, fx.project.read(FILE).replace('externalIdField: External_Id__c', 'externalIdField: Erp_Number__c'));
+    fx.project.write(FILE, fx.project.read(FILE).replace(/^  SELECT .* name, health/m, `  SELECT CASE WHEN name = 'Acme Twin' THEN '01' ELSE CAST(id AS VARCHAR) END AS id, name, health`));
+    const taskQueue = uniqueTaskQueue('mirror-number-keys');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { created: 4 } });
+      const acme = fx.sandbox.records('Account').find((a) => a.Erp_Number__c === 1);
+      // A second row keyed `01` (zero-padded upstream): Salesforce's Erp_Number__c holds 1 for both.
+      await fx.project.sql(`INSERT INTO accounts (id, name, health, segment, mrr) VALUES (5, 'Acme Twin', 10, 'at-risk', 100)`);
+      const second = await run(taskQueue);
+      expect(second).toMatchObject({ counts: { invalid: 2, synced: 0, removed: 0, deleted: 0 } });
+      expect(await resultsOf(second.runId)).toEqual([
+        { key: '01', status: 'invalid', error_message: "primary key 01 names the same record as 1 (the destination's key field is a Number, matched by value): 2 rows for one record; none of them is sent" },
+        { key: '1', status: 'invalid', error_message: "primary key 1 names the same record as 01 (the destination's key field is a Number, matched by value): 2 rows for one record; none of them is sent" },
+      ]);
+      expect(fx.sandbox.records('Account').find((a) => a.Id === acme?.Id)).toMatchObject({ Name: 'Acme', Health_Score__c: 38 });
+      // The twin leaves the model: Account 1 is still row 1's, and stays.
+      await fx.project.sql(`DELETE FROM accounts WHERE id = 5`);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { removed: 0, deleted: 0 } });
+      expect(fx.sandbox.records('Account').map((a) => a.Id)).toContain(acme?.Id);
+      expect(fx.sandbox.records('Account')).toHaveLength(4);
+    });
+  });
+
   it('upsert: a key that changes case and back keeps one snapshot row, so the change back is sent', async () => {
     setMode('upsert');
     const keyed = (expression: string, name: string) =>

@@ -31,7 +31,7 @@ afterEach(async () => {
 async function stageRun(
   rows: Array<[string, string]>,
   /** `unreadable`: keys whose rows held a value the source could not read, staged after `rows` as extractChanges does. */
-  options: { full?: boolean; batchSize?: number; mode?: SyncMode; allowEmptyMirror?: boolean; maxDeletes?: number | string; unreadable?: string[]; keysIgnoreCase?: boolean; dryRun?: boolean } = {},
+  options: { full?: boolean; batchSize?: number; mode?: SyncMode; allowEmptyMirror?: boolean; maxDeletes?: number | string; unreadable?: string[]; keysIgnoreCase?: boolean; keysAreNumbers?: boolean; dryRun?: boolean } = {},
 ) {
   const runId = `run-${++runNo}`;
   await openRun(db, { runId, spec: { ...spec, mode: options.mode ?? 'upsert' }, full: options.full ?? false, now: NOW, lease: true });
@@ -54,6 +54,7 @@ async function stageRun(
     ...(options.allowEmptyMirror ? { allowEmptyMirror: true } : {}),
     ...(options.maxDeletes !== undefined ? { maxDeletes: options.maxDeletes } : {}),
     ...(options.keysIgnoreCase ? { keysIgnoreCase: true } : {}),
+    ...(options.keysAreNumbers ? { keysAreNumbers: true } : {}),
     ...(options.dryRun ? { dryRun: true as const } : {}),
     batchSize: options.batchSize ?? 2,
     now: NOW,
@@ -140,6 +141,22 @@ describe('change detection against the committed snapshot', () => {
     ]);
     expect(invalid[0]?.error_message).toBe(
       'primary key acme-1 names the same record as ACME-1 (the destination matches keys ignoring letter case): 2 rows for one record; none of them is sent',
+    );
+  });
+
+  it('for a Number key field, sends no row of keys written another way (`042`, `42.0`, `4.2E1`), and says why', async () => {
+    const { runId, counts } = await stageRun([['042', 'Acme'], ['43', 'Globex'], ['42.0', 'Acme again'], ['4.2E1', 'Acme too'], ['ERP-7', 'Initech'], ['0.50', 'Half'], ['.5', 'Half again']], { keysAreNumbers: true });
+    expect(counts).toMatchObject({ extracted: 7, added: 2, invalid: 5 });
+    const invalid = await db.selectFrom('record_results').select(['key', 'error_code', 'error_message']).where('run_id', '=', runId).orderBy('id').execute();
+    expect(invalid.map((r) => [r.key, r.error_code])).toEqual([
+      ['042', 'DUPLICATE_PRIMARY_KEY'],
+      ['42.0', 'DUPLICATE_PRIMARY_KEY'],
+      ['4.2E1', 'DUPLICATE_PRIMARY_KEY'],
+      ['0.50', 'DUPLICATE_PRIMARY_KEY'],
+      ['.5', 'DUPLICATE_PRIMARY_KEY'],
+    ]);
+    expect(invalid[0]?.error_message).toBe(
+      "primary key 042 names the same record as 42.0, 4.2E1 (the destination's key field is a Number, matched by value): 3 rows for one record; none of them is sent",
     );
   });
 
