@@ -215,7 +215,10 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
   if (isPostgres(db)) await sql`ANALYZE staged_rows, snapshots`.execute(db);
   return db.transaction().execute(async (trx) => {
     await checkFence(trx, runId, input.fence);
-    await markDuplicates(trx, runId, input.now, { ignoreCase: input.keysIgnoreCase === true, asNumbers: input.keysAreNumbers === true });
+    const matching: KeyMatching = { ignoreCase: input.keysIgnoreCase === true, asNumbers: input.keysAreNumbers === true };
+    // Keys the destination matches loosely: two spellings of one key are one record.
+    const foldsKeys = matching.ignoreCase || matching.asNumbers;
+    await markDuplicates(trx, runId, input.now, matching);
 
     const removed = await countRemoved(trx, runId, syncName);
     let recased = 0;
@@ -236,10 +239,10 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
         );
       }
       await stageRemoved(trx, runId, syncName);
-      if (input.keysIgnoreCase) recased = await keepRecasedKeys(trx, { runId, syncName, now: input.now, dryRun: input.dryRun === true });
+      if (foldsKeys) recased = await keepRecasedKeys(trx, { runId, syncName, now: input.now, dryRun: input.dryRun === true, matching });
       if (input.maxDeletes !== undefined) await refusePastDeleteLimit(trx, syncName, removed - recased, input.maxDeletes);
-    } else if (input.keysIgnoreCase && removed > 0) {
-      recased = await renameRecasedSnapshots(trx, { runId, syncName, dryRun: input.dryRun === true });
+    } else if (foldsKeys && removed > 0) {
+      recased = await renameRecasedSnapshots(trx, { runId, syncName, dryRun: input.dryRun === true, matching });
     }
     // A mode that deletes nothing leaves a removed row's record alone and forgets its key: kept, the key
     // was counted removed again every run, and a later switch to mirror deleted records whose rows had
@@ -441,16 +444,15 @@ async function renameSnapshot(trx: StateDb, syncName: string, from: string, to: 
  * change back to the old spelling read as unchanged and was never sent. A dry run leaves the rows.
  * Returns how many.
  */
-async function renameRecasedSnapshots(trx: StateDb, input: { runId: string; syncName: string; dryRun: boolean }): Promise<number> {
+async function renameRecasedSnapshots(trx: StateDb, input: { runId: string; syncName: string; dryRun: boolean; matching: KeyMatching }): Promise<number> {
   const { runId, syncName } = input;
-  const fold = sql.raw(isPostgres(trx) ? 'lower' : 'casefold');
   const pairs = await sql<{ old_key: string; new_key: string }>`
     SELECT MAX(CASE WHEN side = 'committed' THEN key END) AS old_key, MAX(CASE WHEN side = 'model' THEN key END) AS new_key
     FROM (SELECT snap.key, 'committed' AS side FROM snapshots snap
           WHERE snap.sync_name = ${syncName} AND NOT EXISTS (SELECT 1 FROM staged_rows s WHERE s.run_id = ${runId} AND s.key = snap.key)
           UNION ALL
           SELECT key, 'model' AS side FROM staged_rows WHERE run_id = ${runId} AND COALESCE(change, '') <> 'invalid') keys
-    GROUP BY ${fold}(key)
+    GROUP BY ${keyFold(trx, 'key', input.matching)}
     HAVING SUM(CASE WHEN side = 'committed' THEN 1 ELSE 0 END) = 1 AND SUM(CASE WHEN side = 'model' THEN 1 ELSE 0 END) = 1`.execute(trx);
   if (!input.dryRun) {
     for (const pair of pairs.rows) {
@@ -466,20 +468,21 @@ async function renameRecasedSnapshots(trx: StateDb, input: { runId: string; sync
  * delete by its stored id would delete the record the new key's upsert matches. Its staged delete is
  * dropped, the skip put on record, and its snapshot row renamed to the new key (a dry run leaves it).
  * Case folded as JavaScript's toLowerCase on SQLite (`casefold`, see database.ts:
- * SQLite's own lower() folds A–Z only), by the database's lower() on PostgreSQL.
+ * SQLite's own lower() folds A–Z only), by the database's lower() on PostgreSQL. On a Number key
+ * field the same holds for a key written another way (`1` → `01`): keys are folded by value (keyFold).
  * Returns how many.
  */
-async function keepRecasedKeys(trx: StateDb, input: { runId: string; syncName: string; now: string; dryRun: boolean }): Promise<number> {
+async function keepRecasedKeys(trx: StateDb, input: { runId: string; syncName: string; now: string; dryRun: boolean; matching: KeyMatching }): Promise<number> {
   const { runId, syncName } = input;
-  const fold = sql.raw(isPostgres(trx) ? 'lower' : 'casefold');
+  const fold = (column: string) => keyFold(trx, column, input.matching);
   const recased = await sql<{ seq: number; key: string; new_key: string; destination_id: string | null }>`
     SELECT r.seq, r.key, g.new_key, snap.destination_id
     FROM staged_rows r
-    JOIN (SELECT ${fold}(key) AS folded, MAX(CASE WHEN COALESCE(change, '') <> 'removed' THEN key END) AS new_key
+    JOIN (SELECT ${fold('key')} AS folded, MAX(CASE WHEN COALESCE(change, '') <> 'removed' THEN key END) AS new_key
           FROM staged_rows WHERE run_id = ${runId}
-          GROUP BY ${fold}(key)
+          GROUP BY ${fold('key')}
           HAVING SUM(CASE WHEN change = 'removed' THEN 1 ELSE 0 END) > 0
-             AND SUM(CASE WHEN COALESCE(change, '') <> 'removed' THEN 1 ELSE 0 END) > 0) g ON ${fold}(r.key) = g.folded
+             AND SUM(CASE WHEN COALESCE(change, '') <> 'removed' THEN 1 ELSE 0 END) > 0) g ON ${fold('r.key')} = g.folded
     LEFT JOIN snapshots snap ON snap.sync_name = ${syncName} AND snap.key = r.key
     WHERE r.run_id = ${runId} AND r.change = 'removed'`.execute(trx);
   const rows = recased.rows;
@@ -506,8 +509,10 @@ async function keepRecasedKeys(trx: StateDb, input: { runId: string; syncName: s
         status: 'skipped' as const,
         destination_id: row.destination_id,
         created: null,
-        error_code: 'KEY_RECASED',
-        error_message: `key ${row.key} is back as ${row.new_key}; the destination matches keys ignoring case, so its record is ${row.new_key}'s now and is not deleted`,
+        error_code: input.matching.asNumbers ? 'KEY_REWRITTEN' : 'KEY_RECASED',
+        error_message: input.matching.asNumbers
+          ? `key ${row.key} is back as ${row.new_key}; the destination's key field is a Number, matched by value, so its record is ${row.new_key}'s now and is not deleted`
+          : `key ${row.key} is back as ${row.new_key}; the destination matches keys ignoring case, so its record is ${row.new_key}'s now and is not deleted`,
         error_fields: null,
         payload: null,
         recorded_at: input.now,

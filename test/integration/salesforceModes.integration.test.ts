@@ -181,6 +181,33 @@ describe('sync modes against the Salesforce sandbox', () => {
     });
   });
 
+  it('mirror with a Number external id: a key written another way (`1` → `01`) is not deleted: its Account is the new key\'s', async () => {
+    setMode('mirror');
+    fx.project.write(FILE, fx.project.read(FILE).replace('externalIdField: External_Id__c', 'externalIdField: Erp_Number__c'));
+    const keyed = (expression: string) =>
+      fx.project.write(FILE, fx.project.read(FILE).replace(/^  SELECT .* name, health/m, `  SELECT ${expression} AS id, name, health`));
+    keyed(`CAST(id AS VARCHAR)`);
+    const taskQueue = uniqueTaskQueue('mirror-number-rekeyed');
+    await withWorker(fx.temporal, fx.project.deps, taskQueue, async () => {
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { created: 4 } });
+      const ids = fx.sandbox.records('Account').map((a) => a.Id);
+      // The model now zero-pads key 1 (a type change upstream, say); the same Account is meant.
+      keyed(`CASE WHEN id = 1 THEN '01' ELSE CAST(id AS VARCHAR) END`);
+      const second = await run(taskQueue);
+      expect(second).toMatchObject({ status: 'succeeded', counts: { added: 1, removed: 0, skipped: 1, deleted: 0, synced: 1 } });
+      expect(fx.sandbox.records('Account').map((a) => a.Id)).toEqual(ids);
+      expect(await resultsOf(second.runId)).toEqual([
+        { key: '01', status: 'synced', error_message: null },
+        { key: '1', status: 'skipped', error_message: "key 1 is back as 01; the destination's key field is a Number, matched by value, so its record is 01's now and is not deleted" },
+      ]);
+      // The Account is 01's now: a clean run after, and it goes when 01 leaves the model.
+      expect(await run(taskQueue)).toMatchObject({ counts: { removed: 0, skipped: 0 }, apiCalls: 0 });
+      await fx.project.sql(`DELETE FROM accounts WHERE id = 1`);
+      expect(await run(taskQueue)).toMatchObject({ status: 'succeeded', counts: { removed: 1, deleted: 1 } });
+      expect(fx.sandbox.records('Account')).toHaveLength(3);
+    });
+  });
+
   it('upsert: a key that changes case and back keeps one snapshot row, so the change back is sent', async () => {
     setMode('upsert');
     const keyed = (expression: string, name: string) =>
