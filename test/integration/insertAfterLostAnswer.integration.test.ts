@@ -4,7 +4,6 @@
  * skipped as "already there". Destinations driven directly, a retry being write() again with the
  * batch's checkpoint, as the engine does; the official clients against the sandboxes.
  */
-import type { SalesforceConnection } from '../../src/config/schema';
 import type { DestinationRecord } from '../../src/destinations/destination';
 import { HubspotDestination } from '../../src/destinations/hubspot';
 import { RollingWindowPacer } from '../../src/destinations/hubspotPacing';
@@ -15,6 +14,7 @@ import { startHubspotSandbox } from '../../src/sandbox/hubspot';
 import { startSalesforceSandbox } from '../../src/sandbox/salesforce';
 import { rejectionOf } from '../support/rejection';
 import { memoryWriteContext } from '../support/writeContext';
+import { sandboxConnection } from '../support/salesforceConnection';
 
 const records: DestinationRecord[] = [
   { key: 'acme-1', fields: { name: 'Acme' }, destinationId: null },
@@ -52,9 +52,8 @@ describe('insert mode, retried after a create whose answer was lost', () => {
   it('Salesforce (sObject Collections): the Accounts its own create made are synced and created', async () => {
     const sandbox = await startSalesforceSandbox();
     try {
-      const connection = { type: 'salesforce', instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken, apiVersion: '62.0', bulkThreshold: 2000, maxDailyApiUsage: 0.8, timeoutMs: 10_000 } as unknown as SalesforceConnection;
       const target = { connection: 'sf', object: 'Account', externalIdField: 'External_Id__c' } as SalesforceTarget;
-      const destination = new SalesforceDestination(connection, target);
+      const destination = new SalesforceDestination(sandboxConnection(sandbox), target);
       const named = records.map((record) => ({ ...record, fields: { Name: record.fields['name'] ?? null } }));
       const context = memoryWriteContext('accounts_insert');
       // Every write is applied, then answered 500; reads are answered.

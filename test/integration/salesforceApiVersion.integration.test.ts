@@ -4,12 +4,12 @@
  */
 import type { WriteContext } from '../../src/destinations/destination';
 import { SalesforceDestination } from '../../src/destinations/salesforce';
-import type { SalesforceConnection } from '../../src/config/schema';
 import type { SalesforceTarget } from '../../src/destinations/targets';
 import { ConfigError } from '../../src/errors';
 import { startSalesforceSandbox } from '../../src/sandbox/salesforce';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce';
 import { rejectionOf } from '../support/rejection';
+import { sandboxConnection } from '../support/salesforceConnection';
 
 let sf: SalesforceSandbox;
 
@@ -23,16 +23,7 @@ afterEach(async () => {
 const context: WriteContext = { syncName: 'api-version', runId: 'run-1', batchId: 'b-1', checkpoint: null, saveCheckpoint: async () => {} };
 
 function destination(apiVersion: string, object = 'Account'): SalesforceDestination {
-  const connection = {
-    type: 'salesforce',
-    instanceUrl: sf.instanceUrl,
-    accessToken: sf.accessToken,
-    apiVersion,
-    bulkThreshold: 2000,
-    maxDailyApiUsage: 0.8,
-    timeoutMs: 10_000,
-  } as unknown as SalesforceConnection;
-  return new SalesforceDestination(connection, { connection: 'salesforce', object, externalIdField: 'External_Id__c' } as SalesforceTarget);
+  return new SalesforceDestination(sandboxConnection(sf, { apiVersion }), { connection: 'salesforce', object, externalIdField: 'External_Id__c' } as SalesforceTarget);
 }
 
 const sync = { mode: 'upsert', mappings: [{ from: 'name', to: 'Name' }] } as unknown as Parameters<SalesforceDestination['check']>[0];

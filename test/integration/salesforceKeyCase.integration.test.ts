@@ -5,10 +5,10 @@
  */
 import type { DestinationRecord, WriteContext } from '../../src/destinations/destination';
 import { SalesforceDestination } from '../../src/destinations/salesforce';
-import type { SalesforceConnection } from '../../src/config/schema';
 import type { SalesforceTarget } from '../../src/destinations/targets';
 import { startSalesforceSandbox } from '../../src/sandbox/salesforce';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce';
+import { sandboxConnection } from '../support/salesforceConnection';
 
 let sf: SalesforceSandbox;
 let runs = 0;
@@ -24,16 +24,7 @@ afterEach(async () => {
 const context = (): WriteContext => ({ syncName: 'key-case', runId: `run-${(runs += 1)}`, batchId: `b-${runs}`, checkpoint: null, saveCheckpoint: async () => {} });
 
 function destination(target: Partial<SalesforceTarget>): SalesforceDestination {
-  const connection = {
-    type: 'salesforce',
-    instanceUrl: sf.instanceUrl,
-    accessToken: sf.accessToken,
-    apiVersion: '62.0',
-    bulkThreshold: 2000,
-    maxDailyApiUsage: 0.8,
-    timeoutMs: 10_000,
-  } as unknown as SalesforceConnection;
-  return new SalesforceDestination(connection, { connection: 'sf', object: 'Account', ...target } as SalesforceTarget);
+  return new SalesforceDestination(sandboxConnection(sf), { connection: 'sf', object: 'Account', ...target } as SalesforceTarget);
 }
 
 const records = (keys: readonly string[], fields: (key: string) => DestinationRecord['fields']): DestinationRecord[] =>

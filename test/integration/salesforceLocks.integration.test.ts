@@ -3,7 +3,6 @@
  * are sent again within the batch, only they, and are rejected only when the lock outlasts the tries:
  * real runs through the Temporal dev server against the sandbox's injected lock contention.
  */
-import type { SalesforceConnection } from '../../src/config/schema';
 import type { DestinationRecord, WriteContext } from '../../src/destinations/destination';
 import { SalesforceDestination } from '../../src/destinations/salesforce';
 import { ApiBudget } from '../../src/destinations/salesforceBudget';
@@ -15,6 +14,7 @@ import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 import { rejectionOf } from '../support/rejection';
 import { memoryWriteContext } from '../support/writeContext';
+import { sandboxConnection } from '../support/salesforceConnection';
 
 const SYNC = 'accounts_to_salesforce';
 const FILE = `syncs/${SYNC}.yaml`;
@@ -93,8 +93,7 @@ describe('Salesforce records that met a lock', () => {
 
 describe('Salesforce lock retries outside a run', () => {
   const records: DestinationRecord[] = ['lk-1', 'lk-2'].map((key) => ({ key, fields: { Name: `Account ${key}` }, destinationId: null }));
-  const connectionTo = (sandbox: { instanceUrl: string; accessToken: string }) =>
-    ({ type: 'salesforce', instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken, apiVersion: '62.0', bulkThreshold: 2000, maxDailyApiUsage: 0.8, timeoutMs: 10_000 }) as unknown as SalesforceConnection;
+  const connectionTo = sandboxConnection;
   const target = { connection: 'sf', object: 'Account', externalIdField: 'External_Id__c' } as SalesforceTarget;
   const LOCKED = { code: 'UNABLE_TO_LOCK_ROW', message: 'unable to obtain exclusive access to this record', fields: [] };
   const bulkBatch = (): DestinationRecord[] => Array.from({ length: 201 }, (_, i) => ({ key: `bk-${i}`, fields: { Name: `Account ${i}` }, destinationId: null }));

@@ -5,11 +5,11 @@
  */
 import type { DestinationRecord, WriteContext } from '../../src/destinations/destination';
 import { SalesforceDestination } from '../../src/destinations/salesforce';
-import type { SalesforceConnection } from '../../src/config/schema';
 import type { SalesforceTarget } from '../../src/destinations/targets';
 import { startSalesforceSandbox } from '../../src/sandbox/salesforce';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce';
 import { memoryWriteContext } from '../support/writeContext';
+import { sandboxConnection } from '../support/salesforceConnection';
 
 let sf: SalesforceSandbox;
 let runs = 0;
@@ -25,16 +25,7 @@ afterEach(async () => {
 const context = (): WriteContext => memoryWriteContext('numeric-key', `run-${(runs += 1)}`);
 
 function destination(): SalesforceDestination {
-  const connection = {
-    type: 'salesforce',
-    instanceUrl: sf.instanceUrl,
-    accessToken: sf.accessToken,
-    apiVersion: '62.0',
-    bulkThreshold: 2000,
-    maxDailyApiUsage: 0.8,
-    timeoutMs: 10_000,
-  } as unknown as SalesforceConnection;
-  return new SalesforceDestination(connection, { connection: 'sf', object: 'Account', externalIdField: 'Erp_Number__c' } as SalesforceTarget);
+  return new SalesforceDestination(sandboxConnection(sf), { connection: 'sf', object: 'Account', externalIdField: 'Erp_Number__c' } as SalesforceTarget);
 }
 
 const records = (keys: readonly string[], name: (key: string) => string): DestinationRecord[] =>

@@ -11,6 +11,7 @@ import type { SalesforceTarget } from '../../src/destinations/targets';
 import type { RecordResult, WriteContext } from '../../src/destinations/destination';
 import { memoryWriteContext } from '../support/writeContext';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
+import { sandboxConnection } from '../support/salesforceConnection';
 
 const field = (type: string, extra: Partial<SalesforceField> = {}): SalesforceField => ({
   name: 'F__c', type, createable: true, updateable: true, externalId: false, caseSensitive: false, filterable: true, calculated: false,
@@ -280,8 +281,7 @@ async function withSandbox(
   work: (sandbox: SalesforceSandbox, connection: (settings?: Partial<SalesforceConnection>) => SalesforceConnection) => Promise<void>,
 ): Promise<void> {
   const sandbox = await startSalesforceSandbox();
-  const connection = (settings: Partial<SalesforceConnection> = {}) =>
-    ({ type: 'salesforce', instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken, apiVersion: '62.0', bulkThreshold: 2000, maxDailyApiUsage: 0.8, timeoutMs: 10_000, ...settings }) as unknown as SalesforceConnection;
+  const connection = (settings: Partial<SalesforceConnection> = {}) => sandboxConnection(sandbox, settings);
   try {
     await work(sandbox, connection);
   } finally {
