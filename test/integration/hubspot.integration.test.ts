@@ -9,6 +9,7 @@ import { startSync } from '../../src/temporal/startSync';
 import { backflow } from '../support/cli';
 import { useHubspotFixture } from '../support/hubspotFixture';
 import { lastActivityFailure, uniqueTaskQueue, withWorker } from '../support/temporal';
+import { recordResultsOf } from '../support/recordResults';
 
 const SYNC = 'accounts_to_hubspot';
 const FILE = `syncs/${SYNC}.yaml`;
@@ -23,14 +24,7 @@ function setSync(edit: (text: string) => string, file = FILE) {
 }
 const setMode = (mode: SyncMode) => setSync((text) => text.replace(/^mode: .*$/m, `mode: ${mode}`));
 
-async function resultsOf(runId: string) {
-  return fx.project.deps.state
-    .selectFrom('record_results')
-    .select(['key', 'status', 'destination_id', 'error_code', 'error_message', 'error_fields'])
-    .where('run_id', '=', runId)
-    .orderBy('key')
-    .execute();
-}
+const resultsOf = (runId: string) => recordResultsOf(fx.project.deps.state, runId, ['key', 'status', 'destination_id', 'error_code', 'error_message', 'error_fields']);
 
 /** A company someone (another integration) created in HubSpot. */
 async function createCompany(properties: Record<string, string>): Promise<string> {

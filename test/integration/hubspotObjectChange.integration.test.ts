@@ -7,6 +7,7 @@
 import { startSync } from '../../src/temporal/startSync';
 import { createUniqueProperty, useHubspotFixture } from '../support/hubspotFixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
+import { recordResultsOf } from '../support/recordResults';
 
 const SYNC = 'people_to_hubspot';
 const fx = useHubspotFixture();
@@ -32,14 +33,7 @@ function writeSync(rows: string, object: 'contacts' | '0-1' | 'companies', mode:
   );
 }
 
-async function resultsOf(runId: string) {
-  return fx.project.deps.state
-    .selectFrom('record_results')
-    .select(['key', 'status', 'destination_id', 'error_message'])
-    .where('run_id', '=', runId)
-    .orderBy('key')
-    .execute();
-}
+const resultsOf = (runId: string) => recordResultsOf(fx.project.deps.state, runId, ['key', 'status', 'destination_id', 'error_message']);
 
 const writes = () => fx.hubspot.requests().filter((r) => r.method === 'POST');
 const contactEmails = () => fx.hubspot.records('contacts').map((c) => c.properties['email']);

@@ -7,6 +7,7 @@ import { useSyncFixture } from '../support/fixture';
 import { lastActivityFailure, uniqueTaskQueue, withWorker } from '../support/temporal';
 import { startWorkerProcess } from '../support/workerProcess';
 import { ACCOUNTS_BY_NAME_SYNC } from '../support/syncFiles';
+import { recordResultsOf } from '../support/recordResults';
 
 const SYNC = 'accounts_to_salesforce';
 const FILE = `syncs/${SYNC}.yaml`;
@@ -24,14 +25,7 @@ async function createInOrg(fields: Record<string, unknown>): Promise<string> {
   return result.id;
 }
 
-async function resultsOf(runId: string) {
-  return fx.project.deps.state
-    .selectFrom('record_results')
-    .select(['key', 'status', 'error_code', 'error_message', 'destination_id'])
-    .where('run_id', '=', runId)
-    .orderBy('key')
-    .execute();
-}
+const resultsOf = (runId: string) => recordResultsOf(fx.project.deps.state, runId, ['key', 'status', 'error_code', 'error_message', 'destination_id']);
 
 const run = async (taskQueue: string, sync = SYNC) => (await startSync(fx.temporal.client, sync, { taskQueue })).result();
 

@@ -8,6 +8,7 @@ import { startSync } from '../../src/temporal/startSync';
 import { useSyncFixture } from '../support/fixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 import { ACCOUNTS_BY_NAME_SYNC } from '../support/syncFiles';
+import { recordResultsOf } from '../support/recordResults';
 
 const SYNC = 'accounts_to_salesforce';
 const FILE = `syncs/${SYNC}.yaml`;
@@ -29,14 +30,7 @@ async function deleteInOrg(...ids: string[]): Promise<void> {
   }
 }
 
-async function resultsOf(runId: string) {
-  return fx.project.deps.state
-    .selectFrom('record_results')
-    .select(['key', 'status', 'error_code', 'error_message', 'destination_id', 'created'])
-    .where('run_id', '=', runId)
-    .orderBy('key')
-    .execute();
-}
+const resultsOf = (runId: string) => recordResultsOf(fx.project.deps.state, runId, ['key', 'status', 'error_code', 'error_message', 'destination_id', 'created']);
 
 const queriesSince = (before: number) => fx.sandbox.requests().slice(before).filter((r) => r.path.endsWith('/query'));
 

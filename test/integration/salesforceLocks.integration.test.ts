@@ -15,6 +15,7 @@ import { uniqueTaskQueue, withWorker } from '../support/temporal';
 import { rejectionOf } from '../support/rejection';
 import { memoryWriteContext } from '../support/writeContext';
 import { sandboxConnection } from '../support/salesforceConnection';
+import { recordResultsOf } from '../support/recordResults';
 
 const SYNC = 'accounts_to_salesforce';
 const FILE = `syncs/${SYNC}.yaml`;
@@ -25,14 +26,7 @@ const deps = () => ({ ...fx.project.deps, recordRetryFirstWaitMs: 5 });
 const run = async (taskQueue: string) => (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
 const writes = () => fx.sandbox.requests().filter((r) => r.path.includes('/composite/sobjects'));
 
-async function resultsOf(runId: string) {
-  return fx.project.deps.state
-    .selectFrom('record_results')
-    .select(['key', 'status', 'error_code', 'error_message'])
-    .where('run_id', '=', runId)
-    .orderBy('key')
-    .execute();
-}
+const resultsOf = (runId: string) => recordResultsOf(fx.project.deps.state, runId, ['key', 'status', 'error_code', 'error_message']);
 
 describe('Salesforce records that met a lock', () => {
   it('are sent again within the batch, only they, until they pass: synced in the same run, every request counted', async () => {

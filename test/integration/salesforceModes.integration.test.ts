@@ -5,6 +5,7 @@ import { startSync } from '../../src/temporal/startSync';
 import { useSyncFixture } from '../support/fixture';
 import { ACCOUNTS_BY_NAME_SYNC } from '../support/syncFiles';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
+import { recordResultsOf } from '../support/recordResults';
 
 const SYNC = 'accounts_to_salesforce';
 const FILE = `syncs/${SYNC}.yaml`;
@@ -25,14 +26,7 @@ async function createInOrg(fields: Record<string, unknown>): Promise<string> {
 const run = async (taskQueue: string) => (await startSync(fx.temporal.client, SYNC, { taskQueue })).result();
 const accounts = () => fx.sandbox.records('Account').map((a) => [a.External_Id__c ?? null, a.Name]);
 
-async function resultsOf(runId: string) {
-  return fx.project.deps.state
-    .selectFrom('record_results')
-    .select(['key', 'status', 'error_message'])
-    .where('run_id', '=', runId)
-    .orderBy('key')
-    .execute();
-}
+const resultsOf = (runId: string) => recordResultsOf(fx.project.deps.state, runId, ['key', 'status', 'error_message']);
 
 describe('sync modes against the Salesforce sandbox', () => {
   it('mirror: a row that leaves the model, whose record this sync never wrote, is not counted deleted (and is forgotten)', async () => {

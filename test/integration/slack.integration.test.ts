@@ -14,6 +14,7 @@ import { useMessagingFixture } from '../support/slackFixture';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
 import { rejectionOf } from '../support/rejection';
 import type { BackflowError } from '../../src/errors';
+import { recordResultsOf } from '../support/recordResults';
 
 const SYNC = 'accounts_at_risk_to_slack';
 const FILE = `syncs/${SYNC}.yaml`;
@@ -35,9 +36,7 @@ async function failNextWrite(kind: FaultKind, work: Promise<unknown>): Promise<v
   await work;
 }
 
-async function resultsOf(runId: string) {
-  return fx.project.deps.state.selectFrom('record_results').select(['key', 'status', 'error_message', 'destination_id']).where('run_id', '=', runId).orderBy('key').execute();
-}
+const resultsOf = (runId: string) => recordResultsOf(fx.project.deps.state, runId, ['key', 'status', 'error_message', 'destination_id']);
 
 describe('Slack destination through @slack/web-api against the Slack sandbox', () => {
   it('posts a message per at-risk row, edits it in place when the row changes, and sends nothing when nothing changed', async () => {

@@ -16,6 +16,7 @@ import { startSync } from '../../src/temporal/startSync';
 import { useMessagingFixture } from '../support/slackFixture';
 import { silentSlackLogger } from '../support/slackLogger';
 import { uniqueTaskQueue, withWorker } from '../support/temporal';
+import { recordResultsOf } from '../support/recordResults';
 
 const SYNC = 'accounts_at_risk_to_slack';
 const FILE = `syncs/${SYNC}.yaml`;
@@ -59,9 +60,7 @@ async function failPostAfter(before: number, kind: FaultKind): Promise<void> {
   fx.slack.setFaults({});
 }
 
-async function resultsOf(runId: string) {
-  return fx.project.deps.state.selectFrom('record_results').select(['key', 'status', 'destination_id']).where('run_id', '=', runId).orderBy('key').execute();
-}
+const resultsOf = (runId: string) => recordResultsOf(fx.project.deps.state, runId, ['key', 'status', 'destination_id']);
 
 /** Every row has exactly one message of its own in #cs-alerts, and its destination id is that message. */
 async function expectOneOwnMessagePerRow(runId: string, keys: string[]): Promise<void> {
