@@ -895,14 +895,8 @@ class StatementTranslator {
   private truncPart(fn: string, open: number): boolean {
     const close = this.matching(open);
     if (close >= this.to) return false;
-    let depth = 0;
     let comma = -1;
-    for (let k = this.nextSig(open); k < close; k = this.nextSig(k)) {
-      const text = this.upper(k);
-      if (text === '(' || text === '[') depth += 1;
-      else if (text === ')' || text === ']') depth -= 1;
-      else if (depth === 0 && text === ',') comma = k;
-    }
+    for (const { at, text, depth } of this.inside(open, close)) if (depth === 0 && text === ',') comma = at;
     const partAt = this.nextSig(comma);
     const part = this.upper(partAt);
     if (comma < 0 || this.tok(partAt)?.type !== 'ident' || !(TRUNC_PARTS[fn] ?? []).includes(part)) return false;
@@ -925,20 +919,29 @@ class StatementTranslator {
    * GoogleSQL rounds a float's halfway cases away from zero where DuckDB's cast rounds them to even.
    */
   private roundFloatCastToInt64(open: number): void {
-    const close = this.matching(open);
-    let depth = 0;
     let lastOperand = -1;
-    for (let k = this.nextSig(open); k < close; k = this.nextSig(k)) {
-      const text = this.upper(k);
-      if (text === '(' || text === '[') depth += 1;
-      else if (text === ')' || text === ']') depth -= 1;
-      else if (depth === 0 && text === 'AS') {
-        if (lastOperand < 0 || this.parseType(this.nextSig(k))?.duck !== 'BIGINT') return;
+    for (const { at, text, depth } of this.inside(open)) {
+      if (depth === 0 && text === 'AS') {
+        if (lastOperand < 0 || this.parseType(this.nextSig(at))?.duck !== 'BIGINT') return;
         this.addSuffix(open, 'bq_round_float(');
         this.addSuffix(lastOperand, ')');
         return;
       }
-      lastOperand = k;
+      lastOperand = at;
+    }
+  }
+
+  /**
+   * The significant tokens between the bracket at `open` and the one closing it, each with the
+   * bracket depth after it (0: at the top level of the call; a nested bracket's own tokens deeper).
+   */
+  private *inside(open: number, close = this.matching(open)): Generator<{ at: number; text: string; depth: number }> {
+    let depth = 0;
+    for (let k = this.nextSig(open); k < close; k = this.nextSig(k)) {
+      const text = this.upper(k);
+      if (text === '(' || text === '[') depth += 1;
+      else if (text === ')' || text === ']') depth -= 1;
+      yield { at: k, text, depth };
     }
   }
 
