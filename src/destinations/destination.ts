@@ -60,6 +60,17 @@ export interface WriteResult {
 /** A staged record as the dry run reads it: its key, mapped payload and stored destination id. */
 export type PlannedRecord = Pick<DestinationRecord, 'key' | 'fields' | 'destinationId'>;
 
+/**
+ * How a destination tells keys apart. `ignoreCase` (most Salesforce external ids, HubSpot emails):
+ * `acme-1` and `ACME-1` are one record. `asNumbers` (a Salesforce Number external id): `042`, `42.0`
+ * and `4.2e1` are the record holding 42. Two spellings of one record's key are refused as duplicate
+ * keys, and mirror mode must not delete a key that comes back spelt the other way.
+ */
+export interface KeyMatching {
+  ignoreCase: boolean;
+  asNumbers: boolean;
+}
+
 /** What one batch costs at the destination (see Destination.costOf). */
 export interface BatchCost {
   requests: number;
@@ -146,19 +157,11 @@ export interface TargetIssue {
 export interface Destination {
   readonly limits: DestinationLimits;
   /**
-   * Whether the destination matches records by key ignoring letter case (most Salesforce external
-   * ids, HubSpot emails): `acme-1` and `ACME-1` are then one record, so both are refused as duplicate
-   * keys, and mirror mode must not delete a key that comes back re-cased. Absent: case matters.
-   * Asked by the run's extract; `offline` (a dry run, which calls no destination): answered without
-   * asking the destination.
+   * How the destination tells records' keys apart (see KeyMatching). Asked by the run's extract;
+   * `offline` (a dry run, which calls no destination): the usual answer, without asking the
+   * destination. Absent: keys are text, matched exactly.
    */
-  keysIgnoreCase?(asked: { runId: string; offline: boolean }): Promise<boolean>;
-  /**
-   * Whether the key field holds numbers, matched by value (a Salesforce Number external id): `042`,
-   * `42.0` and `42` are then one record, refused as duplicate keys. Asked as keysIgnoreCase is; offline
-   * (without the describe) the usual answer: no. Absent: keys are text.
-   */
-  keysAreNumbers?(asked: { runId: string; offline: boolean }): Promise<boolean>;
+  keyMatching?(asked: { runId: string; offline: boolean }): Promise<KeyMatching>;
   /** The verbs this destination implements; a sync whose mode needs another is refused up front. */
   readonly operations: readonly WriteOperation[];
   /**

@@ -7,14 +7,15 @@ import {
   type Destination,
   type DestinationLimits,
   type DestinationRecord,
+  type KeyMatching,
   type PlannedRecord,
   type RecordResult,
   type TargetCheckInput,
   type TargetIssue,
   type WriteContext,
   type WriteResult,
+  nothingToDelete,
 } from './destination';
-import { nothingToDelete } from './destination';
 import { withApiCalls } from './failedWriteCalls';
 import { deadlineAgent } from './hubspotAgent';
 import { HubspotDailyBudget } from './hubspotDaily';
@@ -101,8 +102,8 @@ export class HubspotDestination implements Destination {
   private readonly emailKeys: boolean;
 
   /** Emails match in lower case (see the constructor); every other key as written. */
-  keysIgnoreCase(): Promise<boolean> {
-    return Promise.resolve(this.emailKeys);
+  keyMatching(): Promise<KeyMatching> {
+    return Promise.resolve({ ignoreCase: this.emailKeys, asNumbers: false });
   }
 
   /**

@@ -8,6 +8,7 @@ import type {
   Destination,
   DestinationLimits,
   DestinationRecord,
+  KeyMatching,
   RecordError,
   RecordResult,
   TargetCheckInput,
@@ -214,21 +215,14 @@ export class SalesforceDestination implements Destination {
 
   /**
    * External ids and SOQL text matches ignore case, except on a field made "Unique, case sensitive"
-   * (the describe's `caseSensitive`): there `ab-1` and `AB-1` are two records' keys. Offline, without
-   * the describe, the usual case: ignored.
+   * (the describe's `caseSensitive`): there `ab-1` and `AB-1` are two records' keys. A Number external
+   * id compares keys as numbers. Offline, without the describe, the usual case: case ignored, text keys.
    */
-  async keysIgnoreCase(asked: { runId: string; offline: boolean }): Promise<boolean> {
-    if (asked.offline) return true;
+  async keyMatching(asked: { runId: string; offline: boolean }): Promise<KeyMatching> {
+    if (asked.offline) return { ignoreCase: true, asNumbers: false };
     // The describe is the run's request, under its API budget as its batches' are.
     this.budget.run = asked.runId;
-    return !(await this.keyCaseSensitive());
-  }
-
-  /** Whether a Number external id field is the key (see Destination.keysAreNumbers); offline, the usual case: no. */
-  async keysAreNumbers(asked: { runId: string; offline: boolean }): Promise<boolean> {
-    if (asked.offline || this.target.externalIdField === undefined) return false;
-    this.budget.run = asked.runId;
-    return this.keyIsNumber();
+    return { ignoreCase: !(await this.keyCaseSensitive()), asNumbers: this.target.externalIdField !== undefined && (await this.keyIsNumber()) };
   }
 
   /** Whether the key field is a Number one (an external id may be): SOQL compares it to unquoted numbers. */
@@ -251,7 +245,7 @@ export class SalesforceDestination implements Destination {
         : { code: 'INVALID_FIELD_VALUE', message: `${field}: '${key}' is not a number (${object}.${field} is a Number field), so no record can have it as its key`, fields: [field] };
   }
 
-  /** Whether the key field is a unique case-sensitive one (see keysIgnoreCase). */
+  /** Whether the key field is a unique case-sensitive one (see keyMatching). */
   private async keyCaseSensitive(): Promise<boolean> {
     return (await this.fields()).get(this.keyField.toLowerCase())?.caseSensitive === true;
   }

@@ -6,6 +6,7 @@ import { getRun, specOf } from '../state/runs';
 import type { RunRow } from '../state/database';
 import { BackflowError } from '../errors';
 import { largestBatch } from '../state/batches';
+import type { Destination, KeyMatching } from '../destinations/destination';
 import { batchesPerActivity } from './batchesPerActivity';
 import { syncFileOf } from './check';
 import { batchSizeFor, nowIso, openSource, openTarget, type EngineDeps } from './context';
@@ -111,8 +112,7 @@ export async function extractChanges(
     ...(spec.allowEmptyMirror ? { allowEmptyMirror: true } : {}),
     ...(spec.maxDeletes !== undefined ? { maxDeletes: spec.maxDeletes } : {}),
     ...(unkeyedRows > 0 ? { unkeyedRows } : {}),
-    ...((await destination.destination.keysIgnoreCase?.({ runId, offline: options.dryRun === true })) ? { keysIgnoreCase: true } : {}),
-    ...((await destination.destination.keysAreNumbers?.({ runId, offline: options.dryRun === true })) ? { keysAreNumbers: true } : {}),
+    ...(await keyMatchingOf(destination.destination, runId, options.dryRun === true)),
     fence,
     ...(options.dryRun ? { dryRun: true } : {}),
     batchSize: batchSizeFor(spec, destination),
@@ -126,6 +126,12 @@ async function finishedExtract(deps: EngineDeps, run: RunRow, concurrency: numbe
   const { extracted, added, changed, removed, unchanged, invalid, skipped, batches } = run;
   const counts = { extracted, added, changed, removed, unchanged, invalid, skipped, batches };
   return { counts, concurrency, batchesPerActivity: await grouping(deps, run.run_id, counts, concurrency) };
+}
+
+/** How the destination tells keys apart, as classifyChanges takes it (nothing when it does not say). */
+async function keyMatchingOf(destination: Destination, runId: string, offline: boolean): Promise<{ keyMatching?: KeyMatching }> {
+  const matching = await destination.keyMatching?.({ runId, offline });
+  return matching ? { keyMatching: matching } : {};
 }
 
 async function grouping(deps: EngineDeps, runId: string, counts: ChangeCounts, concurrency: number): Promise<number> {

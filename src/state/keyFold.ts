@@ -1,14 +1,8 @@
 import { sql, type RawBuilder } from 'kysely';
+import type { KeyMatching } from '../destinations/destination';
 import { soqlNumber } from '../destinations/soql';
 import type { StateDb } from './database';
 import { isPostgres } from './dialect';
-
-/** How the destination tells keys apart: exactly, ignoring letter case, or as numbers (by value). */
-export interface KeyMatching {
-  ignoreCase: boolean;
-  /** A Number key field: `042`, `42.0` and `4.2e1` are all the record holding 42. */
-  asNumbers: boolean;
-}
 
 /**
  * A key written as the destination compares it, as SQL: two keys one record holds fold alike. A key

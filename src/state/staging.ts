@@ -5,7 +5,8 @@ import type { SyncSpec } from '../config/schema';
 import { BackflowError } from '../errors';
 import type { StateDb } from './database';
 import { isPostgres } from './dialect';
-import { keyFold, type KeyMatching } from './keyFold';
+import type { KeyMatching } from '../destinations/destination';
+import { keyFold } from './keyFold';
 import { RESULT_COLUMNS, UNWRITTEN_PREFIX } from './batches';
 import { insertJsonRows, jsonRows } from './jsonRows';
 import { countInvalidResults } from './runs';
@@ -175,10 +176,8 @@ export interface ClassifyInput {
   allowEmptyMirror?: boolean;
   /** Mirror mode only: the most records a run may delete, a number or a share (`"10%"`) of those held. */
   maxDeletes?: number | string;
-  /** The destination matches keys ignoring letter case (see keepRecasedKeys). */
-  keysIgnoreCase?: boolean;
-  /** The destination's key field is a Number: `042` and `42` are one record's key (see markDuplicates). */
-  keysAreNumbers?: boolean;
+  /** How the destination tells keys apart (see markDuplicates, keepRecasedKeys); absent: exactly. */
+  keyMatching?: KeyMatching;
   /** The extract attempt's fence (resetStaging): refused once another attempt owns the staging. */
   fence?: string;
   /** Rows of the model with no key to stage (NULL, unreadable, unusable): mirror mode holds its deletes back (holdDeletes). */
@@ -215,7 +214,7 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
   if (isPostgres(db)) await sql`ANALYZE staged_rows, snapshots`.execute(db);
   return db.transaction().execute(async (trx) => {
     await checkFence(trx, runId, input.fence);
-    const matching: KeyMatching = { ignoreCase: input.keysIgnoreCase === true, asNumbers: input.keysAreNumbers === true };
+    const matching: KeyMatching = input.keyMatching ?? { ignoreCase: false, asNumbers: false };
     // Keys the destination matches loosely: two spellings of one key are one record.
     const foldsKeys = matching.ignoreCase || matching.asNumbers;
     await markDuplicates(trx, runId, input.now, matching);
@@ -311,9 +310,9 @@ export async function classifyChanges(db: StateDb, input: ClassifyInput): Promis
 
 /**
  * Rows sharing a primary key are all reported and none is sent: which one is right is unknowable.
- * For a destination matching keys ignoring letter case (`keysIgnoreCase`), `acme-1` and `ACME-1` are
+ * For a destination matching keys ignoring letter case (`keyMatching.ignoreCase`), `acme-1` and `ACME-1` are
  * one record too: sent apart they would overwrite each other, each reported synced. So are `042` and
- * `42` on a Number key field (`keysAreNumbers`); there, mirror mode deleted the record when one left.
+ * `42` on a Number key field (`keyMatching.asNumbers`); there, mirror mode deleted the record when one left.
  */
 async function markDuplicates(trx: StateDb, runId: string, now: string, matching: KeyMatching): Promise<void> {
   const fold = (column: string) => keyFold(trx, column, matching);
