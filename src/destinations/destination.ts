@@ -51,6 +51,11 @@ export function nothingToDelete(key: string, reason = 'this sync never wrote a r
   return { key, status: 'skipped', reason: `nothing to delete: ${reason}`, nothingToDelete: true };
 }
 
+/** A delete of a row with no destination id stored: a destination deleting by id has nothing to delete (nothingToDelete). */
+export function deletesNothing(operation: WriteOperation, record: Pick<DestinationRecord, 'destinationId'>): boolean {
+  return operation === 'delete' && !record.destinationId;
+}
+
 export interface WriteResult {
   results: RecordResult[];
   /** HTTP requests made to the destination. */

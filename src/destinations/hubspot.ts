@@ -14,6 +14,7 @@ import {
   type TargetIssue,
   type WriteContext,
   type WriteResult,
+  deletesNothing,
   nothingToDelete,
 } from './destination';
 import { withApiCalls } from './failedWriteCalls';
@@ -113,6 +114,11 @@ export class HubspotDestination implements Destination {
   costOf(operation: WriteOperation, _records: number, planned?: readonly PlannedRecord[]): BatchCost {
     if (operation === 'update') return { requests: planned !== undefined && planned.every((record) => record.destinationId !== null) ? 1 : 2 };
     return { requests: operation === 'insert' ? 2 : 1 };
+  }
+
+  /** A mirror delete of a row with no stored id archives nothing (see archive): the dry run counts it skipped. */
+  sendsNothingFor(operation: WriteOperation, record: PlannedRecord): boolean {
+    return deletesNothing(operation, record);
   }
   private readonly client: Client;
   private readonly objects: Client['crm']['objects']['batchApi'];

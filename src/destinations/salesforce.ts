@@ -9,6 +9,7 @@ import type {
   DestinationLimits,
   DestinationRecord,
   KeyMatching,
+  PlannedRecord,
   RecordError,
   RecordResult,
   TargetCheckInput,
@@ -16,7 +17,7 @@ import type {
   WriteContext,
   WriteResult,
 } from './destination';
-import { nothingToDelete } from './destination';
+import { deletesNothing, nothingToDelete } from './destination';
 import { withApiCalls } from './failedWriteCalls';
 import type { WriteOperation } from './modes';
 import { WRITE_OPERATIONS, operationsOf } from './modes';
@@ -93,6 +94,11 @@ export class SalesforceDestination implements Destination {
     const looksUp = operation === 'insert' || operation === 'update' || (operation === 'upsert' && this.target.matchOn !== undefined);
     const lookUps = looksUp ? Math.ceil(records / SALESFORCE_COLLECTION_LIMIT) : 0;
     return { requests: (records > SALESFORCE_COLLECTION_LIMIT ? 7 : 1) + lookUps };
+  }
+
+  /** A mirror delete of a row with no stored Id sends nothing (see prepare): the dry run counts it skipped. */
+  sendsNothingFor(operation: WriteOperation, record: PlannedRecord): boolean {
+    return deletesNothing(operation, record);
   }
   private readonly connection: Connection;
   private readonly budget: ApiBudget;

@@ -39,6 +39,8 @@ describe('sync modes against the Salesforce sandbox', () => {
       expect(await byName()).toMatchObject({ status: 'succeeded', counts: { created: 3, skipped: 1 } });
       fx.project.write('syncs/accounts_by_name.yaml', ACCOUNTS_BY_NAME_SYNC.replace('mode: upsert', 'mode: mirror'));
       await fx.project.sql(`DELETE FROM accounts WHERE name = 'Acme'`);
+      // The dry run knows it too: a delete with no stored Id sends no request.
+      expect(await previewRun(fx.project.deps, 'accounts_by_name', false)).toMatchObject({ removed: 1, skipped: 1, apiCalls: 0 });
       const mirrored = await byName();
       expect(mirrored).toMatchObject({ status: 'succeeded', counts: { removed: 1, deleted: 0, skipped: 1 } });
       const [acme] = await fx.project.deps.state.selectFrom('record_results').select(['key', 'status', 'error_message']).where('run_id', '=', mirrored.runId).execute();
