@@ -3,29 +3,10 @@
  * field the YAML spells in another letter case than its API name, and empty strings on the Bulk API
  * path. No Temporal: the destination is driven directly, batch by batch, as an activity would.
  */
-import type { DestinationRecord, WriteContext } from '../../src/destinations/destination';
-import { SalesforceDestination } from '../../src/destinations/salesforce';
-import type { SalesforceTarget } from '../../src/destinations/targets';
-import { startSalesforceSandbox } from '../../src/sandbox/salesforce';
-import type { SalesforceSandbox } from '../../src/sandbox/salesforce';
-import { sandboxConnection } from '../support/salesforceConnection';
+import type { DestinationRecord } from '../../src/destinations/destination';
+import { useSalesforceDestination } from '../support/salesforceDestination';
 
-let sf: SalesforceSandbox;
-let runs = 0;
-
-beforeEach(async () => {
-  sf = await startSalesforceSandbox();
-  sf.setBulkProcessingDelay(5);
-});
-afterEach(async () => {
-  await sf.close();
-});
-
-const context = (): WriteContext => ({ syncName: 'key-case', runId: `run-${(runs += 1)}`, batchId: `b-${runs}`, checkpoint: null, saveCheckpoint: async () => {} });
-
-function destination(target: Partial<SalesforceTarget>): SalesforceDestination {
-  return new SalesforceDestination(sandboxConnection(sf), { connection: 'sf', object: 'Account', ...target } as SalesforceTarget);
-}
+const { sandbox, destination, context } = useSalesforceDestination('key-case');
 
 const records = (keys: readonly string[], fields: (key: string) => DestinationRecord['fields']): DestinationRecord[] =>
   keys.map((key) => ({ key, fields: fields(key), destinationId: null }));
@@ -45,7 +26,7 @@ describe('a key field spelt in another case than its API name', () => {
       context(),
     );
     expect(written.results).toEqual([{ key: 'ann@acme.example', status: 'ok', destinationId: id, created: false }]);
-    expect(sf.records('Contact').map((c) => [c.Id, c.LastName, c.Email])).toEqual([[id, 'Ann B', 'ann@acme.example']]);
+    expect(sandbox().records('Contact').map((c) => [c.Id, c.LastName, c.Email])).toEqual([[id, 'Ann B', 'ann@acme.example']]);
   });
 
   it.each([
@@ -59,19 +40,19 @@ describe('a key field spelt in another case than its API name', () => {
 
     const updated = await lower.write('update', records(keys, (k) => ({ Name: `Updated ${k}` })), context());
     expect(updated.results.map((r) => r.status)).toEqual(keys.map(() => 'ok'));
-    expect(sf.records('Account').every((a) => a.Name === `Updated ${String(a.External_Id__c)}`)).toBe(true);
+    expect(sandbox().records('Account').every((a) => a.Name === `Updated ${String(a.External_Id__c)}`)).toBe(true);
 
     const inserted = await lower.write('insert', records(keys, (k) => ({ Name: `Again ${k}` })), context());
     expect(inserted.results.map((r) => r.status)).toEqual(keys.map(() => 'skipped'));
     expect(inserted.results[0]).toMatchObject({ reason: expect.stringContaining('already has External_Id__c = k-0') });
 
-    const before = sf.requests().length;
+    const before = sandbox().requests().length;
     const upserted = await lower.write('upsert', records(keys, (k) => ({ Name: `Upserted ${k}` })), context());
     expect(upserted.results.map((r) => (r.status === 'ok' ? r.created : r.status))).toEqual(keys.map(() => false));
-    expect(sf.records('Account')).toHaveLength(n);
+    expect(sandbox().records('Account')).toHaveLength(n);
     if (n <= 200) {
       // The external id goes in the request path by its API name.
-      expect(sf.requests().slice(before).map((r) => r.path)).toEqual(['/services/data/v62.0/composite/sobjects/Account/External_Id__c']);
+      expect(sandbox().requests().slice(before).map((r) => r.path)).toEqual(['/services/data/v62.0/composite/sobjects/Account/External_Id__c']);
     }
   });
 });
@@ -84,7 +65,7 @@ describe('empty strings on the Bulk API path', () => {
       await d.write('upsert', records(keys, (k) => ({ Name: k, Website: 'https://x.example' })), context());
       const cleared = await d.write(operation, records(keys, (k) => ({ Name: k, Website: '' })), context());
       expect(cleared.results.every((r) => r.status === 'ok')).toBe(true);
-      const websites = sf.records('Account').filter((a) => keys.includes(String(a.External_Id__c))).map((a) => a.Website ?? null);
+      const websites = sandbox().records('Account').filter((a) => keys.includes(String(a.External_Id__c))).map((a) => a.Website ?? null);
       expect(websites).toEqual(keys.map(() => null));
     }
   });

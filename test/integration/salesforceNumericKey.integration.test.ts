@@ -3,30 +3,12 @@
  * a Number external id field (`Erp_Number__c`): insert and update look the keys up by SOQL, where a
  * number is compared unquoted. No Temporal: the destination is driven directly, as an activity would.
  */
-import type { DestinationRecord, WriteContext } from '../../src/destinations/destination';
-import { SalesforceDestination } from '../../src/destinations/salesforce';
-import type { SalesforceTarget } from '../../src/destinations/targets';
-import { startSalesforceSandbox } from '../../src/sandbox/salesforce';
-import type { SalesforceSandbox } from '../../src/sandbox/salesforce';
-import { memoryWriteContext } from '../support/writeContext';
-import { sandboxConnection } from '../support/salesforceConnection';
+import type { DestinationRecord } from '../../src/destinations/destination';
+import { useSalesforceDestination } from '../support/salesforceDestination';
 
-let sf: SalesforceSandbox;
-let runs = 0;
-
-beforeEach(async () => {
-  sf = await startSalesforceSandbox();
-  sf.setBulkProcessingDelay(5);
-});
-afterEach(async () => {
-  await sf.close();
-});
-
-const context = (): WriteContext => memoryWriteContext('numeric-key', `run-${(runs += 1)}`);
-
-function destination(): SalesforceDestination {
-  return new SalesforceDestination(sandboxConnection(sf), { connection: 'sf', object: 'Account', externalIdField: 'Erp_Number__c' } as SalesforceTarget);
-}
+const salesforce = useSalesforceDestination('numeric-key');
+const { sandbox, context } = salesforce;
+const destination = () => salesforce.destination({ externalIdField: 'Erp_Number__c' });
 
 const records = (keys: readonly string[], name: (key: string) => string): DestinationRecord[] =>
   keys.map((key) => ({ key, fields: { Name: name(key) }, destinationId: null }));
@@ -43,12 +25,12 @@ describe('a Number external id field as the key', () => {
 
     const updated = await destination().write('update', records(keys, (k) => `Updated ${k}`), context());
     expect(statuses(updated.results)).toEqual(keys.map(() => 'ok'));
-    expect(sf.records('Account').every((a) => a.Name === `Updated ${String(a.Erp_Number__c)}`)).toBe(true);
+    expect(sandbox().records('Account').every((a) => a.Name === `Updated ${String(a.Erp_Number__c)}`)).toBe(true);
 
     const inserted = await destination().write('insert', records(keys, (k) => `Again ${k}`), context());
     expect(statuses(inserted.results)).toEqual(keys.map(() => 'skipped'));
     expect(inserted.results[0]).toMatchObject({ reason: expect.stringContaining(`already has Erp_Number__c = ${keys[0]}`) });
-    expect(sf.records('Account')).toHaveLength(n);
+    expect(sandbox().records('Account')).toHaveLength(n);
   });
 
   it('a key written another way (`042`, `42.0`) finds the record holding 42; a key that is no number is rejected alone', async () => {
@@ -70,7 +52,7 @@ describe('a Number external id field as the key', () => {
         },
       },
     ]);
-    expect(sf.records('Account').map((a) => [a.Erp_Number__c, a.Name])).toEqual([
+    expect(sandbox().records('Account').map((a) => [a.Erp_Number__c, a.Name])).toEqual([
       [42, 'Updated 042'],
       [43, 'Updated 43.0'],
     ]);
